@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the third-party interop peers the tests use (../shared/INTEROP.md), from Debian.
+# The one place the project installs system packages; .ci/run calls it. Idempotent.
+set -euo pipefail
+
+PACKAGES=(
+  libosmocore-utils   # osmo-auc-gen: independent Milenage / AUTS
+  sip-tester          # sipp: a real SIP UA with Digest AKAv1-MD5
+  tshark              # decodes SIP, Diameter Cx, ESP; checks ICVs
+  freediameter        # freeDiameterd: a real Diameter peer
+  iproute2            # ip netns for test namespaces
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup-peers: all present (${PACKAGES[*]})"
+  exit 0
+fi
+echo "setup-peers: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup-peers: done"

@@ -1,0 +1,42 @@
+/**
+ * The `imsec` command tree. Each domain adds its commands through a `register*` function
+ * (cli/<domain>.ts); this file only assembles them.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliFailure, describeError, exitCodeFor } from './errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('imsec')
+    .description('IMS access security: IMS AKA, sec-agree, IPsec ESP, CSCFs and HSS (3GPP TS 33.203)')
+    .version('0.1.0')
+    .showHelpAfterError(false)
+    .exitOverride();
+  for (const c of allCommands(program)) c.exitOverride();
+  return program;
+}
+
+function allCommands(c: Command): Command[] {
+  return [c, ...c.commands.flatMap(allCommands)];
+}
+
+/** Run with argv (without node and script); resolves to the exit code. */
+export async function runCli(argv: string[], out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+  const program = buildProgram();
+  program.configureOutput({
+    writeOut: (s) => out.stdout.write(s),
+    writeErr: (s) => out.stderr.write(s),
+    outputError: () => {},
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      out.stderr.write(`imsec: ${err.message.replace(/^error: /, '')}\n`);
+      return 2;
+    }
+    out.stderr.write(`imsec: ${describeError(err)}\n`);
+    return exitCodeFor(err instanceof CliFailure ? err : err);
+  }
+}
