@@ -3,7 +3,8 @@
  * (cli/<domain>.ts); this file only assembles them.
  */
 import { Command, CommanderError } from 'commander';
-import { CliFailure, describeError, exitCodeFor } from './errors.js';
+import { registerBench, type BenchRegistrar } from './bench.js';
+import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('imsec')
@@ -11,6 +12,9 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError(false)
     .exitOverride();
+  // One entry per domain (cli/bench-<domain>.ts).
+  const benches: BenchRegistrar[] = [];
+  registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;
 }
@@ -37,6 +41,6 @@ export async function runCli(argv: string[], out: { stdout: NodeJS.WritableStrea
       return 2;
     }
     out.stderr.write(`imsec: ${describeError(err)}\n`);
-    return exitCodeFor(err instanceof CliFailure ? err : err);
+    return exitCodeFor(err);
   }
 }
