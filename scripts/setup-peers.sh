@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   libosmocore-utils   # osmo-auc-gen: independent Milenage / AUTS
+  libosmocore-dev     # headers for the C baseline in bench/milenage.bench.ts
   sip-tester          # sipp: a real SIP UA with Digest AKAv1-MD5
   tshark              # decodes SIP, Diameter Cx, ESP; checks ICVs
   freediameter        # freeDiameterd: a real Diameter peer

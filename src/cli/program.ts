@@ -3,7 +3,9 @@
  * (cli/<domain>.ts); this file only assembles them.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAka } from './aka.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
+import { milenageBench } from './bench-milenage.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -12,8 +14,9 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError(false)
     .exitOverride();
+  registerAka(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [];
+  const benches: BenchRegistrar[] = [milenageBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;
@@ -26,11 +29,13 @@ function allCommands(c: Command): Command[] {
 /** Run with argv (without node and script); resolves to the exit code. */
 export async function runCli(argv: string[], out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
   const program = buildProgram();
-  program.configureOutput({
-    writeOut: (s) => out.stdout.write(s),
-    writeErr: (s) => out.stderr.write(s),
-    outputError: () => {},
-  });
+  for (const c of allCommands(program)) {
+    c.configureOutput({
+      writeOut: (s) => out.stdout.write(s),
+      writeErr: (s) => out.stderr.write(s),
+      outputError: () => {},
+    });
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -23,7 +23,9 @@ export type ImsErrorCode =
   | 'DIAMETER_PEER'
   | 'DIAMETER_TIMEOUT'
   | 'STORE'
-  | 'CONFIG';
+  | 'CONFIG'
+  | 'IP_PARSE'
+  | 'ESP_SEQ_EXHAUSTED';
 
 export class ImsError extends Error {
   constructor(

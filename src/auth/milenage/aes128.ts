@@ -69,6 +69,11 @@ export class Aes128 {
   private readonly rk = new Int32Array(44);
 
   constructor(key: Uint8Array) {
+    this.setKey(key);
+  }
+
+  /** Replace the key, reusing this instance's storage (no allocation on a hot path). */
+  setKey(key: Uint8Array): void {
     if (key.length !== 16) throw new InvalidArgumentError(`AES-128 key must be 16 bytes, got ${key.length}`);
     const rk = this.rk;
     for (let i = 0; i < 4; i++) rk[i] = word(key, i * 4);
@@ -94,22 +99,47 @@ export class Aes128 {
     let s2 = a2 ^ rk[2];
     let s3 = a3 ^ rk[3];
     let t0: number, t1: number, t2: number, t3: number;
-    let k = 4;
-    for (let round = 1; round < 10; round++) {
-      t0 = TE0[s0 >>> 24] ^ TE1[(s1 >>> 16) & 0xff] ^ TE2[(s2 >>> 8) & 0xff] ^ TE3[s3 & 0xff] ^ rk[k];
-      t1 = TE0[s1 >>> 24] ^ TE1[(s2 >>> 16) & 0xff] ^ TE2[(s3 >>> 8) & 0xff] ^ TE3[s0 & 0xff] ^ rk[k + 1];
-      t2 = TE0[s2 >>> 24] ^ TE1[(s3 >>> 16) & 0xff] ^ TE2[(s0 >>> 8) & 0xff] ^ TE3[s1 & 0xff] ^ rk[k + 2];
-      t3 = TE0[s3 >>> 24] ^ TE1[(s0 >>> 16) & 0xff] ^ TE2[(s1 >>> 8) & 0xff] ^ TE3[s2 & 0xff] ^ rk[k + 3];
-      s0 = t0;
-      s1 = t1;
-      s2 = t2;
-      s3 = t3;
-      k += 4;
-    }
-    out[0] = ((SBOX[s0 >>> 24] << 24) | (SBOX[(s1 >>> 16) & 0xff] << 16) | (SBOX[(s2 >>> 8) & 0xff] << 8) | SBOX[s3 & 0xff]) ^ rk[40];
-    out[1] = ((SBOX[s1 >>> 24] << 24) | (SBOX[(s2 >>> 16) & 0xff] << 16) | (SBOX[(s3 >>> 8) & 0xff] << 8) | SBOX[s0 & 0xff]) ^ rk[41];
-    out[2] = ((SBOX[s2 >>> 24] << 24) | (SBOX[(s3 >>> 16) & 0xff] << 16) | (SBOX[(s0 >>> 8) & 0xff] << 8) | SBOX[s1 & 0xff]) ^ rk[42];
-    out[3] = ((SBOX[s3 >>> 24] << 24) | (SBOX[(s0 >>> 16) & 0xff] << 16) | (SBOX[(s1 >>> 8) & 0xff] << 8) | SBOX[s2 & 0xff]) ^ rk[43];
+    // Rounds 1–9, unrolled (two per step, alternating s → t → s).
+    t0 = TE0[s0 >>> 24] ^ TE1[(s1 >>> 16) & 0xff] ^ TE2[(s2 >>> 8) & 0xff] ^ TE3[s3 & 0xff] ^ rk[4];
+    t1 = TE0[s1 >>> 24] ^ TE1[(s2 >>> 16) & 0xff] ^ TE2[(s3 >>> 8) & 0xff] ^ TE3[s0 & 0xff] ^ rk[5];
+    t2 = TE0[s2 >>> 24] ^ TE1[(s3 >>> 16) & 0xff] ^ TE2[(s0 >>> 8) & 0xff] ^ TE3[s1 & 0xff] ^ rk[6];
+    t3 = TE0[s3 >>> 24] ^ TE1[(s0 >>> 16) & 0xff] ^ TE2[(s1 >>> 8) & 0xff] ^ TE3[s2 & 0xff] ^ rk[7];
+    s0 = TE0[t0 >>> 24] ^ TE1[(t1 >>> 16) & 0xff] ^ TE2[(t2 >>> 8) & 0xff] ^ TE3[t3 & 0xff] ^ rk[8];
+    s1 = TE0[t1 >>> 24] ^ TE1[(t2 >>> 16) & 0xff] ^ TE2[(t3 >>> 8) & 0xff] ^ TE3[t0 & 0xff] ^ rk[9];
+    s2 = TE0[t2 >>> 24] ^ TE1[(t3 >>> 16) & 0xff] ^ TE2[(t0 >>> 8) & 0xff] ^ TE3[t1 & 0xff] ^ rk[10];
+    s3 = TE0[t3 >>> 24] ^ TE1[(t0 >>> 16) & 0xff] ^ TE2[(t1 >>> 8) & 0xff] ^ TE3[t2 & 0xff] ^ rk[11];
+    t0 = TE0[s0 >>> 24] ^ TE1[(s1 >>> 16) & 0xff] ^ TE2[(s2 >>> 8) & 0xff] ^ TE3[s3 & 0xff] ^ rk[12];
+    t1 = TE0[s1 >>> 24] ^ TE1[(s2 >>> 16) & 0xff] ^ TE2[(s3 >>> 8) & 0xff] ^ TE3[s0 & 0xff] ^ rk[13];
+    t2 = TE0[s2 >>> 24] ^ TE1[(s3 >>> 16) & 0xff] ^ TE2[(s0 >>> 8) & 0xff] ^ TE3[s1 & 0xff] ^ rk[14];
+    t3 = TE0[s3 >>> 24] ^ TE1[(s0 >>> 16) & 0xff] ^ TE2[(s1 >>> 8) & 0xff] ^ TE3[s2 & 0xff] ^ rk[15];
+    s0 = TE0[t0 >>> 24] ^ TE1[(t1 >>> 16) & 0xff] ^ TE2[(t2 >>> 8) & 0xff] ^ TE3[t3 & 0xff] ^ rk[16];
+    s1 = TE0[t1 >>> 24] ^ TE1[(t2 >>> 16) & 0xff] ^ TE2[(t3 >>> 8) & 0xff] ^ TE3[t0 & 0xff] ^ rk[17];
+    s2 = TE0[t2 >>> 24] ^ TE1[(t3 >>> 16) & 0xff] ^ TE2[(t0 >>> 8) & 0xff] ^ TE3[t1 & 0xff] ^ rk[18];
+    s3 = TE0[t3 >>> 24] ^ TE1[(t0 >>> 16) & 0xff] ^ TE2[(t1 >>> 8) & 0xff] ^ TE3[t2 & 0xff] ^ rk[19];
+    t0 = TE0[s0 >>> 24] ^ TE1[(s1 >>> 16) & 0xff] ^ TE2[(s2 >>> 8) & 0xff] ^ TE3[s3 & 0xff] ^ rk[20];
+    t1 = TE0[s1 >>> 24] ^ TE1[(s2 >>> 16) & 0xff] ^ TE2[(s3 >>> 8) & 0xff] ^ TE3[s0 & 0xff] ^ rk[21];
+    t2 = TE0[s2 >>> 24] ^ TE1[(s3 >>> 16) & 0xff] ^ TE2[(s0 >>> 8) & 0xff] ^ TE3[s1 & 0xff] ^ rk[22];
+    t3 = TE0[s3 >>> 24] ^ TE1[(s0 >>> 16) & 0xff] ^ TE2[(s1 >>> 8) & 0xff] ^ TE3[s2 & 0xff] ^ rk[23];
+    s0 = TE0[t0 >>> 24] ^ TE1[(t1 >>> 16) & 0xff] ^ TE2[(t2 >>> 8) & 0xff] ^ TE3[t3 & 0xff] ^ rk[24];
+    s1 = TE0[t1 >>> 24] ^ TE1[(t2 >>> 16) & 0xff] ^ TE2[(t3 >>> 8) & 0xff] ^ TE3[t0 & 0xff] ^ rk[25];
+    s2 = TE0[t2 >>> 24] ^ TE1[(t3 >>> 16) & 0xff] ^ TE2[(t0 >>> 8) & 0xff] ^ TE3[t1 & 0xff] ^ rk[26];
+    s3 = TE0[t3 >>> 24] ^ TE1[(t0 >>> 16) & 0xff] ^ TE2[(t1 >>> 8) & 0xff] ^ TE3[t2 & 0xff] ^ rk[27];
+    t0 = TE0[s0 >>> 24] ^ TE1[(s1 >>> 16) & 0xff] ^ TE2[(s2 >>> 8) & 0xff] ^ TE3[s3 & 0xff] ^ rk[28];
+    t1 = TE0[s1 >>> 24] ^ TE1[(s2 >>> 16) & 0xff] ^ TE2[(s3 >>> 8) & 0xff] ^ TE3[s0 & 0xff] ^ rk[29];
+    t2 = TE0[s2 >>> 24] ^ TE1[(s3 >>> 16) & 0xff] ^ TE2[(s0 >>> 8) & 0xff] ^ TE3[s1 & 0xff] ^ rk[30];
+    t3 = TE0[s3 >>> 24] ^ TE1[(s0 >>> 16) & 0xff] ^ TE2[(s1 >>> 8) & 0xff] ^ TE3[s2 & 0xff] ^ rk[31];
+    s0 = TE0[t0 >>> 24] ^ TE1[(t1 >>> 16) & 0xff] ^ TE2[(t2 >>> 8) & 0xff] ^ TE3[t3 & 0xff] ^ rk[32];
+    s1 = TE0[t1 >>> 24] ^ TE1[(t2 >>> 16) & 0xff] ^ TE2[(t3 >>> 8) & 0xff] ^ TE3[t0 & 0xff] ^ rk[33];
+    s2 = TE0[t2 >>> 24] ^ TE1[(t3 >>> 16) & 0xff] ^ TE2[(t0 >>> 8) & 0xff] ^ TE3[t1 & 0xff] ^ rk[34];
+    s3 = TE0[t3 >>> 24] ^ TE1[(t0 >>> 16) & 0xff] ^ TE2[(t1 >>> 8) & 0xff] ^ TE3[t2 & 0xff] ^ rk[35];
+    t0 = TE0[s0 >>> 24] ^ TE1[(s1 >>> 16) & 0xff] ^ TE2[(s2 >>> 8) & 0xff] ^ TE3[s3 & 0xff] ^ rk[36];
+    t1 = TE0[s1 >>> 24] ^ TE1[(s2 >>> 16) & 0xff] ^ TE2[(s3 >>> 8) & 0xff] ^ TE3[s0 & 0xff] ^ rk[37];
+    t2 = TE0[s2 >>> 24] ^ TE1[(s3 >>> 16) & 0xff] ^ TE2[(s0 >>> 8) & 0xff] ^ TE3[s1 & 0xff] ^ rk[38];
+    t3 = TE0[s3 >>> 24] ^ TE1[(s0 >>> 16) & 0xff] ^ TE2[(s1 >>> 8) & 0xff] ^ TE3[s2 & 0xff] ^ rk[39];
+    out[0] = ((SBOX[t0 >>> 24] << 24) | (SBOX[(t1 >>> 16) & 0xff] << 16) | (SBOX[(t2 >>> 8) & 0xff] << 8) | SBOX[t3 & 0xff]) ^ rk[40];
+    out[1] = ((SBOX[t1 >>> 24] << 24) | (SBOX[(t2 >>> 16) & 0xff] << 16) | (SBOX[(t3 >>> 8) & 0xff] << 8) | SBOX[t0 & 0xff]) ^ rk[41];
+    out[2] = ((SBOX[t2 >>> 24] << 24) | (SBOX[(t3 >>> 16) & 0xff] << 16) | (SBOX[(t0 >>> 8) & 0xff] << 8) | SBOX[t1 & 0xff]) ^ rk[42];
+    out[3] = ((SBOX[t3 >>> 24] << 24) | (SBOX[(t0 >>> 16) & 0xff] << 16) | (SBOX[(t1 >>> 8) & 0xff] << 8) | SBOX[t2 & 0xff]) ^ rk[43];
   }
 
   /** Encrypt one 16-byte block (convenience; allocates). */

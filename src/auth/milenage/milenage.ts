@@ -62,10 +62,10 @@ export interface MilenageOutput extends F1Result, F2345Result {
  */
 export class Milenage {
   private readonly aes: Aes128;
-  private readonly o0: number;
-  private readonly o1: number;
-  private readonly o2: number;
-  private readonly o3: number;
+  private o0 = 0;
+  private o1 = 0;
+  private o2 = 0;
+  private o3 = 0;
   /** Scratch for E_K output. */
   private readonly out = new Int32Array(4);
   /** TEMP ⊕ OPc for the last RAND. */
@@ -81,12 +81,27 @@ export class Milenage {
   /** @param k subscriber key K (16 bytes) @param opc OPc (16 bytes) */
   constructor(k: Uint8Array, opc: Uint8Array) {
     check(k, 16, 'K');
-    check(opc, 16, 'OPc');
     this.aes = new Aes128(k);
+    this.setOpc(opc);
+  }
+
+  private setOpc(opc: Uint8Array): void {
+    check(opc, 16, 'OPc');
     this.o0 = word(opc, 0);
     this.o1 = word(opc, 4);
     this.o2 = word(opc, 8);
     this.o3 = word(opc, 12);
+  }
+
+  /**
+   * Switch this instance to another subscriber, reusing its storage. An HSS serving many users
+   * keeps one instance per worker and re-keys it per request instead of allocating.
+   */
+  rekey(k: Uint8Array, opc: Uint8Array): this {
+    check(k, 16, 'K');
+    this.aes.setKey(k);
+    this.setOpc(opc);
+    return this;
   }
 
   /** Build from K and OP, deriving OPc (TS 35.206 §4.1). */
@@ -203,28 +218,27 @@ export class Milenage {
    */
   vectorInto(rand: Uint8Array, sqn: number, amf: number, b: Uint8Array): void {
     this.temp(rand);
-    // OUT2 first: AK conceals SQN in AUTN.
-    this.outN(2, b, 48); // scratch: AK at 48..54, RES at 56..64
-    const ak0 = b[48], ak1 = b[49], ak2 = b[50], ak3 = b[51], ak4 = b[52], ak5 = b[53];
-    b.copyWithin(16, 56, 64); // XRES
-    b[56] = ak0;
-    b[57] = ak1;
-    b[58] = ak2;
-    b[59] = ak3;
-    b[60] = ak4;
-    b[61] = ak5;
-    this.out1(sqn, amf, b, 64); // MAC-A at 64..72 (scratch)
-    // AUTN
-    const hi = Math.floor(sqn / 0x10000);
-    b[0] = (hi >>> 24) ^ ak0;
-    b[1] = (hi >>> 16) ^ ak1;
-    b[2] = (hi >>> 8) ^ ak2;
-    b[3] = hi ^ ak3;
-    b[4] = ((sqn >>> 8) & 0xff) ^ ak4;
-    b[5] = (sqn & 0xff) ^ ak5;
-    b[6] = amf >>> 8;
-    b[7] = amf & 0xff;
-    b.copyWithin(8, 64, 72);
+    const o = this.out;
+    const { o0, o1, o2, o3 } = this;
+    // OUT2 (f5 ‖ · ‖ f2): AK conceals SQN in AUTN.
+    this.aes.encryptWords(this.y0, this.y1, this.y2, this.y3 ^ 1, o);
+    const ak0 = (o[0] ^ o0) | 0;
+    const ak1 = ((o[1] ^ o1) >>> 16) | 0;
+    putWord(b, 16, o[2] ^ o2); // XRES
+    putWord(b, 20, o[3] ^ o3);
+    putWord(b, 56, ak0); // AK (6 bytes)
+    b[60] = ak1 >>> 8;
+    b[61] = ak1;
+    // OUT1 (f1 ‖ f1*): MAC-A
+    const hi = Math.floor(sqn / 0x10000) | 0;
+    const lo = sqn & 0xffff;
+    const i1 = (lo << 16) | amf;
+    this.aes.encryptWords(this.t0 ^ hi ^ o2, this.t1 ^ i1 ^ o3, this.t2 ^ hi ^ o0, this.t3 ^ i1 ^ o1, o);
+    // AUTN = SQN ⊕ AK ‖ AMF ‖ MAC-A
+    putWord(b, 0, hi ^ ak0);
+    putWord(b, 4, (((lo ^ ak1) & 0xffff) << 16) | amf);
+    putWord(b, 8, o[0] ^ o0);
+    putWord(b, 12, o[1] ^ o1);
     this.outN(3, b, 24); // CK
     this.outN(4, b, 40); // IK
   }

@@ -1,0 +1,3 @@
+export * from './sqn.js';
+export * from './vector.js';
+export * from './isim.js';

@@ -1,0 +1,2 @@
+export { Aes128 } from './aes128.js';
+export * from './milenage.js';
