@@ -6,6 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { registerAka } from './aka.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
+import { espBench } from './bench-esp.js';
+import { secagreeBench } from './bench-secagree.js';
+import { udpEncapBench } from './bench-udp-encap.js';
+import { diameterBench } from './bench-diameter.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -16,7 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAka(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;

@@ -31,7 +31,9 @@ export type ImsErrorCode =
   | 'HSS_IMPORT'
   | 'CONFIG'
   | 'IP_PARSE'
-  | 'ESP_SEQ_EXHAUSTED';
+  | 'ESP_SEQ_EXHAUSTED'
+  | 'XML_PARSE'
+  | 'SIP_RESOLVE';
 
 export class ImsError extends Error {
   constructor(

@@ -1,0 +1,85 @@
+/**
+ * The four SAs of one registration, exactly as TS 33.203 §7.1 and SPEC R-SA-3 lay them out
+ * (see the table in types.ts). Pure: the same inputs give the same SAs.
+ */
+import { InvalidArgumentError } from '../../common/index.js';
+import type { IpsecMode } from '../../secagree/index.js';
+import type { EncryptionAlg, EspKeys, IntegrityAlg } from '../esp/index.js';
+import { isReservedSpi } from './allocate.js';
+import { TRANSPORTS, type SaEndpointParams, type SaFlow, type SaRole, type SaState, type SecurityAssociation } from './types.js';
+
+export interface SaSetSpec {
+  setId: number;
+  role: SaRole;
+  impi: string;
+  impus: readonly string[];
+  ue: SaEndpointParams;
+  pcscf: SaEndpointParams;
+  integrity: IntegrityAlg;
+  encryption: EncryptionAlg;
+  mode: IpsecMode;
+  keys: EspKeys;
+  state: SaState;
+}
+
+function checkSide(e: SaEndpointParams, who: string): void {
+  for (const spi of [e.spiC, e.spiS]) {
+    if (!Number.isInteger(spi) || isReservedSpi(spi) || spi > 0xffffffff) throw new InvalidArgumentError(`${who} SPI ${spi} is reserved or out of range`, 'spi');
+  }
+  for (const port of [e.portC, e.portS]) {
+    if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new InvalidArgumentError(`${who} protected port ${port} out of range`, 'port');
+  }
+  if (e.spiC === e.spiS) throw new InvalidArgumentError(`${who} spi-c equals spi-s`, 'spi');
+  if (e.portC === e.portS) throw new InvalidArgumentError(`${who} port-c equals port-s`, 'port');
+}
+
+/**
+ * Build the four SAs (R-SA-3). Checks that the four SPIs are distinct, so uplink and downlink
+ * never share an SPI and no packet can be reflected back as valid.
+ */
+export function buildSaSet(spec: SaSetSpec): SecurityAssociation[] {
+  checkSide(spec.ue, 'UE');
+  checkSide(spec.pcscf, 'P-CSCF');
+  const spis = new Set([spec.ue.spiC, spec.ue.spiS, spec.pcscf.spiC, spec.pcscf.spiS]);
+  if (spis.size !== 4) throw new InvalidArgumentError('UE and P-CSCF SPIs must all differ (reflection protection)', 'spi');
+  const { ue, pcscf } = spec;
+  // flow, SPI (chosen by the receiver), source port, destination port, uplink (UE → P-CSCF)
+  const flows: Array<[SaFlow, number, number, number, boolean]> = [
+    ['uc-ps', pcscf.spiS, ue.portC, pcscf.portS, true],
+    ['us-pc', pcscf.spiC, ue.portS, pcscf.portC, true],
+    ['pc-us', ue.spiS, pcscf.portC, ue.portS, false],
+    ['ps-uc', ue.spiC, pcscf.portS, ue.portC, false],
+  ];
+  return flows.map(([flow, spi, sport, dport, uplink]) => {
+    const base: Omit<SecurityAssociation, 'keys'> = {
+      id: `${spec.setId}/${flow}`,
+      setId: spec.setId,
+      flow,
+      direction: uplink === (spec.role === 'pcscf') ? 'in' : 'out',
+      spi,
+      src: { address: uplink ? ue.address : pcscf.address, port: sport },
+      dst: { address: uplink ? pcscf.address : ue.address, port: dport },
+      transports: TRANSPORTS,
+      integrity: spec.integrity,
+      encryption: spec.encryption,
+      mode: spec.mode,
+      impi: spec.impi,
+      impus: spec.impus,
+      state: spec.state,
+    };
+    const sa = base as SecurityAssociation;
+    // Not enumerable: JSON.stringify, pino and util.inspect never see the keys (log hygiene).
+    Object.defineProperty(sa, 'keys', { value: spec.keys, enumerable: false, writable: false });
+    return sa;
+  });
+}
+
+/** The UE-side protected port of an SA (its port_uc or port_us). */
+export function uePortOf(sa: SecurityAssociation): number {
+  return sa.flow === 'uc-ps' || sa.flow === 'us-pc' ? sa.src.port : sa.dst.port;
+}
+
+/** The UE address of an SA. */
+export function ueAddressOf(sa: SecurityAssociation): string {
+  return sa.flow === 'uc-ps' || sa.flow === 'us-pc' ? sa.src.address : sa.dst.address;
+}

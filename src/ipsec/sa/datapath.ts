@@ -1,0 +1,61 @@
+/**
+ * The datapath seam: what carries ESP for the SA table. Two backends implement it — userspace
+ * RFC 3948 UDP-encapsulated ESP (../udp-encap/) and Linux kernel XFRM (../xfrm/) — and
+ * {@link mirrorSaTable} keeps one in step with an {@link SaManager}.
+ */
+import type { SaManager } from './manager.js';
+import type { SecurityAssociation } from './types.js';
+
+/** A backend that carries ESP for the SAs it was given (RFC 4301 §4.4.2 SAD). */
+export interface IpsecDatapath {
+  /** Short name for logs (`udp-encap`, `xfrm`). */
+  readonly name: string;
+  /** Make the SA effective. Rejects with a typed error (e.g. IPSEC_KERNEL) on failure. */
+  install(sa: SecurityAssociation): Promise<void>;
+  /** Remove an SA installed before; removing an unknown SA is not an error. */
+  remove(sa: SecurityAssociation): Promise<void>;
+  /** Remove everything this datapath installed and release its resources. */
+  close(): Promise<void>;
+}
+
+export interface MirrorOptions {
+  /** Called for every failed install/remove (the table keeps going). Default: ignore. */
+  onError?: (err: unknown, sa: SecurityAssociation, op: 'install' | 'remove') => void;
+}
+
+export interface Mirror {
+  /** Stop following the table (installed SAs stay installed). */
+  stop(): void;
+  /** Resolves when every install/remove queued so far has finished. */
+  idle(): Promise<void>;
+}
+
+/**
+ * Follow a manager's events: install each created SA, remove each deleted one. Operations on one
+ * SA run in order (a remove waits for its install); different SAs proceed independently.
+ */
+export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts: MirrorOptions = {}): Mirror {
+  const chains = new Map<string, Promise<void>>();
+  const run = (sa: SecurityAssociation, op: 'install' | 'remove'): void => {
+    const prev = chains.get(sa.id) ?? Promise.resolve();
+    const next = prev
+      .then(() => (op === 'install' ? datapath.install(sa) : datapath.remove(sa)))
+      .catch((err: unknown) => opts.onError?.(err, sa, op));
+    chains.set(sa.id, next);
+    if (op === 'remove') void next.then(() => chains.get(sa.id) === next && chains.delete(sa.id));
+  };
+  const stop = manager.on((e) => {
+    if (e.kind === 'saCreated') run(e.sa, 'install');
+    else if (e.kind === 'saDeleted') run(e.sa, 'remove');
+  });
+  return {
+    stop,
+    async idle() {
+      while (chains.size > 0) {
+        const pending = [...chains.values()];
+        await Promise.all(pending);
+        if ([...chains.values()].every((c) => pending.includes(c))) break;
+      }
+    },
+  };
+}

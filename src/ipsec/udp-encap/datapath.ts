@@ -1,0 +1,253 @@
+/**
+ * Userspace IPsec datapath (default): RFC 3948 UDP-encapsulated ESP in tunnel mode between the
+ * protected ports, TS 33.203 `mod=UDP-enc-tun`. Needs no privileges and runs on any OS. The I/O
+ * edge of the SA layer: it binds the local protected UDP ports (node:dgram) of the SAs it is
+ * given, seals outgoing SIP datagrams with the outbound SA chosen by selector, and opens
+ * incoming ones with the inbound SA found by SPI. A datagram that fails (ICV, replay, selector,
+ * ...) is dropped and counted, never thrown (R-SA-8).
+ *
+ * SIP over TCP is not carried here (only the inner UDP of RFC 3948 tunnel mode).
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { ImsError, cryptoRng, type Rng } from '../../common/index.js';
+import { ipVersionOf, type Endpoint } from '../../ip/index.js';
+import { EspSa, decodeEspHeader, isUdpEncapsulatedEsp } from '../esp/index.js';
+import type { IpsecDatapath } from '../sa/datapath.js';
+import { SaError } from '../sa/errors.js';
+import type { SaState, SecurityAssociation } from '../sa/types.js';
+import { canonicalIp, decapsulate, encapsulate, type UdpEncapDropReason } from './encap.js';
+
+/** Where a delivered SIP datagram came from and which SA protected it. */
+export interface UdpEncapMessageInfo {
+  /** Local protected address and port it arrived on. */
+  local: Endpoint;
+  /** Sender per the inner (authenticated) packet: the peer's protected address and port. */
+  remote: Endpoint;
+  /** Outer UDP source (differs from `remote` behind a NAT). */
+  outer: Endpoint;
+  spi: number;
+  saId: string;
+  setId: number;
+  seq: number;
+}
+
+export interface UdpEncapCounters {
+  received: number;
+  delivered: number;
+  sent: number;
+  dropped: Record<UdpEncapDropReason, number>;
+}
+
+export interface UdpEncapSendOptions {
+  /** Local protected port to send from (the SA's source port). */
+  fromPort: number;
+  /** Local address, when several are in use. */
+  fromAddress?: string;
+  /** The peer's protected address and port. */
+  to: Endpoint;
+}
+
+export interface UdpEncapOptions {
+  /** IVs (aes-cbc, des-ede3-cbc). Default: the crypto RNG. */
+  rng?: Rng;
+  /** Anti-replay window per inbound SA (RFC 4303 §3.4.3). Default 64. */
+  replayWindow?: number;
+  onMessage?: (sip: Uint8Array, info: UdpEncapMessageInfo) => void;
+  /** Observes each drop (already counted). */
+  onDrop?: (reason: UdpEncapDropReason, at: { local: Endpoint; from: Endpoint; spi?: number }) => void;
+  /**
+   * Sees every ESP datagram as it is sent or received (before any check), e.g. to record a pcap
+   * that Wireshark decrypts with the exported keys. It must not keep or alter the bytes.
+   */
+  tap?: (direction: 'in' | 'out', local: Endpoint, remote: Endpoint, datagram: Uint8Array) => void;
+}
+
+interface Entry {
+  sa: SecurityAssociation;
+  esp: EspSa;
+  src: Endpoint;
+  dst: Endpoint;
+}
+
+interface Bound {
+  socket: Socket;
+  refs: number;
+  ready: Promise<void>;
+}
+
+const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
+
+function key(e: Endpoint): string {
+  return `${e.address}|${e.port}`;
+}
+
+function norm(e: Endpoint): Endpoint {
+  return { address: canonicalIp(e.address), port: e.port };
+}
+
+function same(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && a.address === b.address;
+}
+
+export class UdpEncapDatapath implements IpsecDatapath {
+  readonly name = 'udp-encap';
+  readonly counters: UdpEncapCounters = {
+    received: 0,
+    delivered: 0,
+    sent: 0,
+    dropped: { 'not-esp': 0, 'no-sa': 0, malformed: 0, spi: 0, icv: 0, replay: 0, inner: 0, selector: 0 },
+  };
+  private readonly rng: Rng;
+  private readonly replayWindow: number;
+  private messageHandler?: (sip: Uint8Array, info: UdpEncapMessageInfo) => void;
+  private readonly dropHandler?: UdpEncapOptions['onDrop'];
+  private readonly tap?: UdpEncapOptions['tap'];
+  private readonly inbound = new Map<number, Entry>();
+  private readonly outbound = new Map<string, Entry>();
+  private readonly sockets = new Map<string, Bound>();
+
+  constructor(opts: UdpEncapOptions = {}) {
+    this.rng = opts.rng ?? cryptoRng;
+    this.replayWindow = opts.replayWindow ?? 64;
+    this.messageHandler = opts.onMessage;
+    this.dropHandler = opts.onDrop;
+    this.tap = opts.tap;
+  }
+
+  /** Set the handler of delivered SIP datagrams. */
+  onMessage(handler: (sip: Uint8Array, info: UdpEncapMessageInfo) => void): void {
+    this.messageHandler = handler;
+  }
+
+  /** Local endpoints with a bound socket. */
+  boundEndpoints(): Endpoint[] {
+    return [...this.sockets.keys()].map((k) => {
+      const [address, port] = k.split('|');
+      return { address, port: Number(port) };
+    });
+  }
+
+  /** The ESP state of an installed SA (counters, replay window), for diagnostics. */
+  espOf(sa: SecurityAssociation): EspSa | undefined {
+    return (sa.direction === 'in' ? this.inbound.get(sa.spi) : this.outbound.get(sa.id))?.esp;
+  }
+
+  async install(sa: SecurityAssociation): Promise<void> {
+    if (sa.mode !== 'UDP-enc-tun') throw new SaError(`the userspace datapath carries mod=UDP-enc-tun only, not mod=${sa.mode}`);
+    if (sa.direction === 'in' ? this.inbound.has(sa.spi) : this.outbound.has(sa.id)) return;
+    const esp = new EspSa({ spi: sa.spi, integrity: sa.integrity, encryption: sa.encryption, keys: sa.keys, replayWindow: this.replayWindow });
+    const entry: Entry = { sa, esp, src: norm(sa.src), dst: norm(sa.dst) };
+    const local = sa.direction === 'in' ? entry.dst : entry.src;
+    if (sa.direction === 'in') this.inbound.set(sa.spi, entry);
+    else this.outbound.set(sa.id, entry);
+    try {
+      await this.bind(local);
+    } catch (e) {
+      if (sa.direction === 'in') this.inbound.delete(sa.spi);
+      else this.outbound.delete(sa.id);
+      throw e;
+    }
+  }
+
+  async remove(sa: SecurityAssociation): Promise<void> {
+    const entry = sa.direction === 'in' ? this.inbound.get(sa.spi) : this.outbound.get(sa.id);
+    if (!entry || entry.sa.id !== sa.id) return;
+    if (sa.direction === 'in') this.inbound.delete(sa.spi);
+    else this.outbound.delete(sa.id);
+    await this.unbind(sa.direction === 'in' ? entry.dst : entry.src);
+  }
+
+  async close(): Promise<void> {
+    this.inbound.clear();
+    this.outbound.clear();
+    const all = [...this.sockets.values()];
+    this.sockets.clear();
+    await Promise.all(all.map((b) => b.ready.catch(() => undefined).then(() => new Promise<void>((r) => b.socket.close(() => r())))));
+  }
+
+  /**
+   * Seal and send one SIP datagram on the outbound SA whose selector is
+   * (local fromPort → to); among several (change-over), the best state, then the newest set.
+   * Throws {@link SaError} (IPSEC_SA) when there is no such SA.
+   */
+  async send(sip: Uint8Array, opts: UdpEncapSendOptions): Promise<void> {
+    const to = norm(opts.to);
+    const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
+    let best: Entry | undefined;
+    for (const e of this.outbound.values()) {
+      if (e.src.port !== opts.fromPort || !same(e.dst, to) || (fromAddress !== undefined && e.src.address !== fromAddress)) continue;
+      if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
+    }
+    if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
+    const bound = this.sockets.get(key(best.src));
+    if (!bound) throw new SaError(`protected port ${best.src.port} is not bound`);
+    await bound.ready;
+    const packet = encapsulate(best.esp, best.src, best.dst, sip, this.rng);
+    this.tap?.('out', best.src, best.dst, packet);
+    await new Promise<void>((resolve, reject) =>
+      bound.socket.send(packet, best!.dst.port, best!.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
+    );
+    this.counters.sent++;
+  }
+
+  private bind(local: Endpoint): Promise<void> {
+    const k = key(local);
+    const existing = this.sockets.get(k);
+    if (existing) {
+      existing.refs++;
+      return existing.ready;
+    }
+    const socket = createSocket({ type: ipVersionOf(local.address) === 6 ? 'udp6' : 'udp4' });
+    const ready = new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        this.sockets.delete(k);
+        socket.close();
+        reject(new ImsError('SIP_TRANSPORT', `cannot bind protected port ${local.address}:${local.port}: ${err.message}`));
+      };
+      socket.once('error', onError);
+      socket.bind(local.port, local.address, () => {
+        socket.off('error', onError);
+        socket.on('error', () => undefined);
+        resolve();
+      });
+    });
+    socket.on('message', (msg, rinfo) => this.receive(local, msg, rinfo));
+    this.sockets.set(k, { socket, refs: 1, ready });
+    return ready;
+  }
+
+  private async unbind(local: Endpoint): Promise<void> {
+    const k = key(local);
+    const b = this.sockets.get(k);
+    if (!b || --b.refs > 0) return;
+    this.sockets.delete(k);
+    await b.ready.catch(() => undefined);
+    await new Promise<void>((r) => b.socket.close(() => r()));
+  }
+
+  private drop(reason: UdpEncapDropReason, local: Endpoint, from: Endpoint, spi?: number): void {
+    this.counters.dropped[reason]++;
+    this.dropHandler?.(reason, { local, from, spi });
+  }
+
+  /** RFC 3948 §3.2 + RFC 4303 §3.4 + RFC 4301 §5.2: one received datagram. */
+  private receive(local: Endpoint, msg: Buffer, rinfo: RemoteInfo): void {
+    this.counters.received++;
+    const outer: Endpoint = { address: rinfo.address, port: rinfo.port };
+    const packet = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    this.tap?.('in', local, outer, packet);
+    // 1. ESP, not a keepalive or an IKE packet.
+    if (!isUdpEncapsulatedEsp(packet)) return this.drop('not-esp', local, outer);
+    // 2. The inbound SA by SPI, and it must belong to this local address and port.
+    const { spi } = decodeEspHeader(packet);
+    const entry = this.inbound.get(spi);
+    if (!entry || !same(entry.dst, local)) return this.drop('no-sa', local, outer, spi);
+    // 3. Replay pre-check, ICV, window update, decryption (EspSa.open), inner IP + UDP.
+    const r = decapsulate(entry.esp, packet);
+    if (!r.ok) return this.drop(r.reason, local, outer, spi);
+    // 4. The inner packet must match the SA's selector.
+    if (!same(r.src, entry.src) || !same(r.dst, entry.dst)) return this.drop('selector', local, outer, spi);
+    this.counters.delivered++;
+    this.messageHandler?.(r.payload, { local, remote: r.src, outer, spi, saId: entry.sa.id, setId: entry.sa.setId, seq: r.seq });
+  }
+}
