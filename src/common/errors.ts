@@ -32,6 +32,7 @@ export type ImsErrorCode =
   | 'CONFIG'
   | 'IP_PARSE'
   | 'ESP_SEQ_EXHAUSTED'
+  | 'THIG'
   | 'XML_PARSE'
   | 'SIP_RESOLVE';
 

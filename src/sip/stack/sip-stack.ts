@@ -1,0 +1,304 @@
+/**
+ * The SIP stack the IMS nodes use: transports + the transaction layer + injected clock, Rng and
+ * logger. It sends requests through client transactions and resolves with the final response,
+ * hands every new request to one handler together with where it came from and a way to answer
+ * it through its server transaction, and offers the stateless sends and the proxy forwarding
+ * (RFC 3261 §16.6) the CSCFs need.
+ */
+import { cryptoRng, InvalidArgumentError, silentLogger, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { topVia, viaBranch, maxForwardsOf } from '../headers/index.js';
+import { cloneMessage, createResponse, type CreateResponseOptions, type SipRequest, type SipResponse } from '../message/index.js';
+import { TransactionLayer, type ServerTransaction, type TxChannel } from '../transaction/layer.js';
+import type { TimerConfig } from '../transaction/timers.js';
+import { SipTransportError } from '../transport/errors.js';
+import { TransportLayer, type TransportLayerOptions } from '../transport/transport-layer.js';
+import { type Destination, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters, type TransportProtocol } from '../transport/types.js';
+import { SipTimeoutError } from './errors.js';
+import { newBranch, newCallId, newTag } from './ids.js';
+
+export interface SipStackOptions {
+  readonly transports: SipTransport[];
+  readonly clock?: Clock;
+  readonly rng?: Rng;
+  readonly logger?: Logger;
+  /** T1, T2, T4, Timer D (RFC 3261 §17.1.1.1); defaults 500/4000/5000/32000 ms. */
+  readonly timers?: Partial<TimerConfig>;
+  /** Size rule, sent-by check and advertised host (RFC 3261 §18.1). */
+  readonly transport?: TransportLayerOptions;
+  /** Send 100 (Trying) for every new INVITE at once (RFC 3261 §17.2.1). Default true. */
+  readonly autoTrying?: boolean;
+  /** Add a bare `rport` to the Via of requests this stack originates (RFC 3581 §3). Default false. */
+  readonly rport?: boolean;
+}
+
+/** Where a request came from and how to answer it (the TU's view of §17.2 + §18.2). */
+export interface RequestContext {
+  readonly transport: TransportProtocol;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  readonly receivedOn: SipTransport;
+  /** The server transaction (absent for an ACK, which has none). */
+  readonly tx?: ServerTransaction;
+  /** Sends a response through the server transaction. */
+  respond(resp: SipResponse): void;
+  /** Builds a response (RFC 3261 §8.2.6; To tag from the stack's Rng), sends it and returns it. */
+  reply(status: number, reason?: string, opts?: CreateResponseOptions): SipResponse;
+}
+
+export type RequestHandler = (req: SipRequest, ctx: RequestContext) => void | Promise<void>;
+
+export interface SendRequestOptions {
+  /** Each provisional (1xx) response. */
+  onProvisional?(resp: SipResponse): void;
+  /** RFC 6026 §8.4: 2xx responses after the first one to an INVITE (retransmissions, forks); the TU ACKs them. */
+  onAdditional2xx?(resp: SipResponse): void;
+}
+
+/** Counters of the whole stack: transports plus stray responses. */
+export interface StackCounters extends TransportCounters {
+  /** Responses that matched no client transaction (RFC 6026 §7.3: dropped). */
+  strayResponses: number;
+}
+
+export class SipStack {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly transportLayer: TransportLayer;
+  readonly transactions: TransactionLayer;
+  private readonly log: Logger;
+  private requestHandler: RequestHandler | undefined;
+  private ackHandler: ((ack: SipRequest, ctx: RequestContext) => void) | undefined;
+  private strayResponses = 0;
+
+  constructor(private readonly opts: SipStackOptions) {
+    if (opts.transports.length === 0) throw new InvalidArgumentError('a SipStack needs at least one transport', 'transports');
+    this.clock = opts.clock ?? systemClock;
+    this.rng = opts.rng ?? cryptoRng;
+    this.log = opts.logger ?? silentLogger;
+    this.transportLayer = new TransportLayer(opts.transports, { logger: this.log, ...opts.transport });
+    this.transactions = new TransactionLayer({
+      clock: this.clock,
+      timers: opts.timers,
+      logger: this.log,
+      trying: opts.autoTrying === false ? undefined : (inv) => createResponse(inv, 100, 'Trying'),
+    });
+    this.transportLayer.onMessage((m) => this.inbound(m));
+  }
+
+  /** The handler of every request that starts a server transaction (one per stack). */
+  onRequest(handler: RequestHandler): void {
+    this.requestHandler = handler;
+  }
+
+  /** The handler of ACKs for 2xx responses (RFC 3261 §13.3.1.4; not part of any transaction). */
+  onAck(handler: (ack: SipRequest, ctx: RequestContext) => void): void {
+    this.ackHandler = handler;
+  }
+
+  /** A fresh branch (RFC 3261 §8.1.1.7). */
+  newBranch(): string {
+    return newBranch(this.rng);
+  }
+  /** A fresh From/To tag (§19.3). */
+  newTag(): string {
+    return newTag(this.rng);
+  }
+  /** A fresh Call-ID (§8.1.1.4). */
+  newCallId(host?: string): string {
+    return newCallId(this.rng, host);
+  }
+
+  /** Counters of every transport, plus stray responses. */
+  get counters(): StackCounters {
+    return { ...this.transportLayer.counters, strayResponses: this.strayResponses };
+  }
+
+  /**
+   * Sends a request through a client transaction (RFC 3261 §17.1) and resolves with its final
+   * response. A top Via is added when there is none, a branch when it has none, Max-Forwards 70
+   * when missing (§8.1.1.6); the transport layer writes sent-by. Rejects with
+   * {@link SipTimeoutError} (Timer B/F) or SipTransportError.
+   */
+  sendRequest(req: SipRequest, dest: Destination, opts: SendRequestOptions = {}): Promise<SipResponse> {
+    if (req.method === 'ACK') return Promise.reject(new InvalidArgumentError('send an ACK with sendStateless (RFC 3261 §17.1.1.3, §13.2.2.4)', 'method'));
+    try {
+      this.prepareVia(req);
+      if (!req.headers.has('max-forwards')) req.headers.append('Max-Forwards', '70');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.startClient(req, dest, opts);
+  }
+
+  /**
+   * Sends a request without a transaction: the ACK for a 2xx (RFC 3261 §13.2.2.4) or a request a
+   * stateless element relays. Adds a Via/branch when missing; the transport layer writes sent-by.
+   */
+  async sendStateless(req: SipRequest, dest: Destination): Promise<void> {
+    this.prepareVia(req);
+    const p = this.transportLayer.prepareRequest(req, dest);
+    await p.transport.send(p.request, p.destination);
+  }
+
+  /** Sends a response outside any transaction (a stateless UAS or proxy), routed by §18.2.2. */
+  sendResponse(resp: SipResponse, ctx: Pick<RequestContext, 'transport' | 'remote' | 'receivedOn'>): Promise<void> {
+    return this.transportLayer.sendResponse(resp, ctx);
+  }
+
+  /**
+   * RFC 3261 §16.6 for a stateful proxy: copies the request, decrements Max-Forwards (70 when
+   * absent), pushes a Via with a fresh branch from the Rng, and sends it through a client
+   * transaction. Resolves with the final response as received — its top Via is still ours; remove
+   * it with {@link withoutTopVia} before relaying it (§16.7 step 3). Adjust Request-URI, Route or
+   * Record-Route on `req` before calling.
+   */
+  forwardRequest(req: SipRequest, dest: Destination, opts: SendRequestOptions = {}): Promise<SipResponse> {
+    if (req.method === 'ACK') return Promise.reject(new InvalidArgumentError('forward an ACK with forwardStateless', 'method'));
+    let copy: SipRequest;
+    try {
+      copy = this.proxyCopy(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.startClient(copy, dest, opts);
+  }
+
+  /** §16.6 without a transaction: forwards an ACK for a 2xx (or any request) with our Via on top. */
+  async forwardStateless(req: SipRequest, dest: Destination): Promise<void> {
+    const copy = this.proxyCopy(req);
+    const p = this.transportLayer.prepareRequest(copy, dest);
+    await p.transport.send(p.request, p.destination);
+  }
+
+  /** Stops every timer and closes every transport. */
+  async close(): Promise<void> {
+    this.transactions.clear();
+    await this.transportLayer.close();
+  }
+
+  private proxyCopy(req: SipRequest): SipRequest {
+    const copy = cloneMessage(req);
+    const mf = maxForwardsOf(copy);
+    if (mf === 0) throw new InvalidArgumentError('Max-Forwards is 0: answer 483 instead of forwarding (RFC 3261 §16.3 step 3)', 'max-forwards');
+    copy.headers.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
+    copy.headers.prepend('Via', `SIP/2.0/UDP 0.0.0.0;branch=${this.newBranch()}`);
+    return copy;
+  }
+
+  /** A top Via with a branch: added when missing (sent-by is a placeholder the transport layer replaces). */
+  private prepareVia(req: SipRequest): void {
+    const via = topVia(req);
+    if (!via) {
+      req.headers.prepend('Via', `SIP/2.0/UDP 0.0.0.0;branch=${this.newBranch()}${this.opts.rport ? ';rport' : ''}`);
+    } else if (!viaBranch(via)) {
+      const line = req.headers.getAll('via')[0];
+      req.headers.removeFirst('via');
+      req.headers.prepend('Via', `${line};branch=${this.newBranch()}`);
+    }
+  }
+
+  private startClient(req: SipRequest, dest: Destination, opts: SendRequestOptions): Promise<SipResponse> {
+    return new Promise<SipResponse>((resolve, reject) => {
+      const p = this.transportLayer.prepareRequest(req, dest);
+      let lastError: unknown;
+      const channel: TxChannel = {
+        reliable: p.transport.reliable,
+        send: (msg) =>
+          p.transport.send(msg, p.destination).catch((err: unknown) => {
+            lastError = err;
+            throw err;
+          }),
+      };
+      let final: SipResponse | undefined;
+      this.transactions.sendRequest(p.request, channel, {
+        onResponse: (resp) => {
+          if (resp.status < 200) opts.onProvisional?.(resp);
+          else if (!final) {
+            final = resp;
+            resolve(resp);
+          } else opts.onAdditional2xx?.(resp);
+        },
+        onTerminated: (reason) => {
+          if (final) return;
+          if (reason === 'timeout') reject(new SipTimeoutError(req.method, req.method === 'INVITE' ? 'B' : 'F'));
+          else if (reason === 'transportError') {
+            reject(lastError instanceof SipTransportError ? lastError : new SipTransportError(`${req.method}: transport error`, p.destination, { cause: lastError }));
+          } else reject(new SipTransportError(`${req.method}: transaction ended without a final response`, p.destination));
+        },
+      });
+    });
+  }
+
+  private inbound(m: InboundMessage): void {
+    const msg = m.msg;
+    if (msg.kind === 'response') {
+      if (!this.transactions.receiveResponse(msg)) {
+        this.strayResponses++;
+        this.log.debug({ status: msg.status }, 'stray response dropped (RFC 6026 §7.3)');
+      }
+      return;
+    }
+    const channel: TxChannel = { reliable: m.receivedOn.reliable, send: (resp) => this.transportLayer.sendResponse(resp as SipResponse, m) };
+    const r = this.transactions.receiveRequest(msg, channel);
+    if (r.kind === 'absorbed') return;
+    const ctx = this.context(m, r.tx);
+    if (r.kind === 'ack') {
+      if (this.ackHandler) this.safely(() => this.ackHandler!(msg, ctx));
+      return;
+    }
+    const handler = this.requestHandler;
+    if (!handler) {
+      ctx.reply(503, 'Service Unavailable');
+      return;
+    }
+    // A TU that fails must not leave the request unanswered (RFC 3261 §8.2: every request gets a final response).
+    const fail = (err: unknown): void => {
+      this.log.error({ err: (err as Error)?.message, method: msg.method }, 'request handler failed');
+      const state = r.tx.state;
+      if (state === 'trying' || state === 'proceeding') ctx.reply(500, 'Server Internal Error');
+    };
+    try {
+      const p = handler(msg, ctx);
+      if (p && typeof (p as Promise<void>).catch === 'function') (p as Promise<void>).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  private context(m: InboundMessage, tx: ServerTransaction | undefined): RequestContext {
+    const rng = this.rng;
+    return {
+      transport: m.transport,
+      local: m.local,
+      remote: m.remote,
+      receivedOn: m.receivedOn,
+      tx,
+      respond(resp: SipResponse) {
+        if (!tx) throw new InvalidArgumentError('an ACK is not answered (RFC 3261 §17)', 'method');
+        tx.respond(resp);
+      },
+      reply(status: number, reason?: string, opts: CreateResponseOptions = {}) {
+        if (!tx) throw new InvalidArgumentError('an ACK is not answered (RFC 3261 §17)', 'method');
+        const resp = createResponse(tx.request, status, reason, { rng, ...opts });
+        tx.respond(resp);
+        return resp;
+      },
+    };
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err: (err as Error)?.message }, 'ACK handler threw');
+    }
+  }
+}
+
+/** RFC 3261 §16.7 step 3: a copy of a response without its top Via (the proxy's own), ready to relay. */
+export function withoutTopVia(resp: SipResponse): SipResponse {
+  const copy = cloneMessage(resp);
+  copy.headers.removeFirst('via');
+  return copy;
+}
+

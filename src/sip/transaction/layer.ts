@@ -1,0 +1,305 @@
+/**
+ * The transaction layer (RFC 3261 §17): a table of live transactions, the matching rules of
+ * §17.1.3 and §17.2.3, and a thin driver that carries out what the pure machines ask for —
+ * sends through a {@link TxChannel}, timers through the injected {@link Clock}, and hand-ups to
+ * the transaction user (TU). It knows nothing of sockets: the stack gives each transaction the
+ * channel its messages travel on.
+ */
+import { InvalidArgumentError, silentLogger, type Clock, type Logger, type TimerHandle } from '../../common/index.js';
+import { startClientInvite, stepClientInvite, type ClientInviteState, type ClientInviteTx } from './client-invite.js';
+import { startClientNonInvite, stepClientNonInvite, type ClientNonInviteState, type ClientNonInviteTx } from './client-non-invite.js';
+import { clientKeyOfRequest, clientKeyOfResponse, serverKeyOfRequest } from './keys.js';
+import { startServerInvite, stepServerInvite, type ServerInviteState, type ServerInviteTx } from './server-invite.js';
+import { startServerNonInvite, stepServerNonInvite, type ServerNonInviteState, type ServerNonInviteTx } from './server-non-invite.js';
+import { timerConfig, type TimerConfig, type TimerName } from './timers.js';
+import type { ClientTxEvent, ServerTxEvent, SipRequest, SipResponse, SipMessage, Step, TxAction, TxEndReason } from './types.js';
+
+/** How a transaction's messages reach the network (§17.1.1.2: "pass it to the transport layer"). */
+export interface TxChannel {
+  /** Resolves when sent; a rejection is a transport error (§17.1.4, §17.2.4). */
+  send(msg: SipMessage): Promise<void>;
+  readonly reliable: boolean;
+}
+
+/** The TU side of a client transaction. */
+export interface ClientTxHandlers {
+  /** Every response passed up: provisionals, the final one, and (RFC 6026) further 2xx. */
+  onResponse(resp: SipResponse): void;
+  /** The transaction ended: normally, by timeout (Timer B/F) or by a transport error. */
+  onTerminated?(reason: TxEndReason): void;
+}
+
+/** A client transaction as seen by the TU. */
+export interface ClientTransaction {
+  readonly key: string;
+  readonly request: SipRequest;
+  readonly state: ClientInviteState | ClientNonInviteState;
+}
+
+/** A server transaction as seen by the TU: the request and the way to answer it. */
+export interface ServerTransaction {
+  readonly key: string;
+  readonly request: SipRequest;
+  readonly state: ServerInviteState | ServerNonInviteState;
+  /** Passes a response from the TU to the transaction (§17.2.1, §17.2.2). */
+  respond(resp: SipResponse): void;
+  /** Set by the TU: the transaction failed (Timer H, transport error) or ended. */
+  onEnd?: (reason: TxEndReason) => void;
+  /** Set by the TU: a transport error the transaction survives (RFC 6026 Figure 7). */
+  onTransportError?: () => void;
+}
+
+/** What became of a request handed to {@link TransactionLayer.receiveRequest}. */
+export type ReceiveRequestResult =
+  /** A new server transaction; the request has been passed to the request handler. */
+  | { kind: 'new'; tx: ServerTransaction }
+  /** A retransmission (or an ACK for a non-2xx) absorbed by its transaction. */
+  | { kind: 'absorbed'; tx: ServerTransaction }
+  /** An ACK for a 2xx: it belongs to the TU (RFC 6026 §7.1, RFC 3261 §17.2.3 last paragraph). */
+  | { kind: 'ack'; tx?: ServerTransaction };
+
+export interface TransactionLayerOptions {
+  readonly clock: Clock;
+  readonly timers?: Partial<TimerConfig>;
+  readonly logger?: Logger;
+  /**
+   * Builds the 100 (Trying) an INVITE server transaction sends at once (§17.2.1: "MUST generate a
+   * 100 (Trying) response unless it knows that the TU will generate a provisional or final
+   * response within 200 ms"). Omit to let the TU answer by itself.
+   */
+  readonly trying?: (invite: SipRequest) => SipResponse;
+}
+
+type Machine = ClientInviteTx | ClientNonInviteTx | ServerInviteTx | ServerNonInviteTx;
+type AnyEvent = ClientTxEvent | ServerTxEvent;
+
+interface Rec<M extends Machine = Machine> {
+  readonly key: string;
+  machine: M;
+  readonly channel: TxChannel;
+  readonly timers: Map<TimerName, TimerHandle>;
+  readonly queue: AnyEvent[];
+  busy: boolean;
+  done: boolean;
+  /** Client: the TU; server: the handle given to the TU. */
+  readonly client?: ClientTxHandlers;
+  server?: ServerTransaction;
+}
+
+function step(m: Machine, ev: AnyEvent): Step<Machine> {
+  switch (m.kind) {
+    case 'client-invite':
+      return stepClientInvite(m, ev as ClientTxEvent);
+    case 'client-non-invite':
+      return stepClientNonInvite(m, ev as ClientTxEvent);
+    case 'server-invite':
+      return stepServerInvite(m, ev as ServerTxEvent);
+    case 'server-non-invite':
+      return stepServerNonInvite(m, ev as ServerTxEvent);
+  }
+}
+
+/** The transaction table and its driver. */
+export class TransactionLayer {
+  readonly timers: TimerConfig;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly clients = new Map<string, Rec<ClientInviteTx | ClientNonInviteTx>>();
+  private readonly servers = new Map<string, Rec<ServerInviteTx | ServerNonInviteTx>>();
+
+  constructor(private readonly opts: TransactionLayerOptions) {
+    this.clock = opts.clock;
+    this.timers = timerConfig(opts.timers);
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  /** Live transactions, for tests and the dashboard. */
+  get size(): { clients: number; servers: number } {
+    return { clients: this.clients.size, servers: this.servers.size };
+  }
+
+  /**
+   * Starts a client transaction (§17.1): INVITE → Figure 5, anything else but ACK → Figure 6.
+   * The request's top Via must carry a unique branch (§8.1.1.7).
+   */
+  sendRequest(req: SipRequest, channel: TxChannel, handlers: ClientTxHandlers): ClientTransaction {
+    if (req.method === 'ACK') throw new InvalidArgumentError('an ACK does not start a client transaction (RFC 3261 §17)', 'method');
+    const key = clientKeyOfRequest(req);
+    if (this.clients.has(key)) throw new InvalidArgumentError(`a client transaction with this branch and method exists: ${key}`, 'branch');
+    const opts = { reliable: channel.reliable, timers: this.timers };
+    const s = req.method === 'INVITE' ? startClientInvite(req, opts) : startClientNonInvite(req, opts);
+    const rec: Rec<ClientInviteTx | ClientNonInviteTx> = { key, machine: s.tx, channel, timers: new Map(), queue: [], busy: false, done: false, client: handlers };
+    this.clients.set(key, rec);
+    this.run(rec, s.actions);
+    return {
+      key,
+      request: req,
+      get state() {
+        return rec.machine.state;
+      },
+    };
+  }
+
+  /** §17.1.3: gives a response to its client transaction; false when none matches (a stray response). */
+  receiveResponse(resp: SipResponse): boolean {
+    const key = clientKeyOfResponse(resp);
+    const rec = key === undefined ? undefined : this.clients.get(key);
+    if (!rec) return false;
+    this.feed(rec, { kind: 'response', msg: resp });
+    return true;
+  }
+
+  /**
+   * §17.2.3: gives a request to its server transaction or creates one. The result is the
+   * machines' "pass to TU": a new transaction (`new`: the TU must answer through `tx.respond`),
+   * a retransmission or non-2xx ACK the transaction absorbed, or an ACK that belongs to the TU
+   * (for a 2xx: RFC 6026 §7.1 in "Accepted", or matching no transaction at all). `channel` is how
+   * this transaction's responses go back (§18.2.2).
+   */
+  receiveRequest(req: SipRequest, channel: TxChannel): ReceiveRequestResult {
+    const key = serverKeyOfRequest(req);
+    const found = this.servers.get(key);
+    if (found) {
+      const accepted = found.machine.state === 'accepted';
+      this.feed(found, { kind: 'request', msg: req });
+      return req.method === 'ACK' && accepted ? { kind: 'ack', tx: found.server } : { kind: 'absorbed', tx: found.server! };
+    }
+    if (req.method === 'ACK') return { kind: 'ack' };
+    const opts = { reliable: channel.reliable, timers: this.timers };
+    let first: Step<ServerInviteTx | ServerNonInviteTx>;
+    let pre: TxAction[] = [];
+    if (req.method === 'INVITE') {
+      const s = startServerInvite(req, opts);
+      first = s;
+      if (this.opts.trying) {
+        // §17.2.1: the 100 (Trying) goes out before the TU even sees the INVITE.
+        const t = stepServerInvite(s.tx, { kind: 'tuResponse', msg: this.opts.trying(req) });
+        first = { tx: t.tx, actions: s.actions };
+        pre = t.actions;
+      }
+    } else {
+      first = startServerNonInvite(req, opts);
+    }
+    const rec: Rec<ServerInviteTx | ServerNonInviteTx> = { key, machine: first.tx, channel, timers: new Map(), queue: [], busy: false, done: false };
+    const feed = (ev: ServerTxEvent): void => this.feed(rec, ev);
+    const handle: ServerTransaction = {
+      key,
+      request: req,
+      get state() {
+        return rec.machine.state;
+      },
+      respond(resp: SipResponse) {
+        feed({ kind: 'tuResponse', msg: resp });
+      },
+    };
+    rec.server = handle;
+    this.servers.set(key, rec);
+    this.run(rec, [...pre, ...first.actions]);
+    return { kind: 'new', tx: handle };
+  }
+
+  /** RFC 3261 §9.2: the server INVITE transaction a CANCEL refers to (same key but the method). */
+  findInviteFor(cancel: SipRequest): ServerTransaction | undefined {
+    const key = serverKeyOfRequest(cancel, 'INVITE');
+    return this.servers.get(key)?.server;
+  }
+
+  /** Cancels every timer and forgets every transaction (on shutdown). */
+  clear(): void {
+    for (const rec of [...this.clients.values(), ...this.servers.values()]) {
+      for (const h of rec.timers.values()) h.cancel();
+      rec.done = true;
+    }
+    this.clients.clear();
+    this.servers.clear();
+  }
+
+  /** Queues an event; events arriving while a step's actions run (a TU answering inside its handler) wait their turn. */
+  private feed(rec: Rec, ev: AnyEvent): void {
+    if (rec.done) return;
+    rec.queue.push(ev);
+    if (!rec.busy) this.run(rec, []);
+  }
+
+  /** Executes actions, then every queued event in order, one step at a time. */
+  private run(rec: Rec, actions: TxAction[]): void {
+    rec.busy = true;
+    try {
+      this.execute(rec, actions);
+      while (!rec.done && rec.queue.length) {
+        const s = step(rec.machine, rec.queue.shift()!);
+        rec.machine = s.tx;
+        this.execute(rec, s.actions);
+      }
+    } finally {
+      rec.busy = false;
+      if (rec.done) rec.queue.length = 0;
+    }
+  }
+
+  private execute(rec: Rec, actions: TxAction[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'send':
+          rec.channel.send(a.msg).catch((err: unknown) => {
+            this.log.debug({ tx: rec.key, err: (err as Error)?.message }, 'transport error');
+            this.feed(rec, { kind: 'transportError' });
+          });
+          break;
+        case 'startTimer': {
+          rec.timers.get(a.name)?.cancel();
+          const name = a.name;
+          rec.timers.set(name, this.clock.setTimeout(a.ms, () => {
+            rec.timers.delete(name);
+            this.feed(rec, { kind: 'timer', name });
+          }));
+          break;
+        }
+        case 'cancelTimer':
+          rec.timers.get(a.name)?.cancel();
+          rec.timers.delete(a.name);
+          break;
+        case 'passUp':
+          this.passUp(rec, a.msg);
+          break;
+        case 'informTu':
+          this.safely(() => rec.server?.onTransportError?.());
+          break;
+        case 'terminated':
+          this.destroy(rec, a.reason);
+          break;
+      }
+    }
+  }
+
+  private passUp(rec: Rec, msg: SipMessage): void {
+    if (rec.client) {
+      if (msg.kind === 'response') this.safely(() => rec.client!.onResponse(msg));
+      return;
+    }
+    // A server's pass-ups (the new request, an ACK in "Accepted") are what receiveRequest() returns.
+  }
+
+  /** §17.1.1.2 / §17.2.1: a transaction entering "Terminated" is destroyed at once. */
+  private destroy(rec: Rec, reason: TxEndReason): void {
+    rec.done = true;
+    for (const h of rec.timers.values()) h.cancel();
+    rec.timers.clear();
+    if (rec.client) {
+      if (this.clients.get(rec.key) === rec) this.clients.delete(rec.key);
+      this.safely(() => rec.client!.onTerminated?.(reason));
+    } else {
+      if (this.servers.get(rec.key) === rec) this.servers.delete(rec.key);
+      this.safely(() => rec.server?.onEnd?.(reason));
+    }
+  }
+
+  /** A throwing TU callback must not corrupt the table. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err: (err as Error)?.message }, 'transaction user callback threw');
+    }
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * SIP over TCP (RFC 3261 §18, §18.3 framing), IPv4 or IPv6: a listening socket plus a pool of
+ * connections keyed by the remote address and port. An outgoing message to an endpoint reuses the
+ * connection to it — one we opened or one the peer opened to us — and responses go back on the
+ * connection their request came in on (§18.2.2). A peer that sends bytes which cannot be framed
+ * or parsed as SIP (garbage, an endless header) is disconnected and counted.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { InvalidArgumentError, silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../../common/index.js';
+import { SipStreamFramer, type SipMessage } from '../message/index.js';
+import { canonicalAddress, checkPort, endpointKey, formatEndpoint, ipFamily } from './endpoint.js';
+import { SipTransportError } from './errors.js';
+import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from './inbound.js';
+import { newCounters, type Endpoint, type InboundMessage, type SendOptions, type SipTransport, type TransportCounters } from './types.js';
+
+export interface TcpTransportOptions {
+  /** Local IP literal to listen on (and to connect from). */
+  readonly address: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  readonly limits?: InboundLimits;
+  /** The check every request must pass before it is handed up (default {@link transportCheck}). */
+  readonly requestCheck?: RequestCheck;
+  /** Give up on a connection attempt after this long (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** Close a connection idle for this long; 0 (default) never does. */
+  readonly idleTimeoutMs?: number;
+  /** Refuse connections beyond this many (default 1024). */
+  readonly maxConnections?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+interface Conn {
+  readonly socket: Socket;
+  readonly remote: Endpoint;
+  readonly local: Endpoint;
+  readonly framer: SipStreamFramer;
+  idle?: TimerHandle;
+}
+
+export class TcpTransport implements SipTransport {
+  readonly protocol = 'tcp' as const;
+  readonly reliable = true;
+  readonly family: 4 | 6;
+  readonly counters: TransportCounters = newCounters();
+  private readonly conns = new Map<string, Conn>();
+  private readonly connecting = new Map<string, Promise<Conn>>();
+  private handler: ((m: InboundMessage) => void) | undefined;
+  private closed = false;
+  private boundPort = 0;
+  private readonly clock: Clock;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly address: string,
+    private readonly opts: TcpTransportOptions,
+    private readonly log: Logger,
+  ) {
+    this.family = ipFamily(address) === 6 ? 6 : 4;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  /** Starts listening and resolves once the socket is bound. */
+  static async listen(opts: TcpTransportOptions): Promise<TcpTransport> {
+    const fam = ipFamily(opts.address);
+    if (fam === 0) throw new InvalidArgumentError(`TCP transport needs an IP literal, got ${opts.address}`, 'address');
+    checkPort(opts.port ?? 0, true);
+    const server = createServer({ noDelay: true });
+    server.maxConnections = opts.maxConnections ?? 1024;
+    const t = new TcpTransport(server, opts.address, opts, (opts.logger ?? silentLogger).child({ transport: 'tcp' }));
+    server.on('connection', (s) => t.adopt(s));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: opts.address, port: opts.port ?? 0, ipv6Only: fam === 6, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      server.close();
+      throw new SipTransportError(`cannot listen on TCP ${opts.address}:${opts.port ?? 0}`, undefined, { cause: err });
+    });
+    server.on('error', (err) => t.log.warn({ err: err.message }, 'tcp server error'));
+    const a = server.address();
+    t.boundPort = typeof a === 'object' && a ? a.port : 0;
+    return t;
+  }
+
+  get local(): Endpoint {
+    return { address: this.address, port: this.boundPort };
+  }
+
+  /** Number of open connections (for tests and the dashboard). */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** Whether a connection to (or from) this remote endpoint is open. */
+  hasConnection(remote: Endpoint): boolean {
+    return this.conns.has(endpointKey(remote));
+  }
+
+  onMessage(handler: (m: InboundMessage) => void): void {
+    this.handler = handler;
+  }
+
+  async send(data: SipMessage | Uint8Array, dest: Endpoint, opts: SendOptions = {}): Promise<void> {
+    if (this.closed) throw new SipTransportError('transport closed', dest);
+    const bytes = data instanceof Uint8Array ? data : serialize(data);
+    const key = endpointKey(dest);
+    let conn = this.conns.get(key);
+    if (!conn) {
+      if (opts.existingOnly) throw new SipTransportError(`no TCP connection to ${formatEndpoint(dest)}`, dest);
+      conn = await this.open(dest, key);
+    }
+    const c = conn;
+    await new Promise<void>((resolve, reject) => {
+      c.socket.write(bytes, (err) => {
+        if (err) {
+          this.counters.sendErrors++;
+          reject(new SipTransportError(`TCP send to ${formatEndpoint(dest)} failed: ${err.message}`, dest, { cause: err }));
+        } else {
+          this.counters.sent++;
+          resolve();
+        }
+      });
+    });
+    this.touch(c);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.conns.values()) c.socket.destroy();
+    this.conns.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Opens (once, even for concurrent senders) a connection to dest from our local address. */
+  private open(dest: Endpoint, key: string): Promise<Conn> {
+    const pending = this.connecting.get(key);
+    if (pending) return pending;
+    const p = new Promise<Conn>((resolve, reject) => {
+      let socket: Socket;
+      try {
+        socket = connect({ host: canonicalAddress(dest.address), port: dest.port, localAddress: this.address, noDelay: true });
+      } catch (err) {
+        // A bad port or address throws synchronously (ERR_SOCKET_BAD_PORT): still a transport error.
+        this.counters.sendErrors++;
+        reject(new SipTransportError(`cannot connect to ${formatEndpoint(dest)}: ${(err as Error).message}`, dest, { cause: err }));
+        return;
+      }
+      const timer = this.clock.setTimeout(this.opts.connectTimeoutMs ?? 10_000, () => {
+        socket.destroy();
+        reject(new SipTransportError(`TCP connect to ${formatEndpoint(dest)} timed out`, dest));
+      });
+      socket.once('connect', () => {
+        timer.cancel();
+        socket.off('error', onError);
+        resolve(this.adopt(socket));
+      });
+      const onError = (err: Error): void => {
+        timer.cancel();
+        this.counters.sendErrors++;
+        reject(new SipTransportError(`TCP connect to ${formatEndpoint(dest)} failed: ${err.message}`, dest, { cause: err }));
+      };
+      socket.once('error', onError);
+    });
+    this.connecting.set(key, p);
+    const clear = (): void => void this.connecting.delete(key);
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** Registers a connected socket (accepted or opened) and wires its input. */
+  private adopt(socket: Socket): Conn {
+    const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const local = { address: this.address, port: this.boundPort };
+    // RFC 5626 §3.5.1: a double-CRLF "ping" is answered with a single-CRLF "pong".
+    const framer = new SipStreamFramer(this.opts.limits, { onKeepAlive: (kind) => kind === 'ping' && !socket.destroyed && socket.write('\r\n') });
+    const conn: Conn = { socket, remote, local, framer };
+    if (this.closed) {
+      socket.destroy();
+      return conn;
+    }
+    const key = endpointKey(remote);
+    this.conns.get(key)?.socket.destroy();
+    this.conns.set(key, conn);
+    this.counters.connectionsOpened++;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', (err) => this.log.debug({ err: err.message, remote: formatEndpoint(remote) }, 'tcp connection error'));
+    socket.on('close', () => {
+      conn.idle?.cancel();
+      if (this.conns.get(key) === conn) this.conns.delete(key);
+      this.counters.connectionsClosed++;
+    });
+    this.touch(conn);
+    return conn;
+  }
+
+  private onData(conn: Conn, chunk: Buffer): void {
+    if (conn.socket.destroyed) return;
+    this.touch(conn);
+    try {
+      conn.framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), (bytes) => this.onFrame(conn, bytes));
+    } catch (err) {
+      // The framer refuses garbage or an endless header: the stream cannot be resynchronised.
+      const code = (err as { code?: string })?.code;
+      this.counters.dropped[code === 'SIP_LIMIT' ? 'limit' : 'parse']++;
+      this.disconnect(conn, `framing failed: ${(err as Error)?.message}`);
+    }
+  }
+
+  private onFrame(conn: Conn, bytes: Uint8Array): void {
+    if (conn.socket.destroyed) return;
+    const r = acceptInbound(bytes, { protocol: 'tcp', local: conn.local, remote: conn.remote }, this.opts.limits, this.opts.requestCheck);
+    switch (r.kind) {
+      case 'keepalive':
+        return;
+      case 'drop':
+        this.counters.dropped[r.reason]++;
+        // A framed message that does not parse means the peer is not speaking SIP.
+        if (r.reason === 'parse' || r.reason === 'limit') this.disconnect(conn, `unparseable message (${r.reason})`);
+        return;
+      case 'reject':
+        this.counters.rejected++;
+        this.send(r.response, conn.remote, { existingOnly: true }).catch(() => {});
+        return;
+      case 'message':
+        this.counters.received++;
+        if (!this.handler) {
+          this.counters.dropped.unmatched++;
+          return;
+        }
+        try {
+          this.handler({ msg: r.msg, transport: 'tcp', local: conn.local, remote: conn.remote, receivedOn: this });
+        } catch (err) {
+          this.log.error({ err: (err as Error)?.message }, 'message handler threw');
+        }
+    }
+  }
+
+  private disconnect(conn: Conn, why: string): void {
+    this.counters.disconnectedForGarbage++;
+    this.log.debug({ remote: formatEndpoint(conn.remote), why }, 'closing tcp connection');
+    conn.socket.destroy();
+  }
+
+  private touch(conn: Conn): void {
+    const ms = this.opts.idleTimeoutMs ?? 0;
+    if (ms <= 0) return;
+    conn.idle?.cancel();
+    conn.idle = this.clock.setTimeout(ms, () => conn.socket.end());
+  }
+}
