@@ -4,12 +4,16 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAka } from './aka.js';
+import { registerHss } from './hss.js';
+import { registerIcscf } from './icscf.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
 import { espBench } from './bench-esp.js';
 import { secagreeBench } from './bench-secagree.js';
 import { udpEncapBench } from './bench-udp-encap.js';
 import { diameterBench } from './bench-diameter.js';
+import { sipBench } from './bench-sip.js';
+import { hssBench } from './bench-hss.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -19,8 +23,10 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   registerAka(program);
+  registerHss(program);
+  registerIcscf(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;

@@ -1,0 +1,121 @@
+/**
+ * Configuration and callback types of {@link DiameterNode} (node.ts), with the defaults of RFC 6733
+ * and RFC 3539 timers, and the local capabilities a node advertises in CER/CEA (RFC 6733 §5.3.1).
+ */
+import type { Clock, Logger, Rng } from '../../common/index.js';
+import type { DiameterMessage } from '../codec/message.js';
+import { CX_APPLICATION_ID } from '../cx/constants.js';
+import { VENDOR_3GPP } from '../dictionary/cx.js';
+import type { Dictionary } from '../dictionary/registry.js';
+import type { DiameterTransport } from '../transport/types.js';
+import type { Capabilities, VendorSpecificApplicationId } from './base-messages.js';
+
+/** A known peer (the allowlist: an Origin-Host not listed is refused with DIAMETER_UNKNOWN_PEER). */
+export interface PeerConfig {
+  /** The peer's Origin-Host. */
+  host: string;
+  /** The realm it serves (routing); defaults to the part of `host` after the first dot. */
+  realm?: string;
+  /** Address to connect to; without it this node only accepts the peer's connection. */
+  connect?: { host: string; port: number };
+}
+
+export interface DiameterTimers {
+  /** Default request timeout (answer not received): 5000 ms. */
+  requestTimeoutMs?: number;
+  /** RFC 3539 Twinit: 30000 ms. */
+  watchdogMs?: number;
+  /** DWAs needed after a reconnect before the peer is used (RFC 3539: 3). */
+  reopenDwas?: number;
+  /** Connection set-up and CEA wait: 5000 ms. */
+  ceaTimeoutMs?: number;
+  /** DPA wait after DPR: 2000 ms. */
+  dpaTimeoutMs?: number;
+  /** After sending a DPA, wait this long for the peer to close: 1000 ms. */
+  lingerMs?: number;
+  /** First reconnect delay: 1000 ms, doubling up to `reconnectMaxMs`. */
+  reconnectMinMs?: number;
+  /** RFC 6733 §2.1 Tc ("recommended to be 30 seconds"): 30000 ms. */
+  reconnectMaxMs?: number;
+  /** A new inbound connection must send its CER within: 5000 ms. */
+  cerTimeoutMs?: number;
+}
+
+export interface DiameterNodeOptions {
+  originHost: string;
+  originRealm: string;
+  /** Host-IP-Address values for CER/CEA (RFC 6733 §5.3.5); at least one. */
+  hostIpAddresses: string[];
+  /** Vendor-Id in CER/CEA (RFC 6733 §5.3.3): 0 unless a vendor. */
+  vendorId?: number;
+  productName?: string;
+  firmwareRevision?: number;
+  /** Origin-State-Id (RFC 6733 §8.16): should increase on every restart; defaults to the start time in seconds. */
+  originStateId?: number;
+  authApplicationIds?: number[];
+  acctApplicationIds?: number[];
+  /** Defaults to Cx: [{ vendorId: 10415, authApplicationId: 16777216 }]. */
+  vendorSpecificApplicationIds?: VendorSpecificApplicationId[];
+  /** Defaults to [10415]. */
+  supportedVendorIds?: number[];
+  peers: PeerConfig[];
+  listen?: { host: string; port: number };
+  /** Extra realm routes: realm → peer hosts. Each peer's own realm is added automatically. */
+  routes?: { realm: string; peers: string[] }[];
+  /** Refuse a CER that shares no application (DIAMETER_NO_COMMON_APPLICATION, RFC 6733 §5.3); default true. */
+  requireCommonApplication?: boolean;
+  timers?: DiameterTimers;
+  maxMessageSize?: number;
+  clock?: Clock;
+  rng?: Rng;
+  transport?: DiameterTransport;
+  logger?: Logger;
+  dictionary?: Dictionary;
+}
+
+/** Handles an application request; returns (or resolves to) the answer. Throw a DiameterAvpError to answer its Result-Code. */
+export type RequestHandler = (request: DiameterMessage, info: { peer: string }) => DiameterMessage | Promise<DiameterMessage>;
+
+export type PeerStatus = 'up' | 'down' | 'suspect';
+
+/** A traced message: direction, peer Origin-Host (or the remote address before CER), the message and its bytes. */
+export type TraceCallback = (dir: 'in' | 'out', peer: string, msg: DiameterMessage, raw: Uint8Array) => void;
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  /** Send to this peer (Origin-Host) only, bypassing routing. */
+  peer?: string;
+}
+
+/** Timer values with every default filled in. */
+export function resolveTimers(t: DiameterTimers = {}): Required<DiameterTimers> {
+  return {
+    requestTimeoutMs: t.requestTimeoutMs ?? 5000,
+    watchdogMs: t.watchdogMs ?? 30000,
+    reopenDwas: t.reopenDwas ?? 3,
+    ceaTimeoutMs: t.ceaTimeoutMs ?? 5000,
+    dpaTimeoutMs: t.dpaTimeoutMs ?? 2000,
+    lingerMs: t.lingerMs ?? 1000,
+    reconnectMinMs: t.reconnectMinMs ?? 1000,
+    reconnectMaxMs: t.reconnectMaxMs ?? 30000,
+    cerTimeoutMs: t.cerTimeoutMs ?? 5000,
+  };
+}
+
+/** What the node advertises in CER/CEA; Cx (vendor 10415, application 16777216) by default. */
+export function localCapabilities(opts: DiameterNodeOptions, nowMs: number): Capabilities {
+  const c: Capabilities = {
+    originHost: opts.originHost,
+    originRealm: opts.originRealm,
+    hostIpAddresses: opts.hostIpAddresses,
+    vendorId: opts.vendorId ?? 0,
+    productName: opts.productName ?? 'imsec',
+    originStateId: opts.originStateId ?? Math.floor(nowMs / 1000) >>> 0,
+    supportedVendorIds: opts.supportedVendorIds ?? [VENDOR_3GPP],
+    authApplicationIds: opts.authApplicationIds ?? [],
+    acctApplicationIds: opts.acctApplicationIds ?? [],
+    vendorSpecificApplicationIds: opts.vendorSpecificApplicationIds ?? [{ vendorId: VENDOR_3GPP, authApplicationId: CX_APPLICATION_ID }],
+  };
+  if (opts.firmwareRevision !== undefined) c.firmwareRevision = opts.firmwareRevision;
+  return c;
+}
