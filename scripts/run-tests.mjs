@@ -22,5 +22,15 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A test that leaves a socket open must not hang the run: --test-force-exit ends each file when
+// its tests are done, --test-timeout fails a single test that runs away, and the whole run has a
+// ceiling well under CI's limit.
+const PER_TEST_MS = 240_000;
+const WHOLE_RUN_MS = 25 * 60_000;
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', `--test-timeout=${PER_TEST_MS}`, ...files], {
+  stdio: 'inherit',
+  timeout: WHOLE_RUN_MS,
+  killSignal: 'SIGKILL',
+});
+if (r.error) console.error(`run-tests: ${r.error.message}`);
 process.exit(r.status ?? 1);

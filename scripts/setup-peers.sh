@@ -10,6 +10,10 @@ PACKAGES=(
   tshark              # decodes SIP, Diameter Cx, ESP; checks ICVs
   freediameter        # freeDiameterd: a real Diameter peer
   iproute2            # ip netns for test namespaces
+  kamailio            # a real S-CSCF (test/interop/kamailio-hss.test.ts)
+  kamailio-ims-modules  # ims_auth, ims_registrar_scscf, ims_usrloc_scscf, cdp, cdp_avp, ims_dialog
+  kamailio-presence-modules  # presence, loaded by the Kamailio S-CSCF
+  postgresql          # throwaway PostgreSQL servers for the HSS store tests (test/support/postgres.ts)
 )
 
 missing=()

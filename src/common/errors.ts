@@ -34,7 +34,8 @@ export type ImsErrorCode =
   | 'ESP_SEQ_EXHAUSTED'
   | 'THIG'
   | 'XML_PARSE'
-  | 'SIP_RESOLVE';
+  | 'SIP_RESOLVE'
+  | 'UE_REGISTRATION';
 
 export class ImsError extends Error {
   constructor(

@@ -1,0 +1,330 @@
+/**
+ * The I-CSCF as a running node: SIP transports and B2's SipStack (RFC 3261 stateful proxy), a
+ * Diameter client to the HSS (DiameterNode, TS 29.229 Cx), the static host table, and
+ * {@link IcscfCore} for every decision. Clock, Rng, logger and the Diameter transport are
+ * injected; this file holds no protocol logic of its own.
+ *
+ * ```ts
+ * const icscf = createIcscf(parseIcscfConfig(json), { logger });
+ * await icscf.start();
+ * icscf.address();   // { udp: { address, port }, tcp: { address, port } }
+ * await icscf.stop();
+ * ```
+ */
+import { cryptoRng, silentLogger, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import {
+  buildLir,
+  buildUar,
+  DiameterNode,
+  DisconnectCause,
+  parseLia,
+  parseUaa,
+  type DiameterTransport,
+  type PeerStatus,
+} from '../../diameter/index.js';
+import { SipStack, withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
+import type { ServerTransaction } from '../../sip/transaction/index.js';
+import { openTransports, type Destination, type Endpoint, type SipTransport } from '../../sip/transport/index.js';
+import { cloneMessage, createResponse, cseqOf, formatHostPort, maxForwardsOf, SipHeaders, SipRequest } from '../../sip/index.js';
+import { resolveSipUri } from '../common/resolve.js';
+import type { IcscfConfig } from './config.js';
+import { IcscfCore, type IcscfCounters, type IcscfPorts } from './core.js';
+import { canonicalHost, NetworkMatcher } from './network.js';
+import { ThigKey } from './thig-token.js';
+import type { ThigPolicy } from './thig.js';
+
+export interface IcscfDeps {
+  logger?: Logger;
+  clock?: Clock;
+  /** Randomness for branches, tags, THIG IVs and Diameter identifiers (default crypto). */
+  rng?: Rng;
+  /** Diameter transport (default TCP). */
+  diameterTransport?: DiameterTransport;
+  /** Pre-opened SIP transports (default: opened from `config.sip` on start). */
+  transports?: SipTransport[];
+}
+
+/** The bound SIP endpoints by protocol. */
+export interface IcscfAddress {
+  udp?: Endpoint;
+  tcp?: Endpoint;
+}
+
+export interface IcscfStatus {
+  sip: IcscfAddress;
+  hss: PeerStatus;
+  counters: IcscfCounters;
+}
+
+/** A started (or startable) I-CSCF. */
+export interface Icscf {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The SIP endpoints actually bound (after start; port 0 resolved). */
+  address(): IcscfAddress;
+  /** Resolves once the HSS peer is up (Diameter CER/CEA done), or rejects after `timeoutMs`. */
+  waitForHss(timeoutMs?: number): Promise<void>;
+  status(): IcscfStatus;
+  readonly core: IcscfCore;
+  readonly diameter: DiameterNode;
+  /** The SIP stack (after start). */
+  readonly stack: SipStack | undefined;
+}
+
+/** Builds the I-CSCF from its configuration; nothing is bound until `start()`. */
+export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
+  const log = deps.logger ?? silentLogger;
+  const rng = deps.rng ?? cryptoRng;
+  const clock = deps.clock ?? systemClock;
+  const c = config;
+  let stack: SipStack | undefined;
+  let hssStatus: PeerStatus = 'down';
+  const bound: IcscfAddress = {};
+
+  const diameter = new DiameterNode({
+    originHost: c.diameter.originHost,
+    originRealm: c.diameter.originRealm,
+    hostIpAddresses: c.diameter.hostIpAddresses,
+    productName: 'imsec-icscf',
+    peers: [{ host: c.diameter.hss.host, ...(c.diameter.hss.realm ? { realm: c.diameter.hss.realm } : {}), connect: c.diameter.hss.connect }],
+    timers: { requestTimeoutMs: c.diameter.requestTimeoutMs, watchdogMs: c.diameter.watchdogMs, reconnectMinMs: 500 },
+    clock,
+    rng,
+    logger: log,
+    ...(deps.diameterTransport ? { transport: deps.diameterTransport } : {}),
+  });
+  diameter.onPeerStatus((host, status, detail) => {
+    hssStatus = status;
+    log.info({ peer: host, status, ...(detail ? { detail } : {}) }, 'icscf: HSS peer status');
+  });
+
+  const selfNames = new Set(c.names.map(canonicalHost));
+  const isSelf = (host: string, port?: number): boolean => {
+    const h = canonicalHost(host);
+    if (selfNames.has(h) && (port === undefined || port === c.sip.listen.port || port === ownPort())) return true;
+    const p = port ?? 5060;
+    return Object.values(bound).some((e: Endpoint | undefined) => e !== undefined && canonicalHost(e.address) === h && e.port === p) || (c.sip.advertisedHost !== undefined && canonicalHost(c.sip.advertisedHost) === h && p === ownPort());
+  };
+  const ownPort = (): number => bound.udp?.port ?? bound.tcp?.port ?? c.sip.listen.port;
+  const home = new NetworkMatcher({ domains: c.homeDomains, addresses: c.homeAddresses });
+  const trusted = new NetworkMatcher({ domains: c.trustedDomains, addresses: c.trustedAddresses });
+
+  let thig: ThigPolicy | undefined;
+  if (c.thig) {
+    thig = {
+      key: new ThigKey(c.thig.kv),
+      domain: c.homeDomains[0],
+      domains: c.homeDomains,
+      host: c.thig.host,
+      headers: c.thig.headers,
+      isHome: (h, p) => home.has(h, p),
+      isSelf,
+      maxTokenChars: c.thig.maxTokenChars,
+    };
+    if (c.thig.port !== undefined) thig.port = c.thig.port;
+  }
+
+  // RFC 3261 §16.10: INVITEs being proxied, by server transaction, with the branches sent for them.
+  const pending = new Map<ServerTransaction, PendingInvite>();
+  const s = (): SipStack => {
+    if (!stack) throw new Error('I-CSCF not started');
+    return stack;
+  };
+  const cancelBranch = (b: PendingBranch): void => {
+    if (b.cancelled) return;
+    b.cancelled = true;
+    s()
+      .sendRequest(cancelFor(b.req), b.dest)
+      .catch((err: Error) => log.debug({ err: err.message }, 'icscf: CANCEL not answered'));
+  };
+  /** §16.10: answer the CANCEL, then cancel every branch that has had a provisional response (the others when they get one, §9.1). */
+  const onCancel = (cancel: SipRequest, ctx: RequestContext): void => {
+    const tx = s().transactions.findInviteFor(cancel);
+    const invite = tx && pending.get(tx);
+    if (!tx || !invite) {
+      ctx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    ctx.reply(200, 'OK');
+    invite.cancelled = true;
+    for (const b of invite.branches) if (b.provisional) cancelBranch(b);
+  };
+
+  const sessionRealm = c.diameter.destinationRealm;
+  const ports: IcscfPorts = {
+    rng,
+    log,
+    async uar(q) {
+      const req = buildUar({
+        sessionId: diameter.newSessionId(),
+        originHost: c.diameter.originHost,
+        originRealm: c.diameter.originRealm,
+        destinationRealm: sessionRealm,
+        ...(c.diameter.destinationHost ? { destinationHost: c.diameter.destinationHost } : {}),
+        userName: q.impi,
+        publicIdentity: q.impu,
+        visitedNetworkIdentifier: new TextEncoder().encode(q.visitedNetwork),
+        userAuthorizationType: q.authorizationType,
+      });
+      log.debug({ impu: q.impu, type: q.authorizationType }, 'icscf: UAR');
+      const a = parseUaa(await diameter.request(req));
+      log.debug({ impu: q.impu, result: a.result.code, serverName: a.serverName }, 'icscf: UAA');
+      return a;
+    },
+    async lir(publicIdentity) {
+      const req = buildLir({
+        sessionId: diameter.newSessionId(),
+        originHost: c.diameter.originHost,
+        originRealm: c.diameter.originRealm,
+        destinationRealm: sessionRealm,
+        ...(c.diameter.destinationHost ? { destinationHost: c.diameter.destinationHost } : {}),
+        publicIdentity,
+      });
+      log.debug({ impu: publicIdentity }, 'icscf: LIR');
+      const a = parseLia(await diameter.request(req));
+      log.debug({ impu: publicIdentity, result: a.result.code, serverName: a.serverName }, 'icscf: LIA');
+      return a;
+    },
+    async forward(req, target, hooks) {
+      if (!stack) throw new Error('I-CSCF not started');
+      const invite = hooks.context as PendingInvite | undefined;
+      if (invite?.cancelled) return createResponse(req, 487, 'Request Terminated');
+      const dest = resolveSipUri(target, c.hosts);
+      log.debug({ method: req.method, target, dest: `${dest.address}:${dest.port}/${dest.transport}` }, 'icscf: forwarding');
+      // RFC 3261 §16.6 done here rather than by stack.forwardRequest, so the branch (and the sent
+      // copy) is known when a CANCEL has to follow it (§16.10).
+      const copy = proxyCopy(req, s());
+      const branch: PendingBranch = { req: copy, dest, provisional: false, cancelled: false };
+      invite?.branches.push(branch);
+      const resp = await s().sendRequest(copy, dest, {
+        onProvisional: (r) => {
+          branch.provisional = true;
+          if (invite?.cancelled) cancelBranch(branch);
+          hooks.onProvisional?.(withoutTopVia(r));
+        },
+      });
+      log.debug({ method: req.method, status: resp.status }, 'icscf: response');
+      return withoutTopVia(resp);
+    },
+  };
+
+  const recordRouteEntry = () => `<sip:${formatHostPort(c.sip.advertisedHost ?? bound.udp?.address ?? bound.tcp?.address ?? c.sip.listen.host, ownPort())};lr>`;
+  const core = new IcscfCore(
+    {
+      home,
+      trusted,
+      homeDomains: c.homeDomains,
+      isSelf,
+      get recordRouteEntry() {
+        return recordRouteEntry();
+      },
+      scscfs: c.scscfs,
+      defaultVisitedNetwork: c.defaultVisitedNetwork,
+      trustedRegisterOnly: c.trustedRegisterOnly,
+      recordRoute: c.recordRoute,
+      ...(thig ? { thig } : {}),
+    },
+    ports,
+  );
+
+  return {
+    core,
+    diameter,
+    get stack() {
+      return stack;
+    },
+    async start() {
+      const transports = deps.transports ?? (await openTransports({ address: c.sip.listen.host, port: c.sip.listen.port, protocols: c.sip.protocols, logger: log }));
+      for (const t of transports) bound[t.protocol] = t.local;
+      stack = new SipStack({
+        transports,
+        clock,
+        rng,
+        logger: log,
+        timers: { t1: c.sip.t1Ms },
+        ...(c.sip.advertisedHost ? { transport: { advertisedHost: c.sip.advertisedHost } } : {}),
+      });
+      const st = stack;
+      st.onRequest(async (req, ctx) => {
+        log.debug({ method: req.method, from: `${ctx.remote.address}:${ctx.remote.port}` }, 'icscf: request');
+        if (req.method === 'CANCEL') return onCancel(req, ctx);
+        const invite: PendingInvite | undefined = req.method === 'INVITE' && ctx.tx ? { cancelled: false, branches: [] } : undefined;
+        if (invite) pending.set(ctx.tx!, invite);
+        try {
+          const resp = await core.handle(req, ctx.remote, (p) => ctx.respond(p), invite);
+          ctx.respond(resp);
+        } finally {
+          if (invite) pending.delete(ctx.tx!);
+        }
+      });
+      st.onAck((ack) => {
+        const r = core.routeStateless(ack);
+        if (!r) return;
+        try {
+          st.forwardStateless(r.msg, resolveSipUri(r.target, c.hosts)).catch((err: Error) => log.debug({ err: err.message }, 'icscf: ACK not sent'));
+        } catch (err) {
+          log.debug({ err: (err as Error).message }, 'icscf: ACK not routable');
+        }
+      });
+      try {
+        await diameter.start();
+      } catch (err) {
+        await st.close();
+        throw err;
+      }
+      log.info({ sip: bound, originHost: c.diameter.originHost, hss: c.diameter.hss.host, thig: c.thig ? 'on' : 'off' }, 'icscf: ready');
+    },
+    async stop() {
+      await diameter.stop(DisconnectCause.REBOOTING);
+      await stack?.close();
+      log.info({ counters: core.counters }, 'icscf: stopped');
+    },
+    address() {
+      return { ...bound };
+    },
+    waitForHss(timeoutMs = 5000) {
+      return diameter.waitForPeer(c.diameter.hss.host, timeoutMs);
+    },
+    status() {
+      return { sip: { ...bound }, hss: hssStatus, counters: structuredClone(core.counters) };
+    },
+  };
+}
+
+interface PendingBranch {
+  /** The request as sent (its top Via is ours, with the branch a CANCEL must repeat). */
+  req: SipRequest;
+  dest: Destination;
+  provisional: boolean;
+  cancelled: boolean;
+}
+
+interface PendingInvite {
+  cancelled: boolean;
+  branches: PendingBranch[];
+}
+
+/** RFC 3261 §16.6 steps 3, 8: a copy with Max-Forwards decremented (70 when absent) and our Via (fresh branch) on top. */
+function proxyCopy(req: SipRequest, stack: SipStack): SipRequest {
+  const copy = cloneMessage(req);
+  const mf = maxForwardsOf(copy);
+  copy.headers.set('Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1)));
+  copy.headers.prepend('Via', `SIP/2.0/UDP 0.0.0.0;branch=${stack.newBranch()}`);
+  return copy;
+}
+
+/**
+ * RFC 3261 §9.1: the CANCEL for a sent request — same Request-URI, Call-ID, To, From and CSeq
+ * number, a single Via equal to the request's top Via, and the request's Route header fields.
+ */
+function cancelFor(sent: SipRequest): SipRequest {
+  const h = new SipHeaders();
+  h.append('Via', sent.headers.getAll('via')[0]);
+  for (const r of sent.headers.getLines('route')) h.append('Route', r);
+  h.append('Max-Forwards', '70');
+  h.append('From', sent.headers.get('from') ?? '');
+  h.append('To', sent.headers.get('to') ?? '');
+  h.append('Call-ID', sent.headers.get('call-id') ?? '');
+  h.append('CSeq', `${cseqOf(sent)?.seq ?? 1} CANCEL`);
+  return new SipRequest('CANCEL', sent.uri, h);
+}
