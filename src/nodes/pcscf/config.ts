@@ -1,0 +1,288 @@
+/**
+ * P-CSCF configuration: a JSON file (`imsec pcscf --config FILE`) mapped onto a typed object
+ * with defaults, so an empty file runs the lab P-CSCF of the default deployment (SIP
+ * 127.0.0.1:5060 over UDP and TCP, protected ports 5100–5199, I-CSCF sip:icscf.ims.lab:4060):
+ *
+ * ```json
+ * {
+ *   "sip": { "listen": "127.0.0.1:5060", "protocols": ["udp", "tcp"], "t1Ms": 500 },
+ *   "protected": { "address": "127.0.0.1", "ports": "5100-5199" },
+ *   "icscf": "sip:icscf.ims.lab:4060",
+ *   "hosts": { "icscf.ims.lab": "127.0.0.1", "scscf.ims.lab": "127.0.0.1" },
+ *   "names": ["pcscf.ims.lab"],
+ *   "visitedNetworkId": "ims.lab",
+ *   "policy": { "algs": ["hmac-sha-1-96", "hmac-md5-96"], "ealgs": ["aes-cbc", "null"] },
+ *   "datapath": "userspace",
+ *   "registrationTimerMs": 64000,
+ *   "trustedCore": ["127.0.0.1"],
+ *   "regEvent": { "subscribe": true, "expires": 600000 }
+ * }
+ * ```
+ *
+ * - `protected.ports`: the range the protected ports (port-c, port-s) are drawn from
+ *   (TS 33.203 §7.1), or `"auto"` to let the OS pick free ports (tests run in parallel).
+ * - `policy`: sec-agree policy of TS 33.203 Annex H (R-SM-2): acceptable integrity and
+ *   encryption algorithms, most preferred first. The mode follows the datapath: `UDP-enc-tun`
+ *   (RFC 3948) for the userspace backend, `trans` for kernel XFRM.
+ * - `registrationTimerMs`: lifetime of the temporary SAs between the 401 and the protected
+ *   REGISTER (TS 33.203 §7.4, R-FAIL-1); when it runs out the attempt is abandoned.
+ * - `trustedCore`: sources (`ip` or `ip:port`) whose requests on the unprotected port are taken
+ *   as coming from the IMS core (terminating requests, reg-event NOTIFYs). Everything else on
+ *   that port must be a REGISTER (R-SA-5).
+ * - `privacy.ueTrusted`: whether the UE is inside the trust domain of RFC 3325; when false
+ *   P-Asserted-Identity is always removed towards it (R-ANON-1).
+ *
+ * Parsing is pure; the CLI reads the file.
+ */
+import { DEFAULT_PCSCF_POLICY, type EncryptionAlgName, type IntegrityAlgName } from '../../secagree/index.js';
+import { isValidAlgCombination } from '../../secagree/index.js';
+import { parseUri } from '../../sip/headers/index.js';
+import { ipFamily } from '../../sip/transport/endpoint.js';
+import { PcscfConfigError } from './errors.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export type PcscfDatapathKind = 'userspace' | 'xfrm';
+
+export interface PcscfConfig {
+  sip: {
+    listen: HostPort;
+    protocols: ('udp' | 'tcp')[];
+    /** Host written into Via sent-by, Path and Record-Route (default: the listen address). */
+    advertisedHost?: string;
+    /** RFC 3261 T1 in ms (Timer F = 64·T1). Default 500. */
+    t1Ms: number;
+  };
+  protected: {
+    /** Local address of the SAs (default: the listen address). */
+    address?: string;
+    /** Range of protected ports, or null for OS-assigned ports. */
+    ports: { min: number; max: number } | null;
+  };
+  /** Where REGISTERs go (TS 24.229 §5.2.2.1): the I-CSCF of the home network. */
+  icscf: string;
+  hosts: Record<string, string>;
+  /** Host names that mean this P-CSCF in Route headers (besides its addresses). */
+  names: string[];
+  /** P-Visited-Network-ID value (TS 24.229 §5.2.2.1). */
+  visitedNetworkId: string;
+  policy: { algs: IntegrityAlgName[]; ealgs: EncryptionAlgName[] };
+  datapath: PcscfDatapathKind;
+  /** `ip -n NETNS` for the xfrm datapath (default: the current namespace). */
+  xfrmNetns?: string;
+  registrationTimerMs: number;
+  /** R-SA-6: SA sets (one SA per direction per transport each) per IMPI. */
+  maxSetsPerImpi: number;
+  trustedCore: string[];
+  regEvent: { subscribe: boolean; expires: number };
+  privacy: { ueTrusted: boolean };
+  logLevel: string;
+}
+
+export const DEFAULT_PCSCF_SIP_PORT = 5060;
+export const DEFAULT_PROTECTED_PORTS = { min: 5100, max: 5199 } as const;
+
+/** The default lab P-CSCF (see the module comment). */
+export function defaultPcscfConfig(): PcscfConfig {
+  return {
+    sip: { listen: { host: '127.0.0.1', port: DEFAULT_PCSCF_SIP_PORT }, protocols: ['udp', 'tcp'], t1Ms: 500 },
+    protected: { ports: { ...DEFAULT_PROTECTED_PORTS } },
+    icscf: 'sip:icscf.ims.lab:4060',
+    hosts: { 'icscf.ims.lab': '127.0.0.1', 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1', 'pcscf.ims.lab': '127.0.0.1' },
+    names: ['pcscf.ims.lab'],
+    visitedNetworkId: 'ims.lab',
+    policy: { algs: DEFAULT_PCSCF_POLICY.algs.filter((a) => a !== 'null'), ealgs: [...DEFAULT_PCSCF_POLICY.ealgs] },
+    datapath: 'userspace',
+    registrationTimerMs: 64_000,
+    maxSetsPerImpi: 3,
+    trustedCore: ['127.0.0.1', '::1'],
+    regEvent: { subscribe: true, expires: 600_000 },
+    privacy: { ueTrusted: true },
+    logLevel: 'info',
+  };
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function str(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v.trim() === '' || v.length > 1024) throw new PcscfConfigError('must be a non-empty string', field);
+  return v;
+}
+
+function int(v: unknown, field: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new PcscfConfigError(`must be an integer in ${min}..${max}`, field);
+  return v;
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') throw new PcscfConfigError('must be true or false', field);
+  return v;
+}
+
+function strs(v: unknown, field: string): string[] {
+  if (!Array.isArray(v)) throw new PcscfConfigError('must be an array of strings', field);
+  return v.map((x, i) => str(x, `${field}[${i}]`));
+}
+
+function known(o: Record<string, unknown>, keys: readonly string[], field: string): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new PcscfConfigError(`unknown setting ${JSON.stringify(k)} (known: ${keys.join(', ')})`, field === '' ? k : `${field}.${k}`);
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`; port 0 lets the OS choose. */
+export function parseHostPort(v: unknown, field: string): HostPort {
+  if (isObj(v)) return { host: str(v.host, `${field}.host`), port: int(v.port, `${field}.port`, 0, 65535) };
+  const s = str(v, field);
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
+  if (m === null) throw new PcscfConfigError(`expected HOST:PORT, got ${JSON.stringify(s)}`, field);
+  return { host: m[1], port: int(Number(m[2]), field, 0, 65535) };
+}
+
+/** `"MIN-MAX"`, `{ "min", "max" }` or `"auto"` (null: OS-assigned). */
+export function parsePortRange(v: unknown, field: string): { min: number; max: number } | null {
+  if (v === 'auto' || v === null) return null;
+  let min: number;
+  let max: number;
+  if (isObj(v)) {
+    known(v, ['min', 'max'], field);
+    min = int(v.min, `${field}.min`, 1, 65535);
+    max = int(v.max, `${field}.max`, 1, 65535);
+  } else {
+    const m = /^(\d+)-(\d+)$/.exec(str(v, field).trim());
+    if (m === null) throw new PcscfConfigError('expected "MIN-MAX" or "auto"', field);
+    min = int(Number(m[1]), field, 1, 65535);
+    max = int(Number(m[2]), field, 1, 65535);
+  }
+  // Two ports per registration: a range of one port cannot hold a single registration.
+  if (max - min < 1) throw new PcscfConfigError('needs at least two ports (min < max)', field);
+  return { min, max };
+}
+
+const INTEGRITY: readonly string[] = ['hmac-md5-96', 'hmac-sha-1-96', 'aes-gmac', 'null'];
+const ENCRYPTION: readonly string[] = ['null', 'aes-cbc', 'des-ede3-cbc', 'aes-gcm'];
+
+function algList<T extends string>(v: unknown, field: string, allowed: readonly string[]): T[] {
+  const list = strs(v, field).map((x) => x.toLowerCase());
+  if (list.length === 0) throw new PcscfConfigError('must name at least one algorithm', field);
+  for (const a of list) if (!allowed.includes(a)) throw new PcscfConfigError(`unknown algorithm ${JSON.stringify(a)} (known: ${allowed.join(', ')})`, field);
+  return [...new Set(list)] as T[];
+}
+
+function checkTrusted(list: string[], field: string): void {
+  list.forEach((e, i) => {
+    const m = /^\[([^\]]+)\]:(\d+)$/.exec(e) ?? /^([^:]+):(\d+)$/.exec(e);
+    const ip = m ? m[1] : e;
+    if (ipFamily(ip) === 0) throw new PcscfConfigError('must be an IP address or IP:PORT', `${field}[${i}]`);
+    if (m) int(Number(m[2]), `${field}[${i}]`, 1, 65535);
+  });
+}
+
+/**
+ * Checks a parsed JSON configuration and fills in the defaults; unknown keys are refused.
+ * @throws PcscfConfigError (code CONFIG) naming the field.
+ */
+export function parsePcscfConfig(raw: unknown): PcscfConfig {
+  if (!isObj(raw)) throw new PcscfConfigError('the configuration must be a JSON object', 'config');
+  known(
+    raw,
+    ['sip', 'protected', 'icscf', 'hosts', 'names', 'visitedNetworkId', 'policy', 'datapath', 'xfrmNetns', 'registrationTimerMs', 'maxSetsPerImpi', 'trustedCore', 'regEvent', 'privacy', 'logLevel'],
+    '',
+  );
+  const c = defaultPcscfConfig();
+  if (raw.sip !== undefined) {
+    const s = raw.sip;
+    if (!isObj(s)) throw new PcscfConfigError('must be an object', 'sip');
+    known(s, ['listen', 'protocols', 'advertisedHost', 't1Ms'], 'sip');
+    if (s.listen !== undefined) c.sip.listen = parseHostPort(s.listen, 'sip.listen');
+    if (s.protocols !== undefined) {
+      const p = strs(s.protocols, 'sip.protocols').map((x) => x.toLowerCase());
+      if (p.length === 0 || p.some((x) => x !== 'udp' && x !== 'tcp')) throw new PcscfConfigError('must list udp and/or tcp', 'sip.protocols');
+      if (!p.includes('udp')) throw new PcscfConfigError('must include udp (the UE registers over UDP, TS 24.229 §5.2.2)', 'sip.protocols');
+      c.sip.protocols = [...new Set(p)] as ('udp' | 'tcp')[];
+    }
+    if (s.advertisedHost !== undefined) c.sip.advertisedHost = str(s.advertisedHost, 'sip.advertisedHost');
+    if (s.t1Ms !== undefined) c.sip.t1Ms = int(s.t1Ms, 'sip.t1Ms', 10, 10_000);
+  }
+  if (ipFamily(c.sip.listen.host) === 0) throw new PcscfConfigError('must be an IP address', 'sip.listen.host');
+  if (raw.protected !== undefined) {
+    const p = raw.protected;
+    if (!isObj(p)) throw new PcscfConfigError('must be { "address", "ports" }', 'protected');
+    known(p, ['address', 'ports'], 'protected');
+    if (p.address !== undefined) {
+      c.protected.address = str(p.address, 'protected.address');
+      if (ipFamily(c.protected.address) === 0) throw new PcscfConfigError('must be an IP address', 'protected.address');
+    }
+    if (p.ports !== undefined) c.protected.ports = parsePortRange(p.ports, 'protected.ports');
+  }
+  if (raw.icscf !== undefined) c.icscf = str(raw.icscf, 'icscf');
+  try {
+    const u = parseUri(c.icscf);
+    if (u.kind !== 'sip') throw new Error('not a SIP URI');
+  } catch {
+    throw new PcscfConfigError('must be a sip: URI', 'icscf');
+  }
+  if (raw.hosts !== undefined) {
+    if (!isObj(raw.hosts)) throw new PcscfConfigError('must map host names to addresses', 'hosts');
+    c.hosts = Object.fromEntries(
+      Object.entries(raw.hosts).map(([k, v]) => {
+        const a = str(v, `hosts.${k}`);
+        if (ipFamily(a) === 0) throw new PcscfConfigError('must be an IP address', `hosts.${k}`);
+        return [k, a];
+      }),
+    );
+  }
+  if (raw.names !== undefined) c.names = strs(raw.names, 'names');
+  if (raw.visitedNetworkId !== undefined) c.visitedNetworkId = str(raw.visitedNetworkId, 'visitedNetworkId');
+  if (raw.policy !== undefined) {
+    const p = raw.policy;
+    if (!isObj(p)) throw new PcscfConfigError('must be { "algs", "ealgs" }', 'policy');
+    known(p, ['algs', 'ealgs'], 'policy');
+    if (p.algs !== undefined) c.policy.algs = algList<IntegrityAlgName>(p.algs, 'policy.algs', INTEGRITY);
+    if (p.ealgs !== undefined) c.policy.ealgs = algList<EncryptionAlgName>(p.ealgs, 'policy.ealgs', ENCRYPTION);
+    if (!c.policy.algs.some((a) => c.policy.ealgs.some((e) => isValidAlgCombination(a, e)))) {
+      throw new PcscfConfigError('no (alg, ealg) pair of the policy is a valid transform (NULL integrity only with aes-gcm)', 'policy');
+    }
+  }
+  if (raw.datapath !== undefined) {
+    if (raw.datapath !== 'userspace' && raw.datapath !== 'xfrm') throw new PcscfConfigError('must be "userspace" or "xfrm"', 'datapath');
+    c.datapath = raw.datapath;
+  }
+  if (raw.xfrmNetns !== undefined) c.xfrmNetns = str(raw.xfrmNetns, 'xfrmNetns');
+  if (raw.registrationTimerMs !== undefined) c.registrationTimerMs = int(raw.registrationTimerMs, 'registrationTimerMs', 100, 3_600_000);
+  if (raw.maxSetsPerImpi !== undefined) c.maxSetsPerImpi = int(raw.maxSetsPerImpi, 'maxSetsPerImpi', 2, 3);
+  if (raw.trustedCore !== undefined) c.trustedCore = strs(raw.trustedCore, 'trustedCore');
+  checkTrusted(c.trustedCore, 'trustedCore');
+  if (raw.regEvent !== undefined) {
+    const r = raw.regEvent;
+    if (!isObj(r)) throw new PcscfConfigError('must be { "subscribe", "expires" }', 'regEvent');
+    known(r, ['subscribe', 'expires'], 'regEvent');
+    if (r.subscribe !== undefined) c.regEvent.subscribe = bool(r.subscribe, 'regEvent.subscribe');
+    if (r.expires !== undefined) c.regEvent.expires = int(r.expires, 'regEvent.expires', 60, 4_294_967);
+  }
+  if (raw.privacy !== undefined) {
+    const p = raw.privacy;
+    if (!isObj(p)) throw new PcscfConfigError('must be { "ueTrusted" }', 'privacy');
+    known(p, ['ueTrusted'], 'privacy');
+    if (p.ueTrusted !== undefined) c.privacy.ueTrusted = bool(p.ueTrusted, 'privacy.ueTrusted');
+  }
+  if (raw.logLevel !== undefined) {
+    c.logLevel = str(raw.logLevel, 'logLevel');
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new PcscfConfigError('must be fatal, error, warn, info, debug, trace or silent', 'logLevel');
+  }
+  return c;
+}
+
+/** The configuration for a log line (it holds no secret). */
+export function describePcscfConfig(c: PcscfConfig): Record<string, unknown> {
+  return {
+    sip: `${c.sip.listen.host}:${c.sip.listen.port}`,
+    protocols: c.sip.protocols,
+    protectedPorts: c.protected.ports === null ? 'auto' : `${c.protected.ports.min}-${c.protected.ports.max}`,
+    icscf: c.icscf,
+    datapath: c.datapath,
+    policy: c.policy,
+    registrationTimerMs: c.registrationTimerMs,
+  };
+}

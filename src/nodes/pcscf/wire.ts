@@ -1,0 +1,351 @@
+/**
+ * The P-CSCF as a running node: B2's SipStack on the unprotected port (UDP and TCP), C2's SA
+ * manager mirrored into a datapath (userspace ESP-in-UDP by default, kernel XFRM by config),
+ * one G1 {@link ProtectedTransport} per SA set on its protected ports, and {@link PcscfCore}
+ * deciding. Clock, Rng, logger and the `ip` runner are injected; no protocol logic lives here.
+ *
+ * ```ts
+ * const pcscf = createPcscf(parsePcscfConfig({ sip: { listen: '127.0.0.1:0' }, protected: { ports: 'auto' } }));
+ * await pcscf.start();
+ * pcscf.address();      // { host: '127.0.0.1', port: 40123, protocols: ['udp', 'tcp'] }
+ * pcscf.saTable();      // TS 33.203 §7.1 rows (R-SA-4)
+ * await pcscf.stop();   // every SA removed, every socket closed
+ * ```
+ *
+ * A response the P-CSCF sends over an SA it is about to delete (a 494 after a failed
+ * Security-Verify, the 200 of a de-registration) must still leave: the datapath removes an SA
+ * only after every protected send already handed to it has finished.
+ */
+import { createSocket } from 'node:dgram';
+import { type Clock, type Logger, type Rng, cryptoRng, silentLogger, systemClock } from '../../common/index.js';
+import {
+  SaManager,
+  UdpEncapDatapath,
+  XfrmDatapath,
+  ipRunner,
+  mirrorSaTable,
+  type IpsecDatapath,
+  type Mirror,
+  type SaSet,
+  type SaTableEntry,
+  type SecurityAssociation,
+  type UdpEncapCounters,
+  type XfrmRunner,
+} from '../../ipsec/index.js';
+import { openTransports } from '../../sip/transport/open.js';
+import { SipTransportError } from '../../sip/transport/errors.js';
+import { ipFamily } from '../../sip/transport/endpoint.js';
+import type { Endpoint, SipTransport } from '../../sip/transport/types.js';
+import { SipStack } from '../../sip/stack/index.js';
+import {
+  KernelSocketCarrier,
+  ProtectedTransport,
+  inboundSaLookup,
+  protectionOf,
+  type CarrierMessageInfo,
+  type ProtectedCarrier,
+} from '../common/protected-transport.js';
+import { resolveSipUri } from '../common/resolve.js';
+import type { PcscfConfig } from './config.js';
+import { PcscfCore, type ProtectedPorts } from './core.js';
+import type { PcscfCounters, PcscfFailure, PendingView, RegistrationView } from './tables.js';
+
+export interface PcscfDeps {
+  clock?: Clock;
+  rng?: Rng;
+  logger?: Logger;
+  /** The `ip` runner of the xfrm datapath (tests inject a recorder; this kernel has no ESP). */
+  xfrmRunner?: XfrmRunner;
+  /** Sees every ESP datagram of the userspace datapath (pcap recording). */
+  espTap?: (direction: 'in' | 'out', local: Endpoint, remote: Endpoint, datagram: Uint8Array) => void;
+}
+
+/** Counters of the datapath: userspace ESP drops (R-SA-8, R-FAIL-1) or kernel-carrier figures. */
+export type PcscfDatapathCounters = { kind: 'userspace'; counters: UdpEncapCounters } | { kind: 'xfrm'; counters: KernelSocketCarrier['counters'] };
+
+/** A carrier that remembers its sends in flight, so an SA is removed only after them. */
+class TrackingCarrier implements ProtectedCarrier {
+  private readonly inflight = new Set<Promise<void>>();
+  constructor(private readonly inner: ProtectedCarrier) {}
+  send(sip: Uint8Array, opts: { fromPort: number; fromAddress?: string; to: Endpoint }): Promise<void> {
+    const p = this.inner.send(sip, opts);
+    const tracked = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inflight.add(tracked);
+    void tracked.then(() => this.inflight.delete(tracked));
+    return p;
+  }
+  onMessage(handler: (sip: Uint8Array, info: CarrierMessageInfo) => void): void {
+    this.inner.onMessage(handler);
+  }
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  }
+}
+
+/** Two free UDP ports on `address`, chosen by the OS (protected ports "auto"). */
+async function osPorts(address: string): Promise<{ portC: number; portS: number }> {
+  const socks = await Promise.all(
+    [0, 1].map(
+      () =>
+        new Promise<ReturnType<typeof createSocket>>((resolve, reject) => {
+          const s = createSocket(ipFamily(address) === 6 ? 'udp6' : 'udp4');
+          s.once('error', reject);
+          s.bind(0, address, () => resolve(s));
+        }),
+    ),
+  );
+  const [portC, portS] = socks.map((s) => s.address().port);
+  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return { portC, portS };
+}
+
+/** The running P-CSCF (see the module comment). */
+export class PcscfNode {
+  readonly sa: SaManager;
+  private core: PcscfCore | undefined;
+  private stack: SipStack | undefined;
+  private mirror: Mirror | undefined;
+  private datapath: IpsecDatapath | undefined;
+  private userspace: UdpEncapDatapath | undefined;
+  private kernelCarrier: KernelSocketCarrier | undefined;
+  private carrier: TrackingCarrier | undefined;
+  private readonly transports = new Map<number, ProtectedTransport>();
+  private readonly installErrors = new Map<number, string>();
+  private readonly clock: Clock;
+  private readonly rng: Rng;
+  private readonly log: Logger;
+  private bound: { host: string; port: number } | undefined;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+
+  constructor(
+    readonly config: PcscfConfig,
+    private readonly deps: PcscfDeps = {},
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.rng = deps.rng ?? cryptoRng;
+    this.log = deps.logger ?? silentLogger;
+    this.sa = new SaManager({
+      role: 'pcscf',
+      clock: this.clock,
+      rng: this.rng,
+      ...(config.protected.ports ? { portRange: config.protected.ports } : {}),
+      temporaryLifetimeMs: config.registrationTimerMs,
+      maxSetsPerImpi: config.maxSetsPerImpi,
+    });
+  }
+
+  get protectedAddress(): string {
+    return this.config.protected.address ?? this.config.sip.listen.host;
+  }
+
+  /** Binds the unprotected port, prepares the datapath; resolves when the P-CSCF answers. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new SipTransportError(`P-CSCF already ${this.state}`);
+    this.state = 'started';
+    const c = this.config;
+    const icscf = resolveSipUri(c.icscf, c.hosts);
+    const transports = await openTransports({ address: c.sip.listen.host, port: c.sip.listen.port, protocols: c.sip.protocols, logger: this.log, clock: this.clock });
+    const stack = new SipStack({
+      transports,
+      clock: this.clock,
+      rng: this.rng,
+      logger: this.log,
+      timers: { t1: c.sip.t1Ms },
+      ...(c.sip.advertisedHost ? { transport: { advertisedHost: c.sip.advertisedHost } } : {}),
+    });
+    this.stack = stack;
+    const port = transports[0].local.port;
+    const host = c.sip.advertisedHost ?? c.sip.listen.host;
+    this.bound = { host, port };
+
+    // The datapath and the carrier the protected transports share.
+    let inner: ProtectedCarrier;
+    if (c.datapath === 'xfrm') {
+      this.datapath = new XfrmDatapath({ runner: this.deps.xfrmRunner ?? ipRunner(c.xfrmNetns ? { netns: c.xfrmNetns } : {}) });
+      this.kernelCarrier = new KernelSocketCarrier(this.protectedAddress, inboundSaLookup(() => this.sa.sas()));
+      inner = this.kernelCarrier;
+    } else {
+      this.userspace = new UdpEncapDatapath({ rng: this.rng, ...(this.deps.espTap ? { tap: this.deps.espTap } : {}) });
+      this.datapath = this.userspace;
+      inner = this.userspace;
+    }
+    const carrier = new TrackingCarrier(inner);
+    this.carrier = carrier;
+    const dp = this.datapath;
+    const guarded: IpsecDatapath = {
+      name: dp.name,
+      install: (sa) => dp.install(sa),
+      remove: async (sa) => {
+        await carrier.idle();
+        await dp.remove(sa);
+      },
+      close: () => dp.close(),
+    };
+    this.mirror = mirrorSaTable(this.sa, guarded, {
+      onError: (err, sa, op) => {
+        if (op === 'install') this.installErrors.set(sa.setId, (err as Error).message);
+        this.log.warn({ sa: sa.id, op, err: (err as Error).message }, 'pcscf: datapath operation failed');
+      },
+    });
+    this.sa.on((e) => {
+      if (e.kind === 'setStateChanged' && e.to === 'deleted') void this.closeSet(e.set);
+    });
+
+    const ports: ProtectedPorts = {
+      allocate: async () => (c.protected.ports === null ? osPorts(this.protectedAddress) : undefined),
+      open: (set) => this.openSet(set),
+      transportOf: (id) => this.transports.get(id),
+    };
+    const addresses = [c.sip.listen.host, this.protectedAddress];
+    const names = [...c.names];
+    if (c.sip.advertisedHost) (ipFamily(c.sip.advertisedHost) !== 0 ? addresses : names).push(c.sip.advertisedHost);
+    this.core = new PcscfCore({
+      sa: this.sa,
+      sip: stack,
+      ports,
+      clock: this.clock,
+      rng: this.rng,
+      logger: this.log,
+      policy: { algs: c.policy.algs, ealgs: c.policy.ealgs, mods: c.datapath === 'xfrm' ? ['trans'] : ['UDP-enc-tun'], honourQ: true },
+      hosts: c.hosts,
+      icscf,
+      face: { host, port },
+      protectedAddress: this.protectedAddress,
+      addresses,
+      names,
+      visitedNetworkId: c.visitedNetworkId,
+      trustedCore: c.trustedCore,
+      regEvent: c.regEvent,
+      ueTrusted: c.privacy.ueTrusted,
+      registrationTimerMs: c.registrationTimerMs,
+    });
+    const core = this.core;
+    stack.onRequest((req, ctx) => {
+      const prot = protectionOf(req);
+      this.log.debug({ method: req.method, from: `${ctx.remote.address}:${ctx.remote.port}`, local: ctx.local.port, spi: prot?.spi }, 'pcscf: request');
+      return core.onRequest(req, ctx, prot);
+    });
+    stack.onAck((ack, ctx) => void core.onAck(ack, ctx, protectionOf(ack)));
+    this.log.info({ host, port, protocols: c.sip.protocols, datapath: c.datapath, icscf: `${icscf.address}:${icscf.port}` }, 'pcscf: ready');
+  }
+
+  /** Installs a new set and attaches its protected SIP transport. */
+  private async openSet(set: SaSet): Promise<SipTransport> {
+    await this.mirror!.idle();
+    const err = this.installErrors.get(set.id);
+    if (err !== undefined) {
+      this.installErrors.delete(set.id);
+      throw new SipTransportError(`SA set ${set.id} could not be installed: ${err}`);
+    }
+    if (this.kernelCarrier) {
+      await this.kernelCarrier.bind(set.pcscf.portC);
+      await this.kernelCarrier.bind(set.pcscf.portS);
+    }
+    if (!this.sa.get(set.id)) throw new SipTransportError(`SA set ${set.id} is gone`);
+    const t = new ProtectedTransport({
+      carrier: this.carrier!,
+      address: this.protectedAddress,
+      serverPort: set.pcscf.portS,
+      clientPort: set.pcscf.portC,
+      saManager: this.sa,
+      logger: this.log,
+    });
+    this.transports.set(set.id, t);
+    this.stack!.transportLayer.add(t);
+    return t;
+  }
+
+  private async closeSet(set: SaSet): Promise<void> {
+    this.installErrors.delete(set.id);
+    const t = this.transports.get(set.id);
+    if (t) {
+      this.transports.delete(set.id);
+      this.stack?.transportLayer.remove(t);
+      await this.carrier?.idle();
+      await t.close();
+    }
+    if (this.kernelCarrier && t) {
+      await this.kernelCarrier.unbind(set.pcscf.portC);
+      await this.kernelCarrier.unbind(set.pcscf.portS);
+    }
+  }
+
+  /** Deletes every SA (and waits until the datapath removed them), closes every socket. */
+  async stop(): Promise<void> {
+    if (this.state !== 'started') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopped';
+    this.core?.stop();
+    await this.mirror?.idle();
+    this.mirror?.stop();
+    await this.stack?.close();
+    await this.datapath?.close().catch((err: Error) => this.log.warn({ err: err.message }, 'pcscf: datapath close failed'));
+    await this.kernelCarrier?.close();
+    this.log.info({ counters: this.core?.counters }, 'pcscf: stopped');
+  }
+
+  /** The unprotected face: advertised host, bound port, protocols. */
+  address(): { host: string; port: number; protocols: ('udp' | 'tcp')[] } {
+    if (!this.bound) throw new SipTransportError('P-CSCF not started');
+    return { ...this.bound, protocols: [...this.config.sip.protocols] };
+  }
+
+  /** TS 33.203 §7.1 SA table rows (R-SA-4). */
+  saTable(): SaTableEntry[] {
+    return this.sa.saTable();
+  }
+
+  /** Live SA sets (four SAs each). */
+  sets(): SaSet[] {
+    return this.sa.sets();
+  }
+
+  /** Live SAs. */
+  sas(): SecurityAssociation[] {
+    return this.sa.sas();
+  }
+
+  pending(): PendingView[] {
+    return this.core?.pending() ?? [];
+  }
+
+  registrations(): RegistrationView[] {
+    return this.core?.registrations() ?? [];
+  }
+
+  failures(): PcscfFailure[] {
+    return this.core?.failures() ?? [];
+  }
+
+  get counters(): PcscfCounters | undefined {
+    return this.core?.counters;
+  }
+
+  /** Datapath counters (ICV and replay drops for R-SA-8 / R-FAIL-1). */
+  datapathCounters(): PcscfDatapathCounters | undefined {
+    if (this.userspace) return { kind: 'userspace', counters: this.userspace.counters };
+    if (this.kernelCarrier) return { kind: 'xfrm', counters: this.kernelCarrier.counters };
+    return undefined;
+  }
+
+  /** Local endpoints the protected transports own (server and client ports of live sets). */
+  protectedEndpoints(): Endpoint[] {
+    return [...this.transports.values()].map((t) => t.local);
+  }
+
+  /** Resolves when every pending datapath install/remove has finished (tests, demo). */
+  async idle(): Promise<void> {
+    await this.mirror?.idle();
+    await this.carrier?.idle();
+  }
+}
+
+/** Builds a P-CSCF from its configuration (not started: call `start()`). */
+export function createPcscf(config: PcscfConfig, deps: PcscfDeps = {}): PcscfNode {
+  return new PcscfNode(config, deps);
+}
