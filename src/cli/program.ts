@@ -6,6 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { registerAka } from './aka.js';
 import { registerHss } from './hss.js';
 import { registerIcscf } from './icscf.js';
+import { thigBench } from './bench-thig.js';
+import { registerScscf } from './scscf.js';
+import { registerPcscf } from './pcscf.js';
+import { registerUe } from './ue.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
 import { espBench } from './bench-esp.js';
@@ -14,6 +18,7 @@ import { udpEncapBench } from './bench-udp-encap.js';
 import { diameterBench } from './bench-diameter.js';
 import { sipBench } from './bench-sip.js';
 import { hssBench } from './bench-hss.js';
+import { registrationBench } from './bench-register.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -25,8 +30,11 @@ export function buildProgram(): Command {
   registerAka(program);
   registerHss(program);
   registerIcscf(program);
+  registerScscf(program);
+  registerPcscf(program);
+  registerUe(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;

@@ -17,7 +17,7 @@ import { DEFAULT_SQN_CONFIG, indForNode, resyncHe, SqnExhaustedError } from '../
 import { ConflictError, NotFoundError, SchemaVersionError, StoreError } from '../errors.js';
 import type {
   HssStore, IdentityMatch, ImplicitSet, ListOptions, NewSubscriber, PublicIdentity, RegistrationSnapshot, RegistrationState,
-  RegistrationUpdate, ResyncRequest, ResyncResult, SqnAllocation, Subscriber, SubscriberPatch,
+  RegistrationUpdate, ResyncRequest, ResyncResult, SqnAllocation, SqnRequest, Subscriber, SubscriberPatch,
 } from '../hss-store.js';
 import { checkMigrationList, MIGRATIONS, newerSchemaMessage, type Migration } from '../migrations.js';
 import {
@@ -432,6 +432,55 @@ export class PostgresStore implements HssStore {
       throw new SqnExhaustedError();
     }
     return allocationFrom(row, ind, count);
+  }
+
+  /**
+   * Group commit in ONE statement: the counts of a batch are summed per IMPI, the rows are locked
+   * in IMPI order first (concurrent batches from other processes then queue instead of
+   * deadlocking), each row's SEQ_HE grows by its sum, and the requests get consecutive ranges in
+   * request order. Unknown IMPIs and exhausted rows are simply not updated.
+   */
+  async allocateSqnsMany(requests: readonly SqnRequest[]): Promise<(SqnAllocation | Error)[]> {
+    const out: (SqnAllocation | Error | undefined)[] = new Array(requests.length);
+    const totals = new Map<string, number>();
+    const inds = new Map<string, number>();
+    for (const [i, r] of requests.entries()) {
+      try {
+        checkCount(r.count, 1);
+        if (!inds.has(r.originHost)) inds.set(r.originHost, await this.indForPeer(r.originHost));
+        totals.set(r.impi, (totals.get(r.impi) ?? 0) + r.count);
+      } catch (err) {
+        if (!(err instanceof ImsError)) throw err;
+        out[i] = err;
+      }
+    }
+    const impis = [...totals.keys()].sort();
+    if (impis.length === 0) return out as (SqnAllocation | Error)[];
+    const rows = await this.q<{ impi: string; seq_he: string; ind_bits: number; amf: number; k: Buffer; opc: Buffer }>(
+      this.pool,
+      `WITH req AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS r(impi, n)),
+            locked AS (SELECT s.impi FROM subscriber s JOIN req ON req.impi = s.impi ORDER BY s.impi FOR UPDATE OF s)
+       UPDATE subscriber s SET seq_he = s.seq_he + req.n FROM req, locked
+        WHERE s.impi = req.impi AND locked.impi = s.impi AND s.seq_he + req.n <= (${SQN_MAX_SQL}::bigint >> s.ind_bits)
+        RETURNING s.impi, s.seq_he, s.ind_bits, s.amf, s.k, s.opc`,
+      [impis, impis.map((i) => totals.get(i))],
+    );
+    const byImpi = new Map(rows.map((r) => [r.impi, r]));
+    const missing = impis.filter((i) => !byImpi.has(i));
+    const known = new Set(missing.length === 0 ? [] : (await this.q<{ impi: string }>(this.pool, 'SELECT impi FROM subscriber WHERE impi = ANY($1)', [missing])).map((r) => r.impi));
+    const next = new Map<string, number>();
+    for (const [i, r] of requests.entries()) {
+      if (out[i] !== undefined) continue;
+      const row = byImpi.get(r.impi);
+      if (row === undefined) {
+        out[i] = known.has(r.impi) ? new SqnExhaustedError() : new NotFoundError('subscriber', r.impi);
+        continue;
+      }
+      const from = next.get(r.impi) ?? Number(row.seq_he) - (totals.get(r.impi) as number);
+      next.set(r.impi, from + r.count);
+      out[i] = allocationFrom({ ...row, seq_he: from + r.count }, inds.get(r.originHost) as number, r.count);
+    }
+    return out as (SqnAllocation | Error)[];
   }
 
   async resync(impi: string, req: ResyncRequest): Promise<ResyncResult> {

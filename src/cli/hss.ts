@@ -1,0 +1,134 @@
+/**
+ * `imsec hss`: runs the HSS (Diameter Cx server, TS 29.228/29.229, plus the provisioning REST API)
+ * until SIGTERM or SIGINT, when it sends DPR to its peers (RFC 6733 §5.4) and exits 0.
+ * `imsec hss subscriber …` and `imsec hss import …` (cli/hss-subscriber.ts) hang under it.
+ *
+ *   imsec hss                                   embedded SQLite in ./.imsec, Diameter 127.0.0.1:3868,
+ *                                               REST 127.0.0.1:8080, peers scscf.ims.lab, icscf.ims.lab
+ *   imsec hss --config hss.json                 a JSON configuration (nodes/hss/config.ts)
+ *   imsec hss --listen 127.0.0.1:3869 --peer scscf.ims.lab --store postgres://hss@db/hss --rest off
+ *
+ * Flags override the configuration file. Logs are pino JSON lines on stderr; once serving, one
+ * JSON line `{"ready":true,"diameterPort":…,"restPort":…}` goes to stdout. Keys never appear in a
+ * log line.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { createLogger } from '../common/log.js';
+import { openStore, redactStoreUrl } from '../store/index.js';
+import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig } from '../nodes/hss/config.js';
+import { HssServer } from '../nodes/hss/wire.js';
+import { fastifyRest } from '../nodes/hss/rest-operator.js';
+import { registerHssProvisioning } from './hss-subscriber.js';
+import { intArg } from './args.js';
+import { CliFailure } from './errors.js';
+
+export interface HssFlags {
+  config?: string;
+  listen?: string;
+  originHost?: string;
+  originRealm?: string;
+  peer: string[];
+  store?: string;
+  dataDir?: string;
+  rest?: string;
+  maxAuthItems?: string;
+  logLevel?: string;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** Reads the configuration file (if any) and applies the flags on top. */
+export function hssConfigFrom(o: Partial<HssFlags>): HssConfig {
+  let raw: Record<string, unknown> = {};
+  if (o.config !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(o.config, 'utf8');
+    } catch (err) {
+      throw new HssConfigError(`cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, '--config');
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new HssConfigError(`${o.config} is not valid JSON: ${(err as Error).message}`, '--config');
+    }
+  }
+  if (o.dataDir !== undefined) {
+    raw = { ...raw, dataDir: o.dataDir };
+    if (raw.store === undefined) raw.store = `sqlite:${join(o.dataDir, 'hss.sqlite')}`;
+  }
+  const c = parseHssConfig(raw);
+  if (o.store !== undefined) c.store = o.store;
+  if (o.listen !== undefined) {
+    c.diameter.listen = parseHostPort(o.listen, '--listen');
+    const d = raw.diameter as Record<string, unknown> | undefined;
+    if (d?.hostIpAddresses === undefined) c.diameter.hostIpAddresses = defaultHostIps(c.diameter.listen.host);
+  }
+  if (o.originHost !== undefined) c.diameter.originHost = o.originHost;
+  if (o.originRealm !== undefined) c.diameter.originRealm = o.originRealm;
+  if (o.peer !== undefined && o.peer.length > 0) c.diameter.peers = o.peer.map((host) => ({ host }));
+  if (o.rest !== undefined) c.rest = o.rest === 'off' ? null : { listen: parseHostPort(o.rest, '--rest') };
+  if (o.maxAuthItems !== undefined) c.maxAuthItems = intArg(o.maxAuthItems, '--max-auth-items', 1, 100);
+  if (o.logLevel !== undefined) c.logLevel = parseHssConfig({ logLevel: o.logLevel }).logLevel;
+  return c;
+}
+
+/** Runs the HSS until SIGTERM/SIGINT; resolves after a clean stop. */
+export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const config = hssConfigFrom(o);
+  const log = createLogger('hss', { level: config.logLevel });
+  log.info(describeConfig(config), 'hss: starting');
+  let store;
+  try {
+    store = await openStore(config.store);
+  } catch (err) {
+    throw new CliFailure(`cannot open store ${redactStoreUrl(config.store)}: ${(err as Error).message}`);
+  }
+  let hss: HssServer;
+  try {
+    hss = await HssServer.start({ config, store, ownsStore: true, logger: log, rest: fastifyRest });
+  } catch (err) {
+    await store.close();
+    throw new CliFailure(`cannot start the HSS: ${(err as Error).message}`);
+  }
+  // One JSON line on stdout once serving, whatever the log level (scripts wait for it).
+  out.write(JSON.stringify({ ready: true, diameterPort: hss.diameterPort, restPort: hss.restPort ?? null, originHost: config.diameter.originHost }) + '\n');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      log.info({ signal }, 'hss: stopping');
+      hss.stop().then(resolve, (err: Error) => {
+        log.error({ err: err.message }, 'hss: stop failed');
+        resolve();
+      });
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}
+
+/** Adds `imsec hss` (the runner) with the provisioning subcommands under it. */
+export function registerHss(program: Command): void {
+  const hss = program
+    .command('hss')
+    .description('run the HSS: Diameter Cx server (TS 29.228/29.229) and provisioning REST API; subcommands provision subscribers')
+    .option('--config <file>', 'JSON configuration file (see nodes/hss/config.ts)')
+    .option('--listen <host:port>', 'Diameter listen address (default 127.0.0.1:3868)')
+    .option('--origin-host <fqdn>', 'Diameter Origin-Host (default hss.ims.lab)')
+    .option('--origin-realm <realm>', 'Diameter Origin-Realm (default ims.lab)')
+    .option('--peer <origin-host>', 'allowed Diameter peer (repeatable; replaces the configured list)', collect, [])
+    .option('--store <url>', 'store: postgres://…, sqlite:PATH or PATH (default sqlite:<data-dir>/hss.sqlite)')
+    .option('--data-dir <dir>', 'directory of the embedded store (default ./.imsec)')
+    .option('--rest <host:port|off>', 'provisioning REST API address (default 127.0.0.1:8080), or off')
+    .option('--max-auth-items <n>', 'cap on SIP-Number-Auth-Items per MAR (default 5)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .action(async (o: HssFlags) => runHss(o));
+  registerHssProvisioning(hss, {
+    defaultStore: (all) => hssConfigFrom({ ...(all as Partial<HssFlags>), store: undefined, peer: [] }).store,
+  });
+}

@@ -1,0 +1,20 @@
+/**
+ * The HSS (TS 29.228 §6, TS 29.229): Cx procedure handlers over the HSS store (core.ts), the
+ * IMS subscription User-Data (user-data.ts), HSS-initiated RTR/PPR (initiated.ts), the running
+ * node with its Diameter and REST listeners (wire.ts, rest-operator.ts), its configuration
+ * (config.ts), group commit of SQN allocations (sqn-batcher.ts), and subscriber provisioning (provisioning.ts, provisioning-import.ts, rest.ts).
+ */
+export { HssCore, chooseScheme, type HssCoreOptions, type HssCounters } from './core.js';
+export { buildUserData, hasUnregisteredServices, profileBody, xmlEscape, type ProfileSet } from './user-data.js';
+export { HssInitiated, REASON_CODES, type CxSender, type DeregisterTarget, type HssInitiatedOptions, type InitiatedResult } from './initiated.js';
+export { SqnBatcher, type SqnBatcherOptions } from './sqn-batcher.js';
+export { PooledRng } from './pooled-rng.js';
+export { HssServer, type HssServerOptions, type HssStatus, type RestFactory, type RestListener } from './wire.js';
+export { fastifyRest, registerOperatorRoutes } from './rest-operator.js';
+export {
+  DEFAULT_DATA_DIR, DEFAULT_DIAMETER_PORT, DEFAULT_MAX_AUTH_ITEMS, DEFAULT_REST_PORT, HssConfigError,
+  defaultHostIps, defaultHssConfig, describeConfig, parseHostPort, parseHssConfig, type HostPort, type HssConfig, type HssPeer,
+} from './config.js';
+export * from './provisioning.js';
+export { ImportError, detectFormat, importSubscribers, parseImportFile, type ImportFormat, type ImportRow } from './provisioning-import.js';
+export { createHssRestApi, buildOpenApi, type HssRestOptions } from './rest.js';

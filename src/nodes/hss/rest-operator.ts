@@ -1,0 +1,69 @@
+/**
+ * The running HSS's own REST routes, added to the provisioning API (rest.ts) when the HSS
+ * serves it:
+ *
+ *   POST /subscribers/:impi/deregister   operator de-registration: RTR to the serving S-CSCF(s)
+ *                                         (TS 29.228 §6.1.3); body { reason?, info?, impus? }
+ *                                         200 { ok, results } | 400 | 404
+ *   GET  /hss/status                      counters and peer states                 200
+ *
+ * Provisioning changes made through the API reach the S-CSCF on their own: the API gets the
+ * store from {@link HssServer.provisioningStore}, which pushes PPR after a profile change and
+ * RTR before deleting a registered subscriber.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { InvalidArgumentError } from '../../common/errors.js';
+import { IMPI_PATTERN, IMPU_PATTERN } from '../../store/index.js';
+import { REASON_CODES } from './initiated.js';
+import { createHssRestApi } from './rest.js';
+import type { HssServer, RestFactory } from './wire.js';
+
+const deregisterSchema = {
+  params: { type: 'object', required: ['impi'], properties: { impi: { type: 'string', pattern: IMPI_PATTERN, maxLength: 255 } } },
+  body: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    properties: {
+      reason: { type: 'string', enum: Object.keys(REASON_CODES), description: 'Deregistration-Reason Reason-Code (TS 29.229 §6.3.17); default PERMANENT_TERMINATION' },
+      info: { type: 'string', maxLength: 1024, description: 'Reason-Info, shown to the user by some S-CSCFs' },
+      impus: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', pattern: IMPU_PATTERN, maxLength: 255 }, description: 'only these IMPUs (with their implicit sets); default every registered IMPU of the IMPI' },
+    },
+  },
+};
+
+interface DeregisterBody {
+  reason?: string;
+  info?: string;
+  impus?: string[];
+}
+
+/** Adds the operator routes to a provisioning API instance (before it listens). */
+export function registerOperatorRoutes(app: FastifyInstance, hss: HssServer): void {
+  app.post('/subscribers/:impi/deregister', { schema: deregisterSchema }, async (req) => {
+    const { impi } = req.params as { impi: string };
+    const body = (req.body ?? {}) as DeregisterBody;
+    const code = REASON_CODES[body.reason ?? 'PERMANENT_TERMINATION'];
+    const reason = { code, ...(body.info !== undefined ? { info: body.info } : {}) };
+    if (body.impus !== undefined) {
+      for (const u of body.impus) {
+        const p = await hss.provisioningStore.getPublicIdentity(u);
+        if (p !== null && p.impi !== impi) throw new InvalidArgumentError(`${u} does not belong to ${impi}`, 'impus');
+      }
+    }
+    const results = await hss.deregister(body.impus !== undefined ? { impus: body.impus } : { impi }, reason);
+    return { ok: results.every((r) => r.ok), results };
+  });
+  app.get('/hss/status', async () => hss.status());
+}
+
+/** The REST factory the `imsec hss` command uses: provisioning API + operator routes on fastify. */
+export const fastifyRest: RestFactory = async ({ store, hss, listen, logger }) => {
+  const app = createHssRestApi(store, { logger: logger.child({ component: 'rest' }) });
+  registerOperatorRoutes(app, hss);
+  await app.listen({ host: listen.host, port: listen.port });
+  return {
+    port: (app.server.address() as AddressInfo).port,
+    close: () => app.close(),
+  };
+};

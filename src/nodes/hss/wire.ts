@@ -1,0 +1,174 @@
+/**
+ * The HSS as a running node: a Diameter Cx server (DiameterNode over TCP, RFC 6733) answering
+ * UAR/MAR/SAR/LIR through {@link HssCore}, the store, the provisioning REST listener, and the
+ * HSS-initiated RTR/PPR ({@link HssInitiated}). Clock, RNG, transport and logger are injected;
+ * this file holds no protocol logic of its own.
+ *
+ * ```ts
+ * const store = await openStore(config.store);
+ * const hss = await HssServer.start({ config, store, logger });
+ * // … later
+ * await hss.stop();   // DPR to every peer (RFC 6733 §5.4), then the listeners close
+ * ```
+ */
+import { type Clock, type Logger, type Rng, cryptoRng, SeededRng, silentLogger } from '../../common/index.js';
+import { DiameterNode, DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import type { HssStore } from '../../store/index.js';
+import type { HssConfig, HostPort } from './config.js';
+import { HssCore, type HssCounters } from './core.js';
+import { HssInitiated, type DeregisterTarget, type InitiatedResult } from './initiated.js';
+import { PooledRng } from './pooled-rng.js';
+import { SqnBatcher } from './sqn-batcher.js';
+import type { DeregistrationReason } from '../../diameter/index.js';
+
+/** A started REST listener. */
+export interface RestListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the provisioning REST API on `listen`. It gets the observed store (profile changes
+ * trigger PPR, deletions RTR) and the server itself (for the de-registration route).
+ */
+export type RestFactory = (ctx: { store: HssStore; hss: HssServer; listen: HostPort; logger: Logger }) => Promise<RestListener>;
+
+export interface HssServerOptions {
+  config: HssConfig;
+  /** The store (opened by the caller, closed by {@link HssServer.stop} when `ownsStore`). */
+  store: HssStore;
+  ownsStore?: boolean;
+  logger?: Logger;
+  clock?: Clock;
+  /** RNG for RAND; default cryptoRng (or a SeededRng when `config.randSeed` is set, for tests). */
+  rng?: Rng;
+  /** RNG for Diameter identifiers (default cryptoRng). */
+  nodeRng?: Rng;
+  transport?: DiameterTransport;
+  /** How to serve the REST API; undefined or null: no REST listener even if configured. */
+  rest?: RestFactory | null;
+}
+
+/** A snapshot of the server for status output. */
+export interface HssStatus {
+  originHost: string;
+  diameterPort: number | undefined;
+  restPort: number | undefined;
+  peers: Record<string, PeerStatus>;
+  counters: HssCounters;
+}
+
+export class HssServer {
+  readonly core: HssCore;
+  readonly node: DiameterNode;
+  readonly initiated: HssInitiated;
+  /** Group commit of SQN allocations (store transactions per MAR burst). */
+  readonly batcher: SqnBatcher;
+  /** The store wrapped for provisioning: profile changes push PPR, deletions send RTR. */
+  readonly provisioningStore: HssStore;
+  private rest: RestListener | undefined;
+  private readonly peerStatus: Record<string, PeerStatus> = {};
+  private readonly log: Logger;
+  private stopped = false;
+
+  private constructor(private readonly o: HssServerOptions) {
+    const c = o.config;
+    this.log = o.logger ?? silentLogger;
+    if (c.randSeed !== undefined && o.rng === undefined) this.log.warn('hss: RAND is deterministic (randSeed is set): for tests only');
+    const rng = o.rng ?? (c.randSeed !== undefined ? new SeededRng(c.randSeed) : new PooledRng(cryptoRng));
+    this.batcher = new SqnBatcher(o.store);
+    this.core = new HssCore({
+      store: o.store,
+      originHost: c.diameter.originHost,
+      originRealm: c.diameter.originRealm,
+      rng,
+      allocateSqns: (impi, host, n) => this.batcher.allocate(impi, host, n),
+      maxAuthItems: c.maxAuthItems,
+      serverCapabilities: c.serverCapabilities,
+      visitedNetworks: c.visitedNetworks,
+      allowedPeers: c.diameter.peers.map((p) => p.host),
+      logger: this.log,
+    });
+    this.node = new DiameterNode({
+      originHost: c.diameter.originHost,
+      originRealm: c.diameter.originRealm,
+      hostIpAddresses: c.diameter.hostIpAddresses,
+      productName: 'imsec-hss',
+      peers: c.diameter.peers.map((p) => ({ host: p.host, ...(p.realm ? { realm: p.realm } : {}), ...(p.connect ? { connect: p.connect } : {}) })),
+      listen: c.diameter.listen,
+      timers: { watchdogMs: c.diameter.watchdogMs, requestTimeoutMs: c.diameter.requestTimeoutMs },
+      ...(o.clock ? { clock: o.clock } : {}),
+      ...(o.nodeRng ? { rng: o.nodeRng } : {}),
+      ...(o.transport ? { transport: o.transport } : {}),
+      logger: this.log,
+    });
+    this.node.onRequest((req) => this.core.handle(req));
+    this.node.onPeerStatus((host, status, detail) => {
+      this.peerStatus[host] = status;
+      this.log.info({ peer: host, status, ...(detail ? { detail } : {}) }, 'hss: peer status');
+    });
+    const peers = new Map(c.diameter.peers.map((p) => [p.host.toLowerCase(), (p.realm ?? p.host.slice(p.host.indexOf('.') + 1)).toLowerCase()]));
+    this.initiated = new HssInitiated({
+      core: this.core,
+      store: o.store,
+      sender: { request: (m, opts) => this.node.request(m, opts), newSessionId: () => this.node.newSessionId() },
+      peers,
+      scscfHosts: c.scscfHosts,
+      timeoutMs: c.diameter.requestTimeoutMs,
+      logger: this.log,
+    });
+    this.provisioningStore = this.initiated.observe(o.store);
+  }
+
+  /** Starts the Diameter listener (and connects to peers with a `connect` address), then the REST API. */
+  static async start(o: HssServerOptions): Promise<HssServer> {
+    const s = new HssServer(o);
+    await s.node.start();
+    try {
+      if (o.config.rest !== null && o.rest) s.rest = await o.rest({ store: s.provisioningStore, hss: s, listen: o.config.rest.listen, logger: s.log });
+    } catch (err) {
+      await s.node.stop();
+      throw err;
+    }
+    s.log.info({ diameterPort: s.diameterPort, restPort: s.restPort, originHost: o.config.diameter.originHost, store: o.store.kind }, 'hss: ready');
+    return s;
+  }
+
+  get diameterPort(): number | undefined {
+    return this.node.listenPort;
+  }
+
+  get restPort(): number | undefined {
+    return this.rest?.port;
+  }
+
+  /** Operator de-registration: RTR to the serving S-CSCF(s), then NOT_REGISTERED in the store. */
+  deregister(target: DeregisterTarget, reason?: DeregistrationReason): Promise<InitiatedResult[]> {
+    return this.initiated.deregister(target, reason);
+  }
+
+  /** Push the current profile of `impi` to its S-CSCF(s) (PPR). */
+  pushProfile(impi: string): Promise<InitiatedResult[]> {
+    return this.initiated.pushProfile(impi);
+  }
+
+  status(): HssStatus {
+    return {
+      originHost: this.o.config.diameter.originHost,
+      diameterPort: this.diameterPort,
+      restPort: this.restPort,
+      peers: { ...this.peerStatus },
+      counters: structuredClone(this.core.counters),
+    };
+  }
+
+  /** DPR to every open peer (RFC 6733 §5.4, cause REBOOTING), close the REST API, close an owned store. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.rest?.close().catch((err: Error) => this.log.warn({ err: err.message }, 'hss: REST close failed'));
+    await this.node.stop(DisconnectCause.REBOOTING);
+    if (this.o.ownsStore) await this.o.store.close();
+    this.log.info({ counters: this.core.counters }, 'hss: stopped');
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The registrar store on SQLite (better-sqlite3, WAL mode), the embedded default. It applies the
+ * shared migration list (src/store/migrations.ts) at open, exactly as the HSS store does, so one
+ * file can hold both the HSS's and an S-CSCF's data, or an S-CSCF can have a file of its own.
+ *
+ * Durability as for the HSS store: with WAL and `synchronous=NORMAL` a committed write survives a
+ * crash of the process; `?synchronous=full` also survives a power loss.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ImsError } from '../common/errors.js';
+import { SchemaVersionError, StoreError } from './errors.js';
+import { checkMigrationList, MIGRATIONS, newerSchemaMessage, type Migration } from './migrations.js';
+import { checkRegistration, registrationFromRow, type RegistrarStore, type StoredRegistration } from './registrar-store.js';
+
+export interface SqliteRegistrarStoreOptions {
+  synchronous?: 'NORMAL' | 'FULL';
+  busyTimeoutMs?: number;
+  /** Clock for `updated_at` (ms); default Date.now. */
+  now?: () => number;
+  migrations?: readonly Migration[];
+}
+
+interface Row {
+  aor: string;
+  impi: string;
+  impus: string;
+  user_data: string | null;
+  bindings: string;
+}
+
+export class SqliteRegistrarStore implements RegistrarStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly put: Database.Statement;
+  private readonly del: Database.Statement;
+  private readonly get: Database.Statement;
+  private readonly list: Database.Statement;
+
+  constructor(
+    readonly path: string,
+    opts: SqliteRegistrarStoreOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    } catch (err) {
+      throw new StoreError(`sqlite: cannot open ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('foreign_keys = ON');
+      this.migrate(opts.migrations ?? MIGRATIONS);
+      this.put = this.db.prepare(
+        `INSERT INTO scscf_registration (scscf_name, aor, impi, impus, user_data, bindings, expires_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (scscf_name, aor) DO UPDATE SET impi = excluded.impi, impus = excluded.impus, user_data = excluded.user_data,
+           bindings = excluded.bindings, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+      );
+      this.del = this.db.prepare('DELETE FROM scscf_registration WHERE scscf_name = ? AND aor = ?');
+      this.get = this.db.prepare('SELECT aor, impi, impus, user_data, bindings FROM scscf_registration WHERE scscf_name = ? AND aor = ?');
+      this.list = this.db.prepare('SELECT aor, impi, impus, user_data, bindings FROM scscf_registration WHERE scscf_name = ? ORDER BY aor');
+    } catch (err) {
+      this.db.close();
+      if (err instanceof SchemaVersionError) throw err;
+      throw new StoreError(`sqlite: cannot prepare ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** The shared migration procedure (same table and rules as the HSS store). */
+  private migrate(list: readonly Migration[]): void {
+    checkMigrationList(list);
+    const codeVersion = list.length;
+    this.db
+      .transaction(() => {
+        this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+        const dbVersion = (this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+        if (dbVersion > codeVersion) throw new SchemaVersionError(newerSchemaMessage(dbVersion, codeVersion), dbVersion, codeVersion);
+        for (const m of list.slice(dbVersion)) {
+          this.db.exec(m.sqlite);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+        }
+      })
+      .immediate();
+  }
+
+  private run<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err instanceof ImsError ? err : new StoreError(`sqlite: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  putRegistration(scscfName: string, r: StoredRegistration): Promise<void> {
+    return this.run(() => {
+      const row = checkRegistration(scscfName, r);
+      this.put.run(scscfName, row.aor, row.impi, JSON.stringify(row.impus), row.userData, JSON.stringify(row.bindings), row.expiresAt, this.now());
+    });
+  }
+
+  deleteRegistration(scscfName: string, aor: string): Promise<boolean> {
+    return this.run(() => this.del.run(scscfName, aor).changes > 0);
+  }
+
+  getRegistration(scscfName: string, aor: string): Promise<StoredRegistration | null> {
+    return this.run(() => {
+      const row = this.get.get(scscfName, aor) as Row | undefined;
+      return row === undefined ? null : decode(row);
+    });
+  }
+
+  listRegistrations(scscfName: string): Promise<StoredRegistration[]> {
+    return this.run(() => (this.list.all(scscfName) as Row[]).map(decode));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function decode(row: Row): StoredRegistration {
+  try {
+    return registrationFromRow({ ...row, impus: JSON.parse(row.impus), bindings: JSON.parse(row.bindings) });
+  } catch (err) {
+    throw new StoreError(`sqlite: registration ${row.aor} does not decode`, { cause: err });
+  }
+}

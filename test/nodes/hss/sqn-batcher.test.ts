@@ -1,0 +1,115 @@
+/**
+ * Group commit of SQN allocations (nodes/hss/sqn-batcher.ts over the store's allocateSqnsMany):
+ * concurrent requests share one transaction, each still gets its own distinct SQNs (R-AKA-3),
+ * one bad request does not fail the others, and a store without the batch method is called once
+ * per request. Also the pooled RNG that feeds RAND.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NotFoundError, type HssStore } from '../../../src/store/index.js';
+import { SeededRng } from '../../../src/common/index.js';
+import { SqnBatcher } from '../../../src/nodes/hss/sqn-batcher.js';
+import { PooledRng } from '../../../src/nodes/hss/pooled-rng.js';
+import { openStore } from '../../../src/store/index.js';
+import { needPostgres, postgresBinDir, startPostgres, type PgServer } from '../../support/postgres.js';
+import { alice, memoryStore } from './support.js';
+
+async function store3(): Promise<HssStore> {
+  const s = memoryStore();
+  for (const i of [1, 2, 3]) await s.createSubscriber(alice(i));
+  return s;
+}
+
+describe('SQN group commit', () => {
+  test('[R-AKA-3] 30 concurrent allocations run in one transaction and never share an SQN', async () => {
+    const store = await store3();
+    const b = new SqnBatcher(store);
+    const got = await Promise.all(Array.from({ length: 30 }, (_, j) => b.allocate(`alice${(j % 3) + 1}@ims.lab`, j % 2 ? 'scscf.ims.lab' : 'scscf2.ims.lab', 1 + (j % 2))));
+    assert.deepEqual(b.stats, { batches: 1, requests: 30, largest: 30 });
+    for (const i of [1, 2, 3]) {
+      const mine = got.filter((_, j) => (j % 3) + 1 === i).flatMap((a) => a.sqns.map((s) => Math.floor(s / 32)));
+      assert.deepEqual([...mine].sort((x, y) => x - y), mine.map((_, x) => x + 1), `alice${i}: SEQ 1..${mine.length}, each once`);
+      assert.equal((await store.getSubscriber(`alice${i}@ims.lab`))!.seqHe, mine.length, 'SEQ_HE committed');
+    }
+  });
+
+  test('[R-AKA-3] an unknown IMPI in a batch gets its NotFoundError; the others still commit', async () => {
+    const store = await store3();
+    const b = new SqnBatcher(store);
+    const [ok1, bad, ok2] = await Promise.allSettled([b.allocate('alice1@ims.lab', 'scscf.ims.lab', 1), b.allocate('ghost@ims.lab', 'scscf.ims.lab', 1), b.allocate('alice2@ims.lab', 'scscf.ims.lab', 1)]);
+    assert.equal(ok1.status, 'fulfilled');
+    assert.equal(ok2.status, 'fulfilled');
+    assert.ok(bad.status === 'rejected' && bad.reason instanceof NotFoundError);
+    assert.equal(b.stats.batches, 1);
+    assert.equal((await store.getSubscriber('alice1@ims.lab'))!.seqHe, 1);
+  });
+
+  test('[R-AKA-3] batches are cut at maxBatch; a store without allocateSqnsMany is called per request', async () => {
+    const store = await store3();
+    const b = new SqnBatcher(store, { maxBatch: 4 });
+    await Promise.all(Array.from({ length: 10 }, () => b.allocate('alice1@ims.lab', 'scscf.ims.lab', 1)));
+    assert.deepEqual([b.stats.batches, b.stats.largest], [3, 4]);
+    let calls = 0;
+    const plain = new Proxy(store, {
+      get(t, p) {
+        if (p === 'allocateSqnsMany') return undefined;
+        if (p === 'allocateSqns') return (...a: Parameters<HssStore['allocateSqns']>) => (calls++, t.allocateSqns(...a));
+        const v = Reflect.get(t, p, t) as unknown;
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const p = new SqnBatcher(plain);
+    const r = await Promise.all([p.allocate('alice2@ims.lab', 'scscf.ims.lab', 1), p.allocate('alice2@ims.lab', 'scscf.ims.lab', 1)]);
+    assert.equal(calls, 2);
+    assert.notEqual(r[0].sqns[0], r[1].sqns[0]);
+  });
+});
+
+describe('SQN group commit on PostgreSQL (one UPDATE per batch, rows locked in IMPI order)', () => {
+  let pg: PgServer | undefined;
+  before(async () => {
+    if (postgresBinDir() !== undefined) pg = await startPostgres();
+  });
+  after(() => pg?.stop());
+
+  test('[R-AKA-3] concurrent batches on two connections: each request its own range, SEQ 1..N per subscriber, errors per request', async (t) => {
+    if (!needPostgres(t) || pg === undefined) return;
+    const url = await pg.createDatabase();
+    const a = await openStore(url);
+    const b = await openStore(url);
+    try {
+      for (const i of [1, 2, 3]) await a.createSubscriber(alice(i));
+      const batch = (n: number) => Array.from({ length: n }, (_, j) => ({ impi: j === 5 ? 'ghost@ims.lab' : `alice${3 - (j % 3)}@ims.lab`, originHost: j % 2 ? 'scscf.ims.lab' : 'scscf2.ims.lab', count: 1 + (j % 2) }));
+      const results = (await Promise.all([a.allocateSqnsMany!(batch(20)), b.allocateSqnsMany!(batch(20)), a.allocateSqnsMany!(batch(7))])).flat();
+      const errors = results.filter((r) => r instanceof Error);
+      assert.equal(errors.length, 3, 'the unknown IMPI fails in each batch');
+      assert.ok(errors.every((e) => e instanceof NotFoundError));
+      const reqs = [...batch(20), ...batch(20), ...batch(7)];
+      for (const i of [1, 2, 3]) {
+        const seqs = results.flatMap((r, j) => (r instanceof Error || reqs[j].impi !== `alice${i}@ims.lab` ? [] : r.sqns.map((q) => Math.floor(q / 32)))).sort((x, y) => x - y);
+        assert.deepEqual(seqs, seqs.map((_, x) => x + 1), `alice${i}: every SEQ once`);
+        assert.equal((await a.getSubscriber(`alice${i}@ims.lab`))!.seqHe, seqs.length);
+      }
+      results.forEach((r, j) => {
+        if (!(r instanceof Error)) assert.equal(r.sqns.length, reqs[j].count);
+      });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('PooledRng', () => {
+  test('[R-AKA-2] gives exactly the bytes of its source, in order, in any slicing', () => {
+    const direct = new SeededRng('pool').bytes(100);
+    const pooled = new PooledRng(new SeededRng('pool'), 32);
+    const parts = [16, 16, 7, 9, 20, 32].map((n) => pooled.bytes(n));
+    // Refills draw whole pool blocks from the source: 16+16 (block 1), 7+9 (block 2), 20 (block 3), 32 (block 4).
+    assert.deepEqual(Buffer.concat(parts.slice(0, 2)), Buffer.from(direct.subarray(0, 32)));
+    assert.deepEqual(Buffer.concat(parts.slice(2, 4)), Buffer.from(direct.subarray(32, 48)));
+    assert.deepEqual(Buffer.from(parts[4]), Buffer.from(direct.subarray(64, 84)));
+    const big = new PooledRng(new SeededRng('pool'), 8).bytes(100);
+    assert.deepEqual(Buffer.from(big), Buffer.from(direct), 'a request above the pool size goes to the source');
+  });
+});
