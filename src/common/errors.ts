@@ -35,7 +35,8 @@ export type ImsErrorCode =
   | 'THIG'
   | 'XML_PARSE'
   | 'SIP_RESOLVE'
-  | 'UE_REGISTRATION';
+  | 'UE_REGISTRATION'
+  | 'DEMO_STEP';
 
 export class ImsError extends Error {
   constructor(

@@ -1,0 +1,404 @@
+/**
+ * `imsec bench register [--json]`: full IMS AKA registrations per second through I-CSCF + S-CSCF +
+ * HSS (Diameter Cx over loopback TCP, durable SQLite stores), driven by SIPp at increasing rates
+ * with a fixed number of registrations per step until registrations fail or the rate is no longer
+ * kept up; the figure is the highest rate at which every registration passed and at least 90 % of
+ * the rate was completed (a rate reached only by queueing is not sustained).
+ *
+ * The I-CSCF and the S-CSCF run as their own processes (`imsec icscf`, `imsec scscf`: the same
+ * binary as in service); the HSS runs in this process, because SIPp needs RANDs whose RES has no
+ * 0x00 byte (below). Each registration is REGISTER → I-CSCF (UAR) → S-CSCF (MAR) → 401 → REGISTER
+ * → I-CSCF (UAR) → S-CSCF (verify, SAR, registrar store write) → 200: two SIP round trips through
+ * two proxies, four Diameter round trips and three durable commits (SQN, registration flag,
+ * binding).
+ *
+ * Also here: driving SIPp 3.6 (INTEROP.md) as a crowd of IMS UEs registering with Digest
+ * AKAv1-MD5 — the scenario, the injection CSV, the run, and the HSS-side RAND filter SIPp needs —
+ * shared with the S-CSCF interop tests.
+ *
+ * SIPp facts this relies on (INTEROP.md): `[authentication username=… aka_K=… aka_OP=… aka_AMF=…]`
+ * computes RES from the 401's nonce with OP (not OPc) and needs the AMF of AUTN; every key byte is
+ * written `\\xNN` (two backslashes) inside the quotes; SIPp takes RES with strlen, so a RES with a
+ * 0x00 byte gives a wrong response — {@link resWithoutZeroRng} keeps such RANDs away; SIPp exits 0
+ * when every call passed.
+ */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { computeOpc, Milenage } from '../auth/milenage/milenage.js';
+import { fromHex } from '../common/bytes.js';
+import { cryptoRng, type Rng } from '../common/rng.js';
+import { defaultHssConfig, HssServer } from '../nodes/hss/index.js';
+import type { NewSubscriber } from '../store/index.js';
+import type { BenchRegistrar } from './bench.js';
+import { CliFailure } from './errors.js';
+
+/** Writes key bytes for a SIPp [authentication] value: `\\xNN` per byte. */
+export function sippKeyBytes(hex: string): string {
+  return hex.replace(/../g, '\\\\x$&');
+}
+
+export interface SippRegisterScenario {
+  /** Home domain: realm, Request-URI, identities `sip:<user>@<domain>`, IMPI `<user>@<domain>`. */
+  domain: string;
+  k: string;
+  op: string;
+  amf: string;
+  expires?: number;
+}
+
+/**
+ * An IMS AKA registration as one SIPp call: REGISTER (with the TS 24.229 initial Authorization,
+ * nonce="" response="") → 401 → REGISTER with the AKAv1-MD5 response → 200. The user name is
+ * `[field0]` of the injection file.
+ */
+export function sippRegisterScenario(s: SippRegisterScenario): string {
+  const user = '[field0]';
+  const register = (cseq: number, auth: string): string => `
+  <send retrans="500"><![CDATA[
+      REGISTER sip:${s.domain} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:${user}@${s.domain}>;tag=[call_number]
+      To: <sip:${user}@${s.domain}>
+      Call-ID: [call_id]
+      CSeq: ${cseq} REGISTER
+      Contact: <sip:${user}@[local_ip]:[local_port]>
+      ${auth}
+      Max-Forwards: 70
+      Expires: ${s.expires ?? 600}
+      Content-Length: 0
+
+    ]]></send>`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="ims-aka-register">${register(1, `Authorization: Digest username="${user}@${s.domain}", realm="${s.domain}", nonce="", uri="sip:${s.domain}", response=""`)}
+  <recv response="100" optional="true"/>
+  <recv response="401" auth="true"/>${register(2, `[authentication username="${user}@${s.domain}" aka_K="${sippKeyBytes(s.k)}" aka_OP="${sippKeyBytes(s.op)}" aka_AMF="${sippKeyBytes(s.amf)}"]`)}
+  <recv response="100" optional="true"/>
+  <recv response="200"/>
+</scenario>
+`;
+}
+
+/** A SIPp injection file: one user name per line, used in order. */
+export function sippUsersCsv(users: readonly string[]): string {
+  return `SEQUENTIAL\n${users.map((u) => `${u};`).join('\n')}\n`;
+}
+
+/**
+ * An Rng for the HSS whose 16-byte draws (RANDs) never give a RES with a 0x00 byte for this
+ * K/OPc (SIPp computes RES with strlen). A test and benchmark hook only: it biases RAND.
+ */
+export function resWithoutZeroRng(k: Uint8Array, opc: Uint8Array, base: Rng = cryptoRng): Rng & { skipped: number } {
+  const m = new Milenage(k, opc);
+  const rng = {
+    skipped: 0,
+    bytes(n: number): Uint8Array {
+      if (n !== 16) return base.bytes(n);
+      for (;;) {
+        const rand = base.bytes(16);
+        if (!m.f2345(rand).res.includes(0)) return rand;
+        rng.skipped++;
+      }
+    },
+  };
+  return rng;
+}
+
+/** A free UDP port on 127.0.0.1 right now (SIPp would take 5060 otherwise). */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+export interface SippRun {
+  /** SIPp's exit code (0: every call passed). */
+  code: number | null;
+  successful: number;
+  failed: number;
+  /** SIP retransmissions SIPp had to send (answers slower than 500 ms). */
+  retransmissions: number;
+  /** Mean registration time (REGISTER sent → 200 received), ms. */
+  avgCallMs: number;
+  /** Wall time of the run, s. */
+  seconds: number;
+  stderr: string;
+}
+
+export interface SippRunOptions {
+  /** Directory holding scenario.xml and users.csv; SIPp writes its files there. */
+  dir: string;
+  target: { address: string; port: number };
+  calls: number;
+  /** Calls per second (SIPp -r). */
+  rate?: number;
+  /** Simultaneous calls at most (SIPp -l). */
+  limit?: number;
+  timeoutSeconds?: number;
+}
+
+/** `HH:MM:SS:uuuuuu` (SIPp's CallLength) in ms. */
+function sippDuration(v: string | undefined): number {
+  const m = /^(\d+):(\d+):(\d+):(\d+)$/.exec(v ?? '');
+  return m === null ? Number.NaN : ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4]) / 1000;
+}
+
+/** The cumulative counters of the last line of SIPp's -trace_stat file. */
+function lastStat(file: string): { successful: number; failed: number; retransmissions: number; avgCallMs: number } {
+  try {
+    const lines = readFileSync(file, 'latin1').trim().split('\n');
+    const head = lines[0].split(';');
+    const last = lines[lines.length - 1].split(';');
+    const raw = (name: string): string | undefined => last[head.indexOf(name)];
+    return { successful: Number(raw('SuccessfulCall(C)')), failed: Number(raw('FailedCall(C)')), retransmissions: Number(raw('Retransmissions(C)')), avgCallMs: sippDuration(raw('CallLength(C)')) };
+  } catch {
+    return { successful: Number.NaN, failed: Number.NaN, retransmissions: Number.NaN, avgCallMs: Number.NaN };
+  }
+}
+
+/** Runs SIPp (`-sf scenario.xml -inf users.csv -trace_stat`) to completion. */
+export async function runSipp(o: SippRunOptions): Promise<SippRun> {
+  const port = await freeUdpPort();
+  const args = [
+    `${o.target.address}:${o.target.port}`, '-sf', 'scenario.xml', '-inf', 'users.csv', '-i', '127.0.0.1', '-p', String(port),
+    '-m', String(o.calls), '-r', String(o.rate ?? 10), '-l', String(o.limit ?? Math.max(50, (o.rate ?? 10) * 4)),
+    '-nostdin', '-timeout', `${o.timeoutSeconds ?? 60}s`, '-timeout_error', '-recv_timeout', '10000',
+    '-trace_stat', '-stf', 'stats.csv', '-fd', '1', '-trace_err', '-error_file', 'errors.log',
+  ];
+  const start = process.hrtime.bigint();
+  let stderr = '';
+  const code = await new Promise<number | null>((resolve) => {
+    const p = spawn('sipp', args, { cwd: o.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    p.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 4000) stderr += d.toString();
+    });
+    p.on('error', () => resolve(null));
+    p.on('exit', (c) => resolve(c));
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { code, ...lastStat(`${o.dir}/stats.csv`), seconds, stderr };
+}
+
+// ------------------------------------------------------------------------------------------
+// The benchmark
+
+/** TS 35.208 test set 1 K and OP for every benchmark user (SIPp needs OP), AMF 8000. */
+const BENCH_K = '465b5c8e53c8daa7e3b3c1ed6d0d5c5c';
+const BENCH_OP = 'cdc202d5123e20f62b6d676ac72cb318';
+
+export interface RegisterStep {
+  /** SIPp's target rate, registrations per second. */
+  rate: number;
+  calls: number;
+  successful: number;
+  failed: number;
+  /** Registrations completed per second of wall time. */
+  achieved_per_s: number;
+  /** Mean time of one registration (both round trips), ms. */
+  avg_ms: number;
+  retransmissions: number;
+  seconds: number;
+  /** No failed registration, and at least 90 % of the target rate completed. */
+  passed: boolean;
+}
+
+export interface RegisterBenchResult {
+  /**
+   * The figure: the highest target rate the core sustained — every registration of the step
+   * passed and at least 90 % of the rate was completed (0: no step did).
+   */
+  best_rate: number;
+  /** Completed registrations per second in that step. */
+  best_achieved_per_s: number;
+  /** The most registrations per second completed in any step without a failure (queueing allowed). */
+  peak_completed_per_s: number;
+  steps: RegisterStep[];
+  per_step: number;
+  stores: string;
+  node: string;
+}
+
+export interface RegisterBenchOptions {
+  rates?: number[];
+  /** Registrations per step (distinct users, re-registered in every step). */
+  count?: number;
+  /** Keep going after the first failing step. */
+  all?: boolean;
+  log?: (line: string) => void;
+}
+
+function imsecArgv(): string[] {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts') ? [process.execPath, '--import', 'tsx', join(dirname(here), 'main.ts')] : [process.execPath, join(dirname(here), 'main.js')];
+}
+
+/** Starts `imsec NODE --config FILE` and resolves with its ready line once it is serving. */
+async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ ready: { sip: { udp: number } }; stop(): Promise<void> }> {
+  const [cmd, ...pre] = imsecArgv();
+  const proc = spawn(cmd, [...pre, node, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    if (err.length < 8000) err += d.toString();
+  });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const ready = await new Promise<{ sip: { udp: number } }>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
+      if (line !== undefined) resolve(JSON.parse(line) as { sip: { udp: number } });
+    });
+    void exited.then(() => reject(new CliFailure(`bench: imsec ${node} exited: ${err.split('\n').find((l) => l.trim() !== '') ?? ''}`)));
+  });
+  return {
+    ready,
+    async stop() {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+function benchSubscribers(users: readonly string[]): NewSubscriber[] {
+  const k = fromHex(BENCH_K);
+  const opc = computeOpc(k, fromHex(BENCH_OP));
+  return users.map((u) => ({
+    impi: `${u}@ims.lab`,
+    k,
+    opc,
+    amf: 0x8000,
+    seqHe: 0,
+    indBits: 5,
+    authSchemes: ['Digest-AKAv1-MD5'],
+    serviceProfile: null,
+    impus: [{ impu: `sip:${u}@ims.lab`, irs: 1, barred: false, pseudonym: false, isDefault: true }],
+    implicitSets: [],
+  }));
+}
+
+/** Runs the benchmark (needs `sipp` on PATH). */
+export async function runRegisterBench(o: RegisterBenchOptions = {}): Promise<RegisterBenchResult> {
+  const rates = o.rates ?? [50, 100, 150, 200, 300, 400, 600, 800, 1200, 1600];
+  const count = o.count ?? 500;
+  const log = o.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-register-'));
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const users = Array.from({ length: count }, (_, i) => `bench${String(i).padStart(5, '0')}`);
+    const { SqliteStore } = await import('../store/sqlite/index.js');
+    const store = new SqliteStore(join(dir, 'hss.sqlite'));
+    await store.createSubscribers(benchSubscribers(users));
+    const scscfPort = await freeUdpPort();
+    const serverName = `sip:scscf.ims.lab:${scscfPort}`;
+    const hc = defaultHssConfig(dir);
+    hc.diameter.listen = { host: '127.0.0.1', port: 0 };
+    hc.diameter.peers = [{ host: 'scscf.ims.lab' }, { host: 'icscf.ims.lab' }];
+    hc.rest = null;
+    hc.logLevel = 'warn';
+    hc.serverCapabilities = { mandatory: [], optional: [], serverNames: [serverName] };
+    const k = fromHex(BENCH_K);
+    const hss = await HssServer.start({ config: hc, store, ownsStore: true, rng: resWithoutZeroRng(k, computeOpc(k, fromHex(BENCH_OP))) });
+    stops.push(() => hss.stop());
+    const hosts = { 'scscf.ims.lab': '127.0.0.1', 'icscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1' };
+    writeFileSync(
+      join(dir, 'scscf.json'),
+      JSON.stringify({ serverName, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hss.diameterPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'warn' }),
+    );
+    const scscf = await startNode('scscf', join(dir, 'scscf.json'));
+    stops.push(() => scscf.stop());
+    writeFileSync(
+      join(dir, 'icscf.json'),
+      JSON.stringify({ sip: { listen: '127.0.0.1:0', protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', connect: `127.0.0.1:${hss.diameterPort}` } }, scscfs: [{ uri: serverName }], logLevel: 'warn' }),
+    );
+    const icscf = await startNode('icscf', join(dir, 'icscf.json'));
+    stops.push(() => icscf.stop());
+    const target = { address: '127.0.0.1', port: icscf.ready.sip.udp };
+    writeFileSync(join(dir, 'scenario.xml'), sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000' }));
+    // Warm-up (and wait for both Diameter connections): a few registrations until they pass.
+    writeFileSync(join(dir, 'users.csv'), sippUsersCsv(users.slice(0, 20)));
+    for (let i = 0; ; i++) {
+      const w = await runSipp({ dir, target, calls: 20, rate: 20, timeoutSeconds: 20 });
+      if (w.code === 0) break;
+      if (i >= 5) throw new CliFailure(`bench: warm-up registrations fail (${w.failed} failed): ${w.stderr.split('\n')[0] ?? ''}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    writeFileSync(join(dir, 'users.csv'), sippUsersCsv(users));
+    const steps: RegisterStep[] = [];
+    for (const rate of rates) {
+      const r = await runSipp({ dir, target, calls: count, rate, limit: Math.max(100, rate * 2), timeoutSeconds: Math.ceil(count / rate) + 60 });
+      const failed = r.code === 0 ? r.failed || 0 : Math.max(1, r.failed || 0);
+      const achieved = r.successful / r.seconds;
+      const step: RegisterStep = {
+        rate,
+        calls: count,
+        successful: r.successful,
+        failed,
+        achieved_per_s: Math.round(achieved * 10) / 10,
+        avg_ms: Math.round(r.avgCallMs * 10) / 10,
+        retransmissions: r.retransmissions,
+        seconds: Math.round(r.seconds * 100) / 100,
+        passed: failed === 0 && achieved >= 0.9 * rate,
+      };
+      steps.push(step);
+      log(`rate ${rate}/s: ${step.successful} ok, ${step.failed} failed, ${step.achieved_per_s}/s completed, ${step.avg_ms} ms each, ${step.retransmissions} retransmissions`);
+      if (!step.passed && !o.all) break;
+    }
+    const passed = steps.filter((s) => s.passed);
+    const best = passed.length ? passed[passed.length - 1] : undefined;
+    return {
+      best_rate: best?.rate ?? 0,
+      best_achieved_per_s: best?.achieved_per_s ?? 0,
+      peak_completed_per_s: Math.max(0, ...steps.filter((s) => s.failed === 0).map((s) => s.achieved_per_s)),
+      steps,
+      per_step: count,
+      stores: 'sqlite (WAL, synchronous=NORMAL) for the HSS and the S-CSCF registrar',
+      node: process.version,
+    };
+  } finally {
+    for (const s of stops.reverse()) await s().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatRegisterBench(r: RegisterBenchResult): string {
+  const lines = [`IMS AKA registrations through I-CSCF + S-CSCF + HSS (SIPp, ${r.per_step} per step; ${r.stores}; node ${r.node})`];
+  for (const s of r.steps) {
+    lines.push(
+      `  ${String(s.rate).padStart(5)}/s target: ${String(s.successful).padStart(5)} ok ${String(s.failed).padStart(4)} failed ${s.achieved_per_s.toFixed(1).padStart(7)}/s completed ` +
+        `${s.avg_ms.toFixed(0).padStart(6)} ms/registration ${String(s.retransmissions).padStart(5)} retransmissions  ${s.passed ? 'sustained' : 'NOT sustained'}`,
+    );
+  }
+  lines.push(`highest sustained rate with no failed registration: ${r.best_rate}/s (${r.best_achieved_per_s.toFixed(1)}/s completed); peak ${r.peak_completed_per_s.toFixed(1)}/s`);
+  return `${lines.join('\n')}\n`;
+}
+
+function positiveInts(v: string, flag: string): number[] {
+  const xs = v.split(',').map((x) => Number(x.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new CliFailure(`${flag} must be positive integers separated by commas`, 2);
+  return xs;
+}
+
+export const registrationBench: BenchRegistrar = (bench) => {
+  bench
+    .command('register')
+    .description('full IMS AKA registrations per second through I-CSCF + S-CSCF + HSS, driven by SIPp at increasing rates')
+    .option('--json', 'print one JSON object')
+    .option('--rates <list>', 'target rates per step, comma-separated (default 50,100,200,400,800,1600)')
+    .option('--count <n>', 'registrations per step (default 500)')
+    .option('--all', 'run every step even after one fails')
+    .action(async (o: { json?: boolean; rates?: string; count?: string; all?: boolean }) => {
+      const rates = o.rates !== undefined ? positiveInts(o.rates, '--rates') : undefined;
+      const count = o.count !== undefined ? positiveInts(o.count, '--count')[0] : undefined;
+      const { spawnSync } = await import('node:child_process');
+      if (spawnSync('sh', ['-c', 'command -v sipp'], { stdio: 'ignore' }).status !== 0) throw new CliFailure('bench register needs sipp (apt-get install sip-tester)');
+      const r = await runRegisterBench({ ...(rates ? { rates } : {}), ...(count ? { count } : {}), all: o.all === true, log: o.json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : formatRegisterBench(r));
+    });
+};

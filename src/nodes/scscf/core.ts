@@ -1,0 +1,324 @@
+/**
+ * The S-CSCF core (TS 24.229 §5.4): everything the S-CSCF decides, over injected ports — the HSS
+ * ({@link CxPort}), the registrar store, a way to send requests (reg-event NOTIFYs), a clock and an
+ * RNG. No sockets and no timers of its own: every timer goes through the injected Clock, so tests
+ * drive registration expiry, reg-await-auth and subscription expiry with a ManualClock.
+ *
+ * - REGISTER → {@link Registrar} (IMS AKA, bindings, SAR).
+ * - SUBSCRIBE Event: reg → {@link RegEventNotifier} (RFC 3680).
+ * - Anything else → {@link routeRequest}: the decision goes back to the caller (the wire forwards).
+ * - Registration expiry (R-REG-3) → SAR TIMEOUT_DEREGISTRATION, NOTIFY "expired".
+ * - Network-initiated re-authentication (R-RR-5, TS 24.229 §5.4.1.6) and de-registration
+ *   (§5.4.1.5: operator request → SAR ADMINISTRATIVE_DEREGISTRATION; RTR from the HSS → RTA),
+ *   and PPR (new profile).
+ * - Persistence: every change is written to the store before the response leaves; at start the
+ *   registrations are read back and their expiry timers re-armed from the stored expiries.
+ */
+import { silentLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { ReasonCode } from '../../diameter/cx/constants.js';
+import { parseEvent, parseUri, type Uri } from '../../sip/headers/index.js';
+import type { SipRequest, SipResponse } from '../../sip/message/index.js';
+import type { Destination } from '../../sip/transport/types.js';
+import type { RegistrarStore, StoredRegistration } from '../../store/registrar-store.js';
+import { impuKey } from '../common/identity.js';
+import { expireBindings, shortenBindings, type BindingChange } from './bindings.js';
+import type { ScscfConfig } from './config.js';
+import { SAR, type CxPort, type CxServerHandlers } from './cx-client.js';
+import { RegEventNotifier, type Reply } from './reg-event.js';
+import { implicitSet, Registrar, type RegisterSource, type RegistrarCounters } from './registrar.js';
+import { routeRequest, type RouteDecision } from './routing.js';
+import { KeyedLock, RegistrationTable } from './table.js';
+
+export interface ScscfCoreDeps {
+  config: ScscfConfig;
+  /** The S-CSCF's SIP URI as reachable (the config's, with the bound port when it listened on port 0). */
+  serverName?: string;
+  cx: CxPort;
+  store: RegistrarStore;
+  clock: Clock;
+  rng: Rng;
+  logger?: Logger;
+  /** Sends a request outside any dialog state of ours (NOTIFY) and resolves with the final response. */
+  send: (req: SipRequest, dest: Destination) => Promise<SipResponse>;
+  /** Is this URI the S-CSCF? Default: host is the serverName host, an alias or the listen address, and the port (when given) ours. */
+  isLocal?: (uri: Uri) => boolean;
+}
+
+/** What the core wants done with a request it did not answer itself. */
+export type RequestOutcome = { kind: 'answered' } | { kind: 'route'; decision: RouteDecision };
+
+export interface ScscfCounters extends RegistrarCounters {
+  notifies: number;
+  subscriptions: number;
+  expired: number;
+  reauthentications: number;
+  networkDeregistrations: number;
+  routed: number;
+}
+
+export class ScscfCore {
+  readonly table = new RegistrationTable();
+  readonly registrar: Registrar;
+  readonly notifier: RegEventNotifier;
+  readonly serverName: string;
+  /** The key of this S-CSCF's rows in the registrar store: the configured Server-Name (stable across restarts on port 0). */
+  readonly storeName: string;
+  readonly serviceRoute: string;
+  readonly recordRoute: string;
+  private readonly lock = new KeyedLock();
+  private readonly expiryTimers = new Map<string, TimerHandle>();
+  private readonly log: Logger;
+  private readonly isLocal: (uri: Uri) => boolean;
+  private extra = { expired: 0, reauthentications: 0, networkDeregistrations: 0, routed: 0 };
+  private stopped = false;
+
+  constructor(private readonly d: ScscfCoreDeps) {
+    this.log = d.logger ?? silentLogger;
+    this.serverName = d.serverName ?? d.config.serverName;
+    this.storeName = d.config.serverName;
+    const sn = parseUri(this.serverName);
+    if (sn.kind !== 'sip') throw new Error('serverName must be a sip: URI');
+    const hostPort = `${sn.host.includes(':') ? `[${sn.host}]` : sn.host}${sn.port !== undefined ? `:${sn.port}` : ''}`;
+    this.serviceRoute = `<sip:${d.config.origUser}@${hostPort};lr>`;
+    this.recordRoute = `<sip:${hostPort};lr>`;
+    const names = new Set([sn.host.toLowerCase(), ...d.config.aliases.map((a) => a.toLowerCase()), d.config.sip.listen.host.toLowerCase()]);
+    const ports = new Set([sn.port ?? 5060, d.config.sip.listen.port]);
+    this.isLocal = d.isLocal ?? ((u) => u.kind === 'sip' && names.has(u.host.toLowerCase()) && (u.port === undefined || ports.has(u.port)));
+    this.registrar = new Registrar({
+      config: d.config,
+      serviceRoute: this.serviceRoute,
+      cx: d.cx,
+      clock: d.clock,
+      rng: d.rng,
+      table: this.table,
+      lock: this.lock,
+      logger: this.log,
+      commit: (reg, changes) => this.commit(reg, changes),
+      remove: (reg, changes) => this.remove(reg, changes, 'noresource'),
+    });
+    this.notifier = new RegEventNotifier({
+      clock: d.clock,
+      rng: d.rng,
+      hosts: d.config.hosts,
+      contactUri: this.serverName,
+      policy: d.config.regEvent,
+      lookup: (aor) => this.table.get(aor),
+      send: d.send,
+      logger: this.log,
+    });
+  }
+
+  get counters(): ScscfCounters {
+    return { ...this.registrar.counters, ...this.extra, notifies: this.notifier.notifies, subscriptions: this.notifier.size };
+  }
+
+  /** Reads the stored registrations back and re-arms their expiry timers (expired ones go at once). */
+  async start(): Promise<void> {
+    const regs = await this.d.store.listRegistrations(this.storeName);
+    for (const r of regs) {
+      this.table.put(r);
+      this.arm(r);
+    }
+    if (regs.length) this.log.info({ registrations: regs.length }, 'scscf: registrations restored');
+  }
+
+  /** Cancels every timer (registrations stay in the store). */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.expiryTimers.values()) t.cancel();
+    this.expiryTimers.clear();
+    this.registrar.clear();
+    this.notifier.clear();
+  }
+
+  /** The registration whose implicit set holds `impu`. */
+  registration(impu: string): StoredRegistration | undefined {
+    return this.table.find(impu);
+  }
+
+  registrations(): StoredRegistration[] {
+    return this.table.all();
+  }
+
+  /**
+   * One incoming request. REGISTER and SUBSCRIBE reg are answered here through `reply`; for
+   * anything else the routing decision is returned for the caller to carry out.
+   */
+  async onRequest(req: SipRequest, reply: Reply, source?: RegisterSource): Promise<RequestOutcome> {
+    if (req.method === 'REGISTER') {
+      await this.registrar.register(req, reply, source);
+      return { kind: 'answered' };
+    }
+    if (req.method === 'SUBSCRIBE' && isRegEvent(req)) {
+      const key = (() => {
+        try {
+          return impuKey(parseUri(req.uri));
+        } catch {
+          return undefined;
+        }
+      })();
+      this.notifier.subscribe(req, reply, key !== undefined ? this.table.findKey(key) : undefined);
+      return { kind: 'answered' };
+    }
+    const decision = this.route(req);
+    if (decision.kind === 'forward') this.extra.routed++;
+    return { kind: 'route', decision };
+  }
+
+  /** The routing decision for a request (also used for ACKs of 2xx, which have no transaction). */
+  route(req: SipRequest): RouteDecision {
+    return routeRequest(req, {
+      isLocal: this.isLocal,
+      origUser: this.d.config.origUser,
+      lookup: (k) => this.table.findKey(k),
+      now: this.d.clock.now(),
+      hosts: this.d.config.hosts,
+      icscf: this.d.config.icscf,
+      recordRoute: this.recordRoute,
+    });
+  }
+
+  // ---------------------------------------------------------------- registration lifecycle
+
+  private async commit(reg: StoredRegistration, changes: BindingChange[]): Promise<void> {
+    await this.d.store.putRegistration(this.storeName, reg);
+    this.table.put(reg);
+    this.arm(reg);
+    if (changes.length) this.notifier.changed(reg, changes);
+  }
+
+  private async remove(reg: StoredRegistration, changes: BindingChange[], ended: 'deactivated' | 'rejected' | 'noresource'): Promise<void> {
+    this.expiryTimers.get(reg.aor)?.cancel();
+    this.expiryTimers.delete(reg.aor);
+    this.table.delete(reg.aor);
+    try {
+      await this.d.store.deleteRegistration(this.storeName, reg.aor);
+    } catch (err) {
+      this.log.error({ aor: reg.aor, err: (err as Error).message }, 'scscf: registration not removed from the store');
+    }
+    this.notifier.changed(reg, changes, ended);
+  }
+
+  /** One timer per registration, at its earliest binding expiry. */
+  private arm(reg: StoredRegistration): void {
+    this.expiryTimers.get(reg.aor)?.cancel();
+    this.expiryTimers.delete(reg.aor);
+    if (this.stopped || reg.bindings.length === 0) return;
+    const next = Math.min(...reg.bindings.map((b) => b.expiresAt));
+    const aor = reg.aor;
+    this.expiryTimers.set(
+      aor,
+      this.d.clock.setTimeout(Math.max(0, next - this.d.clock.now()), () => {
+        this.expiryTimers.delete(aor);
+        void this.expire(aor);
+      }),
+    );
+  }
+
+  /** R-REG-3: bindings whose time is up go; the last one takes the registration with it. */
+  private expire(aor: string): Promise<void> {
+    const r0 = this.table.get(aor);
+    if (!r0) return Promise.resolve();
+    return this.lock.run(r0.impi, async () => {
+      const reg = this.table.get(aor);
+      if (!reg) return;
+      const { kept, expired } = expireBindings(reg.bindings, this.d.clock.now());
+      if (expired.length === 0) return this.arm(reg);
+      this.extra.expired += expired.length;
+      if (kept.length > 0) {
+        this.log.info({ aor, expired: expired.length }, 'scscf: contacts expired');
+        await this.commit({ ...reg, bindings: kept }, expired).catch((err: Error) => this.log.error({ aor, err: err.message }, 'scscf: store failed'));
+        return;
+      }
+      this.log.info({ aor, impi: reg.impi }, 'scscf: registration expired');
+      const r = await this.d.cx.sar({ impi: reg.impi, impus: [reg.aor], type: SAR.TIMEOUT_DEREGISTRATION, userDataAvailable: true });
+      if (!r.ok) this.log.warn({ aor, why: r.message }, 'scscf: SAR TIMEOUT_DEREGISTRATION failed');
+      this.registrar.vectors.clear(reg.impi);
+      await this.remove(reg, expired, 'noresource');
+    });
+  }
+
+  // ---------------------------------------------------------------- network-initiated
+
+  /**
+   * Network-initiated re-authentication (TS 24.229 §5.4.1.6, R-RR-5): every contact of the
+   * registration holding `impu` now expires within `graceSeconds`; subscribers get a NOTIFY with
+   * event "shortened" and the new expires, and the UE must re-register (with AKA). False when
+   * `impu` is not registered here.
+   */
+  async reauthenticate(impu: string, graceSeconds: number): Promise<boolean> {
+    if (!Number.isInteger(graceSeconds) || graceSeconds < 1) throw new RangeError('graceSeconds must be a positive integer');
+    const r0 = this.table.find(impu);
+    if (!r0) return false;
+    return this.lock.run(r0.impi, async () => {
+      const reg = this.table.find(impu);
+      if (!reg) return false;
+      const { bindings, changes } = shortenBindings(reg.bindings, this.d.clock.now(), graceSeconds);
+      await this.commit({ ...reg, bindings }, changes);
+      this.extra.reauthentications++;
+      this.log.info({ aor: reg.aor, graceSeconds }, 'scscf: network-initiated re-authentication');
+      return true;
+    });
+  }
+
+  /**
+   * Network-initiated de-registration (TS 24.229 §5.4.1.5): the registration holding `impu` is
+   * removed, subscribers get its contacts "deactivated" (the UE should register again) or
+   * "rejected" (it should not), and the subscriptions end. `notifyHss` sends SAR
+   * ADMINISTRATIVE_DEREGISTRATION (an operator request at the S-CSCF); an RTR from the HSS does not.
+   */
+  async deregister(impu: string, opts: { event?: 'deactivated' | 'rejected'; notifyHss?: boolean } = {}): Promise<boolean> {
+    const r0 = this.table.find(impu);
+    if (!r0) return false;
+    return this.lock.run(r0.impi, async () => {
+      const reg = this.table.find(impu);
+      if (!reg) return false;
+      const event = opts.event ?? 'deactivated';
+      if (opts.notifyHss !== false) {
+        const r = await this.d.cx.sar({ impi: reg.impi, impus: [reg.aor], type: SAR.ADMINISTRATIVE_DEREGISTRATION, userDataAvailable: true });
+        if (!r.ok) this.log.warn({ aor: reg.aor, why: r.message }, 'scscf: SAR ADMINISTRATIVE_DEREGISTRATION failed');
+      }
+      this.registrar.vectors.clear(reg.impi);
+      await this.remove(reg, reg.bindings.map((b) => ({ binding: b, state: 'terminated', event })), event);
+      this.extra.networkDeregistrations++;
+      this.log.info({ aor: reg.aor, event }, 'scscf: network-initiated de-registration');
+      return true;
+    });
+  }
+
+  /** Handlers for HSS-initiated Cx requests (RTR, PPR). */
+  readonly cxHandlers: CxServerHandlers = {
+    registrationTermination: async ({ impi, impus, reasonCode }) => {
+      const targets = impus.length > 0 ? impus.map((u) => this.table.find(u)).filter((r): r is StoredRegistration => r !== undefined) : this.table.byImpi(impi);
+      const event = reasonCode === ReasonCode.PERMANENT_TERMINATION ? 'rejected' : 'deactivated';
+      const removed: string[] = [];
+      for (const reg of new Set(targets)) if (await this.deregister(reg.aor, { event, notifyHss: false })) removed.push(...reg.impus);
+      return removed;
+    },
+    pushProfile: async ({ impi, userData }) => {
+      const regs = this.table.byImpi(impi);
+      if (regs.length === 0) return false;
+      if (userData === undefined) return true;
+      for (const r0 of regs) {
+        await this.lock.run(impi, async () => {
+          const reg = this.table.get(r0.aor);
+          if (!reg) return;
+          const set = implicitSet(userData, reg.aor);
+          await this.commit({ ...reg, userData, impus: set.impus }, []);
+        });
+      }
+      this.log.info({ impi }, 'scscf: profile pushed by the HSS');
+      return true;
+    },
+  };
+}
+
+function isRegEvent(req: SipRequest): boolean {
+  const e = req.headers.get('event');
+  if (e === undefined) return false;
+  try {
+    return parseEvent(e).type.toLowerCase() === 'reg';
+  } catch {
+    return false;
+  }
+}
