@@ -1,0 +1,48 @@
+/**
+ * Helpers shared by the IMS nodes: static host resolution of SIP URIs, a bounded XML reader,
+ * the RFC 3680 reginfo codec and the TS 29.228 Annex E User-Data reader.
+ */
+export { impuKey, sameImpu } from './identity.js';
+export { resolveSipUri, resolveHost, SipResolveError, type HostTable } from './resolve.js';
+export { parseXml, XmlParseError, localName, attr, childElement, childElements, textOf, escapeXml, DEFAULT_XML_LIMITS, type XmlElement, type XmlLimits } from './xml.js';
+export {
+  decodeReginfo,
+  encodeReginfo,
+  formatReginfo,
+  REGINFO_NAMESPACE,
+  REGINFO_CONTENT_TYPE,
+  REGISTRATION_STATES,
+  CONTACT_STATES,
+  CONTACT_EVENTS,
+  type Reginfo,
+  type ReginfoRegistration,
+  type ReginfoContact,
+  type ReginfoContactEvent,
+  type ReginfoContactState,
+  type ReginfoRegistrationState,
+  type ReginfoUnknownParam,
+} from './reginfo.js';
+export {
+  decodeImsSubscription,
+  formatImsSubscription,
+  publicIdentitiesOf,
+  type ImsSubscription,
+  type UserDataServiceProfile,
+  type UserDataPublicIdentity,
+} from './user-data.js';
+export {
+  ProtectedTransport,
+  KernelSocketCarrier,
+  protectionOf,
+  isProtected,
+  isProtectedInbound,
+  inboundSaLookup,
+  MAX_PROTECTED_SIP,
+  PROTECTED_OVERHEAD,
+  type Protection,
+  type ProtectedInboundMessage,
+  type ProtectedCarrier,
+  type CarrierMessageInfo,
+  type ProtectedTransportOptions,
+  type InboundSaLookup,
+} from './protected-transport.js';

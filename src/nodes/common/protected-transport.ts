@@ -1,0 +1,460 @@
+/**
+ * The protected SIP transport of the UE and the P-CSCF (TS 33.203 §7.1, RFC 3948 `mod=UDP-enc-tun`):
+ * a {@link SipTransport} whose datagrams travel inside the IPsec SAs of sec-agree instead of a
+ * plain socket. Both nodes hand it to B2's `SipStack` and pin it with `Destination.through`.
+ *
+ * Port discipline of TS 33.203 §7.1 (the same at both ends, which is why one class serves both):
+ *
+ * | message                        | leaves from          | goes to                    |
+ * |--------------------------------|----------------------|----------------------------|
+ * | a request this node originates | its protected client port (port-c) | the peer's port-s |
+ * | a response this node sends     | its protected server port (port-s) | the port the request came from (the peer's port-c) |
+ *
+ * So requests arrive on port-s and responses on port-c. The transport's `local` endpoint is the
+ * protected server port: the transport layer writes it into the Via sent-by (TS 24.229
+ * §5.1.1.2/§5.1.1.4: "the protected server port value bound to the security association") and
+ * the UE puts it in its Contact. Responses are routed by the SA a request came in on, not by
+ * the Via alone: the transport remembers the (authenticated) inner source of every request it
+ * hands up and answers there — the only path an SA exists for.
+ *
+ * What carries the bytes is a {@link ProtectedCarrier}: C2's userspace `UdpEncapDatapath`
+ * (default; it seals and opens ESP-in-UDP and drops and counts anything bad, R-SA-8) or a
+ * {@link KernelSocketCarrier} (plain sockets on the protected ports, for the kernel XFRM
+ * backend, which applies ESP underneath). Every delivered message carries a {@link Protection}
+ * naming the SA that protected it (the P-CSCF needs it for R-SA-4), readable from the
+ * {@link ProtectedInboundMessage} or with {@link protectionOf} on the message itself (the
+ * stack's `RequestContext` does not copy unknown fields).
+ *
+ * Only UDP: SIP over TCP inside the userspace tunnel is not supported (there is no userspace
+ * TCP), so protected SIP is UDP here. Protected ports carry only protected traffic (R-SA-5):
+ * anything that is not valid ESP for an installed SA never reaches this class.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { ImsError, silentLogger, type Logger } from '../../common/index.js';
+import type { SaManager, SecurityAssociation } from '../../ipsec/index.js';
+import { cseqOf, parseMessage, topVia, type SipMessage } from '../../sip/index.js';
+import { canonicalAddress, formatEndpoint, ipFamily } from '../../sip/transport/endpoint.js';
+import { SipTransportError } from '../../sip/transport/errors.js';
+import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from '../../sip/transport/inbound.js';
+import { MAX_UDP_PAYLOAD } from '../../sip/transport/udp.js';
+import { newCounters, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters } from '../../sip/transport/types.js';
+
+/** Which SA protected a received message (TS 33.203 §7.1; R-SA-4 binds identities to it). */
+export interface Protection {
+  readonly spi: number;
+  /** `SecurityAssociation.id` of the inbound SA (`<setId>/<flow>`). */
+  readonly saId: string;
+  readonly setId: number;
+  /** ESP sequence number of the packet (RFC 4303 §2.2); 0 when the carrier cannot tell. */
+  readonly seq: number;
+  /** Outer UDP source of the ESP packet (differs from the inner source behind a NAT). */
+  readonly outer: Endpoint;
+}
+
+/** An {@link InboundMessage} that came through an SA. */
+export interface ProtectedInboundMessage extends InboundMessage {
+  readonly protection: Protection;
+}
+
+/** What a carrier reports with each opened SIP datagram (C2's `UdpEncapMessageInfo` fits). */
+export interface CarrierMessageInfo {
+  /** Local protected address and port it arrived on. */
+  readonly local: Endpoint;
+  /** The peer's protected address and port (the inner, authenticated source). */
+  readonly remote: Endpoint;
+  readonly outer: Endpoint;
+  readonly spi: number;
+  readonly saId: string;
+  readonly setId: number;
+  readonly seq: number;
+}
+
+/**
+ * Moves protected SIP datagrams: `send` protects and sends from a local protected port to the
+ * peer's protected port (choosing the SA by that selector), `onMessage` delivers what passed the
+ * ESP checks. `UdpEncapDatapath` implements it as is. A carrier has one message handler: the
+ * first protected transport attached to it takes it over and shares it with the others.
+ */
+export interface ProtectedCarrier {
+  send(sip: Uint8Array, opts: { fromPort: number; fromAddress?: string; to: Endpoint }): Promise<void>;
+  onMessage(handler: (sip: Uint8Array, info: CarrierMessageInfo) => void): void;
+}
+
+/** Room left in a UDP datagram for ESP header, IV, padding, ICV and the inner IP/UDP headers. */
+export const PROTECTED_OVERHEAD = 128;
+/** The largest SIP message the protected transport sends (a UDP payload minus ESP overhead). */
+export const MAX_PROTECTED_SIP = MAX_UDP_PAYLOAD - PROTECTED_OVERHEAD;
+
+export interface ProtectedTransportOptions {
+  /** `UdpEncapDatapath` (userspace ESP-in-UDP) or {@link KernelSocketCarrier} (kernel XFRM). */
+  readonly carrier: ProtectedCarrier;
+  /** The local protected address (the UE address / P-CSCF address of the SAs). */
+  readonly address: string;
+  /** The protected server port (port-s): where requests arrive and responses leave from. */
+  readonly serverPort: number;
+  /**
+   * The protected client port (port-c) requests leave from: a number (change it with
+   * {@link ProtectedTransport.setClientPort} after an SA change-over), or a function of the
+   * destination (e.g. a P-CSCF with a client port per UE).
+   */
+  readonly clientPort: number | ((to: Endpoint) => number);
+  /**
+   * When given, every delivered message calls `noteInbound(setId)`: the first message on a new
+   * active set ends the change-over and deletes the old sets (R-RR-2).
+   */
+  readonly saManager?: Pick<SaManager, 'noteInbound'>;
+  /** Called for every delivered message (after `saManager.noteInbound`). */
+  readonly onProtected?: (m: ProtectedInboundMessage) => void;
+  readonly limits?: InboundLimits;
+  /** The check every request must pass before it is handed up (default: the transport check). */
+  readonly requestCheck?: RequestCheck;
+  /** How many request sources are remembered for response routing (default 4096, oldest dropped). */
+  readonly routeMemory?: number;
+  readonly logger?: Logger;
+}
+
+const protections = new WeakMap<SipMessage, Protection>();
+
+/** The SA that protected a message handed up by a {@link ProtectedTransport}; undefined otherwise. */
+export function protectionOf(msg: SipMessage): Protection | undefined {
+  return protections.get(msg);
+}
+
+/** True when the message came in through a protected transport. */
+export function isProtected(msg: SipMessage): boolean {
+  return protections.has(msg);
+}
+
+/**
+ * A SIP transport over the protected ports (see the module comment). It owns no socket: the
+ * carrier does; {@link ProtectedTransport.close} detaches it from the carrier, which its owner
+ * closes.
+ */
+export class ProtectedTransport implements SipTransport {
+  readonly protocol = 'udp' as const;
+  readonly reliable = false;
+  readonly family: 4 | 6;
+  readonly counters: TransportCounters = newCounters();
+  private readonly address: string;
+  private serverPort: number;
+  private clientPort: number | ((to: Endpoint) => number);
+  private readonly usedClientPorts = new Set<number>();
+  /** Response routing: request key → the protected endpoint it came from. */
+  private readonly routes = new Map<string, Endpoint>();
+  private readonly routeMemory: number;
+  private handler: ((m: InboundMessage) => void) | undefined;
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ProtectedTransportOptions) {
+    const fam = ipFamily(opts.address);
+    if (fam === 0) throw new SipTransportError(`protected transport needs an IP literal, got ${opts.address}`);
+    this.family = fam;
+    this.address = canonicalAddress(opts.address);
+    checkPort(opts.serverPort, 'serverPort');
+    if (typeof opts.clientPort === 'number') checkPort(opts.clientPort, 'clientPort');
+    this.serverPort = opts.serverPort;
+    this.clientPort = opts.clientPort;
+    this.routeMemory = opts.routeMemory ?? 4096;
+    this.log = (opts.logger ?? silentLogger).child({ transport: 'ipsec' });
+    attach(opts.carrier, this);
+  }
+
+  /** The protected server endpoint (Via sent-by, Contact). */
+  get local(): Endpoint {
+    return { address: this.address, port: this.serverPort };
+  }
+
+  /** The protected client port requests leave from now (undefined when chosen per destination). */
+  get currentClientPort(): number | undefined {
+    return typeof this.clientPort === 'number' ? this.clientPort : undefined;
+  }
+
+  /** Switch the client port, e.g. to the new port-c after an SA change-over (R-RR-2). */
+  setClientPort(port: number | ((to: Endpoint) => number)): void {
+    if (typeof port === 'number') checkPort(port, 'clientPort');
+    this.clientPort = port;
+  }
+
+  /** Switch the server port (a new registration with a new port-s). */
+  setServerPort(port: number): void {
+    checkPort(port, 'serverPort');
+    this.serverPort = port;
+  }
+
+  /** Whether a message that arrived on this local endpoint is ours (carrier sharing). */
+  owns(local: Endpoint): boolean {
+    if (canonicalAddress(local.address) !== this.address) return false;
+    return local.port === this.serverPort || local.port === this.currentClientPort || this.usedClientPorts.has(local.port);
+  }
+
+  onMessage(handler: (m: InboundMessage) => void): void {
+    this.handler = handler;
+  }
+
+  /**
+   * TS 33.203 §7.1: a request leaves from the client port to `dest` (the peer's port-s); a
+   * response leaves from the server port to where its request came from (falling back to `dest`,
+   * the Via route, when the request is not remembered). Rejects with SipTransportError (no SA,
+   * oversized, closed).
+   */
+  async send(data: SipMessage | Uint8Array, dest: Endpoint): Promise<void> {
+    if (this.closed) throw new SipTransportError('transport closed', dest);
+    const bytes = data instanceof Uint8Array ? data : serialize(data);
+    if (bytes.length > MAX_PROTECTED_SIP) {
+      this.counters.sendErrors++;
+      throw new SipTransportError(`message of ${bytes.length} bytes does not fit a protected UDP datagram`, dest);
+    }
+    const msg = data instanceof Uint8Array ? tryParse(data) : data;
+    let fromPort: number;
+    let to: Endpoint = { address: canonicalAddress(dest.address), port: dest.port };
+    if (msg?.kind === 'response') {
+      fromPort = this.serverPort;
+      const k = routeKey(msg);
+      const back = k === undefined ? undefined : this.routes.get(k);
+      if (back) to = back;
+    } else {
+      fromPort = typeof this.clientPort === 'number' ? this.clientPort : this.clientPort(to);
+      checkPort(fromPort, 'clientPort');
+      this.usedClientPorts.add(fromPort);
+    }
+    try {
+      await this.opts.carrier.send(bytes, { fromPort, fromAddress: this.address, to });
+    } catch (err) {
+      this.counters.sendErrors++;
+      if (err instanceof SipTransportError) throw err;
+      throw new SipTransportError(`protected send from port ${fromPort} to ${formatEndpoint(to)} failed: ${(err as Error)?.message ?? String(err)}`, to, { cause: err });
+    }
+    this.counters.sent++;
+    this.log.debug({ fromPort, to: formatEndpoint(to), bytes: bytes.length }, 'protected SIP sent');
+  }
+
+  /** Detach from the carrier; the carrier itself stays open (its owner closes it). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.routes.clear();
+    detach(this.opts.carrier, this);
+  }
+
+  /** @internal A datagram the carrier opened for one of our local endpoints. */
+  receive(bytes: Uint8Array, info: CarrierMessageInfo): void {
+    if (this.closed) return;
+    const remote: Endpoint = { address: canonicalAddress(info.remote.address), port: info.remote.port };
+    const local: Endpoint = { address: canonicalAddress(info.local.address), port: info.local.port };
+    const r = acceptInbound(bytes, { protocol: 'udp', local, remote }, this.opts.limits, this.opts.requestCheck);
+    switch (r.kind) {
+      case 'keepalive':
+        return;
+      case 'drop':
+        this.counters.dropped[r.reason]++;
+        this.log.debug({ reason: r.reason, remote: formatEndpoint(remote), spi: info.spi }, 'protected datagram dropped');
+        return;
+      case 'reject':
+        // Answer on the SA path: back to the protected port the request came from.
+        this.counters.rejected++;
+        this.remember(r.response, remote);
+        this.send(r.response, remote).catch(() => undefined);
+        return;
+      case 'message':
+        break;
+    }
+    const msg = r.msg;
+    if (msg.kind === 'request' && msg.method !== 'ACK') this.remember(msg, remote);
+    const protection: Protection = { spi: info.spi, saId: info.saId, setId: info.setId, seq: info.seq, outer: info.outer };
+    protections.set(msg, protection);
+    this.counters.received++;
+    const m: ProtectedInboundMessage = { msg, transport: 'udp', local, remote, receivedOn: this, protection };
+    try {
+      this.opts.saManager?.noteInbound(info.setId);
+      this.opts.onProtected?.(m);
+    } catch (err) {
+      this.log.warn({ err: (err as Error)?.message }, 'protected-inbound hook threw');
+    }
+    if (!this.handler) {
+      this.counters.dropped.unmatched++;
+      return;
+    }
+    try {
+      this.handler(m);
+    } catch (err) {
+      this.log.error({ err: (err as Error)?.message }, 'message handler threw');
+    }
+  }
+
+  private remember(msg: SipMessage, from: Endpoint): void {
+    const k = routeKey(msg);
+    if (k === undefined) return;
+    this.routes.delete(k);
+    this.routes.set(k, from);
+    if (this.routes.size > this.routeMemory) this.routes.delete(this.routes.keys().next().value as string);
+  }
+}
+
+/** The request a message belongs to: top Via branch, sent-by and CSeq method (RFC 3261 §17.2.3). */
+function routeKey(msg: SipMessage): string | undefined {
+  try {
+    const v = topVia(msg);
+    const branch = v?.params.get('branch');
+    if (!v || typeof branch !== 'string' || branch === '') return undefined;
+    const method = msg.kind === 'request' ? msg.method : cseqOf(msg)?.method;
+    return `${branch}|${v.host}|${v.port ?? ''}|${method ?? ''}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function tryParse(bytes: Uint8Array): SipMessage | undefined {
+  try {
+    return parseMessage(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function checkPort(port: number, what: string): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SipTransportError(`${what} must be 1..65535, got ${port}`);
+}
+
+// ---- carrier sharing: one message handler per carrier, dispatched by local endpoint ----
+
+const attached = new WeakMap<ProtectedCarrier, Set<ProtectedTransport>>();
+
+function attach(carrier: ProtectedCarrier, t: ProtectedTransport): void {
+  let set = attached.get(carrier);
+  if (!set) {
+    const members = new Set<ProtectedTransport>();
+    set = members;
+    attached.set(carrier, members);
+    carrier.onMessage((sip, info) => dispatch(members, sip, info));
+  }
+  set.add(t);
+}
+
+function detach(carrier: ProtectedCarrier, t: ProtectedTransport): void {
+  attached.get(carrier)?.delete(t);
+}
+
+function dispatch(members: Set<ProtectedTransport>, sip: Uint8Array, info: CarrierMessageInfo): void {
+  let only: ProtectedTransport | undefined;
+  for (const t of members) {
+    if (t.owns(info.local)) return t.receive(sip, info);
+    only = only === undefined ? t : undefined;
+  }
+  // A single transport on the carrier takes everything (e.g. a port-c of an older SA set).
+  if (members.size === 1 && only) only.receive(sip, info);
+}
+
+// ---- kernel XFRM: plain sockets on the protected ports ----
+
+/** Finds the inbound SA a datagram arriving at `local` from `remote` belongs to (kernel carrier). */
+export type InboundSaLookup = (local: Endpoint, remote: Endpoint) => Pick<SecurityAssociation, 'spi' | 'id' | 'setId'> | undefined;
+
+/**
+ * The carrier for the kernel XFRM backend (`datapath: "xfrm"`): ordinary UDP sockets bound on the
+ * protected ports, the kernel applying and checking ESP underneath (its policies make sure
+ * nothing unprotected passes). The SPI is not visible to a socket, so a received datagram is
+ * matched to its inbound SA by selector with `lookup` (e.g. over `SaManager.sas()`); a datagram
+ * no SA matches is dropped and counted. Bind the protected ports with {@link bind} when the SAs
+ * are installed, {@link unbind} when they go.
+ */
+export class KernelSocketCarrier implements ProtectedCarrier {
+  readonly counters = { received: 0, delivered: 0, sent: 0, noSa: 0 };
+  private handler: ((sip: Uint8Array, info: CarrierMessageInfo) => void) | undefined;
+  private readonly sockets = new Map<number, { socket: Socket; refs: number; ready: Promise<void> }>();
+
+  constructor(
+    private readonly address: string,
+    private readonly lookup: InboundSaLookup,
+  ) {
+    if (ipFamily(address) === 0) throw new SipTransportError(`kernel carrier needs an IP literal, got ${address}`);
+  }
+
+  onMessage(handler: (sip: Uint8Array, info: CarrierMessageInfo) => void): void {
+    this.handler = handler;
+  }
+
+  /** Bind a protected port (reference-counted). */
+  bind(port: number): Promise<void> {
+    const existing = this.sockets.get(port);
+    if (existing) {
+      existing.refs++;
+      return existing.ready;
+    }
+    const socket = createSocket({ type: ipFamily(this.address) === 6 ? 'udp6' : 'udp4' });
+    const ready = new Promise<void>((resolve, reject) => {
+      socket.once('error', (err) => {
+        this.sockets.delete(port);
+        socket.close();
+        reject(new ImsError('SIP_TRANSPORT', `cannot bind protected port ${this.address}:${port}: ${err.message}`));
+      });
+      socket.bind(port, this.address, () => {
+        socket.removeAllListeners('error');
+        socket.on('error', () => undefined);
+        resolve();
+      });
+    });
+    socket.on('message', (buf, rinfo) => this.receive(port, buf, { address: rinfo.address, port: rinfo.port }));
+    this.sockets.set(port, { socket, refs: 1, ready });
+    return ready;
+  }
+
+  async unbind(port: number): Promise<void> {
+    const b = this.sockets.get(port);
+    if (!b || --b.refs > 0) return;
+    this.sockets.delete(port);
+    await b.ready.catch(() => undefined);
+    await new Promise<void>((r) => b.socket.close(() => r()));
+  }
+
+  async send(sip: Uint8Array, opts: { fromPort: number; to: Endpoint }): Promise<void> {
+    const b = this.sockets.get(opts.fromPort);
+    if (!b) throw new SipTransportError(`protected port ${opts.fromPort} is not bound`, opts.to);
+    await b.ready;
+    await new Promise<void>((resolve, reject) =>
+      b.socket.send(sip, opts.to.port, opts.to.address, (err) => (err ? reject(new SipTransportError(`send to ${formatEndpoint(opts.to)} failed: ${err.message}`, opts.to)) : resolve())),
+    );
+    this.counters.sent++;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sockets.values()];
+    this.sockets.clear();
+    await Promise.all(all.map((b) => b.ready.catch(() => undefined).then(() => new Promise<void>((r) => b.socket.close(() => r())))));
+  }
+
+  private receive(port: number, buf: Buffer, from: Endpoint): void {
+    this.counters.received++;
+    const local: Endpoint = { address: canonicalAddress(this.address), port };
+    const remote: Endpoint = { address: canonicalAddress(from.address), port: from.port };
+    const sa = this.lookup(local, remote);
+    if (!sa) {
+      this.counters.noSa++;
+      return;
+    }
+    this.counters.delivered++;
+    this.handler?.(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), { local, remote, outer: remote, spi: sa.spi, saId: sa.id, setId: sa.setId, seq: 0 });
+  }
+}
+
+/**
+ * An {@link InboundSaLookup} over an SA table: the live inbound SA whose selector is
+ * (remote → local), the best state first.
+ */
+export function inboundSaLookup(sas: () => readonly SecurityAssociation[]): InboundSaLookup {
+  const rank = { active: 3, old: 2, temporary: 1, deleted: 0 } as const;
+  return (local, remote) => {
+    let best: SecurityAssociation | undefined;
+    for (const sa of sas()) {
+      if (sa.direction !== 'in' || sa.dst.port !== local.port || sa.src.port !== remote.port) continue;
+      if (canonicalAddress(sa.dst.address) !== local.address || canonicalAddress(sa.src.address) !== remote.address) continue;
+      if (!best || rank[sa.state] > rank[best.state] || (sa.state === best.state && sa.setId > best.setId)) best = sa;
+    }
+    return best;
+  };
+}
+
+/** Narrowing helper for handlers that only see an `InboundMessage`. */
+export function isProtectedInbound(m: InboundMessage): m is ProtectedInboundMessage {
+  return (m as Partial<ProtectedInboundMessage>).protection !== undefined;
+}

@@ -1,0 +1,600 @@
+/**
+ * The soft UE's procedures (TS 24.229 §5.1.1, TS 33.203 §6–§7) over injected ports: no socket,
+ * no timer of its own (the injected Clock), no randomness but the injected Rng. The decisions
+ * are the pure functions of decide.ts; the messages come from requests.ts; wire.ts supplies
+ * the ports (SIP stack, SA table and datapath, ISIM).
+ *
+ * Registration states (inspectable with {@link UeCore.snapshot}):
+ * ```
+ * idle ─register()→ registering ─401 ok→ authenticating ─200→ registered ─reRegister()→ reregistering ─→ registered
+ *                        │                    │                 │   (R-RR-1..3: failure keeps the old SAs)
+ *                        └──── failure ───────┴──→ failed       ├─deregister()→ deregistering → deregistered
+ *                                                               └─expiry / NOTIFY terminated → deregistered
+ * ```
+ */
+import { type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import type { DigestCredentials } from '../../auth/index.js';
+import type { EncryptionAlg, IntegrityAlg, LocalReservation, SaManager } from '../../ipsec/index.js';
+import { buildUeOffer, type IpsecMode, type SecAgreeEndpoint, type SecMechanism } from '../../secagree/index.js';
+import type { SipRequest, SipResponse } from '../../sip/index.js';
+import { SipTimeoutError } from '../../sip/stack/index.js';
+import type { Endpoint } from '../../sip/transport/types.js';
+import type { ReRegisterPolicy } from './config.js';
+import { analyzeChallenge, decideGranted, reRegisterDelayMs, type ChallengeIsim, type ChallengeOutcome } from './decide.js';
+import { decideIncoming, type UeIncomingMessage } from './incoming.js';
+import { UeError, type UeFailureReason } from './errors.js';
+import {
+  buildMessage,
+  buildRegister,
+  buildSubscribe,
+  challengeResponse,
+  initialCredentials,
+  macFailureCredentials,
+  routeSet,
+  syncFailureCredentials,
+  type UeIdentity,
+} from './requests.js';
+
+export type { UeIncomingMessage } from './incoming.js';
+
+export type UeRegState = 'idle' | 'registering' | 'authenticating' | 'registered' | 'reregistering' | 'deregistering' | 'deregistered' | 'failed';
+
+/** The current registration (R-REG-2, R-SA-7). */
+export interface UeRegistration {
+  impus: string[];
+  serviceRoute: string[];
+  expires: number;
+  registeredAt: number;
+  expiresAt: number;
+  setId: number;
+  /** The UE's SPIs and protected ports of the active set. */
+  ue: SecAgreeEndpoint;
+  /** The P-CSCF's, with its address. */
+  pcscf: SecAgreeEndpoint & { address: string };
+  alg: IntegrityAlg;
+  ealg: EncryptionAlg;
+  mod: IpsecMode;
+  /** Security-Client that set it up and the Security-Server received (Security-Verify of the next REGISTER). */
+  securityClient: SecMechanism[];
+  securityServer: SecMechanism[];
+}
+
+export interface UeSnapshot {
+  state: UeRegState;
+  impi: string;
+  impu: string;
+  registration?: UeRegistration;
+  subscription: 'none' | 'pending' | 'active' | 'terminated';
+  reRegisterAt?: number;
+  lastFailure?: { reason: UeFailureReason; detail: string; status?: number };
+}
+
+export interface UeCoreConfig {
+  id: UeIdentity;
+  localAddress: string;
+  /** The P-CSCF address (IP). */
+  pcscfAddress: string;
+  /** The UE's protected server port (port-s; kept for the UE's life, it is in the Contact). */
+  serverPort: number;
+  /** A fixed protected client port for the initial registration (0: ask `freePort`). */
+  clientPort: number;
+  expires: number;
+  integrity: readonly IntegrityAlg[];
+  encryption: readonly EncryptionAlg[];
+  mode: IpsecMode;
+  reRegister: ReRegisterPolicy;
+  subscribeRegEvent: boolean;
+  userAgent?: string;
+}
+
+/** What the core needs from the outside world. */
+export interface UeCorePorts {
+  /** Send to the P-CSCF's unprotected port through the unprotected transport; resolves with the final response. */
+  sendUnprotected(req: SipRequest): Promise<SipResponse>;
+  /** Send through the protected transport from `clientPort` to the P-CSCF's protected server port `to`. */
+  sendProtected(req: SipRequest, to: Endpoint, clientPort: number): Promise<SipResponse>;
+  newCallId(): string;
+  newTag(): string;
+  newBranch(): string;
+  sa: SaManager;
+  /** Resolves when the SA changes made so far have reached the datapath. */
+  saSettled(): Promise<void>;
+  /** A free local UDP port for a new protected client port, other than those in `avoid`. */
+  freePort(avoid: readonly number[]): Promise<number>;
+  isim: ChallengeIsim;
+  clock: Clock;
+  rng: Rng;
+  log: Logger;
+}
+
+/** One registration attempt's local parameters and the SA set it created (if any). */
+interface Attempt {
+  local: SecAgreeEndpoint;
+  reservation: LocalReservation;
+  offer: SecMechanism[];
+  setId?: number;
+  /** Release the reservation and delete the set, if any. */
+  abandon(): void;
+}
+
+/** Resyncs allowed in one registration before giving up (R-FAIL-3 expects one). */
+const MAX_RESYNCS = 2;
+
+export class UeCore {
+  private state: UeRegState = 'idle';
+  private reg: UeRegistration | undefined;
+  private subscription: UeSnapshot['subscription'] = 'none';
+  private lastFailure: UeSnapshot['lastFailure'];
+  private reRegisterAt: number | undefined;
+  private reRegTimer: TimerHandle | undefined;
+  private expiryTimer: TimerHandle | undefined;
+  private readonly callId: string;
+  private readonly fromTag: string;
+  private cseq = 0;
+  private stopped = false;
+  private readonly messageListeners = new Set<(m: UeIncomingMessage) => void>();
+  private readonly stateListeners = new Set<(s: UeRegState) => void>();
+
+  constructor(
+    private readonly cfg: UeCoreConfig,
+    private readonly ports: UeCorePorts,
+  ) {
+    this.callId = ports.newCallId();
+    this.fromTag = ports.newTag();
+  }
+
+  // ---- inspection ----
+
+  snapshot(): UeSnapshot {
+    return {
+      state: this.state,
+      impi: this.cfg.id.impi,
+      impu: this.cfg.id.impu,
+      ...(this.reg ? { registration: { ...this.reg, impus: [...this.reg.impus], serviceRoute: [...this.reg.serviceRoute] } } : {}),
+      subscription: this.subscription,
+      ...(this.reRegisterAt !== undefined ? { reRegisterAt: this.reRegisterAt } : {}),
+      ...(this.lastFailure ? { lastFailure: { ...this.lastFailure } } : {}),
+    };
+  }
+
+  onMessage(cb: (m: UeIncomingMessage) => void): () => void {
+    this.messageListeners.add(cb);
+    return () => this.messageListeners.delete(cb);
+  }
+
+  onStateChange(cb: (s: UeRegState) => void): () => void {
+    this.stateListeners.add(cb);
+    return () => this.stateListeners.delete(cb);
+  }
+
+  private get contact(): Endpoint {
+    return { address: this.cfg.localAddress, port: this.cfg.serverPort };
+  }
+
+  private setState(s: UeRegState): void {
+    if (this.state === s) return;
+    this.ports.log.info({ from: this.state, to: s, impi: this.cfg.id.impi }, 'UE state');
+    this.state = s;
+    for (const l of this.stateListeners) {
+      try {
+        l(s);
+      } catch {
+        // A listener's problem is not the registration's.
+      }
+    }
+  }
+
+  private guard(allowed: readonly UeRegState[]): void {
+    if (this.stopped) throw new UeError('stopped', 'the UE is stopped');
+    if (allowed.includes(this.state)) return;
+    const inProgress = this.state === 'registering' || this.state === 'authenticating' || this.state === 'reregistering' || this.state === 'deregistering';
+    throw new UeError(inProgress || this.state === 'registered' ? 'busy' : 'not-registered', `cannot do that while ${this.state}`);
+  }
+
+  // ---- registration (TS 24.229 §5.1.1.2, §5.1.1.5; TS 33.203 §7.2–§7.4) ----
+
+  /** Initial registration: unprotected REGISTER, AKA challenge, SAs, protected REGISTER (R-SM-1..6). */
+  async register(): Promise<UeRegistration> {
+    this.guard(['idle', 'deregistered', 'failed']);
+    this.setState('registering');
+    const portC = this.cfg.clientPort || (await this.ports.freePort([this.cfg.serverPort]));
+    const attempt = this.attempt(portC, []);
+    try {
+      // 1. Unprotected REGISTER (TS 24.229 §5.1.1.2.2): nonce="" response="", Security-Client;
+      //    failure reports (AUTS, bad MAC) go the same way (R-SA-5).
+      const send = (auth: DigestCredentials) => this.sendUnprotected(this.register_({ auth, securityClient: attempt.offer }));
+      const r = await this.authenticate(attempt, await send(initialCredentials(this.cfg.id)), send, 'REGISTER');
+      if (r.kind === 'no-challenge') throw this.unexpected(r.resp, 'REGISTER');
+      return r.reg;
+    } catch (e) {
+      attempt.abandon();
+      throw this.failed(e, 'failed');
+    }
+  }
+
+  /**
+   * Re-registration over the existing SAs with new SAs set up in parallel (R-RR-1); on success
+   * the UE sends on the new set, its old outbound SAs go and the old inbound ones stay until the
+   * first message on the new set (R-RR-2, done by the SA table); on failure the new SAs are
+   * deleted and the old ones kept until they expire (R-RR-3).
+   */
+  async reRegister(): Promise<UeRegistration> {
+    this.guard(['registered']);
+    const cur = this.reg!;
+    this.setState('reregistering');
+    const portC = await this.ports.freePort([this.cfg.serverPort, cur.ue.portC]);
+    const attempt = this.attempt(portC, [cur.pcscf.spiC, cur.pcscf.spiS]);
+    try {
+      // New Security-Client, Security-Verify of the current set, over the current SAs.
+      const send = (auth: DigestCredentials) => this.sendProtected(this.register_({ auth, securityClient: attempt.offer, securityVerify: cur.securityServer }), cur.pcscf.portS, cur.ue.portC);
+      const r = await this.authenticate(attempt, await send(initialCredentials(this.cfg.id)), send, 're-REGISTER', cur);
+      if (r.kind === 'registered') return r.reg;
+      // The S-CSCF skipped AKA on a protected re-registration (R-REG-4): the current set lives on.
+      attempt.abandon();
+      return this.refreshed(r.resp);
+    } catch (e) {
+      attempt.abandon();
+      // R-RR-3: the old registration and its SAs stay until they expire.
+      const stillValid = this.reg === cur && cur.expiresAt > this.ports.clock.now() && !this.stopped;
+      throw this.failed(e, stillValid ? 'registered' : 'deregistered');
+    }
+  }
+
+  /** Fresh inbound SPIs (never the peer's, R-SA-3), the protected ports, the offer (R-SM-1). */
+  private attempt(portC: number, avoidSpis: number[]): Attempt {
+    const reservation = this.ports.sa.reserveLocal({ avoidSpis });
+    const local: SecAgreeEndpoint = { spiC: reservation.spiC, spiS: reservation.spiS, portC, portS: this.cfg.serverPort };
+    const a: Attempt = {
+      local,
+      reservation,
+      offer: this.offer(local),
+      abandon: () => {
+        reservation.release();
+        if (a.setId !== undefined) this.ports.sa.deleteSet(a.setId, 'failed');
+        a.setId = undefined;
+      },
+    };
+    return a;
+  }
+
+  /**
+   * The AKA exchange of TS 24.229 §5.1.1.5.1 from the first answer on, shared by registration
+   * and re-registration (`over`: the current registration, whose SAs carry failure reports):
+   * 1. a 2xx without challenge is returned as such; anything but 401 fails;
+   * 2. the 401 is analysed (R-SM-5, R-AKA-4): refuse → stop; bad MAC → report and stop
+   *    (R-FAIL-2); stale SQN → AUTS through `send`, and the answer is the next round (R-FAIL-3);
+   * 3. otherwise temporary SAs keyed by IK/CK (TS 33.203 §7.2) and the protected REGISTER from
+   *    the new port-c to the P-CSCF's new port-s (R-SM-6); its 2xx activates them.
+   */
+  private async authenticate(a: Attempt, first: SipResponse, send: (auth: DigestCredentials) => Promise<SipResponse>, what: string, over?: UeRegistration): Promise<{ kind: 'registered'; reg: UeRegistration } | { kind: 'no-challenge'; resp: SipResponse }> {
+    let resp = first;
+    for (let resyncs = 0; ; ) {
+      if (resp.status >= 200 && resp.status < 300) return { kind: 'no-challenge', resp };
+      if (resp.status !== 401) throw this.unexpected(resp, what);
+      const d = analyzeChallenge(resp, a.offer, this.ports.isim);
+      if (d.kind === 'refuse') throw new UeError(d.reason, d.detail);
+      if (d.kind === 'mac-failure') {
+        await this.reportMacFailure(d, a.offer, over);
+        throw new UeError('mac-failure', 'network authentication failed (bad MAC): reported and stopped');
+      }
+      if (d.kind === 'sync-failure') {
+        if (++resyncs > MAX_RESYNCS) throw new UeError('sync-failure', 'synchronisation failed again after resynchronisation');
+        resp = await send(syncFailureCredentials(this.cfg.id, d.challenge, d.auts));
+        continue;
+      }
+      a.setId = this.createSet(d, a.local, a.reservation);
+      await this.ports.saSettled();
+      if (!over) this.setState('authenticating');
+      const resp2 = await this.sendProtected(
+        this.register_({ auth: challengeResponse(this.cfg.id, d.challenge, d.version, d, this.ports.rng), securityClient: a.offer, securityVerify: d.security.verify }),
+        d.security.pcscf.portS,
+        a.local.portC,
+      );
+      if (resp2.status < 200 || resp2.status >= 300) throw this.unexpected(resp2, `protected ${what}`);
+      const reg = this.registered(a.setId, resp2, a.local, d, a.offer);
+      a.setId = undefined;
+      return { kind: 'registered', reg };
+    }
+  }
+
+  /** De-registration (TS 24.229 §5.1.1.6): protected REGISTER with Expires 0, then every SA goes (R-SA-7). */
+  async deregister(): Promise<void> {
+    this.guard(['registered']);
+    const cur = this.reg!;
+    this.setState('deregistering');
+    this.cancelTimers();
+    this.lastFailure = undefined;
+    try {
+      const resp = await this.sendProtected(
+        this.register_({ auth: initialCredentials(this.cfg.id), securityClient: cur.securityClient, securityVerify: cur.securityServer, expires: 0 }),
+        cur.pcscf.portS,
+        cur.ue.portC,
+      );
+      if (resp.status >= 300) this.lastFailure = { reason: 'rejected', detail: `de-REGISTER answered ${resp.status}`, status: resp.status };
+    } catch (e) {
+      const err = asUeError(e);
+      this.lastFailure = { reason: err.reason, detail: err.message, status: err.status };
+    } finally {
+      this.clearRegistration('deregistered');
+    }
+  }
+
+  // ---- reg event (TS 24.229 §5.1.1.3, RFC 3680) ----
+
+  /** SUBSCRIBE to the reg event of the IMPU through the Service-Route; resolves with the final status. */
+  async subscribeRegEvent(): Promise<number> {
+    if (!this.reg) throw new UeError('not-registered', 'subscribe needs a registration');
+    const reg = this.reg;
+    const req = buildSubscribe({ id: this.cfg.id, callId: this.ports.newCallId(), fromTag: this.ports.newTag(), cseq: 1, route: routeSet(this.pcscfProtected(reg), reg.serviceRoute), contact: this.contact, expires: this.cfg.expires, userAgent: this.cfg.userAgent });
+    this.subscription = 'pending';
+    const resp = await this.sendProtected(req, reg.pcscf.portS, reg.ue.portC);
+    if (this.subscription === 'pending') this.subscription = resp.status >= 200 && resp.status < 300 ? 'active' : 'terminated';
+    return resp.status;
+  }
+
+  // ---- messaging (RFC 3428, TS 24.229 §5.1.2A) ----
+
+  /** Send a page-mode MESSAGE to `to`, protected, routed by the Service-Route; resolves with the final response. */
+  async sendMessage(to: string, text: string | Uint8Array, contentType = 'text/plain'): Promise<SipResponse> {
+    if (!this.reg || (this.state !== 'registered' && this.state !== 'reregistering')) throw new UeError('not-registered', 'MESSAGE needs a registration');
+    const reg = this.reg;
+    const body = typeof text === 'string' ? new TextEncoder().encode(text) : text;
+    const req = buildMessage({ id: this.cfg.id, callId: this.ports.newCallId(), fromTag: this.ports.newTag(), cseq: 1, route: routeSet(this.pcscfProtected(reg), reg.serviceRoute), contact: this.contact, to, body, contentType, userAgent: this.cfg.userAgent });
+    return this.sendProtected(req, reg.pcscf.portS, reg.ue.portC);
+  }
+
+  /**
+   * A request from the network (only ever on the protected port: the unprotected one drops
+   * requests, R-SA-5). `reply` answers it; work that must not race the answer (SA removal) is
+   * returned as `after`, to run once the answer is on its way.
+   */
+  onRequest(req: SipRequest, reply: (status: number, reason?: string, headers?: [string, string][]) => void): (() => void) | undefined {
+    const d = decideIncoming(req, { impus: this.reg ? [this.cfg.id.impu, ...this.reg.impus] : undefined, contact: this.contact });
+    if (d.problem) this.ports.log.info({ method: req.method, status: d.status, problem: d.problem }, 'request refused');
+    reply(d.status, d.reason, d.headers);
+    const e = d.effect;
+    if (e.kind === 'message') {
+      for (const l of this.messageListeners) {
+        try {
+          l(e.message);
+        } catch (err) {
+          this.ports.log.warn({ err: (err as Error).message }, 'MESSAGE listener threw');
+        }
+      }
+      return undefined;
+    }
+    if (e.kind !== 'notify') return undefined;
+    if (e.subscription === 'terminated') this.subscription = 'terminated';
+    else if (this.subscription === 'pending') this.subscription = 'active';
+    const o = e.outcome;
+    if (o.kind === 'shortened') return () => this.networkReauthentication(o.expires);
+    if (o.kind === 'terminated') return () => this.networkDeregistration(o.event);
+    return undefined;
+  }
+
+  /** Stop: cancel timers and refuse further procedures (the owner closes sockets and SAs). */
+  stop(): void {
+    this.stopped = true;
+    this.cancelTimers();
+  }
+
+  // ---- internals ----
+
+  private offer(local: SecAgreeEndpoint): SecMechanism[] {
+    return buildUeOffer({ ...local, algs: this.cfg.integrity, ealgs: this.cfg.encryption, mods: [this.cfg.mode] });
+  }
+
+  private register_(p: { auth: DigestCredentials; securityClient: SecMechanism[]; securityVerify?: SecMechanism[]; expires?: number }): SipRequest {
+    this.cseq++;
+    return buildRegister({
+      id: this.cfg.id,
+      callId: this.callId,
+      fromTag: this.fromTag,
+      cseq: this.cseq,
+      contact: this.contact,
+      expires: p.expires ?? this.cfg.expires,
+      authorization: p.auth,
+      securityClient: p.securityClient,
+      securityVerify: p.securityVerify,
+      userAgent: this.cfg.userAgent,
+    });
+  }
+
+  private pcscfProtected(reg: UeRegistration): Endpoint {
+    return { address: reg.pcscf.address, port: reg.pcscf.portS };
+  }
+
+  private createSet(d: Extract<ChallengeOutcome, { kind: 'answer' }>, local: SecAgreeEndpoint, reservation: LocalReservation): number {
+    const r = this.ports.sa.createSet({
+      impi: this.cfg.id.impi,
+      impus: [this.cfg.id.impu],
+      ueAddress: this.cfg.localAddress,
+      pcscfAddress: this.cfg.pcscfAddress,
+      remote: d.security.pcscf,
+      local: { ...local, release: () => reservation.release() },
+      integrity: d.security.alg,
+      encryption: d.security.ealg,
+      mode: d.security.mod,
+      ik: d.ik,
+      ck: d.ck,
+    });
+    if (!r.ok) throw new UeError('sa', `SA set refused: ${r.reason} (${r.detail})`);
+    return r.set.id;
+  }
+
+  /** The 200 to a protected REGISTER: SAs active for the lifetime (R-SA-7), timers, reg-event. */
+  private registered(setId: number, resp: SipResponse, local: SecAgreeEndpoint, d: Extract<ChallengeOutcome, { kind: 'answer' }>, offer: SecMechanism[]): UeRegistration {
+    const g = decideGranted(resp, this.contact, this.cfg.expires, this.cfg.id.impu);
+    if (g.expires <= 0) throw new UeError('rejected', 'registrar granted no lifetime', resp.status);
+    const now = this.ports.clock.now();
+    this.ports.sa.activate(setId, g.expires * 1000, g.impus);
+    const first = this.reg === undefined;
+    this.reg = {
+      impus: g.impus,
+      serviceRoute: g.serviceRoute,
+      expires: g.expires,
+      registeredAt: now,
+      expiresAt: now + g.expires * 1000,
+      setId,
+      ue: local,
+      pcscf: { ...d.security.pcscf, address: this.cfg.pcscfAddress },
+      alg: d.security.alg,
+      ealg: d.security.ealg,
+      mod: d.security.mod,
+      securityClient: offer,
+      securityServer: d.security.verify,
+    };
+    this.lastFailure = undefined;
+    this.setState('registered');
+    this.schedule(g.expires);
+    if (first && this.cfg.subscribeRegEvent) {
+      this.subscribeRegEvent().catch((e: unknown) => this.ports.log.info({ err: (e as Error).message }, 'reg-event SUBSCRIBE failed'));
+    }
+    return this.snapshot().registration!;
+  }
+
+  private refreshed(resp: SipResponse): UeRegistration {
+    const reg = this.reg!;
+    const g = decideGranted(resp, this.contact, this.cfg.expires, this.cfg.id.impu);
+    if (g.expires <= 0) throw new UeError('rejected', 'registrar granted no lifetime', resp.status);
+    const now = this.ports.clock.now();
+    this.ports.sa.refresh(reg.setId, g.expires * 1000);
+    Object.assign(reg, { impus: g.impus, serviceRoute: g.serviceRoute, expires: g.expires, expiresAt: now + g.expires * 1000 });
+    this.setState('registered');
+    this.schedule(g.expires);
+    return this.snapshot().registration!;
+  }
+
+  /** R-FAIL-2: tell the S-CSCF the challenge was invalid, over the SAs when there are some. */
+  private async reportMacFailure(d: Extract<ChallengeOutcome, { kind: 'mac-failure' }>, offer: SecMechanism[], over: UeRegistration | undefined): Promise<void> {
+    const req = this.register_({ auth: macFailureCredentials(this.cfg.id, d.challenge), securityClient: offer, ...(over ? { securityVerify: over.securityServer } : {}) });
+    try {
+      await (over ? this.sendProtected(req, over.pcscf.portS, over.ue.portC) : this.sendUnprotected(req));
+    } catch (e) {
+      this.ports.log.info({ err: (e as Error).message }, 'network-authentication-failure REGISTER got no answer');
+    }
+  }
+
+  /** R-RR-5: shorten the registration and its SAs, then re-register with a fresh AKA run. */
+  private networkReauthentication(expires: number): void {
+    const reg = this.reg;
+    if (!reg || this.state !== 'registered') return;
+    const ms = Math.max(expires, 1) * 1000;
+    const now = this.ports.clock.now();
+    reg.expiresAt = Math.min(reg.expiresAt, now + ms);
+    try {
+      this.ports.sa.refresh(reg.setId, reg.expiresAt - now);
+    } catch (e) {
+      this.ports.log.warn({ err: (e as Error).message }, 'cannot shorten the SAs');
+    }
+    this.cancelTimers();
+    this.expiryTimer = this.ports.clock.setTimeout(reg.expiresAt - now, () => this.expired());
+    this.ports.log.info({ expires }, 'network-initiated re-authentication');
+    this.reRegister().catch((e: unknown) => this.ports.log.info({ err: (e as Error).message }, 're-authentication failed'));
+  }
+
+  /** TS 24.229 §5.1.1.7: the network removed the registration — clean up (R-RR-5, R-SA-7). */
+  private networkDeregistration(event: string): void {
+    if (!this.reg) return;
+    this.ports.log.info({ event }, 'registration terminated by the network');
+    this.lastFailure = { reason: 'rejected', detail: `network: ${event}` };
+    this.clearRegistration('deregistered');
+  }
+
+  private schedule(expires: number): void {
+    this.cancelTimers();
+    const now = this.ports.clock.now();
+    if (this.cfg.reRegister.auto) {
+      const delay = reRegisterDelayMs(expires, this.cfg.reRegister);
+      this.reRegisterAt = now + delay;
+      this.reRegTimer = this.ports.clock.setTimeout(delay, () => this.autoReRegister());
+    }
+    this.expiryTimer = this.ports.clock.setTimeout(expires * 1000, () => this.expired());
+  }
+
+  /**
+   * R-REG-3: the timer fired. A failed attempt keeps the registration (R-RR-3) and is retried
+   * once half of the remaining lifetime has passed, while at least 5 s remain.
+   */
+  private autoReRegister(): void {
+    this.reRegTimer = undefined;
+    this.reRegisterAt = undefined;
+    if (this.state !== 'registered') return;
+    this.reRegister().catch((e: unknown) => {
+      this.ports.log.info({ err: (e as Error).message }, 'automatic re-registration failed');
+      const reg = this.reg;
+      if (!reg || this.state !== 'registered' || this.stopped) return;
+      const left = reg.expiresAt - this.ports.clock.now();
+      if (left < 10_000) return;
+      this.reRegisterAt = this.ports.clock.now() + left / 2;
+      this.reRegTimer = this.ports.clock.setTimeout(left / 2, () => this.autoReRegister());
+    });
+  }
+
+  private cancelTimers(): void {
+    this.reRegTimer?.cancel();
+    this.expiryTimer?.cancel();
+    this.reRegTimer = undefined;
+    this.expiryTimer = undefined;
+    this.reRegisterAt = undefined;
+  }
+
+  /** The registration lifetime ran out (R-SA-7). */
+  private expired(): void {
+    this.expiryTimer = undefined;
+    if (!this.reg) return;
+    this.lastFailure = { reason: 'timeout', detail: 'registration expired' };
+    this.clearRegistration('deregistered');
+  }
+
+  private clearRegistration(to: UeRegState): void {
+    this.cancelTimers();
+    this.ports.sa.deleteImpi(this.cfg.id.impi, 'deregistered');
+    this.reg = undefined;
+    this.subscription = 'none';
+    this.setState(to);
+  }
+
+  private failed(e: unknown, to: UeRegState): UeError {
+    const err = asUeError(e);
+    this.lastFailure = { reason: err.reason, detail: err.message, ...(err.status !== undefined ? { status: err.status } : {}) };
+    this.ports.log.info({ reason: err.reason, status: err.status, detail: err.message }, 'UE procedure failed');
+    if (to === 'deregistered' && this.reg) this.clearRegistration(to);
+    else this.setState(to);
+    return err;
+  }
+
+  private unexpected(resp: SipResponse, what: string): UeError {
+    if (resp.status >= 200 && resp.status < 300) return new UeError('no-challenge', `${what} accepted without IMS AKA (no keys, no SAs)`, resp.status);
+    return new UeError('rejected', `${what} answered ${resp.status} ${resp.reason}`, resp.status);
+  }
+
+  private async sendUnprotected(req: SipRequest): Promise<SipResponse> {
+    if (this.stopped) throw new UeError('stopped', 'the UE is stopped');
+    // TS 24.229 §5.1.1.2.1: on UDP the unprotected REGISTER's Via carries rport (RFC 3581); the
+    // transport layer fills in the sent-by of the unprotected port.
+    req.headers.prepend('Via', `SIP/2.0/UDP 0.0.0.0;branch=${this.ports.newBranch()};rport`);
+    try {
+      return await this.ports.sendUnprotected(req);
+    } catch (e) {
+      throw asUeError(e);
+    }
+  }
+
+  private async sendProtected(req: SipRequest, pcscfPortS: number, clientPort: number): Promise<SipResponse> {
+    if (this.stopped) throw new UeError('stopped', 'the UE is stopped');
+    try {
+      return await this.ports.sendProtected(req, { address: this.cfg.pcscfAddress, port: pcscfPortS }, clientPort);
+    } catch (e) {
+      throw asUeError(e);
+    }
+  }
+}
+
+function asUeError(e: unknown): UeError {
+  if (e instanceof UeError) return e;
+  if (e instanceof SipTimeoutError) return new UeError('timeout', e.message, undefined, { cause: e });
+  if (e instanceof Error && (e as { code?: string }).code === 'SIP_TRANSPORT') return new UeError('transport', e.message, undefined, { cause: e });
+  if (e instanceof Error && (e as { code?: string }).code === 'IPSEC_SA') return new UeError('sa', e.message, undefined, { cause: e });
+  return new UeError('transport', e instanceof Error ? e.message : String(e), undefined, { cause: e });
+}

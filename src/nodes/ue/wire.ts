@@ -1,0 +1,207 @@
+/**
+ * Builds a soft UE from its configuration: the unprotected UDP transport (with the UE port rule
+ * of R-SA-5), the protected transport over the IPsec datapath (userspace ESP-in-UDP by default,
+ * kernel XFRM by config), the SA table (TS 33.203 §7.1, UE SPI policy MSB 1), the soft ISIM with
+ * its SQN file, the SIP stack, and the {@link UeCore} procedures over them. A library object
+ * first ({@link createUe}); `imsec ue register` is a thin CLI over it.
+ */
+import { createSocket } from 'node:dgram';
+import { cryptoRng, silentLogger, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { SaManager, UdpEncapDatapath, XfrmDatapath, mirrorSaTable, type IpsecDatapath, type SaTableEntry, type XfrmRunner } from '../../ipsec/index.js';
+import type { SipRequest, SipResponse } from '../../sip/index.js';
+import { SipStack } from '../../sip/stack/index.js';
+import { UdpTransport } from '../../sip/transport/index.js';
+import type { Endpoint, WireObserver } from '../../sip/transport/types.js';
+import { KernelSocketCarrier, ProtectedTransport, inboundSaLookup, resolveHost, type ProtectedCarrier } from '../common/index.js';
+import type { UeConfig } from './config.js';
+import { UeCore, type UeIncomingMessage, type UeRegState, type UeRegistration, type UeSnapshot } from './core.js';
+import { UeError } from './errors.js';
+import { FilteredTransport, type UeHooks } from './filtered-transport.js';
+import { SoftIsim, memorySqnStore, type SqnStore } from './isim.js';
+import { fileSqnStore } from './sqn-file.js';
+
+export interface UeDeps {
+  clock?: Clock;
+  rng?: Rng;
+  logger?: Logger;
+  /** Where the SQN array lives (default: `config.sqnFile`, else memory). */
+  sqnStore?: SqnStore;
+  /** Drop or alter any message in either direction (loss injection, R-FAIL-4). */
+  hooks?: UeHooks;
+  /** `ip` runner for the xfrm datapath (tests inject one; default: the real `ip`). */
+  xfrmRunner?: XfrmRunner;
+  /** Lifetime of temporary SAs and reservations (default 64 s, TS 33.203 §7.4). */
+  temporarySaLifetimeMs?: number;
+  /** Sees every datagram of the unprotected SIP port (pcap recording). */
+  onWire?: WireObserver;
+  /** Sees every ESP datagram of the userspace datapath (pcap recording; keys via the SA export). */
+  espTap?: (direction: 'in' | 'out', local: Endpoint, remote: Endpoint, datagram: Uint8Array) => void;
+}
+
+/** The soft UE (TS 24.229 §5.1 for one IMPI/IMPU over IMS AKA + IPsec). */
+export interface Ue {
+  /** Initial registration (R-SM-1..6). Rejects with {@link UeError}. */
+  register(): Promise<UeRegistration>;
+  /** Re-registration over the existing SAs with new SAs in parallel (R-RR-1..3). */
+  reRegister(): Promise<UeRegistration>;
+  /** De-registration (Expires 0) and SA deletion. */
+  deregister(): Promise<void>;
+  /** SUBSCRIBE to the reg event (done automatically after the first registration when configured). */
+  subscribeRegEvent(): Promise<number>;
+  /** A protected MESSAGE to another IMPU through the Service-Route; resolves with the final response. */
+  sendMessage(to: string, text: string | Uint8Array, contentType?: string): Promise<SipResponse>;
+  /** Incoming MESSAGEs (each answered 200). Returns an unsubscribe function. */
+  onMessage(cb: (m: UeIncomingMessage) => void): () => void;
+  onStateChange(cb: (s: UeRegState) => void): () => void;
+  /** The UE's SA table (TS 33.203 §7.1 rows). */
+  saTable(): SaTableEntry[];
+  state(): UeSnapshot;
+  /** Unprotected SIP endpoint and protected server endpoint. */
+  addresses(): { unprotected: Endpoint; protectedServer: Endpoint };
+  /** Counters: drops by the port rule / hooks, datapath counters when userspace. */
+  counters(): { portRule: number; hookDrops: number; datapath?: UdpEncapDatapath['counters'] };
+  /** Stop timers, close sockets, delete every SA. */
+  stop(): Promise<void>;
+  /** For tests and the demo: the SA manager and the datapath. */
+  readonly sa: SaManager;
+  readonly datapath: IpsecDatapath;
+}
+
+/** A free UDP port on `address` (bound to 0 and released), not one of `avoid`. */
+export async function freeUdpPort(address: string, avoid: readonly number[] = []): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const s = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    const port = await new Promise<number>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, address, () => resolve(s.address().port));
+    });
+    await new Promise<void>((r) => s.close(() => r()));
+    if (!avoid.includes(port)) return port;
+  }
+  throw new UeError('transport', `no free UDP port on ${address}`);
+}
+
+/**
+ * Build and start a UE (binds its unprotected port; protected ports are bound when SAs are
+ * installed). Every port may be 0 (OS-assigned); {@link Ue.addresses} reports the real ones.
+ */
+export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue> {
+  const clock = deps.clock ?? systemClock;
+  const rng = deps.rng ?? cryptoRng;
+  const log = (deps.logger ?? silentLogger).child({ node: 'ue', impi: config.impi });
+  const pcscfAddress = resolveHost(config.pcscf.host, config.hosts);
+  if (pcscfAddress === undefined) throw new UeError('transport', `P-CSCF host ${config.pcscf.host} is not in the host table`);
+
+  // 1. SA table (UE SPI policy: MSB 1) mirrored into the chosen datapath.
+  const sa = new SaManager({ role: 'ue', clock, rng, ...(deps.temporarySaLifetimeMs ? { temporaryLifetimeMs: deps.temporarySaLifetimeMs } : {}) });
+  let datapath: IpsecDatapath;
+  let carrier: ProtectedCarrier;
+  let kernelCarrier: KernelSocketCarrier | undefined;
+  if (config.datapath === 'xfrm') {
+    datapath = new XfrmDatapath(deps.xfrmRunner ? { runner: deps.xfrmRunner } : {});
+    kernelCarrier = new KernelSocketCarrier(config.localAddress, inboundSaLookup(() => sa.sas()));
+    carrier = kernelCarrier;
+  } else {
+    const udp = new UdpEncapDatapath({ rng, ...(deps.espTap ? { tap: deps.espTap } : {}) });
+    datapath = udp;
+    carrier = udp;
+  }
+  const mirror = mirrorSaTable(sa, datapath, { onError: (err, s, op) => log.warn({ err: (err as Error).message, sa: s.id, op }, 'datapath operation failed') });
+  // Kernel XFRM: the protected ports are plain sockets, bound while an SA uses them.
+  const portOps: Promise<unknown>[] = [];
+  if (kernelCarrier) {
+    const kc = kernelCarrier;
+    sa.on((e) => {
+      if (e.kind !== 'saCreated' && e.kind !== 'saDeleted') return;
+      const port = e.sa.direction === 'in' ? e.sa.dst.port : e.sa.src.port;
+      portOps.push((e.kind === 'saCreated' ? kc.bind(port) : kc.unbind(port)).catch((err: unknown) => log.warn({ err: (err as Error).message, port }, 'protected port bind failed')));
+    });
+  }
+
+  // 2. Transports: unprotected UDP (port rule), protected (server port fixed for the UE's life).
+  const serverPort = config.protectedPorts.server || (await freeUdpPort(config.localAddress, [config.protectedPorts.client]));
+  const udp = await UdpTransport.bind({ address: config.localAddress, port: config.localPort, logger: log, ...(deps.onWire ? { onWire: deps.onWire } : {}) });
+  const unprotected = new FilteredTransport({ inner: udp, protected: false, hooks: deps.hooks, logger: log });
+  const protectedInner = new ProtectedTransport({ carrier, address: config.localAddress, serverPort, clientPort: serverPort, saManager: sa, logger: log });
+  const protectedT = new FilteredTransport({ inner: protectedInner, protected: true, hooks: deps.hooks, logger: log });
+  const stack = new SipStack({ transports: [unprotected, protectedT], clock, rng, logger: log, timers: config.timers });
+
+  // 3. The ISIM (K/OPc stay in its key schedule) and the procedures.
+  const store = deps.sqnStore ?? (config.sqnFile ? fileSqnStore(config.sqnFile, config.impi) : memorySqnStore());
+  const isim = new SoftIsim(config.k, config.opc, store);
+  const pcscfUnprotected: Endpoint = { address: pcscfAddress, port: config.pcscf.port };
+  const core = new UeCore(
+    {
+      id: { impi: config.impi, impu: config.impu, homeDomain: config.homeDomain },
+      localAddress: config.localAddress,
+      pcscfAddress,
+      serverPort,
+      clientPort: config.protectedPorts.client,
+      expires: config.expires,
+      integrity: config.integrity,
+      encryption: config.encryption,
+      mode: config.mode,
+      reRegister: config.reRegister,
+      subscribeRegEvent: config.subscribeRegEvent,
+      userAgent: config.userAgent,
+    },
+    {
+      sendUnprotected: (req) => stack.sendRequest(req, { ...pcscfUnprotected, through: unprotected }),
+      sendProtected: (req, to, clientPort) => {
+        protectedInner.setClientPort(clientPort);
+        return stack.sendRequest(req, { address: to.address, port: to.port, through: protectedT });
+      },
+      newCallId: () => stack.newCallId(config.localAddress),
+      newTag: () => stack.newTag(),
+      newBranch: () => stack.newBranch(),
+      sa,
+      saSettled: async () => {
+        await mirror.idle();
+        await Promise.all(portOps.splice(0));
+      },
+      freePort: (avoid) => freeUdpPort(config.localAddress, avoid),
+      isim,
+      clock,
+      rng,
+      log,
+    },
+  );
+
+  stack.onRequest((req: SipRequest, ctx) => {
+    // Requests only ever reach here from the protected port (R-SA-5: the unprotected one drops them).
+    const after = core.onRequest(req, (status, reason, headers) => {
+      ctx.reply(status, reason, headers ? { headers } : {});
+    });
+    if (after) setImmediate(after);
+  });
+
+  let stopped = false;
+  return {
+    register: () => core.register(),
+    reRegister: () => core.reRegister(),
+    deregister: () => core.deregister(),
+    subscribeRegEvent: () => core.subscribeRegEvent(),
+    sendMessage: (to, text, ct) => core.sendMessage(to, text, ct),
+    onMessage: (cb) => core.onMessage(cb),
+    onStateChange: (cb) => core.onStateChange(cb),
+    saTable: () => sa.saTable(),
+    state: () => core.snapshot(),
+    addresses: () => ({ unprotected: udp.local, protectedServer: protectedInner.local }),
+    counters: () => ({ portRule: unprotected.filtered.portRule, hookDrops: unprotected.filtered.hook + protectedT.filtered.hook, ...(datapath instanceof UdpEncapDatapath ? { datapath: datapath.counters } : {}) }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      core.stop();
+      await stack.close();
+      sa.clear('removed');
+      await mirror.idle();
+      await Promise.all(portOps.splice(0));
+      mirror.stop();
+      await datapath.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'datapath close failed'));
+      await kernelCarrier?.close();
+    },
+    sa,
+    datapath,
+  };
+}
+

@@ -1,0 +1,327 @@
+/**
+ * The protected SIP transport (TS 33.203 §7.1) over C2's userspace ESP-in-UDP datapath and over
+ * plain sockets (kernel XFRM carrier), on real loopback sockets, plus the port and routing rules
+ * with a scripted carrier.
+ */
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { after, before, describe, test } from 'node:test';
+import { ManualClock, SeededRng } from '../../../src/common/index.js';
+import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
+import {
+  KernelSocketCarrier,
+  ProtectedTransport,
+  inboundSaLookup,
+  isProtected,
+  protectionOf,
+  type CarrierMessageInfo,
+  type ProtectedCarrier,
+  type Protection,
+} from '../../../src/nodes/common/protected-transport.js';
+import { SipHeaders, SipRequest, parseMessage, serializeMessage, topVia, type SipMessage } from '../../../src/sip/index.js';
+import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
+import type { Endpoint, InboundMessage } from '../../../src/sip/transport/index.js';
+
+const HOST = '127.0.0.1';
+const IK = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+const CK = Uint8Array.from({ length: 16 }, (_, i) => 0xf0 - i);
+
+/** Ports the OS says are free right now (bound to 0, read, closed). */
+async function freePorts(n: number): Promise<number[]> {
+  const socks = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res) => {
+      const s = createSocket('udp4');
+      s.bind(0, HOST, () => res(s));
+    })),
+  );
+  const ports = socks.map((s) => s.address().port);
+  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
+function message(uri: string, from = 'sip:alice@ims.lab', callId = `c${Math.random().toString(16).slice(2)}`): SipRequest {
+  const h = new SipHeaders();
+  h.append('From', `<${from}>;tag=f1`);
+  h.append('To', `<${uri}>`);
+  h.append('Call-ID', callId);
+  h.append('CSeq', '1 MESSAGE');
+  h.append('Content-Type', 'text/plain');
+  return new SipRequest('MESSAGE', uri, h, new TextEncoder().encode('hello'));
+}
+
+interface Side {
+  mgr: SaManager;
+  dp: UdpEncapDatapath;
+  mirror: Mirror;
+  t: ProtectedTransport;
+  stack: SipStack;
+  set: SaSet;
+  portC: number;
+  portS: number;
+  spiC: number;
+  spiS: number;
+  taps: Uint8Array[];
+}
+
+/** A UE and a P-CSCF with one matching SA set installed in two userspace datapaths. */
+async function protectedPair(): Promise<{ ue: Side; pc: Side; close(): Promise<void> }> {
+  const [ueC, ueS, pcC, pcS] = await freePorts(4);
+  const clock = new ManualClock(0);
+  const ueMgr = new SaManager({ role: 'ue', clock, rng: new SeededRng(1) });
+  const pcMgr = new SaManager({ role: 'pcscf', clock, rng: new SeededRng(2) });
+  const ueLocal = ueMgr.reserveLocal();
+  const pcLocal = pcMgr.reserveLocal({ avoidSpis: [ueLocal.spiC, ueLocal.spiS] });
+  const common = { impi: 'alice@ims.lab', impus: ['sip:alice@ims.lab'], ueAddress: HOST, pcscfAddress: HOST, integrity: 'hmac-sha-1-96', encryption: 'aes-cbc', mode: 'UDP-enc-tun', ik: IK, ck: CK } as const;
+  const ueSpis = { spiC: ueLocal.spiC, spiS: ueLocal.spiS, portC: ueC, portS: ueS };
+  const pcSpis = { spiC: pcLocal.spiC, spiS: pcLocal.spiS, portC: pcC, portS: pcS };
+  ueLocal.release();
+  pcLocal.release();
+  const mk = async (mgr: SaManager, local: typeof ueSpis, remote: typeof ueSpis): Promise<Side> => {
+    const taps: Uint8Array[] = [];
+    const dp = new UdpEncapDatapath({ tap: (dir, _l, _r, d) => dir === 'out' && taps.push(d.slice()) });
+    const mirror = mirrorSaTable(mgr, dp);
+    const r = mgr.createSet({ ...common, local, remote });
+    assert.ok(r.ok);
+    await mirror.idle();
+    const t = new ProtectedTransport({ carrier: dp, address: HOST, serverPort: local.portS, clientPort: local.portC, saManager: mgr });
+    const stack = new SipStack({ transports: [t] });
+    return { mgr, dp, mirror, t, stack, set: r.set, ...local, taps };
+  };
+  const ue = await mk(ueMgr, ueSpis, pcSpis);
+  const pc = await mk(pcMgr, pcSpis, ueSpis);
+  return {
+    ue,
+    pc,
+    async close() {
+      for (const s of [ue, pc]) {
+        await s.stack.close();
+        s.mgr.clear();
+        await s.mirror.idle();
+        await s.dp.close();
+      }
+    },
+  };
+}
+
+describe('TS 33.203 §7.1: protected SIP over userspace ESP-in-UDP (loopback)', () => {
+  let pair: Awaited<ReturnType<typeof protectedPair>>;
+  before(async () => {
+    pair = await protectedPair();
+  });
+  after(async () => {
+    await pair.close();
+  });
+
+  test('[R-SA-3] UE request leaves port-c for the P-CSCF port-s, the response comes back to port-c on the SA path', async () => {
+    const { ue, pc } = pair;
+    let seen: { req: SipRequest; ctx: RequestContext; prot?: Protection } | undefined;
+    pc.stack.onRequest((req, ctx) => {
+      seen = { req, ctx, prot: protectionOf(req) };
+      ctx.reply(200, 'OK');
+    });
+    const resp = await ue.stack.sendRequest(message('sip:bob@ims.lab'), { address: HOST, port: pc.portS, through: ue.t });
+    assert.equal(resp.status, 200);
+    assert.ok(seen);
+    // Arrived at the P-CSCF's port-s from the UE's port-c ...
+    assert.equal(seen.ctx.local.port, pc.portS);
+    assert.equal(seen.ctx.remote.port, ue.portC);
+    // ... on the SA whose SPI the P-CSCF chose for its port-s (flow uc-ps).
+    assert.equal(seen.prot?.spi, pc.spiS);
+    assert.equal(seen.prot?.saId, `${pc.set.id}/uc-ps`);
+    assert.ok(isProtected(seen.req));
+    // The Via carries the UE's protected server port (TS 24.229 §5.1.1.2) and no rport, so only the
+    // SA-based routing could bring the response back to port-c.
+    const via = topVia(seen.req)!;
+    assert.equal(via.port, ue.portS);
+    assert.equal(via.params.get('rport'), undefined);
+    // The response was protected by the UE's inbound SA on port-c (flow ps-uc, spi-c of the UE).
+    assert.equal(protectionOf(resp)?.spi, ue.spiC);
+  });
+
+  test('[R-SA-3] P-CSCF request leaves its port-c for the UE port-s; the UE answers from port-s', async () => {
+    const { ue, pc } = pair;
+    let prot: Protection | undefined;
+    let ctxPorts: [number, number] | undefined;
+    ue.stack.onRequest((req, ctx) => {
+      prot = protectionOf(req);
+      ctxPorts = [ctx.local.port, ctx.remote.port];
+      ctx.reply(200, 'OK');
+    });
+    const resp = await pc.stack.sendRequest(message('sip:alice@127.0.0.1', 'sip:bob@ims.lab'), { address: HOST, port: ue.portS, through: pc.t });
+    assert.equal(resp.status, 200);
+    assert.deepEqual(ctxPorts, [ue.portS, pc.portC]);
+    assert.equal(prot?.spi, ue.spiS);
+    assert.equal(protectionOf(resp)?.spi, pc.spiC);
+  });
+
+  test('[R-SA-5] a plain SIP datagram sent to a protected port never reaches the SIP layer', async () => {
+    const { ue } = pair;
+    let got = 0;
+    ue.stack.onRequest((_req, ctx) => {
+      got++;
+      ctx.reply(200, 'OK');
+    });
+    const drops = (): number => Object.values(ue.dp.counters.dropped).reduce((a, b) => a + b, 0);
+    const before = drops();
+    const req = message('sip:alice@127.0.0.1');
+    req.headers.prepend('Via', `SIP/2.0/UDP ${HOST}:9;branch=z9hG4bKplain`);
+    req.headers.append('Max-Forwards', '70');
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.send(serializeMessage(req), ue.portS, HOST, () => r()));
+    // Read as ESP, "MESS" is an SPI no SA has: dropped and counted by the datapath.
+    await waitFor(() => drops() > before);
+    s.close();
+    assert.equal(got, 0);
+  });
+
+  test('[R-SA-8] a replayed protected request is dropped by the datapath and handed up once', async () => {
+    const { ue, pc } = pair;
+    let got = 0;
+    pc.stack.onRequest((_req, ctx) => {
+      got++;
+      ctx.reply(200, 'OK');
+    });
+    ue.taps.length = 0;
+    await ue.stack.sendRequest(message('sip:bob@ims.lab'), { address: HOST, port: pc.portS, through: ue.t });
+    const packet = ue.taps[0];
+    assert.ok(packet);
+    const replays = pc.dp.counters.dropped.replay;
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.send(packet, pc.portS, HOST, () => r()));
+    await waitFor(() => pc.dp.counters.dropped.replay > replays);
+    s.close();
+    assert.equal(got, 1);
+  });
+
+  test('a destination without an outbound SA rejects with SIP_TRANSPORT', async () => {
+    const { ue } = pair;
+    await assert.rejects(ue.t.send(message('sip:x@ims.lab'), { address: HOST, port: 9 }), (e: Error & { code?: string }) => e.code === 'SIP_TRANSPORT');
+    assert.ok(ue.t.counters.sendErrors >= 1);
+  });
+});
+
+async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A scripted carrier: records sends, lets the test inject opened datagrams. */
+class FakeCarrier implements ProtectedCarrier {
+  sent: Array<{ sip: Uint8Array; fromPort: number; to: Endpoint }> = [];
+  fail = false;
+  private handler?: (sip: Uint8Array, info: CarrierMessageInfo) => void;
+  async send(sip: Uint8Array, opts: { fromPort: number; to: Endpoint }): Promise<void> {
+    if (this.fail) throw new Error('no outbound SA');
+    this.sent.push({ sip, fromPort: opts.fromPort, to: opts.to });
+  }
+  onMessage(h: (sip: Uint8Array, info: CarrierMessageInfo) => void): void {
+    this.handler = h;
+  }
+  inject(msg: SipMessage | string, local: Endpoint, remote: Endpoint, setId = 7): void {
+    const bytes = typeof msg === 'string' ? new TextEncoder().encode(msg) : serializeMessage(msg);
+    this.handler!(bytes, { local, remote, outer: remote, spi: 0x1234, saId: `${setId}/pc-us`, setId, seq: 1 });
+  }
+}
+
+const REQ = (viaPort: number, branch = 'z9hG4bKabc') =>
+  `MESSAGE sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${viaPort};branch=${branch}\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: k1\r\nCSeq: 4 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+
+describe('TS 33.203 §7.1 port discipline and dispatch (scripted carrier)', () => {
+  test('requests leave from the client port, responses from the server port to the request source', async () => {
+    const c = new FakeCarrier();
+    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000 });
+    const inbound: InboundMessage[] = [];
+    t.onMessage((m) => inbound.push(m));
+    // A request whose Via names port 6001 (the peer's port-s) but came from 6000 (its port-c).
+    c.inject(REQ(6001), { address: HOST, port: 5001 }, { address: HOST, port: 6000 });
+    assert.equal(inbound.length, 1);
+    const req = inbound[0].msg as SipRequest;
+    const resp = `SIP/2.0 200 OK\r\nVia: ${req.headers.get('via')}\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:alice@127.0.0.1>;tag=2\r\nCall-ID: k1\r\nCSeq: 4 MESSAGE\r\nContent-Length: 0\r\n\r\n`;
+    await t.send(parseMessage(new TextEncoder().encode(resp)), { address: HOST, port: 6001 });
+    assert.deepEqual([c.sent[0].fromPort, c.sent[0].to.port], [5001, 6000]);
+    await t.send(message('sip:bob@ims.lab'), { address: HOST, port: 6001 });
+    assert.deepEqual([c.sent[1].fromPort, c.sent[1].to.port], [5000, 6001]);
+    t.setClientPort(5010);
+    await t.send(message('sip:bob@ims.lab'), { address: HOST, port: 6001 });
+    assert.equal(c.sent[2].fromPort, 5010);
+    // A response for a request we never saw goes where the Via route says.
+    const other = parseMessage(new TextEncoder().encode(resp.replace('z9hG4bKabc', 'z9hG4bKzzz')));
+    await t.send(other, { address: HOST, port: 6001 });
+    assert.equal(c.sent[3].to.port, 6001);
+    await t.close();
+  });
+
+  test('[R-RR-2] every delivered message notes its SA set (change-over ends on the first inbound)', () => {
+    const c = new FakeCarrier();
+    const noted: number[] = [];
+    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000, saManager: { noteInbound: (id) => noted.push(id) } });
+    t.onMessage(() => undefined);
+    c.inject(REQ(6001), { address: HOST, port: 5001 }, { address: HOST, port: 6000 }, 42);
+    c.inject('garbage\r\n\r\n', { address: HOST, port: 5001 }, { address: HOST, port: 6000 }, 43);
+    assert.deepEqual(noted, [42]);
+    assert.equal(t.counters.dropped.parse, 1);
+  });
+
+  test('transports sharing one carrier get the traffic of their own ports', () => {
+    const c = new FakeCarrier();
+    const a = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000 });
+    const b = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 7001, clientPort: 7000 });
+    const got: string[] = [];
+    a.onMessage(() => got.push('a'));
+    b.onMessage(() => got.push('b'));
+    c.inject(REQ(6001, 'z9hG4bK1'), { address: HOST, port: 7001 }, { address: HOST, port: 6000 });
+    c.inject(REQ(6001, 'z9hG4bK2'), { address: HOST, port: 5001 }, { address: HOST, port: 6000 });
+    c.inject(REQ(6001, 'z9hG4bK3'), { address: HOST, port: 9999 }, { address: HOST, port: 6000 });
+    assert.deepEqual(got, ['b', 'a']);
+  });
+
+  test('oversized messages and carrier failures reject with SIP_TRANSPORT', async () => {
+    const c = new FakeCarrier();
+    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000 });
+    const big = message('sip:bob@ims.lab');
+    big.body = new Uint8Array(70_000);
+    await assert.rejects(t.send(big, { address: HOST, port: 6001 }), (e: Error & { code?: string }) => e.code === 'SIP_TRANSPORT');
+    c.fail = true;
+    await assert.rejects(t.send(message('sip:bob@ims.lab'), { address: HOST, port: 6001 }), (e: Error & { code?: string }) => e.code === 'SIP_TRANSPORT' && /no outbound SA/.test(e.message));
+    assert.equal(t.counters.sendErrors, 2);
+    assert.throws(() => new ProtectedTransport({ carrier: c, address: 'ue.ims.lab', serverPort: 1, clientPort: 2 }), (e: Error & { code?: string }) => e.code === 'SIP_TRANSPORT');
+  });
+});
+
+describe('kernel XFRM carrier: plain sockets on the protected ports', () => {
+  test('SIP flows between two kernel carriers; a sender without an inbound SA is dropped', async () => {
+    const [ueC, ueS, pcC, pcS] = await freePorts(4);
+    const sa = (src: number, dst: number, spi: number) => ({ direction: 'in' as const, spi, id: `1/${spi}`, setId: 1, state: 'active' as const, src: { address: HOST, port: src }, dst: { address: HOST, port: dst } });
+    // The SA table each side would hold (only inbound SAs matter for the lookup).
+    const ueSas = [sa(pcS, ueC, 0x80000101), sa(pcC, ueS, 0x80000102)];
+    const pcSas = [sa(ueC, pcS, 0x0101), sa(ueS, pcC, 0x0102)];
+    const ueCar = new KernelSocketCarrier(HOST, inboundSaLookup(() => ueSas as never));
+    const pcCar = new KernelSocketCarrier(HOST, inboundSaLookup(() => pcSas as never));
+    await Promise.all([ueCar.bind(ueC), ueCar.bind(ueS), pcCar.bind(pcC), pcCar.bind(pcS)]);
+    const ueT = new ProtectedTransport({ carrier: ueCar, address: HOST, serverPort: ueS, clientPort: ueC });
+    const pcT = new ProtectedTransport({ carrier: pcCar, address: HOST, serverPort: pcS, clientPort: pcC });
+    const ueStack = new SipStack({ transports: [ueT] });
+    const pcStack = new SipStack({ transports: [pcT] });
+    let spi: number | undefined;
+    pcStack.onRequest((req, ctx) => {
+      spi = protectionOf(req)?.spi;
+      ctx.reply(202, 'Accepted');
+    });
+    const resp = await ueStack.sendRequest(message('sip:bob@ims.lab'), { address: HOST, port: pcS, through: ueT });
+    assert.equal(resp.status, 202);
+    assert.equal(spi, 0x0101);
+    // A datagram from a port no SA names is not SIP for us.
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, HOST, () => r()));
+    await new Promise<void>((r) => s.send(new TextEncoder().encode(REQ(1)), pcS, HOST, () => r()));
+    await waitFor(() => pcCar.counters.noSa === 1);
+    s.close();
+    await ueStack.close();
+    await pcStack.close();
+    await ueCar.close();
+    await pcCar.close();
+  });
+});
