@@ -12,7 +12,6 @@
  * JSON line `{"ready":true,"diameterPort":…,"restPort":…}` goes to stdout. Keys never appear in a
  * log line.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
@@ -23,6 +22,7 @@ import { fastifyRest } from '../nodes/hss/rest-operator.js';
 import { registerHssProvisioning } from './hss-subscriber.js';
 import { intArg } from './args.js';
 import { CliFailure } from './errors.js';
+import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 
 export interface HssFlags {
   config?: string;
@@ -41,20 +41,7 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Reads the configuration file (if any) and applies the flags on top. */
 export function hssConfigFrom(o: Partial<HssFlags>): HssConfig {
-  let raw: Record<string, unknown> = {};
-  if (o.config !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(o.config, 'utf8');
-    } catch (err) {
-      throw new HssConfigError(`cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, '--config');
-    }
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch (err) {
-      throw new HssConfigError(`${o.config} is not valid JSON: ${(err as Error).message}`, '--config');
-    }
-  }
+  let raw: Record<string, unknown> = o.config === undefined ? {} : readJsonConfigFile(o.config, (m) => new HssConfigError(m, '--config'));
   if (o.dataDir !== undefined) {
     raw = { ...raw, dataDir: o.dataDir };
     if (raw.store === undefined) raw.store = `sqlite:${join(o.dataDir, 'hss.sqlite')}`;
@@ -95,21 +82,7 @@ export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = 
   }
   // One JSON line on stdout once serving, whatever the log level (scripts wait for it).
   out.write(JSON.stringify({ ready: true, diameterPort: hss.diameterPort, restPort: hss.restPort ?? null, originHost: config.diameter.originHost }) + '\n');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      log.info({ signal }, 'hss: stopping');
-      hss.stop().then(resolve, (err: Error) => {
-        log.error({ err: err.message }, 'hss: stop failed');
-        resolve();
-      });
-    };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
+  await serveUntilSignal('hss', () => hss.stop(), log);
 }
 
 /** Adds `imsec hss` (the runner) with the provisioning subcommands under it. */

@@ -11,12 +11,12 @@
  * Flags override the file. Logs are pino JSON lines on stderr; once serving, one JSON line
  * `{"ready":true,"sip":{"udp":…,"tcp":…},…}` goes to stdout. Kv (`thig.kv`) is never logged.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describeIcscfConfig, IcscfConfigError, parseHostPort, parseIcscfConfig, type IcscfConfig } from '../nodes/icscf/index.js';
 import { createIcscf } from '../nodes/icscf/wire.js';
 import { CliFailure } from './errors.js';
+import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 
 export interface IcscfFlags {
   config?: string;
@@ -27,21 +27,8 @@ export interface IcscfFlags {
 
 /** Reads the configuration file (if any) and applies the flags on top. */
 export function icscfConfigFrom(o: Partial<IcscfFlags>): IcscfConfig {
-  let raw: Record<string, unknown> = {};
-  if (o.config !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(o.config, 'utf8');
-    } catch (err) {
-      throw new IcscfConfigError(`cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, '--config');
-    }
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // The file may hold Kv: do not echo any of it.
-      throw new IcscfConfigError(`${o.config} is not valid JSON`, '--config');
-    }
-  }
+  // The file may hold Kv: readJsonConfigFile never echoes any of it.
+  const raw: Record<string, unknown> = o.config === undefined ? {} : readJsonConfigFile(o.config, (m) => new IcscfConfigError(m, '--config'));
   const c = parseIcscfConfig(raw);
   if (o.listen !== undefined) c.sip.listen = parseHostPort(o.listen, '--listen');
   if (o.hss !== undefined) c.diameter.hss.connect = parseHostPort(o.hss, '--hss');
@@ -62,21 +49,7 @@ export async function runIcscf(o: Partial<IcscfFlags>, out: NodeJS.WritableStrea
   }
   const a = icscf.address();
   out.write(JSON.stringify({ ready: true, sip: { udp: a.udp?.port ?? null, tcp: a.tcp?.port ?? null }, address: a.udp?.address ?? a.tcp?.address, originHost: config.diameter.originHost, thig: config.thig !== null }) + '\n');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      log.info({ signal }, 'icscf: stopping');
-      icscf.stop().then(resolve, (err: Error) => {
-        log.error({ err: err.message }, 'icscf: stop failed');
-        resolve();
-      });
-    };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
+  await serveUntilSignal('icscf', () => icscf.stop(), log);
 }
 
 /** Adds `imsec icscf`. */

@@ -12,12 +12,12 @@
  * Flags override the file. Logs are pino JSON lines on stderr; once serving, one JSON line
  * `{"ready":true,"sip":PORT,"address":…,"datapath":…}` goes to stdout. No key is ever logged.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describePcscfConfig, parseHostPort, parsePcscfConfig, parsePortRange, PcscfConfigError, type PcscfConfig } from '../nodes/pcscf/index.js';
 import { createPcscf } from '../nodes/pcscf/wire.js';
 import { CliFailure } from './errors.js';
+import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 
 export interface PcscfFlags {
   config?: string;
@@ -30,20 +30,7 @@ export interface PcscfFlags {
 
 /** Reads the configuration file (if any) and applies the flags on top. */
 export function pcscfConfigFrom(o: Partial<PcscfFlags>): PcscfConfig {
-  let raw: Record<string, unknown> = {};
-  if (o.config !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(o.config, 'utf8');
-    } catch (err) {
-      throw new PcscfConfigError(`cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, '--config');
-    }
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch (err) {
-      throw new PcscfConfigError(`${o.config} is not valid JSON: ${(err as Error).message}`, '--config');
-    }
-  }
+  const raw: Record<string, unknown> = o.config === undefined ? {} : readJsonConfigFile(o.config, (m) => new PcscfConfigError(m, '--config'));
   const c = parsePcscfConfig(raw);
   if (o.listen !== undefined) c.sip.listen = parseHostPort(o.listen, '--listen');
   if (o.protectedPorts !== undefined) c.protected.ports = parsePortRange(o.protectedPorts, '--protected-ports');
@@ -67,21 +54,7 @@ export async function runPcscf(o: Partial<PcscfFlags>, out: NodeJS.WritableStrea
   }
   const a = pcscf.address();
   out.write(JSON.stringify({ ready: true, sip: a.port, address: a.host, protocols: a.protocols, datapath: config.datapath, protectedPorts: config.protected.ports ?? 'auto' }) + '\n');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      log.info({ signal }, 'pcscf: stopping');
-      pcscf.stop().then(resolve, (err: Error) => {
-        log.error({ err: err.message }, 'pcscf: stop failed');
-        resolve();
-      });
-    };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
+  await serveUntilSignal('pcscf', () => pcscf.stop(), log);
 }
 
 /** Adds `imsec pcscf`. */

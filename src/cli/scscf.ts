@@ -15,13 +15,13 @@
  * Flags override the file. Logs are pino JSON lines on stderr; once serving, one JSON line
  * `{"ready":true,"sip":{"udp":…,"tcp":…},"serverName":…}` goes to stdout.
  */
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError, type ScscfConfig } from '../nodes/scscf/config.js';
 import { createScscf, type Scscf } from '../nodes/scscf/wire.js';
 import { CliFailure } from './errors.js';
+import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 
 export interface ScscfFlags {
   config?: string;
@@ -34,20 +34,7 @@ export interface ScscfFlags {
 
 /** Reads the configuration file (if any) and applies the flags on top. */
 export function scscfConfigFrom(o: Partial<ScscfFlags>): ScscfConfig {
-  let raw: Record<string, unknown> = {};
-  if (o.config !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(o.config, 'utf8');
-    } catch (err) {
-      throw new ScscfConfigError(`cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, '--config');
-    }
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      throw new ScscfConfigError(`${o.config} is not valid JSON`, '--config');
-    }
-  }
+  const raw: Record<string, unknown> = o.config === undefined ? {} : readJsonConfigFile(o.config, (m) => new ScscfConfigError(m, '--config'));
   const c = parseScscfConfig(raw);
   if (o.listen !== undefined) c.sip.listen = parseHostPort(o.listen, '--listen');
   if (o.hss !== undefined) {
@@ -107,22 +94,14 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
       (err: Error) => out.write(JSON.stringify({ ok: false, error: err.message }) + '\n'),
     );
   });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+  await serveUntilSignal(
+    'scscf',
+    () => {
       rl?.close();
-      log.info({ signal }, 'scscf: stopping');
-      scscf.stop().then(resolve, (err: Error) => {
-        log.error({ err: err.message }, 'scscf: stop failed');
-        resolve();
-      });
-    };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
+      return scscf.stop();
+    },
+    log,
+  );
 }
 
 /** Adds `imsec scscf`. */

@@ -6,9 +6,10 @@
  */
 import pg from 'pg';
 import { ImsError } from '../common/errors.js';
-import { SchemaVersionError, StoreError } from './errors.js';
-import { checkMigrationList, MIGRATIONS, newerSchemaMessage, type Migration } from './migrations.js';
+import { StoreError } from './errors.js';
+import { checkMigrationList, MIGRATIONS, type Migration } from './migrations.js';
 import { checkRegistration, registrationFromRow, type RegistrarStore, type StoredRegistration } from './registrar-store.js';
+import { applyPostgresMigrations } from './postgres/schema.js';
 
 export interface PostgresRegistrarStoreOptions {
   /** Pool size (default 4). */
@@ -16,9 +17,6 @@ export interface PostgresRegistrarStoreOptions {
   now?: () => number;
   migrations?: readonly Migration[];
 }
-
-/** The schema lock key the HSS store uses too (src/store/postgres/postgres-store.ts). */
-const LOCK_SCHEMA = 0x696d_7365_6301;
 
 interface Row {
   aor: string;
@@ -58,18 +56,10 @@ export class PostgresRegistrarStore implements RegistrarStore {
 
   private async migrate(list: readonly Migration[]): Promise<void> {
     checkMigrationList(list);
-    const codeVersion = list.length;
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
-      await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_SCHEMA]);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const dbVersion = Number((await c.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0].v);
-      if (dbVersion > codeVersion) throw new SchemaVersionError(newerSchemaMessage(dbVersion, codeVersion), dbVersion, codeVersion);
-      for (const m of list.slice(dbVersion)) {
-        await c.query(m.postgres);
-        await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-      }
+      await applyPostgresMigrations(c, list);
       await c.query('COMMIT');
     } catch (err) {
       await c.query('ROLLBACK').catch(() => {});

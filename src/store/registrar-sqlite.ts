@@ -11,8 +11,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ImsError } from '../common/errors.js';
 import { SchemaVersionError, StoreError } from './errors.js';
-import { checkMigrationList, MIGRATIONS, newerSchemaMessage, type Migration } from './migrations.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
 import { checkRegistration, registrationFromRow, type RegistrarStore, type StoredRegistration } from './registrar-store.js';
+import { setUpSqlite } from './sqlite/schema.js';
 
 export interface SqliteRegistrarStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
@@ -51,10 +52,7 @@ export class SqliteRegistrarStore implements RegistrarStore {
       throw new StoreError(`sqlite: cannot open ${path}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      this.db.pragma('foreign_keys = ON');
-      this.migrate(opts.migrations ?? MIGRATIONS);
+      setUpSqlite(this.db, opts.synchronous, opts.migrations ?? MIGRATIONS);
       this.put = this.db.prepare(
         `INSERT INTO scscf_registration (scscf_name, aor, impi, impus, user_data, bindings, expires_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -69,23 +67,6 @@ export class SqliteRegistrarStore implements RegistrarStore {
       if (err instanceof SchemaVersionError) throw err;
       throw new StoreError(`sqlite: cannot prepare ${path}: ${(err as Error).message}`, { cause: err });
     }
-  }
-
-  /** The shared migration procedure (same table and rules as the HSS store). */
-  private migrate(list: readonly Migration[]): void {
-    checkMigrationList(list);
-    const codeVersion = list.length;
-    this.db
-      .transaction(() => {
-        this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-        const dbVersion = (this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-        if (dbVersion > codeVersion) throw new SchemaVersionError(newerSchemaMessage(dbVersion, codeVersion), dbVersion, codeVersion);
-        for (const m of list.slice(dbVersion)) {
-          this.db.exec(m.sqlite);
-          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-        }
-      })
-      .immediate();
   }
 
   private run<T>(fn: () => T): Promise<T> {

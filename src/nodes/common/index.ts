@@ -1,7 +1,9 @@
 /**
  * Helpers shared by the IMS nodes: static host resolution of SIP URIs, a bounded XML reader,
- * the RFC 3680 reginfo codec and the TS 29.228 Annex E User-Data reader.
+ * the RFC 3680 reginfo codec, the TS 29.228 Annex E User-Data reader and the field checks of the
+ * node configurations.
  */
+export { configFields, isObj, NodeConfigError, LOG_LEVELS, type ConfigFields, type HostPort, type NodeConfigErrorClass } from './config-fields.js';
 export { impuKey, sameImpu } from './identity.js';
 export { resolveSipUri, resolveHost, SipResolveError, type HostTable } from './resolve.js';
 export { parseXml, XmlParseError, localName, attr, childElement, childElements, textOf, escapeXml, DEFAULT_XML_LIMITS, type XmlElement, type XmlLimits } from './xml.js';

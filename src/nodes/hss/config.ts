@@ -29,23 +29,13 @@
  * it from a MAR or SAR. Parsing is pure; reading the file happens in the CLI.
  */
 import { join } from 'node:path';
-import { ImsError } from '../../common/errors.js';
 import type { ServerCapabilities } from '../../diameter/cx/groups.js';
+import { configFields, isObj, NodeConfigError, type HostPort } from '../common/config-fields.js';
+
+export type { HostPort };
 
 /** A configuration file or flag that cannot be used (CLI exit 2). */
-export class HssConfigError extends ImsError {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super('CONFIG', `${field}: ${message}`);
-  }
-}
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export class HssConfigError extends NodeConfigError {}
 
 /** A Diameter peer allowed to connect (and, with `connect`, one the HSS connects to). */
 export interface HssPeer {
@@ -120,36 +110,11 @@ export function defaultHssConfig(dataDir: string = DEFAULT_DATA_DIR): HssConfig 
   };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.trim() === '' || v.length > 1024) throw new HssConfigError('must be a non-empty string', field);
-  return v;
-}
-
-function int(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new HssConfigError(`must be an integer in ${min}..${max}`, field);
-  return v;
-}
-
-function ints(v: unknown, field: string): number[] {
-  if (!Array.isArray(v)) throw new HssConfigError('must be an array of integers', field);
-  return v.map((x, i) => int(x, `${field}[${i}]`, 0, 0xffffffff));
-}
-
-function strs(v: unknown, field: string): string[] {
-  if (!Array.isArray(v)) throw new HssConfigError('must be an array of strings', field);
-  return v.map((x, i) => str(x, `${field}[${i}]`));
-}
+const fields = configFields(HssConfigError);
+const { str, int, ints, strs, known, section, stringMap, logLevel } = fields;
 
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host": …, "port": … }`. Port 0 picks a free port. */
-export function parseHostPort(v: unknown, field: string): HostPort {
-  if (isObj(v)) return { host: str(v.host, `${field}.host`), port: int(v.port, `${field}.port`, 0, 65535) };
-  const s = str(v, field);
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
-  if (m === null) throw new HssConfigError(`expected HOST:PORT, got ${JSON.stringify(s)}`, field);
-  return { host: m[1], port: int(Number(m[2]), field, 0, 65535) };
-}
+export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hostPort;
 
 function peer(v: unknown, field: string): HssPeer {
   if (typeof v === 'string') return { host: str(v, field) };
@@ -158,10 +123,6 @@ function peer(v: unknown, field: string): HssPeer {
   if (v.realm !== undefined) p.realm = str(v.realm, `${field}.realm`);
   if (v.connect !== undefined) p.connect = parseHostPort(v.connect, `${field}.connect`);
   return p;
-}
-
-function known(o: Record<string, unknown>, keys: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new HssConfigError(`unknown setting ${JSON.stringify(k)} (known: ${keys.join(', ')})`, field === '' ? k : `${field}.${k}`);
 }
 
 /**
@@ -175,10 +136,8 @@ export function parseHssConfig(raw: unknown): HssConfig {
   const dataDir = raw.dataDir === undefined ? DEFAULT_DATA_DIR : str(raw.dataDir, 'dataDir');
   const c = defaultHssConfig(dataDir);
   if (raw.store !== undefined) c.store = str(raw.store, 'store');
-  if (raw.diameter !== undefined) {
-    const d = raw.diameter;
-    if (!isObj(d)) throw new HssConfigError('must be an object', 'diameter');
-    known(d, ['listen', 'originHost', 'originRealm', 'hostIpAddresses', 'peers', 'watchdogMs', 'requestTimeoutMs'], 'diameter');
+  const d = section(raw, 'diameter', ['listen', 'originHost', 'originRealm', 'hostIpAddresses', 'peers', 'watchdogMs', 'requestTimeoutMs']);
+  if (d) {
     if (d.listen !== undefined) c.diameter.listen = parseHostPort(d.listen, 'diameter.listen');
     if (d.originHost !== undefined) c.diameter.originHost = str(d.originHost, 'diameter.originHost');
     if (d.originRealm !== undefined) c.diameter.originRealm = str(d.originRealm, 'diameter.originRealm');
@@ -199,10 +158,8 @@ export function parseHssConfig(raw: unknown): HssConfig {
     } else throw new HssConfigError('must be { "listen": "HOST:PORT" } or null', 'rest');
   }
   if (raw.maxAuthItems !== undefined) c.maxAuthItems = int(raw.maxAuthItems, 'maxAuthItems', 1, 100);
-  if (raw.serverCapabilities !== undefined) {
-    const s = raw.serverCapabilities;
-    if (!isObj(s)) throw new HssConfigError('must be an object', 'serverCapabilities');
-    known(s, ['mandatory', 'optional', 'serverNames'], 'serverCapabilities');
+  const s = section(raw, 'serverCapabilities', ['mandatory', 'optional', 'serverNames']);
+  if (s) {
     c.serverCapabilities = {
       mandatory: s.mandatory === undefined ? [] : ints(s.mandatory, 'serverCapabilities.mandatory'),
       optional: s.optional === undefined ? [] : ints(s.optional, 'serverCapabilities.optional'),
@@ -210,14 +167,8 @@ export function parseHssConfig(raw: unknown): HssConfig {
     };
   }
   if (raw.visitedNetworks !== undefined) c.visitedNetworks = raw.visitedNetworks === null ? null : strs(raw.visitedNetworks, 'visitedNetworks');
-  if (raw.scscfHosts !== undefined) {
-    if (!isObj(raw.scscfHosts)) throw new HssConfigError('must map S-CSCF SIP names to Diameter hosts', 'scscfHosts');
-    c.scscfHosts = Object.fromEntries(Object.entries(raw.scscfHosts).map(([k, v]) => [k, str(v, `scscfHosts.${k}`)]));
-  }
-  if (raw.logLevel !== undefined) {
-    c.logLevel = str(raw.logLevel, 'logLevel');
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new HssConfigError('must be fatal, error, warn, info, debug, trace or silent', 'logLevel');
-  }
+  if (raw.scscfHosts !== undefined) c.scscfHosts = stringMap(raw.scscfHosts, 'scscfHosts', 'must map S-CSCF SIP names to Diameter hosts');
+  if (raw.logLevel !== undefined) c.logLevel = logLevel(raw.logLevel, 'logLevel');
   if (raw.randSeed !== undefined) c.randSeed = str(raw.randSeed, 'randSeed');
   return c;
 }

@@ -21,16 +21,14 @@
  * whose next hop is neither home nor trusted are hidden. Parsing is pure; the CLI reads the file.
  */
 import { fromHex } from '../../common/bytes.js';
+import { configFields, isObj, type HostPort } from '../common/config-fields.js';
 import { IcscfConfigError } from './errors.js';
 import { NetworkMatcher } from './network.js';
 import type { ScscfEntry } from './select.js';
 import { DEFAULT_HIDDEN_HEADERS, type HiddenHeader } from './thig.js';
 import { DEFAULT_MAX_TOKEN_CHARS } from './thig-token.js';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type { HostPort };
 
 export interface IcscfThigConfig {
   /** Kv: 16 bytes. Secret. */
@@ -109,40 +107,11 @@ export function defaultIcscfConfig(): IcscfConfig {
   };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.trim() === '' || v.length > 1024) throw new IcscfConfigError('must be a non-empty string', field);
-  return v;
-}
-
-function int(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new IcscfConfigError(`must be an integer in ${min}..${max}`, field);
-  return v;
-}
-
-function strs(v: unknown, field: string): string[] {
-  if (!Array.isArray(v)) throw new IcscfConfigError('must be an array of strings', field);
-  return v.map((x, i) => str(x, `${field}[${i}]`));
-}
-
-function bool(v: unknown, field: string): boolean {
-  if (typeof v !== 'boolean') throw new IcscfConfigError('must be true or false', field);
-  return v;
-}
+const fields = configFields(IcscfConfigError);
+const { str, int, strs, bool, known, section, stringMap, logLevel } = fields;
 
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`; port 0 lets the OS choose. */
-export function parseHostPort(v: unknown, field: string): HostPort {
-  if (isObj(v)) return { host: str(v.host, `${field}.host`), port: int(v.port, `${field}.port`, 0, 65535) };
-  const s = str(v, field);
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
-  if (m === null) throw new IcscfConfigError(`expected HOST:PORT, got ${JSON.stringify(s)}`, field);
-  return { host: m[1], port: int(Number(m[2]), field, 0, 65535) };
-}
-
-function known(o: Record<string, unknown>, keys: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new IcscfConfigError(`unknown setting ${JSON.stringify(k)} (known: ${keys.join(', ')})`, field === '' ? k : `${field}.${k}`);
-}
+export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hostPort;
 
 function checkNetwork(field: string, domains: string[], addresses: string[]): void {
   try {
@@ -166,10 +135,8 @@ export function parseIcscfConfig(raw: unknown): IcscfConfig {
   if (!isObj(raw)) throw new IcscfConfigError('the configuration must be a JSON object', 'config');
   known(raw, ['sip', 'diameter', 'homeDomains', 'homeAddresses', 'trustedDomains', 'trustedAddresses', 'names', 'scscfs', 'hosts', 'defaultVisitedNetwork', 'trustedRegisterOnly', 'recordRoute', 'thig', 'logLevel'], '');
   const c = defaultIcscfConfig();
-  if (raw.sip !== undefined) {
-    const s = raw.sip;
-    if (!isObj(s)) throw new IcscfConfigError('must be an object', 'sip');
-    known(s, ['listen', 'protocols', 'advertisedHost', 't1Ms'], 'sip');
+  const s = section(raw, 'sip', ['listen', 'protocols', 'advertisedHost', 't1Ms']);
+  if (s) {
     if (s.listen !== undefined) c.sip.listen = parseHostPort(s.listen, 'sip.listen');
     if (s.protocols !== undefined) {
       const p = strs(s.protocols, 'sip.protocols').map((x) => x.toLowerCase());
@@ -179,10 +146,8 @@ export function parseIcscfConfig(raw: unknown): IcscfConfig {
     if (s.advertisedHost !== undefined) c.sip.advertisedHost = str(s.advertisedHost, 'sip.advertisedHost');
     if (s.t1Ms !== undefined) c.sip.t1Ms = int(s.t1Ms, 'sip.t1Ms', 10, 10_000);
   }
-  if (raw.diameter !== undefined) {
-    const d = raw.diameter;
-    if (!isObj(d)) throw new IcscfConfigError('must be an object', 'diameter');
-    known(d, ['originHost', 'originRealm', 'destinationRealm', 'destinationHost', 'hostIpAddresses', 'hss', 'requestTimeoutMs', 'watchdogMs'], 'diameter');
+  const d = section(raw, 'diameter', ['originHost', 'originRealm', 'destinationRealm', 'destinationHost', 'hostIpAddresses', 'hss', 'requestTimeoutMs', 'watchdogMs']);
+  if (d) {
     if (d.originHost !== undefined) c.diameter.originHost = str(d.originHost, 'diameter.originHost');
     if (d.originRealm !== undefined) c.diameter.originRealm = str(d.originRealm, 'diameter.originRealm');
     c.diameter.destinationRealm = d.destinationRealm !== undefined ? str(d.destinationRealm, 'diameter.destinationRealm') : c.diameter.originRealm;
@@ -222,10 +187,7 @@ export function parseIcscfConfig(raw: unknown): IcscfConfig {
       return { uri: str(s.uri, `${f}.uri`), capabilities: caps.map((x, k) => int(x, `${f}.capabilities[${k}]`, 0, 0xffffffff)) };
     });
   }
-  if (raw.hosts !== undefined) {
-    if (!isObj(raw.hosts)) throw new IcscfConfigError('must map host names to addresses', 'hosts');
-    c.hosts = Object.fromEntries(Object.entries(raw.hosts).map(([k, v]) => [k, str(v, `hosts.${k}`)]));
-  }
+  if (raw.hosts !== undefined) c.hosts = stringMap(raw.hosts, 'hosts', 'must map host names to addresses');
   if (raw.defaultVisitedNetwork !== undefined) c.defaultVisitedNetwork = str(raw.defaultVisitedNetwork, 'defaultVisitedNetwork');
   else c.defaultVisitedNetwork = c.homeDomains[0];
   if (raw.trustedRegisterOnly !== undefined) c.trustedRegisterOnly = bool(raw.trustedRegisterOnly, 'trustedRegisterOnly');
@@ -251,10 +213,7 @@ export function parseIcscfConfig(raw: unknown): IcscfConfig {
     }
     c.thig = thig;
   }
-  if (raw.logLevel !== undefined) {
-    c.logLevel = str(raw.logLevel, 'logLevel');
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new IcscfConfigError('must be fatal, error, warn, info, debug, trace or silent', 'logLevel');
-  }
+  if (raw.logLevel !== undefined) c.logLevel = logLevel(raw.logLevel, 'logLevel');
   return c;
 }
 

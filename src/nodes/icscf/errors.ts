@@ -3,16 +3,10 @@
  * topology-hiding token that cannot be opened (code THIG). Neither message ever carries Kv.
  */
 import { ImsError } from '../../common/errors.js';
+import { NodeConfigError } from '../common/config-fields.js';
 
 /** A configuration field that cannot be used (`imsec icscf --config FILE` exits 2). */
-export class IcscfConfigError extends ImsError {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super('CONFIG', `${field}: ${message}`);
-  }
-}
+export class IcscfConfigError extends NodeConfigError {}
 
 /** Why a THIG token was refused; stable, for tests and counters. */
 export type ThigFailure =

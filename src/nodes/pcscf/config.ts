@@ -38,12 +38,10 @@ import { DEFAULT_PCSCF_POLICY, type EncryptionAlgName, type IntegrityAlgName } f
 import { isValidAlgCombination } from '../../secagree/index.js';
 import { parseUri } from '../../sip/headers/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
+import { configFields, isObj, type HostPort } from '../common/config-fields.js';
 import { PcscfConfigError } from './errors.js';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type { HostPort };
 
 export type PcscfDatapathKind = 'userspace' | 'xfrm';
 
@@ -105,40 +103,11 @@ export function defaultPcscfConfig(): PcscfConfig {
   };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.trim() === '' || v.length > 1024) throw new PcscfConfigError('must be a non-empty string', field);
-  return v;
-}
-
-function int(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new PcscfConfigError(`must be an integer in ${min}..${max}`, field);
-  return v;
-}
-
-function bool(v: unknown, field: string): boolean {
-  if (typeof v !== 'boolean') throw new PcscfConfigError('must be true or false', field);
-  return v;
-}
-
-function strs(v: unknown, field: string): string[] {
-  if (!Array.isArray(v)) throw new PcscfConfigError('must be an array of strings', field);
-  return v.map((x, i) => str(x, `${field}[${i}]`));
-}
-
-function known(o: Record<string, unknown>, keys: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new PcscfConfigError(`unknown setting ${JSON.stringify(k)} (known: ${keys.join(', ')})`, field === '' ? k : `${field}.${k}`);
-}
+const fields = configFields(PcscfConfigError);
+const { str, int, bool, strs, known, section, logLevel } = fields;
 
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`; port 0 lets the OS choose. */
-export function parseHostPort(v: unknown, field: string): HostPort {
-  if (isObj(v)) return { host: str(v.host, `${field}.host`), port: int(v.port, `${field}.port`, 0, 65535) };
-  const s = str(v, field);
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
-  if (m === null) throw new PcscfConfigError(`expected HOST:PORT, got ${JSON.stringify(s)}`, field);
-  return { host: m[1], port: int(Number(m[2]), field, 0, 65535) };
-}
+export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hostPort;
 
 /** `"MIN-MAX"`, `{ "min", "max" }` or `"auto"` (null: OS-assigned). */
 export function parsePortRange(v: unknown, field: string): { min: number; max: number } | null {
@@ -191,10 +160,8 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
     '',
   );
   const c = defaultPcscfConfig();
-  if (raw.sip !== undefined) {
-    const s = raw.sip;
-    if (!isObj(s)) throw new PcscfConfigError('must be an object', 'sip');
-    known(s, ['listen', 'protocols', 'advertisedHost', 't1Ms'], 'sip');
+  const s = section(raw, 'sip', ['listen', 'protocols', 'advertisedHost', 't1Ms']);
+  if (s) {
     if (s.listen !== undefined) c.sip.listen = parseHostPort(s.listen, 'sip.listen');
     if (s.protocols !== undefined) {
       const p = strs(s.protocols, 'sip.protocols').map((x) => x.toLowerCase());
@@ -267,10 +234,7 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
     known(p, ['ueTrusted'], 'privacy');
     if (p.ueTrusted !== undefined) c.privacy.ueTrusted = bool(p.ueTrusted, 'privacy.ueTrusted');
   }
-  if (raw.logLevel !== undefined) {
-    c.logLevel = str(raw.logLevel, 'logLevel');
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new PcscfConfigError('must be fatal, error, warn, info, debug, trace or silent', 'logLevel');
-  }
+  if (raw.logLevel !== undefined) c.logLevel = logLevel(raw.logLevel, 'logLevel');
   return c;
 }
 

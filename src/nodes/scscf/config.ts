@@ -23,23 +23,13 @@
  * registered user may skip AKA (TS 24.229 §5.4.1.2.2 step 1); an unprotected one never does.
  * Parsing is pure; reading the file happens in the CLI.
  */
-import { ImsError } from '../../common/errors.js';
 import { parseUri } from '../../sip/headers/index.js';
+import { configFields, isObj, NodeConfigError, type HostPort } from '../common/config-fields.js';
+
+export type { HostPort };
 
 /** A configuration value that cannot be used (CLI exit 2). */
-export class ScscfConfigError extends ImsError {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super('CONFIG', `${field}: ${message}`);
-  }
-}
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export class ScscfConfigError extends NodeConfigError {}
 
 /** SIP-Authentication-Scheme asked for in MAR (TS 29.229 §6.3.9); "Unknown" lets the HSS choose per subscriber. */
 export type ScscfAuthScheme = 'Unknown' | 'Digest-AKAv1-MD5' | 'Digest-AKAv2-MD5';
@@ -138,22 +128,8 @@ export function defaultScscfConfig(): ScscfConfig {
   };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.trim() === '' || v.length > 1024) throw new ScscfConfigError('must be a non-empty string', field);
-  return v;
-}
-
-function int(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new ScscfConfigError(`must be an integer in ${min}..${max}`, field);
-  return v;
-}
-
-function bool(v: unknown, field: string): boolean {
-  if (typeof v !== 'boolean') throw new ScscfConfigError('must be true or false', field);
-  return v;
-}
+const fields = configFields(ScscfConfigError);
+const { str, int, bool, known, section, stringMap, logLevel } = fields;
 
 function sipUriText(v: unknown, field: string): string {
   const s = str(v, field);
@@ -167,25 +143,7 @@ function sipUriText(v: unknown, field: string): string {
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`; port 0 picks a free port. */
-export function parseHostPort(v: unknown, field: string): HostPort {
-  if (isObj(v)) return { host: str(v.host, `${field}.host`), port: int(v.port, `${field}.port`, 0, 65535) };
-  const s = str(v, field);
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
-  if (m === null) throw new ScscfConfigError(`expected HOST:PORT, got ${JSON.stringify(s)}`, field);
-  return { host: m[1], port: int(Number(m[2]), field, 0, 65535) };
-}
-
-function known(o: Record<string, unknown>, keys: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new ScscfConfigError(`unknown setting ${JSON.stringify(k)} (known: ${keys.join(', ')})`, field === '' ? k : `${field}.${k}`);
-}
-
-function section(raw: Record<string, unknown>, key: string, keys: readonly string[]): Record<string, unknown> | undefined {
-  const v = raw[key];
-  if (v === undefined) return undefined;
-  if (!isObj(v)) throw new ScscfConfigError('must be an object', key);
-  known(v, keys, key);
-  return v;
-}
+export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hostPort;
 
 /**
  * Checks a parsed JSON configuration (or a partial object given by a test) and fills in the
@@ -210,10 +168,7 @@ export function parseScscfConfig(raw: unknown): ScscfConfig {
     }
     c.sip.protocols = [...new Set(sip.protocols as ('udp' | 'tcp')[])];
   }
-  if (raw.hosts !== undefined) {
-    if (!isObj(raw.hosts)) throw new ScscfConfigError('must map host names to addresses', 'hosts');
-    c.hosts = Object.fromEntries(Object.entries(raw.hosts).map(([k, v]) => [k, str(v, `hosts.${k}`)]));
-  }
+  if (raw.hosts !== undefined) c.hosts = stringMap(raw.hosts, 'hosts', 'must map host names to addresses');
   const d = section(raw, 'diameter', ['originHost', 'originRealm', 'hostIpAddresses', 'hss', 'requestTimeoutMs', 'watchdogMs']);
   if (d) {
     if (d.originHost !== undefined) c.diameter.originHost = str(d.originHost, 'diameter.originHost');
@@ -265,10 +220,7 @@ export function parseScscfConfig(raw: unknown): ScscfConfig {
     if (e.maxExpires !== undefined) c.regEvent.maxExpires = int(e.maxExpires, 'regEvent.maxExpires', 1, 0xffffffff);
   }
   if (c.regEvent.minExpires > c.regEvent.maxExpires) throw new ScscfConfigError('must not exceed regEvent.maxExpires', 'regEvent.minExpires');
-  if (raw.logLevel !== undefined) {
-    c.logLevel = str(raw.logLevel, 'logLevel');
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new ScscfConfigError('must be fatal, error, warn, info, debug, trace or silent', 'logLevel');
-  }
+  if (raw.logLevel !== undefined) c.logLevel = logLevel(raw.logLevel, 'logLevel');
   return c;
 }
 

@@ -14,17 +14,18 @@
 import pg from 'pg';
 import { ImsError } from '../../common/errors.js';
 import { DEFAULT_SQN_CONFIG, indForNode, resyncHe, SqnExhaustedError } from '../../auth/aka/sqn.js';
-import { ConflictError, NotFoundError, SchemaVersionError, StoreError } from '../errors.js';
+import { ConflictError, NotFoundError, StoreError } from '../errors.js';
 import type {
   HssStore, IdentityMatch, ImplicitSet, ListOptions, NewSubscriber, PublicIdentity, RegistrationSnapshot, RegistrationState,
   RegistrationUpdate, ResyncRequest, ResyncResult, SqnAllocation, SqnRequest, Subscriber, SubscriberPatch,
 } from '../hss-store.js';
-import { checkMigrationList, MIGRATIONS, newerSchemaMessage, type Migration } from '../migrations.js';
+import { checkMigrationList, MIGRATIONS, type Migration } from '../migrations.js';
 import {
   allocationFrom, applyRegistration, checkCount, checkRegistrationUpdate, checkSnapshots, listLimit, restoreRow, revertRegistration,
   snapshotOf, SQN_MAX_SQL, toImpu, toSubscriber, type ImpuRow, type RegistrationRow, type SetRow, type SubscriberRow,
 } from '../rows.js';
 import { checkName, validateNewSubscriber, validatePatch } from '../validate.js';
+import { applyPostgresMigrations } from './schema.js';
 
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
@@ -39,8 +40,7 @@ export interface PostgresStoreOptions {
 
 type Db = pg.Pool | pg.PoolClient;
 
-/** Advisory lock keys (arbitrary constants): schema migration, IND assignment. */
-const LOCK_SCHEMA = 0x696d_7365_6301;
+/** Advisory lock key (an arbitrary constant) of IND assignment; schema migration has LOCK_SCHEMA (schema.ts). */
 const LOCK_IND = 0x696d_7365_6302;
 
 /** One statement reads a subscriber with its IMPUs and sets (one snapshot, one round trip). */
@@ -82,17 +82,7 @@ export class PostgresStore implements HssStore {
 
   private async migrate(list: readonly Migration[]): Promise<void> {
     checkMigrationList(list);
-    const codeVersion = list.length;
-    await this.tx(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_SCHEMA]);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const dbVersion = Number((await c.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0].v);
-      if (dbVersion > codeVersion) throw new SchemaVersionError(newerSchemaMessage(dbVersion, codeVersion), dbVersion, codeVersion);
-      for (const m of list.slice(dbVersion)) {
-        await c.query(m.postgres);
-        await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-      }
-    });
+    await this.tx((c) => applyPostgresMigrations(c, list));
   }
 
   private async q<R extends pg.QueryResultRow>(db: Db, sql: string, params: unknown[] = []): Promise<R[]> {

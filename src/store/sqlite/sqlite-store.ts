@@ -22,12 +22,13 @@ import type {
   HssStore, IdentityMatch, ImplicitSet, ListOptions, NewSubscriber, PublicIdentity, RegistrationSnapshot, RegistrationState,
   RegistrationUpdate, ResyncRequest, ResyncResult, SqnAllocation, SqnRequest, Subscriber, SubscriberPatch,
 } from '../hss-store.js';
-import { checkMigrationList, MIGRATIONS, newerSchemaMessage, type Migration } from '../migrations.js';
+import { MIGRATIONS, type Migration } from '../migrations.js';
 import {
   allocationFrom, applyRegistration, checkCount, checkRegistrationUpdate, checkSnapshots, listLimit, restoreRow, revertRegistration, snapshotOf, SQN_MAX_SQL, toImpu, toSubscriber,
   type ImpuRow, type RegistrationRow, type SetRow, type SubscriberRow,
 } from '../rows.js';
 import { checkName, validateNewSubscriber, validatePatch } from '../validate.js';
+import { setUpSqlite } from './schema.js';
 
 export interface SqliteStoreOptions {
   /** `NORMAL` (default: durable against process crashes in WAL mode) or `FULL` (also against power loss). */
@@ -69,31 +70,12 @@ export class SqliteStore implements HssStore {
       throw new StoreError(`sqlite: cannot open ${path}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      this.db.pragma('foreign_keys = ON');
-      this.migrate(opts.migrations ?? MIGRATIONS);
+      setUpSqlite(this.db, opts.synchronous, opts.migrations ?? MIGRATIONS);
     } catch (err) {
       this.db.close();
       if (err instanceof SchemaVersionError) throw err;
       throw new StoreError(`sqlite: cannot prepare ${path}: ${(err as Error).message}`, { cause: err });
     }
-  }
-
-  private migrate(list: readonly Migration[]): void {
-    checkMigrationList(list);
-    const codeVersion = list.length;
-    this.db
-      .transaction(() => {
-        this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-        const dbVersion = (this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-        if (dbVersion > codeVersion) throw new SchemaVersionError(newerSchemaMessage(dbVersion, codeVersion), dbVersion, codeVersion);
-        for (const m of list.slice(dbVersion)) {
-          this.db.exec(m.sqlite);
-          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-        }
-      })
-      .immediate();
   }
 
   private st(sql: string): Database.Statement {
