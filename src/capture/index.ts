@@ -6,3 +6,7 @@ export * from './pcap-writer.js';
 export * from './pcap-reader.js';
 export * from './recorder.js';
 export * from './pcap-file.js';
+// Taps: one trace of every leg of a process (G3), its Diameter tap and the tshark decode helpers.
+export * from './tap-wire.js';
+export * from './tap-diameter.js';
+export * from './tap-tshark.js';

@@ -10,6 +10,8 @@ import { thigBench } from './bench-thig.js';
 import { registerScscf } from './scscf.js';
 import { registerPcscf } from './pcscf.js';
 import { registerUe } from './ue.js';
+import { registerCore } from './core.js';
+import { registerDemo } from './demo.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
 import { espBench } from './bench-esp.js';
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerScscf(program);
   registerPcscf(program);
   registerUe(program);
+  registerCore(program);
+  registerDemo(program);
   // One entry per domain (cli/bench-<domain>.ts).
   const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench];
   registerBench(program, benches);

@@ -9,12 +9,14 @@ import { type DiameterConnection, type DiameterListener, type DiameterTransport,
 class TcpConnection implements DiameterConnection {
   readonly id = newConnectionId();
   readonly remote: string;
+  readonly local: string;
   private closeCbs: ((err?: Error) => void)[] = [];
   private closed = false;
   private lastError: Error | undefined;
 
   constructor(private readonly sock: Socket) {
     this.remote = `${sock.remoteAddress}:${sock.remotePort}`;
+    this.local = `${sock.localAddress}:${sock.localPort}`;
     sock.setNoDelay(true);
     sock.on('error', (e) => {
       this.lastError = e;

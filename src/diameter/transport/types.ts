@@ -10,6 +10,8 @@ export interface DiameterConnection {
   readonly id: number;
   /** "address:port" of the other end. */
   readonly remote: string;
+  /** "address:port" of this end, when the transport knows it (TCP: the real, possibly ephemeral, port). */
+  readonly local?: string;
   write(bytes: Uint8Array): void;
   /** Graceful close (FIN after pending writes). */
   close(): void;

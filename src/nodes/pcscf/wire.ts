@@ -35,7 +35,7 @@ import {
 import { openTransports } from '../../sip/transport/open.js';
 import { SipTransportError } from '../../sip/transport/errors.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
-import type { Endpoint, SipTransport } from '../../sip/transport/types.js';
+import type { Endpoint, SipTransport, WireObserver } from '../../sip/transport/types.js';
 import { SipStack } from '../../sip/stack/index.js';
 import {
   KernelSocketCarrier,
@@ -58,6 +58,8 @@ export interface PcscfDeps {
   xfrmRunner?: XfrmRunner;
   /** Sees every ESP datagram of the userspace datapath (pcap recording). */
   espTap?: (direction: 'in' | 'out', local: Endpoint, remote: Endpoint, datagram: Uint8Array) => void;
+  /** Sees every SIP datagram / TCP chunk of the unprotected transports (pcap recording). */
+  sipTap?: WireObserver;
 }
 
 /** Counters of the datapath: userspace ESP drops (R-SA-8, R-FAIL-1) or kernel-carrier figures. */
@@ -147,7 +149,14 @@ export class PcscfNode {
     this.state = 'started';
     const c = this.config;
     const icscf = resolveSipUri(c.icscf, c.hosts);
-    const transports = await openTransports({ address: c.sip.listen.host, port: c.sip.listen.port, protocols: c.sip.protocols, logger: this.log, clock: this.clock });
+    const transports = await openTransports({
+      address: c.sip.listen.host,
+      port: c.sip.listen.port,
+      protocols: c.sip.protocols,
+      logger: this.log,
+      clock: this.clock,
+      ...(this.deps.sipTap ? { onWire: this.deps.sipTap } : {}),
+    });
     const stack = new SipStack({
       transports,
       clock: this.clock,

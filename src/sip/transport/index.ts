@@ -1,6 +1,6 @@
 /** SIP transports (RFC 3261 §18, RFC 3581): UDP and TCP over IPv4/IPv6, the transport layer over them. */
-export type { TransportProtocol, Endpoint, Destination, InboundMessage, DropReason, TransportCounters, SendOptions, SipTransport } from './types.js';
-export { newCounters } from './types.js';
+export type { TransportProtocol, Endpoint, Destination, InboundMessage, DropReason, TransportCounters, SendOptions, SipTransport, WireObserver } from './types.js';
+export { newCounters, observeWire } from './types.js';
 export { SipTransportError } from './errors.js';
 export { UdpTransport, MAX_UDP_PAYLOAD } from './udp.js';
 export type { UdpTransportOptions } from './udp.js';

@@ -11,7 +11,7 @@ import { SipStreamFramer, type SipMessage } from '../message/index.js';
 import { canonicalAddress, checkPort, endpointKey, formatEndpoint, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';
 import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from './inbound.js';
-import { newCounters, type Endpoint, type InboundMessage, type SendOptions, type SipTransport, type TransportCounters } from './types.js';
+import { newCounters, observeWire, type Endpoint, type InboundMessage, type SendOptions, type SipTransport, type TransportCounters, type WireObserver } from './types.js';
 
 export interface TcpTransportOptions {
   /** Local IP literal to listen on (and to connect from). */
@@ -29,6 +29,8 @@ export interface TcpTransportOptions {
   readonly maxConnections?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Sees every chunk written and read, with the connection's real ports (pcap recording); see {@link WireObserver}. */
+  readonly onWire?: WireObserver;
 }
 
 interface Conn {
@@ -50,6 +52,8 @@ export class TcpTransport implements SipTransport {
   private closed = false;
   private boundPort = 0;
   private readonly clock: Clock;
+  /** The wire observer (from the options; may be set later, e.g. by a recorder). */
+  onWire: WireObserver | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -59,6 +63,7 @@ export class TcpTransport implements SipTransport {
   ) {
     this.family = ipFamily(address) === 6 ? 6 : 4;
     this.clock = opts.clock ?? systemClock;
+    this.onWire = opts.onWire;
   }
 
   /** Starts listening and resolves once the socket is bound. */
@@ -114,6 +119,7 @@ export class TcpTransport implements SipTransport {
       conn = await this.open(dest, key);
     }
     const c = conn;
+    if (this.onWire) observeWire(this.onWire, 'out', bytes, socketLocal(c.socket, c.local), c.remote, 'tcp');
     await new Promise<void>((resolve, reject) => {
       c.socket.write(bytes, (err) => {
         if (err) {
@@ -202,6 +208,7 @@ export class TcpTransport implements SipTransport {
   private onData(conn: Conn, chunk: Buffer): void {
     if (conn.socket.destroyed) return;
     this.touch(conn);
+    if (this.onWire) observeWire(this.onWire, 'in', new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), socketLocal(conn.socket, conn.local), conn.remote, 'tcp');
     try {
       conn.framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), (bytes) => this.onFrame(conn, bytes));
     } catch (err) {
@@ -253,4 +260,9 @@ export class TcpTransport implements SipTransport {
     conn.idle?.cancel();
     conn.idle = this.clock.setTimeout(ms, () => conn.socket.end());
   }
+}
+
+/** The real local end of a connection (an outgoing one has an ephemeral port, not the listening one). */
+function socketLocal(socket: Socket, fallback: Endpoint): Endpoint {
+  return socket.localPort === undefined ? fallback : { address: socket.localAddress ?? fallback.address, port: socket.localPort };
 }

@@ -104,3 +104,20 @@ export interface SipTransport {
   onMessage(handler: (m: InboundMessage) => void): void;
   close(): Promise<void>;
 }
+
+/**
+ * Sees every datagram (UDP) or stream chunk (TCP) a transport sends or receives, with the real
+ * local and remote addresses, before any parsing: e.g. to record a pcap of every leg. It must not
+ * keep or alter the bytes, and what it throws is ignored. Unset, it costs nothing.
+ */
+export type WireObserver = (dir: 'in' | 'out', bytes: Uint8Array, local: Endpoint, remote: Endpoint, proto: TransportProtocol) => void;
+
+/** Calls an observer, never letting it disturb the transport. */
+export function observeWire(o: WireObserver | undefined, dir: 'in' | 'out', bytes: Uint8Array, local: Endpoint, remote: Endpoint, proto: TransportProtocol): void {
+  if (!o) return;
+  try {
+    o(dir, bytes, local, remote, proto);
+  } catch {
+    // An observer is a bystander: its failure must not change what the transport does.
+  }
+}

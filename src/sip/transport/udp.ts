@@ -10,7 +10,7 @@ import type { SipMessage } from '../message/index.js';
 import { canonicalAddress, checkPort, formatEndpoint, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';
 import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from './inbound.js';
-import { newCounters, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters } from './types.js';
+import { newCounters, observeWire, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters, type WireObserver } from './types.js';
 
 /** RFC 768 + IPv4: the largest UDP payload (65535 - 8 - 20). */
 export const MAX_UDP_PAYLOAD = 65507;
@@ -24,6 +24,8 @@ export interface UdpTransportOptions {
   /** The check every request must pass before it is handed up (default {@link transportCheck}). */
   readonly requestCheck?: RequestCheck;
   readonly logger?: Logger;
+  /** Sees every datagram sent and received (pcap recording); see {@link WireObserver}. */
+  readonly onWire?: WireObserver;
 }
 
 export class UdpTransport implements SipTransport {
@@ -31,6 +33,8 @@ export class UdpTransport implements SipTransport {
   readonly reliable = false;
   readonly family: 4 | 6;
   readonly counters: TransportCounters = newCounters();
+  /** The wire observer (from the options; may be set later, e.g. by a recorder). */
+  onWire: WireObserver | undefined;
   private handler: ((m: InboundMessage) => void) | undefined;
   private closed = false;
   private boundPort = 0;
@@ -42,6 +46,7 @@ export class UdpTransport implements SipTransport {
     private readonly log: Logger,
   ) {
     this.family = ipFamily(address) === 6 ? 6 : 4;
+    this.onWire = opts.onWire;
   }
 
   /** Binds a UDP socket and resolves once it is listening. */
@@ -89,6 +94,7 @@ export class UdpTransport implements SipTransport {
         reject(new SipTransportError(`UDP send to ${formatEndpoint(dest)} failed: ${err.message}`, dest, { cause: err }));
       };
       try {
+        if (this.onWire) observeWire(this.onWire, 'out', bytes, this.local, { address: canonicalAddress(dest.address), port: dest.port }, 'udp');
         this.socket.send(bytes, dest.port, canonicalAddress(dest.address), (err) => {
           if (err) failed(err);
           else {
@@ -112,6 +118,7 @@ export class UdpTransport implements SipTransport {
   private onDatagram(buf: Buffer, remote: Endpoint): void {
     if (this.closed) return;
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (this.onWire) observeWire(this.onWire, 'in', bytes, this.local, remote, 'udp');
     const r = acceptInbound(bytes, { protocol: 'udp', local: this.local, remote }, this.opts.limits, this.opts.requestCheck);
     switch (r.kind) {
       case 'keepalive':

@@ -1,0 +1,120 @@
+/**
+ * `imsec demo` (what `npm start` runs): the IMS core and two soft UEs in this process, through
+ * registration with IMS AKA and sec-agree, a protected MESSAGE, re-registration with SA
+ * change-over and de-registration, with the message ladder and the SA tables at each step
+ * (nodes/demo). No root, no kernel IPsec (userspace ESP-in-UDP), every port chosen by the OS, a
+ * fresh data directory that is removed afterwards. Exit 0 when every check held, 1 otherwise.
+ *
+ *   imsec demo
+ *   imsec demo --pcap demo.pcap --keys demo.keys     also write every packet of every leg (SIP,
+ *                                                    Diameter, ESP in UDP) and the Wireshark esp_sa
+ *                                                    records, and print the tshark command
+ *
+ * With --pcap, a small Lua helper (SPIs and ports only) is written next to the capture: on one host
+ * the inner packet of `mod=UDP-enc-tun` uses the same ports as the outer one, so tshark needs it
+ * to tell ESP from the SIP inside (capture/tap-tshark.ts). Keys go only to the --keys file (mode 0600).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { createLogger, silentLogger } from '../common/log.js';
+import { PcapRecorder, WireTap, espFinderLua, recordPackets, tsharkDecodeCommand, writePcapFile } from '../capture/index.js';
+import { wiresharkLinesForSas } from '../ipsec/sa/index.js';
+import { parseCoreConfig } from '../nodes/core/index.js';
+import { runDemo, styles, type DemoResult } from '../nodes/demo/index.js';
+import { CliFailure } from './errors.js';
+
+export interface DemoFlags {
+  pcap?: string;
+  keys?: string;
+  dataDir?: string;
+  logLevel?: string;
+  color?: boolean;
+}
+
+/** The Lua helper's path for a capture path: `x.pcap` → `x.lua`, anything else → `<path>.lua`. */
+export function luaPathFor(pcap: string): string {
+  return /\.pcap$/i.test(pcap) ? pcap.replace(/\.pcap$/i, '.lua') : `${pcap}.lua`;
+}
+
+/** Writes the capture, keys and helper the flags ask for; returns the lines to print about them. */
+export function writeDemoFiles(o: DemoFlags, r: DemoResult, color = false): string[] {
+  const st = styles(color);
+  const lines: string[] = [];
+  if (o.keys !== undefined) {
+    const records = wiresharkLinesForSas(r.sas);
+    writeFileSync(o.keys, records.length > 0 ? records.join('\n') + '\n' : '', { mode: 0o600 });
+    lines.push(`  keys     ${o.keys}: ${records.length} esp_sa records (Wireshark 4.0 UAT; secret: IK/CK-derived ESP keys)`);
+  }
+  if (o.pcap !== undefined) {
+    const packets = r.tap.packets();
+    const recorder = recordPackets(new PcapRecorder(), packets);
+    writePcapFile(o.pcap, recorder.toBytes());
+    const lua = luaPathFor(o.pcap);
+    writeFileSync(lua, espFinderLua({ spis: r.sas.map((s) => s.spi), ports: r.espPorts }));
+    const count = (k: string) => packets.filter((p) => p.kind === k).length;
+    lines.push(`  capture  ${o.pcap}: ${recorder.writer.count} packets from every leg (${count('sip')} SIP, ${count('diameter')} Diameter, ${count('esp')} ESP in UDP, and TCP handshakes)`);
+    lines.push(`  helper   ${lua}: finds ESP in UDP on the protected ports (SPIs and ports, no keys)`);
+    const sipUdp = new Set<number>();
+    const sipTcp = new Set<number>();
+    for (const p of packets) if (p.kind === 'sip') for (const port of [p.from.port, p.to.port]) (p.proto === 'udp' ? sipUdp : sipTcp).add(port);
+    const cmd = tsharkDecodeCommand({
+      pcapPath: o.pcap,
+      ...(o.keys !== undefined ? { keysPath: o.keys } : {}),
+      luaPath: lua,
+      diameterPorts: r.addresses ? [r.addresses.hss.diameter.port] : [],
+      sipUdpPorts: [...sipUdp],
+      sipTcpPorts: [...sipTcp],
+    });
+    lines.push('', st.bold('decode the capture with tshark') + (o.keys === undefined ? ' (no --keys: ESP stays encrypted)' : ' (ESP decrypted, every ICV checked):'));
+    lines.push(`  ${cmd}`);
+    lines.push(st.dim('  append tshark options at the end, e.g. -Y sip  or  -V  or  -T fields -e esp.spi -e esp.icv_good -e sip.Method'));
+  }
+  return lines;
+}
+
+/** Runs the demo; throws CliFailure (exit 1) when a step failed, after writing the files. */
+export async function runDemoCli(o: DemoFlags, out: NodeJS.WritableStream = process.stdout): Promise<DemoResult> {
+  const tty = (out as NodeJS.WriteStream).isTTY === true;
+  const color = o.color !== false && tty && process.env.NO_COLOR === undefined;
+  const ownDir = o.dataDir === undefined;
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'imsec-demo-'));
+  const config = parseCoreConfig({
+    dataDir,
+    hss: { diameterPort: 0 },
+    scscf: { sipPort: 0 },
+    icscf: { sipPort: 0 },
+    pcscf: { sipPort: 0, protectedPorts: 'auto' },
+    logLevel: o.logLevel ?? 'silent',
+  });
+  const logger = config.logLevel === 'silent' ? silentLogger : createLogger('demo', { level: config.logLevel });
+  let r: DemoResult;
+  try {
+    r = await runDemo({ config, out: (l) => out.write(l + '\n'), color, tap: new WireTap(), logger });
+  } finally {
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+  const files = writeDemoFiles(o, r, color);
+  if (files.length > 0) {
+    out.write('\n');
+    for (const l of files) out.write(l + '\n');
+  }
+  if (!r.ok) throw new CliFailure(`demo failed at step "${r.failure?.step}": ${r.failure?.message}`);
+  return r;
+}
+
+/** Adds `imsec demo`. */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the core and two UEs in this process: AKA registration, protected MESSAGE, re-registration, de-registration, with the message ladder and SA tables')
+    .option('--pcap <file>', 'write every message of every leg (SIP, Diameter, ESP in UDP) to a pcap')
+    .option('--keys <file>', 'write the Wireshark esp_sa records (the ESP keys) to this file')
+    .option('--data-dir <dir>', 'keep the stores in this directory (default: a temporary one, removed)')
+    .option('--log-level <level>', 'node logs on stderr: fatal, error, warn, info, debug, trace (default silent)')
+    .option('--no-color', 'no ANSI colours')
+    .action(async (o: DemoFlags) => {
+      await runDemoCli(o);
+    });
+}
