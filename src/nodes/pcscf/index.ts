@@ -5,6 +5,7 @@
  * C2's SA manager and datapaths and G1's protected transport; config.ts maps the JSON config.
  */
 export { PcscfCore, type PcscfCoreOptions, type PcscfSip, type ProtectedPorts } from './core.js';
+export { DEREGISTRATION_GRACE_MS } from './state.js';
 export { PcscfNode, createPcscf, type PcscfDeps, type PcscfDatapathCounters } from './wire.js';
 export {
   DEFAULT_PCSCF_SIP_PORT,
@@ -43,7 +44,7 @@ export {
 } from './register-rules.js';
 export { applyTerminatingPrivacy, assertIdentity, checkIdentity, claimedIdentities, privacyOf, type IdentityCheck, type PrivacyOutcome } from './identity.js';
 export { DIALOG_CREATING, enforceServiceRoute, faceUri, isOwnUri, nextHop, popOwnRoutes, recordRouteTwice, routeList, type SelfId } from './routing.js';
-export { buildRegSubscribe, regEventOutcome, selfUri, type RegEventOutcome, type RegSubscribeSpec } from './reg-event.js';
+export { buildRegSubscribe, notifyEndsRegistration, regEventOutcome, selfUri, type RegEventOutcome, type RegSubscribeSpec } from './reg-event.js';
 export {
   newPcscfCounters,
   pendingKey,
@@ -55,4 +56,5 @@ export {
   type Registration,
   type RegistrationView,
   type RegSubscription,
+  type RegistrationEnding,
 } from './tables.js';

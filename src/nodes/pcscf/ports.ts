@@ -59,6 +59,11 @@ export interface PcscfCoreOptions {
   ueTrusted: boolean;
   /** Lifetime of the `forwarded` state when no response ever comes (default 64 s). */
   registrationTimerMs: number;
+  /**
+   * How long a registration ended by reg-event waits for the NOTIFY meant for the UE before its
+   * SAs go, when the UE has not answered one yet (default 2 s, `DEREGISTRATION_GRACE_MS` in state.ts).
+   */
+  deregistrationGraceMs?: number;
 }
 
 /** What the parts of the core share (built once by PcscfCore). */

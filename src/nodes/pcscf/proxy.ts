@@ -15,9 +15,10 @@ import type { SaSet } from '../../ipsec/index.js';
 import type { Protection } from '../common/protected-transport.js';
 import { applyTerminatingPrivacy, assertIdentity, checkIdentity } from './identity.js';
 import { ep, safeText, type CoreContext } from './ports.js';
+import { notifyEndsRegistration } from './reg-event.js';
 import type { RegEventSubscriber } from './reg-subscriber.js';
 import { stripSecAgree } from './register-rules.js';
-import { DIALOG_CREATING, enforceServiceRoute, faceUri, nextHop, popOwnRoutes, recordRouteTwice, routeList } from './routing.js';
+import { DIALOG_CREATING, enforceServiceRoute, faceUri, isOwnUri, nextHop, popOwnRoutes, recordRouteTwice, routeList } from './routing.js';
 import type { Registration } from './tables.js';
 
 export class PcscfProxy {
@@ -75,12 +76,15 @@ export class PcscfProxy {
         enforceServiceRoute(fwd, reg.serviceRoute);
         if (DIALOG_CREATING.has(req.method)) recordRouteTwice(fwd, faceUri(this.c.o.protectedAddress, set.pcscf.portS), faceUri(this.c.o.face.host, this.c.o.face.port));
       }
-      dest = routeList(fwd).length > 0 ? nextHop(fwd, this.c.o.hosts) : this.c.o.icscf;
+      // RFC 3261 §16.6 step 6: the top Route, else the Request-URI (in a dialog: its remote
+      // target, e.g. the S-CSCF of a reg-event subscription refreshed by the UE); an initial
+      // request without a Service-Route goes to the I-CSCF.
+      dest = routeList(fwd).length > 0 || !initial ? nextHop(fwd, this.c.o.hosts) : this.c.o.icscf;
     } catch (err) {
       return void ctx.reply(400, 'Bad Request', { headers: [['Warning', `399 pcscf "${safeText((err as Error).message)}"`]] });
     }
     this.c.counters.forwardedOriginating++;
-    await this.proxy(fwd, dest, ctx);
+    await this.c.state.track(set.impi, () => this.proxy(fwd, dest, ctx));
   }
 
   /** A non-REGISTER request on the unprotected port: from the core towards a UE, or a reg-event NOTIFY. */
@@ -92,6 +96,10 @@ export class PcscfProxy {
       return void ctx.reply(403, 'Forbidden');
     }
     if (req.method === 'NOTIFY' && this.regEvent.subscriptionOf(req)) return this.regEvent.onNotify(req, ctx);
+    if (req.method === 'NOTIFY' && this.addressedToSelf(req)) {
+      // RFC 6665 §4.1.3: a NOTIFY of a subscription of ours that ended with its registration.
+      return void ctx.reply(481, 'Subscription Does Not Exist');
+    }
     const fwd = cloneMessage(req);
     let target;
     try {
@@ -116,8 +124,15 @@ export class PcscfProxy {
     if (toTag(req) === undefined && DIALOG_CREATING.has(req.method)) {
       recordRouteTwice(fwd, faceUri(this.c.o.face.host, this.c.o.face.port), faceUri(this.c.o.protectedAddress, target.set.pcscf.portS));
     }
+    // TS 33.203 §7.4: the NOTIFY telling the UE its registration ended goes over the SAs; once
+    // the UE answered it, an ended registration need not wait for it any more.
+    const ends = notifyEndsRegistration(req, target.reg);
+    const impi = target.reg.impi;
     this.c.counters.forwardedTerminating++;
-    await this.proxy(fwd, target.dest, ctx);
+    await this.c.state.track(impi, async () => {
+      const status = await this.proxy(fwd, target.dest, ctx);
+      if (ends && status >= 200 && status < 300) this.c.state.noteUeNotified(impi);
+    });
   }
 
   /**
@@ -150,6 +165,15 @@ export class PcscfProxy {
     return { reg, set, dest: { address: set.ue.address, port: set.ue.portS, transport: 'udp', through } };
   }
 
+  /** Whether the Request-URI is the P-CSCF itself (its reg-event Contact), not a UE behind it. */
+  private addressedToSelf(req: SipRequest): boolean {
+    try {
+      return isOwnUri(parseUri(req.uri, 'Request-URI'), this.c.self);
+    } catch {
+      return false;
+    }
+  }
+
   private isTrustedCore(remote: Endpoint): boolean {
     const a = canonicalAddress(remote.address);
     return this.c.o.trustedCore.some((e) => {
@@ -159,8 +183,8 @@ export class PcscfProxy {
     });
   }
 
-  /** Stateful forwarding with responses relayed back (RFC 3261 §16.7). */
-  private async proxy(fwd: SipRequest, dest: Destination, ctx: RequestContext): Promise<void> {
+  /** Stateful forwarding with responses relayed back (RFC 3261 §16.7); resolves with the final status relayed. */
+  private async proxy(fwd: SipRequest, dest: Destination, ctx: RequestContext): Promise<number> {
     try {
       const resp = await this.c.o.sip.forwardRequest(fwd, dest, {
         onProvisional: (p) => {
@@ -169,12 +193,12 @@ export class PcscfProxy {
         onAdditional2xx: (r) => void this.c.o.sip.sendResponse(withoutTopVia(r), ctx).catch(() => undefined),
       });
       ctx.respond(withoutTopVia(resp));
+      return resp.status;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'SIP_TIMEOUT') return void ctx.reply(408, 'Request Timeout');
-      if (code === 'INVALID_ARGUMENT') return void ctx.reply(483, 'Too Many Hops');
-      if (code === 'SIP_RESOLVE') return void ctx.reply(404, 'Not Found');
-      ctx.reply(503, 'Service Unavailable');
+      const [status, reason] = code === 'SIP_TIMEOUT' ? [408, 'Request Timeout'] : code === 'INVALID_ARGUMENT' ? [483, 'Too Many Hops'] : code === 'SIP_RESOLVE' ? [404, 'Not Found'] : [503, 'Service Unavailable'];
+      ctx.reply(status, reason);
+      return status;
     }
   }
 }

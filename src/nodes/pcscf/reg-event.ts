@@ -5,8 +5,8 @@
  * re-authentication with shortened lifetime). Pure helpers: building the SUBSCRIBE and reading
  * what a reginfo document means for one registration; core.ts sends and keeps the dialog.
  */
-import { formatUri, parseUri, sipUri, SipHeaders, SipRequest } from '../../sip/index.js';
-import { REGINFO_CONTENT_TYPE, type Reginfo } from '../common/reginfo.js';
+import { contentTypeOf, formatUri, mediaType, parseEvent, parseUri, sipUri, SipHeaders, SipRequest } from '../../sip/index.js';
+import { decodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../common/reginfo.js';
 import { impuKey } from '../common/identity.js';
 
 export interface RegSubscribeSpec {
@@ -95,4 +95,22 @@ export function regEventOutcome(doc: Reginfo, reg: { impus: readonly string[]; u
 /** The P-CSCF's own URI for its subscriptions: `sip:pcscf@host:port` (unprotected face). */
 export function selfUri(host: string, port: number): string {
   return formatUri(sipUri(host, { user: 'pcscf', port }));
+}
+
+/**
+ * Whether a NOTIFY the P-CSCF relays towards a UE is a reg-event NOTIFY telling that UE its
+ * registration ended (RFC 3680 §5.3 read as for the P-CSCF's own, {@link regEventOutcome}).
+ * Anything unreadable is not.
+ */
+export function notifyEndsRegistration(req: SipRequest, reg: { impus: readonly string[]; ueAddress: string }): boolean {
+  if (req.method !== 'NOTIFY' || req.body.length === 0) return false;
+  try {
+    const ev = req.headers.get('Event');
+    if (ev === undefined || parseEvent(ev).type.toLowerCase() !== 'reg') return false;
+    const ct = contentTypeOf(req);
+    if (!ct || mediaType(ct) !== REGINFO_CONTENT_TYPE) return false;
+    return regEventOutcome(decodeReginfo(req.body), reg).kind === 'deregistered';
+  } catch {
+    return false;
+  }
 }

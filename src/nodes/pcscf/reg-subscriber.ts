@@ -1,7 +1,9 @@
 /**
  * The P-CSCF's reg-event subscription (RFC 3680, RFC 6665, TS 24.229 §5.2.3): SUBSCRIBE to the
  * registered IMPU after the first registration, refresh it before it ends, and act on NOTIFYs:
- * a terminated registration or contact of the UE removes the registration and its SAs (R-SA-7),
+ * a terminated registration or contact of the UE ends the registration (TS 24.229 §5.2.5.1,
+ * R-SA-7) — its SAs go once what is in flight towards the UE (the 200 to its de-REGISTER, the
+ * NOTIFY meant for it) has been delivered over them (TS 33.203 §7.4, PcscfState.endRegistration);
  * a shortened one shortens it (network-initiated re-authentication, R-RR-5).
  */
 import { randomToken } from '../../common/index.js';
@@ -9,6 +11,7 @@ import { callIdOf, contentTypeOf, formatUri, mediaType, parseSubscriptionState, 
 import type { RequestContext } from '../../sip/stack/index.js';
 import { decodeReginfo, REGINFO_CONTENT_TYPE } from '../common/reginfo.js';
 import { numberHeader, type CoreContext } from './ports.js';
+import { DEREGISTRATION_GRACE_MS } from './state.js';
 import { buildRegSubscribe, regEventOutcome } from './reg-event.js';
 import { contactUriOf } from './register-rules.js';
 import { nextHop } from './routing.js';
@@ -119,9 +122,10 @@ export class RegEventSubscriber {
       this.c.log.info({ impi: reg.impi, err: (err as Error).message }, 'pcscf: unreadable reginfo');
       return;
     }
+    if (reg.ending) return;
     if (outcome.kind === 'deregistered') {
       this.c.counters.deregistered++;
-      this.c.state.removeRegistration(reg.impi, 'deregistered', `reg-event: ${outcome.aor} ${outcome.event}`);
+      this.c.state.endRegistration(reg.impi, 'deregistered', `reg-event: ${outcome.aor} ${outcome.event}`, this.c.o.deregistrationGraceMs ?? DEREGISTRATION_GRACE_MS);
     } else if (outcome.kind === 'shortened') {
       // R-RR-5: the network wants a re-authentication; the SAs end with the shortened binding.
       const ms = Math.max(1000, outcome.expires * 1000);

@@ -13,8 +13,11 @@
  *    until the UE's first message on the new one (R-RR-2), the registration recorded with its
  *    IMPUs (R-SA-4), the 200 returned protected, reg-event subscribed.
  * A REGISTER over an established set is a refresh, a de-registration or an AKA re-registration
- * with new SAs in parallel (R-RR-1). Every failure deletes what the attempt created and nothing
- * else (R-RR-3, R-FAIL-4).
+ * with new SAs in parallel (R-RR-1); it may also report a network-authentication or
+ * synchronisation failure of such a re-registration (TS 24.229 §5.1.1.5.3: over the existing
+ * SAs; R-FAIL-2, R-FAIL-3). Every failure deletes what the attempt created and nothing else
+ * (R-RR-3, R-FAIL-4). Its answer is always relayed over the SAs before a registration the
+ * network ended meanwhile goes (TS 33.203 §7.4): the exchange is tracked as in flight.
  */
 import { randomToken } from '../../common/index.js';
 import type { SaSet } from '../../ipsec/index.js';
@@ -95,6 +98,10 @@ export class RegisterFlow {
         return void ctx.reply(403, 'Forbidden');
       }
     }
+    // A registration the network ended may still wait for in-flight answers; a UE registering
+    // anew has dropped its SAs (TS 24.229 §5.1.1.7), so it goes now and cannot hold the new SAs up.
+    const ended = this.c.state.regs.get(impi)?.ending;
+    if (ended) this.c.state.removeRegistration(impi, ended.reason, `${ended.detail}; the UE registers anew`);
     const key = pendingKey(impi, ctx.transport, ctx.remote);
     this.c.state.dropPending(this.c.state.pendingByKey.get(key), 'replaced', 'a new REGISTER from the same source');
     const pending: PendingRegistration = {
@@ -341,7 +348,7 @@ export class RegisterFlow {
     };
     this.c.state.addPending(pending);
     const fwd = this.upstreamRegister(req, 'yes');
-    await this.forwardRegister(req, fwd, pending, ctx, set);
+    await this.c.state.track(impi, () => this.forwardRegister(req, fwd, pending, ctx, set));
   }
 
   private onRegisterOk(req: SipRequest, pending: PendingRegistration, resp: SipResponse, out: SipResponse, ctx: RequestContext, overSet: SaSet | undefined): void {
@@ -368,8 +375,13 @@ export class RegisterFlow {
     if (impus.length === 0 && pending.impu) impus = [pending.impu];
     if (expires <= 0) {
       // De-registration (or nothing granted): answer over the SA, then remove everything (R-SA-7).
-      this.c.counters.deregistered++;
+      if (!this.c.state.regs.get(pending.impi)?.ending) this.c.counters.deregistered++;
       return respondOutThen(ctx, out, () => this.c.state.removeRegistration(pending.impi, 'deregistered', 'REGISTER with expires 0'));
+    }
+    if (set.state !== 'temporary' && this.c.state.regs.get(pending.impi)?.ending) {
+      // A refresh over the SAs of a registration the network has ended: relay, do not revive it.
+      this.c.log.info({ impi: pending.impi, setId: set.id }, 'pcscf: 200 to a re-REGISTER of an ended registration relayed');
+      return void ctx.respond(out);
     }
     const lifetimeMs = expires * 1000;
     if (set.state === 'temporary') {

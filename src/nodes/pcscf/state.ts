@@ -4,13 +4,25 @@
  * UEs with their lifetime timer, the Security-Server sent for each live set, and the failure
  * log. Every way an attempt or a registration ends goes through here, so nothing is left
  * behind: an attempt's temporary set is deleted with it, a registration's sets with it.
+ *
+ * A registration the network ends (reg-event NOTIFY, TS 24.229 §5.2.5.1) is not cut at once:
+ * TS 33.203 §7.4 wants what is in flight towards the UE delivered over its SAs first. It is
+ * marked `ending` and goes when (1) no transaction of the UE is in flight ({@link PcscfState.track})
+ * and (2) the NOTIFY meant for the UE was answered by it, or a short grace for that NOTIFY to
+ * arrive ran out; never later than the registration timer.
  */
 import type { SaDeleteReason, SaSet } from '../../ipsec/index.js';
 import type { SecMechanism } from '../../secagree/index.js';
 import type { CoreContext } from './ports.js';
-import type { PcscfFailure, PendingRegistration, PendingView, Registration, RegistrationView } from './tables.js';
+import type { PcscfFailure, PendingRegistration, PendingView, Registration, RegistrationEnding, RegistrationView } from './tables.js';
 
 const MAX_FAILURES = 200;
+
+/**
+ * How long an ended registration waits for the NOTIFY meant for the UE (the S-CSCF sends it
+ * with the P-CSCF's, TS 24.229 §5.4.2.1.2) when that NOTIFY has not been answered yet.
+ */
+export const DEREGISTRATION_GRACE_MS = 2000;
 
 export class PcscfState {
   readonly pendingByKey = new Map<string, PendingRegistration>();
@@ -21,6 +33,8 @@ export class PcscfState {
   /** Why each set's SAs were deleted (SaManager reports it per SA, before the set goes). */
   readonly deleteReason = new Map<number, SaDeleteReason>();
   private readonly failureLog: PcscfFailure[] = [];
+  /** Transactions of each IMPI's UE in flight through the P-CSCF (either direction). */
+  private readonly inflight = new Map<string, number>();
   /** Set once by PcscfCore (the context holds this state too). */
   c!: CoreContext;
 
@@ -32,6 +46,8 @@ export class PcscfState {
       reg = { impi, impus: v.impus, ueAddress: v.ueAddress, contact: v.contact, serviceRoute: v.serviceRoute, setId: v.setId, registeredAt: now, expiresAt: now + v.lifetimeMs };
       this.regs.set(impi, reg);
     } else {
+      if (reg.ending) this.supersede(reg, v.setId);
+      reg.ueNotified = false;
       reg.impus = v.impus;
       reg.ueAddress = v.ueAddress;
       if (v.contact) reg.contact = v.contact;
@@ -44,12 +60,87 @@ export class PcscfState {
     return reg;
   }
 
+  /**
+   * The network ended the registration (TS 24.229 §5.2.5.1): remove it and its SAs once nothing
+   * is in flight towards the UE any more (see the module comment). `graceMs` is how long to wait
+   * for the NOTIFY meant for the UE when the UE has not answered one yet (0: do not wait).
+   */
+  endRegistration(impi: string, reason: SaDeleteReason, detail: string, graceMs: number): void {
+    const reg = this.regs.get(impi);
+    if (!reg) return this.removeRegistration(impi, reason, detail);
+    if (reg.ending) return;
+    reg.subscription?.refresh?.cancel();
+    const setIds = this.c.o.sa.sets({ impi }).filter((s) => s.state === 'active' || s.state === 'old').map((s) => s.id);
+    const e: RegistrationEnding = { reason, detail, since: this.c.o.clock.now(), setIds, graceOver: graceMs <= 0 || reg.ueNotified === true };
+    reg.ending = e;
+    if (!e.graceOver) {
+      e.grace = this.c.o.clock.setTimeout(graceMs, () => {
+        e.graceOver = true;
+        this.settle(impi);
+      });
+    }
+    e.cap = this.c.o.clock.setTimeout(this.c.o.registrationTimerMs, () => {
+      if (this.regs.get(impi) === reg && reg.ending === e) this.removeRegistration(impi, reason, `${detail} (in-flight transactions cut short)`);
+    });
+    this.c.log.info({ impi, reason, detail, inflight: this.inflight.get(impi) ?? 0, waitForNotify: !e.graceOver }, 'pcscf: registration ended by the network, SAs kept for what is in flight');
+    this.settle(impi);
+  }
+
+  /**
+   * Runs one transaction of the UE of `impi` (a REGISTER over its SAs, a request it sent, a
+   * request relayed to it) and, once its final response was relayed, lets an ended registration go.
+   */
+  async track<T>(impi: string, fn: () => Promise<T>): Promise<T> {
+    this.inflight.set(impi, (this.inflight.get(impi) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = (this.inflight.get(impi) ?? 1) - 1;
+      if (n > 0) this.inflight.set(impi, n);
+      else this.inflight.delete(impi);
+      this.settle(impi);
+    }
+  }
+
+  /** The UE answered 2xx to a relayed NOTIFY saying its registration ended (TS 24.229 §5.1.1.7). */
+  noteUeNotified(impi: string): void {
+    const reg = this.regs.get(impi);
+    if (!reg) return;
+    reg.ueNotified = true;
+    if (reg.ending && !reg.ending.graceOver) {
+      reg.ending.graceOver = true;
+      reg.ending.grace?.cancel();
+    }
+  }
+
+  /** Removes an ended registration once its conditions hold. */
+  private settle(impi: string): void {
+    const e = this.regs.get(impi)?.ending;
+    if (!e || !e.graceOver || (this.inflight.get(impi) ?? 0) > 0) return;
+    this.removeRegistration(impi, e.reason, e.detail);
+  }
+
+  /** A new registration (new SAs from a fresh AKA run) replaces one the network ended: its old sets go now. */
+  private supersede(reg: Registration, newSetId: number): void {
+    const e = reg.ending!;
+    this.cancelEnding(reg);
+    this.c.log.info({ impi: reg.impi, old: e.setIds, setId: newSetId }, 'pcscf: an ended registration replaced by a new one');
+    for (const id of e.setIds) if (id !== newSetId && this.c.o.sa.get(id)) this.c.o.sa.deleteSet(id, e.reason);
+  }
+
+  private cancelEnding(reg: Registration): void {
+    reg.ending?.grace?.cancel();
+    reg.ending?.cap?.cancel();
+    delete reg.ending;
+  }
+
   /** Removes a registration, its subscription and every SA set of the IMPI (R-SA-7, R-FAIL-4). */
   removeRegistration(impi: string, reason: SaDeleteReason, detail: string): void {
     const reg = this.regs.get(impi);
     if (reg) {
       reg.timer?.cancel();
       reg.subscription?.refresh?.cancel();
+      this.cancelEnding(reg);
       this.regs.delete(impi);
       this.c.log.info({ impi, reason, detail }, 'pcscf: registration removed');
     }
@@ -164,6 +255,7 @@ export class PcscfState {
       setId: r.setId,
       expiresInMs: Math.max(0, r.expiresAt - now),
       ...(r.subscription ? { subscription: r.subscription.state } : {}),
+      ...(r.ending ? { ending: { reason: r.ending.reason, detail: r.ending.detail, ageMs: now - r.ending.since } } : {}),
     }));
   }
 
@@ -177,7 +269,9 @@ export class PcscfState {
     for (const r of this.regs.values()) {
       r.timer?.cancel();
       r.subscription?.refresh?.cancel();
+      this.cancelEnding(r);
     }
+    this.inflight.clear();
     for (const p of this.pendingByKey.values()) p.timer?.cancel();
     this.regs.clear();
     this.pendingByKey.clear();

@@ -5,6 +5,7 @@
  * Plain data plus the views the tests and the demo print (`pending()`, `registrations()`).
  */
 import type { TimerHandle } from '../../common/index.js';
+import type { SaDeleteReason } from '../../ipsec/index.js';
 import type { SecAgreeSelection, SecMechanism } from '../../secagree/index.js';
 import type { Endpoint, TransportProtocol } from '../../sip/transport/types.js';
 
@@ -56,6 +57,24 @@ export interface RegSubscription {
   refresh?: TimerHandle;
 }
 
+/**
+ * A registration the network has ended (reg-event NOTIFY, TS 24.229 §5.2.5.1) that still waits
+ * for what is in flight towards the UE over its SAs (TS 33.203 §7.4): the answer to a REGISTER
+ * sent over them, the NOTIFY meant for the UE and its 200, any other transaction of the UE.
+ */
+export interface RegistrationEnding {
+  readonly reason: SaDeleteReason;
+  readonly detail: string;
+  readonly since: number;
+  /** The sets the registration had when it was ended (deleted with it). */
+  readonly setIds: readonly number[];
+  /** No more waiting for the NOTIFY meant for the UE (it was answered, or the grace ran out). */
+  graceOver: boolean;
+  grace?: TimerHandle;
+  /** Never waits longer than the registration timer. */
+  cap?: TimerHandle;
+}
+
 export interface Registration {
   readonly impi: string;
   impus: string[];
@@ -69,6 +88,10 @@ export interface Registration {
   expiresAt: number;
   timer?: TimerHandle;
   subscription?: RegSubscription;
+  /** Set once the network ended the registration; removed when nothing is in flight any more. */
+  ending?: RegistrationEnding;
+  /** The UE answered 2xx to a relayed reg-event NOTIFY saying its registration ended. */
+  ueNotified?: boolean;
 }
 
 /** One row of {@link PcscfView.pending} (no secrets, no timers). */
@@ -94,6 +117,8 @@ export interface RegistrationView {
   setId: number;
   expiresInMs: number;
   subscription?: 'subscribing' | 'active' | 'terminated';
+  /** Present while an ended registration waits for its in-flight transactions (TS 33.203 §7.4). */
+  ending?: { reason: string; detail: string; ageMs: number };
 }
 
 /** A failure the P-CSCF reports (R-FAIL-1): logged at info and kept for inspection. */

@@ -93,8 +93,14 @@ export class ScscfCore {
       table: this.table,
       lock: this.lock,
       logger: this.log,
-      commit: (reg, changes) => this.commit(reg, changes),
-      remove: (reg, changes) => this.remove(reg, changes, 'noresource'),
+      commit: async (reg, changes) => {
+        await this.persist(reg);
+        return () => this.notifyChanged(reg, changes);
+      },
+      remove: async (reg, changes) => {
+        await this.unpersist(reg);
+        return () => this.notifier.changed(reg, changes, 'noresource');
+      },
     });
     this.notifier = new RegEventNotifier({
       clock: d.clock,
@@ -180,14 +186,29 @@ export class ScscfCore {
 
   // ---------------------------------------------------------------- registration lifecycle
 
+  /** Stores and installs a registration, then notifies its subscribers. */
   private async commit(reg: StoredRegistration, changes: BindingChange[]): Promise<void> {
+    await this.persist(reg);
+    this.notifyChanged(reg, changes);
+  }
+
+  private async persist(reg: StoredRegistration): Promise<void> {
     await this.d.store.putRegistration(this.storeName, reg);
     this.table.put(reg);
     this.arm(reg);
+  }
+
+  private notifyChanged(reg: StoredRegistration, changes: BindingChange[]): void {
     if (changes.length) this.notifier.changed(reg, changes);
   }
 
+  /** Removes a registration, then ends its subscriptions. */
   private async remove(reg: StoredRegistration, changes: BindingChange[], ended: 'deactivated' | 'rejected' | 'noresource'): Promise<void> {
+    await this.unpersist(reg);
+    this.notifier.changed(reg, changes, ended);
+  }
+
+  private async unpersist(reg: StoredRegistration): Promise<void> {
     this.expiryTimers.get(reg.aor)?.cancel();
     this.expiryTimers.delete(reg.aor);
     this.table.delete(reg.aor);
@@ -196,7 +217,6 @@ export class ScscfCore {
     } catch (err) {
       this.log.error({ aor: reg.aor, err: (err as Error).message }, 'scscf: registration not removed from the store');
     }
-    this.notifier.changed(reg, changes, ended);
   }
 
   /** One timer per registration, at its earliest binding expiry. */

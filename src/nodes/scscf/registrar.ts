@@ -61,11 +61,24 @@ export interface RegistrarDeps {
   table: RegistrationTable;
   lock: KeyedLock;
   logger?: Logger;
-  /** Persists and installs a registration (store, table, expiry timer), then notifies subscribers. */
-  commit(reg: StoredRegistration, changes: BindingChange[]): Promise<void>;
-  /** Removes a registration (store, table, timer) and ends its subscriptions. */
-  remove(reg: StoredRegistration, changes: BindingChange[]): Promise<void>;
+  /**
+   * Persists and installs a registration (store, table, expiry timer). Resolves with the sender
+   * of the subscribers' NOTIFYs, which the registrar calls once the 200 has left.
+   */
+  commit(reg: StoredRegistration, changes: BindingChange[]): Promise<NotifySubscribers>;
+  /**
+   * Removes a registration (store, table, timer). Resolves with the sender of the NOTIFYs that
+   * end its subscriptions, called once the 200 has left.
+   */
+  remove(reg: StoredRegistration, changes: BindingChange[]): Promise<NotifySubscribers>;
 }
+
+/**
+ * Sends the reg-event NOTIFYs of a change. TS 24.229 §5.4.1.4 and §5.4.2.1.2 (and the flows of
+ * TS 24.228): the 200 to the REGISTER goes first, the NOTIFYs after it, so a P-CSCF learning of
+ * a de-registration from its own subscription already has the 200 for the UE on its way.
+ */
+export type NotifySubscribers = () => void;
 
 /** Where the REGISTER came from. */
 export interface RegisterSource {
@@ -282,11 +295,14 @@ export class Registrar {
     if (!applied.ok) return reply(applied.status, applied.reason, { headers: applied.headers });
     if (applied.bindings.length === 0) {
       await this.sar(p.impi, [p.impu], SAR.USER_DEREGISTRATION);
-      if (current) await this.d.remove(current, applied.changes);
+      const notify = current ? await this.d.remove(current, applied.changes) : undefined;
       this.vectors.clear(p.impi);
       this.counters.deregistrations++;
       this.log.info({ impi: p.impi, impu: p.impu }, 'scscf: de-registered');
-      return reply(200, 'OK');
+      // TS 24.229 §5.4.1.4: the 200 first, then the NOTIFYs ending the subscriptions.
+      reply(200, 'OK');
+      notify?.();
+      return;
     }
     const type = current ? SAR.RE_REGISTRATION : SAR.REGISTRATION;
     const sa = await this.d.cx.sar({ impi: p.impi, impus: [p.impu], type, userDataAvailable: current?.userData != null });
@@ -298,8 +314,9 @@ export class Registrar {
     const set = implicitSet(userData, p.impu);
     if (set.barred) return reply(403, 'Forbidden', { headers: [['Warning', '399 - "public identity is barred"']] });
     const reg: StoredRegistration = { aor: current?.aor ?? p.impu, impi: p.impi, impus: set.impus, userData, bindings: applied.bindings };
+    let notify: NotifySubscribers;
     try {
-      await this.d.commit(reg, applied.changes);
+      notify = await this.d.commit(reg, applied.changes);
     } catch (err) {
       this.log.error({ impu: p.impu, err: (err as Error).message }, 'scscf: registration not stored');
       return reply(500, 'Server Internal Error');
@@ -308,6 +325,7 @@ export class Registrar {
     else this.counters.registrations++;
     this.log.info({ impi: p.impi, impu: p.impu, contacts: reg.bindings.length, state: current ? 're-registered' : 'registered' }, 'scscf: registration');
     reply(200, 'OK', { headers: this.okHeaders(reg, reg.bindings, p.path, now) });
+    notify();
   }
 
   /** The 200 OK: Contact (every binding with its expiry), Service-Route, P-Associated-URI, Path. */

@@ -23,7 +23,10 @@ export interface ReRegisterPolicy {
   fraction: number;
   /** …or this many seconds before expiry, whichever is later (default 600). */
   marginSeconds: number;
-  /** Turn automatic re-registration off (tests drive it by hand). Default true. */
+  /**
+   * Turn automatic registration off (tests drive it by hand): the re-registration timer and the
+   * new initial registration after a reg-event "deactivated" (TS 24.229 §5.1.1.7). Default true.
+   */
   auto: boolean;
 }
 

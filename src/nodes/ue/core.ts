@@ -10,7 +10,11 @@
  *                        │                    │                 │   (R-RR-1..3: failure keeps the old SAs)
  *                        └──── failure ───────┴──→ failed       ├─deregister()→ deregistering → deregistered
  *                                                               └─expiry / NOTIFY terminated → deregistered
+ *                                                                  (NOTIFY "deactivated" → registering again)
  * ```
+ *
+ * The reg-event subscription (TS 24.229 §5.1.1.3) is a dialog of its own: refreshed inside the
+ * dialog before it ends, on the injected clock, for as long as the registration lives.
  */
 import { type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
 import type { DigestCredentials } from '../../auth/index.js';
@@ -22,6 +26,7 @@ import type { Endpoint } from '../../sip/transport/types.js';
 import type { ReRegisterPolicy } from './config.js';
 import { analyzeChallenge, decideGranted, reRegisterDelayMs, type ChallengeIsim, type ChallengeOutcome } from './decide.js';
 import { decideIncoming, type UeIncomingMessage } from './incoming.js';
+import { RegEventSubscription, type RegSubscriptionState } from './reg-subscription.js';
 import { UeError, type UeFailureReason } from './errors.js';
 import {
   buildMessage,
@@ -64,7 +69,10 @@ export interface UeSnapshot {
   impi: string;
   impu: string;
   registration?: UeRegistration;
-  subscription: 'none' | 'pending' | 'active' | 'terminated';
+  subscription: RegSubscriptionState;
+  /** When the reg-event subscription ends and when it will be refreshed (TS 24.229 §5.1.1.3). */
+  subscriptionExpiresAt?: number;
+  subscriptionRefreshAt?: number;
   reRegisterAt?: number;
   lastFailure?: { reason: UeFailureReason; detail: string; status?: number };
 }
@@ -123,7 +131,7 @@ const MAX_RESYNCS = 2;
 export class UeCore {
   private state: UeRegState = 'idle';
   private reg: UeRegistration | undefined;
-  private subscription: UeSnapshot['subscription'] = 'none';
+  private readonly regSub: RegEventSubscription;
   private lastFailure: UeSnapshot['lastFailure'];
   private reRegisterAt: number | undefined;
   private reRegTimer: TimerHandle | undefined;
@@ -141,6 +149,22 @@ export class UeCore {
   ) {
     this.callId = ports.newCallId();
     this.fromTag = ports.newTag();
+    this.regSub = new RegEventSubscription({
+      clock: ports.clock,
+      log: ports.log,
+      newCallId: () => ports.newCallId(),
+      newTag: () => ports.newTag(),
+      expires: cfg.expires,
+      pcscfRoute: () => (this.reg ? routeSet(this.pcscfProtected(this.reg), [])[0] : undefined),
+      mayRefresh: () => !this.stopped && this.reg !== undefined && (this.state === 'registered' || this.state === 'reregistering'),
+      send: (parts) => {
+        const reg = this.reg;
+        if (!reg) return Promise.reject(new UeError('not-registered', 'SUBSCRIBE needs a registration'));
+        const route = parts.route ?? routeSet(this.pcscfProtected(reg), reg.serviceRoute);
+        const req = buildSubscribe({ id: cfg.id, ...parts, route, contact: this.contact, expires: cfg.expires, userAgent: cfg.userAgent });
+        return this.sendProtected(req, reg.pcscf.portS, reg.ue.portC);
+      },
+    });
   }
 
   // ---- inspection ----
@@ -151,7 +175,9 @@ export class UeCore {
       impi: this.cfg.id.impi,
       impu: this.cfg.id.impu,
       ...(this.reg ? { registration: { ...this.reg, impus: [...this.reg.impus], serviceRoute: [...this.reg.serviceRoute] } } : {}),
-      subscription: this.subscription,
+      subscription: this.regSub.state,
+      ...(this.regSub.expiresAt !== undefined ? { subscriptionExpiresAt: this.regSub.expiresAt } : {}),
+      ...(this.regSub.refreshAt !== undefined ? { subscriptionRefreshAt: this.regSub.refreshAt } : {}),
       ...(this.reRegisterAt !== undefined ? { reRegisterAt: this.reRegisterAt } : {}),
       ...(this.lastFailure ? { lastFailure: { ...this.lastFailure } } : {}),
     };
@@ -321,15 +347,14 @@ export class UeCore {
 
   // ---- reg event (TS 24.229 §5.1.1.3, RFC 3680) ----
 
-  /** SUBSCRIBE to the reg event of the IMPU through the Service-Route; resolves with the final status. */
+  /**
+   * SUBSCRIBE to the reg event of the IMPU through the Service-Route (a new dialog, replacing
+   * any earlier one of ours); resolves with the final status. A 2xx starts the refresh timer
+   * (TS 24.229 §5.1.1.3, {@link RegEventSubscription}).
+   */
   async subscribeRegEvent(): Promise<number> {
     if (!this.reg) throw new UeError('not-registered', 'subscribe needs a registration');
-    const reg = this.reg;
-    const req = buildSubscribe({ id: this.cfg.id, callId: this.ports.newCallId(), fromTag: this.ports.newTag(), cseq: 1, route: routeSet(this.pcscfProtected(reg), reg.serviceRoute), contact: this.contact, expires: this.cfg.expires, userAgent: this.cfg.userAgent });
-    this.subscription = 'pending';
-    const resp = await this.sendProtected(req, reg.pcscf.portS, reg.ue.portC);
-    if (this.subscription === 'pending') this.subscription = resp.status >= 200 && resp.status < 300 ? 'active' : 'terminated';
-    return resp.status;
+    return this.regSub.subscribe();
   }
 
   // ---- messaging (RFC 3428, TS 24.229 §5.1.2A) ----
@@ -364,8 +389,7 @@ export class UeCore {
       return undefined;
     }
     if (e.kind !== 'notify') return undefined;
-    if (e.subscription === 'terminated') this.subscription = 'terminated';
-    else if (this.subscription === 'pending') this.subscription = 'active';
+    this.regSub.onNotify(e.subscription, e.expires);
     const o = e.outcome;
     if (o.kind === 'shortened') return () => this.networkReauthentication(o.expires);
     if (o.kind === 'terminated') return () => this.networkDeregistration(o.event);
@@ -376,6 +400,7 @@ export class UeCore {
   stop(): void {
     this.stopped = true;
     this.cancelTimers();
+    this.regSub.end();
   }
 
   // ---- internals ----
@@ -493,12 +518,25 @@ export class UeCore {
     this.reRegister().catch((e: unknown) => this.ports.log.info({ err: (e as Error).message }, 're-authentication failed'));
   }
 
-  /** TS 24.229 §5.1.1.7: the network removed the registration — clean up (R-RR-5, R-SA-7). */
+  /**
+   * TS 24.229 §5.1.1.7: the network removed the registration — clean up (R-RR-5, R-SA-7), then:
+   * 1. while our own de-REGISTER is in flight, nothing: its 200 comes over the SAs and ends it;
+   * 2. "deactivated" (the network wants the UE back): a new initial registration (§5.1.1.2),
+   *    unless automatic registration is off; "rejected" and the others: stay de-registered.
+   */
   private networkDeregistration(event: string): void {
     if (!this.reg) return;
+    if (this.state === 'deregistering') {
+      this.ports.log.info({ event }, 'registration terminated by the network while de-registering: waiting for the 200');
+      return;
+    }
+    const wasRegistered = this.state === 'registered';
     this.ports.log.info({ event }, 'registration terminated by the network');
     this.lastFailure = { reason: 'rejected', detail: `network: ${event}` };
     this.clearRegistration('deregistered');
+    if (event !== 'deactivated' || !wasRegistered || !this.cfg.reRegister.auto || this.stopped) return;
+    this.ports.log.info({ event }, 'registering again (TS 24.229 §5.1.1.7)');
+    this.register().catch((e: unknown) => this.ports.log.info({ err: (e as Error).message }, 'registration after "deactivated" failed'));
   }
 
   private schedule(expires: number): void {
@@ -551,7 +589,7 @@ export class UeCore {
     this.cancelTimers();
     this.ports.sa.deleteImpi(this.cfg.id.impi, 'deregistered');
     this.reg = undefined;
-    this.subscription = 'none';
+    this.regSub.end();
     this.setState(to);
   }
 

@@ -22,8 +22,11 @@ export interface UeIncomingMessage {
 export type IncomingEffect =
   | { kind: 'none' }
   | { kind: 'message'; message: UeIncomingMessage }
-  /** A reg-event NOTIFY: the subscription's state and what it means for the registration. */
-  | { kind: 'notify'; subscription: 'active' | 'terminated'; outcome: NotifyOutcome };
+  /**
+   * A reg-event NOTIFY: the subscription's state (with the seconds it has left when the notifier
+   * says so, RFC 6665 §4.1.3) and what it means for the registration.
+   */
+  | { kind: 'notify'; subscription: 'active' | 'terminated'; expires?: number; outcome: NotifyOutcome };
 
 export interface IncomingDecision {
   status: number;
@@ -85,14 +88,20 @@ function notify(req: SipRequest, me: { impus: readonly string[] | undefined; con
     return { status: 400, reason: 'Bad reginfo', effect: { kind: 'none' }, problem: (e as Error).message };
   }
   let subscription: 'active' | 'terminated' = 'active';
+  let expires: number | undefined;
   try {
     const ss = req.headers.get('subscription-state');
-    if (ss !== undefined && parseSubscriptionState(ss).state.toLowerCase() === 'terminated') subscription = 'terminated';
+    if (ss !== undefined) {
+      const parsed = parseSubscriptionState(ss);
+      if (parsed.state.toLowerCase() === 'terminated') subscription = 'terminated';
+      const e = parsed.params.get('expires');
+      if (subscription === 'active' && typeof e === 'string') expires = Number(e);
+    }
   } catch {
     // Subscription-State is advisory here.
   }
   const outcome: NotifyOutcome = info && me.impus ? decideOnNotify(info, me.impus, me.contact) : { kind: 'none' };
-  return { status: 200, reason: 'OK', effect: { kind: 'notify', subscription, outcome } };
+  return { status: 200, reason: 'OK', effect: { kind: 'notify', subscription, ...(expires !== undefined ? { expires } : {}), outcome } };
 }
 
 function uriText(f: () => Uri | undefined): string {

@@ -1,6 +1,7 @@
 /**
  * The soft UE (TS 24.229 §5.1, TS 33.203 §6–§7): ISIM, IMS AKA registration with sec-agree and
- * IPsec SAs, re-registration and SA change-over, reg-event, protected MESSAGE.
+ * IPsec SAs, re-registration and SA change-over, reg-event (subscription refreshed, new
+ * registration after "deactivated"), protected MESSAGE.
  */
 export { createUe, freeUdpPort, type Ue, type UeDeps } from './wire.js';
 export { parseUeConfig, parseHostPort, UE_DEFAULTS, type UeConfig, type UeConfigInput, type UeDatapathKind, type ReRegisterPolicy } from './config.js';
@@ -9,6 +10,7 @@ export { UeError, type UeFailureReason } from './errors.js';
 export { SoftIsim, memorySqnStore, type SqnStore } from './isim.js';
 export { fileSqnStore } from './sqn-file.js';
 export { decideIncoming, type IncomingDecision, type IncomingEffect } from './incoming.js';
+export { RegEventSubscription, type RegSubscriptionHost, type RegSubscriptionState, type SubscribeParts } from './reg-subscription.js';
 export { FilteredTransport, type UeHooks, type HookInfo } from './filtered-transport.js';
 export {
   analyzeChallenge,

@@ -141,16 +141,21 @@ export function routeSet(pcscf: Endpoint, serviceRoute: readonly string[]): stri
   return [`<${endpointUri(pcscf, ';lr')}>`, ...serviceRoute];
 }
 
-/** The reg-event SUBSCRIBE (TS 24.229 §5.1.1.3, RFC 3680): to the IMPU, Event reg. */
-export function buildSubscribe(s: RoutedSpec & { expires: number }): SipRequest {
+/**
+ * The reg-event SUBSCRIBE (TS 24.229 §5.1.1.3, RFC 3680): to the IMPU, Event reg. A refresh
+ * (RFC 6665 §4.1.2.1) is sent inside the dialog: the notifier's To tag, the next CSeq, the
+ * dialog's remote target as Request-URI and its route set (RFC 3261 §12.2.1.1).
+ */
+export function buildSubscribe(s: RoutedSpec & { expires: number; toTag?: string; target?: string }): SipRequest {
   const h = base('SUBSCRIBE', s, s.id.impu, s.id.impu, s.userAgent);
+  if (s.toTag !== undefined) h.set('To', `<${s.id.impu}>;tag=${s.toTag}`);
   for (const r of s.route) h.append('Route', r);
   h.append('Contact', `<${endpointUri(s.contact)}>`);
   h.append('Event', 'reg');
   h.append('Accept', 'application/reginfo+xml');
   h.append('Expires', String(s.expires));
   h.append('P-Preferred-Identity', `<${s.id.impu}>`);
-  return new SipRequest('SUBSCRIBE', s.id.impu, h);
+  return new SipRequest('SUBSCRIBE', s.target ?? s.id.impu, h);
 }
 
 /** A page-mode MESSAGE (RFC 3428) from the UE's IMPU to `to`. */

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { SeededRng } from '../../../src/common/index.js';
 import { EspSa, deriveEspKeys, encapsulate } from '../../../src/ipsec/index.js';
 import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
+import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
 import { securityServerOf, serializeMessage } from '../../../src/sip/index.js';
 import { HOST, settle, waitFor, world } from './support.js';
 
@@ -138,7 +139,7 @@ describe('R-SA-7: SAs end with the registration', () => {
     assert.equal(pcscf.counters?.deregistered, 1);
   });
 
-  test('[R-SA-7] [R-FAIL-4] a reg-event NOTIFY saying the contact was deactivated deletes the registration and its SAs (RFC 3680)', async () => {
+  test('[R-SA-7] [R-FAIL-4] a reg-event NOTIFY saying the contact was deactivated deletes the registration and its SAs (RFC 3680) once the NOTIFY for the UE had its chance', async () => {
     w = await world({ regEvent: { subscribe: true, expires: 600000 } });
     const { ue, pcscf, stub } = w;
     await ue.register(stub);
@@ -158,8 +159,16 @@ describe('R-SA-7: SAs end with the registration', () => {
     assert.equal(pcscf.registrations().length, 1);
     const r = await stub.notify(sub, { address: pcscf.address().host, port: pcscf.address().port }, { version: 1, state: 'full', registrations: [{ aor: 'sip:alice@ims.lab', id: 'r1', state: 'terminated', contacts: [{ id: 'c1', state: 'terminated', event: 'deactivated', uri, expires: 0 }] }] }, 'terminated;reason=deactivated');
     assert.equal(r.status, 200);
+    // TS 33.203 §7.4: the SAs wait a little for the NOTIFY meant for the UE (none comes here)…
+    assert.equal(pcscf.registrations()[0]?.ending?.reason, 'deregistered');
+    assert.equal(pcscf.sets().length, 1);
+    w.clock.advance(DEREGISTRATION_GRACE_MS - 1);
+    assert.equal(pcscf.sets().length, 1);
+    // …then everything goes.
+    w.clock.advance(1);
     await pcscf.idle();
     assertClean(w);
+    assert.equal(pcscf.counters?.deregistered, 1);
   });
 
   test('[R-SA-7] stopping the P-CSCF deletes every SA and closes every protected port', async () => {

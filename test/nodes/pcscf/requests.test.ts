@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
 import { SipHeaders, SipRequest, routesOf, formatUri, type SipResponse } from '../../../src/sip/index.js';
-import { HOST, settle, waitFor, world, type StubCore } from './support.js';
+import { HOST, settle, StubCore, waitFor, world } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -48,6 +48,31 @@ describe('TS 24.229 §5.2.6.3: originating requests over the SAs', () => {
     // Its own Route entry popped, the Service-Route of the registration followed.
     assert.deepEqual(routesOf(got).map((n) => formatUri(n.uri)), [`sip:orig@${HOST}:${stub.port};lr`]);
     assert.equal(pcscf.counters?.forwardedOriginating, 1);
+  });
+
+  test('RFC 3261 §16.6 step 6: a request inside a dialog with an empty route set goes to its Request-URI (the remote target), not to the I-CSCF', async () => {
+    w = await world();
+    const { ue, stub, pcscf } = w;
+    await ue.register(stub);
+    // The notifier of a reg-event subscription that did not record-route: another node than the I-CSCF.
+    const notifier = await StubCore.start(w.clock, 'notifier');
+    try {
+      const h = new SipHeaders();
+      h.append('From', '<sip:alice@ims.lab>;tag=sub1');
+      h.append('To', '<sip:alice@ims.lab>;tag=notifier1');
+      h.append('Call-ID', 'ue-sub-dialog');
+      h.append('CSeq', '2 SUBSCRIBE');
+      h.append('Event', 'reg');
+      h.append('Expires', '600');
+      h.append('Contact', `<sip:${HOST}:${ue.local.portS}>`);
+      const r = await ue.sendProtected(new SipRequest('SUBSCRIBE', `sip:scscf@${HOST}:${notifier.port}`, h));
+      assert.equal(r.status, 200);
+      assert.equal(notifier.all('SUBSCRIBE').length, 1, 'at the remote target');
+      assert.equal(stub.all('SUBSCRIBE').length, 0, 'not at the I-CSCF');
+      assert.equal(pcscf.counters?.forwardedOriginating, 1);
+    } finally {
+      await notifier.close();
+    }
   });
 
   test('[R-SA-4] P-Preferred-Identity naming another registered IMPU (tel URI) becomes P-Asserted-Identity', async () => {

@@ -10,7 +10,7 @@ import { decodeReginfo } from '../../../src/nodes/common/index.js';
 import { buildUserData } from '../../../src/nodes/hss/index.js';
 import { answerCxRequest } from '../../../src/nodes/scscf/index.js';
 import { SipHeaders, SipRequest, fromOf, toOf, parseSubscriptionState } from '../../../src/sip/index.js';
-import { harness, provision, registerFully, send, settle, TestIsim, type Harness } from './harness.js';
+import { harness, provision, register, registerFully, send, settle, TestIsim, type Harness } from './harness.js';
 
 const PATH = '<sip:term@pcscf.ims.lab:5060;lr>';
 
@@ -143,6 +143,28 @@ describe('RFC 3680 §5.2 events: NOTIFY on every change', () => {
       assert.equal(info.registrations[0].state, 'terminated');
       assert.deepEqual(info.registrations[0].contacts.map((c) => [c.state, c.event]), [['terminated', 'unregistered'], ['terminated', 'unregistered']]);
       assert.equal(parseSubscriptionState(last.headers.get('subscription-state')!).state, 'terminated');
+      assert.equal(h.core.notifier.size, 0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('[R-SA-7] TS 24.229 §5.4.1.4: the 200 to a de-REGISTER is answered before the NOTIFYs that end the UE\'s and the P-CSCF\'s subscriptions', async () => {
+    const { h } = await registered();
+    try {
+      await send(h.core, subscribe({ pai: 'sip:alice@ims.lab' }));
+      await send(h.core, subscribe({ from: 'sip:pcscf.ims.lab:5060', pai: 'sip:pcscf.ims.lab:5060', callId: 'p' }));
+      const before = h.sent.length;
+      // Protected de-registration of a registered user (no AKA): record how many NOTIFYs had left when the 200 was given.
+      let notifiesAtReply: number | undefined;
+      const out = await h.core.onRequest(register({ integrity: 'yes', cseq: 3, expires: 0, path: [PATH] }), (status) => {
+        if (status === 200) notifiesAtReply = h.sent.length;
+      });
+      assert.equal(out.kind, 'answered');
+      assert.equal(notifiesAtReply, before, 'no NOTIFY before the 200');
+      const finals = h.sent.slice(before);
+      assert.equal(finals.length, 2, 'both subscriptions end after the 200');
+      for (const { req } of finals) assert.equal(parseSubscriptionState(req.headers.get('subscription-state')!).state, 'terminated');
       assert.equal(h.core.notifier.size, 0);
     } finally {
       await h.close();

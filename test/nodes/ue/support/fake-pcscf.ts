@@ -61,6 +61,12 @@ export interface FakeScript {
   failProtectedWith?: number;
   /** Drop every request silently (loss). */
   deaf: boolean;
+  /** Seconds granted to a reg-event SUBSCRIBE (default: what was asked). */
+  subscriptionExpires?: number;
+  /** Answer a SUBSCRIBE inside the dialog (a refresh) with this status instead of 200. */
+  refreshStatus?: number;
+  /** Runs before the 200 to a de-REGISTER leaves (e.g. a NOTIFY to the UE that overtakes it). */
+  beforeDeregistered?: () => Promise<void>;
   policy?: PcscfSecAgreePolicy;
 }
 
@@ -168,6 +174,7 @@ export class FakePcscf {
       auth = undefined;
     }
     this.received.push({ req, protected: prot !== undefined, protection: prot, auth });
+    if (req.method === 'SUBSCRIBE') return this.subscribe(req, ctx);
     if (req.method !== 'REGISTER') {
       ctx.reply(200, 'OK');
       return;
@@ -175,6 +182,7 @@ export class FakePcscf {
     if (!auth) return void ctx.reply(403, 'No Authorization');
     // De-registration.
     if (req.headers.get('expires') === '0') {
+      await this.script.beforeDeregistered?.();
       ctx.reply(200, 'OK', { headers: [['Contact', `${req.headers.get('contact')};expires=0`]] });
       return;
     }
@@ -206,6 +214,24 @@ export class FakePcscf {
         ['P-Associated-URI', this.associated.map((u) => `<${u}>`).join(', ')],
         ['Service-Route', this.serviceRoute],
       ],
+    });
+  }
+
+  /** The notifier's To tag and Contact, and the Record-Route a P-CSCF puts on the UE's SUBSCRIBE (unprotected face, protected face). */
+  readonly notifierTag = 'notifier1';
+  readonly notifierContact = '<sip:scscf.ims.lab:6060>';
+  get recordRoute(): string[] {
+    return [`<sip:${HOST}:${this.unprotectedPort};lr>`, `<sip:${HOST}:${this.portS};lr>`];
+  }
+
+  /** A reg-event SUBSCRIBE answered as the S-CSCF would (RFC 6665 §4.2.1), the dialog's Record-Route included. */
+  private subscribe(req: SipRequest, ctx: RequestContext): void {
+    const inDialog = /;\s*tag=/.test(req.headers.get('to') ?? '');
+    if (inDialog && this.script.refreshStatus !== undefined) return void ctx.reply(this.script.refreshStatus, 'Scripted refresh failure');
+    const expires = this.script.subscriptionExpires ?? Number(req.headers.get('expires') ?? '600');
+    ctx.reply(200, 'OK', {
+      toTag: this.notifierTag,
+      headers: [...this.recordRoute.map((r) => ['Record-Route', r] as [string, string]), ['Contact', this.notifierContact], ['Expires', String(expires)]],
     });
   }
 
