@@ -113,6 +113,11 @@ modparam("ims_registrar_scscf", "min_expires", 60)
 modparam("ims_registrar_scscf", "max_expires", 3600)
 
 route {
+	# Absorb SIPp's retransmissions of a REGISTER whose MAR is still in flight: without this a
+	# retransmission runs the script again, fetches a second vector and the first one is lost.
+	if (t_check_trans()) {
+		exit;
+	}
 	if (!mf_process_maxfwd_header("10")) {
 		sl_send_reply("483", "Too Many Hops");
 		exit;
@@ -176,7 +181,7 @@ const sippBytes = (b: Uint8Array): string => toHex(b).replace(/../g, '\\\\x$&');
 
 function sippScenario(impi: string, k: Uint8Array, op: Uint8Array): string {
   const register = (cseq: number, auth: string) => `
-  <send retrans="500"><![CDATA[
+  <send retrans="2000"><![CDATA[
       REGISTER sip:${REALM} SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: <sip:${impi}>;tag=[call_number]
