@@ -48,7 +48,8 @@ for (const b of storeBackends()) {
       if (url === null) return;
       const s = await b.reopen(url);
       await s.createSubscriber(subscriber(1));
-      const w = [startWorker(url, IMPI, 'scscf-a.ims.example.net', 150, 3, 1), startWorker(url, IMPI, 'scscf-b.ims.example.net', 150, 3, 2)];
+      // Paced at 2 ms per allocation so the two runs overlap however the machine schedules them.
+      const w = [startWorker(url, IMPI, 'scscf-a.ims.example.net', 150, 3, 1, 2), startWorker(url, IMPI, 'scscf-b.ims.example.net', 150, 3, 2, 2)];
       await Promise.race([Promise.all(w.map((x) => x.ready)), Promise.all(w.map((x) => x.done))]);
       for (const x of w) x.go();
       const ends = await Promise.all(w.map((x) => x.done));

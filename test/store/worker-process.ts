@@ -17,8 +17,8 @@ export interface Worker {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-export function startWorker(url: string, impi: string, peer: string, allocations: number | 'forever', maxCount: number, seed: number): Worker {
-  const args = [...(fromTs ? ['--import', 'tsx'] : []), workerPath, url, impi, peer, String(allocations), String(maxCount), String(seed)];
+export function startWorker(url: string, impi: string, peer: string, allocations: number | 'forever', maxCount: number, seed: number, paceMs = 0): Worker {
+  const args = [...(fromTs ? ['--import', 'tsx'] : []), workerPath, url, impi, peer, String(allocations), String(maxCount), String(seed), String(paceMs)];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const sqns: number[] = [];
   let partial = '';
