@@ -14,11 +14,11 @@
  * Once every node serves, one JSON line `{"ready":true,…}` with the bound addresses (port 0 is
  * resolved) goes to stdout; logs are pino JSON lines on stderr. Keys never appear in any output.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { CoreConfigError, coreConfigJson, parseCoreConfig, startImsCore, type CoreConfig, type ImsCore } from '../nodes/core/index.js';
 import { CliFailure } from './errors.js';
+import { readJsonConfigFile } from './node-process.js';
 
 export interface CoreFlags {
   config?: string;
@@ -32,18 +32,8 @@ export interface CoreFlags {
 export function coreConfigFrom(o: CoreFlags): CoreConfig {
   let raw: Record<string, unknown> = {};
   if (o.config !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(o.config, 'utf8');
-    } catch (err) {
-      throw new CoreConfigError(`cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, '--config');
-    }
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // The file may hold keys: never echo it.
-      throw new CoreConfigError(`${o.config} is not valid JSON`, '--config');
-    }
+    // The file may hold keys: its content is never echoed.
+    raw = readJsonConfigFile(o.config, (message) => new CoreConfigError(message, '--config'));
   }
   if (o.dataDir !== undefined) raw = { ...raw, dataDir: o.dataDir };
   if (o.host !== undefined) raw = { ...raw, host: o.host };

@@ -9,12 +9,12 @@
  * Flags override the file (nodes/ue/config.ts). Bad input: one line on stderr, exit 2; a
  * registration that fails: one line, exit 1. K/OP/OPc never appear in any output.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
 import { createUe, parseUeConfig, UeError, type UeConfigInput } from '../nodes/ue/index.js';
 import { CliFailure } from './errors.js';
+import { readJsonConfigFile } from './node-process.js';
 
 export interface UeRegisterFlags {
   config?: string;
@@ -43,18 +43,8 @@ export interface UeRegisterFlags {
 export function ueConfigFrom(o: UeRegisterFlags): UeConfigInput {
   let raw: Record<string, unknown> = {};
   if (o.config !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(o.config, 'utf8');
-    } catch (err) {
-      throw new InvalidArgumentError(`cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, '--config');
-    }
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // The file holds K: never echo it.
-      throw new InvalidArgumentError(`${o.config} is not valid JSON`, '--config');
-    }
+    // The file may hold keys: its content is never echoed.
+    raw = readJsonConfigFile(o.config, (message) => new InvalidArgumentError(message, '--config'));
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidArgumentError(`${o.config} must hold a JSON object`, '--config');
   }
   const set = (k: keyof UeConfigInput, v: unknown): void => {

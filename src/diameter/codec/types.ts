@@ -9,6 +9,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidArgumentError } from '../../common/index.js';
 import { DiameterAvpError, DiameterParseError } from '../errors.js';
 import { type Avp, decodeAvps, encodeAvps } from './avp.js';
+import { formatIp, parseIp } from '../../ip/address.js';
 
 /** The data formats of RFC 6733 §4.2 and §4.3 (IPFilterRule and QoSFilterRule travel as strings). */
 export type DataType =
@@ -180,77 +181,25 @@ export function decodeIdentity(d: Uint8Array): string {
  * the address. Other families decode to an error (the raw AVP is still carried).
  */
 export function encodeAddress(v: string): Uint8Array {
-  if (isIPv4(v)) {
-    const out = new Uint8Array(6);
-    out[1] = 1;
-    v.split('.').forEach((p, i) => (out[2 + i] = Number(p)));
-    return out;
-  }
-  if (isIPv6(v)) {
-    const out = new Uint8Array(18);
-    out[1] = 2;
-    out.set(ipv6ToBytes(v), 2);
-    return out;
-  }
-  throw new InvalidArgumentError(`not an IPv4 or IPv6 address: ${JSON.stringify(v)}`);
+  if (!isIPv4(v) && !isIPv6(v)) throw new InvalidArgumentError(`not an IPv4 or IPv6 address: ${JSON.stringify(v)}`);
+  const b = parseIp(v);
+  const out = new Uint8Array(2 + b.length);
+  out[1] = b.length === 4 ? 1 : 2;
+  out.set(b, 2);
+  return out;
 }
 export function decodeAddress(d: Uint8Array): string {
   if (d.length < 2) throw new DiameterAvpError(`Address needs at least 2 bytes, got ${d.length}`, INVALID_AVP_LENGTH);
   const family = (d[0] << 8) | d[1];
   if (family === 1) {
     if (d.length !== 6) throw new DiameterAvpError(`IPv4 Address needs 6 bytes, got ${d.length}`, INVALID_AVP_LENGTH);
-    return `${d[2]}.${d[3]}.${d[4]}.${d[5]}`;
+    return formatIp(d.subarray(2));
   }
   if (family === 2) {
     if (d.length !== 18) throw new DiameterAvpError(`IPv6 Address needs 18 bytes, got ${d.length}`, INVALID_AVP_LENGTH);
-    return bytesToIpv6(d.subarray(2));
+    return formatIp(d.subarray(2));
   }
   throw new DiameterAvpError(`Address family ${family} is not supported (only 1 IPv4, 2 IPv6)`, INVALID_AVP_VALUE);
-}
-
-function ipv6ToBytes(v: string): Uint8Array {
-  let s = v;
-  const out = new Uint8Array(16);
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (v4) {
-    const p = v4[1].split('.').map(Number);
-    s = s.slice(0, v4.index) + `${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
-  }
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  groups.forEach((g, i) => {
-    const n = parseInt(g, 16);
-    out[i * 2] = n >> 8;
-    out[i * 2 + 1] = n & 0xff;
-  });
-  return out;
-}
-
-/** RFC 5952 text form (lowercase, longest run of zero groups compressed). */
-function bytesToIpv6(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestAt < 0) return hex.join(':');
-  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
 }
 
 /** Seconds between the NTP epoch (1900-01-01) and the Unix epoch. */
