@@ -81,6 +81,10 @@ function key(e: Endpoint): string {
   return `${e.address}|${e.port}`;
 }
 
+function selectorKey(fromPort: number, to: Endpoint): string {
+  return `${fromPort}|${to.address}|${to.port}`;
+}
+
 function norm(e: Endpoint): Endpoint {
   return { address: canonicalIp(e.address), port: e.port };
 }
@@ -104,6 +108,8 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private readonly tap?: UdpEncapOptions['tap'];
   private readonly inbound = new Map<number, Entry>();
   private readonly outbound = new Map<string, Entry>();
+  /** Outbound entries by selector (local port, peer address and port). */
+  private readonly bySelector = new Map<string, Set<Entry>>();
   private readonly sockets = new Map<string, Bound>();
 
   constructor(opts: UdpEncapOptions = {}) {
@@ -139,27 +145,44 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const entry: Entry = { sa, esp, src: norm(sa.src), dst: norm(sa.dst) };
     const local = sa.direction === 'in' ? entry.dst : entry.src;
     if (sa.direction === 'in') this.inbound.set(sa.spi, entry);
-    else this.outbound.set(sa.id, entry);
+    else this.addOutbound(entry);
     try {
       await this.bind(local);
     } catch (e) {
       if (sa.direction === 'in') this.inbound.delete(sa.spi);
-      else this.outbound.delete(sa.id);
+      else this.removeOutbound(entry);
       throw e;
     }
+  }
+
+  private addOutbound(e: Entry): void {
+    this.outbound.set(e.sa.id, e);
+    const k = selectorKey(e.src.port, e.dst);
+    let bucket = this.bySelector.get(k);
+    if (!bucket) this.bySelector.set(k, (bucket = new Set()));
+    bucket.add(e);
+  }
+
+  private removeOutbound(e: Entry): void {
+    this.outbound.delete(e.sa.id);
+    const k = selectorKey(e.src.port, e.dst);
+    const bucket = this.bySelector.get(k);
+    bucket?.delete(e);
+    if (bucket?.size === 0) this.bySelector.delete(k);
   }
 
   async remove(sa: SecurityAssociation): Promise<void> {
     const entry = sa.direction === 'in' ? this.inbound.get(sa.spi) : this.outbound.get(sa.id);
     if (!entry || entry.sa.id !== sa.id) return;
     if (sa.direction === 'in') this.inbound.delete(sa.spi);
-    else this.outbound.delete(sa.id);
+    else this.removeOutbound(entry);
     await this.unbind(sa.direction === 'in' ? entry.dst : entry.src);
   }
 
   async close(): Promise<void> {
     this.inbound.clear();
     this.outbound.clear();
+    this.bySelector.clear();
     const all = [...this.sockets.values()];
     this.sockets.clear();
     await Promise.all(all.map((b) => b.ready.catch(() => undefined).then(() => new Promise<void>((r) => b.socket.close(() => r())))));
@@ -174,8 +197,8 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const to = norm(opts.to);
     const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
     let best: Entry | undefined;
-    for (const e of this.outbound.values()) {
-      if (e.src.port !== opts.fromPort || !same(e.dst, to) || (fromAddress !== undefined && e.src.address !== fromAddress)) continue;
+    for (const e of this.bySelector.get(selectorKey(opts.fromPort, to)) ?? []) {
+      if (fromAddress !== undefined && e.src.address !== fromAddress) continue;
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
@@ -188,6 +211,34 @@ export class UdpEncapDatapath implements IpsecDatapath {
       bound.socket.send(packet, best!.dst.port, best!.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
     );
     this.counters.sent++;
+  }
+
+  /**
+   * Bind a local protected endpoint for the datapath's life, whatever SAs come and go (a
+   * P-CSCF's port_ps and its pool of port_pc, shared by every UE; seed 001 §7.1: SAs are told
+   * apart by SPI). Port 0 lets the OS choose; resolves with the bound port. The socket stays
+   * open until {@link close}, so no other process can take the port between two registrations.
+   */
+  async listen(address: string, port: number): Promise<number> {
+    const local = norm({ address, port });
+    if (port !== 0) {
+      await this.bind(local);
+      return port;
+    }
+    const socket = createSocket({ type: ipVersionOf(local.address) === 6 ? 'udp6' : 'udp4' });
+    const bound = await new Promise<number>((resolve, reject) => {
+      socket.once('error', (err) => {
+        socket.close();
+        reject(new ImsError('SIP_TRANSPORT', `cannot bind a protected port on ${local.address}: ${err.message}`));
+      });
+      socket.bind(0, local.address, () => resolve(socket.address().port));
+    });
+    socket.removeAllListeners('error');
+    socket.on('error', () => undefined);
+    const real: Endpoint = { address: local.address, port: bound };
+    socket.on('message', (msg, rinfo) => this.receive(real, msg, rinfo));
+    this.sockets.set(key(real), { socket, refs: 1, ready: Promise.resolve() });
+    return bound;
   }
 
   private bind(local: Endpoint): Promise<void> {

@@ -13,7 +13,7 @@
  *   "hss":   { "diameterPort": 3868, "rest": null, "settings": {} },
  *   "scscf": { "sipPort": 6060, "settings": {} },
  *   "icscf": { "sipPort": 4060, "settings": {} },
- *   "pcscf": { "sipPort": 5060, "protectedPorts": "5100-5199", "datapath": "userspace", "settings": {} },
+ *   "pcscf": { "sipPort": 5060, "protectedPorts": "5100-5108", "datapath": "userspace", "settings": {} },
  *   "subscribers": [{ "impi": "alice@ims.lab", "impus": ["sip:alice@ims.lab", "tel:+15550101"], "k": "…", "op": "…" }],
  *   "logLevel": "info"
  * }
@@ -78,7 +78,7 @@ export function defaultCoreConfig(): CoreConfig {
     hss: { diameterPort: 3868, rest: null, settings: {} },
     scscf: { sipPort: 6060, settings: {} },
     icscf: { sipPort: 4060, settings: {} },
-    pcscf: { sipPort: 5060, protectedPorts: { min: 5100, max: 5199 }, datapath: 'userspace', settings: {} },
+    pcscf: { sipPort: 5060, protectedPorts: { min: 5100, max: 5108 }, datapath: 'userspace', settings: {} },
     subscribers: DEMO_SUBSCRIBERS.map((s) => ({ ...s, impus: [...s.impus] })),
     logLevel: 'info',
   };

@@ -6,26 +6,35 @@
  * ```json
  * {
  *   "sip": { "listen": "127.0.0.1:5060", "protocols": ["udp", "tcp"], "t1Ms": 500 },
- *   "protected": { "address": "127.0.0.1", "ports": "5100-5199" },
+ *   "protected": { "address": "127.0.0.1", "ports": "5100-5108", "responseFlow": "client-to-server" },
  *   "icscf": "sip:icscf.ims.lab:4060",
  *   "hosts": { "icscf.ims.lab": "127.0.0.1", "scscf.ims.lab": "127.0.0.1" },
  *   "names": ["pcscf.ims.lab"],
  *   "visitedNetworkId": "ims.lab",
- *   "policy": { "algs": ["hmac-sha-1-96", "hmac-md5-96"], "ealgs": ["aes-cbc", "null"] },
+ *   "policy": { "algs": ["aes-gmac", "hmac-sha-1-96", "hmac-md5-96", "null"], "ealgs": ["aes-gcm", "aes-cbc", "des-ede3-cbc", "null"] },
  *   "datapath": "userspace",
- *   "registrationTimerMs": 64000,
+ *   "registrationTimerMs": 240000,
  *   "trustedCore": ["127.0.0.1"],
  *   "regEvent": { "subscribe": true, "expires": 600000 }
  * }
  * ```
  *
- * - `protected.ports`: the range the protected ports (port-c, port-s) are drawn from
- *   (TS 33.203 §7.1), or `"auto"` to let the OS pick free ports (tests run in parallel).
+ * - `protected.ports`: the protected ports (TS 33.203 §7.1): the first is port_ps, the one
+ *   protected server port of every UE's SAs (it never changes, R-RR-1); the next ones (up to
+ *   eight) are the pool each new set takes its port_pc from. `"auto"` lets the OS pick them
+ *   (tests run in parallel). All are bound at start and kept: the SAs are told apart by SPI.
+ * - `protected.responseFlow`: how UDP responses travel over the SAs (R-SA-3):
+ *   `client-to-server` (default; TS 24.229 §5.1.1.2.2: from port_pc to the UE's port_us, as
+ *   phones and Kamailio expect) or `server-to-client` (the Rel-5 pairing: from port_ps back to
+ *   the request's port_uc).
  * - `policy`: sec-agree policy of TS 33.203 Annex H (R-SM-2): acceptable integrity and
- *   encryption algorithms, most preferred first. The mode follows the datapath: `UDP-enc-tun`
- *   (RFC 3948) for the userspace backend, `trans` for kernel XFRM.
- * - `registrationTimerMs`: lifetime of the temporary SAs between the 401 and the protected
- *   REGISTER (TS 33.203 §7.4, R-FAIL-1); when it runs out the attempt is abandoned.
+ *   encryption algorithms, most preferred first; it decides, the UE's q only breaks ties
+ *   (`honourQ: true` lets the UE's q decide). NULL integrity is only ever taken with aes-gcm.
+ *   The mode follows the datapath: `UDP-enc-tun` (RFC 3948) for the userspace backend,
+ *   `trans` for kernel XFRM.
+ * - `registrationTimerMs`: reg-await-auth, the lifetime of the temporary SAs between the 401
+ *   and the protected REGISTER (TS 24.229 §5.2.2.1 and Table 7.8.1: 4 minutes, R-SA-7,
+ *   R-FAIL-1); when it runs out the attempt is abandoned.
  * - `trustedCore`: sources (`ip` or `ip:port`) whose requests on the unprotected port are taken
  *   as coming from the IMS core (terminating requests, reg-event NOTIFYs). Everything else on
  *   that port must be a REGISTER (R-SA-5).
@@ -35,6 +44,7 @@
  * Parsing is pure; the CLI reads the file.
  */
 import { DEFAULT_PCSCF_POLICY, type EncryptionAlgName, type IntegrityAlgName } from '../../secagree/index.js';
+import { RESPONSE_FLOWS, type ResponseFlow } from '../common/protected-transport.js';
 import { isValidAlgCombination } from '../../secagree/index.js';
 import { parseUri } from '../../sip/headers/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
@@ -57,8 +67,10 @@ export interface PcscfConfig {
   protected: {
     /** Local address of the SAs (default: the listen address). */
     address?: string;
-    /** Range of protected ports, or null for OS-assigned ports. */
+    /** Protected ports: port_ps, then the port_pc pool; null for OS-assigned ports. */
     ports: { min: number; max: number } | null;
+    /** UDP response flow over the SAs (R-SA-3). */
+    responseFlow: ResponseFlow;
   };
   /** Where REGISTERs go (TS 24.229 §5.2.2.1): the I-CSCF of the home network. */
   icscf: string;
@@ -67,7 +79,7 @@ export interface PcscfConfig {
   names: string[];
   /** P-Visited-Network-ID value (TS 24.229 §5.2.2.1). */
   visitedNetworkId: string;
-  policy: { algs: IntegrityAlgName[]; ealgs: EncryptionAlgName[] };
+  policy: { algs: IntegrityAlgName[]; ealgs: EncryptionAlgName[]; honourQ: boolean };
   datapath: PcscfDatapathKind;
   /** `ip -n NETNS` for the xfrm datapath (default: the current namespace). */
   xfrmNetns?: string;
@@ -81,20 +93,20 @@ export interface PcscfConfig {
 }
 
 export const DEFAULT_PCSCF_SIP_PORT = 5060;
-export const DEFAULT_PROTECTED_PORTS = { min: 5100, max: 5199 } as const;
+export const DEFAULT_PROTECTED_PORTS = { min: 5100, max: 5108 } as const;
 
 /** The default lab P-CSCF (see the module comment). */
 export function defaultPcscfConfig(): PcscfConfig {
   return {
     sip: { listen: { host: '127.0.0.1', port: DEFAULT_PCSCF_SIP_PORT }, protocols: ['udp', 'tcp'], t1Ms: 500 },
-    protected: { ports: { ...DEFAULT_PROTECTED_PORTS } },
+    protected: { ports: { ...DEFAULT_PROTECTED_PORTS }, responseFlow: 'client-to-server' },
     icscf: 'sip:icscf.ims.lab:4060',
     hosts: { 'icscf.ims.lab': '127.0.0.1', 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1', 'pcscf.ims.lab': '127.0.0.1' },
     names: ['pcscf.ims.lab'],
     visitedNetworkId: 'ims.lab',
-    policy: { algs: DEFAULT_PCSCF_POLICY.algs.filter((a) => a !== 'null'), ealgs: [...DEFAULT_PCSCF_POLICY.ealgs] },
+    policy: { algs: [...DEFAULT_PCSCF_POLICY.algs], ealgs: [...DEFAULT_PCSCF_POLICY.ealgs], honourQ: false },
     datapath: 'userspace',
-    registrationTimerMs: 64_000,
+    registrationTimerMs: 240_000,
     maxSetsPerImpi: 3,
     trustedCore: ['127.0.0.1', '::1'],
     regEvent: { subscribe: true, expires: 600_000 },
@@ -175,8 +187,13 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   if (ipFamily(c.sip.listen.host) === 0) throw new PcscfConfigError('must be an IP address', 'sip.listen.host');
   if (raw.protected !== undefined) {
     const p = raw.protected;
-    if (!isObj(p)) throw new PcscfConfigError('must be { "address", "ports" }', 'protected');
-    known(p, ['address', 'ports'], 'protected');
+    if (!isObj(p)) throw new PcscfConfigError('must be { "address", "ports", "responseFlow" }', 'protected');
+    known(p, ['address', 'ports', 'responseFlow'], 'protected');
+    if (p.responseFlow !== undefined) {
+      const f = str(p.responseFlow, 'protected.responseFlow');
+      if (!(RESPONSE_FLOWS as readonly string[]).includes(f)) throw new PcscfConfigError(`must be one of ${RESPONSE_FLOWS.join(', ')}`, 'protected.responseFlow');
+      c.protected.responseFlow = f as ResponseFlow;
+    }
     if (p.address !== undefined) {
       c.protected.address = str(p.address, 'protected.address');
       if (ipFamily(c.protected.address) === 0) throw new PcscfConfigError('must be an IP address', 'protected.address');
@@ -205,7 +222,8 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   if (raw.policy !== undefined) {
     const p = raw.policy;
     if (!isObj(p)) throw new PcscfConfigError('must be { "algs", "ealgs" }', 'policy');
-    known(p, ['algs', 'ealgs'], 'policy');
+    known(p, ['algs', 'ealgs', 'honourQ'], 'policy');
+    if (p.honourQ !== undefined) c.policy.honourQ = bool(p.honourQ, 'policy.honourQ');
     if (p.algs !== undefined) c.policy.algs = algList<IntegrityAlgName>(p.algs, 'policy.algs', INTEGRITY);
     if (p.ealgs !== undefined) c.policy.ealgs = algList<EncryptionAlgName>(p.ealgs, 'policy.ealgs', ENCRYPTION);
     if (!c.policy.algs.some((a) => c.policy.ealgs.some((e) => isValidAlgCombination(a, e)))) {

@@ -26,9 +26,12 @@ export interface PcscfSip {
 
 /** The protected ports of the SA sets (the datapath edge; wire.ts implements it). */
 export interface ProtectedPorts {
-  /** OS-assigned protected ports, or undefined to take the SaManager's range allocation. */
-  allocate(): Promise<{ portC: number; portS: number } | undefined>;
-  /** Installs a new set's SAs and opens its protected SIP transport; resolves when port-s is reachable. */
+  /**
+   * The local protected ports of a new set for the UE at (address, port_us): the P-CSCF's one
+   * port_ps and a port_pc none of that UE's live sets uses (R-RR-1). Throws when none is free.
+   */
+  portsFor(ueAddress: string, uePortS: number): { portC: number; portS: number };
+  /** Waits until a new set's SAs are installed; resolves with the protected SIP transport. */
   open(set: SaSet): Promise<SipTransport>;
   /** The protected transport of a live set. */
   transportOf(setId: number): SipTransport | undefined;

@@ -185,17 +185,16 @@ export class RegisterFlow {
       this.c.state.fail(pending, sel.reason, sel.detail);
       return void ctx.reply(494, 'Security Agreement Required');
     }
-    let ports: { portC: number; portS: number } | undefined;
+    let ports: { portC: number; portS: number };
     try {
-      ports = await this.c.o.ports.allocate();
+      ports = this.c.o.ports.portsFor(pending.ueAddress, sel.ue.portS);
     } catch (err) {
       this.c.state.fail(pending, 'no-ports', (err as Error).message);
-      return void ctx.reply(503, 'Service Unavailable');
+      return void ctx.reply(503, 'Service Unavailable', { headers: [['Retry-After', '30']] });
     }
-    if (this.c.state.pendingByKey.get(pending.key) !== pending) return void ctx.reply(500, 'Server Internal Error');
     // R-SA-3: our inbound SPIs, MSB 0, unique among live SAs, never 1..255, never the UE's.
     const r = this.c.o.sa.reserveLocal({ avoidSpis: [sel.ue.spiC, sel.ue.spiS] });
-    const local = { spiC: r.spiC, spiS: r.spiS, portC: ports?.portC ?? r.portC, portS: ports?.portS ?? r.portS };
+    const local = { spiC: r.spiC, spiS: r.spiS, portC: ports.portC, portS: ports.portS };
     r.release();
     const created = this.c.o.sa.createSet({
       impi: pending.impi,
@@ -308,15 +307,16 @@ export class RegisterFlow {
 
   /** A REGISTER over an established set: refresh, de-registration or re-authentication (R-RR-1). */
   private async reRegisterOverSa(req: SipRequest, ctx: RequestContext, set: SaSet, impi: string): Promise<void> {
+    // R-SM-4 (TS 24.229 §5.1.1.4.2, §5.1.1.6, §5.2.2.1; RFC 3329 §2.3.1): every protected
+    // REGISTER carries Security-Verify = the Security-Server of the set it travels on; one that
+    // lacks it, or differs, is refused and changes nothing.
     const sent = this.c.state.serverBySet.get(set.id);
     const verify = tryParseMechanisms(req.headers.getLines('Security-Verify'));
-    if (sent && verify && verify.length > 0) {
-      const v = checkSecurityVerify(sent, verify);
-      if (!v.ok) {
-        this.c.counters.bidDownRejected++;
-        this.c.log.info({ impi, setId: set.id }, 'pcscf: Security-Verify of a re-registration differs (R-SM-4)');
-        return void ctx.reply(v.status ?? 494, 'Security Agreement Required');
-      }
+    const v = sent ? checkSecurityVerify(sent, verify) : undefined;
+    if (v && !v.ok) {
+      this.c.counters.bidDownRejected++;
+      this.c.log.info({ impi, setId: set.id, detail: v.detail }, 'pcscf: Security-Verify of a protected REGISTER missing or different (R-SM-4)');
+      return void ctx.reply(v.status ?? 494, 'Security Agreement Required');
     }
     const deregister = requestedExpires(req) === 0;
     let offer: SecMechanism[] | undefined;

@@ -257,7 +257,7 @@ describe('TS 33.203 §7.1 port discipline and dispatch (scripted carrier)', () =
   test('[R-RR-2] every delivered message notes its SA set (change-over ends on the first inbound)', () => {
     const c = new FakeCarrier();
     const noted: number[] = [];
-    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000, saManager: { noteInbound: (id) => noted.push(id) } });
+    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000, saManager: { noteInbound: (id) => noted.push(id), get: () => undefined, role: 'pcscf' } });
     t.onMessage(() => undefined);
     c.inject(REQ(6001), { address: HOST, port: 5001 }, { address: HOST, port: 6000 }, 42);
     c.inject('garbage\r\n\r\n', { address: HOST, port: 5001 }, { address: HOST, port: 6000 }, 43);
@@ -298,8 +298,8 @@ describe('kernel XFRM carrier: plain sockets on the protected ports', () => {
     // The SA table each side would hold (only inbound SAs matter for the lookup).
     const ueSas = [sa(pcS, ueC, 0x80000101), sa(pcC, ueS, 0x80000102)];
     const pcSas = [sa(ueC, pcS, 0x0101), sa(ueS, pcC, 0x0102)];
-    const ueCar = new KernelSocketCarrier(HOST, inboundSaLookup(() => ueSas as never));
-    const pcCar = new KernelSocketCarrier(HOST, inboundSaLookup(() => pcSas as never));
+    const ueCar = new KernelSocketCarrier(HOST, inboundSaLookup({ role: 'ue', setsAtUePort: () => [{ sas: ueSas }] as never }));
+    const pcCar = new KernelSocketCarrier(HOST, inboundSaLookup({ role: 'pcscf', setsAtUePort: () => [{ sas: pcSas }] as never }));
     await Promise.all([ueCar.bind(ueC), ueCar.bind(ueS), pcCar.bind(pcC), pcCar.bind(pcS)]);
     const ueT = new ProtectedTransport({ carrier: ueCar, address: HOST, serverPort: ueS, clientPort: ueC });
     const pcT = new ProtectedTransport({ carrier: pcCar, address: HOST, serverPort: pcS, clientPort: pcC });

@@ -114,7 +114,7 @@ export class FakePcscf {
     let carrier: UdpEncapDatapath | KernelSocketCarrier;
     let kernel: KernelSocketCarrier | undefined;
     if (opts.carrier === 'plain') {
-      kernel = new KernelSocketCarrier(HOST, inboundSaLookup(() => sa.sas()));
+      kernel = new KernelSocketCarrier(HOST, inboundSaLookup(sa));
       await kernel.bind(portC);
       await kernel.bind(portS);
       carrier = kernel;
