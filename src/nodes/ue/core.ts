@@ -42,6 +42,17 @@ import {
 
 export type { UeIncomingMessage } from './incoming.js';
 
+/** A request from the network as the UE saw and answered it. */
+export interface UeIncomingRequest {
+  method: string;
+  uri: string;
+  from: string;
+  callId: string;
+  /** The status the UE answered with. */
+  status: number;
+  problem?: string;
+}
+
 export type UeRegState = 'idle' | 'registering' | 'authenticating' | 'registered' | 'reregistering' | 'deregistering' | 'deregistered' | 'failed';
 
 /** The current registration (R-REG-2, R-SA-7). */
@@ -157,6 +168,7 @@ export class UeCore {
    */
   private lastCredentials: DigestCredentials | undefined;
   private readonly messageListeners = new Set<(m: UeIncomingMessage) => void>();
+  private readonly requestListeners = new Set<(r: UeIncomingRequest) => void>();
   private readonly stateListeners = new Set<(s: UeRegState) => void>();
 
   constructor(
@@ -202,6 +214,12 @@ export class UeCore {
   onMessage(cb: (m: UeIncomingMessage) => void): () => void {
     this.messageListeners.add(cb);
     return () => this.messageListeners.delete(cb);
+  }
+
+  /** Every request from the network, with the answer the UE gave it. */
+  onIncomingRequest(cb: (r: UeIncomingRequest) => void): () => void {
+    this.requestListeners.add(cb);
+    return () => this.requestListeners.delete(cb);
   }
 
   onStateChange(cb: (s: UeRegState) => void): () => void {
@@ -432,6 +450,13 @@ export class UeCore {
     const d = decideIncoming(req, { impus: this.reg ? [this.cfg.id.impu, ...this.reg.impus] : undefined, contact: this.contact });
     if (d.problem) this.ports.log.info({ method: req.method, status: d.status, problem: d.problem }, 'request refused');
     reply(d.status, d.reason, d.headers);
+    for (const l of this.requestListeners) {
+      try {
+        l({ method: req.method, uri: req.uri, from: req.headers.get('From') ?? '', callId: req.headers.get('Call-ID') ?? '', status: d.status, ...(d.problem ? { problem: d.problem } : {}) });
+      } catch (err) {
+        this.ports.log.warn({ err: (err as Error).message }, 'request listener threw');
+      }
+    }
     const e = d.effect;
     if (e.kind === 'message') {
       for (const l of this.messageListeners) {

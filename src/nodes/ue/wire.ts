@@ -14,7 +14,7 @@ import { UdpTransport } from '../../sip/transport/index.js';
 import type { Endpoint, WireObserver } from '../../sip/transport/types.js';
 import { KernelSocketCarrier, ProtectedTransport, inboundSaLookup, resolveHost, type ProtectedCarrier } from '../common/index.js';
 import type { UeConfig } from './config.js';
-import { UeCore, type UeIncomingMessage, type UeRegState, type UeRegistration, type UeSnapshot } from './core.js';
+import { UeCore, type UeIncomingMessage, type UeIncomingRequest, type UeRegState, type UeRegistration, type UeSnapshot } from './core.js';
 import { UeError } from './errors.js';
 import { FilteredTransport, type UeHooks } from './filtered-transport.js';
 import { SoftIsim, memorySqnStore, type SqnStore } from './isim.js';
@@ -52,6 +52,8 @@ export interface Ue {
   sendMessage(to: string, text: string | Uint8Array, contentType?: string): Promise<SipResponse>;
   /** Incoming MESSAGEs (each answered 200). Returns an unsubscribe function. */
   onMessage(cb: (m: UeIncomingMessage) => void): () => void;
+  /** Every request from the network with the UE's answer. Returns an unsubscribe function. */
+  onIncomingRequest(cb: (r: UeIncomingRequest) => void): () => void;
   onStateChange(cb: (s: UeRegState) => void): () => void;
   /** The UE's SA table (TS 33.203 §7.1 rows). */
   saTable(): SaTableEntry[];
@@ -185,6 +187,7 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
     subscribeRegEvent: () => core.subscribeRegEvent(),
     sendMessage: (to, text, ct) => core.sendMessage(to, text, ct),
     onMessage: (cb) => core.onMessage(cb),
+    onIncomingRequest: (cb) => core.onIncomingRequest(cb),
     onStateChange: (cb) => core.onStateChange(cb),
     saTable: () => sa.saTable(),
     state: () => core.snapshot(),
