@@ -17,15 +17,19 @@ import {
   parseVia, formatVia, parseContact, formatContact, type SipMessage,
 } from '../../src/sip/index.js';
 import { SIP_BENCH_CORPUS } from '../../src/cli/bench-sip.js';
-import { repoRoot, vectorPath } from '../support/paths.js';
+import { repoRoot } from '../support/paths.js';
+import { sharedJson, sharedVectorPath } from '../support/shared.js';
 import { join } from 'node:path';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
 
-const torture = readdirSync(vectorPath('rfc4475'))
-  .filter((f) => f.endsWith('.dat'))
+// The RFC 4475 torture messages (../shared/vectors/rfc4475); the tests that mutate them are
+// skipped (failed in CI) when the shared data are missing.
+const rfc4475 = sharedJson<{ messages: { file: string }[] }>('rfc4475', 'index.json');
+const torture = rfc4475.options.skip !== undefined ? [] : rfc4475.value.messages
+  .map((m) => m.file)
   .sort()
-  .map((f) => new Uint8Array(readFileSync(vectorPath('rfc4475', f))));
+  .map((f) => new Uint8Array(readFileSync(sharedVectorPath('rfc4475', f))));
 const ims = SIP_BENCH_CORPUS.map((c) => new Uint8Array(Buffer.from(c.text, 'utf8')));
 const seeds = [...torture, ...ims];
 
@@ -130,10 +134,10 @@ describe('fuzz: SIP datagram parser', () => {
       }
     }
   });
-  test('seeds parse or fail cleanly', () => {
+  test('seeds parse or fail cleanly', rfc4475.options, () => {
     for (const s of seeds) checkInput(s);
   });
-  test('mutated torture and IMS messages: a message or a SIP error, and parsed ones round-trip', { timeout: 60_000 }, () => {
+  test('mutated torture and IMS messages: a message or a SIP error, and parsed ones round-trip', { timeout: 60_000, ...rfc4475.options }, () => {
     fc.assert(
       fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), (i, muts) => {
         checkInput(mutate(seeds[i], muts));
@@ -149,7 +153,7 @@ describe('fuzz: SIP datagram parser', () => {
       { numRuns: RUNS },
     );
   });
-  test('any error thrown is an ImsError with a stable code', () => {
+  test('any error thrown is an ImsError with a stable code', rfc4475.options, () => {
     fc.assert(
       fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (i, muts) => {
         try {
@@ -163,7 +167,7 @@ describe('fuzz: SIP datagram parser', () => {
   });
 });
 
-describe('fuzz: stream framer', () => {
+describe('fuzz: stream framer', rfc4475.options, () => {
   test('a stream of messages cut at random points gives the same messages', { timeout: 60_000 }, () => {
     const framed = ims.concat([torture[0], torture[torture.length - 1]]).map((b) => serializeMessage(parseMessage(b)));
     fc.assert(
