@@ -20,8 +20,10 @@ import { SIP_BENCH_CORPUS } from '../../src/cli/bench-sip.js';
 import { repoRoot } from '../support/paths.js';
 import { sharedJson, sharedVectorPath } from '../support/shared.js';
 import { join } from 'node:path';
+import { fuzzTarget } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
+const RUNS = 1500;
+const fuzz = fuzzTarget<Uint8Array>(import.meta.url, (b) => ({ ext: '.bin', data: b }));
 
 // The RFC 4475 torture messages (../shared/vectors/rfc4475); the tests that mutate them are
 // skipped (failed in CI) when the shared data are missing.
@@ -123,6 +125,9 @@ function checkInput(b: Uint8Array): void {
   }
 }
 
+/** The contract, remembering a failing input for the corpus. */
+const guarded = fuzz.guard(checkInput);
+
 describe('fuzz: SIP datagram parser', () => {
   test('saved corpus inputs replay cleanly', () => {
     assert.ok(saved.length > 0, 'the corpus holds at least the seed regressions');
@@ -140,17 +145,17 @@ describe('fuzz: SIP datagram parser', () => {
   test('mutated torture and IMS messages: a message or a SIP error, and parsed ones round-trip', { timeout: 60_000, ...rfc4475.options }, () => {
     fc.assert(
       fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), (i, muts) => {
-        checkInput(mutate(seeds[i], muts));
+        guarded(mutate(seeds[i], muts));
       }),
-      { numRuns: RUNS, seed: Number(process.env.FUZZ_SEED ?? 4475) },
+      fuzz.params(RUNS),
     );
   });
   test('random bytes and random text never escape as another error', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 600 }), fc.string({ maxLength: 300 }).map((s) => new Uint8Array(Buffer.from(s)))), (b) => {
-        checkInput(b);
+        guarded(b);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
   test('any error thrown is an ImsError with a stable code', rfc4475.options, () => {
@@ -162,7 +167,7 @@ describe('fuzz: SIP datagram parser', () => {
           assert.ok(e instanceof ImsError && (e.code === 'SIP_PARSE' || e.code === 'SIP_LIMIT'));
         }
       }),
-      { numRuns: Math.ceil(RUNS / 3) },
+      fuzz.params(Math.ceil(RUNS / 3)),
     );
   });
 });
@@ -188,7 +193,7 @@ describe('fuzz: stream framer', rfc4475.options, () => {
           assert.deepEqual(got, msgs.map((m) => Buffer.from(m).toString('hex')));
         },
       ),
-      { numRuns: Math.ceil(RUNS / 3) },
+      fuzz.params(Math.ceil(RUNS / 3)),
     );
   });
   test('mutated streams give messages or a SIP error, never anything else', { timeout: 60_000 }, () => {
@@ -204,7 +209,7 @@ describe('fuzz: stream framer', rfc4475.options, () => {
           if (!isOurs(e)) throw e;
         }
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 });
@@ -232,7 +237,7 @@ describe('fuzz: header codecs', () => {
           const once = format(v as never);
           assert.equal(format(parse(once) as never), once);
         }),
-        { numRuns: RUNS },
+        fuzz.params(RUNS),
       );
     });
   }
