@@ -18,6 +18,7 @@ import { serializeMessage, type SipMessage } from '../../src/sip/index.js';
 import type { Endpoint } from '../../src/sip/transport/types.js';
 import { sharedJson } from '../support/shared.js';
 import { startCoreProcess, type CoreProcess } from './support/core-process.js';
+import { pollFor as waitFor } from '../support/wait.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 
@@ -135,15 +136,6 @@ async function plainSocket(address = '127.0.0.1'): Promise<{ sock: Socket; repli
 }
 function sendTo(sock: Socket, data: string | Uint8Array, port: number): Promise<void> {
   return new Promise((resolve, reject) => sock.send(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-}
-/** Wait for `cond`, at most `ms`; resolves with its last value. */
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -14,8 +14,9 @@ import { SipStack } from '../../src/sip/stack/index.js';
 import { acceptInbound } from '../../src/sip/transport/inbound.js';
 import { openTransports } from '../../src/sip/transport/open.js';
 import { repoRoot } from '../support/paths.js';
-import { rawTcpConnect, rawUdp, requestText, waitUntil } from '../sip/transport/raw-peers.js';
+import { rawTcpConnect, rawUdp, requestText } from '../sip/transport/raw-peers.js';
 import { fuzzTarget } from '../support/fuzz.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 const fuzz = fuzzTarget<Uint8Array>(import.meta.url, (b) => ({ ext: '.hex', data: `${Buffer.from(b).toString('hex')}\n` }));
 
