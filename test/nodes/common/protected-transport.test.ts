@@ -21,23 +21,12 @@ import {
 import { SipHeaders, SipRequest, parseMessage, serializeMessage, topVia, type SipMessage } from '../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
 import type { Endpoint, InboundMessage } from '../../../src/sip/transport/index.js';
+import { freePorts } from '../../support/ports.js';
+import { waitFor } from '../../support/wait.js';
 
 const HOST = '127.0.0.1';
 const IK = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 const CK = Uint8Array.from({ length: 16 }, (_, i) => 0xf0 - i);
-
-/** Ports the OS says are free right now (bound to 0, read, closed). */
-async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res) => {
-      const s = createSocket('udp4');
-      s.bind(0, HOST, () => res(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
 
 function message(uri: string, from = 'sip:alice@ims.lab', callId = `c${Math.random().toString(16).slice(2)}`): SipRequest {
   const h = new SipHeaders();
@@ -199,14 +188,6 @@ describe('TS 33.203 §7.1: protected SIP over userspace ESP-in-UDP (loopback)', 
     assert.ok(ue.t.counters.sendErrors >= 1);
   });
 });
-
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** A scripted carrier: records sends, lets the test inject opened datagrams. */
 class FakeCarrier implements ProtectedCarrier {

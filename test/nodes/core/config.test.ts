@@ -81,6 +81,18 @@ describe('core configuration', () => {
     }
   });
 
+  test('settings hold JSON data only (RFC 8259 §3, §6), so they print and parse back unchanged', () => {
+    // The fuzz counterexample of fuzz/core-demo (seed -54715649): an undefined array element.
+    refused({ scscf: { settings: { '': [undefined] } } }, /^scscf\.settings\.\[0\]: must be JSON data/);
+    refused({ hss: { settings: { t: Number.NaN } } }, /^hss\.settings\.t: must be JSON data/);
+    refused({ pcscf: { settings: { when: new Date(0) } } }, /^pcscf\.settings\.when: must be JSON data/);
+    refused({ icscf: { settings: { n: 1n } } }, /^icscf\.settings\.n: must be JSON data/);
+    const c = parseCoreConfig({ scscf: { settings: { a: undefined, b: -0, c: [1, { d: null }] } } });
+    assert.deepEqual(c.scscf.settings, { b: 0, c: [1, { d: null }] });
+    assert.ok(Object.is(c.scscf.settings.b, 0));
+    assert.deepEqual(parseCoreConfig(JSON.parse(JSON.stringify(coreConfigJson(c)))), c);
+  });
+
   test("every node's own parser takes the derived configuration; the wiring wins over settings, other settings pass", () => {
     const c = parseCoreConfig({
       realm: 'lab.example',

@@ -11,7 +11,7 @@ import { EspSa, deriveEspKeys, encapsulate } from '../../../src/ipsec/index.js';
 import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
 import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
 import { securityServerOf, serializeMessage } from '../../../src/sip/index.js';
-import { HOST, settle, waitFor, world } from './support.js';
+import { HOST, waitFor, world } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -89,9 +89,9 @@ describe('R-FAIL-4: every lost message ends in a clean state after its timer', (
     const p = ue.sendUnprotected(ue.registerRequest()).catch((e: Error) => e);
     await waitFor(() => stub.requests.length === 1, 'REGISTER upstream');
     assert.equal(pcscf.pending().length, 1);
-    w.clock.advance(32_000); // 64·T1
+    await w.clock.advanceAsync(32_000); // 64·T1
     await p;
-    await settle();
+    await w.clock.advanceAsync(0);
     assertClean(w);
     assert.equal(pcscf.failures().at(-1)?.reason, 'upstream-timeout');
   });

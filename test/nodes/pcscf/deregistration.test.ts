@@ -12,7 +12,7 @@ import { REGINFO_CONTENT_TYPE, encodeReginfo, type Reginfo } from '../../../src/
 import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
 import { SeededRng, toHex } from '../../../src/common/index.js';
 import { authorizationOf, SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/index.js';
-import { HOST, settle, waitFor, world, type ScriptedUe, type StubCore } from './support.js';
+import { HOST, waitFor, world, type ScriptedUe, type StubCore } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -142,14 +142,13 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     assert.equal((await stub.notify(sub, at, terminated(uri, 'deactivated'), 'terminated;reason=deactivated')).status, 200);
     const n = notifyForUe(stub, pcscf.address(), ue.local.portS, terminated(uri, 'deactivated', 2)).catch((e: Error) => e);
     await waitFor(() => ue.protectedRequests.length === 1, 'NOTIFY at the UE');
-    w.clock.advance(DEREGISTRATION_GRACE_MS);
-    await settle();
+    await w.clock.advanceAsync(DEREGISTRATION_GRACE_MS);
     assert.equal(pcscf.sets().length, 1, 'the relay is still in flight');
     assert.ok(pcscf.registrations()[0]?.ending);
-    w.clock.advance(32_000); // 64·T1: Timer B of the relayed NOTIFY
+    await w.clock.advanceAsync(32_000); // 64·T1: Timer B of the relayed NOTIFY
     await n;
     await pcscf.idle();
-    await settle();
+    await w.clock.advanceAsync(0);
     assertClean(w);
   });
 
@@ -164,8 +163,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     const m = ue.sendProtected(ue.message('sip:bob@ims.lab'));
     await waitFor(() => answer !== undefined, 'MESSAGE upstream');
     assert.equal((await stub.notify(sub, at, terminated(uri, 'rejected'), 'terminated;reason=rejected')).status, 200);
-    w.clock.advance(DEREGISTRATION_GRACE_MS);
-    await settle();
+    await w.clock.advanceAsync(DEREGISTRATION_GRACE_MS);
     assert.equal(pcscf.sets().length, 1, 'kept for the answer in flight');
     answer!();
     const r = await within(m, 3000, '200 to the MESSAGE');
@@ -228,8 +226,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     await pcscf.idle();
     assert.deepEqual(pcscf.registrations(), []);
     assert.deepEqual(pcscf.sets().map((s) => [s.id === old, s.state]), [[false, 'temporary']]);
-    w.clock.advance(DEREGISTRATION_GRACE_MS);
-    await settle();
+    await w.clock.advanceAsync(DEREGISTRATION_GRACE_MS);
     await ue.acceptChallenge(r1, stub.keys.at(-1)!);
     const r2 = await ue.sendProtected(ue.answerRequest());
     assert.equal(r2.status, 200);

@@ -8,7 +8,6 @@
  * - {@link startPcscf}: a P-CSCF on port 0 with OS-assigned protected ports and a ManualClock.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { ManualClock, SeededRng, toHex, type Rng } from '../../../src/common/index.js';
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
 import { ProtectedTransport } from '../../../src/nodes/common/protected-transport.js';
@@ -38,30 +37,12 @@ import {
 } from '../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
 import { UdpTransport } from '../../../src/sip/transport/index.js';
+import { freePorts } from '../../support/ports.js';
+import { waitFor } from '../../support/wait.js';
 
 export const HOST = '127.0.0.1';
 
-/** Ports the OS says are free right now. */
-export async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res) => {
-      const s = createSocket('udp4');
-      s.bind(0, HOST, () => res(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
-/** Waits (real time, bounded) until `cond` holds. */
-export async function waitFor(cond: () => boolean, what = 'condition', ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { freePorts, waitFor };
 
 /** Lets pending socket I/O and promise chains run. */
 export function settle(ms = 20): Promise<void> {

@@ -19,7 +19,8 @@ import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeConfigInput, t
 import { formatSecurityMechanisms } from '../../../src/secagree/index.js';
 import { SipHeaders, SipRequest, SipResponse, securityClientOf, securityVerifyOf, serializeMessage, topVia } from '../../../src/sip/index.js';
 import { needPeer } from '../../support/peers.js';
-import { FakePcscf, HOST, K, OPC, waitFor, type FakeOptions } from './support/fake-pcscf.js';
+import { FakePcscf, HOST, K, OPC, type FakeOptions } from './support/fake-pcscf.js';
+import { waitFor } from '../../support/wait.js';
 
 interface Rig {
   clock: ManualClock;
@@ -52,9 +53,7 @@ const ueServer = (ue: Ue) => ue.addresses().protectedServer;
 /** Advance the manual clock in steps, letting sockets and promises run between steps. */
 async function advance(clock: ManualClock, ms: number, step = 1000): Promise<void> {
   for (let t = 0; t < ms; t += step) {
-    clock.advance(Math.min(step, ms - t));
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 2));
+    await clock.advanceAsync(Math.min(step, ms - t));
   }
 }
 

@@ -5,7 +5,6 @@
  * arithmetic (vectors, AUTS verification) computed here independently of the UE code. Every
  * request it receives is recorded with the SA that protected it. Misbehaviour is scripted.
  */
-import { createSocket } from 'node:dgram';
 import {
   Milenage,
   buildAkaNonce,
@@ -33,6 +32,7 @@ import {
 import { SipHeaders, SipRequest, authorizationOf, securityClientOf, securityVerifyOf, type SipResponse } from '../../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../../src/sip/stack/index.js';
 import { UdpTransport } from '../../../../src/sip/transport/index.js';
+import { freePorts } from '../../../support/ports.js';
 
 export const HOST = '127.0.0.1';
 // TS 35.208 test set 1 (K, OPc): the subscriber both sides know.
@@ -278,23 +278,3 @@ export class FakePcscf {
   }
 }
 
-export async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res) => {
-      const s = createSocket('udp4');
-      s.bind(0, HOST, () => res(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
-/** Wait (real time) until `cond` holds. */
-export async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
