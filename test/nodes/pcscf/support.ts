@@ -12,7 +12,7 @@ import { ManualClock, SeededRng, toHex, type Rng } from '../../../src/common/ind
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
 import { ProtectedTransport } from '../../../src/nodes/common/protected-transport.js';
 import { encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../../../src/nodes/common/reginfo.js';
-import { createPcscf, parsePcscfConfig, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
+import { createPcscf, parsePcscfConfig, type PcscfDeps, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
 import {
   buildUeOffer,
   formatSecurityMechanisms,
@@ -319,7 +319,7 @@ export class ScriptedUe {
 }
 
 /** A P-CSCF on 127.0.0.1:0 (UDP), OS-assigned protected ports, the stub as I-CSCF and trusted core. */
-export async function startPcscf(stub: StubCore, clock: ManualClock, extra: Record<string, unknown> = {}, seed = 'pcscf'): Promise<PcscfNode> {
+export async function startPcscf(stub: StubCore, clock: ManualClock, extra: Record<string, unknown> = {}, seed = 'pcscf', deps: PcscfDeps = {}): Promise<PcscfNode> {
   const config = parsePcscfConfig({
     sip: { listen: `${HOST}:0`, protocols: ['udp'] },
     protected: { ports: 'auto' },
@@ -329,7 +329,7 @@ export async function startPcscf(stub: StubCore, clock: ManualClock, extra: Reco
     logLevel: 'silent',
     ...extra,
   });
-  const p = createPcscf(config, { clock, rng: new SeededRng(seed) });
+  const p = createPcscf(config, { clock, rng: new SeededRng(seed), ...deps });
   await p.start();
   return p;
 }
