@@ -35,6 +35,10 @@
  * - `registrationTimerMs`: reg-await-auth, the lifetime of the temporary SAs between the 401
  *   and the protected REGISTER (TS 24.229 §5.2.2.1 and Table 7.8.1: 4 minutes, R-SA-7,
  *   R-FAIL-1); when it runs out the attempt is abandoned.
+ * - `overload`: caps on half-open registrations (attempts opened by an unprotected REGISTER):
+ *   one per IMPI (the newest replaces the older), `attemptsPerAddress` per UE address (32),
+ *   `attemptsTotal` in all (20000); beyond them 503 with `Retry-After: retryAfterSeconds` (30).
+ *   Re-registrations of registered UEs run over their SAs and are never capped.
  * - `trustedCore`: sources (`ip` or `ip:port`) whose requests on the unprotected port are taken
  *   as coming from the IMS core (terminating requests, reg-event NOTIFYs). Everything else on
  *   that port must be a REGISTER (R-SA-5).
@@ -50,6 +54,7 @@ import { parseUri } from '../../sip/headers/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import { configFields, isObj, type HostPort } from '../common/config-fields.js';
 import { PcscfConfigError } from './errors.js';
+import type { OverloadLimits } from './ports.js';
 
 export type { HostPort };
 
@@ -84,6 +89,8 @@ export interface PcscfConfig {
   /** `ip -n NETNS` for the xfrm datapath (default: the current namespace). */
   xfrmNetns?: string;
   registrationTimerMs: number;
+  /** Caps on registration attempts (half-open registrations), see {@link OverloadLimits}. */
+  overload: OverloadLimits;
   /** R-SA-6: SA sets (one SA per direction per transport each) per IMPI. */
   maxSetsPerImpi: number;
   trustedCore: string[];
@@ -107,6 +114,7 @@ export function defaultPcscfConfig(): PcscfConfig {
     policy: { algs: [...DEFAULT_PCSCF_POLICY.algs], ealgs: [...DEFAULT_PCSCF_POLICY.ealgs], honourQ: false },
     datapath: 'userspace',
     registrationTimerMs: 240_000,
+    overload: { attemptsPerAddress: 32, attemptsTotal: 20_000, retryAfterSeconds: 30 },
     maxSetsPerImpi: 3,
     trustedCore: ['127.0.0.1', '::1'],
     regEvent: { subscribe: true, expires: 600_000 },
@@ -168,7 +176,7 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   if (!isObj(raw)) throw new PcscfConfigError('the configuration must be a JSON object', 'config');
   known(
     raw,
-    ['sip', 'protected', 'icscf', 'hosts', 'names', 'visitedNetworkId', 'policy', 'datapath', 'xfrmNetns', 'registrationTimerMs', 'maxSetsPerImpi', 'trustedCore', 'regEvent', 'privacy', 'logLevel'],
+    ['sip', 'protected', 'icscf', 'hosts', 'names', 'visitedNetworkId', 'policy', 'datapath', 'xfrmNetns', 'registrationTimerMs', 'overload', 'maxSetsPerImpi', 'trustedCore', 'regEvent', 'privacy', 'logLevel'],
     '',
   );
   const c = defaultPcscfConfig();
@@ -236,6 +244,14 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   }
   if (raw.xfrmNetns !== undefined) c.xfrmNetns = str(raw.xfrmNetns, 'xfrmNetns');
   if (raw.registrationTimerMs !== undefined) c.registrationTimerMs = int(raw.registrationTimerMs, 'registrationTimerMs', 100, 3_600_000);
+  if (raw.overload !== undefined) {
+    const o = raw.overload;
+    if (!isObj(o)) throw new PcscfConfigError('must be { "attemptsPerAddress", "attemptsTotal", "retryAfterSeconds" }', 'overload');
+    known(o, ['attemptsPerAddress', 'attemptsTotal', 'retryAfterSeconds'], 'overload');
+    if (o.attemptsPerAddress !== undefined) c.overload.attemptsPerAddress = int(o.attemptsPerAddress, 'overload.attemptsPerAddress', 1, 1_000_000);
+    if (o.attemptsTotal !== undefined) c.overload.attemptsTotal = int(o.attemptsTotal, 'overload.attemptsTotal', 1, 10_000_000);
+    if (o.retryAfterSeconds !== undefined) c.overload.retryAfterSeconds = int(o.retryAfterSeconds, 'overload.retryAfterSeconds', 1, 86_400);
+  }
   if (raw.maxSetsPerImpi !== undefined) c.maxSetsPerImpi = int(raw.maxSetsPerImpi, 'maxSetsPerImpi', 2, 3);
   if (raw.trustedCore !== undefined) c.trustedCore = strs(raw.trustedCore, 'trustedCore');
   checkTrusted(c.trustedCore, 'trustedCore');

@@ -60,13 +60,22 @@ export interface PcscfCoreOptions {
   trustedCore: string[];
   regEvent: { subscribe: boolean; expires: number };
   ueTrusted: boolean;
-  /** Lifetime of the `forwarded` state when no response ever comes (default 64 s). */
+  /** Lifetime of the `forwarded` state when no response ever comes (reg-await-auth). */
   registrationTimerMs: number;
+  /** Caps on registration attempts opened by unprotected REGISTERs (503 + Retry-After beyond). */
+  overload: OverloadLimits;
   /**
    * How long a registration ended by reg-event waits for the NOTIFY meant for the UE before its
    * SAs go, when the UE has not answered one yet (default 2 s, `DEREGISTRATION_GRACE_MS` in state.ts).
    */
   deregistrationGraceMs?: number;
+}
+
+/** Caps on half-open registrations (issue [O]): per UE address, in all, and the Retry-After given. */
+export interface OverloadLimits {
+  attemptsPerAddress: number;
+  attemptsTotal: number;
+  retryAfterSeconds: number;
 }
 
 /** What the parts of the core share (built once by PcscfCore). */

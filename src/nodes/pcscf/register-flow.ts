@@ -104,11 +104,23 @@ export class RegisterFlow {
     if (ended) this.c.state.removeRegistration(impi, ended.reason, `${ended.detail}; the UE registers anew`);
     const key = pendingKey(impi, ctx.transport, ctx.remote);
     this.c.state.dropPending(this.c.state.pendingByKey.get(key), 'replaced', 'a new REGISTER from the same source');
+    // Half-open registrations must not lock anyone out: one attempt per IMPI (the newest wins),
+    // a cap per UE address and one in all, answered 503 + Retry-After (RFC 3261 §21.5.4). A
+    // registered UE's re-registration travels over its SAs and is never counted here.
+    this.c.state.dropPending(this.c.state.unprotectedAttemptOf(impi), 'replaced', 'a newer REGISTER for the same IMPI');
+    const ueAddress = canonicalAddress(ctx.remote.address);
+    const load = this.c.state.unprotectedAttempts(ueAddress);
+    const caps = this.c.o.overload;
+    if (load.fromAddress >= caps.attemptsPerAddress || load.total >= caps.attemptsTotal) {
+      this.c.counters.overloadRejected++;
+      this.c.log.warn({ impi, from: ueAddress, fromAddress: load.fromAddress, total: load.total }, 'pcscf: registration attempts over the cap, 503');
+      return void ctx.reply(503, 'Service Unavailable', { headers: [['Retry-After', String(caps.retryAfterSeconds)]] });
+    }
     const pending: PendingRegistration = {
       key,
       impi,
       impu: toUri(req),
-      ueAddress: canonicalAddress(ctx.remote.address),
+      ueAddress,
       transport: ctx.transport,
       source: { address: canonicalAddress(ctx.remote.address), port: ctx.remote.port },
       offer,

@@ -233,6 +233,7 @@ export class PcscfNode {
       regEvent: c.regEvent,
       ueTrusted: c.privacy.ueTrusted,
       registrationTimerMs: c.registrationTimerMs,
+      overload: c.overload,
     });
     const core = this.core;
     stack.onRequest((req, ctx) => {
