@@ -12,3 +12,6 @@ export * from './model.js';
 export * from './packet-decoder.js';
 export * from './checker.js';
 export * from './analyzer.js';
+export * from './report-text.js';
+export * from './report-json.js';
+export * from './report-html.js';
