@@ -100,7 +100,7 @@ export class Checker {
 
   esp(ev: EspEvent): void {
     this.tick(ev.at);
-    const set = ev.setId !== undefined ? this.sets.get(ev.setId) : undefined;
+    const set = ev.setId !== undefined ? this.sets.get(ev.setId) : this.setBySpi(ev.spi, ev.src, ev.dst);
     const fromUe = set ? ev.spi === set.spiPs || ev.spi === set.spiPc : this.ueEndpoints.has(`${ev.src}|${ev.ports?.src ?? ''}`) || [...this.pending].some((r) => r.ue === ev.src);
     if (set) {
       if (fromUe) set.esp.fromUe++;
@@ -148,7 +148,8 @@ export class Checker {
   sip(ev: SipEvent): void {
     this.tick(ev.at);
     const m = ev.message;
-    const set = ev.protection?.setId !== undefined ? this.sets.get(ev.protection.setId) : undefined;
+    const p = ev.protection;
+    const set = p === undefined ? undefined : p.setId !== undefined ? this.sets.get(p.setId) : this.setBySpi(p.spi, ev.src.address, ev.dst.address);
     if (!ev.protection) this.portRules(ev);
     if (set) this.flowRules(ev, set);
     if (m.kind === 'request') {
@@ -165,6 +166,17 @@ export class Checker {
     const c = cseq(m);
     if (c?.method === 'REGISTER' && viaCount(m) === 1) this.registerResponse(ev, set);
     else if (c?.method === 'REGISTER' && m.status === 401) this.scscfChallenge(ev);
+  }
+
+  /** The live set an SPI belongs to, for ESP opened with keys from a file (no set attached). */
+  private setBySpi(spi: number, src: string, dst: string): SaSet | undefined {
+    for (const pair of [`${src}>${dst}`, `${dst}>${src}`]) {
+      for (const id of this.livePairs.get(pair) ?? []) {
+        const s = this.sets.get(id);
+        if (s && (s.spiUc === spi || s.spiUs === spi || s.spiPc === spi || s.spiPs === spi)) return s;
+      }
+    }
+    return undefined;
   }
 
   private tick(at: number): void {
@@ -500,6 +512,9 @@ export class Checker {
       } catch {
         set.keyed = false;
       }
+    } else if (spis.some((x) => this.keys.hasGivenSa(x))) {
+      set.keyed = true;
+      set.keySource = 'file';
     }
     return set;
   }

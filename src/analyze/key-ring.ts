@@ -79,6 +79,11 @@ export class KeyRing {
     return true;
   }
 
+  /** True when a keys file gave an SA for this SPI. */
+  hasGivenSa(spi: number): boolean {
+    return (this.bySpi.get(spi) ?? []).some((r) => r.origin === 'file');
+  }
+
   /** An SPI negotiated in the capture (Security-Client/Server), keyed or not. */
   announceSpi(spi: number): void {
     if (this.announced.size < 100_000) this.announced.add(spi);

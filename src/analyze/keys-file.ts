@@ -132,6 +132,8 @@ export function parseKeysFile(text: string): GivenSa[] {
     const line = i + 1;
     const s = raw.trim();
     if (s === '' || s.startsWith('#')) return;
+    // Policies and other ip commands of an xfrm export carry no keys.
+    if (/^ip\s/.test(s) && !/^ip\s+xfrm\s+state\s+add\b/.test(s)) return;
     if (/^ip\s+xfrm\s+state\s+add\b/.test(s)) {
       out.push(xfrmRecord(s.split(/\s+/).map((w) => w.replace(/^'(.*)'$/, '$1')), line));
       return;

@@ -28,7 +28,7 @@ export interface SaSet {
   readonly mode: string;
   /** Keys known (from the capture's MAA/401 or a keys file). */
   keyed: boolean;
-  keySource?: 'maa' | 'scscf-401';
+  keySource?: 'maa' | 'scscf-401' | 'file';
   state: SaSetState;
   readonly createdAt: number;
   readonly createdFrames: number[];

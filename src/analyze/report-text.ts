@@ -36,7 +36,7 @@ export function formatReport(r: AnalysisReport, opts: { color?: boolean; ladder?
     out.push('', st.bold('SA sets') + st.dim(' (UE ports uc/us, P-CSCF ports pc/ps; SPIs inbound at each)'));
     for (const x of r.saSets.slice(0, 200)) {
       out.push(
-        `  set ${x.id} ${x.impi} ${x.alg}/${x.ealg} ${x.mode} ${x.state}${x.keyed ? ` keyed from ${x.keySource === 'maa' ? 'the MAA' : "the S-CSCF's 401"}` : ' no keys'}: ` +
+        `  set ${x.id} ${x.impi} ${x.alg}/${x.ealg} ${x.mode} ${x.state}${x.keyed ? ` keyed from ${x.keySource === 'maa' ? 'the MAA' : x.keySource === 'file' ? 'the keys file' : "the S-CSCF's 401"}` : ' no keys'}: ` +
           `UE ${x.ue} uc ${x.uc} (${hexSpi(x.spiUc)}) us ${x.us} (${hexSpi(x.spiUs)}), P-CSCF ${x.pcscf} pc ${x.pc} (${hexSpi(x.spiPc)}) ps ${x.ps} (${hexSpi(x.spiPs)}); ESP ${x.esp.ok} ok, ${x.esp.icv} bad ICV, ${x.esp.replay} replayed`,
       );
     }
