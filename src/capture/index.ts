@@ -10,3 +10,11 @@ export * from './pcap-file.js';
 export * from './tap-wire.js';
 export * from './tap-diameter.js';
 export * from './tap-tshark.js';
+// Capture analysis input ([J]): streaming pcap/pcapng, link layers, GTP-U, IP fragments, TCP, SCTP.
+export * from './capture-reader.js';
+export * from './link-layer.js';
+export * from './gtpu.js';
+export * from './ip-fragments.js';
+export * from './tcp-reassembly.js';
+export * from './sctp.js';
+export * from './capture-file-reader.js';

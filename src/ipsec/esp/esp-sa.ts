@@ -49,6 +49,11 @@ export interface EspSaParams {
   checkPadding?: boolean;
   /** Last outbound sequence number already used (default 0: the first packet carries 1). */
   initialSeq?: number;
+  /**
+   * Accept an SPI in the IANA-reserved range 1..255 (default false). Only for reading what other
+   * equipment put on the wire (capture analysis): real P-CSCFs have been seen using SPIs 100, 101.
+   */
+  allowReservedSpi?: boolean;
 }
 
 /** Per-SA counters; drops are counted, never thrown. */
@@ -116,7 +121,7 @@ export class EspSa {
   #seq: number;
 
   constructor(p: EspSaParams) {
-    if (!Number.isInteger(p.spi) || p.spi < 256 || p.spi > 0xffffffff) {
+    if (!Number.isInteger(p.spi) || p.spi < (p.allowReservedSpi ? 1 : 256) || p.spi > 0xffffffff) {
       throw new EspConfigError(`SPI must be an integer in 256..2^32-1 (RFC 4303 §2.1), got ${p.spi}`);
     }
     this.layout = transformLayout(p.integrity, p.encryption);

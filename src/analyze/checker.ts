@@ -1,0 +1,542 @@
+/**
+ * The checks of a capture against SPEC.md (R-SM, R-SA, R-RR, R-FAIL, R-AKA-6), fed with the
+ * decoded SIP, Diameter and ESP events in capture order. It learns the keys (Cx MAA, the
+ * S-CSCF's 401), rebuilds each registration and its SA sets from the UE–P-CSCF leg, keys the
+ * sets by TS 33.203 Annex I, and reports {@link Finding}s through the sink. State is bounded by
+ * the number of live registrations and transactions.
+ */
+import { akaPassword, parseAkaNonce, parseAuts, verifyDigestResponse, type DigestAlgorithm } from '../auth/digest/index.js';
+import { toHex } from '../common/index.js';
+import { akaVectorOf, isRequest as isDiameterRequest, parseMaa } from '../diameter/index.js';
+import { deriveEspKeys, isEncryptionAlg, isIntegrityAlg } from '../ipsec/esp/index.js';
+import { checkSecurityClientUnchanged, checkSecurityVerify, effectiveIpsec, isIpsec3gpp, sameTransform, type SecMechanism } from '../secagree/index.js';
+import type { FindingSink } from './findings.js';
+import type { KeyRing } from './key-ring.js';
+import type { Challenge, Registration, SaSet, StepKind } from './model.js';
+import { RULES, type RuleName } from './rules.js';
+import { assertedIdentity, callId, challenge as challengeOf, credentials, cseq, expiresOf, integrityProtected, pAssociatedUris, securityHeader, txKey, uriOf, viaCount } from './sip-facts.js';
+import type { DiameterEvent, Endpoint, EspEvent, SipEvent } from './types.js';
+
+/** TS 24.229 Table 7.8.1: reg-await-auth, the temporary set's lifetime (4 minutes). */
+export const REG_AWAIT_AUTH_MS = 4 * 60_000;
+/** R-SA-7: after the 200 OK a set lives for the registration's expiry plus 30 s. */
+const EXPIRY_GRACE_MS = 30_000;
+const MAX_TX = 20_000;
+const MAX_SETS = 20_000;
+
+export interface CheckerOptions {
+  /** Diagnose a registration as stalled when no protected REGISTER follows the 401 within this time. */
+  stallMs?: number;
+}
+
+interface RegisterTx {
+  reg: number;
+  kind: StepKind;
+  setId?: number;
+  stepIndex: number;
+  src: Endpoint;
+  dst: Endpoint;
+}
+
+const ep = (e: Endpoint) => `${e.address}|${e.port}`;
+const show = (e: Endpoint) => `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
+const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+export class Checker {
+  readonly registrations: Registration[] = [];
+  readonly sets = new Map<number, SaSet>();
+  /** Endpoint labels learnt from roles (UE, P-CSCF, S-CSCF, HSS …), `addr|port` or `addr`. */
+  readonly roles = new Map<string, string>();
+  private readonly byImpi = new Map<string, Registration>();
+  private readonly ueEndpoints = new Map<string, number>();
+  /** Live SA sets by `ue>pcscf` address pair: their ports are protected between those hosts. */
+  private readonly livePairs = new Map<string, Set<number>>();
+  private readonly tx = new Map<string, RegisterTx>();
+  private readonly requests = new Map<string, { src: Endpoint; dst: Endpoint }>();
+  private readonly pending = new Set<Registration>();
+  private nextSet = 1;
+  private readonly stallMs: number;
+  lastAt = 0;
+
+  constructor(
+    private readonly keys: KeyRing,
+    private readonly findings: FindingSink,
+    opts: CheckerOptions = {},
+  ) {
+    this.stallMs = opts.stallMs ?? 30_000;
+  }
+
+  private report(rule: RuleName, frames: number[], message: string, extra: { subject?: string; registration?: number } = {}): void {
+    const r = RULES[rule];
+    this.findings.add({ rule, severity: r.severity, spec: r.spec, clause: r.clause, frames, message, ...extra });
+  }
+
+  // ---- Diameter: the keys of the Cx MAA (TS 29.229 §6.1.8) ----
+
+  diameter(ev: DiameterEvent): void {
+    const m = ev.message;
+    const req = isDiameterRequest(m);
+    if (m.applicationId === 16777216) this.roles.set(ep(req ? ev.dst : ev.src), 'HSS');
+    if (m.commandCode === 303 && req) this.roles.set(ep(ev.src), 'S-CSCF');
+    if (m.commandCode === 300 && req) this.roles.set(ep(ev.src), 'I-CSCF');
+    if (m.commandCode !== 303 || req) return;
+    let items;
+    try {
+      items = parseMaa(m).sipAuthDataItems;
+    } catch {
+      return;
+    }
+    for (const item of items) {
+      try {
+        const v = akaVectorOf(item);
+        this.keys.addAka(toHex(v.rand), { ik: v.ik, ck: v.ck, autn: v.autn, xres: v.xres, source: 'maa', frames: ev.frames });
+      } catch {
+        // An item without a full AKA vector (e.g. a Digest scheme) carries no keys.
+      }
+    }
+  }
+
+  // ---- ESP outcomes ----
+
+  esp(ev: EspEvent): void {
+    this.tick(ev.at);
+    const set = ev.setId !== undefined ? this.sets.get(ev.setId) : this.setBySpi(ev.spi, ev.src, ev.dst);
+    const fromUe = set ? ev.spi === set.spiPs || ev.spi === set.spiPc : this.ueEndpoints.has(`${ev.src}|${ev.ports?.src ?? ''}`) || [...this.pending].some((r) => r.ue === ev.src);
+    if (set) {
+      if (fromUe) set.esp.fromUe++;
+      if (ev.outcome === 'ok') set.esp.ok++;
+      else if (ev.outcome === 'icv') set.esp.icv++;
+      else if (ev.outcome === 'replay' || ev.outcome === 'too-old') set.esp.replay++;
+    }
+    const spi = hex32(ev.spi);
+    switch (ev.outcome) {
+      case 'ok':
+        if (set && (set.state === 'deleted' || set.state === 'failed' || (set.expiresAt !== undefined && ev.at > set.expiresAt))) {
+          this.report('sa.lifetime', ev.frames, `ESP on SPI ${spi} of SA set ${set.id} after the set ended (${set.state}${set.expiresAt !== undefined && ev.at > set.expiresAt ? `, ${((ev.at - set.expiresAt) / 1000).toFixed(1)} s past expiry + 30 s` : ''})`, { subject: `${set.id}`, registration: set.registration });
+        } else if (set && set.state === 'temporary' && ev.at - set.createdAt > REG_AWAIT_AUTH_MS) {
+          this.report('sa.lifetime', ev.frames, `ESP on the temporary SA set ${set.id} ${((ev.at - set.createdAt) / 1000).toFixed(0)} s after the 401, past reg-await-auth (4 min)`, { subject: `${set.id}`, registration: set.registration });
+        }
+        return;
+      case 'icv':
+        this.report('esp.icv', ev.frames, `ESP from ${ev.src} to ${ev.dst} on SPI ${spi} fails the integrity check (${this.transformText(ev.spi)})`, { subject: `${ev.src}>${ev.dst}|${ev.spi}`, ...(set ? { registration: set.registration } : {}) });
+        return;
+      case 'replay':
+      case 'too-old':
+        this.report('esp.replay', ev.frames, `ESP seq ${ev.seq} on SPI ${spi} from ${ev.src} ${ev.outcome === 'replay' ? 'was already received (replay)' : 'is left of the 64-packet anti-replay window'}`, { subject: `${ev.spi}|${ev.seq}`, ...(set ? { registration: set.registration } : {}) });
+        return;
+      case 'malformed':
+        this.report('esp.malformed', ev.frames, `ESP on SPI ${spi} is malformed (length or padding)`, { subject: `${ev.spi}` });
+        return;
+      case 'no-sa':
+        if (this.keys.knowsSpi(ev.spi)) {
+          this.report('esp.no-keys', ev.frames, `ESP on SPI ${spi} was negotiated, but no CK/IK for it was found in the capture or the keys file`, { subject: `${ev.spi}` });
+        } else {
+          for (const r of this.pending) if (r.challenge && r.ue === ev.src) r.challenge.unknownSpiFromUe++;
+          this.report('esp.unknown-spi', ev.frames, `ESP from ${ev.src} to ${ev.dst} on SPI ${spi}, which no Security-Client/Server of the capture negotiated`, { subject: `${ev.src}>${ev.dst}|${ev.spi}` });
+        }
+        return;
+    }
+  }
+
+  private transformText(spi: number): string {
+    const t = this.keys.transformsOf(spi)[0];
+    return t ? `${t.integrity}/${t.encryption}, keys from IK/CK by TS 33.203 Annex I` : 'no SA';
+  }
+
+  // ---- SIP ----
+
+  sip(ev: SipEvent): void {
+    this.tick(ev.at);
+    const m = ev.message;
+    const p = ev.protection;
+    const set = p === undefined ? undefined : p.setId !== undefined ? this.sets.get(p.setId) : this.setBySpi(p.spi, ev.src.address, ev.dst.address);
+    if (!ev.protection) this.portRules(ev);
+    if (set) this.flowRules(ev, set);
+    if (m.kind === 'request') {
+      if (ev.transport === 'tcp' || ev.protection) this.rememberRequest(ev);
+      if (m.method === 'REGISTER') {
+        // The registration path UE → P-CSCF → I-CSCF → S-CSCF: one more Via per hop.
+        const hop = ['', 'P-CSCF', 'I-CSCF', 'S-CSCF'][viaCount(m)];
+        if (hop && !this.roles.has(ep(ev.dst))) this.roles.set(ep(ev.dst), hop);
+        if (viaCount(m) === 1) this.register(ev, set);
+        else this.forwardedRegister(ev);
+      } else if (set && (ev.protection!.spi === set.spiPs || ev.protection!.spi === set.spiPc)) this.impuBinding(ev, set);
+      return;
+    }
+    const c = cseq(m);
+    if (c?.method === 'REGISTER' && viaCount(m) === 1) this.registerResponse(ev, set);
+    else if (c?.method === 'REGISTER' && m.status === 401) this.scscfChallenge(ev);
+  }
+
+  /** The live set an SPI belongs to, for ESP opened with keys from a file (no set attached). */
+  private setBySpi(spi: number, src: string, dst: string): SaSet | undefined {
+    for (const pair of [`${src}>${dst}`, `${dst}>${src}`]) {
+      for (const id of this.livePairs.get(pair) ?? []) {
+        const s = this.sets.get(id);
+        if (s && (s.spiUc === spi || s.spiUs === spi || s.spiPc === spi || s.spiPs === spi)) return s;
+      }
+    }
+    return undefined;
+  }
+
+  private tick(at: number): void {
+    this.lastAt = Math.max(this.lastAt, at);
+    for (const r of this.pending) {
+      const ch = r.challenge;
+      if (!ch || ch.answered) {
+        this.pending.delete(r);
+        continue;
+      }
+      if (!ch.reported && at - ch.at > this.stallMs) this.stalled(r, ch, at, true);
+    }
+  }
+
+  /** Unprotected SIP on a protected port (R-SA-5) or a non-REGISTER request in the clear (R-SA-5). */
+  private portRules(ev: SipEvent): void {
+    let onSrc = false;
+    let onDst = false;
+    for (const [ue, pc, fromUe] of [[ev.src, ev.dst, true], [ev.dst, ev.src, false]] as const) {
+      for (const id of this.livePairs.get(`${ue.address}>${pc.address}`) ?? []) {
+        const s = this.sets.get(id);
+        if (!s) continue;
+        const ueSide = ue.port === s.uc || ue.port === s.us;
+        const pSide = pc.port === s.pc || pc.port === s.ps;
+        if (fromUe) [onSrc, onDst] = [onSrc || ueSide, onDst || pSide];
+        else [onSrc, onDst] = [onSrc || pSide, onDst || ueSide];
+      }
+    }
+    const m = ev.message;
+    const what = m.kind === 'request' ? m.method : `${m.status} (${cseq(m)?.method ?? '?'})`;
+    if (onSrc || onDst) {
+      const which = onSrc && onDst ? 'from and to protected ports' : onSrc ? `from the protected port ${ev.src.port}` : `to the protected port ${ev.dst.port}`;
+      this.report('port.clear-on-protected', ev.frames, `SIP ${what} in the clear over ${ev.transport.toUpperCase()} ${show(ev.src)} → ${show(ev.dst)}, ${which}`, { subject: `${ep(ev.src)}>${ep(ev.dst)}|${what}` });
+      return;
+    }
+    if (m.kind === 'request' && m.method !== 'REGISTER' && this.ueEndpoints.has(ep(ev.src))) {
+      const reg = this.registrations[this.ueEndpoints.get(ep(ev.src))!];
+      if (reg?.activeSet !== undefined) this.report('port.clear-request', ev.frames, `${m.method} from the UE ${show(ev.src)} in the clear while SA set ${reg.activeSet} is active`, { subject: `${ep(ev.src)}|${m.method}`, registration: reg.index });
+    }
+  }
+
+  /** R-SA-3: the SA's ports, the UDP flow rule and TCP responses on their request's connection. */
+  private flowRules(ev: SipEvent, s: SaSet): void {
+    const spi = ev.protection!.spi;
+    const expected: Record<number, [number, number, string]> = {
+      [s.spiPs]: [s.uc, s.ps, 'UE port_uc → P-CSCF port_ps'],
+      [s.spiPc]: [s.us, s.pc, 'UE port_us → P-CSCF port_pc'],
+      [s.spiUs]: [s.pc, s.us, 'P-CSCF port_pc → UE port_us'],
+      [s.spiUc]: [s.ps, s.uc, 'P-CSCF port_ps → UE port_uc'],
+    };
+    const e = expected[spi];
+    const m = ev.message;
+    const what = m.kind === 'request' ? m.method : `${m.status} (${cseq(m)?.method ?? '?'})`;
+    if (e && (ev.src.port !== e[0] || ev.dst.port !== e[1])) {
+      this.report('sa.wrong-sa', ev.frames, `${what} on SPI ${hex32(spi)} (${e[2]}) carries ports ${ev.src.port} → ${ev.dst.port}`, { subject: `${s.id}|${spi}|${ev.src.port}>${ev.dst.port}`, registration: s.registration });
+      return;
+    }
+    if (ev.transport === 'udp') {
+      if (spi === s.spiPc || spi === s.spiUc) {
+        const fromUe = spi === s.spiPc;
+        this.report('sa.udp-flow', ev.frames, `over UDP the ${fromUe ? 'UE sends' : 'UE receives'} ${m.kind === 'request' ? 'requests' : 'responses'} ${fromUe ? 'from port_uc to port_ps' : 'on port_us from port_pc'}; ${what} went ${e?.[2] ?? `${ev.src.port} → ${ev.dst.port}`}`, { subject: `${s.id}|${spi}|${m.kind}`, registration: s.registration });
+      }
+    } else if (m.kind === 'response') {
+      const req = this.requests.get(txKey(m));
+      if (req && (ep(req.src) !== ep(ev.dst) || ep(req.dst) !== ep(ev.src))) {
+        this.report('sa.tcp-response-connection', ev.frames, `${what} went ${show(ev.src)} → ${show(ev.dst)}, but its request came on ${show(req.src)} → ${show(req.dst)}`, { subject: `${s.id}|${ev.src.port}>${ev.dst.port}`, registration: s.registration });
+      }
+    } else if (spi === s.spiPc || spi === s.spiUc) {
+      this.report('sa.udp-flow', ev.frames, `over TCP requests go on UE port_uc → P-CSCF port_ps and P-CSCF port_pc → UE port_us connections; ${what} went ${e?.[2] ?? ''}`, { subject: `${s.id}|${spi}|tcp-request`, registration: s.registration });
+    }
+  }
+
+  private rememberRequest(ev: SipEvent): void {
+    if (this.requests.size >= MAX_TX) this.requests.delete(this.requests.keys().next().value as string);
+    this.requests.set(txKey(ev.message), { src: ev.src, dst: ev.dst });
+  }
+
+  /** R-SA-4: a protected request must carry an IMPU registered on its SA. */
+  private impuBinding(ev: SipEvent, s: SaSet): void {
+    const reg = this.registrations[s.registration];
+    const id = assertedIdentity(ev.message);
+    if (!reg || reg.impus.size === 0 || id === undefined || reg.impus.has(id)) return;
+    const m = ev.message as { method: string };
+    this.report('sa.impu-not-bound', ev.frames, `${m.method} on SA set ${s.id} of ${reg.impi} asserts ${id}, which is not among its registered IMPUs (${[...reg.impus].join(', ')})`, { registration: reg.index });
+  }
+
+  private regFor(impi: string, ue: Endpoint, pcscf: Endpoint): Registration {
+    let r = this.byImpi.get(impi);
+    if (!r) {
+      r = { index: this.registrations.length, impi, ue: ue.address, pcscf: pcscf.address, impus: new Set(), state: 'unregistered', steps: [], sets: [], digest: { verified: 0, failed: 0, unchecked: 0 } };
+      this.registrations.push(r);
+      this.byImpi.set(impi, r);
+    }
+    this.ueEndpoints.set(ep(ue), r.index);
+    this.roles.set(ep(ue), 'UE');
+    this.roles.set(ep(pcscf), 'P-CSCF');
+    return r;
+  }
+
+  /** A REGISTER sent by the UE (one Via): the start or the answer of an authentication. */
+  private register(ev: SipEvent, set: SaSet | undefined): void {
+    const m = ev.message;
+    const cr = credentials(m);
+    const to = uriOf(m.headers.get('To'));
+    const impi = cr?.username || to?.replace(/^sips?:/, '') || `${ev.src.address}`;
+    const reg = this.regFor(impi, ev.src, ev.dst);
+    const client = securityHeader(m, 'Security-Client');
+    const verify = securityHeader(m, 'Security-Verify');
+    const expires = expiresOf(m);
+    const open = reg.challenge && !reg.challenge.answered ? reg.challenge : undefined;
+    const answers = !!open && (set ? open.setId === set.id : open.setId === undefined && !!cr?.response);
+    const kind: StepKind = cr?.auts ? 'sync-failure' : cr && cr.nonce !== '' && cr.response === '' ? 'mac-failure' : expires === 0 ? 'de-registration' : answers ? 'auth-response' : set ? 're-registration' : 'initial';
+    if (cr?.auts !== undefined && cr.auts.length !== 14) this.report('aka.auts-malformed', ev.frames, `AUTS of ${cr.auts.length} bytes in the REGISTER of ${impi}`, { registration: reg.index });
+    const c = cseq(m);
+    const stepIndex = reg.steps.push({ kind, at: ev.at, frames: ev.frames, protected: !!set, ...(set ? { setId: set.id } : {}) }) - 1;
+    if (this.tx.size >= MAX_TX) this.tx.delete(this.tx.keys().next().value as string);
+    this.tx.set(`${callId(m)}|${c?.n}`, { reg: reg.index, kind, stepIndex, src: ev.src, dst: ev.dst, ...(set ? { setId: set.id } : {}) });
+    if (!set) {
+      if (reg.activeSet !== undefined && this.sets.get(reg.activeSet)?.state === 'active') {
+        this.report('rr.clear-register', ev.frames, `REGISTER of ${impi} in the clear while SA set ${reg.activeSet} exists: the P-CSCF must mark it integrity-protected="no" and the S-CSCF run AKA`, { registration: reg.index });
+      }
+      if (open && kind === 'auth-response') {
+        // No sec-agree was agreed: the answer in the clear is all there can be.
+        open.answered = true;
+        this.pending.delete(reg);
+      } else if (open && open.setId !== undefined && kind === 'initial' && cr?.response) {
+        open.clearAnswers++;
+        this.report('reg.answer-in-clear', ev.frames, `${impi} answered the 401 (frame ${open.frames[0]}) without ESP: protection must start with the second REGISTER`, { registration: reg.index });
+      }
+      if (client) reg.client = client;
+      return;
+    }
+    // Protected REGISTER.
+    if (ev.src.address !== set.ue) this.report('sa.source-mismatch', ev.frames, `protected REGISTER of ${impi} from ${ev.src.address}, but SA set ${set.id} was bound to ${set.ue}`, { registration: reg.index });
+    if (impi !== set.impi) this.report('sa.impi-mismatch', ev.frames, `REGISTER for ${impi} on SA set ${set.id} bound to ${set.impi}`, { registration: reg.index });
+    if (kind === 'auth-response' && reg.challenge) {
+      const ch = reg.challenge;
+      ch.answered = true;
+      this.pending.delete(reg);
+      const v = checkSecurityVerify(ch.server, verify);
+      if (!v.ok) this.report(verify ? 'secagree.verify-mismatch' : 'secagree.verify-missing', ev.frames, `${v.detail} (the 401 in frame ${ch.frames[0]})`, { registration: reg.index });
+      if (ch.client.length > 0) {
+        const cc = checkSecurityClientUnchanged(ch.client, client);
+        if (!cc.ok) this.report('secagree.client-changed', ev.frames, `${cc.detail} (first REGISTER answered by the 401 in frame ${ch.frames[0]})`, { registration: reg.index });
+      }
+      this.checkDigest(ev, reg, cr);
+    } else if (reg.lastServer) {
+      const v = checkSecurityVerify(reg.lastServer, verify);
+      if (!v.ok) this.report(verify ? 'secagree.verify-mismatch' : 'secagree.verify-missing', ev.frames, `${kind}: ${v.detail}`, { registration: reg.index });
+      if (client) reg.client = client;
+    }
+  }
+
+  /** RFC 3310 §3.3 / RFC 4169 §3: the response computed with XRES (from the MAA) as password. */
+  private checkDigest(ev: SipEvent, reg: Registration, cr: ReturnType<typeof credentials>): void {
+    if (!cr || !cr.response) return;
+    let rand: string;
+    try {
+      rand = toHex(parseAkaNonce(cr.nonce).rand);
+    } catch {
+      return;
+    }
+    const k = this.keys.akaFor(rand);
+    const alg = (cr.algorithm ?? 'AKAv1-MD5') as DigestAlgorithm;
+    if (!k?.xres || (alg !== 'AKAv1-MD5' && alg !== 'AKAv2-MD5')) {
+      reg.digest.unchecked++;
+      return;
+    }
+    const m = ev.message;
+    try {
+      const password = akaPassword(alg === 'AKAv2-MD5' ? 2 : 1, k.xres, k.ik, k.ck);
+      const qop = cr.qop === 'auth' || cr.qop === 'auth-int' ? cr.qop : undefined;
+      const ok = verifyDigestResponse({ algorithm: alg, username: cr.username, realm: cr.realm, password, method: 'REGISTER', uri: cr.uri, nonce: cr.nonce, ...(qop ? { qop, nc: cr.nc, cnonce: cr.cnonce } : {}), body: m.body }, cr.response);
+      if (ok) reg.digest.verified++;
+      else {
+        reg.digest.failed++;
+        this.report('aka.response-mismatch', ev.frames, `digest response of ${reg.impi} (${alg}${qop ? `, qop=${qop}` : ''}) does not verify against XRES of the MAA (frames ${k.frames.join(', ')})`, { registration: reg.index });
+      }
+    } catch {
+      reg.digest.unchecked++;
+    }
+  }
+
+  /** A REGISTER between CSCFs: R-REG-4's integrity-protected value against how it arrived. */
+  private forwardedRegister(ev: SipEvent): void {
+    const m = ev.message;
+    const t = this.tx.get(`${callId(m)}|${cseq(m)?.n}`);
+    const ip = integrityProtected(m);
+    if (!t || ip === undefined) return;
+    const protectedIn = t.setId !== undefined;
+    const saysYes = ip === 'yes' || ip === 'ip-assoc-yes' || ip === 'tls-yes';
+    if (saysYes !== protectedIn && !(protectedIn && ip === 'ip-assoc-pending')) {
+      this.report('reg.integrity-protected', ev.frames, `REGISTER forwarded with integrity-protected="${ip}", but it arrived ${protectedIn ? 'inside ESP' : 'in the clear'}`, { subject: `${callId(m)}|${cseq(m)?.n}`, registration: t.reg });
+    }
+  }
+
+  /** The S-CSCF's 401 to the P-CSCF: ck= and ik= (TS 24.229 §7.2A.4) are keys for the analysis. */
+  private scscfChallenge(ev: SipEvent): void {
+    const ch = challengeOf(ev.message);
+    if (!ch?.ik || !ch.ck || ch.ik.length !== 16 || ch.ck.length !== 16) return;
+    try {
+      this.keys.addAka(toHex(parseAkaNonce(ch.nonce).rand), { ik: ch.ik, ck: ch.ck, source: 'scscf-401', frames: ev.frames });
+    } catch {
+      // Not an AKA nonce.
+    }
+  }
+
+  private registerResponse(ev: SipEvent, set: SaSet | undefined): void {
+    const m = ev.message;
+    if (m.kind !== 'response') return;
+    const t = this.tx.get(`${callId(m)}|${cseq(m)?.n}`);
+    if (!t) return;
+    const reg = this.registrations[t.reg];
+    const step = reg.steps[t.stepIndex];
+    if (m.status < 200) return;
+    if (step) step.outcome = m.status;
+    if (m.status === 401) return this.challenge401(ev, reg, t);
+    const s = t.setId !== undefined ? this.sets.get(t.setId) : undefined;
+    if (m.status >= 300) {
+      if (reg.challenge?.setId !== undefined && t.kind === 'auth-response') this.setState(reg.challenge.setId, 'failed', ev);
+      reg.state = reg.activeSet !== undefined ? 'registered' : 'failed';
+      return;
+    }
+    if (t.kind === 'de-registration') {
+      reg.state = 'deregistered';
+      for (const id of reg.sets) if (this.sets.get(id)?.state !== 'failed') this.setState(id, 'deleted', ev);
+      reg.activeSet = undefined;
+      return;
+    }
+    reg.state = 'registered';
+    for (const u of pAssociatedUris(m)) reg.impus.add(u);
+    const to = uriOf(m.headers.get('To'));
+    if (to) reg.impus.add(to);
+    const expires = expiresOf(m) ?? 3600;
+    if (s && s.id !== reg.activeSet) {
+      if (reg.activeSet !== undefined) this.setState(reg.activeSet, 'old', ev);
+      this.setState(s.id, 'active', ev);
+      reg.activeSet = s.id;
+      if (reg.challenge?.setId === s.id) reg.lastServer = reg.challenge.server;
+    }
+    // R-SA-7: the longer of the previous remaining lifetime and expiry + 30 s.
+    if (s) s.expiresAt = Math.max(s.expiresAt ?? 0, ev.at + expires * 1000 + EXPIRY_GRACE_MS);
+    void set;
+  }
+
+  private setState(id: number, state: SaSet['state'], ev: { at: number; frames: number[] }): void {
+    const s = this.sets.get(id);
+    if (!s || s.state === state) return;
+    s.state = state;
+    s.history.push({ at: ev.at, state, frames: ev.frames });
+    if (state === 'deleted' || state === 'failed') this.livePairs.get(`${s.ue}>${s.pcscf}`)?.delete(id);
+  }
+
+  /** The P-CSCF's 401 to the UE: R-AKA-6, the sec-agree choice, and a new (temporary) SA set. */
+  private challenge401(ev: SipEvent, reg: Registration, t: RegisterTx): void {
+    const m = ev.message;
+    const ch = challengeOf(m);
+    if (ch?.ik || ch?.ck) this.report('aka.keys-to-ue', ev.frames, `the 401 to the UE ${show(ev.dst)} still carries ${[ch.ck ? 'ck=' : '', ch.ik ? 'ik=' : ''].filter(Boolean).join(' and ')}: the P-CSCF must remove them`, { registration: reg.index });
+    let rand: string | undefined;
+    let autn: Uint8Array | undefined;
+    try {
+      if (ch) ({ rand: rand, autn } = (({ rand: r, autn: a }) => ({ rand: toHex(r), autn: a }))(parseAkaNonce(ch.nonce)));
+    } catch {
+      rand = undefined;
+    }
+    if (ch?.ik && ch.ck && rand) this.keys.addAka(rand, { ik: ch.ik, ck: ch.ck, source: 'scscf-401', frames: ev.frames });
+    const keys = rand ? this.keys.akaFor(rand) : undefined;
+    if (keys?.autn && autn) {
+      const same = toHex(keys.autn) === toHex(autn);
+      reg.nonceMatchesMaa = same;
+      if (!same) this.report('aka.nonce-mismatch', ev.frames, `the 401's nonce carries AUTN ${'≠'} the MAA's SIP-Authenticate for the same RAND (MAA frames ${keys.frames.join(', ')})`, { registration: reg.index });
+    }
+    if (reg.challenge && !reg.challenge.answered && !reg.challenge.reported) this.stalled(reg, reg.challenge, ev.at, true);
+    const server = securityHeader(m, 'Security-Server') ?? [];
+    const client = reg.client ?? [];
+    reg.state = 'challenged';
+    const challenge: Challenge = { at: ev.at, frames: ev.frames, server, client, answered: false, reported: false, unknownSpiFromUe: 0, clearAnswers: 0 };
+    reg.challenge = challenge;
+    this.pending.add(reg);
+    if (server.length === 0 || client.length === 0) return;
+    const chosen = [...server].filter(isIpsec3gpp).sort((a, b) => (b.q ?? -1) - (a.q ?? -1))[0];
+    const offered = chosen ? client.find((o) => isIpsec3gpp(o) && sameTransform(o, chosen)) : undefined;
+    if (!chosen || !offered) {
+      this.report('secagree.not-offered', ev.frames, `Security-Server ${chosen ? `alg=${chosen.alg} ealg=${chosen.ealg ?? 'null'}` : 'without ipsec-3gpp'} is not among the UE's offers`, { registration: reg.index });
+      return;
+    }
+    const set = this.newSet(reg, ev, t, offered, chosen, keys);
+    if (set) challenge.setId = set.id;
+  }
+
+  private newSet(reg: Registration, ev: SipEvent, t: RegisterTx, client: SecMechanism, server: SecMechanism, keys: ReturnType<KeyRing['akaFor']>): SaSet | undefined {
+    const c = effectiveIpsec(client);
+    const s = effectiveIpsec(server);
+    if (c.spiC === undefined || c.spiS === undefined || c.portC === undefined || c.portS === undefined || s.spiC === undefined || s.spiS === undefined || s.portC === undefined || s.portS === undefined) return undefined;
+    const id = this.nextSet++;
+    const set: SaSet = {
+      id, registration: reg.index, impi: reg.impi, ue: t.src.address, pcscf: t.dst.address,
+      uc: c.portC, us: c.portS, pc: s.portC, ps: s.portS,
+      spiUc: c.spiC, spiUs: c.spiS, spiPc: s.spiC, spiPs: s.spiS,
+      alg: s.alg ?? '?', ealg: s.ealg, mode: s.mod, keyed: false, state: 'temporary', createdAt: ev.at, createdFrames: ev.frames,
+      history: [{ at: ev.at, state: 'temporary', frames: ev.frames }], esp: { ok: 0, icv: 0, replay: 0, fromUe: 0 },
+    };
+    if (this.sets.size >= MAX_SETS) this.sets.delete(this.sets.keys().next().value as number);
+    this.sets.set(id, set);
+    reg.sets.push(id);
+    const spis = [set.spiUc, set.spiUs, set.spiPc, set.spiPs];
+    const reserved = spis.filter((x) => x >= 1 && x <= 255);
+    if (reserved.length) this.report('sa.spi-reserved', ev.frames, `SA set ${id} uses SPI ${reserved.join(', ')} in the reserved range 1..255 (${reserved.every((x) => x === set.spiPc || x === set.spiPs) ? 'chosen by the P-CSCF' : 'chosen by the UE'})`, { registration: reg.index });
+    if (new Set(spis).size < 4) this.report('sa.spi-shared', ev.frames, `SA set ${id}: SPIs ${spis.map(hex32).join(', ')} are not all distinct, so a packet could be reflected`, { registration: reg.index });
+    const prev = reg.activeSet !== undefined ? this.sets.get(reg.activeSet) : undefined;
+    if (prev && prev.state === 'active') {
+      const old = new Set([prev.spiUc, prev.spiUs, prev.spiPc, prev.spiPs]);
+      if (spis.some((x) => old.has(x))) this.report('rr.spi-not-new', ev.frames, `re-registration set ${id} reuses SPIs of the live set ${prev.id}`, { registration: reg.index });
+      const moved = [prev.us !== set.us ? `UE port_us ${prev.us} → ${set.us}` : '', prev.ps !== set.ps ? `P-CSCF port_ps ${prev.ps} → ${set.ps}` : ''].filter(Boolean);
+      if (moved.length) this.report('rr.port-not-kept', ev.frames, `re-registration set ${id}: ${moved.join(', ')}`, { registration: reg.index });
+    }
+    const pair = `${set.ue}>${set.pcscf}`;
+    if (!this.livePairs.has(pair)) this.livePairs.set(pair, new Set());
+    this.livePairs.get(pair)!.add(id);
+    for (const port of [set.uc, set.us]) {
+      this.ueEndpoints.set(`${set.ue}|${port}`, reg.index);
+      this.roles.set(`${set.ue}|${port}`, 'UE');
+    }
+    this.roles.set(`${set.pcscf}|${set.pc}`, 'P-CSCF');
+    this.roles.set(`${set.pcscf}|${set.ps}`, 'P-CSCF');
+    for (const x of spis) this.keys.announceSpi(x);
+    if (keys && isIntegrityAlg(set.alg) && isEncryptionAlg(set.ealg)) {
+      try {
+        const k = deriveEspKeys(set.alg, set.ealg, keys.ik, keys.ck);
+        const add = (spi: number, src: string, dst: string) => this.keys.addSa({ src, dst, spi, integrity: set.alg as never, encryption: set.ealg as never, keys: k }, 'derived', id);
+        set.keyed = add(set.spiPs, set.ue, set.pcscf) && add(set.spiPc, set.ue, set.pcscf) && add(set.spiUs, set.pcscf, set.ue) && add(set.spiUc, set.pcscf, set.ue);
+        set.keySource = keys.source;
+      } catch {
+        set.keyed = false;
+      }
+    } else if (spis.some((x) => this.keys.hasGivenSa(x))) {
+      set.keyed = true;
+      set.keySource = 'file';
+    }
+    return set;
+  }
+
+  /** Where a registration stalls after the 401, and which observation points to the cause. */
+  private stalled(reg: Registration, ch: Challenge, now: number, timedOut: boolean): void {
+    ch.reported = true;
+    this.pending.delete(reg);
+    const set = ch.setId !== undefined ? this.sets.get(ch.setId) : undefined;
+    const secs = ((now - ch.at) / 1000).toFixed(1);
+    let cause: string;
+    if (set && set.esp.icv > 0) cause = `ESP from the UE fails the integrity check (${set.esp.icv} packet(s)): UE and P-CSCF hold different keys or transforms (Annex I from IK/CK, alg ${set.alg}/${set.ealg})`;
+    else if (ch.unknownSpiFromUe > 0) cause = `ESP from the UE uses an SPI this sec-agree did not negotiate (${ch.unknownSpiFromUe} packet(s)): wrong SPI or port`;
+    else if (ch.clearAnswers > 0) cause = 'the UE answered in the clear: it set up no SA (check the Security-Server it got and its IPsec support)';
+    else if (set && set.esp.fromUe > 0) cause = `ESP from the UE verified (${set.esp.fromUe} packet(s)) but carried no REGISTER the analyser could read`;
+    else cause = `no ESP at all from the UE ${reg.ue}: it did not accept the 401 (AUTN/MAC or SQN check, or the Security-Server) or its SAs were never installed`;
+    const why = timedOut ? `no protected REGISTER within ${secs} s of the 401` : `no protected REGISTER before the capture ends, ${secs} s after the 401`;
+    this.report('reg.stalled', ch.frames, `registration of ${reg.impi} stalls after the 401: ${why}; ${cause}`, { registration: reg.index });
+  }
+
+  /** End of capture: stalls still open are reported. */
+  finish(): void {
+    for (const r of [...this.pending]) if (r.challenge && !r.challenge.answered && !r.challenge.reported) this.stalled(r, r.challenge, this.lastAt, false);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Fault-injected registrations (R-LAB-2, R-LAB-3's threats seen in a capture): each capture is
+ * built with the project's own encoders (support.ts) and must show exactly the matching finding.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Analyzer, type AnalysisReport } from '../../src/analyze/index.js';
+import { CaptureReader } from '../../src/capture/index.js';
+import { buildRegistration, type Faults } from './support.js';
+
+function analyze(f: Faults): { r: AnalysisReport; frames: Record<string, number> } {
+  const built = buildRegistration(f);
+  const a = new Analyzer();
+  const reader = new CaptureReader();
+  reader.push(built.pcap, (fr) => a.frame(fr));
+  reader.end();
+  return { r: a.finish(), frames: built.frames };
+}
+
+const rules = (r: AnalysisReport) => r.findings.map((f) => f.rule).sort();
+
+describe('TS 33.203 §7 registration, no fault', () => {
+  test('[R-LAB-2][R-SA-2][R-AKA-6] a clean registration decodes fully, every ESP verifies, no finding', () => {
+    const { r } = analyze({});
+    assert.deepEqual(r.findings, []);
+    assert.equal(r.summary.esp.packets, 3);
+    assert.equal(r.summary.esp.verified, 3);
+    const g = r.registrations[0];
+    assert.equal(g.state, 'registered');
+    assert.deepEqual(g.digest, { verified: 1, failed: 0, unchecked: 0 });
+    assert.equal(g.nonceMatchesMaa, true);
+    assert.deepEqual([...g.impus].sort(), ['sip:alice@ims.lab', 'tel:+15550101']);
+    assert.equal(r.saSets[0].state, 'active');
+    assert.equal(r.saSets[0].keyed, true);
+    // Every SIP message inside ESP is on the ladder, marked with its SPI.
+    assert.deepEqual(r.ladder.filter((l) => l.esp).map((l) => l.summary), ['REGISTER sip:ims.lab', '200 OK (REGISTER)', 'MESSAGE sip:carol@ims.lab']);
+  });
+});
+
+describe('fault injection, each fault by name', () => {
+  test('[R-SM-4] bid-down: Security-Verify ≠ Security-Server (RFC 3329 §2.3.1, TS 33.203 §7.2)', () => {
+    const { r, frames } = analyze({ bidDown: true });
+    const f = r.findings.find((x) => x.rule === 'secagree.verify-mismatch');
+    assert.ok(f, rules(r).join());
+    assert.equal(f.severity, 'error');
+    assert.equal(f.spec, 'R-SM-4');
+    assert.deepEqual(f.frames, [frames.register2]);
+    assert.deepEqual(rules(r), ['secagree.verify-mismatch']);
+  });
+
+  test('[R-SM-4] Security-Client changed between the REGISTERs (TS 33.203 §7.2 SM7)', () => {
+    const { r, frames } = analyze({ clientChanged: true });
+    assert.deepEqual(rules(r), ['secagree.client-changed']);
+    assert.deepEqual(r.findings[0].frames, [frames.register2]);
+  });
+
+  test('[R-SA-4] IMPU spoofing: a protected MESSAGE asserting an IMPU not bound to its SA', () => {
+    const { r, frames } = analyze({ impuSpoof: true });
+    assert.deepEqual(rules(r), ['sa.impu-not-bound']);
+    assert.deepEqual(r.findings[0].frames, [frames.message]);
+    assert.match(r.findings[0].message, /sip:bob@ims\.lab/);
+  });
+
+  test('[R-SA-8] replayed ESP: the same packet sent again is found at its frame (RFC 4303 §3.4.3)', () => {
+    const { r, frames } = analyze({ replay: true });
+    assert.deepEqual(rules(r), ['esp.replay']);
+    assert.deepEqual(r.findings[0].frames, [frames.replay]);
+    assert.equal(r.summary.esp.replayed, 1);
+  });
+
+  test('[R-FAIL-1] wrong ICV: the ESP packet fails the integrity check, and the registration stalls on it', () => {
+    const { r, frames } = analyze({ wrongIcv: true });
+    assert.deepEqual(rules(r), ['esp.icv', 'reg.stalled']);
+    assert.deepEqual(r.findings.find((x) => x.rule === 'esp.icv')!.frames, [frames.register2]);
+    assert.match(r.findings.find((x) => x.rule === 'reg.stalled')!.message, /fails the integrity check/);
+  });
+
+  test('[R-FAIL-4] phone silent after the 401: diagnosed as no ESP at all from the UE', () => {
+    const { r, frames } = analyze({ silentAfter401: true });
+    assert.deepEqual(rules(r), ['reg.stalled']);
+    const f = r.findings[0];
+    assert.deepEqual(f.frames, [frames.challenge]);
+    assert.match(f.message, /within 60\.0 s of the 401|no protected REGISTER/);
+    assert.match(f.message, /no ESP at all from the UE 10\.0\.0\.2/);
+  });
+
+  test('[R-AKA-6] ck/ik left in the 401 to the UE (TS 24.229 §5.2.2.1)', () => {
+    const { r, frames } = analyze({ keysToUe: true });
+    assert.deepEqual(rules(r), ['aka.keys-to-ue']);
+    assert.deepEqual(r.findings[0].frames, [frames.challenge]);
+  });
+
+  test('[R-SA-5] SIP in the clear to a protected port (TS 33.203 §7.1)', () => {
+    const { r, frames } = analyze({ clearOnProtected: true });
+    assert.deepEqual(rules(r), ['port.clear-on-protected']);
+    assert.deepEqual(r.findings[0].frames, [frames.options]);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Test support for capture analysis: the shared real captures (../shared, read-only, never
+ * copied), and a builder of synthetic IMS registration captures made with the project's own
+ * encoders (IP/UDP/TCP, ESP seal with Annex I keys, SIP text, Cx MAR/MAA), with faults to inject.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { digestResponse, buildAkaNonce } from '../../src/auth/digest/index.js';
+import { LINKTYPE_RAW, PcapWriter } from '../../src/capture/index.js';
+import { SeededRng } from '../../src/common/index.js';
+import { akaAuthDataItem, buildMaa, buildMar, CxResult, encodeMessage } from '../../src/diameter/index.js';
+import { encodeIpPacket, encodeTcpPacket, encodeUdp, encodeUdpPacket, IPPROTO_ESP, IPPROTO_UDP, TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/ip/index.js';
+import { deriveEspKeys, EspSa } from '../../src/ipsec/esp/index.js';
+import { repoRoot } from '../support/paths.js';
+
+/** ../shared/vectors/real/<parts>: fails under CI=true when missing, skips loudly elsewhere. */
+export function needShared(t: TestContext, ...parts: string[]): string | undefined {
+  const p = join(repoRoot, '..', 'shared', 'vectors', 'real', ...parts);
+  if (existsSync(p)) return p;
+  const why = `shared data ${parts.join('/')} is missing`;
+  if (process.env.CI === 'true') throw new Error(`CI: ${why}`);
+  process.stderr.write(`\n!!! SKIPPED: ${why}\n`);
+  t.skip(why);
+  return undefined;
+}
+
+export const UE = '10.0.0.2';
+export const PCSCF = '10.0.0.1';
+const SCSCF = '10.0.0.3';
+const HSS = '10.0.0.4';
+export const PORTS = { ue: 5060, pcscf: 5060, uc: 31000, us: 31001, pc: 5100, ps: 6100 };
+export const SPIS = { uc: 0x10001111, us: 0x10002222, pc: 0x20003333, ps: 0x20004444 };
+
+const rng = new SeededRng('analyze-scenario');
+const bytes = (n: number, b: number) => new Uint8Array(n).fill(b);
+export const VECTOR = { rand: bytes(16, 0x11), autn: bytes(16, 0x22), xres: bytes(8, 0x33), ck: bytes(16, 0x44), ik: bytes(16, 0x55) };
+
+export interface Faults {
+  /** Security-Verify names another transform than the Security-Server sent (bid-down). */
+  bidDown?: boolean;
+  /** The protected REGISTER's Security-Client differs from the first one. */
+  clientChanged?: boolean;
+  /** The protected MESSAGE asserts an IMPU not registered on its SA. */
+  impuSpoof?: boolean;
+  /** The protected MESSAGE's ESP packet is sent again 2 s later. */
+  replay?: boolean;
+  /** One byte of the protected REGISTER's ICV is flipped. */
+  wrongIcv?: boolean;
+  /** The UE sends nothing after the 401. */
+  silentAfter401?: boolean;
+  /** The 401 to the UE still carries ck= and ik=. */
+  keysToUe?: boolean;
+  /** The UE answers an OPTIONS from the P-CSCF in the clear from its protected port. */
+  clearOnProtected?: boolean;
+}
+
+const CLIENT = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${SPIS.uc};spi-s=${SPIS.us};port-c=${PORTS.uc};port-s=${PORTS.us}`;
+const SERVER = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${SPIS.pc};spi-s=${SPIS.ps};port-c=${PORTS.pc};port-s=${PORTS.ps}`;
+
+function sip(lines: string[], body = ''): Uint8Array {
+  return Buffer.from(`${lines.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/** The frame numbers of the interesting packets of a built capture. */
+export interface Built {
+  pcap: Uint8Array;
+  frames: Record<string, number>;
+}
+
+/** A whole registration (REGISTER, MAR/MAA, 401, protected REGISTER, 200, protected MESSAGE) with faults. */
+export function buildRegistration(f: Faults = {}): Built {
+  const w = new PcapWriter({ linktype: LINKTYPE_RAW });
+  const frames: Record<string, number> = {};
+  const t0 = 1_700_000_000_000;
+  const add = (name: string, packet: Uint8Array, dt: number) => {
+    w.add(packet, t0 + dt);
+    frames[name] = w.count;
+  };
+  const keys = deriveEspKeys('hmac-sha-1-96', 'aes-cbc', VECTOR.ik, VECTOR.ck);
+  const sa = (spi: number) => new EspSa({ spi, integrity: 'hmac-sha-1-96', encryption: 'aes-cbc', keys });
+  const toPcscfPs = sa(SPIS.ps);
+  const toUeUs = sa(SPIS.us);
+  const protectedUdp = (s: EspSa, from: string, to: string, sport: number, dport: number, payload: Uint8Array): Uint8Array => {
+    const udp = encodeUdp(sport, dport, payload, { src: from, dst: to });
+    return encodeIpPacket({ src: from, dst: to, protocol: IPPROTO_ESP }, s.seal(udp, IPPROTO_UDP, rng));
+  };
+  const via = (host: string, port: number, branch: string) => `Via: SIP/2.0/UDP ${host}:${port};branch=z9hG4bK${branch}`;
+  const common = (cseq: number, method: string) => [`From: <sip:alice@ims.lab>;tag=a1`, `To: <sip:alice@ims.lab>`, 'Call-ID: reg-1@10.0.0.2', `CSeq: ${cseq} ${method}`];
+
+  // 1. The first REGISTER, in the clear, with Security-Client (TS 33.203 §7.2 SM1).
+  add('register1', encodeUdpPacket({ address: UE, port: PORTS.ue }, { address: PCSCF, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(UE, PORTS.ue, 'r1'), ...common(1, 'REGISTER'), `Contact: <sip:alice@${UE}:${PORTS.ue}>`, 'Expires: 600', 'Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="", response=""', `Security-Client: ${CLIENT}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 0);
+  // 2. MAR/MAA over one TCP connection (S-CSCF → HSS), the MAA carrying the vector.
+  const s = { address: SCSCF, port: 40000 };
+  const h = { address: HSS, port: 3868 };
+  add('syn', encodeTcpPacket(s, h, { seq: 999, ack: 0, flags: TCP_SYN }, new Uint8Array(0)), 5);
+  add('synack', encodeTcpPacket(h, s, { seq: 4999, ack: 1000, flags: TCP_SYN | TCP_ACK }, new Uint8Array(0)), 6);
+  const mar = buildMar({ sessionId: 'scscf;1', originHost: 'scscf.ims.lab', originRealm: 'ims.lab', destinationRealm: 'ims.lab', userName: 'alice@ims.lab', publicIdentity: 'sip:alice@ims.lab', sipAuthDataItem: { scheme: 'Digest-AKAv1-MD5' }, sipNumberAuthItems: 1, serverName: 'sip:scscf.ims.lab' });
+  add('mar', encodeTcpPacket(s, h, { seq: 1000, ack: 5000, flags: TCP_ACK | TCP_PSH }, encodeMessage(mar)), 10);
+  const maa = encodeMessage(buildMaa(mar, { originHost: 'hss.ims.lab', originRealm: 'ims.lab', result: CxResult.SUCCESS, userName: 'alice@ims.lab', sipNumberAuthItems: 1, sipAuthDataItems: [akaAuthDataItem(VECTOR, { itemNumber: 1 })] }));
+  // The MAA in two segments, the second first (reassembly in order).
+  const cut = 40;
+  add('maa2', encodeTcpPacket(h, s, { seq: 5000 + cut, ack: 2000, flags: TCP_ACK | TCP_PSH }, maa.subarray(cut)), 19);
+  add('maa', encodeTcpPacket(h, s, { seq: 5000, ack: 2000, flags: TCP_ACK }, maa.subarray(0, cut)), 20);
+  // 3. The P-CSCF's 401: nonce = RAND‖AUTN, Security-Server, ck/ik removed (unless the fault).
+  const nonce = buildAkaNonce(VECTOR.rand, VECTOR.autn);
+  const www = `WWW-Authenticate: Digest realm="ims.lab", nonce="${nonce}", algorithm=AKAv1-MD5, qop="auth"${f.keysToUe ? `, ck="${Buffer.from(VECTOR.ck).toString('hex')}", ik="${Buffer.from(VECTOR.ik).toString('hex')}"` : ''}`;
+  add('challenge', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: UE, port: PORTS.ue }, sip(['SIP/2.0 401 Unauthorized', via(UE, PORTS.ue, 'r1'), ...common(1, 'REGISTER'), www, `Security-Server: ${SERVER}`])), 30);
+  if (f.silentAfter401) {
+    add('keepalive', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: '10.0.0.9', port: 5060 }, sip(['OPTIONS sip:10.0.0.9 SIP/2.0', via(PCSCF, 5060, 'o1'), 'From: <sip:pcscf@ims.lab>;tag=p', 'To: <sip:10.0.0.9>', 'Call-ID: ka@pcscf', 'CSeq: 1 OPTIONS'])), 60_000);
+    return { pcap: w.toBytes(), frames };
+  }
+  // 4. The protected REGISTER (UE port_uc → P-CSCF port_ps), AKAv1-MD5 response with XRES.
+  const cr = { username: 'alice@ims.lab', realm: 'ims.lab', uri: 'sip:ims.lab', nonce, nc: '00000001', cnonce: 'c0ffee', qop: 'auth' as const };
+  const response = digestResponse({ algorithm: 'AKAv1-MD5', ...cr, password: VECTOR.xres, method: 'REGISTER' });
+  const verify = f.bidDown ? SERVER.replace('hmac-sha-1-96', 'hmac-md5-96').replace('aes-cbc', 'null') : SERVER;
+  const client = f.clientChanged ? CLIENT.replace('aes-cbc', 'null') : CLIENT;
+  const reg2 = sip(['REGISTER sip:ims.lab SIP/2.0', via(UE, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${UE}:${PORTS.us}>`, 'Expires: 600', `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="${response}", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="c0ffee"`, `Security-Client: ${client}`, `Security-Verify: ${verify}`, 'Require: sec-agree', 'Proxy-Require: sec-agree']);
+  const p2 = protectedUdp(toPcscfPs, UE, PCSCF, PORTS.uc, PORTS.ps, reg2);
+  if (f.wrongIcv) p2[p2.length - 1] ^= 0xff;
+  add('register2', p2, 100);
+  if (f.wrongIcv) return { pcap: w.toBytes(), frames };
+  // 5. The 200 OK (P-CSCF port_pc → UE port_us over UDP, R-SA-3).
+  add('ok', protectedUdp(toUeUs, PCSCF, UE, PORTS.pc, PORTS.us, sip(['SIP/2.0 200 OK', via(UE, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${UE}:${PORTS.us}>;expires=600`, 'P-Associated-URI: <sip:alice@ims.lab>, <tel:+15550101>'])), 150);
+  // 6. A protected MESSAGE from the UE.
+  const from = f.impuSpoof ? 'sip:bob@ims.lab' : 'sip:alice@ims.lab';
+  const msg = protectedUdp(toPcscfPs, UE, PCSCF, PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(UE, PORTS.uc, 'm1'), `From: <${from}>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-1@10.0.0.2', 'CSeq: 1 MESSAGE', `P-Preferred-Identity: <${from}>`, 'Content-Type: text/plain'], 'hello'));
+  add('message', msg, 200);
+  if (f.replay) add('replay', msg, 2200);
+  if (f.clearOnProtected) {
+    add('options', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: UE, port: PORTS.us }, sip(['OPTIONS sip:alice@10.0.0.2 SIP/2.0', via(PCSCF, PORTS.pcscf, 'o2'), 'From: <sip:pcscf@ims.lab>;tag=p', 'To: <sip:alice@ims.lab>', 'Call-ID: ka2@pcscf', 'CSeq: 1 OPTIONS'])), 3000);
+  }
+  return { pcap: w.toBytes(), frames };
+}
