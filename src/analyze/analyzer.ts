@@ -28,6 +28,8 @@ export interface AnalyzeOptions {
   stallMs?: number;
   /** Most ladder entries kept (default 5000). */
   ladderLimit?: number;
+  /** Sees every decoded message as the checks do (tests, tools built on the analyser). */
+  observe?: { sip?(ev: SipEvent): void; diameter?(ev: DiameterEvent): void };
 }
 
 /** One message of the ladder, endpoints resolved to role names where known. */
@@ -89,8 +91,10 @@ export class Analyzer {
   private akaVectors = new Set<string>();
   private readonly ladderLimit: number;
   private readonly given: number;
+  private readonly observe: AnalyzeOptions['observe'];
 
   constructor(opts: AnalyzeOptions = {}) {
+    this.observe = opts.observe;
     this.ladderLimit = opts.ladderLimit ?? DEFAULT_LADDER_LIMIT;
     for (const sa of opts.keys ?? []) this.ring.addSa(sa, 'file');
     this.given = opts.keys?.length ?? 0;
@@ -121,12 +125,14 @@ export class Analyzer {
 
   private onSip(ev: SipEvent): void {
     this.counts.sip++;
+    this.observe?.sip?.(ev);
     this.checker.sip(ev);
     this.keep({ ev, kind: 'sip' });
   }
 
   private onDiameter(ev: DiameterEvent): void {
     this.counts.diameter++;
+    this.observe?.diameter?.(ev);
     this.checker.diameter(ev);
     if (ev.message.commandCode === 303 && !isDiameterRequest(ev.message)) this.akaVectors.add(`${ev.message.hopByHop}|${ev.message.endToEnd}`);
     if (![257, 280, 282].includes(ev.message.commandCode)) this.keep({ ev, kind: 'diameter' });
