@@ -696,7 +696,14 @@ export class UeCore {
     try {
       return await this.ports.sendProtected(req, { address: this.cfg.pcscfAddress, port: pcscfPortS }, clientPort);
     } catch (e) {
-      throw asUeError(e);
+      const err = asUeError(e);
+      // A request of a registered UE that gets no answer over its SAs: the SAs are gone (a
+      // P-CSCF restart); fall back to an initial registration (TS 24.229 §5.1.1.4.1). A
+      // re-registration handles its own time-out.
+      if (err.reason === 'timeout' && this.state === 'registered' && this.reg && req.method !== 'REGISTER') {
+        this.recover(err).catch((x: unknown) => this.ports.log.info({ err: (x as Error).message }, 'registering anew failed'));
+      }
+      throw err;
     }
   }
 }

@@ -140,13 +140,13 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
     for (const c of closers.splice(0).reverse()) await c();
   });
 
-  async function rig(store = memorySqnStore()): Promise<{ clock: ManualClock; pc: SpecPcscf; ue: Ue; pcPorts: RawPort[] }> {
+  async function rig(store = memorySqnStore(), auto = false): Promise<{ clock: ManualClock; pc: SpecPcscf; ue: Ue; pcPorts: RawPort[] }> {
     const clock = new ManualClock(1_000_000);
     const ports = await Promise.all([0, 1, 2, 3].map(() => RawPort.open(HOST)));
     closers.push(() => Promise.all(ports.map((p) => p.close())).then(() => undefined));
     const [pu, ps, ...pcPorts] = ports;
     const pc = new SpecPcscf(pu, ps, pcPorts);
-    const cfg = parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: '465b5ce8b199b49faa5f0a2ee238a6bc', opc: 'cd63cb71954a9f4e48a5994e37a02baf', pcscf: `${HOST}:${pu.port}`, expires: 600, subscribeRegEvent: false, reRegister: { auto: false }, integrity: ['hmac-sha-1-96'], encryption: ['null'] });
+    const cfg = parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: '465b5ce8b199b49faa5f0a2ee238a6bc', opc: 'cd63cb71954a9f4e48a5994e37a02baf', pcscf: `${HOST}:${pu.port}`, expires: 600, subscribeRegEvent: false, reRegister: { auto }, integrity: ['hmac-sha-1-96'], encryption: ['null'] });
     const ue = await createUe(cfg, { clock, rng: new SeededRng('spec-ue'), sqnStore: store });
     closers.push(() => ue.stop());
     return { clock, pc, ue, pcPorts };
@@ -188,8 +188,8 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
   /** Sends a SIP text from the P-CSCF's unprotected port to where the UE's REGISTER came from. */
   const unprotected = (pc: SpecPcscf, ue: Ue) => (t: string) => pc.pu.send(t, ue.addresses().unprotected);
 
-  async function registered(): Promise<{ clock: ManualClock; pc: SpecPcscf; ue: Ue; pcPorts: RawPort[]; set: PcSet; offer: SecMechanism; answer: SipMessage }> {
-    const r = await rig();
+  async function registered(auto = false): Promise<{ clock: ManualClock; pc: SpecPcscf; ue: Ue; pcPorts: RawPort[]; set: PcSet; offer: SecMechanism; answer: SipMessage }> {
+    const r = await rig(memorySqnStore(), auto);
     const p = r.ue.register();
     const { req, offer } = await firstRegister(r.pc, r.ue);
     const { set, answer } = await complete(r.pc, req, offer, r.pc.vector(32), r.pcPorts[0], unprotected(r.pc, r.ue));
@@ -294,6 +294,32 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
     assert.equal(ue.saTable().length, 0);
     await complete(pc, report, o2, pc.vector(check.sqnMs + 32), pcPorts[0], unprotected(pc, ue));
     await p;
+    assert.equal(ue.state().state, 'registered');
+  });
+
+  test('[R-FAIL-4] [R-REG-3] SAs that stop answering (a P-CSCF restart): the MESSAGE times out, the UE drops its SAs and registers anew from scratch (TS 24.229 §5.1.1.4.1, issue [O] §5)', async () => {
+    const { clock, pc, ue, set } = await registered(true);
+    const m = ue.sendMessage('sip:bob@ims.lab', 'anyone there?').then(
+      () => undefined,
+      (e: Error & { reason?: string }) => e,
+    );
+    await pc.protectedOn(set, 'the MESSAGE nobody answers');
+    // RFC 3261 §17.1.2.2: Timer F = 64·T1; the retransmissions are read and left unanswered.
+    for (let t = 0; t < 64 * T1; t += T1) {
+      clock.advance(T1);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.equal((await m)?.reason, 'timeout');
+    const retransmissions = pc.ps.inbox.splice(0);
+    assert.ok(retransmissions.length >= 5, 'Timer E retransmissions of the MESSAGE went unanswered');
+    const d = await pc.pu.next('a new initial REGISTER');
+    const req = parse(d.data);
+    assert.equal(authorizationOf(req)[0].response, '', 'an initial REGISTER (TS 24.229 §5.1.1.2.2)');
+    assert.equal(ue.saTable().length, 0, 'the dead SAs are gone');
+    const o = securityClientOf(req)[0];
+    await complete(pc, req, o, pc.vector(64), pc.pcs[1], unprotected(pc, ue));
+    const end = Date.now() + 3000;
+    while (ue.state().state !== 'registered' && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
     assert.equal(ue.state().state, 'registered');
   });
 });
