@@ -8,9 +8,10 @@
  *
  * SIP over TCP is not carried here (only the inner UDP of RFC 3948 tunnel mode).
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { ImsError, cryptoRng, type Rng } from '../../common/index.js';
-import { ipVersionOf, type Endpoint } from '../../ip/index.js';
+import type { Endpoint } from '../../ip/index.js';
+import { UdpPortPool } from '../port-pool.js';
 import { EspSa, decodeEspHeader, isUdpEncapsulatedEsp } from '../esp/index.js';
 import type { IpsecDatapath } from '../sa/datapath.js';
 import { SaError } from '../sa/errors.js';
@@ -69,17 +70,7 @@ interface Entry {
   dst: Endpoint;
 }
 
-interface Bound {
-  socket: Socket;
-  refs: number;
-  ready: Promise<void>;
-}
-
 const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
-
-function key(e: Endpoint): string {
-  return `${e.address}|${e.port}`;
-}
 
 function selectorKey(fromPort: number, to: Endpoint): string {
   return `${fromPort}|${to.address}|${to.port}`;
@@ -110,7 +101,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private readonly outbound = new Map<string, Entry>();
   /** Outbound entries by selector (local port, peer address and port). */
   private readonly bySelector = new Map<string, Set<Entry>>();
-  private readonly sockets = new Map<string, Bound>();
+  private readonly ports = new UdpPortPool((local, msg, rinfo) => this.receive(local, msg, rinfo));
 
   constructor(opts: UdpEncapOptions = {}) {
     this.rng = opts.rng ?? cryptoRng;
@@ -127,10 +118,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
 
   /** Local endpoints with a bound socket. */
   boundEndpoints(): Endpoint[] {
-    return [...this.sockets.keys()].map((k) => {
-      const [address, port] = k.split('|');
-      return { address, port: Number(port) };
-    });
+    return this.ports.endpoints();
   }
 
   /** The ESP state of an installed SA (counters, replay window), for diagnostics. */
@@ -147,7 +135,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     if (sa.direction === 'in') this.inbound.set(sa.spi, entry);
     else this.addOutbound(entry);
     try {
-      await this.bind(local);
+      await this.ports.bind(local);
     } catch (e) {
       if (sa.direction === 'in') this.inbound.delete(sa.spi);
       else this.removeOutbound(entry);
@@ -176,16 +164,14 @@ export class UdpEncapDatapath implements IpsecDatapath {
     if (!entry || entry.sa.id !== sa.id) return;
     if (sa.direction === 'in') this.inbound.delete(sa.spi);
     else this.removeOutbound(entry);
-    await this.unbind(sa.direction === 'in' ? entry.dst : entry.src);
+    await this.ports.unbind(sa.direction === 'in' ? entry.dst : entry.src);
   }
 
   async close(): Promise<void> {
     this.inbound.clear();
     this.outbound.clear();
     this.bySelector.clear();
-    const all = [...this.sockets.values()];
-    this.sockets.clear();
-    await Promise.all(all.map((b) => b.ready.catch(() => undefined).then(() => new Promise<void>((r) => b.socket.close(() => r())))));
+    await this.ports.close();
   }
 
   /**
@@ -202,78 +188,22 @@ export class UdpEncapDatapath implements IpsecDatapath {
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
-    const bound = this.sockets.get(key(best.src));
-    if (!bound) throw new SaError(`protected port ${best.src.port} is not bound`);
-    await bound.ready;
+    const socket = await this.ports.socketOf(best.src);
+    if (!socket) throw new SaError(`protected port ${best.src.port} is not bound`);
     const packet = encapsulate(best.esp, best.src, best.dst, sip, this.rng);
     this.tap?.('out', best.src, best.dst, packet);
     await new Promise<void>((resolve, reject) =>
-      bound.socket.send(packet, best!.dst.port, best!.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
+      socket.send(packet, best!.dst.port, best!.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
     );
     this.counters.sent++;
   }
 
   /**
    * Bind a local protected endpoint for the datapath's life, whatever SAs come and go (a
-   * P-CSCF's port_ps and its pool of port_pc, shared by every UE; seed 001 §7.1: SAs are told
-   * apart by SPI). Port 0 lets the OS choose; resolves with the bound port. The socket stays
-   * open until {@link close}, so no other process can take the port between two registrations.
+   * P-CSCF's port_ps and port_pc pool; {@link UdpPortPool.listen}). Port 0 lets the OS choose.
    */
-  async listen(address: string, port: number): Promise<number> {
-    const local = norm({ address, port });
-    if (port !== 0) {
-      await this.bind(local);
-      return port;
-    }
-    const socket = createSocket({ type: ipVersionOf(local.address) === 6 ? 'udp6' : 'udp4' });
-    const bound = await new Promise<number>((resolve, reject) => {
-      socket.once('error', (err) => {
-        socket.close();
-        reject(new ImsError('SIP_TRANSPORT', `cannot bind a protected port on ${local.address}: ${err.message}`));
-      });
-      socket.bind(0, local.address, () => resolve(socket.address().port));
-    });
-    socket.removeAllListeners('error');
-    socket.on('error', () => undefined);
-    const real: Endpoint = { address: local.address, port: bound };
-    socket.on('message', (msg, rinfo) => this.receive(real, msg, rinfo));
-    this.sockets.set(key(real), { socket, refs: 1, ready: Promise.resolve() });
-    return bound;
-  }
-
-  private bind(local: Endpoint): Promise<void> {
-    const k = key(local);
-    const existing = this.sockets.get(k);
-    if (existing) {
-      existing.refs++;
-      return existing.ready;
-    }
-    const socket = createSocket({ type: ipVersionOf(local.address) === 6 ? 'udp6' : 'udp4' });
-    const ready = new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        this.sockets.delete(k);
-        socket.close();
-        reject(new ImsError('SIP_TRANSPORT', `cannot bind protected port ${local.address}:${local.port}: ${err.message}`));
-      };
-      socket.once('error', onError);
-      socket.bind(local.port, local.address, () => {
-        socket.off('error', onError);
-        socket.on('error', () => undefined);
-        resolve();
-      });
-    });
-    socket.on('message', (msg, rinfo) => this.receive(local, msg, rinfo));
-    this.sockets.set(k, { socket, refs: 1, ready });
-    return ready;
-  }
-
-  private async unbind(local: Endpoint): Promise<void> {
-    const k = key(local);
-    const b = this.sockets.get(k);
-    if (!b || --b.refs > 0) return;
-    this.sockets.delete(k);
-    await b.ready.catch(() => undefined);
-    await new Promise<void>((r) => b.socket.close(() => r()));
+  listen(address: string, port: number): Promise<number> {
+    return this.ports.listen(canonicalIp(address), port);
   }
 
   private drop(reason: UdpEncapDropReason, local: Endpoint, from: Endpoint, spi?: number): void {

@@ -36,9 +36,8 @@
  * TCP), so protected SIP is UDP here. Protected ports carry only protected traffic (R-SA-5):
  * anything that is not valid ESP for an installed SA never reaches this class.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { ImsError, silentLogger, type Logger } from '../../common/index.js';
-import type { SaManager, SecurityAssociation } from '../../ipsec/index.js';
+import { silentLogger, type Logger } from '../../common/index.js';
+import { UdpPortPool, type SaManager, type SecurityAssociation } from '../../ipsec/index.js';
 import { cseqOf, parseMessage, topVia, type SipMessage } from '../../sip/index.js';
 import { canonicalAddress, formatEndpoint, ipFamily } from '../../sip/transport/endpoint.js';
 import { SipTransportError } from '../../sip/transport/errors.js';
@@ -401,7 +400,7 @@ export type InboundSaLookup = (local: Endpoint, remote: Endpoint) => Pick<Securi
 export class KernelSocketCarrier implements ProtectedCarrier {
   readonly counters = { received: 0, delivered: 0, sent: 0, noSa: 0 };
   private handler: ((sip: Uint8Array, info: CarrierMessageInfo) => void) | undefined;
-  private readonly sockets = new Map<number, { socket: Socket; refs: number; ready: Promise<void> }>();
+  private readonly ports = new UdpPortPool((local, buf, rinfo) => this.receive(local.port, buf, { address: rinfo.address, port: rinfo.port }));
 
   constructor(
     private readonly address: string,
@@ -415,73 +414,30 @@ export class KernelSocketCarrier implements ProtectedCarrier {
   }
 
   /** Bind a protected port for the carrier's life (port 0: the OS chooses); resolves with it. */
-  async listen(_address: string, port: number): Promise<number> {
-    if (port !== 0) {
-      await this.bind(port);
-      return port;
-    }
-    const socket = createSocket({ type: ipFamily(this.address) === 6 ? 'udp6' : 'udp4' });
-    const bound = await new Promise<number>((resolve, reject) => {
-      socket.once('error', (err) => {
-        socket.close();
-        reject(new ImsError('SIP_TRANSPORT', `cannot bind a protected port on ${this.address}: ${err.message}`));
-      });
-      socket.bind(0, this.address, () => resolve(socket.address().port));
-    });
-    socket.removeAllListeners('error');
-    socket.on('error', () => undefined);
-    socket.on('message', (buf, rinfo) => this.receive(bound, buf, { address: rinfo.address, port: rinfo.port }));
-    this.sockets.set(bound, { socket, refs: 1, ready: Promise.resolve() });
-    return bound;
+  listen(_address: string, port: number): Promise<number> {
+    return this.ports.listen(this.address, port);
   }
 
   /** Bind a protected port (reference-counted). */
   bind(port: number): Promise<void> {
-    const existing = this.sockets.get(port);
-    if (existing) {
-      existing.refs++;
-      return existing.ready;
-    }
-    const socket = createSocket({ type: ipFamily(this.address) === 6 ? 'udp6' : 'udp4' });
-    const ready = new Promise<void>((resolve, reject) => {
-      socket.once('error', (err) => {
-        this.sockets.delete(port);
-        socket.close();
-        reject(new ImsError('SIP_TRANSPORT', `cannot bind protected port ${this.address}:${port}: ${err.message}`));
-      });
-      socket.bind(port, this.address, () => {
-        socket.removeAllListeners('error');
-        socket.on('error', () => undefined);
-        resolve();
-      });
-    });
-    socket.on('message', (buf, rinfo) => this.receive(port, buf, { address: rinfo.address, port: rinfo.port }));
-    this.sockets.set(port, { socket, refs: 1, ready });
-    return ready;
+    return this.ports.bind({ address: this.address, port });
   }
 
-  async unbind(port: number): Promise<void> {
-    const b = this.sockets.get(port);
-    if (!b || --b.refs > 0) return;
-    this.sockets.delete(port);
-    await b.ready.catch(() => undefined);
-    await new Promise<void>((r) => b.socket.close(() => r()));
+  unbind(port: number): Promise<void> {
+    return this.ports.unbind({ address: this.address, port });
   }
 
   async send(sip: Uint8Array, opts: { fromPort: number; to: Endpoint }): Promise<void> {
-    const b = this.sockets.get(opts.fromPort);
-    if (!b) throw new SipTransportError(`protected port ${opts.fromPort} is not bound`, opts.to);
-    await b.ready;
+    const socket = await this.ports.socketOf({ address: this.address, port: opts.fromPort });
+    if (!socket) throw new SipTransportError(`protected port ${opts.fromPort} is not bound`, opts.to);
     await new Promise<void>((resolve, reject) =>
-      b.socket.send(sip, opts.to.port, opts.to.address, (err) => (err ? reject(new SipTransportError(`send to ${formatEndpoint(opts.to)} failed: ${err.message}`, opts.to)) : resolve())),
+      socket.send(sip, opts.to.port, opts.to.address, (err) => (err ? reject(new SipTransportError(`send to ${formatEndpoint(opts.to)} failed: ${err.message}`, opts.to)) : resolve())),
     );
     this.counters.sent++;
   }
 
-  async close(): Promise<void> {
-    const all = [...this.sockets.values()];
-    this.sockets.clear();
-    await Promise.all(all.map((b) => b.ready.catch(() => undefined).then(() => new Promise<void>((r) => b.socket.close(() => r())))));
+  close(): Promise<void> {
+    return this.ports.close();
   }
 
   private receive(port: number, buf: Buffer, from: Endpoint): void {
