@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
 import { REGINFO_CONTENT_TYPE, encodeReginfo, type Reginfo } from '../../../src/nodes/common/reginfo.js';
 import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
+import { CLIENT_PORT_POOL } from '../../../src/nodes/pcscf/wire.js';
 import { SeededRng, toHex } from '../../../src/common/index.js';
 import { authorizationOf, SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/index.js';
 import { HOST, settle, waitFor, world, type ScriptedUe, type StubCore } from './support.js';
@@ -21,7 +22,8 @@ function assertClean(w: World): void {
   assert.deepEqual(w.pcscf.saTable(), [], 'no SA');
   assert.deepEqual(w.pcscf.pending(), [], 'no pending registration');
   assert.deepEqual(w.pcscf.registrations(), [], 'no registration');
-  assert.deepEqual(w.pcscf.protectedEndpoints(), [], 'no protected transport');
+  // R-RR-1: port_ps and the port_pc pool stay bound for the P-CSCF's life.
+  assert.equal(w.pcscf.protectedEndpoints().length, 1 + CLIENT_PORT_POOL, 'port_ps and the eight port_pc stay bound');
 }
 
 /** RFC 3680 §5.3: the registration of alice and her contact, both terminated with `event`. */
@@ -87,7 +89,8 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     };
     const r = await within(ue.sendProtected(overSas(ue, { expires: 0, auth: AUTH_OK })), 3000, '200 to the de-REGISTER');
     assert.equal(r.status, 200, 'the UE gets its 200 (no Timer F)');
-    assert.equal(protectionOf(r)?.spi, ue.local.spiC, 'over the SA to its port-c');
+    // R-SA-3 (TS 24.229 §5.1.1.2.2): responses too go from port_pc to the UE's port_us.
+    assert.equal(protectionOf(r)?.spi, ue.local.spiS, 'over the SA to its port-s');
     assert.deepEqual(during, { notify: 200, ending: 'deregistered', sets: 1 }, 'ended by the NOTIFY, SAs kept for the 200');
     await pcscf.idle();
     assertClean(w);
@@ -170,7 +173,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     answer!();
     const r = await within(m, 3000, '200 to the MESSAGE');
     assert.equal(r.status, 200);
-    assert.equal(protectionOf(r)?.spi, ue.local.spiC);
+    assert.equal(protectionOf(r)?.spi, ue.local.spiS, 'R-SA-3: the 200 from port_pc to port_us');
     await pcscf.idle();
     assertClean(w);
   });
@@ -186,7 +189,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     };
     const r = await within(ue.sendProtected(overSas(ue, { auth: AUTH_OK })), 3000, '200 to the re-REGISTER');
     assert.equal(r.status, 200);
-    assert.equal(protectionOf(r)?.spi, ue.local.spiC);
+    assert.equal(protectionOf(r)?.spi, ue.local.spiS, 'R-SA-3: the 200 from port_pc to port_us');
     assert.equal(ending, 'deregistered');
     assert.equal(pcscf.counters?.refreshed, 0, 'not refreshed');
     assert.ok(pcscf.registrations()[0]?.ending, 'still ended');
