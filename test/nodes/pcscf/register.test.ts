@@ -56,6 +56,10 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
       assert.ok(spi !== ue.local.spiC && spi !== ue.local.spiS);
     }
     assert.notEqual(ss[0].spiC, ss[0].spiS);
+    // R-RR-1: port-s is the P-CSCF's one port_ps; port-c comes from its port_pc pool.
+    const [portPs, ...pool] = pcscf.protectedEndpoints().map((e) => e.port);
+    assert.equal(ss[0].portS, portPs);
+    assert.ok(pool.includes(ss[0].portC!), `port-c ${ss[0].portC} from the pool ${pool.join(',')}`);
     // Four temporary SAs bound to this UE; one pending attempt.
     let sets = pcscf.sets();
     assert.equal(sets.length, 1);
@@ -66,8 +70,10 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
     await ue.acceptChallenge(r1, stub.keys[0]);
     const r2 = await ue.sendProtected(ue.answerRequest());
     assert.equal(r2.status, 200);
-    // The 200 came back protected, on the UE's inbound SA at its port-c (TS 33.203 §7.1).
-    assert.equal(protectionOf(r2)?.spi, ue.local.spiC);
+    // R-SA-3: the 200 came back protected from port_pc to the UE's port_us (TS 24.229 §5.1.1.2.2),
+    // on the UE's inbound SA of flow pc-us (its spi-s).
+    assert.equal(protectionOf(r2)?.spi, ue.local.spiS);
+    assert.equal(protectionOf(r2)?.saId, `${ue.set!.id}/pc-us`);
     const up2 = stub.all('REGISTER')[1];
     assert.equal(authorizationOf(up2)[0].integrityProtected, 'yes');
     assert.equal(up2.headers.get('Security-Verify'), undefined);
@@ -78,7 +84,8 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
     sets = pcscf.sets();
     assert.equal(sets.length, 1);
     assert.equal(sets[0].state, 'active');
-    assert.equal(sets[0].expiresAt - w.clock.now(), 600_000);
+    // R-SA-7 (TS 24.229 §5.2.2.3): the registration's expiry + 30 s.
+    assert.equal(sets[0].expiresAt - w.clock.now(), 600_000 + 30_000);
     const regs = pcscf.registrations();
     assert.equal(regs.length, 1);
     assert.deepEqual(regs[0].impus, ['sip:alice@ims.lab', 'tel:+15551234']);
