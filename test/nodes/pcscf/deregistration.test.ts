@@ -220,6 +220,21 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     assert.equal(pcscf.sets().length, 1);
   });
 
+  test('[R-RR-5] [R-SA-7] a reg-event NOTIFY "shortened" cuts the registration and its SAs to the new expiry', async () => {
+    // RFC 3680 §5.2 / TS 24.229 §5.2.3: network-initiated re-authentication; both sides shorten.
+    const { pcscf, stub } = w;
+    const before = pcscf.sets()[0].expiresAt;
+    const shortened: Reginfo = { version: 1, state: 'full', registrations: [{ aor: 'sip:alice@ims.lab', id: 'r1', state: 'active', contacts: [{ id: 'c1', state: 'active', event: 'shortened', uri, expires: 30 }] }] };
+    assert.equal((await stub.notify(sub, at, shortened)).status, 200);
+    const cut = w.clock.now() + 30_000;
+    assert.ok(cut < before);
+    assert.equal(pcscf.sets()[0].expiresAt, cut, 'the active set ends with the shortened binding');
+    assert.equal(pcscf.registrations()[0].expiresInMs, 30_000);
+    w.clock.advance(30_000);
+    await pcscf.idle();
+    assertClean(w);
+  });
+
   test('[R-SA-7] a new initial REGISTER from the UE ends a registration still waiting; its new SAs are not touched', async () => {
     const { ue, pcscf, stub } = w;
     assert.equal((await stub.notify(sub, at, terminated(uri, 'deactivated'), 'terminated;reason=deactivated')).status, 200);
@@ -256,7 +271,8 @@ describe('TS 24.229 §5.1.1.5.3: failure reports of a re-registration over the e
     const oldPortS = ue.accepted!.pcscf.portS;
     const oldVerify = ue.accepted!.verify;
     const oldContactPort = ue.local.portS;
-    await ue.newOffer();
+    // R-RR-1: new SPIs and port_uc; port_us stays.
+    await ue.newOffer({ portS: oldContactPort });
     const resp = await ue.sendProtected(ue.registerRequest({ verify: oldVerify, contactPort: oldContactPort }), oldPortS);
     assert.equal(resp.status, 401);
     return { resp, oldPortS, oldContactPort, oldVerify };
@@ -278,6 +294,8 @@ describe('TS 24.229 §5.1.1.5.3: failure reports of a re-registration over the e
       ctx.reply(403, 'Forbidden');
       return true;
     };
+    // TS 24.229 §5.1.1.5.3 (R-FAIL-2): the report carries a new Security-Client.
+    await ue.newOffer({ portS: oldContactPort });
     const report = ue.registerRequest({ verify: oldVerify, contactPort: oldContactPort, auth: `Digest username="alice@ims.lab", realm="ims.lab", nonce="${nonceOf(resp)}", uri="sip:ims.lab", response="", algorithm=AKAv1-MD5` });
     const r = await ue.sendProtected(report, oldPortS);
     assert.equal(r.status, 403);
@@ -313,6 +331,8 @@ describe('TS 24.229 §5.1.1.5.3: failure reports of a re-registration over the e
       ctx.reply(401, 'Unauthorized', { headers: [['WWW-Authenticate', `Digest realm="ims.lab", nonce="${nonce}", algorithm=AKAv1-MD5, qop="auth", ik="${toHex(keys.ik)}", ck="${toHex(keys.ck)}"`]] });
       return true;
     };
+    // TS 24.229 §5.1.1.5.3 (R-FAIL-3): the AUTS rides a new Security-Client; the SAs follow it.
+    await ue.newOffer({ portS: oldContactPort });
     const report = ue.registerRequest({ verify: oldVerify, contactPort: oldContactPort, auth: `Digest username="alice@ims.lab", realm="ims.lab", nonce="${nonceOf(resp)}", uri="sip:ims.lab", response="d41d8cd98f00b204e9800998ecf8427e", algorithm=AKAv1-MD5, auts="${auts}"` });
     const r = await ue.sendProtected(report, oldPortS);
     assert.equal(r.status, 401, 'the new challenge');
