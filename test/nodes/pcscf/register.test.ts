@@ -104,6 +104,23 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
     );
   });
 
+  test('[R-SA-3] protected.responseFlow "server-to-client" (Rel-5 pairing): the 200 leaves port_ps for the UE\'s port_uc', async () => {
+    // The default (client-to-server, TS 24.229 §5.1.1.2.2) is asserted above; the Rel-5 pairing
+    // stays selectable for peers that expect it.
+    const v = await world({ protected: { ports: 'auto', responseFlow: 'server-to-client' } }, { seed: 'rel5' });
+    try {
+      const r1 = await v.ue.sendUnprotected(v.ue.registerRequest());
+      assert.equal(r1.status, 401);
+      await v.ue.acceptChallenge(r1, v.stub.keys[0]);
+      const r2 = await v.ue.sendProtected(v.ue.answerRequest());
+      assert.equal(r2.status, 200);
+      assert.equal(protectionOf(r2)?.spi, v.ue.local.spiC);
+      assert.equal(protectionOf(r2)?.saId, `${v.ue.set!.id}/ps-uc`);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('[R-SM-2] an offer with nothing acceptable gets 494 listing the policy; no SA, nothing forwarded', async () => {
     const { ue, pcscf, stub } = w;
     // UDP-enc-tun is the only mode of the userspace datapath: an offer of transport mode only is unacceptable.

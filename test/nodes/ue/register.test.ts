@@ -19,6 +19,7 @@ import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeConfigInput, t
 import { defaultInstanceId } from '../../../src/nodes/ue/config.js';
 import { formatSecurityMechanisms } from '../../../src/secagree/index.js';
 import { SipHeaders, SipRequest, SipResponse, securityClientOf, securityVerifyOf, serializeMessage, topVia } from '../../../src/sip/index.js';
+import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
 import { needPeer } from '../../support/peers.js';
 import { FakePcscf, HOST, K, OPC, waitFor, type FakeOptions } from './support/fake-pcscf.js';
 
@@ -282,6 +283,26 @@ describe('RFC 3428 MESSAGE over the SAs (TS 24.229 §5.1.2A)', () => {
       assert.deepEqual(inbox, ['sip:bob@ims.lab hi alice']);
     } finally {
       await r.close();
+    }
+  });
+
+  test('[R-SA-3] UE responseFlow: client-to-server (default) answers from port_uc to port_ps; server-to-client from port_us back to port_pc', async () => {
+    // TS 24.229 §5.1.1.2.2: over UDP the UE sends requests and responses from port_uc to port_ps;
+    // the Rel-5 pairing (config responseFlow "server-to-client") answers on the request's path.
+    assert.equal(parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: K, opc: OPC, pcscf: `${HOST}:5060` }).responseFlow, 'client-to-server');
+    assert.throws(() => parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: K, opc: OPC, pcscf: `${HOST}:5060`, responseFlow: 'both' }), /responseFlow/);
+    for (const [flow, saFlow] of [['client-to-server', 'uc-ps'], ['server-to-client', 'us-pc']] as const) {
+      const r = await rig({ cfg: { responseFlow: flow } });
+      try {
+        const reg = await r.ue.register();
+        const resp = await r.pc.sendToUe(ueServer(r.ue), 'MESSAGE', new TextEncoder().encode(flow), [['Content-Type', 'text/plain']]);
+        assert.equal(resp.status, 200);
+        const prot = protectionOf(resp)!;
+        assert.equal(prot.saId.split('/')[1], saFlow, flow);
+        assert.equal(prot.spi, saFlow === 'uc-ps' ? reg.pcscf.spiS : reg.pcscf.spiC, flow);
+      } finally {
+        await r.close();
+      }
     }
   });
 
