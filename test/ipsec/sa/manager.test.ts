@@ -51,6 +51,15 @@ function record(m: SaManager): SaEvent[] {
 
 const deleted = (events: SaEvent[]) => events.filter((e): e is Extract<SaEvent, { kind: 'saDeleted' }> => e.kind === 'saDeleted');
 
+/** On the manual clock: set `id` is still `state` 1 ms before `at`, and gone at `at` (R-SA-7). */
+function assertLivesUntil(clock: ManualClock, m: SaManager, id: number, at: number, state: SaSet['state']): void {
+  clock.advance(at - 1 - clock.now());
+  assert.equal(m.get(id)?.state, state, `still ${state} 1 ms before its expiry`);
+  assert.equal(m.get(id)?.sas.length, 4, 'all four SAs until then');
+  clock.advance(1);
+  assert.equal(m.get(id), undefined, 'gone at its expiry');
+}
+
 describe('TS 33.203 §7.1 SA set creation at the P-CSCF', () => {
   test('[R-SA-3] the P-CSCF allocates its inbound SPIs (MSB 0, not reserved, not the UE\'s) and two ports from its range', () => {
     const m = pcscf();
@@ -149,10 +158,7 @@ describe('TS 33.203 §7.4 SA lifetimes', () => {
     clock.advance(REG_MS - 5_000);
     m.refresh(set.id, REG_MS);
     assert.equal(set.expiresAt, 5_000 + 2 * REG_MS + 30_000);
-    clock.advance(REG_MS + 30_000 - 1);
-    assert.equal(m.get(set.id)?.state, 'active');
-    clock.advance(1);
-    assert.equal(m.get(set.id), undefined);
+    assertLivesUntil(clock, m, set.id, set.expiresAt, 'active');
     assert.equal(clock.timers, 0, 'no timer left behind');
     // R-RR-5 (network-initiated re-authentication): shorten cuts the lifetime, never lengthens it.
     const s2 = create(m);
@@ -162,10 +168,7 @@ describe('TS 33.203 §7.4 SA lifetimes', () => {
     assert.equal(s2.expiresAt, t0 + 20_000);
     m.shorten(s2.id, 50_000);
     assert.equal(s2.expiresAt, t0 + 20_000, 'a longer value leaves the set as it is');
-    clock.advance(20_000 - 1);
-    assert.equal(m.get(s2.id)?.state, 'active');
-    clock.advance(1);
-    assert.equal(m.get(s2.id), undefined);
+    assertLivesUntil(clock, m, s2.id, t0 + 20_000, 'active');
   });
 
   test('[R-SA-7] the temporary set lives reg-await-auth (4 minutes) by default', () => {
@@ -175,10 +178,7 @@ describe('TS 33.203 §7.4 SA lifetimes', () => {
     assert.equal(m.temporaryLifetimeMs, 240_000);
     const set = create(m);
     assert.equal(set.expiresAt, 240_000);
-    clock.advance(240_000 - 1);
-    assert.equal(m.get(set.id)?.state, 'temporary');
-    clock.advance(1);
-    assert.equal(m.get(set.id), undefined);
+    assertLivesUntil(clock, m, set.id, 240_000, 'temporary');
   });
 
   test('[R-SA-7] a new active set lives at least as long as the one it replaces', () => {
@@ -242,10 +242,7 @@ describe('TS 33.203 §7.4 change-over on re-registration', () => {
     assert.equal(a.sas.length, 4);
     assert.equal(m.preferredSet('alice@ims.example', '10.0.0.2')?.id, b.id);
     assert.equal(deleted(events).length, 0);
-    clock.advance(32_000 - 1);
-    assert.equal(m.get(a.id)?.state, 'old');
-    clock.advance(1);
-    assert.equal(m.get(a.id), undefined);
+    assertLivesUntil(clock, m, a.id, 5_000 + 32_000, 'old');
     assert.deepEqual(
       deleted(events).map((e) => `${e.sa.setId}:${e.reason}`),
       [`${a.id}:expired`, `${a.id}:expired`, `${a.id}:expired`, `${a.id}:expired`],
@@ -277,10 +274,7 @@ describe('TS 33.203 §7.4 change-over on re-registration', () => {
     assert.equal(a.expiresAt, REG_MS + 30_000, 'a message on the old set does not end the change-over');
     m.noteInbound(b.id);
     assert.equal(a.expiresAt, 1_000 + 16_000);
-    clock.advance(16_000 - 1);
-    assert.equal(m.get(a.id)?.sas.length, 4);
-    clock.advance(1);
-    assert.equal(m.get(a.id), undefined);
+    assertLivesUntil(clock, m, a.id, 1_000 + 16_000, 'old');
     assert.deepEqual(
       deleted(events).map((e) => e.reason),
       ['expired', 'expired', 'expired', 'expired'],
