@@ -78,15 +78,31 @@ describe('TS 33.203 §7.2 P-CSCF choice (Security-Server)', () => {
     assert.deepEqual([r2.alg, r2.ealg, r2.index], ['hmac-md5-96', 'null', 2]);
   });
 
-  test("[R-SM-2] q is honoured: phh's KDDI list gives the q=0.6 hmac-md5-96 entry", secAgreeExamples.options, () => {
+  test("[R-SM-2] the P-CSCF policy decides, the UE's q breaks ties only; honourQ: true lets phh's KDDI q=0.6 hmac-md5-96 entry win", secAgreeExamples.options, () => {
+    // TS 33.203 §7.2: the P-CSCF picks by its own policy (RFC 3329 §2.2 leaves the choice to the
+    // server); the UE's q only orders mechanisms the policy ranks equal.
+    assert.equal(DEFAULT_PCSCF_POLICY.honourQ, false);
     const list = parseSecurityMechanisms(phh.headers[0].value);
     const policy = { ...DEFAULT_PCSCF_POLICY, ealgs: ['null', 'aes-cbc'] as const };
-    const withQ = choosePcscfMechanism(list, policy);
+    const byPolicy = choosePcscfMechanism(list, policy);
+    assert.ok(byPolicy.ok);
+    assert.deepEqual([byPolicy.index, byPolicy.alg, byPolicy.ealg, byPolicy.mechanism.q], [1, 'hmac-sha-1-96', 'null', 0.5]);
+    const withQ = choosePcscfMechanism(list, { ...policy, honourQ: true });
     assert.ok(withQ.ok);
     assert.deepEqual([withQ.index, withQ.alg, withQ.ealg, withQ.mechanism.q], [3, 'hmac-md5-96', 'aes-cbc', 0.6]);
-    const noQ = choosePcscfMechanism(list, { ...policy, honourQ: false });
-    assert.ok(noQ.ok);
-    assert.deepEqual([noQ.index, noQ.alg, noQ.ealg], [1, 'hmac-sha-1-96', 'null']);
+    const tie = 'ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;spi-c=1000;spi-s=1001;port-c=1;port-s=2;q=0.1, ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;spi-c=1002;spi-s=1003;port-c=3;port-s=4;q=0.9';
+    assert.deepEqual(choose(tie).ue, { spiC: 1002, spiS: 1003, portC: 3, portS: 4 }, 'equal under the policy: the higher q wins');
+  });
+
+  test('[R-SM-2] the default policy: aes-gcm (with null integrity) first, then aes-cbc; aes-gmac before the HMACs', () => {
+    // TS 33.203 Annex H (SPEC R-SA-1, R-SM-2): null integrity only with aes-gcm, aes-gmac only with null encryption.
+    assert.deepEqual(DEFAULT_PCSCF_POLICY.algs, ['aes-gmac', 'hmac-sha-1-96', 'hmac-md5-96', 'null']);
+    assert.deepEqual(DEFAULT_PCSCF_POLICY.ealgs, ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null']);
+    const ep = 'spi-c=1000;spi-s=1001;port-c=1;port-s=2';
+    const gcm = choose(`ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;${ep};q=0.9, ipsec-3gpp;alg=null;ealg=aes-gcm;${ep};q=0.1`);
+    assert.deepEqual([gcm.alg, gcm.ealg, gcm.index], ['null', 'aes-gcm', 1]);
+    const gmac = choose(`ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;${ep};q=0.9, ipsec-3gpp;alg=aes-gmac;ealg=null;${ep};q=0.1`);
+    assert.deepEqual([gmac.alg, gmac.ealg, gmac.index], ['aes-gmac', 'null', 1]);
   });
 
   test('[R-SM-2] NULL integrity is refused except alg=null with ealg=aes-gcm', () => {
@@ -111,10 +127,10 @@ describe('TS 33.203 §7.2 P-CSCF choice (Security-Server)', () => {
     assert.ok(!unknownAlg.ok && unknownAlg.reason === 'no-acceptable-mechanism');
   });
 
-  test('[R-SM-2] no ipsec-3gpp, or unusable SPIs/ports, is a 494 and no choice', () => {
+  test('[R-SM-2] no ipsec-3gpp, or unusable SPIs/ports (port-c = port-s included, TS 33.203 §7.1), is a 494 and no choice', () => {
     const tls = choosePcscfMechanism(parseSecurityMechanisms('tls;q=0.2, digest'));
     assert.ok(!tls.ok && tls.reason === 'no-mechanism' && tls.status === 494);
-    for (const params of ['spi-c=100;spi-s=1001;port-c=1;port-s=2', 'spi-c=1000;spi-s=1000;port-c=1;port-s=2', 'spi-c=1000;spi-s=1001;port-s=2', 'spi-c=1000;spi-s=1001;port-c=0;port-s=2']) {
+    for (const params of ['spi-c=100;spi-s=1001;port-c=1;port-s=2', 'spi-c=1000;spi-s=1000;port-c=1;port-s=2', 'spi-c=1000;spi-s=1001;port-s=2', 'spi-c=1000;spi-s=1001;port-c=0;port-s=2', 'spi-c=1000;spi-s=1001;port-c=2;port-s=2']) {
       const r = choosePcscfMechanism(parseSecurityMechanisms(`ipsec-3gpp;alg=hmac-md5-96;${params}`));
       assert.ok(!r.ok && r.reason === 'invalid-parameters' && r.status === 494, params);
     }

@@ -27,14 +27,14 @@ function refused(raw: unknown, field: RegExp): void {
 }
 
 describe('core configuration', () => {
-  test('{} is the lab core of the node conventions with the two demo subscribers', () => {
+  test('[R-RR-1] {} is the lab core of the node conventions with the two demo subscribers (P-CSCF port_ps 5100, port_pc pool 5101-5108)', () => {
     const c = parseCoreConfig({});
     assert.deepEqual(c, defaultCoreConfig());
     assert.equal(c.hss.diameterPort, 3868);
     assert.equal(c.scscf.sipPort, 6060);
     assert.equal(c.icscf.sipPort, 4060);
     assert.equal(c.pcscf.sipPort, 5060);
-    assert.deepEqual(c.pcscf.protectedPorts, { min: 5100, max: 5199 });
+    assert.deepEqual(c.pcscf.protectedPorts, { min: 5100, max: 5108 });
     assert.equal(c.pcscf.datapath, 'userspace');
     assert.deepEqual(
       c.subscribers.map((s) => [s.impi, s.impus]),
@@ -125,7 +125,7 @@ describe('core configuration', () => {
     assert.deepEqual(pcscf.policy.algs, ['hmac-md5-96']);
     // [R-SA-5] only the CSCFs' own ports count as the core on the unprotected port.
     assert.deepEqual(pcscf.trustedCore, ['127.0.0.1:3333', '127.0.0.1:2222']);
-    assert.deepEqual(pcscf.protected.ports, { min: 5100, max: 5199 });
+    assert.deepEqual(pcscf.protected.ports, { min: 5100, max: 5108 });
   });
 
   test('with a fixed S-CSCF port the HSS names it in Server-Capabilities', () => {

@@ -152,6 +152,8 @@ export interface UeOptions {
   ealgs?: EncryptionAlgName[];
   mods?: IpsecMode[];
   seed?: string;
+  /** Keep this protected server port (R-RR-1: a re-registering UE keeps port_us); default a fresh one. */
+  portS?: number;
 }
 
 /** A scripted UE (see the module comment). */
@@ -202,7 +204,8 @@ export class ScriptedUe {
 
   /** Fresh SPIs and protected ports and the Security-Client offering them (R-SM-1). */
   async newOffer(opts: UeOptions = {}): Promise<SecMechanism[]> {
-    const [portC, portS] = await freePorts(2);
+    const [portC, fresh] = await freePorts(2);
+    const portS = opts.portS ?? fresh;
     const r = this.mgr.reserveLocal();
     this.local = { spiC: r.spiC, spiS: r.spiS, portC, portS };
     r.release();

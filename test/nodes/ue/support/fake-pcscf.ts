@@ -89,6 +89,8 @@ export class FakePcscf {
   private vectors = new Map<string, AuthVector>();
   private sent = new Map<string, SecMechanism[]>();
   private setByNonce = new Map<string, number>();
+  /** Nonces whose answer completed a registration: a REGISTER carrying one is a re-registration. */
+  private readonly usedNonces = new Set<string>();
   private lastRand: Uint8Array | undefined;
 
   private constructor(
@@ -195,7 +197,9 @@ export class FakePcscf {
     }
     // A failure report (response empty after a challenge, no auts): R-FAIL-2.
     if (auth.response === '' && auth.nonce !== '') return void ctx.reply(403, 'Authentication Failed');
-    if (auth.response === '') return this.challenge(req, ctx);
+    // A re-registration carries the nonce and response of the last registration (TS 24.229
+    // §5.1.1.4.2); this registrar always runs AKA again.
+    if (auth.response === '' || this.usedNonces.has(auth.nonce)) return this.challenge(req, ctx);
     // The protected answer.
     if (!prot) return void ctx.reply(403, 'Unprotected answer');
     if (this.script.failProtectedWith) return void ctx.reply(this.script.failProtectedWith, 'Scripted failure');
@@ -208,6 +212,7 @@ export class FakePcscf {
     if (!checkSecurityVerify(this.sent.get(auth.nonce)!, securityVerifyOf(req)).ok) return void ctx.reply(494, 'Security Agreement Required');
     if (prot.setId !== setId) return void ctx.reply(403, 'Not on the SAs of this challenge');
     this.sa.activate(setId, this.script.expires * 1000, this.associated);
+    this.usedNonces.add(auth.nonce);
     ctx.reply(200, 'OK', {
       headers: [
         ['Contact', `${req.headers.get('contact')};expires=${this.script.expires}`],
