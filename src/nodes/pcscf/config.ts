@@ -1,7 +1,7 @@
 /**
  * P-CSCF configuration: a JSON file (`imsec pcscf --config FILE`) mapped onto a typed object
  * with defaults, so an empty file runs the lab P-CSCF of the default deployment (SIP
- * 127.0.0.1:5060 over UDP and TCP, protected ports 5100–5199, I-CSCF sip:icscf.ims.lab:4060):
+ * 127.0.0.1:5060 over UDP and TCP, protected ports 5100–5108, I-CSCF sip:icscf.ims.lab:4060):
  *
  * ```json
  * {

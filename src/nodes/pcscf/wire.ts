@@ -302,6 +302,8 @@ export class PcscfNode {
     await this.stack?.close();
     await this.datapath?.close().catch((err: Error) => this.log.warn({ err: err.message }, 'pcscf: datapath close failed'));
     await this.kernelCarrier?.close();
+    this.transport = undefined;
+    this.clientPorts = [];
     this.log.info({ counters: this.core?.counters }, 'pcscf: stopped');
   }
 
