@@ -12,7 +12,7 @@ import { withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
 import { canonicalAddress } from '../../sip/transport/endpoint.js';
 import type { Destination, Endpoint } from '../../sip/transport/types.js';
 import type { SaSet } from '../../ipsec/index.js';
-import type { Protection } from '../common/protected-transport.js';
+import type { Protection } from '../../sip/transport/protected/flows.js';
 import { applyTerminatingPrivacy, assertIdentity, checkIdentity } from './identity.js';
 import { ep, safeText, type CoreContext } from './ports.js';
 import { notifyEndsRegistration } from './reg-event.js';

@@ -18,9 +18,11 @@
  */
 import { type Clock, type Logger, type Rng, cryptoRng, silentLogger, systemClock } from '../../common/index.js';
 import {
+  KernelSocketCarrier,
   SaManager,
   UdpEncapDatapath,
   XfrmDatapath,
+  inboundSaLookup,
   ipRunner,
   mirrorSaTable,
   type IpsecDatapath,
@@ -36,14 +38,7 @@ import { SipTransportError } from '../../sip/transport/errors.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import type { Endpoint, SipTransport, WireObserver } from '../../sip/transport/types.js';
 import { SipStack } from '../../sip/stack/index.js';
-import {
-  KernelSocketCarrier,
-  ProtectedTransport,
-  inboundSaLookup,
-  protectionOf,
-  type CarrierMessageInfo,
-  type ProtectedCarrier,
-} from '../common/protected-transport.js';
+import { ProtectedTransport, protectionOf, type CarrierMessageInfo, type ProtectedCarrier } from '../../sip/transport/protected/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { PcscfConfig } from './config.js';
 import { PcscfCore, type ProtectedPorts } from './core.js';

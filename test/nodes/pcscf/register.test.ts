@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { authorizationOf, parseOptionTags, securityServerOf, wwwAuthenticateOf } from '../../../src/sip/index.js';
-import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
+import { protectionOf } from '../../../src/sip/transport/protected/index.js';
 import { settle, world } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;

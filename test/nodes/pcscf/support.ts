@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock, SeededRng, toHex, type Rng } from '../../../src/common/index.js';
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
-import { ProtectedTransport } from '../../../src/nodes/common/protected-transport.js';
+import { ProtectedTransport } from '../../../src/sip/transport/protected/index.js';
 import { encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../../../src/nodes/common/reginfo.js';
 import { createPcscf, parsePcscfConfig, type PcscfDeps, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
 import {
