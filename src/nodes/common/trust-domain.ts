@@ -69,8 +69,10 @@ export function checkTrustDomain(entries: readonly string[]): string | undefined
 }
 
 /**
- * Removes the {@link TRUST_DOMAIN_HEADERS} from a request in place (RFC 3325 §5); returns the
- * names of the fields it removed.
+ * Removes the {@link TRUST_DOMAIN_HEADERS} from a request in place (RFC 3325 §5), and from a
+ * REGISTER's Authorization the `integrity-protected` parameter: only a P-CSCF of the domain may
+ * say that a REGISTER came over its security associations (TS 24.229 §5.2.2, §5.4.1.1), so the
+ * S-CSCF must not skip AKA on anyone else's word (R-REG-4). Returns what it removed.
  */
 export function stripUntrusted(req: SipRequest): string[] {
   const removed: string[] = [];
@@ -80,8 +82,21 @@ export function stripUntrusted(req: SipRequest): string[] {
       removed.push(h);
     }
   }
+  if (req.method === 'REGISTER') {
+    const lines = req.headers.getAll('authorization');
+    const cleaned = lines.map((l) => l.replace(INTEGRITY_AFTER, '').replace(INTEGRITY_FIRST, '$1'));
+    if (cleaned.some((l, i) => l !== lines[i])) {
+      req.headers.remove('authorization');
+      for (const l of cleaned) req.headers.append('Authorization', l);
+      removed.push('integrity-protected');
+    }
+  }
   return removed;
 }
+
+/** `, integrity-protected=…` (quoted or token) inside a Digest credentials list (RFC 3261 §25.1 auth-param), and as the first parameter. */
+const INTEGRITY_AFTER = /\s*,\s*integrity-protected\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*)/gi;
+const INTEGRITY_FIRST = /^(\s*digest\s+)integrity-protected\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*)\s*,?\s*/i;
 
 function parsePrefix(entry: string): Prefix {
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry.trim());

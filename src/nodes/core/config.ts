@@ -261,6 +261,14 @@ export function hostTable(c: CoreConfig): Record<string, string> {
   return Object.fromEntries(Object.values(nodeNames(c.realm)).map((n) => [n, c.host]));
 }
 
+/**
+ * The default trust domain of the core's CSCFs (RFC 3325 §2.3, TS 24.229 §4.4): the core's own
+ * nodes, i.e. the address they all bind (loopback when that is the unspecified address).
+ */
+export function coreTrustDomain(c: CoreConfig): string[] {
+  return c.host === '0.0.0.0' || c.host === '::' ? ['127.0.0.1', '::1'] : [c.host];
+}
+
 /** Plain-object deep merge: `over` wins; arrays and other values replace. */
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
@@ -300,6 +308,7 @@ export const nodeConfigInput = {
       serverName: c.scscf.sipPort === 0 ? `sip:${n.scscf}` : `sip:${n.scscf}:${c.scscf.sipPort}`,
       store: `sqlite:${join(c.dataDir, 'scscf.sqlite')}`,
       diameter: { originHost: n.scscf, originRealm: c.realm },
+      trustDomain: coreTrustDomain(c),
       logLevel: c.logLevel,
     };
     const wiring = {
@@ -317,6 +326,7 @@ export const nodeConfigInput = {
       homeDomains: [c.realm],
       names: [n.icscf],
       defaultVisitedNetwork: c.realm,
+      trustDomain: coreTrustDomain(c),
       logLevel: c.logLevel,
     };
     const wiring = {
