@@ -41,6 +41,14 @@ export interface DiameterTimers {
   cerTimeoutMs?: number;
 }
 
+/**
+ * The limits before capabilities exchange (RFC 6733 §5.3: the first message on an inbound
+ * connection must be a CER; §5.6.1 Wait-Conn-Ack / R-Conn-CER): 4 KiB for the CER — real CERs,
+ * even with many Vendor-Specific-Application-Ids, are well under 1 KiB — and 64 connections
+ * waiting for theirs (the CER timer, `timers.cerTimeoutMs`, bounds how long each waits).
+ */
+export const PRE_CER_DEFAULTS = { maxMessageSize: 4096, maxUnboundConnections: 64 } as const;
+
 export interface DiameterNodeOptions {
   originHost: string;
   originRealm: string;
@@ -65,7 +73,15 @@ export interface DiameterNodeOptions {
   /** Refuse a CER that shares no application (DIAMETER_NO_COMMON_APPLICATION, RFC 6733 §5.3); default true. */
   requireCommonApplication?: boolean;
   timers?: DiameterTimers;
+  /** Largest message accepted once a peer is bound (default 4 MiB, the framer's). */
   maxMessageSize?: number;
+  /**
+   * Largest message accepted on an inbound connection before its CER is accepted (default
+   * {@link PRE_CER_DEFAULTS}): a CER is small, so nobody unauthenticated makes the node buffer more.
+   */
+  preCerMaxMessageSize?: number;
+  /** Inbound connections waiting for (or refused at) their CER, at most (default {@link PRE_CER_DEFAULTS}); beyond, new ones are closed at once. */
+  maxUnboundConnections?: number;
   clock?: Clock;
   rng?: Rng;
   transport?: DiameterTransport;
