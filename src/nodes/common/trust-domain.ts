@@ -13,6 +13,7 @@
  * trusts every local process; deployments put the core on addresses that UEs cannot use.
  */
 import { InvalidArgumentError } from '../../common/errors.js';
+import { formatDigestCredentials, parseDigestCredentials } from '../../auth/digest/credentials.js';
 import { parseIp } from '../../ip/address.js';
 import type { SipRequest } from '../../sip/message/index.js';
 
@@ -84,19 +85,30 @@ export function stripUntrusted(req: SipRequest): string[] {
   }
   if (req.method === 'REGISTER') {
     const lines = req.headers.getAll('authorization');
-    const cleaned = lines.map((l) => l.replace(INTEGRITY_AFTER, '').replace(INTEGRITY_FIRST, '$1'));
-    if (cleaned.some((l, i) => l !== lines[i])) {
+    const kept = lines.flatMap(withoutIntegrityMark);
+    if (kept.length !== lines.length || kept.some((l, i) => l !== lines[i])) {
       req.headers.remove('authorization');
-      for (const l of cleaned) req.headers.append('Authorization', l);
+      for (const l of kept) req.headers.append('Authorization', l);
       removed.push('integrity-protected');
     }
   }
   return removed;
 }
 
-/** `, integrity-protected=…` (quoted or token) inside a Digest credentials list (RFC 3261 §25.1 auth-param), and as the first parameter. */
-const INTEGRITY_AFTER = /\s*,\s*integrity-protected\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*)/gi;
-const INTEGRITY_FIRST = /^(\s*digest\s+)integrity-protected\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*)\s*,?\s*/i;
+/**
+ * One Authorization value without its `integrity-protected` parameter: re-formatted from the
+ * parsed credentials (RFC 3261 §25.1 auth-params, TS 24.229 §7.2A.1); credentials that mention
+ * the parameter but do not parse are dropped (the S-CSCF then challenges); others stay as sent.
+ */
+function withoutIntegrityMark(line: string): string[] {
+  if (!/integrity-protected/i.test(line)) return [line];
+  try {
+    const { integrityProtected: _mark, ...rest } = parseDigestCredentials(line);
+    return [formatDigestCredentials(rest)];
+  } catch {
+    return [];
+  }
+}
 
 function parsePrefix(entry: string): Prefix {
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry.trim());
