@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { REGINFO_CONTENT_TYPE, encodeReginfo, type Reginfo } from '../../../src/nodes/common/reginfo.js';
-import { callIdOf, contactsOf, formatUri, SipHeaders, SipRequest, serializeMessage } from '../../../src/sip/index.js';
+import type { Reginfo } from '../../../src/nodes/common/reginfo.js';
+import { SipHeaders, SipRequest, serializeMessage } from '../../../src/sip/index.js';
 import { HOST, waitFor, world } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -40,25 +40,10 @@ async function overTcp(port: number, req: SipRequest): Promise<string> {
   }
 }
 
-/** A NOTIFY in the dialog of the P-CSCF's SUBSCRIBE, with a reginfo padded past the UDP size rule. */
-function bigNotify(sub: SipRequest, doc: Reginfo, state: string): SipRequest {
-  const h = new SipHeaders();
-  h.append('From', `${sub.headers.get('To')!};tag=stubtag`);
-  h.append('To', `${sub.headers.get('From')!}`);
-  h.append('Call-ID', callIdOf(sub)!);
-  h.append('CSeq', '1 NOTIFY');
-  h.append('Event', 'reg');
-  h.append('Subscription-State', state);
-  h.append('Contact', `<sip:scscf@${HOST}:6060>`);
-  h.append('Content-Type', REGINFO_CONTENT_TYPE);
-  const contact = contactsOf(sub);
-  const target = contact !== '*' && contact[0] ? formatUri(contact[0].uri) : `sip:${HOST}`;
-  return new SipRequest('NOTIFY', target, h, encodeReginfo(doc));
-}
-
 describe('[O] TS 24.229 §5.2.3 reg-event NOTIFY over TCP from the S-CSCF\'s ephemeral port', () => {
   let w: World;
   let sub: SipRequest;
+  const at = (): { address: string; port: number } => ({ address: w.pcscf.address().host, port: w.pcscf.address().port });
   beforeEach(async () => {
     w = await world({ sip: { listen: `${HOST}:0`, protocols: ['udp', 'tcp'] }, regEvent: { subscribe: true, expires: 600000 } });
     await w.ue.register(w.stub);
@@ -74,14 +59,14 @@ describe('[O] TS 24.229 §5.2.3 reg-event NOTIFY over TCP from the S-CSCF\'s eph
     // Many contacts of other devices make the document as large as the ones seen under load.
     const others = Array.from({ length: 12 }, (_, i) => ({ id: `o${i}`, state: 'active' as const, event: 'registered' as const, uri: `sip:alice@192.0.2.${i + 1}:5060`, expires: 600 }));
     const doc: Reginfo = { version: 1, state: 'full', registrations: [{ aor: 'sip:alice@ims.lab', id: 'r1', state: 'terminated', contacts: [{ id: 'c1', state: 'terminated', event: 'deactivated', uri, expires: 0 }, ...others] }] };
-    const req = bigNotify(sub, doc, 'terminated;reason=deactivated');
+    const req = w.stub.notifyRequest(sub, at(), doc, 'terminated;reason=deactivated');
     assert.ok(serializeMessage(req).length > 1300, 'past the UDP size rule');
     assert.match(await overTcp(w.pcscf.address().port, req), /^SIP\/2\.0 200/);
     assert.equal(w.pcscf.registrations()[0]?.ending?.reason, 'deregistered');
   });
 
   test('[R-SA-5] [O] from the same address over TCP, a NOTIFY of no subscription of ours and a MESSAGE are still refused 403', async () => {
-    const stranger = bigNotify(sub, { version: 1, state: 'full', registrations: [] }, 'active;expires=600');
+    const stranger = w.stub.notifyRequest(sub, at(), { version: 1, state: 'full', registrations: [] }, 'active;expires=600');
     stranger.headers.set('Call-ID', 'not-our-subscription');
     assert.match(await overTcp(w.pcscf.address().port, stranger), /^SIP\/2\.0 403/);
     const msg = new SipRequest(
