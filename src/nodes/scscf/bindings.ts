@@ -84,7 +84,7 @@ export function contactText(c: NameAddr): string {
  * Whether a Contact names an existing binding. With `+sip.instance` on both, the instance (and the
  * reg-id, absent on both counting as equal) decides: the same UE instance registering again from a
  * new address or port replaces its old contact rather than leaving a stale one beside it
- * (RFC 5626 §6 for instance + reg-id; the same rule for an instance
+ * (RFC 5626 §6 for instance + reg-id; RFC 5627 §4.1 / TS 24.229 §5.4.1.2.2 for an instance
  * without reg-id, the UE of TS 24.229 §5.1.1.2 that does not use outbound). Otherwise the URI
  * decides (RFC 3261 §10.3 step 7, §19.1.4).
  */
