@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startCoreProcess, type CoreProcess } from '../support/core-process.js';
-import { ATTACKER, attackerUdp, backToBaseline, demoUe, eventually, FD_TOLERANCE, forgedMessage, legitimateFlow, report, RSS_TOLERANCE_KB, usage, type Usage } from './support.js';
+import { pollFor } from '../../support/wait.js';
+import { ATTACKER, attackerUdp, backToBaseline, demoUe, FD_TOLERANCE, forgedMessage, legitimateFlow, report, RSS_TOLERANCE_KB, usage, type Usage } from './support.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 
@@ -56,7 +57,7 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
       await bob.ue.register();
       const port = core.ready.icscf.sip.port as number;
       await evil.send(forgedMessage({ target: 'sip:bob@ims.lab', claimed: 'sip:alice@ims.lab', via: `${ATTACKER}:${evil.socket.address().port}`, callId: 'forged-pai-1', body: 'from alice, honest' }), port);
-      assert.ok(await eventually(() => evil.replies.some((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r))), 'the attacker gets a final response');
+      assert.ok(await pollFor(() => evil.replies.some((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r)), 10_000), 'the attacker gets a final response');
       report('pai-forgery', 'during', usage(pid));
       const forged = bob.received.filter((m) => m.method === 'MESSAGE' && /alice@ims\.lab/.test(m.headers.get('p-asserted-identity') ?? ''));
       assert.equal(forged.length, 0, 'bob never sees alice asserted by the attacker');
@@ -79,7 +80,7 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
       const port = core.ready.scscf.sip.port as number;
       const msg = forgedMessage({ target: 'sip:bob@ims.lab', claimed: 'sip:alice@ims.lab', via: `${ATTACKER}:${evil.socket.address().port}`, route: `<sip:orig@${host}:${port};lr>`, callId: 'orig-direct-1', body: 'served as alice?' });
       await evil.send(msg, port);
-      assert.ok(await eventually(() => evil.replies.some((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r))), 'the attacker gets a final response');
+      assert.ok(await pollFor(() => evil.replies.some((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r)), 10_000), 'the attacker gets a final response');
       report('originating-direct', 'during', usage(pid));
       const final = evil.replies.find((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r))!;
       assert.match(final, /^SIP\/2\.0 403/, 'refused');
@@ -107,11 +108,11 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
         s.once('connect', () => s.write(half));
         socks.push(s);
       }
-      await eventually(() => socks.every((s) => !s.connecting), 10_000);
+      await pollFor(() => socks.every((s) => !s.connecting), 10_000);
       const during = usage(pid);
       report('slowloris', 'during', during);
       assert.ok(during.fds <= base.fds + ICSCF_TCP.maxConnectionsPerSource + FD_TOLERANCE, `the per-source cap holds: ${during.fds} descriptors`);
-      assert.ok(await eventually(() => closedByServer === socks.length, 15_000), `every attacking connection closed by the core (${closedByServer}/${socks.length})`);
+      assert.ok(await pollFor(() => closedByServer === socks.length, 15_000), `every attacking connection closed by the core (${closedByServer}/${socks.length})`);
     } finally {
       for (const s of socks) s.destroy();
     }
@@ -140,11 +141,11 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
         });
         socks.push(s);
       }
-      await eventually(() => socks.every((s) => !s.connecting), 10_000);
+      await pollFor(() => socks.every((s) => !s.connecting), 10_000);
       const during = usage(pid);
       report('diameter-pre-cer', 'during', during);
       // Well before the 5 s CER timer: the announced length alone is refused.
-      assert.ok(await eventually(() => closedByServer === socks.length, 3000), `every flooding connection closed by the HSS (${closedByServer}/${socks.length} in ${Date.now() - started} ms)`);
+      assert.ok(await pollFor(() => closedByServer === socks.length, 3000), `every flooding connection closed by the HSS (${closedByServer}/${socks.length} in ${Date.now() - started} ms)`);
       assert.ok(during.rssKb <= base.rssKb + RSS_TOLERANCE_KB, `nothing buffered for them: RSS ${during.rssKb} kB vs ${base.rssKb} kB`);
     } finally {
       for (const s of socks) s.destroy();

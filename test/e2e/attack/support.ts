@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
+import { procUsage, type ProcUsage } from '../../../src/cli/bench-soak.js';
 import { DEMO_SUBSCRIBERS } from '../../../src/nodes/core/index.js';
 import { createUe, parseUeConfig, type Ue } from '../../../src/nodes/ue/index.js';
 import type { SipMessage, SipRequest } from '../../../src/sip/index.js';
@@ -14,17 +14,9 @@ import type { SipMessage, SipRequest } from '../../../src/sip/index.js';
 /** The attacker's address: loopback, but not the core's (127.0.0.1), so outside its trust domain. */
 export const ATTACKER = '127.0.0.2';
 
-/** Resident set (kB) and open descriptors of a process. */
-export interface Usage {
-  rssKb: number;
-  fds: number;
-}
-
-export function usage(pid: number): Usage {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  return { rssKb: rss ? Number(rss[1]) : NaN, fds: readdirSync(`/proc/${pid}/fd`).length };
-}
+/** Resident set (kB) and open descriptors of a process (from /proc). */
+export type Usage = ProcUsage;
+export const usage = procUsage;
 
 /**
  * Tolerances for "back to baseline": descriptors within 8 of the baseline (the UEs' own
@@ -62,16 +54,6 @@ export async function attackerUdp(): Promise<{ socket: Socket; send(text: string
     send: (text, port) => new Promise((res, rej) => socket.send(Buffer.from(text, 'latin1'), port, '127.0.0.1', (e) => (e ? rej(e) : res()))),
     close: () => new Promise((r) => socket.close(() => r())),
   };
-}
-
-/** Polls `cond` every 20 ms for at most `ms`. */
-export async function eventually(cond: () => boolean, ms = 10_000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
 }
 
 /** A demo subscriber's UE against the core, recording the requests it receives. */

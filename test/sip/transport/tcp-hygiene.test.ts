@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import { ManualClock } from '../../../src/common/clock.js';
 import { TcpTransport, TCP_DEFAULTS, type TcpTransportOptions } from '../../../src/sip/transport/tcp.js';
 import type { InboundMessage } from '../../../src/sip/transport/types.js';
-import { requestText, waitUntil } from './raw-peers.js';
+import { waitFor as waitUntil } from '../../support/wait.js';
+import { requestText } from './raw-peers.js';
 
 const open: { close(): Promise<void> | void }[] = [];
 after(async () => {
