@@ -122,3 +122,21 @@ describe('[O] RFC 6733 §5.3 before the CER', () => {
     await node.stop();
   });
 });
+
+describe('[O] RFC 6733 §5.3 a known Origin-Host from an address not its own', () => {
+  test('[R-CX-1] [O] is refused like an unknown peer: DIAMETER_UNKNOWN_PEER (3010), closed, the peer stays down', async () => {
+    const { node, connect } = await hss({ peers: [{ host: 'scscf.ims.lab', addresses: ['10.0.0.7'] }] });
+    const impostor = await connect();
+    const got: Uint8Array[] = [];
+    impostor.c.onData((d) => got.push(d));
+    const cer = buildCer({ ...node.local, originHost: 'scscf.ims.lab' });
+    impostor.c.write(encodeMessage({ ...cer, hopByHop: 1, endToEnd: 1 }));
+    await settle(20);
+    const cea = Buffer.concat(got);
+    assert.ok(cea.length > 20);
+    assert.match(cea.toString('latin1'), /unknown peer scscf\.ims\.lab/);
+    assert.ok(impostor.closed());
+    assert.notEqual(node.peerState('scscf.ims.lab')?.psm, 'R-Open');
+    await node.stop();
+  });
+});

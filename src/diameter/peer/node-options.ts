@@ -18,6 +18,12 @@ export interface PeerConfig {
   realm?: string;
   /** Address to connect to; without it this node only accepts the peer's connection. */
   connect?: { host: string; port: number };
+  /**
+   * IP addresses the peer's inbound connections may come from; absent: any. A CER naming this
+   * Origin-Host from another address is refused like an unknown peer (RFC 6733 §5.3: the peer is
+   * known by its identity and the transport it comes over; DIAMETER_UNKNOWN_PEER, §7.1.3).
+   */
+  addresses?: string[];
 }
 
 export interface DiameterTimers {

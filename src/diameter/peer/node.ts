@@ -366,7 +366,8 @@ export class DiameterNode {
       this.lingerClose(conn);
       return;
     }
-    const p = this.peers.get(originHost.toLowerCase());
+    const known = this.peers.get(originHost.toLowerCase());
+    const p = known && fromAllowedAddress(known.cfg.addresses, conn.remote) ? known : undefined;
     if (!p || this.stopping) {
       // RFC 6733 §5.3 / §7.1.3: a CER from a peer we do not know → DIAMETER_UNKNOWN_PEER, then close.
       this.log.warn({ originHost, remote: conn.remote }, 'diameter: CER from unknown peer refused');
@@ -672,3 +673,15 @@ export class DiameterNode {
   }
 }
 
+/** The address part of `address:port` (IPv6 or IPv4), IPv4-mapped IPv6 as IPv4, lower case. */
+function addressOf(remote: string): string {
+  const a = remote.slice(0, Math.max(0, remote.lastIndexOf(':'))).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/** Whether a connection from `remote` may belong to a peer configured with `addresses` (absent: any). */
+function fromAllowedAddress(addresses: readonly string[] | undefined, remote: string): boolean {
+  if (addresses === undefined) return true;
+  const a = addressOf(remote);
+  return addresses.some((x) => addressOf(`${x}:0`) === a);
+}

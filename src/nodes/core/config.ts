@@ -293,7 +293,8 @@ export const nodeConfigInput = {
     const derived = {
       dataDir: c.dataDir,
       store: `sqlite:${join(c.dataDir, 'hss.sqlite')}`,
-      diameter: { originHost: n.hss, originRealm: c.realm, peers: [{ host: n.scscf }, { host: n.icscf }] },
+      // RFC 6733 §5.3: the S-CSCF and I-CSCF are known by Origin-Host and by the core's address.
+      diameter: { originHost: n.hss, originRealm: c.realm, peers: [{ host: n.scscf, addresses: coreTrustDomain(c) }, { host: n.icscf, addresses: coreTrustDomain(c) }] },
       serverCapabilities: { mandatory: [], optional: [], serverNames: scscfServerName === null ? [] : [scscfServerName] },
       logLevel: c.logLevel,
     };

@@ -31,6 +31,7 @@
 import { join } from 'node:path';
 import type { ServerCapabilities } from '../../diameter/cx/groups.js';
 import { PRE_CER_DEFAULTS } from '../../diameter/peer/node-options.js';
+import { ipVersionOf } from '../../ip/address.js';
 import { configFields, isObj, NodeConfigError, type HostPort } from '../common/config-fields.js';
 
 export type { HostPort };
@@ -45,6 +46,8 @@ export interface HssPeer {
   /** Its realm; defaults to the part of `host` after the first dot. */
   realm?: string;
   connect?: HostPort;
+  /** Addresses its connections may come from (absent: any); a CER from elsewhere gets DIAMETER_UNKNOWN_PEER. */
+  addresses?: string[];
 }
 
 export interface HssConfig {
@@ -128,10 +131,16 @@ export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hos
 
 function peer(v: unknown, field: string): HssPeer {
   if (typeof v === 'string') return { host: str(v, field) };
-  if (!isObj(v)) throw new HssConfigError('must be a host name or { "host", "realm", "connect" }', field);
+  if (!isObj(v)) throw new HssConfigError('must be a host name or { "host", "realm", "connect", "addresses" }', field);
   const p: HssPeer = { host: str(v.host, `${field}.host`) };
   if (v.realm !== undefined) p.realm = str(v.realm, `${field}.realm`);
   if (v.connect !== undefined) p.connect = parseHostPort(v.connect, `${field}.connect`);
+  if (v.addresses !== undefined) {
+    p.addresses = strs(v.addresses, `${field}.addresses`);
+    p.addresses.forEach((a, i) => {
+      if (ipVersionOf(a) === 0) throw new HssConfigError('must be an IP address', `${field}.addresses[${i}]`);
+    });
+  }
   return p;
 }
 

@@ -94,7 +94,7 @@ export class HssServer {
       originRealm: c.diameter.originRealm,
       hostIpAddresses: c.diameter.hostIpAddresses,
       productName: 'imsec-hss',
-      peers: c.diameter.peers.map((p) => ({ host: p.host, ...(p.realm ? { realm: p.realm } : {}), ...(p.connect ? { connect: p.connect } : {}) })),
+      peers: c.diameter.peers.map((p) => ({ host: p.host, ...(p.realm ? { realm: p.realm } : {}), ...(p.connect ? { connect: p.connect } : {}), ...(p.addresses ? { addresses: p.addresses } : {}) })),
       listen: c.diameter.listen,
       timers: { watchdogMs: c.diameter.watchdogMs, requestTimeoutMs: c.diameter.requestTimeoutMs, cerTimeoutMs: c.diameter.cerTimeoutMs },
       preCerMaxMessageSize: c.diameter.preCerMaxMessageSize,

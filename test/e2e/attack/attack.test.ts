@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startCoreProcess, type CoreProcess } from '../support/core-process.js';
+import { buildCer, DiameterFramer, encodeMessage, getValue, localCapabilities, type DiameterMessage } from '../../../src/diameter/index.js';
 import { pollFor } from '../../support/wait.js';
 import { ATTACKER, attackerUdp, backToBaseline, demoUe, FD_TOLERANCE, forgedMessage, legitimateFlow, report, RSS_TOLERANCE_KB, usage, type Usage } from './support.js';
 
@@ -152,4 +153,28 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
     }
     await recovers('diameter-pre-cer');
   });
+
+  test('[R-CX-1] [O] a Diameter peer claiming the S-CSCF\'s Origin-Host from another address gets DIAMETER_UNKNOWN_PEER, no vectors (RFC 6733 §5.3)', async () => {
+    const port = core.ready.hss.diameter.port as number;
+    const caps = localCapabilities({ originHost: 'scscf.ims.lab', originRealm: 'ims.lab', hostIpAddresses: [ATTACKER], peers: [] }, Date.now());
+    const cer = encodeMessage({ ...buildCer(caps), hopByHop: 7, endToEnd: 7 });
+    const s = connect({ port, host: '127.0.0.1', localAddress: ATTACKER });
+    s.on('error', () => undefined);
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => got.push(d));
+    const closed = new Promise<void>((r) => s.once('close', () => r()));
+    s.once('connect', () => s.write(cer));
+    try {
+      assert.ok(await pollFor(() => Buffer.concat(got).length >= 20, 5000), 'a CEA came back');
+      const answers: DiameterMessage[] = [];
+      new DiameterFramer().push(Buffer.concat(got), (m) => answers.push(m));
+      report('rogue-cer', 'during', usage(pid));
+      assert.equal(getValue(answers[0].avps, 'Result-Code'), 3010);
+      await closed;
+    } finally {
+      s.destroy();
+    }
+    await recovers('rogue-cer');
+  });
 });
+
