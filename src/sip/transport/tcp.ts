@@ -42,6 +42,11 @@ export interface TcpTransportOptions {
   readonly logger?: Logger;
   /** Sees every chunk written and read, with the connection's real ports (pcap recording); see {@link WireObserver}. */
   readonly onWire?: WireObserver;
+  /**
+   * The local port a new outgoing connection to `dest` is bound to (TS 33.203 §7.1: a protected
+   * connection leaves from the protected client port); undefined lets the OS choose.
+   */
+  readonly localPortFor?: (dest: Endpoint) => number | undefined;
 }
 
 /**
@@ -182,7 +187,8 @@ export class TcpTransport implements SipTransport {
     const p = new Promise<Conn>((resolve, reject) => {
       let socket: Socket;
       try {
-        socket = connect({ host: canonicalAddress(dest.address), port: dest.port, localAddress: this.address, noDelay: true });
+        const localPort = this.opts.localPortFor?.(dest);
+        socket = connect({ host: canonicalAddress(dest.address), port: dest.port, localAddress: this.address, ...(localPort !== undefined ? { localPort } : {}), noDelay: true });
       } catch (err) {
         // A bad port or address throws synchronously (ERR_SOCKET_BAD_PORT): still a transport error.
         this.counters.sendErrors++;
@@ -246,7 +252,9 @@ export class TcpTransport implements SipTransport {
   /** Registers a connected socket (accepted or opened) and wires its input. */
   private adopt(socket: Socket, accepted = false): Conn {
     const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    const local = { address: this.address, port: this.boundPort };
+    // The connection's own local port: the listening port for an accepted one, the bound (or
+    // OS-chosen) port for one we opened.
+    const local = { address: this.address, port: socket.localPort ?? this.boundPort };
     // RFC 5626 §3.5.1: a double-CRLF "ping" is answered with a single-CRLF "pong".
     const framer = new SipStreamFramer(this.opts.limits, { onKeepAlive: (kind) => kind === 'ping' && !socket.destroyed && socket.write('\r\n') });
     const conn: Conn = { socket, remote, local, framer, accepted };

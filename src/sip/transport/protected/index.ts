@@ -5,3 +5,4 @@
  */
 export * from './protected-transport.js';
 export * from './flows.js';
+export * from './protected-tcp.js';

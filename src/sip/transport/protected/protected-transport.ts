@@ -123,7 +123,12 @@ interface Route {
 
 const protections = new WeakMap<SipMessage, Protection>();
 
-/** The SA that protected a message handed up by a {@link ProtectedTransport}; undefined otherwise. */
+/** Records which SA protected a message (the protected transports, when they hand it up). */
+export function markProtected(msg: SipMessage, protection: Protection): void {
+  protections.set(msg, protection);
+}
+
+/** The SA that protected a message handed up by a protected transport; undefined otherwise. */
 export function protectionOf(msg: SipMessage): Protection | undefined {
   return protections.get(msg);
 }
