@@ -23,7 +23,7 @@ import { buildSaSet, wiresharkLinesForSas, type SaRole, type SecurityAssociation
 import { XfrmDatapath, ipRunner } from '../../src/ipsec/xfrm/index.js';
 import { needPeer } from '../support/peers.js';
 import { Agent, Capture, createNetnsPair, ip, needKernelEsp, type Side } from './support/netns.js';
-import { decodeEsp } from './support/tshark.js';
+import { decodeFrames } from './support/tshark.js';
 import { kernelPolicyReqids, kernelStates, type KernelSa } from './support/xfrm-state.js';
 
 const IK = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
@@ -192,7 +192,7 @@ describe('[R-SA-1] [R-SA-3] [R-SA-8] XfrmDatapath in a real kernel: transport mo
 
     await capture.stop();
     await t.test('tshark 4.0 decodes the capture with the exported keys: every ICV good, payloads decrypted', () => {
-      const rows = decodeEsp(pcap, keyLines);
+      const rows = decodeFrames(pcap, keyLines);
       for (const [spi, e] of expected) {
         const mine = rows.filter((r) => r.spi === spi);
         assert.equal(mine.length, e.packets, `${e.scenario.name} SPI 0x${spi.toString(16)}: every packet the kernel counted was captured`);

@@ -12,7 +12,7 @@ import type { TestContext } from 'node:test';
 import { ipRunner, probeKernelEsp } from '../../../src/ipsec/xfrm/index.js';
 import { repoRoot } from '../../support/paths.js';
 import { canUseNetns } from '../../support/peers.js';
-import type { AgentRequest, Endpoint, Received } from './agent.js';
+import type { Endpoint, Received } from './agent.js';
 
 /** Runs `ip ARGS…` and fails the test with its stderr when it fails. */
 export function ip(...args: string[]): string {
@@ -90,13 +90,17 @@ export function createNetnsPair(prefix: string): NetnsPair {
   return { a, b, remove };
 }
 
-/** A socket agent (support/agent.ts) running inside a namespace. */
-export class Agent {
+/**
+ * A Node helper process inside a namespace speaking JSON lines: `{ id, op, … }` in,
+ * `{ id, ok, result | error }` out, `{ ready: true }` once it listens (support/agent.ts,
+ * support/ue-driver.ts).
+ */
+export class NsProcess {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly ready: Promise<void>;
 
-  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>) {
+  protected constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>) {
     let onReady!: () => void;
     this.ready = new Promise((r) => (onReady = r));
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -109,20 +113,44 @@ export class Agent {
     });
   }
 
-  static async start(ns: string): Promise<Agent> {
-    const script = join(repoRoot, 'dist', 'test', 'kernel', 'support', 'agent.js');
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, script], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const a = new Agent(child);
-    await a.ready;
-    return a;
+  /** Starts dist/test/kernel/support/<name>.js in `ns` and waits until it is ready. */
+  protected static async spawnIn(ns: string, name: string): Promise<ChildProcessByStdio<Writable, Readable, null>> {
+    const script = join(repoRoot, 'dist', 'test', 'kernel', 'support', `${name}.js`);
+    return spawn('ip', ['netns', 'exec', ns, process.execPath, script], { stdio: ['pipe', 'pipe', 'inherit'] });
   }
 
-  request<T = void>(r: AgentRequest): Promise<T> {
+  protected async started(): Promise<this> {
+    await this.ready;
+    return this;
+  }
+
+  request<T = void>(r: { op: string; [k: string]: unknown }): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.child.stdin.write(JSON.stringify({ id, ...r }) + '\n');
     });
+  }
+
+  /** Ends the process (its sockets close with it). */
+  async stop(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.stdin.end();
+    await exited;
+  }
+
+  /** Kills the process with SIGKILL (a crash) and waits for it to go. */
+  async kill(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** A socket agent (support/agent.ts) inside a namespace. */
+export class Agent extends NsProcess {
+  static async start(ns: string): Promise<Agent> {
+    return new Agent(await NsProcess.spawnIn(ns, 'agent')).started();
   }
 
   udpBind(local: Endpoint): Promise<void> {
@@ -143,13 +171,6 @@ export class Agent {
   }
   closeAll(): Promise<void> {
     return this.request({ op: 'closeAll' });
-  }
-
-  /** Ends the agent (its sockets close with it). */
-  async stop(): Promise<void> {
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin.end();
-    await exited;
   }
 }
 
@@ -177,5 +198,43 @@ export class Capture {
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGINT');
     await exited;
+  }
+}
+
+/** The soft UEs of support/ue-driver.ts inside a namespace. */
+export class UeDriver extends NsProcess {
+  static async start(ns: string): Promise<UeDriver> {
+    return new UeDriver(await NsProcess.spawnIn(ns, 'ue-driver')).started();
+  }
+}
+
+/** `imsec core` (dist/src/cli/main.js) inside a namespace; `ready` is its first stdout line. */
+export class CoreProcess {
+  private constructor(
+    private readonly child: ChildProcessByStdio<null, Readable, Readable>,
+    readonly ready: Record<string, unknown>,
+    readonly stderr: () => string,
+  ) {}
+
+  static async start(ns: string, configFile: string): Promise<CoreProcess> {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'core', '--config', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (err = (err + d).slice(-20_000)));
+    const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>));
+      child.once('exit', (code) => reject(new Error(`imsec core exited (${code}): ${err}`)));
+    });
+    return new CoreProcess(child, ready, () => err);
+  }
+
+  /** SIGTERM (clean stop) or SIGKILL (a crash); resolves when the process has gone. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
+    this.child.kill(signal);
+    return exited;
   }
 }

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
-export interface EspRow {
+export interface FrameRow {
+  /** NaN when the frame carries no ESP. */
   spi: number;
   seq: number;
   icvGood: boolean;
@@ -14,6 +15,7 @@ export interface EspRow {
   inner: string;
   sipMethod: string;
   sipStatus: string;
+  udpPorts: number[];
 }
 
 export interface TsharkOptions {
@@ -21,13 +23,16 @@ export interface TsharkOptions {
   decodeAs?: string[];
 }
 
-/** Every ESP packet of `pcap`, decrypted and checked with `saLines` (Wireshark esp_sa records). */
-export function decodeEsp(pcap: string, saLines: readonly string[], o: TsharkOptions = {}): EspRow[] {
+/**
+ * Every frame of `pcap` in one tshark pass (tshark takes seconds to start in the lab), ESP
+ * decrypted and checked with `saLines` (Wireshark esp_sa records).
+ */
+export function decodeFrames(pcap: string, saLines: readonly string[], o: TsharkOptions = {}): FrameRow[] {
   const args = ['-r', pcap, '-n', '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
   for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
   for (const d of o.decodeAs ?? []) args.push('-d', d);
-  args.push('-Y', 'esp', '-T', 'fields', '-E', 'separator=;', '-E', 'occurrence=l');
-  for (const f of ['esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'data.data', 'sip.Method', 'sip.Status-Code', 'sip.Request-Line']) args.push('-e', f);
+  args.push('-T', 'fields', '-E', 'separator=;', '-E', 'occurrence=l');
+  for (const f of ['esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'data.data', 'sip.Method', 'sip.Status-Code', 'udp.port']) args.push('-e', f);
   const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, `tshark: ${r.stderr}`);
   return r.stdout
@@ -35,22 +40,16 @@ export function decodeEsp(pcap: string, saLines: readonly string[], o: TsharkOpt
     .filter((l) => l.trim() !== '')
     .map((l) => {
       const [spi, seq, good, bad, data, method, status] = l.split(';');
+      const ports = l.split(';')[7] ?? '';
       return {
-        spi: Number(spi),
+        spi: spi ? Number(spi) : NaN,
         seq: Number(seq),
         icvGood: good === '1' || good === 'True',
         icvBad: bad === '1' || bad === 'True',
         inner: data ? Buffer.from(data.replace(/:/g, ''), 'hex').toString('latin1') : '',
         sipMethod: method ?? '',
         sipStatus: status ?? '',
+        udpPorts: ports ? ports.split(',').map(Number) : [],
       };
     });
-}
-
-/** Packets of `pcap` matching a display filter (e.g. plain SIP on a protected port). */
-export function countFrames(pcap: string, filter: string, decodeAs: readonly string[] = []): number {
-  const args = ['-r', pcap, '-n', ...decodeAs.flatMap((d) => ['-d', d]), '-Y', filter, '-T', 'fields', '-e', 'frame.number'];
-  const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, `tshark: ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
 }
