@@ -16,6 +16,8 @@ export interface FrameRow {
   sipMethod: string;
   sipStatus: string;
   udpPorts: number[];
+  securityServer: string;
+  securityVerify: string;
 }
 
 export interface TsharkOptions {
@@ -31,16 +33,20 @@ export function decodeFrames(pcap: string, saLines: readonly string[], o: Tshark
   const args = ['-r', pcap, '-n', '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
   for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
   for (const d of o.decodeAs ?? []) args.push('-d', d);
-  args.push('-T', 'fields', '-E', 'separator=;', '-E', 'occurrence=l');
-  for (const f of ['esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'data.data', 'sip.Method', 'sip.Status-Code', 'udp.port']) args.push('-e', f);
+  args.push('-T', 'fields', '-E', 'separator=;', '-E', 'occurrence=a', '-E', 'aggregator=|');
+  for (const f of ['esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'data.data', 'sip.Method', 'sip.Status-Code', 'udp.srcport', 'udp.dstport', 'sip.Security-Server', 'sip.Security-Verify']) args.push('-e', f);
   const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, `tshark: ${r.stderr}`);
   return r.stdout
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const [spi, seq, good, bad, data, method, status] = l.split(';');
-      const ports = l.split(';')[7] ?? '';
+    .map((line) => {
+      // Every occurrence, `|`-joined: the last one is the innermost (decrypted) layer; the
+      // Security-* headers keep all of theirs.
+      const all = line.split(';').map((v) => v.split('|'));
+      const last = all.map((v) => v[v.length - 1] ?? '');
+      const [spi, seq, good, bad, data, method, status, sport, dport] = last;
+      const [secServer, secVerify] = all.slice(9).map((v) => v.join('|'));
       return {
         spi: spi ? Number(spi) : NaN,
         seq: Number(seq),
@@ -49,7 +55,9 @@ export function decodeFrames(pcap: string, saLines: readonly string[], o: Tshark
         inner: data ? Buffer.from(data.replace(/:/g, ''), 'hex').toString('latin1') : '',
         sipMethod: method ?? '',
         sipStatus: status ?? '',
-        udpPorts: ports ? ports.split(',').map(Number) : [],
+        udpPorts: [sport, dport].filter((p) => p).map(Number),
+        securityServer: secServer ?? '',
+        securityVerify: secVerify ?? '',
       };
     });
 }

@@ -11,7 +11,7 @@ import { DEMO_SUBSCRIBERS } from '../../../src/nodes/core/subscribers.js';
 import { createUe, parseUeConfig, type Ue, type UeRegistration } from '../../../src/nodes/ue/index.js';
 
 export type UeDriverRequest =
-  | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string }
+  | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number }
   /** `keys`: Wireshark esp_sa records of the UE's current SAs (secret: test captures only). */
   | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys'; name: string }
   | { op: 'message'; name: string; to: string; text: string }
@@ -64,6 +64,7 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
           ...(sub.amf !== undefined ? { amf: sub.amf } : {}),
           pcscf: r.pcscf,
           localAddress: r.local,
+          ...(r.localPort !== undefined ? { localPort: r.localPort } : {}),
           integrity: r.integrity,
           encryption: r.encryption,
           datapath: 'xfrm',
