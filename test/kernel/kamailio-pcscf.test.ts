@@ -12,7 +12,7 @@
  * is recorded in docs/kamailio-pcscf.md.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -106,10 +106,11 @@ describe('[R-SM-1] [R-SA-1] [R-SA-3] Kamailio 5.6 P-CSCF (ims_ipsec_pcscf) as th
       await kamailio.stop();
       await capture.stop();
       captureStopped = true;
-      if (process.env.IMSEC_KEEP_CAPTURE) {
-        const { copyFileSync } = await import('node:fs');
-        copyFileSync(pcap, process.env.IMSEC_KEEP_CAPTURE);
-        writeFileSync(process.env.IMSEC_KEEP_CAPTURE + '.log', kamailio.logText());
+      // IMSEC_KEEP_CAPTURE=FILE keeps the capture (FILE) and Kamailio's log (FILE.log) for a look.
+      const keep = process.env.IMSEC_KEEP_CAPTURE;
+      if (keep) {
+        copyFileSync(pcap, keep);
+        writeFileSync(`${keep}.log`, kamailio.logText());
       }
     }
 
@@ -122,7 +123,11 @@ describe('[R-SM-1] [R-SA-1] [R-SA-3] Kamailio 5.6 P-CSCF (ims_ipsec_pcscf) as th
       assert.ok(servers.length >= 2, 'a 401 with Security-Server per UE');
       for (const f of servers) assert.match(f.securityServer, /ipsec-3gpp.*spi-c=\d+.*spi-s=\d+.*port-c=\d+.*port-s=\d+/);
       const clear = frames.filter((f) => Number.isNaN(f.spi) && (f.sipMethod !== '' || f.sipStatus !== ''));
-      assert.deepEqual(clear.filter((f) => f.udpPorts.includes(5100) || f.udpPorts.includes(6100)), [], 'protected ports carry only ESP');
+      // Between the UEs and Kamailio's protected ports only ESP. (Kamailio also talks to the core's
+      // I-CSCF 4060 and S-CSCF 6060 from its port 6100, in the clear: that leg has no SA.)
+      const kamailioProtected = (p: number): boolean => (p >= 5100 && p < 5116) || (p >= 6100 && p < 6116);
+      const toCore = (f: { udpPorts: number[] }): boolean => f.udpPorts.includes(4060) || f.udpPorts.includes(6060);
+      assert.deepEqual(clear.filter((f) => f.udpPorts.some(kamailioProtected) && !toCore(f)), [], 'protected ports carry only ESP towards the UEs');
     });
   });
 });

@@ -33,7 +33,7 @@ export function decodeFrames(pcap: string, saLines: readonly string[], o: Tshark
   const args = ['-r', pcap, '-n', '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
   for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
   for (const d of o.decodeAs ?? []) args.push('-d', d);
-  args.push('-T', 'fields', '-E', 'separator=;', '-E', 'occurrence=a', '-E', 'aggregator=|');
+  args.push('-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|');
   for (const f of ['esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'data.data', 'sip.Method', 'sip.Status-Code', 'udp.srcport', 'udp.dstport', 'sip.Security-Server', 'sip.Security-Verify']) args.push('-e', f);
   const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, `tshark: ${r.stderr}`);
@@ -43,7 +43,7 @@ export function decodeFrames(pcap: string, saLines: readonly string[], o: Tshark
     .map((line) => {
       // Every occurrence, `|`-joined: the last one is the innermost (decrypted) layer; the
       // Security-* headers keep all of theirs.
-      const all = line.split(';').map((v) => v.split('|'));
+      const all = line.split('\t').map((v) => v.split('|'));
       const last = all.map((v) => v[v.length - 1] ?? '');
       const [spi, seq, good, bad, data, method, status, sport, dport] = last;
       const [secServer, secVerify] = all.slice(9).map((v) => v.join('|'));
