@@ -14,24 +14,18 @@
  * tshark 4.0 cannot check it), and no SIP in the clear anywhere but the unprotected port 5060.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { VALID_TRANSFORMS, wiresharkChecksIcv, type IntegrityAlg } from '../../src/ipsec/esp/index.js';
 import { DEFAULT_REQID_BASE, DEFAULT_REQID_COUNT } from '../../src/ipsec/xfrm/index.js';
 import { needPeer } from '../support/peers.js';
-import { Capture, CoreProcess, UeDriver, createNetnsPair, ip, needKernelEsp } from './support/netns.js';
+import { Capture, CoreProcess, UeDriver, createNetnsPair, needKernelEsp, writeCoreConfig } from './support/netns.js';
 import { decodeFrames } from './support/tshark.js';
-import { kernelPolicyReqids, kernelStates } from './support/xfrm-state.js';
+import { FOREIGN_REQID, addForeignEntries, kernelPolicyReqids, kernelStates } from './support/xfrm-state.js';
 
-const FOREIGN_REQID = 7;
 const ours = (reqid: number): boolean => reqid >= DEFAULT_REQID_BASE && reqid < DEFAULT_REQID_BASE + DEFAULT_REQID_COUNT;
-
-function addForeign(ns: string): void {
-  ip('-n', ns, 'xfrm', 'state', 'add', 'src', '192.0.2.7', 'dst', '192.0.2.8', 'proto', 'esp', 'spi', '0x7007', 'reqid', String(FOREIGN_REQID), 'mode', 'transport', 'auth-trunc', 'hmac(sha1)', '0x' + '77'.repeat(20), '96', 'enc', 'ecb(cipher_null)', '');
-  ip('-n', ns, 'xfrm', 'policy', 'add', 'src', '192.0.2.7/32', 'dst', '192.0.2.8/32', 'dir', 'out', 'tmpl', 'src', '192.0.2.7', 'dst', '192.0.2.8', 'proto', 'esp', 'reqid', String(FOREIGN_REQID), 'mode', 'transport');
-}
 
 /** Our entries (reqid in the default range) in a namespace, and whether the foreign ones are intact. */
 function entries(ns: string): { ourStates: number; ourPolicies: number; foreignIntact: boolean } {
@@ -70,28 +64,20 @@ describe('[R-SM-1] [R-SA-3] [R-RR-2] imsec core and UEs over kernel IPsec in two
     const { a, b } = pair;
     const dir = mkdtempSync(join(tmpdir(), 'imsec-kernel-core-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const config = join(dir, 'core.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        realm: 'ims.lab',
-        host: a.v4,
-        dataDir: join(dir, 'data'),
-        hss: { diameterPort: 0 },
-        scscf: { sipPort: 0 },
-        icscf: { sipPort: 0 },
-        pcscf: {
-          sipPort: 5060,
-          protectedPorts: '5100-5199',
-          datapath: 'xfrm',
-          // Every Annex H transform the kernel has, so that each can be proven here.
-          settings: { policy: { algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'] } },
-        },
-        logLevel: 'warn',
-      }),
-    );
-    addForeign(a.ns);
-    addForeign(b.ns);
+    const config = writeCoreConfig(dir, a.v4, {
+      hss: { diameterPort: 0 },
+      scscf: { sipPort: 0 },
+      icscf: { sipPort: 0 },
+      pcscf: {
+        sipPort: 5060,
+        protectedPorts: '5100-5199',
+        datapath: 'xfrm',
+        // Every Annex H transform the kernel has, so that each can be proven here.
+        settings: { policy: { algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'] } },
+      },
+    });
+    addForeignEntries(a.ns);
+    addForeignEntries(b.ns);
     const pcap = join(dir, 'core.pcap');
     const capture = await Capture.start(a.ns, a.dev, pcap);
     let core = await CoreProcess.start(a.ns, config);

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { needPeer } from '../support/peers.js';
 import { KamailioPcscf } from './support/kamailio.js';
-import { Capture, CoreProcess, UeDriver, createNetnsPair, ip, needKernelEsp } from './support/netns.js';
+import { Capture, CoreProcess, UeDriver, createNetnsPair, ip, needKernelEsp, writeCoreConfig } from './support/netns.js';
 import { decodeFrames } from './support/tshark.js';
 
 interface Reg {
@@ -37,21 +37,13 @@ describe('[R-SM-1] [R-SA-1] [R-SA-3] Kamailio 5.6 P-CSCF (ims_ipsec_pcscf) as th
     const { a, b } = pair; // a: Kamailio alone; b: the UEs and imsec's I-CSCF, S-CSCF and HSS
     const dir = mkdtempSync(join(tmpdir(), 'imsec-kernel-kamailio-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const coreConfig = join(dir, 'core.json');
-    writeFileSync(
-      coreConfig,
-      JSON.stringify({
-        realm: 'ims.lab',
-        host: b.v4,
-        dataDir: join(dir, 'data'),
-        hss: { diameterPort: 3868 },
-        scscf: { sipPort: 6060 },
-        icscf: { sipPort: 4060 },
-        // imsec's own P-CSCF is not used here (userspace datapath, a port nobody sends to).
-        pcscf: { sipPort: 5070, protectedPorts: '7100-7199', datapath: 'userspace' },
-        logLevel: 'warn',
-      }),
-    );
+    const coreConfig = writeCoreConfig(dir, b.v4, {
+      hss: { diameterPort: 3868 },
+      scscf: { sipPort: 6060 },
+      icscf: { sipPort: 4060 },
+      // imsec's own P-CSCF is not used here (userspace datapath, a port nobody sends to).
+      pcscf: { sipPort: 5070, protectedPorts: '7100-7199', datapath: 'userspace' },
+    });
     const core = await CoreProcess.start(b.ns, coreConfig);
     t.after(() => core.stop());
     const pcap = join(dir, 'kamailio.pcap');

@@ -22,13 +22,12 @@ import { deriveEspKeys, VALID_TRANSFORMS, wiresharkChecksIcv, type EncryptionAlg
 import { buildSaSet, wiresharkLinesForSas, type SaRole, type SecurityAssociation } from '../../src/ipsec/sa/index.js';
 import { XfrmDatapath, ipRunner } from '../../src/ipsec/xfrm/index.js';
 import { needPeer } from '../support/peers.js';
-import { Agent, Capture, createNetnsPair, ip, needKernelEsp, type Side } from './support/netns.js';
+import { Agent, Capture, createNetnsPair, needKernelEsp, type Side } from './support/netns.js';
 import { decodeFrames } from './support/tshark.js';
-import { kernelPolicyReqids, kernelStates, type KernelSa } from './support/xfrm-state.js';
+import { FOREIGN_REQID, addForeignEntries, kernelPolicyReqids, kernelStates, type KernelSa } from './support/xfrm-state.js';
 
 const IK = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
 const CK = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
-const FOREIGN_REQID = 7;
 const UDP_PER_FLOW = 2;
 
 interface Scenario {
@@ -61,12 +60,6 @@ function saSet(s: Scenario, role: SaRole, a: Side, b: Side): SecurityAssociation
   });
 }
 
-/** A state and a policy with reqid 7 that the test owns and XfrmDatapath must never touch. */
-function addForeign(ns: string): void {
-  ip('-n', ns, 'xfrm', 'state', 'add', 'src', '192.0.2.7', 'dst', '192.0.2.8', 'proto', 'esp', 'spi', '0x7007', 'reqid', String(FOREIGN_REQID), 'mode', 'transport', 'auth-trunc', 'hmac(sha1)', '0x' + '77'.repeat(20), '96', 'enc', 'ecb(cipher_null)', '');
-  ip('-n', ns, 'xfrm', 'policy', 'add', 'src', '192.0.2.7/32', 'dst', '192.0.2.8/32', 'dir', 'out', 'tmpl', 'src', '192.0.2.7', 'dst', '192.0.2.8', 'proto', 'esp', 'reqid', String(FOREIGN_REQID), 'mode', 'transport');
-}
-
 function assertOnlyForeignLeft(ns: string): void {
   assert.deepEqual(kernelStates(ns).map((e) => [e.spi, e.reqid]), [[0x7007, FOREIGN_REQID]], `${ns}: states left`);
   assert.deepEqual(kernelPolicyReqids(ns), [FOREIGN_REQID], `${ns}: policies left`);
@@ -89,8 +82,8 @@ describe('[R-SA-1] [R-SA-3] [R-SA-8] XfrmDatapath in a real kernel: transport mo
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const [pcscf, ue] = await Promise.all([Agent.start(a.ns), Agent.start(b.ns)]);
     t.after(() => Promise.all([pcscf.stop(), ue.stop()]));
-    addForeign(a.ns);
-    addForeign(b.ns);
+    addForeignEntries(a.ns);
+    addForeignEntries(b.ns);
     const pcap = join(dir, 'xfrm.pcap');
     const capture = await Capture.start(a.ns, a.dev, pcap);
     const keyLines: string[] = [];

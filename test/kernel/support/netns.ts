@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
@@ -206,6 +207,16 @@ export class UeDriver extends NsProcess {
   static async start(ns: string): Promise<UeDriver> {
     return new UeDriver(await NsProcess.spawnIn(ns, 'ue-driver')).started();
   }
+}
+
+/**
+ * Writes an `imsec core` configuration (nodes/core/config.ts) for the realm ims.lab on `host`,
+ * data under `dir`, with the given node sections; returns its path.
+ */
+export function writeCoreConfig(dir: string, host: string, nodes: Record<string, unknown>): string {
+  const file = join(dir, 'core.json');
+  writeFileSync(file, JSON.stringify({ realm: 'ims.lab', host, dataDir: join(dir, 'data'), logLevel: 'warn', ...nodes }));
+  return file;
 }
 
 /** `imsec core` (dist/src/cli/main.js) inside a namespace; `ready` is its first stdout line. */

@@ -19,6 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { ip } from './netns.js';
 
 export interface KernelSa {
   src: string;
@@ -78,4 +79,13 @@ export function kernelPolicyReqids(ns: string): number[] {
   const r = spawnSync('ip', ['-n', ns, 'xfrm', 'policy', 'list'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return [...r.stdout.matchAll(/reqid (\d+)/g)].map((m) => Number(m[1]));
+}
+
+/** reqid of the entries the tests add as "not ours": XfrmDatapath must never touch them. */
+export const FOREIGN_REQID = 7;
+
+/** Adds a state (SPI 0x7007) and a policy with {@link FOREIGN_REQID} to a namespace. */
+export function addForeignEntries(ns: string): void {
+  ip('-n', ns, 'xfrm', 'state', 'add', 'src', '192.0.2.7', 'dst', '192.0.2.8', 'proto', 'esp', 'spi', '0x7007', 'reqid', String(FOREIGN_REQID), 'mode', 'transport', 'auth-trunc', 'hmac(sha1)', '0x' + '77'.repeat(20), '96', 'enc', 'ecb(cipher_null)', '');
+  ip('-n', ns, 'xfrm', 'policy', 'add', 'src', '192.0.2.7/32', 'dst', '192.0.2.8/32', 'dir', 'out', 'tmpl', 'src', '192.0.2.7', 'dst', '192.0.2.8', 'proto', 'esp', 'reqid', String(FOREIGN_REQID), 'mode', 'transport');
 }
