@@ -172,6 +172,39 @@ describe('[R-SA-1] [R-SA-3] [R-SA-8] XfrmDatapath in a real kernel: transport mo
         }
     }
 
+    await t.test('[R-SA-8] a replayed sequence number is dropped by the receiving kernel (RFC 4303 §3.4.3)', async () => {
+      // SPIs and ports of its own (an index after the scenarios'), so the capture check is unaffected.
+      const s = { ...SCENARIOS.find((x) => x.integrity === 'hmac-sha-1-96' && x.encryption === 'aes-cbc' && x.family === 4)!, index: SCENARIOS.length };
+      const pSas = saSet(s, 'pcscf', a, b);
+      const uSas = saSet(s, 'ue', a, b);
+      const pDp = new XfrmDatapath({ runner: ipRunner({ netns: a.ns }) });
+      const uDp = new XfrmDatapath({ runner: ipRunner({ netns: b.ns }) });
+      try {
+        for (const sa of pSas) await pDp.install(sa);
+        for (const sa of uSas) await uDp.install(sa);
+        const ucPs = uSas.find((sa) => sa.flow === 'uc-ps')!;
+        await Promise.all([ue.udpBind(ucPs.src), pcscf.udpBind(ucPs.dst)]);
+        for (const text of ['r1', 'r2']) await ue.udpSend(ucPs.src, ucPs.dst, text);
+        assert.deepEqual((await pcscf.received(2)).map((r) => r.data).sort(), ['r1', 'r2']);
+        // Re-installing the UE's outbound SA restarts its sequence numbers at 1: packets 1 and 2
+        // are replays for the P-CSCF's inbound SA, packet 3 is new.
+        await uDp.remove(ucPs);
+        await uDp.install(ucPs);
+        for (const text of ['again-1', 'again-2', 'new-3']) await ue.udpSend(ucPs.src, ucPs.dst, text);
+        assert.deepEqual((await pcscf.received(1)).map((r) => r.data), ['new-3']);
+        assert.deepEqual(await pcscf.received(1, 500), [], 'the replays never arrive');
+        const k = bySpi(kernelStates(a.ns), ucPs.spi);
+        assert.equal(k.replayDrops, 2, 'the kernel counted two replays');
+        assert.equal(k.seq, 3);
+      } finally {
+        await Promise.all([pcscf.closeAll(), ue.closeAll()]);
+        await pDp.close();
+        await uDp.close();
+      }
+      assertOnlyForeignLeft(a.ns);
+      assertOnlyForeignLeft(b.ns);
+    });
+
     await t.test('a restarted datapath removes entries of our reqid range left by a killed one, and nothing else', async () => {
       const s = SCENARIOS[0];
       const crashed = new XfrmDatapath({ runner: ipRunner({ netns: a.ns }) });

@@ -166,9 +166,9 @@ export class Agent extends NsProcess {
   tcpExchange(local: Endpoint, to: Endpoint, data: string): Promise<string> {
     return this.request<string>({ op: 'tcpExchange', local, to, data });
   }
-  /** What arrived since the last call, waiting until there are `atLeast` items (10 s at most). */
-  received(atLeast = 0): Promise<Received[]> {
-    return this.request<Received[]>({ op: 'received', atLeast });
+  /** What arrived since the last call, waiting until there are `atLeast` items (`timeoutMs` at most). */
+  received(atLeast = 0, timeoutMs = 10_000): Promise<Received[]> {
+    return this.request<Received[]>({ op: 'received', atLeast, timeoutMs });
   }
   closeAll(): Promise<void> {
     return this.request({ op: 'closeAll' });
