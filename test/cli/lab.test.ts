@@ -5,17 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cliPath, repoRoot } from '../support/paths.js';
 import { needPeer } from '../support/peers.js';
 
-function lab(args: string[]) {
-  return spawnSync(process.execPath, [cliPath, 'lab', ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
+function lab(args: string[], tmp?: string) {
+  return spawnSync(process.execPath, [cliPath, 'lab', ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000, env: { ...process.env, ...(tmp ? { TMPDIR: tmp } : {}) } });
 }
 
-/** PIDs of linux.uml processes started from this checkout's lab script. */
-function umlProcesses(): string[] {
-  const r = spawnSync('pgrep', ['-f', `init=${repoRoot}/scripts/lab/init.sh`], { encoding: 'utf8' });
+/** PIDs of linux.uml processes whose lab directory is under `tmp` (run.sh passes LAB_DIR=…). */
+function umlProcesses(tmp: string): string[] {
+  const r = spawnSync('pgrep', ['-f', `LAB_DIR=${tmp}/`], { encoding: 'utf8' });
   return r.stdout.split('\n').filter((l) => l.trim() !== '');
 }
 
@@ -35,9 +38,12 @@ describe('imsec lab: a real kernel for one command', () => {
 
   test('the time limit stops the kernel: exit 124 and no linux.uml left running', (t) => {
     if (!needPeer(t, 'linux.uml')) return;
-    const r = lab(['--timeout', '5', '--', 'sleep', '60']);
+    const tmp = mkdtempSync(join(tmpdir(), 'imsec-lab-test-'));
+    t.after(() => rmSync(tmp, { recursive: true, force: true }));
+    const r = lab(['--timeout', '5', '--', 'sleep', '60'], tmp);
     assert.equal(r.status, 124, r.stderr);
     assert.match(r.stderr, /time limit of 5s/);
-    assert.deepEqual(umlProcesses(), []);
+    assert.deepEqual(umlProcesses(tmp), []);
+    assert.deepEqual(readdirSync(tmp), [], 'the lab directory was removed');
   });
 });
