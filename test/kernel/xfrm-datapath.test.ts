@@ -92,89 +92,15 @@ describe('[R-SA-1] [R-SA-3] [R-SA-8] XfrmDatapath in a real kernel: transport mo
 
     for (const s of SCENARIOS) {
       await t.test(s.name, async () => {
-        const pSas = saSet(s, 'pcscf', a, b);
-        const uSas = saSet(s, 'ue', a, b);
-        const pDp = new XfrmDatapath({ runner: ipRunner({ netns: a.ns }) });
-        const uDp = new XfrmDatapath({ runner: ipRunner({ netns: b.ns }) });
-        try {
-          await scenario(s, pSas, pDp, uSas, uDp);
-        } finally {
-          await Promise.all([pcscf.closeAll(), ue.closeAll()]);
-          await pDp.close();
-          await uDp.close();
-        }
-        assertOnlyForeignLeft(a.ns);
-        assertOnlyForeignLeft(b.ns);
+        await withSaSets(s, (pSas, pDp) => scenario(s, pSas, pDp));
       });
     }
 
-    async function scenario(s: Scenario, pSas: SecurityAssociation[], pDp: XfrmDatapath, uSas: SecurityAssociation[], uDp: XfrmDatapath): Promise<void> {
-        for (const sa of pSas) await pDp.install(sa);
-        for (const sa of uSas) await uDp.install(sa);
-        keyLines.push(...wiresharkLinesForSas(pSas));
-        const [ucPs, usPc, pcUs, psUc] = pSas; // flows uc-ps, us-pc, pc-us, ps-uc (build order)
-        const uc = ucPs.src;
-        const ps = ucPs.dst;
-        const us = usPc.src;
-        const pc = usPc.dst;
-        await Promise.all([ue.udpBind(uc), ue.udpBind(us), pcscf.udpBind(pc), pcscf.udpBind(ps), ue.tcpListen(us), pcscf.tcpListen(ps)]);
-
-        // UDP on each of the four SAs: requests uc→ps and pc→us, responses ps→uc and us→pc.
-        const payloads = new Map<number, string[]>();
-        for (const [sender, sa] of [[ue, ucPs], [ue, usPc], [pcscf, pcUs], [pcscf, psUc]] as const) {
-          const list: string[] = [];
-          for (let i = 0; i < UDP_PER_FLOW; i++) {
-            const text = `udp ${s.name} ${sa.flow} #${i}`;
-            list.push(text);
-            await sender.udpSend(sa.src, sa.dst, text);
-          }
-          payloads.set(sa.spi, list);
-        }
-        const atP = await pcscf.received(2 * UDP_PER_FLOW);
-        const atU = await ue.received(2 * UDP_PER_FLOW);
-        assert.deepEqual(atP.map((r) => r.data).sort(), [...payloads.get(ucPs.spi)!, ...payloads.get(usPc.spi)!].sort(), 'UDP at the P-CSCF');
-        assert.deepEqual(atU.map((r) => r.data).sort(), [...payloads.get(pcUs.spi)!, ...payloads.get(psUc.spi)!].sort(), 'UDP at the UE');
-        for (const r of atP) assert.equal(r.remote.address, uc.address);
-
-        // Exactly UDP_PER_FLOW packets on every SA, on both sides; replay protection on.
-        let pStates = kernelStates(a.ns);
-        let uStates = kernelStates(b.ns);
-        for (const sa of pSas) {
-          const sent = bySpi(sa.direction === 'out' ? pStates : uStates, sa.spi);
-          const got = bySpi(sa.direction === 'out' ? uStates : pStates, sa.spi);
-          assert.equal(sent.oseq, UDP_PER_FLOW, `${sa.flow}: last sequence number sent`);
-          assert.equal(got.seq, UDP_PER_FLOW, `${sa.flow}: highest sequence number received`);
-          for (const k of [sent, got]) {
-            assert.equal(k.packets, UDP_PER_FLOW, `${sa.flow} packets`);
-            assert.equal(k.mode, 'transport');
-            assert.equal(k.replayWindow, 64, 'anti-replay window (R-SA-8)');
-            assert.equal(k.failed, 0);
-            assert.equal(k.replayDrops, 0);
-            assert.ok(pDp.owns(k.reqid));
-          }
-        }
-
-        // TCP: the UE connects from port_uc to port_ps, the P-CSCF from port_pc to port_us.
-        assert.equal(await ue.tcpExchange(uc, ps, `tcp up ${s.name}`), `ack:tcp up ${s.name}`);
-        assert.equal(await pcscf.tcpExchange(pc, us, `tcp down ${s.name}`), `ack:tcp down ${s.name}`);
-        assert.deepEqual((await pcscf.received(1)).map((r) => [r.proto, r.data, r.remote.port]), [['tcp', `tcp up ${s.name}`, uc.port]]);
-        assert.deepEqual((await ue.received(1)).map((r) => [r.proto, r.data, r.remote.port]), [['tcp', `tcp down ${s.name}`, pc.port]]);
-
-        // What one side's kernel sent on an SA, the other side's kernel received on it.
-        pStates = kernelStates(a.ns);
-        uStates = kernelStates(b.ns);
-        for (const sa of pSas) {
-          const sent = bySpi(sa.direction === 'out' ? pStates : uStates, sa.spi);
-          const got = bySpi(sa.direction === 'out' ? uStates : pStates, sa.spi);
-          assert.ok(sent.packets > UDP_PER_FLOW, `${sa.flow}: TCP crossed it`);
-          assert.equal(got.packets, sent.packets, `${sa.flow}: received = sent`);
-          expected.set(sa.spi, { scenario: s, packets: sent.packets, payloads: payloads.get(sa.spi)! });
-        }
-    }
-
-    await t.test('[R-SA-8] a replayed sequence number is dropped by the receiving kernel (RFC 4303 §3.4.3)', async () => {
-      // SPIs and ports of its own (an index after the scenarios'), so the capture check is unaffected.
-      const s = { ...SCENARIOS.find((x) => x.integrity === 'hmac-sha-1-96' && x.encryption === 'aes-cbc' && x.family === 4)!, index: SCENARIOS.length };
+    /**
+     * Installs the scenario's SA set on both sides with XfrmDatapath, runs `body`, then closes the
+     * sockets and both datapaths and checks that only the foreign entries are left.
+     */
+    async function withSaSets(s: Scenario, body: (pSas: SecurityAssociation[], pDp: XfrmDatapath, uSas: SecurityAssociation[], uDp: XfrmDatapath) => Promise<void>): Promise<void> {
       const pSas = saSet(s, 'pcscf', a, b);
       const uSas = saSet(s, 'ue', a, b);
       const pDp = new XfrmDatapath({ runner: ipRunner({ netns: a.ns }) });
@@ -182,6 +108,82 @@ describe('[R-SA-1] [R-SA-3] [R-SA-8] XfrmDatapath in a real kernel: transport mo
       try {
         for (const sa of pSas) await pDp.install(sa);
         for (const sa of uSas) await uDp.install(sa);
+        await body(pSas, pDp, uSas, uDp);
+      } finally {
+        await Promise.all([pcscf.closeAll(), ue.closeAll()]);
+        await pDp.close();
+        await uDp.close();
+      }
+      assertOnlyForeignLeft(a.ns);
+      assertOnlyForeignLeft(b.ns);
+    }
+
+    async function scenario(s: Scenario, pSas: SecurityAssociation[], pDp: XfrmDatapath): Promise<void> {
+      keyLines.push(...wiresharkLinesForSas(pSas));
+      const [ucPs, usPc, pcUs, psUc] = pSas; // flows uc-ps, us-pc, pc-us, ps-uc (build order)
+      const uc = ucPs.src;
+      const ps = ucPs.dst;
+      const us = usPc.src;
+      const pc = usPc.dst;
+      await Promise.all([ue.udpBind(uc), ue.udpBind(us), pcscf.udpBind(pc), pcscf.udpBind(ps), ue.tcpListen(us), pcscf.tcpListen(ps)]);
+
+      // UDP on each of the four SAs: requests uc→ps and pc→us, responses ps→uc and us→pc.
+      const payloads = new Map<number, string[]>();
+      for (const [sender, sa] of [[ue, ucPs], [ue, usPc], [pcscf, pcUs], [pcscf, psUc]] as const) {
+        const list: string[] = [];
+        for (let i = 0; i < UDP_PER_FLOW; i++) {
+          const text = `udp ${s.name} ${sa.flow} #${i}`;
+          list.push(text);
+          await sender.udpSend(sa.src, sa.dst, text);
+        }
+        payloads.set(sa.spi, list);
+      }
+      const atP = await pcscf.received(2 * UDP_PER_FLOW);
+      const atU = await ue.received(2 * UDP_PER_FLOW);
+      assert.deepEqual(atP.map((r) => r.data).sort(), [...payloads.get(ucPs.spi)!, ...payloads.get(usPc.spi)!].sort(), 'UDP at the P-CSCF');
+      assert.deepEqual(atU.map((r) => r.data).sort(), [...payloads.get(pcUs.spi)!, ...payloads.get(psUc.spi)!].sort(), 'UDP at the UE');
+      for (const r of atP) assert.equal(r.remote.address, uc.address);
+
+      // Exactly UDP_PER_FLOW packets on every SA, on both sides; replay protection on.
+      let pStates = kernelStates(a.ns);
+      let uStates = kernelStates(b.ns);
+      for (const sa of pSas) {
+        const sent = bySpi(sa.direction === 'out' ? pStates : uStates, sa.spi);
+        const got = bySpi(sa.direction === 'out' ? uStates : pStates, sa.spi);
+        assert.equal(sent.oseq, UDP_PER_FLOW, `${sa.flow}: last sequence number sent`);
+        assert.equal(got.seq, UDP_PER_FLOW, `${sa.flow}: highest sequence number received`);
+        for (const k of [sent, got]) {
+          assert.equal(k.packets, UDP_PER_FLOW, `${sa.flow} packets`);
+          assert.equal(k.mode, 'transport');
+          assert.equal(k.replayWindow, 64, 'anti-replay window (R-SA-8)');
+          assert.equal(k.failed, 0);
+          assert.equal(k.replayDrops, 0);
+          assert.ok(pDp.owns(k.reqid));
+        }
+      }
+
+      // TCP: the UE connects from port_uc to port_ps, the P-CSCF from port_pc to port_us.
+      assert.equal(await ue.tcpExchange(uc, ps, `tcp up ${s.name}`), `ack:tcp up ${s.name}`);
+      assert.equal(await pcscf.tcpExchange(pc, us, `tcp down ${s.name}`), `ack:tcp down ${s.name}`);
+      assert.deepEqual((await pcscf.received(1)).map((r) => [r.proto, r.data, r.remote.port]), [['tcp', `tcp up ${s.name}`, uc.port]]);
+      assert.deepEqual((await ue.received(1)).map((r) => [r.proto, r.data, r.remote.port]), [['tcp', `tcp down ${s.name}`, pc.port]]);
+
+      // What one side's kernel sent on an SA, the other side's kernel received on it.
+      pStates = kernelStates(a.ns);
+      uStates = kernelStates(b.ns);
+      for (const sa of pSas) {
+        const sent = bySpi(sa.direction === 'out' ? pStates : uStates, sa.spi);
+        const got = bySpi(sa.direction === 'out' ? uStates : pStates, sa.spi);
+        assert.ok(sent.packets > UDP_PER_FLOW, `${sa.flow}: TCP crossed it`);
+        assert.equal(got.packets, sent.packets, `${sa.flow}: received = sent`);
+        expected.set(sa.spi, { scenario: s, packets: sent.packets, payloads: payloads.get(sa.spi)! });
+      }
+    }
+
+    await t.test('[R-SA-8] a replayed sequence number is dropped by the receiving kernel (RFC 4303 §3.4.3)', async () => {
+      // SPIs and ports of its own (an index after the scenarios'), so the capture check is unaffected.
+      const s = { ...SCENARIOS.find((x) => x.integrity === 'hmac-sha-1-96' && x.encryption === 'aes-cbc' && x.family === 4)!, index: SCENARIOS.length };
+      await withSaSets(s, async (_pSas, _pDp, uSas, uDp) => {
         const ucPs = uSas.find((sa) => sa.flow === 'uc-ps')!;
         await Promise.all([ue.udpBind(ucPs.src), pcscf.udpBind(ucPs.dst)]);
         for (const text of ['r1', 'r2']) await ue.udpSend(ucPs.src, ucPs.dst, text);
@@ -196,13 +198,7 @@ describe('[R-SA-1] [R-SA-3] [R-SA-8] XfrmDatapath in a real kernel: transport mo
         const k = bySpi(kernelStates(a.ns), ucPs.spi);
         assert.equal(k.replayDrops, 2, 'the kernel counted two replays');
         assert.equal(k.seq, 3);
-      } finally {
-        await Promise.all([pcscf.closeAll(), ue.closeAll()]);
-        await pDp.close();
-        await uDp.close();
-      }
-      assertOnlyForeignLeft(a.ns);
-      assertOnlyForeignLeft(b.ns);
+      });
     });
 
     await t.test('a restarted datapath removes entries of our reqid range left by a killed one, and nothing else', async () => {
