@@ -30,7 +30,8 @@
  * anything that is not valid ESP for an installed SA never reaches this class.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { ImsError, silentLogger, type Logger } from '../../common/index.js';
+import { ImsError, type Logger } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import type { SaManager, SecurityAssociation } from '../../ipsec/index.js';
 import { cseqOf, parseMessage, topVia, type SipMessage } from '../../sip/index.js';
 import { canonicalAddress, formatEndpoint, ipFamily } from '../../sip/transport/endpoint.js';

@@ -17,7 +17,8 @@
  * only after every protected send already handed to it has finished.
  */
 import { createSocket } from 'node:dgram';
-import { type Clock, type Logger, type Rng, cryptoRng, silentLogger, systemClock } from '../../common/index.js';
+import { type Clock, type Logger, type Rng, cryptoRng, systemClock } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import {
   SaManager,
   UdpEncapDatapath,
