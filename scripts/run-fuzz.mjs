@@ -48,7 +48,7 @@ if (files.length === 0) {
 
 for (let round = 1; round <= rounds; round++) {
   console.log(`run-fuzz: round ${round}/${rounds}, ${files.length} files`);
-  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=1800000', ...files], {
+  const r = spawnSync(process.execPath, ['--import', './dist/test/support/leak-check.js', '--test', '--test-concurrency=2', '--test-timeout=1800000', ...files], {
     stdio: 'inherit',
     env: { ...process.env, IMSEC_FUZZ: '1' },
   });

@@ -33,18 +33,20 @@ const isKernel = (f) => f.startsWith(KERNEL_DIR + '/');
 const hostFiles = files.filter((f) => !isKernel(f));
 const kernelFiles = files.filter(isKernel);
 
-// A test that leaves a socket open must not hang the run: --test-force-exit ends each file when
-// its tests are done, --test-timeout fails a single test that runs away, and the whole run has a
-// ceiling well under CI's limit.
+// A test file that leaves a handle open (socket, server, timer, child) fails, naming the handles:
+// test/support/leak-check preloads into every host file and ends it 20 s after its last test if
+// it is still alive (no --test-force-exit, which would hide the leak). --test-timeout fails a
+// single test that runs away, and the whole run has a ceiling well under CI's limit.
 const PER_TEST_MS = 240_000;
 const WHOLE_RUN_MS = 25 * 60_000;
+const LEAK_CHECK = './dist/test/support/leak-check.js';
 // The kernel part: one boot, at most 3 minutes including boot and power-off.
 const KERNEL_RUN_S = 180;
 const KERNEL_PER_TEST_MS = 150_000;
 
 function runHost() {
   if (hostFiles.length === 0) return 0;
-  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', `--test-timeout=${PER_TEST_MS}`, ...hostFiles], {
+  const r = spawnSync(process.execPath, ['--import', LEAK_CHECK, '--test', '--test-concurrency=2', `--test-timeout=${PER_TEST_MS}`, ...hostFiles], {
     stdio: 'inherit',
     timeout: WHOLE_RUN_MS,
     killSignal: 'SIGKILL',

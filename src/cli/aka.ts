@@ -3,11 +3,8 @@
  * Other tools rely on these exact forms (issue [A] §8).
  */
 import { Command } from 'commander';
-import { toBase64, toHex } from '../common/bytes.js';
-import { concatBytes } from '../common/bytes.js';
-import { InvalidArgumentError } from '../common/errors.js';
-import { cryptoRng } from '../common/rng.js';
-import { generateVector, isimAuthenticate, usimStateFromSqnMs, verifyAuts, DEFAULT_SQN_CONFIG, splitSqn, joinSqn, type SqnConfig } from '../auth/aka/index.js';
+import { toBase64, toHex, concatBytes, InvalidArgumentError, cryptoRng } from '../common/index.js';
+import { generateVector, isimAuthenticate, usimStateFromSqnMs, verifyAuts, DEFAULT_SQN_CONFIG, splitSqn, joinSqn, type SqnConfig } from '../auth/index.js';
 import { amfArg, hexArg, intArg, milenageFromOptions, sqnArg, type KeyOptions } from './args.js';
 import { CliFailure } from './errors.js';
 

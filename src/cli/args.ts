@@ -1,7 +1,6 @@
 /** Shared parsing of CLI option values: every failure is an InvalidArgumentError (exit 2). */
-import { fromHex } from '../common/bytes.js';
-import { InvalidArgumentError } from '../common/errors.js';
-import { computeOpc, Milenage, SQN_MAX } from '../auth/milenage/milenage.js';
+import { fromHex, InvalidArgumentError } from '../common/index.js';
+import { computeOpc, Milenage, SQN_MAX } from '../auth/index.js';
 
 export function hexArg(value: string | undefined, bytes: number, flag: string): Uint8Array {
   if (value === undefined) throw new InvalidArgumentError(`missing ${flag}`, flag);

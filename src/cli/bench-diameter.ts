@@ -7,7 +7,7 @@
  * Each figure is the median of several rounds.
  */
 import { measureRate, measureRateAsync, type BenchRegistrar } from './bench.js';
-import { SeededRng } from '../common/rng.js';
+import { SeededRng } from '../common/index.js';
 import {
   CxResult,
   DiameterNode,

@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { cryptoRng, InvalidArgumentError } from '../common/index.js';
-import { deriveEspKeys, EspSa, transformLayout, VALID_TRANSFORMS, type EncryptionAlg, type IntegrityAlg } from '../ipsec/esp/index.js';
+import { deriveEspKeys, EspSa, transformLayout, VALID_TRANSFORMS, type EncryptionAlg, type IntegrityAlg } from '../ipsec/index.js';
 import { median, type BenchRegistrar } from './bench.js';
 
 export const DEFAULT_ESP_SIZES = [200, 1000, 4000];

@@ -19,8 +19,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { computeOpc } from '../auth/milenage/milenage.js';
-import { SeededRng } from '../common/rng.js';
+import { computeOpc } from '../auth/index.js';
+import { SeededRng } from '../common/index.js';
 import { buildMar, DiameterNode, getValue, type DiameterMessage } from '../diameter/index.js';
 import { openStore, type NewSubscriber } from '../store/index.js';
 import { median, type BenchRegistrar } from './bench.js';
@@ -102,11 +102,11 @@ async function startHssChild(storeUrl: string, maxItems: number): Promise<{ port
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
       if (line !== undefined) resolve((JSON.parse(line) as { diameterPort: number }).diameterPort);

@@ -7,8 +7,8 @@
  *   comparison (one cipher object per subscriber, TEMP then OUT1..OUT4 in one update).
  */
 import { createCipheriv } from 'node:crypto';
-import { Milenage } from '../auth/milenage/milenage.js';
-import { SeededRng } from '../common/rng.js';
+import { Milenage } from '../auth/index.js';
+import { SeededRng } from '../common/index.js';
 import { measureRate, type BenchRegistrar } from './bench.js';
 
 export interface MilenageBenchResult {

@@ -28,9 +28,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { computeOpc, Milenage } from '../auth/milenage/milenage.js';
-import { fromHex } from '../common/bytes.js';
-import { cryptoRng, type Rng } from '../common/rng.js';
+import { computeOpc, Milenage } from '../auth/index.js';
+import { fromHex, cryptoRng, type Rng } from '../common/index.js';
 import { defaultHssConfig, HssServer } from '../nodes/hss/index.js';
 import type { NewSubscriber } from '../store/index.js';
 import type { BenchRegistrar } from './bench.js';
@@ -242,13 +241,13 @@ async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ rea
   const [cmd, ...pre] = imsecArgv();
   const proc = spawn(cmd, [...pre, node, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => {
+  proc.stderr.on('data', (d: Buffer) => {
     if (err.length < 8000) err += d.toString();
   });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const ready = await new Promise<{ sip: { udp: number } }>((resolve, reject) => {
     let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
       if (line !== undefined) resolve(JSON.parse(line) as { sip: { udp: number } });

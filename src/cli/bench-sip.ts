@@ -3,11 +3,14 @@
  * (TS 24.229 §5.1.1.2 flow: initial REGISTER with Security-Client, 401 with the AKA
  * challenge and Security-Server, protected REGISTER with Authorization and Security-Verify,
  * 200 OK with Path, Service-Route and P-Associated-URI), side by side with the parser of the
- * npm package `sip` 0.0.6 (`require('sip').parse`), measured in the same run.
+ * npm package `sip` 0.0.6 (`require('sip').parse`), measured in the same run. That baseline is a
+ * development dependency: it is loaded only when this benchmark runs, and its absence (an
+ * installed package without dev dependencies) gives one clear line, not a module error.
  */
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { measureRate, type BenchRegistrar } from './bench.js';
+import { CliFailure } from './errors.js';
 import { parseMessage, serializeMessage, topVia, cseqOf, callIdOf, fromTag, type SipMessage } from '../sip/index.js';
 
 const REGISTER_1 = [
@@ -123,9 +126,19 @@ export interface SipBenchResult {
   node: string;
 }
 
-interface SipJs {
+export interface SipJs {
   parse(s: string): unknown;
   stringify(m: unknown): string;
+}
+
+/** The baseline parser, the npm package `sip` (a dev dependency), loaded when the benchmark runs. */
+export function loadSipBaseline(load: (id: string) => unknown = createRequire(import.meta.url)): SipJs {
+  try {
+    return load('sip') as SipJs;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new CliFailure('bench sip: its baseline, the npm package sip@0.0.6 (a development dependency), is not installed; install it with `npm install --no-save sip@0.0.6`, or run from a checkout after `npm ci`');
+  }
 }
 
 /** Runs the comparison; `ms` per round, median of `rounds`. */
@@ -136,7 +149,7 @@ export function runSipBench(opts: { ms?: number; rounds?: number } = {}): SipBen
   const totalBytes = bytes.reduce((a, b) => a + b.length, 0);
   const n = bytes.length;
   const parsed: SipMessage[] = bytes.map((b) => parseMessage(b));
-  const sipjs = createRequire(import.meta.url)('sip') as SipJs;
+  const sipjs = loadSipBaseline();
   const theirs = strings.map((s) => sipjs.parse(s));
   if (theirs.some((x) => !x)) throw new Error('the baseline parser rejected the corpus');
   let sink = 0;

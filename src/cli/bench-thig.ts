@@ -4,10 +4,8 @@
  * entries: hide (two AES-128-CBC + HMAC-SHA-256 tokens, random IVs), reveal (verify, decrypt,
  * restore), and the bare token seal/open of one Via run.
  */
-import { cryptoRng } from '../common/rng.js';
-import { NetworkMatcher } from '../nodes/icscf/network.js';
-import { hideTopology, revealTopology, type ThigPolicy } from '../nodes/icscf/thig.js';
-import { openThigToken, sealThigToken, ThigKey } from '../nodes/icscf/thig-token.js';
+import { cryptoRng } from '../common/index.js';
+import { NetworkMatcher, hideTopology, revealTopology, type ThigPolicy, openThigToken, sealThigToken, ThigKey } from '../nodes/icscf/index.js';
 import { parseMessage, type SipRequest } from '../sip/index.js';
 import { measureRate, type BenchRegistrar } from './bench.js';
 

@@ -5,9 +5,7 @@
  * datapath over real UDP sockets on 127.0.0.1 (send, seal, kernel loopback, open, deliver).
  */
 import { cryptoRng, ManualClock } from '../common/index.js';
-import { deriveEspKeys, EspSa, type EncryptionAlg, type IntegrityAlg } from '../ipsec/esp/index.js';
-import { mirrorSaTable, SaManager } from '../ipsec/sa/index.js';
-import { decapsulate, encapsulate, UdpEncapDatapath } from '../ipsec/udp-encap/index.js';
+import { deriveEspKeys, EspSa, type EncryptionAlg, type IntegrityAlg, mirrorSaTable, SaManager, decapsulate, encapsulate, UdpEncapDatapath } from '../ipsec/index.js';
 import { measureRate, median, type BenchRegistrar } from './bench.js';
 
 const TRANSFORMS: Array<[IntegrityAlg, EncryptionAlg]> = [

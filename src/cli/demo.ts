@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLogger, silentLogger } from '../common/log.js';
 import { PcapRecorder, WireTap, espFinderLua, recordPackets, tsharkDecodeCommand, writePcapFile } from '../capture/index.js';
-import { wiresharkLinesForSas } from '../ipsec/sa/index.js';
+import { wiresharkLinesForSas } from '../ipsec/index.js';
 import { parseCoreConfig } from '../nodes/core/index.js';
 import { runDemo, styles, type DemoResult } from '../nodes/demo/index.js';
 import { CliFailure } from './errors.js';

@@ -2,7 +2,7 @@
  * CLI failure handling: one clear line on stderr, a non-zero exit, never a stack trace.
  * Exit 2 for bad usage or arguments, 1 for a failed operation.
  */
-import { ImsError, InvalidArgumentError } from '../common/errors.js';
+import { ImsError, InvalidArgumentError } from '../common/index.js';
 
 /** Thrown by command actions for an operation that failed (exit 1), e.g. a bad MAC-S on resync. */
 export class CliFailure extends Error {

@@ -10,10 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { ConflictError, defaultStoreUrl, NotFoundError, openStore, type HssStore, type ListOptions } from '../store/index.js';
-import { changeSubscriber, impusFromLists, provisionSubscriber, subscriberView, type ImpuInput, type SubscriberView } from '../nodes/hss/provisioning.js';
-import { detectFormat, ImportError, importSubscribers, parseImportFile, type ImportFormat } from '../nodes/hss/provisioning-import.js';
+import { changeSubscriber, impusFromLists, provisionSubscriber, subscriberView, type ImpuInput, type SubscriberView, detectFormat, ImportError, importSubscribers, parseImportFile, type ImportFormat } from '../nodes/hss/index.js';
 import { intArg, sqnArg } from './args.js';
 import { CliFailure } from './errors.js';
 
@@ -105,7 +104,7 @@ export function registerHssProvisioning(hss: Command, opts: HssProvisioningOptio
 
   /** Opens the store named by --store (here or on a parent command), runs `fn`, closes it. */
   const withStore = async <T>(cmd: Command, fn: (store: HssStore) => Promise<T>): Promise<T> => {
-    const all = cmd.optsWithGlobals() as Record<string, unknown>;
+    const all = cmd.optsWithGlobals<Record<string, unknown>>();
     const url = typeof all.store === 'string' ? all.store : (opts.defaultStore?.(all) ?? defaultStoreUrl());
     let store: HssStore;
     try {
@@ -242,7 +241,7 @@ export function registerHssProvisioning(hss: Command, opts: HssProvisioningOptio
       } catch (err) {
         throw new InvalidArgumentError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'file');
       }
-      const format: ImportFormat = (o.format as ImportFormat | undefined) ?? detectFormat(file, text);
+      const format: ImportFormat = (o.format) ?? detectFormat(file, text);
       let rows;
       try {
         rows = parseImportFile(text, format);

@@ -13,8 +13,7 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { describeIcscfConfig, IcscfConfigError, parseHostPort, parseIcscfConfig, type IcscfConfig } from '../nodes/icscf/index.js';
-import { createIcscf } from '../nodes/icscf/wire.js';
+import { describeIcscfConfig, IcscfConfigError, parseHostPort, parseIcscfConfig, type IcscfConfig, createIcscf } from '../nodes/icscf/index.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 

@@ -14,8 +14,7 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { describePcscfConfig, parseHostPort, parsePcscfConfig, parsePortRange, PcscfConfigError, type PcscfConfig } from '../nodes/pcscf/index.js';
-import { createPcscf } from '../nodes/pcscf/wire.js';
+import { describePcscfConfig, parseHostPort, parsePcscfConfig, parsePortRange, PcscfConfigError, type PcscfConfig, createPcscf } from '../nodes/pcscf/index.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 

@@ -18,8 +18,7 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError, type ScscfConfig } from '../nodes/scscf/config.js';
-import { createScscf, type Scscf } from '../nodes/scscf/wire.js';
+import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError, type ScscfConfig, createScscf, type Scscf } from '../nodes/scscf/index.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 

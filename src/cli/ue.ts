@@ -11,7 +11,7 @@
  * registration that fails: one line, exit 1. K/OP/OPc never appear in any output.
  */
 import { Command } from 'commander';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { createLogger } from '../common/log.js';
 import { createUe, parseUeConfig, UeError, type UeConfigInput } from '../nodes/ue/index.js';
 import { CliFailure } from './errors.js';
@@ -51,7 +51,7 @@ export function ueConfigFrom(o: UeRegisterFlags): UeConfigInput {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidArgumentError(`${o.config} must hold a JSON object`, '--config');
   }
   const set = (k: keyof UeConfigInput, v: unknown): void => {
-    if (v !== undefined) (raw as Record<string, unknown>)[k] = v;
+    if (v !== undefined) raw[k] = v;
   };
   set('impi', o.impi);
   set('impu', o.impu);
@@ -85,7 +85,7 @@ export function ueConfigFrom(o: UeRegisterFlags): UeConfigInput {
     }
     raw.hosts = hosts;
   }
-  return raw as UeConfigInput;
+  return raw;
 }
 
 /** Register, optionally MESSAGE and de-register; write the JSON summary. */

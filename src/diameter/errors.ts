@@ -4,7 +4,7 @@
  * Result-Code such as DIAMETER_AVP_UNSUPPORTED 5001) are answers, not throws.
  */
 import { ImsError } from '../common/index.js';
-import type { Avp } from './codec/avp.js';
+import type { Avp } from './codec/avp-model.js';
 
 /** A message or AVP that cannot be decoded (RFC 6733 §3, §4): code DIAMETER_PARSE. */
 export class DiameterParseError extends ImsError {

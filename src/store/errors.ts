@@ -4,7 +4,7 @@
  * maps them to DIAMETER_ERROR_USER_UNKNOWN and friends. Messages name identities (IMPI, IMPU)
  * but never key material, and never a connection URL (it may carry a password).
  */
-import { ImsError } from '../common/errors.js';
+import { ImsError } from '../common/index.js';
 
 /** A storage failure: the database could not be opened or a statement failed. */
 export class StoreError extends ImsError {

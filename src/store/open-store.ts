@@ -9,7 +9,7 @@
  * from its config) says otherwise.
  */
 import { join } from 'node:path';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import type { HssStore } from './hss-store.js';
 import type { PostgresStoreOptions } from './postgres/postgres-store.js';
 import type { SqliteStoreOptions } from './sqlite/sqlite-store.js';

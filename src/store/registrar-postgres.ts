@@ -5,7 +5,7 @@
  * upsert statement (atomic on its own); COMMIT durability is the server's.
  */
 import pg from 'pg';
-import { ImsError } from '../common/errors.js';
+import { ImsError } from '../common/index.js';
 import { StoreError } from './errors.js';
 import { checkMigrationList, MIGRATIONS, type Migration } from './migrations.js';
 import { checkRegistration, registrationFromRow, type RegistrarStore, type StoredRegistration } from './registrar-store.js';

@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ImsError } from '../common/errors.js';
+import { ImsError } from '../common/index.js';
 import { SchemaVersionError, StoreError } from './errors.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { checkRegistration, registrationFromRow, type RegistrarStore, type StoredRegistration } from './registrar-store.js';

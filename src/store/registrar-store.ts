@@ -11,7 +11,7 @@
  * No secrets live here (no vectors, no keys): authentication state is short-lived and stays in
  * memory.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 
 /** One contact binding of a registration (RFC 3261 §10.3, RFC 3327 Path, RFC 5626 instance/reg-id). */
 export interface StoredBinding {

@@ -4,8 +4,8 @@
  * arithmetic around an allocation (TS 33.102 Annex C). The drivers differ only in how a row
  * reaches these functions (BIGINT may come as a string, booleans as 0/1).
  */
-import { InvalidArgumentError } from '../common/errors.js';
-import { nextSqns } from '../auth/aka/sqn.js';
+import { InvalidArgumentError } from '../common/index.js';
+import { nextSqns } from '../auth/index.js';
 import { checkName, quoteName } from './validate.js';
 import type { AuthScheme, ImplicitSetSpec, PublicIdentity, RegistrationSnapshot, RegistrationState, RegistrationUpdate, SqnAllocation, Subscriber } from './hss-store.js';
 

@@ -3,8 +3,8 @@
  * (the provisioning layer checks the same things earlier, with friendlier field names). Errors
  * are {@link InvalidArgumentError}s naming the field; they never quote K or OPc.
  */
-import { InvalidArgumentError } from '../common/errors.js';
-import { seqMax } from '../auth/aka/sqn.js';
+import { InvalidArgumentError } from '../common/index.js';
+import { seqMax } from '../auth/index.js';
 import { AUTH_SCHEMES, type ImplicitSetSpec, type NewSubscriber, type PublicIdentitySpec, type SubscriberPatch, type AuthScheme } from './hss-store.js';
 
 /** TS 23.003 §13.3: the IMPI is an NAI, username@realm. Printable, no spaces, at most 255 characters. */
@@ -62,8 +62,11 @@ function checkInt(v: unknown, field: string, min: number, max: number): void {
   }
 }
 
+/** Array.isArray that keeps the element type of a typed (possibly readonly) array instead of `any[]`. */
+const isList = <T>(v: readonly T[]): v is readonly T[] => Array.isArray(v);
+
 function checkAuthSchemes(list: readonly AuthScheme[]): void {
-  if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError('authSchemes must list at least one scheme', 'authSchemes');
+  if (!isList(list) || list.length === 0) throw new InvalidArgumentError('authSchemes must list at least one scheme', 'authSchemes');
   for (const s of list) {
     if (!AUTH_SCHEMES.includes(s)) throw new InvalidArgumentError(`unknown authentication scheme ${quoteName(String(s))} (known: ${AUTH_SCHEMES.join(', ')})`, 'authSchemes');
   }
@@ -77,7 +80,7 @@ function checkProfile(p: unknown, field: string): void {
 
 /** IMPU list rules: 1..100 IMPUs, no duplicates, exactly one default, set numbers 1..1000. */
 export function checkImpus(impus: readonly PublicIdentitySpec[], sets: readonly ImplicitSetSpec[]): void {
-  if (!Array.isArray(impus) || impus.length === 0) throw new InvalidArgumentError('a subscriber needs at least one IMPU', 'impus');
+  if (!isList(impus) || impus.length === 0) throw new InvalidArgumentError('a subscriber needs at least one IMPU', 'impus');
   if (impus.length > MAX_IMPUS) throw new InvalidArgumentError(`at most ${MAX_IMPUS} IMPUs per subscriber`, 'impus');
   const seen = new Set<string>();
   let defaults = 0;

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../src/common/index.js';
+import { silentLogger } from '../../src/common/log.js';
 import {
   DiameterAvpError,
   answerRequest,

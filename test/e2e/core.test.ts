@@ -41,8 +41,8 @@ function start(args: string[], cwd: string): { proc: ChildProcess; done: Promise
   const proc = spawn(imsec[0], [...imsec.slice(1), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<Done>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
   cleanup.push(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');

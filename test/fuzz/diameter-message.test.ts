@@ -33,18 +33,18 @@ import { wAvp, wMsg } from '../diameter/support/wire.js';
 import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 1000;
-const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
+const fuzz = fuzzTarget<Uint8Array>(import.meta.url, (b) => ({ ext: '.hex', data: `${Buffer.from(b).toString('hex')}\n` }));
 const PARSERS = [parseUar, parseUaa, parseSar, parseSaa, parseLir, parseLia, parseMar, parseMaa, parseRtr, parseRta, parsePpr, parsePpa];
 
-/** The contract: a DiameterMessage or an ImsError. */
-function decodeOrTyped(b: Uint8Array): DiameterMessage | undefined {
+/** The contract: a DiameterMessage or an ImsError (an input that breaks it is saved to the corpus). */
+const decodeOrTyped = fuzz.guard((b: Uint8Array): DiameterMessage | undefined => {
   try {
     return decodeMessage(b);
   } catch (e) {
     if (!(e instanceof ImsError)) throw e;
     return undefined;
   }
-}
+});
 
 // Well-formed AVP trees, built with the independent builder. Codes are drawn from the Cx and base
 // ranges so the typed parsers meet real AVP codes with random contents.

@@ -14,7 +14,7 @@ import { hex, repoRoot, sipRequest } from '../ipsec/esp/helpers.js';
 import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 600;
-const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
+const fuzz = fuzzTarget(import.meta.url);
 const SPI = 0x2000;
 const IK = hex('f769bcd751044604127672711c6d3441');
 const CK = hex('b40ba9a3c58b2a05bbf0d987b21bf8cb');

@@ -12,7 +12,7 @@ import { ImportError, parseCsv, parseImportFile, splitJsonArray } from '../../sr
 import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 1000;
-const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
+const fuzz = fuzzTarget(import.meta.url);
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
 

@@ -214,7 +214,7 @@ function runSipp(dir: string, name: string, scenario: string, kamailioPort: numb
   return new Promise((resolve) => {
     const p = spawn('sipp', [`127.0.0.1:${kamailioPort}`, '-sf', file, '-i', '127.0.0.1', '-p', String(sippPort), '-m', '1', '-nostdin', '-timeout', '15s', '-timeout_error', '-trace_err', '-error_file', join(dir, `${name}.err`)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('exit', (code) => {
       let err = '';
       try {

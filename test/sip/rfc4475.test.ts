@@ -35,13 +35,13 @@ function load(file: string): SipMessage {
 function req(file: string): SipRequest {
   const m = load(file);
   assert.equal(m.kind, 'request');
-  return m as SipRequest;
+  return m;
 }
 
 function res(file: string): SipResponse {
   const m = load(file);
   assert.equal(m.kind, 'response');
-  return m as SipResponse;
+  return m;
 }
 
 /** serialize → parse gives an equal message, and serializing that again gives the same bytes. */
@@ -84,7 +84,7 @@ function wellFormedRequest(m: SipRequest, opts?: CheckRequestOptions): void {
 
 const sip = (u: NameAddr['uri']): SipUri => {
   assert.equal(u.kind, 'sip');
-  return u as SipUri;
+  return u;
 };
 
 const tests: Record<string, { title: string; run: () => void }> = {
@@ -289,7 +289,7 @@ const tests: Record<string, { title: string; run: () => void }> = {
     run() {
       const e = parseFails('clerr.dat', /Content-Length larger than the body/);
       assert.equal(e.partial?.kind, 'request');
-      assert.equal((e.partial as SipRequest).method, 'INVITE');
+      assert.equal(e.partial.method, 'INVITE');
     },
   },
   'ncl.dat': {

@@ -92,7 +92,7 @@ for (const b of storeBackends()) {
     test('a failing migration rolls back completely and leaves the old version', async (t) => {
       const url = await b.freshUrl(t);
       if (url === null) return;
-      (await b.reopen(url)).close();
+      await (await b.reopen(url)).close();
       await assert.rejects(b.reopen(url, { migrations: [...MIGRATIONS, broken] }), StoreError);
       assert.deepEqual(await appliedVersions(url), ALL);
       assert.equal(await hasTable(url, 'half_done'), false);

@@ -25,7 +25,7 @@ export function startWorker(url: string, impi: string, peer: string, allocations
   let stderr = '';
   let onReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop()!;
     for (const l of lines) {
@@ -33,12 +33,12 @@ export function startWorker(url: string, impi: string, peer: string, allocations
       else if (l !== '') sqns.push(Number(l));
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
     stderr += c;
   });
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stderr }));
   });
-  child.stdin!.on('error', () => {});
-  return { child, sqns, ready, go: () => child.stdin!.write('go\n'), done };
+  child.stdin.on('error', () => {});
+  return { child, sqns, ready, go: () => child.stdin.write('go\n'), done };
 }

@@ -78,27 +78,32 @@ export interface CorpusEntry {
 
 /**
  * A fuzz target: test/fuzz/<name>.test.ts with its corpus test/fuzz/corpus/<name>/. `encode`
- * turns an input of the target's contract into a corpus file (extension and content).
+ * turns an input of the target's contract into a corpus file (extension and content); without
+ * it (or for a property whose contract is not guarded) a failure prints where to add the input.
  */
 export interface FuzzTarget<I> {
   readonly name: string;
   readonly corpusDir: string;
   /** The contract, wrapped so that the input it fails on is remembered for saving. */
-  guard(contract: (input: I) => void): (input: I) => void;
+  guard<R>(contract: (input: I) => R): (input: I) => R;
   /** {@link guard} for an asynchronous contract. */
-  guardAsync(contract: (input: I) => Promise<void>): (input: I) => Promise<void>;
+  guardAsync<R>(contract: (input: I) => Promise<R>): (input: I) => Promise<R>;
   /** fast-check parameters ({@link fcParams}); a failing guarded input is saved to the corpus (outside CI). */
   params<T>(numRuns: number): fc.Parameters<T>;
   /** The saved inputs (files ending in `ext`), sorted; a missing or empty corpus folder throws. */
   corpus(ext: string): CorpusEntry[];
 }
 
-export function fuzzTarget<I>(fileUrl: string, encode: (input: I) => { ext: string; data: string | Uint8Array }): FuzzTarget<I> {
+export function fuzzTarget<I = never>(fileUrl: string, encode?: (input: I) => { ext: string; data: string | Uint8Array }): FuzzTarget<I> {
   const name = testFileName(fileUrl).replace(/^fuzz\//, '');
   const corpusDir = join(repoRoot, 'test', 'fuzz', 'corpus', name);
   let failed: { input: I } | undefined;
   const save = (): void => {
-    if (failed === undefined || process.env.CI === 'true') return;
+    if (process.env.CI === 'true') return;
+    if (failed === undefined || encode === undefined) {
+      process.stderr.write(`!!! this property's input is not saved automatically: add this failure's counterexample to test/fuzz/corpus/${name}/\n`);
+      return;
+    }
     const { ext, data } = encode(failed.input);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     const file = join(corpusDir, `found-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}${ext}`);
@@ -111,7 +116,7 @@ export function fuzzTarget<I>(fileUrl: string, encode: (input: I) => { ext: stri
     corpusDir,
     guard: (contract) => (input) => {
       try {
-        contract(input);
+        return contract(input);
       } catch (e) {
         failed = { input };
         throw e;
@@ -119,7 +124,7 @@ export function fuzzTarget<I>(fileUrl: string, encode: (input: I) => { ext: stri
     },
     guardAsync: (contract) => async (input) => {
       try {
-        await contract(input);
+        return await contract(input);
       } catch (e) {
         failed = { input };
         throw e;

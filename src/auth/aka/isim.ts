@@ -3,8 +3,7 @@
  * freshness (Annex C), then compute RES, CK and IK. A bad MAC is a network authentication
  * failure; a SQN out of range is a synchronisation failure answered with AUTS.
  */
-import { constantTimeEqual } from '../../common/bytes.js';
-import { InvalidArgumentError } from '../../common/errors.js';
+import { constantTimeEqual, InvalidArgumentError } from '../../common/index.js';
 import { Milenage } from '../milenage/milenage.js';
 import { checkSqn, DEFAULT_SQN_CONFIG, type SqnConfig, type UsimSqnState } from './sqn.js';
 import { buildAuts } from './vector.js';

@@ -7,7 +7,7 @@
  * SEQ > SEQ_MS(IND), SEQ − SEQ_MS ≤ Δ (C.2.1, protection against wrap-around) and, when a limit L
  * is applied, SEQ_MS − SEQ < L (C.2.2). All functions here are pure: state in, state out.
  */
-import { ImsError, InvalidArgumentError } from '../../common/errors.js';
+import { ImsError, InvalidArgumentError } from '../../common/index.js';
 import { SQN_MAX } from '../milenage/milenage.js';
 
 export interface SqnConfig {

@@ -5,8 +5,7 @@
  *   AUTN = SQN ⊕ AK ‖ AMF ‖ MAC,  AV = RAND ‖ XRES ‖ CK ‖ IK ‖ AUTN
  *   AUTS = SQN_MS ⊕ AK* ‖ MAC-S,  MAC-S = f1*_K(SQN_MS ‖ RAND ‖ AMF*) with AMF* = 0x0000 (§6.3.3)
  */
-import { bytesToUint, constantTimeEqual, uintToBytes } from '../../common/bytes.js';
-import { InvalidArgumentError } from '../../common/errors.js';
+import { bytesToUint, constantTimeEqual, uintToBytes, InvalidArgumentError } from '../../common/index.js';
 import type { Rng } from '../../common/rng.js';
 import { Milenage } from '../milenage/milenage.js';
 

@@ -8,7 +8,7 @@
  *
  * Only encryption is needed: Milenage uses E_K in the forward direction only.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 
 const SBOX = new Uint8Array(256);
 const TE0 = new Int32Array(256);

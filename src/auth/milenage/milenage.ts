@@ -15,7 +15,7 @@
  * §4.1. rot(x, r) rotates x by r bits towards the most significant bit; every r is a multiple
  * of 32, so here it is a rotation of the four 32-bit words.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import { Aes128, putWord, word } from './aes128.js';
 
 /** Largest SQN: 48 bits (TS 33.102 §6.3.2). */

@@ -21,6 +21,7 @@
  */
 import { InvalidArgumentError } from '../../common/index.js';
 import { DiameterParseError } from '../errors.js';
+import type { Avp } from './avp-model.js';
 
 /** RFC 6733 §4.1: the 'V' bit, Vendor-ID field present. */
 export const AVP_FLAG_VENDOR = 0x80;
@@ -32,13 +33,7 @@ export const AVP_FLAG_PROTECTED = 0x20;
 /** RFC 6733 §7.1.3 / §7.1.5 result codes the AVP framing can raise. */
 const DIAMETER_INVALID_AVP_LENGTH = 5014;
 
-/** An AVP as it travels: code, flags, Vendor-ID (0 when the 'V' bit is clear) and raw data without padding. */
-export interface Avp {
-  readonly code: number;
-  readonly flags: number;
-  readonly vendorId: number;
-  readonly data: Uint8Array;
-}
+export type { Avp } from './avp-model.js';
 
 /** Header length: 8, or 12 with a Vendor-ID. */
 export function avpHeaderLength(flags: number): number {

@@ -5,11 +5,10 @@
  * DIAMETER_INVALID_AVP_LENGTH for a wrong fixed length, 5004 DIAMETER_INVALID_AVP_VALUE for a
  * malformed value).
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidArgumentError } from '../../common/index.js';
 import { DiameterAvpError, DiameterParseError } from '../errors.js';
 import { type Avp, decodeAvps, encodeAvps } from './avp.js';
-import { formatIp, parseIp } from '../../ip/address.js';
+import { formatIp, ipVersionOf, parseIp } from '../../ip/index.js';
 
 /** The data formats of RFC 6733 §4.2 and §4.3 (IPFilterRule and QoSFilterRule travel as strings). */
 export type DataType =
@@ -181,7 +180,7 @@ export function decodeIdentity(d: Uint8Array): string {
  * the address. Other families decode to an error (the raw AVP is still carried).
  */
 export function encodeAddress(v: string): Uint8Array {
-  if (!isIPv4(v) && !isIPv6(v)) throw new InvalidArgumentError(`not an IPv4 or IPv6 address: ${JSON.stringify(v)}`);
+  if (ipVersionOf(v) === 0) throw new InvalidArgumentError(`not an IPv4 or IPv6 address: ${JSON.stringify(v)}`);
   const b = parseIp(v);
   const out = new Uint8Array(2 + b.length);
   out[1] = b.length === 4 ? 1 : 2;

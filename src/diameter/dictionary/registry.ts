@@ -24,7 +24,7 @@ export class Dictionary {
   constructor(defs: Iterable<AvpDef>) {
     for (const d of defs) {
       let m = this.byVendor.get(d.vendorId);
-      if (!m) this.byVendor.set(d.vendorId, (m = new Map()));
+      if (!m) this.byVendor.set(d.vendorId, (m = new Map<number, AvpDef>()));
       m.set(d.code, d);
       this.byName.set(d.name, d);
     }

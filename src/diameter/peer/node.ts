@@ -14,7 +14,8 @@
  * await hss.start();
  * ```
  */
-import { type Clock, type Logger, type Rng, type TimerHandle, cryptoRng, randomU32, silentLogger, systemClock } from '../../common/index.js';
+import { type Clock, type Logger, type Rng, type TimerHandle, cryptoRng, randomU32, systemClock } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { type DiameterMessage, FLAG_RETRANSMIT, encodeMessage, isRequest } from '../codec/message.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, DiameterFramer } from '../codec/framer.js';
 import { DisconnectCause, ResultCode } from '../dictionary/base.js';

@@ -167,7 +167,7 @@ function rOpen(s: PsmState, ctx: PsmContext, pre: PsmAction[]): Out {
   const p = processCer(s.rCer as DiameterMessage, ctx);
   const peer = p.peer as Capabilities;
   return {
-    state: { name: 'R-Open', rConn: s.rConn as number, peer },
+    state: { name: 'R-Open', rConn: s.rConn, peer },
     actions: [...pre, { kind: 'cancelTimer' }, { kind: 'send', side: 'R', conn: s.rConn as number, msg: p.cea }, { kind: 'open', side: 'R', peer }],
   };
 }
@@ -177,7 +177,7 @@ function openReceive(s: PsmState, side: Side, conn: number | undefined, msg: Dia
   const where = side === 'R' ? { side, conn } : { side };
   if (isCmd(msg, BaseCommand.DEVICE_WATCHDOG)) {
     if (isRequest(msg)) {
-      return { state: s, actions: [{ kind: 'watchdog', event: 'message' }, { kind: 'send', ...where, msg: buildDwa(msg, ctx.local.originHost, ctx.local.originRealm, ctx.local.originStateId) } as PsmAction] };
+      return { state: s, actions: [{ kind: 'watchdog', event: 'message' }, { kind: 'send', ...where, msg: buildDwa(msg, ctx.local.originHost, ctx.local.originRealm, ctx.local.originStateId) }] };
     }
     return { state: s, actions: [{ kind: 'watchdog', event: 'dwa' }] };
   }
@@ -186,8 +186,8 @@ function openReceive(s: PsmState, side: Side, conn: number | undefined, msg: Dia
     const dpa = buildDpa(msg, ctx.local.originHost, ctx.local.originRealm);
     return closed('peer sent DPR', [
       cause === undefined ? { kind: 'disconnecting' } : { kind: 'disconnecting', cause },
-      { kind: 'send', ...where, msg: dpa } as PsmAction,
-      { kind: 'disconnect', ...where, lingerMs: ctx.lingerMs } as PsmAction,
+      { kind: 'send', ...where, msg: dpa },
+      { kind: 'disconnect', ...where, lingerMs: ctx.lingerMs },
     ]);
   }
   if (isCmd(msg, BaseCommand.CAPABILITIES_EXCHANGE)) {
@@ -225,7 +225,7 @@ export function psmStep(s: PsmState, e: PsmEvent, ctx: PsmContext): Out {
       if (e.kind === 'R-Conn-CER') {
         const p = processCer(e.cer, ctx);
         if (!p.ok) return { state: s, actions: [{ kind: 'send', side: 'R', conn: e.conn, msg: p.cea }, { kind: 'disconnect', side: 'R', conn: e.conn, lingerMs: ctx.lingerMs }] };
-        return { state: { name: 'Wait-Conn-Ack/Elect', rConn: e.conn, rCer: e.cer, peer: p.peer as Capabilities }, actions: [] };
+        return { state: { name: 'Wait-Conn-Ack/Elect', rConn: e.conn, rCer: e.cer, peer: p.peer }, actions: [] };
       }
       if (e.kind === 'Timeout') return closed('timeout waiting for the connection', [{ kind: 'disconnect', side: 'I' }]);
       if (e.kind === 'Stop') return closed('stopped', [{ kind: 'disconnect', side: 'I' }]);
@@ -239,7 +239,7 @@ export function psmStep(s: PsmState, e: PsmEvent, ctx: PsmContext): Out {
       if (e.kind === 'R-Conn-CER') {
         const p = processCer(e.cer, ctx);
         if (!p.ok) return { state: s, actions: [{ kind: 'send', side: 'R', conn: e.conn, msg: p.cea }, { kind: 'disconnect', side: 'R', conn: e.conn, lingerMs: ctx.lingerMs }] };
-        return elect({ name: 'Wait-Returns', rConn: e.conn, rCer: e.cer, peer: p.peer as Capabilities }, ctx, []);
+        return elect({ name: 'Wait-Returns', rConn: e.conn, rCer: e.cer, peer: p.peer }, ctx, []);
       }
       if (e.kind === 'I-Peer-Disc') return closed('peer closed the connection before CEA', [{ kind: 'disconnect', side: 'I' }]);
       if (e.kind === 'Timeout') return closed('timeout waiting for CEA', [{ kind: 'disconnect', side: 'I' }]);
@@ -271,12 +271,12 @@ export function psmStep(s: PsmState, e: PsmEvent, ctx: PsmContext): Out {
     case 'I-Open': {
       const side: Side = s.name === 'R-Open' ? 'R' : 'I';
       const where = side === 'R' ? { side, conn: s.rConn as number } : { side };
-      if (e.kind === 'Send-Message') return { state: s, actions: [{ kind: 'send', ...where, msg: e.msg } as PsmAction] };
+      if (e.kind === 'Send-Message') return { state: s, actions: [{ kind: 'send', ...where, msg: e.msg }] };
       if (e.kind === 'R-Conn-CER') return rReject(s, e.conn);
       if (e.kind === 'Stop') {
         return {
           state: { ...s, name: 'Closing', closingSide: side },
-          actions: [{ kind: 'send', ...where, msg: buildDpr(ctx.local.originHost, ctx.local.originRealm, e.disconnectCause) } as PsmAction, { kind: 'startTimer', ms: ctx.dpaTimeoutMs }],
+          actions: [{ kind: 'send', ...where, msg: buildDpr(ctx.local.originHost, ctx.local.originRealm, e.disconnectCause) }, { kind: 'startTimer', ms: ctx.dpaTimeoutMs }],
         };
       }
       if (side === 'I' && e.kind === 'I-Rcv') return openReceive(s, 'I', undefined, e.msg, ctx);
@@ -291,16 +291,16 @@ export function psmStep(s: PsmState, e: PsmEvent, ctx: PsmContext): Out {
       const where = side === 'R' ? { side, conn: s.rConn as number } : { side };
       const rcv = (side === 'I' && e.kind === 'I-Rcv') || (side === 'R' && e.kind === 'R-Rcv' && e.conn === s.rConn) ? e.msg : undefined;
       if (rcv) {
-        if (isCmd(rcv, BaseCommand.DISCONNECT_PEER) && !isRequest(rcv)) return closed('disconnected (DPA received)', [{ kind: 'disconnecting' }, { kind: 'disconnect', ...where } as PsmAction]);
+        if (isCmd(rcv, BaseCommand.DISCONNECT_PEER) && !isRequest(rcv)) return closed('disconnected (DPA received)', [{ kind: 'disconnecting' }, { kind: 'disconnect', ...where }]);
         if (isCmd(rcv, BaseCommand.DEVICE_WATCHDOG) && isRequest(rcv)) {
-          return { state: s, actions: [{ kind: 'send', ...where, msg: buildDwa(rcv, ctx.local.originHost, ctx.local.originRealm, ctx.local.originStateId) } as PsmAction] };
+          return { state: s, actions: [{ kind: 'send', ...where, msg: buildDwa(rcv, ctx.local.originHost, ctx.local.originRealm, ctx.local.originStateId) }] };
         }
         if (isCmd(rcv, BaseCommand.DISCONNECT_PEER) || isCmd(rcv, BaseCommand.CAPABILITIES_EXCHANGE) || isCmd(rcv, BaseCommand.DEVICE_WATCHDOG)) return { state: s, actions: [] };
         // Answers to requests still pending are delivered; new requests are not served while closing.
         return { state: s, actions: isRequest(rcv) ? [] : [{ kind: 'deliver', msg: rcv }] };
       }
-      if (e.kind === 'Timeout') return closed('timeout waiting for DPA', [{ kind: 'disconnect', ...where } as PsmAction]);
-      if ((side === 'I' && e.kind === 'I-Peer-Disc') || (side === 'R' && e.kind === 'R-Peer-Disc' && e.conn === s.rConn)) return closed('peer closed the connection', [{ kind: 'disconnect', ...where } as PsmAction]);
+      if (e.kind === 'Timeout') return closed('timeout waiting for DPA', [{ kind: 'disconnect', ...where }]);
+      if ((side === 'I' && e.kind === 'I-Peer-Disc') || (side === 'R' && e.kind === 'R-Peer-Disc' && e.conn === s.rConn)) return closed('peer closed the connection', [{ kind: 'disconnect', ...where }]);
       if (e.kind === 'R-Conn-CER') return rReject(s, e.conn);
       return { state: s, actions: [] };
     }

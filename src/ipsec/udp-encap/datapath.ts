@@ -193,7 +193,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const packet = encapsulate(best.esp, best.src, best.dst, sip, this.rng);
     this.tap?.('out', best.src, best.dst, packet);
     await new Promise<void>((resolve, reject) =>
-      socket.send(packet, best!.dst.port, best!.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
+      socket.send(packet, best.dst.port, best.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
     );
     this.counters.sent++;
   }

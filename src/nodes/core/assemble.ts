@@ -14,7 +14,8 @@
  * report their traffic to it (pcap of every leg). No protocol logic lives here.
  */
 import { mkdirSync } from 'node:fs';
-import { silentLogger, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { type Clock, type Logger, type Rng } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { tapDiameterTransport, type WireTap } from '../../capture/index.js';
 import { tcpTransport, type DiameterTransport } from '../../diameter/index.js';
 import type { XfrmRunner } from '../../ipsec/index.js';

@@ -14,7 +14,8 @@
  * failed check ends the demo with `ok: false` and the step that failed. The userspace ESP
  * datapath is used: no privileges, no kernel IPsec.
  */
-import { ImsError, silentLogger, type Logger } from '../../common/index.js';
+import { ImsError, type Logger } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { WireTap, endpointId, type WirePacket } from '../../capture/index.js';
 import type { Endpoint } from '../../ip/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';

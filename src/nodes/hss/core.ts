@@ -9,7 +9,8 @@
  * Secrets (K, OPc, XRES, CK, IK) pass through here but never reach a log line or an
  * Error-Message.
  */
-import { type Clock, type Logger, type Rng, silentLogger, systemClock } from '../../common/index.js';
+import { type Clock, type Logger, type Rng, systemClock } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { generateVector, SqnExhaustedError, verifyAuts } from '../../auth/aka/index.js';
 import { Milenage } from '../../auth/milenage/index.js';
 import {

@@ -11,7 +11,8 @@
  * await hss.stop();   // DPR to every peer (RFC 6733 §5.4), then the listeners close
  * ```
  */
-import { type Clock, type Logger, type Rng, cryptoRng, SeededRng, silentLogger } from '../../common/index.js';
+import { type Clock, type Logger, type Rng, cryptoRng, SeededRng } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { DiameterNode, DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
 import type { HssStore } from '../../store/index.js';
 import type { HssConfig, HostPort } from './config.js';

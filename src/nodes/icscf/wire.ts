@@ -11,7 +11,8 @@
  * await icscf.stop();
  * ```
  */
-import { cryptoRng, silentLogger, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import {
   buildLir,
   buildUar,

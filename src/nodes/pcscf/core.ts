@@ -7,7 +7,7 @@
  * ports ({@link PcscfSip}, {@link ProtectedPorts}), an injected Clock and Rng, and the
  * SaManager (itself on the injected Clock). wire.ts builds it from a config.
  */
-import { silentLogger } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import type { SaDeleteReason } from '../../ipsec/index.js';
 import type { SipRequest } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';

@@ -16,7 +16,8 @@
  * Security-Verify, the 200 of a de-registration) must still leave: the datapath removes an SA
  * only after every protected send already handed to it has finished.
  */
-import { type Clock, type Logger, type Rng, cryptoRng, silentLogger, systemClock } from '../../common/index.js';
+import { type Clock, type Logger, type Rng, cryptoRng, systemClock } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import {
   KernelSocketCarrier,
   SaManager,

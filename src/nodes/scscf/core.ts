@@ -14,7 +14,8 @@
  * - Persistence: every change is written to the store before the response leaves; at start the
  *   registrations are read back and their expiry timers re-armed from the stored expiries.
  */
-import { silentLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { ReasonCode } from '../../diameter/cx/constants.js';
 import { parseEvent, parseUri, type Uri } from '../../sip/headers/index.js';
 import type { SipRequest, SipResponse } from '../../sip/message/index.js';

@@ -9,6 +9,7 @@ export {
   parseScscfConfig,
   defaultScscfConfig,
   describeScscfConfig,
+  parseHostPort,
   ScscfConfigError,
   type ScscfConfig,
   type RegistrarPolicy,

@@ -10,7 +10,8 @@
  * The bodies are built by {@link reginfoOf} (pure): one `<registration>` per identity of the
  * implicit set, each listing the same contacts (TS 24.229 §5.4.2.1.2).
  */
-import { randomToken, silentLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { randomToken, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { contactsOf, expiresOf, formatNameAddr, formatRoute, formatUri, fromOf, parsePAssertedIdentity, parseUri, routesOf, toOf, type SipUri } from '../../sip/headers/index.js';
 import { SipRequest, SipHeaders, type SipResponse } from '../../sip/message/index.js';
 import type { CreateResponseOptions } from '../../sip/message/index.js';
@@ -188,7 +189,7 @@ export class RegEventNotifier {
       this.finish(sub, reg, 'timeout');
       return;
     }
-    sub.timer = this.d.clock.setTimeout(granted * 1000, () => this.finish(sub!, undefined, 'timeout'));
+    sub.timer = this.d.clock.setTimeout(granted * 1000, () => this.finish(sub, undefined, 'timeout'));
     this.send(sub, reg, [], undefined);
   }
 

@@ -23,7 +23,8 @@
  *    Contact, Service-Route, P-Associated-URI and Path (R-REG-2, R-REG-3).
  */
 import { parseAkaNonce, type DigestCredentials } from '../../auth/digest/index.js';
-import { randomToken, silentLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { randomToken, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { callIdOf, contactsOf, cseqOf, expiresOf, formatRoute, formatUri, routesOf, toOf, type ContactList } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { StoredRegistration } from '../../store/registrar-store.js';

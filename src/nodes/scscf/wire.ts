@@ -13,7 +13,8 @@
  * Every listen port accepts 0; the bound port then replaces the port of `serverName` (and so of
  * Service-Route and Record-Route), so tests can run many S-CSCFs side by side.
  */
-import { cryptoRng, silentLogger, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { isRequest as isDiameterRequest } from '../../diameter/codec/message.js';
 import { DiameterNode, type DiameterTransport } from '../../diameter/index.js';
 import { formatUri, parseUri } from '../../sip/headers/index.js';

@@ -5,7 +5,8 @@
  * either direction (loss injection for R-FAIL-4). It wraps a {@link SipTransport} and is one
  * itself, so the SIP stack sees no difference.
  */
-import { silentLogger, type Logger } from '../../common/index.js';
+import { type Logger } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { branchOf, type SipMessage } from '../../sip/index.js';
 import { newCounters, type Endpoint, type InboundMessage, type SendOptions, type SipTransport, type TransportCounters } from '../../sip/transport/types.js';
 import { parseMessage } from '../../sip/index.js';

@@ -6,7 +6,8 @@
  * first ({@link createUe}); `imsec ue register` is a thin CLI over it.
  */
 import { createSocket } from 'node:dgram';
-import { cryptoRng, silentLogger, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { SaManager, UdpEncapDatapath, XfrmDatapath, mirrorSaTable, type IpsecDatapath, type SaTableEntry, type XfrmRunner } from '../../ipsec/index.js';
 import type { SipRequest, SipResponse } from '../../sip/index.js';
 import { SipStack } from '../../sip/stack/index.js';

@@ -41,7 +41,7 @@ export {
 export {
   parseDigestChallenge, formatDigestChallenge, parseDigestCredentials, formatDigestCredentials,
   parseAuthenticationInfo, formatAuthenticationInfo, DigestParseError,
-} from '../../auth/digest/index.js';
-export type { DigestChallenge, DigestCredentials, AuthenticationInfo } from '../../auth/digest/index.js';
+} from '../../auth/index.js';
+export type { DigestChallenge, DigestCredentials, AuthenticationInfo } from '../../auth/index.js';
 export { parseSecurityMechanisms, formatSecurityMechanisms, formatSecMechanism, SecAgreeParseError } from '../../secagree/index.js';
 export type { SecMechanism } from '../../secagree/index.js';

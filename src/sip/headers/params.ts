@@ -4,7 +4,7 @@
  * the message (a quoted-string keeps its quotes: use {@link unquote}). A parameter without a
  * value (`;lr`, `;rport`) has the value `null`.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 
 export class SipParams implements Iterable<[string, string | null]> {
   private list: [string, string | null][] = [];

@@ -9,7 +9,7 @@ import type { SipMessage } from '../message/message.js';
 import {
   parseAuthenticationInfo, parseDigestChallenge, parseDigestCredentials,
   type AuthenticationInfo, type DigestChallenge, type DigestCredentials,
-} from '../../auth/digest/index.js';
+} from '../../auth/index.js';
 import { parseSecurityMechanisms, type SecMechanism } from '../../secagree/index.js';
 
 /** Each WWW-Authenticate field is one challenge (the field is not a comma list). */

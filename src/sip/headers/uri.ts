@@ -17,7 +17,7 @@
  *   header           =  hname "=" hvalue        hname = 1*( hnv-unreserved / unreserved / escaped )
  *   telephone-uri    =  "tel:" telephone-subscriber     (RFC 3966 §3)
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import { SipParseError } from '../message/errors.js';
 import { HNV, PARAMCHAR, PASSWORD, URIC, USER, isHex } from '../message/chars.js';
 import { SipParams } from './params.js';

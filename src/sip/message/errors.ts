@@ -4,7 +4,7 @@
  * (code `SIP_LIMIT`). Messages name the problem and the header, never a header value, so
  * credentials (Authorization, keys in a 401) cannot leak into logs.
  */
-import { ImsError } from '../../common/errors.js';
+import { ImsError } from '../../common/index.js';
 import type { SipLimits } from './limits.js';
 import type { SipMessage } from './message.js';
 

@@ -2,7 +2,7 @@
  * Bounds on what the parser and the stream framer accept, so a peer cannot make us hold or
  * scan unbounded input. Every limit is configurable per call.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 
 export interface SipLimits {
   /** Largest message, start line to end of body, in bytes. */
@@ -25,7 +25,7 @@ export const DEFAULT_SIP_LIMITS: Readonly<SipLimits> = Object.freeze({
 
 /** Fills unset limits with the defaults and checks the values. */
 export function resolveLimits(limits?: Partial<SipLimits>): SipLimits {
-  if (!limits) return DEFAULT_SIP_LIMITS as SipLimits;
+  if (!limits) return DEFAULT_SIP_LIMITS;
   const r: SipLimits = {
     maxMessageBytes: limits.maxMessageBytes ?? DEFAULT_SIP_LIMITS.maxMessageBytes,
     maxHeaders: limits.maxHeaders ?? DEFAULT_SIP_LIMITS.maxHeaders,

@@ -1,8 +1,7 @@
 /**
  * Building a response to a request (RFC 3261 §8.2.6).
  */
-import { InvalidArgumentError } from '../../common/errors.js';
-import { cryptoRng, randomToken, type Rng } from '../../common/rng.js';
+import { InvalidArgumentError, cryptoRng, randomToken, type Rng } from '../../common/index.js';
 import { EMPTY_BODY, SipResponse, type SipRequest } from './message.js';
 import { SipHeaders } from './sip-headers.js';
 import { reasonPhrase } from './reason-phrases.js';

@@ -4,7 +4,7 @@
  * forms (§7.3.3); values are kept as received and parsed into typed values only on demand
  * (src/sip/headers/).
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import { trimWs } from './chars.js';
 
 /**
@@ -35,7 +35,7 @@ export const COMPACT_FORMS: Readonly<Record<string, string>> = Object.freeze({
   d: 'Request-Disposition',
 });
 
-const COMPACT_KEYS: Record<string, string> = Object.create(null);
+const COMPACT_KEYS = Object.create(null) as Record<string, string>;
 for (const [k, v] of Object.entries(COMPACT_FORMS)) COMPACT_KEYS[k] = v.toLowerCase();
 
 /**

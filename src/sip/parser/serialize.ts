@@ -4,7 +4,7 @@
  * first Content-Length field (or `l`) gets the body length, further ones are dropped, and one
  * is appended when there was none (mandatory on streams, §18.3 and §20.14).
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import type { SipMessage } from '../message/message.js';
 import { TOKEN } from '../message/chars.js';
 import { checkRequestUri, isSipVersion } from './parse-message.js';

@@ -5,7 +5,8 @@
  * it through its server transaction, and offers the stateless sends and the proxy forwarding
  * (RFC 3261 §16.6) the CSCFs need.
  */
-import { cryptoRng, InvalidArgumentError, silentLogger, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { topVia, viaBranch, maxForwardsOf } from '../headers/index.js';
 import { cloneMessage, createResponse, type CreateResponseOptions, type SipRequest, type SipResponse } from '../message/index.js';
 import { TransactionLayer, type ServerTransaction, type TxChannel } from '../transaction/layer.js';
@@ -259,7 +260,7 @@ export class SipStack {
     };
     try {
       const p = handler(msg, ctx);
-      if (p && typeof (p as Promise<void>).catch === 'function') (p as Promise<void>).catch(fail);
+      if (p && typeof p.catch === 'function') p.catch(fail);
     } catch (err) {
       fail(err);
     }

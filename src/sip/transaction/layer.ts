@@ -5,7 +5,8 @@
  * the transaction user (TU). It knows nothing of sockets: the stack gives each transaction the
  * channel its messages travel on.
  */
-import { InvalidArgumentError, silentLogger, type Clock, type Logger, type TimerHandle } from '../../common/index.js';
+import { InvalidArgumentError, type Clock, type Logger, type TimerHandle } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { startClientInvite, stepClientInvite, type ClientInviteState, type ClientInviteTx } from './client-invite.js';
 import { startClientNonInvite, stepClientNonInvite, type ClientNonInviteState, type ClientNonInviteTx } from './client-non-invite.js';
 import { clientKeyOfRequest, clientKeyOfResponse, serverKeyOfRequest } from './keys.js';

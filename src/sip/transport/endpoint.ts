@@ -2,13 +2,23 @@
  * Address helpers shared by the transports: IP family detection, canonical endpoint keys and the
  * `host[:port]` forms used in Via sent-by (RFC 3261 §20.42: an IPv6 reference is bracketed).
  */
-import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../../common/index.js';
+import { ipVersionOf } from '../../ip/index.js';
 import type { Endpoint } from './types.js';
+
+/**
+ * 4 or 6 for an IP literal, 0 for anything else: the pure parser of ip/address, plus the zone
+ * index an IPv6 literal may carry (RFC 4007 §11.2, `fe80::1%eth0`), as node:net's isIP accepts it.
+ */
+function isIP(a: string): 0 | 4 | 6 {
+  const zone = a.indexOf('%');
+  if (zone < 0) return ipVersionOf(a);
+  return ipVersionOf(a.slice(0, zone)) === 6 && /^%[0-9a-zA-Z\-.:]+$/.test(a.slice(zone)) ? 6 : 0;
+}
 
 /** 4 or 6 for an IP literal (brackets allowed), 0 for anything else (a host name). */
 export function ipFamily(address: string): 0 | 4 | 6 {
-  return isIP(stripBrackets(address)) as 0 | 4 | 6;
+  return isIP(stripBrackets(address));
 }
 
 export function stripBrackets(host: string): string {

@@ -13,7 +13,8 @@
  * one warning per episode in the log.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { InvalidArgumentError, silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../../common/index.js';
+import { InvalidArgumentError, systemClock, type Clock, type Logger, type TimerHandle } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import { SipStreamFramer, type SipMessage } from '../message/index.js';
 import { canonicalAddress, checkPort, endpointKey, formatEndpoint, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';

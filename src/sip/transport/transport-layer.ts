@@ -5,7 +5,8 @@
  * whose sent-by is not ours (§18.1.2) and routes responses back (§18.2.2, RFC 3581 §4). It owns
  * no socket: the transports do.
  */
-import { silentLogger, type Logger } from '../../common/index.js';
+import { type Logger } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
 import { canonicalAddress, formatEndpoint, hostForHeader, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';

@@ -5,7 +5,8 @@
  * out of the socket handler.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { InvalidArgumentError, silentLogger, type Logger } from '../../common/index.js';
+import { InvalidArgumentError, type Logger } from '../../common/index.js';
+import { silentLogger } from '../../common/log.js';
 import type { SipMessage } from '../message/index.js';
 import { canonicalAddress, checkPort, formatEndpoint, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';

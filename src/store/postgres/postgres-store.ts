@@ -12,8 +12,8 @@
  * default `synchronous_commit = on`, `fsync = on`).
  */
 import pg from 'pg';
-import { ImsError } from '../../common/errors.js';
-import { DEFAULT_SQN_CONFIG, indForNode, resyncHe, SqnExhaustedError } from '../../auth/aka/sqn.js';
+import { ImsError } from '../../common/index.js';
+import { DEFAULT_SQN_CONFIG, indForNode, resyncHe, SqnExhaustedError } from '../../auth/index.js';
 import { ConflictError, NotFoundError, StoreError } from '../errors.js';
 import type {
   HssStore, IdentityMatch, ImplicitSet, ListOptions, NewSubscriber, PublicIdentity, RegistrationSnapshot, RegistrationState,
@@ -431,7 +431,7 @@ export class PostgresStore implements HssStore {
    * request order. Unknown IMPIs and exhausted rows are simply not updated.
    */
   async allocateSqnsMany(requests: readonly SqnRequest[]): Promise<(SqnAllocation | Error)[]> {
-    const out: (SqnAllocation | Error | undefined)[] = new Array(requests.length);
+    const out = new Array<SqnAllocation | Error | undefined>(requests.length);
     const totals = new Map<string, number>();
     const inds = new Map<string, number>();
     for (const [i, r] of requests.entries()) {

@@ -20,7 +20,7 @@ export async function applyPostgresMigrations(c: pg.ClientBase, migrations: read
   const codeVersion = migrations.length;
   await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_SCHEMA]);
   await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-  const dbVersion = Number((await c.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0].v);
+  const dbVersion = Number((await c.query<{ v: number | string }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0].v);
   if (dbVersion > codeVersion) throw new SchemaVersionError(newerSchemaMessage(dbVersion, codeVersion), dbVersion, codeVersion);
   for (const m of migrations.slice(dbVersion)) {
     await c.query(m.postgres);

@@ -13,10 +13,10 @@
  * process each method runs to completion before the next begins.
  */
 import Database from 'better-sqlite3';
-import { ImsError } from '../../common/errors.js';
+import { ImsError } from '../../common/index.js';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DEFAULT_SQN_CONFIG, indForNode, resyncHe, SqnExhaustedError } from '../../auth/aka/sqn.js';
+import { DEFAULT_SQN_CONFIG, indForNode, resyncHe, SqnExhaustedError } from '../../auth/index.js';
 import { ConflictError, NotFoundError, SchemaVersionError, StoreError } from '../errors.js';
 import type {
   HssStore, IdentityMatch, ImplicitSet, ListOptions, NewSubscriber, PublicIdentity, RegistrationSnapshot, RegistrationState,

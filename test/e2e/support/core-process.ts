@@ -38,8 +38,8 @@ export async function startCoreProcess(config: Record<string, unknown>, fromSour
   const proc = spawn(cmd[0], [...cmd.slice(1), 'core', '--config', 'core.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   let ready: Record<string, any>;

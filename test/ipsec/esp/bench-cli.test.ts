@@ -20,7 +20,7 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string; stde
   process.stdout.write = ((chunk: string | Uint8Array) => {
     stdout += chunk.toString();
     return true;
-  }) as typeof process.stdout.write;
+  });
   try {
     const code = await runCli(argv, { stdout: out, stderr: err });
     return { code, stdout, stderr };
@@ -37,7 +37,7 @@ describe('imsec bench esp', () => {
     assert.equal(lines.length, 1);
     const j = JSON.parse(lines[0]);
     assert.deepEqual(Object.keys(j.results), ['hmac-sha-1-96/null', 'null/aes-gcm']);
-    for (const bySize of Object.values(j.results) as Record<string, { pps: number; bare_pps: number; ratio_to_bare: number }>[]) {
+    for (const bySize of Object.values<Record<string, { pps: number; bare_pps: number; ratio_to_bare: number }>>(j.results)) {
       assert.deepEqual(Object.keys(bySize), ['64', '200']);
       for (const c of Object.values(bySize)) {
         assert.ok(c.pps > 0 && c.bare_pps > 0);

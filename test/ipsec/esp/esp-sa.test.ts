@@ -251,6 +251,8 @@ describe('SA configuration', () => {
     for (const t of VALID_TRANSFORMS) {
       const s = sa(t);
       const keys = deriveEspKeys(t.integrity, t.encryption, IK, CK);
+      // String(s) on purpose: what an SA prints when a log line interpolates it.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
       const texts = [JSON.stringify(s), inspect(s, { depth: 5, showHidden: true }), String(s)];
       for (const k of [keys.integrityKey.subarray(0, 16), keys.encryptionKey.subarray(0, 16), keys.salt]) {
         if (!k.length) continue;

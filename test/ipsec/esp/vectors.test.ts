@@ -50,7 +50,7 @@ interface GcmVector {
 }
 const gcmFile = readVectors<{ gcm: GcmVector[]; gmac: Omit<GcmVector, 'ciphertext_hex'>[] }>('draft-mcgrew-gcm-test', 'esp_gcm_gmac.json');
 
-const algOf = (a: string) => (a.includes('MD5') ? 'hmac-md5-96' : 'hmac-sha-1-96') as 'hmac-md5-96' | 'hmac-sha-1-96';
+const algOf = (a: string) => (a.includes('MD5') ? 'hmac-md5-96' : 'hmac-sha-1-96');
 
 describe('RFC 2202 / RFC 2403 / RFC 2404: HMAC-96 ICV', hmac.options, () => {
   const hmacFile = hmac.value;

@@ -4,7 +4,7 @@
  * The subscribers are `imsec core`'s built-in alice and bob.
  */
 import { createInterface } from 'node:readline';
-import { silentLogger } from '../../../src/common/index.js';
+import { silentLogger } from '../../../src/common/log.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../../src/ipsec/esp/index.js';
 import { wiresharkLinesForSas } from '../../../src/ipsec/sa/index.js';
 import { DEMO_SUBSCRIBERS } from '../../../src/nodes/core/subscribers.js';

@@ -161,7 +161,7 @@ describe('printing', () => {
 
   test('SA table: one row per SA ordered by set and flow, IMPI column on request; an empty table says so', () => {
     const sa = (setId: number, flow: SecurityAssociation['flow'], spi: number, state: SecurityAssociation['state']): SecurityAssociation =>
-      ({ id: `${setId}/${flow}`, setId, flow, direction: 'in', spi, src: UE_C, dst: PC_S, transports: ['udp'], integrity: 'hmac-md5-96', encryption: 'null', mode: 'UDP-enc-tun', keys: { integrityKey: new Uint8Array(16), encryptionKey: new Uint8Array(0), salt: new Uint8Array(0) }, impi: 'alice@ims.lab', impus: [], state }) as SecurityAssociation;
+      ({ id: `${setId}/${flow}`, setId, flow, direction: 'in', spi, src: UE_C, dst: PC_S, transports: ['udp'], integrity: 'hmac-md5-96', encryption: 'null', mode: 'UDP-enc-tun', keys: { integrityKey: new Uint8Array(16), encryptionKey: new Uint8Array(0), salt: new Uint8Array(0) }, impi: 'alice@ims.lab', impus: [], state });
     const lines = formatSaTable('P-CSCF', [sa(2, 'us-pc', 0x300, 'active'), sa(1, 'uc-ps', 0x100, 'old'), sa(1, 'us-pc', 0x200, 'old')], { impi: true });
     assert.equal(lines[0], '  P-CSCF: 3 SAs in 2 sets (UDP-enc-tun)');
     assert.match(lines[1], /set +state +dir +SPI +selector \(src → dst\) +flow +alg\/ealg +IMPI/);

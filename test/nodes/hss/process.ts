@@ -35,7 +35,7 @@ export function startHssProcess(args: string[], timeoutMs = 20_000): Promise<Hss
   let err = '';
   let out = '';
   const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  proc.stderr!.on('data', (d: Buffer) => {
+  proc.stderr.on('data', (d: Buffer) => {
     err += d.toString();
   });
   return new Promise((resolve, reject) => {
@@ -44,7 +44,7 @@ export function startHssProcess(args: string[], timeoutMs = 20_000): Promise<Hss
       proc.kill('SIGKILL');
       reject(new Error(`imsec hss not ready after ${timeoutMs} ms:\n${err}`));
     }, timeoutMs);
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
       if (line !== undefined && !done) {

@@ -40,12 +40,12 @@ describe('imsec icscf: the process', () => {
     const proc = spawn(cmd, [...pre, 'icscf', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
     let err = '';
     let out = '';
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
     cleanup.push(async () => void proc.kill('SIGKILL'));
     const ready = await new Promise<{ sip: { udp: number; tcp: number } }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`not ready:\n${err}`)), 20_000);
-      proc.stdout!.on('data', (d: Buffer) => {
+      proc.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
         if (line) {

@@ -7,7 +7,7 @@ import {
 const sip = (s: string): SipUri => {
   const u = parseUri(s);
   assert.equal(u.kind, 'sip');
-  return u as SipUri;
+  return u;
 };
 
 describe('RFC 3261 §19.1 SIP and SIPS URIs', () => {

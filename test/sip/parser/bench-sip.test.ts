@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SIP_BENCH_CORPUS, runSipBench } from '../../../src/cli/bench-sip.js';
+import { SIP_BENCH_CORPUS, loadSipBaseline, runSipBench } from '../../../src/cli/bench-sip.js';
+import { CliFailure } from '../../../src/cli/errors.js';
 import { checkRequest, parseMessage, validateMessage } from '../../../src/sip/index.js';
 
 describe('imsec bench sip', () => {
@@ -18,5 +19,12 @@ describe('imsec bench sip', () => {
       assert.ok(Number.isFinite(r[k]) && r[k] > 0, k);
     }
     assert.equal(r.corpus_messages, 4);
+  });
+  test('without its dev-only baseline (npm sip) the benchmark fails with one clear line', () => {
+    const missing = (id: string): never => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+    };
+    assert.throws(() => loadSipBaseline(missing), (e) => e instanceof CliFailure && e.exitCode === 1 && /sip@0\.0\.6 .*not installed/.test(e.message) && !e.message.includes('\n'));
+    assert.equal(typeof loadSipBaseline().parse, 'function');
   });
 });

@@ -10,7 +10,8 @@
  *
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
-import { silentLogger, type Clock, type Logger } from '../../../common/index.js';
+import type { Clock, Logger } from '../../../common/index.js';
+import { silentLogger } from '../../../common/log.js';
 import type { SaManager } from '../../../ipsec/index.js';
 import type { SipMessage } from '../../message/index.js';
 import { ipFamily } from '../endpoint.js';

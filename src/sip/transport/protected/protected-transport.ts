@@ -36,7 +36,8 @@
  * TCP), so protected SIP is UDP here. Protected ports carry only protected traffic (R-SA-5):
  * anything that is not valid ESP for an installed SA never reaches this class.
  */
-import { silentLogger, type Logger } from '../../../common/index.js';
+import type { Logger } from '../../../common/index.js';
+import { silentLogger } from '../../../common/log.js';
 import type { SaManager } from '../../../ipsec/index.js';
 import { cseqOf, topVia } from '../../headers/index.js';
 import type { SipMessage } from '../../message/index.js';

@@ -1,0 +1,76 @@
+// `npm run lint` (with dependency-cruiser, .dependency-cruiser.cjs): typescript-eslint's
+// type-aware recommended rules over src/, test/, bench/ and scripts/. Every rule turned off or
+// relaxed below says why; every file-level exception names the file, the rule and when it goes.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/baseline/**'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // node:test's test()/describe() and their hooks return promises the runner awaits itself.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+      ],
+      // Async methods that do not await implement async interfaces over synchronous drivers
+      // (HssStore over better-sqlite3, the in-memory Diameter transport): being async keeps the
+      // interface's contract that a failure is a rejection, never a synchronous throw.
+      '@typescript-eslint/require-await': 'off',
+      // Re-rejecting a caught value (`catch (err) { return Promise.reject(err); }`) passes it on unchanged.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+      // `const { ik: _ik, ...rest } = x` drops fields on purpose; `_name` marks an unused parameter.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
+  },
+  {
+    // Tests read untyped JSON (process output, REST answers, corpus and vector files) and check
+    // its shape with assertions: that check is the test, so `any` from JSON.parse is accepted there.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  // Named exceptions: files other work is rewriting now; each goes when that rewrite lands.
+  {
+    // Throws a non-Error value as control flow. Being rewritten for [H] (the SA layer and the
+    // xfrm edge): to be fixed in [M] step 2.
+    files: ['src/ipsec/sa/manager.ts', 'src/ipsec/xfrm/datapath.ts'],
+    rules: { '@typescript-eslint/only-throw-error': 'off' },
+  },
+  {
+    // Reads `.ue` of an untyped value. Being rewritten for [H] (the P-CSCF REGISTER flow): to be
+    // fixed in [M] step 2.
+    files: ['src/nodes/pcscf/register-flow.ts'],
+    rules: { '@typescript-eslint/no-unsafe-member-access': 'off' },
+  },
+  {
+    // Destructures the `ue` method of its test network. The P-CSCF is being rewritten for [H]
+    // and its tests move to the one node shape: to be fixed in [M] step 2.
+    files: ['test/nodes/pcscf/e2e.test.ts'],
+    rules: { '@typescript-eslint/unbound-method': 'off' },
+  },
+  {
+    // Redundant `!`/`as` in the UE and the P-CSCF and their tests. Being rewritten for [H]: to be
+    // fixed in [M] step 2 (eslint --fix removes them).
+    files: ['src/nodes/ue/config.ts', 'test/nodes/pcscf/cleanup.test.ts', 'test/nodes/ue/register.test.ts'],
+    rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // CommonJS configuration files (dependency-cruiser's): require() is how they import.
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);
