@@ -120,6 +120,39 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
     await recovers('slowloris');
   });
 
+  test('[O] TCP flood on the P-CSCF\'s unprotected port: the per-source cap (default 128) bounds it, other clients still connect, UEs still register', async () => {
+    const port = core.pcscfPort;
+    const half = 'REGISTER sip:ims.lab SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2;branch=z9hG4bKflood\r\n';
+    const socks: Socket[] = [];
+    let refused = 0;
+    try {
+      for (let i = 0; i < 300; i++) {
+        const s = connect({ port, host: '127.0.0.1', localAddress: ATTACKER });
+        s.on('error', () => undefined);
+        s.once('close', () => refused++);
+        s.once('connect', () => s.write(half));
+        socks.push(s);
+      }
+      // Every connection beyond the cap is closed by the core at once.
+      await pollFor(() => refused >= 300 - 128, 10_000);
+      const during = usage(pid);
+      report('pcscf-tcp-flood', 'during', during);
+      assert.ok(during.fds <= base.fds + 128 + FD_TOLERANCE, `the default per-source cap holds: ${during.fds} descriptors`);
+      // Another host is not locked out, and UEs register and talk meanwhile.
+      const other = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.3' });
+      other.on('error', () => undefined);
+      let otherClosed = false;
+      other.once('close', () => (otherClosed = true));
+      await new Promise<void>((r) => other.once('connect', () => r()));
+      await legitimateFlow(core.pcscfPort);
+      assert.equal(otherClosed, false, 'a client from another address keeps its connection');
+      other.destroy();
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+    await recovers('pcscf-tcp-flood');
+  });
+
   test('[O] Diameter flood before CER: 100 connections announcing 4 MiB and sending 1 MiB each are cut at once, not at the CER timer (RFC 6733 §5.3)', async () => {
     const port = core.ready.hss.diameter.port as number;
     const header = Buffer.alloc(20);
