@@ -13,9 +13,10 @@
  * trusts every local process; deployments put the core on addresses that UEs cannot use.
  */
 import { InvalidArgumentError } from '../../common/errors.js';
+import { formatDigestChallenge, parseDigestChallenge, withoutAkaKeys } from '../../auth/digest/challenge.js';
 import { formatDigestCredentials, parseDigestCredentials } from '../../auth/digest/credentials.js';
 import { parseIp } from '../../ip/address.js';
-import type { SipRequest } from '../../sip/message/index.js';
+import type { SipMessage, SipRequest } from '../../sip/message/index.js';
 
 /**
  * Header fields removed from a request received from outside the trust domain: the asserted
@@ -108,6 +109,33 @@ function withoutIntegrityMark(line: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * A WWW-Authenticate value without the AKA keys the S-CSCF adds for the P-CSCF (TS 24.229
+ * §7.2A.4: `ik` and `ck` go from the S-CSCF to the P-CSCF only; TS 33.203 §6.1: CK and IK never
+ * leave the home network for anyone else). A value that names them but does not parse is dropped.
+ */
+export function challengeWithoutKeys(value: string): string[] {
+  if (!/\b(ik|ck)\s*=/i.test(value)) return [value];
+  try {
+    return [formatDigestChallenge(withoutAkaKeys(parseDigestChallenge(value)))];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Removes the AKA keys from every WWW-Authenticate of a response about to leave the trust domain
+ * (see {@link challengeWithoutKeys}), in place; true when something was removed.
+ */
+export function stripAkaKeys(msg: SipMessage): boolean {
+  const lines = msg.headers.getAll('www-authenticate');
+  const kept = lines.flatMap(challengeWithoutKeys);
+  if (kept.length === lines.length && kept.every((l, i) => l === lines[i])) return false;
+  msg.headers.remove('www-authenticate');
+  for (const l of kept) msg.headers.append('WWW-Authenticate', l);
+  return true;
 }
 
 function parsePrefix(entry: string): Prefix {

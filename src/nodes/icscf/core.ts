@@ -41,7 +41,7 @@ import type { NetworkMatcher } from './network.js';
 import { registerQuery, RequestInfoError, targetIdentity, type RegisterQuery } from './request-info.js';
 import { rankScscfs, sameServer, type ScscfEntry } from './select.js';
 import { hideTopology, revealTopology, type ThigPolicy } from './thig.js';
-import { stripUntrusted, type TrustDomain } from '../common/trust-domain.js';
+import { stripAkaKeys, stripUntrusted, type TrustDomain } from '../common/trust-domain.js';
 
 /** What {@link IcscfPorts.forward} gets besides the request. */
 export interface ForwardHooks {
@@ -144,7 +144,7 @@ export class IcscfCore {
       return this.generate(original, 400, 'Bad Max-Forwards');
     }
     if (mf === 0) return this.generate(original, 483, 'Too Many Hops');
-    this.fromOutside(original, from);
+    const outside = this.fromOutside(original, from);
     // 2.
     let req = original;
     if (this.opts.thig) {
@@ -179,7 +179,10 @@ export class IcscfCore {
       throw err;
     }
     // 5.
-    return this.outbound(resp);
+    const out = this.outbound(resp);
+    // TS 33.203 §6.1, TS 24.229 §7.2A.4: IK and CK go to a P-CSCF of the domain, never outside.
+    if (outside && stripAkaKeys(out)) this.log.warn({ method: original.method, from: from.address }, 'icscf: AKA keys removed from a response leaving the trust domain');
+    return out;
   }
 
   /**
@@ -212,14 +215,17 @@ export class IcscfCore {
    * RFC 3325 §5, TS 24.229 §4.4 and §5.3: a request from outside the trust domain loses its
    * P-Asserted-Identity and the other trust-domain header fields (in place) before anything else
    * looks at it, so the asserted identity that reaches a callee is always one the domain made.
+   * Returns whether the request came from outside (its response must not carry AKA keys).
    */
-  private fromOutside(req: SipRequest, from: Source): void {
+  private fromOutside(req: SipRequest, from: Source): boolean {
     const trust = this.opts.trustDomain;
-    if (trust === undefined || trust.has(from.address)) return;
+    if (trust === undefined || trust.has(from.address)) return false;
     const removed = stripUntrusted(req);
-    if (removed.length === 0) return;
-    this.counters.untrustedStripped++;
-    this.log.info({ method: req.method, from: from.address, removed }, 'icscf: trust-domain header fields from outside the trust domain removed (RFC 3325 §5)');
+    if (removed.length > 0) {
+      this.counters.untrustedStripped++;
+      this.log.info({ method: req.method, from: from.address, removed }, 'icscf: trust-domain header fields from outside the trust domain removed (RFC 3325 §5)');
+    }
+    return true;
   }
 
   /** TS 24.229 §5.3.1.2–5.3.1.3: UAR, then the S-CSCF the HSS names or one chosen by capabilities. */

@@ -22,7 +22,7 @@ import type { SipRequest, SipResponse } from '../../sip/message/index.js';
 import type { Destination } from '../../sip/transport/types.js';
 import type { RegistrarStore, StoredRegistration } from '../../store/registrar-store.js';
 import { impuKey } from '../common/identity.js';
-import { stripUntrusted, TrustDomain } from '../common/trust-domain.js';
+import { challengeWithoutKeys, stripUntrusted, TrustDomain } from '../common/trust-domain.js';
 import { expireBindings, shortenBindings, type BindingChange } from './bindings.js';
 import type { ScscfConfig } from './config.js';
 import { SAR, type CxPort, type CxServerHandlers } from './cx-client.js';
@@ -168,7 +168,7 @@ export class ScscfCore {
       }
     }
     if (req.method === 'REGISTER') {
-      await this.registrar.register(req, reply, source);
+      await this.registrar.register(req, trusted ? reply : withoutKeys(reply), source);
       return { kind: 'answered' };
     }
     if (req.method === 'SUBSCRIBE' && isRegEvent(req)) {
@@ -363,4 +363,13 @@ function isRegEvent(req: SipRequest): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A reply whose WWW-Authenticate carries no AKA keys: a REGISTER from outside the trust domain
+ * gets its challenge without `ik` and `ck` (TS 24.229 §7.2A.4: they are for the P-CSCF only).
+ */
+function withoutKeys(reply: Reply): Reply {
+  return (status, reason, opts) =>
+    reply(status, reason, opts?.headers ? { ...opts, headers: [...opts.headers].flatMap(([n, v]) => (n.toLowerCase() === 'www-authenticate' ? challengeWithoutKeys(v).map((x) => [n, x] as const) : [[n, v] as const])) } : opts);
 }

@@ -96,6 +96,36 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
     await recovers('originating-direct');
   });
 
+  test('[R-AKA-6] [O] a REGISTER sent to the I-CSCF from outside gets its challenge without the AKA keys (TS 33.203 §6.1, TS 24.229 §7.2A.4)', async () => {
+    const evil = await attackerUdp();
+    try {
+      const via = `${ATTACKER}:${evil.socket.address().port}`;
+      const reg = [
+        'REGISTER sip:ims.lab SIP/2.0',
+        `Via: SIP/2.0/UDP ${via};branch=z9hG4bKkeys1`,
+        'Max-Forwards: 70',
+        'From: <sip:alice@ims.lab>;tag=evil2',
+        'To: <sip:alice@ims.lab>',
+        'Call-ID: steal-keys-1',
+        'CSeq: 1 REGISTER',
+        `Contact: <sip:alice@${via}>`,
+        'Authorization: Digest username="alice@ims.lab", realm="ims.lab", nonce="", uri="sip:ims.lab", response=""',
+        'Expires: 600',
+        'Content-Length: 0',
+      ];
+      await evil.send(`${reg.join('\r\n')}\r\n\r\n`, core.ready.icscf.sip.port as number);
+      assert.ok(await pollFor(() => evil.replies.some((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r)), 10_000), 'the attacker gets a final response');
+      report('register-for-keys', 'during', usage(pid));
+      const final = evil.replies.find((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r))!;
+      assert.match(final, /^SIP\/2\.0 401/);
+      assert.match(final, /nonce="/);
+      assert.doesNotMatch(final, /\b(ik|ck)="?[0-9a-fA-F]{32}/, 'no IK or CK for the attacker');
+    } finally {
+      await evil.close();
+    }
+    await recovers('register-for-keys');
+  });
+
   test('[O] TCP slowloris: 300 connections each holding half a request are cut by the cap and the partial-message timer', async () => {
     const port = core.ready.icscf.sip.port as number;
     const half = 'MESSAGE sip:bob@ims.lab SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2;branch=z9hG4bKslow\r\nMax-Forwards: 70\r\n';
@@ -118,6 +148,39 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
       for (const s of socks) s.destroy();
     }
     await recovers('slowloris');
+  });
+
+  test('[O] TCP flood on the P-CSCF\'s unprotected port: the per-source cap (default 128) bounds it, other clients still connect, UEs still register', async () => {
+    const port = core.pcscfPort;
+    const half = 'REGISTER sip:ims.lab SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2;branch=z9hG4bKflood\r\n';
+    const socks: Socket[] = [];
+    let refused = 0;
+    try {
+      for (let i = 0; i < 300; i++) {
+        const s = connect({ port, host: '127.0.0.1', localAddress: ATTACKER });
+        s.on('error', () => undefined);
+        s.once('close', () => refused++);
+        s.once('connect', () => s.write(half));
+        socks.push(s);
+      }
+      // Every connection beyond the cap is closed by the core at once.
+      await pollFor(() => refused >= 300 - 128, 10_000);
+      const during = usage(pid);
+      report('pcscf-tcp-flood', 'during', during);
+      assert.ok(during.fds <= base.fds + 128 + FD_TOLERANCE, `the default per-source cap holds: ${during.fds} descriptors`);
+      // Another host is not locked out, and UEs register and talk meanwhile.
+      const other = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.3' });
+      other.on('error', () => undefined);
+      let otherClosed = false;
+      other.once('close', () => (otherClosed = true));
+      await new Promise<void>((r) => other.once('connect', () => r()));
+      await legitimateFlow(core.pcscfPort);
+      assert.equal(otherClosed, false, 'a client from another address keeps its connection');
+      other.destroy();
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+    await recovers('pcscf-tcp-flood');
   });
 
   test('[O] Diameter flood before CER: 100 connections announcing 4 MiB and sending 1 MiB each are cut at once, not at the CER timer (RFC 6733 §5.3)', async () => {

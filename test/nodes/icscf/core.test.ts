@@ -302,4 +302,18 @@ describe('[O] trust domain at the I-CSCF (RFC 3325 §5, TS 24.229 §4.4)', () =>
     assert.doesNotMatch(auth, /integrity-protected/);
     assert.match(auth, /^Digest username="alice@ims\.lab", realm="ims\.lab"/);
   });
+
+  test('[R-AKA-6] [O] the S-CSCF\'s 401 goes back outside the trust domain without ik and ck (TS 33.203 §6.1, TS 24.229 §7.2A.4)', async () => {
+    const www = 'Digest realm="ims.lab", nonce="bm9uY2U=", algorithm=AKAv1-MD5, qop="auth", ik="00112233445566778899aabbccddeeff", ck="ffeeddccbbaa99887766554433221100"';
+    const run = async (address: string): Promise<SipResponse> => {
+      const f = fake({ uaa: () => ({ ...base, result: CxResult.FIRST_REGISTRATION, serverName: 'sip:scscf1.ims.lab:6060' }), answer: (r) => createResponse(r, 401, 'Unauthorized', { headers: [['WWW-Authenticate', www]] }) });
+      return core(f, { trustDomain }).handle(register(), { address, port: 5060 });
+    };
+    const outside = await run('192.0.2.1');
+    assert.equal(outside.status, 401);
+    assert.match(outside.headers.get('www-authenticate') ?? '', /nonce="bm9uY2U="/);
+    assert.doesNotMatch(outside.headers.get('www-authenticate') ?? '', /\b(ik|ck)=/);
+    assert.match((await run('127.0.0.1')).headers.get('www-authenticate') ?? '', /ik="00112233/, 'a P-CSCF of the domain still gets them');
+  });
 });
+

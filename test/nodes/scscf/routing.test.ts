@@ -210,4 +210,26 @@ describe('[O] trust domain at the S-CSCF (RFC 3325 §5; TS 24.229 §4.4, §5.4.3
       await h.close();
     }
   });
+
+  test('[R-AKA-6] [O] a REGISTER from outside the trust domain is challenged without ik and ck (TS 24.229 §7.2A.4: for the P-CSCF only)', async () => {
+    const h = await twoUsers();
+    try {
+      const challenge = async (address: string): Promise<string> => {
+        let www = '';
+        const req = register({ impu: 'sip:bob@ims.lab', impi: 'bob@ims.lab', contact: '<sip:bob@192.0.2.20:5070>', callId: `c-${address}`, integrity: 'no' });
+        await h.core.onRequest(req, (status, _r, opts) => {
+          assert.equal(status, 401);
+          www = [...(opts?.headers ?? [])].find(([n]) => n.toLowerCase() === 'www-authenticate')?.[1] ?? '';
+        }, { transport: 'udp', address, port: 5060 });
+        return www;
+      };
+      const outside = await challenge('192.0.2.66');
+      assert.match(outside, /nonce="/);
+      assert.doesNotMatch(outside, /\b(ik|ck)=/);
+      assert.match(await challenge('127.0.0.1'), /\bik="[0-9a-f]{32}".*\bck="[0-9a-f]{32}"/, 'the P-CSCF still gets them');
+    } finally {
+      await h.close();
+    }
+  });
 });
+
