@@ -53,6 +53,7 @@ import { isValidAlgCombination } from '../../secagree/index.js';
 import { parseUri } from '../../sip/headers/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import { configFields, isObj, type HostPort } from '../common/config-fields.js';
+import type { TcpLimits } from '../../sip/transport/tcp.js';
 import { PcscfConfigError } from './errors.js';
 import type { OverloadLimits } from './ports.js';
 
@@ -68,6 +69,8 @@ export interface PcscfConfig {
     advertisedHost?: string;
     /** RFC 3261 T1 in ms (Timer F = 64·T1). Default 500. */
     t1Ms: number;
+    /** SIP TCP hygiene on the unprotected port and port_ps (idle/partial timeouts, caps). */
+    tcp: TcpLimits;
   };
   protected: {
     /** Local address of the SAs (default: the listen address). */
@@ -105,7 +108,7 @@ export const DEFAULT_PROTECTED_PORTS = { min: 5100, max: 5108 } as const;
 /** The default lab P-CSCF (see the module comment). */
 export function defaultPcscfConfig(): PcscfConfig {
   return {
-    sip: { listen: { host: '127.0.0.1', port: DEFAULT_PCSCF_SIP_PORT }, protocols: ['udp', 'tcp'], t1Ms: 500 },
+    sip: { listen: { host: '127.0.0.1', port: DEFAULT_PCSCF_SIP_PORT }, protocols: ['udp', 'tcp'], t1Ms: 500, tcp: {} },
     protected: { ports: { ...DEFAULT_PROTECTED_PORTS }, responseFlow: 'client-to-server' },
     icscf: 'sip:icscf.ims.lab:4060',
     hosts: { 'icscf.ims.lab': '127.0.0.1', 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1', 'pcscf.ims.lab': '127.0.0.1' },
@@ -124,7 +127,7 @@ export function defaultPcscfConfig(): PcscfConfig {
 }
 
 const fields = configFields(PcscfConfigError);
-const { str, int, bool, strs, known, section, logLevel } = fields;
+const { str, int, bool, strs, known, section, logLevel, tcpLimits } = fields;
 
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`; port 0 lets the OS choose. */
 export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hostPort;
@@ -180,9 +183,10 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
     '',
   );
   const c = defaultPcscfConfig();
-  const s = section(raw, 'sip', ['listen', 'protocols', 'advertisedHost', 't1Ms']);
+  const s = section(raw, 'sip', ['listen', 'protocols', 'advertisedHost', 't1Ms', 'tcp']);
   if (s) {
     if (s.listen !== undefined) c.sip.listen = parseHostPort(s.listen, 'sip.listen');
+    if (s.tcp !== undefined) c.sip.tcp = tcpLimits(s.tcp, 'sip.tcp');
     if (s.protocols !== undefined) {
       const p = strs(s.protocols, 'sip.protocols').map((x) => x.toLowerCase());
       if (p.length === 0 || p.some((x) => x !== 'udp' && x !== 'tcp')) throw new PcscfConfigError('must list udp and/or tcp', 'sip.protocols');

@@ -142,6 +142,7 @@ export class PcscfNode {
       protocols: c.sip.protocols,
       logger: this.log,
       clock: this.clock,
+      ...c.sip.tcp,
       ...(this.deps.sipTap ? { onWire: this.deps.sipTap } : {}),
     });
     const stack = new SipStack({
@@ -215,6 +216,7 @@ export class PcscfNode {
         clientPortFor: (to) => this.sa.preferredSetAtUe(to.address, to.port)?.pcscf.portC,
         lookup: inboundSaLookup(this.sa),
         saManager: this.sa,
+        tcp: c.sip.tcp,
         clock: this.clock,
         logger: this.log,
       });
