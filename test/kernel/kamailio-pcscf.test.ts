@@ -39,8 +39,10 @@ describe('[R-SM-1] [R-SA-1] [R-SA-3] Kamailio 5.6 P-CSCF (ims_ipsec_pcscf) as th
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const coreConfig = writeCoreConfig(dir, b.v4, {
       hss: { diameterPort: 3868 },
-      scscf: { sipPort: 6060 },
-      icscf: { sipPort: 4060 },
+      // Kamailio is this network's P-CSCF: its address is inside the trust domain of the I-CSCF
+      // and S-CSCF (RFC 3325 §2.3, TS 24.229 §4.4), or the I-CSCF keeps ik/ck from its 401s.
+      scscf: { sipPort: 6060, settings: { trustDomain: [b.v4, a.v4] } },
+      icscf: { sipPort: 4060, settings: { trustDomain: [b.v4, a.v4] } },
       // imsec's own P-CSCF is not used here (userspace datapath, a port nobody sends to).
       pcscf: { sipPort: 5070, protectedPorts: '7100-7199', datapath: 'userspace' },
     });

@@ -235,6 +235,19 @@ const REQ = (viaPort: number, branch = 'z9hG4bKabc') =>
   `MESSAGE sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${viaPort};branch=${branch}\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: k1\r\nCSeq: 4 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
 
 describe('TS 33.203 §7.1 port discipline and dispatch (scripted carrier)', () => {
+  test('[R-RR-1] [R-RR-2] a retransmission leaves from the client port its request first left from, though the client port moved on meanwhile (RFC 3261 §17.1.2.2 Timer E)', async () => {
+    const c = new FakeCarrier();
+    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 6001, clientPort: 6000 });
+    const first = parseMessage(new TextEncoder().encode(REQ(6001, 'z9hG4bKretx')));
+    await t.send(first, { address: HOST, port: 5001 });
+    // A re-registration takes a new port_uc for its protected REGISTER.
+    t.setClientPort(6010);
+    await t.send(parseMessage(new TextEncoder().encode(REQ(6001, 'z9hG4bKother'))), { address: HOST, port: 5001 });
+    await t.send(first, { address: HOST, port: 5001 });
+    assert.deepEqual(c.sent.map((x) => x.fromPort), [6000, 6010, 6000]);
+    await t.close();
+  });
+
   /** A P-CSCF-side set: local port_ps 5001 and port_pc 5020; the UE's port_uc 6000 and port_us 6001. */
   const SET = { id: 7, pcscf: { address: HOST, spiC: 0x2001, spiS: 0x2002, portC: 5020, portS: 5001 }, ue: { address: HOST, spiC: 0x80000001, spiS: 0x80000002, portC: 6000, portS: 6001 } };
   const sm = { noteInbound: () => undefined, get: (id: number) => (id === SET.id ? SET : undefined), role: 'pcscf' } as unknown as ConstructorParameters<typeof ProtectedTransport>[0]['saManager'];

@@ -155,6 +155,12 @@ export class ProtectedTransport implements SipTransport {
   private readonly usedClientPorts = new Set<number>();
   /** Response routing: request key → where it came from and on which set. */
   private readonly routes = new Map<string, Route>();
+  /**
+   * The client port each request we sent left from (by branch): its retransmissions (Timer E)
+   * leave from the same port, over the same SA, even when the client port moved on meanwhile (a
+   * re-registration's protected REGISTER on the new set while a MESSAGE still uses the old one).
+   */
+  private readonly sentFrom = new Map<string, number>();
   private readonly responseFlow: ResponseFlow;
   private readonly routeMemory: number;
   private handler: ((m: InboundMessage) => void) | undefined;
@@ -223,7 +229,7 @@ export class ProtectedTransport implements SipTransport {
       throw new SipTransportError(`message of ${bytes.length} bytes does not fit a protected UDP datagram`, dest);
     }
     const msg = data instanceof Uint8Array ? tryParse(data) : data;
-    const { fromPort, to } = msg?.kind === 'response' ? this.responsePath(msg, dest) : this.requestPath(dest);
+    const { fromPort, to } = msg?.kind === 'response' ? this.responsePath(msg, dest) : this.requestPath(dest, msg);
     try {
       await this.opts.carrier.send(bytes, { fromPort, fromAddress: this.address, to });
     } catch (err) {
@@ -235,10 +241,18 @@ export class ProtectedTransport implements SipTransport {
     this.log.debug({ fromPort, to: formatEndpoint(to), bytes: bytes.length }, 'protected SIP sent');
   }
 
-  private requestPath(dest: Endpoint): { fromPort: number; to: Endpoint } {
+  private requestPath(dest: Endpoint, msg?: SipMessage): { fromPort: number; to: Endpoint } {
     const to: Endpoint = { address: canonicalAddress(dest.address), port: dest.port };
-    const fromPort = typeof this.clientPort === 'number' ? this.clientPort : this.clientPort(to);
-    checkPort(fromPort, 'clientPort');
+    const k = msg === undefined ? undefined : routeKey(msg);
+    let fromPort = k === undefined ? undefined : this.sentFrom.get(k);
+    if (fromPort === undefined) {
+      fromPort = typeof this.clientPort === 'number' ? this.clientPort : this.clientPort(to);
+      checkPort(fromPort, 'clientPort');
+      if (k !== undefined) {
+        this.sentFrom.set(k, fromPort);
+        if (this.sentFrom.size > this.routeMemory) this.sentFrom.delete(this.sentFrom.keys().next().value as string);
+      }
+    }
     this.usedClientPorts.add(fromPort);
     return { fromPort, to };
   }
@@ -263,6 +277,7 @@ export class ProtectedTransport implements SipTransport {
     if (this.closed) return;
     this.closed = true;
     this.routes.clear();
+    this.sentFrom.clear();
     detach(this.opts.carrier, this);
   }
 
