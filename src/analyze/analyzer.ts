@@ -70,10 +70,8 @@ export interface AnalysisReport {
   problemsOmitted: number;
 }
 
-interface Pending {
-  ev: SipEvent | DiameterEvent;
-  kind: 'sip' | 'diameter';
-}
+/** A ladder line as kept while reading: endpoints are named only at the end, when roles are known. */
+type Pending = Omit<LadderLine, 'from' | 'to'> & { src: Endpoint; dst: Endpoint };
 
 export class Analyzer {
   private readonly ring = new KeyRing();
@@ -114,22 +112,22 @@ export class Analyzer {
     this.captures.push({ file, frames, bytes });
   }
 
-  private keep(p: Pending): void {
-    if (this.ladder.length < this.ladderLimit) this.ladder.push(p);
+  private keep(ev: SipEvent | DiameterEvent, kind: 'sip' | 'diameter'): void {
+    if (this.ladder.length < this.ladderLimit) this.ladder.push(this.line(ev, kind, this.ladder.length + 1));
     else this.ladderOmitted++;
   }
 
   private onSip(ev: SipEvent): void {
     this.counts.sip++;
     this.checker.sip(ev);
-    this.keep({ ev, kind: 'sip' });
+    this.keep(ev, 'sip');
   }
 
   private onDiameter(ev: DiameterEvent): void {
     this.counts.diameter++;
     this.checker.diameter(ev);
     if (ev.message.commandCode === 303 && !isDiameterRequest(ev.message)) this.akaVectors.add(`${ev.message.hopByHop}|${ev.message.endToEnd}`);
-    if (![257, 280, 282].includes(ev.message.commandCode)) this.keep({ ev, kind: 'diameter' });
+    if (![257, 280, 282].includes(ev.message.commandCode)) this.keep(ev, 'diameter');
   }
 
   private onEsp(ev: EspEvent): void {
@@ -159,10 +157,9 @@ export class Analyzer {
     return role ? `${role} ${addr}:${e.port}` : `${addr}:${e.port}`;
   }
 
-  private line(p: Pending, n: number): LadderLine {
-    const ev = p.ev;
-    const base = { n, frames: ev.frames, at: ev.at, from: this.name(ev.src), to: this.name(ev.dst), transport: ev.transport };
-    if (p.kind === 'diameter') {
+  private line(ev: SipEvent | DiameterEvent, kind: 'sip' | 'diameter', n: number): Pending {
+    const base = { n, frames: ev.frames, at: ev.at, src: ev.src, dst: ev.dst, transport: ev.transport };
+    if (kind === 'diameter') {
       const m = (ev as DiameterEvent).message;
       const req = isDiameterRequest(m);
       const names = DIAMETER_COMMANDS[m.commandCode] ?? OTHER_COMMANDS[m.commandCode];
@@ -196,7 +193,7 @@ export class Analyzer {
       captures: this.captures,
       summary: { frames: this.counts.frames, sip: this.counts.sip, diameter: this.counts.diameter, esp: { ...this.counts.esp }, registrations: this.checker.registrations.length, saSets: sets.length, findings: sev, problems: this.problems.length + this.problemsOmitted },
       keys: { akaVectors: this.akaVectors.size, sasDerived: this.ring.derivedSas().length, sasGiven: this.given },
-      ladder: this.ladder.map((p, i) => this.line(p, i + 1)),
+      ladder: this.ladder.map(({ src, dst, ...l }) => ({ ...l, from: this.name(src), to: this.name(dst) })),
       ladderOmitted: this.ladderOmitted,
       registrations: this.checker.registrations,
       saSets: sets,

@@ -22,7 +22,8 @@ export const REG_AWAIT_AUTH_MS = 4 * 60_000;
 /** R-SA-7: after the 200 OK a set lives for the registration's expiry plus 30 s. */
 const EXPIRY_GRACE_MS = 30_000;
 const MAX_TX = 20_000;
-const MAX_SETS = 20_000;
+const MAX_SETS = 2_000;
+const MAX_STEPS = 200;
 
 export interface CheckerOptions {
   /** Diagnose a registration as stalled when no protected REGISTER follows the 401 within this time. */
@@ -55,6 +56,8 @@ export class Checker {
   private readonly requests = new Map<string, { src: Endpoint; dst: Endpoint }>();
   private readonly pending = new Set<Registration>();
   private nextSet = 1;
+  /** SA sets dropped from memory (oldest first) beyond MAX_SETS. */
+  setsOmitted = 0;
   private readonly stallMs: number;
   lastAt = 0;
 
@@ -237,7 +240,7 @@ export class Checker {
     if (ev.transport === 'udp') {
       if (spi === s.spiPc || spi === s.spiUc) {
         const fromUe = spi === s.spiPc;
-        this.report('sa.udp-flow', ev.frames, `over UDP the ${fromUe ? 'UE sends' : 'UE receives'} ${m.kind === 'request' ? 'requests' : 'responses'} ${fromUe ? 'from port_uc to port_ps' : 'on port_us from port_pc'}; ${what} went ${e?.[2] ?? `${ev.src.port} → ${ev.dst.port}`}`, { subject: `${s.id}|${spi}|${m.kind}`, registration: s.registration });
+        this.report('sa.udp-flow', ev.frames, `over UDP the ${fromUe ? 'UE sends' : 'UE receives'} ${m.kind === 'request' ? 'requests' : 'responses'} ${fromUe ? 'from port_uc to port_ps' : 'on port_us from port_pc'}; ${what} went ${e?.[2] ?? `${ev.src.port} → ${ev.dst.port}`}`, { subject: `${s.ue}>${s.pcscf}|${ev.src.port}>${ev.dst.port}|${m.kind}`, registration: s.registration });
       }
     } else if (m.kind === 'response') {
       const req = this.requests.get(txKey(m));
@@ -266,7 +269,7 @@ export class Checker {
   private regFor(impi: string, ue: Endpoint, pcscf: Endpoint): Registration {
     let r = this.byImpi.get(impi);
     if (!r) {
-      r = { index: this.registrations.length, impi, ue: ue.address, pcscf: pcscf.address, impus: new Set(), state: 'unregistered', steps: [], sets: [], digest: { verified: 0, failed: 0, unchecked: 0 } };
+      r = { index: this.registrations.length, impi, ue: ue.address, pcscf: pcscf.address, impus: new Set(), state: 'unregistered', steps: [], sets: [], live: new Set(), digest: { verified: 0, failed: 0, unchecked: 0 } };
       this.registrations.push(r);
       this.byImpi.set(impi, r);
     }
@@ -291,7 +294,10 @@ export class Checker {
     const kind: StepKind = cr?.auts ? 'sync-failure' : cr && cr.nonce !== '' && cr.response === '' ? 'mac-failure' : expires === 0 ? 'de-registration' : answers ? 'auth-response' : set ? 're-registration' : 'initial';
     if (cr?.auts !== undefined && cr.auts.length !== 14) this.report('aka.auts-malformed', ev.frames, `AUTS of ${cr.auts.length} bytes in the REGISTER of ${impi}`, { registration: reg.index });
     const c = cseq(m);
-    const stepIndex = reg.steps.push({ kind, at: ev.at, frames: ev.frames, protected: !!set, ...(set ? { setId: set.id } : {}) }) - 1;
+    const step = { kind, at: ev.at, frames: ev.frames, protected: !!set, ...(set ? { setId: set.id } : {}) };
+    // Steps beyond MAX_STEPS are counted, not kept (a long capture of one UE stays bounded).
+    const stepIndex = reg.steps.length < MAX_STEPS ? reg.steps.push(step) - 1 : -1;
+    if (stepIndex < 0) reg.stepsOmitted = (reg.stepsOmitted ?? 0) + 1;
     if (this.tx.size >= MAX_TX) this.tx.delete(this.tx.keys().next().value as string);
     this.tx.set(`${callId(m)}|${c?.n}`, { reg: reg.index, kind, stepIndex, src: ev.src, dst: ev.dst, ...(set ? { setId: set.id } : {}) });
     if (!set) {
@@ -390,7 +396,7 @@ export class Checker {
     const t = this.tx.get(`${callId(m)}|${cseq(m)?.n}`);
     if (!t) return;
     const reg = this.registrations[t.reg];
-    const step = reg.steps[t.stepIndex];
+    const step = t.stepIndex >= 0 ? reg.steps[t.stepIndex] : undefined;
     if (m.status < 200) return;
     if (step) step.outcome = m.status;
     if (m.status === 401) return this.challenge401(ev, reg, t);
@@ -402,7 +408,7 @@ export class Checker {
     }
     if (t.kind === 'de-registration') {
       reg.state = 'deregistered';
-      for (const id of reg.sets) if (this.sets.get(id)?.state !== 'failed') this.setState(id, 'deleted', ev);
+      for (const id of [...reg.live]) this.setState(id, 'deleted', ev);
       reg.activeSet = undefined;
       return;
     }
@@ -427,7 +433,10 @@ export class Checker {
     if (!s || s.state === state) return;
     s.state = state;
     s.history.push({ at: ev.at, state, frames: ev.frames });
-    if (state === 'deleted' || state === 'failed') this.livePairs.get(`${s.ue}>${s.pcscf}`)?.delete(id);
+    if (state === 'deleted' || state === 'failed') {
+      this.livePairs.get(`${s.ue}>${s.pcscf}`)?.delete(id);
+      this.registrations[s.registration]?.live.delete(id);
+    }
   }
 
   /** The P-CSCF's 401 to the UE: R-AKA-6, the sec-agree choice, and a new (temporary) SA set. */
@@ -479,9 +488,15 @@ export class Checker {
       alg: s.alg ?? '?', ealg: s.ealg, mode: s.mod, keyed: false, state: 'temporary', createdAt: ev.at, createdFrames: ev.frames,
       history: [{ at: ev.at, state: 'temporary', frames: ev.frames }], esp: { ok: 0, icv: 0, replay: 0, fromUe: 0 },
     };
-    if (this.sets.size >= MAX_SETS) this.sets.delete(this.sets.keys().next().value as number);
+    if (this.sets.size >= MAX_SETS) {
+      const oldest = this.sets.keys().next().value as number;
+      this.setState(oldest, 'deleted', ev);
+      this.sets.delete(oldest);
+      this.setsOmitted++;
+    }
     this.sets.set(id, set);
-    reg.sets.push(id);
+    if (reg.sets.length < MAX_STEPS) reg.sets.push(id);
+    reg.live.add(id);
     const spis = [set.spiUc, set.spiUs, set.spiPc, set.spiPs];
     const reserved = spis.filter((x) => x >= 1 && x <= 255);
     if (reserved.length) this.report('sa.spi-reserved', ev.frames, `SA set ${id} uses SPI ${reserved.join(', ')} in the reserved range 1..255 (${reserved.every((x) => x === set.spiPc || x === set.spiPs) ? 'chosen by the P-CSCF' : 'chosen by the UE'})`, { registration: reg.index });
@@ -491,7 +506,7 @@ export class Checker {
       const old = new Set([prev.spiUc, prev.spiUs, prev.spiPc, prev.spiPs]);
       if (spis.some((x) => old.has(x))) this.report('rr.spi-not-new', ev.frames, `re-registration set ${id} reuses SPIs of the live set ${prev.id}`, { registration: reg.index });
       const moved = [prev.us !== set.us ? `UE port_us ${prev.us} → ${set.us}` : '', prev.ps !== set.ps ? `P-CSCF port_ps ${prev.ps} → ${set.ps}` : ''].filter(Boolean);
-      if (moved.length) this.report('rr.port-not-kept', ev.frames, `re-registration set ${id}: ${moved.join(', ')}`, { registration: reg.index });
+      if (moved.length) this.report('rr.port-not-kept', ev.frames, `re-registration set ${id}: ${moved.join(', ')}`, { subject: `${reg.impi}|${moved.join()}`, registration: reg.index });
     }
     const pair = `${set.ue}>${set.pcscf}`;
     if (!this.livePairs.has(pair)) this.livePairs.set(pair, new Set());

@@ -24,6 +24,7 @@ export function fnv1a(b: Uint8Array): number {
 
 export class DuplicateFilter {
   private readonly seen = new Map<string, Seen>();
+  private sincePrune = 0;
 
   /**
    * The frames array of the first copy when this packet is a capture duplicate (the caller adds
@@ -34,13 +35,15 @@ export class DuplicateFilter {
     if (s && s.path !== path && at - s.at <= DUPLICATE_WINDOW_MS) return s.frames;
     if (s) this.seen.delete(key);
     this.seen.set(key, { path, at, frames });
-    if (this.seen.size > MAX_ENTRIES) this.prune(at);
+    if (++this.sincePrune >= 1024 || this.seen.size > MAX_ENTRIES) this.prune(at);
     return undefined;
   }
 
+  /** Forgets packets older than the window (the map is in arrival order), and the excess. */
   private prune(now: number): void {
+    this.sincePrune = 0;
     for (const [k, s] of this.seen) {
-      if (now - s.at <= DUPLICATE_WINDOW_MS && this.seen.size <= MAX_ENTRIES / 2) break;
+      if (now - s.at <= DUPLICATE_WINDOW_MS && this.seen.size <= MAX_ENTRIES) break;
       this.seen.delete(k);
     }
   }

@@ -15,6 +15,7 @@ import type { EspOutcome } from './types.js';
 
 const MAX_AKA = 10_000;
 const MAX_SAS_PER_SPI = 8;
+const MAX_DERIVED = 10_000;
 
 export interface AkaKeys {
   readonly ik: Uint8Array;
@@ -49,6 +50,7 @@ export class KeyRing {
   private readonly aka = new Map<string, AkaKeys>();
   private readonly bySpi = new Map<number, RingSa[]>();
   private readonly derived: GivenSa[] = [];
+  private readonly derivedKeys = new Set<string>();
   private readonly announced = new Set<number>();
 
   /** Remembers the AKA keys of a RAND (hex); a later source does not replace an MAA's. */
@@ -75,7 +77,14 @@ export class KeyRing {
     list.unshift({ given, sa, origin, ...(setId !== undefined ? { setId } : {}) });
     if (list.length > MAX_SAS_PER_SPI) list.pop();
     this.bySpi.set(given.spi, list);
-    if (origin === 'derived') this.derived.push(given);
+    if (origin === 'derived') {
+      // The same SA again (the same vector reused, or a capture replayed) is exported once.
+      const k = `${given.src}|${given.dst}|${given.spi}|${Buffer.from(given.keys.integrityKey).toString('hex')}|${Buffer.from(given.keys.encryptionKey).toString('hex')}`;
+      if (!this.derivedKeys.has(k) && this.derived.length < MAX_DERIVED) {
+        this.derivedKeys.add(k);
+        this.derived.push(given);
+      }
+    }
     return true;
   }
 
