@@ -164,6 +164,7 @@ export class Checker {
         if (viaCount(m) === 1) this.register(ev, set);
         else this.forwardedRegister(ev);
       } else if (set && (ev.protection!.spi === set.spiPs || ev.protection!.spi === set.spiPc)) this.impuBinding(ev, set);
+      else if (set && m.method === 'NOTIFY') this.regEvent(ev, set);
       return;
     }
     const c = cseq(m);
@@ -257,6 +258,14 @@ export class Checker {
     this.requests.set(txKey(ev.message), { src: ev.src, dst: ev.dst });
   }
 
+  /** R-RR-5: a reg-event NOTIFY to the UE with a shortened registration asks it to re-authenticate (RFC 3680, TS 24.229 §5.4.1.6). */
+  private regEvent(ev: SipEvent, s: SaSet): void {
+    const reg = this.registrations[s.registration];
+    const body = Buffer.from(ev.message.body).toString('utf8');
+    if (!reg || !/event\s*=\s*"shortened"/.test(body)) return;
+    if (reg.steps.length < MAX_STEPS) reg.steps.push({ kind: 'network-reauth', at: ev.at, frames: ev.frames, protected: true, setId: s.id });
+  }
+
   /** R-SA-4: a protected request must carry an IMPU registered on its SA. */
   private impuBinding(ev: SipEvent, s: SaSet): void {
     const reg = this.registrations[s.registration];
@@ -300,6 +309,17 @@ export class Checker {
     if (stepIndex < 0) reg.stepsOmitted = (reg.stepsOmitted ?? 0) + 1;
     if (this.tx.size >= MAX_TX) this.tx.delete(this.tx.keys().next().value as string);
     this.tx.set(`${callId(m)}|${c?.n}`, { reg: reg.index, kind, stepIndex, src: ev.src, dst: ev.dst, ...(set ? { setId: set.id } : {}) });
+    if (open && (kind === 'mac-failure' || kind === 'sync-failure')) {
+      // R-FAIL-2/3: the UE reports the failure instead of answering; the attempt's SAs go.
+      open.answered = true;
+      this.pending.delete(reg);
+      if (open.setId !== undefined) this.setState(open.setId, 'failed', ev);
+      const was = open.client.find(isIpsec3gpp);
+      const now = client?.find(isIpsec3gpp);
+      if (was && now && (was.spiC === now.spiC || was.spiS === now.spiS || was.portC === now.portC)) {
+        this.report('fail.client-not-new', ev.frames, `${kind} REGISTER of ${impi} repeats ${[was.spiC === now.spiC ? 'spi-c' : '', was.spiS === now.spiS ? 'spi-s' : '', was.portC === now.portC ? 'port-c' : ''].filter(Boolean).join(', ')} of the Security-Client the 401 in frame ${open.frames[0]} answered`, { registration: reg.index });
+      }
+    }
     if (!set) {
       if (reg.activeSet !== undefined && this.sets.get(reg.activeSet)?.state === 'active') {
         this.report('rr.clear-register', ev.frames, `REGISTER of ${impi} in the clear while SA set ${reg.activeSet} exists: the P-CSCF must mark it integrity-protected="no" and the S-CSCF run AKA`, { registration: reg.index });

@@ -39,6 +39,7 @@ export const RULES = {
   'esp.malformed': { spec: 'R-SA-1', clause: 'RFC 4303 §2', severity: 'error', title: 'ESP packet malformed (length, padding)' },
   'esp.unknown-spi': { spec: 'R-SA-3', clause: 'TS 33.203 §7.1', severity: 'warning', title: 'ESP with an SPI no sec-agree negotiated' },
   'esp.no-keys': { spec: 'R-LAB-2', clause: 'TS 33.203 Annex I', severity: 'info', title: 'no CK/IK in the capture or keys file for these SAs: ESP not verified' },
+  'fail.client-not-new': { spec: 'R-FAIL-2', clause: 'TS 24.229 §5.1.1.5.3; TS 33.203 §7.2', severity: 'warning', title: 'REGISTER after an authentication failure reuses the Security-Client (spi-c, spi-s, port-c must be new)' },
   'reg.integrity-protected': { spec: 'R-REG-4', clause: 'TS 24.229 §5.2.2.1, §7.2A.1', severity: 'error', title: 'integrity-protected value disagrees with how the REGISTER arrived' },
   'reg.answer-in-clear': { spec: 'R-SM-6', clause: 'TS 33.203 §7.2, §7.1', severity: 'error', title: 'answer to the 401 sent without ESP' },
   'reg.stalled': { spec: 'R-FAIL-4', clause: 'TS 33.203 §7.2; TS 24.229 §5.1.1.5, Table 7.8.1 (reg-await-auth)', severity: 'error', title: 'no protected REGISTER after the 401' },

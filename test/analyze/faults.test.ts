@@ -90,6 +90,17 @@ describe('fault injection, each fault by name', () => {
     assert.deepEqual(r.findings[0].frames, [frames.challenge]);
   });
 
+  test('[R-FAIL-2] network authentication failure: a new Security-Client is expected, the attempt\'s SAs go (TS 24.229 §5.1.1.5.3)', () => {
+    const same = analyze({ macFailure: 'same-client' });
+    assert.deepEqual(rules(same.r), ['fail.client-not-new']);
+    assert.deepEqual(same.r.findings[0].frames, [same.frames.failure]);
+    assert.match(same.r.findings[0].message, /spi-c, spi-s, port-c/);
+    const fresh = analyze({ macFailure: 'new-client' });
+    assert.deepEqual(fresh.r.findings, [], 'no stall either: the UE reported the failure');
+    assert.deepEqual(fresh.r.registrations[0].steps.map((s) => s.kind), ['initial', 'mac-failure']);
+    assert.equal(fresh.r.saSets[0].state, 'failed');
+  });
+
   test('[R-SA-5] SIP in the clear to a protected port (TS 33.203 §7.1)', () => {
     const { r, frames } = analyze({ clearOnProtected: true });
     assert.deepEqual(rules(r), ['port.clear-on-protected']);

@@ -53,6 +53,8 @@ export interface Faults {
   keysToUe?: boolean;
   /** The UE answers an OPTIONS from the P-CSCF in the clear from its protected port. */
   clearOnProtected?: boolean;
+  /** The UE reports a network authentication failure (empty response) with the same or a new Security-Client. */
+  macFailure?: 'same-client' | 'new-client';
 }
 
 const CLIENT = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${SPIS.uc};spi-s=${SPIS.us};port-c=${PORTS.uc};port-s=${PORTS.us}`;
@@ -106,6 +108,11 @@ export function buildRegistration(f: Faults = {}): Built {
   const nonce = buildAkaNonce(VECTOR.rand, VECTOR.autn);
   const www = `WWW-Authenticate: Digest realm="ims.lab", nonce="${nonce}", algorithm=AKAv1-MD5, qop="auth"${f.keysToUe ? `, ck="${Buffer.from(VECTOR.ck).toString('hex')}", ik="${Buffer.from(VECTOR.ik).toString('hex')}"` : ''}`;
   add('challenge', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: UE, port: PORTS.ue }, sip(['SIP/2.0 401 Unauthorized', via(UE, PORTS.ue, 'r1'), ...common(1, 'REGISTER'), www, `Security-Server: ${SERVER}`])), 30);
+  if (f.macFailure) {
+    const again = f.macFailure === 'same-client' ? CLIENT : CLIENT.replace(String(SPIS.uc), '268505361').replace(String(SPIS.us), '268505362').replace(`port-c=${PORTS.uc}`, 'port-c=31010');
+    add('failure', encodeUdpPacket({ address: UE, port: PORTS.ue }, { address: PCSCF, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(UE, PORTS.ue, 'r3'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${UE}:${PORTS.ue}>`, 'Expires: 600', `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="", algorithm=AKAv1-MD5`, `Security-Client: ${again}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 90);
+    return { pcap: w.toBytes(), frames };
+  }
   if (f.silentAfter401) {
     add('keepalive', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: '10.0.0.9', port: 5060 }, sip(['OPTIONS sip:10.0.0.9 SIP/2.0', via(PCSCF, 5060, 'o1'), 'From: <sip:pcscf@ims.lab>;tag=p', 'To: <sip:10.0.0.9>', 'Call-ID: ka@pcscf', 'CSeq: 1 OPTIONS'])), 60_000);
     return { pcap: w.toBytes(), frames };
