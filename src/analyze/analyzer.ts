@@ -18,6 +18,8 @@ import type { DiameterEvent, Endpoint, EspEvent, Finding, FrameProblem, SipEvent
 export const ANALYZE_SCHEMA = 'imsec-analyze/1';
 export const DEFAULT_LADDER_LIMIT = 5000;
 const MAX_PROBLEMS = 200;
+/** Diameter application ids (IANA): the interface names shown on the ladder. */
+const APPLICATIONS: Readonly<Record<number, string>> = { 0: 'Diameter', 16777216: 'Cx', 16777217: 'Sh', 16777236: 'Rx', 16777238: 'Gx', 16777251: 'S6a' };
 /** RFC 6733 / RFC 4006 / TS 29.214 commands seen beside Cx (Gx, Rx): code → request, answer. */
 const OTHER_COMMANDS: Readonly<Record<number, readonly [string, string]>> = { 258: ['RAR', 'RAA'], 265: ['AAR', 'AAA'], 272: ['CCR', 'CCA'], 274: ['ASR', 'ASA'], 275: ['STR', 'STA'] };
 
@@ -43,7 +45,7 @@ export interface LadderLine {
   notes: string[];
   esp?: { spi: number; seq: number; set?: number };
   sip?: { method?: string; status?: number; cseqMethod?: string };
-  diameter?: { command: string; request: boolean; code: number; result?: { code: number; vendorId?: number } };
+  diameter?: { command: string; request: boolean; code: number; application: string; result?: { code: number; vendorId?: number } };
 }
 
 export interface AnalysisReport {
@@ -170,7 +172,8 @@ export class Analyzer {
       } catch {
         result = undefined;
       }
-      return { ...base, kind: 'diameter', summary: command, notes: diameterNotes(m), diameter: { command, request: req, code: m.commandCode, ...(result ? { result } : {}) } };
+      const application = APPLICATIONS[m.applicationId] ?? `app ${m.applicationId}`;
+      return { ...base, kind: 'diameter', summary: command, notes: diameterNotes(m), diameter: { command, request: req, code: m.commandCode, application, ...(result ? { result } : {}) } };
     }
     const s = ev as SipEvent;
     const m = s.message;
@@ -193,7 +196,7 @@ export class Analyzer {
       captures: this.captures,
       summary: { frames: this.counts.frames, sip: this.counts.sip, diameter: this.counts.diameter, esp: { ...this.counts.esp }, registrations: this.checker.registrations.length, saSets: sets.length, findings: sev, problems: this.problems.length + this.problemsOmitted },
       keys: { akaVectors: this.akaVectors.size, sasDerived: this.ring.derivedSas().length, sasGiven: this.given },
-      ladder: this.ladder.map(({ src, dst, ...l }) => ({ ...l, from: this.name(src), to: this.name(dst) })),
+      ladder: this.ladder.map(({ src, dst, ...l }) => ({ ...l, frames: [...l.frames].sort((a, b) => a - b), from: this.name(src), to: this.name(dst) })),
       ladderOmitted: this.ladderOmitted,
       registrations: this.checker.registrations,
       saSets: sets,
