@@ -96,6 +96,9 @@ export class Analyzer {
     this.given = opts.keys?.length ?? 0;
     this.checker = new Checker(this.ring, this.sink, { stallMs: opts.stallMs });
     this.decoder = new PacketDecoder(this.ring, {
+      // Core-side SIP that no check needs is parsed only while the ladder still shows messages.
+      wantsSip: (src, dst, bytes) => this.ladder.length < this.ladderLimit || this.checker.needs(src, dst, bytes),
+      sipSkipped: () => this.counts.sip++,
       sip: (ev) => this.onSip(ev),
       diameter: (ev) => this.onDiameter(ev),
       esp: (ev) => this.onEsp(ev),

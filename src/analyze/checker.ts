@@ -159,17 +159,19 @@ export class Checker {
       if (ev.transport === 'tcp' || ev.protection) this.rememberRequest(ev);
       if (m.method === 'REGISTER') {
         // The registration path UE → P-CSCF → I-CSCF → S-CSCF: one more Via per hop.
-        const hop = ['', 'P-CSCF', 'I-CSCF', 'S-CSCF'][viaCount(m)];
+        const vias = viaCount(m);
+        const hop = ['', 'P-CSCF', 'I-CSCF', 'S-CSCF'][vias];
         if (hop && !this.roles.has(ep(ev.dst))) this.roles.set(ep(ev.dst), hop);
-        if (viaCount(m) === 1) this.register(ev, set);
+        if (vias === 1) this.register(ev, set);
         else this.forwardedRegister(ev);
       } else if (set && (ev.protection!.spi === set.spiPs || ev.protection!.spi === set.spiPc)) this.impuBinding(ev, set);
       else if (set && m.method === 'NOTIFY') this.regEvent(ev, set);
       return;
     }
     const c = cseq(m);
-    if (c?.method === 'REGISTER' && viaCount(m) === 1) this.registerResponse(ev, set);
-    else if (c?.method === 'REGISTER' && m.status === 401) this.scscfChallenge(ev);
+    if (c?.method !== 'REGISTER') return;
+    if (viaCount(m) === 1) this.registerResponse(ev, set);
+    else if (m.status === 401) this.scscfChallenge(ev);
   }
 
   /** The live set an SPI belongs to, for ESP opened with keys from a file (no set attached). */
@@ -195,20 +197,39 @@ export class Checker {
     }
   }
 
-  /** Unprotected SIP on a protected port (R-SA-5) or a non-REGISTER request in the clear (R-SA-5). */
-  private portRules(ev: SipEvent): void {
+  /** Which ends of a packet between a UE and its P-CSCF sit on a port of one of their live SA sets. */
+  private protectedEnds(src: Endpoint, dst: Endpoint): { onSrc: boolean; onDst: boolean } {
     let onSrc = false;
     let onDst = false;
-    for (const [ue, pc, fromUe] of [[ev.src, ev.dst, true], [ev.dst, ev.src, false]] as const) {
-      for (const id of this.livePairs.get(`${ue.address}>${pc.address}`) ?? []) {
-        const s = this.sets.get(id);
-        if (!s) continue;
-        const ueSide = ue.port === s.uc || ue.port === s.us;
-        const pSide = pc.port === s.pc || pc.port === s.ps;
-        if (fromUe) [onSrc, onDst] = [onSrc || ueSide, onDst || pSide];
-        else [onSrc, onDst] = [onSrc || pSide, onDst || ueSide];
-      }
+    for (const id of this.livePairs.get(`${src.address}>${dst.address}`) ?? []) {
+      const s = this.sets.get(id);
+      if (!s) continue;
+      onSrc ||= src.port === s.uc || src.port === s.us;
+      onDst ||= dst.port === s.pc || dst.port === s.ps;
     }
+    for (const id of this.livePairs.get(`${dst.address}>${src.address}`) ?? []) {
+      const s = this.sets.get(id);
+      if (!s) continue;
+      onSrc ||= src.port === s.pc || src.port === s.ps;
+      onDst ||= dst.port === s.uc || dst.port === s.us;
+    }
+    return { onSrc, onDst };
+  }
+
+  /**
+   * Whether a SIP message in the clear matters to any check: to or from a UE, on a protected port,
+   * or about a registration. Others (core-side requests and responses) need no parsing unless the
+   * ladder shows them.
+   */
+  needs(src: Endpoint, dst: Endpoint, bytes: Uint8Array): boolean {
+    if (this.ueEndpoints.has(ep(src)) || this.ueEndpoints.has(ep(dst))) return true;
+    const { onSrc, onDst } = this.protectedEnds(src, dst);
+    return onSrc || onDst || Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf('REGISTER') >= 0;
+  }
+
+  /** Unprotected SIP on a protected port (R-SA-5) or a non-REGISTER request in the clear (R-SA-5). */
+  private portRules(ev: SipEvent): void {
+    const { onSrc, onDst } = this.protectedEnds(ev.src, ev.dst);
     const m = ev.message;
     const what = m.kind === 'request' ? m.method : `${m.status} (${cseq(m)?.method ?? '?'})`;
     if (onSrc || onDst) {
@@ -225,13 +246,9 @@ export class Checker {
   /** R-SA-3: the SA's ports, the UDP flow rule and TCP responses on their request's connection. */
   private flowRules(ev: SipEvent, s: SaSet): void {
     const spi = ev.protection!.spi;
-    const expected: Record<number, [number, number, string]> = {
-      [s.spiPs]: [s.uc, s.ps, 'UE port_uc → P-CSCF port_ps'],
-      [s.spiPc]: [s.us, s.pc, 'UE port_us → P-CSCF port_pc'],
-      [s.spiUs]: [s.pc, s.us, 'P-CSCF port_pc → UE port_us'],
-      [s.spiUc]: [s.ps, s.uc, 'P-CSCF port_ps → UE port_uc'],
-    };
-    const e = expected[spi];
+    // The SA an SPI names fixes its ports (TS 33.203 §7.1 table in ipsec/sa/types.ts).
+    const e: [number, number, string] | undefined =
+      spi === s.spiPs ? [s.uc, s.ps, 'UE port_uc → P-CSCF port_ps'] : spi === s.spiPc ? [s.us, s.pc, 'UE port_us → P-CSCF port_pc'] : spi === s.spiUs ? [s.pc, s.us, 'P-CSCF port_pc → UE port_us'] : spi === s.spiUc ? [s.ps, s.uc, 'P-CSCF port_ps → UE port_uc'] : undefined;
     const m = ev.message;
     const what = m.kind === 'request' ? m.method : `${m.status} (${cseq(m)?.method ?? '?'})`;
     if (e && (ev.src.port !== e[0] || ev.dst.port !== e[1])) {
@@ -401,6 +418,15 @@ export class Checker {
 
   /** The S-CSCF's 401 to the P-CSCF: ck= and ik= (TS 24.229 §7.2A.4) are keys for the analysis. */
   private scscfChallenge(ev: SipEvent): void {
+    // Each CSCF forwards the same challenge: parse it only while its RAND's keys are unknown.
+    const www = ev.message.headers.get('WWW-Authenticate') ?? '';
+    const nonce = /nonce="([^"]*)"/i.exec(www)?.[1];
+    if (!/\bik=/i.test(www) || nonce === undefined) return;
+    try {
+      if (this.keys.akaFor(toHex(parseAkaNonce(nonce).rand))) return;
+    } catch {
+      return;
+    }
     const ch = challengeOf(ev.message);
     if (!ch?.ik || !ch.ck || ch.ik.length !== 16 || ch.ck.length !== 16) return;
     try {

@@ -15,10 +15,16 @@ interface Seen {
   frames: number[];
 }
 
-/** FNV-1a over the bytes (fast, not cryptographic: only to tell packets apart). */
+/**
+ * FNV-1a over the first 128 and the last 64 bytes (fast, not cryptographic: only to tell packets
+ * apart; with the length, addresses and IPv4 Identification in the key). ESP packets differ in
+ * their sequence number (head) and ICV (tail); SIP messages in their start line and Via (head).
+ */
 export function fnv1a(b: Uint8Array): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  const head = Math.min(b.length, 128);
+  for (let i = 0; i < head; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  for (let i = Math.max(head, b.length - 64); i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
   return h >>> 0;
 }
 

@@ -116,14 +116,17 @@ export class KeyRing {
   open(src: string, dst: string, packet: Uint8Array): OpenedEsp {
     const spi = ((packet[0] << 24) | (packet[1] << 16) | (packet[2] << 8) | packet[3]) >>> 0;
     const seq = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
-    const list = (this.bySpi.get(spi) ?? []).filter((r) => addressMatches(r.given.dst, dst) && addressMatches(r.given.src, src));
-    if (list.length === 0) return { outcome: 'no-sa', seq };
+    const all = this.bySpi.get(spi);
+    if (!all) return { outcome: 'no-sa', seq };
     // Prefer the most telling reason: replay > icv > malformed.
     const rank = (x: EspOutcome) => (x === 'replay' || x === 'too-old' ? 2 : x === 'icv' ? 1 : 0);
     let worst: EspOutcome = 'malformed';
     let worstSet: number | undefined;
     let worstRank = -1;
-    for (const r of list) {
+    let tried = 0;
+    for (const r of all) {
+      if (!addressMatches(r.given.dst, dst) || !addressMatches(r.given.src, src)) continue;
+      tried++;
       const top = r.sa.replay.top;
       const res = r.sa.open(packet);
       if (res.ok) return { outcome: 'ok', seq, payload: res.payload, nextHeader: res.nextHeader, ...(r.setId !== undefined ? { setId: r.setId } : {}) };
@@ -134,6 +137,7 @@ export class KeyRing {
         worstRank = rank(o);
       }
     }
+    if (tried === 0) return { outcome: 'no-sa', seq };
     return { outcome: worst, seq, ...(worstSet !== undefined ? { setId: worstSet } : {}) };
   }
 }
