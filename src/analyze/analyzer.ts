@@ -30,6 +30,8 @@ export interface AnalyzeOptions {
   stallMs?: number;
   /** Most ladder entries kept (default 5000). */
   ladderLimit?: number;
+  /** Sees every decoded message as the checks do (tests, tools built on the analyser). */
+  observe?: { sip?(ev: SipEvent): void; diameter?(ev: DiameterEvent): void };
 }
 
 /** One message of the ladder, endpoints resolved to role names where known. */
@@ -89,15 +91,17 @@ export class Analyzer {
   private akaVectors = new Set<string>();
   private readonly ladderLimit: number;
   private readonly given: number;
+  private readonly observe: AnalyzeOptions['observe'];
 
   constructor(opts: AnalyzeOptions = {}) {
+    this.observe = opts.observe;
     this.ladderLimit = opts.ladderLimit ?? DEFAULT_LADDER_LIMIT;
     for (const sa of opts.keys ?? []) this.ring.addSa(sa, 'file');
     this.given = opts.keys?.length ?? 0;
     this.checker = new Checker(this.ring, this.sink, { stallMs: opts.stallMs });
     this.decoder = new PacketDecoder(this.ring, {
       // Core-side SIP that no check needs is parsed only while the ladder still shows messages.
-      wantsSip: (src, dst, bytes) => this.ladder.length < this.ladderLimit || this.checker.needs(src, dst, bytes),
+      wantsSip: (src, dst, bytes) => this.observe?.sip !== undefined || this.ladder.length < this.ladderLimit || this.checker.needs(src, dst, bytes),
       sipSkipped: () => this.counts.sip++,
       sip: (ev) => this.onSip(ev),
       diameter: (ev) => this.onDiameter(ev),
@@ -124,12 +128,14 @@ export class Analyzer {
 
   private onSip(ev: SipEvent): void {
     this.counts.sip++;
+    this.observe?.sip?.(ev);
     this.checker.sip(ev);
     this.keep(ev, 'sip');
   }
 
   private onDiameter(ev: DiameterEvent): void {
     this.counts.diameter++;
+    this.observe?.diameter?.(ev);
     this.checker.diameter(ev);
     if (ev.message.commandCode === 303 && !isDiameterRequest(ev.message)) this.akaVectors.add(`${ev.message.hopByHop}|${ev.message.endToEnd}`);
     if (![257, 280, 282].includes(ev.message.commandCode)) this.keep(ev, 'diameter');

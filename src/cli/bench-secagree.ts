@@ -12,7 +12,7 @@ import {
 } from '../secagree/index.js';
 import { measureRate, type BenchRegistrar } from './bench.js';
 
-/** The Security-Client of a commercial UE's first REGISTER (test/vectors/sec-agree). */
+/** The Security-Client of a commercial UE's first REGISTER (../shared/vectors/sec_agree_examples.txt). */
 export const COMMERCIAL_OFFER = [
   ['hmac-md5-96', 'des-ede3-cbc'],
   ['hmac-md5-96', 'aes-cbc'],

@@ -5,7 +5,7 @@
  * SAs removed, stores closed) and the command exits 0.
  *
  *   imsec core                          HSS 127.0.0.1:3868, S-CSCF :6060, I-CSCF :4060, P-CSCF :5060
- *                                       (protected ports 5100-5199), data in ./.imsec
+ *                                       (protected ports 5100-5108), data in ./.imsec
  *   imsec core --print-config           the effective configuration as JSON (keys as "[secret]"), then exit
  *   imsec core --config core.json       that JSON back, edited (nodes/core/config.ts); "[secret]" keeps
  *                                       the built-in key of a demo subscriber

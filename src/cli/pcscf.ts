@@ -3,7 +3,7 @@
  * UE, SA-table checks, reg-event) until SIGTERM or SIGINT, when it deletes every SA and exits 0.
  *
  *   imsec pcscf                                the lab P-CSCF: SIP 127.0.0.1:5060 (udp+tcp),
- *                                              protected ports 5100-5199, I-CSCF sip:icscf.ims.lab:4060,
+ *                                              protected ports 5100-5108, I-CSCF sip:icscf.ims.lab:4060,
  *                                              userspace ESP-in-UDP datapath (mod=UDP-enc-tun)
  *   imsec pcscf --config pcscf.json            a JSON configuration (nodes/pcscf/config.ts)
  *   imsec pcscf --listen 127.0.0.1:0 --protected-ports auto --icscf sip:127.0.0.1:4060
@@ -64,7 +64,7 @@ export function registerPcscf(program: Command): void {
     .description('run the P-CSCF: sec-agree and IPsec SAs towards the UE (TS 33.203 §7, TS 24.229 §5.2)')
     .option('--config <file>', 'JSON configuration file (see nodes/pcscf/config.ts)')
     .option('--listen <host:port>', 'unprotected SIP address (default 127.0.0.1:5060; port 0 picks one)')
-    .option('--protected-ports <min-max|auto>', 'protected port range (default 5100-5199; auto: OS-assigned)')
+    .option('--protected-ports <min-max|auto>', 'protected ports: port_ps, then the port_pc pool (default 5100-5108; auto: OS-assigned)')
     .option('--icscf <uri>', 'I-CSCF SIP URI (default sip:icscf.ims.lab:4060)')
     .option('--datapath <kind>', 'userspace (ESP-in-UDP, default) or xfrm (kernel IPsec)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')

@@ -5,6 +5,7 @@
  *
  *   imsec ue register --impi alice@ims.lab --impu sip:alice@ims.lab --k HEX --opc HEX --pcscf 127.0.0.1:5060
  *   imsec ue register --config ue.json --sqn-file alice.sqn.json --message sip:bob@ims.lab "hello" --deregister
+ *   imsec ue register --config ue.json --stay        (stays registered; JSON lines; cli/ue-stay.ts)
  *
  * Flags override the file (nodes/ue/config.ts). Bad input: one line on stderr, exit 2; a
  * registration that fails: one line, exit 1. K/OP/OPc never appear in any output.
@@ -15,6 +16,7 @@ import { createLogger } from '../common/log.js';
 import { createUe, parseUeConfig, UeError, type UeConfigInput } from '../nodes/ue/index.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile } from './node-process.js';
+import { runUeStay } from './ue-stay.js';
 
 export interface UeRegisterFlags {
   config?: string;
@@ -36,6 +38,7 @@ export interface UeRegisterFlags {
   message?: string[];
   deregister?: boolean;
   subscribe?: boolean;
+  stay?: boolean;
   logLevel?: string;
 }
 
@@ -88,10 +91,14 @@ export function ueConfigFrom(o: UeRegisterFlags): UeConfigInput {
 /** Register, optionally MESSAGE and de-register; write the JSON summary. */
 export async function runUeRegister(o: UeRegisterFlags, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const input = ueConfigFrom(o);
-  if (input.reRegister === undefined) input.reRegister = { auto: false };
-  const config = parseUeConfig(input);
   if (o.message !== undefined && o.message.length !== 2) throw new InvalidArgumentError('--message takes two values: TO TEXT', '--message');
   const log = createLogger('ue', { level: o.logLevel ?? process.env.IMSEC_LOG_LEVEL ?? 'warn' });
+  if (o.stay) {
+    if (o.deregister) throw new InvalidArgumentError('--stay de-registers at SIGINT/SIGTERM; --deregister does not go with it', '--deregister');
+    return runUeStay(input, o, log, out);
+  }
+  if (input.reRegister === undefined) input.reRegister = { auto: false };
+  const config = parseUeConfig(input);
   const ue = await createUe(config, { logger: log });
   const summary: Record<string, unknown> = { impi: config.impi };
   try {
@@ -166,6 +173,7 @@ export function registerUe(program: Command, out: NodeJS.WritableStream = proces
     .option('--message <to_text...>', 'after registering, send a MESSAGE: TO TEXT')
     .option('--deregister', 'de-register before exiting')
     .option('--subscribe', 'SUBSCRIBE to the reg event of the IMPU and wait for the answer')
+    .option('--stay', 'stay registered until SIGINT/SIGTERM: re-register before expiry, follow reg events, print one JSON line per event, de-register at the end')
     .option('--log-level <level>', 'pino level for stderr logs (default warn)')
     .action((o: UeRegisterFlags) => runUeRegister(o, out));
 }

@@ -56,18 +56,47 @@ export class ManualClock implements Clock {
   /** Move time forward by ms, firing every timer due on the way, in order. */
   advance(ms: number): void {
     const target = this.t + ms;
-    for (;;) {
-      let next: Pending | undefined;
-      for (const p of this.pending) {
-        if (p.cancelled || p.at > target) continue;
-        if (!next || p.at < next.at || (p.at === next.at && p.seq < next.seq)) next = p;
-      }
-      if (!next) break;
-      this.pending = this.pending.filter((p) => p !== next);
-      this.t = next.at;
+    for (let next = this.takeDue(target); next; next = this.takeDue(target)) next.fn();
+    this.finish(target);
+  }
+
+  /**
+   * {@link advance} for code that awaits: before the first timer, after each one and at the end,
+   * the event loop turns `turns` times (setImmediate, no wall-clock wait), so the promise jobs a
+   * timer starts, and the I/O callbacks already due (a loopback datagram already sent), run before
+   * the next timer fires and before this resolves. Timers those jobs start within `ms` fire too.
+   */
+  async advanceAsync(ms: number, turns = 10): Promise<void> {
+    const target = this.t + ms;
+    await loopTurns(turns);
+    for (let next = this.takeDue(target); next; next = this.takeDue(target)) {
       next.fn();
+      await loopTurns(turns);
     }
+    this.finish(target);
+    await loopTurns(turns);
+  }
+
+  /** Removes and returns the earliest timer due by `target` (ties: the first set), moving time to it. */
+  private takeDue(target: number): Pending | undefined {
+    let next: Pending | undefined;
+    for (const p of this.pending) {
+      if (p.cancelled || p.at > target) continue;
+      if (!next || p.at < next.at || (p.at === next.at && p.seq < next.seq)) next = p;
+    }
+    if (!next) return undefined;
+    this.pending = this.pending.filter((p) => p !== next);
+    this.t = next.at;
+    return next;
+  }
+
+  private finish(target: number): void {
     this.pending = this.pending.filter((p) => !p.cancelled);
     this.t = target;
   }
+}
+
+/** `n` turns of the event loop: pending promise jobs and due I/O callbacks run, no time passes. */
+async function loopTurns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
 }

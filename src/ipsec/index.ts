@@ -6,3 +6,4 @@ export * from './esp/index.js';
 export * from './sa/index.js';
 export * from './udp-encap/index.js';
 export * from './xfrm/index.js';
+export * from './port-pool.js';

@@ -23,15 +23,24 @@ export interface PcscfSecAgreePolicy {
   ealgs: readonly EncryptionAlgName[];
   /** Modes the datapath supports (`trans` needs kernel xfrm, `UDP-enc-tun` runs in userspace). */
   mods: readonly IpsecMode[];
-  /** Rank the UE's mechanisms by their q first (default true). */
+  /**
+   * Rank the UE's mechanisms by their q first (default false: the P-CSCF's policy decides and
+   * the UE's q, then its order, only break ties; RFC 3329 §2.2 leaves the choice to the server,
+   * TS 33.203 §7.2 to the P-CSCF's policy).
+   */
   honourQ?: boolean;
 }
 
+/**
+ * Every transform of TS 33.203 Annex H, strongest first: AEAD aes-gcm, then aes-cbc and
+ * des-ede3-cbc, then integrity only; aes-gmac before the HMACs. NULL integrity pairs only with
+ * aes-gcm ({@link isValidAlgCombination}).
+ */
 export const DEFAULT_PCSCF_POLICY: PcscfSecAgreePolicy = {
-  algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'],
-  ealgs: ['aes-gcm', 'aes-cbc', 'null', 'des-ede3-cbc'],
+  algs: ['aes-gmac', 'hmac-sha-1-96', 'hmac-md5-96', 'null'],
+  ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'],
   mods: ['trans', 'UDP-enc-tun'],
-  honourQ: true,
+  honourQ: false,
 };
 
 /** The mechanism chosen from a Security-Client. */
@@ -52,8 +61,9 @@ export interface SecAgreeSelection {
 function usableEndpoint(m: SecMechanism): SecAgreeEndpoint | undefined {
   const { spiC, spiS, portC, portS } = m;
   if (spiC === undefined || spiS === undefined || portC === undefined || portS === undefined) return undefined;
-  // RFC 4303 §2.1: SPI 0 is reserved for local use and 1..255 for IANA.
-  if (spiC < 256 || spiS < 256 || spiC === spiS || portC === 0 || portS === 0) return undefined;
+  // RFC 4303 §2.1: SPI 0 is reserved for local use and 1..255 for IANA. TS 33.203 §7.1: two
+  // SAs per direction, so two distinct SPIs and two distinct protected ports.
+  if (spiC < 256 || spiS < 256 || spiC === spiS || portC === 0 || portS === 0 || portC === portS) return undefined;
   return { spiC, spiS, portC, portS };
 }
 
@@ -95,7 +105,7 @@ export function choosePcscfMechanism(client: readonly SecMechanism[], policy: Pc
   const usable = acceptable.filter(({ m }) => usableEndpoint(m) !== undefined);
   if (usable.length === 0) return fail('invalid-parameters', 'acceptable mechanisms lack usable spi-c/spi-s/port-c/port-s');
 
-  const honourQ = policy.honourQ ?? true;
+  const honourQ = policy.honourQ ?? false;
   usable.sort((a, b) => {
     if (honourQ) {
       const byQ = (b.m.q ?? -1) - (a.m.q ?? -1);

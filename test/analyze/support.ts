@@ -1,29 +1,13 @@
 /**
- * Test support for capture analysis: the shared real captures (../shared, read-only, never
- * copied), and a builder of synthetic IMS registration captures made with the project's own
+ * Test support for capture analysis: a builder of synthetic IMS registration captures made with the project's own
  * encoders (IP/UDP/TCP, ESP seal with Annex I keys, SIP text, Cx MAR/MAA), with faults to inject.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { digestResponse, buildAkaNonce } from '../../src/auth/digest/index.js';
 import { LINKTYPE_RAW, PcapWriter } from '../../src/capture/index.js';
 import { SeededRng } from '../../src/common/index.js';
 import { akaAuthDataItem, buildMaa, buildMar, CxResult, encodeMessage } from '../../src/diameter/index.js';
 import { encodeIpPacket, encodeTcpPacket, encodeUdp, encodeUdpPacket, IPPROTO_ESP, IPPROTO_UDP, TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/ip/index.js';
 import { deriveEspKeys, EspSa } from '../../src/ipsec/esp/index.js';
-import { repoRoot } from '../support/paths.js';
-
-/** ../shared/vectors/real/<parts>: fails under CI=true when missing, skips loudly elsewhere. */
-export function needShared(t: TestContext, ...parts: string[]): string | undefined {
-  const p = join(repoRoot, '..', 'shared', 'vectors', 'real', ...parts);
-  if (existsSync(p)) return p;
-  const why = `shared data ${parts.join('/')} is missing`;
-  if (process.env.CI === 'true') throw new Error(`CI: ${why}`);
-  process.stderr.write(`\n!!! SKIPPED: ${why}\n`);
-  t.skip(why);
-  return undefined;
-}
 
 export const UE = '10.0.0.2';
 export const PCSCF = '10.0.0.1';

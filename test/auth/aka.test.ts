@@ -5,12 +5,13 @@ import {
   usimStateFromSqnMs, joinSqn, DEFAULT_SQN_CONFIG, type UsimSqnState,
 } from '../../src/auth/index.js';
 import { fromHex, toHex, SeededRng, FixedRng, xorBytes, concatBytes, uintToBytes } from '../../src/common/index.js';
-import { readVectors } from '../support/paths.js';
+import { sharedJson } from '../support/shared.js';
 
 interface MilenageSet { test_set: number; K: string; RAND: string; SQN: string; AMF: string; OPc: string; f1: string; f1star: string; f2: string; f3: string; f4: string; f5: string; f5star: string }
-const sets = readVectors<{ ts_35_208_conformance_test_sets: MilenageSet[] }>('ts35208', 'milenage.json').ts_35_208_conformance_test_sets;
+const milenage = sharedJson<{ ts_35_208_conformance_test_sets: MilenageSet[] }>('milenage.json');
 
-describe('TS 33.102 §6.3.2 authentication vectors', () => {
+describe('TS 33.102 §6.3.2 authentication vectors', milenage.options, () => {
+  const sets = milenage.value.ts_35_208_conformance_test_sets;
   for (const v of sets.slice(0, 6)) {
     test(`[R-AKA-2] AUTN = SQN ⊕ AK ‖ AMF ‖ MAC-A from TS 35.208 set ${v.test_set}`, () => {
       const m = new Milenage(fromHex(v.K), fromHex(v.OPc));
@@ -31,7 +32,8 @@ describe('TS 33.102 §6.3.2 authentication vectors', () => {
   });
 });
 
-describe('TS 33.102 §6.3.3 the ISIM', () => {
+describe('TS 33.102 §6.3.3 the ISIM', milenage.options, () => {
+  const sets = milenage.value.ts_35_208_conformance_test_sets;
   const k = fromHex(sets[0].K);
   const opc = fromHex(sets[0].OPc);
   const m = new Milenage(k, opc);

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Milenage, computeOpc, Aes128 } from '../../src/auth/index.js';
 import { fromHex, toHex, InvalidArgumentError } from '../../src/common/index.js';
-import { readVectors } from '../support/paths.js';
+import { sharedJson } from '../support/shared.js';
 
 interface MilenageSet {
   test_set: number;
@@ -10,7 +10,7 @@ interface MilenageSet {
   K: string; RAND: string; SQN: string; AMF: string; OP: string; OPc: string;
   f1: string; f1star: string; f2: string; f3: string; f4: string; f5: string; f5star: string;
 }
-const vectors = readVectors<{ ts_35_208_conformance_test_sets: MilenageSet[]; ts_35_207_implementers_test_sets: MilenageSet[] }>('ts35208', 'milenage.json');
+const vectors = sharedJson<{ ts_35_208_conformance_test_sets: MilenageSet[]; ts_35_207_implementers_test_sets: MilenageSet[] }>('milenage.json');
 
 function checkSet(v: MilenageSet): void {
   assert.equal(toHex(computeOpc(fromHex(v.K), fromHex(v.OP))), v.OPc, 'OPc');
@@ -33,14 +33,14 @@ function checkSet(v: MilenageSet): void {
   assert.deepEqual([toHex(all.macA), toHex(all.macS), toHex(all.res), toHex(all.ck), toHex(all.ik), toHex(all.ak), toHex(all.akStar)], [v.f1, v.f1star, v.f2, v.f3, v.f4, v.f5, v.f5star]);
 }
 
-describe('TS 35.208 §4.3 conformance test sets', () => {
-  for (const v of vectors.ts_35_208_conformance_test_sets) {
+describe('TS 35.208 §4.3 conformance test sets', vectors.options, () => {
+  for (const v of vectors.value.ts_35_208_conformance_test_sets) {
     test(`[R-AKA-1] TS 35.208 test set ${v.test_set}: f1 f1* f2 f3 f4 f5 f5* and OPc`, () => checkSet(v));
   }
 });
 
-describe("TS 35.207 implementers' test sets", () => {
-  for (const v of vectors.ts_35_207_implementers_test_sets) {
+describe("TS 35.207 implementers' test sets", vectors.options, () => {
+  for (const v of vectors.value.ts_35_207_implementers_test_sets) {
     test(`[R-AKA-1] TS 35.207 test set ${v.test_set}: f1 f1* f2 f3 f4 f5 f5* and OPc`, () => checkSet(v));
   }
 });

@@ -10,24 +10,10 @@ import { espFinderLua, espSaArgs, PcapRecorder, readPcap, recordPackets, shellWo
 import { tcpTransport } from '../../src/diameter/index.js';
 import { decodeIpPacket, decodeTcp, decodeUdp, IPPROTO_TCP, IPPROTO_UDP } from '../../src/ip/index.js';
 import { TcpTransport, UdpTransport } from '../../src/sip/transport/index.js';
+import { waitFor } from '../support/wait.js';
 
 const LO = '127.0.0.1';
 const bytes = (s: string) => new TextEncoder().encode(s);
-
-function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      if (cond()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() - start > ms) {
-        clearInterval(t);
-        reject(new Error('condition not met'));
-      }
-    }, 5);
-  });
-}
 
 describe('WireTap', () => {
   test('both ends tapped: the sender copy is kept once; an untapped sender is taken from the receiver', () => {

@@ -71,7 +71,7 @@ describe('imsec core', () => {
     assert.equal(c.scscf.sipPort, 6060);
     assert.equal(c.icscf.sipPort, 4060);
     assert.equal(c.pcscf.sipPort, 5060);
-    assert.equal(c.pcscf.protectedPorts, '5100-5199');
+    assert.equal(c.pcscf.protectedPorts, '5100-5108');
     assert.equal(c.pcscf.datapath, 'userspace');
     assert.deepEqual(
       c.subscribers.map((s: { impi: string }) => s.impi),

@@ -104,21 +104,43 @@ describe('imsec demo (npm start)', () => {
     assert.match(m, /✔ bob received "Hello bob/);
   });
 
-  test('[R-RR-1] [R-RR-2] re-registration: AKA again over the old SAs, a second set, the old one kept as "old"', () => {
+  test('[R-RR-1] [R-RR-2] re-registration: AKA again over the old SAs, a second set (same port_ps and port_us, new port_pc and port_uc), the old one kept as "old" in both directions', () => {
     const rr = stepBlock(r.stdout, '4. alice re-registers');
     const spiOf = (re: RegExp): string => {
       const m = re.exec(rr);
       assert.ok(m, `${re} in\n${rr}`);
       return m[1];
     };
-    const oldSpi = spiOf(/alice\s+⇒ P-CSCF\s+REGISTER sip:ims\.lab\s+\[ESP spi (0x[0-9a-f]{8}) seq 3\] Security-Client · Security-Verify\n/);
+    // TS 24.229 §5.1.1.4.2: the re-REGISTER carries the last nonce and response (shown as "AKA response").
+    const oldSpi = spiOf(/alice\s+⇒ P-CSCF\s+REGISTER sip:ims\.lab\s+\[ESP spi (0x[0-9a-f]{8}) seq 3\] Security-Client · Security-Verify · AKA response\n/);
     const newSpi = spiOf(/alice\s+⇒ P-CSCF\s+REGISTER sip:ims\.lab\s+\[ESP spi (0x[0-9a-f]{8}) seq 1\] .*AKA response/);
     assert.notEqual(oldSpi, newSpi, 'the protected re-REGISTER goes on the new SA');
     assert.match(rr, /Cx SAR .*RE_REGISTRATION/);
     assert.match(rr, /✔ alice re-registered on SA set 2 \(was set 1\)/);
     assert.match(rr, /SA table of alice \(UE\): \d+ SAs in 2 sets/);
     assert.match(rr, /\n    1\s+old\s+in\s+/);
+    assert.match(rr, /\n    1\s+old\s+out\s+/, 'R-RR-2: the UE keeps the old outbound SAs too');
     assert.match(rr, /\n    2\s+active\s+out\s+/);
+    // R-SA-3: the 401 and the 200 reach alice from port_pc on port_us (flow "P-CSCF port-c → UE port-s").
+    const ue = rr.slice(rr.indexOf('SA table of alice'), rr.indexOf('SA table of the P-CSCF'));
+    const sel = (set: number, flow: string): [string, string] => {
+      const m = new RegExp(`\\n    ${set}\\s+\\w+\\s+\\w+\\s+0x[0-9a-f]{8}\\s+127\\.0\\.0\\.1:(\\d+) → 127\\.0\\.0\\.1:(\\d+)\\s+${flow}`).exec(ue);
+      assert.ok(m, `set ${set} ${flow} in\n${ue}`);
+      return [m[1], m[2]];
+    };
+    const [pc1, us1] = sel(1, 'P-CSCF port-c → UE port-s');
+    const [pc2, us2] = sel(2, 'P-CSCF port-c → UE port-s');
+    const [uc1, ps1] = sel(1, 'UE port-c → P-CSCF port-s');
+    const [uc2, ps2] = sel(2, 'UE port-c → P-CSCF port-s');
+    // R-RR-1: port_ps and port_us stay; port_pc and port_uc change.
+    assert.equal(ps2, ps1);
+    assert.equal(us2, us1);
+    assert.notEqual(pc2, pc1);
+    assert.notEqual(uc2, uc1);
+    const answer401 = spiOf(/P-CSCF\s+⇒ alice\s+401 Unauthorized \(REGISTER\)\s+\[ESP spi (0x[0-9a-f]{8}) seq \d+\]/);
+    const answer200 = spiOf(/P-CSCF\s+⇒ alice\s+200 OK \(REGISTER\)\s+\[ESP spi (0x[0-9a-f]{8}) seq 1\]/);
+    assert.match(ue, new RegExp(`\\n    1\\s+old\\s+in\\s+${answer401}\\s+127\\.0\\.0\\.1:${pc1} → 127\\.0\\.0\\.1:${us1}`), 'the 401 on the old set, port_pc → port_us');
+    assert.match(ue, new RegExp(`\\n    2\\s+active\\s+in\\s+${answer200}\\s+127\\.0\\.0\\.1:${pc2} → 127\\.0\\.0\\.1:${us2}`), 'the 200 on the new set, port_pc → port_us');
   });
 
   test('[R-SA-7] [R-FAIL-4] de-registration removes every SA at both ends; nothing is left at the end', () => {

@@ -10,33 +10,36 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 import { usimStateFromSqnMs } from '../../src/auth/index.js';
+import { ManualClock } from '../../src/common/index.js';
 import { DEMO_SUBSCRIBERS } from '../../src/nodes/core/index.js';
 import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeConfigInput, type UeDeps, type UeHooks } from '../../src/nodes/ue/index.js';
 import { parseSecurityMechanisms, type SecMechanism } from '../../src/secagree/index.js';
 import { UdpEncapDatapath } from '../../src/ipsec/index.js';
 import { serializeMessage, type SipMessage } from '../../src/sip/index.js';
 import type { Endpoint } from '../../src/sip/transport/types.js';
-import { readVectors } from '../support/paths.js';
+import { sharedJson } from '../support/shared.js';
 import { startCoreProcess, type CoreProcess } from './support/core-process.js';
+import { pollFor as waitFor } from '../support/wait.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 
 // Subscribers of our own besides alice and bob: K and OP of TS 35.208 §4 test sets 2, 4, 5, 6, 7
-// (from test/vectors/ts35208), so that no two tests share an IMPI at the P-CSCF.
-const SETS = readVectors<{ ts_35_208_conformance_test_sets: { test_set: number; K: string; OP: string }[] }>('ts35208', 'milenage.json').ts_35_208_conformance_test_sets;
+// (from ../shared/vectors/milenage.json), so that no two tests share an IMPI at the P-CSCF.
+const milenage = sharedJson<{ ts_35_208_conformance_test_sets: { test_set: number; K: string; OP: string }[] }>('milenage.json');
+const present = milenage.options.skip === undefined;
 function keysOf(set: number): { k: string; op: string } {
-  const s = SETS.find((x) => x.test_set === set);
+  const s = milenage.value.ts_35_208_conformance_test_sets.find((x) => x.test_set === set);
   if (!s) throw new Error(`TS 35.208 test set ${set} missing`);
   return { k: s.K, op: s.OP };
 }
-const EXTRA = [
+const EXTRA = present ? [
   { impi: 'carol@ims.lab', impus: ['sip:carol@ims.lab'], ...keysOf(2) },
   { impi: 'dave@ims.lab', impus: ['sip:dave@ims.lab'], ...keysOf(4) },
   { impi: 'erin@ims.lab', impus: ['sip:erin@ims.lab'], ...keysOf(5) },
   { impi: 'frank@ims.lab', impus: ['sip:frank@ims.lab'], ...keysOf(6) },
   // R-ANON-2: a pseudonym IMPU next to the subscriber's own, in the same implicit set.
   { impi: 'grace@ims.lab', impus: ['sip:grace@ims.lab', 'sip:anon-7q4zk2@ims.lab'], ...keysOf(7) },
-];
+] : [];
 const SUBSCRIBERS = [...DEMO_SUBSCRIBERS.map((s) => ({ ...s, impus: [...s.impus] })), ...EXTRA];
 const keys = (impi: string): { k: string; op: string } => {
   const s = SUBSCRIBERS.find((x) => x.impi === impi)!;
@@ -55,7 +58,7 @@ let core: CoreProcess;
 const ues: Ue[] = [];
 
 before(async () => {
-  core = await startCoreProcess({ subscribers: SUBSCRIBERS }, fromSource);
+  if (present) core = await startCoreProcess({ subscribers: SUBSCRIBERS }, fromSource);
 });
 
 after(async () => {
@@ -135,15 +138,6 @@ async function plainSocket(address = '127.0.0.1'): Promise<{ sock: Socket; repli
 function sendTo(sock: Socket, data: string | Uint8Array, port: number): Promise<void> {
   return new Promise((resolve, reject) => sock.send(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
 }
-/** Wait for `cond`, at most `ms`; resolves with its last value. */
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function sipRequest(method: string, fromPort: number, opts: { uri?: string; extra?: string[] } = {}): string {
@@ -164,7 +158,7 @@ function sipRequest(method: string, fromPort: number, opts: { uri?: string; extr
   ].join('\r\n');
 }
 
-describe('SPEC across processes: imsec core as a child process, UEs over loopback', { timeout: 60_000 }, () => {
+describe('SPEC across processes: imsec core as a child process, UEs over loopback', { timeout: 60_000, ...milenage.options }, () => {
   test('[R-SM-1] [R-SM-3] [R-SM-6] registration takes exactly two REGISTER round trips: the first unprotected with Security-Client, the second inside ESP with Security-Verify', async () => {
     const { ue: u, seen } = await ue('carol@ims.lab', { cfg: { integrity: ['hmac-md5-96', 'hmac-sha-1-96'], encryption: ['null', 'aes-cbc'] } });
     const esp0 = u.counters().datapath!.sent;
@@ -203,8 +197,19 @@ describe('SPEC across processes: imsec core as a child process, UEs over loopbac
     await done(u);
   });
 
-  test('[R-SM-2] an offer with nothing acceptable to the P-CSCF policy (null integrity) is refused with a 4xx and no SA at the UE', async () => {
-    const { ue: u, seen } = await ue('dave@ims.lab', { cfg: { integrity: ['null'], encryption: ['aes-gcm'] } });
+  test('[R-SM-2] an offer with nothing acceptable to the P-CSCF policy (mod=trans only, to a userspace P-CSCF) is refused with a 4xx and no SA at the UE; null integrity with aes-gcm is accepted', async () => {
+    // TS 33.203 §7.2 / Annex H: the P-CSCF's policy decides; a userspace P-CSCF supports
+    // mod=UDP-enc-tun only. The offer is rewritten on the wire as a kernel-only UE would send it.
+    const { ue: u, seen } = await ue('dave@ims.lab', {
+      alter: {
+        outgoing(msg, info) {
+          if (info.protected || msg.kind !== 'request' || msg.method !== 'REGISTER') return;
+          const sc = msg.headers.get('Security-Client') ?? '';
+          assert.match(sc, /mod=UDP-enc-tun/);
+          msg.headers.set('Security-Client', sc.replaceAll('mod=UDP-enc-tun', 'mod=trans'));
+        },
+      },
+    });
     await assert.rejects(u.register(), (e: Error & { reason?: string; status?: number }) => e.reason === 'rejected' && e.status! >= 400 && e.status! < 500);
     assert.equal(u.state().state, 'failed');
     const rs = responses(seen, 'REGISTER');
@@ -214,15 +219,17 @@ describe('SPEC across processes: imsec core as a child process, UEs over loopbac
     assert.equal(r.kind === 'response' && r.status, 494, 'Security Agreement Required (RFC 3329 §2.3.1)');
     // RFC 3329 §2.3.1: the refusal may list what the P-CSCF supports; none of it is what was offered.
     const listed = header(r, 'Security-Server') === undefined ? [] : mechs(r, 'Security-Server');
-    assert.ok(listed.every((m) => m.alg !== 'null' && m.ealg !== 'aes-gcm'), 'nothing of the offer was chosen');
+    assert.ok(listed.every((m) => m.mod !== 'trans'), 'nothing of the offer was chosen');
     assert.equal(header(r, 'WWW-Authenticate'), undefined, 'no challenge: nothing went to the S-CSCF');
     assert.equal(u.sa.sas().length, 0, 'no SA at the UE');
     assert.equal(registers(seen).length, 1);
     // The same IMPI with an acceptable offer registers: the refusal left nothing behind in the core.
+    // NULL integrity is acceptable with aes-gcm (R-SA-1; the default policy includes it).
     await done(u);
-    const { ue: ok } = await ue('dave@ims.lab');
+    const { ue: ok } = await ue('dave@ims.lab', { cfg: { integrity: ['null'], encryption: ['aes-gcm'] } });
     await ok.register();
     assert.equal(ok.sa.sas().length, 4);
+    assert.ok(ok.sa.sas().every((x) => x.integrity === 'null' && x.encryption === 'aes-gcm'));
     await ok.deregister();
     await done(ok);
   });
@@ -378,8 +385,10 @@ describe('SPEC across processes: imsec core as a child process, UEs over loopbac
     await done(bob);
   });
 
-  test('[R-RR-1] [R-RR-2] re-registration runs over the existing SAs and yields a new SA set; the old outbound SAs are gone at the UE', async () => {
-    const { ue: u, seen } = await ue('dave@ims.lab');
+  test('[R-RR-1] [R-RR-2] re-registration runs over the existing SAs and yields a new SA set (new port_uc and port_pc, same port_us and port_ps); the UE keeps the old set whole, then 64·T1 after the P-CSCF\'s first message on the new one', async () => {
+    // A manual clock for the UE only: the change-over's 64·T1 (32 s) runs without waiting.
+    const clock = new ManualClock(Date.now());
+    const { ue: u, seen } = await ue('dave@ims.lab', { deps: { clock } });
     const first = await u.register();
     const old = u.sa.sas();
     assert.equal(old.length, 4);
@@ -395,25 +404,34 @@ describe('SPEC across processes: imsec core as a child process, UEs over loopbac
     assert.equal(newSet.length, 4, 'four new SAs');
     const oldSpis = new Set(old.map((s) => s.spi));
     assert.ok(newSet.every((s) => !oldSpis.has(s.spi) || s.direction === 'out'), 'new inbound SPIs');
+    // R-RR-1 (TS 24.229 §5.1.1.4.1, §5.2.2.1): a new port_uc and port_pc; port_us and port_ps stay.
     assert.notEqual(second.ue.portC, first.ue.portC, 'a new UE port-c');
-    assert.equal(
-      now.filter((s) => s.setId === first.setId && s.direction === 'out').length,
-      0,
-      'old outbound SAs deleted (R-RR-2)',
-    );
-    // The UE sends on the new set: a MESSAGE now leaves from the new port-c.
+    assert.equal(second.ue.portS, first.ue.portS, 'the same UE port-s');
+    assert.notEqual(second.pcscf.portC, first.pcscf.portC, 'a new P-CSCF port-c');
+    assert.equal(second.pcscf.portS, first.pcscf.portS, 'the same P-CSCF port-s');
+    // R-RR-2 (TS 24.229 §5.1.1.5.1): the old set stays whole, state old, with its lifetime.
+    const oldSet = u.sa.get(first.setId)!;
+    assert.equal(oldSet.state, 'old');
+    assert.deepEqual(oldSet.sas.map((s) => s.direction).sort(), ['in', 'in', 'out', 'out'], 'old SAs kept in both directions (R-RR-2)');
+    const oldExpiry = oldSet.expiresAt;
+    assert.ok(oldExpiry > clock.now() + 32_000);
+    // The UE sends on the new set: a MESSAGE leaves from the new port-c; its 200 is the
+    // P-CSCF's first message on the new set, which cuts the old set to 64·T1.
     const r = await u.sendMessage('sip:dave@ims.lab', 'on the new SAs');
     assert.equal(r.status, 200);
     const msgOut = seen.filter((s) => s.dir === 'out' && s.msg.kind === 'request' && s.msg.method === 'MESSAGE').at(-1)!;
     assert.equal(msgOut.peer.port, second.pcscf.portS);
+    assert.equal(u.sa.get(first.setId)?.expiresAt, clock.now() + 32_000, 'the old set lives 64·T1 more');
+    clock.advance(32_000);
     assert.ok(
       u.sa.sas().every((s) => s.setId === second.setId),
-      `only the new set remains once traffic arrived on it (sets: ${[...new Set(u.sa.sas().map((s) => s.setId))].join(', ')})`,
+      `only the new set remains 64·T1 after traffic arrived on it (sets: ${[...new Set(u.sa.sas().map((s) => s.setId))].join(', ')})`,
     );
     await u.deregister();
     assert.equal(u.sa.sas().length, 0);
     await done(u);
   });
+
 
   test('[R-FAIL-2] a UE with a wrong K: network authentication failure reported, no registration and no SA at the UE', async () => {
     const { ue: u, seen } = await ue('erin@ims.lab', { cfg: { k: '00112233445566778899aabbccddeeff' } });

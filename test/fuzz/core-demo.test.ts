@@ -12,8 +12,25 @@ import { CoreConfigError, coreConfigJson, parseCoreConfig } from '../../src/node
 import { LadderDecoder } from '../../src/nodes/demo/index.js';
 import { deriveEspKeys } from '../../src/ipsec/esp/index.js';
 import type { SecurityAssociation } from '../../src/ipsec/sa/index.js';
+import { decodeFuzzValue, encodeFuzzValue, fuzzTarget } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.IMSEC_FUZZ_RUNS ?? 500);
+const RUNS = 500;
+const fuzz = fuzzTarget<unknown>(import.meta.url, (raw) => ({ ext: '.json', data: encodeFuzzValue(raw) }));
+
+/** A configuration or a CoreConfigError (CONFIG); what parses round-trips through its printed form. */
+const configContract = fuzz.guard((raw) => {
+  let c;
+  try {
+    c = parseCoreConfig(raw);
+  } catch (e) {
+    assert.ok(e instanceof CoreConfigError && e.code === 'CONFIG', `threw ${String(e)}`);
+    return;
+  }
+  const printed = JSON.parse(JSON.stringify(coreConfigJson(c)));
+  const back = parseCoreConfig(printed);
+  // Keys of non-demo subscribers are redacted in print: compare everything else.
+  assert.deepEqual({ ...back, subscribers: back.subscribers.map((s) => s.impi) }, { ...c, subscribers: c.subscribers.map((s) => s.impi) });
+});
 
 const keyish = fc.oneof(fc.constant('[secret]'), fc.stringMatching(/^[0-9a-f]{32}$/), fc.string({ maxLength: 6 }));
 const sub = fc.record(
@@ -44,23 +61,18 @@ const config = fc.record(
 );
 
 describe('fuzz: core configuration', () => {
+  test('corpus: every saved configuration keeps the contract', () => {
+    for (const { name, bytes } of fuzz.corpus('.json')) {
+      try {
+        configContract(decodeFuzzValue(bytes.toString('utf8')));
+      } catch (e) {
+        assert.fail(`${name}: ${String(e)}`);
+      }
+    }
+  });
+
   test('a configuration or a CoreConfigError (CONFIG); what parses round-trips through its printed form', () => {
-    fc.assert(
-      fc.property(fc.oneof(config, fc.anything()), (raw) => {
-        let c;
-        try {
-          c = parseCoreConfig(raw);
-        } catch (e) {
-          assert.ok(e instanceof CoreConfigError && e.code === 'CONFIG', `threw ${String(e)}`);
-          return;
-        }
-        const printed = JSON.parse(JSON.stringify(coreConfigJson(c)));
-        const back = parseCoreConfig(printed);
-        // Keys of non-demo subscribers are redacted in print: compare everything else.
-        assert.deepEqual({ ...back, subscribers: back.subscribers.map((s) => s.impi) }, { ...c, subscribers: c.subscribers.map((s) => s.impi) });
-      }),
-      { numRuns: RUNS },
-    );
+    fc.assert(fc.property(fc.oneof(config, fc.anything()), configContract), fuzz.params(RUNS));
   });
 });
 
@@ -97,7 +109,7 @@ describe('fuzz: ladder decoder', () => {
           }
         },
       ),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 });

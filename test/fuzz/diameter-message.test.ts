@@ -30,8 +30,10 @@ import {
   type DiameterMessage,
 } from '../../src/diameter/index.js';
 import { wAvp, wMsg } from '../diameter/support/wire.js';
+import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 1000;
+const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
 const PARSERS = [parseUar, parseUaa, parseSar, parseSaa, parseLir, parseLia, parseMar, parseMaa, parseRtr, parseRta, parsePpr, parsePpa];
 
 /** The contract: a DiameterMessage or an ImsError. */
@@ -90,7 +92,7 @@ describe('fuzz: Diameter message codec', () => {
           assert.deepEqual(encodeMessage(decodeMessage(once)), once);
         }
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -101,7 +103,7 @@ describe('fuzz: Diameter message codec', () => {
         const m = decodeOrTyped(b);
         if (m) assert.equal(Buffer.from(encodeMessage(m)).toString('hex'), zeroPadding(b).toString('hex'));
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -111,7 +113,7 @@ describe('fuzz: Diameter message codec', () => {
         const m = decodeMessage(b);
         assert.equal(Buffer.from(encodeMessage(m)).toString('hex'), b.toString('hex'));
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -134,7 +136,7 @@ describe('fuzz: Diameter message codec', () => {
           }
         }
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -145,7 +147,7 @@ describe('fuzz: Diameter message codec', () => {
         for (const [at, v] of muts) x[at % x.length] = v;
         decodeOrTyped(x);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 });
@@ -166,7 +168,7 @@ describe('fuzz: framer', () => {
         assert.deepEqual(got, msgs.map((m) => m.toString('hex')));
         assert.equal(f.buffered, 0);
       }),
-      { numRuns: 300 },
+      fuzz.params(300),
     );
   });
 
@@ -181,7 +183,7 @@ describe('fuzz: framer', () => {
         }
         assert.ok(f.buffered <= 1024 + 64);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 });

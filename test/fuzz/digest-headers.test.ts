@@ -22,8 +22,10 @@ import {
   type DigestChallenge,
   type DigestCredentials,
 } from '../../src/auth/digest/index.js';
+import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 1500;
+const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
 
 type Codec = { name: string; parse: (s: string) => unknown; format: (v: never) => string };
 const CODECS: Codec[] = [
@@ -184,7 +186,7 @@ describe('fuzz: Digest header parsers return a value or throw DigestParseError',
         fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 120 }), noise, { arbitrary: STRUCTURED[c.name], weight: 4 }), (s) => {
           if (contract(c, s)) parsed++;
         }),
-        { numRuns: RUNS },
+        fuzz.params(RUNS),
       );
       // The re-encode half of the contract only runs on inputs that parse: make sure there were some.
       assert.ok(parsed > RUNS / 200, `only ${parsed} inputs parsed`);
@@ -197,7 +199,7 @@ describe('fuzz: Digest header parsers return a value or throw DigestParseError',
       fc.property(inputs, (s) => {
         for (const c of CODECS) if (contract(c, s)) parsed++;
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
     assert.ok(parsed > RUNS / 200, `only ${parsed} inputs parsed`);
   });
@@ -205,12 +207,12 @@ describe('fuzz: Digest header parsers return a value or throw DigestParseError',
 
 describe('fuzz: parse(format(x)) == x', () => {
   test('[R-AKA-6] challenge (with ik/ck and unknown params)', () => {
-    fc.assert(fc.property(challenge, (ch) => assert.deepEqual(parseDigestChallenge(formatDigestChallenge(ch)), ch)), { numRuns: RUNS });
+    fc.assert(fc.property(challenge, (ch) => assert.deepEqual(parseDigestChallenge(formatDigestChallenge(ch)), ch)), fuzz.params(RUNS));
   });
   test('[R-AKA-6] credentials (with auts, integrity-protected and unknown params)', () => {
-    fc.assert(fc.property(credentials, (cr) => assert.deepEqual(parseDigestCredentials(formatDigestCredentials(cr)), cr)), { numRuns: RUNS });
+    fc.assert(fc.property(credentials, (cr) => assert.deepEqual(parseDigestCredentials(formatDigestCredentials(cr)), cr)), fuzz.params(RUNS));
   });
   test('[R-AKA-6] Authentication-Info', () => {
-    fc.assert(fc.property(authInfo, (ai) => assert.deepEqual(parseAuthenticationInfo(formatAuthenticationInfo(ai)), ai)), { numRuns: RUNS });
+    fc.assert(fc.property(authInfo, (ai) => assert.deepEqual(parseAuthenticationInfo(formatAuthenticationInfo(ai)), ai)), fuzz.params(RUNS));
   });
 });

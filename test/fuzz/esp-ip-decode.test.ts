@@ -9,8 +9,10 @@ import fc from 'fast-check';
 import { ImsError } from '../../src/common/index.js';
 import { readPcap } from '../../src/capture/index.js';
 import { decodeIpPacket, decodeTcp, decodeUdp, encodeIpPacket, encodeTcpPacket, encodeUdpPacket, formatIp, parseIp, type DecodedIpPacket } from '../../src/ip/index.js';
+import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 1500;
+const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
 
 function onlyImsError(fn: () => unknown, codes: string[]): unknown {
   try {
@@ -49,7 +51,7 @@ describe('fuzz: IP decoders', () => {
         const d = onlyImsError(() => decodeIpPacket(b), ['IP_PARSE']) as DecodedIpPacket | undefined;
         if (d) reencodes(d, b);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -66,7 +68,7 @@ describe('fuzz: IP decoders', () => {
         onlyImsError(() => decodeUdp(d.payload, pseudo), ['IP_PARSE']);
         onlyImsError(() => decodeTcp(d.payload, pseudo), ['IP_PARSE']);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -80,7 +82,7 @@ describe('fuzz: IP decoders', () => {
         const u = decodeUdp(d.payload, { src: d.src, dst: d.dst });
         assert.deepEqual([u.srcPort, u.dstPort, Buffer.from(u.payload)], [sp, dp, Buffer.from(payload)]);
       }),
-      { numRuns: 500 },
+      fuzz.params(500),
     );
   });
 
@@ -90,7 +92,7 @@ describe('fuzz: IP decoders', () => {
       fc.property(fc.boolean(), fc.uint8Array({ maxLength: 100 }), (withHeader, rest) => {
         onlyImsError(() => readPcap(withHeader ? Buffer.concat([head, rest]) : rest), ['PCAP']);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 });

@@ -11,8 +11,10 @@ import fc from 'fast-check';
 import { SeededRng } from '../../src/common/index.js';
 import { deriveEspKeys, EspSa, VALID_TRANSFORMS, type EncryptionAlg, type IntegrityAlg } from '../../src/ipsec/esp/index.js';
 import { hex, repoRoot, sipRequest } from '../ipsec/esp/helpers.js';
+import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 600;
+const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
 const SPI = 0x2000;
 const IK = hex('f769bcd751044604127672711c6d3441');
 const CK = hex('b40ba9a3c58b2a05bbf0d987b21bf8cb');
@@ -73,7 +75,7 @@ describe('fuzz: ESP open()', () => {
           if (rightSpi && b.length >= 4) b.writeUInt32BE(SPI, 0); // get past the SPI check
           openContract(newSa(t.integrity, t.encryption), b);
         }),
-        { numRuns: RUNS },
+        fuzz.params(RUNS),
       );
     });
 
@@ -86,7 +88,7 @@ describe('fuzz: ESP open()', () => {
           const b = n <= src.length ? src.subarray(0, n) : Buffer.concat([src, Buffer.alloc(n - src.length, 0x5a)]);
           openContract(newSa(t.integrity, t.encryption), b);
         }),
-        { numRuns: RUNS },
+        fuzz.params(RUNS),
       );
     });
 

@@ -8,16 +8,16 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { fromHex, ImsError } from '../../src/common/index.js';
 import { buildLir, buildMar, buildSar, buildUar, decodeMessage, encodeMessage, isRequest, type DiameterMessage } from '../../src/diameter/index.js';
 import { HssConfigError, parseHssConfig } from '../../src/nodes/hss/config.js';
 import type { HssCore } from '../../src/nodes/hss/core.js';
 import { alice, makeCore, memoryStore } from '../nodes/hss/support.js';
-import { vectorPath } from '../support/paths.js';
+import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 300;
+const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
 
 async function core(): Promise<HssCore> {
   const store = memoryStore();
@@ -69,7 +69,7 @@ describe('fuzz: HSS Cx handlers answer or throw an ImsError', () => {
         const bytes = wire(build);
         if (bytes !== undefined) await answerOrTyped(c, decodeMessage(bytes));
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -93,23 +93,17 @@ describe('fuzz: HSS Cx handlers answer or throw an ImsError', () => {
         }
         await answerOrTyped(c, m);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
   test('[R-CX-2] corpus replay (test/fuzz/corpus/hss-cx)', async () => {
     const c = await core();
-    const dir = vectorPath('..', 'fuzz', 'corpus', 'hss-cx');
-    let files: string[] = [];
-    try {
-      files = readdirSync(dir);
-    } catch {
-      // no corpus yet
-    }
-    for (const f of files) {
+    const files = fuzz.corpus('.hex');
+    for (const { name: f, bytes } of files) {
       let m: DiameterMessage;
       try {
-        m = decodeMessage(fromHex(readFileSync(`${dir}/${f}`, 'utf8').trim()));
+        m = decodeMessage(fromHex(bytes.toString('utf8').trim()));
       } catch (err) {
         assert.ok(err instanceof ImsError, f);
         continue;
@@ -134,7 +128,7 @@ describe('fuzz: HSS configuration', () => {
           if (!(err instanceof HssConfigError)) throw err;
         }
       }),
-      { numRuns: 1000 },
+      fuzz.params(1000),
     );
   });
 });

@@ -3,12 +3,11 @@
  * any header values a UE (or the S-CSCF) may send, the sec-agree gate returns an outcome and
  * never throws; the header edits and readers either work or throw an ImsError, nothing else;
  * the config parser returns a config or throws PcscfConfigError. Inputs are mutations of a real
- * REGISTER's header values. Failing inputs once found live in corpus/pcscf-rules/ (JSON lines of
- * header arrays) and are replayed on every run.
+ * REGISTER's header values. The corpus, corpus/pcscf-rules/, holds header arrays (`*.jsonl`, one
+ * array a line: the seed REGISTER, edge cases and any failing input found) and configurations
+ * (`*.config.json`); every run replays it, and a missing or empty corpus fails.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ImsError } from '../../src/common/index.js';
@@ -26,9 +25,9 @@ import {
   stripSecAgree,
 } from '../../src/nodes/pcscf/index.js';
 import { SipHeaders, SipRequest } from '../../src/sip/index.js';
-import { repoRoot } from '../support/paths.js';
+import { fuzzTarget } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 800);
+const RUNS = 800;
 const POLICY = { ...DEFAULT_PCSCF_POLICY, mods: ['UDP-enc-tun' as const] };
 
 const SEED: [string, string][] = [
@@ -64,8 +63,11 @@ function request(headers: [string, string][]): SipRequest {
   return new SipRequest('REGISTER', 'sip:ims.lab', h);
 }
 
+const rules = fuzzTarget<[string, string][]>(import.meta.url, (headers) => ({ ext: '.jsonl', data: `${JSON.stringify(headers)}\n` }));
+const configs = fuzzTarget<unknown>(import.meta.url, (raw) => ({ ext: '.config.json', data: `${JSON.stringify(raw)}\n` }));
+
 /** Every rule over one request: only ImsErrors may escape, and the gate never throws. */
-function exercise(headers: [string, string][]): void {
+const exercise = rules.guard((headers) => {
   const req = request(headers);
   const g = secAgreeGate(req, POLICY);
   assert.ok(typeof g.ok === 'boolean');
@@ -83,35 +85,38 @@ function exercise(headers: [string, string][]): void {
   requestedExpires(req);
   checkIdentity(req, ['sip:alice@ims.lab']);
   applyTerminatingPrivacy(req, { ueTrusted: true });
-}
+});
 
-const corpusDir = join(repoRoot, 'test', 'fuzz', 'corpus', 'pcscf-rules');
+/** A configuration or a PcscfConfigError, nothing else. */
+const configContract = configs.guard((raw) => {
+  try {
+    const c = parsePcscfConfig(raw);
+    assert.ok(c.sip.listen.port >= 0);
+  } catch (e) {
+    assert.ok(e instanceof PcscfConfigError, String(e));
+  }
+});
 
 describe('fuzz: P-CSCF REGISTER rules and configuration', () => {
   test('saved corpus replays', () => {
-    if (!existsSync(corpusDir)) return;
-    for (const f of readdirSync(corpusDir).filter((x) => x.endsWith('.jsonl')).sort()) {
-      for (const line of readFileSync(join(corpusDir, f), 'utf8').split('\n').filter(Boolean)) exercise(JSON.parse(line) as [string, string][]);
+    let lines = 0;
+    for (const { name, bytes } of rules.corpus('.jsonl')) {
+      for (const line of bytes.toString('utf8').split('\n').filter(Boolean)) {
+        assert.doesNotThrow(() => exercise(JSON.parse(line) as [string, string][]), name);
+        lines++;
+      }
     }
+    assert.ok(lines > 0, 'the corpus holds header arrays');
+    for (const { name, bytes } of configs.corpus('.config.json')) assert.doesNotThrow(() => configContract(JSON.parse(bytes.toString('utf8'))), name);
   });
 
   test('the REGISTER rules return an outcome or throw an ImsError, never anything else', () => {
-    fc.assert(fc.property(fc.array(header, { minLength: 1, maxLength: 8 }), exercise), { numRuns: RUNS });
+    fc.assert(fc.property(fc.array(header, { minLength: 1, maxLength: 8 }), exercise), rules.params(RUNS));
   });
 
   test('the configuration parser returns a config or throws PcscfConfigError', () => {
     const value = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.constantFrom('min', 'max', 'algs', 'ealgs', 'listen', 'ports', 'subscribe', 'expires', 'ueTrusted', 'host', 'port'), fc.oneof(fc.string(), fc.integer(), fc.array(fc.constantFrom('hmac-md5-96', 'null', 'aes-gcm', 'x')))));
     const key = fc.constantFrom('sip', 'protected', 'icscf', 'hosts', 'names', 'visitedNetworkId', 'policy', 'datapath', 'registrationTimerMs', 'maxSetsPerImpi', 'trustedCore', 'regEvent', 'privacy', 'logLevel', 'other');
-    fc.assert(
-      fc.property(fc.dictionary(key, value), (raw) => {
-        try {
-          const c = parsePcscfConfig(raw);
-          assert.ok(c.sip.listen.port >= 0);
-        } catch (e) {
-          assert.ok(e instanceof PcscfConfigError, String(e));
-        }
-      }),
-      { numRuns: RUNS },
-    );
+    fc.assert(fc.property(fc.dictionary(key, value), configContract), configs.params(RUNS));
   });
 });

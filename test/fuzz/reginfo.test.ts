@@ -12,8 +12,10 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { CONTACT_EVENTS, decodeImsSubscription, decodeReginfo, encodeReginfo, formatImsSubscription, XmlParseError, type Reginfo, type ReginfoContact } from '../../src/nodes/common/index.js';
 import { repoRoot } from '../support/paths.js';
+import { fuzzTarget, mutatedText } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.IMSEC_FUZZ_RUNS ?? 1000);
+const RUNS = 1000;
+const fuzz = fuzzTarget<string | Uint8Array>(import.meta.url, (s) => ({ ext: '.xml', data: s }));
 const CORPUS_DIR = join(repoRoot, 'test', 'fuzz', 'corpus', 'reginfo');
 
 function contract(input: string | Uint8Array): void {
@@ -67,18 +69,10 @@ const reginfo: fc.Arbitrary<Reginfo> = fc.record(
 );
 
 /** A seed with a few characters inserted, deleted or replaced. */
-const mutated = fc
-  .tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 2 }), fc.constantFrom(...'<>/="\'&;#x!-[]? \n0aZ'.split(''))), { minLength: 1, maxLength: 5 }))
-  .map(([s, edits]) => {
-    let out = s;
-    for (const [at, kind, ch] of edits) {
-      const i = at % (out.length + 1);
-      if (kind === 0) out = out.slice(0, i) + ch + out.slice(i);
-      else if (kind === 1) out = out.slice(0, i) + out.slice(i + 1);
-      else out = out.slice(0, i) + ch + out.slice(i + 1);
-    }
-    return out;
-  });
+const mutated = mutatedText(fc.constantFrom(...seeds), '<>/="\'&;#x!-[]? \n0aZ', 5);
+
+/** The contract, remembering a failing input for the corpus. */
+const guarded = fuzz.guard(contract);
 
 describe('fuzz: reginfo codec', () => {
   test('corpus and the RFC 3680 example keep the contract', () => {
@@ -86,12 +80,12 @@ describe('fuzz: reginfo codec', () => {
   });
 
   test('mutated documents: a value or XML_PARSE, and re-encoding is stable', () => {
-    fc.assert(fc.property(mutated, (s) => contract(s)), { numRuns: RUNS });
+    fc.assert(fc.property(mutated, (s) => guarded(s)), fuzz.params(RUNS));
   });
 
   test('arbitrary text and bytes: a value or XML_PARSE', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => contract(s)), { numRuns: RUNS });
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => contract(b)), { numRuns: RUNS });
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => guarded(s)), fuzz.params(RUNS));
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => guarded(b)), fuzz.params(RUNS));
   });
 
   test('User-Data (TS 29.228 Annex E) through the same reader: a value or XML_PARSE, and re-formatting is stable', () => {
@@ -111,11 +105,11 @@ describe('fuzz: reginfo codec', () => {
           if (!(e instanceof XmlParseError)) throw e;
         }
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
   test('generated documents survive encode → decode', () => {
-    fc.assert(fc.property(reginfo, (r) => assert.deepEqual(decodeReginfo(encodeReginfo(r)), r)), { numRuns: RUNS });
+    fc.assert(fc.property(reginfo, (r) => assert.deepEqual(decodeReginfo(encodeReginfo(r)), r)), fuzz.params(RUNS));
   });
 });

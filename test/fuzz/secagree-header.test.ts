@@ -19,9 +19,11 @@ import {
   type SecParam,
 } from '../../src/secagree/index.js';
 import { repoRoot } from '../support/paths.js';
-import { loadSecAgreeExamples } from '../secagree/vectors.js';
+import { secAgreeExamples } from '../secagree/vectors.js';
+import { fuzzTarget, mutatedText } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.IMSEC_FUZZ_RUNS ?? 1500);
+const RUNS = 1500;
+const fuzz = fuzzTarget<string>(import.meta.url, (s) => ({ ext: '.txt', data: s }));
 export const CORPUS_DIR = join(repoRoot, 'test', 'fuzz', 'corpus', 'secagree-header');
 
 /** The codec's contract for one input. */
@@ -36,7 +38,8 @@ export function secAgreeContract(input: string): void {
   assert.deepEqual(parseSecurityMechanisms(formatSecurityMechanisms(v)), v, `re-encode of ${JSON.stringify(input)}`);
 }
 
-const seeds = loadSecAgreeExamples().flatMap((b) => b.headers.map((h) => h.value));
+/** The header values of ../shared/vectors/sec_agree_examples.txt (read by the test that mutates them). */
+const seeds = (): string[] => secAgreeExamples.value.flatMap((b) => b.headers.map((h) => h.value));
 
 const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~';
 const token = fc.string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 10 });
@@ -69,18 +72,10 @@ const mechanism: fc.Arbitrary<SecMechanism> = fc.record(
 const noise = fc.string({ unit: fc.constantFrom(...'ipsec-3gpp;alg=hmac,q=0.1 "\\[]:\t\r\n5'.split('')), maxLength: 60 });
 
 /** A seed line with a few characters inserted, deleted or replaced. */
-const mutated = fc
-  .tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 2 }), fc.constantFrom(...';,="\\ \t\r\n[]:9-aZ'.split(''))), { minLength: 1, maxLength: 4 }))
-  .map(([s, edits]) => {
-    let out = s;
-    for (const [at, kind, ch] of edits) {
-      const i = at % (out.length + 1);
-      if (kind === 0) out = out.slice(0, i) + ch + out.slice(i);
-      else if (kind === 1) out = out.slice(0, i) + out.slice(i + 1);
-      else out = out.slice(0, i) + ch + out.slice(i + 1);
-    }
-    return out;
-  });
+const mutated = (): fc.Arbitrary<string> => mutatedText(fc.constantFrom(...seeds()), ';,="\\ \t\r\n[]:9-aZ', 4);
+
+/** The contract, remembering a failing input for the corpus. */
+const guarded = fuzz.guard(secAgreeContract);
 
 describe('fuzz: Security-* header codec (RFC 3329 §2.2)', () => {
   test('corpus inputs keep the contract', () => {
@@ -90,11 +85,11 @@ describe('fuzz: Security-* header codec (RFC 3329 §2.2)', () => {
   });
 
   test('[R-SM-1] arbitrary text: a value or SecAgreeParseError, and what parses re-encodes', () => {
-    fc.assert(fc.property(fc.oneof(noise, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 })), secAgreeContract), { numRuns: RUNS });
+    fc.assert(fc.property(fc.oneof(noise, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 })), guarded), fuzz.params(RUNS));
   });
 
-  test('[R-SM-1] mutated vector lines keep the contract', () => {
-    fc.assert(fc.property(mutated, secAgreeContract), { numRuns: RUNS });
+  test('[R-SM-1] mutated vector lines keep the contract', secAgreeExamples.options, () => {
+    fc.assert(fc.property(mutated(), guarded), fuzz.params(RUNS));
   });
 
   test('[R-SM-1] generated mechanism lists survive format → parse', () => {
@@ -102,7 +97,7 @@ describe('fuzz: Security-* header codec (RFC 3329 §2.2)', () => {
       fc.property(fc.array(mechanism, { minLength: 1, maxLength: 4 }), (list) => {
         assert.deepEqual(parseSecurityMechanisms(formatSecurityMechanisms(list)), list);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 });

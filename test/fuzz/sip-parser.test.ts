@@ -17,15 +17,21 @@ import {
   parseVia, formatVia, parseContact, formatContact, type SipMessage,
 } from '../../src/sip/index.js';
 import { SIP_BENCH_CORPUS } from '../../src/cli/bench-sip.js';
-import { repoRoot, vectorPath } from '../support/paths.js';
+import { repoRoot } from '../support/paths.js';
+import { sharedJson, sharedVectorPath } from '../support/shared.js';
 import { join } from 'node:path';
+import { fuzzTarget } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
+const RUNS = 1500;
+const fuzz = fuzzTarget<Uint8Array>(import.meta.url, (b) => ({ ext: '.bin', data: b }));
 
-const torture = readdirSync(vectorPath('rfc4475'))
-  .filter((f) => f.endsWith('.dat'))
+// The RFC 4475 torture messages (../shared/vectors/rfc4475); the tests that mutate them are
+// skipped (failed in CI) when the shared data are missing.
+const rfc4475 = sharedJson<{ messages: { file: string }[] }>('rfc4475', 'index.json');
+const torture = rfc4475.options.skip !== undefined ? [] : rfc4475.value.messages
+  .map((m) => m.file)
   .sort()
-  .map((f) => new Uint8Array(readFileSync(vectorPath('rfc4475', f))));
+  .map((f) => new Uint8Array(readFileSync(sharedVectorPath('rfc4475', f))));
 const ims = SIP_BENCH_CORPUS.map((c) => new Uint8Array(Buffer.from(c.text, 'utf8')));
 const seeds = [...torture, ...ims];
 
@@ -119,6 +125,9 @@ function checkInput(b: Uint8Array): void {
   }
 }
 
+/** The contract, remembering a failing input for the corpus. */
+const guarded = fuzz.guard(checkInput);
+
 describe('fuzz: SIP datagram parser', () => {
   test('saved corpus inputs replay cleanly', () => {
     assert.ok(saved.length > 0, 'the corpus holds at least the seed regressions');
@@ -130,26 +139,26 @@ describe('fuzz: SIP datagram parser', () => {
       }
     }
   });
-  test('seeds parse or fail cleanly', () => {
+  test('seeds parse or fail cleanly', rfc4475.options, () => {
     for (const s of seeds) checkInput(s);
   });
-  test('mutated torture and IMS messages: a message or a SIP error, and parsed ones round-trip', { timeout: 60_000 }, () => {
+  test('mutated torture and IMS messages: a message or a SIP error, and parsed ones round-trip', { timeout: 60_000, ...rfc4475.options }, () => {
     fc.assert(
       fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), (i, muts) => {
-        checkInput(mutate(seeds[i], muts));
+        guarded(mutate(seeds[i], muts));
       }),
-      { numRuns: RUNS, seed: Number(process.env.FUZZ_SEED ?? 4475) },
+      fuzz.params(RUNS),
     );
   });
   test('random bytes and random text never escape as another error', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 600 }), fc.string({ maxLength: 300 }).map((s) => new Uint8Array(Buffer.from(s)))), (b) => {
-        checkInput(b);
+        guarded(b);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
-  test('any error thrown is an ImsError with a stable code', () => {
+  test('any error thrown is an ImsError with a stable code', rfc4475.options, () => {
     fc.assert(
       fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (i, muts) => {
         try {
@@ -158,12 +167,12 @@ describe('fuzz: SIP datagram parser', () => {
           assert.ok(e instanceof ImsError && (e.code === 'SIP_PARSE' || e.code === 'SIP_LIMIT'));
         }
       }),
-      { numRuns: Math.ceil(RUNS / 3) },
+      fuzz.params(Math.ceil(RUNS / 3)),
     );
   });
 });
 
-describe('fuzz: stream framer', () => {
+describe('fuzz: stream framer', rfc4475.options, () => {
   test('a stream of messages cut at random points gives the same messages', { timeout: 60_000 }, () => {
     const framed = ims.concat([torture[0], torture[torture.length - 1]]).map((b) => serializeMessage(parseMessage(b)));
     fc.assert(
@@ -184,7 +193,7 @@ describe('fuzz: stream framer', () => {
           assert.deepEqual(got, msgs.map((m) => Buffer.from(m).toString('hex')));
         },
       ),
-      { numRuns: Math.ceil(RUNS / 3) },
+      fuzz.params(Math.ceil(RUNS / 3)),
     );
   });
   test('mutated streams give messages or a SIP error, never anything else', { timeout: 60_000 }, () => {
@@ -200,7 +209,7 @@ describe('fuzz: stream framer', () => {
           if (!isOurs(e)) throw e;
         }
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 });
@@ -228,7 +237,7 @@ describe('fuzz: header codecs', () => {
           const once = format(v as never);
           assert.equal(format(parse(once) as never), once);
         }),
-        { numRuns: RUNS },
+        fuzz.params(RUNS),
       );
     });
   }

@@ -14,7 +14,11 @@ import { SipStack } from '../../src/sip/stack/index.js';
 import { acceptInbound } from '../../src/sip/transport/inbound.js';
 import { openTransports } from '../../src/sip/transport/open.js';
 import { repoRoot } from '../support/paths.js';
-import { rawTcpConnect, rawUdp, requestText, waitUntil } from '../sip/transport/raw-peers.js';
+import { rawTcpConnect, rawUdp, requestText } from '../sip/transport/raw-peers.js';
+import { fuzzTarget } from '../support/fuzz.js';
+import { waitFor as waitUntil } from '../support/wait.js';
+
+const fuzz = fuzzTarget<Uint8Array>(import.meta.url, (b) => ({ ext: '.hex', data: `${Buffer.from(b).toString('hex')}\n` }));
 
 const CORPUS_DIR = join(repoRoot, 'test', 'fuzz', 'corpus', 'sip-transport');
 const ctx = { protocol: 'udp' as const, local: { address: '127.0.0.1', port: 5060 }, remote: { address: '192.0.2.1', port: 9988 } };
@@ -79,6 +83,9 @@ const mutated = fc
     return new Uint8Array(cut === undefined ? withJunk : withJunk.subarray(0, Math.max(1, cut % withJunk.length)));
   });
 
+/** The contract, remembering a failing input for the corpus. */
+const guarded = fuzz.guard(inboundContract);
+
 describe('fuzz: the inbound step of a SIP transport (RFC 3261 §18.2.1)', () => {
   test('corpus: every kept input keeps the contract', () => {
     const files = corpus();
@@ -87,11 +94,11 @@ describe('fuzz: the inbound step of a SIP transport (RFC 3261 §18.2.1)', () => 
   });
 
   test('random bytes: a value, never an exception', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => inboundContract(b)), { numRuns: 1500 });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => guarded(b)), fuzz.params(1500));
   });
 
   test('mutated SIP messages: a value, never an exception; what is handed up re-encodes', () => {
-    fc.assert(fc.property(mutated, (b) => inboundContract(b)), { numRuns: 2000 });
+    fc.assert(fc.property(mutated, (b) => guarded(b)), fuzz.params(2000));
   });
 });
 

@@ -9,8 +9,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ImportError, parseCsv, parseImportFile, splitJsonArray } from '../../src/nodes/hss/provisioning-import.js';
+import { fuzzTarget } from '../support/fuzz.js';
 
 const RUNS = 1000;
+const fuzz = fuzzTarget<never>(import.meta.url, () => ({ ext: '', data: '' }));
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
 
@@ -45,7 +47,7 @@ describe('fuzz: import parser', () => {
         contract(text, 'csv');
         contract(text, 'json');
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -61,7 +63,7 @@ describe('fuzz: import parser', () => {
           line += writeCsv([r], eol).split('\n').length;
         });
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -88,7 +90,7 @@ describe('fuzz: import parser', () => {
           });
         }
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
@@ -112,7 +114,7 @@ describe('fuzz: import parser', () => {
           assert.ok(!e.message.includes(K) && !e.message.includes(OPC));
         }
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 });

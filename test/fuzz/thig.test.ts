@@ -14,8 +14,10 @@ import { hideTopology } from '../../src/nodes/icscf/thig.js';
 import { openThigToken, sealThigToken } from '../../src/nodes/icscf/thig-token.js';
 import { parseMessage } from '../../src/sip/index.js';
 import { fuzzPolicy, text, thigMessageContract, tokenContract, THIG_CORPUS_DIR } from '../nodes/icscf/thig-contract.js';
+import { fuzzTarget, mutatedText } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.IMSEC_FUZZ_RUNS ?? 400);
+const RUNS = 400;
+const fuzz = fuzzTarget<string>(import.meta.url, (s) => ({ ext: '.sip', data: Buffer.from(s, 'latin1') }));
 
 const host = fc.constantFrom('127.0.0.1:6060', '127.0.0.1:7070', 'pcscf.ims.lab', 'scscf.ims.lab:6060', 'ims.lab', 'icscf.ims.lab:4060', 'gw.other.lab', '[2001:db8::1]:5060', 'x.example');
 const viaParam = fc.constantFrom(';branch=z9hG4bK1', ';rport', ';received=10.0.0.1', ';comment="a, b"', ';ttl=5', '', ';tokenized-by=other.lab;thig=AAAA');
@@ -48,18 +50,14 @@ const message = fc
   );
 
 /** A hidden message with a few characters changed. */
-const mutated = fc
-  .tuple(message, fc.array(fc.tuple(fc.nat(), fc.nat({ max: 2 }), fc.constantFrom(...'A_-=;,<>@:x\r'.split(''))), { minLength: 1, maxLength: 4 }))
-  .map(([raw, edits]) => {
-    let out = text(hideTopology(parseMessage(Buffer.from(raw, 'latin1')), fuzzPolicy, new SeededRng(raw)).msg);
-    for (const [at, kind, ch] of edits) {
-      const i = at % (out.length + 1);
-      if (kind === 0) out = out.slice(0, i) + ch + out.slice(i);
-      else if (kind === 1) out = out.slice(0, i) + out.slice(i + 1);
-      else out = out.slice(0, i) + ch + out.slice(i + 1);
-    }
-    return out;
-  });
+const mutated = mutatedText(
+  message.map((raw) => text(hideTopology(parseMessage(Buffer.from(raw, 'latin1')), fuzzPolicy, new SeededRng(raw)).msg)),
+  'A_-=;,<>@:x\r',
+  4,
+);
+
+/** The contract, remembering a failing input for the corpus. */
+const guarded = fuzz.guard(thigMessageContract);
 
 describe('fuzz: THIG tokens and hide/reveal (R-HIDE-1)', () => {
   test('corpus inputs keep the contract', () => {
@@ -70,7 +68,7 @@ describe('fuzz: THIG tokens and hide/reveal (R-HIDE-1)', () => {
 
   test('[R-HIDE-1] arbitrary token text: a payload or ThigError', () => {
     const b64 = fc.uint8Array({ minLength: 0, maxLength: 120 }).map((b) => Buffer.from(b).toString('base64url'));
-    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 200 }), b64, fc.string({ unit: fc.constantFrom(...'AZaz09-_'.split('')), maxLength: 200 })), tokenContract), { numRuns: RUNS });
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 200 }), b64, fc.string({ unit: fc.constantFrom(...'AZaz09-_'.split('')), maxLength: 200 })), tokenContract), fuzz.params(RUNS));
   });
 
   test('[R-HIDE-1] generated payloads seal and open to the same value', () => {
@@ -80,15 +78,15 @@ describe('fuzz: THIG tokens and hide/reveal (R-HIDE-1)', () => {
         const tok = sealThigToken(fuzzPolicy.key, new SeededRng(t), 'ims.lab', payload);
         assert.deepEqual(openThigToken(fuzzPolicy.key, 'ims.lab', header === 'via' ? 'via' : 'route', tok), payload);
       }),
-      { numRuns: RUNS },
+      fuzz.params(RUNS),
     );
   });
 
   test('[R-HIDE-1] generated messages: hide then reveal gives back the exact bytes', () => {
-    fc.assert(fc.property(message, thigMessageContract), { numRuns: RUNS });
+    fc.assert(fc.property(message, guarded), fuzz.params(RUNS));
   });
 
   test('[R-HIDE-1] mutated hidden messages: reveal returns a message or throws ThigError', () => {
-    fc.assert(fc.property(mutated, thigMessageContract), { numRuns: RUNS });
+    fc.assert(fc.property(mutated, guarded), fuzz.params(RUNS));
   });
 });

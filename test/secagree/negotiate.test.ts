@@ -15,12 +15,13 @@ import {
   type SecAgreeSelection,
   type SecMechanism,
 } from '../../src/secagree/index.js';
-import { loadSecAgreeExamples } from './vectors.js';
+import { secAgreeExamples } from './vectors.js';
 
-const examples = loadSecAgreeExamples();
+// The tests using these examples take `secAgreeExamples.options`: skipped when the shared file is missing.
+const examples = secAgreeExamples.present ? secAgreeExamples.value : [];
 const open5gs = examples.find((b) => b.title.startsWith('Commercial UE initial REGISTER'))!;
 const phh = examples.find((b) => b.title.startsWith('phh IMS client'))!;
-const commercialOffer = parseSecurityMechanisms(open5gs.headers[0].value);
+const commercialOffer = open5gs ? parseSecurityMechanisms(open5gs.headers[0].value) : [];
 
 const UE = { spiC: 0x80001001, spiS: 0x80001002, portC: 31000, portS: 31001 };
 const PCSCF = { spiC: 0x00002001, spiS: 0x00002002, portC: 6100, portS: 6101 };
@@ -32,7 +33,7 @@ function choose(client: string, policy = DEFAULT_PCSCF_POLICY): SecAgreeSelectio
 }
 
 describe('TS 33.203 §7.2 UE offer (Security-Client)', () => {
-  test('[R-SM-1] the offer builder reproduces a commercial UE offer (open5gs#564 trace)', () => {
+  test('[R-SM-1] the offer builder reproduces a commercial UE offer (open5gs#564 trace)', secAgreeExamples.options, () => {
     const built = buildUeOffer({ algs: ['hmac-md5-96', 'hmac-sha-1-96'], ealgs: ['des-ede3-cbc', 'aes-cbc', 'null'], spiC: 75245, spiS: 75246, portC: 6301, portS: 6300 });
     assert.equal(listDifference(commercialOffer, built), undefined);
     assert.deepEqual(
@@ -67,7 +68,7 @@ describe('TS 33.203 §7.2 UE offer (Security-Client)', () => {
 });
 
 describe('TS 33.203 §7.2 P-CSCF choice (Security-Server)', () => {
-  test('[R-SM-2] the policy picks from a commercial offer', () => {
+  test('[R-SM-2] the policy picks from a commercial offer', secAgreeExamples.options, () => {
     const r1 = choosePcscfMechanism(commercialOffer);
     assert.ok(r1.ok);
     assert.deepEqual([r1.alg, r1.ealg, r1.mod, r1.index], ['hmac-sha-1-96', 'aes-cbc', 'trans', 4]);
@@ -77,15 +78,31 @@ describe('TS 33.203 §7.2 P-CSCF choice (Security-Server)', () => {
     assert.deepEqual([r2.alg, r2.ealg, r2.index], ['hmac-md5-96', 'null', 2]);
   });
 
-  test("[R-SM-2] q is honoured: phh's KDDI list gives the q=0.6 hmac-md5-96 entry", () => {
+  test("[R-SM-2] the P-CSCF policy decides, the UE's q breaks ties only; honourQ: true lets phh's KDDI q=0.6 hmac-md5-96 entry win", secAgreeExamples.options, () => {
+    // TS 33.203 §7.2: the P-CSCF picks by its own policy (RFC 3329 §2.2 leaves the choice to the
+    // server); the UE's q only orders mechanisms the policy ranks equal.
+    assert.equal(DEFAULT_PCSCF_POLICY.honourQ, false);
     const list = parseSecurityMechanisms(phh.headers[0].value);
     const policy = { ...DEFAULT_PCSCF_POLICY, ealgs: ['null', 'aes-cbc'] as const };
-    const withQ = choosePcscfMechanism(list, policy);
+    const byPolicy = choosePcscfMechanism(list, policy);
+    assert.ok(byPolicy.ok);
+    assert.deepEqual([byPolicy.index, byPolicy.alg, byPolicy.ealg, byPolicy.mechanism.q], [1, 'hmac-sha-1-96', 'null', 0.5]);
+    const withQ = choosePcscfMechanism(list, { ...policy, honourQ: true });
     assert.ok(withQ.ok);
     assert.deepEqual([withQ.index, withQ.alg, withQ.ealg, withQ.mechanism.q], [3, 'hmac-md5-96', 'aes-cbc', 0.6]);
-    const noQ = choosePcscfMechanism(list, { ...policy, honourQ: false });
-    assert.ok(noQ.ok);
-    assert.deepEqual([noQ.index, noQ.alg, noQ.ealg], [1, 'hmac-sha-1-96', 'null']);
+    const tie = 'ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;spi-c=1000;spi-s=1001;port-c=1;port-s=2;q=0.1, ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;spi-c=1002;spi-s=1003;port-c=3;port-s=4;q=0.9';
+    assert.deepEqual(choose(tie).ue, { spiC: 1002, spiS: 1003, portC: 3, portS: 4 }, 'equal under the policy: the higher q wins');
+  });
+
+  test('[R-SM-2] the default policy: aes-gcm (with null integrity) first, then aes-cbc; aes-gmac before the HMACs', () => {
+    // TS 33.203 Annex H (SPEC R-SA-1, R-SM-2): null integrity only with aes-gcm, aes-gmac only with null encryption.
+    assert.deepEqual(DEFAULT_PCSCF_POLICY.algs, ['aes-gmac', 'hmac-sha-1-96', 'hmac-md5-96', 'null']);
+    assert.deepEqual(DEFAULT_PCSCF_POLICY.ealgs, ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null']);
+    const ep = 'spi-c=1000;spi-s=1001;port-c=1;port-s=2';
+    const gcm = choose(`ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;${ep};q=0.9, ipsec-3gpp;alg=null;ealg=aes-gcm;${ep};q=0.1`);
+    assert.deepEqual([gcm.alg, gcm.ealg, gcm.index], ['null', 'aes-gcm', 1]);
+    const gmac = choose(`ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;${ep};q=0.9, ipsec-3gpp;alg=aes-gmac;ealg=null;${ep};q=0.1`);
+    assert.deepEqual([gmac.alg, gmac.ealg, gmac.index], ['aes-gmac', 'null', 1]);
   });
 
   test('[R-SM-2] NULL integrity is refused except alg=null with ealg=aes-gcm', () => {
@@ -110,10 +127,10 @@ describe('TS 33.203 §7.2 P-CSCF choice (Security-Server)', () => {
     assert.ok(!unknownAlg.ok && unknownAlg.reason === 'no-acceptable-mechanism');
   });
 
-  test('[R-SM-2] no ipsec-3gpp, or unusable SPIs/ports, is a 494 and no choice', () => {
+  test('[R-SM-2] no ipsec-3gpp, or unusable SPIs/ports (port-c = port-s included, TS 33.203 §7.1), is a 494 and no choice', () => {
     const tls = choosePcscfMechanism(parseSecurityMechanisms('tls;q=0.2, digest'));
     assert.ok(!tls.ok && tls.reason === 'no-mechanism' && tls.status === 494);
-    for (const params of ['spi-c=100;spi-s=1001;port-c=1;port-s=2', 'spi-c=1000;spi-s=1000;port-c=1;port-s=2', 'spi-c=1000;spi-s=1001;port-s=2', 'spi-c=1000;spi-s=1001;port-c=0;port-s=2']) {
+    for (const params of ['spi-c=100;spi-s=1001;port-c=1;port-s=2', 'spi-c=1000;spi-s=1000;port-c=1;port-s=2', 'spi-c=1000;spi-s=1001;port-s=2', 'spi-c=1000;spi-s=1001;port-c=0;port-s=2', 'spi-c=1000;spi-s=1001;port-c=2;port-s=2']) {
       const r = choosePcscfMechanism(parseSecurityMechanisms(`ipsec-3gpp;alg=hmac-md5-96;${params}`));
       assert.ok(!r.ok && r.reason === 'invalid-parameters' && r.status === 494, params);
     }
@@ -165,7 +182,7 @@ describe('RFC 3329 §2.3.1 bid-down protection (Security-Verify)', () => {
     assert.deepEqual(checkSecurityVerify(two, parseSecurityMechanisms('digest,tls')), { ok: true });
   });
 
-  test('[R-SM-4] Security-Client must be unchanged between the first and second REGISTER', () => {
+  test('[R-SM-4] Security-Client must be unchanged between the first and second REGISTER', secAgreeExamples.options, () => {
     const second = parseSecurityMechanisms(open5gs.headers[0].value.replace(/ /g, ''));
     assert.deepEqual(checkSecurityClientUnchanged(commercialOffer, second), { ok: true });
     const dropped = second.filter((m) => m.alg !== 'hmac-sha-1-96' || m.ealg !== 'aes-cbc');

@@ -1,9 +1,8 @@
 /**
- * Reader for test/vectors/sec-agree/sec_agree_examples.txt: blocks separated by `=====` lines,
+ * Reader for ../shared/vectors/sec_agree_examples.txt: blocks separated by `=====` lines,
  * each with `#` comment lines naming its source, a `-----` line, then verbatim lines.
  */
-import { readFileSync } from 'node:fs';
-import { vectorPath } from '../support/paths.js';
+import { sharedFile, type SharedFile } from '../support/shared.js';
 
 export interface ExampleHeader {
   name: 'Security-Client' | 'Security-Server' | 'Security-Verify';
@@ -18,8 +17,7 @@ export interface ExampleBlock {
   headers: ExampleHeader[];
 }
 
-export function loadSecAgreeExamples(): ExampleBlock[] {
-  const text = readFileSync(vectorPath('sec-agree', 'sec_agree_examples.txt'), 'utf8');
+function parseExamples(text: string): ExampleBlock[] {
   const blocks: ExampleBlock[] = [];
   for (const raw of text.split(/^=+\s*$/m).slice(1)) {
     const [head, body = ''] = raw.split(/^-{10,}\s*$/m);
@@ -38,3 +36,6 @@ export function loadSecAgreeExamples(): ExampleBlock[] {
   }
   return blocks;
 }
+
+/** The example blocks; tests using them take `options` (skipped, or failed in CI, when the file is missing). */
+export const secAgreeExamples: SharedFile<ExampleBlock[]> = sharedFile((b) => parseExamples(b.toString('utf8')), 'sec_agree_examples.txt');

@@ -1,5 +1,5 @@
 /**
- * RFC 4475 SIP torture test messages: one test per message (test/vectors/rfc4475, copied
+ * RFC 4475 SIP torture test messages: one test per message (../shared/vectors/rfc4475, copied
  * byte-exact from the RFC's archive). Valid messages must parse and round-trip; invalid ones
  * must fail with a SipParseError naming the problem, or make checkRequest return the response
  * the RFC section asks for; semantic ones must parse and then behave as their section says.
@@ -8,7 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { vectorPath } from '../support/paths.js';
+import { sharedJson, sharedVectorPath } from '../support/shared.js';
 import {
   SipParseError, SipStreamFramer, checkRequest, contactsOf, contentTypeOf, cseqOf, callIdOf, fromOf, maxForwardsOf, messagesEqual,
   parseContact, parseExpires, parseMaxForwards, parseMessage, parseNameAddr, parseUri, parseWarning, routesOf, serializeMessage,
@@ -21,10 +21,10 @@ interface IndexEntry {
   rfc_section: string;
   validity: 'valid' | 'invalid' | 'semantic';
 }
-const index = JSON.parse(readFileSync(vectorPath('rfc4475', 'index.json'), 'utf8')) as { messages: IndexEntry[] };
+const index = sharedJson<{ messages: IndexEntry[] }>('rfc4475', 'index.json');
 
 function raw(file: string): Uint8Array {
-  const b = readFileSync(vectorPath('rfc4475', file));
+  const b = readFileSync(sharedVectorPath('rfc4475', file));
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
@@ -584,8 +584,8 @@ const GROUPS: [string, string][] = [
 ];
 
 for (const [prefix, title] of GROUPS) {
-  describe(`RFC 4475 ${title}`, () => {
-    for (const e of index.messages.filter((m) => m.rfc_section.startsWith(prefix))) {
+  describe(`RFC 4475 ${title}`, index.options, () => {
+    for (const e of index.value.messages.filter((m) => m.rfc_section.startsWith(prefix))) {
       const t = tests[e.file];
       test(`[RFC 4475 ${e.rfc_section}] ${e.file}: ${t ? t.title : 'NO TEST'}`, () => {
         assert.ok(t, `no test for ${e.file}`);
@@ -595,9 +595,9 @@ for (const [prefix, title] of GROUPS) {
   });
 }
 
-describe('RFC 4475 vector set', () => {
+describe('RFC 4475 vector set', index.options, () => {
   test('[RFC 4475 §3] all 49 messages have exactly one test', () => {
-    assert.equal(index.messages.length, 49);
-    assert.deepEqual(Object.keys(tests).sort(), index.messages.map((m) => m.file).sort());
+    assert.equal(index.value.messages.length, 49);
+    assert.deepEqual(Object.keys(tests).sort(), index.value.messages.map((m) => m.file).sort());
   });
 });

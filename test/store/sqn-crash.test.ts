@@ -7,15 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../../src/store/index.js';
 import { subscriber } from './backends.js';
 import { startWorker } from './worker-process.js';
+import { waitFor } from '../support/wait.js';
 
 const IMPI = 'user1@ims.example.net';
 const dir = mkdtempSync(join(tmpdir(), 'imsec-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 5000 && !cond(); i++) await sleep(2);
-  assert.ok(cond(), `timed out waiting for ${what}`);
-}
 
 describe('SQN durability across kill -9 (SQLite, WAL)', () => {
   for (const mode of ['', '?synchronous=full']) {
@@ -30,7 +26,7 @@ describe('SQN durability across kill -9 (SQLite, WAL)', () => {
         const w = startWorker(url, IMPI, 'scscf-a.ims.example.net', 'forever', 4, round + 1);
         await Promise.race([w.ready, w.done]);
         w.go();
-        await until(() => w.sqns.length > 0 || w.child.exitCode !== null, 'the first allocation');
+        await waitFor(() => w.sqns.length > 0 || w.child.exitCode !== null, 'the first allocation', 10_000);
         const delay = Math.floor(Math.random() * 40);
         delays.push(delay);
         await sleep(delay);

@@ -35,14 +35,21 @@ export interface Mirror {
  * SA run in order (a remove waits for its install); different SAs proceed independently.
  */
 export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts: MirrorOptions = {}): Mirror {
+  // The last queued operation of each SA with one in flight, and every operation in flight:
+  // both shrink as operations finish, so `idle` costs the work pending, not the table's size.
   const chains = new Map<string, Promise<void>>();
+  const inflight = new Set<Promise<void>>();
   const run = (sa: SecurityAssociation, op: 'install' | 'remove'): void => {
     const prev = chains.get(sa.id) ?? Promise.resolve();
     const next = prev
       .then(() => (op === 'install' ? datapath.install(sa) : datapath.remove(sa)))
       .catch((err: unknown) => opts.onError?.(err, sa, op));
     chains.set(sa.id, next);
-    if (op === 'remove') void next.then(() => chains.get(sa.id) === next && chains.delete(sa.id));
+    inflight.add(next);
+    void next.then(() => {
+      inflight.delete(next);
+      if (chains.get(sa.id) === next) chains.delete(sa.id);
+    });
   };
   const stop = manager.on((e) => {
     if (e.kind === 'saCreated') run(e.sa, 'install');
@@ -51,11 +58,7 @@ export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts:
   return {
     stop,
     async idle() {
-      while (chains.size > 0) {
-        const pending = [...chains.values()];
-        await Promise.all(pending);
-        if ([...chains.values()].every((c) => pending.includes(c))) break;
-      }
+      while (inflight.size > 0) await Promise.all([...inflight]);
     },
   };
 }

@@ -8,9 +8,10 @@
  *
  * SIP over TCP is not carried here (only the inner UDP of RFC 3948 tunnel mode).
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { ImsError, cryptoRng, type Rng } from '../../common/index.js';
-import { ipVersionOf, type Endpoint } from '../../ip/index.js';
+import type { Endpoint } from '../../ip/index.js';
+import { UdpPortPool } from '../port-pool.js';
 import { EspSa, decodeEspHeader, isUdpEncapsulatedEsp } from '../esp/index.js';
 import type { IpsecDatapath } from '../sa/datapath.js';
 import { SaError } from '../sa/errors.js';
@@ -69,16 +70,10 @@ interface Entry {
   dst: Endpoint;
 }
 
-interface Bound {
-  socket: Socket;
-  refs: number;
-  ready: Promise<void>;
-}
-
 const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
 
-function key(e: Endpoint): string {
-  return `${e.address}|${e.port}`;
+function selectorKey(fromPort: number, to: Endpoint): string {
+  return `${fromPort}|${to.address}|${to.port}`;
 }
 
 function norm(e: Endpoint): Endpoint {
@@ -104,7 +99,9 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private readonly tap?: UdpEncapOptions['tap'];
   private readonly inbound = new Map<number, Entry>();
   private readonly outbound = new Map<string, Entry>();
-  private readonly sockets = new Map<string, Bound>();
+  /** Outbound entries by selector (local port, peer address and port). */
+  private readonly bySelector = new Map<string, Set<Entry>>();
+  private readonly ports = new UdpPortPool((local, msg, rinfo) => this.receive(local, msg, rinfo));
 
   constructor(opts: UdpEncapOptions = {}) {
     this.rng = opts.rng ?? cryptoRng;
@@ -121,10 +118,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
 
   /** Local endpoints with a bound socket. */
   boundEndpoints(): Endpoint[] {
-    return [...this.sockets.keys()].map((k) => {
-      const [address, port] = k.split('|');
-      return { address, port: Number(port) };
-    });
+    return this.ports.endpoints();
   }
 
   /** The ESP state of an installed SA (counters, replay window), for diagnostics. */
@@ -139,30 +133,45 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const entry: Entry = { sa, esp, src: norm(sa.src), dst: norm(sa.dst) };
     const local = sa.direction === 'in' ? entry.dst : entry.src;
     if (sa.direction === 'in') this.inbound.set(sa.spi, entry);
-    else this.outbound.set(sa.id, entry);
+    else this.addOutbound(entry);
     try {
-      await this.bind(local);
+      await this.ports.bind(local);
     } catch (e) {
       if (sa.direction === 'in') this.inbound.delete(sa.spi);
-      else this.outbound.delete(sa.id);
+      else this.removeOutbound(entry);
       throw e;
     }
+  }
+
+  private addOutbound(e: Entry): void {
+    this.outbound.set(e.sa.id, e);
+    const k = selectorKey(e.src.port, e.dst);
+    let bucket = this.bySelector.get(k);
+    if (!bucket) this.bySelector.set(k, (bucket = new Set()));
+    bucket.add(e);
+  }
+
+  private removeOutbound(e: Entry): void {
+    this.outbound.delete(e.sa.id);
+    const k = selectorKey(e.src.port, e.dst);
+    const bucket = this.bySelector.get(k);
+    bucket?.delete(e);
+    if (bucket?.size === 0) this.bySelector.delete(k);
   }
 
   async remove(sa: SecurityAssociation): Promise<void> {
     const entry = sa.direction === 'in' ? this.inbound.get(sa.spi) : this.outbound.get(sa.id);
     if (!entry || entry.sa.id !== sa.id) return;
     if (sa.direction === 'in') this.inbound.delete(sa.spi);
-    else this.outbound.delete(sa.id);
-    await this.unbind(sa.direction === 'in' ? entry.dst : entry.src);
+    else this.removeOutbound(entry);
+    await this.ports.unbind(sa.direction === 'in' ? entry.dst : entry.src);
   }
 
   async close(): Promise<void> {
     this.inbound.clear();
     this.outbound.clear();
-    const all = [...this.sockets.values()];
-    this.sockets.clear();
-    await Promise.all(all.map((b) => b.ready.catch(() => undefined).then(() => new Promise<void>((r) => b.socket.close(() => r())))));
+    this.bySelector.clear();
+    await this.ports.close();
   }
 
   /**
@@ -174,55 +183,27 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const to = norm(opts.to);
     const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
     let best: Entry | undefined;
-    for (const e of this.outbound.values()) {
-      if (e.src.port !== opts.fromPort || !same(e.dst, to) || (fromAddress !== undefined && e.src.address !== fromAddress)) continue;
+    for (const e of this.bySelector.get(selectorKey(opts.fromPort, to)) ?? []) {
+      if (fromAddress !== undefined && e.src.address !== fromAddress) continue;
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
-    const bound = this.sockets.get(key(best.src));
-    if (!bound) throw new SaError(`protected port ${best.src.port} is not bound`);
-    await bound.ready;
+    const socket = await this.ports.socketOf(best.src);
+    if (!socket) throw new SaError(`protected port ${best.src.port} is not bound`);
     const packet = encapsulate(best.esp, best.src, best.dst, sip, this.rng);
     this.tap?.('out', best.src, best.dst, packet);
     await new Promise<void>((resolve, reject) =>
-      bound.socket.send(packet, best!.dst.port, best!.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
+      socket.send(packet, best!.dst.port, best!.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
     );
     this.counters.sent++;
   }
 
-  private bind(local: Endpoint): Promise<void> {
-    const k = key(local);
-    const existing = this.sockets.get(k);
-    if (existing) {
-      existing.refs++;
-      return existing.ready;
-    }
-    const socket = createSocket({ type: ipVersionOf(local.address) === 6 ? 'udp6' : 'udp4' });
-    const ready = new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        this.sockets.delete(k);
-        socket.close();
-        reject(new ImsError('SIP_TRANSPORT', `cannot bind protected port ${local.address}:${local.port}: ${err.message}`));
-      };
-      socket.once('error', onError);
-      socket.bind(local.port, local.address, () => {
-        socket.off('error', onError);
-        socket.on('error', () => undefined);
-        resolve();
-      });
-    });
-    socket.on('message', (msg, rinfo) => this.receive(local, msg, rinfo));
-    this.sockets.set(k, { socket, refs: 1, ready });
-    return ready;
-  }
-
-  private async unbind(local: Endpoint): Promise<void> {
-    const k = key(local);
-    const b = this.sockets.get(k);
-    if (!b || --b.refs > 0) return;
-    this.sockets.delete(k);
-    await b.ready.catch(() => undefined);
-    await new Promise<void>((r) => b.socket.close(() => r()));
+  /**
+   * Bind a local protected endpoint for the datapath's life, whatever SAs come and go (a
+   * P-CSCF's port_ps and port_pc pool; {@link UdpPortPool.listen}). Port 0 lets the OS choose.
+   */
+  listen(address: string, port: number): Promise<number> {
+    return this.ports.listen(canonicalIp(address), port);
   }
 
   private drop(reason: UdpEncapDropReason, local: Endpoint, from: Endpoint, spi?: number): void {

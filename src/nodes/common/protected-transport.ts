@@ -3,19 +3,26 @@
  * a {@link SipTransport} whose datagrams travel inside the IPsec SAs of sec-agree instead of a
  * plain socket. Both nodes hand it to B2's `SipStack` and pin it with `Destination.through`.
  *
- * Port discipline of TS 33.203 §7.1 (the same at both ends, which is why one class serves both):
+ * Port discipline (TS 33.203 §7.1, TS 24.229 §5.1.1.2.2 and §5.2.2.1; SPEC R-SA-3), the same
+ * at both ends, which is why one class serves both:
  *
- * | message                        | leaves from          | goes to                    |
- * |--------------------------------|----------------------|----------------------------|
- * | a request this node originates | its protected client port (port-c) | the peer's port-s |
- * | a response this node sends     | its protected server port (port-s) | the port the request came from (the peer's port-c) |
+ * | message over UDP                 | `client-to-server` (default)      | `server-to-client` (Rel-5 pairing) |
+ * |----------------------------------|-----------------------------------|------------------------------------|
+ * | a request this node originates   | own port-c → peer's port-s        | own port-c → peer's port-s         |
+ * | a response this node sends       | own port-c → peer's port-s        | own port-s → the request's port-c  |
  *
- * So requests arrive on port-s and responses on port-c. The transport's `local` endpoint is the
- * protected server port: the transport layer writes it into the Via sent-by (TS 24.229
- * §5.1.1.2/§5.1.1.4: "the protected server port value bound to the security association") and
- * the UE puts it in its Contact. Responses are routed by the SA a request came in on, not by
- * the Via alone: the transport remembers the (authenticated) inner source of every request it
- * hands up and answers there — the only path an SA exists for.
+ * The default is the final rule: over UDP every message, request or response, leaves from the
+ * sender's protected client port to the receiver's protected server port (TS 24.229 §5.1.1.2.2
+ * as TS 34.229-1 tests it; the flow real phones and Kamailio's ims_ipsec_pcscf use, which sends
+ * UDP replies from port_pc to port_us). `server-to-client` keeps the Rel-5 reading in which a
+ * response retraces its request (the path TCP takes, where a response rides its request's
+ * connection); it is there for peers that still expect it. A response leaves on the SAs of the
+ * set its request came in on (R-RR-2: a request on the old set is answered on the old set).
+ *
+ * So requests arrive on port-s and, with the default flow, so do responses. The transport's
+ * `local` endpoint is the protected server port: the transport layer writes it into the Via
+ * sent-by (TS 24.229 §5.1.1.2/§5.1.1.4: "the protected server port value bound to the security
+ * association") and the UE puts it in its Contact.
  *
  * What carries the bytes is a {@link ProtectedCarrier}: C2's userspace `UdpEncapDatapath`
  * (default; it seals and opens ESP-in-UDP and drops and counts anything bad, R-SA-8) or a
@@ -29,9 +36,8 @@
  * TCP), so protected SIP is UDP here. Protected ports carry only protected traffic (R-SA-5):
  * anything that is not valid ESP for an installed SA never reaches this class.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { ImsError, silentLogger, type Logger } from '../../common/index.js';
-import type { SaManager, SecurityAssociation } from '../../ipsec/index.js';
+import { silentLogger, type Logger } from '../../common/index.js';
+import { UdpPortPool, type SaManager, type SecurityAssociation } from '../../ipsec/index.js';
 import { cseqOf, parseMessage, topVia, type SipMessage } from '../../sip/index.js';
 import { canonicalAddress, formatEndpoint, ipFamily } from '../../sip/transport/endpoint.js';
 import { SipTransportError } from '../../sip/transport/errors.js';
@@ -78,6 +84,8 @@ export interface CarrierMessageInfo {
 export interface ProtectedCarrier {
   send(sip: Uint8Array, opts: { fromPort: number; fromAddress?: string; to: Endpoint }): Promise<void>;
   onMessage(handler: (sip: Uint8Array, info: CarrierMessageInfo) => void): void;
+  /** Bind a protected port for the carrier's life (port 0: the OS chooses); resolves with it. */
+  listen?(address: string, port: number): Promise<number>;
 }
 
 /** Room left in a UDP datagram for ESP header, IV, padding, ICV and the inner IP/UDP headers. */
@@ -99,10 +107,13 @@ export interface ProtectedTransportOptions {
    */
   readonly clientPort: number | ((to: Endpoint) => number);
   /**
-   * When given, every delivered message calls `noteInbound(setId)`: the first message on a new
-   * active set ends the change-over and deletes the old sets (R-RR-2).
+   * The SA table. Every delivered message calls `noteInbound(setId)` (the first message on a
+   * new active set ends the change-over, R-RR-2); a response leaves on the ports of the set its
+   * request came in on (`get`, `role`).
    */
-  readonly saManager?: Pick<SaManager, 'noteInbound'>;
+  readonly saManager?: Pick<SaManager, 'noteInbound' | 'get' | 'role'>;
+  /** How UDP responses flow (see the module comment). Default `client-to-server`. */
+  readonly responseFlow?: ResponseFlow;
   /** Called for every delivered message (after `saManager.noteInbound`). */
   readonly onProtected?: (m: ProtectedInboundMessage) => void;
   readonly limits?: InboundLimits;
@@ -111,6 +122,19 @@ export interface ProtectedTransportOptions {
   /** How many request sources are remembered for response routing (default 4096, oldest dropped). */
   readonly routeMemory?: number;
   readonly logger?: Logger;
+}
+
+/**
+ * UDP response flow over the SAs: `client-to-server` (TS 24.229 §5.1.1.2.2, the default) or the
+ * Rel-5 `server-to-client` pairing.
+ */
+export type ResponseFlow = 'client-to-server' | 'server-to-client';
+export const RESPONSE_FLOWS: readonly ResponseFlow[] = ['client-to-server', 'server-to-client'];
+
+/** Where a remembered request came from: the peer's protected endpoint and the set it used. */
+interface Route {
+  readonly remote: Endpoint;
+  readonly setId: number | undefined;
 }
 
 const protections = new WeakMap<SipMessage, Protection>();
@@ -139,8 +163,9 @@ export class ProtectedTransport implements SipTransport {
   private serverPort: number;
   private clientPort: number | ((to: Endpoint) => number);
   private readonly usedClientPorts = new Set<number>();
-  /** Response routing: request key → the protected endpoint it came from. */
-  private readonly routes = new Map<string, Endpoint>();
+  /** Response routing: request key → where it came from and on which set. */
+  private readonly routes = new Map<string, Route>();
+  private readonly responseFlow: ResponseFlow;
   private readonly routeMemory: number;
   private handler: ((m: InboundMessage) => void) | undefined;
   private closed = false;
@@ -156,6 +181,7 @@ export class ProtectedTransport implements SipTransport {
     this.serverPort = opts.serverPort;
     this.clientPort = opts.clientPort;
     this.routeMemory = opts.routeMemory ?? 4096;
+    this.responseFlow = opts.responseFlow ?? 'client-to-server';
     this.log = (opts.logger ?? silentLogger).child({ transport: 'ipsec' });
     attach(opts.carrier, this);
   }
@@ -193,10 +219,11 @@ export class ProtectedTransport implements SipTransport {
   }
 
   /**
-   * TS 33.203 §7.1: a request leaves from the client port to `dest` (the peer's port-s); a
-   * response leaves from the server port to where its request came from (falling back to `dest`,
-   * the Via route, when the request is not remembered). Rejects with SipTransportError (no SA,
-   * oversized, closed).
+   * TS 33.203 §7.1, TS 24.229 §5.1.1.2.2: a request leaves from the client port to `dest` (the
+   * peer's port-s); a response leaves on the set its request came in on, from that set's local
+   * port-c to the peer's port-s (`client-to-server`), or from the local port-s back to the
+   * request's source (`server-to-client`). A response whose request is not remembered goes by
+   * `dest` (the Via route). Rejects with SipTransportError (no SA, oversized, closed).
    */
   async send(data: SipMessage | Uint8Array, dest: Endpoint): Promise<void> {
     if (this.closed) throw new SipTransportError('transport closed', dest);
@@ -206,18 +233,7 @@ export class ProtectedTransport implements SipTransport {
       throw new SipTransportError(`message of ${bytes.length} bytes does not fit a protected UDP datagram`, dest);
     }
     const msg = data instanceof Uint8Array ? tryParse(data) : data;
-    let fromPort: number;
-    let to: Endpoint = { address: canonicalAddress(dest.address), port: dest.port };
-    if (msg?.kind === 'response') {
-      fromPort = this.serverPort;
-      const k = routeKey(msg);
-      const back = k === undefined ? undefined : this.routes.get(k);
-      if (back) to = back;
-    } else {
-      fromPort = typeof this.clientPort === 'number' ? this.clientPort : this.clientPort(to);
-      checkPort(fromPort, 'clientPort');
-      this.usedClientPorts.add(fromPort);
-    }
+    const { fromPort, to } = msg?.kind === 'response' ? this.responsePath(msg, dest) : this.requestPath(dest);
     try {
       await this.opts.carrier.send(bytes, { fromPort, fromAddress: this.address, to });
     } catch (err) {
@@ -227,6 +243,29 @@ export class ProtectedTransport implements SipTransport {
     }
     this.counters.sent++;
     this.log.debug({ fromPort, to: formatEndpoint(to), bytes: bytes.length }, 'protected SIP sent');
+  }
+
+  private requestPath(dest: Endpoint): { fromPort: number; to: Endpoint } {
+    const to: Endpoint = { address: canonicalAddress(dest.address), port: dest.port };
+    const fromPort = typeof this.clientPort === 'number' ? this.clientPort : this.clientPort(to);
+    checkPort(fromPort, 'clientPort');
+    this.usedClientPorts.add(fromPort);
+    return { fromPort, to };
+  }
+
+  private responsePath(msg: SipMessage, dest: Endpoint): { fromPort: number; to: Endpoint } {
+    const k = routeKey(msg);
+    const back = k === undefined ? undefined : this.routes.get(k);
+    const sm = this.opts.saManager;
+    const set = back?.setId === undefined || !sm ? undefined : sm.get(back.setId);
+    if (set) {
+      const local = sm!.role === 'ue' ? set.ue : set.pcscf;
+      const peer = sm!.role === 'ue' ? set.pcscf : set.ue;
+      if (this.responseFlow === 'client-to-server') return { fromPort: local.portC, to: { address: canonicalAddress(peer.address), port: peer.portS } };
+      return { fromPort: local.portS, to: back!.remote };
+    }
+    if (this.responseFlow === 'client-to-server') return this.requestPath(dest);
+    return { fromPort: this.serverPort, to: back?.remote ?? { address: canonicalAddress(dest.address), port: dest.port } };
   }
 
   /** Detach from the carrier; the carrier itself stays open (its owner closes it). */
@@ -253,14 +292,14 @@ export class ProtectedTransport implements SipTransport {
       case 'reject':
         // Answer on the SA path: back to the protected port the request came from.
         this.counters.rejected++;
-        this.remember(r.response, remote);
+        this.remember(r.response, remote, info.setId);
         this.send(r.response, remote).catch(() => undefined);
         return;
       case 'message':
         break;
     }
     const msg = r.msg;
-    if (msg.kind === 'request' && msg.method !== 'ACK') this.remember(msg, remote);
+    if (msg.kind === 'request' && msg.method !== 'ACK') this.remember(msg, remote, info.setId);
     const protection: Protection = { spi: info.spi, saId: info.saId, setId: info.setId, seq: info.seq, outer: info.outer };
     protections.set(msg, protection);
     this.counters.received++;
@@ -282,11 +321,11 @@ export class ProtectedTransport implements SipTransport {
     }
   }
 
-  private remember(msg: SipMessage, from: Endpoint): void {
+  private remember(msg: SipMessage, from: Endpoint, setId: number | undefined): void {
     const k = routeKey(msg);
     if (k === undefined) return;
     this.routes.delete(k);
-    this.routes.set(k, from);
+    this.routes.set(k, { remote: from, setId });
     if (this.routes.size > this.routeMemory) this.routes.delete(this.routes.keys().next().value as string);
   }
 }
@@ -361,7 +400,7 @@ export type InboundSaLookup = (local: Endpoint, remote: Endpoint) => Pick<Securi
 export class KernelSocketCarrier implements ProtectedCarrier {
   readonly counters = { received: 0, delivered: 0, sent: 0, noSa: 0 };
   private handler: ((sip: Uint8Array, info: CarrierMessageInfo) => void) | undefined;
-  private readonly sockets = new Map<number, { socket: Socket; refs: number; ready: Promise<void> }>();
+  private readonly ports = new UdpPortPool((local, buf, rinfo) => this.receive(local.port, buf, { address: rinfo.address, port: rinfo.port }));
 
   constructor(
     private readonly address: string,
@@ -374,53 +413,31 @@ export class KernelSocketCarrier implements ProtectedCarrier {
     this.handler = handler;
   }
 
-  /** Bind a protected port (reference-counted). */
-  bind(port: number): Promise<void> {
-    const existing = this.sockets.get(port);
-    if (existing) {
-      existing.refs++;
-      return existing.ready;
-    }
-    const socket = createSocket({ type: ipFamily(this.address) === 6 ? 'udp6' : 'udp4' });
-    const ready = new Promise<void>((resolve, reject) => {
-      socket.once('error', (err) => {
-        this.sockets.delete(port);
-        socket.close();
-        reject(new ImsError('SIP_TRANSPORT', `cannot bind protected port ${this.address}:${port}: ${err.message}`));
-      });
-      socket.bind(port, this.address, () => {
-        socket.removeAllListeners('error');
-        socket.on('error', () => undefined);
-        resolve();
-      });
-    });
-    socket.on('message', (buf, rinfo) => this.receive(port, buf, { address: rinfo.address, port: rinfo.port }));
-    this.sockets.set(port, { socket, refs: 1, ready });
-    return ready;
+  /** Bind a protected port for the carrier's life (port 0: the OS chooses); resolves with it. */
+  listen(_address: string, port: number): Promise<number> {
+    return this.ports.listen(this.address, port);
   }
 
-  async unbind(port: number): Promise<void> {
-    const b = this.sockets.get(port);
-    if (!b || --b.refs > 0) return;
-    this.sockets.delete(port);
-    await b.ready.catch(() => undefined);
-    await new Promise<void>((r) => b.socket.close(() => r()));
+  /** Bind a protected port (reference-counted). */
+  bind(port: number): Promise<void> {
+    return this.ports.bind({ address: this.address, port });
+  }
+
+  unbind(port: number): Promise<void> {
+    return this.ports.unbind({ address: this.address, port });
   }
 
   async send(sip: Uint8Array, opts: { fromPort: number; to: Endpoint }): Promise<void> {
-    const b = this.sockets.get(opts.fromPort);
-    if (!b) throw new SipTransportError(`protected port ${opts.fromPort} is not bound`, opts.to);
-    await b.ready;
+    const socket = await this.ports.socketOf({ address: this.address, port: opts.fromPort });
+    if (!socket) throw new SipTransportError(`protected port ${opts.fromPort} is not bound`, opts.to);
     await new Promise<void>((resolve, reject) =>
-      b.socket.send(sip, opts.to.port, opts.to.address, (err) => (err ? reject(new SipTransportError(`send to ${formatEndpoint(opts.to)} failed: ${err.message}`, opts.to)) : resolve())),
+      socket.send(sip, opts.to.port, opts.to.address, (err) => (err ? reject(new SipTransportError(`send to ${formatEndpoint(opts.to)} failed: ${err.message}`, opts.to)) : resolve())),
     );
     this.counters.sent++;
   }
 
-  async close(): Promise<void> {
-    const all = [...this.sockets.values()];
-    this.sockets.clear();
-    await Promise.all(all.map((b) => b.ready.catch(() => undefined).then(() => new Promise<void>((r) => b.socket.close(() => r())))));
+  close(): Promise<void> {
+    return this.ports.close();
   }
 
   private receive(port: number, buf: Buffer, from: Endpoint): void {
@@ -439,16 +456,20 @@ export class KernelSocketCarrier implements ProtectedCarrier {
 
 /**
  * An {@link InboundSaLookup} over an SA table: the live inbound SA whose selector is
- * (remote → local), the best state first.
+ * (remote → local), the best state first. It looks only at the sets bound to the remote's
+ * address and port (R-SA-4), so its cost does not grow with the table.
  */
-export function inboundSaLookup(sas: () => readonly SecurityAssociation[]): InboundSaLookup {
+export function inboundSaLookup(sa: Pick<SaManager, 'setsAtUePort' | 'role'>): InboundSaLookup {
   const rank = { active: 3, old: 2, temporary: 1, deleted: 0 } as const;
   return (local, remote) => {
+    const ue = sa.role === 'ue' ? local : remote;
     let best: SecurityAssociation | undefined;
-    for (const sa of sas()) {
-      if (sa.direction !== 'in' || sa.dst.port !== local.port || sa.src.port !== remote.port) continue;
-      if (canonicalAddress(sa.dst.address) !== local.address || canonicalAddress(sa.src.address) !== remote.address) continue;
-      if (!best || rank[sa.state] > rank[best.state] || (sa.state === best.state && sa.setId > best.setId)) best = sa;
+    for (const set of sa.setsAtUePort(ue.address, ue.port)) {
+      for (const x of set.sas) {
+        if (x.direction !== 'in' || x.dst.port !== local.port || x.src.port !== remote.port) continue;
+        if (canonicalAddress(x.dst.address) !== local.address || canonicalAddress(x.src.address) !== remote.address) continue;
+        if (!best || rank[x.state] > rank[best.state] || (x.state === best.state && x.setId > best.setId)) best = x;
+      }
     }
     return best;
   };

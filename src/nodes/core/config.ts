@@ -13,7 +13,7 @@
  *   "hss":   { "diameterPort": 3868, "rest": null, "settings": {} },
  *   "scscf": { "sipPort": 6060, "settings": {} },
  *   "icscf": { "sipPort": 4060, "settings": {} },
- *   "pcscf": { "sipPort": 5060, "protectedPorts": "5100-5199", "datapath": "userspace", "settings": {} },
+ *   "pcscf": { "sipPort": 5060, "protectedPorts": "5100-5108", "datapath": "userspace", "settings": {} },
  *   "subscribers": [{ "impi": "alice@ims.lab", "impus": ["sip:alice@ims.lab", "tel:+15550101"], "k": "…", "op": "…" }],
  *   "logLevel": "info"
  * }
@@ -78,7 +78,7 @@ export function defaultCoreConfig(): CoreConfig {
     hss: { diameterPort: 3868, rest: null, settings: {} },
     scscf: { sipPort: 6060, settings: {} },
     icscf: { sipPort: 4060, settings: {} },
-    pcscf: { sipPort: 5060, protectedPorts: { min: 5100, max: 5199 }, datapath: 'userspace', settings: {} },
+    pcscf: { sipPort: 5060, protectedPorts: { min: 5100, max: 5108 }, datapath: 'userspace', settings: {} },
     subscribers: DEMO_SUBSCRIBERS.map((s) => ({ ...s, impus: [...s.impus] })),
     logLevel: 'info',
   };
@@ -110,10 +110,36 @@ function section(raw: Record<string, unknown>, key: string, keys: readonly strin
   return v;
 }
 
+/**
+ * A copy of `v` holding only what the printed JSON form carries (RFC 8259 §3 values: null, booleans,
+ * numbers (§6: no NaN or Infinity), strings, arrays, objects), so that a parsed configuration prints and
+ * parses back to the same value. An object member that is `undefined` is absent, as in JSON;
+ * -0 becomes 0 (JSON prints it as 0); anything JSON cannot hold (an `undefined` array element,
+ * NaN, ±Infinity, a bigint, a function, a Date or a class instance) is refused naming its path.
+ */
+function jsonData(v: unknown, field: string): unknown {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new CoreConfigError('must be JSON data (a finite number)', field);
+    return v === 0 ? 0 : v;
+  }
+  if (Array.isArray(v)) return v.map((x, i) => jsonData(x, `${field}[${i}]`));
+  if (typeof v === 'object') {
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) throw new CoreConfigError('must be JSON data (a plain object)', field);
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => [k, jsonData(x, `${field}.${k}`)]),
+    );
+  }
+  throw new CoreConfigError(`must be JSON data, not ${v === undefined ? 'undefined' : typeof v}`, field);
+}
+
 function settings(v: unknown, field: string): Record<string, unknown> {
   if (v === undefined) return {};
   if (!isObj(v)) throw new CoreConfigError("must be an object (that node's own configuration keys)", field);
-  return structuredClone(v);
+  return jsonData(v, field) as Record<string, unknown>;
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`. */

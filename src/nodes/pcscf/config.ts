@@ -1,31 +1,44 @@
 /**
  * P-CSCF configuration: a JSON file (`imsec pcscf --config FILE`) mapped onto a typed object
  * with defaults, so an empty file runs the lab P-CSCF of the default deployment (SIP
- * 127.0.0.1:5060 over UDP and TCP, protected ports 5100–5199, I-CSCF sip:icscf.ims.lab:4060):
+ * 127.0.0.1:5060 over UDP and TCP, protected ports 5100–5108, I-CSCF sip:icscf.ims.lab:4060):
  *
  * ```json
  * {
  *   "sip": { "listen": "127.0.0.1:5060", "protocols": ["udp", "tcp"], "t1Ms": 500 },
- *   "protected": { "address": "127.0.0.1", "ports": "5100-5199" },
+ *   "protected": { "address": "127.0.0.1", "ports": "5100-5108", "responseFlow": "client-to-server" },
  *   "icscf": "sip:icscf.ims.lab:4060",
  *   "hosts": { "icscf.ims.lab": "127.0.0.1", "scscf.ims.lab": "127.0.0.1" },
  *   "names": ["pcscf.ims.lab"],
  *   "visitedNetworkId": "ims.lab",
- *   "policy": { "algs": ["hmac-sha-1-96", "hmac-md5-96"], "ealgs": ["aes-cbc", "null"] },
+ *   "policy": { "algs": ["aes-gmac", "hmac-sha-1-96", "hmac-md5-96", "null"], "ealgs": ["aes-gcm", "aes-cbc", "des-ede3-cbc", "null"] },
  *   "datapath": "userspace",
- *   "registrationTimerMs": 64000,
+ *   "registrationTimerMs": 240000,
  *   "trustedCore": ["127.0.0.1"],
  *   "regEvent": { "subscribe": true, "expires": 600000 }
  * }
  * ```
  *
- * - `protected.ports`: the range the protected ports (port-c, port-s) are drawn from
- *   (TS 33.203 §7.1), or `"auto"` to let the OS pick free ports (tests run in parallel).
+ * - `protected.ports`: the protected ports (TS 33.203 §7.1): the first is port_ps, the one
+ *   protected server port of every UE's SAs (it never changes, R-RR-1); the next ones (up to
+ *   eight) are the pool each new set takes its port_pc from. `"auto"` lets the OS pick them
+ *   (tests run in parallel). All are bound at start and kept: the SAs are told apart by SPI.
+ * - `protected.responseFlow`: how UDP responses travel over the SAs (R-SA-3):
+ *   `client-to-server` (default; TS 24.229 §5.1.1.2.2: from port_pc to the UE's port_us, as
+ *   phones and Kamailio expect) or `server-to-client` (the Rel-5 pairing: from port_ps back to
+ *   the request's port_uc).
  * - `policy`: sec-agree policy of TS 33.203 Annex H (R-SM-2): acceptable integrity and
- *   encryption algorithms, most preferred first. The mode follows the datapath: `UDP-enc-tun`
- *   (RFC 3948) for the userspace backend, `trans` for kernel XFRM.
- * - `registrationTimerMs`: lifetime of the temporary SAs between the 401 and the protected
- *   REGISTER (TS 33.203 §7.4, R-FAIL-1); when it runs out the attempt is abandoned.
+ *   encryption algorithms, most preferred first; it decides, the UE's q only breaks ties
+ *   (`honourQ: true` lets the UE's q decide). NULL integrity is only ever taken with aes-gcm.
+ *   The mode follows the datapath: `UDP-enc-tun` (RFC 3948) for the userspace backend,
+ *   `trans` for kernel XFRM.
+ * - `registrationTimerMs`: reg-await-auth, the lifetime of the temporary SAs between the 401
+ *   and the protected REGISTER (TS 24.229 §5.2.2.1 and Table 7.8.1: 4 minutes, R-SA-7,
+ *   R-FAIL-1); when it runs out the attempt is abandoned.
+ * - `overload`: caps on half-open registrations (attempts opened by an unprotected REGISTER):
+ *   one per IMPI (the newest replaces the older), `attemptsPerAddress` per UE address (32),
+ *   `attemptsTotal` in all (20000); beyond them 503 with `Retry-After: retryAfterSeconds` (30).
+ *   Re-registrations of registered UEs run over their SAs and are never capped.
  * - `trustedCore`: sources (`ip` or `ip:port`) whose requests on the unprotected port are taken
  *   as coming from the IMS core (terminating requests, reg-event NOTIFYs). Everything else on
  *   that port must be a REGISTER (R-SA-5).
@@ -35,11 +48,13 @@
  * Parsing is pure; the CLI reads the file.
  */
 import { DEFAULT_PCSCF_POLICY, type EncryptionAlgName, type IntegrityAlgName } from '../../secagree/index.js';
+import { RESPONSE_FLOWS, type ResponseFlow } from '../common/protected-transport.js';
 import { isValidAlgCombination } from '../../secagree/index.js';
 import { parseUri } from '../../sip/headers/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import { configFields, isObj, type HostPort } from '../common/config-fields.js';
 import { PcscfConfigError } from './errors.js';
+import type { OverloadLimits } from './ports.js';
 
 export type { HostPort };
 
@@ -57,8 +72,10 @@ export interface PcscfConfig {
   protected: {
     /** Local address of the SAs (default: the listen address). */
     address?: string;
-    /** Range of protected ports, or null for OS-assigned ports. */
+    /** Protected ports: port_ps, then the port_pc pool; null for OS-assigned ports. */
     ports: { min: number; max: number } | null;
+    /** UDP response flow over the SAs (R-SA-3). */
+    responseFlow: ResponseFlow;
   };
   /** Where REGISTERs go (TS 24.229 §5.2.2.1): the I-CSCF of the home network. */
   icscf: string;
@@ -67,11 +84,13 @@ export interface PcscfConfig {
   names: string[];
   /** P-Visited-Network-ID value (TS 24.229 §5.2.2.1). */
   visitedNetworkId: string;
-  policy: { algs: IntegrityAlgName[]; ealgs: EncryptionAlgName[] };
+  policy: { algs: IntegrityAlgName[]; ealgs: EncryptionAlgName[]; honourQ: boolean };
   datapath: PcscfDatapathKind;
   /** `ip -n NETNS` for the xfrm datapath (default: the current namespace). */
   xfrmNetns?: string;
   registrationTimerMs: number;
+  /** Caps on registration attempts (half-open registrations), see {@link OverloadLimits}. */
+  overload: OverloadLimits;
   /** R-SA-6: SA sets (one SA per direction per transport each) per IMPI. */
   maxSetsPerImpi: number;
   trustedCore: string[];
@@ -81,20 +100,21 @@ export interface PcscfConfig {
 }
 
 export const DEFAULT_PCSCF_SIP_PORT = 5060;
-export const DEFAULT_PROTECTED_PORTS = { min: 5100, max: 5199 } as const;
+export const DEFAULT_PROTECTED_PORTS = { min: 5100, max: 5108 } as const;
 
 /** The default lab P-CSCF (see the module comment). */
 export function defaultPcscfConfig(): PcscfConfig {
   return {
     sip: { listen: { host: '127.0.0.1', port: DEFAULT_PCSCF_SIP_PORT }, protocols: ['udp', 'tcp'], t1Ms: 500 },
-    protected: { ports: { ...DEFAULT_PROTECTED_PORTS } },
+    protected: { ports: { ...DEFAULT_PROTECTED_PORTS }, responseFlow: 'client-to-server' },
     icscf: 'sip:icscf.ims.lab:4060',
     hosts: { 'icscf.ims.lab': '127.0.0.1', 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1', 'pcscf.ims.lab': '127.0.0.1' },
     names: ['pcscf.ims.lab'],
     visitedNetworkId: 'ims.lab',
-    policy: { algs: DEFAULT_PCSCF_POLICY.algs.filter((a) => a !== 'null'), ealgs: [...DEFAULT_PCSCF_POLICY.ealgs] },
+    policy: { algs: [...DEFAULT_PCSCF_POLICY.algs], ealgs: [...DEFAULT_PCSCF_POLICY.ealgs], honourQ: false },
     datapath: 'userspace',
-    registrationTimerMs: 64_000,
+    registrationTimerMs: 240_000,
+    overload: { attemptsPerAddress: 32, attemptsTotal: 20_000, retryAfterSeconds: 30 },
     maxSetsPerImpi: 3,
     trustedCore: ['127.0.0.1', '::1'],
     regEvent: { subscribe: true, expires: 600_000 },
@@ -156,7 +176,7 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   if (!isObj(raw)) throw new PcscfConfigError('the configuration must be a JSON object', 'config');
   known(
     raw,
-    ['sip', 'protected', 'icscf', 'hosts', 'names', 'visitedNetworkId', 'policy', 'datapath', 'xfrmNetns', 'registrationTimerMs', 'maxSetsPerImpi', 'trustedCore', 'regEvent', 'privacy', 'logLevel'],
+    ['sip', 'protected', 'icscf', 'hosts', 'names', 'visitedNetworkId', 'policy', 'datapath', 'xfrmNetns', 'registrationTimerMs', 'overload', 'maxSetsPerImpi', 'trustedCore', 'regEvent', 'privacy', 'logLevel'],
     '',
   );
   const c = defaultPcscfConfig();
@@ -175,8 +195,13 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   if (ipFamily(c.sip.listen.host) === 0) throw new PcscfConfigError('must be an IP address', 'sip.listen.host');
   if (raw.protected !== undefined) {
     const p = raw.protected;
-    if (!isObj(p)) throw new PcscfConfigError('must be { "address", "ports" }', 'protected');
-    known(p, ['address', 'ports'], 'protected');
+    if (!isObj(p)) throw new PcscfConfigError('must be { "address", "ports", "responseFlow" }', 'protected');
+    known(p, ['address', 'ports', 'responseFlow'], 'protected');
+    if (p.responseFlow !== undefined) {
+      const f = str(p.responseFlow, 'protected.responseFlow');
+      if (!(RESPONSE_FLOWS as readonly string[]).includes(f)) throw new PcscfConfigError(`must be one of ${RESPONSE_FLOWS.join(', ')}`, 'protected.responseFlow');
+      c.protected.responseFlow = f as ResponseFlow;
+    }
     if (p.address !== undefined) {
       c.protected.address = str(p.address, 'protected.address');
       if (ipFamily(c.protected.address) === 0) throw new PcscfConfigError('must be an IP address', 'protected.address');
@@ -205,7 +230,8 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   if (raw.policy !== undefined) {
     const p = raw.policy;
     if (!isObj(p)) throw new PcscfConfigError('must be { "algs", "ealgs" }', 'policy');
-    known(p, ['algs', 'ealgs'], 'policy');
+    known(p, ['algs', 'ealgs', 'honourQ'], 'policy');
+    if (p.honourQ !== undefined) c.policy.honourQ = bool(p.honourQ, 'policy.honourQ');
     if (p.algs !== undefined) c.policy.algs = algList<IntegrityAlgName>(p.algs, 'policy.algs', INTEGRITY);
     if (p.ealgs !== undefined) c.policy.ealgs = algList<EncryptionAlgName>(p.ealgs, 'policy.ealgs', ENCRYPTION);
     if (!c.policy.algs.some((a) => c.policy.ealgs.some((e) => isValidAlgCombination(a, e)))) {
@@ -218,6 +244,14 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   }
   if (raw.xfrmNetns !== undefined) c.xfrmNetns = str(raw.xfrmNetns, 'xfrmNetns');
   if (raw.registrationTimerMs !== undefined) c.registrationTimerMs = int(raw.registrationTimerMs, 'registrationTimerMs', 100, 3_600_000);
+  if (raw.overload !== undefined) {
+    const o = raw.overload;
+    if (!isObj(o)) throw new PcscfConfigError('must be { "attemptsPerAddress", "attemptsTotal", "retryAfterSeconds" }', 'overload');
+    known(o, ['attemptsPerAddress', 'attemptsTotal', 'retryAfterSeconds'], 'overload');
+    if (o.attemptsPerAddress !== undefined) c.overload.attemptsPerAddress = int(o.attemptsPerAddress, 'overload.attemptsPerAddress', 1, 1_000_000);
+    if (o.attemptsTotal !== undefined) c.overload.attemptsTotal = int(o.attemptsTotal, 'overload.attemptsTotal', 1, 10_000_000);
+    if (o.retryAfterSeconds !== undefined) c.overload.retryAfterSeconds = int(o.retryAfterSeconds, 'overload.retryAfterSeconds', 1, 86_400);
+  }
   if (raw.maxSetsPerImpi !== undefined) c.maxSetsPerImpi = int(raw.maxSetsPerImpi, 'maxSetsPerImpi', 2, 3);
   if (raw.trustedCore !== undefined) c.trustedCore = strs(raw.trustedCore, 'trustedCore');
   checkTrusted(c.trustedCore, 'trustedCore');

@@ -26,9 +26,12 @@ export interface PcscfSip {
 
 /** The protected ports of the SA sets (the datapath edge; wire.ts implements it). */
 export interface ProtectedPorts {
-  /** OS-assigned protected ports, or undefined to take the SaManager's range allocation. */
-  allocate(): Promise<{ portC: number; portS: number } | undefined>;
-  /** Installs a new set's SAs and opens its protected SIP transport; resolves when port-s is reachable. */
+  /**
+   * The local protected ports of a new set for the UE at (address, port_us): the P-CSCF's one
+   * port_ps and a port_pc none of that UE's live sets uses (R-RR-1). Throws when none is free.
+   */
+  portsFor(ueAddress: string, uePortS: number): { portC: number; portS: number };
+  /** Waits until a new set's SAs are installed; resolves with the protected SIP transport. */
   open(set: SaSet): Promise<SipTransport>;
   /** The protected transport of a live set. */
   transportOf(setId: number): SipTransport | undefined;
@@ -57,13 +60,22 @@ export interface PcscfCoreOptions {
   trustedCore: string[];
   regEvent: { subscribe: boolean; expires: number };
   ueTrusted: boolean;
-  /** Lifetime of the `forwarded` state when no response ever comes (default 64 s). */
+  /** Lifetime of the `forwarded` state when no response ever comes (reg-await-auth). */
   registrationTimerMs: number;
+  /** Caps on registration attempts opened by unprotected REGISTERs (503 + Retry-After beyond). */
+  overload: OverloadLimits;
   /**
    * How long a registration ended by reg-event waits for the NOTIFY meant for the UE before its
    * SAs go, when the UE has not answered one yet (default 2 s, `DEREGISTRATION_GRACE_MS` in state.ts).
    */
   deregistrationGraceMs?: number;
+}
+
+/** Caps on half-open registrations (issue [O]): per UE address, in all, and the Retry-After given. */
+export interface OverloadLimits {
+  attemptsPerAddress: number;
+  attemptsTotal: number;
+  retryAfterSeconds: number;
 }
 
 /** What the parts of the core share (built once by PcscfCore). */

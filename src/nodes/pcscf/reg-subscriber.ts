@@ -132,7 +132,7 @@ export class RegEventSubscriber {
       reg.expiresAt = this.c.o.clock.now() + ms;
       reg.timer?.cancel();
       reg.timer = this.c.o.clock.setTimeout(ms, () => this.c.state.removeRegistration(reg.impi, 'expired', 'shortened registration over'));
-      for (const s of this.c.o.sa.sets({ impi: reg.impi })) if (s.state === 'active') this.c.o.sa.refresh(s.id, ms);
+      for (const s of this.c.o.sa.sets({ impi: reg.impi })) if (s.state === 'active') this.c.o.sa.shorten(s.id, ms);
     }
   }
 }

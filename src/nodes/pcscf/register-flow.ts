@@ -104,11 +104,23 @@ export class RegisterFlow {
     if (ended) this.c.state.removeRegistration(impi, ended.reason, `${ended.detail}; the UE registers anew`);
     const key = pendingKey(impi, ctx.transport, ctx.remote);
     this.c.state.dropPending(this.c.state.pendingByKey.get(key), 'replaced', 'a new REGISTER from the same source');
+    // Half-open registrations must not lock anyone out: one attempt per IMPI (the newest wins),
+    // a cap per UE address and one in all, answered 503 + Retry-After (RFC 3261 §21.5.4). A
+    // registered UE's re-registration travels over its SAs and is never counted here.
+    this.c.state.dropPending(this.c.state.unprotectedAttemptOf(impi), 'replaced', 'a newer REGISTER for the same IMPI');
+    const ueAddress = canonicalAddress(ctx.remote.address);
+    const load = this.c.state.unprotectedAttempts(ueAddress);
+    const caps = this.c.o.overload;
+    if (load.fromAddress >= caps.attemptsPerAddress || load.total >= caps.attemptsTotal) {
+      this.c.counters.overloadRejected++;
+      this.c.log.warn({ impi, from: ueAddress, fromAddress: load.fromAddress, total: load.total }, 'pcscf: registration attempts over the cap, 503');
+      return void ctx.reply(503, 'Service Unavailable', { headers: [['Retry-After', String(caps.retryAfterSeconds)]] });
+    }
     const pending: PendingRegistration = {
       key,
       impi,
       impu: toUri(req),
-      ueAddress: canonicalAddress(ctx.remote.address),
+      ueAddress,
       transport: ctx.transport,
       source: { address: canonicalAddress(ctx.remote.address), port: ctx.remote.port },
       offer,
@@ -185,17 +197,16 @@ export class RegisterFlow {
       this.c.state.fail(pending, sel.reason, sel.detail);
       return void ctx.reply(494, 'Security Agreement Required');
     }
-    let ports: { portC: number; portS: number } | undefined;
+    let ports: { portC: number; portS: number };
     try {
-      ports = await this.c.o.ports.allocate();
+      ports = this.c.o.ports.portsFor(pending.ueAddress, sel.ue.portS);
     } catch (err) {
       this.c.state.fail(pending, 'no-ports', (err as Error).message);
-      return void ctx.reply(503, 'Service Unavailable');
+      return void ctx.reply(503, 'Service Unavailable', { headers: [['Retry-After', '30']] });
     }
-    if (this.c.state.pendingByKey.get(pending.key) !== pending) return void ctx.reply(500, 'Server Internal Error');
     // R-SA-3: our inbound SPIs, MSB 0, unique among live SAs, never 1..255, never the UE's.
     const r = this.c.o.sa.reserveLocal({ avoidSpis: [sel.ue.spiC, sel.ue.spiS] });
-    const local = { spiC: r.spiC, spiS: r.spiS, portC: ports?.portC ?? r.portC, portS: ports?.portS ?? r.portS };
+    const local = { spiC: r.spiC, spiS: r.spiS, portC: ports.portC, portS: ports.portS };
     r.release();
     const created = this.c.o.sa.createSet({
       impi: pending.impi,
@@ -308,15 +319,16 @@ export class RegisterFlow {
 
   /** A REGISTER over an established set: refresh, de-registration or re-authentication (R-RR-1). */
   private async reRegisterOverSa(req: SipRequest, ctx: RequestContext, set: SaSet, impi: string): Promise<void> {
+    // R-SM-4 (TS 24.229 §5.1.1.4.2, §5.1.1.6, §5.2.2.1; RFC 3329 §2.3.1): every protected
+    // REGISTER carries Security-Verify = the Security-Server of the set it travels on; one that
+    // lacks it, or differs, is refused and changes nothing.
     const sent = this.c.state.serverBySet.get(set.id);
     const verify = tryParseMechanisms(req.headers.getLines('Security-Verify'));
-    if (sent && verify && verify.length > 0) {
-      const v = checkSecurityVerify(sent, verify);
-      if (!v.ok) {
-        this.c.counters.bidDownRejected++;
-        this.c.log.info({ impi, setId: set.id }, 'pcscf: Security-Verify of a re-registration differs (R-SM-4)');
-        return void ctx.reply(v.status ?? 494, 'Security Agreement Required');
-      }
+    const v = sent ? checkSecurityVerify(sent, verify) : undefined;
+    if (v && !v.ok) {
+      this.c.counters.bidDownRejected++;
+      this.c.log.info({ impi, setId: set.id, detail: v.detail }, 'pcscf: Security-Verify of a protected REGISTER missing or different (R-SM-4)');
+      return void ctx.reply(v.status ?? 494, 'Security Agreement Required');
     }
     const deregister = requestedExpires(req) === 0;
     let offer: SecMechanism[] | undefined;

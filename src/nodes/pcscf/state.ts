@@ -33,6 +33,10 @@ export class PcscfState {
   /** Why each set's SAs were deleted (SaManager reports it per SA, before the set goes). */
   readonly deleteReason = new Map<number, SaDeleteReason>();
   private readonly failureLog: PcscfFailure[] = [];
+  /** Attempts opened by an unprotected REGISTER: the newest per IMPI, the count per UE address and in all. */
+  private readonly unprotectedByImpi = new Map<string, PendingRegistration>();
+  private readonly unprotectedByAddress = new Map<string, number>();
+  private unprotectedCount = 0;
   /** Transactions of each IMPI's UE in flight through the P-CSCF (either direction). */
   private readonly inflight = new Map<string, number>();
   /** Set once by PcscfCore (the context holds this state too). */
@@ -151,6 +155,11 @@ export class PcscfState {
   /** Records an attempt with its safety timer (the `forwarded` state never outlives the registration timer). */
   addPending(p: PendingRegistration): void {
     this.pendingByKey.set(p.key, p);
+    if (p.overSetId === undefined) {
+      this.unprotectedByImpi.set(p.impi, p);
+      this.unprotectedByAddress.set(p.ueAddress, (this.unprotectedByAddress.get(p.ueAddress) ?? 0) + 1);
+      this.unprotectedCount++;
+    }
     p.timer = this.c.o.clock.setTimeout(this.c.o.registrationTimerMs, () => {
       if (this.pendingByKey.get(p.key) === p && p.state === 'forwarded') {
         this.c.counters.registrationTimerExpired++;
@@ -162,8 +171,27 @@ export class PcscfState {
   /** Forgets an attempt (its set, if any, is left to the caller). */
   removePending(p: PendingRegistration): void {
     p.timer?.cancel();
-    if (this.pendingByKey.get(p.key) === p) this.pendingByKey.delete(p.key);
+    if (this.pendingByKey.get(p.key) === p) {
+      this.pendingByKey.delete(p.key);
+      if (p.overSetId === undefined) {
+        if (this.unprotectedByImpi.get(p.impi) === p) this.unprotectedByImpi.delete(p.impi);
+        const n = (this.unprotectedByAddress.get(p.ueAddress) ?? 1) - 1;
+        if (n > 0) this.unprotectedByAddress.set(p.ueAddress, n);
+        else this.unprotectedByAddress.delete(p.ueAddress);
+        this.unprotectedCount--;
+      }
+    }
     if (p.setId !== undefined && this.pendingBySet.get(p.setId) === p) this.pendingBySet.delete(p.setId);
+  }
+
+  /** The attempt an unprotected REGISTER of this IMPI opened, if one is in progress. */
+  unprotectedAttemptOf(impi: string): PendingRegistration | undefined {
+    return this.unprotectedByImpi.get(impi);
+  }
+
+  /** Attempts opened by unprotected REGISTERs: from one UE address, and in all. */
+  unprotectedAttempts(ueAddress: string): { fromAddress: number; total: number } {
+    return { fromAddress: this.unprotectedByAddress.get(ueAddress) ?? 0, total: this.unprotectedCount };
   }
 
   /** Ends an attempt: forget it and delete its temporary set (never an active one). */

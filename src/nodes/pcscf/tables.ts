@@ -157,11 +157,14 @@ export interface PcscfCounters {
   forwardedOriginating: number;
   forwardedTerminating: number;
   notifies: number;
+  /** Initial REGISTERs answered 503 + Retry-After: too many attempts from one address or in all. */
+  overloadRejected: number;
 }
 
 export function newPcscfCounters(): PcscfCounters {
   return {
     registerReceived: 0,
+    overloadRejected: 0,
     secAgreeRejected: 0,
     challenges: 0,
     registered: 0,

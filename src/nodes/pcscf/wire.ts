@@ -16,7 +16,6 @@
  * Security-Verify, the 200 of a de-registration) must still leave: the datapath removes an SA
  * only after every protected send already handed to it has finished.
  */
-import { createSocket } from 'node:dgram';
 import { type Clock, type Logger, type Rng, cryptoRng, silentLogger, systemClock } from '../../common/index.js';
 import {
   SaManager,
@@ -87,22 +86,8 @@ class TrackingCarrier implements ProtectedCarrier {
   }
 }
 
-/** Two free UDP ports on `address`, chosen by the OS (protected ports "auto"). */
-async function osPorts(address: string): Promise<{ portC: number; portS: number }> {
-  const socks = await Promise.all(
-    [0, 1].map(
-      () =>
-        new Promise<ReturnType<typeof createSocket>>((resolve, reject) => {
-          const s = createSocket(ipFamily(address) === 6 ? 'udp6' : 'udp4');
-          s.once('error', reject);
-          s.bind(0, address, () => resolve(s));
-        }),
-    ),
-  );
-  const [portC, portS] = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return { portC, portS };
-}
+/** How many protected client ports (port_pc) the P-CSCF keeps: more than the sets one UE may hold (R-SA-6). */
+export const CLIENT_PORT_POOL = 8;
 
 /** The running P-CSCF (see the module comment). */
 export class PcscfNode {
@@ -114,7 +99,10 @@ export class PcscfNode {
   private userspace: UdpEncapDatapath | undefined;
   private kernelCarrier: KernelSocketCarrier | undefined;
   private carrier: TrackingCarrier | undefined;
-  private readonly transports = new Map<number, ProtectedTransport>();
+  private transport: ProtectedTransport | undefined;
+  private serverPort = 0;
+  private clientPorts: number[] = [];
+  private nextClientPort = 0;
   private readonly installErrors = new Map<number, string>();
   private readonly clock: Clock;
   private readonly rng: Rng;
@@ -136,6 +124,7 @@ export class PcscfNode {
       ...(config.protected.ports ? { portRange: config.protected.ports } : {}),
       temporaryLifetimeMs: config.registrationTimerMs,
       maxSetsPerImpi: config.maxSetsPerImpi,
+      changeOverMs: 64 * config.sip.t1Ms,
     });
   }
 
@@ -174,7 +163,7 @@ export class PcscfNode {
     let inner: ProtectedCarrier;
     if (c.datapath === 'xfrm') {
       this.datapath = new XfrmDatapath({ runner: this.deps.xfrmRunner ?? ipRunner(c.xfrmNetns ? { netns: c.xfrmNetns } : {}) });
-      this.kernelCarrier = new KernelSocketCarrier(this.protectedAddress, inboundSaLookup(() => this.sa.sas()));
+      this.kernelCarrier = new KernelSocketCarrier(this.protectedAddress, inboundSaLookup(this.sa));
       inner = this.kernelCarrier;
     } else {
       this.userspace = new UdpEncapDatapath({ rng: this.rng, ...(this.deps.espTap ? { tap: this.deps.espTap } : {}) });
@@ -200,13 +189,27 @@ export class PcscfNode {
       },
     });
     this.sa.on((e) => {
-      if (e.kind === 'setStateChanged' && e.to === 'deleted') void this.closeSet(e.set);
+      if (e.kind === 'setStateChanged' && e.to === 'deleted') this.installErrors.delete(e.set.id);
     });
 
+    // One protected server port for every UE and a small pool of client ports, bound for the
+    // P-CSCF's life: the SAs are told apart by SPI (seed 001 §7.1), so protected ports are not a
+    // per-UE resource (R-RR-1: port_ps never changes; each new set takes another port_pc).
+    await this.bindProtectedPorts(inner);
+    this.transport = new ProtectedTransport({
+      carrier,
+      address: this.protectedAddress,
+      serverPort: this.serverPort,
+      clientPort: (to) => this.clientPortTo(to),
+      saManager: this.sa,
+      responseFlow: c.protected.responseFlow,
+      logger: this.log,
+    });
+    stack.transportLayer.add(this.transport);
     const ports: ProtectedPorts = {
-      allocate: async () => (c.protected.ports === null ? osPorts(this.protectedAddress) : undefined),
+      portsFor: (ueAddress, uePortS) => this.portsFor(ueAddress, uePortS),
       open: (set) => this.openSet(set),
-      transportOf: (id) => this.transports.get(id),
+      transportOf: (id) => (this.sa.get(id) ? this.transport : undefined),
     };
     const addresses = [c.sip.listen.host, this.protectedAddress];
     const names = [...c.names];
@@ -218,7 +221,7 @@ export class PcscfNode {
       clock: this.clock,
       rng: this.rng,
       logger: this.log,
-      policy: { algs: c.policy.algs, ealgs: c.policy.ealgs, mods: c.datapath === 'xfrm' ? ['trans'] : ['UDP-enc-tun'], honourQ: true },
+      policy: { algs: c.policy.algs, ealgs: c.policy.ealgs, mods: c.datapath === 'xfrm' ? ['trans'] : ['UDP-enc-tun'], honourQ: c.policy.honourQ },
       hosts: c.hosts,
       icscf,
       face: { host, port },
@@ -230,6 +233,7 @@ export class PcscfNode {
       regEvent: c.regEvent,
       ueTrusted: c.privacy.ueTrusted,
       registrationTimerMs: c.registrationTimerMs,
+      overload: c.overload,
     });
     const core = this.core;
     stack.onRequest((req, ctx) => {
@@ -241,7 +245,39 @@ export class PcscfNode {
     this.log.info({ host, port, protocols: c.sip.protocols, datapath: c.datapath, icscf: `${icscf.address}:${icscf.port}` }, 'pcscf: ready');
   }
 
-  /** Installs a new set and attaches its protected SIP transport. */
+  /** port_ps and the port_pc pool: the first port of the range and those after it, or OS-chosen. */
+  private async bindProtectedPorts(carrier: ProtectedCarrier): Promise<void> {
+    const range = this.config.protected.ports;
+    const addr = this.protectedAddress;
+    const listen = (port: number): Promise<number> => carrier.listen!(addr, port);
+    this.serverPort = await listen(range ? range.min : 0);
+    const pool = range ? Math.min(CLIENT_PORT_POOL, range.max - range.min) : CLIENT_PORT_POOL;
+    for (let i = 1; i <= pool; i++) this.clientPorts.push(await listen(range ? range.min + i : 0));
+  }
+
+  /**
+   * The local ports of a new set for the UE at (address, port_us): the one port_ps, and a
+   * port_pc none of that UE's live sets uses (R-RR-1), taken round-robin from the pool.
+   */
+  private portsFor(ueAddress: string, uePortS: number): { portC: number; portS: number } {
+    const taken = new Set(this.sa.setsAtUePort(ueAddress, uePortS).map((s) => s.pcscf.portC));
+    for (let i = 0; i < this.clientPorts.length; i++) {
+      const p = this.clientPorts[(this.nextClientPort + i) % this.clientPorts.length];
+      if (taken.has(p)) continue;
+      this.nextClientPort = (this.nextClientPort + i + 1) % this.clientPorts.length;
+      return { portC: p, portS: this.serverPort };
+    }
+    throw new SipTransportError(`every protected client port is in use by the sets of ${ueAddress}:${uePortS}`);
+  }
+
+  /** R-RR-2: requests to a UE leave on its preferred set (the old one until the UE used the new). */
+  private clientPortTo(to: Endpoint): number {
+    const set = this.sa.preferredSetAtUe(to.address, to.port);
+    if (!set) throw new SipTransportError(`no SA set towards ${to.address}:${to.port}`, to);
+    return set.pcscf.portC;
+  }
+
+  /** Waits until a new set is installed; resolves with the protected transport. */
   private async openSet(set: SaSet): Promise<SipTransport> {
     await this.mirror!.idle();
     const err = this.installErrors.get(set.id);
@@ -249,37 +285,8 @@ export class PcscfNode {
       this.installErrors.delete(set.id);
       throw new SipTransportError(`SA set ${set.id} could not be installed: ${err}`);
     }
-    if (this.kernelCarrier) {
-      await this.kernelCarrier.bind(set.pcscf.portC);
-      await this.kernelCarrier.bind(set.pcscf.portS);
-    }
-    if (!this.sa.get(set.id)) throw new SipTransportError(`SA set ${set.id} is gone`);
-    const t = new ProtectedTransport({
-      carrier: this.carrier!,
-      address: this.protectedAddress,
-      serverPort: set.pcscf.portS,
-      clientPort: set.pcscf.portC,
-      saManager: this.sa,
-      logger: this.log,
-    });
-    this.transports.set(set.id, t);
-    this.stack!.transportLayer.add(t);
-    return t;
-  }
-
-  private async closeSet(set: SaSet): Promise<void> {
-    this.installErrors.delete(set.id);
-    const t = this.transports.get(set.id);
-    if (t) {
-      this.transports.delete(set.id);
-      this.stack?.transportLayer.remove(t);
-      await this.carrier?.idle();
-      await t.close();
-    }
-    if (this.kernelCarrier && t) {
-      await this.kernelCarrier.unbind(set.pcscf.portC);
-      await this.kernelCarrier.unbind(set.pcscf.portS);
-    }
+    if (!this.sa.get(set.id) || !this.transport) throw new SipTransportError(`SA set ${set.id} is gone`);
+    return this.transport;
   }
 
   /** Deletes every SA (and waits until the datapath removed them), closes every socket. */
@@ -295,6 +302,8 @@ export class PcscfNode {
     await this.stack?.close();
     await this.datapath?.close().catch((err: Error) => this.log.warn({ err: err.message }, 'pcscf: datapath close failed'));
     await this.kernelCarrier?.close();
+    this.transport = undefined;
+    this.clientPorts = [];
     this.log.info({ counters: this.core?.counters }, 'pcscf: stopped');
   }
 
@@ -342,9 +351,10 @@ export class PcscfNode {
     return undefined;
   }
 
-  /** Local endpoints the protected transports own (server and client ports of live sets). */
+  /** The protected server endpoint (port_ps) and the client ports (port_pc pool). */
   protectedEndpoints(): Endpoint[] {
-    return [...this.transports.values()].map((t) => t.local);
+    if (!this.transport) return [];
+    return [this.transport.local, ...this.clientPorts.map((port) => ({ address: this.protectedAddress, port }))];
   }
 
   /** Resolves when every pending datapath install/remove has finished (tests, demo). */

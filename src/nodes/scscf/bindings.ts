@@ -3,7 +3,8 @@
  * RFC 3327 Path, RFC 5626 §6 instance/reg-id, RFC 3680 §5.2 contact events):
  * - expiry: the contact's `expires`, else the Expires header, else the default; 0 removes the
  *   binding; below the minimum is refused with 423 and Min-Expires; above the maximum is cut;
- * - a binding is matched by +sip.instance and reg-id when both are present, else by URI (§19.1.4);
+ * - a binding is matched by +sip.instance (and reg-id) when both sides carry an instance, else by
+ *   URI (§19.1.4): the same instance from a new address replaces its old binding;
  * - for an existing binding with the same Call-ID, a CSeq not higher than the stored one aborts
  *   the update (§10.3 step 7);
  * - `*` with Expires 0 removes every binding.
@@ -79,10 +80,17 @@ export function contactText(c: NameAddr): string {
   return formatNameAddr({ ...c, params });
 }
 
+/**
+ * Whether a Contact names an existing binding. With `+sip.instance` on both, the instance (and the
+ * reg-id, absent on both counting as equal) decides: the same UE instance registering again from a
+ * new address or port replaces its old contact rather than leaving a stale one beside it
+ * (RFC 5626 §6 for instance + reg-id; RFC 5627 §4.1 / TS 24.229 §5.4.1.2.2 for an instance
+ * without reg-id, the UE of TS 24.229 §5.1.1.2 that does not use outbound). Otherwise the URI
+ * decides (RFC 3261 §10.3 step 7, §19.1.4).
+ */
 function sameBinding(b: StoredBinding, c: NameAddr): boolean {
   const inst = contactInstance(c);
-  const regId = contactRegId(c);
-  if (inst !== undefined && regId !== undefined && b.instance !== undefined && b.regId !== undefined) return inst === b.instance && regId === b.regId;
+  if (inst !== undefined && b.instance !== undefined) return inst === b.instance && contactRegId(c) === b.regId;
   try {
     return uriEquals(parseUri(b.uri), c.uri);
   } catch {

@@ -5,6 +5,7 @@
  * (TS 24.229 §5.1.1.4). {@link parseUeConfig} validates a JSON-shaped object (config file or
  * CLI flags) and fills the defaults; every mistake is an InvalidArgumentError naming the field.
  */
+import { createHash } from 'node:crypto';
 import { InvalidArgumentError, fromHex } from '../../common/index.js';
 import { computeOpc } from '../../auth/index.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../ipsec/index.js';
@@ -13,6 +14,7 @@ import { parseUri } from '../../sip/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import type { TimerConfig } from '../../sip/transaction/timers.js';
 import type { HostTable } from '../common/index.js';
+import { RESPONSE_FLOWS, type ResponseFlow } from '../common/protected-transport.js';
 
 /** Which IPsec datapath carries the protected SIP (see src/ipsec). */
 export type UeDatapathKind = 'userspace' | 'xfrm';
@@ -71,6 +73,14 @@ export interface UeConfig {
   timers: Partial<TimerConfig>;
   /** User-Agent header value. */
   userAgent: string;
+  /**
+   * The instance ID of the Contact's `+sip.instance` (RFC 5626 §4.1): a URN that stays the same
+   * across restarts, so the registrar replaces this UE's old binding (RFC 5626 §6). Default: a
+   * name-based `urn:uuid:` of the IMPI.
+   */
+  instanceId: string;
+  /** UDP response flow over the SAs (R-SA-3; see ProtectedTransport): default `client-to-server`. */
+  responseFlow: ResponseFlow;
 }
 
 /** The JSON form of {@link UeConfig} (hex strings for keys; every default optional). */
@@ -97,6 +107,8 @@ export interface UeConfigInput {
   subscribeRegEvent?: unknown;
   timers?: unknown;
   userAgent?: unknown;
+  instanceId?: unknown;
+  responseFlow?: unknown;
 }
 
 const INTEGRITY: readonly IntegrityAlg[] = ['hmac-md5-96', 'hmac-sha-1-96', 'aes-gmac', 'null'];
@@ -241,7 +253,29 @@ export function parseUeConfig(input: UeConfigInput): UeConfig {
     subscribeRegEvent,
     timers,
     userAgent: input.userAgent === undefined ? UE_DEFAULTS.userAgent : str(input.userAgent, 'userAgent'),
+    instanceId: input.instanceId === undefined ? defaultInstanceId(impi) : instanceUrn(input.instanceId),
+    responseFlow: input.responseFlow === undefined ? 'client-to-server' : list([input.responseFlow].flat(), 'responseFlow', RESPONSE_FLOWS)[0],
   };
+}
+
+/**
+ * RFC 4122 §4.3 name-based UUID (SHA-1, version 5) of the IMPI in the URL namespace, as a
+ * `urn:uuid:` (RFC 5626 §4.1 wants an instance ID that survives restarts).
+ */
+export function defaultInstanceId(impi: string): string {
+  const ns = Buffer.from('6ba7b8119dad11d180b400c04fd430c8', 'hex');
+  const h = createHash('sha1').update(ns).update(impi).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `urn:uuid:${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+function instanceUrn(v: unknown): string {
+  const u = str(v, 'instanceId');
+  // RFC 5626 §4.1: a URN (RFC 2141); it is quoted inside <> in the Contact, so no quote or angle bracket.
+  if (!/^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^\s"<>]+$/.test(u)) bad('instanceId', 'must be a URN such as urn:uuid:… or urn:gsma:imei:…');
+  return u;
 }
 
 function bool(v: unknown, field: string): boolean {

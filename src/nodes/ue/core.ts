@@ -42,6 +42,17 @@ import {
 
 export type { UeIncomingMessage } from './incoming.js';
 
+/** A request from the network as the UE saw and answered it. */
+export interface UeIncomingRequest {
+  method: string;
+  uri: string;
+  from: string;
+  callId: string;
+  /** The status the UE answered with. */
+  status: number;
+  problem?: string;
+}
+
 export type UeRegState = 'idle' | 'registering' | 'authenticating' | 'registered' | 'reregistering' | 'deregistering' | 'deregistered' | 'failed';
 
 /** The current registration (R-REG-2, R-SA-7). */
@@ -84,6 +95,10 @@ export interface UeCoreConfig {
   pcscfAddress: string;
   /** The UE's protected server port (port-s; kept for the UE's life, it is in the Contact). */
   serverPort: number;
+  /** The unprotected SIP port: the Contact of a REGISTER no SA protects (TS 24.229 §5.1.1.2.2). */
+  unprotectedPort: number;
+  /** `+sip.instance` of the Contact (RFC 5626 §4.1, TS 24.229 §5.1.1.2.2): a URN that never changes. */
+  instanceId: string;
   /** A fixed protected client port for the initial registration (0: ask `freePort`). */
   clientPort: number;
   expires: number;
@@ -127,6 +142,13 @@ interface Attempt {
 
 /** Resyncs allowed in one registration before giving up (R-FAIL-3 expects one). */
 const MAX_RESYNCS = 2;
+/** Bad-MAC challenges reported in one registration before giving up (R-FAIL-2). */
+const MAX_MAC_FAILURES = 2;
+
+/** The attempt in progress: replaced when a failure report needs a new Security-Client. */
+interface AttemptRef {
+  a: Attempt;
+}
 
 export class UeCore {
   private state: UeRegState = 'idle';
@@ -140,7 +162,13 @@ export class UeCore {
   private readonly fromTag: string;
   private cseq = 0;
   private stopped = false;
+  /**
+   * The Authorization of the last successful protected REGISTER: a re-registration or
+   * de-registration carries its nonce and response (TS 24.229 §5.1.1.4.2, §5.1.1.6).
+   */
+  private lastCredentials: DigestCredentials | undefined;
   private readonly messageListeners = new Set<(m: UeIncomingMessage) => void>();
+  private readonly requestListeners = new Set<(r: UeIncomingRequest) => void>();
   private readonly stateListeners = new Set<(s: UeRegState) => void>();
 
   constructor(
@@ -188,13 +216,24 @@ export class UeCore {
     return () => this.messageListeners.delete(cb);
   }
 
+  /** Every request from the network, with the answer the UE gave it. */
+  onIncomingRequest(cb: (r: UeIncomingRequest) => void): () => void {
+    this.requestListeners.add(cb);
+    return () => this.requestListeners.delete(cb);
+  }
+
   onStateChange(cb: (s: UeRegState) => void): () => void {
     this.stateListeners.add(cb);
     return () => this.stateListeners.delete(cb);
   }
 
+  /** The protected server endpoint: Contact of every protected request (TS 24.229 §5.1.1.2.2). */
   private get contact(): Endpoint {
     return { address: this.cfg.localAddress, port: this.cfg.serverPort };
+  }
+
+  private get unprotectedContact(): Endpoint {
+    return { address: this.cfg.localAddress, port: this.cfg.unprotectedPort };
   }
 
   private setState(s: UeRegState): void {
@@ -224,46 +263,67 @@ export class UeCore {
     this.guard(['idle', 'deregistered', 'failed']);
     this.setState('registering');
     const portC = this.cfg.clientPort || (await this.ports.freePort([this.cfg.serverPort]));
-    const attempt = this.attempt(portC, []);
+    const ref: AttemptRef = { a: this.attempt(portC, []) };
     try {
-      // 1. Unprotected REGISTER (TS 24.229 §5.1.1.2.2): nonce="" response="", Security-Client;
-      //    failure reports (AUTS, bad MAC) go the same way (R-SA-5).
-      const send = (auth: DigestCredentials) => this.sendUnprotected(this.register_({ auth, securityClient: attempt.offer }));
-      const r = await this.authenticate(attempt, await send(initialCredentials(this.cfg.id)), send, 'REGISTER');
+      // 1. Unprotected REGISTER (TS 24.229 §5.1.1.2.2): nonce="" response="", Security-Client,
+      //    the Contact of the unprotected port; failure reports (AUTS, bad MAC) go the same way
+      //    (R-SA-5).
+      const send = (auth: DigestCredentials, offer: SecMechanism[]) => this.sendUnprotected(this.register_({ auth, securityClient: offer, contact: this.unprotectedContact }));
+      const r = await this.authenticate(ref, await send(initialCredentials(this.cfg.id), ref.a.offer), send, 'REGISTER');
       if (r.kind === 'no-challenge') throw this.unexpected(r.resp, 'REGISTER');
       return r.reg;
     } catch (e) {
-      attempt.abandon();
+      ref.a.abandon();
       throw this.failed(e, 'failed');
     }
   }
 
   /**
-   * Re-registration over the existing SAs with new SAs set up in parallel (R-RR-1); on success
-   * the UE sends on the new set, its old outbound SAs go and the old inbound ones stay until the
-   * first message on the new set (R-RR-2, done by the SA table); on failure the new SAs are
-   * deleted and the old ones kept until they expire (R-RR-3).
+   * Re-registration over the existing SAs with new SAs set up in parallel (R-RR-1: new SPIs, a
+   * new port_uc, the same port_us); on success the UE sends on the new set and keeps the old
+   * one, both directions, until the P-CSCF's first message on the new set, then for 64·T1 while
+   * its transactions end (R-RR-2, done by the SA table); on failure the new SAs are deleted and
+   * the old ones kept until they expire (R-RR-3). When the old SAs no longer answer (the
+   * transaction timed out), they are taken as gone: the UE drops them and registers anew
+   * (TS 24.229 §5.1.1.4.1: a re-registration that fails this way falls back to an initial
+   * registration).
    */
   async reRegister(): Promise<UeRegistration> {
     this.guard(['registered']);
     const cur = this.reg!;
     this.setState('reregistering');
     const portC = await this.ports.freePort([this.cfg.serverPort, cur.ue.portC]);
-    const attempt = this.attempt(portC, [cur.pcscf.spiC, cur.pcscf.spiS]);
+    const ref: AttemptRef = { a: this.attempt(portC, [cur.pcscf.spiC, cur.pcscf.spiS]) };
     try {
-      // New Security-Client, Security-Verify of the current set, over the current SAs.
-      const send = (auth: DigestCredentials) => this.sendProtected(this.register_({ auth, securityClient: attempt.offer, securityVerify: cur.securityServer }), cur.pcscf.portS, cur.ue.portC);
-      const r = await this.authenticate(attempt, await send(initialCredentials(this.cfg.id)), send, 're-REGISTER', cur);
+      // New Security-Client, Security-Verify of the current set, the last nonce and response
+      // (TS 24.229 §5.1.1.4.2), over the current SAs.
+      const send = (auth: DigestCredentials, offer: SecMechanism[]) => this.sendProtected(this.register_({ auth, securityClient: offer, securityVerify: cur.securityServer }), cur.pcscf.portS, cur.ue.portC);
+      const r = await this.authenticate(ref, await send(this.lastCredentials ?? initialCredentials(this.cfg.id), ref.a.offer), send, 're-REGISTER', cur);
       if (r.kind === 'registered') return r.reg;
       // The S-CSCF skipped AKA on a protected re-registration (R-REG-4): the current set lives on.
-      attempt.abandon();
+      ref.a.abandon();
       return this.refreshed(r.resp);
     } catch (e) {
-      attempt.abandon();
+      ref.a.abandon();
+      const err = asUeError(e);
+      if (err.reason === 'timeout' && this.reg === cur && !this.stopped) return this.recover(err);
       // R-RR-3: the old registration and its SAs stay until they expire.
       const stillValid = this.reg === cur && cur.expiresAt > this.ports.clock.now() && !this.stopped;
-      throw this.failed(e, stillValid ? 'registered' : 'deregistered');
+      throw this.failed(err, stillValid ? 'registered' : 'deregistered');
     }
+  }
+
+  /**
+   * The SAs stopped answering (a P-CSCF restart loses them): drop the registration and its SAs
+   * and, when registration is automatic, register anew from scratch (TS 24.229 §5.1.1.4.1,
+   * §5.1.1.2); otherwise fail.
+   */
+  private async recover(err: UeError): Promise<UeRegistration> {
+    this.ports.log.info({ detail: err.message }, 'the SAs do not answer: registering anew (TS 24.229 §5.1.1.4.1)');
+    this.lastFailure = { reason: err.reason, detail: err.message };
+    this.clearRegistration('deregistered');
+    if (!this.cfg.reRegister.auto) throw err;
+    return this.register();
   }
 
   /** Fresh inbound SPIs (never the peer's, R-SA-3), the protected ports, the offer (R-SM-1). */
@@ -285,42 +345,55 @@ export class UeCore {
 
   /**
    * The AKA exchange of TS 24.229 §5.1.1.5.1 from the first answer on, shared by registration
-   * and re-registration (`over`: the current registration, whose SAs carry failure reports):
+   * and re-registration (`over`: the current registration, whose SAs carry the requests):
    * 1. a 2xx without challenge is returned as such; anything but 401 fails;
-   * 2. the 401 is analysed (R-SM-5, R-AKA-4): refuse → stop; bad MAC → report and stop
-   *    (R-FAIL-2); stale SQN → AUTS through `send`, and the answer is the next round (R-FAIL-3);
-   * 3. otherwise temporary SAs keyed by IK/CK (TS 33.203 §7.2) and the protected REGISTER from
-   *    the new port-c to the P-CSCF's new port-s (R-SM-6); its 2xx activates them.
+   * 2. the 401 is analysed (R-SM-5, R-AKA-4): refuse → stop;
+   * 3. bad MAC (R-FAIL-2) or stale SQN (R-FAIL-3): TS 24.229 §5.1.1.5.3 — the attempt's SPIs and
+   *    port-c go, no SA is made for it, and the report (empty response / AUTS) carries a new
+   *    Security-Client with new spi-c, spi-s and port-c; its answer is the next round (a new
+   *    401 is handled as usual);
+   * 4. otherwise temporary SAs keyed by IK/CK (TS 33.203 §7.2) and the protected REGISTER from
+   *    the new port-c to the P-CSCF's port-s (R-SM-6); its 2xx activates them.
    */
-  private async authenticate(a: Attempt, first: SipResponse, send: (auth: DigestCredentials) => Promise<SipResponse>, what: string, over?: UeRegistration): Promise<{ kind: 'registered'; reg: UeRegistration } | { kind: 'no-challenge'; resp: SipResponse }> {
+  private async authenticate(ref: AttemptRef, first: SipResponse, send: (auth: DigestCredentials, offer: SecMechanism[]) => Promise<SipResponse>, what: string, over?: UeRegistration): Promise<{ kind: 'registered'; reg: UeRegistration } | { kind: 'no-challenge'; resp: SipResponse }> {
     let resp = first;
-    for (let resyncs = 0; ; ) {
+    for (let resyncs = 0, macFailures = 0; ; ) {
       if (resp.status >= 200 && resp.status < 300) return { kind: 'no-challenge', resp };
       if (resp.status !== 401) throw this.unexpected(resp, what);
+      const a = ref.a;
       const d = analyzeChallenge(resp, a.offer, this.ports.isim);
       if (d.kind === 'refuse') throw new UeError(d.reason, d.detail);
-      if (d.kind === 'mac-failure') {
-        await this.reportMacFailure(d, a.offer, over);
-        throw new UeError('mac-failure', 'network authentication failed (bad MAC): reported and stopped');
-      }
-      if (d.kind === 'sync-failure') {
-        if (++resyncs > MAX_RESYNCS) throw new UeError('sync-failure', 'synchronisation failed again after resynchronisation');
-        resp = await send(syncFailureCredentials(this.cfg.id, d.challenge, d.auts));
+      if (d.kind === 'mac-failure' || d.kind === 'sync-failure') {
+        if (d.kind === 'mac-failure' && ++macFailures > MAX_MAC_FAILURES) throw new UeError('mac-failure', 'network authentication failed (bad MAC) again after reporting it');
+        if (d.kind === 'sync-failure' && ++resyncs > MAX_RESYNCS) throw new UeError('sync-failure', 'synchronisation failed again after resynchronisation');
+        ref.a = await this.freshAttempt(a, over);
+        const auth = d.kind === 'mac-failure' ? macFailureCredentials(this.cfg.id, d.challenge) : syncFailureCredentials(this.cfg.id, d.challenge, d.auts);
+        resp = await send(auth, ref.a.offer);
+        if (d.kind === 'mac-failure' && resp.status !== 401) {
+          this.ports.log.info({ status: resp.status }, 'network-authentication-failure REGISTER answered');
+          throw new UeError('mac-failure', `network authentication failed (bad MAC): reported, answered ${resp.status} ${resp.reason}`, resp.status);
+        }
         continue;
       }
       a.setId = this.createSet(d, a.local, a.reservation);
       await this.ports.saSettled();
       if (!over) this.setState('authenticating');
-      const resp2 = await this.sendProtected(
-        this.register_({ auth: challengeResponse(this.cfg.id, d.challenge, d.version, d, this.ports.rng), securityClient: a.offer, securityVerify: d.security.verify }),
-        d.security.pcscf.portS,
-        a.local.portC,
-      );
+      const auth = challengeResponse(this.cfg.id, d.challenge, d.version, d, this.ports.rng);
+      const resp2 = await this.sendProtected(this.register_({ auth, securityClient: a.offer, securityVerify: d.security.verify }), d.security.pcscf.portS, a.local.portC);
       if (resp2.status < 200 || resp2.status >= 300) throw this.unexpected(resp2, `protected ${what}`);
       const reg = this.registered(a.setId, resp2, a.local, d, a.offer);
+      this.lastCredentials = { username: auth.username, realm: auth.realm, nonce: auth.nonce, uri: auth.uri, response: auth.response, ...(auth.algorithm !== undefined ? { algorithm: auth.algorithm } : {}) };
       a.setId = undefined;
       return { kind: 'registered', reg };
     }
+  }
+
+  /** TS 24.229 §5.1.1.5.3: give up an attempt's SPIs and port-c; a new Security-Client gets new ones. */
+  private async freshAttempt(old: Attempt, over: UeRegistration | undefined): Promise<Attempt> {
+    old.abandon();
+    const avoidPorts = [this.cfg.serverPort, old.local.portC, ...(over ? [over.ue.portC] : [])];
+    const portC = await this.ports.freePort(avoidPorts);
+    return this.attempt(portC, over ? [over.pcscf.spiC, over.pcscf.spiS] : []);
   }
 
   /** De-registration (TS 24.229 §5.1.1.6): protected REGISTER with Expires 0, then every SA goes (R-SA-7). */
@@ -332,7 +405,7 @@ export class UeCore {
     this.lastFailure = undefined;
     try {
       const resp = await this.sendProtected(
-        this.register_({ auth: initialCredentials(this.cfg.id), securityClient: cur.securityClient, securityVerify: cur.securityServer, expires: 0 }),
+        this.register_({ auth: this.lastCredentials ?? initialCredentials(this.cfg.id), securityClient: cur.securityClient, securityVerify: cur.securityServer, expires: 0 }),
         cur.pcscf.portS,
         cur.ue.portC,
       );
@@ -377,6 +450,13 @@ export class UeCore {
     const d = decideIncoming(req, { impus: this.reg ? [this.cfg.id.impu, ...this.reg.impus] : undefined, contact: this.contact });
     if (d.problem) this.ports.log.info({ method: req.method, status: d.status, problem: d.problem }, 'request refused');
     reply(d.status, d.reason, d.headers);
+    for (const l of this.requestListeners) {
+      try {
+        l({ method: req.method, uri: req.uri, from: req.headers.get('From') ?? '', callId: req.headers.get('Call-ID') ?? '', status: d.status, ...(d.problem ? { problem: d.problem } : {}) });
+      } catch (err) {
+        this.ports.log.warn({ err: (err as Error).message }, 'request listener threw');
+      }
+    }
     const e = d.effect;
     if (e.kind === 'message') {
       for (const l of this.messageListeners) {
@@ -409,14 +489,15 @@ export class UeCore {
     return buildUeOffer({ ...local, algs: this.cfg.integrity, ealgs: this.cfg.encryption, mods: [this.cfg.mode] });
   }
 
-  private register_(p: { auth: DigestCredentials; securityClient: SecMechanism[]; securityVerify?: SecMechanism[]; expires?: number }): SipRequest {
+  private register_(p: { auth: DigestCredentials; securityClient: SecMechanism[]; securityVerify?: SecMechanism[]; expires?: number; contact?: Endpoint }): SipRequest {
     this.cseq++;
     return buildRegister({
       id: this.cfg.id,
       callId: this.callId,
       fromTag: this.fromTag,
       cseq: this.cseq,
-      contact: this.contact,
+      contact: p.contact ?? this.contact,
+      instanceId: this.cfg.instanceId,
       expires: p.expires ?? this.cfg.expires,
       authorization: p.auth,
       securityClient: p.securityClient,
@@ -490,16 +571,6 @@ export class UeCore {
     return this.snapshot().registration!;
   }
 
-  /** R-FAIL-2: tell the S-CSCF the challenge was invalid, over the SAs when there are some. */
-  private async reportMacFailure(d: Extract<ChallengeOutcome, { kind: 'mac-failure' }>, offer: SecMechanism[], over: UeRegistration | undefined): Promise<void> {
-    const req = this.register_({ auth: macFailureCredentials(this.cfg.id, d.challenge), securityClient: offer, ...(over ? { securityVerify: over.securityServer } : {}) });
-    try {
-      await (over ? this.sendProtected(req, over.pcscf.portS, over.ue.portC) : this.sendUnprotected(req));
-    } catch (e) {
-      this.ports.log.info({ err: (e as Error).message }, 'network-authentication-failure REGISTER got no answer');
-    }
-  }
-
   /** R-RR-5: shorten the registration and its SAs, then re-register with a fresh AKA run. */
   private networkReauthentication(expires: number): void {
     const reg = this.reg;
@@ -508,7 +579,7 @@ export class UeCore {
     const now = this.ports.clock.now();
     reg.expiresAt = Math.min(reg.expiresAt, now + ms);
     try {
-      this.ports.sa.refresh(reg.setId, reg.expiresAt - now);
+      this.ports.sa.shorten(reg.setId, reg.expiresAt - now);
     } catch (e) {
       this.ports.log.warn({ err: (e as Error).message }, 'cannot shorten the SAs');
     }
@@ -589,6 +660,7 @@ export class UeCore {
     this.cancelTimers();
     this.ports.sa.deleteImpi(this.cfg.id.impi, 'deregistered');
     this.reg = undefined;
+    this.lastCredentials = undefined;
     this.regSub.end();
     this.setState(to);
   }
@@ -624,7 +696,14 @@ export class UeCore {
     try {
       return await this.ports.sendProtected(req, { address: this.cfg.pcscfAddress, port: pcscfPortS }, clientPort);
     } catch (e) {
-      throw asUeError(e);
+      const err = asUeError(e);
+      // A request of a registered UE that gets no answer over its SAs: the SAs are gone (a
+      // P-CSCF restart); fall back to an initial registration (TS 24.229 §5.1.1.4.1). A
+      // re-registration handles its own time-out.
+      if (err.reason === 'timeout' && this.state === 'registered' && this.reg && req.method !== 'REGISTER') {
+        this.recover(err).catch((x: unknown) => this.ports.log.info({ err: (x as Error).message }, 'registering anew failed'));
+      }
+      throw err;
     }
   }
 }

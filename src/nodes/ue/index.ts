@@ -5,7 +5,7 @@
  */
 export { createUe, freeUdpPort, type Ue, type UeDeps } from './wire.js';
 export { parseUeConfig, parseHostPort, UE_DEFAULTS, type UeConfig, type UeConfigInput, type UeDatapathKind, type ReRegisterPolicy } from './config.js';
-export { UeCore, type UeCoreConfig, type UeCorePorts, type UeRegState, type UeRegistration, type UeSnapshot, type UeIncomingMessage } from './core.js';
+export { UeCore, type UeCoreConfig, type UeCorePorts, type UeRegState, type UeRegistration, type UeSnapshot, type UeIncomingMessage, type UeIncomingRequest } from './core.js';
 export { UeError, type UeFailureReason } from './errors.js';
 export { SoftIsim, memorySqnStore, type SqnStore } from './isim.js';
 export { fileSqnStore } from './sqn-file.js';

@@ -34,14 +34,29 @@ export interface RequestIds {
 
 export interface RegisterSpec extends RequestIds {
   id: UeIdentity;
-  /** The UE's protected server endpoint: Contact (TS 24.229 §5.1.1.2.2). */
+  /** Contact: the protected server endpoint, or the unprotected one for an unprotected REGISTER (TS 24.229 §5.1.1.2.2). */
   contact: Endpoint;
+  /** `+sip.instance` (RFC 5626 §4.1): the UE's instance URN, e.g. `urn:uuid:…` or `urn:gsma:imei:…`. */
+  instanceId?: string;
   /** Seconds asked for; 0 de-registers. */
   expires: number;
   authorization: DigestCredentials;
   securityClient?: readonly SecMechanism[];
   securityVerify?: readonly SecMechanism[];
   userAgent?: string;
+}
+
+/** `+g.3gpp.icsi-ref` of MMTel (TS 24.173 §5.1, TS 24.229 §5.1.1.2.1): the service the UE registers for. */
+export const MMTEL_ICSI = 'urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel';
+
+/**
+ * A REGISTER's Contact as phones send it (TS 24.229 §5.1.1.2.1/§5.1.1.2.2): the UE's URI, its
+ * `+sip.instance` (RFC 5626 §4.1; GRUU and flow identity, TS 24.229 §5.1.1.2.1) and the MMTel
+ * ICSI feature tag (RFC 3840 §9).
+ */
+export function registerContact(e: Endpoint, instanceId?: string): string {
+  const instance = instanceId ? `;+sip.instance="<${instanceId}>"` : '';
+  return `<${endpointUri(e)}>${instance};+g.3gpp.icsi-ref="${MMTEL_ICSI}"`;
 }
 
 /** `sip:<address>:<port>` for a Contact or Route. */
@@ -108,12 +123,12 @@ function base(method: string, ids: RequestIds, from: string, to: string, userAge
 
 /**
  * A REGISTER (TS 24.229 §5.1.1.2.1/§5.1.1.2.2): Request-URI the home domain, From/To the IMPU,
- * Contact the protected server port, Expires, Authorization, Security-Client/-Verify with
+ * Contact ({@link registerContact}), Expires, Authorization, Security-Client/-Verify with
  * Require and Proxy-Require `sec-agree` (RFC 3329 §2.3.1), Supported `path` and `sec-agree`.
  */
 export function buildRegister(s: RegisterSpec): SipRequest {
   const h = base('REGISTER', s, s.id.impu, s.id.impu, s.userAgent);
-  h.append('Contact', `<${endpointUri(s.contact)}>`);
+  h.append('Contact', registerContact(s.contact, s.instanceId));
   h.append('Expires', String(s.expires));
   h.append('Authorization', formatDigestCredentials(s.authorization));
   const sec = (s.securityClient?.length ?? 0) > 0 || (s.securityVerify?.length ?? 0) > 0;

@@ -14,7 +14,7 @@ import { UdpTransport } from '../../sip/transport/index.js';
 import type { Endpoint, WireObserver } from '../../sip/transport/types.js';
 import { KernelSocketCarrier, ProtectedTransport, inboundSaLookup, resolveHost, type ProtectedCarrier } from '../common/index.js';
 import type { UeConfig } from './config.js';
-import { UeCore, type UeIncomingMessage, type UeRegState, type UeRegistration, type UeSnapshot } from './core.js';
+import { UeCore, type UeIncomingMessage, type UeIncomingRequest, type UeRegState, type UeRegistration, type UeSnapshot } from './core.js';
 import { UeError } from './errors.js';
 import { FilteredTransport, type UeHooks } from './filtered-transport.js';
 import { SoftIsim, memorySqnStore, type SqnStore } from './isim.js';
@@ -30,7 +30,7 @@ export interface UeDeps {
   hooks?: UeHooks;
   /** `ip` runner for the xfrm datapath (tests inject one; default: the real `ip`). */
   xfrmRunner?: XfrmRunner;
-  /** Lifetime of temporary SAs and reservations (default 64 s, TS 33.203 §7.4). */
+  /** Lifetime of temporary SAs and reservations (default reg-await-auth, 4 minutes, TS 24.229 Table 7.8.1). */
   temporarySaLifetimeMs?: number;
   /** Sees every datagram of the unprotected SIP port (pcap recording). */
   onWire?: WireObserver;
@@ -52,6 +52,8 @@ export interface Ue {
   sendMessage(to: string, text: string | Uint8Array, contentType?: string): Promise<SipResponse>;
   /** Incoming MESSAGEs (each answered 200). Returns an unsubscribe function. */
   onMessage(cb: (m: UeIncomingMessage) => void): () => void;
+  /** Every request from the network with the UE's answer. Returns an unsubscribe function. */
+  onIncomingRequest(cb: (r: UeIncomingRequest) => void): () => void;
   onStateChange(cb: (s: UeRegState) => void): () => void;
   /** The UE's SA table (TS 33.203 §7.1 rows). */
   saTable(): SaTableEntry[];
@@ -93,13 +95,13 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
   if (pcscfAddress === undefined) throw new UeError('transport', `P-CSCF host ${config.pcscf.host} is not in the host table`);
 
   // 1. SA table (UE SPI policy: MSB 1) mirrored into the chosen datapath.
-  const sa = new SaManager({ role: 'ue', clock, rng, ...(deps.temporarySaLifetimeMs ? { temporaryLifetimeMs: deps.temporarySaLifetimeMs } : {}) });
+  const sa = new SaManager({ role: 'ue', clock, rng, changeOverMs: 64 * (config.timers.t1 ?? 500), ...(deps.temporarySaLifetimeMs ? { temporaryLifetimeMs: deps.temporarySaLifetimeMs } : {}) });
   let datapath: IpsecDatapath;
   let carrier: ProtectedCarrier;
   let kernelCarrier: KernelSocketCarrier | undefined;
   if (config.datapath === 'xfrm') {
     datapath = new XfrmDatapath(deps.xfrmRunner ? { runner: deps.xfrmRunner } : {});
-    kernelCarrier = new KernelSocketCarrier(config.localAddress, inboundSaLookup(() => sa.sas()));
+    kernelCarrier = new KernelSocketCarrier(config.localAddress, inboundSaLookup(sa));
     carrier = kernelCarrier;
   } else {
     const udp = new UdpEncapDatapath({ rng, ...(deps.espTap ? { tap: deps.espTap } : {}) });
@@ -122,7 +124,7 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
   const serverPort = config.protectedPorts.server || (await freeUdpPort(config.localAddress, [config.protectedPorts.client]));
   const udp = await UdpTransport.bind({ address: config.localAddress, port: config.localPort, logger: log, ...(deps.onWire ? { onWire: deps.onWire } : {}) });
   const unprotected = new FilteredTransport({ inner: udp, protected: false, hooks: deps.hooks, logger: log });
-  const protectedInner = new ProtectedTransport({ carrier, address: config.localAddress, serverPort, clientPort: serverPort, saManager: sa, logger: log });
+  const protectedInner = new ProtectedTransport({ carrier, address: config.localAddress, serverPort, clientPort: serverPort, saManager: sa, responseFlow: config.responseFlow, logger: log });
   const protectedT = new FilteredTransport({ inner: protectedInner, protected: true, hooks: deps.hooks, logger: log });
   const stack = new SipStack({ transports: [unprotected, protectedT], clock, rng, logger: log, timers: config.timers });
 
@@ -136,6 +138,8 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
       localAddress: config.localAddress,
       pcscfAddress,
       serverPort,
+      unprotectedPort: udp.local.port,
+      instanceId: config.instanceId,
       clientPort: config.protectedPorts.client,
       expires: config.expires,
       integrity: config.integrity,
@@ -183,6 +187,7 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
     subscribeRegEvent: () => core.subscribeRegEvent(),
     sendMessage: (to, text, ct) => core.sendMessage(to, text, ct),
     onMessage: (cb) => core.onMessage(cb),
+    onIncomingRequest: (cb) => core.onIncomingRequest(cb),
     onStateChange: (cb) => core.onStateChange(cb),
     saTable: () => sa.saTable(),
     state: () => core.snapshot(),

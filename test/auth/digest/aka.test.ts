@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readVectors } from '../../support/paths.js';
+import { sharedJson } from '../../support/shared.js';
 import { InvalidArgumentError, SeededRng } from '../../../src/common/index.js';
 import {
   DigestParseError,
@@ -39,8 +39,8 @@ interface AkaVector {
   HA2?: string;
 }
 
-const { aka } = readVectors<{ aka: AkaVector[] }>('digest', 'digest_aka.json');
-const vec = (id: string) => aka.find((v) => v.id === id)!;
+const vectors = sharedJson<{ aka: AkaVector[] }>('digest_aka.json');
+const vec = (id: string) => vectors.value.aka.find((v) => v.id === id)!;
 
 // ---- Independent builders: plain node:crypto MD5, written step by step (no code under test). ----
 const md5hex = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -69,7 +69,7 @@ const autn = rng.bytes(16);
 const nonce = Buffer.concat([rand, autn]).toString('base64');
 const base = { user: 'user1@ims.mnc001.mcc001.3gppnetwork.org', realm: 'ims.mnc001.mcc001.3gppnetwork.org', method: 'REGISTER', uri: 'sip:ims.mnc001.mcc001.3gppnetwork.org', nonce, nc: '00000001', cnonce: '0a4f113b', qop: 'auth' };
 
-describe('RFC 3310: Digest AKAv1-MD5 vectors (test/vectors/digest/digest_aka.json)', () => {
+describe('RFC 3310: Digest AKAv1-MD5 vectors (../shared/vectors/digest_aka.json)', vectors.options, () => {
   test('[R-AKA-6] rfc3310-5.1-example (RFC 3310 example Authorization, illustrative values): credentials parse and format', () => {
     const v = vec('rfc3310-5.1-example');
     const header =

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readVectors } from '../../support/paths.js';
+import { sharedJson } from '../../support/shared.js';
 import { InvalidArgumentError } from '../../../src/common/index.js';
 import {
   digestHA1,
@@ -34,7 +34,7 @@ interface PlainVector {
   response: string;
 }
 
-const vectors = readVectors<{ plain_digest: PlainVector[] }>('digest', 'digest_aka.json');
+const vectors = sharedJson<{ plain_digest: PlainVector[] }>('digest_aka.json');
 
 /** "MD5 (algorithm parameter absent)" in the vector file means: no algorithm parameter. */
 function algorithmOf(v: PlainVector): DigestAlgorithm | undefined {
@@ -60,9 +60,9 @@ function inputOf(v: PlainVector): DigestInput {
 
 const md5 = (s: string | Uint8Array) => createHash('md5').update(s).digest('hex');
 
-describe('RFC 2617 §3.2.2 / RFC 7616 §3.4.1 / RFC 2069: published Digest examples (test/vectors/digest/digest_aka.json)', () => {
-  assert.ok(vectors.plain_digest.length >= 20);
-  for (const v of vectors.plain_digest) {
+describe('RFC 2617 §3.2.2 / RFC 7616 §3.4.1 / RFC 2069: published Digest examples (../shared/vectors/digest_aka.json)', vectors.options, () => {
+  assert.ok(vectors.value.plain_digest.length >= 20);
+  for (const v of vectors.value.plain_digest) {
     test(`[R-AKA-6] ${v.id} (${v.rfc ?? 'SIP implementation test vector'}): response${v.HA1 ? ', HA1' : ''}${v.HA2 ? ', HA2' : ''}`, () => {
       const input = inputOf(v);
       assert.equal(digestResponse(input), v.response);
@@ -74,8 +74,8 @@ describe('RFC 2617 §3.2.2 / RFC 7616 §3.4.1 / RFC 2069: published Digest examp
   }
 });
 
-describe('RFC 2617 §3.2.2: verification and argument checks', () => {
-  const v = vectors.plain_digest.find((x) => x.id === 'rfc2617-3.5')!;
+describe('RFC 2617 §3.2.2: verification and argument checks', vectors.options, () => {
+  const v = vectors.value.plain_digest.find((x) => x.id === 'rfc2617-3.5')!;
   test('[R-AKA-6] a wrong, truncated or empty response does not verify', () => {
     const input = inputOf(v);
     const bad = (v.response[0] === '0' ? '1' : '0') + v.response.slice(1);
@@ -115,8 +115,8 @@ describe('RFC 2617 §3.2.2: verification and argument checks', () => {
   });
 });
 
-describe('RFC 2617 §3.2.3: rspauth for Authentication-Info', () => {
-  const v = vectors.plain_digest.find((x) => x.id === 'rfc2617-3.5')!;
+describe('RFC 2617 §3.2.3: rspauth for Authentication-Info', vectors.options, () => {
+  const v = vectors.value.plain_digest.find((x) => x.id === 'rfc2617-3.5')!;
   test('[R-AKA-6] rspauth uses A2 = ":" uri (independent step-by-step MD5)', () => {
     const ha2 = md5(`:${v.uri}`);
     const expected = md5(`${v.HA1}:${v.nonce}:${v.nc}:${v.cnonce}:auth:${ha2}`);

@@ -1,11 +1,11 @@
 /**
  * Test helpers for the ESP tests: the repository root (tests run from test/ as TypeScript or
- * from dist/test as JavaScript), vector loading, and an independent ESP packet builder that
+ * from dist/test as JavaScript) and an independent ESP packet builder that
  * writes the RFC 4303 layout out step by step with node:crypto primitives — it shares no code
  * with src/ipsec/esp, so seal() can be compared against it byte for byte.
  */
 import { createCipheriv, createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,10 +18,6 @@ export function repoRoot(): string {
     dir = up;
   }
   return dir;
-}
-
-export function readVectors<T>(relative: string): T {
-  return JSON.parse(readFileSync(join(repoRoot(), 'test', 'vectors', relative), 'utf8')) as T;
 }
 
 export const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

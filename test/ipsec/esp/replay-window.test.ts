@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { ImsError, SeededRng } from '../../../src/common/index.js';
 import { deriveEspKeys, EspSa, ReplayWindow } from '../../../src/ipsec/esp/index.js';
 import { hex, sipRequest } from './helpers.js';
+import { fcParams } from '../../support/fuzz.js';
 
 describe('RFC 4303 §3.4.3 ReplayWindow', () => {
   test('[R-SA-8] an in-window reordered packet is accepted once, its duplicate is not', () => {
@@ -92,7 +93,7 @@ describe('RFC 4303 §3.4.3 ReplayWindow', () => {
           }
         },
       ),
-      { numRuns: 400 },
+      fcParams(import.meta.url, 400),
     );
   });
 });

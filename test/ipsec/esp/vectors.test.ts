@@ -7,7 +7,9 @@ import { describe, test } from 'node:test';
 import { FixedRng } from '../../../src/common/index.js';
 import { EspSa, hmac96, type EspKeys } from '../../../src/ipsec/esp/index.js';
 import { decodeIpPacket } from '../../../src/ip/index.js';
-import { hex, readVectors } from './helpers.js';
+import { readVectors } from '../../support/paths.js';
+import { sharedJson } from '../../support/shared.js';
+import { hex } from './helpers.js';
 
 interface HmacVector {
   id: string;
@@ -25,7 +27,7 @@ interface TruncatedVector {
   mac: string;
   mac_len_bytes: number;
 }
-const hmacFile = readVectors<{ rfc2202: HmacVector[]; truncated: TruncatedVector[] }>('rfc2202/hmac.json');
+const hmac = sharedJson<{ rfc2202: HmacVector[]; truncated: TruncatedVector[] }>('hmac.json');
 
 interface CbcVector {
   id: string;
@@ -35,7 +37,7 @@ interface CbcVector {
   plaintext_hex: string;
   ciphertext_hex: string;
 }
-const cbcFile = readVectors<{ vectors: CbcVector[] }>('rfc3602/aes_cbc.json');
+const cbc = sharedJson<{ vectors: CbcVector[] }>('aes_cbc.json');
 
 interface GcmVector {
   id: string;
@@ -46,11 +48,12 @@ interface GcmVector {
   ciphertext_hex: string;
   tag_hex: string;
 }
-const gcmFile = readVectors<{ gcm: GcmVector[]; gmac: Omit<GcmVector, 'ciphertext_hex'>[] }>('draft-mcgrew-gcm-test/esp_gcm_gmac.json');
+const gcmFile = readVectors<{ gcm: GcmVector[]; gmac: Omit<GcmVector, 'ciphertext_hex'>[] }>('draft-mcgrew-gcm-test', 'esp_gcm_gmac.json');
 
 const algOf = (a: string) => (a.includes('MD5') ? 'hmac-md5-96' : 'hmac-sha-1-96') as 'hmac-md5-96' | 'hmac-sha-1-96';
 
-describe('RFC 2202 / RFC 2403 / RFC 2404: HMAC-96 ICV', () => {
+describe('RFC 2202 / RFC 2403 / RFC 2404: HMAC-96 ICV', hmac.options, () => {
+  const hmacFile = hmac.value;
   assert.equal(hmacFile.rfc2202.length, 14);
   for (const v of hmacFile.rfc2202) {
     test(`[R-SA-1] ${v.id} (RFC 2202 test case ${v.test_case}): ICV is the leftmost 96 bits of the digest`, () => {
@@ -92,7 +95,8 @@ describe('RFC 2202 / RFC 2403 / RFC 2404: HMAC-96 ICV', () => {
   }
 });
 
-describe('RFC 3602 §4: AES-CBC inside seal()', () => {
+describe('RFC 3602 §4: AES-CBC inside seal()', cbc.options, () => {
+  const cbcFile = cbc.value;
   assert.equal(cbcFile.vectors.length, 4);
   for (const v of cbcFile.vectors) {
     test(`[R-SA-1] ${v.id} (RFC 3602 Case #${v.rfc3602_case}): ciphertext blocks after the IV equal the published ones`, () => {

@@ -51,6 +51,15 @@ function record(m: SaManager): SaEvent[] {
 
 const deleted = (events: SaEvent[]) => events.filter((e): e is Extract<SaEvent, { kind: 'saDeleted' }> => e.kind === 'saDeleted');
 
+/** On the manual clock: set `id` is still `state` 1 ms before `at`, and gone at `at` (R-SA-7). */
+function assertLivesUntil(clock: ManualClock, m: SaManager, id: number, at: number, state: SaSet['state']): void {
+  clock.advance(at - 1 - clock.now());
+  assert.equal(m.get(id)?.state, state, `still ${state} 1 ms before its expiry`);
+  assert.equal(m.get(id)?.sas.length, 4, 'all four SAs until then');
+  clock.advance(1);
+  assert.equal(m.get(id), undefined, 'gone at its expiry');
+}
+
 describe('TS 33.203 §7.1 SA set creation at the P-CSCF', () => {
   test('[R-SA-3] the P-CSCF allocates its inbound SPIs (MSB 0, not reserved, not the UE\'s) and two ports from its range', () => {
     const m = pcscf();
@@ -83,17 +92,29 @@ describe('TS 33.203 §7.1 SA set creation at the P-CSCF', () => {
     assert.ok(!bad.ok && bad.reason === 'spi-in-use');
   });
 
-  test('[R-SA-3] inbound SPIs and ports are unique among live SAs', () => {
-    const m = pcscf();
+  test('[R-SA-3] [R-RR-1] inbound SPIs are unique among live SAs; a P-CSCF shares its protected ports, a UE does not', () => {
+    // TS 33.203 §7.1: SAs are told apart by SPI, so the P-CSCF's port_ps (and its port_pc pool)
+    // serve every UE (R-RR-1: port_ps never changes); a UE's protected ports are its own.
     const spis = new Set<number>();
-    const ports = new Set<number>();
+    const m = pcscf();
+    assert.equal(m.sharedLocalPorts, true);
     for (let i = 0; i < 40; i++) {
-      const s = create(m, { impi: `u${i}@ims.example`, ueAddress: `10.0.1.${i + 1}` });
+      const r = m.reserveLocal();
+      const s = create(m, { impi: `u${i}@ims.example`, ueAddress: `10.0.1.${i + 1}`, local: { ...r, portC: 20001, portS: 20000 } });
       for (const v of [s.pcscf.spiC, s.pcscf.spiS]) spis.add(v);
-      for (const v of [s.pcscf.portC, s.pcscf.portS]) ports.add(v);
+      assert.deepEqual([s.pcscf.portS, s.pcscf.portC], [20000, 20001], 'every set on the one port_ps and the same port_pc');
     }
     assert.equal(spis.size, 80);
+    const u = pcscf(new ManualClock(), new SeededRng('exclusive'), { sharedLocalPorts: false });
+    const ports = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      const s = create(u, { impi: `u${i}@ims.example`, ueAddress: `10.0.1.${i + 1}` });
+      for (const v of [s.pcscf.portC, s.pcscf.portS]) ports.add(v);
+    }
     assert.equal(ports.size, 80);
+    const taken = [...ports][0];
+    const clash = u.createSet(params({ impi: 'v@ims.example', ueAddress: '10.0.2.1', local: { spiC: 0x4001, spiS: 0x4002, portC: taken, portS: 21000 } }));
+    assert.ok(!clash.ok && clash.reason === 'port-in-use', JSON.stringify(clash));
   });
 
   test('[R-SA-2] the SAs carry the Annex I keys (hmac-sha-1-96: IK ‖ 32 zero bits)', () => {
@@ -122,21 +143,59 @@ describe('TS 33.203 §7.4 SA lifetimes', () => {
     assert.equal(m.findInbound(set.pcscf.spiS), undefined);
   });
 
-  test('[R-SA-7] SA lifetime equals the registration lifetime; re-registration without new SAs extends it', () => {
+  test('[R-SA-7] an active set lives for the registration expiry + 30 s; a refresh extends it, never shortens it; shorten cuts it', () => {
+    // TS 24.229 §5.1.1.5.1 / §5.2.2.3: after the 200 OK the SAs live for the registration's
+    // expiry + 30 s; a re-registration without new SAs: max(current expiry, now + expires + 30 s).
     const clock = new ManualClock();
     const m = pcscf(clock);
     const set = create(m);
     clock.advance(10_000);
     m.activate(set.id, REG_MS);
     assert.equal(set.state, 'active');
-    assert.equal(set.expiresAt, 10_000 + REG_MS);
+    assert.equal(set.expiresAt, 10_000 + REG_MS + 30_000);
+    m.refresh(set.id, 60_000);
+    assert.equal(set.expiresAt, 10_000 + REG_MS + 30_000, 'a shorter refresh keeps the current expiry');
     clock.advance(REG_MS - 5_000);
     m.refresh(set.id, REG_MS);
-    clock.advance(REG_MS - 1);
-    assert.equal(m.get(set.id)?.state, 'active');
-    clock.advance(1);
-    assert.equal(m.get(set.id), undefined);
+    assert.equal(set.expiresAt, 5_000 + 2 * REG_MS + 30_000);
+    assertLivesUntil(clock, m, set.id, set.expiresAt, 'active');
     assert.equal(clock.timers, 0, 'no timer left behind');
+    // R-RR-5 (network-initiated re-authentication): shorten cuts the lifetime, never lengthens it.
+    const s2 = create(m);
+    m.activate(s2.id, REG_MS);
+    const t0 = clock.now();
+    m.shorten(s2.id, 20_000);
+    assert.equal(s2.expiresAt, t0 + 20_000);
+    m.shorten(s2.id, 50_000);
+    assert.equal(s2.expiresAt, t0 + 20_000, 'a longer value leaves the set as it is');
+    assertLivesUntil(clock, m, s2.id, t0 + 20_000, 'active');
+  });
+
+  test('[R-SA-7] the temporary set lives reg-await-auth (4 minutes) by default', () => {
+    // TS 24.229 §5.2.2.1 and Table 7.8.1: reg-await-auth = 4 minutes.
+    const clock = new ManualClock();
+    const m = new SaManager({ role: 'pcscf', clock, rng: new SeededRng('default') });
+    assert.equal(m.temporaryLifetimeMs, 240_000);
+    const set = create(m);
+    assert.equal(set.expiresAt, 240_000);
+    assertLivesUntil(clock, m, set.id, 240_000, 'temporary');
+  });
+
+  test('[R-SA-7] a new active set lives at least as long as the one it replaces', () => {
+    // TS 24.229 §5.1.1.5.1: the longer of the previous set's remaining lifetime and the new
+    // registration's expiry + 30 s.
+    const clock = new ManualClock();
+    const m = pcscf(clock);
+    const a = create(m);
+    m.activate(a.id, REG_MS);
+    clock.advance(1_000);
+    const b = create(m, { remote: { spiC: 0x80000201, spiS: 0x80000202, portC: 31002, portS: 31001 } });
+    m.activate(b.id, 60_000);
+    assert.equal(b.expiresAt, REG_MS + 30_000, 'inherits the old set\'s remaining lifetime');
+    clock.advance(1_000);
+    const c = create(m, { remote: { spiC: 0x80000301, spiS: 0x80000302, portC: 31003, portS: 31001 } });
+    m.activate(c.id, 2 * REG_MS);
+    assert.equal(c.expiresAt, 2_000 + 2 * REG_MS + 30_000, 'the new expiry + 30 s when it is later');
   });
 
   test('[R-SA-7] de-registration deletes every set of the IMPI, and only those', () => {
@@ -157,51 +216,69 @@ describe('TS 33.203 §7.4 SA lifetimes', () => {
 });
 
 describe('TS 33.203 §7.4 change-over on re-registration', () => {
-  test('[R-RR-2] P-CSCF: keeps the old set and sends on it until the UE uses the new inbound SA', () => {
-    const m = pcscf();
+  test('[R-RR-2] P-CSCF: keeps the old set and sends on it until the UE uses the new inbound SA, then cuts it to 64·T1', () => {
+    // TS 24.229 §5.2.2 (SPEC R-RR-2): the old set keeps both directions; the UE's first message
+    // on the new set cuts the old set's lifetime to 64·T1 (changeOverMs), then it expires.
+    const clock = new ManualClock();
+    const m = pcscf(clock);
+    assert.equal(m.changeOverMs, 32_000, 'default 64·T1 with T1 = 500 ms');
     const events = record(m);
     const a = create(m);
     m.activate(a.id, REG_MS);
     const b = create(m, { remote: { spiC: 0x80000201, spiS: 0x80000202, portC: 31002, portS: 31001 } });
     assert.equal(m.preferredSet('alice@ims.example', '10.0.0.2')?.id, a.id);
     m.noteInbound(b.id); // the protected REGISTER on the temporary set does not end the change-over
+    clock.advance(5_000);
     m.activate(b.id, REG_MS);
     assert.deepEqual([a.state, b.state], ['old', 'active']);
     assert.equal(a.sas.length, 4, 'all four old SAs kept');
+    assert.equal(a.expiresAt, REG_MS + 30_000, 'the old set keeps its lifetime until the change-over');
     assert.equal(m.preferredSet('alice@ims.example', '10.0.0.2')?.id, a.id, 'keeps sending on the old set');
     m.noteInbound(a.id);
-    assert.equal(m.get(a.id)?.state, 'old', 'traffic on the old set does not delete it');
+    assert.equal(m.get(a.id)?.expiresAt, REG_MS + 30_000, 'traffic on the old set does not cut it');
     m.noteInbound(b.id);
-    assert.equal(m.get(a.id), undefined);
+    assert.equal(m.get(a.id)?.state, 'old', 'the old set stays for the transactions still on it');
+    assert.equal(a.expiresAt, 5_000 + 32_000);
+    assert.equal(a.sas.length, 4);
+    assert.equal(m.preferredSet('alice@ims.example', '10.0.0.2')?.id, b.id);
+    assert.equal(deleted(events).length, 0);
+    assertLivesUntil(clock, m, a.id, 5_000 + 32_000, 'old');
     assert.deepEqual(
       deleted(events).map((e) => `${e.sa.setId}:${e.reason}`),
-      [`${a.id}:replaced`, `${a.id}:replaced`, `${a.id}:replaced`, `${a.id}:replaced`],
+      [`${a.id}:expired`, `${a.id}:expired`, `${a.id}:expired`, `${a.id}:expired`],
     );
-    assert.equal(m.preferredSet('alice@ims.example', '10.0.0.2')?.id, b.id);
+    assert.equal(m.get(b.id)?.state, 'active');
   });
 
-  test('[R-RR-2] UE: deletes the old outbound SAs at once and the old inbound ones on the first message on the new', () => {
+  test('[R-RR-2] UE: keeps the old set, both directions, until the P-CSCF\'s first message on the new one, then for 64·T1', () => {
+    // TS 24.229 §5.1.1.5.1 (SPEC R-RR-2): the UE sends on the new set at once and keeps the old
+    // one until the first message from the P-CSCF on the new set and its transactions are over.
     const clock = new ManualClock();
-    const m = new SaManager({ role: 'ue', clock, rng: new SeededRng('ue'), temporaryLifetimeMs: TEMP_MS });
+    const m = new SaManager({ role: 'ue', clock, rng: new SeededRng('ue'), temporaryLifetimeMs: TEMP_MS, changeOverMs: 16_000 });
     const events = record(m);
     const pc = { spiC: 0x1001, spiS: 0x1002, portC: 20000, portS: 20001 };
     const a = create(m, { remote: pc });
     m.activate(a.id, REG_MS);
-    const b = create(m, { remote: { spiC: 0x1003, spiS: 0x1004, portC: 20002, portS: 20003 } });
+    const b = create(m, { remote: { spiC: 0x1003, spiS: 0x1004, portC: 20002, portS: 20001 } });
     assert.equal(m.preferredSet('alice@ims.example', '10.0.0.2')?.id, a.id);
     m.activate(b.id, REG_MS);
     assert.deepEqual(
-      a.sas.map((sa) => sa.direction),
-      ['in', 'in'],
+      a.sas.map((sa) => `${sa.flow}:${sa.direction}`).sort(),
+      ['pc-us:in', 'ps-uc:in', 'uc-ps:out', 'us-pc:out'],
     );
-    assert.deepEqual(
-      deleted(events).map((e) => `${e.sa.flow}:${e.reason}`),
-      ['uc-ps:replaced', 'us-pc:replaced'],
-    );
+    assert.equal(a.state, 'old');
+    assert.equal(deleted(events).length, 0, 'no old SA goes at activation');
     assert.equal(m.preferredSet('alice@ims.example', '10.0.0.2')?.id, b.id, 'the UE sends on the new SAs');
+    clock.advance(1_000);
+    m.noteInbound(a.id);
+    assert.equal(a.expiresAt, REG_MS + 30_000, 'a message on the old set does not end the change-over');
     m.noteInbound(b.id);
-    assert.equal(m.get(a.id), undefined);
-    assert.equal(deleted(events).length, 4);
+    assert.equal(a.expiresAt, 1_000 + 16_000);
+    assertLivesUntil(clock, m, a.id, 1_000 + 16_000, 'old');
+    assert.deepEqual(
+      deleted(events).map((e) => e.reason),
+      ['expired', 'expired', 'expired', 'expired'],
+    );
   });
 
   test('[R-RR-3] a failed re-registration deletes the new set and keeps the old one', () => {

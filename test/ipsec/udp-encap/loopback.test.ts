@@ -19,6 +19,7 @@ import { type EncryptionAlg, type IntegrityAlg } from '../../../src/ipsec/esp/in
 import { SaError, SaManager, mirrorSaTable, wiresharkLinesForSas, type SaSet } from '../../../src/ipsec/sa/index.js';
 import { UdpEncapDatapath, encapsulate, type UdpEncapMessageInfo } from '../../../src/ipsec/udp-encap/index.js';
 import { needPeer } from '../../support/peers.js';
+import { waitFor as until } from '../../support/wait.js';
 
 const IK = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
 const CK = Uint8Array.from({ length: 16 }, (_, i) => 0x90 + i);
@@ -38,14 +39,6 @@ interface Side {
 }
 
 let run = 0;
-
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 /** A UE and a P-CSCF with the four SAs of one registration installed in their datapaths. */
 async function registration(t: TestContext, integrity: IntegrityAlg, encryption: EncryptionAlg): Promise<{ ue: Side; pcscf: Side }> {

@@ -17,27 +17,17 @@ import {
   type CarrierMessageInfo,
   type ProtectedCarrier,
   type Protection,
+  type ResponseFlow,
 } from '../../../src/nodes/common/protected-transport.js';
 import { SipHeaders, SipRequest, parseMessage, serializeMessage, topVia, type SipMessage } from '../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
 import type { Endpoint, InboundMessage } from '../../../src/sip/transport/index.js';
+import { freePorts } from '../../support/ports.js';
+import { waitFor } from '../../support/wait.js';
 
 const HOST = '127.0.0.1';
 const IK = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 const CK = Uint8Array.from({ length: 16 }, (_, i) => 0xf0 - i);
-
-/** Ports the OS says are free right now (bound to 0, read, closed). */
-async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res) => {
-      const s = createSocket('udp4');
-      s.bind(0, HOST, () => res(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
 
 function message(uri: string, from = 'sip:alice@ims.lab', callId = `c${Math.random().toString(16).slice(2)}`): SipRequest {
   const h = new SipHeaders();
@@ -64,7 +54,7 @@ interface Side {
 }
 
 /** A UE and a P-CSCF with one matching SA set installed in two userspace datapaths. */
-async function protectedPair(): Promise<{ ue: Side; pc: Side; close(): Promise<void> }> {
+async function protectedPair(responseFlow: ResponseFlow = 'client-to-server'): Promise<{ ue: Side; pc: Side; close(): Promise<void> }> {
   const [ueC, ueS, pcC, pcS] = await freePorts(4);
   const clock = new ManualClock(0);
   const ueMgr = new SaManager({ role: 'ue', clock, rng: new SeededRng(1) });
@@ -83,7 +73,7 @@ async function protectedPair(): Promise<{ ue: Side; pc: Side; close(): Promise<v
     const r = mgr.createSet({ ...common, local, remote });
     assert.ok(r.ok);
     await mirror.idle();
-    const t = new ProtectedTransport({ carrier: dp, address: HOST, serverPort: local.portS, clientPort: local.portC, saManager: mgr });
+    const t = new ProtectedTransport({ carrier: dp, address: HOST, serverPort: local.portS, clientPort: local.portC, saManager: mgr, responseFlow });
     const stack = new SipStack({ transports: [t] });
     return { mgr, dp, mirror, t, stack, set: r.set, ...local, taps };
   };
@@ -112,7 +102,7 @@ describe('TS 33.203 §7.1: protected SIP over userspace ESP-in-UDP (loopback)', 
     await pair.close();
   });
 
-  test('[R-SA-3] UE request leaves port-c for the P-CSCF port-s, the response comes back to port-c on the SA path', async () => {
+  test('[R-SA-3] UE request leaves port_uc for port_ps; the response comes from port_pc to port_us (TS 24.229 §5.1.1.2.2)', async () => {
     const { ue, pc } = pair;
     let seen: { req: SipRequest; ctx: RequestContext; prot?: Protection } | undefined;
     pc.stack.onRequest((req, ctx) => {
@@ -129,16 +119,17 @@ describe('TS 33.203 §7.1: protected SIP over userspace ESP-in-UDP (loopback)', 
     assert.equal(seen.prot?.spi, pc.spiS);
     assert.equal(seen.prot?.saId, `${pc.set.id}/uc-ps`);
     assert.ok(isProtected(seen.req));
-    // The Via carries the UE's protected server port (TS 24.229 §5.1.1.2) and no rport, so only the
-    // SA-based routing could bring the response back to port-c.
+    // The Via carries the UE's protected server port (TS 24.229 §5.1.1.2) and no rport.
     const via = topVia(seen.req)!;
     assert.equal(via.port, ue.portS);
     assert.equal(via.params.get('rport'), undefined);
-    // The response was protected by the UE's inbound SA on port-c (flow ps-uc, spi-c of the UE).
-    assert.equal(protectionOf(resp)?.spi, ue.spiC);
+    // The response travelled like a request: P-CSCF port-c → UE port-s, on the UE's inbound SA
+    // of flow pc-us (the UE's spi-s), not back to port-c.
+    assert.equal(protectionOf(resp)?.spi, ue.spiS);
+    assert.equal(protectionOf(resp)?.saId, `${ue.set.id}/pc-us`);
   });
 
-  test('[R-SA-3] P-CSCF request leaves its port-c for the UE port-s; the UE answers from port-s', async () => {
+  test('[R-SA-3] P-CSCF request leaves port_pc for port_us; the UE answers from port_uc to port_ps (TS 24.229 §5.1.1.2.2)', async () => {
     const { ue, pc } = pair;
     let prot: Protection | undefined;
     let ctxPorts: [number, number] | undefined;
@@ -151,7 +142,8 @@ describe('TS 33.203 §7.1: protected SIP over userspace ESP-in-UDP (loopback)', 
     assert.equal(resp.status, 200);
     assert.deepEqual(ctxPorts, [ue.portS, pc.portC]);
     assert.equal(prot?.spi, ue.spiS);
-    assert.equal(protectionOf(resp)?.spi, pc.spiC);
+    assert.equal(protectionOf(resp)?.spi, pc.spiS);
+    assert.equal(protectionOf(resp)?.saId, `${pc.set.id}/uc-ps`);
   });
 
   test('[R-SA-5] a plain SIP datagram sent to a protected port never reaches the SIP layer', async () => {
@@ -200,13 +192,28 @@ describe('TS 33.203 §7.1: protected SIP over userspace ESP-in-UDP (loopback)', 
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+describe('[R-SA-3] responseFlow server-to-client: the Rel-5 pairing stays selectable (loopback)', () => {
+  test('[R-SA-3] a response leaves the responder\'s port-s for the request\'s port-c, on the ps-uc / us-pc SAs', async () => {
+    const pair = await protectedPair('server-to-client');
+    try {
+      const { ue, pc } = pair;
+      pc.stack.onRequest((_req, ctx) => void ctx.reply(200, 'OK'));
+      ue.stack.onRequest((_req, ctx) => void ctx.reply(200, 'OK'));
+      const up = await ue.stack.sendRequest(message('sip:bob@ims.lab'), { address: HOST, port: pc.portS, through: ue.t });
+      assert.equal(up.status, 200);
+      // P-CSCF port-s → UE port-c: the UE's inbound SA of flow ps-uc (the UE's spi-c).
+      assert.equal(protectionOf(up)?.spi, ue.spiC);
+      assert.equal(protectionOf(up)?.saId, `${ue.set.id}/ps-uc`);
+      const down = await pc.stack.sendRequest(message('sip:alice@127.0.0.1', 'sip:bob@ims.lab'), { address: HOST, port: ue.portS, through: pc.t });
+      assert.equal(down.status, 200);
+      // UE port-s → P-CSCF port-c: the P-CSCF's inbound SA of flow us-pc (its spi-c).
+      assert.equal(protectionOf(down)?.spi, pc.spiC);
+      assert.equal(protectionOf(down)?.saId, `${pc.set.id}/us-pc`);
+    } finally {
+      await pair.close();
+    }
+  });
+});
 
 /** A scripted carrier: records sends, lets the test inject opened datagrams. */
 class FakeCarrier implements ProtectedCarrier {
@@ -230,34 +237,63 @@ const REQ = (viaPort: number, branch = 'z9hG4bKabc') =>
   `MESSAGE sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${viaPort};branch=${branch}\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: k1\r\nCSeq: 4 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
 
 describe('TS 33.203 §7.1 port discipline and dispatch (scripted carrier)', () => {
-  test('requests leave from the client port, responses from the server port to the request source', async () => {
+  /** A P-CSCF-side set: local port_ps 5001 and port_pc 5020; the UE's port_uc 6000 and port_us 6001. */
+  const SET = { id: 7, pcscf: { address: HOST, spiC: 0x2001, spiS: 0x2002, portC: 5020, portS: 5001 }, ue: { address: HOST, spiC: 0x80000001, spiS: 0x80000002, portC: 6000, portS: 6001 } };
+  const sm = { noteInbound: () => undefined, get: (id: number) => (id === SET.id ? SET : undefined), role: 'pcscf' } as unknown as ConstructorParameters<typeof ProtectedTransport>[0]['saManager'];
+  const RESP = (req: SipRequest, branch = 'z9hG4bKabc') =>
+    parseMessage(new TextEncoder().encode(`SIP/2.0 200 OK\r\nVia: ${req.headers.get('via')!.replace('z9hG4bKabc', branch)}\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:alice@127.0.0.1>;tag=2\r\nCall-ID: k1\r\nCSeq: 4 MESSAGE\r\nContent-Length: 0\r\n\r\n`));
+
+  test('[R-SA-3] client-to-server (default): requests and responses leave from port-c to the peer\'s port-s; a response on its request\'s set', async () => {
+    // TS 24.229 §5.1.1.2.2: over UDP every message leaves the sender's protected client port
+    // for the receiver's protected server port.
     const c = new FakeCarrier();
-    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000 });
+    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000, saManager: sm });
     const inbound: InboundMessage[] = [];
     t.onMessage((m) => inbound.push(m));
-    // A request whose Via names port 6001 (the peer's port-s) but came from 6000 (its port-c).
-    c.inject(REQ(6001), { address: HOST, port: 5001 }, { address: HOST, port: 6000 });
+    // A request whose Via names port 6001 (the peer's port-s) that came from 6000 (its port-c) on set 7.
+    c.inject(REQ(6001), { address: HOST, port: 5001 }, { address: HOST, port: 6000 }, SET.id);
     assert.equal(inbound.length, 1);
     const req = inbound[0].msg as SipRequest;
-    const resp = `SIP/2.0 200 OK\r\nVia: ${req.headers.get('via')}\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:alice@127.0.0.1>;tag=2\r\nCall-ID: k1\r\nCSeq: 4 MESSAGE\r\nContent-Length: 0\r\n\r\n`;
-    await t.send(parseMessage(new TextEncoder().encode(resp)), { address: HOST, port: 6001 });
-    assert.deepEqual([c.sent[0].fromPort, c.sent[0].to.port], [5001, 6000]);
+    // The response leaves on set 7: its port_pc (5020, not the transport's client port) to port_us.
+    await t.send(RESP(req), { address: HOST, port: 6001 });
+    assert.deepEqual([c.sent[0].fromPort, c.sent[0].to.port], [5020, 6001]);
     await t.send(message('sip:bob@ims.lab'), { address: HOST, port: 6001 });
     assert.deepEqual([c.sent[1].fromPort, c.sent[1].to.port], [5000, 6001]);
     t.setClientPort(5010);
     await t.send(message('sip:bob@ims.lab'), { address: HOST, port: 6001 });
     assert.equal(c.sent[2].fromPort, 5010);
-    // A response for a request we never saw goes where the Via route says.
-    const other = parseMessage(new TextEncoder().encode(resp.replace('z9hG4bKabc', 'z9hG4bKzzz')));
-    await t.send(other, { address: HOST, port: 6001 });
-    assert.equal(c.sent[3].to.port, 6001);
+    // A response for a request we never saw: from the client port to where the Via route says.
+    await t.send(RESP(req, 'z9hG4bKzzz'), { address: HOST, port: 6001 });
+    assert.deepEqual([c.sent[3].fromPort, c.sent[3].to.port], [5010, 6001]);
     await t.close();
+  });
+
+  test('[R-SA-3] server-to-client (Rel-5 pairing): a response leaves its set\'s port-s for the port-c its request came from', async () => {
+    const c = new FakeCarrier();
+    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000, saManager: sm, responseFlow: 'server-to-client' });
+    const inbound: InboundMessage[] = [];
+    t.onMessage((m) => inbound.push(m));
+    c.inject(REQ(6001), { address: HOST, port: 5001 }, { address: HOST, port: 6000 }, SET.id);
+    const req = inbound[0].msg as SipRequest;
+    await t.send(RESP(req), { address: HOST, port: 6001 });
+    assert.deepEqual([c.sent[0].fromPort, c.sent[0].to.port], [5001, 6000]);
+    // Requests are unchanged: port-c to the peer's port-s.
+    await t.send(message('sip:bob@ims.lab'), { address: HOST, port: 6001 });
+    assert.deepEqual([c.sent[1].fromPort, c.sent[1].to.port], [5000, 6001]);
+    // Without an SA manager either: the server port back to the request's source.
+    const bare = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 7001, clientPort: 7000, responseFlow: 'server-to-client' });
+    bare.onMessage((m) => inbound.push(m));
+    c.inject(REQ(6001, 'z9hG4bKbare'), { address: HOST, port: 7001 }, { address: HOST, port: 6000 }, 99);
+    await bare.send(RESP(inbound[1].msg as SipRequest, 'z9hG4bKbare'), { address: HOST, port: 6001 });
+    assert.deepEqual([c.sent[2].fromPort, c.sent[2].to.port], [7001, 6000]);
+    await t.close();
+    await bare.close();
   });
 
   test('[R-RR-2] every delivered message notes its SA set (change-over ends on the first inbound)', () => {
     const c = new FakeCarrier();
     const noted: number[] = [];
-    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000, saManager: { noteInbound: (id) => noted.push(id) } });
+    const t = new ProtectedTransport({ carrier: c, address: HOST, serverPort: 5001, clientPort: 5000, saManager: { noteInbound: (id) => noted.push(id), get: () => undefined, role: 'pcscf' } });
     t.onMessage(() => undefined);
     c.inject(REQ(6001), { address: HOST, port: 5001 }, { address: HOST, port: 6000 }, 42);
     c.inject('garbage\r\n\r\n', { address: HOST, port: 5001 }, { address: HOST, port: 6000 }, 43);
@@ -298,8 +334,8 @@ describe('kernel XFRM carrier: plain sockets on the protected ports', () => {
     // The SA table each side would hold (only inbound SAs matter for the lookup).
     const ueSas = [sa(pcS, ueC, 0x80000101), sa(pcC, ueS, 0x80000102)];
     const pcSas = [sa(ueC, pcS, 0x0101), sa(ueS, pcC, 0x0102)];
-    const ueCar = new KernelSocketCarrier(HOST, inboundSaLookup(() => ueSas as never));
-    const pcCar = new KernelSocketCarrier(HOST, inboundSaLookup(() => pcSas as never));
+    const ueCar = new KernelSocketCarrier(HOST, inboundSaLookup({ role: 'ue', setsAtUePort: () => [{ sas: ueSas }] as never }));
+    const pcCar = new KernelSocketCarrier(HOST, inboundSaLookup({ role: 'pcscf', setsAtUePort: () => [{ sas: pcSas }] as never }));
     await Promise.all([ueCar.bind(ueC), ueCar.bind(ueS), pcCar.bind(pcC), pcCar.bind(pcS)]);
     const ueT = new ProtectedTransport({ carrier: ueCar, address: HOST, serverPort: ueS, clientPort: ueC });
     const pcT = new ProtectedTransport({ carrier: pcCar, address: HOST, serverPort: pcS, clientPort: pcC });

@@ -27,14 +27,14 @@ function refused(raw: unknown, field: RegExp): void {
 }
 
 describe('core configuration', () => {
-  test('{} is the lab core of the node conventions with the two demo subscribers', () => {
+  test('[R-RR-1] {} is the lab core of the node conventions with the two demo subscribers (P-CSCF port_ps 5100, port_pc pool 5101-5108)', () => {
     const c = parseCoreConfig({});
     assert.deepEqual(c, defaultCoreConfig());
     assert.equal(c.hss.diameterPort, 3868);
     assert.equal(c.scscf.sipPort, 6060);
     assert.equal(c.icscf.sipPort, 4060);
     assert.equal(c.pcscf.sipPort, 5060);
-    assert.deepEqual(c.pcscf.protectedPorts, { min: 5100, max: 5199 });
+    assert.deepEqual(c.pcscf.protectedPorts, { min: 5100, max: 5108 });
     assert.equal(c.pcscf.datapath, 'userspace');
     assert.deepEqual(
       c.subscribers.map((s) => [s.impi, s.impus]),
@@ -81,6 +81,18 @@ describe('core configuration', () => {
     }
   });
 
+  test('settings hold JSON data only (RFC 8259 §3, §6), so they print and parse back unchanged', () => {
+    // The fuzz counterexample of fuzz/core-demo (seed -54715649): an undefined array element.
+    refused({ scscf: { settings: { '': [undefined] } } }, /^scscf\.settings\.\[0\]: must be JSON data/);
+    refused({ hss: { settings: { t: Number.NaN } } }, /^hss\.settings\.t: must be JSON data/);
+    refused({ pcscf: { settings: { when: new Date(0) } } }, /^pcscf\.settings\.when: must be JSON data/);
+    refused({ icscf: { settings: { n: 1n } } }, /^icscf\.settings\.n: must be JSON data/);
+    const c = parseCoreConfig({ scscf: { settings: { a: undefined, b: -0, c: [1, { d: null }] } } });
+    assert.deepEqual(c.scscf.settings, { b: 0, c: [1, { d: null }] });
+    assert.ok(Object.is(c.scscf.settings.b, 0));
+    assert.deepEqual(parseCoreConfig(JSON.parse(JSON.stringify(coreConfigJson(c)))), c);
+  });
+
   test("every node's own parser takes the derived configuration; the wiring wins over settings, other settings pass", () => {
     const c = parseCoreConfig({
       realm: 'lab.example',
@@ -113,7 +125,7 @@ describe('core configuration', () => {
     assert.deepEqual(pcscf.policy.algs, ['hmac-md5-96']);
     // [R-SA-5] only the CSCFs' own ports count as the core on the unprotected port.
     assert.deepEqual(pcscf.trustedCore, ['127.0.0.1:3333', '127.0.0.1:2222']);
-    assert.deepEqual(pcscf.protected.ports, { min: 5100, max: 5199 });
+    assert.deepEqual(pcscf.protected.ports, { min: 5100, max: 5108 });
   });
 
   test('with a fixed S-CSCF port the HSS names it in Server-Capabilities', () => {

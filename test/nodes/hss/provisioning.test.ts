@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { openStore } from '../../../src/store/index.js';
 import { changeSubscriber, impusFromLists, parsePatchInput, parseSubscriberInput, provisionSubscriber } from '../../../src/nodes/hss/provisioning.js';
-import { readVectors } from '../../support/paths.js';
+import { sharedJson } from '../../support/shared.js';
+import { SET1 } from './support.js';
 
 interface MilenageSet {
   test_set: number;
@@ -12,15 +13,10 @@ interface MilenageSet {
   OPc: string;
 }
 
-// TS 35.208 §4.3 conformance test sets (test/vectors/ts35208/milenage.json): OPc is published next to K and OP.
-const SETS = readVectors<{ ts_35_208_conformance_test_sets: MilenageSet[] }>('ts35208', 'milenage.json').ts_35_208_conformance_test_sets.map((v) => ({
-  set: v.test_set,
-  k: v.K,
-  op: v.OP,
-  opc: v.OPc,
-}));
-const K = SETS[0].k;
-const OP = SETS[0].op;
+// TS 35.208 §4.3 conformance test sets (../shared/vectors/milenage.json): OPc is published next to K and OP.
+const milenage = sharedJson<{ ts_35_208_conformance_test_sets: MilenageSet[] }>('milenage.json');
+const K = SET1.K;
+const OP = SET1.OP;
 
 const base = { impi: 'alice@ims.lab', impus: ['sip:alice@ims.lab', 'tel:+15550100'], k: K, op: OP };
 
@@ -35,8 +31,9 @@ function rejects(fn: () => unknown, field: string, text?: RegExp): void {
 }
 
 describe('provisioning input (REST/JSON form)', () => {
-  test('[R-AKA-1] an OP given at provisioning becomes the published OPc (TS 35.208 sets) and is not kept', () => {
-    for (const v of SETS) {
+  test('[R-AKA-1] an OP given at provisioning becomes the published OPc (TS 35.208 sets) and is not kept', milenage.options, () => {
+    const sets = milenage.value.ts_35_208_conformance_test_sets.map((v) => ({ set: v.test_set, k: v.K, op: v.OP, opc: v.OPc }));
+    for (const v of sets) {
       const s = parseSubscriberInput({ ...base, k: v.k, op: v.op });
       assert.equal(Buffer.from(s.opc).toString('hex'), v.opc, `set ${v.set}`);
       assert.ok(!('op' in s));
@@ -45,7 +42,7 @@ describe('provisioning input (REST/JSON form)', () => {
   });
 
   test('defaults: AMF 8000, SEQ_HE 0, IND 5 bits, AKAv1, first IMPU the default in set 1', () => {
-    const s = parseSubscriberInput({ ...base, opc: SETS[0].opc, op: undefined });
+    const s = parseSubscriberInput({ ...base, opc: SET1.OPc, op: undefined });
     assert.deepEqual(
       { amf: s.amf, seqHe: s.seqHe, indBits: s.indBits, authSchemes: s.authSchemes, impus: s.impus, implicitSets: s.implicitSets, serviceProfile: s.serviceProfile },
       {
@@ -119,7 +116,7 @@ describe('provisioning input (REST/JSON form)', () => {
       const c = await changeSubscriber(store, 'alice@ims.lab', { impus: [{ impu: 'tel:+15550100', default: true }], sqn: 64 });
       assert.deepEqual([c.seqHe, c.impus.map((u) => [u.impu, u.default])], [2, [['tel:+15550100', true]]]);
       const a = await store.allocateSqns('alice@ims.lab', 'scscf.ims.lab', 1);
-      assert.equal(Buffer.from(a.opc).toString('hex'), SETS[0].opc);
+      assert.equal(Buffer.from(a.opc).toString('hex'), SET1.OPc);
       assert.deepEqual(a.sqns, [3 * 32]);
     } finally {
       await store.close();

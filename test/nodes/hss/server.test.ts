@@ -13,6 +13,7 @@ import {
 import { defaultHssConfig, fastifyRest, HssServer, type HssConfig } from '../../../src/nodes/hss/index.js';
 import type { HssStore } from '../../../src/store/index.js';
 import { alice, HSS_HOST, mar, memoryStore, REALM, sar, sat, SCSCF, SCSCF_HOST, xmlTexts } from './support.js';
+import { waitFor } from '../../support/wait.js';
 
 const IMPI = `alice@${REALM}`;
 const IMPU = `sip:alice@${REALM}`;
@@ -71,14 +72,6 @@ async function register(node: DiameterNode): Promise<void> {
   assert.equal(saa.result.code, 2001);
   assert.deepEqual(xmlTexts(new TextDecoder().decode(saa.userData), 'Identity'), [IMPU, TEL]);
 }
-
-const waitFor = async (cond: () => boolean, ms = 3000): Promise<void> => {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('HSS node over TCP (RFC 6733, TS 29.229)', () => {
   test('[R-CX-1][R-CX-2] a configured S-CSCF connects (CER/CEA), gets vectors (MAR) and registers (SAR); counters follow', async () => {

@@ -10,8 +10,9 @@ import { SeededRng } from '../../../src/common/index.js';
 import { EspSa, deriveEspKeys, encapsulate } from '../../../src/ipsec/index.js';
 import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
 import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
+import { CLIENT_PORT_POOL } from '../../../src/nodes/pcscf/wire.js';
 import { securityServerOf, serializeMessage } from '../../../src/sip/index.js';
-import { HOST, settle, waitFor, world } from './support.js';
+import { HOST, waitFor, world } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -20,7 +21,10 @@ function assertClean(w: World): void {
   assert.deepEqual(w.pcscf.saTable(), [], 'no SA');
   assert.deepEqual(w.pcscf.pending(), [], 'no pending registration');
   assert.deepEqual(w.pcscf.registrations(), [], 'no registration');
-  assert.deepEqual(w.pcscf.protectedEndpoints(), [], 'no protected transport');
+  // R-RR-1: port_ps and the port_pc pool are the P-CSCF's for its life, whatever SAs come and go.
+  const eps = w.pcscf.protectedEndpoints();
+  assert.equal(eps.length, 1 + CLIENT_PORT_POOL, 'port_ps and the eight port_pc stay bound');
+  assert.equal(new Set(eps.map((e) => e.port)).size, eps.length);
 }
 
 describe('R-FAIL-1: wrong keys during the registration timer', () => {
@@ -58,11 +62,13 @@ describe('R-FAIL-1: wrong keys during the registration timer', () => {
     assert.equal(pcscf.sets()[0].state, 'active');
   });
 
-  test('[R-FAIL-1] [R-FAIL-4] no valid protected REGISTER before the registration timer: temporary SAs deleted, failure reported', async () => {
+  test('[R-FAIL-1] [R-FAIL-4] [R-SA-7] no valid protected REGISTER within reg-await-auth (4 minutes): temporary SAs deleted, failure reported', async () => {
+    // TS 24.229 §5.2.2.1 and Table 7.8.1: the temporary SAs live reg-await-auth, 240 s by default.
     const { ue, pcscf } = w;
     const r1 = await ue.sendUnprotected(ue.registerRequest());
     assert.equal(r1.status, 401);
-    w.clock.advance(63_999);
+    assert.equal(pcscf.sets()[0].expiresAt, w.clock.now() + 240_000);
+    w.clock.advance(239_999);
     assert.equal(pcscf.sets().length, 1, 'still within the timer');
     w.clock.advance(1);
     await pcscf.idle();
@@ -89,9 +95,9 @@ describe('R-FAIL-4: every lost message ends in a clean state after its timer', (
     const p = ue.sendUnprotected(ue.registerRequest()).catch((e: Error) => e);
     await waitFor(() => stub.requests.length === 1, 'REGISTER upstream');
     assert.equal(pcscf.pending().length, 1);
-    w.clock.advance(32_000); // 64·T1
+    await w.clock.advanceAsync(32_000); // 64·T1
     await p;
-    await settle();
+    await w.clock.advanceAsync(0);
     assertClean(w);
     assert.equal(pcscf.failures().at(-1)?.reason, 'upstream-timeout');
   });
@@ -133,7 +139,9 @@ describe('R-SA-7: SAs end with the registration', () => {
     await ue.register(stub);
     const r = await ue.sendProtected(ue.registerRequest({ verify: ue.accepted!.verify, expires: 0, auth: `Digest username="${ue.impi}", realm="ims.lab", nonce="bm9uY2U=", uri="sip:ims.lab", response="0123456789abcdef0123456789abcdef"` }));
     assert.equal(r.status, 200);
-    assert.equal(protectionOf(r)?.spi, ue.local.spiC, 'the 200 travelled over the SA being deleted');
+    // R-SA-3 (TS 24.229 §5.1.1.2.2): the 200 came from port_pc to port_us, over the SA being deleted.
+    assert.equal(protectionOf(r)?.spi, ue.local.spiS, 'the 200 travelled over the SA being deleted');
+    assert.equal(protectionOf(r)?.saId, `${ue.set!.id}/pc-us`);
     await pcscf.idle();
     assertClean(w);
     assert.equal(pcscf.counters?.deregistered, 1);
@@ -171,11 +179,21 @@ describe('R-SA-7: SAs end with the registration', () => {
     assert.equal(pcscf.counters?.deregistered, 1);
   });
 
-  test('[R-SA-7] stopping the P-CSCF deletes every SA and closes every protected port', async () => {
+  test('[R-SA-7] stopping the P-CSCF deletes every SA and closes every protected port (port_ps and the port_pc pool)', async () => {
     w = await world();
     await w.ue.register(w.stub);
+    const eps = w.pcscf.protectedEndpoints();
+    assert.equal(eps.length, 1 + CLIENT_PORT_POOL);
     await w.pcscf.stop();
     assert.deepEqual(w.pcscf.sets(), []);
-    assert.deepEqual(w.pcscf.protectedEndpoints(), []);
+    // Every protected port is free again: a plain socket can bind each one.
+    for (const e of eps) {
+      const s = createSocket('udp4');
+      await new Promise<void>((res, rej) => {
+        s.once('error', rej);
+        s.bind(e.port, e.address, () => res());
+      });
+      await new Promise<void>((r) => s.close(() => r()));
+    }
   });
 });

@@ -20,12 +20,19 @@ function refuses(raw: unknown, field: RegExp): void {
 }
 
 describe('P-CSCF configuration', () => {
-  test('an empty file is the lab P-CSCF of the default deployment', () => {
+  test('[R-RR-1] [R-SA-3] [R-SA-7] [R-SM-2] an empty file is the lab P-CSCF of the default deployment', () => {
     const c = parsePcscfConfig({});
     assert.deepEqual(c.sip.listen, { host: '127.0.0.1', port: 5060 });
     assert.deepEqual(c.sip.protocols, ['udp', 'tcp']);
     assert.deepEqual(c.protected.ports, DEFAULT_PROTECTED_PORTS);
-    assert.deepEqual(DEFAULT_PROTECTED_PORTS, { min: 5100, max: 5199 });
+    // R-RR-1: port_ps 5100 and a pool of eight port_pc 5101-5108.
+    assert.deepEqual(DEFAULT_PROTECTED_PORTS, { min: 5100, max: 5108 });
+    // R-SA-3: TS 24.229 §5.1.1.2.2, every UDP message from port-c to the peer's port-s.
+    assert.equal(c.protected.responseFlow, 'client-to-server');
+    // R-SA-7: reg-await-auth, TS 24.229 Table 7.8.1 (4 minutes).
+    assert.equal(c.registrationTimerMs, 240_000);
+    // R-SM-2: the P-CSCF policy decides; Annex H order; null integrity (only with aes-gcm).
+    assert.deepEqual(c.policy, { algs: ['aes-gmac', 'hmac-sha-1-96', 'hmac-md5-96', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'], honourQ: false });
     assert.equal(c.icscf, 'sip:icscf.ims.lab:4060');
     assert.equal(c.datapath, 'userspace');
     assert.equal(c.hosts['icscf.ims.lab'], '127.0.0.1');
@@ -34,7 +41,9 @@ describe('P-CSCF configuration', () => {
 
   test('the policy lists acceptable algorithms in preference order; an impossible policy is refused', () => {
     const c = parsePcscfConfig({ policy: { algs: ['HMAC-MD5-96', 'hmac-sha-1-96'], ealgs: ['null'] } });
-    assert.deepEqual(c.policy, { algs: ['hmac-md5-96', 'hmac-sha-1-96'], ealgs: ['null'] });
+    assert.deepEqual(c.policy, { algs: ['hmac-md5-96', 'hmac-sha-1-96'], ealgs: ['null'], honourQ: false });
+    assert.equal(parsePcscfConfig({ policy: { honourQ: true } }).policy.honourQ, true);
+    refuses({ policy: { honourQ: 'yes' } }, /^policy\.honourQ$/);
     refuses({ policy: { algs: ['null'], ealgs: ['aes-cbc'] } }, /^policy$/);
     refuses({ policy: { algs: ['hmac-sha-256'] } }, /^policy\.algs$/);
     refuses({ policy: { ealgs: [] } }, /^policy\.ealgs$/);
@@ -47,6 +56,9 @@ describe('P-CSCF configuration', () => {
     refuses({ protected: { ports: '7000-7000' } }, /^protected\.ports$/);
     refuses({ protected: { ports: '0-10' } }, /^protected\.ports$/);
     refuses({ protected: { address: 'pcscf.ims.lab' } }, /^protected\.address$/);
+    // R-SA-3: the Rel-5 pairing stays selectable.
+    assert.equal(parsePcscfConfig({ protected: { responseFlow: 'server-to-client' } }).protected.responseFlow, 'server-to-client');
+    refuses({ protected: { responseFlow: 'both' } }, /^protected\.responseFlow$/);
   });
 
   test('every other field is checked and named in the error', () => {

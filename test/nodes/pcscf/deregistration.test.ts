@@ -10,9 +10,10 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
 import { REGINFO_CONTENT_TYPE, encodeReginfo, type Reginfo } from '../../../src/nodes/common/reginfo.js';
 import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
+import { CLIENT_PORT_POOL } from '../../../src/nodes/pcscf/wire.js';
 import { SeededRng, toHex } from '../../../src/common/index.js';
 import { authorizationOf, SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/index.js';
-import { HOST, settle, waitFor, world, type ScriptedUe, type StubCore } from './support.js';
+import { HOST, waitFor, world, type ScriptedUe, type StubCore } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -21,7 +22,8 @@ function assertClean(w: World): void {
   assert.deepEqual(w.pcscf.saTable(), [], 'no SA');
   assert.deepEqual(w.pcscf.pending(), [], 'no pending registration');
   assert.deepEqual(w.pcscf.registrations(), [], 'no registration');
-  assert.deepEqual(w.pcscf.protectedEndpoints(), [], 'no protected transport');
+  // R-RR-1: port_ps and the port_pc pool stay bound for the P-CSCF's life.
+  assert.equal(w.pcscf.protectedEndpoints().length, 1 + CLIENT_PORT_POOL, 'port_ps and the eight port_pc stay bound');
 }
 
 /** RFC 3680 §5.3: the registration of alice and her contact, both terminated with `event`. */
@@ -87,7 +89,8 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     };
     const r = await within(ue.sendProtected(overSas(ue, { expires: 0, auth: AUTH_OK })), 3000, '200 to the de-REGISTER');
     assert.equal(r.status, 200, 'the UE gets its 200 (no Timer F)');
-    assert.equal(protectionOf(r)?.spi, ue.local.spiC, 'over the SA to its port-c');
+    // R-SA-3 (TS 24.229 §5.1.1.2.2): responses too go from port_pc to the UE's port_us.
+    assert.equal(protectionOf(r)?.spi, ue.local.spiS, 'over the SA to its port-s');
     assert.deepEqual(during, { notify: 200, ending: 'deregistered', sets: 1 }, 'ended by the NOTIFY, SAs kept for the 200');
     await pcscf.idle();
     assertClean(w);
@@ -142,14 +145,13 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     assert.equal((await stub.notify(sub, at, terminated(uri, 'deactivated'), 'terminated;reason=deactivated')).status, 200);
     const n = notifyForUe(stub, pcscf.address(), ue.local.portS, terminated(uri, 'deactivated', 2)).catch((e: Error) => e);
     await waitFor(() => ue.protectedRequests.length === 1, 'NOTIFY at the UE');
-    w.clock.advance(DEREGISTRATION_GRACE_MS);
-    await settle();
+    await w.clock.advanceAsync(DEREGISTRATION_GRACE_MS);
     assert.equal(pcscf.sets().length, 1, 'the relay is still in flight');
     assert.ok(pcscf.registrations()[0]?.ending);
-    w.clock.advance(32_000); // 64·T1: Timer B of the relayed NOTIFY
+    await w.clock.advanceAsync(32_000); // 64·T1: Timer B of the relayed NOTIFY
     await n;
     await pcscf.idle();
-    await settle();
+    await w.clock.advanceAsync(0);
     assertClean(w);
   });
 
@@ -164,13 +166,12 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     const m = ue.sendProtected(ue.message('sip:bob@ims.lab'));
     await waitFor(() => answer !== undefined, 'MESSAGE upstream');
     assert.equal((await stub.notify(sub, at, terminated(uri, 'rejected'), 'terminated;reason=rejected')).status, 200);
-    w.clock.advance(DEREGISTRATION_GRACE_MS);
-    await settle();
+    await w.clock.advanceAsync(DEREGISTRATION_GRACE_MS);
     assert.equal(pcscf.sets().length, 1, 'kept for the answer in flight');
     answer!();
     const r = await within(m, 3000, '200 to the MESSAGE');
     assert.equal(r.status, 200);
-    assert.equal(protectionOf(r)?.spi, ue.local.spiC);
+    assert.equal(protectionOf(r)?.spi, ue.local.spiS, 'R-SA-3: the 200 from port_pc to port_us');
     await pcscf.idle();
     assertClean(w);
   });
@@ -186,7 +187,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     };
     const r = await within(ue.sendProtected(overSas(ue, { auth: AUTH_OK })), 3000, '200 to the re-REGISTER');
     assert.equal(r.status, 200);
-    assert.equal(protectionOf(r)?.spi, ue.local.spiC);
+    assert.equal(protectionOf(r)?.spi, ue.local.spiS, 'R-SA-3: the 200 from port_pc to port_us');
     assert.equal(ending, 'deregistered');
     assert.equal(pcscf.counters?.refreshed, 0, 'not refreshed');
     assert.ok(pcscf.registrations()[0]?.ending, 'still ended');
@@ -217,6 +218,21 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     assert.equal(pcscf.sets().length, 1);
   });
 
+  test('[R-RR-5] [R-SA-7] a reg-event NOTIFY "shortened" cuts the registration and its SAs to the new expiry', async () => {
+    // RFC 3680 §5.2 / TS 24.229 §5.2.3: network-initiated re-authentication; both sides shorten.
+    const { pcscf, stub } = w;
+    const before = pcscf.sets()[0].expiresAt;
+    const shortened: Reginfo = { version: 1, state: 'full', registrations: [{ aor: 'sip:alice@ims.lab', id: 'r1', state: 'active', contacts: [{ id: 'c1', state: 'active', event: 'shortened', uri, expires: 30 }] }] };
+    assert.equal((await stub.notify(sub, at, shortened)).status, 200);
+    const cut = w.clock.now() + 30_000;
+    assert.ok(cut < before);
+    assert.equal(pcscf.sets()[0].expiresAt, cut, 'the active set ends with the shortened binding');
+    assert.equal(pcscf.registrations()[0].expiresInMs, 30_000);
+    w.clock.advance(30_000);
+    await pcscf.idle();
+    assertClean(w);
+  });
+
   test('[R-SA-7] a new initial REGISTER from the UE ends a registration still waiting; its new SAs are not touched', async () => {
     const { ue, pcscf, stub } = w;
     assert.equal((await stub.notify(sub, at, terminated(uri, 'deactivated'), 'terminated;reason=deactivated')).status, 200);
@@ -228,8 +244,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     await pcscf.idle();
     assert.deepEqual(pcscf.registrations(), []);
     assert.deepEqual(pcscf.sets().map((s) => [s.id === old, s.state]), [[false, 'temporary']]);
-    w.clock.advance(DEREGISTRATION_GRACE_MS);
-    await settle();
+    await w.clock.advanceAsync(DEREGISTRATION_GRACE_MS);
     await ue.acceptChallenge(r1, stub.keys.at(-1)!);
     const r2 = await ue.sendProtected(ue.answerRequest());
     assert.equal(r2.status, 200);
@@ -253,7 +268,8 @@ describe('TS 24.229 §5.1.1.5.3: failure reports of a re-registration over the e
     const oldPortS = ue.accepted!.pcscf.portS;
     const oldVerify = ue.accepted!.verify;
     const oldContactPort = ue.local.portS;
-    await ue.newOffer();
+    // R-RR-1: new SPIs and port_uc; port_us stays.
+    await ue.newOffer({ portS: oldContactPort });
     const resp = await ue.sendProtected(ue.registerRequest({ verify: oldVerify, contactPort: oldContactPort }), oldPortS);
     assert.equal(resp.status, 401);
     return { resp, oldPortS, oldContactPort, oldVerify };
@@ -275,6 +291,8 @@ describe('TS 24.229 §5.1.1.5.3: failure reports of a re-registration over the e
       ctx.reply(403, 'Forbidden');
       return true;
     };
+    // TS 24.229 §5.1.1.5.3 (R-FAIL-2): the report carries a new Security-Client.
+    await ue.newOffer({ portS: oldContactPort });
     const report = ue.registerRequest({ verify: oldVerify, contactPort: oldContactPort, auth: `Digest username="alice@ims.lab", realm="ims.lab", nonce="${nonceOf(resp)}", uri="sip:ims.lab", response="", algorithm=AKAv1-MD5` });
     const r = await ue.sendProtected(report, oldPortS);
     assert.equal(r.status, 403);
@@ -310,6 +328,8 @@ describe('TS 24.229 §5.1.1.5.3: failure reports of a re-registration over the e
       ctx.reply(401, 'Unauthorized', { headers: [['WWW-Authenticate', `Digest realm="ims.lab", nonce="${nonce}", algorithm=AKAv1-MD5, qop="auth", ik="${toHex(keys.ik)}", ck="${toHex(keys.ck)}"`]] });
       return true;
     };
+    // TS 24.229 §5.1.1.5.3 (R-FAIL-3): the AUTS rides a new Security-Client; the SAs follow it.
+    await ue.newOffer({ portS: oldContactPort });
     const report = ue.registerRequest({ verify: oldVerify, contactPort: oldContactPort, auth: `Digest username="alice@ims.lab", realm="ims.lab", nonce="${nonceOf(resp)}", uri="sip:ims.lab", response="d41d8cd98f00b204e9800998ecf8427e", algorithm=AKAv1-MD5, auts="${auts}"` });
     const r = await ue.sendProtected(report, oldPortS);
     assert.equal(r.status, 401, 'the new challenge');

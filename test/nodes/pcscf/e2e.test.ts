@@ -129,7 +129,7 @@ describe('the P-CSCF with the real UE, I-CSCF, S-CSCF and HSS', () => {
     assert.deepEqual(pcscf.pending(), []);
   });
 
-  test('[R-RR-1] [R-RR-2] a real UE re-registers with AKA over its SAs; the P-CSCF changes over when the UE uses the new ones', { timeout: 30_000 }, async () => {
+  test('[R-RR-1] [R-RR-2] a real UE re-registers with AKA over its SAs; the P-CSCF changes over when the UE uses the new ones and drops the old after 64·T1', { timeout: 30_000 }, async () => {
     const { pcscf, ue } = await core();
     const alice = await ue('alice');
     const bob = await ue('bob');
@@ -140,11 +140,20 @@ describe('the P-CSCF with the real UE, I-CSCF, S-CSCF and HSS', () => {
     const mine = () => pcscf.sets().filter((s) => s.impi === 'alice@ims.lab');
     // Both sets until alice sends on the new one (R-RR-2).
     assert.deepEqual(mine().map((s) => [s.id === first.id, s.state]).sort(), [[false, 'active'], [true, 'old']]);
+    // R-RR-1: port_ps kept, another port_pc.
+    const second = mine().find((s) => s.id !== first.id)!;
+    assert.equal(second.pcscf.portS, first.pcscf.portS);
+    assert.notEqual(second.pcscf.portC, first.pcscf.portC);
     const r = await alice.sendMessage('sip:bob@ims.lab', 'after re-registration');
     assert.equal(r.status, 200);
+    // TS 24.229 §5.2.2: alice's first message on the new set cuts the old one to 64·T1 (3.2 s here).
+    const cutAt = Date.now();
+    assert.deepEqual(mine().map((s) => [s.id, s.state]), [[first.id, 'old'], [second.id, 'active']]);
+    const left = mine()[0].expiresAt - cutAt;
+    assert.ok(left > 0 && left <= 64 * T1, `old set left for ${left} ms`);
+    await waitFor(() => mine().length === 1, 'the old set gone after 64·T1', 64 * T1 + 2000);
     await pcscf.idle();
-    assert.deepEqual(mine().map((s) => s.state), ['active']);
-    assert.notEqual(mine()[0].id, first.id);
+    assert.deepEqual(mine().map((s) => [s.id, s.state]), [[second.id, 'active']]);
     const got: string[] = [];
     alice.onMessage((m) => got.push(m.text));
     assert.equal((await bob.sendMessage('sip:alice@ims.lab', 'over the new SAs')).status, 200);

@@ -56,6 +56,10 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
       assert.ok(spi !== ue.local.spiC && spi !== ue.local.spiS);
     }
     assert.notEqual(ss[0].spiC, ss[0].spiS);
+    // R-RR-1: port-s is the P-CSCF's one port_ps; port-c comes from its port_pc pool.
+    const [portPs, ...pool] = pcscf.protectedEndpoints().map((e) => e.port);
+    assert.equal(ss[0].portS, portPs);
+    assert.ok(pool.includes(ss[0].portC!), `port-c ${ss[0].portC} from the pool ${pool.join(',')}`);
     // Four temporary SAs bound to this UE; one pending attempt.
     let sets = pcscf.sets();
     assert.equal(sets.length, 1);
@@ -66,8 +70,10 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
     await ue.acceptChallenge(r1, stub.keys[0]);
     const r2 = await ue.sendProtected(ue.answerRequest());
     assert.equal(r2.status, 200);
-    // The 200 came back protected, on the UE's inbound SA at its port-c (TS 33.203 §7.1).
-    assert.equal(protectionOf(r2)?.spi, ue.local.spiC);
+    // R-SA-3: the 200 came back protected from port_pc to the UE's port_us (TS 24.229 §5.1.1.2.2),
+    // on the UE's inbound SA of flow pc-us (its spi-s).
+    assert.equal(protectionOf(r2)?.spi, ue.local.spiS);
+    assert.equal(protectionOf(r2)?.saId, `${ue.set!.id}/pc-us`);
     const up2 = stub.all('REGISTER')[1];
     assert.equal(authorizationOf(up2)[0].integrityProtected, 'yes');
     assert.equal(up2.headers.get('Security-Verify'), undefined);
@@ -78,7 +84,8 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
     sets = pcscf.sets();
     assert.equal(sets.length, 1);
     assert.equal(sets[0].state, 'active');
-    assert.equal(sets[0].expiresAt - w.clock.now(), 600_000);
+    // R-SA-7 (TS 24.229 §5.2.2.3): the registration's expiry + 30 s.
+    assert.equal(sets[0].expiresAt - w.clock.now(), 600_000 + 30_000);
     const regs = pcscf.registrations();
     assert.equal(regs.length, 1);
     assert.deepEqual(regs[0].impus, ['sip:alice@ims.lab', 'tel:+15551234']);
@@ -95,6 +102,23 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
         ['127.0.0.1', ue.local.portS, ss[0].spiC, 'alice@ims.lab', ['sip:alice@ims.lab', 'tel:+15551234']],
       ].sort((x, y) => (x[1] as number) - (y[1] as number)),
     );
+  });
+
+  test('[R-SA-3] protected.responseFlow "server-to-client" (Rel-5 pairing): the 200 leaves port_ps for the UE\'s port_uc', async () => {
+    // The default (client-to-server, TS 24.229 §5.1.1.2.2) is asserted above; the Rel-5 pairing
+    // stays selectable for peers that expect it.
+    const v = await world({ protected: { ports: 'auto', responseFlow: 'server-to-client' } }, { seed: 'rel5' });
+    try {
+      const r1 = await v.ue.sendUnprotected(v.ue.registerRequest());
+      assert.equal(r1.status, 401);
+      await v.ue.acceptChallenge(r1, v.stub.keys[0]);
+      const r2 = await v.ue.sendProtected(v.ue.answerRequest());
+      assert.equal(r2.status, 200);
+      assert.equal(protectionOf(r2)?.spi, v.ue.local.spiC);
+      assert.equal(protectionOf(r2)?.saId, `${v.ue.set!.id}/ps-uc`);
+    } finally {
+      await v.close();
+    }
   });
 
   test('[R-SM-2] an offer with nothing acceptable gets 494 listing the policy; no SA, nothing forwarded', async () => {

@@ -16,7 +16,8 @@ async function reRegister(ue: ScriptedUe, mods?: ('UDP-enc-tun' | 'trans')[]): P
   const oldSpiS = ue.local.spiS;
   const oldVerify = ue.accepted!.verify;
   const oldContactPort = ue.local.portS;
-  await ue.newOffer(mods ? { mods } : {});
+  // R-RR-1: new SPIs and a new port_uc; port_us stays.
+  await ue.newOffer({ ...(mods ? { mods } : {}), portS: oldContactPort });
   // Contact: the protected server port bound to the SA in use (TS 24.229 §5.1.1.4.1).
   const req = ue.registerRequest({ verify: oldVerify, contactPort: oldContactPort });
   const resp = await ue.sendProtected(req, oldPortS);
@@ -47,7 +48,7 @@ describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', ()
     await w.close();
   });
 
-  test('[R-RR-1] [R-RR-2] an AKA re-registration runs over the old SAs; the P-CSCF keeps sending on them until the UE uses the new ones', async () => {
+  test('[R-RR-1] [R-RR-2] an AKA re-registration runs over the old SAs; the P-CSCF keeps sending on them until the UE uses the new ones, then keeps them 64·T1', async () => {
     const { ue, pcscf, stub } = w;
     const oldSet = pcscf.sets()[0];
     const { resp, oldSpiS } = await reRegister(ue);
@@ -55,6 +56,11 @@ describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', ()
     // R-RR-1: the 401 came back over the old SAs; the new set is temporary next to the active one.
     assert.equal(protectionOf(resp)?.setId, ue.set!.id);
     assert.deepEqual(pcscf.sets().map((s) => s.state).sort(), ['active', 'temporary']);
+    // R-RR-1: the new set keeps port_ps and takes another port_pc.
+    const fresh = pcscf.sets().find((s) => s.id !== oldSet.id)!;
+    assert.equal(fresh.pcscf.portS, oldSet.pcscf.portS);
+    assert.notEqual(fresh.pcscf.portC, oldSet.pcscf.portC);
+    assert.equal(fresh.ue.portS, oldSet.ue.portS);
     const up = stub.all('REGISTER').at(-1)!;
     assert.equal(authorizationOf(up)[0].integrityProtected, 'yes');
     await ue.acceptChallenge(resp, stub.keys.at(-1)!);
@@ -72,12 +78,19 @@ describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', ()
     void terminating(stub, pcscf.address(), ue.local.portS).catch(() => undefined);
     await waitFor(() => got.length === 1, 'terminating request on the old SA');
     assert.equal(got[0], oldSpiS);
-    // The UE's first message on the new SA ends the change-over: the old set goes.
+    // The UE's first message on the new SA ends the change-over: the old set lives 64·T1 more
+    // (32 s with T1 = 500 ms) for the transactions still on it, then goes (TS 24.229 §5.2.2).
     const m = await ue.sendProtected(ue.message('sip:bob@ims.lab'));
     assert.equal(m.status, 200);
+    const cut = w.clock.now();
+    assert.deepEqual(pcscf.sets().map((s) => [s.id, s.state]), [[oldSet.id, 'old'], [fresh.id, 'active']]);
+    assert.equal(pcscf.sets()[0].expiresAt, cut + 32_000);
+    assert.equal(pcscf.sets()[0].sas.length, 4, 'both directions kept');
+    w.clock.advance(32_000 - 1);
+    assert.equal(pcscf.sets().length, 2);
+    w.clock.advance(1);
     await pcscf.idle();
-    assert.deepEqual(pcscf.sets().map((s) => s.state), ['active']);
-    assert.notEqual(pcscf.sets()[0].id, oldSet.id);
+    assert.deepEqual(pcscf.sets().map((s) => [s.id, s.state]), [[fresh.id, 'active']]);
     ue.onProtectedRequest = (req, ctx) => {
       got.push(protectionOf(req)!.spi);
       ctx.reply(200, 'OK');
@@ -93,8 +106,10 @@ describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', ()
     const { resp } = await reRegister(ue);
     assert.equal(resp.status, 401);
     assert.equal(pcscf.sets().length, 2);
-    // The UE never answers: the registration timer (64 s) runs out.
-    w.clock.advance(64_000);
+    // The UE never answers: reg-await-auth (R-SA-7, TS 24.229 Table 7.8.1: 240 s) runs out.
+    w.clock.advance(240_000 - 1);
+    assert.equal(pcscf.sets().length, 2);
+    w.clock.advance(1);
     await pcscf.idle();
     assert.deepEqual(pcscf.sets().map((s) => [s.id, s.state]), [[oldSet.id, 'active']]);
     assert.deepEqual(pcscf.pending(), []);
@@ -141,6 +156,24 @@ describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', ()
     assert.deepEqual(pcscf.sets().map((s) => [s.id, s.state]), [[oldSet.id, 'active']]);
   });
 
+  test('[R-SM-4] a protected REGISTER without Security-Verify is refused with 494 and changes nothing', async () => {
+    // TS 24.229 §5.2.2.1 / RFC 3329 §2.3.1: every protected REGISTER carries Security-Verify.
+    const { ue, pcscf, stub } = w;
+    const before = { register: stub.all('REGISTER').length, sets: pcscf.sets().map((s) => [s.id, s.state, s.expiresAt]) };
+    w.clock.advance(1_000);
+    const refresh = await ue.sendProtected(ue.registerRequest({ auth: ue.answerRequest().headers.get('Authorization')! }));
+    assert.equal(refresh.status, 494);
+    await ue.newOffer({ portS: ue.local.portS });
+    const reauth = await ue.sendProtected(ue.registerRequest(), ue.accepted!.pcscf.portS);
+    assert.equal(reauth.status, 494);
+    const dereg = await ue.sendProtected(ue.registerRequest({ expires: 0, securityClient: null }), ue.accepted!.pcscf.portS);
+    assert.equal(dereg.status, 494);
+    assert.equal(stub.all('REGISTER').length, before.register, 'nothing forwarded');
+    assert.deepEqual(pcscf.sets().map((s) => [s.id, s.state, s.expiresAt]), before.sets, 'no SA created, refreshed or deleted');
+    assert.equal(pcscf.registrations().length, 1);
+    assert.deepEqual(pcscf.pending(), []);
+  });
+
   test('[R-RR-4] an unprotected REGISTER while SAs exist is forwarded integrity-protected="no"; the SAs stay', async () => {
     const { ue, pcscf, stub } = w;
     const oldSet = pcscf.sets()[0];
@@ -168,7 +201,8 @@ describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', ()
     assert.equal(r.status, 200);
     const sets = pcscf.sets();
     assert.equal(sets.length, 1);
-    assert.equal(sets[0].expiresAt - clock.now(), 900_000);
+    // R-SA-7 (TS 24.229 §5.2.2.3): max(current expiry, now + expires + 30 s).
+    assert.equal(sets[0].expiresAt - clock.now(), 900_000 + 30_000);
     assert.equal(pcscf.counters?.refreshed, 1);
     assert.equal(pcscf.registrations()[0].expiresInMs, 900_000);
     await settle();

@@ -8,12 +8,11 @@
  * - {@link startPcscf}: a P-CSCF on port 0 with OS-assigned protected ports and a ManualClock.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { ManualClock, SeededRng, toHex, type Rng } from '../../../src/common/index.js';
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
 import { ProtectedTransport } from '../../../src/nodes/common/protected-transport.js';
 import { encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../../../src/nodes/common/reginfo.js';
-import { createPcscf, parsePcscfConfig, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
+import { createPcscf, parsePcscfConfig, type PcscfDeps, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
 import {
   buildUeOffer,
   formatSecurityMechanisms,
@@ -38,30 +37,12 @@ import {
 } from '../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
 import { UdpTransport } from '../../../src/sip/transport/index.js';
+import { freePorts } from '../../support/ports.js';
+import { waitFor } from '../../support/wait.js';
 
 export const HOST = '127.0.0.1';
 
-/** Ports the OS says are free right now. */
-export async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res) => {
-      const s = createSocket('udp4');
-      s.bind(0, HOST, () => res(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
-/** Waits (real time, bounded) until `cond` holds. */
-export async function waitFor(cond: () => boolean, what = 'condition', ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { freePorts, waitFor };
 
 /** Lets pending socket I/O and promise chains run. */
 export function settle(ms = 20): Promise<void> {
@@ -171,6 +152,8 @@ export interface UeOptions {
   ealgs?: EncryptionAlgName[];
   mods?: IpsecMode[];
   seed?: string;
+  /** Keep this protected server port (R-RR-1: a re-registering UE keeps port_us); default a fresh one. */
+  portS?: number;
 }
 
 /** A scripted UE (see the module comment). */
@@ -221,7 +204,8 @@ export class ScriptedUe {
 
   /** Fresh SPIs and protected ports and the Security-Client offering them (R-SM-1). */
   async newOffer(opts: UeOptions = {}): Promise<SecMechanism[]> {
-    const [portC, portS] = await freePorts(2);
+    const [portC, fresh] = await freePorts(2);
+    const portS = opts.portS ?? fresh;
     const r = this.mgr.reserveLocal();
     this.local = { spiC: r.spiC, spiS: r.spiS, portC, portS };
     r.release();
@@ -338,7 +322,7 @@ export class ScriptedUe {
 }
 
 /** A P-CSCF on 127.0.0.1:0 (UDP), OS-assigned protected ports, the stub as I-CSCF and trusted core. */
-export async function startPcscf(stub: StubCore, clock: ManualClock, extra: Record<string, unknown> = {}, seed = 'pcscf'): Promise<PcscfNode> {
+export async function startPcscf(stub: StubCore, clock: ManualClock, extra: Record<string, unknown> = {}, seed = 'pcscf', deps: PcscfDeps = {}): Promise<PcscfNode> {
   const config = parsePcscfConfig({
     sip: { listen: `${HOST}:0`, protocols: ['udp'] },
     protected: { ports: 'auto' },
@@ -348,7 +332,7 @@ export async function startPcscf(stub: StubCore, clock: ManualClock, extra: Reco
     logLevel: 'silent',
     ...extra,
   });
-  const p = createPcscf(config, { clock, rng: new SeededRng(seed) });
+  const p = createPcscf(config, { clock, rng: new SeededRng(seed), ...deps });
   await p.start();
   return p;
 }

@@ -31,7 +31,7 @@ describe('P-CSCF datapath selection', () => {
     const ue = await ScriptedUe.create({ address: a.host, port: a.port }, clock, { mods: ['trans', 'UDP-enc-tun'] });
     // The UE side runs on plain sockets too (as it would with kernel IPsec).
     const ueMgr = new SaManager({ role: 'ue', clock, rng: new SeededRng('ue-x') });
-    const carrier = new KernelSocketCarrier(HOST, inboundSaLookup(() => ueMgr.sas()));
+    const carrier = new KernelSocketCarrier(HOST, inboundSaLookup(ueMgr));
     try {
       const r1 = await ue.sendUnprotected(ue.registerRequest());
       assert.equal(r1.status, 401);

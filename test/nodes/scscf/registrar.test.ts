@@ -290,8 +290,7 @@ describe('TS 24.229 §5.4.1.2.3: abnormal cases', () => {
       assert.equal(await hssState(h), 'PENDING');
       h.clock.advance(239_000);
       assert.equal(sats(h).length, 0, 'the timer is 4 minutes (TS 24.229 Table 7.8.1)');
-      h.clock.advance(1_000);
-      await new Promise((r) => setTimeout(r, 20));
+      await h.clock.advanceAsync(1_000);
       assert.deepEqual(sats(h), [SAT.AUTHENTICATION_TIMEOUT]);
       assert.equal(await hssState(h), 'NOT_REGISTERED');
       assert.equal(h.core.registrar.pending('alice@ims.lab'), undefined);
@@ -309,8 +308,7 @@ describe('TS 24.229 §5.4.1.2.3: abnormal cases', () => {
       const isim = new TestIsim();
       assert.equal((await registerFully(h.core, isim, { expires: 3600 })).status, 200);
       assert.equal((await send(h.core, register({ integrity: 'yes', cseq: 3 }))).status, 401);
-      h.clock.advance(240_000);
-      await new Promise((r) => setTimeout(r, 20));
+      await h.clock.advanceAsync(240_000);
       assert.deepEqual(sats(h), [SAT.REGISTRATION, SAT.AUTHENTICATION_TIMEOUT]);
       assert.equal(await hssState(h), 'REGISTERED');
       assert.equal(h.core.registrations().length, 1);
@@ -356,8 +354,7 @@ describe('RFC 3261 §10.3 with TS 24.229 §5.4.1.4: expiry and de-registration',
       assert.equal((await registerFully(h.core, new TestIsim(), { expires: 300 })).status, 200);
       h.clock.advance(299_000);
       assert.equal(h.core.registrations().length, 1);
-      h.clock.advance(1_000);
-      await new Promise((r) => setTimeout(r, 20));
+      await h.clock.advanceAsync(1_000);
       assert.equal(h.core.registrations().length, 0);
       assert.deepEqual(sats(h), [SAT.REGISTRATION, SAT.TIMEOUT_DEREGISTRATION]);
       assert.equal(await h.store.getRegistration(SERVER_NAME, 'sip:alice@ims.lab'), null);
@@ -374,8 +371,7 @@ describe('RFC 3261 §10.3 with TS 24.229 §5.4.1.4: expiry and de-registration',
       assert.equal((await registerFully(h.core, isim, { expires: 300 })).status, 200);
       h.clock.advance(200_000);
       assert.equal((await registerFully(h.core, isim, { expires: 300, cseq: 3 })).status, 200);
-      h.clock.advance(200_000);
-      await new Promise((r) => setTimeout(r, 20));
+      await h.clock.advanceAsync(200_000);
       assert.equal(h.core.registrations().length, 1, 'still registered 400 s after the first REGISTER');
       assert.equal(h.core.registration('sip:alice@ims.lab')!.bindings[0].expiresAt, 1_700_000_000_000 + 200_000 + 300_000);
     } finally {

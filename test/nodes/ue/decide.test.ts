@@ -146,13 +146,18 @@ describe('TS 24.229 §5.1.1.5.1: the 401 (R-SM-5, R-AKA-4)', () => {
 describe('TS 24.229 §5.1.1.2 / §5.1.1.5.3: REGISTER wire text', () => {
   const id = { impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', homeDomain: 'ims.lab' };
   const ch = { realm: 'ims.lab', nonce: 'bm9uY2U=', algorithm: 'AKAv1-MD5' };
-  test('the initial REGISTER parses back with every header TS 24.229 asks for', () => {
+  test('the initial REGISTER parses back with every header TS 24.229 asks for; Contact carries +sip.instance and the MMTel ICSI', () => {
+    // TS 24.229 §5.1.1.2.1: Contact with +sip.instance (RFC 5626 §4.1) and +g.3gpp.icsi-ref
+    // (TS 24.173 §5.1: MMTel), the URN quoted inside <>.
     const offer = buildUeOffer({ spiC: 0x80000101, spiS: 0x80000102, portC: 31000, portS: 31001, algs: ['hmac-sha-1-96'] });
-    const req = buildRegister({ id, callId: 'c1', fromTag: 't1', cseq: 1, contact: { address: '::1', port: 31001 }, expires: 600, authorization: initialCredentials(id), securityClient: offer });
+    const instanceId = 'urn:uuid:3b2e0f4c-8d1a-5f6e-9a7b-0c1d2e3f4a5b';
+    const req = buildRegister({ id, callId: 'c1', fromTag: 't1', cseq: 1, contact: { address: '::1', port: 31001 }, instanceId, expires: 600, authorization: initialCredentials(id), securityClient: offer });
     const back = parseMessage(serializeMessage(req));
     assert.equal(back.kind === 'request' && back.uri, 'sip:ims.lab');
     const h = back.headers;
-    assert.equal(h.get('contact'), '<sip:[::1]:31001>');
+    assert.equal(h.get('contact'), `<sip:[::1]:31001>;+sip.instance="<${instanceId}>";+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel"`);
+    const bare = buildRegister({ id, callId: 'c1', fromTag: 't1', cseq: 1, contact: { address: '127.0.0.1', port: 5060 }, expires: 600, authorization: initialCredentials(id), securityClient: offer });
+    assert.equal(bare.headers.get('contact'), '<sip:127.0.0.1:5060>;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel"', 'no instance ID given: no +sip.instance');
     assert.equal(h.get('security-client'), formatSecurityMechanisms(offer));
     assert.equal(h.get('require'), 'sec-agree');
     assert.equal(h.get('proxy-require'), 'sec-agree');

@@ -20,7 +20,7 @@ import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeConfigInput } 
 import { SqliteStore } from '../../../src/store/sqlite/index.js';
 import { fileURLToPath } from 'node:url';
 import { cliPath, repoRoot } from '../../support/paths.js';
-import { waitFor } from './support/fake-pcscf.js';
+import { waitFor } from '../../support/wait.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'ims.lab';

@@ -10,14 +10,13 @@ import { describe, test } from 'node:test';
 import { Milenage, generateVector } from '../../../src/auth/index.js';
 import { toHex } from '../../../src/common/index.js';
 import { SoftIsim, fileSqnStore, parseUeConfig } from '../../../src/nodes/ue/index.js';
-import { repoRoot } from '../../support/paths.js';
+import { sharedJson } from '../../support/shared.js';
 
-const vectors = JSON.parse(readFileSync(join(repoRoot, 'test/vectors/ts35208/milenage.json'), 'utf8')) as {
-  ts_35_208_conformance_test_sets: Array<{ test_set: number; K: string; OP: string; OPc: string }>;
-};
-const set1 = vectors.ts_35_208_conformance_test_sets.find((s) => s.test_set === 1)!;
+const milenage = sharedJson<{ ts_35_208_conformance_test_sets: Array<{ test_set: number; K: string; OP: string; OPc: string }> }>('milenage.json');
+const set1Of = () => milenage.value.ts_35_208_conformance_test_sets.find((s) => s.test_set === 1)!;
 
-describe('TS 33.102 Annex C.2: the ISIM SQN array survives restarts', () => {
+describe('TS 33.102 Annex C.2: the ISIM SQN array survives restarts', milenage.options, () => {
+  const set1 = set1Of();
   test('[R-AKA-3] [R-AKA-4] an accepted SQN is written atomically without K/OPc and refused by the next run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'imsec-ue-'));
     try {
@@ -47,7 +46,8 @@ describe('TS 33.102 Annex C.2: the ISIM SQN array survives restarts', () => {
   });
 });
 
-describe('UE configuration', () => {
+describe('UE configuration', milenage.options, () => {
+  const set1 = set1Of();
   const base = { impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: set1.K, pcscf: '127.0.0.1:5060' };
   test('defaults, home domain from the IMPU, OP turned into OPc (TS 35.208 set 1)', () => {
     const c = parseUeConfig({ ...base, op: set1.OP });

@@ -12,6 +12,7 @@ import { decodeReginfo } from '../../../src/nodes/common/index.js';
 import { analyzeChallenge, decideGranted, decideOnNotify } from '../../../src/nodes/ue/index.js';
 import { buildUeOffer } from '../../../src/secagree/index.js';
 import { SipHeaders, SipResponse } from '../../../src/sip/index.js';
+import { fcParams } from '../../support/fuzz.js';
 
 const OFFER = buildUeOffer({ spiC: 0x80000101, spiS: 0x80000102, portC: 31000, portS: 31001, algs: ['hmac-sha-1-96', 'hmac-md5-96'], mods: ['UDP-enc-tun'] });
 const NONCE = buildAkaNonce(new Uint8Array(16).fill(1), new Uint8Array(16).fill(2));
@@ -42,7 +43,7 @@ describe('R-SM-5 / TS 24.229 §5.1.1.5.1: any 401 yields a decision', () => {
           assert.ok(![0x80000101, 0x80000102].includes(d.security.pcscf.spiC) && ![0x80000101, 0x80000102].includes(d.security.pcscf.spiS));
         }
       }),
-      { numRuns: 800 },
+      fcParams(import.meta.url, 800),
     );
   });
 });
@@ -55,7 +56,7 @@ describe('TS 24.229 §5.1.1.2.1: any 200 to REGISTER yields a grant', () => {
         assert.ok(g.impus.length >= 1);
         assert.ok(Number.isInteger(g.expires) && g.expires >= 0);
       }),
-      { numRuns: 600 },
+      fcParams(import.meta.url, 600),
     );
   });
 });
@@ -78,7 +79,7 @@ describe('RFC 3680 reginfo: any decoded document yields a decision', () => {
         assert.ok(['none', 'shortened', 'terminated'].includes(d.kind));
         if (d.kind !== 'none') assert.ok(regs.some((r) => r.aor === 'sip:alice@ims.lab'));
       }),
-      { numRuns: 500 },
+      fcParams(import.meta.url, 500),
     );
   });
 });
@@ -100,7 +101,7 @@ describe('protected transport input', () => {
         const keepalive = bytes.length > 0 && bytes.every((b) => b === 13 || b === 10);
         assert.equal(after - before, keepalive ? 0 : 1);
       }),
-      { numRuns: 1000 },
+      fcParams(import.meta.url, 1000),
     );
   });
 });

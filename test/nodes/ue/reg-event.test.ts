@@ -9,7 +9,8 @@ import { ManualClock, SeededRng } from '../../../src/common/index.js';
 import type { Reginfo } from '../../../src/nodes/common/index.js';
 import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeConfigInput } from '../../../src/nodes/ue/index.js';
 import { cseqOf, fromTag, toTag, type SipRequest } from '../../../src/sip/index.js';
-import { FakePcscf, HOST, K, OPC, waitFor } from './support/fake-pcscf.js';
+import { FakePcscf, HOST, K, OPC } from './support/fake-pcscf.js';
+import { waitFor } from '../../support/wait.js';
 
 interface Rig {
   clock: ManualClock;
@@ -39,9 +40,7 @@ async function rig(cfg: Partial<UeConfigInput> = {}): Promise<Rig> {
 /** Advance the manual clock in steps, letting sockets and promises run between steps. */
 async function advance(clock: ManualClock, ms: number, step = 10_000): Promise<void> {
   for (let t = 0; t < ms; t += step) {
-    clock.advance(Math.min(step, ms - t));
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 2));
+    await clock.advanceAsync(Math.min(step, ms - t));
   }
 }
 

@@ -16,10 +16,13 @@ import { ManualClock, SeededRng } from '../../../src/common/index.js';
 import { wiresharkLinesForSas } from '../../../src/ipsec/index.js';
 import type { Reginfo } from '../../../src/nodes/common/index.js';
 import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeConfigInput, type UeHooks } from '../../../src/nodes/ue/index.js';
+import { defaultInstanceId } from '../../../src/nodes/ue/config.js';
 import { formatSecurityMechanisms } from '../../../src/secagree/index.js';
 import { SipHeaders, SipRequest, SipResponse, securityClientOf, securityVerifyOf, serializeMessage, topVia } from '../../../src/sip/index.js';
+import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
 import { needPeer } from '../../support/peers.js';
-import { FakePcscf, HOST, K, OPC, waitFor, type FakeOptions } from './support/fake-pcscf.js';
+import { FakePcscf, HOST, K, OPC, type FakeOptions } from './support/fake-pcscf.js';
+import { waitFor } from '../../support/wait.js';
 
 interface Rig {
   clock: ManualClock;
@@ -52,9 +55,7 @@ const ueServer = (ue: Ue) => ue.addresses().protectedServer;
 /** Advance the manual clock in steps, letting sockets and promises run between steps. */
 async function advance(clock: ManualClock, ms: number, step = 1000): Promise<void> {
   for (let t = 0; t < ms; t += step) {
-    clock.advance(Math.min(step, ms - t));
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 2));
+    await clock.advanceAsync(Math.min(step, ms - t));
   }
 }
 
@@ -67,7 +68,7 @@ function reginfo(contact: { address: string; port: number }, c: { state: 'active
 }
 
 describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
-  test('[R-SM-1] [R-SM-3] [R-SM-6] [R-SA-3] [R-SA-7] unprotected REGISTER with the offer, protected REGISTER on the new SAs, 200 activates them', async () => {
+  test('[R-SM-1] [R-SM-3] [R-SM-6] [R-SA-3] [R-SA-7] unprotected REGISTER with the offer, protected REGISTER on the new SAs, 200 activates them for expiry + 30 s', async () => {
     const r = await rig();
     try {
       const reg = await r.ue.register();
@@ -90,7 +91,11 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
       assert.match(first.req.headers.get('proxy-require') ?? '', /sec-agree/);
       assert.match(first.req.headers.get('supported') ?? '', /path/);
       assert.deepEqual([first.auth?.username, first.auth?.realm, first.auth?.nonce, first.auth?.uri, first.auth?.response], ['alice@ims.lab', 'ims.lab', '', 'sip:ims.lab', '']);
-      assert.equal(first.req.headers.get('contact'), `<sip:${HOST}:${ueServer(r.ue).port}>`);
+      // TS 24.229 §5.1.1.2.2: the unprotected REGISTER's Contact is the UE's unprotected port; every
+      // REGISTER Contact carries +sip.instance (RFC 5626 §4.1, by default from the IMPI) and the MMTel ICSI.
+      const tags = `;+sip.instance="<${defaultInstanceId('alice@ims.lab')}>";+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel"`;
+      assert.match(defaultInstanceId('alice@ims.lab'), /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(first.req.headers.get('contact'), `<sip:${HOST}:${r.ue.addresses().unprotected.port}>${tags}`);
       assert.equal(first.req.headers.get('expires'), '600');
       assert.equal(first.req.uri, 'sip:ims.lab');
       assert.equal(topVia(first.req)?.params.has('rport'), true);
@@ -102,6 +107,7 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
       assert.equal(formatSecurityMechanisms(securityClientOf(second.req)), formatSecurityMechanisms(offer), 'Security-Client unchanged');
       assert.equal(second.auth!.response, r.pc.expectedResponse(second.auth!), 'digest response computed with RES');
       assert.equal(topVia(second.req)?.port, ueServer(r.ue).port, 'Via carries the protected server port');
+      assert.equal(second.req.headers.get('contact'), `<sip:${HOST}:${ueServer(r.ue).port}>${tags}`, 'protected REGISTER: Contact = port_us');
       // 200: implicit set, Service-Route, lifetime, SAs active for exactly the registration lifetime.
       assert.deepEqual(reg.impus, ['sip:alice@ims.lab', 'tel:+15551234']);
       assert.deepEqual(reg.serviceRoute, [r.pc.serviceRoute]);
@@ -112,7 +118,8 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
       assert.ok(rows.every((x) => x.state === 'active'));
       assert.deepEqual(new Set(rows.filter((x) => x.direction === 'in').map((x) => x.spi)), new Set([o.spiC, o.spiS]));
       assert.deepEqual(new Set(rows.filter((x) => x.direction === 'out').map((x) => x.spi)), new Set([server[0].spiC, server[0].spiS]));
-      assert.equal(r.ue.sa.get(reg.setId)!.expiresAt, r.clock.now() + 600_000);
+      // R-SA-7 (TS 24.229 §5.1.1.5.1): the registration's expiry + 30 s.
+      assert.equal(r.ue.sa.get(reg.setId)!.expiresAt, r.clock.now() + 600_000 + 30_000);
     } finally {
       await r.close();
     }
@@ -146,7 +153,7 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
     }
   });
 
-  test('[R-FAIL-2] [R-AKA-4] bad MAC: unprotected REGISTER with response="" and no auts, then stop; no SA, no SQN', async () => {
+  test('[R-FAIL-2] [R-AKA-4] bad MAC: unprotected REGISTER with response="" and no auts and a new Security-Client; a non-401 answer stops; no SA, no SQN', async () => {
     const r = await rig();
     r.pc.script.badMac = true;
     try {
@@ -159,6 +166,10 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
       assert.equal(report.auth?.response, '');
       assert.equal(report.auth?.auts, undefined);
       assert.ok(r.pc.securityServerFor(report.auth!.nonce), 'the nonce of the challenge is reported');
+      // TS 24.229 §5.1.1.5.3: a new Security-Client, new spi-c, spi-s and port-c; port-s kept.
+      const [a, b] = [securityClientOf(regs[0].req)[0], securityClientOf(report.req)[0]];
+      assert.ok(a.spiC !== b.spiC && a.spiS !== b.spiS && a.portC !== b.portC, `${formatSecurityMechanisms([a])} → ${formatSecurityMechanisms([b])}`);
+      assert.equal(b.portS, a.portS);
       assert.deepEqual(r.ue.saTable(), []);
       assert.equal(r.store.state, undefined);
       assert.equal(r.ue.state().lastFailure?.reason, 'mac-failure');
@@ -167,7 +178,7 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
     }
   });
 
-  test('[R-FAIL-3] [R-AKA-5] stale SQN: unprotected REGISTER with AUTS, resynchronisation, new challenge, success', async () => {
+  test('[R-FAIL-3] [R-AKA-5] stale SQN: unprotected REGISTER with AUTS and a new Security-Client, resynchronisation, new challenge, success', async () => {
     // The ISIM has accepted SQNs up to SEQ 10 (IND 0); the network's next one is older.
     const r = await rig({ store: memorySqnStore(usimStateFromSqnMs(10 * 32)) });
     try {
@@ -180,6 +191,13 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
       // The home network's own f5*/f1* recover SQN_MS = 10·32 from the AUTS (TS 33.102 §6.3.5).
       const rand = Buffer.from(resync.auth!.nonce, 'base64').subarray(0, 16);
       assert.deepEqual(verifyAuts(r.pc.milenage, rand, resync.auth!.auts!), { ok: true, sqnMs: 320 });
+      // TS 24.229 §5.1.1.5.3: the AUTS rides a new Security-Client (new spi-c, spi-s, port-c), and
+      // the SAs are made from that one.
+      const [a, b] = [securityClientOf(regs[0].req)[0], securityClientOf(resync.req)[0]];
+      assert.ok(a.spiC !== b.spiC && a.spiS !== b.spiS && a.portC !== b.portC, `${formatSecurityMechanisms([a])} → ${formatSecurityMechanisms([b])}`);
+      assert.equal(b.portS, a.portS);
+      assert.equal(formatSecurityMechanisms(securityClientOf(regs[2].req)), formatSecurityMechanisms(securityClientOf(resync.req)));
+      assert.deepEqual(new Set(r.ue.saTable().filter((x) => x.direction === 'in').map((x) => x.spi)), new Set([b.spiC, b.spiS]));
       assert.equal(regs[2].protected, true);
       assert.equal(r.ue.state().state, 'registered');
       assert.ok(Math.max(...r.store.state!.slots) > 320, 'the fresh SQN was accepted and saved');
@@ -188,13 +206,13 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
     }
   });
 
-  test('[R-SA-7] the Contact expires granted in the 200 (not the one asked for) sets the registration and SA lifetime', async () => {
+  test('[R-SA-7] the Contact expires granted in the 200 (not the one asked for) sets the registration and SA lifetime (expiry + 30 s)', async () => {
     const r = await rig({ cfg: { expires: 3600 } });
     r.pc.script.expires = 120;
     try {
       const reg = await r.ue.register();
       assert.equal(reg.expires, 120);
-      assert.equal(r.ue.sa.get(reg.setId)!.expiresAt - r.clock.now(), 120_000);
+      assert.equal(r.ue.sa.get(reg.setId)!.expiresAt - r.clock.now(), 120_000 + 30_000);
     } finally {
       await r.close();
     }
@@ -267,6 +285,26 @@ describe('RFC 3428 MESSAGE over the SAs (TS 24.229 §5.1.2A)', () => {
     }
   });
 
+  test('[R-SA-3] UE responseFlow: client-to-server (default) answers from port_uc to port_ps; server-to-client from port_us back to port_pc', async () => {
+    // TS 24.229 §5.1.1.2.2: over UDP the UE sends requests and responses from port_uc to port_ps;
+    // the Rel-5 pairing (config responseFlow "server-to-client") answers on the request's path.
+    assert.equal(parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: K, opc: OPC, pcscf: `${HOST}:5060` }).responseFlow, 'client-to-server');
+    assert.throws(() => parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: K, opc: OPC, pcscf: `${HOST}:5060`, responseFlow: 'both' }), /responseFlow/);
+    for (const [flow, saFlow] of [['client-to-server', 'uc-ps'], ['server-to-client', 'us-pc']] as const) {
+      const r = await rig({ cfg: { responseFlow: flow } });
+      try {
+        const reg = await r.ue.register();
+        const resp = await r.pc.sendToUe(ueServer(r.ue), 'MESSAGE', new TextEncoder().encode(flow), [['Content-Type', 'text/plain']]);
+        assert.equal(resp.status, 200);
+        const prot = protectionOf(resp)!;
+        assert.equal(prot.saId.split('/')[1], saFlow, flow);
+        assert.equal(prot.spi, saFlow === 'uc-ps' ? reg.pcscf.spiS : reg.pcscf.spiC, flow);
+      } finally {
+        await r.close();
+      }
+    }
+  });
+
   test('sendMessage before registering is refused with not-registered', async () => {
     const r = await rig();
     try {
@@ -278,7 +316,7 @@ describe('RFC 3428 MESSAGE over the SAs (TS 24.229 §5.1.2A)', () => {
 });
 
 describe('TS 33.203 §7.4 re-registration and SA change-over', () => {
-  test('[R-RR-1] [R-RR-2] re-REGISTER over the old SAs, second REGISTER on the new ones; old outbound gone, old inbound kept until the first message on the new set', async () => {
+  test('[R-RR-1] [R-RR-2] re-REGISTER over the old SAs with the last nonce and response, second REGISTER on the new ones; the old set kept whole until the P-CSCF\'s first message on the new set, then 64·T1', async () => {
     const r = await rig();
     try {
       const first = await r.ue.register();
@@ -291,23 +329,36 @@ describe('TS 33.203 §7.4 re-registration and SA change-over', () => {
       assert.equal(re1.protected, true);
       assert.equal(re1.protection!.setId, oldPcSet, 're-REGISTER runs over the existing SAs');
       assert.equal(formatSecurityMechanisms(securityVerifyOf(re1.req)), formatSecurityMechanisms(r.pc.securityServerFor(regs0[1].auth!.nonce)!));
+      // TS 24.229 §5.1.1.4.2: the re-REGISTER's Authorization carries the last nonce and response.
+      assert.deepEqual([re1.auth?.nonce, re1.auth?.response], [regs0[1].auth!.nonce, regs0[1].auth!.response]);
+      assert.notEqual(re1.auth?.response, '');
       const newOffer = securityClientOf(re1.req)[0];
       assert.notEqual(newOffer.spiC, first.ue.spiC);
       assert.notEqual(newOffer.portC, first.ue.portC);
       assert.equal(newOffer.portS, first.ue.portS, 'the protected server port (Contact) stays');
       assert.notEqual(re2.protection!.setId, oldPcSet, 'second REGISTER on the new SAs');
       assert.notEqual(second.setId, first.setId);
-      // R-RR-2 at the UE: old outbound deleted now, old inbound kept.
+      // R-RR-2 at the UE (TS 24.229 §5.1.1.5.1): the old set kept, both directions.
       const old = r.ue.sa.get(first.setId)!;
       assert.equal(old.state, 'old');
-      assert.deepEqual(old.sas.map((s) => s.direction).sort(), ['in', 'in']);
-      // The UE sends on the new SAs.
+      assert.deepEqual(old.sas.map((s) => `${s.flow}:${s.direction}`).sort(), ['pc-us:in', 'ps-uc:in', 'uc-ps:out', 'us-pc:out']);
+      assert.equal(old.expiresAt, first.expiresAt + 30_000, 'the old set keeps its lifetime until the change-over');
+      // The UE sends on the new SAs; the P-CSCF's 200 is its first message on the new set
+      // (R-SA-3: a response leaves on the set of its request): the old set lives 64·T1 (32 s) more.
       await r.ue.sendMessage('sip:bob@ims.lab', 'after change-over');
       const msg = r.pc.received.filter((x) => x.req.method === 'MESSAGE').at(-1)!;
       assert.equal(msg.protection!.setId, re2.protection!.setId);
-      // First message on the new inbound SA: the old set goes.
-      await r.pc.sendToUe(ueServer(r.ue), 'MESSAGE', new TextEncoder().encode('on the new set'));
+      const cut = r.clock.now();
+      assert.equal(r.ue.sa.get(first.setId)?.expiresAt, cut + 32_000);
+      assert.equal(r.ue.sa.get(first.setId)?.sas.length, 4, 'both directions, for the transactions still on it');
+      r.clock.advance(32_000 - 1);
+      assert.equal(r.ue.sa.get(first.setId)?.state, 'old');
+      r.clock.advance(1);
       assert.equal(r.ue.sa.get(first.setId), undefined);
+      const inbox: string[] = [];
+      r.ue.onMessage((x) => inbox.push(x.text));
+      assert.equal((await r.pc.sendToUe(ueServer(r.ue), 'MESSAGE', new TextEncoder().encode('on the new set'))).status, 200);
+      assert.deepEqual(inbox, ['on the new set']);
       assert.ok(r.ue.saTable().every((x) => x.setId === second.setId));
     } finally {
       await r.close();
@@ -343,7 +394,8 @@ describe('TS 33.203 §7.4 re-registration and SA change-over', () => {
       assert.notEqual(r.ue.state().registration!.setId, reg.setId);
       const now = r.ue.state().registration!;
       assert.ok(now.registeredAt >= reg.registeredAt + 600_000, 'registered again once the timer fired');
-      assert.equal(r.ue.sa.get(now.setId)!.expiresAt, now.expiresAt, 'new SAs live as long as the new registration (R-SA-7)');
+      // R-SA-7 (TS 24.229 §5.1.1.5.1): max(old set's remaining lifetime, new expiry + 30 s).
+      assert.equal(r.ue.sa.get(now.setId)!.expiresAt, now.expiresAt + 30_000, 'new SAs outlive the new registration by 30 s (R-SA-7)');
     } finally {
       await r.close();
     }
@@ -379,6 +431,10 @@ describe('TS 33.203 §7.4 re-registration and SA change-over', () => {
       const last = r.pc.registers().at(-1)!;
       assert.equal(last.protected, true);
       assert.equal(last.req.headers.get('expires'), '0');
+      // TS 24.229 §5.1.1.6: the de-REGISTER carries the last nonce and response.
+      const answered = r.pc.registers()[1];
+      assert.deepEqual([last.auth?.nonce, last.auth?.response], [answered.auth!.nonce, answered.auth!.response]);
+      assert.notEqual(last.auth?.response, '');
       assert.deepEqual(r.ue.saTable(), []);
       assert.equal(r.ue.state().state, 'deregistered');
       // A registration that simply runs out is cleaned up as well.
@@ -530,8 +586,10 @@ describe('Wireshark reads the UE\'s protected REGISTER (INTEROP.md "tshark ESP")
         ['1', '2 REGISTER', ''],
         ['1', '2 REGISTER', '200'],
       ]);
+      // R-SA-3 (TS 24.229 §5.1.1.2.2): the REGISTER on uc-ps (the P-CSCF's spi-s), its 200 from
+      // port_pc to port_us on pc-us (the UE's spi-s).
       const reg = r.ue.state().registration!;
-      assert.deepEqual(rows.map((x) => Number(x[0])), [reg.pcscf.spiS, reg.ue.spiC]);
+      assert.deepEqual(rows.map((x) => Number(x[0])), [reg.pcscf.spiS, reg.ue.spiS]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await r.close();

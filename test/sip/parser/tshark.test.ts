@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { needPeer } from '../../support/peers.js';
-import { vectorPath } from '../../support/paths.js';
+import { needShared } from '../../support/shared.js';
 import { SIP_BENCH_CORPUS } from '../../../src/cli/bench-sip.js';
 import { callIdOf, cseqOf, parseMessage, serializeMessage, viasOf, type SipMessage } from '../../../src/sip/index.js';
 
@@ -77,10 +77,10 @@ function safe<T>(f: () => T): T | undefined {
   }
 }
 
-function inputs(): { name: string; msg: SipMessage; original?: Uint8Array }[] {
+function inputs(torture: string): { name: string; msg: SipMessage; original?: Uint8Array }[] {
   const out: { name: string; msg: SipMessage; original?: Uint8Array }[] = [];
-  for (const f of readdirSync(vectorPath('rfc4475')).filter((x) => x.endsWith('.dat')).sort()) {
-    const original = new Uint8Array(readFileSync(vectorPath('rfc4475', f)));
+  for (const f of readdirSync(torture).filter((x) => x.endsWith('.dat')).sort()) {
+    const original = new Uint8Array(readFileSync(join(torture, f)));
     const msg = safe(() => parseMessage(original));
     // Wireshark dissects only SIP/2.0 (badvers.dat's SIP/7.0 is not SIP to it).
     if (msg && msg.version === 'SIP/2.0') out.push({ name: f, msg, original });
@@ -92,7 +92,9 @@ function inputs(): { name: string; msg: SipMessage; original?: Uint8Array }[] {
 describe('interop: Wireshark SIP dissector', () => {
   test('tshark decodes our serialized messages like our accessors, with nothing malformed', (t) => {
     if (!needPeer(t, 'tshark')) return;
-    const all = inputs();
+    const torture = needShared(t, 'rfc4475');
+    if (torture === undefined) return;
+    const all = inputs(torture);
     assert.ok(all.length >= 40, `${all.length} messages`);
     const rows = tshark(all.map((x) => serializeMessage(x.msg)));
     const originals = tshark(all.map((x) => x.original ?? serializeMessage(x.msg)));

@@ -5,7 +5,8 @@ import { maxForwardsOf, topVia, viaBranch, viasOf } from '../../../src/sip/heade
 import { SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/message/index.js';
 import { SipStack, withoutTopVia, type RequestContext, type SipStackOptions } from '../../../src/sip/stack/index.js';
 import { openTransports } from '../../../src/sip/transport/open.js';
-import { rawTcpServer, rawUdp, requestText, waitUntil } from '../transport/raw-peers.js';
+import { rawTcpServer, rawUdp, requestText } from '../transport/raw-peers.js';
+import { waitFor as waitUntil } from '../../support/wait.js';
 
 const open: { close(): Promise<void> }[] = [];
 after(async () => {

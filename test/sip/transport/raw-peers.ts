@@ -164,14 +164,3 @@ export function headerOf(text: string, name: string): string | undefined {
   return undefined;
 }
 
-export function waitUntil(cond: () => boolean, ms = 2000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const poll = (): void => {
-      if (cond()) return resolve();
-      if (Date.now() - start > ms) return reject(new Error('condition not met in time'));
-      setTimeout(poll, 5);
-    };
-    poll();
-  });
-}

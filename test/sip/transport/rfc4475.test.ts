@@ -1,5 +1,5 @@
 /**
- * The RFC 4475 torture messages (test/vectors/rfc4475, byte-exact copies of the RFC's archive)
+ * The RFC 4475 torture messages (../shared/vectors/rfc4475, byte-exact copies of the RFC's archive)
  * through the inbound step of a UDP transport: valid messages are handed up, invalid ones never
  * are — a request is answered with the error the RFC asks for when it can be routed, anything
  * else is dropped and counted.
@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { acceptInbound } from '../../../src/sip/transport/inbound.js';
-import { readVectors, vectorPath } from '../../support/paths.js';
+import { sharedJson, sharedVectorPath } from '../../support/shared.js';
 
 interface Entry {
   file: string;
@@ -16,11 +16,12 @@ interface Entry {
   rfc_section: string;
   validity: 'valid' | 'invalid' | 'semantic';
 }
-const index = readVectors<{ messages: Entry[] }>('rfc4475', 'index.json');
+const vectors = sharedJson<{ messages: Entry[] }>('rfc4475', 'index.json');
 const ctx = { protocol: 'udp' as const, local: { address: '127.0.0.1', port: 5060 }, remote: { address: '192.0.2.1', port: 5060 } };
-const run = (e: Entry) => acceptInbound(new Uint8Array(readFileSync(vectorPath('rfc4475', e.file))), ctx);
+const run = (e: Entry) => acceptInbound(new Uint8Array(readFileSync(sharedVectorPath('rfc4475', e.file))), ctx);
 
-describe('RFC 4475 torture tests through a UDP transport', () => {
+describe('RFC 4475 torture tests through a UDP transport', vectors.options, () => {
+  const index = vectors.value;
   test('RFC 4475 §3.1.1: every valid message is handed up', () => {
     const valid = index.messages.filter((m) => m.validity === 'valid');
     assert.equal(valid.length, 13);

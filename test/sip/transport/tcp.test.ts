@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { SipHeaders, SipRequest, createResponse } from '../../../src/sip/message/index.js';
 import { TcpTransport } from '../../../src/sip/transport/tcp.js';
 import type { InboundMessage } from '../../../src/sip/transport/types.js';
-import { headerOf, rawTcpConnect, rawTcpServer, requestText, waitUntil } from './raw-peers.js';
+import { headerOf, rawTcpConnect, rawTcpServer, requestText } from './raw-peers.js';
+import { waitFor as waitUntil } from '../../support/wait.js';
 
 const open: { close(): Promise<void> | void }[] = [];
 after(async () => {

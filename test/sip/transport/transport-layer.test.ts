@@ -5,7 +5,8 @@ import type { TcpTransport } from '../../../src/sip/transport/tcp.js';
 import { openTransports } from '../../../src/sip/transport/open.js';
 import { TransportLayer } from '../../../src/sip/transport/transport-layer.js';
 import type { InboundMessage } from '../../../src/sip/transport/types.js';
-import { headerOf, rawTcpConnect, rawTcpServer, rawUdp, requestText, waitUntil } from './raw-peers.js';
+import { headerOf, rawTcpConnect, rawTcpServer, rawUdp, requestText } from './raw-peers.js';
+import { waitFor as waitUntil } from '../../support/wait.js';
 
 const open: { close(): Promise<void> }[] = [];
 after(async () => {

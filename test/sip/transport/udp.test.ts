@@ -5,7 +5,8 @@ import { topVia, viaReceived, viaRport } from '../../../src/sip/headers/index.js
 import { SipHeaders, SipRequest } from '../../../src/sip/message/index.js';
 import { UdpTransport } from '../../../src/sip/transport/udp.js';
 import type { InboundMessage } from '../../../src/sip/transport/types.js';
-import { headerOf, rawUdp, requestText, silent, waitUntil, type RawUdp } from './raw-peers.js';
+import { headerOf, rawUdp, requestText, silent, type RawUdp } from './raw-peers.js';
+import { waitFor as waitUntil } from '../../support/wait.js';
 
 const open: { close(): Promise<void> }[] = [];
 after(async () => {

@@ -5,7 +5,6 @@
  * arithmetic (vectors, AUTS verification) computed here independently of the UE code. Every
  * request it receives is recorded with the SA that protected it. Misbehaviour is scripted.
  */
-import { createSocket } from 'node:dgram';
 import {
   Milenage,
   buildAkaNonce,
@@ -33,6 +32,7 @@ import {
 import { SipHeaders, SipRequest, authorizationOf, securityClientOf, securityVerifyOf, type SipResponse } from '../../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../../src/sip/stack/index.js';
 import { UdpTransport } from '../../../../src/sip/transport/index.js';
+import { freePorts } from '../../../support/ports.js';
 
 export const HOST = '127.0.0.1';
 // TS 35.208 test set 1 (K, OPc): the subscriber both sides know.
@@ -89,6 +89,8 @@ export class FakePcscf {
   private vectors = new Map<string, AuthVector>();
   private sent = new Map<string, SecMechanism[]>();
   private setByNonce = new Map<string, number>();
+  /** Nonces whose answer completed a registration: a REGISTER carrying one is a re-registration. */
+  private readonly usedNonces = new Set<string>();
   private lastRand: Uint8Array | undefined;
 
   private constructor(
@@ -114,7 +116,7 @@ export class FakePcscf {
     let carrier: UdpEncapDatapath | KernelSocketCarrier;
     let kernel: KernelSocketCarrier | undefined;
     if (opts.carrier === 'plain') {
-      kernel = new KernelSocketCarrier(HOST, inboundSaLookup(() => sa.sas()));
+      kernel = new KernelSocketCarrier(HOST, inboundSaLookup(sa));
       await kernel.bind(portC);
       await kernel.bind(portS);
       carrier = kernel;
@@ -195,7 +197,9 @@ export class FakePcscf {
     }
     // A failure report (response empty after a challenge, no auts): R-FAIL-2.
     if (auth.response === '' && auth.nonce !== '') return void ctx.reply(403, 'Authentication Failed');
-    if (auth.response === '') return this.challenge(req, ctx);
+    // A re-registration carries the nonce and response of the last registration (TS 24.229
+    // §5.1.1.4.2); this registrar always runs AKA again.
+    if (auth.response === '' || this.usedNonces.has(auth.nonce)) return this.challenge(req, ctx);
     // The protected answer.
     if (!prot) return void ctx.reply(403, 'Unprotected answer');
     if (this.script.failProtectedWith) return void ctx.reply(this.script.failProtectedWith, 'Scripted failure');
@@ -208,6 +212,7 @@ export class FakePcscf {
     if (!checkSecurityVerify(this.sent.get(auth.nonce)!, securityVerifyOf(req)).ok) return void ctx.reply(494, 'Security Agreement Required');
     if (prot.setId !== setId) return void ctx.reply(403, 'Not on the SAs of this challenge');
     this.sa.activate(setId, this.script.expires * 1000, this.associated);
+    this.usedNonces.add(auth.nonce);
     ctx.reply(200, 'OK', {
       headers: [
         ['Contact', `${req.headers.get('contact')};expires=${this.script.expires}`],
@@ -278,23 +283,3 @@ export class FakePcscf {
   }
 }
 
-export async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res) => {
-      const s = createSocket('udp4');
-      s.bind(0, HOST, () => res(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
-/** Wait (real time) until `cond` holds. */
-export async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
