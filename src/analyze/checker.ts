@@ -315,10 +315,12 @@ export class Checker {
     const client = securityHeader(m, 'Security-Client');
     const verify = securityHeader(m, 'Security-Verify');
     const expires = expiresOf(m);
+    // RFC 3310 §3.4: auts is base64 of 14 bytes; a malformed one makes the credentials unreadable.
+    const rawAuts = /\bauts\s*=\s*"?([^",\s]*)/i.exec(m.headers.get('Authorization') ?? '')?.[1];
+    if (rawAuts !== undefined && !cr?.auts) this.report('aka.auts-malformed', ev.frames, `auts="${rawAuts.slice(0, 40)}" in the REGISTER of ${impi} is not base64 of 14 bytes`, { registration: reg.index });
     const open = reg.challenge && !reg.challenge.answered ? reg.challenge : undefined;
     const answers = !!open && (set ? open.setId === set.id : open.setId === undefined && !!cr?.response);
-    const kind: StepKind = cr?.auts ? 'sync-failure' : cr && cr.nonce !== '' && cr.response === '' ? 'mac-failure' : expires === 0 ? 'de-registration' : answers ? 'auth-response' : set ? 're-registration' : 'initial';
-    if (cr?.auts !== undefined && cr.auts.length !== 14) this.report('aka.auts-malformed', ev.frames, `AUTS of ${cr.auts.length} bytes in the REGISTER of ${impi}`, { registration: reg.index });
+    const kind: StepKind = cr?.auts || rawAuts !== undefined ? 'sync-failure' : cr && cr.nonce !== '' && cr.response === '' ? 'mac-failure' : expires === 0 ? 'de-registration' : answers ? 'auth-response' : set ? 're-registration' : 'initial';
     const c = cseq(m);
     const step = { kind, at: ev.at, frames: ev.frames, protected: !!set, ...(set ? { setId: set.id } : {}) };
     // Steps beyond MAX_STEPS are counted, not kept (a long capture of one UE stays bounded).

@@ -106,4 +106,65 @@ describe('fault injection, each fault by name', () => {
     assert.deepEqual(rules(r), ['port.clear-on-protected']);
     assert.deepEqual(r.findings[0].frames, [frames.options]);
   });
+
+  test('[R-FAIL-3] synchronisation failure: a 14-byte AUTS is a sync-failure step; a malformed one is named (RFC 3310 §3.4)', () => {
+    const good = analyze({ syncFailure: 'good' });
+    assert.deepEqual(good.r.findings, []);
+    assert.deepEqual(good.r.registrations[0].steps.map((s) => s.kind), ['initial', 'sync-failure']);
+    const bad = analyze({ syncFailure: 'bad' });
+    assert.deepEqual(rules(bad.r), ['aka.auts-malformed']);
+    assert.deepEqual(bad.r.findings[0].frames, [bad.frames.failure]);
+  });
+
+  test('[R-SA-3] ESP on an SPI no sec-agree negotiated; the stall diagnosis points at it', () => {
+    const { r, frames } = analyze({ unknownSpi: true });
+    assert.deepEqual(rules(r), ['esp.unknown-spi', 'reg.stalled']);
+    assert.deepEqual(r.findings.find((f) => f.rule === 'esp.unknown-spi')!.frames, [frames.register2]);
+    assert.match(r.findings.find((f) => f.rule === 'reg.stalled')!.message, /SPI this sec-agree did not negotiate/);
+  });
+
+  test('[R-SM-6] the answer to the 401 in the clear (TS 33.203 §7.2), and the stall says so', () => {
+    const { r, frames } = analyze({ answerInClear: true });
+    assert.deepEqual(rules(r), ['reg.answer-in-clear', 'reg.stalled']);
+    assert.deepEqual(r.findings[0].frames, [frames.register2]);
+    assert.match(r.findings.find((f) => f.rule === 'reg.stalled')!.message, /answered in the clear/);
+  });
+
+  test('[R-REG-4] the forwarded REGISTER\'s integrity-protected value against how it arrived (TS 24.229 §7.2A.1)', () => {
+    assert.deepEqual(analyze({ forwardedIntegrity: 'yes' }).r.findings, []);
+    const { r, frames } = analyze({ forwardedIntegrity: 'no' });
+    assert.deepEqual(rules(r), ['reg.integrity-protected']);
+    assert.deepEqual(r.findings[0].frames, [frames.forwarded]);
+  });
+
+  test('[R-SA-3] a packet whose ports are not those of the SA its SPI names', () => {
+    const { r, frames } = analyze({ wrongSaPorts: true });
+    assert.deepEqual(rules(r), ['sa.wrong-sa']);
+    assert.deepEqual(r.findings[0].frames, [frames.message]);
+  });
+
+  test('[R-SA-7] ESP after the registration expiry + 30 s (TS 24.229 §5.1.1.2.2)', () => {
+    const { r, frames } = analyze({ late: true });
+    assert.deepEqual(rules(r), ['sa.lifetime']);
+    assert.deepEqual(r.findings[0].frames, [frames.message]);
+  });
+
+  test('[R-RR-1][R-RR-2] re-registration: a new set with new SPIs and a new port_uc, the old set kept as old', () => {
+    const { r } = analyze({ reregister: 'ok' });
+    assert.deepEqual(r.findings, []);
+    assert.deepEqual(r.saSets.map((s) => s.state), ['old', 'active']);
+    assert.deepEqual(r.registrations[0].steps.map((s) => `${s.kind}:${s.outcome}`), ['initial:401', 'auth-response:200', 're-registration:401', 'auth-response:200']);
+    assert.deepEqual(r.registrations[0].digest, { verified: 2, failed: 0, unchecked: 0 });
+    assert.equal(r.summary.esp.verified, 7);
+  });
+
+  test('[R-RR-1] re-registration reusing the live SPIs, or moving port_ps, is named', () => {
+    const same = analyze({ reregister: 'same-spis' });
+    assert.deepEqual(rules(same.r), ['rr.spi-not-new']);
+    assert.deepEqual(same.r.findings[0].frames, [same.frames.rechallenge]);
+    const moved = analyze({ reregister: 'new-ps' });
+    assert.deepEqual(rules(moved.r), ['rr.port-not-kept']);
+    assert.match(moved.r.findings[0].message, /P-CSCF port_ps 6100 → 6101/);
+  });
 });
+

@@ -39,6 +39,20 @@ export interface Faults {
   clearOnProtected?: boolean;
   /** The UE reports a network authentication failure (empty response) with the same or a new Security-Client. */
   macFailure?: 'same-client' | 'new-client';
+  /** The UE reports a synchronisation failure with a well-formed (14-byte) or a malformed AUTS. */
+  syncFailure?: 'good' | 'bad';
+  /** The protected REGISTER goes out on an SPI the sec-agree did not negotiate. */
+  unknownSpi?: boolean;
+  /** The answer to the 401 goes out in the clear. */
+  answerInClear?: boolean;
+  /** The P-CSCF forwards the protected REGISTER marked integrity-protected="yes" or "no". */
+  forwardedIntegrity?: 'yes' | 'no';
+  /** The protected MESSAGE travels on the port_uc → port_ps SA but from port_us. */
+  wrongSaPorts?: boolean;
+  /** The protected MESSAGE comes after the registration's expiry + 30 s (R-SA-7). */
+  late?: boolean;
+  /** A re-registration follows: by the rules, reusing the live set's SPIs, or moving port_ps. */
+  reregister?: 'ok' | 'same-spis' | 'new-ps';
 }
 
 const CLIENT = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${SPIS.uc};spi-s=${SPIS.us};port-c=${PORTS.uc};port-s=${PORTS.us}`;
@@ -46,6 +60,32 @@ const SERVER = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${SPIS.pc};spi-s
 
 function sip(lines: string[], body = ''): Uint8Array {
   return Buffer.from(`${lines.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+interface Tools {
+  add(name: string, packet: Uint8Array, dt: number): void;
+  sa(spi: number): EspSa;
+  protectedUdp(s: EspSa, from: string, to: string, sport: number, dport: number, payload: Uint8Array): Uint8Array;
+  toPcscfPs: EspSa;
+  toUeUs: EspSa;
+  nonce: string;
+  via(host: string, port: number, branch: string): string;
+  common(cseq: number, method: string): string[];
+}
+
+/** TS 33.203 §7.4 re-registration: over the old set, a new set from the 401, the answer on the new set. */
+function reregister(kind: 'ok' | 'same-spis' | 'new-ps', t: Tools): void {
+  const spi = { uc: SPIS.uc + 16, us: SPIS.us + 16, pc: kind === 'same-spis' ? SPIS.pc : SPIS.pc + 16, ps: kind === 'same-spis' ? SPIS.ps : SPIS.ps + 16 };
+  const port = { uc: PORTS.uc + 2, us: PORTS.us, pc: PORTS.pc + 1, ps: kind === 'new-ps' ? PORTS.ps + 1 : PORTS.ps };
+  const client = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${spi.uc};spi-s=${spi.us};port-c=${port.uc};port-s=${port.us}`;
+  const server = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${spi.pc};spi-s=${spi.ps};port-c=${port.pc};port-s=${port.ps}`;
+  const auth = (response: string) => `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${t.nonce}", response="${response}", algorithm=AKAv1-MD5, qop=auth, nc=00000002, cnonce="c0ffee"`;
+  const response = digestResponse({ algorithm: 'AKAv1-MD5', username: 'alice@ims.lab', realm: 'ims.lab', uri: 'sip:ims.lab', nonce: t.nonce, nc: '00000002', cnonce: 'c0ffee', qop: 'auth', password: VECTOR.xres, method: 'REGISTER' });
+  const head = (cseq: number, via: string) => ['REGISTER sip:ims.lab SIP/2.0', via, ...t.common(cseq, 'REGISTER'), `Contact: <sip:alice@${UE}:${port.us}>`, 'Expires: 600'];
+  t.add('rereg', t.protectedUdp(t.toPcscfPs, UE, PCSCF, PORTS.uc, PORTS.ps, sip([...head(3, t.via(UE, PORTS.uc, 'r4')), auth(response), `Security-Client: ${client}`, `Security-Verify: ${SERVER}`])), 1000);
+  t.add('rechallenge', t.protectedUdp(t.toUeUs, PCSCF, UE, PORTS.pc, PORTS.us, sip(['SIP/2.0 401 Unauthorized', t.via(UE, PORTS.uc, 'r4'), ...t.common(3, 'REGISTER'), `WWW-Authenticate: Digest realm="ims.lab", nonce="${t.nonce}", algorithm=AKAv1-MD5, qop="auth"`, `Security-Server: ${server}`])), 1010);
+  t.add('reanswer', t.protectedUdp(t.sa(spi.ps), UE, PCSCF, port.uc, port.ps, sip([...head(4, t.via(UE, port.uc, 'r5')), auth(response), `Security-Client: ${client}`, `Security-Verify: ${server}`])), 1020);
+  t.add('reok', t.protectedUdp(t.sa(spi.us), PCSCF, UE, port.pc, port.us, sip(['SIP/2.0 200 OK', t.via(UE, port.uc, 'r5'), ...t.common(4, 'REGISTER'), `Contact: <sip:alice@${UE}:${port.us}>;expires=600`, 'P-Associated-URI: <sip:alice@ims.lab>'])), 1030);
 }
 
 /** The frame numbers of the interesting packets of a built capture. */
@@ -97,6 +137,12 @@ export function buildRegistration(f: Faults = {}): Built {
     add('failure', encodeUdpPacket({ address: UE, port: PORTS.ue }, { address: PCSCF, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(UE, PORTS.ue, 'r3'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${UE}:${PORTS.ue}>`, 'Expires: 600', `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="", algorithm=AKAv1-MD5`, `Security-Client: ${again}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 90);
     return { pcap: w.toBytes(), frames };
   }
+  if (f.syncFailure) {
+    const auts = Buffer.alloc(f.syncFailure === 'good' ? 14 : 10, 0x5a).toString('base64');
+    const fresh = CLIENT.replace(String(SPIS.uc), '268505361').replace(String(SPIS.us), '268505362').replace(`port-c=${PORTS.uc}`, 'port-c=31010');
+    add('failure', encodeUdpPacket({ address: UE, port: PORTS.ue }, { address: PCSCF, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(UE, PORTS.ue, 'r3'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${UE}:${PORTS.ue}>`, 'Expires: 600', `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="", auts="${auts}", algorithm=AKAv1-MD5`, `Security-Client: ${fresh}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 90);
+    return { pcap: w.toBytes(), frames };
+  }
   if (f.silentAfter401) {
     add('keepalive', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: '10.0.0.9', port: 5060 }, sip(['OPTIONS sip:10.0.0.9 SIP/2.0', via(PCSCF, 5060, 'o1'), 'From: <sip:pcscf@ims.lab>;tag=p', 'To: <sip:10.0.0.9>', 'Call-ID: ka@pcscf', 'CSeq: 1 OPTIONS'])), 60_000);
     return { pcap: w.toBytes(), frames };
@@ -107,16 +153,25 @@ export function buildRegistration(f: Faults = {}): Built {
   const verify = f.bidDown ? SERVER.replace('hmac-sha-1-96', 'hmac-md5-96').replace('aes-cbc', 'null') : SERVER;
   const client = f.clientChanged ? CLIENT.replace('aes-cbc', 'null') : CLIENT;
   const reg2 = sip(['REGISTER sip:ims.lab SIP/2.0', via(UE, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${UE}:${PORTS.us}>`, 'Expires: 600', `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="${response}", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="c0ffee"`, `Security-Client: ${client}`, `Security-Verify: ${verify}`, 'Require: sec-agree', 'Proxy-Require: sec-agree']);
-  const p2 = protectedUdp(toPcscfPs, UE, PCSCF, PORTS.uc, PORTS.ps, reg2);
+  if (f.answerInClear) {
+    add('register2', encodeUdpPacket({ address: UE, port: PORTS.ue }, { address: PCSCF, port: PORTS.pcscf }, reg2), 100);
+    return { pcap: w.toBytes(), frames };
+  }
+  const p2 = protectedUdp(f.unknownSpi ? sa(0x30000001) : toPcscfPs, UE, PCSCF, PORTS.uc, PORTS.ps, reg2);
   if (f.wrongIcv) p2[p2.length - 1] ^= 0xff;
   add('register2', p2, 100);
-  if (f.wrongIcv) return { pcap: w.toBytes(), frames };
+  if (f.wrongIcv || f.unknownSpi) return { pcap: w.toBytes(), frames };
+  if (f.forwardedIntegrity) {
+    const fwd = Buffer.from(reg2).toString('latin1').replace('REGISTER sip:ims.lab SIP/2.0\r\n', `REGISTER sip:ims.lab SIP/2.0\r\n${via(PCSCF, PORTS.pcscf, 'f2')}\r\n`).replace('cnonce="c0ffee"', `cnonce="c0ffee", integrity-protected="${f.forwardedIntegrity}"`);
+    add('forwarded', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: SCSCF, port: 6060 }, Buffer.from(fwd, 'latin1')), 110);
+  }
   // 5. The 200 OK (P-CSCF port_pc → UE port_us over UDP, R-SA-3).
   add('ok', protectedUdp(toUeUs, PCSCF, UE, PORTS.pc, PORTS.us, sip(['SIP/2.0 200 OK', via(UE, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${UE}:${PORTS.us}>;expires=600`, 'P-Associated-URI: <sip:alice@ims.lab>, <tel:+15550101>'])), 150);
   // 6. A protected MESSAGE from the UE.
   const from = f.impuSpoof ? 'sip:bob@ims.lab' : 'sip:alice@ims.lab';
-  const msg = protectedUdp(toPcscfPs, UE, PCSCF, PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(UE, PORTS.uc, 'm1'), `From: <${from}>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-1@10.0.0.2', 'CSeq: 1 MESSAGE', `P-Preferred-Identity: <${from}>`, 'Content-Type: text/plain'], 'hello'));
-  add('message', msg, 200);
+  const msg = protectedUdp(toPcscfPs, UE, PCSCF, f.wrongSaPorts ? PORTS.us : PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(UE, PORTS.uc, 'm1'), `From: <${from}>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-1@10.0.0.2', 'CSeq: 1 MESSAGE', `P-Preferred-Identity: <${from}>`, 'Content-Type: text/plain'], 'hello'));
+  add('message', msg, f.late ? 150 + 631_000 : 200);
+  if (f.reregister) reregister(f.reregister, { add, sa, protectedUdp, toPcscfPs, toUeUs, nonce, via, common });
   if (f.replay) add('replay', msg, 2200);
   if (f.clearOnProtected) {
     add('options', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: UE, port: PORTS.us }, sip(['OPTIONS sip:alice@10.0.0.2 SIP/2.0', via(PCSCF, PORTS.pcscf, 'o2'), 'From: <sip:pcscf@ims.lab>;tag=p', 'To: <sip:alice@ims.lab>', 'Call-ID: ka2@pcscf', 'CSeq: 1 OPTIONS'])), 3000);
