@@ -21,6 +21,8 @@ import type { DiameterEvent, Endpoint, EspEvent, SipEvent } from './types.js';
 export const REG_AWAIT_AUTH_MS = 4 * 60_000;
 /** R-SA-7: after the 200 OK a set lives for the registration's expiry plus 30 s. */
 const EXPIRY_GRACE_MS = 30_000;
+/** R-RR-2: 64·T1 (T1 = 500 ms, RFC 3261 §17.1.1.1), how long the replaced set outlives the change-over. */
+const CHANGE_OVER_MS = 64 * 500;
 const MAX_TX = 20_000;
 const MAX_SETS = 2_000;
 const MAX_STEPS = 200;
@@ -466,7 +468,14 @@ export class Checker {
     if (to) reg.impus.add(to);
     const expires = expiresOf(m) ?? 3600;
     if (s && s.id !== reg.activeSet) {
-      if (reg.activeSet !== undefined) this.setState(reg.activeSet, 'old', ev);
+      // R-RR-2 (TS 24.229 §5.2.2.1): the set this one replaces lives on for 64·T1 after the UE's
+      // first message on the new set (its REGISTER); sets replaced before it are gone.
+      for (const id of [...reg.live]) if (this.sets.get(id)?.state === 'old') this.setState(id, 'deleted', ev);
+      const prev = reg.activeSet !== undefined ? this.sets.get(reg.activeSet) : undefined;
+      if (prev) {
+        this.setState(prev.id, 'old', ev);
+        prev.expiresAt = Math.min(prev.expiresAt ?? Infinity, (step?.at ?? ev.at) + CHANGE_OVER_MS);
+      }
       this.setState(s.id, 'active', ev);
       reg.activeSet = s.id;
       if (reg.challenge?.setId === s.id) reg.lastServer = reg.challenge.server;
@@ -506,7 +515,11 @@ export class Checker {
       reg.nonceMatchesMaa = same;
       if (!same) this.report('aka.nonce-mismatch', ev.frames, `the 401's nonce carries AUTN ${'≠'} the MAA's SIP-Authenticate for the same RAND (MAA frames ${keys.frames.join(', ')})`, { registration: reg.index });
     }
-    if (reg.challenge && !reg.challenge.answered && !reg.challenge.reported) this.stalled(reg, reg.challenge, ev.at, true);
+    if (reg.challenge && !reg.challenge.answered) {
+      // A new challenge replaces an unanswered one: its temporary set is gone.
+      if (!reg.challenge.reported) this.stalled(reg, reg.challenge, ev.at, true);
+      if (reg.challenge.setId !== undefined) this.setState(reg.challenge.setId, 'failed', ev);
+    }
     const server = securityHeader(m, 'Security-Server') ?? [];
     const client = reg.client ?? [];
     reg.state = 'challenged';

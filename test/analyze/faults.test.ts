@@ -166,5 +166,11 @@ describe('fault injection, each fault by name', () => {
     assert.deepEqual(rules(moved.r), ['rr.port-not-kept']);
     assert.match(moved.r.findings[0].message, /P-CSCF port_ps 6100 → 6101/);
   });
-});
 
+  test('[R-RR-2] the replaced set used past 64·T1 after the change-over (TS 24.229 §5.2.2.1)', () => {
+    const { r, frames } = analyze({ reregister: 'ok', oldSetLate: true });
+    assert.deepEqual(rules(r), ['sa.lifetime']);
+    assert.deepEqual(r.findings[0].frames, [frames.late]);
+    assert.match(r.findings[0].message, /SA set 1 after the set ended \(old, /);
+  });
+});

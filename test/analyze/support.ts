@@ -53,6 +53,8 @@ export interface Faults {
   late?: boolean;
   /** A re-registration follows: by the rules, reusing the live set's SPIs, or moving port_ps. */
   reregister?: 'ok' | 'same-spis' | 'new-ps';
+  /** After the re-registration, the UE still sends on the old set 40 s later (past 64·T1). */
+  oldSetLate?: boolean;
 }
 
 const CLIENT = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${SPIS.uc};spi-s=${SPIS.us};port-c=${PORTS.uc};port-s=${PORTS.us}`;
@@ -172,6 +174,7 @@ export function buildRegistration(f: Faults = {}): Built {
   const msg = protectedUdp(toPcscfPs, UE, PCSCF, f.wrongSaPorts ? PORTS.us : PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(UE, PORTS.uc, 'm1'), `From: <${from}>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-1@10.0.0.2', 'CSeq: 1 MESSAGE', `P-Preferred-Identity: <${from}>`, 'Content-Type: text/plain'], 'hello'));
   add('message', msg, f.late ? 150 + 631_000 : 200);
   if (f.reregister) reregister(f.reregister, { add, sa, protectedUdp, toPcscfPs, toUeUs, nonce, via, common });
+  if (f.oldSetLate) add('late', protectedUdp(toPcscfPs, UE, PCSCF, PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(UE, PORTS.uc, 'm2'), 'From: <sip:alice@ims.lab>;tag=m', 'To: <sip:carol@ims.lab>', 'Call-ID: msg-2@10.0.0.2', 'CSeq: 1 MESSAGE'], 'late')), 41_100);
   if (f.replay) add('replay', msg, 2200);
   if (f.clearOnProtected) {
     add('options', encodeUdpPacket({ address: PCSCF, port: PORTS.pcscf }, { address: UE, port: PORTS.us }, sip(['OPTIONS sip:alice@10.0.0.2 SIP/2.0', via(PCSCF, PORTS.pcscf, 'o2'), 'From: <sip:pcscf@ims.lab>;tag=p', 'To: <sip:alice@ims.lab>', 'Call-ID: ka2@pcscf', 'CSeq: 1 OPTIONS'])), 3000);
