@@ -37,6 +37,16 @@ describe('TS 33.203 §7 registration, no fault', () => {
   });
 });
 
+describe('IPv6 (RFC 8200)', () => {
+  test('[R-LAB-2][R-SA-1] the same registration and re-registration over IPv6: all ESP verified, no finding', () => {
+    const { r } = analyze({ ipv6: true, reregister: 'ok' });
+    assert.deepEqual(r.findings, []);
+    assert.equal(r.summary.esp.verified, 7);
+    assert.equal(r.saSets[0].ue, '2001:db8::2');
+    assert.equal(r.registrations[0].digest.verified, 2);
+  });
+});
+
 describe('fault injection, each fault by name', () => {
   test('[R-SM-4] bid-down: Security-Verify ≠ Security-Server (RFC 3329 §2.3.1, TS 33.203 §7.2)', () => {
     const { r, frames } = analyze({ bidDown: true });
