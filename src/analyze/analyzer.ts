@@ -199,7 +199,7 @@ export class Analyzer {
     const findings = this.sink.finish();
     const sev = { info: 0, warning: 0, error: 0 };
     for (const f of findings) sev[f.severity]++;
-    const sets = [...this.checker.sets.values()];
+    const sets = this.checker.table.all();
     return {
       schema: ANALYZE_SCHEMA,
       captures: this.captures,

@@ -5,7 +5,7 @@
  * Diameter. Capture duplicates (duplicates.ts) are merged into one message with several frames.
  * Every frame is processed as it comes and forgotten, except bounded reassembly state.
  */
-import { CaptureFrame, decodeGtpu, decodeSctp, GTPU_PORT, IpReassembler, linkPayload, SctpAssembler, TcpReassembler, SCTP_PPID_DIAMETER } from '../capture/index.js';
+import { CaptureFrame, decodeGtpu, isSupportedLinktype, decodeSctp, GTPU_PORT, IpReassembler, linkPayload, SctpAssembler, TcpReassembler, SCTP_PPID_DIAMETER } from '../capture/index.js';
 import { DiameterFramer, decodeMessage as decodeDiameter } from '../diameter/index.js';
 import { decodeIpv4, decodeIpv6, decodeTcp, decodeUdp, formatIp, TCP_FIN, TCP_RST } from '../ip/index.js';
 import { parseMessage, SipStreamFramer } from '../sip/index.js';
@@ -82,6 +82,7 @@ export class PacketDecoder {
   private readonly sctp = new SctpAssembler();
   private readonly dups = new DuplicateFilter();
   private readonly apps = new Map<string, StreamApp>();
+  private readonly unsupported = new Set<number>();
 
   constructor(
     private readonly keys: KeyRing,
@@ -91,6 +92,12 @@ export class PacketDecoder {
   /** Decodes one frame (never throws: what cannot be read becomes a {@link FrameProblem}). */
   frame(f: CaptureFrame): void {
     const frames = [f.number];
+    if (!isSupportedLinktype(f.linktype)) {
+      // Said once per link type, at its first frame.
+      if (!this.unsupported.has(f.linktype)) this.sink.problem({ frame: f.number, reason: `link type ${f.linktype} is not supported: its frames are skipped` });
+      this.unsupported.add(f.linktype);
+      return;
+    }
     try {
       const ip = linkPayload(f.linktype, f.data);
       if (!ip) return;

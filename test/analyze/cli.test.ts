@@ -122,7 +122,11 @@ describe('exit codes and bad input', () => {
     new CaptureReader().push(w.toBytes(), (f) => a.frame(f));
     const r = a.finish();
     assert.deepEqual(r.problems.map((p) => p.frame), [1]);
-    assert.equal(r.summary.esp.verified, 3);
+    assert.equal(r.summary.esp.verified, 3);    // A link type imsec cannot read is said once, at its first frame.
+    const wifi = new PcapWriter({ linktype: 105 }).add(new Uint8Array(30), 1).add(new Uint8Array(30), 2).toBytes();
+    const b = new Analyzer();
+    new CaptureReader().push(wifi, (f) => b.frame(f));
+    assert.deepEqual(b.finish().problems, [{ frame: 1, reason: 'link type 105 is not supported: its frames are skipped' }]);
   });
 });
 
