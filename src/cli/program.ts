@@ -13,6 +13,7 @@ import { registerUe } from './ue.js';
 import { registerCore } from './core.js';
 import { registerDemo } from './demo.js';
 import { registerAnalyze } from './analyze.js';
+import { registerLab } from './lab.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
 import { espBench } from './bench-esp.js';
@@ -23,6 +24,7 @@ import { sipBench } from './bench-sip.js';
 import { hssBench } from './bench-hss.js';
 import { registrationBench } from './bench-register.js';
 import { analyzeBench } from './bench-analyze.js';
+import { soakBench } from './bench-soak.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -40,8 +42,9 @@ export function buildProgram(): Command {
   registerCore(program);
   registerDemo(program);
   registerAnalyze(program);
+  registerLab(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, analyzeBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, soakBench, analyzeBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;

@@ -26,11 +26,16 @@ export class DiameterFramer {
   private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
   private end = 0;
-  private readonly max: number;
+  private max: number;
   private broken: DiameterParseError | undefined;
 
   constructor(opts: FramerOptions = {}) {
     this.max = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  }
+
+  /** Changes the largest message accepted from now on (e.g. once the peer has been authenticated by its CER). */
+  setMaxMessageSize(bytes: number): void {
+    this.max = bytes;
   }
 
   /** Bytes received and not yet handed out. */

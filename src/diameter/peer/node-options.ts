@@ -18,6 +18,12 @@ export interface PeerConfig {
   realm?: string;
   /** Address to connect to; without it this node only accepts the peer's connection. */
   connect?: { host: string; port: number };
+  /**
+   * IP addresses the peer's inbound connections may come from; absent: any. A CER naming this
+   * Origin-Host from another address is refused like an unknown peer (RFC 6733 §5.3: the peer is
+   * known by its identity and the transport it comes over; DIAMETER_UNKNOWN_PEER, §7.1.3).
+   */
+  addresses?: string[];
 }
 
 export interface DiameterTimers {
@@ -40,6 +46,14 @@ export interface DiameterTimers {
   /** A new inbound connection must send its CER within: 5000 ms. */
   cerTimeoutMs?: number;
 }
+
+/**
+ * The limits before capabilities exchange (RFC 6733 §5.3: the first message on an inbound
+ * connection must be a CER; §5.6.1 Wait-Conn-Ack / R-Conn-CER): 4 KiB for the CER — real CERs,
+ * even with many Vendor-Specific-Application-Ids, are well under 1 KiB — and 64 connections
+ * waiting for theirs (the CER timer, `timers.cerTimeoutMs`, bounds how long each waits).
+ */
+export const PRE_CER_DEFAULTS = { maxMessageSize: 4096, maxUnboundConnections: 64 } as const;
 
 export interface DiameterNodeOptions {
   originHost: string;
@@ -65,7 +79,15 @@ export interface DiameterNodeOptions {
   /** Refuse a CER that shares no application (DIAMETER_NO_COMMON_APPLICATION, RFC 6733 §5.3); default true. */
   requireCommonApplication?: boolean;
   timers?: DiameterTimers;
+  /** Largest message accepted once a peer is bound (default 4 MiB, the framer's). */
   maxMessageSize?: number;
+  /**
+   * Largest message accepted on an inbound connection before its CER is accepted (default
+   * {@link PRE_CER_DEFAULTS}): a CER is small, so nobody unauthenticated makes the node buffer more.
+   */
+  preCerMaxMessageSize?: number;
+  /** Inbound connections waiting for (or refused at) their CER, at most (default {@link PRE_CER_DEFAULTS}); beyond, new ones are closed at once. */
+  maxUnboundConnections?: number;
   clock?: Clock;
   rng?: Rng;
   transport?: DiameterTransport;

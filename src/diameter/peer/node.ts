@@ -16,11 +16,11 @@
  */
 import { type Clock, type Logger, type Rng, type TimerHandle, cryptoRng, randomU32, silentLogger, systemClock } from '../../common/index.js';
 import { type DiameterMessage, FLAG_RETRANSMIT, encodeMessage, isRequest } from '../codec/message.js';
-import { DiameterFramer } from '../codec/framer.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, DiameterFramer } from '../codec/framer.js';
 import { DisconnectCause, ResultCode } from '../dictionary/base.js';
 import { type Dictionary, defaultDictionary, getValue } from '../dictionary/registry.js';
 import { DiameterAvpError, DiameterParseError, DiameterPeerError, DiameterTimeoutError } from '../errors.js';
-import { type DiameterNodeOptions, type DiameterTimers, type PeerConfig, type PeerStatus, type RequestHandler, type RequestOptions, type TraceCallback, localCapabilities, resolveTimers } from './node-options.js';
+import { type DiameterNodeOptions, type DiameterTimers, type PeerConfig, type PeerStatus, type RequestHandler, type RequestOptions, type TraceCallback, localCapabilities, PRE_CER_DEFAULTS, resolveTimers } from './node-options.js';
 import { answerRequest } from './serve.js';
 import { tcpTransport } from '../transport/tcp.js';
 import type { DiameterConnection, DiameterListener, DiameterTransport } from '../transport/types.js';
@@ -100,6 +100,8 @@ export class DiameterNode {
   private readonly connPeer = new Map<number, Peer>();
   private readonly unbound = new Map<number, Unbound>();
   private stopping = false;
+  private refusedUnbound = 0;
+  private unboundCapLogged = false;
 
   constructor(opts: DiameterNodeOptions) {
     if (opts.hostIpAddresses.length === 0) throw new DiameterPeerError('hostIpAddresses must list at least one address (RFC 6733 §5.3.1)');
@@ -288,12 +290,23 @@ export class DiameterNode {
       conn.destroy();
       return;
     }
-    const framer = new DiameterFramer(this.opts.maxMessageSize !== undefined ? { maxMessageSize: this.opts.maxMessageSize } : {});
+    // Unauthenticated connections are capped, and each may send only a small CER within the CER timer.
+    const cap = this.opts.maxUnboundConnections ?? PRE_CER_DEFAULTS.maxUnboundConnections;
+    if (this.unbound.size >= cap) {
+      this.refusedUnbound++;
+      if (!this.unboundCapLogged) {
+        this.unboundCapLogged = true;
+        this.log.warn({ limit: cap, remote: conn.remote }, `diameter: ${cap} connections are waiting for their CER: refusing new connections`);
+      }
+      conn.destroy();
+      return;
+    }
+    const framer = new DiameterFramer({ maxMessageSize: this.opts.preCerMaxMessageSize ?? PRE_CER_DEFAULTS.maxMessageSize });
     const u: Unbound = {
       conn,
       framer,
       timer: this.clock.setTimeout(this.t.cerTimeoutMs, () => {
-        this.unbound.delete(conn.id);
+        this.dropUnbound(conn.id);
         conn.destroy();
       }),
     };
@@ -302,7 +315,7 @@ export class DiameterNode {
       const ub = this.unbound.get(conn.id);
       if (ub) {
         ub.timer.cancel();
-        this.unbound.delete(conn.id);
+        this.dropUnbound(conn.id);
         return;
       }
       const p = this.connPeer.get(conn.id);
@@ -338,12 +351,12 @@ export class DiameterNode {
     if (!(msg.applicationId === 0 && msg.commandCode === 257 && isRequest(msg))) {
       // RFC 6733 §5.3: the first message on a new connection must be a CER.
       u.timer.cancel();
-      this.unbound.delete(conn.id);
+      this.dropUnbound(conn.id);
       conn.destroy();
       return;
     }
     u.timer.cancel();
-    this.unbound.delete(conn.id);
+    this.dropUnbound(conn.id);
     let originHost: string;
     try {
       originHost = parseCer(msg).originHost;
@@ -353,7 +366,8 @@ export class DiameterNode {
       this.lingerClose(conn);
       return;
     }
-    const p = this.peers.get(originHost.toLowerCase());
+    const known = this.peers.get(originHost.toLowerCase());
+    const p = known && fromAllowedAddress(known.cfg.addresses, conn.remote) ? known : undefined;
     if (!p || this.stopping) {
       // RFC 6733 §5.3 / §7.1.3: a CER from a peer we do not know → DIAMETER_UNKNOWN_PEER, then close.
       this.log.warn({ originHost, remote: conn.remote }, 'diameter: CER from unknown peer refused');
@@ -363,8 +377,20 @@ export class DiameterNode {
     }
     this.connPeer.set(conn.id, p);
     p.rConns.set(conn.id, conn);
+    u.framer.setMaxMessageSize(this.opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE);
     // Keep the framer: later messages on this connection come through onRMessage as bound.
     this.psm(p, { kind: 'R-Conn-CER', conn: conn.id, cer: msg });
+  }
+
+  /** Forgets an unbound connection; below the cap again, the next time it is reached is logged again. */
+  private dropUnbound(id: number): void {
+    this.unbound.delete(id);
+    if (this.unbound.size < (this.opts.maxUnboundConnections ?? PRE_CER_DEFAULTS.maxUnboundConnections)) this.unboundCapLogged = false;
+  }
+
+  /** Inbound connections not yet bound to a peer, and how many were refused at the cap (tests, diagnostics). */
+  get unboundConnections(): { open: number; refused: number } {
+    return { open: this.unbound.size, refused: this.refusedUnbound };
   }
 
   private onBadFrame(conn: DiameterConnection, err: DiameterParseError, raw: Uint8Array): void {
@@ -647,3 +673,15 @@ export class DiameterNode {
   }
 }
 
+/** The address part of `address:port` (IPv6 or IPv4), IPv4-mapped IPv6 as IPv4, lower case. */
+function addressOf(remote: string): string {
+  const a = remote.slice(0, Math.max(0, remote.lastIndexOf(':'))).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/** Whether a connection from `remote` may belong to a peer configured with `addresses` (absent: any). */
+function fromAllowedAddress(addresses: readonly string[] | undefined, remote: string): boolean {
+  if (addresses === undefined) return true;
+  const a = addressOf(remote);
+  return addresses.some((x) => addressOf(`${x}:0`) === a);
+}

@@ -206,6 +206,16 @@ export class UdpEncapDatapath implements IpsecDatapath {
     return this.ports.listen(canonicalIp(address), port);
   }
 
+  /**
+   * Send a datagram exactly as given from a bound local protected endpoint (diagnostics, probes
+   * and tests: a captured ESP packet sent again must meet the peer's anti-replay window).
+   */
+  async sendRaw(from: Endpoint, datagram: Uint8Array, to: Endpoint): Promise<void> {
+    const socket = await this.ports.socketOf(norm(from));
+    if (!socket) throw new SaError(`protected port ${from.port} is not bound`);
+    await new Promise<void>((resolve, reject) => socket.send(datagram, to.port, to.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())));
+  }
+
   private drop(reason: UdpEncapDropReason, local: Endpoint, from: Endpoint, spi?: number): void {
     this.counters.dropped[reason]++;
     this.dropHandler?.(reason, { local, from, spi });

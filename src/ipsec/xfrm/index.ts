@@ -16,3 +16,4 @@ export {
 export { parseStateList, parsePolicyList, type ListedEntry } from './list.js';
 export { ipRunner, type XfrmRunner, type RunResult, type IpRunnerOptions } from './runner.js';
 export { XfrmDatapath, probeKernelEsp, DEFAULT_REQID_BASE, DEFAULT_REQID_COUNT, type XfrmDatapathOptions, type EspProbe } from './datapath.js';
+export * from './socket-carrier.js';

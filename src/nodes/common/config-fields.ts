@@ -7,6 +7,8 @@
  * {@link configFields} binds the checks to one error class, so `instanceof HssConfigError` and
  * friends keep holding for every error a node's parser throws. Pure: no I/O, no globals.
  */
+import type { TcpLimits } from '../../sip/transport/tcp.js';
+import { checkTrustDomain } from './trust-domain.js';
 import { ImsError } from '../../common/errors.js';
 
 /** A configuration value that cannot be used (code CONFIG, CLI exit 2). The message names the field, never a secret. */
@@ -56,6 +58,10 @@ export interface ConfigFields {
   hostPort: (v: unknown, field: string) => HostPort;
   /** One of {@link LOG_LEVELS}. */
   logLevel: (v: unknown, field: string) => string;
+  /** A trust domain (RFC 3325 §2.3): IP addresses and `ADDRESS/BITS` prefixes. */
+  trustDomain: (v: unknown, field: string) => string[];
+  /** SIP TCP connection limits `{ idleTimeoutMs, partialTimeoutMs, maxConnections, maxConnectionsPerSource }` (each optional). */
+  tcpLimits: (v: unknown, field: string) => TcpLimits;
 }
 
 /** The shared field checks, throwing `E` (a node's {@link NodeConfigError} subclass). */
@@ -104,6 +110,21 @@ export function configFields(E: NodeConfigErrorClass): ConfigFields {
       const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
       if (m === null) throw new E(`expected HOST:PORT, got ${JSON.stringify(s)}`, field);
       return { host: m[1], port: int(Number(m[2]), field, 0, 65535) };
+    },
+    trustDomain: (v, field) => {
+      if (!Array.isArray(v)) throw new E('must be an array of IP addresses or ADDRESS/BITS prefixes', field);
+      const list = v.map((x, i) => str(x, `${field}[${i}]`));
+      const problem = checkTrustDomain(list);
+      if (problem !== undefined) throw new E(problem, field);
+      return list;
+    },
+    tcpLimits: (v, field) => {
+      if (!isObj(v)) throw new E('must be { "idleTimeoutMs", "partialTimeoutMs", "maxConnections", "maxConnectionsPerSource" }', field);
+      known(v, ['idleTimeoutMs', 'partialTimeoutMs', 'maxConnections', 'maxConnectionsPerSource'], field);
+      const out: { -readonly [K in keyof TcpLimits]: TcpLimits[K] } = {};
+      for (const k of ['idleTimeoutMs', 'partialTimeoutMs'] as const) if (v[k] !== undefined) out[k] = int(v[k], `${field}.${k}`, 0, 86_400_000);
+      for (const k of ['maxConnections', 'maxConnectionsPerSource'] as const) if (v[k] !== undefined) out[k] = int(v[k], `${field}.${k}`, 1, 1_000_000);
+      return out;
     },
     logLevel: (v, field) => {
       const level = str(v, field);

@@ -32,19 +32,3 @@ export {
   type UserDataServiceProfile,
   type UserDataPublicIdentity,
 } from './user-data.js';
-export {
-  ProtectedTransport,
-  KernelSocketCarrier,
-  protectionOf,
-  isProtected,
-  isProtectedInbound,
-  inboundSaLookup,
-  MAX_PROTECTED_SIP,
-  PROTECTED_OVERHEAD,
-  type Protection,
-  type ProtectedInboundMessage,
-  type ProtectedCarrier,
-  type CarrierMessageInfo,
-  type ProtectedTransportOptions,
-  type InboundSaLookup,
-} from './protected-transport.js';

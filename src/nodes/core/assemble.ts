@@ -94,8 +94,8 @@ export async function startImsCore(config: CoreConfig, deps: ImsCoreDeps = {}): 
     mkdirSync(config.dataDir, { recursive: true });
 
     // 1. The I-CSCF's transports (so its port is known to the S-CSCF and the P-CSCF).
-    const icscfProtocols = parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort: 1, scscfServerName: `sip:${names.scscf}` })).sip.protocols;
-    const icscfTransports = await openTransports({ address: config.host, port: config.icscf.sipPort, protocols: icscfProtocols, logger: log.child({ node: 'icscf' }) });
+    const icscfSip = parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort: 1, scscfServerName: `sip:${names.scscf}` })).sip;
+    const icscfTransports = await openTransports({ address: config.host, port: config.icscf.sipPort, protocols: icscfSip.protocols, logger: log.child({ node: 'icscf' }), ...icscfSip.tcp });
     undo.push(() => Promise.all(icscfTransports.map((t) => t.close())));
     const icscfPort = icscfTransports[0].local.port;
     if (tap) tapSipTransports(icscfTransports, tap.sipObserver(NODE_LABELS.icscf), tap, NODE_LABELS.icscf);

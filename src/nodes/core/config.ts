@@ -287,6 +287,14 @@ export function hostTable(c: CoreConfig): Record<string, string> {
   return Object.fromEntries(Object.values(nodeNames(c.realm)).map((n) => [n, c.host]));
 }
 
+/**
+ * The default trust domain of the core's CSCFs (RFC 3325 §2.3, TS 24.229 §4.4): the core's own
+ * nodes, i.e. the address they all bind (loopback when that is the unspecified address).
+ */
+export function coreTrustDomain(c: CoreConfig): string[] {
+  return c.host === '0.0.0.0' || c.host === '::' ? ['127.0.0.1', '::1'] : [c.host];
+}
+
 /** Plain-object deep merge: `over` wins; arrays and other values replace. */
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
@@ -311,7 +319,8 @@ export const nodeConfigInput = {
     const derived = {
       dataDir: c.dataDir,
       store: `sqlite:${join(c.dataDir, 'hss.sqlite')}`,
-      diameter: { originHost: n.hss, originRealm: c.realm, peers: [{ host: n.scscf }, { host: n.icscf }] },
+      // RFC 6733 §5.3: the S-CSCF and I-CSCF are known by Origin-Host and by the core's address.
+      diameter: { originHost: n.hss, originRealm: c.realm, peers: [{ host: n.scscf, addresses: coreTrustDomain(c) }, { host: n.icscf, addresses: coreTrustDomain(c) }] },
       serverCapabilities: { mandatory: [], optional: [], serverNames: scscfServerName === null ? [] : [scscfServerName] },
       logLevel: c.logLevel,
     };
@@ -326,6 +335,7 @@ export const nodeConfigInput = {
       serverName: c.scscf.sipPort === 0 ? `sip:${n.scscf}` : `sip:${n.scscf}:${c.scscf.sipPort}`,
       store: `sqlite:${join(c.dataDir, 'scscf.sqlite')}`,
       diameter: { originHost: n.scscf, originRealm: c.realm },
+      trustDomain: coreTrustDomain(c),
       logLevel: c.logLevel,
     };
     const wiring = {
@@ -343,6 +353,7 @@ export const nodeConfigInput = {
       homeDomains: [c.realm],
       names: [n.icscf],
       defaultVisitedNetwork: c.realm,
+      trustDomain: coreTrustDomain(c),
       logLevel: c.logLevel,
     };
     const wiring = {

@@ -30,6 +30,8 @@
  */
 import { join } from 'node:path';
 import type { ServerCapabilities } from '../../diameter/cx/groups.js';
+import { PRE_CER_DEFAULTS } from '../../diameter/peer/node-options.js';
+import { ipVersionOf } from '../../ip/address.js';
 import { configFields, isObj, NodeConfigError, type HostPort } from '../common/config-fields.js';
 
 export type { HostPort };
@@ -44,6 +46,8 @@ export interface HssPeer {
   /** Its realm; defaults to the part of `host` after the first dot. */
   realm?: string;
   connect?: HostPort;
+  /** Addresses its connections may come from (absent: any); a CER from elsewhere gets DIAMETER_UNKNOWN_PEER. */
+  addresses?: string[];
 }
 
 export interface HssConfig {
@@ -62,6 +66,12 @@ export interface HssConfig {
     watchdogMs: number;
     /** How long an RTR/PPR waits for its answer, ms (default 5000). */
     requestTimeoutMs: number;
+    /** Before CER (RFC 6733 §5.3): how long a new connection may take to send it, ms (default 5000). */
+    cerTimeoutMs: number;
+    /** Before CER: the largest message accepted, bytes (default 4096; after CER the normal limit). */
+    preCerMaxMessageSize: number;
+    /** Before CER: connections waiting for theirs, at most (default 64). */
+    maxUnboundConnections: number;
   };
   /** The provisioning REST API; null turns it off. */
   rest: { listen: HostPort } | null;
@@ -100,6 +110,9 @@ export function defaultHssConfig(dataDir: string = DEFAULT_DATA_DIR): HssConfig 
       peers: [{ host: 'scscf.ims.lab' }, { host: 'icscf.ims.lab' }],
       watchdogMs: 30_000,
       requestTimeoutMs: 5000,
+      cerTimeoutMs: 5000,
+      preCerMaxMessageSize: PRE_CER_DEFAULTS.maxMessageSize,
+      maxUnboundConnections: PRE_CER_DEFAULTS.maxUnboundConnections,
     },
     rest: { listen: { host: '127.0.0.1', port: DEFAULT_REST_PORT } },
     maxAuthItems: DEFAULT_MAX_AUTH_ITEMS,
@@ -118,10 +131,16 @@ export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hos
 
 function peer(v: unknown, field: string): HssPeer {
   if (typeof v === 'string') return { host: str(v, field) };
-  if (!isObj(v)) throw new HssConfigError('must be a host name or { "host", "realm", "connect" }', field);
+  if (!isObj(v)) throw new HssConfigError('must be a host name or { "host", "realm", "connect", "addresses" }', field);
   const p: HssPeer = { host: str(v.host, `${field}.host`) };
   if (v.realm !== undefined) p.realm = str(v.realm, `${field}.realm`);
   if (v.connect !== undefined) p.connect = parseHostPort(v.connect, `${field}.connect`);
+  if (v.addresses !== undefined) {
+    p.addresses = strs(v.addresses, `${field}.addresses`);
+    p.addresses.forEach((a, i) => {
+      if (ipVersionOf(a) === 0) throw new HssConfigError('must be an IP address', `${field}.addresses[${i}]`);
+    });
+  }
   return p;
 }
 
@@ -136,7 +155,7 @@ export function parseHssConfig(raw: unknown): HssConfig {
   const dataDir = raw.dataDir === undefined ? DEFAULT_DATA_DIR : str(raw.dataDir, 'dataDir');
   const c = defaultHssConfig(dataDir);
   if (raw.store !== undefined) c.store = str(raw.store, 'store');
-  const d = section(raw, 'diameter', ['listen', 'originHost', 'originRealm', 'hostIpAddresses', 'peers', 'watchdogMs', 'requestTimeoutMs']);
+  const d = section(raw, 'diameter', ['listen', 'originHost', 'originRealm', 'hostIpAddresses', 'peers', 'watchdogMs', 'requestTimeoutMs', 'cerTimeoutMs', 'preCerMaxMessageSize', 'maxUnboundConnections']);
   if (d) {
     if (d.listen !== undefined) c.diameter.listen = parseHostPort(d.listen, 'diameter.listen');
     if (d.originHost !== undefined) c.diameter.originHost = str(d.originHost, 'diameter.originHost');
@@ -149,6 +168,9 @@ export function parseHssConfig(raw: unknown): HssConfig {
     }
     if (d.watchdogMs !== undefined) c.diameter.watchdogMs = int(d.watchdogMs, 'diameter.watchdogMs', 6000, 3_600_000);
     if (d.requestTimeoutMs !== undefined) c.diameter.requestTimeoutMs = int(d.requestTimeoutMs, 'diameter.requestTimeoutMs', 100, 600_000);
+    if (d.cerTimeoutMs !== undefined) c.diameter.cerTimeoutMs = int(d.cerTimeoutMs, 'diameter.cerTimeoutMs', 50, 600_000);
+    if (d.preCerMaxMessageSize !== undefined) c.diameter.preCerMaxMessageSize = int(d.preCerMaxMessageSize, 'diameter.preCerMaxMessageSize', 256, 16_777_215);
+    if (d.maxUnboundConnections !== undefined) c.diameter.maxUnboundConnections = int(d.maxUnboundConnections, 'diameter.maxUnboundConnections', 1, 100_000);
   }
   if (raw.rest !== undefined) {
     if (raw.rest === null || raw.rest === false) c.rest = null;

@@ -21,6 +21,7 @@
  * whose next hop is neither home nor trusted are hidden. Parsing is pure; the CLI reads the file.
  */
 import { fromHex } from '../../common/bytes.js';
+import type { TcpLimits } from '../../sip/transport/tcp.js';
 import { configFields, isObj, type HostPort } from '../common/config-fields.js';
 import { IcscfConfigError } from './errors.js';
 import { NetworkMatcher } from './network.js';
@@ -48,7 +49,15 @@ export interface IcscfConfig {
     advertisedHost?: string;
     /** RFC 3261 T1 in ms (Timer F = 64·T1); tests shorten it. Default 500. */
     t1Ms: number;
+    /** SIP TCP connection hygiene (idle and partial-message timeouts, caps); defaults of the transport when absent. */
+    tcp: TcpLimits;
   };
+  /**
+   * The trust domain (RFC 3325 §2.3, TS 24.229 §4.4): addresses and `ADDRESS/BITS` prefixes of the
+   * nodes whose asserted identities this I-CSCF believes; a request from elsewhere loses its
+   * P-Asserted-Identity and the other trust-domain header fields before it is routed.
+   */
+  trustDomain: string[];
   diameter: {
     originHost: string;
     originRealm: string;
@@ -82,7 +91,8 @@ export const DEFAULT_ICSCF_SIP_PORT = 4060;
 /** The default lab I-CSCF (see the module comment). */
 export function defaultIcscfConfig(): IcscfConfig {
   return {
-    sip: { listen: { host: '127.0.0.1', port: DEFAULT_ICSCF_SIP_PORT }, protocols: ['udp', 'tcp'], t1Ms: 500 },
+    sip: { listen: { host: '127.0.0.1', port: DEFAULT_ICSCF_SIP_PORT }, protocols: ['udp', 'tcp'], t1Ms: 500, tcp: {} },
+    trustDomain: ['127.0.0.1', '::1'],
     diameter: {
       originHost: 'icscf.ims.lab',
       originRealm: 'ims.lab',
@@ -108,7 +118,7 @@ export function defaultIcscfConfig(): IcscfConfig {
 }
 
 const fields = configFields(IcscfConfigError);
-const { str, int, strs, bool, known, section, stringMap, logLevel } = fields;
+const { str, int, strs, bool, known, section, stringMap, logLevel, trustDomain, tcpLimits } = fields;
 
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`; port 0 lets the OS choose. */
 export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hostPort;
@@ -133,10 +143,12 @@ function kvOf(v: unknown): Uint8Array {
  */
 export function parseIcscfConfig(raw: unknown): IcscfConfig {
   if (!isObj(raw)) throw new IcscfConfigError('the configuration must be a JSON object', 'config');
-  known(raw, ['sip', 'diameter', 'homeDomains', 'homeAddresses', 'trustedDomains', 'trustedAddresses', 'names', 'scscfs', 'hosts', 'defaultVisitedNetwork', 'trustedRegisterOnly', 'recordRoute', 'thig', 'logLevel'], '');
+  known(raw, ['sip', 'trustDomain', 'diameter', 'homeDomains', 'homeAddresses', 'trustedDomains', 'trustedAddresses', 'names', 'scscfs', 'hosts', 'defaultVisitedNetwork', 'trustedRegisterOnly', 'recordRoute', 'thig', 'logLevel'], '');
   const c = defaultIcscfConfig();
-  const s = section(raw, 'sip', ['listen', 'protocols', 'advertisedHost', 't1Ms']);
+  const s = section(raw, 'sip', ['listen', 'protocols', 'advertisedHost', 't1Ms', 'tcp']);
+  if (raw.trustDomain !== undefined) c.trustDomain = trustDomain(raw.trustDomain, 'trustDomain');
   if (s) {
+    if (s.tcp !== undefined) c.sip.tcp = tcpLimits(s.tcp, 'sip.tcp');
     if (s.listen !== undefined) c.sip.listen = parseHostPort(s.listen, 'sip.listen');
     if (s.protocols !== undefined) {
       const p = strs(s.protocols, 'sip.protocols').map((x) => x.toLowerCase());

@@ -6,7 +6,8 @@
  * the SIP stack and the Diameter node.
  *
  * Every request the stack hands over gets exactly one final response from {@link IcscfCore.handle}:
- * 1. Max-Forwards 0 → 483 (RFC 3261 §16.3 step 3).
+ * 1. Max-Forwards 0 → 483 (RFC 3261 §16.3 step 3); from outside the trust domain, the
+ *    trust-domain header fields are removed (RFC 3325 §5, TS 24.229 §4.4).
  * 2. THIG: tokens of our network in Route/Via/Record-Route/Path are opened (R-HIDE-1); a token
  *    that does not open → 403.
  * 3. Route entries naming this I-CSCF are removed (loose routing, RFC 3261 §16.4).
@@ -40,6 +41,7 @@ import type { NetworkMatcher } from './network.js';
 import { registerQuery, RequestInfoError, targetIdentity, type RegisterQuery } from './request-info.js';
 import { rankScscfs, sameServer, type ScscfEntry } from './select.js';
 import { hideTopology, revealTopology, type ThigPolicy } from './thig.js';
+import { stripUntrusted, type TrustDomain } from '../common/trust-domain.js';
 
 /** What {@link IcscfPorts.forward} gets besides the request. */
 export interface ForwardHooks {
@@ -80,6 +82,8 @@ export interface IcscfCoreOptions {
   recordRoute: 'thig' | 'always' | 'never';
   /** Topology hiding; absent: off. */
   thig?: ThigPolicy;
+  /** The trust domain (RFC 3325 §2.3); absent: every source is trusted. */
+  trustDomain?: TrustDomain;
 }
 
 /** Where a request came from (the transport's view). */
@@ -100,6 +104,8 @@ export interface IcscfCounters {
   tokensWritten: number;
   tokensOpened: number;
   tokensRefused: number;
+  /** Requests from outside the trust domain that carried trust-domain header fields (removed). */
+  untrustedStripped: number;
 }
 
 /** Per-request plumbing threaded through the procedures. */
@@ -113,7 +119,7 @@ type ForwardResult = { kind: 'response'; resp: SipResponse } | { kind: 'failure'
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 
 export class IcscfCore {
-  readonly counters: IcscfCounters = { requests: 0, uar: 0, lir: 0, forwarded: 0, generated: {}, tokensWritten: 0, tokensOpened: 0, tokensRefused: 0 };
+  readonly counters: IcscfCounters = { requests: 0, uar: 0, lir: 0, forwarded: 0, generated: {}, tokensWritten: 0, tokensOpened: 0, tokensRefused: 0, untrustedStripped: 0 };
   private readonly log: Logger;
 
   constructor(
@@ -138,6 +144,7 @@ export class IcscfCore {
       return this.generate(original, 400, 'Bad Max-Forwards');
     }
     if (mf === 0) return this.generate(original, 483, 'Too Many Hops');
+    this.fromOutside(original, from);
     // 2.
     let req = original;
     if (this.opts.thig) {
@@ -200,6 +207,20 @@ export class IcscfCore {
   }
 
   // ---------------------------------------------------------------- procedures
+
+  /**
+   * RFC 3325 §5, TS 24.229 §4.4 and §5.3: a request from outside the trust domain loses its
+   * P-Asserted-Identity and the other trust-domain header fields (in place) before anything else
+   * looks at it, so the asserted identity that reaches a callee is always one the domain made.
+   */
+  private fromOutside(req: SipRequest, from: Source): void {
+    const trust = this.opts.trustDomain;
+    if (trust === undefined || trust.has(from.address)) return;
+    const removed = stripUntrusted(req);
+    if (removed.length === 0) return;
+    this.counters.untrustedStripped++;
+    this.log.info({ method: req.method, from: from.address, removed }, 'icscf: trust-domain header fields from outside the trust domain removed (RFC 3325 §5)');
+  }
 
   /** TS 24.229 §5.3.1.2–5.3.1.3: UAR, then the S-CSCF the HSS names or one chosen by capabilities. */
   private async register(req: SipRequest, from: Source, io: Io): Promise<SipResponse> {

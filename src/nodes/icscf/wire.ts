@@ -24,6 +24,7 @@ import {
 } from '../../diameter/index.js';
 import { SipStack, withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
 import type { ServerTransaction } from '../../sip/transaction/index.js';
+import { TrustDomain } from '../common/trust-domain.js';
 import { openTransports, type Destination, type Endpoint, type SipTransport } from '../../sip/transport/index.js';
 import { cloneMessage, createResponse, cseqOf, formatHostPort, maxForwardsOf, SipHeaders, SipRequest } from '../../sip/index.js';
 import { resolveSipUri } from '../common/resolve.js';
@@ -222,6 +223,7 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
       defaultVisitedNetwork: c.defaultVisitedNetwork,
       trustedRegisterOnly: c.trustedRegisterOnly,
       recordRoute: c.recordRoute,
+      trustDomain: new TrustDomain(c.trustDomain),
       ...(thig ? { thig } : {}),
     },
     ports,
@@ -234,7 +236,7 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
       return stack;
     },
     async start() {
-      const transports = deps.transports ?? (await openTransports({ address: c.sip.listen.host, port: c.sip.listen.port, protocols: c.sip.protocols, logger: log }));
+      const transports = deps.transports ?? (await openTransports({ address: c.sip.listen.host, port: c.sip.listen.port, protocols: c.sip.protocols, logger: log, ...c.sip.tcp }));
       for (const t of transports) bound[t.protocol] = t.local;
       stack = new SipStack({
         transports,

@@ -48,7 +48,7 @@
  * Parsing is pure; the CLI reads the file.
  */
 import { DEFAULT_PCSCF_POLICY, type EncryptionAlgName, type IntegrityAlgName } from '../../secagree/index.js';
-import { RESPONSE_FLOWS, type ResponseFlow } from '../common/protected-transport.js';
+import { RESPONSE_FLOWS, type ResponseFlow } from '../../sip/transport/protected/flows.js';
 import { isValidAlgCombination } from '../../secagree/index.js';
 import { parseUri } from '../../sip/headers/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';

@@ -12,7 +12,7 @@ import type { SaDeleteReason } from '../../ipsec/index.js';
 import type { SipRequest } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
 import { canonicalAddress } from '../../sip/transport/endpoint.js';
-import type { Protection } from '../common/protected-transport.js';
+import type { Protection } from '../../sip/transport/protected/flows.js';
 import type { CoreContext, PcscfCoreOptions } from './ports.js';
 import { PcscfProxy } from './proxy.js';
 import { RegEventSubscriber } from './reg-subscriber.js';

@@ -12,7 +12,7 @@ import { withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
 import { canonicalAddress } from '../../sip/transport/endpoint.js';
 import type { Destination, Endpoint } from '../../sip/transport/types.js';
 import type { SaSet } from '../../ipsec/index.js';
-import type { Protection } from '../common/protected-transport.js';
+import type { Protection } from '../../sip/transport/protected/flows.js';
 import { applyTerminatingPrivacy, assertIdentity, checkIdentity } from './identity.js';
 import { ep, safeText, type CoreContext } from './ports.js';
 import { notifyEndsRegistration } from './reg-event.js';
@@ -90,7 +90,7 @@ export class PcscfProxy {
   /** A non-REGISTER request on the unprotected port: from the core towards a UE, or a reg-event NOTIFY. */
   async fromCore(req: SipRequest, ctx: RequestContext): Promise<void> {
     // R-SA-5: on the unprotected port only REGISTERs come from UEs; the rest must be the core's.
-    if (!this.isTrustedCore(ctx.remote)) {
+    if (!this.isTrustedCore(ctx.remote) && !this.isCoreNotifyOverTcp(req, ctx)) {
       this.c.counters.portRuleRejected++;
       this.c.log.info({ method: req.method, from: ep(ctx.remote) }, 'pcscf: non-REGISTER on the unprotected port refused (R-SA-5)');
       return void ctx.reply(403, 'Forbidden');
@@ -172,6 +172,17 @@ export class PcscfProxy {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * A reg-event NOTIFY of our own subscription (its dialog is known only to us and the S-CSCF)
+   * over a TCP connection from the address of a trusted core node: the S-CSCF's connections come
+   * from ephemeral ports, so a port-qualified entry is matched by its address alone here.
+   */
+  private isCoreNotifyOverTcp(req: SipRequest, ctx: RequestContext): boolean {
+    if (ctx.transport !== 'tcp' || req.method !== 'NOTIFY' || !this.regEvent.subscriptionOf(req)) return false;
+    const a = canonicalAddress(ctx.remote.address);
+    return this.c.o.trustedCore.some((e) => canonicalAddress((/^\[([^\]]+)\]:\d+$/.exec(e) ?? /^([^:]+):\d+$/.exec(e))?.[1] ?? e) === a);
   }
 
   private isTrustedCore(remote: Endpoint): boolean {

@@ -26,7 +26,7 @@ import { cloneMessage, contactsOf, formatUri, type SipRequest, type SipResponse 
 import { withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
 import { canonicalAddress } from '../../sip/transport/endpoint.js';
 import type { Endpoint } from '../../sip/transport/types.js';
-import type { Protection } from '../common/protected-transport.js';
+import type { Protection } from '../../sip/transport/protected/flows.js';
 import { ep, impiFromTo, respondOutThen, respondThen, toUri, tryParseMechanisms, type CoreContext } from './ports.js';
 import {
   addRegisterHeaders,

@@ -18,9 +18,11 @@
  */
 import { type Clock, type Logger, type Rng, cryptoRng, silentLogger, systemClock } from '../../common/index.js';
 import {
+  KernelSocketCarrier,
   SaManager,
   UdpEncapDatapath,
   XfrmDatapath,
+  inboundSaLookup,
   ipRunner,
   mirrorSaTable,
   type IpsecDatapath,
@@ -36,14 +38,7 @@ import { SipTransportError } from '../../sip/transport/errors.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import type { Endpoint, SipTransport, WireObserver } from '../../sip/transport/types.js';
 import { SipStack } from '../../sip/stack/index.js';
-import {
-  KernelSocketCarrier,
-  ProtectedTransport,
-  inboundSaLookup,
-  protectionOf,
-  type CarrierMessageInfo,
-  type ProtectedCarrier,
-} from '../common/protected-transport.js';
+import { ProtectedTcpTransport, ProtectedTransport, protectionOf, type CarrierMessageInfo, type ProtectedCarrier } from '../../sip/transport/protected/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { PcscfConfig } from './config.js';
 import { PcscfCore, type ProtectedPorts } from './core.js';
@@ -62,7 +57,7 @@ export interface PcscfDeps {
 }
 
 /** Counters of the datapath: userspace ESP drops (R-SA-8, R-FAIL-1) or kernel-carrier figures. */
-export type PcscfDatapathCounters = { kind: 'userspace'; counters: UdpEncapCounters } | { kind: 'xfrm'; counters: KernelSocketCarrier['counters'] };
+export type PcscfDatapathCounters = { kind: 'userspace'; counters: UdpEncapCounters } | { kind: 'xfrm'; counters: KernelSocketCarrier['counters'] & { tcpUnprotected: number } };
 
 /** A carrier that remembers its sends in flight, so an SA is removed only after them. */
 class TrackingCarrier implements ProtectedCarrier {
@@ -100,6 +95,8 @@ export class PcscfNode {
   private kernelCarrier: KernelSocketCarrier | undefined;
   private carrier: TrackingCarrier | undefined;
   private transport: ProtectedTransport | undefined;
+  /** Kernel datapath only: protected SIP over TCP on port_ps (phones send big REGISTERs that way). */
+  private tcp: ProtectedTcpTransport | undefined;
   private serverPort = 0;
   private clientPorts: number[] = [];
   private nextClientPort = 0;
@@ -162,7 +159,11 @@ export class PcscfNode {
     // The datapath and the carrier the protected transports share.
     let inner: ProtectedCarrier;
     if (c.datapath === 'xfrm') {
-      this.datapath = new XfrmDatapath({ runner: this.deps.xfrmRunner ?? ipRunner(c.xfrmNetns ? { netns: c.xfrmNetns } : {}) });
+      const xfrm = new XfrmDatapath({ runner: this.deps.xfrmRunner ?? ipRunner(c.xfrmNetns ? { netns: c.xfrmNetns } : {}) });
+      // Entries of our reqid range left by an earlier run (e.g. killed with SIGKILL) go before we serve.
+      const stale = await xfrm.removeStale();
+      if (stale > 0) this.log.warn({ removed: stale }, 'pcscf: removed xfrm entries left by an earlier run');
+      this.datapath = xfrm;
       this.kernelCarrier = new KernelSocketCarrier(this.protectedAddress, inboundSaLookup(this.sa));
       inner = this.kernelCarrier;
     } else {
@@ -206,6 +207,18 @@ export class PcscfNode {
       logger: this.log,
     });
     stack.transportLayer.add(this.transport);
+    if (this.kernelCarrier && c.sip.protocols.includes('tcp')) {
+      this.tcp = await ProtectedTcpTransport.listen({
+        address: this.protectedAddress,
+        serverPort: this.serverPort,
+        clientPortFor: (to) => this.sa.preferredSetAtUe(to.address, to.port)?.pcscf.portC,
+        lookup: inboundSaLookup(this.sa),
+        saManager: this.sa,
+        clock: this.clock,
+        logger: this.log,
+      });
+      stack.transportLayer.add(this.tcp);
+    }
     const ports: ProtectedPorts = {
       portsFor: (ueAddress, uePortS) => this.portsFor(ueAddress, uePortS),
       open: (set) => this.openSet(set),
@@ -302,6 +315,8 @@ export class PcscfNode {
     await this.stack?.close();
     await this.datapath?.close().catch((err: Error) => this.log.warn({ err: err.message }, 'pcscf: datapath close failed'));
     await this.kernelCarrier?.close();
+    await this.tcp?.close();
+    this.tcp = undefined;
     this.transport = undefined;
     this.clientPorts = [];
     this.log.info({ counters: this.core?.counters }, 'pcscf: stopped');
@@ -347,7 +362,7 @@ export class PcscfNode {
   /** Datapath counters (ICV and replay drops for R-SA-8 / R-FAIL-1). */
   datapathCounters(): PcscfDatapathCounters | undefined {
     if (this.userspace) return { kind: 'userspace', counters: this.userspace.counters };
-    if (this.kernelCarrier) return { kind: 'xfrm', counters: this.kernelCarrier.counters };
+    if (this.kernelCarrier) return { kind: 'xfrm', counters: { ...this.kernelCarrier.counters, tcpUnprotected: this.tcp?.unprotectedDropped ?? 0 } };
     return undefined;
   }
 

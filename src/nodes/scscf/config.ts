@@ -25,6 +25,7 @@
  */
 import { parseUri } from '../../sip/headers/index.js';
 import { configFields, isObj, NodeConfigError, type HostPort } from '../common/config-fields.js';
+import type { TcpLimits } from '../../sip/transport/tcp.js';
 
 export type { HostPort };
 
@@ -73,7 +74,16 @@ export interface ScscfConfig {
   sip: {
     listen: HostPort;
     protocols: ('udp' | 'tcp')[];
+    /** SIP TCP connection hygiene (idle and partial-message timeouts, caps); defaults of the transport when absent. */
+    tcp: TcpLimits;
   };
+  /**
+   * The trust domain (RFC 3325 §2.3, TS 24.229 §4.4): addresses and `ADDRESS/BITS` prefixes of the
+   * nodes whose asserted identities this S-CSCF believes. A request from elsewhere loses its
+   * P-Asserted-Identity and the other trust-domain header fields, and its REGISTER counts as not
+   * integrity protected.
+   */
+  trustDomain: string[];
   /** Static host table for SIP and Diameter names (no DNS). */
   hosts: Record<string, string>;
   diameter: {
@@ -100,7 +110,8 @@ export function defaultScscfConfig(): ScscfConfig {
     serverName: 'sip:scscf.ims.lab:6060',
     aliases: [],
     origUser: 'orig',
-    sip: { listen: { host: '127.0.0.1', port: 6060 }, protocols: ['udp', 'tcp'] },
+    sip: { listen: { host: '127.0.0.1', port: 6060 }, protocols: ['udp', 'tcp'], tcp: {} },
+    trustDomain: ['127.0.0.1', '::1'],
     hosts: { 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1', 'icscf.ims.lab': '127.0.0.1', 'pcscf.ims.lab': '127.0.0.1' },
     diameter: {
       originHost: 'scscf.ims.lab',
@@ -129,7 +140,7 @@ export function defaultScscfConfig(): ScscfConfig {
 }
 
 const fields = configFields(ScscfConfigError);
-const { str, int, bool, known, section, stringMap, logLevel } = fields;
+const { str, int, bool, known, section, stringMap, logLevel, trustDomain, tcpLimits } = fields;
 
 function sipUriText(v: unknown, field: string): string {
   const s = str(v, field);
@@ -151,7 +162,7 @@ export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hos
  */
 export function parseScscfConfig(raw: unknown): ScscfConfig {
   if (!isObj(raw)) throw new ScscfConfigError('the configuration must be a JSON object', 'config');
-  known(raw, ['realm', 'serverName', 'aliases', 'origUser', 'sip', 'hosts', 'diameter', 'icscf', 'store', 'registrar', 'regEvent', 'logLevel'], '');
+  known(raw, ['realm', 'serverName', 'aliases', 'origUser', 'sip', 'trustDomain', 'hosts', 'diameter', 'icscf', 'store', 'registrar', 'regEvent', 'logLevel'], '');
   const c = defaultScscfConfig();
   if (raw.realm !== undefined) c.realm = str(raw.realm, 'realm');
   if (raw.serverName !== undefined) c.serverName = sipUriText(raw.serverName, 'serverName');
@@ -160,8 +171,10 @@ export function parseScscfConfig(raw: unknown): ScscfConfig {
     c.aliases = raw.aliases.map((a, i) => str(a, `aliases[${i}]`));
   }
   if (raw.origUser !== undefined) c.origUser = str(raw.origUser, 'origUser');
-  const sip = section(raw, 'sip', ['listen', 'protocols']);
+  const sip = section(raw, 'sip', ['listen', 'protocols', 'tcp']);
   if (sip?.listen !== undefined) c.sip.listen = parseHostPort(sip.listen, 'sip.listen');
+  if (sip?.tcp !== undefined) c.sip.tcp = tcpLimits(sip.tcp, 'sip.tcp');
+  if (raw.trustDomain !== undefined) c.trustDomain = trustDomain(raw.trustDomain, 'trustDomain');
   if (sip?.protocols !== undefined) {
     if (!Array.isArray(sip.protocols) || sip.protocols.length === 0 || sip.protocols.some((p) => p !== 'udp' && p !== 'tcp')) {
       throw new ScscfConfigError('must be a non-empty list of "udp" and "tcp"', 'sip.protocols');

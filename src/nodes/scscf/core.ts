@@ -21,6 +21,7 @@ import type { SipRequest, SipResponse } from '../../sip/message/index.js';
 import type { Destination } from '../../sip/transport/types.js';
 import type { RegistrarStore, StoredRegistration } from '../../store/registrar-store.js';
 import { impuKey } from '../common/identity.js';
+import { stripUntrusted, TrustDomain } from '../common/trust-domain.js';
 import { expireBindings, shortenBindings, type BindingChange } from './bindings.js';
 import type { ScscfConfig } from './config.js';
 import { SAR, type CxPort, type CxServerHandlers } from './cx-client.js';
@@ -54,6 +55,8 @@ export interface ScscfCounters extends RegistrarCounters {
   reauthentications: number;
   networkDeregistrations: number;
   routed: number;
+  /** Requests from outside the trust domain that carried trust-domain header fields (removed). */
+  untrustedStripped: number;
 }
 
 export class ScscfCore {
@@ -69,11 +72,13 @@ export class ScscfCore {
   private readonly expiryTimers = new Map<string, TimerHandle>();
   private readonly log: Logger;
   private readonly isLocal: (uri: Uri) => boolean;
-  private extra = { expired: 0, reauthentications: 0, networkDeregistrations: 0, routed: 0 };
+  private extra = { expired: 0, reauthentications: 0, networkDeregistrations: 0, routed: 0, untrustedStripped: 0 };
+  private readonly trust: TrustDomain;
   private stopped = false;
 
   constructor(private readonly d: ScscfCoreDeps) {
     this.log = d.logger ?? silentLogger;
+    this.trust = new TrustDomain(d.config.trustDomain);
     this.serverName = d.serverName ?? d.config.serverName;
     this.storeName = d.config.serverName;
     const sn = parseUri(this.serverName);
@@ -148,9 +153,19 @@ export class ScscfCore {
 
   /**
    * One incoming request. REGISTER and SUBSCRIBE reg are answered here through `reply`; for
-   * anything else the routing decision is returned for the caller to carry out.
+   * anything else the routing decision is returned for the caller to carry out. `source` is the
+   * previous hop; a request from outside the trust domain loses its trust-domain header fields
+   * first (RFC 3325 §5, TS 24.229 §4.4). Without `source` (tests, internal use) it is trusted.
    */
   async onRequest(req: SipRequest, reply: Reply, source?: RegisterSource): Promise<RequestOutcome> {
+    const trusted = source === undefined || this.trust.has(source.address);
+    if (!trusted) {
+      const removed = stripUntrusted(req);
+      if (removed.length > 0) {
+        this.extra.untrustedStripped++;
+        this.log.info({ method: req.method, from: source.address, removed }, 'scscf: trust-domain header fields from outside the trust domain removed (RFC 3325 §5)');
+      }
+    }
     if (req.method === 'REGISTER') {
       await this.registrar.register(req, reply, source);
       return { kind: 'answered' };
@@ -166,14 +181,20 @@ export class ScscfCore {
       this.notifier.subscribe(req, reply, key !== undefined ? this.table.findKey(key) : undefined);
       return { kind: 'answered' };
     }
-    const decision = this.route(req);
+    const decision = this.route(req, source?.address);
     if (decision.kind === 'forward') this.extra.routed++;
+    if (decision.kind === 'reject' && decision.status === 403) this.log.info({ method: req.method, from: source?.address, warning: decision.headers?.[0]?.[1] }, 'scscf: request refused');
     return { kind: 'route', decision };
   }
 
-  /** The routing decision for a request (also used for ACKs of 2xx, which have no transaction). */
-  route(req: SipRequest): RouteDecision {
+  /**
+   * The routing decision for a request (also used for ACKs of 2xx, which have no transaction).
+   * `from`: the previous hop's address, checked against the registration's Path for an
+   * originating request (see {@link routeRequest}); absent, no check is made.
+   */
+  route(req: SipRequest, from?: string): RouteDecision {
     return routeRequest(req, {
+      ...(from !== undefined ? { from } : {}),
       isLocal: this.isLocal,
       origUser: this.d.config.origUser,
       lookup: (k) => this.table.findKey(k),

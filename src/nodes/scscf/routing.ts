@@ -7,7 +7,8 @@
  *    entry (user `orig`), the request is originating (TS 24.229 §5.4.3.2).
  * 3. Route entries left: forward to the first one (loose routing, §16.6 step 7).
  * 4. Originating: the served user (P-Asserted-Identity, else From) must be registered here, else
- *    403. The target (Request-URI) registered here is served at once on the terminating side
+ *    403; and when the previous hop is known, it must be the P-CSCF recorded in that registration's
+ *    Path (else 403, see {@link fromServingProxy}). The target (Request-URI) registered here is served at once on the terminating side
  *    (step 5); otherwise the request goes to the I-CSCF (TS 24.229 §5.4.3.2 step 10, simplified:
  *    no ENUM, no BGCF), or 404 when none is configured.
  * 5. Terminating (TS 24.229 §5.4.3.3): the Request-URI identity must be registered here (else
@@ -17,11 +18,12 @@
  * here too.
  */
 import { cloneMessage, type SipRequest } from '../../sip/message/index.js';
-import { formatUri, maxForwardsOf, parsePAssertedIdentity, parseUri, routesOf, toTag, fromOf, formatRoute, type Uri } from '../../sip/headers/index.js';
+import { formatUri, maxForwardsOf, parsePAssertedIdentity, parseRoute, parseUri, routesOf, toTag, fromOf, formatRoute, type Uri } from '../../sip/headers/index.js';
+import { canonicalAddress } from '../../sip/transport/endpoint.js';
 import type { Destination } from '../../sip/transport/types.js';
 import type { StoredBinding, StoredRegistration } from '../../store/registrar-store.js';
 import { impuKey } from '../common/identity.js';
-import { resolveSipUri, type HostTable } from '../common/resolve.js';
+import { resolveHost, resolveSipUri, type HostTable } from '../common/resolve.js';
 import { preferredBinding } from './bindings.js';
 
 export interface RoutingContext {
@@ -37,6 +39,8 @@ export interface RoutingContext {
   icscf: string | null;
   /** This S-CSCF's Record-Route value, e.g. `<sip:scscf.ims.lab:6060;lr>`. */
   recordRoute: string;
+  /** The previous hop's address (the datagram's source or the connection's remote address); absent: not checked. */
+  from?: string;
 }
 
 export type RouteLeg = 'route' | 'terminating' | 'icscf' | 'dialog';
@@ -65,6 +69,30 @@ export function servedUser(req: SipRequest): Uri | undefined {
     }
   }
   return fromOf(req)?.uri;
+}
+
+/**
+ * Whether an originating request came from the P-CSCF that serves the registration (TS 24.229
+ * §5.4.3.1: the originating case is the request that uses the originating information handed out
+ * in Service-Route at registration, §5.4.1.2.2F — so only the P-CSCF that registration went
+ * through, the one recorded in Path, RFC 3327 §5.3, may use it). The peer is compared by
+ * address, never by port: the P-CSCF's TCP connections come from ephemeral ports. A binding
+ * registered without Path (a UA attached directly) is compared with the address its REGISTER
+ * came from.
+ */
+export function fromServingProxy(reg: StoredRegistration, from: string, hosts: HostTable, now: number): boolean {
+  const peer = canonicalAddress(from);
+  return reg.bindings.some((b) => {
+    if (b.expiresAt <= now) return false;
+    let address: string | undefined;
+    try {
+      const top = b.path.length > 0 ? parseRoute(b.path[0], 'Path')[0]?.uri : undefined;
+      address = top === undefined ? b.received?.address : top.kind === 'sip' ? resolveHost(top.host, hosts) : undefined;
+    } catch {
+      address = undefined;
+    }
+    return address !== undefined && canonicalAddress(address) === peer;
+  });
 }
 
 function destinationOf(uri: Uri | string, hosts: HostTable): Destination | RouteDecision {
@@ -133,7 +161,9 @@ export function routeRequest(req: SipRequest, ctx: RoutingContext): RouteDecisio
   if (originating) {
     const user = servedUser(out);
     const key = user ? impuKey(user) : undefined;
-    if (key === undefined || ctx.lookup(key) === undefined) return reject(403, 'Forbidden', 'served user not registered at this S-CSCF');
+    const served = key === undefined ? undefined : ctx.lookup(key);
+    if (served === undefined) return reject(403, 'Forbidden', 'served user not registered at this S-CSCF');
+    if (ctx.from !== undefined && !fromServingProxy(served, ctx.from, ctx.hosts, ctx.now)) return reject(403, 'Forbidden', 'originating request not from the P-CSCF of the registration');
   }
   if (ctx.isLocal(target) && (target.kind !== 'sip' || target.user === undefined)) return { kind: 'local', originating };
   const targetKey = impuKey(target);

@@ -139,7 +139,7 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
         store = await openRegistrarStore(config.store, { now: () => clock.now() });
         ownsStore = true;
       }
-      const transports = await openTransports({ address: config.sip.listen.host, port: config.sip.listen.port, protocols: config.sip.protocols, logger: log });
+      const transports = await openTransports({ address: config.sip.listen.host, port: config.sip.listen.port, protocols: config.sip.protocols, logger: log, ...config.sip.tcp });
       serverName = effectiveServerName(config, transports[0].local.port);
       stack = new SipStack({ transports, clock, rng, logger: log });
       let cx = deps.cx;

@@ -14,7 +14,7 @@ import { parseUri } from '../../sip/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import type { TimerConfig } from '../../sip/transaction/timers.js';
 import type { HostTable } from '../common/index.js';
-import { RESPONSE_FLOWS, type ResponseFlow } from '../common/protected-transport.js';
+import { RESPONSE_FLOWS, type ResponseFlow } from '../../sip/transport/protected/flows.js';
 
 /** Which IPsec datapath carries the protected SIP (see src/ipsec). */
 export type UeDatapathKind = 'userspace' | 'xfrm';

@@ -4,6 +4,13 @@
  * connection to it — one we opened or one the peer opened to us — and responses go back on the
  * connection their request came in on (§18.2.2). A peer that sends bytes which cannot be framed
  * or parsed as SIP (garbage, an endless header) is disconnected and counted.
+ *
+ * Connection hygiene (RFC 3261 §18.3 leaves connection management to the implementation; RFC 5626
+ * §3.5.1 has clients keep connections alive with CRLF pings well inside two minutes): a connection
+ * idle for `idleTimeoutMs` is closed, a message must arrive whole within `partialTimeoutMs` of its
+ * first byte (a peer trickling half a request holds nothing for long), and accepted connections
+ * are capped per source address and in total — a connection beyond a cap is closed at once, with
+ * one warning per episode in the log.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError, silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../../common/index.js';
@@ -23,22 +30,44 @@ export interface TcpTransportOptions {
   readonly requestCheck?: RequestCheck;
   /** Give up on a connection attempt after this long (default 10 s). */
   readonly connectTimeoutMs?: number;
-  /** Close a connection idle for this long; 0 (default) never does. */
+  /** Close a connection idle for this long (default {@link TCP_DEFAULTS}); 0 never does. */
   readonly idleTimeoutMs?: number;
-  /** Refuse connections beyond this many (default 1024). */
+  /** Close a connection whose message has not arrived whole this long after its first byte; 0 never does. */
+  readonly partialTimeoutMs?: number;
+  /** Refuse accepted connections beyond this many open connections in total. */
   readonly maxConnections?: number;
+  /** Refuse accepted connections beyond this many open connections from one source address. */
+  readonly maxConnectionsPerSource?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
   /** Sees every chunk written and read, with the connection's real ports (pcap recording); see {@link WireObserver}. */
   readonly onWire?: WireObserver;
+  /**
+   * The local port a new outgoing connection to `dest` is bound to (TS 33.203 §7.1: a protected
+   * connection leaves from the protected client port); undefined lets the OS choose.
+   */
+  readonly localPortFor?: (dest: Endpoint) => number | undefined;
 }
+
+/**
+ * The hygiene defaults: idle two minutes (a client pings every 95–120 s, RFC 5626 §4.4.1), a
+ * message whole within 20 s of its first byte, 1024 connections in total and 128 from one address
+ * (a NAT may hide many UEs behind one).
+ */
+export const TCP_DEFAULTS = { idleTimeoutMs: 120_000, partialTimeoutMs: 20_000, maxConnections: 1024, maxConnectionsPerSource: 128 } as const;
+
+/** The connection limits of a {@link TcpTransport} (each optional, see {@link TCP_DEFAULTS}). */
+export type TcpLimits = Partial<Pick<TcpTransportOptions, 'idleTimeoutMs' | 'partialTimeoutMs' | 'maxConnections' | 'maxConnectionsPerSource'>>;
 
 interface Conn {
   readonly socket: Socket;
   readonly remote: Endpoint;
   readonly local: Endpoint;
   readonly framer: SipStreamFramer;
+  /** Accepted from a peer (counted against the caps), not opened by us. */
+  readonly accepted: boolean;
   idle?: TimerHandle;
+  partial?: TimerHandle;
 }
 
 export class TcpTransport implements SipTransport {
@@ -48,6 +77,11 @@ export class TcpTransport implements SipTransport {
   readonly counters: TransportCounters = newCounters();
   private readonly conns = new Map<string, Conn>();
   private readonly connecting = new Map<string, Promise<Conn>>();
+  /** Open accepted connections per canonical source address, and in total. */
+  private readonly perSource = new Map<string, number>();
+  private acceptedCount = 0;
+  /** Which cap has been reported in the log since it was last below its limit. */
+  private capLogged = { total: false, source: false };
   private handler: ((m: InboundMessage) => void) | undefined;
   private closed = false;
   private boundPort = 0;
@@ -72,9 +106,8 @@ export class TcpTransport implements SipTransport {
     if (fam === 0) throw new InvalidArgumentError(`TCP transport needs an IP literal, got ${opts.address}`, 'address');
     checkPort(opts.port ?? 0, true);
     const server = createServer({ noDelay: true });
-    server.maxConnections = opts.maxConnections ?? 1024;
     const t = new TcpTransport(server, opts.address, opts, (opts.logger ?? silentLogger).child({ transport: 'tcp' }));
-    server.on('connection', (s) => t.adopt(s));
+    server.on('connection', (s) => t.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: opts.address, port: opts.port ?? 0, ipv6Only: fam === 6, exclusive: true }, () => {
@@ -98,6 +131,11 @@ export class TcpTransport implements SipTransport {
   /** Number of open connections (for tests and the dashboard). */
   get connectionCount(): number {
     return this.conns.size;
+  }
+
+  /** Open connections accepted from one source address (for tests and the dashboard). */
+  connectionsFrom(address: string): number {
+    return this.perSource.get(canonicalAddress(address)) ?? 0;
   }
 
   /** Whether a connection to (or from) this remote endpoint is open. */
@@ -149,7 +187,8 @@ export class TcpTransport implements SipTransport {
     const p = new Promise<Conn>((resolve, reject) => {
       let socket: Socket;
       try {
-        socket = connect({ host: canonicalAddress(dest.address), port: dest.port, localAddress: this.address, noDelay: true });
+        const localPort = this.opts.localPortFor?.(dest);
+        socket = connect({ host: canonicalAddress(dest.address), port: dest.port, localAddress: this.address, ...(localPort !== undefined ? { localPort } : {}), noDelay: true });
       } catch (err) {
         // A bad port or address throws synchronously (ERR_SOCKET_BAD_PORT): still a transport error.
         this.counters.sendErrors++;
@@ -178,13 +217,47 @@ export class TcpTransport implements SipTransport {
     return p;
   }
 
+  /** A connection a peer opened: refused (closed at once) beyond a cap, else adopted. */
+  private accept(socket: Socket): void {
+    const source = canonicalAddress(socket.remoteAddress ?? '');
+    const fromSource = this.perSource.get(source) ?? 0;
+    const maxTotal = this.opts.maxConnections ?? TCP_DEFAULTS.maxConnections;
+    const maxSource = this.opts.maxConnectionsPerSource ?? TCP_DEFAULTS.maxConnectionsPerSource;
+    const cap = this.acceptedCount >= maxTotal ? 'total' : fromSource >= maxSource ? 'source' : undefined;
+    if (cap !== undefined || this.closed) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      if (cap === undefined) return;
+      this.counters.connectionsRefused++;
+      if (!this.capLogged[cap]) {
+        this.capLogged[cap] = true;
+        const detail = cap === 'total' ? { limit: maxTotal } : { limit: maxSource, source };
+        this.log.warn({ cap, ...detail, local: formatEndpoint(this.local) }, `tcp connection cap reached (${cap === 'total' ? `${maxTotal} in total` : `${maxSource} from ${source}`}): refusing new connections`);
+      }
+      return;
+    }
+    this.perSource.set(source, fromSource + 1);
+    this.acceptedCount++;
+    socket.once('close', () => {
+      const n = (this.perSource.get(source) ?? 1) - 1;
+      if (n <= 0) this.perSource.delete(source);
+      else this.perSource.set(source, n);
+      this.acceptedCount--;
+      if (this.acceptedCount < maxTotal) this.capLogged.total = false;
+      if (n < maxSource) this.capLogged.source = false;
+    });
+    this.adopt(socket, true);
+  }
+
   /** Registers a connected socket (accepted or opened) and wires its input. */
-  private adopt(socket: Socket): Conn {
+  private adopt(socket: Socket, accepted = false): Conn {
     const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    const local = { address: this.address, port: this.boundPort };
+    // The connection's own local port: the listening port for an accepted one, the bound (or
+    // OS-chosen) port for one we opened.
+    const local = { address: this.address, port: socket.localPort ?? this.boundPort };
     // RFC 5626 §3.5.1: a double-CRLF "ping" is answered with a single-CRLF "pong".
     const framer = new SipStreamFramer(this.opts.limits, { onKeepAlive: (kind) => kind === 'ping' && !socket.destroyed && socket.write('\r\n') });
-    const conn: Conn = { socket, remote, local, framer };
+    const conn: Conn = { socket, remote, local, framer, accepted };
     if (this.closed) {
       socket.destroy();
       return conn;
@@ -198,6 +271,7 @@ export class TcpTransport implements SipTransport {
     socket.on('error', (err) => this.log.debug({ err: err.message, remote: formatEndpoint(remote) }, 'tcp connection error'));
     socket.on('close', () => {
       conn.idle?.cancel();
+      conn.partial?.cancel();
       if (this.conns.get(key) === conn) this.conns.delete(key);
       this.counters.connectionsClosed++;
     });
@@ -211,6 +285,7 @@ export class TcpTransport implements SipTransport {
     if (this.onWire) observeWire(this.onWire, 'in', new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), socketLocal(conn.socket, conn.local), conn.remote, 'tcp');
     try {
       conn.framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), (bytes) => this.onFrame(conn, bytes));
+      this.watchPartial(conn);
     } catch (err) {
       // The framer refuses garbage or an endless header: the stream cannot be resynchronised.
       const code = (err as { code?: string })?.code;
@@ -255,10 +330,30 @@ export class TcpTransport implements SipTransport {
   }
 
   private touch(conn: Conn): void {
-    const ms = this.opts.idleTimeoutMs ?? 0;
+    const ms = this.opts.idleTimeoutMs ?? TCP_DEFAULTS.idleTimeoutMs;
     if (ms <= 0) return;
     conn.idle?.cancel();
-    conn.idle = this.clock.setTimeout(ms, () => conn.socket.end());
+    conn.idle = this.clock.setTimeout(ms, () => {
+      this.counters.idleClosed++;
+      this.log.debug({ remote: formatEndpoint(conn.remote) }, 'closing idle tcp connection');
+      conn.socket.destroy();
+    });
+  }
+
+  /** Starts the partial-message timer at the first byte of an incomplete message; stops it once nothing is pending. */
+  private watchPartial(conn: Conn): void {
+    if (conn.framer.buffered === 0) {
+      conn.partial?.cancel();
+      conn.partial = undefined;
+      return;
+    }
+    const ms = this.opts.partialTimeoutMs ?? TCP_DEFAULTS.partialTimeoutMs;
+    if (ms <= 0 || conn.partial !== undefined) return;
+    conn.partial = this.clock.setTimeout(ms, () => {
+      this.counters.partialClosed++;
+      this.log.debug({ remote: formatEndpoint(conn.remote), buffered: conn.framer.buffered }, 'closing tcp connection: message incomplete');
+      conn.socket.destroy();
+    });
   }
 }
 

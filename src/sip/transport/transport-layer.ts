@@ -86,6 +86,9 @@ export class TransportLayer {
       c.connectionsOpened += src.connectionsOpened;
       c.connectionsClosed += src.connectionsClosed;
       c.disconnectedForGarbage += src.disconnectedForGarbage;
+      c.connectionsRefused += src.connectionsRefused;
+      c.idleClosed += src.idleClosed;
+      c.partialClosed += src.partialClosed;
       for (const k of Object.keys(c.dropped) as (keyof TransportCounters['dropped'])[]) c.dropped[k] += src.dropped[k];
     }
     return c;

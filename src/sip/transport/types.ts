@@ -64,6 +64,10 @@ export interface TransportCounters {
   connectionsOpened: number;
   connectionsClosed: number;
   disconnectedForGarbage: number;
+  /** TCP hygiene: connections refused at a cap, closed idle, closed with a message still incomplete. */
+  connectionsRefused: number;
+  idleClosed: number;
+  partialClosed: number;
 }
 
 export function newCounters(): TransportCounters {
@@ -76,6 +80,9 @@ export function newCounters(): TransportCounters {
     connectionsOpened: 0,
     connectionsClosed: 0,
     disconnectedForGarbage: 0,
+    connectionsRefused: 0,
+    idleClosed: 0,
+    partialClosed: 0,
   };
 }
 

@@ -13,6 +13,7 @@ import { IcscfCore, type IcscfPorts } from '../../../src/nodes/icscf/core.js';
 import { NetworkMatcher } from '../../../src/nodes/icscf/network.js';
 import type { RegisterQuery } from '../../../src/nodes/icscf/request-info.js';
 import { ThigKey } from '../../../src/nodes/icscf/thig-token.js';
+import { TrustDomain } from '../../../src/nodes/common/trust-domain.js';
 import { createResponse, formatUri, parseMessage, routesOf, serializeMessage, viasOf, type SipRequest, type SipResponse } from '../../../src/sip/index.js';
 import { SipTimeoutError } from '../../../src/sip/stack/index.js';
 
@@ -269,5 +270,36 @@ describe('I-CSCF topology hiding on the way out and back (R-HIDE-1)', () => {
     assert.equal(o.target, 'sip:carol@gw.other.lab');
     assert.ok(!Buffer.from(serializeMessage(o.msg)).toString().includes('z9hG4bKs2'));
     assert.equal(c.counters.tokensWritten, 1);
+  });
+});
+
+describe('[O] trust domain at the I-CSCF (RFC 3325 §5, TS 24.229 §4.4)', () => {
+  const trustDomain = new TrustDomain(['127.0.0.1', '10.1.0.0/16']);
+  const lia = () => ({ ...base, result: CxResult.SUCCESS, serverName: 'sip:scscf1.ims.lab:6060' });
+  const forged = ['P-Asserted-Identity: <sip:alice@ims.lab>', 'P-Access-Network-Info: 3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001', 'P-Charging-Vector: icid-value=1'];
+
+  test('[R-ANON-1] [O] a MESSAGE from outside the trust domain reaches the S-CSCF without P-Asserted-Identity, P-Access-Network-Info, P-Charging-Vector', async () => {
+    const f = fake({ lia });
+    const resp = await core(f, { trustDomain }).handle(message('sip:bob@ims.lab', forged), { address: '127.0.0.2', port: 5060 });
+    assert.equal(resp.status, 200);
+    assert.equal(f.sent.length, 1);
+    for (const h of ['p-asserted-identity', 'p-access-network-info', 'p-charging-vector']) assert.equal(f.sent[0].req.headers.get(h), undefined, h);
+  });
+
+  test('[R-ANON-1] [O] from inside (an address or a prefix of the domain) the asserted identity is kept', async () => {
+    for (const address of ['127.0.0.1', '10.1.200.3']) {
+      const f = fake({ lia });
+      await core(f, { trustDomain }).handle(message('sip:bob@ims.lab', forged), { address, port: 40_000 });
+      assert.equal(f.sent[0].req.headers.get('p-asserted-identity'), '<sip:alice@ims.lab>', address);
+    }
+  });
+
+  test('[O] a REGISTER from outside loses integrity-protected, so the S-CSCF never skips AKA on its word (TS 24.229 §5.4.1.1)', async () => {
+    const f = fake({ uaa: () => ({ ...base, result: CxResult.SUBSEQUENT_REGISTRATION, serverName: 'sip:scscf1.ims.lab:6060' }) });
+    const req = msg(['REGISTER sip:ims.lab SIP/2.0', 'Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bKx', 'Max-Forwards: 69', 'To: <sip:alice@ims.lab>', 'From: <sip:alice@ims.lab>;tag=1', 'Call-ID: reg-x', 'CSeq: 1 REGISTER', 'Contact: <sip:alice@10.0.0.1:5060>', 'Authorization: Digest integrity-protected="yes", username="alice@ims.lab", realm="ims.lab", nonce="", uri="sip:ims.lab", response=""']);
+    await core(f, { trustDomain }).handle(req, { address: '192.0.2.1', port: 5060 });
+    const auth = f.sent[0].req.headers.get('authorization') ?? '';
+    assert.doesNotMatch(auth, /integrity-protected/);
+    assert.match(auth, /^Digest username="alice@ims\.lab", realm="ims\.lab"/);
   });
 });

@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { SeededRng } from '../../../src/common/index.js';
 import { EspSa, deriveEspKeys, encapsulate } from '../../../src/ipsec/index.js';
-import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
+import { protectionOf } from '../../../src/sip/transport/protected/index.js';
 import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
 import { CLIENT_PORT_POOL } from '../../../src/nodes/pcscf/wire.js';
 import { securityServerOf, serializeMessage } from '../../../src/sip/index.js';

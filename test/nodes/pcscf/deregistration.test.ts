@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
+import { protectionOf } from '../../../src/sip/transport/protected/index.js';
 import { REGINFO_CONTENT_TYPE, encodeReginfo, type Reginfo } from '../../../src/nodes/common/reginfo.js';
 import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
 import { CLIENT_PORT_POOL } from '../../../src/nodes/pcscf/wire.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { authorizationOf, parseOptionTags, securityServerOf, wwwAuthenticateOf } from '../../../src/sip/index.js';
-import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
+import { protectionOf } from '../../../src/sip/transport/protected/index.js';
 import { settle, world } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -270,7 +270,7 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
     assert.deepEqual(pcscf.registrations(), []);
   });
 
-  test('[R-SA-6] at most three SA sets per IMPI: a fourth attempt evicts the oldest temporary set', async () => {
+  test('[R-SA-6] at most three SA sets per IMPI, and one half-open attempt per IMPI (issue [O] §2): each new unprotected attempt replaces the last; the active set is never evicted', async () => {
     const { ue, pcscf, stub } = w;
     await ue.register(stub);
     for (let i = 0; i < 3; i++) {
@@ -286,10 +286,9 @@ describe('TS 33.203 §7.2 / TS 24.229 §5.2.2: registration through the P-CSCF',
       assert.ok(perDirection.length <= 6, `at most 3 inbound SAs per port pair: ${perDirection.length / 2} sets`);
       assert.ok(pcscf.sets().length <= 3);
     }
-    assert.equal(pcscf.sets().length, 3);
-    assert.equal(pcscf.sets().filter((s) => s.state === 'active').length, 1, 'the active set is never evicted');
-    // The pending attempt of the evicted set is gone too (R-FAIL-4).
+    assert.deepEqual(pcscf.sets().map((s) => s.state), ['active', 'temporary'], 'the active set and the newest attempt');
+    // The replaced attempts are gone with their sets (R-FAIL-4).
     await settle();
-    assert.equal(pcscf.pending().length, 2);
+    assert.equal(pcscf.pending().length, 1);
   });
 });

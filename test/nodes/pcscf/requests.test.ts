@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
+import { protectionOf } from '../../../src/sip/transport/protected/index.js';
 import { SipHeaders, SipRequest, routesOf, formatUri, type SipResponse } from '../../../src/sip/index.js';
 import { HOST, settle, StubCore, waitFor, world } from './support.js';
 

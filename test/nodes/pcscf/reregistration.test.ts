@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { authorizationOf, SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/index.js';
-import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
+import { protectionOf } from '../../../src/sip/transport/protected/index.js';
 import { HOST, settle, waitFor, world, type ScriptedUe, type StubCore } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock, SeededRng, toHex, type Rng } from '../../../src/common/index.js';
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
-import { ProtectedTransport } from '../../../src/nodes/common/protected-transport.js';
+import { ProtectedTransport } from '../../../src/sip/transport/protected/index.js';
 import { encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../../../src/nodes/common/reginfo.js';
 import { createPcscf, parsePcscfConfig, type PcscfDeps, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
 import {
@@ -126,6 +126,11 @@ export class StubCore {
 
   /** Sends a reg-event NOTIFY in the dialog of the P-CSCF's SUBSCRIBE. */
   async notify(sub: SipRequest, to: { address: string; port: number }, doc: Reginfo, state = 'active;expires=600000'): Promise<SipResponse> {
+    return this.stack.sendRequest(this.notifyRequest(sub, to, doc, state), { address: to.address, port: to.port });
+  }
+
+  /** The reg-event NOTIFY of {@link notify}, not sent (e.g. to send it over another transport). */
+  notifyRequest(sub: SipRequest, to: { address: string; port: number }, doc: Reginfo, state: string): SipRequest {
     const h = new SipHeaders();
     h.append('From', `${sub.headers.get('To')!};tag=stubtag`);
     h.append('To', `${sub.headers.get('From')!}`);
@@ -137,7 +142,7 @@ export class StubCore {
     h.append('Content-Type', REGINFO_CONTENT_TYPE);
     const contact = contactsOf(sub);
     const target = contact !== '*' && contact[0] ? formatUri(contact[0].uri) : `sip:${to.address}:${to.port}`;
-    return this.stack.sendRequest(new SipRequest('NOTIFY', target, h, encodeReginfo(doc)), { address: to.address, port: to.port });
+    return new SipRequest('NOTIFY', target, h, encodeReginfo(doc));
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock, SeededRng } from '../../../src/common/index.js';
 import { SaManager, type XfrmRunner } from '../../../src/ipsec/index.js';
-import { KernelSocketCarrier, ProtectedTransport, inboundSaLookup } from '../../../src/nodes/common/protected-transport.js';
+import { KernelSocketCarrier, inboundSaLookup } from '../../../src/ipsec/index.js';
+import { ProtectedTransport } from '../../../src/sip/transport/protected/index.js';
 import { securityServerOf } from '../../../src/sip/index.js';
 import { HOST, ScriptedUe, StubCore, startPcscf } from './support.js';
 

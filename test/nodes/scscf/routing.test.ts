@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SipHeaders, SipRequest, routesOf } from '../../../src/sip/index.js';
-import { harness, provision, registerFully, TestIsim, type Harness } from './harness.js';
+import { harness, provision, register, registerFully, TestIsim, type Harness } from './harness.js';
 
 const PATH = '<sip:term@pcscf.ims.lab:5060;lr>';
 
@@ -142,6 +142,70 @@ describe('TS 24.229 §5.4.3.2–5.4.3.3: routing', () => {
     try {
       const d = h.core.route(request({ target: 'sip:alice@ims.lab', from: 'sip:bob@ims.lab', orig: true, mf: 0 }));
       assert.equal(d.kind === 'reject' && d.status, 483);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('[O] trust domain at the S-CSCF (RFC 3325 §5; TS 24.229 §4.4, §5.4.3.1)', () => {
+  /** The decision for a request arriving from `address` (the wire's view of the previous hop). */
+  async function from(h: Harness, req: SipRequest, address: string) {
+    const out = await h.core.onRequest(req, () => assert.fail('routed requests are not answered by the core'), { transport: 'tcp', address, port: 41_000 });
+    assert.equal(out.kind, 'route');
+    return out.kind === 'route' ? out.decision : assert.fail();
+  }
+
+  test('[O] an originating request from the P-CSCF recorded in Path (any source port, e.g. a TCP connection) is served', async () => {
+    const h = await twoUsers();
+    try {
+      const d = await from(h, request({ target: 'sip:bob@ims.lab', from: 'sip:alice@ims.lab', orig: true }), '127.0.0.1');
+      assert.equal(d.kind, 'forward');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('[O] an originating request straight from anyone else is refused 403 (§5.4.3.1: only the registration\'s P-CSCF uses the Service-Route)', async () => {
+    const h = await twoUsers({ trustDomain: ['127.0.0.0/8'] });
+    try {
+      for (const address of ['127.0.0.2', '192.0.2.66']) {
+        const d = await from(h, request({ target: 'sip:bob@ims.lab', from: 'sip:alice@ims.lab', orig: true }), address);
+        assert.equal(d.kind, 'reject', address);
+        assert.ok(d.kind === 'reject' && d.status === 403 && /not from the P-CSCF/.test(d.headers?.[0]?.[1] ?? ''), address);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('[R-ANON-1] [O] a terminating request from outside the trust domain reaches the callee without the forged P-Asserted-Identity', async () => {
+    const h = await twoUsers();
+    try {
+      const req = request({ target: 'sip:alice@ims.lab', from: 'sip:bob@ims.lab' });
+      req.headers.append('P-Access-Network-Info', '3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001');
+      const d = await from(h, req, '192.0.2.66');
+      assert.ok(d.kind === 'forward');
+      assert.equal(d.kind === 'forward' && d.request.headers.get('p-asserted-identity'), undefined);
+      assert.equal(d.kind === 'forward' && d.request.headers.get('p-access-network-info'), undefined);
+      assert.equal(h.core.counters.untrustedStripped, 1);
+      const inside = await from(h, request({ target: 'sip:alice@ims.lab', from: 'sip:bob@ims.lab' }), '127.0.0.1');
+      assert.equal(inside.kind === 'forward' && inside.request.headers.get('p-asserted-identity'), '<sip:bob@ims.lab>', 'inside the domain the identity stays');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('[R-REG-4] [O] a REGISTER marked integrity-protected from outside the trust domain is challenged even when policy skips AKA', async () => {
+    const h = await twoUsers({ registrar: { skipAkaWhenProtected: true } });
+    try {
+      const req = register({ impu: 'sip:bob@ims.lab', impi: 'bob@ims.lab', contact: '<sip:bob@192.0.2.20:5070>', callId: 'b', cseq: 10, integrity: 'yes' });
+      let status = 0;
+      await h.core.onRequest(req, (s) => void (status = s), { transport: 'udp', address: '192.0.2.66', port: 5060 });
+      assert.equal(status, 401);
+      const again = register({ impu: 'sip:bob@ims.lab', impi: 'bob@ims.lab', contact: '<sip:bob@192.0.2.20:5070>', callId: 'b', cseq: 11, integrity: 'yes' });
+      await h.core.onRequest(again, (s) => void (status = s), { transport: 'udp', address: '127.0.0.1', port: 5060 });
+      assert.equal(status, 200, 'from inside, the policy applies');
     } finally {
       await h.close();
     }

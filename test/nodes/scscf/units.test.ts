@@ -71,6 +71,22 @@ describe('RFC 3261 §10.3: bindings', () => {
     assert.deepEqual(b.changes.map((x) => [x.binding.uri, x.event]), [['sip:u@192.0.2.1', 'unregistered'], ['sip:u@192.0.2.2', 'registered']]);
   });
 
+  test('[O] RFC 5626 §6 / TS 24.229 §5.4.1.2.2: a UE instance (+sip.instance without reg-id) registering again on a new port replaces its old contact', () => {
+    const inst = ';+sip.instance="<urn:gsma:imei:35000000-000001-0>"';
+    const a = applyContacts([], req(`<sip:alice@127.0.0.1:41000>${inst}`), 0, policy, newId);
+    assert.ok(a.ok);
+    const b = applyContacts(a.ok ? a.bindings : [], req(`<sip:alice@127.0.0.1:42000>${inst}`, { callId: 'after-restart' }), 1000, policy, newId);
+    assert.ok(b.ok);
+    if (!b.ok) return;
+    assert.deepEqual(b.bindings.map((x) => x.uri), ['sip:alice@127.0.0.1:42000'], 'the stale contact is gone');
+    assert.deepEqual(b.changes.map((x) => [x.binding.uri, x.event]), [['sip:alice@127.0.0.1:41000', 'unregistered'], ['sip:alice@127.0.0.1:42000', 'registered']]);
+    // Another instance (or a reg-id that differs) is another binding.
+    const c = applyContacts(b.bindings, req('<sip:alice@127.0.0.1:43000>;+sip.instance="<urn:gsma:imei:35000000-000002-0>"', { callId: 'other' }), 2000, policy, newId);
+    assert.ok(c.ok && c.bindings.length === 2);
+    const d = applyContacts(b.bindings, req(`<sip:alice@127.0.0.1:44000>${inst};reg-id=2`, { callId: 'flow2' }), 2000, policy, newId);
+    assert.ok(d.ok && d.bindings.length === 2);
+  });
+
   test('refusals: 423 below the minimum, 403 beyond maxContacts, 500 for an old CSeq of the same Call-ID; another Call-ID may use any CSeq', () => {
     assert.deepEqual(applyContacts([], req('<sip:u@h>', { expires: 10 }), 0, policy, newId), { ok: false, status: 423, reason: 'Interval Too Brief', headers: [['Min-Expires', '60']] });
     const two = applyContacts([], req('<sip:u@a>, <sip:u@b>'), 0, policy, newId);

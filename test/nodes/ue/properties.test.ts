@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { buildAkaNonce, formatDigestChallenge } from '../../../src/auth/index.js';
-import { ProtectedTransport, type CarrierMessageInfo, type ProtectedCarrier } from '../../../src/nodes/common/protected-transport.js';
+import { ProtectedTransport, type CarrierMessageInfo, type ProtectedCarrier } from '../../../src/sip/transport/protected/index.js';
 import { decodeReginfo } from '../../../src/nodes/common/index.js';
 import { analyzeChallenge, decideGranted, decideOnNotify } from '../../../src/nodes/ue/index.js';
 import { buildUeOffer } from '../../../src/secagree/index.js';

@@ -19,7 +19,7 @@ import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeConfigInput, t
 import { defaultInstanceId } from '../../../src/nodes/ue/config.js';
 import { formatSecurityMechanisms } from '../../../src/secagree/index.js';
 import { SipHeaders, SipRequest, SipResponse, securityClientOf, securityVerifyOf, serializeMessage, topVia } from '../../../src/sip/index.js';
-import { protectionOf } from '../../../src/nodes/common/protected-transport.js';
+import { protectionOf } from '../../../src/sip/transport/protected/index.js';
 import { needPeer } from '../../support/peers.js';
 import { FakePcscf, HOST, K, OPC, type FakeOptions } from './support/fake-pcscf.js';
 import { waitFor } from '../../support/wait.js';

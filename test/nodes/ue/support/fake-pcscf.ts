@@ -20,7 +20,9 @@ import {
 } from '../../../../src/auth/index.js';
 import { ManualClock, SeededRng, type Clock } from '../../../../src/common/index.js';
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type IpsecDatapath, type Mirror, type XfrmRunner } from '../../../../src/ipsec/index.js';
-import { KernelSocketCarrier, ProtectedTransport, encodeReginfo, inboundSaLookup, protectionOf, type Protection, type Reginfo } from '../../../../src/nodes/common/index.js';
+import { KernelSocketCarrier, inboundSaLookup } from '../../../../src/ipsec/index.js';
+import { encodeReginfo, type Reginfo } from '../../../../src/nodes/common/index.js';
+import { ProtectedTransport, protectionOf, type Protection } from '../../../../src/sip/transport/protected/index.js';
 import {
   buildSecurityServer,
   choosePcscfMechanism,

@@ -27,7 +27,7 @@
  * What carries the bytes is a {@link ProtectedCarrier}: C2's userspace `UdpEncapDatapath`
  * (default; it seals and opens ESP-in-UDP and drops and counts anything bad, R-SA-8) or a
  * {@link KernelSocketCarrier} (plain sockets on the protected ports, for the kernel XFRM
- * backend, which applies ESP underneath). Every delivered message carries a {@link Protection}
+ * backend, which applies ESP underneath; it lives beside ipsec/xfrm). Every delivered message carries a {@link Protection}
  * naming the SA that protected it (the P-CSCF needs it for R-SA-4), readable from the
  * {@link ProtectedInboundMessage} or with {@link protectionOf} on the message itself (the
  * stack's `RequestContext` does not copy unknown fields).
@@ -36,26 +36,17 @@
  * TCP), so protected SIP is UDP here. Protected ports carry only protected traffic (R-SA-5):
  * anything that is not valid ESP for an installed SA never reaches this class.
  */
-import { silentLogger, type Logger } from '../../common/index.js';
-import { UdpPortPool, type SaManager, type SecurityAssociation } from '../../ipsec/index.js';
-import { cseqOf, parseMessage, topVia, type SipMessage } from '../../sip/index.js';
-import { canonicalAddress, formatEndpoint, ipFamily } from '../../sip/transport/endpoint.js';
-import { SipTransportError } from '../../sip/transport/errors.js';
-import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from '../../sip/transport/inbound.js';
-import { MAX_UDP_PAYLOAD } from '../../sip/transport/udp.js';
-import { newCounters, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters } from '../../sip/transport/types.js';
-
-/** Which SA protected a received message (TS 33.203 §7.1; R-SA-4 binds identities to it). */
-export interface Protection {
-  readonly spi: number;
-  /** `SecurityAssociation.id` of the inbound SA (`<setId>/<flow>`). */
-  readonly saId: string;
-  readonly setId: number;
-  /** ESP sequence number of the packet (RFC 4303 §2.2); 0 when the carrier cannot tell. */
-  readonly seq: number;
-  /** Outer UDP source of the ESP packet (differs from the inner source behind a NAT). */
-  readonly outer: Endpoint;
-}
+import { silentLogger, type Logger } from '../../../common/index.js';
+import type { SaManager } from '../../../ipsec/index.js';
+import { cseqOf, topVia } from '../../headers/index.js';
+import type { SipMessage } from '../../message/index.js';
+import { parseMessage } from '../../parser/index.js';
+import { canonicalAddress, formatEndpoint, ipFamily } from '../endpoint.js';
+import { SipTransportError } from '../errors.js';
+import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from '../inbound.js';
+import { MAX_UDP_PAYLOAD } from '../udp.js';
+import { newCounters, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters } from '../types.js';
+import type { Protection, ResponseFlow } from './flows.js';
 
 /** An {@link InboundMessage} that came through an SA. */
 export interface ProtectedInboundMessage extends InboundMessage {
@@ -124,13 +115,6 @@ export interface ProtectedTransportOptions {
   readonly logger?: Logger;
 }
 
-/**
- * UDP response flow over the SAs: `client-to-server` (TS 24.229 §5.1.1.2.2, the default) or the
- * Rel-5 `server-to-client` pairing.
- */
-export type ResponseFlow = 'client-to-server' | 'server-to-client';
-export const RESPONSE_FLOWS: readonly ResponseFlow[] = ['client-to-server', 'server-to-client'];
-
 /** Where a remembered request came from: the peer's protected endpoint and the set it used. */
 interface Route {
   readonly remote: Endpoint;
@@ -139,7 +123,12 @@ interface Route {
 
 const protections = new WeakMap<SipMessage, Protection>();
 
-/** The SA that protected a message handed up by a {@link ProtectedTransport}; undefined otherwise. */
+/** Records which SA protected a message (the protected transports, when they hand it up). */
+export function markProtected(msg: SipMessage, protection: Protection): void {
+  protections.set(msg, protection);
+}
+
+/** The SA that protected a message handed up by a protected transport; undefined otherwise. */
 export function protectionOf(msg: SipMessage): Protection | undefined {
   return protections.get(msg);
 }
@@ -382,97 +371,6 @@ function dispatch(members: Set<ProtectedTransport>, sip: Uint8Array, info: Carri
   }
   // A single transport on the carrier takes everything (e.g. a port-c of an older SA set).
   if (members.size === 1 && only) only.receive(sip, info);
-}
-
-// ---- kernel XFRM: plain sockets on the protected ports ----
-
-/** Finds the inbound SA a datagram arriving at `local` from `remote` belongs to (kernel carrier). */
-export type InboundSaLookup = (local: Endpoint, remote: Endpoint) => Pick<SecurityAssociation, 'spi' | 'id' | 'setId'> | undefined;
-
-/**
- * The carrier for the kernel XFRM backend (`datapath: "xfrm"`): ordinary UDP sockets bound on the
- * protected ports, the kernel applying and checking ESP underneath (its policies make sure
- * nothing unprotected passes). The SPI is not visible to a socket, so a received datagram is
- * matched to its inbound SA by selector with `lookup` (e.g. over `SaManager.sas()`); a datagram
- * no SA matches is dropped and counted. Bind the protected ports with {@link bind} when the SAs
- * are installed, {@link unbind} when they go.
- */
-export class KernelSocketCarrier implements ProtectedCarrier {
-  readonly counters = { received: 0, delivered: 0, sent: 0, noSa: 0 };
-  private handler: ((sip: Uint8Array, info: CarrierMessageInfo) => void) | undefined;
-  private readonly ports = new UdpPortPool((local, buf, rinfo) => this.receive(local.port, buf, { address: rinfo.address, port: rinfo.port }));
-
-  constructor(
-    private readonly address: string,
-    private readonly lookup: InboundSaLookup,
-  ) {
-    if (ipFamily(address) === 0) throw new SipTransportError(`kernel carrier needs an IP literal, got ${address}`);
-  }
-
-  onMessage(handler: (sip: Uint8Array, info: CarrierMessageInfo) => void): void {
-    this.handler = handler;
-  }
-
-  /** Bind a protected port for the carrier's life (port 0: the OS chooses); resolves with it. */
-  listen(_address: string, port: number): Promise<number> {
-    return this.ports.listen(this.address, port);
-  }
-
-  /** Bind a protected port (reference-counted). */
-  bind(port: number): Promise<void> {
-    return this.ports.bind({ address: this.address, port });
-  }
-
-  unbind(port: number): Promise<void> {
-    return this.ports.unbind({ address: this.address, port });
-  }
-
-  async send(sip: Uint8Array, opts: { fromPort: number; to: Endpoint }): Promise<void> {
-    const socket = await this.ports.socketOf({ address: this.address, port: opts.fromPort });
-    if (!socket) throw new SipTransportError(`protected port ${opts.fromPort} is not bound`, opts.to);
-    await new Promise<void>((resolve, reject) =>
-      socket.send(sip, opts.to.port, opts.to.address, (err) => (err ? reject(new SipTransportError(`send to ${formatEndpoint(opts.to)} failed: ${err.message}`, opts.to)) : resolve())),
-    );
-    this.counters.sent++;
-  }
-
-  close(): Promise<void> {
-    return this.ports.close();
-  }
-
-  private receive(port: number, buf: Buffer, from: Endpoint): void {
-    this.counters.received++;
-    const local: Endpoint = { address: canonicalAddress(this.address), port };
-    const remote: Endpoint = { address: canonicalAddress(from.address), port: from.port };
-    const sa = this.lookup(local, remote);
-    if (!sa) {
-      this.counters.noSa++;
-      return;
-    }
-    this.counters.delivered++;
-    this.handler?.(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), { local, remote, outer: remote, spi: sa.spi, saId: sa.id, setId: sa.setId, seq: 0 });
-  }
-}
-
-/**
- * An {@link InboundSaLookup} over an SA table: the live inbound SA whose selector is
- * (remote → local), the best state first. It looks only at the sets bound to the remote's
- * address and port (R-SA-4), so its cost does not grow with the table.
- */
-export function inboundSaLookup(sa: Pick<SaManager, 'setsAtUePort' | 'role'>): InboundSaLookup {
-  const rank = { active: 3, old: 2, temporary: 1, deleted: 0 } as const;
-  return (local, remote) => {
-    const ue = sa.role === 'ue' ? local : remote;
-    let best: SecurityAssociation | undefined;
-    for (const set of sa.setsAtUePort(ue.address, ue.port)) {
-      for (const x of set.sas) {
-        if (x.direction !== 'in' || x.dst.port !== local.port || x.src.port !== remote.port) continue;
-        if (canonicalAddress(x.dst.address) !== local.address || canonicalAddress(x.src.address) !== remote.address) continue;
-        if (!best || rank[x.state] > rank[best.state] || (x.state === best.state && x.setId > best.setId)) best = x;
-      }
-    }
-    return best;
-  };
 }
 
 /** Narrowing helper for handlers that only see an `InboundMessage`. */

@@ -7,18 +7,16 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock, SeededRng } from '../../../src/common/index.js';
-import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
+import { KernelSocketCarrier, SaManager, UdpEncapDatapath, inboundSaLookup, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
 import {
-  KernelSocketCarrier,
   ProtectedTransport,
-  inboundSaLookup,
   isProtected,
   protectionOf,
   type CarrierMessageInfo,
   type ProtectedCarrier,
   type Protection,
   type ResponseFlow,
-} from '../../../src/nodes/common/protected-transport.js';
+} from '../../../src/sip/transport/protected/index.js';
 import { SipHeaders, SipRequest, parseMessage, serializeMessage, topVia, type SipMessage } from '../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
 import type { Endpoint, InboundMessage } from '../../../src/sip/transport/index.js';
