@@ -124,6 +124,7 @@ describe('open5gs ipsec_reg.pcapng (Samsung SM-T515, Kamailio, SLL, GTP-U, ESP t
     const dir = mkdtempSync(join(tmpdir(), 'imsec-analyze-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const keys = join(dir, 'derived.keys');
+    writeFileSync(keys, 'old\n', { mode: 0o644 }); // an existing file becomes owner-only too
     const html = join(dir, 'r.html');
     const run = spawnSync(process.execPath, [cliPath, 'analyze', path, '--json', '--export-keys', keys, '--html', html], { encoding: 'utf8' });
     assert.equal(run.status, 1, run.stderr);
