@@ -113,7 +113,7 @@ export class KeyRing {
   }
 
   /** RFC 4303 §3.4: finds the SA, checks replay and ICV, decrypts. Never throws. */
-  open(src: string, dst: string, packet: Uint8Array): OpenedEsp {
+  open(dst: string, packet: Uint8Array): OpenedEsp {
     const spi = ((packet[0] << 24) | (packet[1] << 16) | (packet[2] << 8) | packet[3]) >>> 0;
     const seq = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
     const all = this.bySpi.get(spi);
@@ -125,7 +125,9 @@ export class KeyRing {
     let worstRank = -1;
     let tried = 0;
     for (const r of all) {
-      if (!addressMatches(r.given.dst, dst) || !addressMatches(r.given.src, src)) continue;
+      // RFC 4301 §4.4.2: an inbound SA is found by SPI and destination; the source is a policy
+      // check, which the analysis makes itself (R-SA-9), so a packet from a wrong source still opens.
+      if (!addressMatches(r.given.dst, dst)) continue;
       tried++;
       const top = r.sa.replay.top;
       const res = r.sa.open(packet);

@@ -195,7 +195,7 @@ export class PacketDecoder {
       return;
     }
     if (this.duplicate(`e|${src}|${dst}|${ipId}|${p.length}|${fnv1a(p)}`, ctx)) return;
-    const opened = this.keys.open(src, dst, p);
+    const opened = this.keys.open(dst, p);
     const spi = ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
     const ev: { -readonly [K in keyof EspEvent]: EspEvent[K] } = { frames: ctx.frames, at: ctx.at, src, dst, spi, seq: opened.seq, outcome: opened.outcome };
     if (ports) ev.ports = ports;

@@ -183,4 +183,24 @@ describe('fault injection, each fault by name', () => {
     assert.deepEqual(r.findings[0].frames, [frames.late]);
     assert.match(r.findings[0].message, /SA set 1 after the set ended \(old, /);
   });
+
+  test('[R-SA-9] a protected REGISTER from another address than the SA was bound to', () => {
+    const { r, frames } = analyze({ spoofedSource: true });
+    assert.deepEqual(rules(r), ['sa.source-mismatch']);
+    assert.deepEqual(r.findings[0].frames, [frames.register2]);
+    assert.match(r.findings[0].message, /from 10\.0\.0\.66, but SA set 1 was bound to 10\.0\.0\.2/);
+  });
+
+  test('[R-SA-4] a REGISTER on bound SAs for a different IMPI', () => {
+    const { r, frames } = analyze({ otherImpi: true });
+    assert.ok(rules(r).includes('sa.impi-mismatch'), rules(r).join());
+    assert.deepEqual(r.findings.find((f) => f.rule === 'sa.impi-mismatch')!.frames, [frames.register2]);
+  });
+
+  test('[R-RR-5] network-initiated re-authentication: a shortened reg-event NOTIFY is a step of the registration', () => {
+    const { r } = analyze({ shortened: true });
+    assert.deepEqual(r.findings, []);
+    assert.deepEqual(r.registrations[0].steps.map((s) => s.kind), ['initial', 'auth-response', 'network-reauth']);
+  });
 });
+

@@ -55,6 +55,12 @@ export interface Faults {
   oldSetLate?: boolean;
   /** The whole scenario over IPv6. */
   ipv6?: boolean;
+  /** The protected REGISTER comes from another address than the UE's, on the UE's SA. */
+  spoofedSource?: boolean;
+  /** The protected REGISTER names another IMPI (bob) on alice's SAs. */
+  otherImpi?: boolean;
+  /** After the 200 OK the P-CSCF sends a reg-event NOTIFY with a shortened registration (R-RR-5). */
+  shortened?: boolean;
 }
 
 const CLIENT = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${SPIS.uc};spi-s=${SPIS.us};port-c=${PORTS.uc};port-s=${PORTS.us}`;
@@ -162,16 +168,16 @@ export function buildRegistration(f: Faults = {}): Built {
     return { pcap: w.toBytes(), frames };
   }
   // 4. The protected REGISTER (A.ue port_uc → P-CSCF port_ps), AKAv1-MD5 response with XRES.
-  const cr = { username: 'alice@ims.lab', realm: 'ims.lab', uri: 'sip:ims.lab', nonce, nc: '00000001', cnonce: 'c0ffee', qop: 'auth' as const };
+  const cr = { username: f.otherImpi ? 'bob@ims.lab' : 'alice@ims.lab', realm: 'ims.lab', uri: 'sip:ims.lab', nonce, nc: '00000001', cnonce: 'c0ffee', qop: 'auth' as const };
   const response = digestResponse({ algorithm: 'AKAv1-MD5', ...cr, password: VECTOR.xres, method: 'REGISTER' });
   const verify = f.bidDown ? SERVER.replace('hmac-sha-1-96', 'hmac-md5-96').replace('aes-cbc', 'null') : SERVER;
   const client = f.clientChanged ? CLIENT.replace('aes-cbc', 'null') : CLIENT;
-  const reg2 = sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${PORTS.us}>`, 'Expires: 600', `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="${response}", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="c0ffee"`, `Security-Client: ${client}`, `Security-Verify: ${verify}`, 'Require: sec-agree', 'Proxy-Require: sec-agree']);
+  const reg2 = sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${PORTS.us}>`, 'Expires: 600', `Authorization: Digest username="${cr.username}", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="${response}", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="c0ffee"`, `Security-Client: ${client}`, `Security-Verify: ${verify}`, 'Require: sec-agree', 'Proxy-Require: sec-agree']);
   if (f.answerInClear) {
     add('register2', encodeUdpPacket({ address: A.ue, port: PORTS.ue }, { address: A.pcscf, port: PORTS.pcscf }, reg2), 100);
     return { pcap: w.toBytes(), frames };
   }
-  const p2 = protectedUdp(f.unknownSpi ? sa(0x30000001) : toPcscfPs, A.ue, A.pcscf, PORTS.uc, PORTS.ps, reg2);
+  const p2 = protectedUdp(f.unknownSpi ? sa(0x30000001) : toPcscfPs, f.spoofedSource ? (f.ipv6 ? '2001:db8::66' : '10.0.0.66') : A.ue, A.pcscf, PORTS.uc, PORTS.ps, reg2);
   if (f.wrongIcv) p2[p2.length - 1] ^= 0xff;
   add('register2', p2, 100);
   if (f.wrongIcv || f.unknownSpi) return { pcap: w.toBytes(), frames };
@@ -181,7 +187,11 @@ export function buildRegistration(f: Faults = {}): Built {
   }
   // 5. The 200 OK (P-CSCF port_pc → A.ue port_us over UDP, R-SA-3).
   add('ok', protectedUdp(toUeUs, A.pcscf, A.ue, PORTS.pc, PORTS.us, sip(['SIP/2.0 200 OK', via(A.ue, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${PORTS.us}>;expires=600`, 'P-Associated-URI: <sip:alice@ims.lab>, <tel:+15550101>'])), 150);
-  // 6. A protected MESSAGE from the A.ue.
+  if (f.shortened) {
+    const body = '<?xml version="1.0"?><reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version="1" state="partial"><registration aor="sip:alice@ims.lab" id="a" state="active"><contact id="c" state="active" event="shortened" expires="30"><uri>sip:alice@10.0.0.2</uri></contact></registration></reginfo>';
+    add('notify', protectedUdp(toUeUs, A.pcscf, A.ue, PORTS.pc, PORTS.us, sip(['NOTIFY sip:alice@10.0.0.2 SIP/2.0', via(A.pcscf, PORTS.pc, 'n1'), 'From: <sip:alice@ims.lab>;tag=s', 'To: <sip:alice@ims.lab>;tag=a', 'Call-ID: sub-1@10.0.0.2', 'CSeq: 2 NOTIFY', 'Event: reg', 'Subscription-State: active;expires=600', 'Content-Type: application/reginfo+xml'], body)), 170);
+  }
+  // 6. A protected MESSAGE from the UE.
   const from = f.impuSpoof ? 'sip:bob@ims.lab' : 'sip:alice@ims.lab';
   const msg = protectedUdp(toPcscfPs, A.ue, A.pcscf, f.wrongSaPorts ? PORTS.us : PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'm1'), `From: <${from}>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-1@10.0.0.2', 'CSeq: 1 MESSAGE', `P-Preferred-Identity: <${from}>`, 'Content-Type: text/plain'], 'hello'));
   add('message', msg, f.late ? 150 + 631_000 : 200);
