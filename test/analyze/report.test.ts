@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Analyzer, DEFAULT_LADDER_LIMIT, FindingSink, formatReport, MAX_FINDINGS, reportHtml } from '../../src/analyze/index.js';
 import { CaptureReader, IpReassembler, MAX_PENDING, MAX_STREAMS, PcapWriter, TcpReassembler } from '../../src/capture/index.js';
-import { encodeIpv4, encodeUdpPacket } from '../../src/ip/index.js';
+import { SeededRng } from '../../src/common/index.js';
+import { encodeIpv4, encodeUdp, encodeUdpPacket } from '../../src/ip/index.js';
+import { deriveEspKeys, EspSa } from '../../src/ipsec/esp/index.js';
 import { buildRegistration, PCSCF, PORTS, UE } from './support.js';
 
 function run(pcap: Uint8Array, opts: ConstructorParameters<typeof Analyzer>[0] = {}) {
@@ -46,6 +48,20 @@ describe('reports', () => {
     assert.match(text, /HSS 10\.0\.0\.4:3868 +→ S-CSCF 10\.0\.0\.3:40000 +Cx MAA +\[Diameter\/TCP\] DIAMETER_SUCCESS \(2001\) \[5,6\]/);
     assert.match(text, /F1 error +R-SM-4 secagree\.verify-mismatch {2}frames 8\n {5}Security-Verify differs from Security-Server/);
     assert.match(text, /RFC 3329 §2\.3\.1; TS 33\.203 §7\.2/);
+  });
+});
+
+describe('ESP in UDP (RFC 3948)', () => {
+  test('[R-SA-1] UDP-encapsulated ESP on port 4500 opens with a given key and shows the SIP inside', () => {
+    const keys = deriveEspKeys('hmac-md5-96', 'null', new Uint8Array(16).fill(7), new Uint8Array(16).fill(8));
+    const sa = new EspSa({ spi: 0x4500, integrity: 'hmac-md5-96', encryption: 'null', keys });
+    const sipText = Buffer.from(`OPTIONS sip:p@ims.lab SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:31000;branch=z9hG4bKn\r\nFrom: <sip:a@ims.lab>;tag=1\r\nTo: <sip:p@ims.lab>\r\nCall-ID: natt\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+    const inner = encodeUdp(31000, 6100, sipText, { src: '10.0.0.2', dst: '10.0.0.1' });
+    const esp = sa.seal(inner, 17, new SeededRng('natt'));
+    const pcap = new PcapWriter().add(encodeUdpPacket({ address: '10.0.0.2', port: 4500 }, { address: '10.0.0.1', port: 4500 }, esp), 1_700_000_000_000).toBytes();
+    const r = run(pcap, { keys: [{ src: '*', dst: '10.0.0.1', spi: 0x4500, integrity: 'hmac-md5-96', encryption: 'null', keys }] });
+    assert.equal(r.summary.esp.verified, 1);
+    assert.deepEqual(r.ladder.map((l) => [l.summary, l.esp?.spi]), [['OPTIONS sip:p@ims.lab', 0x4500]]);
   });
 });
 
