@@ -168,7 +168,7 @@ export class Checker {
     }
     const c = cseq(m);
     if (c?.method !== 'REGISTER') return;
-    if (viaCount(m) === 1) this.registerResponse(ev, set);
+    if (viaCount(m) === 1) this.registerResponse(ev);
     else if (m.status === 401) this.scscfChallenge(ev);
   }
 
@@ -384,7 +384,7 @@ export class Checker {
     }
   }
 
-  private registerResponse(ev: SipEvent, set: SaSet | undefined): void {
+  private registerResponse(ev: SipEvent): void {
     const m = ev.message;
     if (m.kind !== 'response') return;
     const t = this.tx.get(`${callId(m)}|${cseq(m)?.n}`);
@@ -426,7 +426,6 @@ export class Checker {
     }
     // R-SA-7: the longer of the previous remaining lifetime and expiry + 30 s.
     if (s) s.expiresAt = Math.max(s.expiresAt ?? 0, ev.at + expires * 1000 + EXPIRY_GRACE_MS);
-    void set;
   }
 
   /** The P-CSCF's 401 to the UE: R-AKA-6, the sec-agree choice, and a new (temporary) SA set. */
