@@ -481,6 +481,10 @@ export class Checker {
     const reserved = spis.filter((x) => x >= 1 && x <= 255);
     if (reserved.length) this.report('sa.spi-reserved', ev.frames, `SA set ${id} uses SPI ${reserved.join(', ')} in the reserved range 1..255 (${reserved.every((x) => x === set.spiPc || x === set.spiPs) ? 'chosen by the P-CSCF' : 'chosen by the UE'})`, { registration: reg.index });
     if (new Set(spis).size < 4) this.report('sa.spi-shared', ev.frames, `SA set ${id}: SPIs ${spis.map(hex32).join(', ')} are not all distinct, so a packet could be reflected`, { registration: reg.index });
+    for (const o of this.table.clashes(set)) {
+      if (o.registration === reg.index) continue; // the same registration's sets: rr.spi-not-new below
+      this.report('sa.spi-reused', ev.frames, `SA set ${id} of ${reg.impi} takes SPIs that the live set ${o.id} of ${o.impi} holds at the same host (${[set.spiPc, set.spiPs, set.spiUc, set.spiUs].filter((x) => [o.spiPc, o.spiPs, o.spiUc, o.spiUs].includes(x)).map(hex32).join(', ')}): the SPI no longer names one SA`, { registration: reg.index });
+    }
     const prev = reg.activeSet !== undefined ? this.table.get(reg.activeSet) : undefined;
     if (prev && prev.state === 'active') {
       const old = new Set([prev.spiUc, prev.spiUs, prev.spiPc, prev.spiPs]);

@@ -22,6 +22,7 @@ export const RULES = {
   'aka.auts-malformed': { spec: 'R-FAIL-3', clause: 'RFC 3310 §3.4; TS 33.102 §6.3.3', severity: 'error', title: 'AUTS is not base64 of 14 bytes' },
   'sa.spi-reserved': { spec: 'R-SA-3', clause: 'RFC 4303 §2.1; TS 33.203 §7.1', severity: 'warning', title: 'SPI in the IANA-reserved range 1..255' },
   'sa.spi-shared': { spec: 'R-SA-3', clause: 'TS 33.203 §7.1 (reflection)', severity: 'error', title: 'uplink and downlink SAs share an SPI' },
+  'sa.spi-reused': { spec: 'R-SA-3', clause: 'TS 33.203 §7.1; RFC 4301 §4.1', severity: 'error', title: "an inbound SPI already held by another registration's live SA at the same host" },
   'sa.wrong-sa': { spec: 'R-SA-3', clause: 'TS 33.203 §7.1', severity: 'error', title: "packet's ports do not match the SA its SPI names" },
   'sa.udp-flow': { spec: 'R-SA-3', clause: 'TS 24.229 §5.1.1.2.2; TS 33.203 §7.1', severity: 'warning', title: 'over UDP: UE sends from port_uc to port_ps and receives on port_us from port_pc' },
   'sa.tcp-response-connection': { spec: 'R-SA-3', clause: 'TS 24.229 §5.1.1.2.2; RFC 3261 §18.2.2', severity: 'error', title: "over TCP a response goes back on its request's connection" },

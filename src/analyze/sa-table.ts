@@ -76,6 +76,24 @@ export class SaTable {
     return undefined;
   }
 
+  /**
+   * R-SA-3: live sets (other than `set`) that hold one of its inbound SPIs at the same host: the
+   * P-CSCF's spi-c/spi-s at its address, or the UE's at the UE's address.
+   */
+  clashes(set: SaSet): SaSet[] {
+    const out: SaSet[] = [];
+    for (const ids of this.livePairs.values()) {
+      for (const id of ids) {
+        const o = this.sets.get(id);
+        if (!o || o.id === set.id) continue;
+        const atPcscf = o.pcscf === set.pcscf && [o.spiPc, o.spiPs].some((x) => x === set.spiPc || x === set.spiPs);
+        const atUe = o.ue === set.ue && [o.spiUc, o.spiUs].some((x) => x === set.spiUc || x === set.spiUs);
+        if (atPcscf || atUe) out.push(o);
+      }
+    }
+    return out;
+  }
+
   /** Which ends of a packet between a UE and its P-CSCF sit on a port of one of their live sets. */
   protectedEnds(src: Endpoint, dst: Endpoint): { onSrc: boolean; onDst: boolean } {
     let onSrc = false;

@@ -202,5 +202,21 @@ describe('fault injection, each fault by name', () => {
     assert.deepEqual(r.findings, []);
     assert.deepEqual(r.registrations[0].steps.map((s) => s.kind), ['initial', 'auth-response', 'network-reauth']);
   });
+
+  test('[R-SA-3] two UEs given the same P-CSCF SPIs while both sets live: the SPI no longer names one SA', () => {
+    const a = buildRegistration();
+    const b = buildRegistration({ user: { name: 'bob', address: '10.0.0.5', offsetMs: 10_000 } });
+    const an = new Analyzer();
+    const reader = new CaptureReader();
+    reader.push(a.pcap, (fr) => an.frame(fr));
+    const second = new CaptureReader();
+    const base = a.frames.message;
+    second.push(b.pcap, (fr) => an.frame({ ...fr, number: fr.number + base }));
+    const r = an.finish();
+    assert.deepEqual(rules(r), ['sa.spi-reused']);
+    assert.deepEqual(r.findings[0].frames, [base + b.frames.challenge]);
+    assert.match(r.findings[0].message, /SA set 2 of bob@ims\.lab takes SPIs that the live set 1 of alice@ims\.lab holds/);
+    assert.deepEqual(r.registrations.map((g) => g.state), ['registered', 'registered']);
+  });
 });
 

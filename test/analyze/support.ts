@@ -61,6 +61,8 @@ export interface Faults {
   otherImpi?: boolean;
   /** After the 200 OK the P-CSCF sends a reg-event NOTIFY with a shortened registration (R-RR-5). */
   shortened?: boolean;
+  /** Another subscriber and UE address than alice at 10.0.0.2, the whole capture shifted in time. */
+  user?: { name: string; address: string; offsetMs: number };
 }
 
 const CLIENT = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${SPIS.uc};spi-s=${SPIS.us};port-c=${PORTS.uc};port-s=${PORTS.us}`;
@@ -115,10 +117,11 @@ export interface Built {
 
 /** A whole registration (REGISTER, MAR/MAA, 401, protected REGISTER, 200, protected MESSAGE) with faults. */
 export function buildRegistration(f: Faults = {}): Built {
-  const A = f.ipv6 ? V6 : V4;
+  const A = { ...(f.ipv6 ? V6 : V4), ...(f.user ? { ue: f.user.address } : {}) };
+  const U = f.user?.name ?? 'alice';
   const w = new PcapWriter({ linktype: LINKTYPE_RAW });
   const frames: Record<string, number> = {};
-  const t0 = 1_700_000_000_000;
+  const t0 = 1_700_000_000_000 + (f.user?.offsetMs ?? 0);
   const add = (name: string, packet: Uint8Array, dt: number) => {
     w.add(packet, t0 + dt);
     frames[name] = w.count;
@@ -132,18 +135,18 @@ export function buildRegistration(f: Faults = {}): Built {
     return encodeIpPacket({ src: from, dst: to, protocol: IPPROTO_ESP }, s.seal(udp, IPPROTO_UDP, rng));
   };
   const via = (host: string, port: number, branch: string) => `Via: SIP/2.0/UDP ${host}:${port};branch=z9hG4bK${branch}`;
-  const common = (cseq: number, method: string) => [`From: <sip:alice@ims.lab>;tag=a1`, `To: <sip:alice@ims.lab>`, 'Call-ID: reg-1@10.0.0.2', `CSeq: ${cseq} ${method}`];
+  const common = (cseq: number, method: string) => [`From: <sip:${U}@ims.lab>;tag=a1`, `To: <sip:${U}@ims.lab>`, 'Call-ID: reg-1@10.0.0.2', `CSeq: ${cseq} ${method}`];
 
   // 1. The first REGISTER, in the clear, with Security-Client (TS 33.203 §7.2 SM1).
-  add('register1', encodeUdpPacket({ address: A.ue, port: PORTS.ue }, { address: A.pcscf, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.ue, 'r1'), ...common(1, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${PORTS.ue}>`, 'Expires: 600', 'Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="", response=""', `Security-Client: ${CLIENT}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 0);
+  add('register1', encodeUdpPacket({ address: A.ue, port: PORTS.ue }, { address: A.pcscf, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.ue, 'r1'), ...common(1, 'REGISTER'), `Contact: <sip:${U}@${A.ue}:${PORTS.ue}>`, 'Expires: 600', `Authorization: Digest username="${U}@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="", response=""`, `Security-Client: ${CLIENT}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 0);
   // 2. MAR/MAA over one TCP connection (S-CSCF → A.hss), the MAA carrying the vector.
   const s = { address: A.scscf, port: 40000 };
   const h = { address: A.hss, port: 3868 };
   add('syn', encodeTcpPacket(s, h, { seq: 999, ack: 0, flags: TCP_SYN }, new Uint8Array(0)), 5);
   add('synack', encodeTcpPacket(h, s, { seq: 4999, ack: 1000, flags: TCP_SYN | TCP_ACK }, new Uint8Array(0)), 6);
-  const mar = buildMar({ sessionId: 'scscf;1', originHost: 'scscf.ims.lab', originRealm: 'ims.lab', destinationRealm: 'ims.lab', userName: 'alice@ims.lab', publicIdentity: 'sip:alice@ims.lab', sipAuthDataItem: { scheme: 'Digest-AKAv1-MD5' }, sipNumberAuthItems: 1, serverName: 'sip:scscf.ims.lab' });
+  const mar = buildMar({ sessionId: 'scscf;1', originHost: 'scscf.ims.lab', originRealm: 'ims.lab', destinationRealm: 'ims.lab', userName: `${U}@ims.lab`, publicIdentity: `sip:${U}@ims.lab`, sipAuthDataItem: { scheme: 'Digest-AKAv1-MD5' }, sipNumberAuthItems: 1, serverName: 'sip:scscf.ims.lab' });
   add('mar', encodeTcpPacket(s, h, { seq: 1000, ack: 5000, flags: TCP_ACK | TCP_PSH }, encodeMessage(mar)), 10);
-  const maa = encodeMessage(buildMaa(mar, { originHost: 'hss.ims.lab', originRealm: 'ims.lab', result: CxResult.SUCCESS, userName: 'alice@ims.lab', sipNumberAuthItems: 1, sipAuthDataItems: [akaAuthDataItem(VECTOR, { itemNumber: 1 })] }));
+  const maa = encodeMessage(buildMaa(mar, { originHost: 'hss.ims.lab', originRealm: 'ims.lab', result: CxResult.SUCCESS, userName: `${U}@ims.lab`, sipNumberAuthItems: 1, sipAuthDataItems: [akaAuthDataItem(VECTOR, { itemNumber: 1 })] }));
   // The MAA in two segments, the second first (reassembly in order).
   const cut = 40;
   add('maa2', encodeTcpPacket(h, s, { seq: 5000 + cut, ack: 2000, flags: TCP_ACK | TCP_PSH }, maa.subarray(cut)), 19);
@@ -154,13 +157,13 @@ export function buildRegistration(f: Faults = {}): Built {
   add('challenge', encodeUdpPacket({ address: A.pcscf, port: PORTS.pcscf }, { address: A.ue, port: PORTS.ue }, sip(['SIP/2.0 401 Unauthorized', via(A.ue, PORTS.ue, 'r1'), ...common(1, 'REGISTER'), www, `Security-Server: ${SERVER}`])), 30);
   if (f.macFailure) {
     const again = f.macFailure === 'same-client' ? CLIENT : CLIENT.replace(String(SPIS.uc), '268505361').replace(String(SPIS.us), '268505362').replace(`port-c=${PORTS.uc}`, 'port-c=31010');
-    add('failure', encodeUdpPacket({ address: A.ue, port: PORTS.ue }, { address: A.pcscf, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.ue, 'r3'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${PORTS.ue}>`, 'Expires: 600', `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="", algorithm=AKAv1-MD5`, `Security-Client: ${again}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 90);
+    add('failure', encodeUdpPacket({ address: A.ue, port: PORTS.ue }, { address: A.pcscf, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.ue, 'r3'), ...common(2, 'REGISTER'), `Contact: <sip:${U}@${A.ue}:${PORTS.ue}>`, 'Expires: 600', `Authorization: Digest username="${U}@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="", algorithm=AKAv1-MD5`, `Security-Client: ${again}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 90);
     return { pcap: w.toBytes(), frames };
   }
   if (f.syncFailure) {
     const auts = Buffer.alloc(f.syncFailure === 'good' ? 14 : 10, 0x5a).toString('base64');
     const fresh = CLIENT.replace(String(SPIS.uc), '268505361').replace(String(SPIS.us), '268505362').replace(`port-c=${PORTS.uc}`, 'port-c=31010');
-    add('failure', encodeUdpPacket({ address: A.ue, port: PORTS.ue }, { address: A.pcscf, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.ue, 'r3'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${PORTS.ue}>`, 'Expires: 600', `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="", auts="${auts}", algorithm=AKAv1-MD5`, `Security-Client: ${fresh}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 90);
+    add('failure', encodeUdpPacket({ address: A.ue, port: PORTS.ue }, { address: A.pcscf, port: PORTS.pcscf }, sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.ue, 'r3'), ...common(2, 'REGISTER'), `Contact: <sip:${U}@${A.ue}:${PORTS.ue}>`, 'Expires: 600', `Authorization: Digest username="${U}@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="", auts="${auts}", algorithm=AKAv1-MD5`, `Security-Client: ${fresh}`, 'Require: sec-agree', 'Proxy-Require: sec-agree'])), 90);
     return { pcap: w.toBytes(), frames };
   }
   if (f.silentAfter401) {
@@ -168,11 +171,11 @@ export function buildRegistration(f: Faults = {}): Built {
     return { pcap: w.toBytes(), frames };
   }
   // 4. The protected REGISTER (A.ue port_uc → P-CSCF port_ps), AKAv1-MD5 response with XRES.
-  const cr = { username: f.otherImpi ? 'bob@ims.lab' : 'alice@ims.lab', realm: 'ims.lab', uri: 'sip:ims.lab', nonce, nc: '00000001', cnonce: 'c0ffee', qop: 'auth' as const };
+  const cr = { username: f.otherImpi ? 'bob@ims.lab' : `${U}@ims.lab`, realm: 'ims.lab', uri: 'sip:ims.lab', nonce, nc: '00000001', cnonce: 'c0ffee', qop: 'auth' as const };
   const response = digestResponse({ algorithm: 'AKAv1-MD5', ...cr, password: VECTOR.xres, method: 'REGISTER' });
   const verify = f.bidDown ? SERVER.replace('hmac-sha-1-96', 'hmac-md5-96').replace('aes-cbc', 'null') : SERVER;
   const client = f.clientChanged ? CLIENT.replace('aes-cbc', 'null') : CLIENT;
-  const reg2 = sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${PORTS.us}>`, 'Expires: 600', `Authorization: Digest username="${cr.username}", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="${response}", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="c0ffee"`, `Security-Client: ${client}`, `Security-Verify: ${verify}`, 'Require: sec-agree', 'Proxy-Require: sec-agree']);
+  const reg2 = sip(['REGISTER sip:ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:${U}@${A.ue}:${PORTS.us}>`, 'Expires: 600', `Authorization: Digest username="${cr.username}", realm="ims.lab", uri="sip:ims.lab", nonce="${nonce}", response="${response}", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="c0ffee"`, `Security-Client: ${client}`, `Security-Verify: ${verify}`, 'Require: sec-agree', 'Proxy-Require: sec-agree']);
   if (f.answerInClear) {
     add('register2', encodeUdpPacket({ address: A.ue, port: PORTS.ue }, { address: A.pcscf, port: PORTS.pcscf }, reg2), 100);
     return { pcap: w.toBytes(), frames };
@@ -186,20 +189,20 @@ export function buildRegistration(f: Faults = {}): Built {
     add('forwarded', encodeUdpPacket({ address: A.pcscf, port: PORTS.pcscf }, { address: A.scscf, port: 6060 }, Buffer.from(fwd, 'latin1')), 110);
   }
   // 5. The 200 OK (P-CSCF port_pc → A.ue port_us over UDP, R-SA-3).
-  add('ok', protectedUdp(toUeUs, A.pcscf, A.ue, PORTS.pc, PORTS.us, sip(['SIP/2.0 200 OK', via(A.ue, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${PORTS.us}>;expires=600`, 'P-Associated-URI: <sip:alice@ims.lab>, <tel:+15550101>'])), 150);
+  add('ok', protectedUdp(toUeUs, A.pcscf, A.ue, PORTS.pc, PORTS.us, sip(['SIP/2.0 200 OK', via(A.ue, PORTS.uc, 'r2'), ...common(2, 'REGISTER'), `Contact: <sip:${U}@${A.ue}:${PORTS.us}>;expires=600`, `P-Associated-URI: <sip:${U}@ims.lab>, <tel:+15550101>`])), 150);
   if (f.shortened) {
-    const body = '<?xml version="1.0"?><reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version="1" state="partial"><registration aor="sip:alice@ims.lab" id="a" state="active"><contact id="c" state="active" event="shortened" expires="30"><uri>sip:alice@10.0.0.2</uri></contact></registration></reginfo>';
-    add('notify', protectedUdp(toUeUs, A.pcscf, A.ue, PORTS.pc, PORTS.us, sip(['NOTIFY sip:alice@10.0.0.2 SIP/2.0', via(A.pcscf, PORTS.pc, 'n1'), 'From: <sip:alice@ims.lab>;tag=s', 'To: <sip:alice@ims.lab>;tag=a', 'Call-ID: sub-1@10.0.0.2', 'CSeq: 2 NOTIFY', 'Event: reg', 'Subscription-State: active;expires=600', 'Content-Type: application/reginfo+xml'], body)), 170);
+    const body = `<?xml version="1.0"?><reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version="1" state="partial"><registration aor="sip:${U}@ims.lab" id="a" state="active"><contact id="c" state="active" event="shortened" expires="30"><uri>sip:${U}@10.0.0.2</uri></contact></registration></reginfo>`;
+    add('notify', protectedUdp(toUeUs, A.pcscf, A.ue, PORTS.pc, PORTS.us, sip([`NOTIFY sip:${U}@10.0.0.2 SIP/2.0`, via(A.pcscf, PORTS.pc, 'n1'), `From: <sip:${U}@ims.lab>;tag=s`, `To: <sip:${U}@ims.lab>;tag=a`, 'Call-ID: sub-1@10.0.0.2', 'CSeq: 2 NOTIFY', 'Event: reg', 'Subscription-State: active;expires=600', 'Content-Type: application/reginfo+xml'], body)), 170);
   }
   // 6. A protected MESSAGE from the UE.
-  const from = f.impuSpoof ? 'sip:bob@ims.lab' : 'sip:alice@ims.lab';
+  const from = f.impuSpoof ? 'sip:bob@ims.lab' : `sip:${U}@ims.lab`;
   const msg = protectedUdp(toPcscfPs, A.ue, A.pcscf, f.wrongSaPorts ? PORTS.us : PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'm1'), `From: <${from}>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-1@10.0.0.2', 'CSeq: 1 MESSAGE', `P-Preferred-Identity: <${from}>`, 'Content-Type: text/plain'], 'hello'));
   add('message', msg, f.late ? 150 + 631_000 : 200);
   if (f.reregister) reregister(f.reregister, { add, sa, protectedUdp, toPcscfPs, toUeUs, nonce, via, common }, A);
-  if (f.oldSetLate) add('late', protectedUdp(toPcscfPs, A.ue, A.pcscf, PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'm2'), 'From: <sip:alice@ims.lab>;tag=m', 'To: <sip:carol@ims.lab>', 'Call-ID: msg-2@10.0.0.2', 'CSeq: 1 MESSAGE'], 'late')), 41_100);
+  if (f.oldSetLate) add('late', protectedUdp(toPcscfPs, A.ue, A.pcscf, PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'm2'), `From: <sip:${U}@ims.lab>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-2@10.0.0.2', 'CSeq: 1 MESSAGE'], 'late')), 41_100);
   if (f.replay) add('replay', msg, 2200);
   if (f.clearOnProtected) {
-    add('options', encodeUdpPacket({ address: A.pcscf, port: PORTS.pcscf }, { address: A.ue, port: PORTS.us }, sip(['OPTIONS sip:alice@10.0.0.2 SIP/2.0', via(A.pcscf, PORTS.pcscf, 'o2'), 'From: <sip:pcscf@ims.lab>;tag=p', 'To: <sip:alice@ims.lab>', 'Call-ID: ka2@pcscf', 'CSeq: 1 OPTIONS'])), 3000);
+    add('options', encodeUdpPacket({ address: A.pcscf, port: PORTS.pcscf }, { address: A.ue, port: PORTS.us }, sip([`OPTIONS sip:${U}@10.0.0.2 SIP/2.0`, via(A.pcscf, PORTS.pcscf, 'o2'), 'From: <sip:pcscf@ims.lab>;tag=p', `To: <sip:${U}@ims.lab>`, 'Call-ID: ka2@pcscf', 'CSeq: 1 OPTIONS'])), 3000);
   }
   return { pcap: w.toBytes(), frames };
 }
