@@ -18,6 +18,8 @@ import type { DiameterEvent, Endpoint, EspEvent, Finding, FrameProblem, SipEvent
 export const ANALYZE_SCHEMA = 'imsec-analyze/1';
 export const DEFAULT_LADDER_LIMIT = 5000;
 const MAX_PROBLEMS = 200;
+/** Diameter application ids (IANA): the interface names shown on the ladder. */
+const APPLICATIONS: Readonly<Record<number, string>> = { 0: 'Diameter', 16777216: 'Cx', 16777217: 'Sh', 16777236: 'Rx', 16777238: 'Gx', 16777251: 'S6a' };
 /** RFC 6733 / RFC 4006 / TS 29.214 commands seen beside Cx (Gx, Rx): code → request, answer. */
 const OTHER_COMMANDS: Readonly<Record<number, readonly [string, string]>> = { 258: ['RAR', 'RAA'], 265: ['AAR', 'AAA'], 272: ['CCR', 'CCA'], 274: ['ASR', 'ASA'], 275: ['STR', 'STA'] };
 
@@ -45,7 +47,7 @@ export interface LadderLine {
   notes: string[];
   esp?: { spi: number; seq: number; set?: number };
   sip?: { method?: string; status?: number; cseqMethod?: string };
-  diameter?: { command: string; request: boolean; code: number; result?: { code: number; vendorId?: number } };
+  diameter?: { command: string; request: boolean; code: number; application: string; result?: { code: number; vendorId?: number } };
 }
 
 export interface AnalysisReport {
@@ -72,10 +74,8 @@ export interface AnalysisReport {
   problemsOmitted: number;
 }
 
-interface Pending {
-  ev: SipEvent | DiameterEvent;
-  kind: 'sip' | 'diameter';
-}
+/** A ladder line as kept while reading: endpoints are named only at the end, when roles are known. */
+type Pending = Omit<LadderLine, 'from' | 'to'> & { src: Endpoint; dst: Endpoint };
 
 export class Analyzer {
   private readonly ring = new KeyRing();
@@ -100,6 +100,9 @@ export class Analyzer {
     this.given = opts.keys?.length ?? 0;
     this.checker = new Checker(this.ring, this.sink, { stallMs: opts.stallMs });
     this.decoder = new PacketDecoder(this.ring, {
+      // Core-side SIP that no check needs is parsed only while the ladder still shows messages.
+      wantsSip: (src, dst, bytes) => this.observe?.sip !== undefined || this.ladder.length < this.ladderLimit || this.checker.needs(src, dst, bytes),
+      sipSkipped: () => this.counts.sip++,
       sip: (ev) => this.onSip(ev),
       diameter: (ev) => this.onDiameter(ev),
       esp: (ev) => this.onEsp(ev),
@@ -118,8 +121,8 @@ export class Analyzer {
     this.captures.push({ file, frames, bytes });
   }
 
-  private keep(p: Pending): void {
-    if (this.ladder.length < this.ladderLimit) this.ladder.push(p);
+  private keep(ev: SipEvent | DiameterEvent, kind: 'sip' | 'diameter'): void {
+    if (this.ladder.length < this.ladderLimit) this.ladder.push(this.line(ev, kind, this.ladder.length + 1));
     else this.ladderOmitted++;
   }
 
@@ -127,7 +130,7 @@ export class Analyzer {
     this.counts.sip++;
     this.observe?.sip?.(ev);
     this.checker.sip(ev);
-    this.keep({ ev, kind: 'sip' });
+    this.keep(ev, 'sip');
   }
 
   private onDiameter(ev: DiameterEvent): void {
@@ -135,7 +138,7 @@ export class Analyzer {
     this.observe?.diameter?.(ev);
     this.checker.diameter(ev);
     if (ev.message.commandCode === 303 && !isDiameterRequest(ev.message)) this.akaVectors.add(`${ev.message.hopByHop}|${ev.message.endToEnd}`);
-    if (![257, 280, 282].includes(ev.message.commandCode)) this.keep({ ev, kind: 'diameter' });
+    if (![257, 280, 282].includes(ev.message.commandCode)) this.keep(ev, 'diameter');
   }
 
   private onEsp(ev: EspEvent): void {
@@ -165,10 +168,9 @@ export class Analyzer {
     return role ? `${role} ${addr}:${e.port}` : `${addr}:${e.port}`;
   }
 
-  private line(p: Pending, n: number): LadderLine {
-    const ev = p.ev;
-    const base = { n, frames: ev.frames, at: ev.at, from: this.name(ev.src), to: this.name(ev.dst), transport: ev.transport };
-    if (p.kind === 'diameter') {
+  private line(ev: SipEvent | DiameterEvent, kind: 'sip' | 'diameter', n: number): Pending {
+    const base = { n, frames: ev.frames, at: ev.at, src: ev.src, dst: ev.dst, transport: ev.transport };
+    if (kind === 'diameter') {
       const m = (ev as DiameterEvent).message;
       const req = isDiameterRequest(m);
       const names = DIAMETER_COMMANDS[m.commandCode] ?? OTHER_COMMANDS[m.commandCode];
@@ -179,7 +181,8 @@ export class Analyzer {
       } catch {
         result = undefined;
       }
-      return { ...base, kind: 'diameter', summary: command, notes: diameterNotes(m), diameter: { command, request: req, code: m.commandCode, ...(result ? { result } : {}) } };
+      const application = APPLICATIONS[m.applicationId] ?? `app ${m.applicationId}`;
+      return { ...base, kind: 'diameter', summary: command, notes: diameterNotes(m), diameter: { command, request: req, code: m.commandCode, application, ...(result ? { result } : {}) } };
     }
     const s = ev as SipEvent;
     const m = s.message;
@@ -196,13 +199,13 @@ export class Analyzer {
     const findings = this.sink.finish();
     const sev = { info: 0, warning: 0, error: 0 };
     for (const f of findings) sev[f.severity]++;
-    const sets = [...this.checker.sets.values()];
+    const sets = this.checker.table.all();
     return {
       schema: ANALYZE_SCHEMA,
       captures: this.captures,
       summary: { frames: this.counts.frames, sip: this.counts.sip, diameter: this.counts.diameter, esp: { ...this.counts.esp }, registrations: this.checker.registrations.length, saSets: sets.length, findings: sev, problems: this.problems.length + this.problemsOmitted },
       keys: { akaVectors: this.akaVectors.size, sasDerived: this.ring.derivedSas().length, sasGiven: this.given },
-      ladder: this.ladder.map((p, i) => this.line(p, i + 1)),
+      ladder: this.ladder.map(({ src, dst, ...l }) => ({ ...l, frames: [...l.frames].sort((a, b) => a - b), from: this.name(src), to: this.name(dst) })),
       ladderOmitted: this.ladderOmitted,
       registrations: this.checker.registrations,
       saSets: sets,

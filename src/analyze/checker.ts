@@ -5,24 +5,27 @@
  * sets by TS 33.203 Annex I, and reports {@link Finding}s through the sink. State is bounded by
  * the number of live registrations and transactions.
  */
-import { akaPassword, parseAkaNonce, parseAuts, verifyDigestResponse, type DigestAlgorithm } from '../auth/digest/index.js';
+import { parseAkaNonce } from '../auth/digest/index.js';
+import { stallCause, verifyAkaResponse } from './aka-checks.js';
 import { toHex } from '../common/index.js';
 import { akaVectorOf, isRequest as isDiameterRequest, parseMaa } from '../diameter/index.js';
-import { deriveEspKeys, isEncryptionAlg, isIntegrityAlg } from '../ipsec/esp/index.js';
 import { checkSecurityClientUnchanged, checkSecurityVerify, effectiveIpsec, isIpsec3gpp, sameTransform, type SecMechanism } from '../secagree/index.js';
 import type { FindingSink } from './findings.js';
 import type { KeyRing } from './key-ring.js';
 import type { Challenge, Registration, SaSet, StepKind } from './model.js';
 import { RULES, type RuleName } from './rules.js';
 import { assertedIdentity, callId, challenge as challengeOf, credentials, cseq, expiresOf, integrityProtected, pAssociatedUris, securityHeader, txKey, uriOf, viaCount } from './sip-facts.js';
+import { SaTable } from './sa-table.js';
 import type { DiameterEvent, Endpoint, EspEvent, SipEvent } from './types.js';
 
 /** TS 24.229 Table 7.8.1: reg-await-auth, the temporary set's lifetime (4 minutes). */
 export const REG_AWAIT_AUTH_MS = 4 * 60_000;
 /** R-SA-7: after the 200 OK a set lives for the registration's expiry plus 30 s. */
 const EXPIRY_GRACE_MS = 30_000;
+/** R-RR-2: 64·T1 (T1 = 500 ms, RFC 3261 §17.1.1.1), how long the replaced set outlives the change-over. */
+const CHANGE_OVER_MS = 64 * 500;
 const MAX_TX = 20_000;
-const MAX_SETS = 20_000;
+const MAX_STEPS = 200;
 
 export interface CheckerOptions {
   /** Diagnose a registration as stalled when no protected REGISTER follows the 401 within this time. */
@@ -44,17 +47,14 @@ const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 export class Checker {
   readonly registrations: Registration[] = [];
-  readonly sets = new Map<number, SaSet>();
+  readonly table: SaTable;
   /** Endpoint labels learnt from roles (UE, P-CSCF, S-CSCF, HSS …), `addr|port` or `addr`. */
   readonly roles = new Map<string, string>();
   private readonly byImpi = new Map<string, Registration>();
   private readonly ueEndpoints = new Map<string, number>();
-  /** Live SA sets by `ue>pcscf` address pair: their ports are protected between those hosts. */
-  private readonly livePairs = new Map<string, Set<number>>();
   private readonly tx = new Map<string, RegisterTx>();
   private readonly requests = new Map<string, { src: Endpoint; dst: Endpoint }>();
   private readonly pending = new Set<Registration>();
-  private nextSet = 1;
   private readonly stallMs: number;
   lastAt = 0;
 
@@ -64,6 +64,7 @@ export class Checker {
     opts: CheckerOptions = {},
   ) {
     this.stallMs = opts.stallMs ?? 30_000;
+    this.table = new SaTable((s) => this.registrations[s.registration]?.live.delete(s.id));
   }
 
   private report(rule: RuleName, frames: number[], message: string, extra: { subject?: string; registration?: number } = {}): void {
@@ -100,7 +101,7 @@ export class Checker {
 
   esp(ev: EspEvent): void {
     this.tick(ev.at);
-    const set = ev.setId !== undefined ? this.sets.get(ev.setId) : this.setBySpi(ev.spi, ev.src, ev.dst);
+    const set = ev.setId !== undefined ? this.table.get(ev.setId) : this.table.bySpi(ev.spi, ev.src, ev.dst);
     const fromUe = set ? ev.spi === set.spiPs || ev.spi === set.spiPc : this.ueEndpoints.has(`${ev.src}|${ev.ports?.src ?? ''}`) || [...this.pending].some((r) => r.ue === ev.src);
     if (set) {
       if (fromUe) set.esp.fromUe++;
@@ -149,34 +150,26 @@ export class Checker {
     this.tick(ev.at);
     const m = ev.message;
     const p = ev.protection;
-    const set = p === undefined ? undefined : p.setId !== undefined ? this.sets.get(p.setId) : this.setBySpi(p.spi, ev.src.address, ev.dst.address);
+    const set = p === undefined ? undefined : p.setId !== undefined ? this.table.get(p.setId) : this.table.bySpi(p.spi, ev.src.address, ev.dst.address);
     if (!ev.protection) this.portRules(ev);
     if (set) this.flowRules(ev, set);
     if (m.kind === 'request') {
       if (ev.transport === 'tcp' || ev.protection) this.rememberRequest(ev);
       if (m.method === 'REGISTER') {
         // The registration path UE → P-CSCF → I-CSCF → S-CSCF: one more Via per hop.
-        const hop = ['', 'P-CSCF', 'I-CSCF', 'S-CSCF'][viaCount(m)];
+        const vias = viaCount(m);
+        const hop = ['', 'P-CSCF', 'I-CSCF', 'S-CSCF'][vias];
         if (hop && !this.roles.has(ep(ev.dst))) this.roles.set(ep(ev.dst), hop);
-        if (viaCount(m) === 1) this.register(ev, set);
+        if (vias === 1) this.register(ev, set);
         else this.forwardedRegister(ev);
       } else if (set && (ev.protection!.spi === set.spiPs || ev.protection!.spi === set.spiPc)) this.impuBinding(ev, set);
+      else if (set && m.method === 'NOTIFY') this.regEvent(ev, set);
       return;
     }
     const c = cseq(m);
-    if (c?.method === 'REGISTER' && viaCount(m) === 1) this.registerResponse(ev, set);
-    else if (c?.method === 'REGISTER' && m.status === 401) this.scscfChallenge(ev);
-  }
-
-  /** The live set an SPI belongs to, for ESP opened with keys from a file (no set attached). */
-  private setBySpi(spi: number, src: string, dst: string): SaSet | undefined {
-    for (const pair of [`${src}>${dst}`, `${dst}>${src}`]) {
-      for (const id of this.livePairs.get(pair) ?? []) {
-        const s = this.sets.get(id);
-        if (s && (s.spiUc === spi || s.spiUs === spi || s.spiPc === spi || s.spiPs === spi)) return s;
-      }
-    }
-    return undefined;
+    if (c?.method !== 'REGISTER') return;
+    if (viaCount(m) === 1) this.registerResponse(ev);
+    else if (m.status === 401) this.scscfChallenge(ev);
   }
 
   private tick(at: number): void {
@@ -191,20 +184,20 @@ export class Checker {
     }
   }
 
+  /**
+   * Whether a SIP message in the clear matters to any check: to or from a UE, on a protected port,
+   * or about a registration. Others (core-side requests and responses) need no parsing unless the
+   * ladder shows them.
+   */
+  needs(src: Endpoint, dst: Endpoint, bytes: Uint8Array): boolean {
+    if (this.ueEndpoints.has(ep(src)) || this.ueEndpoints.has(ep(dst))) return true;
+    const { onSrc, onDst } = this.table.protectedEnds(src, dst);
+    return onSrc || onDst || Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf('REGISTER') >= 0;
+  }
+
   /** Unprotected SIP on a protected port (R-SA-5) or a non-REGISTER request in the clear (R-SA-5). */
   private portRules(ev: SipEvent): void {
-    let onSrc = false;
-    let onDst = false;
-    for (const [ue, pc, fromUe] of [[ev.src, ev.dst, true], [ev.dst, ev.src, false]] as const) {
-      for (const id of this.livePairs.get(`${ue.address}>${pc.address}`) ?? []) {
-        const s = this.sets.get(id);
-        if (!s) continue;
-        const ueSide = ue.port === s.uc || ue.port === s.us;
-        const pSide = pc.port === s.pc || pc.port === s.ps;
-        if (fromUe) [onSrc, onDst] = [onSrc || ueSide, onDst || pSide];
-        else [onSrc, onDst] = [onSrc || pSide, onDst || ueSide];
-      }
-    }
+    const { onSrc, onDst } = this.table.protectedEnds(ev.src, ev.dst);
     const m = ev.message;
     const what = m.kind === 'request' ? m.method : `${m.status} (${cseq(m)?.method ?? '?'})`;
     if (onSrc || onDst) {
@@ -221,13 +214,9 @@ export class Checker {
   /** R-SA-3: the SA's ports, the UDP flow rule and TCP responses on their request's connection. */
   private flowRules(ev: SipEvent, s: SaSet): void {
     const spi = ev.protection!.spi;
-    const expected: Record<number, [number, number, string]> = {
-      [s.spiPs]: [s.uc, s.ps, 'UE port_uc → P-CSCF port_ps'],
-      [s.spiPc]: [s.us, s.pc, 'UE port_us → P-CSCF port_pc'],
-      [s.spiUs]: [s.pc, s.us, 'P-CSCF port_pc → UE port_us'],
-      [s.spiUc]: [s.ps, s.uc, 'P-CSCF port_ps → UE port_uc'],
-    };
-    const e = expected[spi];
+    // The SA an SPI names fixes its ports (TS 33.203 §7.1 table in ipsec/sa/types.ts).
+    const e: [number, number, string] | undefined =
+      spi === s.spiPs ? [s.uc, s.ps, 'UE port_uc → P-CSCF port_ps'] : spi === s.spiPc ? [s.us, s.pc, 'UE port_us → P-CSCF port_pc'] : spi === s.spiUs ? [s.pc, s.us, 'P-CSCF port_pc → UE port_us'] : spi === s.spiUc ? [s.ps, s.uc, 'P-CSCF port_ps → UE port_uc'] : undefined;
     const m = ev.message;
     const what = m.kind === 'request' ? m.method : `${m.status} (${cseq(m)?.method ?? '?'})`;
     if (e && (ev.src.port !== e[0] || ev.dst.port !== e[1])) {
@@ -237,7 +226,7 @@ export class Checker {
     if (ev.transport === 'udp') {
       if (spi === s.spiPc || spi === s.spiUc) {
         const fromUe = spi === s.spiPc;
-        this.report('sa.udp-flow', ev.frames, `over UDP the ${fromUe ? 'UE sends' : 'UE receives'} ${m.kind === 'request' ? 'requests' : 'responses'} ${fromUe ? 'from port_uc to port_ps' : 'on port_us from port_pc'}; ${what} went ${e?.[2] ?? `${ev.src.port} → ${ev.dst.port}`}`, { subject: `${s.id}|${spi}|${m.kind}`, registration: s.registration });
+        this.report('sa.udp-flow', ev.frames, `over UDP the ${fromUe ? 'UE sends' : 'UE receives'} ${m.kind === 'request' ? 'requests' : 'responses'} ${fromUe ? 'from port_uc to port_ps' : 'on port_us from port_pc'}; ${what} went ${e?.[2] ?? `${ev.src.port} → ${ev.dst.port}`}`, { subject: `${s.ue}>${s.pcscf}|${ev.src.port}>${ev.dst.port}|${m.kind}`, registration: s.registration });
       }
     } else if (m.kind === 'response') {
       const req = this.requests.get(txKey(m));
@@ -254,6 +243,14 @@ export class Checker {
     this.requests.set(txKey(ev.message), { src: ev.src, dst: ev.dst });
   }
 
+  /** R-RR-5: a reg-event NOTIFY to the UE with a shortened registration asks it to re-authenticate (RFC 3680, TS 24.229 §5.4.1.6). */
+  private regEvent(ev: SipEvent, s: SaSet): void {
+    const reg = this.registrations[s.registration];
+    const body = Buffer.from(ev.message.body).toString('utf8');
+    if (!reg || !/event\s*=\s*"shortened"/.test(body)) return;
+    if (reg.steps.length < MAX_STEPS) reg.steps.push({ kind: 'network-reauth', at: ev.at, frames: ev.frames, protected: true, setId: s.id });
+  }
+
   /** R-SA-4: a protected request must carry an IMPU registered on its SA. */
   private impuBinding(ev: SipEvent, s: SaSet): void {
     const reg = this.registrations[s.registration];
@@ -266,7 +263,7 @@ export class Checker {
   private regFor(impi: string, ue: Endpoint, pcscf: Endpoint): Registration {
     let r = this.byImpi.get(impi);
     if (!r) {
-      r = { index: this.registrations.length, impi, ue: ue.address, pcscf: pcscf.address, impus: new Set(), state: 'unregistered', steps: [], sets: [], digest: { verified: 0, failed: 0, unchecked: 0 } };
+      r = { index: this.registrations.length, impi, ue: ue.address, pcscf: pcscf.address, impus: new Set(), state: 'unregistered', steps: [], sets: [], live: new Set(), digest: { verified: 0, failed: 0, unchecked: 0 } };
       this.registrations.push(r);
       this.byImpi.set(impi, r);
     }
@@ -286,16 +283,32 @@ export class Checker {
     const client = securityHeader(m, 'Security-Client');
     const verify = securityHeader(m, 'Security-Verify');
     const expires = expiresOf(m);
+    // RFC 3310 §3.4: auts is base64 of 14 bytes; a malformed one makes the credentials unreadable.
+    const rawAuts = /\bauts\s*=\s*"?([^",\s]*)/i.exec(m.headers.get('Authorization') ?? '')?.[1];
+    if (rawAuts !== undefined && !cr?.auts) this.report('aka.auts-malformed', ev.frames, `auts="${rawAuts.slice(0, 40)}" in the REGISTER of ${impi} is not base64 of 14 bytes`, { registration: reg.index });
     const open = reg.challenge && !reg.challenge.answered ? reg.challenge : undefined;
     const answers = !!open && (set ? open.setId === set.id : open.setId === undefined && !!cr?.response);
-    const kind: StepKind = cr?.auts ? 'sync-failure' : cr && cr.nonce !== '' && cr.response === '' ? 'mac-failure' : expires === 0 ? 'de-registration' : answers ? 'auth-response' : set ? 're-registration' : 'initial';
-    if (cr?.auts !== undefined && cr.auts.length !== 14) this.report('aka.auts-malformed', ev.frames, `AUTS of ${cr.auts.length} bytes in the REGISTER of ${impi}`, { registration: reg.index });
+    const kind: StepKind = cr?.auts || rawAuts !== undefined ? 'sync-failure' : cr && cr.nonce !== '' && cr.response === '' ? 'mac-failure' : expires === 0 ? 'de-registration' : answers ? 'auth-response' : set ? 're-registration' : 'initial';
     const c = cseq(m);
-    const stepIndex = reg.steps.push({ kind, at: ev.at, frames: ev.frames, protected: !!set, ...(set ? { setId: set.id } : {}) }) - 1;
+    const step = { kind, at: ev.at, frames: ev.frames, protected: !!set, ...(set ? { setId: set.id } : {}) };
+    // Steps beyond MAX_STEPS are counted, not kept (a long capture of one UE stays bounded).
+    const stepIndex = reg.steps.length < MAX_STEPS ? reg.steps.push(step) - 1 : -1;
+    if (stepIndex < 0) reg.stepsOmitted = (reg.stepsOmitted ?? 0) + 1;
     if (this.tx.size >= MAX_TX) this.tx.delete(this.tx.keys().next().value as string);
     this.tx.set(`${callId(m)}|${c?.n}`, { reg: reg.index, kind, stepIndex, src: ev.src, dst: ev.dst, ...(set ? { setId: set.id } : {}) });
+    if (open && (kind === 'mac-failure' || kind === 'sync-failure')) {
+      // R-FAIL-2/3: the UE reports the failure instead of answering; the attempt's SAs go.
+      open.answered = true;
+      this.pending.delete(reg);
+      if (open.setId !== undefined) this.table.setState(open.setId, 'failed', ev);
+      const was = open.client.find(isIpsec3gpp);
+      const now = client?.find(isIpsec3gpp);
+      if (was && now && (was.spiC === now.spiC || was.spiS === now.spiS || was.portC === now.portC)) {
+        this.report('fail.client-not-new', ev.frames, `${kind} REGISTER of ${impi} repeats ${[was.spiC === now.spiC ? 'spi-c' : '', was.spiS === now.spiS ? 'spi-s' : '', was.portC === now.portC ? 'port-c' : ''].filter(Boolean).join(', ')} of the Security-Client the 401 in frame ${open.frames[0]} answered`, { registration: reg.index });
+      }
+    }
     if (!set) {
-      if (reg.activeSet !== undefined && this.sets.get(reg.activeSet)?.state === 'active') {
+      if (reg.activeSet !== undefined && this.table.get(reg.activeSet)?.state === 'active') {
         this.report('rr.clear-register', ev.frames, `REGISTER of ${impi} in the clear while SA set ${reg.activeSet} exists: the P-CSCF must mark it integrity-protected="no" and the S-CSCF run AKA`, { registration: reg.index });
       }
       if (open && kind === 'auth-response') {
@@ -333,31 +346,9 @@ export class Checker {
   /** RFC 3310 §3.3 / RFC 4169 §3: the response computed with XRES (from the MAA) as password. */
   private checkDigest(ev: SipEvent, reg: Registration, cr: ReturnType<typeof credentials>): void {
     if (!cr || !cr.response) return;
-    let rand: string;
-    try {
-      rand = toHex(parseAkaNonce(cr.nonce).rand);
-    } catch {
-      return;
-    }
-    const k = this.keys.akaFor(rand);
-    const alg = (cr.algorithm ?? 'AKAv1-MD5') as DigestAlgorithm;
-    if (!k?.xres || (alg !== 'AKAv1-MD5' && alg !== 'AKAv2-MD5')) {
-      reg.digest.unchecked++;
-      return;
-    }
-    const m = ev.message;
-    try {
-      const password = akaPassword(alg === 'AKAv2-MD5' ? 2 : 1, k.xres, k.ik, k.ck);
-      const qop = cr.qop === 'auth' || cr.qop === 'auth-int' ? cr.qop : undefined;
-      const ok = verifyDigestResponse({ algorithm: alg, username: cr.username, realm: cr.realm, password, method: 'REGISTER', uri: cr.uri, nonce: cr.nonce, ...(qop ? { qop, nc: cr.nc, cnonce: cr.cnonce } : {}), body: m.body }, cr.response);
-      if (ok) reg.digest.verified++;
-      else {
-        reg.digest.failed++;
-        this.report('aka.response-mismatch', ev.frames, `digest response of ${reg.impi} (${alg}${qop ? `, qop=${qop}` : ''}) does not verify against XRES of the MAA (frames ${k.frames.join(', ')})`, { registration: reg.index });
-      }
-    } catch {
-      reg.digest.unchecked++;
-    }
+    const v = verifyAkaResponse(cr, ev.message.body, this.keys);
+    reg.digest[v.kind]++;
+    if (v.kind === 'failed') this.report('aka.response-mismatch', ev.frames, `digest response of ${reg.impi} does not verify against XRES (${v.detail})`, { registration: reg.index });
   }
 
   /** A REGISTER between CSCFs: R-REG-4's integrity-protected value against how it arrived. */
@@ -375,6 +366,15 @@ export class Checker {
 
   /** The S-CSCF's 401 to the P-CSCF: ck= and ik= (TS 24.229 §7.2A.4) are keys for the analysis. */
   private scscfChallenge(ev: SipEvent): void {
+    // Each CSCF forwards the same challenge: parse it only while its RAND's keys are unknown.
+    const www = ev.message.headers.get('WWW-Authenticate') ?? '';
+    const nonce = /nonce="([^"]*)"/i.exec(www)?.[1];
+    if (!/\bik=/i.test(www) || nonce === undefined) return;
+    try {
+      if (this.keys.akaFor(toHex(parseAkaNonce(nonce).rand))) return;
+    } catch {
+      return;
+    }
     const ch = challengeOf(ev.message);
     if (!ch?.ik || !ch.ck || ch.ik.length !== 16 || ch.ck.length !== 16) return;
     try {
@@ -384,25 +384,25 @@ export class Checker {
     }
   }
 
-  private registerResponse(ev: SipEvent, set: SaSet | undefined): void {
+  private registerResponse(ev: SipEvent): void {
     const m = ev.message;
     if (m.kind !== 'response') return;
     const t = this.tx.get(`${callId(m)}|${cseq(m)?.n}`);
     if (!t) return;
     const reg = this.registrations[t.reg];
-    const step = reg.steps[t.stepIndex];
+    const step = t.stepIndex >= 0 ? reg.steps[t.stepIndex] : undefined;
     if (m.status < 200) return;
     if (step) step.outcome = m.status;
     if (m.status === 401) return this.challenge401(ev, reg, t);
-    const s = t.setId !== undefined ? this.sets.get(t.setId) : undefined;
+    const s = t.setId !== undefined ? this.table.get(t.setId) : undefined;
     if (m.status >= 300) {
-      if (reg.challenge?.setId !== undefined && t.kind === 'auth-response') this.setState(reg.challenge.setId, 'failed', ev);
+      if (reg.challenge?.setId !== undefined && t.kind === 'auth-response') this.table.setState(reg.challenge.setId, 'failed', ev);
       reg.state = reg.activeSet !== undefined ? 'registered' : 'failed';
       return;
     }
     if (t.kind === 'de-registration') {
       reg.state = 'deregistered';
-      for (const id of reg.sets) if (this.sets.get(id)?.state !== 'failed') this.setState(id, 'deleted', ev);
+      for (const id of [...reg.live]) this.table.setState(id, 'deleted', ev);
       reg.activeSet = undefined;
       return;
     }
@@ -412,22 +412,20 @@ export class Checker {
     if (to) reg.impus.add(to);
     const expires = expiresOf(m) ?? 3600;
     if (s && s.id !== reg.activeSet) {
-      if (reg.activeSet !== undefined) this.setState(reg.activeSet, 'old', ev);
-      this.setState(s.id, 'active', ev);
+      // R-RR-2 (TS 24.229 §5.2.2.1): the set this one replaces lives on for 64·T1 after the UE's
+      // first message on the new set (its REGISTER); sets replaced before it are gone.
+      for (const id of [...reg.live]) if (this.table.get(id)?.state === 'old') this.table.setState(id, 'deleted', ev);
+      const prev = reg.activeSet !== undefined ? this.table.get(reg.activeSet) : undefined;
+      if (prev) {
+        this.table.setState(prev.id, 'old', ev);
+        prev.expiresAt = Math.min(prev.expiresAt ?? Infinity, (step?.at ?? ev.at) + CHANGE_OVER_MS);
+      }
+      this.table.setState(s.id, 'active', ev);
       reg.activeSet = s.id;
       if (reg.challenge?.setId === s.id) reg.lastServer = reg.challenge.server;
     }
     // R-SA-7: the longer of the previous remaining lifetime and expiry + 30 s.
     if (s) s.expiresAt = Math.max(s.expiresAt ?? 0, ev.at + expires * 1000 + EXPIRY_GRACE_MS);
-    void set;
-  }
-
-  private setState(id: number, state: SaSet['state'], ev: { at: number; frames: number[] }): void {
-    const s = this.sets.get(id);
-    if (!s || s.state === state) return;
-    s.state = state;
-    s.history.push({ at: ev.at, state, frames: ev.frames });
-    if (state === 'deleted' || state === 'failed') this.livePairs.get(`${s.ue}>${s.pcscf}`)?.delete(id);
   }
 
   /** The P-CSCF's 401 to the UE: R-AKA-6, the sec-agree choice, and a new (temporary) SA set. */
@@ -449,7 +447,11 @@ export class Checker {
       reg.nonceMatchesMaa = same;
       if (!same) this.report('aka.nonce-mismatch', ev.frames, `the 401's nonce carries AUTN ${'≠'} the MAA's SIP-Authenticate for the same RAND (MAA frames ${keys.frames.join(', ')})`, { registration: reg.index });
     }
-    if (reg.challenge && !reg.challenge.answered && !reg.challenge.reported) this.stalled(reg, reg.challenge, ev.at, true);
+    if (reg.challenge && !reg.challenge.answered) {
+      // A new challenge replaces an unanswered one: its temporary set is gone.
+      if (!reg.challenge.reported) this.stalled(reg, reg.challenge, ev.at, true);
+      if (reg.challenge.setId !== undefined) this.table.setState(reg.challenge.setId, 'failed', ev);
+    }
     const server = securityHeader(m, 'Security-Server') ?? [];
     const client = reg.client ?? [];
     reg.state = 'challenged';
@@ -471,51 +473,32 @@ export class Checker {
     const c = effectiveIpsec(client);
     const s = effectiveIpsec(server);
     if (c.spiC === undefined || c.spiS === undefined || c.portC === undefined || c.portS === undefined || s.spiC === undefined || s.spiS === undefined || s.portC === undefined || s.portS === undefined) return undefined;
-    const id = this.nextSet++;
-    const set: SaSet = {
-      id, registration: reg.index, impi: reg.impi, ue: t.src.address, pcscf: t.dst.address,
-      uc: c.portC, us: c.portS, pc: s.portC, ps: s.portS,
-      spiUc: c.spiC, spiUs: c.spiS, spiPc: s.spiC, spiPs: s.spiS,
-      alg: s.alg ?? '?', ealg: s.ealg, mode: s.mod, keyed: false, state: 'temporary', createdAt: ev.at, createdFrames: ev.frames,
-      history: [{ at: ev.at, state: 'temporary', frames: ev.frames }], esp: { ok: 0, icv: 0, replay: 0, fromUe: 0 },
-    };
-    if (this.sets.size >= MAX_SETS) this.sets.delete(this.sets.keys().next().value as number);
-    this.sets.set(id, set);
-    reg.sets.push(id);
+    const set = this.table.create({ registration: reg.index, impi: reg.impi, ue: t.src.address, pcscf: t.dst.address, uc: c.portC, us: c.portS, pc: s.portC, ps: s.portS, spiUc: c.spiC, spiUs: c.spiS, spiPc: s.spiC, spiPs: s.spiS, alg: s.alg ?? '?', ealg: s.ealg, mode: s.mod }, ev);
+    const id = set.id;
+    if (reg.sets.length < MAX_STEPS) reg.sets.push(id);
+    reg.live.add(id);
     const spis = [set.spiUc, set.spiUs, set.spiPc, set.spiPs];
     const reserved = spis.filter((x) => x >= 1 && x <= 255);
     if (reserved.length) this.report('sa.spi-reserved', ev.frames, `SA set ${id} uses SPI ${reserved.join(', ')} in the reserved range 1..255 (${reserved.every((x) => x === set.spiPc || x === set.spiPs) ? 'chosen by the P-CSCF' : 'chosen by the UE'})`, { registration: reg.index });
     if (new Set(spis).size < 4) this.report('sa.spi-shared', ev.frames, `SA set ${id}: SPIs ${spis.map(hex32).join(', ')} are not all distinct, so a packet could be reflected`, { registration: reg.index });
-    const prev = reg.activeSet !== undefined ? this.sets.get(reg.activeSet) : undefined;
+    for (const o of this.table.clashes(set)) {
+      if (o.registration === reg.index) continue; // the same registration's sets: rr.spi-not-new below
+      this.report('sa.spi-reused', ev.frames, `SA set ${id} of ${reg.impi} takes SPIs that the live set ${o.id} of ${o.impi} holds at the same host (${[set.spiPc, set.spiPs, set.spiUc, set.spiUs].filter((x) => [o.spiPc, o.spiPs, o.spiUc, o.spiUs].includes(x)).map(hex32).join(', ')}): the SPI no longer names one SA`, { registration: reg.index });
+    }
+    const prev = reg.activeSet !== undefined ? this.table.get(reg.activeSet) : undefined;
     if (prev && prev.state === 'active') {
       const old = new Set([prev.spiUc, prev.spiUs, prev.spiPc, prev.spiPs]);
       if (spis.some((x) => old.has(x))) this.report('rr.spi-not-new', ev.frames, `re-registration set ${id} reuses SPIs of the live set ${prev.id}`, { registration: reg.index });
       const moved = [prev.us !== set.us ? `UE port_us ${prev.us} → ${set.us}` : '', prev.ps !== set.ps ? `P-CSCF port_ps ${prev.ps} → ${set.ps}` : ''].filter(Boolean);
-      if (moved.length) this.report('rr.port-not-kept', ev.frames, `re-registration set ${id}: ${moved.join(', ')}`, { registration: reg.index });
+      if (moved.length) this.report('rr.port-not-kept', ev.frames, `re-registration set ${id}: ${moved.join(', ')}`, { subject: `${reg.impi}|${moved.join()}`, registration: reg.index });
     }
-    const pair = `${set.ue}>${set.pcscf}`;
-    if (!this.livePairs.has(pair)) this.livePairs.set(pair, new Set());
-    this.livePairs.get(pair)!.add(id);
     for (const port of [set.uc, set.us]) {
       this.ueEndpoints.set(`${set.ue}|${port}`, reg.index);
       this.roles.set(`${set.ue}|${port}`, 'UE');
     }
     this.roles.set(`${set.pcscf}|${set.pc}`, 'P-CSCF');
     this.roles.set(`${set.pcscf}|${set.ps}`, 'P-CSCF');
-    for (const x of spis) this.keys.announceSpi(x);
-    if (keys && isIntegrityAlg(set.alg) && isEncryptionAlg(set.ealg)) {
-      try {
-        const k = deriveEspKeys(set.alg, set.ealg, keys.ik, keys.ck);
-        const add = (spi: number, src: string, dst: string) => this.keys.addSa({ src, dst, spi, integrity: set.alg as never, encryption: set.ealg as never, keys: k }, 'derived', id);
-        set.keyed = add(set.spiPs, set.ue, set.pcscf) && add(set.spiPc, set.ue, set.pcscf) && add(set.spiUs, set.pcscf, set.ue) && add(set.spiUc, set.pcscf, set.ue);
-        set.keySource = keys.source;
-      } catch {
-        set.keyed = false;
-      }
-    } else if (spis.some((x) => this.keys.hasGivenSa(x))) {
-      set.keyed = true;
-      set.keySource = 'file';
-    }
+    this.table.key(set, keys, this.keys);
     return set;
   }
 
@@ -523,14 +506,9 @@ export class Checker {
   private stalled(reg: Registration, ch: Challenge, now: number, timedOut: boolean): void {
     ch.reported = true;
     this.pending.delete(reg);
-    const set = ch.setId !== undefined ? this.sets.get(ch.setId) : undefined;
+    const set = ch.setId !== undefined ? this.table.get(ch.setId) : undefined;
     const secs = ((now - ch.at) / 1000).toFixed(1);
-    let cause: string;
-    if (set && set.esp.icv > 0) cause = `ESP from the UE fails the integrity check (${set.esp.icv} packet(s)): UE and P-CSCF hold different keys or transforms (Annex I from IK/CK, alg ${set.alg}/${set.ealg})`;
-    else if (ch.unknownSpiFromUe > 0) cause = `ESP from the UE uses an SPI this sec-agree did not negotiate (${ch.unknownSpiFromUe} packet(s)): wrong SPI or port`;
-    else if (ch.clearAnswers > 0) cause = 'the UE answered in the clear: it set up no SA (check the Security-Server it got and its IPsec support)';
-    else if (set && set.esp.fromUe > 0) cause = `ESP from the UE verified (${set.esp.fromUe} packet(s)) but carried no REGISTER the analyser could read`;
-    else cause = `no ESP at all from the UE ${reg.ue}: it did not accept the 401 (AUTN/MAC or SQN check, or the Security-Server) or its SAs were never installed`;
+    const cause = stallCause(ch, set, reg.ue);
     const why = timedOut ? `no protected REGISTER within ${secs} s of the 401` : `no protected REGISTER before the capture ends, ${secs} s after the 401`;
     this.report('reg.stalled', ch.frames, `registration of ${reg.impi} stalls after the 401: ${why}; ${cause}`, { registration: reg.index });
   }

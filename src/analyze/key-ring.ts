@@ -15,6 +15,7 @@ import type { EspOutcome } from './types.js';
 
 const MAX_AKA = 10_000;
 const MAX_SAS_PER_SPI = 8;
+const MAX_DERIVED = 10_000;
 
 export interface AkaKeys {
   readonly ik: Uint8Array;
@@ -49,6 +50,7 @@ export class KeyRing {
   private readonly aka = new Map<string, AkaKeys>();
   private readonly bySpi = new Map<number, RingSa[]>();
   private readonly derived: GivenSa[] = [];
+  private readonly derivedKeys = new Set<string>();
   private readonly announced = new Set<number>();
 
   /** Remembers the AKA keys of a RAND (hex); a later source does not replace an MAA's. */
@@ -75,7 +77,14 @@ export class KeyRing {
     list.unshift({ given, sa, origin, ...(setId !== undefined ? { setId } : {}) });
     if (list.length > MAX_SAS_PER_SPI) list.pop();
     this.bySpi.set(given.spi, list);
-    if (origin === 'derived') this.derived.push(given);
+    if (origin === 'derived') {
+      // The same SA again (the same vector reused, or a capture replayed) is exported once.
+      const k = `${given.src}|${given.dst}|${given.spi}|${Buffer.from(given.keys.integrityKey).toString('hex')}|${Buffer.from(given.keys.encryptionKey).toString('hex')}`;
+      if (!this.derivedKeys.has(k) && this.derived.length < MAX_DERIVED) {
+        this.derivedKeys.add(k);
+        this.derived.push(given);
+      }
+    }
     return true;
   }
 
@@ -104,17 +113,22 @@ export class KeyRing {
   }
 
   /** RFC 4303 §3.4: finds the SA, checks replay and ICV, decrypts. Never throws. */
-  open(src: string, dst: string, packet: Uint8Array): OpenedEsp {
+  open(dst: string, packet: Uint8Array): OpenedEsp {
     const spi = ((packet[0] << 24) | (packet[1] << 16) | (packet[2] << 8) | packet[3]) >>> 0;
     const seq = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
-    const list = (this.bySpi.get(spi) ?? []).filter((r) => addressMatches(r.given.dst, dst) && addressMatches(r.given.src, src));
-    if (list.length === 0) return { outcome: 'no-sa', seq };
+    const all = this.bySpi.get(spi);
+    if (!all) return { outcome: 'no-sa', seq };
     // Prefer the most telling reason: replay > icv > malformed.
     const rank = (x: EspOutcome) => (x === 'replay' || x === 'too-old' ? 2 : x === 'icv' ? 1 : 0);
     let worst: EspOutcome = 'malformed';
     let worstSet: number | undefined;
     let worstRank = -1;
-    for (const r of list) {
+    let tried = 0;
+    for (const r of all) {
+      // RFC 4301 §4.4.2: an inbound SA is found by SPI and destination; the source is a policy
+      // check, which the analysis makes itself (R-SA-9), so a packet from a wrong source still opens.
+      if (!addressMatches(r.given.dst, dst)) continue;
+      tried++;
       const top = r.sa.replay.top;
       const res = r.sa.open(packet);
       if (res.ok) return { outcome: 'ok', seq, payload: res.payload, nextHeader: res.nextHeader, ...(r.setId !== undefined ? { setId: r.setId } : {}) };
@@ -125,6 +139,7 @@ export class KeyRing {
         worstRank = rank(o);
       }
     }
+    if (tried === 0) return { outcome: 'no-sa', seq };
     return { outcome: worst, seq, ...(worstSet !== undefined ? { setId: worstSet } : {}) };
   }
 }

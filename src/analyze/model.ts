@@ -70,7 +70,12 @@ export interface Registration {
   impus: Set<string>;
   state: 'unregistered' | 'challenged' | 'registered' | 'deregistered' | 'failed';
   steps: RegistrationStep[];
+  /** Steps not kept beyond the first 200. */
+  stepsOmitted?: number;
+  /** SA sets made for it (the first 200). */
   sets: number[];
+  /** Its SA sets not yet deleted. */
+  live: Set<number>;
   activeSet?: number;
   challenge?: Challenge;
   /** Security-Server of the last successful authentication (R-SM-4). */

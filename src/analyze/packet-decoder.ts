@@ -5,7 +5,7 @@
  * Diameter. Capture duplicates (duplicates.ts) are merged into one message with several frames.
  * Every frame is processed as it comes and forgotten, except bounded reassembly state.
  */
-import { CaptureFrame, decodeGtpu, decodeSctp, GTPU_PORT, IpReassembler, linkPayload, SctpAssembler, TcpReassembler, SCTP_PPID_DIAMETER } from '../capture/index.js';
+import { CaptureFrame, decodeGtpu, isSupportedLinktype, decodeSctp, GTPU_PORT, IpReassembler, linkPayload, SctpAssembler, TcpReassembler, SCTP_PPID_DIAMETER } from '../capture/index.js';
 import { DiameterFramer, decodeMessage as decodeDiameter } from '../diameter/index.js';
 import { decodeIpv4, decodeIpv6, decodeTcp, decodeUdp, formatIp, TCP_FIN, TCP_RST } from '../ip/index.js';
 import { parseMessage, SipStreamFramer } from '../sip/index.js';
@@ -14,6 +14,12 @@ import type { KeyRing } from './key-ring.js';
 import type { DiameterEvent, Endpoint, EspEvent, FrameProblem, Protection, SipEvent } from './types.js';
 
 export interface DecoderSink {
+  /**
+   * Whether a SIP message in the clear needs parsing (undefined: always). A message not needed
+   * is only counted through {@link DecoderSink.sipSkipped}.
+   */
+  wantsSip?(src: Endpoint, dst: Endpoint, bytes: Uint8Array): boolean;
+  sipSkipped?(): void;
   sip(ev: SipEvent): void;
   diameter(ev: DiameterEvent): void;
   esp(ev: EspEvent): void;
@@ -43,17 +49,24 @@ const MAX_DEPTH = 4;
 const IPPROTO = { TCP: 6, UDP: 17, ESP: 50, SCTP: 132, IPV4: 4, IPV6: 41 } as const;
 export const IPSEC_NAT_T_PORT = 4500;
 
-/** RFC 3261 §7.1/§7.2: a start line `METHOD SP URI SP SIP/2.0` or `SIP/2.0 SP code`. */
+const SIP_VERSION = [0x53, 0x49, 0x50, 0x2f, 0x32, 0x2e, 0x30]; // "SIP/2.0"
+
+function sipVersionAt(b: Uint8Array, at: number): boolean {
+  if (at < 0 || at + 7 > b.length) return false;
+  for (let i = 0; i < 7; i++) if (b[at + i] !== SIP_VERSION[i]) return false;
+  return true;
+}
+
+/** RFC 3261 §7.1/§7.2: a start line `METHOD SP URI SP SIP/2.0` or `SIP/2.0 SP code` (bytes only, no strings). */
 export function looksLikeSip(b: Uint8Array): boolean {
   let i = 0;
   while (i < b.length && i < 4 && (b[i] === 13 || b[i] === 10)) i++;
   if (i >= b.length || b[i] < 0x41 || b[i] > 0x5a) return false;
+  if (sipVersionAt(b, i)) return b[i + 7] === 0x20;
   const end = Math.min(b.length, i + 1024);
   let eol = i;
   while (eol < end && b[eol] !== 13 && b[eol] !== 10) eol++;
-  if (eol === end) return false;
-  const line = Buffer.from(b.buffer, b.byteOffset + i, eol - i).toString('latin1');
-  return line.startsWith('SIP/2.0 ') || / SIP\/2\.0$/.test(line);
+  return eol < end && b[eol - 8] === 0x20 && sipVersionAt(b, eol - 7);
 }
 
 /** RFC 6733 §3: version 1, a length that is a multiple of 4 and at least 20, no reserved flags. */
@@ -69,6 +82,7 @@ export class PacketDecoder {
   private readonly sctp = new SctpAssembler();
   private readonly dups = new DuplicateFilter();
   private readonly apps = new Map<string, StreamApp>();
+  private readonly unsupported = new Set<number>();
 
   constructor(
     private readonly keys: KeyRing,
@@ -78,6 +92,12 @@ export class PacketDecoder {
   /** Decodes one frame (never throws: what cannot be read becomes a {@link FrameProblem}). */
   frame(f: CaptureFrame): void {
     const frames = [f.number];
+    if (!isSupportedLinktype(f.linktype)) {
+      // Said once per link type, at its first frame.
+      if (!this.unsupported.has(f.linktype)) this.sink.problem({ frame: f.number, reason: `link type ${f.linktype} is not supported: its frames are skipped` });
+      this.unsupported.add(f.linktype);
+      return;
+    }
     try {
       const ip = linkPayload(f.linktype, f.data);
       if (!ip) return;
@@ -151,12 +171,22 @@ export class PacketDecoder {
     if (p.length >= 16 && !ctx.protection) {
       const spi = ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
       const natT = (u.dstPort === IPSEC_NAT_T_PORT || u.srcPort === IPSEC_NAT_T_PORT) && spi !== 0;
-      if (natT || (this.keys.knowsSpi(spi) && !looksLikeSip(p))) return this.esp(src, dst, p, { src: u.srcPort, dst: u.dstPort }, ipId, ctx);
+      // An SPI negotiated in the capture, unless the datagram reads as SIP (its first byte a capital).
+      if (natT || (this.keys.knowsSpi(spi) && ((p[0] < 0x41 || p[0] > 0x5a) || !looksLikeSip(p)))) return this.esp(src, dst, p, { src: u.srcPort, dst: u.dstPort }, ipId, ctx);
     }
     if (!looksLikeSip(p)) return;
     if (!ctx.protection && this.duplicate(`u|${src}|${dst}|${u.srcPort}|${u.dstPort}|${ipId}|${p.length}|${fnv1a(p)}`, ctx)) return;
+    const from = { address: src, port: u.srcPort };
+    const to = { address: dst, port: u.dstPort };
+    if (!this.wanted(from, to, p, ctx)) return;
     const message = parseMessage(p);
-    this.sink.sip({ frames: ctx.frames, at: ctx.at, src: { address: src, port: u.srcPort }, dst: { address: dst, port: u.dstPort }, transport: 'udp', message, ...(ctx.protection ? { protection: ctx.protection } : {}) });
+    this.sink.sip({ frames: ctx.frames, at: ctx.at, src: from, dst: to, transport: 'udp', message, ...(ctx.protection ? { protection: ctx.protection } : {}) });
+  }
+
+  private wanted(src: Endpoint, dst: Endpoint, bytes: Uint8Array, ctx: Ctx): boolean {
+    if (ctx.protection || !this.sink.wantsSip || this.sink.wantsSip(src, dst, bytes)) return true;
+    this.sink.sipSkipped?.();
+    return false;
   }
 
   private esp(src: string, dst: string, p: Uint8Array, ports: { src: number; dst: number } | undefined, ipId: number, ctx: Ctx): void {
@@ -165,12 +195,16 @@ export class PacketDecoder {
       return;
     }
     if (this.duplicate(`e|${src}|${dst}|${ipId}|${p.length}|${fnv1a(p)}`, ctx)) return;
-    const opened = this.keys.open(src, dst, p);
+    const opened = this.keys.open(dst, p);
     const spi = ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
-    this.sink.esp({ frames: ctx.frames, at: ctx.at, src, dst, spi, seq: opened.seq, outcome: opened.outcome, ...(ports ? { ports } : {}), ...(opened.setId !== undefined ? { setId: opened.setId } : {}) });
+    const ev: { -readonly [K in keyof EspEvent]: EspEvent[K] } = { frames: ctx.frames, at: ctx.at, src, dst, spi, seq: opened.seq, outcome: opened.outcome };
+    if (ports) ev.ports = ports;
+    if (opened.setId !== undefined) ev.setId = opened.setId;
+    this.sink.esp(ev);
     if (opened.outcome !== 'ok' || !opened.payload || ctx.depth >= MAX_DEPTH) return;
-    const protection: Protection = { spi, seq: opened.seq, encapsulation: ports ? 'udp' : 'ip', ...(opened.setId !== undefined ? { setId: opened.setId } : {}) };
-    const inner: Ctx = { ...ctx, depth: ctx.depth + 1, protection, path: `${ctx.path}/esp:${spi}` };
+    const protection: { -readonly [K in keyof Protection]: Protection[K] } = { spi, seq: opened.seq, encapsulation: ports ? 'udp' : 'ip' };
+    if (opened.setId !== undefined) protection.setId = opened.setId;
+    const inner: Ctx = { frame: ctx.frame, frames: ctx.frames, at: ctx.at, depth: ctx.depth + 1, protection, path: ctx.path };
     const nh = opened.nextHeader;
     if (nh === IPPROTO.IPV4 || nh === IPPROTO.IPV6) this.ip(opened.payload, inner);
     else if (nh === IPPROTO.UDP || nh === IPPROTO.TCP) this.transport(src, dst, nh, opened.payload, ipId, inner);
@@ -222,6 +256,7 @@ export class PacketDecoder {
         framer.push(bytes, (m) => {
           if (m.length <= 4) return;
           const frames = take();
+          if (!this.wanted(from, to, m, ctx)) return;
           const message = parseMessage(m);
           this.sink.sip({ frames, at: ctx.at, src: from, dst: to, transport: 'tcp', message, ...(ctx.protection ? { protection: ctx.protection } : {}) });
         });

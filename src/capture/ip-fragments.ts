@@ -72,6 +72,8 @@ export class IpReassembler {
   push(packet: Uint8Array, atMs: number, frame: number): FragmentResult {
     this.expire(atMs);
     const v = packet.length > 0 ? packet[0] >>> 4 : 0;
+    // Fast path: an IPv4 packet with MF clear and offset 0 is whole (the caller decodes it).
+    if (v === 4 && packet.length >= 20 && (packet[6] & 0x3f) === 0 && packet[7] === 0) return { kind: 'whole', packet };
     if (v === 4) {
       const p = decodeIpv4(packet, { verifyChecksum: false });
       if (!p.moreFragments && p.fragmentOffset === 0) return { kind: 'whole', packet: packet.subarray(0, p.headerLength + p.payload.length) };

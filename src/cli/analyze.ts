@@ -6,7 +6,7 @@
  * above --fail-on (default error), 1 otherwise, 2 for bad arguments. A capture that cannot be
  * read gives one line naming the frame.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Analyzer, formatReport, parseKeysFile, reportHtml, reportJson, severityRank, SEVERITIES, type AnalysisReport, type Severity } from '../analyze/index.js';
 import { readCaptureFile } from '../capture/index.js';
@@ -53,7 +53,12 @@ export function runAnalyze(files: string[], o: AnalyzeFlags, out: NodeJS.Writabl
     a.capture(f, got.frames, got.bytes);
   }
   const report = a.finish();
-  if (o.exportKeys !== undefined) writeFileSync(o.exportKeys, a.exportLines().map((l) => `${l}\n`).join(''), { mode: 0o600 });
+  if (o.exportKeys !== undefined) {
+    // Secret: owner-only, also when the file was there before (mode applies only to new files).
+    writeFileSync(o.exportKeys, '', { mode: 0o600 });
+    chmodSync(o.exportKeys, 0o600);
+    writeFileSync(o.exportKeys, a.exportLines().map((l) => `${l}\n`).join(''));
+  }
   if (o.html !== undefined) writeFileSync(o.html, reportHtml(report));
   const tty = (out as NodeJS.WriteStream).isTTY === true;
   out.write(o.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : formatReport(report, { color: o.color !== false && tty && process.env.NO_COLOR === undefined, ladder: o.ladder !== false }));

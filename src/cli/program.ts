@@ -23,6 +23,7 @@ import { diameterBench } from './bench-diameter.js';
 import { sipBench } from './bench-sip.js';
 import { hssBench } from './bench-hss.js';
 import { registrationBench } from './bench-register.js';
+import { analyzeBench } from './bench-analyze.js';
 import { soakBench } from './bench-soak.js';
 import { describeError, exitCodeFor } from './errors.js';
 
@@ -43,7 +44,7 @@ export function buildProgram(): Command {
   registerAnalyze(program);
   registerLab(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, soakBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, soakBench, analyzeBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;

@@ -13,7 +13,7 @@ import { Analyzer, KeysFileError, parseKeysFile } from '../../src/analyze/index.
 import { CaptureReader, PcapWriter, readPcap } from '../../src/capture/index.js';
 import { deriveEspKeys } from '../../src/ipsec/esp/index.js';
 import { wiresharkLineForSa, xfrmLinesForSa, type SecurityAssociation } from '../../src/ipsec/sa/index.js';
-import { cliPath } from '../support/paths.js';
+import { cliPath, repoRoot } from '../support/paths.js';
 import { buildRegistration, PCSCF, PORTS, SPIS, UE, VECTOR } from './support.js';
 
 function tmp(t: TestContext): string {
@@ -122,6 +122,24 @@ describe('exit codes and bad input', () => {
     new CaptureReader().push(w.toBytes(), (f) => a.frame(f));
     const r = a.finish();
     assert.deepEqual(r.problems.map((p) => p.frame), [1]);
-    assert.equal(r.summary.esp.verified, 3);
+    assert.equal(r.summary.esp.verified, 3);    // A link type imsec cannot read is said once, at its first frame.
+    const wifi = new PcapWriter({ linktype: 105 }).add(new Uint8Array(30), 1).add(new Uint8Array(30), 2).toBytes();
+    const b = new Analyzer();
+    new CaptureReader().push(wifi, (f) => b.frame(f));
+    assert.deepEqual(b.finish().problems, [{ frame: 1, reason: 'link type 105 is not supported: its frames are skipped' }]);
+  });
+});
+
+describe('docs/analyze-json.md', () => {
+  test('[R-LAB-2] the documented rule table is the analyser\'s rule catalogue, and a report has the documented top-level fields', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { RULES, reportJson } = await import('../../src/analyze/index.js');
+    const doc = readFileSync(join(repoRoot, 'docs', 'analyze-json.md'), 'utf8');
+    const documented = [...doc.matchAll(/^\| `([a-z.-]+)` \| (\w+) \| (R-[A-Z]+-\d+) \|/gm)].map((m) => [m[1], m[2], m[3]]);
+    assert.deepEqual(documented, Object.entries(RULES).map(([name, r]) => [name, r.severity, r.spec]));
+    const a = new Analyzer();
+    new CaptureReader().push(buildRegistration().pcap, (f) => a.frame(f));
+    const json = reportJson(a.finish()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(json).sort(), ['captures', 'findings', 'findingsOmitted', 'keys', 'ladder', 'ladderOmitted', 'problems', 'problemsOmitted', 'registrations', 'saSets', 'schema', 'summary']);
   });
 });

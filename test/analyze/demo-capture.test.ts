@@ -1,8 +1,8 @@
 /**
  * The demo's own capture (`imsec demo --pcap F --keys K`, UDP-encapsulated ESP with
  * hmac-sha-1-96/aes-cbc): decoded without keys (MAA and the S-CSCF's 401 are in it) and with its
- * keys file, every ESP verified, every registration rebuilt, and no finding beyond the two wire
- * rules issue [H] changes in the UE and P-CSCF (UDP response flows, port_ps kept).
+ * keys file, every ESP verified, every registration rebuilt, and no finding at all (the UE and
+ * P-CSCF follow R-SA-3's UDP flows and R-RR-1's ports as [H] set them).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,9 +14,6 @@ import { Analyzer, parseKeysFile, type AnalysisReport } from '../../src/analyze/
 import { readCaptureFile } from '../../src/capture/index.js';
 import { cliPath } from '../support/paths.js';
 
-/** Rules the demo breaks until [H] lands (R-SA-3 UDP flows, R-RR-1 port_ps); then none may remain. */
-const UNTIL_H = new Set(['sa.udp-flow', 'rr.port-not-kept']);
-
 function analyze(pcap: string, keys?: string): AnalysisReport {
   const a = new Analyzer(keys ? { keys: parseKeysFile(readFileSync(keys, 'utf8')) } : {});
   readCaptureFile(pcap, (f) => a.frame(f));
@@ -24,7 +21,7 @@ function analyze(pcap: string, keys?: string): AnalysisReport {
 }
 
 describe('imsec demo --pcap --keys', () => {
-  test('[R-LAB-2][R-SA-1][R-SA-2][R-RR-1] the demo capture decodes fully, with and without its keys file, and shows no finding', (t) => {
+  test('[R-LAB-2][R-SA-1][R-SA-2][R-SA-3][R-RR-1] the demo capture decodes fully, with and without its keys file, and shows no finding', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'imsec-analyze-demo-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const pcap = join(dir, 'demo.pcap');
@@ -40,8 +37,7 @@ describe('imsec demo --pcap --keys', () => {
       assert.deepEqual(r.registrations.map((g) => g.digest.failed), [0, 0]);
       assert.ok(r.registrations.every((g) => g.digest.verified >= 1 && g.nonceMatchesMaa === true));
       assert.deepEqual(r.saSets.map((s) => s.state), ['deleted', 'deleted', 'deleted']);
-      assert.deepEqual(r.findings.filter((f) => !UNTIL_H.has(f.rule)), []);
-      assert.ok(r.findings.every((f) => f.severity === 'warning'));
+      assert.deepEqual(r.findings, []);
       // Every protected message of the demo's own ladder is on ours.
       assert.equal(r.ladder.filter((l) => l.esp).length, 16);
     }

@@ -16,7 +16,7 @@ import { Analyzer, type AnalysisReport } from '../../src/analyze/index.js';
 import { readCaptureFile } from '../../src/capture/index.js';
 import { needPeer } from '../support/peers.js';
 import { cliPath } from '../support/paths.js';
-import { needShared } from './support.js';
+import { needShared } from '../support/shared.js';
 
 function analyzeFile(path: string): { r: AnalysisReport; exported: string[] } {
   const a = new Analyzer();
@@ -49,7 +49,7 @@ const md5 = (...parts: (string | Uint8Array)[]) => {
 
 describe('open5gs ipsec_reg.pcapng (Samsung SM-T515, Kamailio, SLL, GTP-U, ESP transport hmac-md5-96/null)', () => {
   test('[R-LAB-2][R-SA-2] decodes fully with no keys: all ESP verified from the MAA IK, all SIP inside shown; tshark agrees', (t) => {
-    const path = needShared(t, 'pcap', 'open5gs_ipsec_reg.pcapng');
+    const path = needShared(t, 'real', 'pcap', 'open5gs_ipsec_reg.pcapng');
     if (!path || !needPeer(t, 'tshark')) return;
     const { r, exported } = analyzeFile(path);
     assert.equal(r.summary.frames, 1071);
@@ -76,7 +76,7 @@ describe('open5gs ipsec_reg.pcapng (Samsung SM-T515, Kamailio, SLL, GTP-U, ESP t
   });
 
   test('[R-SA-5] the real port-rule breaches: clear SIP on the protected ports, frames checked with tshark', (t) => {
-    const path = needShared(t, 'pcap', 'open5gs_ipsec_reg.pcapng');
+    const path = needShared(t, 'real', 'pcap', 'open5gs_ipsec_reg.pcapng');
     if (!path || !needPeer(t, 'tshark')) return;
     const { r } = analyzeFile(path);
     const breaches = r.findings.filter((f) => f.rule === 'port.clear-on-protected');
@@ -98,7 +98,7 @@ describe('open5gs ipsec_reg.pcapng (Samsung SM-T515, Kamailio, SLL, GTP-U, ESP t
   });
 
   test('[R-AKA-6][R-FAIL-1] the 401 nonce is the MAA SIP-Authenticate; the protected REGISTER response verifies against its XRES', (t) => {
-    const path = needShared(t, 'pcap', 'open5gs_ipsec_reg.pcapng');
+    const path = needShared(t, 'real', 'pcap', 'open5gs_ipsec_reg.pcapng');
     if (!path || !needPeer(t, 'tshark')) return;
     const { r, exported } = analyzeFile(path);
     const g = r.registrations[0];
@@ -119,11 +119,12 @@ describe('open5gs ipsec_reg.pcapng (Samsung SM-T515, Kamailio, SLL, GTP-U, ESP t
   });
 
   test('[R-LAB-2] imsec analyze CLI: exit 1 on the errors, --json report, --export-keys mode 0600, --html escaped and self-contained', (t) => {
-    const path = needShared(t, 'pcap', 'open5gs_ipsec_reg.pcapng');
+    const path = needShared(t, 'real', 'pcap', 'open5gs_ipsec_reg.pcapng');
     if (!path) return;
     const dir = mkdtempSync(join(tmpdir(), 'imsec-analyze-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const keys = join(dir, 'derived.keys');
+    writeFileSync(keys, 'old\n', { mode: 0o644 }); // an existing file becomes owner-only too
     const html = join(dir, 'r.html');
     const run = spawnSync(process.execPath, [cliPath, 'analyze', path, '--json', '--export-keys', keys, '--html', html], { encoding: 'utf8' });
     assert.equal(run.status, 1, run.stderr);
@@ -148,7 +149,7 @@ describe('open5gs ipsec_reg.pcapng (Samsung SM-T515, Kamailio, SLL, GTP-U, ESP t
 
 describe('open5gs nonipsec_reg.pcapng (no sec-agree)', () => {
   test('[R-LAB-2][R-AKA-6] a registration without sec-agree completes; only the keys reaching the UE are reported', (t) => {
-    const path = needShared(t, 'pcap', 'open5gs_nonipsec_reg.pcapng');
+    const path = needShared(t, 'real', 'pcap', 'open5gs_nonipsec_reg.pcapng');
     if (!path) return;
     const { r } = analyzeFile(path);
     assert.equal(r.registrations[0].state, 'registered');

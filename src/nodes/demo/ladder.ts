@@ -32,7 +32,8 @@ export interface LadderEntry {
   /** Set when the message travelled inside ESP: the SPI and sequence number of the packet. */
   readonly esp?: { spi: number; seq: number };
   readonly sip?: { method?: string; status?: number; cseqMethod?: string };
-  readonly diameter?: { command: string; request: boolean; code: number; result?: { code: number; vendorId?: number } };
+  /** `application` names the Diameter interface when it is not Cx (Gx, Rx, …). */
+  readonly diameter?: { command: string; request: boolean; code: number; result?: { code: number; vendorId?: number }; application?: string };
 }
 
 /** A packet the ladder could not read (counted, shown as such). */

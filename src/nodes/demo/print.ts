@@ -40,7 +40,7 @@ export function formatLadder(entries: readonly LadderEntry[], opts: PrintOptions
   return entries.map((e, i) => {
     const n = String(i + 1).padStart(3);
     const arrow = e.esp ? '⇒' : '→';
-    const what = e.kind === 'diameter' ? `Cx ${e.summary}` : e.summary;
+    const what = e.kind === 'diameter' ? `${e.diameter?.application ?? 'Cx'} ${e.summary}` : e.summary;
     const prot = e.esp ? st.green(`[ESP spi ${hexSpi(e.esp.spi)} seq ${e.esp.seq}]`) : e.kind === 'sip' ? st.dim('[no ESP]') : st.dim(`[Diameter/${e.proto.toUpperCase()}]`);
     const notes = e.notes.length > 0 ? ` ${st.dim(e.notes.join(' · '))}` : '';
     const shown = e.kind === 'diameter' ? st.magenta(pad(what, ws)) : e.sip?.status !== undefined ? st.yellow(pad(what, ws)) : st.cyan(pad(what, ws));
