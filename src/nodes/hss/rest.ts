@@ -15,10 +15,17 @@
  * coercion); every error is `{ error, message }` with 400 (validation), 404 (unknown), 409
  * (duplicate IMPI/IMPU), 415 (not JSON). K, OP and OPc are write-only: response schemas have no
  * field for them (fastify's serializer drops anything not in the schema), and no message
- * quotes them. There is no authentication: bind it to loopback or put it behind a proxy.
+ * quotes them.
+ *
+ * With `access` (web/access.ts), every request is checked first (web/guard.ts): the Host header
+ * must name this listener (else 421) and a bearer token is required (else 401) unless the
+ * listener is on loopback and started with `--no-auth`. {@link fastifyRest} always passes one.
+ * {@link setupHssRest} puts the same API into another server under a prefix (the console).
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifySchema } from 'fastify';
 import type { Logger } from '../../common/log.js';
+import type { HttpAccess } from '../../web/access.js';
+import { installGuard } from '../../web/guard.js';
 import { ImsError, InvalidArgumentError } from '../../common/errors.js';
 import { AUTH_SCHEMES, ConflictError, quoteName, IMPI_PATTERN, IMPU_PATTERN, MAX_IMPUS, MAX_PROFILE_CHARS, NotFoundError, REGISTRATION_STATES, type HssStore } from '../../store/index.js';
 import { changeSubscriber, provisionSubscriber, registrationView, subscriberView } from './provisioning.js';
@@ -30,6 +37,8 @@ export interface HssRestOptions {
   bodyLimit?: number;
   /** `info.version` of the OpenAPI document. */
   version?: string;
+  /** Host check and token (see the module comment); absent: no check (a library caller's own server). */
+  access?: HttpAccess;
 }
 
 // --- schemas (also the OpenAPI components) ---------------------------------------------------------
@@ -192,14 +201,28 @@ function validationMessage(e: FastifyError): string {
   return `${where} ${first.message ?? 'is invalid'}`;
 }
 
-/** Builds the API on a store. The caller listens (or uses `inject` in tests) and closes. */
-export function createHssRestApi(store: HssStore, opts: HssRestOptions = {}): FastifyInstance {
-  const app = Fastify({
+/** Fastify server options of the API (strict JSON schema validation: no coercion, no defaults). */
+export function hssRestServerOptions(opts: Pick<HssRestOptions, 'logger' | 'bodyLimit'> = {}) {
+  return {
     ...(opts.logger !== undefined ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? 4 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
-  }) as unknown as FastifyInstance;
+  };
+}
 
+/** Builds the API on a store. The caller listens (or uses `inject` in tests) and closes. */
+export function createHssRestApi(store: HssStore, opts: HssRestOptions = {}): FastifyInstance {
+  const app = Fastify(hssRestServerOptions(opts)) as unknown as FastifyInstance;
+  if (opts.access) installGuard(app, opts.access);
+  setupHssRest(app, store, opts.version);
+  return app;
+}
+
+/**
+ * Adds the API's error handling and routes to `app` — a server of its own, or an encapsulated
+ * plugin scope of another server (`app.register((scope) => setupHssRest(scope, store), { prefix })`).
+ */
+export function setupHssRest(app: FastifyInstance, store: HssStore, version?: string): void {
   app.setErrorHandler((e: FastifyError, _req, reply) => {
     let status = 500;
     let message = 'internal error';
@@ -274,9 +297,8 @@ export function createHssRestApi(store: HssStore, opts: HssRestOptions = {}): Fa
     const handler = handlers[`${r.method} ${r.url}`];
     app.route({ method: r.method, url: r.url, schema: r.schema, handler: (req, reply) => handler(req, reply) });
   }
-  const doc = buildOpenApi(opts.version ?? '0.1.0');
+  const doc = buildOpenApi(version ?? '0.1.0');
   app.get('/openapi.json', async () => doc);
-  return app;
 }
 
 /**
