@@ -18,13 +18,19 @@ import { createLogger } from '../common/log.js';
 import { openStore, redactStoreUrl } from '../store/index.js';
 import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig } from '../nodes/hss/config.js';
 import { HssServer } from '../nodes/hss/wire.js';
-import { fastifyRest } from '../nodes/hss/rest-operator.js';
+import { fastifyRestWith } from '../nodes/hss/rest-operator.js';
+import type { RestFactory } from '../nodes/hss/wire.js';
+import { tapDiameterTransport } from '../capture/index.js';
+import { tcpTransport } from '../diameter/index.js';
+import { MetricsHub } from '../metrics/index.js';
+import type { MetricsListener } from '../web/metrics-server.js';
+import { addHttpOptions, ProcessAccess, startProcessMetrics, type HttpFlags } from './http-flags.js';
 import { registerHssProvisioning } from './hss-subscriber.js';
 import { intArg } from './args.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 
-export interface HssFlags {
+export interface HssFlags extends HttpFlags {
   config?: string;
   listen?: string;
   originHost?: string;
@@ -62,6 +68,14 @@ export function hssConfigFrom(o: Partial<HssFlags>): HssConfig {
   return c;
 }
 
+/** The REST listener behind the process's access rule (same token as the metrics). */
+function restFactory(access: ProcessAccess): RestFactory {
+  return (ctx) => {
+    const a = access.for(ctx.listen.host);
+    return fastifyRestWith({ ...(a.token === null ? { noAuth: true } : { token: a.token }), allowedHosts: [...a.hosts] })(ctx).then((l) => ({ ...l, access: a }));
+  };
+}
+
 /** Runs the HSS until SIGTERM/SIGINT; resolves after a clean stop. */
 export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const config = hssConfigFrom(o);
@@ -73,16 +87,44 @@ export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = 
   } catch (err) {
     throw new CliFailure(`cannot open store ${redactStoreUrl(config.store)}: ${(err as Error).message}`);
   }
+  const access = new ProcessAccess(o);
+  if (config.rest !== null) access.for(config.rest.listen.host); // --no-auth off loopback: exit 2 before anything starts
+  const hub = new MetricsHub();
   let hss: HssServer;
   try {
-    hss = await HssServer.start({ config, store, ownsStore: true, logger: log, rest: fastifyRest });
+    hss = await HssServer.start({
+      config,
+      store: hub.wrapStore(store),
+      ownsStore: true,
+      logger: log,
+      transport: tapDiameterTransport(tcpTransport, hub.diameterSink('hss')),
+      rest: restFactory(access),
+    });
   } catch (err) {
     await store.close();
     throw new CliFailure(`cannot start the HSS: ${(err as Error).message}`);
   }
+  hub.addHss(hss);
+  let metrics: MetricsListener | undefined;
+  try {
+    metrics = await startProcessMetrics(o, hub, log, access);
+  } catch (err) {
+    await hss.stop();
+    throw new CliFailure(`cannot serve metrics: ${(err as Error).message}`);
+  }
   // One JSON line on stdout once serving, whatever the log level (scripts wait for it).
-  out.write(JSON.stringify({ ready: true, diameterPort: hss.diameterPort, restPort: hss.restPort ?? null, originHost: config.diameter.originHost }) + '\n');
-  await serveUntilSignal('hss', () => hss.stop(), log);
+  out.write(
+    JSON.stringify({ ready: true, diameterPort: hss.diameterPort, restPort: hss.restPort ?? null, metricsPort: metrics?.port ?? null, originHost: config.diameter.originHost, ...access.readyFields() }) + '\n',
+  );
+  await serveUntilSignal(
+    'hss',
+    async () => {
+      await metrics?.close();
+      hub.close();
+      await hss.stop();
+    },
+    log,
+  );
 }
 
 /** Adds `imsec hss` (the runner) with the provisioning subcommands under it. */
@@ -99,8 +141,8 @@ export function registerHss(program: Command): void {
     .option('--data-dir <dir>', 'directory of the embedded store (default ./.imsec)')
     .option('--rest <host:port|off>', 'provisioning REST API address (default 127.0.0.1:8080), or off')
     .option('--max-auth-items <n>', 'cap on SIP-Number-Auth-Items per MAR (default 5)')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .action(async (o: HssFlags) => runHss(o));
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
+  addHttpOptions(hss, 'REST API and metrics').action(async (o: HssFlags) => runHss(o));
   registerHssProvisioning(hss, {
     defaultStore: (all) => hssConfigFrom({ ...(all as Partial<HssFlags>), store: undefined, peer: [] }).store,
   });

@@ -58,7 +58,7 @@ export class MetricsHub {
 
   /** A wire sink for the Diameter connections of `node`. */
   diameterSink(node: string): WireSink {
-    return this.diameter.sink(node);
+    return this.diameter.sink(node.toLowerCase().replace(/-/g, ''));
   }
 
   /** The HSS store with its writes timed and its SQNs counted. */
