@@ -18,13 +18,11 @@ import { createLogger } from '../common/log.js';
 import { openStore, redactStoreUrl } from '../store/index.js';
 import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig } from '../nodes/hss/config.js';
 import { HssServer } from '../nodes/hss/wire.js';
-import { fastifyRestWith } from '../nodes/hss/rest-operator.js';
-import type { RestFactory } from '../nodes/hss/wire.js';
 import { tapDiameterTransport } from '../capture/index.js';
 import { tcpTransport } from '../diameter/index.js';
 import { MetricsHub } from '../metrics/index.js';
 import type { MetricsListener } from '../web/metrics-server.js';
-import { addHttpOptions, ProcessAccess, startProcessMetrics, type HttpFlags } from './http-flags.js';
+import { addHttpOptions, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';
 import { registerHssProvisioning } from './hss-subscriber.js';
 import { intArg } from './args.js';
 import { CliFailure } from './errors.js';
@@ -68,14 +66,6 @@ export function hssConfigFrom(o: Partial<HssFlags>): HssConfig {
   return c;
 }
 
-/** The REST listener behind the process's access rule (same token as the metrics). */
-function restFactory(access: ProcessAccess): RestFactory {
-  return (ctx) => {
-    const a = access.for(ctx.listen.host);
-    return fastifyRestWith({ ...(a.token === null ? { noAuth: true } : { token: a.token }), allowedHosts: [...a.hosts] })(ctx).then((l) => ({ ...l, access: a }));
-  };
-}
-
 /** Runs the HSS until SIGTERM/SIGINT; resolves after a clean stop. */
 export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const config = hssConfigFrom(o);
@@ -98,7 +88,7 @@ export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = 
       ownsStore: true,
       logger: log,
       transport: tapDiameterTransport(tcpTransport, hub.diameterSink('hss')),
-      rest: restFactory(access),
+      rest: restFactoryFor(access),
     });
   } catch (err) {
     await store.close();

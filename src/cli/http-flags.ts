@@ -15,6 +15,8 @@ import { ImsError, InvalidArgumentError } from '../common/errors.js';
 import { CliFailure } from './errors.js';
 import { serveUntilSignal } from './node-process.js';
 import { MetricsHub } from '../metrics/index.js';
+import { fastifyRestWith } from '../nodes/hss/rest-operator.js';
+import type { RestFactory } from '../nodes/hss/wire.js';
 import type { Logger } from '../common/log.js';
 import { generateToken, resolveHttpAccess, type HttpAccess } from '../web/access.js';
 import { startMetricsServer, type MetricsListener } from '../web/metrics-server.js';
@@ -149,4 +151,12 @@ export async function announceAndServe(name: string, o: HttpFlags, log: Logger, 
     },
     log,
   );
+}
+
+/** The HSS REST listener behind the process's access rule (the same token as its other listeners). */
+export function restFactoryFor(access: ProcessAccess): RestFactory {
+  return (ctx) => {
+    const a = access.for(ctx.listen.host);
+    return fastifyRestWith({ ...(a.token === null ? { noAuth: true } : { token: a.token }), allowedHosts: [...a.hosts] })(ctx).then((l) => ({ ...l, access: a }));
+  };
 }

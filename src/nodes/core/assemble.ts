@@ -20,7 +20,7 @@ import { tcpTransport, type DiameterTransport } from '../../diameter/index.js';
 import type { XfrmRunner } from '../../ipsec/index.js';
 import { openTransports, TcpTransport, UdpTransport, type Endpoint, type SipTransport, type WireObserver } from '../../sip/transport/index.js';
 import { openStore, type HssStore } from '../../store/index.js';
-import { HssServer, parseHssConfig, fastifyRest } from '../hss/index.js';
+import { HssServer, parseHssConfig, fastifyRest, type RestFactory } from '../hss/index.js';
 import { createIcscf, parseIcscfConfig, type Icscf } from '../icscf/index.js';
 import { createPcscf, parsePcscfConfig, type PcscfDeps, type PcscfNode } from '../pcscf/index.js';
 import { createScscf, parseScscfConfig, type Scscf } from '../scscf/index.js';
@@ -41,6 +41,8 @@ export interface ImsCoreDeps {
   xfrmRunner?: XfrmRunner;
   /** How long to wait for each Diameter connection to the HSS (default 5 s). */
   hssTimeoutMs?: number;
+  /** How the HSS serves its REST API when configured (default fastifyRest: a generated token). */
+  restFactory?: RestFactory;
   /** Metrics hooks (src/metrics): the HSS store wrapped, and a sink per node for its Diameter bytes. */
   instrument?: { hssStore?(store: HssStore): HssStore; diameterSink?(node: string): WireSink };
 }
@@ -122,7 +124,7 @@ export async function startImsCore(config: CoreConfig, deps: ImsCoreDeps = {}): 
       ownsStore: true,
       logger: log.child({ node: 'hss' }),
       transport: diameterFor(NODE_LABELS.hss),
-      rest: hssConfig.rest === null ? null : fastifyRest,
+      rest: hssConfig.rest === null ? null : (deps.restFactory ?? fastifyRest),
       ...(deps.clock ? { clock: deps.clock } : {}),
     });
     storeOwned = true;

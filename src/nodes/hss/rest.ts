@@ -9,6 +9,8 @@
  *   PATCH  /subscribers/:impi               change                                      200 | 400 | 404 | 409
  *   DELETE /subscribers/:impi               delete                                      204 | 404
  *   GET    /subscribers/:impi/registration  registration state per IMPU (TS 29.228 §6.1) 200 | 404
+ *   POST   /subscribers/import              a CSV or JSON file as `imsec hss import` takes 200 | 400 | 409
+ *                                            (body { format, text }; every row checked, all or none)
  *   GET    /openapi.json                    OpenAPI 3.1, built from the same route schemas
  *
  * Bodies are validated by JSON schema (additionalProperties false, hex patterns, no type
@@ -29,6 +31,7 @@ import { installGuard } from '../../web/guard.js';
 import { ImsError, InvalidArgumentError } from '../../common/errors.js';
 import { AUTH_SCHEMES, ConflictError, quoteName, IMPI_PATTERN, IMPU_PATTERN, MAX_IMPUS, MAX_PROFILE_CHARS, NotFoundError, REGISTRATION_STATES, type HssStore } from '../../store/index.js';
 import { changeSubscriber, provisionSubscriber, registrationView, subscriberView } from './provisioning.js';
+import { ImportError, importSubscribers, parseImportFile, type ImportFormat } from './provisioning-import.js';
 
 export interface HssRestOptions {
   /** A pino logger for request logs (default: none). */
@@ -135,6 +138,14 @@ const SubscriberList = {
   properties: { subscribers: { type: 'array', items: Subscriber }, next: { type: ['string', 'null'], description: 'pass as `after` for the next page' } },
 };
 
+const ImportBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['format', 'text'],
+  properties: { format: { type: 'string', enum: ['csv', 'json'] }, text: { type: 'string', maxLength: 4 * 1024 * 1024 - 1024, description: 'the file, as `imsec hss import` reads it (provisioning-import.ts)' } },
+};
+const ImportResult = { type: 'object', required: ['imported'], properties: { imported: { type: 'integer' } } };
+
 const impiParams = { type: 'object', required: ['impi'], properties: { impi } };
 const listQuery = {
   type: 'object',
@@ -154,6 +165,7 @@ interface RouteDoc {
 const err = ErrorBody;
 const ROUTES: RouteDoc[] = [
   { method: 'POST', url: '/subscribers', summary: 'Create a subscriber', schema: { body: NewSubscriber, response: { 201: Subscriber, 400: err, 409: err, 415: err } } },
+  { method: 'POST', url: '/subscribers/import', summary: 'Import subscribers from a CSV or JSON file (all or none)', schema: { body: ImportBody, response: { 200: ImportResult, 400: err, 409: err, 415: err } } },
   { method: 'GET', url: '/subscribers', summary: 'List subscribers by IMPI', schema: { querystring: listQuery, response: { 200: SubscriberList, 400: err } } },
   { method: 'GET', url: '/subscribers/:impi', summary: 'Show a subscriber', schema: { params: impiParams, response: { 200: Subscriber, 400: err, 404: err } } },
   { method: 'PATCH', url: '/subscribers/:impi', summary: 'Change a subscriber', schema: { params: impiParams, body: SubscriberPatch, response: { 200: Subscriber, 400: err, 404: err, 409: err, 415: err } } },
@@ -238,6 +250,9 @@ export function setupHssRest(app: FastifyInstance, store: HssStore, version?: st
     } else if (e instanceof InvalidArgumentError) {
       status = 400;
       message = e.message;
+    } else if (e instanceof ImportError) {
+      status = 400;
+      message = e.message;
     } else if (e instanceof ImsError && e.code === 'AKA_INVALID') {
       status = 400;
       message = e.message;
@@ -264,6 +279,10 @@ export function setupHssRest(app: FastifyInstance, store: HssStore, version?: st
       const view = await provisionSubscriber(store, req.body);
       reply.status(201);
       return view;
+    },
+    'POST /subscribers/import': async (req) => {
+      const b = req.body as { format: ImportFormat; text: string };
+      return { imported: await importSubscribers(store, parseImportFile(b.text, b.format)) };
     },
     'GET /subscribers': async (req) => {
       const q = req.query as { limit?: string; after?: string };
