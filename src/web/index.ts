@@ -10,3 +10,4 @@ export { ConsoleModel, legOf, usersOf, type ConsoleEntry, type ConsoleState, typ
 export { createConsoleApp, startConsoleServer, type ConsoleServer, type ConsoleServerOptions } from './console-server.js';
 export { startMetricsServer, addMetricsRoute, type MetricsListener } from './metrics-server.js';
 export { startCoreConsole, coreInstrumentation, addCoreToHub, consoleTap, CONSOLE_MAX_PACKETS, type CoreConsole } from './core-console.js';
+export { demoConsoleHooks, type DemoConsoleOptions } from './demo-console.js';
