@@ -14,6 +14,7 @@ PACKAGES=(
   kamailio-ims-modules  # ims_auth, ims_registrar_scscf, ims_usrloc_scscf, cdp, cdp_avp, ims_dialog
   kamailio-presence-modules  # presence, loaded by the Kamailio S-CSCF
   postgresql          # throwaway PostgreSQL servers for the HSS store tests (test/support/postgres.ts)
+  chromium            # the browser the console tests drive through playwright-core (test/web/)
 )
 
 missing=()
