@@ -270,11 +270,14 @@ export const LOGIN_JS = String.raw`'use strict';
 // A login link of the form /login#token=… (printed by the core) fills the form and signs in; the
 // fragment never reaches the server or its logs, and is removed from the address bar at once.
 (function () {
-  var m = /^#token=([^&]+)$/.exec(location.hash);
-  if (!m) return;
-  history.replaceState(null, '', location.pathname);
-  var field = document.getElementById('token');
-  field.value = decodeURIComponent(m[1]);
-  document.getElementById('login-form').submit();
+  function go() {
+    var m = /^#token=([^&]+)$/.exec(location.hash);
+    if (!m) return;
+    history.replaceState(null, '', location.pathname);
+    document.getElementById('token').value = decodeURIComponent(m[1]);
+    document.getElementById('login-form').submit();
+  }
+  window.addEventListener('hashchange', go);
+  go();
 })();
 `;
