@@ -18,7 +18,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -146,6 +146,8 @@ describe('web console in chromium (playwright-core)', () => {
       await page.selectOption('#filter-user', 'carol');
       await page.screenshot({ path: join(shots, '2-carol-provisioned-and-registered.png'), fullPage: true });
       if (process.env.IMSEC_SCREENSHOT_DOCS === '1') {
+        await page.click('#detail-close');
+        await page.locator('header').scrollIntoViewIfNeeded();
         mkdirSync(join(repoRoot, 'docs'), { recursive: true });
         await page.screenshot({ path: join(repoRoot, 'docs', 'console.png') });
       }

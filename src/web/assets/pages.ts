@@ -124,7 +124,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <form id="import-form" class="stack">
 <fieldset>
 <legend>Import</legend>
-<label for="import-file">A JSON array of subscribers (the input form of <code>imsec hss import</code>)</label>
+<label for="import-file">A CSV or JSON file of subscribers, as <code>imsec hss import</code> reads it (every row checked, all or none)</label>
 <input id="import-file" type="file" accept="application/json,.json">
 <button type="submit">Import</button>
 </fieldset>

@@ -181,12 +181,16 @@ export const CONSOLE_JS = String.raw`'use strict';
   function connect() {
     var es = new EventSource('/api/events');
     es.addEventListener('open', function () { setStatus('live'); });
-    es.addEventListener('state', function (m) { applyState(JSON.parse(m.data)); });
+    es.addEventListener('state', function (m) { applyState(JSON.parse(m.data)); refreshSubscribersSoon(); });
     es.addEventListener('message', function (m) { addEntry(JSON.parse(m.data)); count(); });
     es.addEventListener('error', function () { setStatus('reconnecting…'); });
   }
 
   // --- subscribers -------------------------------------------------------------------------------
+  var subTimer = null;
+  function refreshSubscribersSoon() {
+    if (subTimer === null) subTimer = setTimeout(function () { subTimer = null; loadSubscribers(); }, 1000);
+  }
   function subResult(t) { $('subscriber-result').textContent = t; }
   function loadSubscribers() {
     return api('GET', '/api/hss/subscribers?limit=1000').then(function (r) {
@@ -261,7 +265,7 @@ export const CONSOLE_JS = String.raw`'use strict';
   api('GET', '/api/session').then(function (s) { if (!s.keys) $('keys-link').hidden = true; }, function () {});
   connect();
   loadSubscribers().then(function () {}, function () { $('subscribers-section').hidden = true; });
-  setInterval(loadSubscribers, 5000);
+  setInterval(loadSubscribers, 15000);
 })();
 `;
 

@@ -16,6 +16,8 @@ table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nu
 caption { text-align: left; color: var(--muted); font-size: .85rem; padding-bottom: .3rem; }
 th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; }
+td ul { margin: 0; padding-left: 1rem; }
+#ladder td { font-size: .9rem; }
 code, pre, .mono, td.spi { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
 .empty { color: var(--muted); }
 .state-active { color: var(--ok); font-weight: 600; }
