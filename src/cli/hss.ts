@@ -22,7 +22,7 @@ import { tapDiameterTransport } from '../capture/index.js';
 import { tcpTransport } from '../diameter/index.js';
 import { MetricsHub } from '../metrics/index.js';
 import type { MetricsListener } from '../web/metrics-server.js';
-import { addHttpOptions, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';
+import { addHttpOptions, parseListen, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';
 import { registerHssProvisioning } from './hss-subscriber.js';
 import { intArg } from './args.js';
 import { CliFailure } from './errors.js';
@@ -70,6 +70,10 @@ export function hssConfigFrom(o: Partial<HssFlags>): HssConfig {
 export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const config = hssConfigFrom(o);
   const log = createLogger('hss', { level: config.logLevel });
+  // --no-auth off loopback, or an unreadable token file: exit 2 before anything starts.
+  const access = new ProcessAccess(o);
+  if (config.rest !== null) access.for(config.rest.listen.host);
+  if (o.metrics !== undefined) access.for(parseListen(o.metrics, '--metrics').host);
   log.info(describeConfig(config), 'hss: starting');
   let store;
   try {
@@ -77,8 +81,6 @@ export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = 
   } catch (err) {
     throw new CliFailure(`cannot open store ${redactStoreUrl(config.store)}: ${(err as Error).message}`);
   }
-  const access = new ProcessAccess(o);
-  if (config.rest !== null) access.for(config.rest.listen.host); // --no-auth off loopback: exit 2 before anything starts
   const hub = new MetricsHub();
   let hss: HssServer;
   try {

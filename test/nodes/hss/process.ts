@@ -24,6 +24,8 @@ export interface HssProcess {
   restPort: number | undefined;
   /** The REST token the process generated and printed in its ready line (undefined with --no-auth or --token-file). */
   restToken: string | undefined;
+  /** The whole ready line. */
+  ready: Record<string, unknown>;
   /** Everything written on stderr so far. */
   log(): string;
   /** Resolves with the exit code (or the signal name). */
@@ -53,7 +55,7 @@ export function startHssProcess(args: string[], timeoutMs = 20_000): Promise<Hss
         done = true;
         clearTimeout(timer);
         const ready = JSON.parse(line) as { diameterPort: number; restPort: number | null; token?: string };
-        resolve({ proc, diameterPort: ready.diameterPort, restPort: ready.restPort ?? undefined, restToken: ready.token, log: () => err, exited });
+        resolve({ proc, diameterPort: ready.diameterPort, restPort: ready.restPort ?? undefined, restToken: ready.token, ready, log: () => err, exited });
       }
     });
     void exited.then((code) => {
