@@ -34,35 +34,20 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions = {}): Regist
  * returns every series; a series may report 0 (it is still exported, so rates start at zero).
  */
 export function absoluteCounter(registry: Registry, name: string, help: string, labelNames: readonly string[], read: () => readonly Sample[]): Counter<string> {
-  return new Counter({
-    name,
-    help,
-    labelNames: [...labelNames],
-    registers: [registry],
-    collect(this: Counter<string>) {
-      this.reset();
-      for (const [labels, value] of read()) this.inc(labels, Math.max(0, value));
-    },
-  });
+  return new Counter({ name, help, labelNames: [...labelNames], registers: [registry], collect: collector(read, (m, labels, v) => (m as Counter<string>).inc(labels, Math.max(0, v))) });
 }
 
 /** A gauge read at every scrape (live SA sets, registrations, pending challenges…). */
 export function readGauge(registry: Registry, name: string, help: string, labelNames: readonly string[], read: () => readonly Sample[]): Gauge<string> {
-  return new Gauge({
-    name,
-    help,
-    labelNames: [...labelNames],
-    registers: [registry],
-    collect(this: Gauge<string>) {
-      this.reset();
-      for (const [labels, value] of read()) this.set(labels, value);
-    },
-  });
+  return new Gauge({ name, help, labelNames: [...labelNames], registers: [registry], collect: collector(read, (m, labels, v) => (m as Gauge<string>).set(labels, v)) });
 }
 
-/** The same metric name cannot be registered twice: returns the existing one (several nodes in one process). */
-export function existing<T>(registry: Registry, name: string): T | undefined {
-  return registry.getSingleMetric(name) as T | undefined;
+/** prom-client's `collect`: forget the old series, write the ones `read` gives now. */
+function collector(read: () => readonly Sample[], write: (m: Counter<string> | Gauge<string>, labels: Record<string, string>, v: number) => void) {
+  return function (this: Counter<string> | Gauge<string>): void {
+    this.reset();
+    for (const [labels, value] of read()) write(this, labels, value);
+  };
 }
 
 /** Latency buckets for requests that cross loopback or a store commit: 0.25 ms … 5 s. */

@@ -35,13 +35,21 @@ export const CONSOLE_JS = String.raw`'use strict';
   function setStatus(t) { $('status').textContent = t; }
 
   // --- registrations and SA tables -------------------------------------------------------------
-  function renderRegistrations() {
-    var body = $('registrations').tBodies[0];
+  // Replaces the rows of a table: one per item, keyed and headed by its IMPI.
+  function fillByImpi(tableId, items, fill) {
+    var body = $(tableId).tBodies[0];
     body.replaceChildren();
-    state.registrations.forEach(function (r) {
+    items.forEach(function (item) {
       var tr = el('tr');
-      tr.dataset.impi = r.impi;
-      tr.append(el('td', r.impi, 'mono'));
+      tr.dataset.impi = item.impi;
+      tr.append(el('td', item.impi, 'mono'));
+      fill(tr, item);
+      body.append(tr);
+    });
+  }
+
+  function renderRegistrations() {
+    fillByImpi('registrations', state.registrations, function (tr, r) {
       var set = el('td');
       var ul = el('ul');
       r.impus.forEach(function (u) { ul.append(el('li', u, 'mono')); });
@@ -54,7 +62,6 @@ export const CONSOLE_JS = String.raw`'use strict';
       r.contacts.forEach(function (b) { exp.append(countdown(b.expiresAt)); });
       tr.append(exp);
       tr.append(el('td', r.pcscf ? 'set ' + r.pcscf.setId + (r.pcscf.ending ? ' (ending: ' + r.pcscf.ending + ')' : '') : '—'));
-      body.append(tr);
     });
     $('registrations-empty').hidden = state.registrations.length > 0;
   }
@@ -194,12 +201,7 @@ export const CONSOLE_JS = String.raw`'use strict';
   function subResult(t) { $('subscriber-result').textContent = t; }
   function loadSubscribers() {
     return api('GET', '/api/hss/subscribers?limit=1000').then(function (r) {
-      var body = $('subscribers').tBodies[0];
-      body.replaceChildren();
-      r.subscribers.forEach(function (s) {
-        var tr = el('tr');
-        tr.dataset.impi = s.impi;
-        tr.append(el('td', s.impi, 'mono'));
+      fillByImpi('subscribers', r.subscribers, function (tr, s) {
         var td = el('td');
         s.impus.forEach(function (u) { td.append(el('div', u.impu + ' (' + u.state.toLowerCase().replace(/_/g, ' ') + ')', 'mono')); });
         tr.append(td, el('td', s.amf, 'mono'), el('td', s.seqHe));
@@ -213,7 +215,6 @@ export const CONSOLE_JS = String.raw`'use strict';
         });
         acts.append(ed, ' ', del);
         tr.append(acts);
-        body.append(tr);
       });
     }, function (e) { subResult(e.message); });
   }
