@@ -109,7 +109,7 @@ export async function startProcessMetrics(o: HttpFlags, hub: MetricsHub, log: Lo
  */
 export async function nodeMetrics(o: HttpFlags, log: Logger, hub: MetricsHub | undefined): Promise<{ fields: Record<string, unknown>; close(): Promise<void> }> {
   if (o.metrics === undefined || hub === undefined) return { fields: {}, close: async () => undefined };
-  const access = new ProcessAccess(o);
+  const access = accessOfHub.get(hub) ?? new ProcessAccess(o);
   const listener = await startProcessMetrics(o, hub, log, access);
   return {
     fields: { metricsPort: listener?.port ?? null, ...access.readyFields() },
@@ -120,9 +120,20 @@ export async function nodeMetrics(o: HttpFlags, log: Logger, hub: MetricsHub | u
   };
 }
 
-/** A hub when `--metrics` is given (created before the node, so its Diameter connections can be observed). */
+const accessOfHub = new WeakMap<MetricsHub, ProcessAccess>();
+
+/**
+ * A hub when `--metrics` is given, created before the node so its Diameter connections can be
+ * observed. The flags are checked first (--no-auth off loopback, an unreadable token file: exit 2
+ * before anything starts).
+ */
 export function metricsHubFor(o: HttpFlags): MetricsHub | undefined {
-  return o.metrics === undefined ? undefined : new MetricsHub();
+  if (o.metrics === undefined) return undefined;
+  const access = new ProcessAccess(o);
+  access.for(parseListen(o.metrics, '--metrics').host);
+  const hub = new MetricsHub();
+  accessOfHub.set(hub, access);
+  return hub;
 }
 
 /** The Diameter transport of a node process: plain TCP, observed by the hub when there is one. */

@@ -65,7 +65,7 @@ describe('HTTP listeners of the node processes', () => {
     }
   });
 
-  test('[R-LAB-5] --no-auth off loopback: one clear line, exit 2, nothing started', () => {
+  test('[R-LAB-5] --no-auth off loopback: one clear line, exit 2, nothing started (hss, pcscf, icscf, scscf)', () => {
     const [cmd, ...pre] = imsecCommand();
     const dir = mkdtempSync(join(tmpdir(), 'imsec-never-'));
     try {
@@ -74,6 +74,12 @@ describe('HTTP listeners of the node processes', () => {
       assert.equal(r.stdout, '');
       assert.match(r.stderr.trim(), /^imsec: --no-auth is only allowed on loopback; 0\.0\.0\.0 is not \(give a token\)$/);
       assert.deepEqual(readdirSync(dir), [], 'no store was opened');
+      for (const node of ['pcscf', 'icscf', 'scscf']) {
+        const n = spawnSync(cmd, [...pre, node, '--listen', '127.0.0.1:0', '--metrics', '0.0.0.0:0', '--no-auth'], { encoding: 'utf8', timeout: 20_000, cwd: dir });
+        assert.equal(n.status, 2, node);
+        assert.equal(n.stdout, '', `${node} printed no ready line`);
+        assert.match(n.stderr.trim().split('\n').at(-1)!, /^imsec: --no-auth is only allowed on loopback/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
