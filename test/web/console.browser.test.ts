@@ -8,7 +8,8 @@
  *    registrations with her implicit set, the P-CSCF SA table gets her four SAs (§7.1), and the
  *    ladder her REGISTER/401/200 with the protected ones inside ESP (SPI and sequence number);
  *    the 401 read whole shows ik/ck as [secret] (TS 24.229 §5.4.1.2.1, §5.2.2.1);
- * 3. provision carol through the page (HSS REST API, K/OPc write-only) and register her;
+ * 3. provision carol through the page (HSS REST API, K/OPc write-only) and register her; change
+ *    and delete bob there;
  * 4. de-register alice: her SAs go (R-SA-7).
  *
  * Screenshots go to a temporary directory (printed); with IMSEC_SCREENSHOT_DOCS=1 the one of
@@ -139,6 +140,17 @@ describe('web console in chromium (playwright-core)', () => {
       await page.locator('#subscriber-result', { hasText: 'added carol@ims.lab' }).waitFor();
       await page.locator('#subscribers tbody tr[data-impi="carol@ims.lab"]').waitFor();
       assert.equal(await page.inputValue('#sub-k'), '', 'the form forgets the key once sent');
+      // Change bob (his keys kept: the key fields stay empty), then delete him.
+      await page.click('button[aria-label="edit bob@ims.lab"]');
+      assert.equal(await page.inputValue('#sub-k'), '', 'a key is never shown for editing');
+      await page.fill('#sub-amf', '8001');
+      await page.click('#subscriber-submit');
+      await page.locator('#subscriber-result', { hasText: 'changed bob@ims.lab' }).waitFor();
+      await page.locator('#subscribers tbody tr[data-impi="bob@ims.lab"]', { hasText: '8001' }).waitFor();
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.click('button[aria-label="delete bob@ims.lab"]');
+      await page.locator('#subscriber-result', { hasText: 'deleted bob@ims.lab' }).waitFor();
+      await page.locator('#subscribers tbody tr[data-impi="bob@ims.lab"]').waitFor({ state: 'detached' });
       const c = await ue(core, CAROL);
       assert.equal(c.code, 0, c.err);
       await page.locator('#registrations tbody tr[data-impi="carol@ims.lab"]').waitFor();
