@@ -12,8 +12,11 @@ import type { HttpAccess } from './access.js';
 import { startConsoleServer, type ConsoleServer } from './console-server.js';
 import { ConsoleModel } from './live.js';
 
-/** Packets kept for the pcap download (the ladder keeps its own newest 5000). */
-export const CONSOLE_MAX_PACKETS = 200_000;
+/**
+ * Packets kept for the pcap download: the first 50 000 (about 50 MB at most; later packets
+ * still reach the ladder, which keeps its own newest 5000 messages).
+ */
+export const CONSOLE_MAX_PACKETS = 50_000;
 
 /** The core's deps that feed the metrics hub. */
 export function coreInstrumentation(hub: MetricsHub): Pick<ImsCoreDeps, 'instrument'> {
