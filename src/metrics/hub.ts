@@ -15,7 +15,7 @@ import type { HssStore } from '../store/index.js';
 import { DiameterMetrics } from './diameter.js';
 import { HssStoreMetrics, registerHssMetrics } from './hss.js';
 import { registerSaMetrics, type SaSide } from './pcscf.js';
-import { createMetricsRegistry, absoluteCounter, type MetricsRegistryOptions } from './registry.js';
+import { createMetricsRegistry, absoluteCounter, readGauge, type MetricsRegistryOptions, type Sample } from './registry.js';
 import { registerScscfMetrics } from './scscf.js';
 import { registerSipMetrics, type SipStackSource } from './sip.js';
 
@@ -45,6 +45,7 @@ export class MetricsHub {
     registerHssMetrics(this.registry, () => this.hss?.status().counters);
     this.sa = registerSaMetrics(this.registry, () => this.sides, []);
     registerSipMetrics(this.registry, () => this.stacks);
+    readGauge(this.registry, 'imsec_diameter_peers', 'Diameter peers of each node by state (RFC 6733 §5.6 peer state machine: up = open and usable; suspect = watchdog unanswered)', ['node', 'status'], () => this.peerSamples());
     absoluteCounter(this.registry, 'imsec_icscf_requests_total', 'SIP requests handled by the I-CSCF, by Cx query made (uar, lir) or forwarded', ['step'], () => {
       const c = this.icscf?.core.counters;
       if (!c) return [];
@@ -54,6 +55,31 @@ export class MetricsHub {
         [{ step: 'forwarded' }, c.forwarded],
       ];
     });
+  }
+
+  /** Peers per node and status, read from the nodes (HSS: every peer; S-CSCF and I-CSCF: their HSS). */
+  private peerSamples(): Sample[] {
+    const rows: Sample[] = [];
+    const add = (node: string, statuses: readonly string[]): void => {
+      const by = new Map<string, number>([['up', 0], ['down', 0], ['suspect', 0]]);
+      for (const st of statuses) by.set(st, (by.get(st) ?? 0) + 1);
+      for (const [status, n] of by) rows.push([{ node, status }, n]);
+    };
+    if (this.hss) add('hss', Object.values(this.hss.status().peers));
+    if (this.scscf) {
+      const s = this.scscf.diameter?.peerState(this.scscf.config.diameter.hss.host);
+      add('scscf', [s?.usable ? 'up' : 'down']);
+    }
+    if (this.icscf) {
+      let hss: string;
+      try {
+        hss = this.icscf.status().hss;
+      } catch {
+        hss = 'down'; // not started yet
+      }
+      add('icscf', [hss]);
+    }
+    return rows;
   }
 
   /** A wire sink for the Diameter connections of `node`. */

@@ -17,12 +17,19 @@ import { parseExposition, type Samples } from './exposition.js';
 
 describe('metrics after the demo (README "Metrics")', () => {
   let m: Samples;
+  /** A scrape taken after the script, while the core still runs. */
+  let live: Samples;
   let result: DemoResult;
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imsec-metrics-'));
     const hub = new MetricsHub();
-    const d = demoConsoleHooks({ hub });
+    const d = demoConsoleHooks({
+      hub,
+      hold: async () => {
+        live = parseExposition(await hub.metrics());
+      },
+    });
     try {
       const config = parseCoreConfig({ dataDir: dir, hss: { diameterPort: 0 }, scscf: { sipPort: 0 }, icscf: { sipPort: 0 }, pcscf: { sipPort: 0, protectedPorts: 'auto' }, logLevel: 'silent' });
       result = await runDemo({ config, out: () => undefined, hooks: d.hooks });
@@ -81,6 +88,9 @@ describe('metrics after the demo (README "Metrics")', () => {
     both('UAR', '2002', 2, 'icscf'); // DIAMETER_SUBSEQUENT_REGISTRATION
     assert.equal(m.get('imsec_diameter_request_duration_seconds_count', { node: 'hss', role: 'server', command: 'MAR' }), 3);
     assert.ok(m.get('imsec_diameter_request_duration_seconds_sum', { node: 'scscf', role: 'client', command: 'MAR' })! > 0);
+    for (const node of ['scscf', 'icscf']) assert.equal(live.get('imsec_diameter_peers', { node, status: 'up' }), 1, `${node} has its HSS up`);
+    assert.equal(live.get('imsec_diameter_peers', { node: 'hss', status: 'up' }), 2, 'the HSS has the S-CSCF and the I-CSCF');
+    for (const node of ['scscf', 'icscf']) assert.equal(m.get('imsec_diameter_peers', { node, status: 'up' }), 0, `${node}: down once the core stopped`);
     assert.equal(m.get('imsec_hss_sqn_allocations_total'), 3, 'one SQN per vector (TS 33.102 Annex C), one vector per challenge');
     assert.equal(m.get('imsec_hss_vectors_total'), 3);
     assert.equal(m.get('imsec_hss_store_commit_seconds_count', { op: 'allocateSqnsMany' }) ?? m.get('imsec_hss_store_commit_seconds_count', { op: 'allocateSqns' }), 3);
