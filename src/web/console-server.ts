@@ -10,14 +10,14 @@
  *   GET  /api/state | /api/ladder | /api/messages/:id
  *   GET  /api/events                           text/event-stream: `message` and `state` events
  *   *    /api/hss/…                            provisioning REST API (K, OP, OPc write-only)
- *   GET  /capture.pcap | /capture.lua | /capture.keys
+ *   GET  /capture.pcap | /capture.lua | /capture.keys   (pcap and keys: authenticated users only)
  *   GET  /metrics                              Prometheus text format
  *
  * Every request goes through guard.ts (Host check, token or session, CSP and friends).
  */
 import type { AddressInfo } from 'node:net';
 import type { ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PcapRecorder, espFinderLua, recordPackets, type WireTap } from '../capture/index.js';
 import { wiresharkLinesForSas } from '../ipsec/sa/index.js';
 import type { MetricsHub } from '../metrics/index.js';
@@ -129,7 +129,15 @@ export function createConsoleApp(o: Omit<ConsoleServerOptions, 'listen'>): Fasti
     for (const s of [...streams]) s.end();
   });
 
-  app.get('/capture.pcap', async (_req, reply) => {
+  // The capture holds IK and CK in the clear (the S-CSCF's 401 to the P-CSCF, the Cx MAAs) and
+  // the keys file the ESP keys: both only to a user who proved the token (never with --no-auth).
+  const authenticated = (req: FastifyRequest, reply: FastifyReply): boolean => {
+    if (authOf(req) !== 'open') return true;
+    void reply.code(403).send({ error: 'FORBIDDEN', message: 'the capture and the ESP keys hold key material: they are given only to an authenticated user (start with a token, not --no-auth)' });
+    return false;
+  };
+  app.get('/capture.pcap', async (req, reply) => {
+    if (!authenticated(req, reply)) return reply;
     const bytes = recordPackets(new PcapRecorder(), o.tap.packets()).toBytes();
     void reply.type('application/vnd.tcpdump.pcap').header('Content-Disposition', 'attachment; filename="imsec.pcap"');
     return Buffer.from(bytes);
@@ -140,8 +148,7 @@ export function createConsoleApp(o: Omit<ConsoleServerOptions, 'listen'>): Fasti
     return espFinderLua({ spis: sas.map((s) => s.spi), ports: sas.flatMap((s) => [s.src.port, s.dst.port]) });
   });
   app.get('/capture.keys', async (req, reply) => {
-    // The ESP keys are IK/CK-derived: only to a user who proved the token (never with --no-auth).
-    if (authOf(req) === 'open') return reply.code(403).send({ error: 'FORBIDDEN', message: 'the ESP keys are given only to an authenticated user: start with a token (not --no-auth)' });
+    if (!authenticated(req, reply)) return reply;
     const lines = wiresharkLinesForSas(o.model.allSas());
     void reply.type('text/plain; charset=utf-8').header('Content-Disposition', 'attachment; filename="imsec.keys"');
     return lines.length > 0 ? lines.join('\n') + '\n' : '';

@@ -110,8 +110,9 @@ describe('console server over the demo core', () => {
     }
   });
 
-  test('[R-LAB-5] the ESP keys (esp_sa) go to an authenticated user only; the pcap to anyone signed in', async () => {
+  test('[R-LAB-5] the ESP keys (esp_sa) and the capture go to an authenticated user only', async () => {
     assert.equal((await get('/capture.keys', {})).status, 401);
+    assert.equal((await get('/capture.pcap', {})).status, 401);
     const r = await fetch(`${demo.base}capture.keys`, { headers: auth });
     assert.equal(r.status, 200);
     const lines = (await r.text()).trim().split('\n');
@@ -181,13 +182,14 @@ describe('console server over the demo core', () => {
 });
 
 describe('console with --no-auth on loopback', () => {
-  test('[R-LAB-5] no token needed for the page and the API, but the ESP keys are refused (403)', async () => {
+  test('[R-LAB-5] no token needed for the page and the API, but the capture and the ESP keys (key material) are refused (403)', async () => {
     const demo = await heldDemo(false);
     try {
       assert.equal((await fetch(`${demo.base}api/state`)).status, 200);
       assert.equal((await fetch(`${demo.base}api/hss/subscribers`)).status, 200);
       const keys = await fetch(`${demo.base}capture.keys`);
       assert.equal(keys.status, 403);
+      assert.equal((await fetch(`${demo.base}capture.pcap`)).status, 403, 'the Cx MAAs in the capture carry CK and IK');
       assert.doesNotMatch(await keys.text(), /"0x[0-9a-f]{8}"/);
     } finally {
       const r = await demo.stop();

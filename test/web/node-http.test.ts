@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imsecCommand, startHssProcess } from '../nodes/hss/process.js';
 import { parseExposition } from '../metrics/exposition.js';
+import { startCoreProcess } from '../e2e/support/core-process.js';
 
 function status(port: number, path: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -83,6 +84,20 @@ describe('HTTP listeners of the node processes', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('[R-LAB-5] imsec core --web --no-auth on loopback: console and /metrics without a token, Host still checked; off loopback: exit 2', async () => {
+    const core = await startCoreProcess({}, false, 30_000, ['--web', '127.0.0.1:0', '--no-auth']);
+    try {
+      const ready = core.ready as { web: { url: string; port: number; login?: string }; auth: string; token?: string };
+      assert.deepEqual([ready.auth, ready.token, ready.web.login], ['none', undefined, undefined]);
+      assert.equal((await fetch(`${ready.web.url}api/state`)).status, 200);
+      assert.equal((await fetch(`${ready.web.url}metrics`)).status, 200);
+      assert.equal(await status(ready.web.port, '/api/state', { host: 'rebound.example' }), 421);
+    } finally {
+      assert.equal(await core.stop(), 0, core.stderr());
+    }
+    await assert.rejects(startCoreProcess({}, false, 30_000, ['--web', '0.0.0.0:0', '--no-auth']), /exited 2 before it was ready[\s\S]*--no-auth is only allowed on loopback/);
   });
 
   test('[R-LAB-5] imsec pcscf --metrics with --no-auth on loopback: served without a token, a foreign Host refused', async () => {

@@ -43,7 +43,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <h1>imsec console</h1>
 <p id="status" role="status" aria-live="polite">connecting…</p>
 <nav aria-label="Downloads">
-<a href="/capture.pcap" download>capture (pcap)</a>
+<a href="/capture.pcap" download id="pcap-link">capture (pcap)</a>
 <a href="/capture.lua" download>tshark ESP helper (lua)</a>
 <a href="/capture.keys" download id="keys-link">ESP keys (esp_sa)</a>
 <a href="/metrics">metrics</a>

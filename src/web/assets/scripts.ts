@@ -263,7 +263,7 @@ export const CONSOLE_JS = String.raw`'use strict';
     }).then(function (r) { subResult('imported ' + r.imported + ' subscribers'); $('import-form').reset(); loadSubscribers(); }, function (e) { subResult(e.message); });
   });
 
-  api('GET', '/api/session').then(function (s) { if (!s.keys) $('keys-link').hidden = true; }, function () {});
+  api('GET', '/api/session').then(function (s) { if (!s.keys) { $('keys-link').hidden = true; $('pcap-link').hidden = true; } }, function () {});
   connect();
   loadSubscribers().then(function () {}, function () { $('subscribers-section').hidden = true; });
   setInterval(loadSubscribers, 15000);
