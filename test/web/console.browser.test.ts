@@ -108,7 +108,9 @@ describe('web console in chromium (playwright-core)', () => {
       for (const spi of spis) assert.ok(table.includes(spi), `SPI ${spi} in the P-CSCF table`);
       assert.match(table, /active/);
       // The ladder: the REGISTER in the clear, the 401, the protected REGISTER and 200 inside ESP.
-      await page.locator('#ladder tbody tr.esp').first().waitFor();
+      // The last messages of the registration (SAA, then the 200 inside ESP) reach the page last.
+      await page.locator('#ladder tbody tr.esp', { hasText: '200 OK (REGISTER)' }).first().waitFor();
+      await page.locator('#ladder tbody tr', { hasText: 'SAA' }).first().waitFor();
       const ladder = await page.locator('#ladder tbody').innerText();
       assert.match(ladder, /REGISTER sip:ims\.lab/);
       assert.match(ladder, /401 Unauthorized \(REGISTER\)/);
