@@ -26,6 +26,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 async function heldDemo(secured: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'imsec-console-'));
   const sas: SecurityAssociation[] = [];
+  const seen = new Set<string>();
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let held!: () => void;
@@ -38,7 +39,14 @@ async function heldDemo(secured: boolean) {
       tap,
       listen: { host: '127.0.0.1', port: 0 },
       access: resolveHttpAccess({ listenHost: '127.0.0.1', ...(secured ? { token: TOKEN } : { noAuth: true }) }),
-      onListening: (c) => (server = c),
+      onListening: (c) => {
+        server = c;
+        // What the SA tables showed at any moment of the script (owners, set states).
+        c.model.subscribe((e) => {
+          if (e.type !== 'state') return;
+          for (const set of c.model.state().saSets) seen.add(`${set.owner}|${set.state}`);
+        });
+      },
     },
     hold: () => {
       held();
@@ -60,6 +68,7 @@ async function heldDemo(secured: boolean) {
   return {
     base: server!.server.url,
     sas,
+    seen,
     async stop(): Promise<DemoResult> {
       release();
       const r = await done;
@@ -108,6 +117,12 @@ describe('console server over the demo core', () => {
     for (const path of ['/', '/api/state', '/metrics', '/api/hss/subscribers', '/api/hss/subscribers/alice@ims.lab', '/api/hss/openapi.json', '/assets/console.js', '/capture.lua']) {
       assert.equal((await get(path)).status, 200, path);
     }
+  });
+
+  test('[R-LAB-5] [R-RR-2] the SA tables showed the P-CSCF and both UEs, and the old set beside the new one during alice\'s change-over', () => {
+    for (const owner of ['P-CSCF', 'UE alice', 'UE bob']) assert.ok(demo.seen.has(`${owner}|active`), `${owner} active`);
+    assert.ok(demo.seen.has('P-CSCF|old'), 'the P-CSCF kept the old set during the change-over');
+    assert.ok(demo.seen.has('UE alice|old'), 'alice kept her old set until the first message on the new one');
   });
 
   test('[R-LAB-5] the ESP keys (esp_sa) and the capture go to an authenticated user only', async () => {
