@@ -17,6 +17,7 @@ PACKAGES=(
   kmod                # modprobe for the lab's kernel modules
   tcpdump             # captures inside the lab's network namespaces
   postgresql          # throwaway PostgreSQL servers for the HSS store tests (test/support/postgres.ts)
+  chromium            # the browser the console tests drive through playwright-core (test/web/)
 )
 
 missing=()

@@ -10,6 +10,10 @@
  *   imsec core --config core.json       that JSON back, edited (nodes/core/config.ts); "[secret]" keeps
  *                                       the built-in key of a demo subscriber
  *   imsec core --data-dir /tmp/lab --log-level warn
+ *   imsec core --web                    also the console on http://127.0.0.1:8088/ (and /metrics there);
+ *                                       a token is generated and printed in the ready line ("token",
+ *                                       and a login link "web.login") unless --token-file or --no-auth
+ *   imsec core --metrics 127.0.0.1:9464 only /metrics, same token rules
  *
  * Once every node serves, one JSON line `{"ready":true,…}` with the bound addresses (port 0 is
  * resolved) goes to stdout; logs are pino JSON lines on stderr. Keys never appear in any output.
@@ -19,8 +23,17 @@ import { createLogger } from '../common/log.js';
 import { CoreConfigError, coreConfigJson, parseCoreConfig, startImsCore, type CoreConfig, type ImsCore } from '../nodes/core/index.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile } from './node-process.js';
+import { ImsError } from '../common/errors.js';
+import { MetricsHub } from '../metrics/index.js';
+import { addCoreToHub, consoleTap, coreInstrumentation, startCoreConsole, type CoreConsole, type MetricsListener } from '../web/index.js';
+import { addHttpOptions, parseListen, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';
 
-export interface CoreFlags {
+/** Where `--web` without an address serves the console. */
+export const DEFAULT_WEB_LISTEN = '127.0.0.1:8088';
+
+export interface CoreFlags extends HttpFlags {
+  /** `--web` (true) or `--web HOST:PORT`. */
+  web?: string | boolean;
   config?: string;
   printConfig?: boolean;
   dataDir?: string;
@@ -49,13 +62,32 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
     return;
   }
   const log = createLogger('core', { level: config.logLevel });
+  const access = new ProcessAccess(o);
+  const web = o.web === undefined || o.web === false ? undefined : parseListen(o.web === true ? DEFAULT_WEB_LISTEN : o.web, '--web');
+  // --no-auth off loopback is refused before anything starts.
+  const webAccess = web ? access.for(web.host) : undefined;
+  const hub = new MetricsHub();
+  const tap = web ? consoleTap() : undefined;
   let core: ImsCore;
   try {
-    core = await startImsCore(config, { logger: log });
+    core = await startImsCore(config, { logger: log, ...(tap ? { tap } : {}), ...coreInstrumentation(hub), restFactory: restFactoryFor(access) });
   } catch (err) {
     throw new CliFailure(`cannot start the core: ${(err as Error).message}`);
   }
+  addCoreToHub(hub, core);
+  let webConsole: CoreConsole | undefined;
+  let metrics: MetricsListener | undefined;
+  try {
+    if (web && webAccess && tap) webConsole = await startCoreConsole(core, { tap, hub, listen: web, access: webAccess });
+    metrics = await startProcessMetrics(o, hub, log, access);
+  } catch (err) {
+    await webConsole?.close();
+    await core.stop();
+    throw err instanceof ImsError ? err : new CliFailure(`cannot serve the console or metrics: ${(err as Error).message}`);
+  }
   const a = core.addresses();
+  const http = webConsole !== undefined || metrics !== undefined || a.hss.rest !== null;
+  const ready = access.readyFields();
   out.write(
     JSON.stringify({
       ready: true,
@@ -66,6 +98,9 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
       icscf: { sip: a.icscf.sip },
       pcscf: { sip: a.pcscf.sip, protectedPorts: a.pcscf.protectedPorts, datapath: a.pcscf.datapath },
       subscribers: core.provisioned.map((p) => p.impi),
+      ...(webConsole ? { web: { url: webConsole.server.url, port: webConsole.server.port, ...(ready.token !== undefined ? { login: `${webConsole.server.url}login#token=${ready.token}` } : {}) } } : {}),
+      ...(metrics ? { metricsPort: metrics.port } : {}),
+      ...(http ? ready : {}),
     }) + '\n',
   );
   await new Promise<void>((resolve) => {
@@ -76,7 +111,9 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       log.info({ why }, 'core: stopping');
-      core.stop().then(resolve, (err: Error) => {
+      const closing = Promise.all([webConsole?.close(), metrics?.close()]).catch((err: Error) => log.warn({ err: err.message }, 'core: console close failed'));
+      hub.close();
+      closing.then(() => core.stop()).then(resolve, (err: Error) => {
         log.error({ err: err.message }, 'core: stop failed');
         resolve();
       });
@@ -91,7 +128,7 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
 
 /** Adds `imsec core`. */
 export function registerCore(program: Command): void {
-  program
+  const cmd = program
     .command('core')
     .description('run the whole IMS core in one process: HSS, S-CSCF, I-CSCF and P-CSCF (demo subscribers provisioned)')
     .option('--config <file>', 'JSON configuration (the output of --print-config, edited; see nodes/core/config.ts)')
@@ -99,5 +136,6 @@ export function registerCore(program: Command): void {
     .option('--data-dir <dir>', 'directory of the embedded stores (default ./.imsec)')
     .option('--host <ip>', 'address every node binds (default 127.0.0.1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .action(async (o: CoreFlags) => runCore(o));
+    .option('--web [host:port]', `serve the web console (and /metrics) there (default ${DEFAULT_WEB_LISTEN})`);
+  addHttpOptions(cmd, 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
 }

@@ -10,6 +10,11 @@
  *                                                    Diameter, ESP in UDP) and the Wireshark esp_sa
  *                                                    records, and print the tshark command
  *
+ *   imsec demo --web [host:port]                     also serve the console (default 127.0.0.1:8088) while
+ *                                                    the steps run, and after them until Ctrl-C; the
+ *                                                    login link (with a generated token, unless
+ *                                                    --token-file or --no-auth) is printed first
+ *
  * With --pcap, a small Lua helper (SPIs and ports only) is written next to the capture: on one host
  * the inner packet of `mod=UDP-enc-tun` uses the same ports as the outer one, so tshark needs it
  * to tell ESP from the SIP inside (capture/tap-tshark.ts). Keys go only to the --keys file (mode 0600).
@@ -24,8 +29,30 @@ import { wiresharkLinesForSas } from '../ipsec/index.js';
 import { parseCoreConfig } from '../nodes/core/index.js';
 import { runDemo, styles, type DemoResult } from '../nodes/demo/index.js';
 import { CliFailure } from './errors.js';
+import { MetricsHub } from '../metrics/index.js';
+import { consoleTap, demoConsoleHooks } from '../web/index.js';
+import { DEFAULT_WEB_LISTEN } from './core.js';
+import { addHttpOptions, parseListen, ProcessAccess, type HttpFlags } from './http-flags.js';
 
-export interface DemoFlags {
+function webFor(o: DemoFlags): { host: string; port: number } | undefined {
+  return o.web === undefined || o.web === false ? undefined : parseListen(o.web === true ? DEFAULT_WEB_LISTEN : o.web, '--web');
+}
+
+/** Resolves at the first SIGINT or SIGTERM (the handlers are removed then). */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+export interface DemoFlags extends HttpFlags {
+  web?: string | boolean;
   pcap?: string;
   keys?: string;
   dataDir?: string;
@@ -89,10 +116,36 @@ export async function runDemoCli(o: DemoFlags, out: NodeJS.WritableStream = proc
     logLevel: o.logLevel ?? 'silent',
   });
   const logger = config.logLevel === 'silent' ? silentLogger : createLogger('demo', { level: config.logLevel });
+  const web = webFor(o);
+  const tap = web ? consoleTap() : new WireTap();
+  const access = web ? new ProcessAccess(o) : undefined;
+  const webAccess = web && access ? access.for(web.host) : undefined;
+  const st = styles(color);
+  const demoConsole = demoConsoleHooks({
+    hub: new MetricsHub(),
+    ...(web && webAccess
+      ? {
+          web: {
+            tap,
+            listen: web,
+            access: webAccess,
+            onListening: (c) => {
+              const token = access?.readyFields().token;
+              out.write(`${st.bold('console')}  ${token !== undefined ? `${c.server.url}login#token=${token}` : c.server.url}\n\n`);
+            },
+          },
+          hold: () => {
+            out.write(`\n${st.bold('console')}  still serving; Ctrl-C to stop\n`);
+            return untilSignal();
+          },
+        }
+      : {}),
+  });
   let r: DemoResult;
   try {
-    r = await runDemo({ config, out: (l) => out.write(l + '\n'), color, tap: new WireTap(), logger });
+    r = await runDemo({ config, out: (l) => out.write(l + '\n'), color, tap, logger, hooks: demoConsole.hooks });
   } finally {
+    await demoConsole.close();
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
   }
   const files = writeDemoFiles(o, r, color);
@@ -106,7 +159,7 @@ export async function runDemoCli(o: DemoFlags, out: NodeJS.WritableStream = proc
 
 /** Adds `imsec demo`. */
 export function registerDemo(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .description('run the core and two UEs in this process: AKA registration, protected MESSAGE, re-registration, de-registration, with the message ladder and SA tables')
     .option('--pcap <file>', 'write every message of every leg (SIP, Diameter, ESP in UDP) to a pcap')
@@ -114,7 +167,8 @@ export function registerDemo(program: Command): void {
     .option('--data-dir <dir>', 'keep the stores in this directory (default: a temporary one, removed)')
     .option('--log-level <level>', 'node logs on stderr: fatal, error, warn, info, debug, trace (default silent)')
     .option('--no-color', 'no ANSI colours')
-    .action(async (o: DemoFlags) => {
-      await runDemoCli(o);
-    });
+    .option('--web [host:port]', `serve the web console there while the demo runs and until Ctrl-C (default ${DEFAULT_WEB_LISTEN})`);
+  addHttpOptions(cmd, 'console', false).action(async (o: DemoFlags) => {
+    await runDemoCli(o);
+  });
 }

@@ -16,13 +16,18 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { openStore, redactStoreUrl } from '../store/index.js';
-import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig, HssServer, fastifyRest } from '../nodes/hss/index.js';
+import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig, HssServer } from '../nodes/hss/index.js';
+import { tapDiameterTransport } from '../capture/index.js';
+import { tcpTransport } from '../diameter/index.js';
+import { MetricsHub } from '../metrics/index.js';
+import type { MetricsListener } from '../web/metrics-server.js';
+import { addHttpOptions, parseListen, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';
 import { registerHssProvisioning } from './hss-subscriber.js';
 import { intArg } from './args.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
 
-export interface HssFlags {
+export interface HssFlags extends HttpFlags {
   config?: string;
   listen?: string;
   originHost?: string;
@@ -64,6 +69,10 @@ export function hssConfigFrom(o: Partial<HssFlags>): HssConfig {
 export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const config = hssConfigFrom(o);
   const log = createLogger('hss', { level: config.logLevel });
+  // --no-auth off loopback, or an unreadable token file: exit 2 before anything starts.
+  const access = new ProcessAccess(o);
+  if (config.rest !== null) access.for(config.rest.listen.host);
+  if (o.metrics !== undefined) access.for(parseListen(o.metrics, '--metrics').host);
   log.info(describeConfig(config), 'hss: starting');
   let store;
   try {
@@ -71,16 +80,42 @@ export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = 
   } catch (err) {
     throw new CliFailure(`cannot open store ${redactStoreUrl(config.store)}: ${(err as Error).message}`);
   }
+  const hub = new MetricsHub();
   let hss: HssServer;
   try {
-    hss = await HssServer.start({ config, store, ownsStore: true, logger: log, rest: fastifyRest });
+    hss = await HssServer.start({
+      config,
+      store: hub.wrapStore(store),
+      ownsStore: true,
+      logger: log,
+      transport: tapDiameterTransport(tcpTransport, hub.diameterSink('hss')),
+      rest: restFactoryFor(access),
+    });
   } catch (err) {
     await store.close();
     throw new CliFailure(`cannot start the HSS: ${(err as Error).message}`);
   }
+  hub.addHss(hss);
+  let metrics: MetricsListener | undefined;
+  try {
+    metrics = await startProcessMetrics(o, hub, log, access);
+  } catch (err) {
+    await hss.stop();
+    throw new CliFailure(`cannot serve metrics: ${(err as Error).message}`);
+  }
   // One JSON line on stdout once serving, whatever the log level (scripts wait for it).
-  out.write(JSON.stringify({ ready: true, diameterPort: hss.diameterPort, restPort: hss.restPort ?? null, originHost: config.diameter.originHost }) + '\n');
-  await serveUntilSignal('hss', () => hss.stop(), log);
+  out.write(
+    JSON.stringify({ ready: true, diameterPort: hss.diameterPort, restPort: hss.restPort ?? null, metricsPort: metrics?.port ?? null, originHost: config.diameter.originHost, ...access.readyFields() }) + '\n',
+  );
+  await serveUntilSignal(
+    'hss',
+    async () => {
+      await metrics?.close();
+      hub.close();
+      await hss.stop();
+    },
+    log,
+  );
 }
 
 /** Adds `imsec hss` (the runner) with the provisioning subcommands under it. */
@@ -97,8 +132,8 @@ export function registerHss(program: Command): void {
     .option('--data-dir <dir>', 'directory of the embedded store (default ./.imsec)')
     .option('--rest <host:port|off>', 'provisioning REST API address (default 127.0.0.1:8080), or off')
     .option('--max-auth-items <n>', 'cap on SIP-Number-Auth-Items per MAR (default 5)')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .action(async (o: HssFlags) => runHss(o));
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
+  addHttpOptions(hss, 'REST API and metrics').action(async (o: HssFlags) => runHss(o));
   registerHssProvisioning(hss, {
     defaultStore: (all) => hssConfigFrom({ ...(all as Partial<HssFlags>), store: undefined, peer: [] }).store,
   });

@@ -15,9 +15,10 @@ import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describeIcscfConfig, IcscfConfigError, parseHostPort, parseIcscfConfig, type IcscfConfig, createIcscf } from '../nodes/icscf/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
+import { readJsonConfigFile } from './node-process.js';
+import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
 
-export interface IcscfFlags {
+export interface IcscfFlags extends HttpFlags {
   config?: string;
   listen?: string;
   hss?: string;
@@ -40,25 +41,27 @@ export async function runIcscf(o: Partial<IcscfFlags>, out: NodeJS.WritableStrea
   const config = icscfConfigFrom(o);
   const log = createLogger('icscf', { level: config.logLevel });
   log.info(describeIcscfConfig(config), 'icscf: starting');
-  const icscf = createIcscf(config, { logger: log });
+  const hub = metricsHubFor(o);
+  const icscf = createIcscf(config, { logger: log, diameterTransport: meteredDiameter(hub, 'icscf') });
+  hub?.addIcscf(icscf);
   try {
     await icscf.start();
   } catch (err) {
     throw new CliFailure(`cannot start the I-CSCF: ${(err as Error).message}`);
   }
   const a = icscf.address();
-  out.write(JSON.stringify({ ready: true, sip: { udp: a.udp?.port ?? null, tcp: a.tcp?.port ?? null }, address: a.udp?.address ?? a.tcp?.address, originHost: config.diameter.originHost, thig: config.thig !== null }) + '\n');
-  await serveUntilSignal('icscf', () => icscf.stop(), log);
+  const ready = { ready: true, sip: { udp: a.udp?.port ?? null, tcp: a.tcp?.port ?? null }, address: a.udp?.address ?? a.tcp?.address, originHost: config.diameter.originHost, thig: config.thig !== null };
+  await announceAndServe('icscf', o, log, hub, () => icscf.stop(), ready, out);
 }
 
 /** Adds `imsec icscf`. */
 export function registerIcscf(program: Command): void {
-  program
+  const cmd = program
     .command('icscf')
     .description('run the I-CSCF: UAR/LIR routing to the S-CSCF (TS 24.229 §5.3) and topology hiding with Kv')
     .option('--config <file>', 'JSON configuration file (see nodes/icscf/config.ts)')
     .option('--listen <host:port>', 'SIP listen address (default 127.0.0.1:4060; port 0 picks one)')
     .option('--hss <host:port>', 'HSS Diameter address (default 127.0.0.1:3868)')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .action(async (o: IcscfFlags) => runIcscf(o));
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
+  addHttpOptions(cmd, 'metrics').action(async (o: IcscfFlags) => runIcscf(o));
 }

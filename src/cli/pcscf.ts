@@ -16,9 +16,10 @@ import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describePcscfConfig, parseHostPort, parsePcscfConfig, parsePortRange, PcscfConfigError, type PcscfConfig, createPcscf } from '../nodes/pcscf/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
+import { readJsonConfigFile } from './node-process.js';
+import { addHttpOptions, announceAndServe, metricsHubFor, type HttpFlags } from './http-flags.js';
 
-export interface PcscfFlags {
+export interface PcscfFlags extends HttpFlags {
   config?: string;
   listen?: string;
   protectedPorts?: string;
@@ -44,7 +45,9 @@ export async function runPcscf(o: Partial<PcscfFlags>, out: NodeJS.WritableStrea
   const config = pcscfConfigFrom(o);
   const log = createLogger('pcscf', { level: config.logLevel });
   log.info(describePcscfConfig(config), 'pcscf: starting');
+  const hub = metricsHubFor(o);
   const pcscf = createPcscf(config, { logger: log });
+  hub?.addPcscf(pcscf);
   try {
     await pcscf.start();
   } catch (err) {
@@ -52,13 +55,13 @@ export async function runPcscf(o: Partial<PcscfFlags>, out: NodeJS.WritableStrea
     throw new CliFailure(`cannot start the P-CSCF: ${(err as Error).message}`);
   }
   const a = pcscf.address();
-  out.write(JSON.stringify({ ready: true, sip: a.port, address: a.host, protocols: a.protocols, datapath: config.datapath, protectedPorts: config.protected.ports ?? 'auto' }) + '\n');
-  await serveUntilSignal('pcscf', () => pcscf.stop(), log);
+  const ready = { ready: true, sip: a.port, address: a.host, protocols: a.protocols, datapath: config.datapath, protectedPorts: config.protected.ports ?? 'auto' };
+  await announceAndServe('pcscf', o, log, hub, () => pcscf.stop(), ready, out);
 }
 
 /** Adds `imsec pcscf`. */
 export function registerPcscf(program: Command): void {
-  program
+  const cmd = program
     .command('pcscf')
     .description('run the P-CSCF: sec-agree and IPsec SAs towards the UE (TS 33.203 §7, TS 24.229 §5.2)')
     .option('--config <file>', 'JSON configuration file (see nodes/pcscf/config.ts)')
@@ -66,6 +69,6 @@ export function registerPcscf(program: Command): void {
     .option('--protected-ports <min-max|auto>', 'protected ports: port_ps, then the port_pc pool (default 5100-5108; auto: OS-assigned)')
     .option('--icscf <uri>', 'I-CSCF SIP URI (default sip:icscf.ims.lab:4060)')
     .option('--datapath <kind>', 'userspace (ESP-in-UDP, default) or xfrm (kernel IPsec)')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .action(async (o: PcscfFlags) => runPcscf(o));
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
+  addHttpOptions(cmd, 'metrics').action(async (o: PcscfFlags) => runPcscf(o));
 }

@@ -20,9 +20,10 @@ import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError, type ScscfConfig, createScscf, type Scscf } from '../nodes/scscf/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
+import { readJsonConfigFile } from './node-process.js';
+import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
 
-export interface ScscfFlags {
+export interface ScscfFlags extends HttpFlags {
   config?: string;
   listen?: string;
   hss?: string;
@@ -77,7 +78,9 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
   const config = scscfConfigFrom(o);
   const log = createLogger('scscf', { level: config.logLevel });
   log.info(describeScscfConfig(config), 'scscf: starting');
-  const scscf = createScscf(config, { logger: log });
+  const hub = metricsHubFor(o);
+  const scscf = createScscf(config, { logger: log, diameterTransport: meteredDiameter(hub, 'scscf') });
+  hub?.addScscf(scscf);
   try {
     await scscf.start();
   } catch (err) {
@@ -85,7 +88,7 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
     throw new CliFailure(`cannot start the S-CSCF: ${(err as Error).message}`);
   }
   const a = scscf.address();
-  out.write(JSON.stringify({ ready: true, sip: { udp: a.udp?.port ?? null, tcp: a.tcp?.port ?? null }, address: a.udp?.address ?? a.tcp?.address, serverName: a.serverName, originHost: config.diameter.originHost }) + '\n');
+  const ready = { ready: true, sip: { udp: a.udp?.port ?? null, tcp: a.tcp?.port ?? null }, address: a.udp?.address ?? a.tcp?.address, serverName: a.serverName, originHost: config.diameter.originHost };
   const rl = o.adminStdin ? createInterface({ input }) : undefined;
   rl?.on('line', (line) => {
     adminCommand(scscf, line).then(
@@ -93,19 +96,23 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
       (err: Error) => out.write(JSON.stringify({ ok: false, error: err.message }) + '\n'),
     );
   });
-  await serveUntilSignal(
+  await announceAndServe(
     'scscf',
+    o,
+    log,
+    hub,
     () => {
       rl?.close();
       return scscf.stop();
     },
-    log,
+    ready,
+    out,
   );
 }
 
 /** Adds `imsec scscf`. */
 export function registerScscf(program: Command): void {
-  program
+  const cmd = program
     .command('scscf')
     .description('run the S-CSCF: registrar with IMS AKA, reg-event and routing (TS 24.229 §5.4)')
     .option('--config <file>', 'JSON configuration file (see nodes/scscf/config.ts)')
@@ -113,6 +120,6 @@ export function registerScscf(program: Command): void {
     .option('--hss <host:port>', 'HSS Diameter address (default: hss.ims.lab from the host table, port 3868)')
     .option('--store <url>', 'registrar store: sqlite:PATH or postgres://… (default sqlite:./.imsec/scscf.sqlite)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .option('--admin-stdin', 'read operator commands (reauth, deregister, registrations) from stdin')
-    .action(async (o: ScscfFlags) => runScscf(o));
+    .option('--admin-stdin', 'read operator commands (reauth, deregister, registrations) from stdin');
+  addHttpOptions(cmd, 'metrics').action(async (o: ScscfFlags) => runScscf(o));
 }

@@ -241,9 +241,10 @@ describe('interop: Kamailio S-CSCF + SIPp UE against our HSS over Cx', () => {
   const keys = testSet1();
   let ready = false;
 
-  const status = async (): Promise<Status> => (await (await fetch(`http://127.0.0.1:${hss!.restPort}/hss/status`)).json()) as Status;
+  const auth = () => ({ headers: { authorization: `Bearer ${hss!.restToken}` } });
+  const status = async (): Promise<Status> => (await (await fetch(`http://127.0.0.1:${hss!.restPort}/hss/status`, auth())).json()) as Status;
   const registration = async (impi: string) =>
-    ((await (await fetch(`http://127.0.0.1:${hss!.restPort}/subscribers/${encodeURIComponent(impi)}/registration`)).json()) as { impus: { impu: string; state: string; scscfName: string | null }[] }).impus;
+    ((await (await fetch(`http://127.0.0.1:${hss!.restPort}/subscribers/${encodeURIComponent(impi)}/registration`, auth())).json()) as { impus: { impu: string; state: string; scscfName: string | null }[] }).impus;
 
   before(async () => {
     if (!['kamailio', 'sipp', 'unshare'].every((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0)) return;

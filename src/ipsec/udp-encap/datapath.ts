@@ -36,6 +36,9 @@ export interface UdpEncapCounters {
   received: number;
   delivered: number;
   sent: number;
+  /** UDP payload bytes (the whole ESP packet) received and sent, for the metrics. */
+  bytesReceived: number;
+  bytesSent: number;
   dropped: Record<UdpEncapDropReason, number>;
 }
 
@@ -90,6 +93,8 @@ export class UdpEncapDatapath implements IpsecDatapath {
     received: 0,
     delivered: 0,
     sent: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
     dropped: { 'not-esp': 0, 'no-sa': 0, malformed: 0, spi: 0, icv: 0, replay: 0, inner: 0, selector: 0 },
   };
   private readonly rng: Rng;
@@ -196,6 +201,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
       socket.send(packet, best.dst.port, best.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
     );
     this.counters.sent++;
+    this.counters.bytesSent += packet.length;
   }
 
   /**
@@ -224,6 +230,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
   /** RFC 3948 §3.2 + RFC 4303 §3.4 + RFC 4301 §5.2: one received datagram. */
   private receive(local: Endpoint, msg: Buffer, rinfo: RemoteInfo): void {
     this.counters.received++;
+    this.counters.bytesReceived += msg.byteLength;
     const outer: Endpoint = { address: rinfo.address, port: rinfo.port };
     const packet = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
     this.tap?.('in', local, outer, packet);

@@ -16,12 +16,12 @@
 import { mkdirSync } from 'node:fs';
 import { type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { tapDiameterTransport, type WireTap } from '../../capture/index.js';
+import { tapDiameterTransport, type WireSink, type WireTap } from '../../capture/index.js';
 import { tcpTransport, type DiameterTransport } from '../../diameter/index.js';
 import type { XfrmRunner } from '../../ipsec/index.js';
 import { openTransports, TcpTransport, UdpTransport, type Endpoint, type SipTransport, type WireObserver } from '../../sip/transport/index.js';
-import { openStore } from '../../store/index.js';
-import { HssServer, parseHssConfig, fastifyRest } from '../hss/index.js';
+import { openStore, type HssStore } from '../../store/index.js';
+import { HssServer, parseHssConfig, fastifyRest, type RestFactory } from '../hss/index.js';
 import { createIcscf, parseIcscfConfig, type Icscf } from '../icscf/index.js';
 import { createPcscf, parsePcscfConfig, type PcscfDeps, type PcscfNode } from '../pcscf/index.js';
 import { createScscf, parseScscfConfig, type Scscf } from '../scscf/index.js';
@@ -42,6 +42,10 @@ export interface ImsCoreDeps {
   xfrmRunner?: XfrmRunner;
   /** How long to wait for each Diameter connection to the HSS (default 5 s). */
   hssTimeoutMs?: number;
+  /** How the HSS serves its REST API when configured (default fastifyRest: a generated token). */
+  restFactory?: RestFactory;
+  /** Metrics hooks (src/metrics): the HSS store wrapped, and a sink per node for its Diameter bytes. */
+  instrument?: { hssStore?(store: HssStore): HssStore; diameterSink?(node: string): WireSink };
 }
 
 /** Where every node ended up (the ports actually bound). */
@@ -85,7 +89,11 @@ export async function startImsCore(config: CoreConfig, deps: ImsCoreDeps = {}): 
   const names = nodeNames(config.realm);
   const hssTimeout = deps.hssTimeoutMs ?? 5000;
   const common = { ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.rng ? { rng: deps.rng } : {}) };
-  const diameterFor = (label: string): DiameterTransport => (tap ? tapDiameterTransport(tcpTransport, tap.diameterObserver(label)) : tcpTransport);
+  const diameterFor = (label: string): DiameterTransport => {
+    const sinks = [tap?.diameterObserver(label), deps.instrument?.diameterSink?.(label)].filter((x): x is WireSink => x !== undefined);
+    if (sinks.length === 0) return tcpTransport;
+    return tapDiameterTransport(tcpTransport, sinks.length === 1 ? sinks[0] : (...a) => sinks.forEach((f) => f(...a)));
+  };
   const undo: (() => Promise<unknown>)[] = [];
   const unwind = async (): Promise<void> => {
     while (undo.length > 0) await undo.pop()!().catch((err: Error) => log.warn({ err: err.message }, 'core: stop after failure'));
@@ -104,7 +112,8 @@ export async function startImsCore(config: CoreConfig, deps: ImsCoreDeps = {}): 
     // 2. The HSS: store, subscribers, Diameter listener (and REST when configured).
     const fixedServerName = config.scscf.sipPort === 0 ? null : `sip:${names.scscf}:${config.scscf.sipPort}`;
     const hssConfig = parseHssConfig(nodeConfigInput.hss(config, fixedServerName));
-    const store = await openStore(hssConfig.store);
+    const opened = await openStore(hssConfig.store);
+    const store = deps.instrument?.hssStore?.(opened) ?? opened;
     let storeOwned = false;
     undo.push(async () => {
       if (!storeOwned) await store.close();
@@ -116,7 +125,7 @@ export async function startImsCore(config: CoreConfig, deps: ImsCoreDeps = {}): 
       ownsStore: true,
       logger: log.child({ node: 'hss' }),
       transport: diameterFor(NODE_LABELS.hss),
-      rest: hssConfig.rest === null ? null : fastifyRest,
+      rest: hssConfig.rest === null ? null : (deps.restFactory ?? fastifyRest),
       ...(deps.clock ? { clock: deps.clock } : {}),
     });
     storeOwned = true;

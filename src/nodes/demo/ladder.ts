@@ -34,6 +34,8 @@ export interface LadderEntry {
   readonly sip?: { method?: string; status?: number; cseqMethod?: string };
   /** `application` names the Diameter interface when it is not Cx (Gx, Rx, …). */
   readonly diameter?: { command: string; request: boolean; code: number; result?: { code: number; vendorId?: number }; application?: string };
+  /** The whole message as text, when {@link LadderOptions.render} is given (the console). */
+  readonly text?: string;
 }
 
 /** A packet the ladder could not read (counted, shown as such). */
@@ -51,6 +53,8 @@ export interface LadderOptions {
   saFor(spi: number, to: Endpoint): SecurityAssociation | undefined;
   /** Also list Diameter base messages (CER/CEA, DWR/DWA, DPR/DPA). Default false. */
   diameterBase?: boolean;
+  /** Renders each message's full text into the entry (the renderer removes secrets). */
+  render?: { sip(bytes: Uint8Array): string; diameter(m: DiameterMessage): string };
 }
 
 /** RFC 6733 §3.1 and TS 29.229 §6.1: command code → request and answer abbreviations. */
@@ -185,7 +189,8 @@ export class LadderDecoder {
           } catch {
             result = undefined;
           }
-          out.push({ ...base, kind: 'diameter', summary: command, notes: diameterNotes(m), diameter: { command, request: req, code: m.commandCode, ...(result ? { result } : {}) } });
+          const text = this.opts.render?.diameter(m);
+          out.push({ ...base, kind: 'diameter', summary: command, notes: diameterNotes(m), diameter: { command, request: req, code: m.commandCode, ...(result ? { result } : {}) }, ...(text !== undefined ? { text } : {}) });
         });
         return out;
       }
@@ -219,7 +224,8 @@ export class LadderDecoder {
         const cseq = m.headers.get('CSeq')?.trim().split(/\s+/)[1];
         const sip = m.kind === 'request' ? { method: m.method, ...(cseq ? { cseqMethod: cseq } : {}) } : { status: m.status, ...(cseq ? { cseqMethod: cseq } : {}) };
         const summary = m.kind === 'response' && cseq ? `${firstLineOf(m)} (${cseq})` : firstLineOf(m);
-        return [{ ...base, kind: 'sip' as const, summary, notes: sipNotes(m), sip, ...(esp ? { esp } : {}) }];
+        const text = this.opts.render?.sip(b);
+        return [{ ...base, kind: 'sip' as const, summary, notes: sipNotes(m), sip, ...(esp ? { esp } : {}), ...(text !== undefined ? { text } : {}) }];
       });
     } catch (e) {
       return problem((e as Error).message);

@@ -21,7 +21,7 @@ import type { Endpoint } from '../../ip/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';
 import { createUe, parseUeConfig, type Ue } from '../ue/index.js';
 import type { CoreConfig } from '../core/config.js';
-import { startImsCore, type ImsCore, type ImsCoreAddresses } from '../core/assemble.js';
+import { startImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from '../core/subscribers.js';
 import { LadderDecoder, type LadderEntry } from './ladder.js';
 import { formatLadder, formatSaTable, styles } from './print.js';
@@ -51,6 +51,16 @@ export interface DemoOptions {
   users?: readonly [CoreSubscriber, CoreSubscriber];
   /** The text alice sends. */
   text?: string;
+  /** `imsec demo --web`: more core deps (metrics), the core and each UE once they run, and a wait before everything stops. */
+  hooks?: DemoHooks;
+}
+
+/** See {@link DemoOptions.hooks}. */
+export interface DemoHooks {
+  coreDeps?: Pick<ImsCoreDeps, 'instrument'>;
+  onCore?(core: ImsCore): void | Promise<void>;
+  onUe?(name: string, ue: Ue): void;
+  beforeStop?(): Promise<void>;
 }
 
 /** One step as it ran. */
@@ -179,10 +189,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   try {
     // The core, with every leg observed.
-    core = await startImsCore(opts.config, { tap, logger: log });
+    core = await startImsCore(opts.config, { tap, logger: log, ...opts.hooks?.coreDeps });
     const a = core.addresses();
     result.addresses = a;
     const c = core;
+    await opts.hooks?.onCore?.(c);
     c.pcscf.sa.on((e) => {
       if (e.kind === 'saCreated') noteSa(e.sa);
     });
@@ -203,6 +214,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       );
       ues.push(ue);
       const name = userName(u.impi);
+      opts.hooks?.onUe?.(name, ue);
       const addr = ue.addresses();
       tap.name(addr.unprotected, name);
       tap.name(addr.protectedServer, name);
@@ -315,6 +327,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     out('');
     out(`  ${st.red('✘')} ${st.bold(`step "${failure.step}" failed`)}: ${failure.message}`);
   } finally {
+    await opts.hooks?.beforeStop?.().catch((err: Error) => log.warn({ err: err.message }, 'demo: wait before stop failed'));
     for (const ue of ues) await ue.stop().catch((err: Error) => log.warn({ err: err.message }, 'demo: UE stop failed'));
     await core?.stop().catch((err: Error) => log.warn({ err: err.message }, 'demo: core stop failed'));
   }

@@ -10,11 +10,11 @@ export { HssInitiated, REASON_CODES, type CxSender, type DeregisterTarget, type 
 export { SqnBatcher, type SqnBatcherOptions } from './sqn-batcher.js';
 export { PooledRng } from './pooled-rng.js';
 export { HssServer, type HssServerOptions, type HssStatus, type RestFactory, type RestListener } from './wire.js';
-export { fastifyRest, registerOperatorRoutes } from './rest-operator.js';
+export { fastifyRest, fastifyRestWith, registerOperatorRoutes, type RestAccessSettings } from './rest-operator.js';
 export {
   DEFAULT_DATA_DIR, DEFAULT_DIAMETER_PORT, DEFAULT_MAX_AUTH_ITEMS, DEFAULT_REST_PORT, HssConfigError,
   defaultHostIps, defaultHssConfig, describeConfig, parseHostPort, parseHssConfig, type HostPort, type HssConfig, type HssPeer,
 } from './config.js';
 export * from './provisioning.js';
 export { ImportError, detectFormat, importSubscribers, parseImportFile, type ImportFormat, type ImportRow } from './provisioning-import.js';
-export { createHssRestApi, buildOpenApi, type HssRestOptions } from './rest.js';
+export { createHssRestApi, setupHssRest, hssRestServerOptions, buildOpenApi, type HssRestOptions } from './rest.js';

@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { IMPI_PATTERN, IMPU_PATTERN } from '../../store/index.js';
 import { REASON_CODES } from './initiated.js';
+import { resolveHttpAccess, type HttpAccessOptions } from '../../web/access.js';
 import { createHssRestApi } from './rest.js';
 import type { HssServer, RestFactory } from './wire.js';
 
@@ -57,13 +58,27 @@ export function registerOperatorRoutes(app: FastifyInstance, hss: HssServer): vo
   app.get('/hss/status', async () => hss.status());
 }
 
-/** The REST factory the `imsec hss` command uses: provisioning API + operator routes on fastify. */
-export const fastifyRest: RestFactory = async ({ store, hss, listen, logger }) => {
-  const app = createHssRestApi(store, { logger: logger.child({ component: 'rest' }) });
-  registerOperatorRoutes(app, hss);
-  await app.listen({ host: listen.host, port: listen.port });
-  return {
-    port: (app.server.address() as AddressInfo).port,
-    close: () => app.close(),
+/** Token and Host settings of the REST listener (web/access.ts); the bind address comes from the HSS configuration. */
+export type RestAccessSettings = Omit<HttpAccessOptions, 'listenHost'>;
+
+/**
+ * The REST factory the `imsec hss` command uses: provisioning API + operator routes on fastify,
+ * behind the Host and token check. Without a token or `noAuth`, a token is generated
+ * ({@link HssServer.restAccess} has it, the CLI prints it once).
+ */
+export function fastifyRestWith(settings: RestAccessSettings = {}): RestFactory {
+  return async ({ store, hss, listen, logger }) => {
+    const access = resolveHttpAccess({ ...settings, listenHost: listen.host });
+    const app = createHssRestApi(store, { logger: logger.child({ component: 'rest' }), access });
+    registerOperatorRoutes(app, hss);
+    await app.listen({ host: listen.host, port: listen.port });
+    return {
+      port: (app.server.address() as AddressInfo).port,
+      access,
+      close: () => app.close(),
+    };
   };
-};
+}
+
+/** {@link fastifyRestWith} with a generated token. */
+export const fastifyRest: RestFactory = fastifyRestWith();

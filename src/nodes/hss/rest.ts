@@ -9,19 +9,29 @@
  *   PATCH  /subscribers/:impi               change                                      200 | 400 | 404 | 409
  *   DELETE /subscribers/:impi               delete                                      204 | 404
  *   GET    /subscribers/:impi/registration  registration state per IMPU (TS 29.228 §6.1) 200 | 404
+ *   POST   /subscribers/import              a CSV or JSON file as `imsec hss import` takes 200 | 400 | 409
+ *                                            (body { format, text }; every row checked, all or none)
  *   GET    /openapi.json                    OpenAPI 3.1, built from the same route schemas
  *
  * Bodies are validated by JSON schema (additionalProperties false, hex patterns, no type
  * coercion); every error is `{ error, message }` with 400 (validation), 404 (unknown), 409
  * (duplicate IMPI/IMPU), 415 (not JSON). K, OP and OPc are write-only: response schemas have no
  * field for them (fastify's serializer drops anything not in the schema), and no message
- * quotes them. There is no authentication: bind it to loopback or put it behind a proxy.
+ * quotes them.
+ *
+ * With `access` (web/access.ts), every request is checked first (web/guard.ts): the Host header
+ * must name this listener (else 421) and a bearer token is required (else 401) unless the
+ * listener is on loopback and started with `--no-auth`. {@link fastifyRest} always passes one.
+ * {@link setupHssRest} puts the same API into another server under a prefix (the console).
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifySchema } from 'fastify';
 import type { Logger } from '../../common/log.js';
+import type { HttpAccess } from '../../web/access.js';
+import { installGuard } from '../../web/guard.js';
 import { ImsError, InvalidArgumentError } from '../../common/errors.js';
 import { AUTH_SCHEMES, ConflictError, quoteName, IMPI_PATTERN, IMPU_PATTERN, MAX_IMPUS, MAX_PROFILE_CHARS, NotFoundError, REGISTRATION_STATES, type HssStore } from '../../store/index.js';
 import { changeSubscriber, provisionSubscriber, registrationView, subscriberView } from './provisioning.js';
+import { ImportError, importSubscribers, parseImportFile, type ImportFormat } from './provisioning-import.js';
 
 export interface HssRestOptions {
   /** A pino logger for request logs (default: none). */
@@ -30,6 +40,8 @@ export interface HssRestOptions {
   bodyLimit?: number;
   /** `info.version` of the OpenAPI document. */
   version?: string;
+  /** Host check and token (see the module comment); absent: no check (a library caller's own server). */
+  access?: HttpAccess;
 }
 
 // --- schemas (also the OpenAPI components) ---------------------------------------------------------
@@ -126,6 +138,14 @@ const SubscriberList = {
   properties: { subscribers: { type: 'array', items: Subscriber }, next: { type: ['string', 'null'], description: 'pass as `after` for the next page' } },
 };
 
+const ImportBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['format', 'text'],
+  properties: { format: { type: 'string', enum: ['csv', 'json'] }, text: { type: 'string', maxLength: 4 * 1024 * 1024 - 1024, description: 'the file, as `imsec hss import` reads it (provisioning-import.ts)' } },
+};
+const ImportResult = { type: 'object', required: ['imported'], properties: { imported: { type: 'integer' } } };
+
 const impiParams = { type: 'object', required: ['impi'], properties: { impi } };
 const listQuery = {
   type: 'object',
@@ -145,6 +165,7 @@ interface RouteDoc {
 const err = ErrorBody;
 const ROUTES: RouteDoc[] = [
   { method: 'POST', url: '/subscribers', summary: 'Create a subscriber', schema: { body: NewSubscriber, response: { 201: Subscriber, 400: err, 409: err, 415: err } } },
+  { method: 'POST', url: '/subscribers/import', summary: 'Import subscribers from a CSV or JSON file (all or none)', schema: { body: ImportBody, response: { 200: ImportResult, 400: err, 409: err, 415: err } } },
   { method: 'GET', url: '/subscribers', summary: 'List subscribers by IMPI', schema: { querystring: listQuery, response: { 200: SubscriberList, 400: err } } },
   { method: 'GET', url: '/subscribers/:impi', summary: 'Show a subscriber', schema: { params: impiParams, response: { 200: Subscriber, 400: err, 404: err } } },
   { method: 'PATCH', url: '/subscribers/:impi', summary: 'Change a subscriber', schema: { params: impiParams, body: SubscriberPatch, response: { 200: Subscriber, 400: err, 404: err, 409: err, 415: err } } },
@@ -192,14 +213,28 @@ function validationMessage(e: FastifyError): string {
   return `${where} ${first.message ?? 'is invalid'}`;
 }
 
-/** Builds the API on a store. The caller listens (or uses `inject` in tests) and closes. */
-export function createHssRestApi(store: HssStore, opts: HssRestOptions = {}): FastifyInstance {
-  const app = Fastify({
+/** Fastify server options of the API (strict JSON schema validation: no coercion, no defaults). */
+export function hssRestServerOptions(opts: Pick<HssRestOptions, 'logger' | 'bodyLimit'> = {}) {
+  return {
     ...(opts.logger !== undefined ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? 4 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
-  }) as unknown as FastifyInstance;
+  };
+}
 
+/** Builds the API on a store. The caller listens (or uses `inject` in tests) and closes. */
+export function createHssRestApi(store: HssStore, opts: HssRestOptions = {}): FastifyInstance {
+  const app = Fastify(hssRestServerOptions(opts)) as unknown as FastifyInstance;
+  if (opts.access) installGuard(app, opts.access);
+  setupHssRest(app, store, opts.version);
+  return app;
+}
+
+/**
+ * Adds the API's error handling and routes to `app` — a server of its own, or an encapsulated
+ * plugin scope of another server (`app.register((scope) => setupHssRest(scope, store), { prefix })`).
+ */
+export function setupHssRest(app: FastifyInstance, store: HssStore, version?: string): void {
   app.setErrorHandler((e: FastifyError, _req, reply) => {
     let status = 500;
     let message = 'internal error';
@@ -213,6 +248,9 @@ export function createHssRestApi(store: HssStore, opts: HssRestOptions = {}): Fa
       status = 409;
       message = e.message;
     } else if (e instanceof InvalidArgumentError) {
+      status = 400;
+      message = e.message;
+    } else if (e instanceof ImportError) {
       status = 400;
       message = e.message;
     } else if (e instanceof ImsError && e.code === 'AKA_INVALID') {
@@ -241,6 +279,10 @@ export function createHssRestApi(store: HssStore, opts: HssRestOptions = {}): Fa
       const view = await provisionSubscriber(store, req.body);
       reply.status(201);
       return view;
+    },
+    'POST /subscribers/import': async (req) => {
+      const b = req.body as { format: ImportFormat; text: string };
+      return { imported: await importSubscribers(store, parseImportFile(b.text, b.format)) };
     },
     'GET /subscribers': async (req) => {
       const q = req.query as { limit?: string; after?: string };
@@ -274,9 +316,8 @@ export function createHssRestApi(store: HssStore, opts: HssRestOptions = {}): Fa
     const handler = handlers[`${r.method} ${r.url}`];
     app.route({ method: r.method, url: r.url, schema: r.schema, handler: (req, reply) => handler(req, reply) });
   }
-  const doc = buildOpenApi(opts.version ?? '0.1.0');
+  const doc = buildOpenApi(version ?? '0.1.0');
   app.get('/openapi.json', async () => doc);
-  return app;
 }
 
 /**

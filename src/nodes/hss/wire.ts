@@ -11,6 +11,7 @@
  * await hss.stop();   // DPR to every peer (RFC 6733 §5.4), then the listeners close
  * ```
  */
+import type { HttpAccess } from '../../web/access.js';
 import { type Clock, type Logger, type Rng, cryptoRng, SeededRng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import { DiameterNode, DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
@@ -25,6 +26,8 @@ import type { DeregistrationReason } from '../../diameter/index.js';
 /** A started REST listener. */
 export interface RestListener {
   readonly port: number;
+  /** Its Host and token rule (web/access.ts), when it has one. */
+  readonly access?: HttpAccess;
   close(): Promise<void>;
 }
 
@@ -143,6 +146,11 @@ export class HssServer {
 
   get restPort(): number | undefined {
     return this.rest?.port;
+  }
+
+  /** The REST listener's access rule (its token, generated or configured; null token: --no-auth). */
+  get restAccess(): HttpAccess | undefined {
+    return this.rest?.access;
   }
 
   /** Operator de-registration: RTR to the serving S-CSCF(s), then NOT_REGISTERED in the store. */

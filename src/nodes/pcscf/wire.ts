@@ -331,6 +331,11 @@ export class PcscfNode {
     return { ...this.bound, protocols: [...this.config.sip.protocols] };
   }
 
+  /** The SIP stack (after start; metrics). */
+  get sipStack(): SipStack | undefined {
+    return this.stack;
+  }
+
   /** TS 33.203 §7.1 SA table rows (R-SA-4). */
   saTable(): SaTableEntry[] {
     return this.sa.saTable();

@@ -50,6 +50,9 @@ export interface RegistrarCounters {
   authTimeouts: number;
   resyncs: number;
   skippedAka: number;
+  /** Registrations refused by AKA (bad MAC at the UE, wrong RES, time-out), by whether the user was registered before. */
+  failedInitial: number;
+  failedRe: number;
 }
 
 export interface RegistrarDeps {
@@ -108,7 +111,7 @@ function bareUri(text: string): string {
 export class Registrar {
   readonly vectors = new VectorQueue();
   readonly counters: RegistrarCounters = {
-    registers: 0, challenges: 0, registrations: 0, reregistrations: 0, deregistrations: 0, authFailures: 0, networkAuthFailures: 0, authTimeouts: 0, resyncs: 0, skippedAka: 0,
+    registers: 0, challenges: 0, registrations: 0, reregistrations: 0, deregistrations: 0, authFailures: 0, networkAuthFailures: 0, authTimeouts: 0, resyncs: 0, skippedAka: 0, failedInitial: 0, failedRe: 0,
   };
   private readonly challenges = new Map<string, { c: PendingChallenge; timer: TimerHandle }>();
   private readonly log: Logger;
@@ -178,6 +181,7 @@ export class Registrar {
       this.endChallenge(p.impi);
       if (creds.response === '') {
         this.counters.networkAuthFailures++;
+        this.countFailure(registered);
         this.log.info({ impi: p.impi }, 'scscf: UE reports network authentication failure');
         await this.sar(p.impi, [held.c.impu], SAR.AUTHENTICATION_FAILURE);
         return reply(403, 'Forbidden', { headers: [['Warning', '399 - "network authentication failure"']] });
@@ -186,6 +190,7 @@ export class Registrar {
         const v = verifyChallengeResponse(creds, held.c, req.method, req.body);
         if (!v.ok) {
           this.counters.authFailures++;
+          this.countFailure(registered);
           this.log.info({ impi: p.impi, why: v.why }, 'scscf: authentication failed');
           await this.sar(p.impi, [held.c.impu], SAR.AUTHENTICATION_FAILURE);
           return reply(403, 'Forbidden', { headers: [['Warning', '399 - "authentication failed"']] });
@@ -233,9 +238,15 @@ export class Registrar {
       if (!held || held.c.nonce !== nonce) return;
       this.challenges.delete(impi);
       this.counters.authTimeouts++;
+      this.countFailure(this.d.table.find(held.c.impu)?.impi === impi);
       this.log.info({ impi }, 'scscf: authentication timed out');
       await this.sar(impi, [held.c.impu], SAR.AUTHENTICATION_TIMEOUT);
     });
+  }
+
+  private countFailure(registered: boolean): void {
+    if (registered) this.counters.failedRe++;
+    else this.counters.failedInitial++;
   }
 
   private endChallenge(impi: string): void {

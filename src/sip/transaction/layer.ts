@@ -107,6 +107,12 @@ export class TransactionLayer {
   private readonly log: Logger;
   private readonly clients = new Map<string, Rec<ClientInviteTx | ClientNonInviteTx>>();
   private readonly servers = new Map<string, Rec<ServerInviteTx | ServerNonInviteTx>>();
+  /**
+   * Transactions started (client, server), requests or responses resent on a timer (§17.1.1.2
+   * Timer A/E, §17.2.1 Timer G), retransmissions received and absorbed, and transactions ended by
+   * a time-out (Timer B/F/H), for the metrics.
+   */
+  readonly counters = { clientStarted: 0, serverStarted: 0, retransmitted: 0, absorbed: 0, timedOut: 0 };
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.clock = opts.clock;
@@ -131,6 +137,7 @@ export class TransactionLayer {
     const s = req.method === 'INVITE' ? startClientInvite(req, opts) : startClientNonInvite(req, opts);
     const rec: Rec<ClientInviteTx | ClientNonInviteTx> = { key, machine: s.tx, channel, timers: new Map(), queue: [], busy: false, done: false, client: handlers };
     this.clients.set(key, rec);
+    this.counters.clientStarted++;
     this.run(rec, s.actions);
     return {
       key,
@@ -162,6 +169,7 @@ export class TransactionLayer {
     const found = this.servers.get(key);
     if (found) {
       const accepted = found.machine.state === 'accepted';
+      if (req.method !== 'ACK') this.counters.absorbed++;
       this.feed(found, { kind: 'request', msg: req });
       return req.method === 'ACK' && accepted ? { kind: 'ack', tx: found.server } : { kind: 'absorbed', tx: found.server! };
     }
@@ -195,6 +203,7 @@ export class TransactionLayer {
     };
     rec.server = handle;
     this.servers.set(key, rec);
+    this.counters.serverStarted++;
     this.run(rec, [...pre, ...first.actions]);
     return { kind: 'new', tx: handle };
   }
@@ -228,9 +237,10 @@ export class TransactionLayer {
     try {
       this.execute(rec, actions);
       while (!rec.done && rec.queue.length) {
-        const s = step(rec.machine, rec.queue.shift()!);
+        const ev = rec.queue.shift()!;
+        const s = step(rec.machine, ev);
         rec.machine = s.tx;
-        this.execute(rec, s.actions);
+        this.execute(rec, s.actions, ev.kind === 'timer');
       }
     } finally {
       rec.busy = false;
@@ -238,10 +248,11 @@ export class TransactionLayer {
     }
   }
 
-  private execute(rec: Rec, actions: TxAction[]): void {
+  private execute(rec: Rec, actions: TxAction[], onTimer = false): void {
     for (const a of actions) {
       switch (a.kind) {
         case 'send':
+          if (onTimer) this.counters.retransmitted++;
           rec.channel.send(a.msg).catch((err: unknown) => {
             this.log.debug({ tx: rec.key, err: (err as Error)?.message }, 'transport error');
             this.feed(rec, { kind: 'transportError' });
@@ -284,6 +295,7 @@ export class TransactionLayer {
   /** §17.1.1.2 / §17.2.1: a transaction entering "Terminated" is destroyed at once. */
   private destroy(rec: Rec, reason: TxEndReason): void {
     rec.done = true;
+    if (reason === 'timeout') this.counters.timedOut++;
     for (const h of rec.timers.values()) h.cancel();
     rec.timers.clear();
     if (rec.client) {

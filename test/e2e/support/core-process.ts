@@ -21,8 +21,8 @@ export interface CoreProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Run `imsec core --config FILE` with `config` (merged over every-port-0 defaults). */
-export async function startCoreProcess(config: Record<string, unknown>, fromSource: boolean, readyTimeoutMs = 30_000): Promise<CoreProcess> {
+/** Run `imsec core --config FILE [ARGS]` with `config` (merged over every-port-0 defaults). */
+export async function startCoreProcess(config: Record<string, unknown>, fromSource: boolean, readyTimeoutMs = 30_000, args: readonly string[] = []): Promise<CoreProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'imsec-e2e-spec-'));
   const full = {
     dataDir: join(dir, 'data'),
@@ -35,7 +35,7 @@ export async function startCoreProcess(config: Record<string, unknown>, fromSour
   };
   writeFileSync(join(dir, 'core.json'), JSON.stringify(full));
   const cmd = fromSource ? [process.execPath, '--import', import.meta.resolve('tsx'), join(repoRoot, 'src', 'cli', 'main.ts')] : [process.execPath, cliPath];
-  const proc = spawn(cmd[0], [...cmd.slice(1), 'core', '--config', 'core.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd[0], [...cmd.slice(1), 'core', '--config', 'core.json', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -22,6 +22,10 @@ export interface HssProcess {
   proc: ChildProcess;
   diameterPort: number;
   restPort: number | undefined;
+  /** The REST token the process generated and printed in its ready line (undefined with --no-auth or --token-file). */
+  restToken: string | undefined;
+  /** The whole ready line. */
+  ready: Record<string, unknown>;
   /** Everything written on stderr so far. */
   log(): string;
   /** Resolves with the exit code (or the signal name). */
@@ -50,8 +54,8 @@ export function startHssProcess(args: string[], timeoutMs = 20_000): Promise<Hss
       if (line !== undefined && !done) {
         done = true;
         clearTimeout(timer);
-        const ready = JSON.parse(line) as { diameterPort: number; restPort: number | null };
-        resolve({ proc, diameterPort: ready.diameterPort, restPort: ready.restPort ?? undefined, log: () => err, exited });
+        const ready = JSON.parse(line) as { diameterPort: number; restPort: number | null; token?: string };
+        resolve({ proc, diameterPort: ready.diameterPort, restPort: ready.restPort ?? undefined, restToken: ready.token, ready, log: () => err, exited });
       }
     });
     void exited.then((code) => {

@@ -153,6 +153,7 @@ describe('HSS REST API: OpenAPI document', () => {
     const expected: [string, string, string[]][] = [
       ['/subscribers', 'post', ['201', '400', '409', '415']],
       ['/subscribers', 'get', ['200', '400']],
+      ['/subscribers/import', 'post', ['200', '400', '409', '415']],
       ['/subscribers/{impi}', 'get', ['200', '400', '404']],
       ['/subscribers/{impi}', 'patch', ['200', '400', '404', '409', '415']],
       ['/subscribers/{impi}', 'delete', ['204', '400', '404']],

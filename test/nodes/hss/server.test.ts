@@ -122,8 +122,9 @@ describe('HSS node over TCP (RFC 6733, TS 29.229)', () => {
     await node.waitForPeer(HSS_HOST);
     await register(node);
     const base = `http://127.0.0.1:${hss.restPort}`;
+    const auth = { authorization: `Bearer ${hss.restAccess!.token}` };
     const ifc = '<InitialFilterCriteria><Priority>1</Priority><ApplicationServer><ServerName>sip:as.ims.lab</ServerName></ApplicationServer></InitialFilterCriteria>';
-    const patch = await fetch(`${base}/subscribers/${encodeURIComponent(IMPI)}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ serviceProfile: ifc }) });
+    const patch = await fetch(`${base}/subscribers/${encodeURIComponent(IMPI)}`, { method: 'PATCH', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ serviceProfile: ifc }) });
     assert.equal(patch.status, 200);
     await waitFor(() => inbox.length === 1);
     const ppr = parsePpr(inbox[0]);
@@ -131,18 +132,18 @@ describe('HSS node over TCP (RFC 6733, TS 29.229)', () => {
     const xml = new TextDecoder().decode(ppr.userData);
     assert.deepEqual(xmlTexts(xml, 'Identity'), [IMPU, TEL]);
     assert.ok(xml.includes(ifc), 'the new profile is in the PPR');
-    const bad = await fetch(`${base}/subscribers/${encodeURIComponent(IMPI)}/deregister`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'BOGUS' }) });
+    const bad = await fetch(`${base}/subscribers/${encodeURIComponent(IMPI)}/deregister`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'BOGUS' }) });
     assert.equal(bad.status, 400);
-    const unknown = await fetch(`${base}/subscribers/${encodeURIComponent('ghost@ims.lab')}/deregister`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const unknown = await fetch(`${base}/subscribers/${encodeURIComponent('ghost@ims.lab')}/deregister`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(unknown.status, 404);
-    const res = await fetch(`${base}/subscribers/${encodeURIComponent(IMPI)}/deregister`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'NEW_SERVER_ASSIGNED' }) });
+    const res = await fetch(`${base}/subscribers/${encodeURIComponent(IMPI)}/deregister`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'NEW_SERVER_ASSIGNED' }) });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { ok: boolean; results: { impus: string[] }[] };
     assert.equal(body.ok, true);
     assert.deepEqual(body.results[0].impus, [IMPU, TEL]);
     assert.equal(parseRtr(inbox[1]).deregistrationReason.code, 1);
     assert.equal((await store.getPublicIdentity(IMPU))!.state, 'NOT_REGISTERED');
-    const status = (await (await fetch(`${base}/hss/status`)).json()) as { counters: { mar: number; sar: number } };
+    const status = (await (await fetch(`${base}/hss/status`, { headers: auth })).json()) as { counters: { mar: number; sar: number } };
     assert.deepEqual([status.counters.mar, status.counters.sar], [1, 1]);
   });
 
@@ -151,7 +152,7 @@ describe('HSS node over TCP (RFC 6733, TS 29.229)', () => {
     const { node, inbox } = await scscf(hss.diameterPort!);
     await node.waitForPeer(HSS_HOST);
     await register(node);
-    const del = await fetch(`http://127.0.0.1:${hss.restPort}/subscribers/${encodeURIComponent(IMPI)}`, { method: 'DELETE' });
+    const del = await fetch(`http://127.0.0.1:${hss.restPort}/subscribers/${encodeURIComponent(IMPI)}`, { method: 'DELETE', headers: { authorization: `Bearer ${hss.restAccess!.token}` } });
     assert.equal(del.status, 204);
     assert.equal(inbox.length, 1);
     const rtr = parseRtr(inbox[0]);
