@@ -3,7 +3,7 @@
  * diagnosis of a registration that stalls after the 401 (R-FAIL-4): pure functions over what the
  * checker gathered.
  */
-import { akaPassword, parseAkaNonce, verifyDigestResponse, type DigestAlgorithm, type DigestCredentials } from '../auth/digest/index.js';
+import { akaPassword, parseAkaNonce, verifyDigestResponse, type DigestAlgorithm, type DigestCredentials } from '../auth/index.js';
 import { toHex } from '../common/index.js';
 import type { KeyRing } from './key-ring.js';
 import type { Challenge, SaSet } from './model.js';

@@ -5,7 +5,7 @@
  * sets by TS 33.203 Annex I, and reports {@link Finding}s through the sink. State is bounded by
  * the number of live registrations and transactions.
  */
-import { parseAkaNonce } from '../auth/digest/index.js';
+import { parseAkaNonce } from '../auth/index.js';
 import { stallCause, verifyAkaResponse } from './aka-checks.js';
 import { toHex } from '../common/index.js';
 import { akaVectorOf, isRequest as isDiameterRequest, parseMaa } from '../diameter/index.js';

@@ -9,7 +9,7 @@
  * Secret material never leaves this module except through {@link KeyRing.derivedSas} (for the
  * `--export-keys` file the user asked for).
  */
-import { EspSa, type EncryptionAlg, type IntegrityAlg } from '../ipsec/esp/index.js';
+import { EspSa, type EncryptionAlg, type IntegrityAlg } from '../ipsec/index.js';
 import type { GivenSa } from './keys-file.js';
 import type { EspOutcome } from './types.js';
 

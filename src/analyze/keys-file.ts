@@ -9,7 +9,7 @@
  * errors never quote a key.
  */
 import { ImsError } from '../common/index.js';
-import { WIRESHARK_AUTHENTICATION, WIRESHARK_ENCRYPTION, wiresharkEspSaLine, type EncryptionAlg, type EspKeys, type IntegrityAlg } from '../ipsec/esp/index.js';
+import { WIRESHARK_AUTHENTICATION, WIRESHARK_ENCRYPTION, wiresharkEspSaLine, type EncryptionAlg, type EspKeys, type IntegrityAlg } from '../ipsec/index.js';
 
 export class KeysFileError extends ImsError {
   constructor(

@@ -4,7 +4,7 @@
  * to, and the ESP keys of each set, expanded from IK/CK as Annex I says and handed to the key
  * ring. Bounded: at most {@link MAX_SETS} sets are kept (the oldest are dropped first).
  */
-import { deriveEspKeys, isEncryptionAlg, isIntegrityAlg } from '../ipsec/esp/index.js';
+import { deriveEspKeys, isEncryptionAlg, isIntegrityAlg } from '../ipsec/index.js';
 import type { AkaKeys, KeyRing } from './key-ring.js';
 import type { SaSet } from './model.js';
 import type { Endpoint } from './types.js';

@@ -4,7 +4,7 @@
  * headers through the project's codecs (RFC 3329, TS 33.203 Annex H; RFC 3310, TS 24.229 §7.2A).
  * Parsing failures give undefined, never a throw.
  */
-import { parseDigestChallenge, parseDigestCredentials, type DigestChallenge, type DigestCredentials } from '../auth/digest/index.js';
+import { parseDigestChallenge, parseDigestCredentials, type DigestChallenge, type DigestCredentials } from '../auth/index.js';
 import { parseSecurityMechanisms, type SecMechanism } from '../secagree/index.js';
 import { splitList, type SipMessage } from '../sip/index.js';
 

@@ -20,7 +20,7 @@ import { parseKeysFile } from '../analyze/index.js';
 import { espSaArgs, pcapFileHeader, pcapRecord, readPcap, tsharkDecodeArgs } from '../capture/index.js';
 import { SeededRng } from '../common/index.js';
 import { decodeIpPacket, decodeTcp, decodeUdp, encodeTcpPacket, encodeUdpPacket, IPPROTO_TCP, IPPROTO_UDP } from '../ip/index.js';
-import { EspSa } from '../ipsec/esp/index.js';
+import { EspSa } from '../ipsec/index.js';
 import { median, type BenchRegistrar } from './bench.js';
 import { runDemoCli } from './demo.js';
 
@@ -142,7 +142,7 @@ export async function runAnalyzeBench(opts: { mb?: number; rounds?: number; cli:
       if (t.status !== 0) throw new Error(`tshark failed: ${t.stderr.split('\n').find((l) => !/Running as user/.test(l) && l.trim()) ?? t.status}`);
       theirs.push(t.s);
     }
-    const report = JSON.parse(spawnSync(process.execPath, [opts.cli, 'analyze', big, '--keys', demo.keys, '--json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }).stdout);
+    const report = JSON.parse(spawnSync(process.execPath, [opts.cli, 'analyze', big, '--keys', demo.keys, '--json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }).stdout) as { findings: unknown[]; findingsOmitted: number; summary: { esp: { verified: number; packets: number } } };
     const mb = size / 1e6;
     const o = median(ours);
     const th = median(theirs);

@@ -62,21 +62,21 @@ async function startCore(subscribers: object[]): Promise<{ pid: number; pcscfPor
   const proc = spawn(process.execPath, [...args, 'core', '--config', join(dir, 'core.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   let out = '';
-  const ready = await new Promise<Record<string, any>>((resolve, reject) => {
+  const ready = await new Promise<{ pcscf: { sip: { port: number } } }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new CliFailure('imsec core did not start within 30 s')), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
       if (line) {
         clearTimeout(timer);
-        resolve(JSON.parse(line) as Record<string, any>);
+        resolve(JSON.parse(line) as { pcscf: { sip: { port: number } } });
       }
     });
     void exited.then(() => reject(new CliFailure('imsec core exited before it was ready')));
   });
   return {
     pid: proc.pid!,
-    pcscfPort: ready.pcscf.sip.port as number,
+    pcscfPort: ready.pcscf.sip.port,
     async stop() {
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);

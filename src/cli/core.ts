@@ -23,7 +23,7 @@ import { createLogger } from '../common/log.js';
 import { CoreConfigError, coreConfigJson, parseCoreConfig, startImsCore, type CoreConfig, type ImsCore } from '../nodes/core/index.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile } from './node-process.js';
-import { ImsError } from '../common/errors.js';
+import { ImsError } from '../common/index.js';
 import { MetricsHub } from '../metrics/index.js';
 import { addCoreToHub, consoleTap, coreInstrumentation, startCoreConsole, type CoreConsole, type MetricsListener } from '../web/index.js';
 import { addHttpOptions, parseListen, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';

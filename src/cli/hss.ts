@@ -20,7 +20,7 @@ import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHss
 import { tapDiameterTransport } from '../capture/index.js';
 import { tcpTransport } from '../diameter/index.js';
 import { MetricsHub } from '../metrics/index.js';
-import type { MetricsListener } from '../web/metrics-server.js';
+import type { MetricsListener } from '../web/index.js';
 import { addHttpOptions, parseListen, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';
 import { registerHssProvisioning } from './hss-subscriber.js';
 import { intArg } from './args.js';

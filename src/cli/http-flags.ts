@@ -11,15 +11,15 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { tapDiameterTransport } from '../capture/index.js';
 import { tcpTransport, type DiameterTransport } from '../diameter/index.js';
-import { ImsError, InvalidArgumentError } from '../common/errors.js';
+import { ImsError, InvalidArgumentError } from '../common/index.js';
 import { CliFailure } from './errors.js';
 import { serveUntilSignal } from './node-process.js';
 import { MetricsHub } from '../metrics/index.js';
-import { fastifyRestWith } from '../nodes/hss/rest-operator.js';
+import { fastifyRestWith } from '../nodes/hss/index.js';
 import type { RestFactory } from '../nodes/hss/wire.js';
 import type { Logger } from '../common/log.js';
-import { generateToken, resolveHttpAccess, type HttpAccess } from '../web/access.js';
-import { startMetricsServer, type MetricsListener } from '../web/metrics-server.js';
+import { generateToken, resolveHttpAccess, type HttpAccess } from '../web/index.js';
+import { startMetricsServer, type MetricsListener } from '../web/index.js';
 
 export interface HttpFlags {
   tokenFile?: string;

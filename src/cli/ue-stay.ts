@@ -36,7 +36,7 @@ export function registrationJson(reg: UeRegistration, localAddress: string): Rec
 /** Register and stay registered until a signal (or `until`, for tests); see the module comment. */
 export async function runUeStay(input: UeConfigInput, o: { message?: string[] }, log: Logger, out: NodeJS.WritableStream, until?: Promise<unknown>): Promise<void> {
   // Staying registered means re-registering and following the network's reg events.
-  input.reRegister = { ...((input.reRegister as Record<string, unknown> | undefined) ?? {}), auto: true };
+  input.reRegister = { ...((input.reRegister) ?? {}), auto: true };
   input.subscribeRegEvent = true;
   const config = parseUeConfig(input);
   const ue = await createUe(config, { logger: log });

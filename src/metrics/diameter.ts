@@ -9,7 +9,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { WireSink } from '../capture/index.js';
 import { DiameterFramer, isRequest, readResult, type DiameterMessage } from '../diameter/index.js';
-import { DIAMETER_COMMANDS } from '../nodes/demo/ladder.js';
+import { DIAMETER_COMMANDS } from '../nodes/demo/index.js';
 import { LATENCY_BUCKETS } from './registry.js';
 
 /** Requests awaiting their answer per connection, at most this many (a peer that never answers cannot grow it). */
@@ -53,7 +53,7 @@ export class DiameterMetrics {
       let f = framers.get(flow);
       if (!f) framers.set(flow, (f = new DiameterFramer()));
       let outstanding = pending.get(conn);
-      if (!outstanding) pending.set(conn, (outstanding = new Map()));
+      if (!outstanding) pending.set(conn, (outstanding = new Map<number, { at: number; role: string; command: string }>()));
       const table = outstanding;
       try {
         f.push(bytes, (m) => {

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PcapRecorder, espFinderLua, recordPackets, type WireTap } from '../capture/index.js';
-import { wiresharkLinesForSas } from '../ipsec/sa/index.js';
+import { wiresharkLinesForSas } from '../ipsec/index.js';
 import type { MetricsHub } from '../metrics/index.js';
 import { hssRestServerOptions, registerOperatorRoutes, setupHssRest, type HssServer } from '../nodes/hss/index.js';
 import { tokenMatches, type HttpAccess } from './access.js';

@@ -12,7 +12,7 @@
 import { endpointId, type WirePacket, type WireTap } from '../capture/index.js';
 import type { Endpoint } from '../ip/index.js';
 import type { SaEvent, SaSet, SecurityAssociation } from '../ipsec/index.js';
-import { LadderDecoder, type LadderEntry } from '../nodes/demo/ladder.js';
+import { LadderDecoder, type LadderEntry } from '../nodes/demo/index.js';
 import { redactingRender } from './message-text.js';
 
 /** One ladder message of the console (the text is fetched on demand). */

@@ -10,7 +10,7 @@
  *   become `[secret]`.
  */
 import { decodeValue, defaultDictionary, isRequest, type Avp, type DiameterMessage } from '../diameter/index.js';
-import { DIAMETER_COMMANDS } from '../nodes/demo/ladder.js';
+import { DIAMETER_COMMANDS } from '../nodes/demo/index.js';
 
 /** The redaction marker. */
 export const SECRET = '[secret]';

@@ -357,7 +357,7 @@ describe('SPEC across processes: imsec core as a child process, UEs over loopbac
     const callId = bobMessages[0];
     const before = { ...alice.counters().datapath!, dropped: undefined };
     // Resend the very same bytes from the UE's own protected port-c.
-    await (alice.datapath as UdpEncapDatapath).sendRaw(captured!.local, captured!.bytes, captured!.remote);
+    await (alice.datapath as UdpEncapDatapath).sendRaw(captured.local, captured.bytes, captured.remote);
     await pause(700);
     assert.deepEqual(bobMessages, [callId], 'no second MESSAGE reached bob');
     assert.equal(alice.counters().datapath!.received, before.received, 'nothing came back to the UE (no cached response replayed either)');

@@ -89,7 +89,7 @@ describe('web console in chromium (playwright-core)', () => {
       await page.goto(ready.web.login);
       await page.waitForURL(ready.web.url);
       await page.locator('#status', { hasText: 'live' }).waitFor();
-      const csp = await (await page.request.get(ready.web.url)).headers()['content-security-policy'];
+      const csp = (await page.request.get(ready.web.url)).headers()['content-security-policy'];
       assert.match(csp, /script-src 'self'/);
       assert.doesNotMatch(csp, /unsafe-inline/);
       assert.equal(await page.locator('#registrations-empty').isVisible(), true);

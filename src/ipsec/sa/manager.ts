@@ -127,6 +127,11 @@ class Counted {
   has(v: number): boolean {
     return this.m.has(v);
   }
+  /** Add (`on`) or remove one occurrence. */
+  count(v: number, on: boolean): void {
+    if (on) this.add(v);
+    else this.remove(v);
+  }
 }
 
 function ueKey(address: string, port: number): string {
@@ -483,9 +488,9 @@ export class SaManager {
   }
 
   private hold(r: { spiC: number; spiS: number; portC: number; portS: number }, on: boolean): void {
-    for (const spi of [r.spiC, r.spiS]) (on ? this.spisInUse.add(spi) : this.spisInUse.remove(spi));
+    for (const spi of [r.spiC, r.spiS]) this.spisInUse.count(spi, on);
     if (this.sharedLocalPorts) return;
-    for (const port of [r.portC, r.portS]) (on ? this.portsInUse.add(port) : this.portsInUse.remove(port));
+    for (const port of [r.portC, r.portS]) this.portsInUse.count(port, on);
   }
 
   private index(set: SaSet, on: boolean): void {
@@ -504,12 +509,11 @@ export class SaManager {
     add(this.byUePort, ueKey(set.ue.address, set.ue.portC));
     if (set.ue.portS !== set.ue.portC) add(this.byUePort, ueKey(set.ue.address, set.ue.portS));
     const l = this.localSide(set);
-    if (!this.sharedLocalPorts) for (const port of [l.portC, l.portS]) (on ? this.portsInUse.add(port) : this.portsInUse.remove(port));
+    if (!this.sharedLocalPorts) for (const port of [l.portC, l.portS]) this.portsInUse.count(port, on);
   }
 
   private indexSa(sa: SecurityAssociation, on: boolean): void {
-    if (on) this.spisInUse.add(sa.spi);
-    else this.spisInUse.remove(sa.spi);
+    this.spisInUse.count(sa.spi, on);
     if (sa.direction === 'in') {
       if (on) this.inbound.set(sa.spi, sa);
       else if (this.inbound.get(sa.spi) === sa) this.inbound.delete(sa.spi);

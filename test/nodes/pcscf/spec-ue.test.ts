@@ -112,7 +112,7 @@ async function finalOn(port: RawPort, what: string): Promise<SipResponse> {
   for (;;) {
     const m = parse((await port.next(what)).data);
     assert.equal(m.kind, 'response', `${what}: expected a response`);
-    if ((m as SipResponse).status >= 200) return m as SipResponse;
+    if ((m).status >= 200) return m;
   }
 }
 

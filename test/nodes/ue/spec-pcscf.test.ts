@@ -25,7 +25,7 @@ import { ManualClock, SeededRng, fromHex } from '../../../src/common/index.js';
 import { createUe, memorySqnStore, parseUeConfig, type Ue } from '../../../src/nodes/ue/index.js';
 import { usimStateFromSqnMs } from '../../../src/auth/index.js';
 import type { SecMechanism } from '../../../src/secagree/index.js';
-import { authorizationOf, contactsOf, formatUri, parseMessage, securityClientOf, securityVerifyOf, topVia, type SipMessage, type SipRequest, type SipResponse } from '../../../src/sip/index.js';
+import { authorizationOf, contactsOf, formatUri, parseMessage, securityClientOf, securityVerifyOf, topVia, type SipMessage, type SipRequest } from '../../../src/sip/index.js';
 import { RawPort, handSa, openSip, sealSip, sipText, spiOf, type HandSa } from '../../support/raw-esp.js';
 
 const HOST = '127.0.0.1';
@@ -286,7 +286,7 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
     const report = parse((await pc.pu.next('the AUTS report')).data);
     const a = authorizationOf(report)[0];
     assert.ok(a.auts, 'AUTS present');
-    const check = verifyAuts(new Milenage(K, OPC), stale.rand, a.auts!);
+    const check = verifyAuts(new Milenage(K, OPC), stale.rand, a.auts);
     assert.ok(check.ok);
     const o2 = securityClientOf(report)[0];
     assert.notEqual(o2.portC, offer.portC);
