@@ -543,7 +543,8 @@ export class SaManager {
       set.id,
       this.clock.setTimeout(ms, () => {
         this.timers.delete(set.id);
-        this.deleteSet(set.id, 'expired');
+        // An old set's end is the end of a change-over (R-RR-2); any other set ran out (R-SA-7).
+        this.deleteSet(set.id, set.state === 'old' ? 'replaced' : 'expired');
       }),
     );
   }

@@ -126,6 +126,55 @@ describe('[O] attacks on imsec core (RFC 3325, TS 24.229 §4.4 and §5.4.3.1, RF
     await recovers('register-for-keys');
   });
 
+  test('[R-AKA-7] [O] half-open registrations: 200 initial REGISTERs for known IMPIs that never finish lock nobody out, never get a 500, and a registered UE re-registers after them', async () => {
+    const alice = await demoUe('alice@ims.lab', core.pcscfPort);
+    const evil = await attackerUdp();
+    const half = (i: number): string => {
+      const impi = i % 2 === 0 ? 'alice@ims.lab' : 'bob@ims.lab';
+      return [
+        'REGISTER sip:ims.lab SIP/2.0',
+        `Via: SIP/2.0/UDP ${ATTACKER}:${evil.socket.address().port};branch=z9hG4bKhalf${i};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:${impi}>;tag=h${i}`,
+        `To: <sip:${impi}>`,
+        `Call-ID: half-open-${i}`,
+        'CSeq: 1 REGISTER',
+        `Contact: <sip:${ATTACKER}:${evil.socket.address().port}>`,
+        `Authorization: Digest username="${impi}", realm="ims.lab", uri="sip:ims.lab", nonce="", response=""`,
+        `Security-Client: ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;mod=UDP-enc-tun;spi-c=${0x80001000 + 2 * i};spi-s=${0x80001001 + 2 * i};port-c=${20000 + 2 * i};port-s=${20001 + 2 * i}`,
+        'Require: sec-agree',
+        'Proxy-Require: sec-agree',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+    };
+    const finals = (): string[] => evil.replies.filter((r) => /^SIP\/2\.0 [2-6]\d\d /.test(r));
+    try {
+      await alice.ue.register();
+      for (let i = 0; i < 200; i++) {
+        await evil.send(half(i), core.pcscfPort);
+        // Paced by the answers: a half-open flood, not a UDP burst the kernel would drop.
+        if (i % 20 === 19) await pollFor(() => finals().length >= i - 10, 10_000);
+      }
+      assert.ok(await pollFor(() => finals().length >= 200, 20_000), `every REGISTER answered (${finals().length}/200)`);
+      const codes = finals().map((r) => r.slice(8, 11));
+      assert.ok(!codes.includes('500'), 'never 500');
+      assert.ok(codes.every((c) => c === '401' || c === '503'), `401 (one attempt per IMPI) or 503 past a cap: ${[...new Set(codes)].join(',')}`);
+      const during = usage(pid);
+      report('half-open', 'during', during);
+      // The registered UE re-registers over its SAs: its attempt is never capped by the others'.
+      const r = await alice.ue.reRegister();
+      assert.ok(r.expires > 0);
+      assert.equal(alice.ue.state().state, 'registered');
+      await alice.ue.deregister();
+    } finally {
+      await alice.ue.stop().catch(() => undefined);
+      await evil.close();
+    }
+    await recovers('half-open');
+  });
+
   test('[O] TCP slowloris: 300 connections each holding half a request are cut by the cap and the partial-message timer', async () => {
     const port = core.ready.icscf.sip.port as number;
     const half = 'MESSAGE sip:bob@ims.lab SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2;branch=z9hG4bKslow\r\nMax-Forwards: 70\r\n';

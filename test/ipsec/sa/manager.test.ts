@@ -245,7 +245,7 @@ describe('TS 33.203 §7.4 change-over on re-registration', () => {
     assertLivesUntil(clock, m, a.id, 5_000 + 32_000, 'old');
     assert.deepEqual(
       deleted(events).map((e) => `${e.sa.setId}:${e.reason}`),
-      [`${a.id}:expired`, `${a.id}:expired`, `${a.id}:expired`, `${a.id}:expired`],
+      [`${a.id}:replaced`, `${a.id}:replaced`, `${a.id}:replaced`, `${a.id}:replaced`],
     );
     assert.equal(m.get(b.id)?.state, 'active');
   });
@@ -277,7 +277,8 @@ describe('TS 33.203 §7.4 change-over on re-registration', () => {
     assertLivesUntil(clock, m, a.id, 1_000 + 16_000, 'old');
     assert.deepEqual(
       deleted(events).map((e) => e.reason),
-      ['expired', 'expired', 'expired', 'expired'],
+      ['replaced', 'replaced', 'replaced', 'replaced'],
+      'the end of a change-over: the old set was replaced',
     );
   });
 
