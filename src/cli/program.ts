@@ -13,6 +13,7 @@ import { registerUe } from './ue.js';
 import { registerCore } from './core.js';
 import { registerDemo } from './demo.js';
 import { registerAnalyze } from './analyze.js';
+import { registerProbe } from './probe.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
 import { espBench } from './bench-esp.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerCore(program);
   registerDemo(program);
   registerAnalyze(program);
+  registerProbe(program);
   // One entry per domain (cli/bench-<domain>.ts).
   const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench];
   registerBench(program, benches);

@@ -1,0 +1,86 @@
+/**
+ * Runs the probe (R-LAB-3): each selected check as its own registration, one after the other,
+ * each with its own sockets; a check that cannot get as far as it needs is NOT TESTABLE with the
+ * reason, never a crash. With the xfrm datapath the checks that need a crafted ESP packet are
+ * NOT TESTABLE with their reason, and so is every other one until the kernel datapath exists.
+ */
+import { InvalidArgumentError, cryptoRng, systemClock, type Clock, type Rng } from '../common/index.js';
+import type { Endpoint } from '../ip/index.js';
+import { ProbeCapture } from './capture.js';
+import { ALL_CHECKS, CheckScope, type CheckDef, type Outcome } from './checks/index.js';
+import { DEFAULT_LIMITS, targetGuard, type ProbeContext, type ProbeLimits } from './context.js';
+import { ProbeError } from './errors.js';
+import { Pacer } from './pacer.js';
+import type { ProbeSubscriber } from './subscriber.js';
+import type { CheckResult, ProbeReport } from './verdict.js';
+
+export interface ProbeOptions {
+  target: Endpoint;
+  local: string;
+  subscriber: ProbeSubscriber;
+  datapath?: 'userspace' | 'xfrm';
+  only?: string[];
+  /** Datagrams a second at most (default 50). */
+  rate?: number;
+  limits?: Partial<ProbeLimits>;
+  clock?: Clock;
+  rng?: Rng;
+  /** Told after each check (progress). */
+  onResult?: (r: CheckResult) => void;
+}
+
+/** The checks `only` selects (ids or id prefixes such as `esp`); throws for a name that matches none. */
+export function selectChecks(only: string[] | undefined): CheckDef[] {
+  if (!only || only.length === 0) return [...ALL_CHECKS];
+  for (const o of only) {
+    if (!ALL_CHECKS.some((c) => c.id === o || c.id.startsWith(`${o}.`))) throw new InvalidArgumentError(`no check named ${o} (known: ${ALL_CHECKS.map((c) => c.id).join(', ')})`, '--only');
+  }
+  return ALL_CHECKS.filter((c) => only.some((o) => c.id === o || c.id.startsWith(`${o}.`)));
+}
+
+const XFRM_PENDING = 'the kernel (xfrm, mod=trans) datapath of the probe is not built yet: its SAs would be installed with ip xfrm (root, a namespace of its own) and only the userspace datapath runs today';
+
+export async function runProbe(o: ProbeOptions): Promise<{ report: ProbeReport; capture: ProbeCapture }> {
+  const clock = o.clock ?? systemClock;
+  const limits = { ...DEFAULT_LIMITS, ...o.limits };
+  if (limits.flood < 1 || limits.flood > 64) throw new InvalidArgumentError('--flood must be 1..64', '--flood');
+  if (limits.wrongRes < 1 || limits.wrongRes > 16) throw new InvalidArgumentError('--wrong-res must be 1..16', '--wrong-res');
+  const capture = new ProbeCapture(() => clock.now());
+  const pacer = new Pacer(clock, o.rate ?? 50);
+  const ctx: ProbeContext = { target: o.target, local: o.local, sub: o.subscriber, capture, pacer, clock, rng: o.rng ?? cryptoRng, limits, guard: targetGuard(o.target) };
+  const datapath = o.datapath ?? 'userspace';
+  const results: CheckResult[] = [];
+  const startedAt = new Date(clock.now()).toISOString();
+  for (const check of selectChecks(o.only)) {
+    const t0 = clock.now();
+    const scope = new CheckScope(ctx);
+    let out: Outcome;
+    if (datapath === 'xfrm') out = { verdict: 'NOT TESTABLE', reason: check.xfrmReason ?? XFRM_PENDING };
+    else {
+      try {
+        out = await check.run(scope);
+      } catch (e) {
+        if (!(e instanceof ProbeError)) {
+          await scope.close();
+          throw e;
+        }
+        out = { verdict: 'NOT TESTABLE', reason: e.message };
+      }
+      await scope.close();
+    }
+    const r: CheckResult = { id: check.id, title: check.title, spec: check.spec, clause: check.clause, verdict: out.verdict, reason: out.reason, evidence: scope.evidence.filter((e) => e.frame > 0), ms: clock.now() - t0 };
+    results.push(r);
+    o.onResult?.(r);
+  }
+  const report: ProbeReport = {
+    target: `${o.target.address}:${o.target.port}`,
+    datapath,
+    subscriber: o.subscriber.id.impi,
+    startedAt,
+    results,
+    bounds: { rate: pacer.perSecond, flood: limits.flood, wrongRes: limits.wrongRes, saSets: 4, answerMs: limits.answerMs, quietMs: limits.quietMs, awaitAuthMs: limits.awaitAuthMs },
+    frames: capture.frameCount,
+    datagramsSent: pacer.sent,
+  };
+  return { report, capture };
+}
