@@ -89,7 +89,11 @@ export class ProbeUe {
     readonly tag: string,
   ) {
     this.callId = `probe-${tag}-${toHex(ctx.rng.bytes(6))}`;
+    this.instance = `urn:uuid:00000000-0000-5000-8000-${toHex(ctx.rng.bytes(6))}`;
   }
+
+  /** `+sip.instance` (RFC 5626 §4.1): one per UE, so its de-registration removes its own binding. */
+  readonly instance: string;
 
   /** Three fresh ports on the probe's local address. */
   static async open(ctx: ProbeContext, tag: string): Promise<ProbeUe> {
@@ -260,7 +264,7 @@ export class ProbeUe {
       ['To', `<${impu}>`],
       ['Call-ID', this.callId],
       ['CSeq', `${++this.cseq} REGISTER`],
-      ['Contact', `<sip:${host}:${via}>;+sip.instance="<urn:uuid:00000000-0000-5000-8000-${toHex(this.ctx.rng.bytes(6))}>"`],
+      ['Contact', `<sip:${host}:${via}>;+sip.instance="<${this.instance}>"`],
       ['Expires', String(o.expires ?? 600)],
       ['Authorization', typeof o.auth === 'string' ? o.auth : formatDigestCredentials(o.auth)],
     ];
