@@ -85,7 +85,7 @@ export class RawPort {
   }
 
   /** Send `data` (text as UTF-8) to `to`, after the guard. */
-  send(data: Uint8Array | string, to: Endpoint): Promise<void> {
+  async send(data: Uint8Array | string, to: Endpoint): Promise<void> {
     this.opts.guard?.(to);
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     this.opts.tap?.('out', this.endpoint, to, bytes);
