@@ -13,6 +13,9 @@ PACKAGES=(
   kamailio            # a real S-CSCF (test/interop/kamailio-hss.test.ts)
   kamailio-ims-modules  # ims_auth, ims_registrar_scscf, ims_usrloc_scscf, cdp, cdp_avp, ims_dialog
   kamailio-presence-modules  # presence, loaded by the Kamailio S-CSCF
+  user-mode-linux     # linux.uml: a Linux 6.1 kernel with ESP/XFRM as a process (scripts/lab, test/kernel)
+  kmod                # modprobe for the lab's kernel modules
+  tcpdump             # captures inside the lab's network namespaces
   postgresql          # throwaway PostgreSQL servers for the HSS store tests (test/support/postgres.ts)
 )
 

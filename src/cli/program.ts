@@ -14,6 +14,7 @@ import { registerCore } from './core.js';
 import { registerDemo } from './demo.js';
 import { registerAnalyze } from './analyze.js';
 import { registerProbe } from './probe.js';
+import { registerLab } from './lab.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
 import { espBench } from './bench-esp.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerAnalyze(program);
   registerProbe(program);
+  registerLab(program);
   // One entry per domain (cli/bench-<domain>.ts).
   const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench];
   registerBench(program, benches);

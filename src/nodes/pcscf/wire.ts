@@ -162,7 +162,11 @@ export class PcscfNode {
     // The datapath and the carrier the protected transports share.
     let inner: ProtectedCarrier;
     if (c.datapath === 'xfrm') {
-      this.datapath = new XfrmDatapath({ runner: this.deps.xfrmRunner ?? ipRunner(c.xfrmNetns ? { netns: c.xfrmNetns } : {}) });
+      const xfrm = new XfrmDatapath({ runner: this.deps.xfrmRunner ?? ipRunner(c.xfrmNetns ? { netns: c.xfrmNetns } : {}) });
+      // Entries of our reqid range left by an earlier run (e.g. killed with SIGKILL) go before we serve.
+      const stale = await xfrm.removeStale();
+      if (stale > 0) this.log.warn({ removed: stale }, 'pcscf: removed xfrm entries left by an earlier run');
+      this.datapath = xfrm;
       this.kernelCarrier = new KernelSocketCarrier(this.protectedAddress, inboundSaLookup(this.sa));
       inner = this.kernelCarrier;
     } else {

@@ -1,0 +1,63 @@
+/**
+ * Decoding a capture taken inside the lab with tshark 4.0 and the exported esp_sa keys
+ * (INTEROP.md "tshark ESP"): one row per ESP packet.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+export interface FrameRow {
+  /** NaN when the frame carries no ESP. */
+  spi: number;
+  seq: number;
+  icvGood: boolean;
+  icvBad: boolean;
+  /** What tshark found inside (udp/tcp payload as text, SIP method or status). */
+  inner: string;
+  sipMethod: string;
+  sipStatus: string;
+  udpPorts: number[];
+  securityServer: string;
+  securityVerify: string;
+}
+
+export interface TsharkOptions {
+  /** Extra -d decode-as rules, e.g. `udp.port==5100,sip`. */
+  decodeAs?: string[];
+}
+
+/**
+ * Every frame of `pcap` in one tshark pass (tshark takes seconds to start in the lab), ESP
+ * decrypted and checked with `saLines` (Wireshark esp_sa records).
+ */
+export function decodeFrames(pcap: string, saLines: readonly string[], o: TsharkOptions = {}): FrameRow[] {
+  const args = ['-r', pcap, '-n', '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
+  for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
+  for (const d of o.decodeAs ?? []) args.push('-d', d);
+  args.push('-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|');
+  for (const f of ['esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'data.data', 'sip.Method', 'sip.Status-Code', 'udp.srcport', 'udp.dstport', 'sip.Security-Server', 'sip.Security-Verify']) args.push('-e', f);
+  const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(r.status, 0, `tshark: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      // Every occurrence, `|`-joined: the last one is the innermost (decrypted) layer; the
+      // Security-* headers keep all of theirs.
+      const all = line.split('\t').map((v) => v.split('|'));
+      const last = all.map((v) => v[v.length - 1] ?? '');
+      const [spi, seq, good, bad, data, method, status, sport, dport] = last;
+      const [secServer, secVerify] = all.slice(9).map((v) => v.join('|'));
+      return {
+        spi: spi ? Number(spi) : NaN,
+        seq: Number(seq),
+        icvGood: good === '1' || good === 'True',
+        icvBad: bad === '1' || bad === 'True',
+        inner: data ? Buffer.from(data.replace(/:/g, ''), 'hex').toString('latin1') : '',
+        sipMethod: method ?? '',
+        sipStatus: status ?? '',
+        udpPorts: [sport, dport].filter((p) => p).map(Number),
+        securityServer: secServer ?? '',
+        securityVerify: secVerify ?? '',
+      };
+    });
+}
