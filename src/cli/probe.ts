@@ -32,6 +32,7 @@ export interface ProbeFlags {
   answerMs?: string;
   quietMs?: string;
   awaitAuth?: string;
+  plainPort?: string;
 }
 
 function num(v: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -58,6 +59,7 @@ export async function runProbeCli(o: ProbeFlags, out: NodeJS.WritableStream = pr
     datapath,
     only: o.only?.split(',').map((s) => s.trim()).filter(Boolean),
     rate: num(o.rate, '--rate', 1, 1000),
+    plainPort: num(o.plainPort, '--plain-port', 1, 65535),
     limits: {
       ...(o.flood !== undefined ? { flood: num(o.flood, '--flood', 1, 64)! } : {}),
       ...(o.wrongRes !== undefined ? { wrongRes: num(o.wrongRes, '--wrong-res', 1, 16)! } : {}),
@@ -82,12 +84,13 @@ export function registerProbe(program: Command): void {
     .description('test a P-CSCF against the threats of TS 33.203: bid-down, binding, ESP replay/reflection/ICV/SPI, port rules, availability')
     .option('--pcscf <host:port>', "the P-CSCF's unprotected SIP endpoint (the only address the probe sends to)")
     .option('--subscriber <file>', 'JSON { impi, impu, k, op | opc, homeDomain?, victim? } of a subscriber the target knows')
-    .option('--datapath <kind>', 'userspace (ESP-in-UDP crafted by the probe, mod=UDP-enc-tun) or xfrm', 'userspace')
+    .option('--datapath <kind>', 'userspace (ESP-in-UDP crafted by the probe, mod=UDP-enc-tun) or xfrm (kernel ESP, mod=trans; root)', 'userspace')
     .option('--only <ids>', 'comma-separated check ids or groups (bid-down, binding, esp, ports, availability)')
     .option('--json', 'print the report as JSON')
     .option('--pcap <file>', 'write every datagram the probe sent or received (frames cited in the report)')
     .option('--keys <file>', 'write the ESP keys as Wireshark esp_sa records (mode 0600; secret)')
     .option('--local <ip>', 'local address to bind (default: the one the OS routes to the target from)')
+    .option('--plain-port <n>', 'one unprotected UE port for every check (e.g. 5060 for a P-CSCF that wants Via port 5060)')
     .option('--rate <n>', 'at most n datagrams a second', '50')
     .option('--flood <n>', 'half-open registrations of availability.half-open (1..64)', '16')
     .option('--wrong-res <n>', 'wrong-RES REGISTERs of availability.wrong-res (1..16)', '3')

@@ -6,7 +6,9 @@ import { canonicalAddress } from '../sip/transport/endpoint.js';
 import type { Clock, Rng } from '../common/index.js';
 import type { Endpoint } from '../ip/index.js';
 import { ProbeError } from './errors.js';
+import type { XfrmDatapath } from '../ipsec/xfrm/index.js';
 import type { ProbeCapture } from './capture.js';
+import type { RawPort } from './raw-port.js';
 import type { Pacer } from './pacer.js';
 import type { ProbeSubscriber } from './subscriber.js';
 
@@ -39,6 +41,24 @@ export interface ProbeContext {
   limits: ProbeLimits;
   /** Throws unless `to` is the target's address. */
   guard(to: Endpoint): void;
+  /**
+   * `userspace`: the probe seals and opens ESP itself (RFC 3948, `mod=UDP-enc-tun`) and can craft
+   * any packet; `xfrm`: the kernel does ESP (`mod=trans`) on SAs the probe installs with `xfrm`.
+   */
+  datapath: 'userspace' | 'xfrm';
+  xfrm?: XfrmDatapath;
+  /**
+   * One unprotected port shared by every scripted UE (`--plain-port`, e.g. 5060 for a P-CSCF that
+   * takes a REGISTER as initial only from the Via port 5060); each UE sees every datagram on it
+   * and keeps to its own Call-IDs.
+   */
+  sharedPlain?: SharedPlain;
+}
+
+/** The shared unprotected port and the UEs listening on it. */
+export interface SharedPlain {
+  port: RawPort;
+  listeners: Set<(d: { data: Uint8Array; from: Endpoint }) => void>;
 }
 
 /** A guard that lets datagrams go only to `target`'s address (any port: its protected ports too). */

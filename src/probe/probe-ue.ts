@@ -15,6 +15,8 @@ import { formatDigestCredentials, type DigestCredentials } from '../auth/index.j
 import type { Endpoint } from '../ip/index.js';
 import { formatSecurityMechanisms, type SecMechanism } from '../secagree/index.js';
 import { callIdOf, cseqOf, parseMessage, securityServerOf, wwwAuthenticateOf, type SipMessage, type SipResponse } from '../sip/index.js';
+import { deriveEspKeys, type EncryptionAlg, type IntegrityAlg } from '../ipsec/esp/index.js';
+import { buildSaSet, type SecurityAssociation } from '../ipsec/sa/index.js';
 import type { ProbeContext } from './context.js';
 import { ProbeError } from './errors.js';
 import { handSa, openSip, sealSip, sipText, spiOf, type HandSa } from './hand-sa.js';
@@ -51,6 +53,9 @@ export interface HandSet {
   psUc: HandSa;
   ps: Endpoint;
   pc: Endpoint;
+  /** xfrm: the four kernel SAs, and when they are installed. */
+  kernel?: SecurityAssociation[];
+  ready: Promise<void>;
 }
 
 /** The mechanisms the probe offers, best first (TS 33.203 Annex H, seed 002). */
@@ -105,9 +110,15 @@ export class ProbeUe {
         tap: (dir, local, remote, data) => void ctx.capture.record(dir === 'out' ? local : remote, dir === 'out' ? remote : local, data),
         onDatagram: (port, d) => holder.ue?.onDatagram(role, port, d),
       });
-    const [plain, uc, us] = [await open('plain'), await open('uc'), await open('us')];
+    const shared = ctx.sharedPlain;
+    const plain = shared ? shared.port : await open('plain');
+    const [uc, us] = [await open('uc'), await open('us')];
     const ue = new ProbeUe(ctx, plain, uc, us, `${tag}${++uid}`);
     holder.ue = ue;
+    if (shared) {
+      ue.sharedListener = (d) => ue.onDatagram('plain', plain, d);
+      shared.listeners.add(ue.sharedListener);
+    }
     return ue;
   }
 
@@ -123,9 +134,23 @@ export class ProbeUe {
     return p;
   }
 
+  private sharedListener?: (d: Datagram) => void;
+  private nextSetId = 1;
+
   async close(): Promise<void> {
-    await Promise.all([this.plain, this.uc, this.us, ...this.extraPorts].map((p) => p.close()));
+    const own = this.sharedListener ? [] : [this.plain];
+    if (this.sharedListener) this.ctx.sharedPlain!.listeners.delete(this.sharedListener);
+    await Promise.all([...own, this.uc, this.us, ...this.extraPorts].map((p) => p.close()));
+    for (const set of this.sets) {
+      await set.ready.catch(() => undefined);
+      for (const sa of set.kernel ?? []) await this.ctx.xfrm!.remove(sa).catch(() => undefined);
+    }
     for (const w of this.waiters) w();
+  }
+
+  /** `mod` of this run's offers: UDP-enc-tun in userspace, transport mode over kernel ESP. */
+  get mode(): 'UDP-enc-tun' | 'trans' {
+    return this.ctx.datapath === 'xfrm' ? 'trans' : 'UDP-enc-tun';
   }
 
   get impu(): string {
@@ -142,7 +167,11 @@ export class ProbeUe {
     port.inbox.length = 0;
     const r: Received = { frame: this.frameOf(d.data), data: d.data, port: role, from: d.from };
     let text: string | undefined;
-    if (role === 'uc' || role === 'us') {
+    if ((role === 'uc' || role === 'us') && this.ctx.datapath === 'xfrm') {
+      // The kernel has opened the ESP (only its SAs' packets reach these ports, its inbound policy requires it).
+      r.set = this.sets[this.sets.length - 1];
+      text = new TextDecoder().decode(d.data);
+    } else if (role === 'uc' || role === 'us') {
       let spi: number | undefined;
       try {
         spi = spiOf(d.data);
@@ -214,9 +243,13 @@ export class ProbeUe {
     return this.frameOf(bytes);
   }
 
-  /** Seal on the set's uc→ps SA and send from port_uc to port_ps; returns the datagram and its frame. */
+  /**
+   * Send from port_uc to port_ps over the set's uc→ps SA: sealed here (userspace) or by the
+   * kernel (xfrm); returns the datagram the socket sent and its frame.
+   */
   async sendProtected(set: HandSet, text: string): Promise<{ bytes: Uint8Array; frame: number }> {
-    const bytes = sealSip(set.ucPs, text);
+    await set.ready;
+    const bytes = this.ctx.datapath === 'xfrm' ? new TextEncoder().encode(text) : sealSip(set.ucPs, text);
     return { bytes, frame: await this.sendPlain(bytes, set.ps, this.uc) };
   }
 
@@ -241,7 +274,7 @@ export class ProbeUe {
 
   /** A Security-Client offer (RFC 3329 §2.2, TS 33.203 Annex H) on this UE's ports. */
   offer(spis = this.freshSpis(), mechs: readonly { alg: string; ealg: string }[] = DEFAULT_OFFER): SecMechanism[] {
-    return mechs.map((m) => ({ name: 'ipsec-3gpp', alg: m.alg, ealg: m.ealg, prot: 'esp', mod: 'UDP-enc-tun', spiC: spis.c, spiS: spis.s, portC: this.uc.port, portS: this.us.port, extensions: [] }));
+    return mechs.map((m) => ({ name: 'ipsec-3gpp', alg: m.alg, ealg: m.ealg, prot: 'esp', mod: this.mode, spiC: spis.c, spiS: spis.s, portC: this.uc.port, portS: this.us.port, extensions: [] }));
   }
 
   /** A REGISTER (TS 24.229 §5.1.1.2.1, §5.1.1.4.2); every header a check may change is an option. */
@@ -322,14 +355,52 @@ export class ProbeUe {
       offer,
       ps,
       pc,
+      ready: Promise.resolve(),
       ucPs: handSa({ ...base, spi: server.spiS, src: this.uc.endpoint, dst: ps }),
       usPc: handSa({ ...base, spi: server.spiC, src: this.us.endpoint, dst: pc }),
       pcUs: handSa({ ...base, spi: o.spiS!, src: pc, dst: this.us.endpoint }),
       psUc: handSa({ ...base, spi: o.spiC!, src: ps, dst: this.uc.endpoint }),
     };
     for (const sa of [set.ucPs, set.usPc, set.pcUs, set.psUc]) this.ctx.capture.addSa(sa);
+    if (this.ctx.datapath === 'xfrm') set.ready = this.install(set, keys);
+    set.ready.catch(() => undefined);
     this.sets.push(set);
     return set;
+  }
+
+  /** xfrm: the four SAs of TS 33.203 §7.1 as kernel states and policies (transport mode). */
+  private async install(set: HandSet, keys: AkaKeys): Promise<void> {
+    const s = set.server;
+    const o = set.offer[0];
+    const alg = (s.alg ?? 'hmac-md5-96') as IntegrityAlg;
+    const ealg = (s.ealg ?? 'null') as EncryptionAlg;
+    let sas: SecurityAssociation[];
+    try {
+      sas = buildSaSet({
+        setId: this.nextSetId++,
+        role: 'ue',
+        impi: this.ctx.sub.id.impi,
+        impus: [this.impu],
+        ue: { address: this.ctx.local, spiC: o.spiC!, spiS: o.spiS!, portC: this.uc.port, portS: this.us.port },
+        pcscf: { address: this.ctx.target.address, spiC: s.spiC!, spiS: s.spiS!, portC: s.portC!, portS: s.portS! },
+        integrity: alg,
+        encryption: ealg,
+        mode: 'trans',
+        keys: deriveEspKeys(alg, ealg, keys.ik, keys.ck),
+        state: 'active',
+      });
+    } catch (e) {
+      throw new ProbeError(`the agreed SAs cannot be built: ${(e as Error).message}`);
+    }
+    set.kernel = [];
+    for (const sa of sas) {
+      try {
+        await this.ctx.xfrm!.install(sa);
+      } catch (e) {
+        throw new ProbeError(`installing the kernel SA ${sa.flow} failed: ${(e as Error).message}`);
+      }
+      set.kernel.push(sa);
+    }
   }
 
   /** The answer to the challenge (RFC 3310 §3.3) or, with `wrongRes`, a digest from a wrong RES. */

@@ -6,6 +6,8 @@
  */
 import { InvalidArgumentError, cryptoRng, systemClock, type Clock, type Rng } from '../common/index.js';
 import type { Endpoint } from '../ip/index.js';
+import { XfrmDatapath, ipRunner } from '../ipsec/xfrm/index.js';
+import { RawPort } from './raw-port.js';
 import { ProbeCapture } from './capture.js';
 import { ALL_CHECKS, CheckScope, type CheckDef, type Outcome } from './checks/index.js';
 import { DEFAULT_LIMITS, targetGuard, type ProbeContext, type ProbeLimits } from './context.js';
@@ -25,6 +27,10 @@ export interface ProbeOptions {
   limits?: Partial<ProbeLimits>;
   clock?: Clock;
   rng?: Rng;
+  /** One unprotected port for every scripted UE (see {@link ProbeContext.sharedPlain}). */
+  plainPort?: number;
+  /** `ip -n NETNS` for the xfrm datapath (default: the current namespace). */
+  xfrmNetns?: string;
   /** Told after each check (progress). */
   onResult?: (r: CheckResult) => void;
 }
@@ -38,7 +44,8 @@ export function selectChecks(only: string[] | undefined): CheckDef[] {
   return ALL_CHECKS.filter((c) => only.some((o) => c.id === o || c.id.startsWith(`${o}.`)));
 }
 
-const XFRM_PENDING = 'the kernel (xfrm, mod=trans) datapath of the probe is not built yet: its SAs would be installed with ip xfrm (root, a namespace of its own) and only the userspace datapath runs today';
+/** The probe's reqid range ('PR'), apart from the P-CSCF's and the UE's: it never touches theirs. */
+export const PROBE_REQID_BASE = 0x50520000;
 
 export async function runProbe(o: ProbeOptions): Promise<{ report: ProbeReport; capture: ProbeCapture }> {
   const clock = o.clock ?? systemClock;
@@ -47,15 +54,38 @@ export async function runProbe(o: ProbeOptions): Promise<{ report: ProbeReport; 
   if (limits.wrongRes < 1 || limits.wrongRes > 16) throw new InvalidArgumentError('--wrong-res must be 1..16', '--wrong-res');
   const capture = new ProbeCapture(() => clock.now());
   const pacer = new Pacer(clock, o.rate ?? 50);
-  const ctx: ProbeContext = { target: o.target, local: o.local, sub: o.subscriber, capture, pacer, clock, rng: o.rng ?? cryptoRng, limits, guard: targetGuard(o.target) };
   const datapath = o.datapath ?? 'userspace';
+  const guard = targetGuard(o.target);
+  const ctx: ProbeContext = { target: o.target, local: o.local, sub: o.subscriber, capture, pacer, clock, rng: o.rng ?? cryptoRng, limits, guard, datapath };
+  if (datapath === 'xfrm') ctx.xfrm = new XfrmDatapath({ runner: ipRunner(o.xfrmNetns ? { netns: o.xfrmNetns } : {}), reqidBase: PROBE_REQID_BASE, reqidCount: 0x10000 });
+  if (o.plainPort !== undefined) {
+    const listeners = new Set<(d: { data: Uint8Array; from: Endpoint }) => void>();
+    const port = await RawPort.open(o.local, o.plainPort, {
+      guard,
+      clock,
+      tap: (dir, local, remote, data) => void capture.record(dir === 'out' ? local : remote, dir === 'out' ? remote : local, data),
+      onDatagram: (_p, d) => {
+        for (const l of [...listeners]) l(d);
+      },
+    });
+    ctx.sharedPlain = { port, listeners };
+  }
+  try {
+    return await runChecks(o, ctx, datapath, pacer, capture, limits, clock);
+  } finally {
+    await ctx.sharedPlain?.port.close();
+    await ctx.xfrm?.close();
+  }
+}
+
+async function runChecks(o: ProbeOptions, ctx: ProbeContext, datapath: 'userspace' | 'xfrm', pacer: Pacer, capture: ProbeCapture, limits: ProbeLimits, clock: Clock): Promise<{ report: ProbeReport; capture: ProbeCapture }> {
   const results: CheckResult[] = [];
   const startedAt = new Date(clock.now()).toISOString();
   for (const check of selectChecks(o.only)) {
     const t0 = clock.now();
     const scope = new CheckScope(ctx);
     let out: Outcome;
-    if (datapath === 'xfrm') out = { verdict: 'NOT TESTABLE', reason: check.xfrmReason ?? XFRM_PENDING };
+    if (datapath === 'xfrm' && check.xfrmReason) out = { verdict: 'NOT TESTABLE', reason: check.xfrmReason };
     else {
       try {
         out = await check.run(scope);

@@ -96,11 +96,12 @@ describe('imsec probe against imsec core (userspace ESP, mod=UDP-enc-tun)', () =
     assert.match(r.stdout, /^3 PASS, 0 FAIL, 0 NOT TESTABLE; \d+ datagrams sent/m);
   });
 
-  test('[R-LAB-3] --datapath xfrm: the ESP-crafting checks are NOT TESTABLE with the reason, exit 0', async () => {
-    const r = await imsec(['probe', '--pcscf', target, '--subscriber', join(dir, 'alice.json'), '--datapath', 'xfrm', '--only', 'esp', '--json']);
+  test('[R-LAB-3] --datapath xfrm: the checks that need a crafted ESP packet are NOT TESTABLE with the reason, nothing sent, exit 0', async () => {
+    const r = await imsec(['probe', '--pcscf', target, '--subscriber', join(dir, 'alice.json'), '--datapath', 'xfrm', '--only', 'esp.replay,esp.out-of-window,esp.reflection,esp.wrong-icv,esp.unknown-spi,binding.source', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout) as ProbeReport;
     assert.equal(rep.datapath, 'xfrm');
+    assert.equal(rep.results.length, 6);
     for (const c of rep.results) assert.equal(c.verdict, 'NOT TESTABLE');
     assert.match(rep.results.find((c) => c.id === 'esp.replay')!.reason, /raw IP socket/);
     assert.equal(rep.datagramsSent, 0, 'nothing was sent');

@@ -45,9 +45,11 @@ export const portRuleChecks: CheckDef[] = [
     async run(s) {
       const ue = await s.ue('plp');
       const set = await s.registered(ue);
-      return s.mustDrop(ue, set, `MESSAGE in the clear from port_uc to port_ps ${set.ps.port}`, async () => {
+      // From a port of its own: over kernel ESP anything from port_uc to port_ps is sealed by the policy.
+      const other = await ue.extraPort();
+      return s.mustDrop(ue, set, `MESSAGE in the clear from the UE's address (port ${other.port}) to port_ps ${set.ps.port}`, async () => {
         const m = ue.messageText({});
-        return { frame: await ue.sendPlain(m.text, set.ps, ue.uc), callId: m.callId };
+        return { frame: await ue.sendPlain(m.text, set.ps, other), callId: m.callId };
       });
     },
   },
