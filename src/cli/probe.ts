@@ -33,6 +33,17 @@ export interface ProbeFlags {
   quietMs?: string;
   awaitAuth?: string;
   plainPort?: string;
+  uePorts?: string;
+}
+
+/** `UC,US`: two distinct ports. */
+function uePorts(v: string | undefined): { uc: number; us: number } | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d{1,5}),(\d{1,5})$/.exec(v.trim());
+  const uc = m ? Number(m[1]) : 0;
+  const us = m ? Number(m[2]) : 0;
+  if (!m || uc < 1 || uc > 65535 || us < 1 || us > 65535 || uc === us) throw new InvalidArgumentError('--ue-ports must be UC,US: two distinct ports', '--ue-ports');
+  return { uc, us };
 }
 
 function num(v: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -54,12 +65,14 @@ export async function runProbeCli(o: ProbeFlags, out: NodeJS.WritableStream = pr
   const awaitAuth = num(o.awaitAuth, '--await-auth', 0, 3600);
   const { report, capture } = await runProbe({
     target: { address: hp.host, port: hp.port },
-    local: o.local ?? (await localAddressFor({ address: hp.host, port: hp.port })),
+    local: o.local?.split(',')[0] ?? (await localAddressFor({ address: hp.host, port: hp.port })),
+    locals: o.local?.split(',').map((x) => x.trim()).filter(Boolean),
     subscriber,
     datapath,
     only: o.only?.split(',').map((s) => s.trim()).filter(Boolean),
     rate: num(o.rate, '--rate', 1, 1000),
     plainPort: num(o.plainPort, '--plain-port', 1, 65535),
+    uePorts: uePorts(o.uePorts),
     limits: {
       ...(o.flood !== undefined ? { flood: num(o.flood, '--flood', 1, 64)! } : {}),
       ...(o.wrongRes !== undefined ? { wrongRes: num(o.wrongRes, '--wrong-res', 1, 16)! } : {}),
@@ -89,8 +102,9 @@ export function registerProbe(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--pcap <file>', 'write every datagram the probe sent or received (frames cited in the report)')
     .option('--keys <file>', 'write the ESP keys as Wireshark esp_sa records (mode 0600; secret)')
-    .option('--local <ip>', 'local address to bind (default: the one the OS routes to the target from)')
+    .option('--local <ip,…>', 'local address(es) to bind; with several, the checks take them in turn (default: the one the OS routes to the target from)')
     .option('--plain-port <n>', 'one unprotected UE port for every check (e.g. 5060 for a P-CSCF that wants Via port 5060)')
+    .option('--ue-ports <uc,us>', "port_uc and port_us of each check's UE, the same every time (as a phone keeps them)")
     .option('--rate <n>', 'at most n datagrams a second', '50')
     .option('--flood <n>', 'half-open registrations of availability.half-open (1..64)', '16')
     .option('--wrong-res <n>', 'wrong-RES REGISTERs of availability.wrong-res (1..16)', '3')

@@ -53,6 +53,11 @@ export interface ProbeContext {
    * and keeps to its own Call-IDs.
    */
   sharedPlain?: SharedPlain;
+  /**
+   * port_uc and port_us of each check's first UE (`--ue-ports`): the same pair every time, as a
+   * phone that registers again keeps its ports. Other UEs of a check take ports from the OS.
+   */
+  uePorts?: { uc: number; us: number };
 }
 
 /** The shared unprotected port and the UEs listening on it. */

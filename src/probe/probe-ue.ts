@@ -100,11 +100,11 @@ export class ProbeUe {
   /** `+sip.instance` (RFC 5626 §4.1): one per UE, so its de-registration removes its own binding. */
   readonly instance: string;
 
-  /** Three fresh ports on the probe's local address. */
-  static async open(ctx: ProbeContext, tag: string): Promise<ProbeUe> {
+  /** Three ports on the probe's local address (fresh ones unless `ports` names port_uc and port_us). */
+  static async open(ctx: ProbeContext, tag: string, ports?: { uc: number; us: number }): Promise<ProbeUe> {
     const holder: { ue?: ProbeUe } = {};
     const open = (role: PortRole): Promise<RawPort> =>
-      RawPort.open(ctx.local, 0, {
+      RawPort.open(ctx.local, role === 'uc' ? ports?.uc ?? 0 : role === 'us' ? ports?.us ?? 0 : 0, {
         guard: ctx.guard,
         clock: ctx.clock,
         tap: (dir, local, remote, data) => void ctx.capture.record(dir === 'out' ? local : remote, dir === 'out' ? remote : local, data),
@@ -439,8 +439,14 @@ export class ProbeUe {
   /** De-registration over the set (TS 24.229 §5.1.1.6, the last nonce and response); the answer's status. */
   async deregister(set: HandSet): Promise<number | undefined> {
     if (!this.lastAuth) return undefined;
-    const r = await this.protectedRegister(set, { protectedVia: true, auth: this.lastAuth, client: set.offer, verify: set.serverList, expires: 0 });
-    return statusOf(r.resp);
+    const o = { protectedVia: true, client: set.offer, verify: set.serverList, expires: 0 };
+    const r = await this.protectedRegister(set, { ...o, auth: this.lastAuth });
+    if (statusOf(r.resp) !== 401) return statusOf(r.resp);
+    // A network that authenticates the de-registration too (one that is not told the REGISTER
+    // came over the SAs, TS 24.229 §5.4.1.2.1): answer the challenge on the same SAs.
+    const c = this.challenge(r.resp!);
+    const again = await this.protectedRegister(set, { ...o, auth: this.credentials(c) });
+    return statusOf(again.resp);
   }
 
   /** A MESSAGE (RFC 3428) to `to` with the given identity headers, routed to the P-CSCF's port_ps. */

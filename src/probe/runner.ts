@@ -10,7 +10,7 @@ import { XfrmDatapath, ipRunner } from '../ipsec/xfrm/index.js';
 import { RawPort } from './raw-port.js';
 import { ProbeCapture } from './capture.js';
 import { ALL_CHECKS, CheckScope, type CheckDef, type Outcome } from './checks/index.js';
-import { DEFAULT_LIMITS, targetGuard, type ProbeContext, type ProbeLimits } from './context.js';
+import { DEFAULT_LIMITS, targetGuard, type ProbeContext, type ProbeLimits, type SharedPlain } from './context.js';
 import { ProbeError } from './errors.js';
 import { Pacer } from './pacer.js';
 import type { ProbeSubscriber } from './subscriber.js';
@@ -29,6 +29,10 @@ export interface ProbeOptions {
   rng?: Rng;
   /** One unprotected port for every scripted UE (see {@link ProbeContext.sharedPlain}). */
   plainPort?: number;
+  /** Local addresses the checks take in turn (default: `local` for all). */
+  locals?: string[];
+  /** port_uc and port_us of each check's first UE (see {@link ProbeContext.uePorts}). */
+  uePorts?: { uc: number; us: number };
   /** `ip -n NETNS` for the xfrm datapath (default: the current namespace). */
   xfrmNetns?: string;
   /** Told after each check (progress). */
@@ -57,33 +61,39 @@ export async function runProbe(o: ProbeOptions): Promise<{ report: ProbeReport; 
   const datapath = o.datapath ?? 'userspace';
   const guard = targetGuard(o.target);
   const ctx: ProbeContext = { target: o.target, local: o.local, sub: o.subscriber, capture, pacer, clock, rng: o.rng ?? cryptoRng, limits, guard, datapath };
+  if (o.uePorts) ctx.uePorts = o.uePorts;
   if (datapath === 'xfrm') ctx.xfrm = new XfrmDatapath({ runner: ipRunner(o.xfrmNetns ? { netns: o.xfrmNetns } : {}), reqidBase: PROBE_REQID_BASE, reqidCount: 0x10000 });
-  if (o.plainPort !== undefined) {
-    const listeners = new Set<(d: { data: Uint8Array; from: Endpoint }) => void>();
-    const port = await RawPort.open(o.local, o.plainPort, {
-      guard,
-      clock,
-      tap: (dir, local, remote, data) => void capture.record(dir === 'out' ? local : remote, dir === 'out' ? remote : local, data),
-      onDatagram: (_p, d) => {
-        for (const l of [...listeners]) l(d);
-      },
-    });
-    ctx.sharedPlain = { port, listeners };
-  }
   try {
     return await runChecks(o, ctx, datapath, pacer, capture, limits, clock);
   } finally {
-    await ctx.sharedPlain?.port.close();
     await ctx.xfrm?.close();
   }
+}
+
+/** The shared unprotected port on `local` (see {@link ProbeContext.sharedPlain}). */
+async function sharedPlain(ctx: ProbeContext, local: string, port: number): Promise<SharedPlain> {
+  const listeners = new Set<(d: { data: Uint8Array; from: Endpoint }) => void>();
+  const raw = await RawPort.open(local, port, {
+    guard: ctx.guard,
+    clock: ctx.clock,
+    tap: (dir, l, remote, data) => void ctx.capture.record(dir === 'out' ? l : remote, dir === 'out' ? remote : l, data),
+    onDatagram: (_p, d) => {
+      for (const fn of [...listeners]) fn(d);
+    },
+  });
+  return { port: raw, listeners };
 }
 
 async function runChecks(o: ProbeOptions, ctx: ProbeContext, datapath: 'userspace' | 'xfrm', pacer: Pacer, capture: ProbeCapture, limits: ProbeLimits, clock: Clock): Promise<{ report: ProbeReport; capture: ProbeCapture }> {
   const results: CheckResult[] = [];
   const startedAt = new Date(clock.now()).toISOString();
-  for (const check of selectChecks(o.only)) {
+  const locals = o.locals && o.locals.length > 0 ? o.locals : [o.local];
+  for (const [i, check] of selectChecks(o.only).entries()) {
     const t0 = clock.now();
-    const scope = new CheckScope(ctx);
+    // One UE address per check when several are given (a P-CSCF that keys a UE by its address).
+    const local = locals[i % locals.length];
+    const plain = o.plainPort !== undefined ? await sharedPlain(ctx, local, o.plainPort) : undefined;
+    const scope = new CheckScope({ ...ctx, local, ...(plain ? { sharedPlain: plain } : {}) });
     let out: Outcome;
     if (datapath === 'xfrm' && check.xfrmReason) out = { verdict: 'NOT TESTABLE', reason: check.xfrmReason };
     else {
@@ -92,12 +102,14 @@ async function runChecks(o: ProbeOptions, ctx: ProbeContext, datapath: 'userspac
       } catch (e) {
         if (!(e instanceof ProbeError)) {
           await scope.close();
+          await plain?.port.close();
           throw e;
         }
         out = { verdict: 'NOT TESTABLE', reason: e.message };
       }
       await scope.close();
     }
+    await plain?.port.close();
     const r: CheckResult = { id: check.id, title: check.title, spec: check.spec, clause: check.clause, verdict: out.verdict, reason: out.reason, evidence: scope.evidence.filter((e) => e.frame > 0), ms: clock.now() - t0 };
     results.push(r);
     o.onResult?.(r);

@@ -35,8 +35,9 @@ export class CheckScope {
 
   constructor(readonly ctx: ProbeContext) {}
 
+  /** A scripted UE; the check's first one on `--ue-ports` when given. */
   async ue(tag: string): Promise<ProbeUe> {
-    const ue = await ProbeUe.open(this.ctx, tag);
+    const ue = await ProbeUe.open(this.ctx, tag, this.ues.length === 0 ? this.ctx.uePorts : undefined);
     this.ues.push(ue);
     return ue;
   }

@@ -1,0 +1,95 @@
+/**
+ * `imsec probe --datapath xfrm` (R-LAB-3, issue [N]) against Kamailio 5.6's P-CSCF
+ * (ims_ipsec_pcscf, the lab's minimal script test/kernel/kamailio-pcscf/kamailio.cfg) inside
+ * user-mode Linux. Kamailio runs alone in a network namespace (it flushes every XFRM entry
+ * there); the probe and imsec's I-CSCF, S-CSCF and HSS share the other one. The probe offers
+ * mod=trans and lets the kernel do ESP; the checks that need a crafted ESP packet are NOT
+ * TESTABLE there, with the reason.
+ *
+ * The verdicts asserted are what the packets showed (docs/kamailio-pcscf.md): Kamailio never
+ * compares Security-Verify or the second Security-Client with what was agreed (RFC 3329 §2.3.1,
+ * TS 33.203 §7.2), so every bid-down check FAILs. IMSEC_KEEP_PROBE=FILE keeps the JSON report.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { DEMO_SUBSCRIBERS } from '../../src/nodes/core/index.js';
+import type { ProbeReport, Verdict } from '../../src/probe/index.js';
+import { needPeer } from '../support/peers.js';
+import { repoRoot } from '../support/paths.js';
+import { KamailioPcscf } from './support/kamailio.js';
+import { CoreProcess, createNetnsPair, ip, needKernelEsp, writeCoreConfig } from './support/netns.js';
+
+/** The probe CLI inside a namespace; resolves with its exit status and output. */
+function probeIn(ns: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'probe', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** What the probe is run with (bounded for the lab's time budget). */
+const ONLY = process.env.IMSEC_PROBE_ONLY ? process.env.IMSEC_PROBE_ONLY.split(',') : ['bid-down', 'binding', 'esp', 'ports', 'availability.wrong-res', 'availability.no-keys-in-401'];
+
+describe('[R-LAB-3] imsec probe (xfrm, mod=trans) against Kamailio 5.6 P-CSCF (ims_ipsec_pcscf) in user-mode Linux', () => {
+  test('[R-LAB-3] [R-SM-4] the verdicts Kamailio earns, with evidence: the Security-Verify gap (RFC 3329 §2.3.1, TS 33.203 §7.2)', async (t) => {
+    if (!(await needKernelEsp(t))) return;
+    if (!needPeer(t, 'kamailio')) return;
+    const pair = createNetnsPair(`imsec-kp${process.pid}`);
+    t.after(() => pair.remove());
+    const { a, b } = pair; // a: Kamailio alone; b: the probe and imsec's I-CSCF, S-CSCF and HSS
+    const dir = mkdtempSync(join(tmpdir(), 'imsec-kernel-probe-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const core = await CoreProcess.start(b.ns, writeCoreConfig(dir, b.v4, {
+      hss: { diameterPort: 3868 },
+      scscf: { sipPort: 6060 },
+      icscf: { sipPort: 4060 },
+      pcscf: { sipPort: 5070, protectedPorts: '7100-7199', datapath: 'userspace' },
+    }));
+    t.after(() => core.stop());
+    const kamailio = await KamailioPcscf.start({ ns: a.ns, address: a.v4, icscfUri: `sip:${b.v4}:4060`, dir, hosts: Object.fromEntries(['scscf', 'icscf', 'hss'].map((n) => [`${n}.ims.lab`, b.v4])) });
+    t.after(() => kamailio.stop());
+    const [alice, bob] = DEMO_SUBSCRIBERS;
+    const sub = join(dir, 'alice.json');
+    writeFileSync(sub, JSON.stringify({ impi: alice.impi, impu: alice.impus[0], k: alice.k, op: alice.op, victim: { impi: bob.impi, impu: bob.impus[0] } }));
+    const pcap = join(dir, 'probe.pcap');
+    // Kamailio keys a UE by its address (and Via port 5060): after a de-registration it takes no
+    // new registration from the same address. Each check registers from an address of its own.
+    const locals = Array.from({ length: 20 }, (_, i) => `10.77.0.${10 + i}`);
+    for (const l of locals) ip('-n', b.ns, 'addr', 'add', `${l}/24`, 'dev', b.dev);
+    // Kamailio takes a REGISTER as initial only from Via port 5060: one unprotected port per address.
+    const r = await probeIn(b.ns, ['--pcscf', `${a.v4}:5060`, '--subscriber', sub, '--datapath', 'xfrm', '--local', locals.join(','), '--plain-port', '5060', '--only', ONLY.join(','), '--json', '--pcap', pcap, '--keys', join(dir, 'probe.keys'), '--rate', '100', '--quiet-ms', '600', '--answer-ms', '3000', '--wrong-res', '2']);
+    if (process.env.IMSEC_KEEP_PROBE) {
+      writeFileSync(process.env.IMSEC_KEEP_PROBE, r.stdout);
+      copyFileSync(pcap, `${process.env.IMSEC_KEEP_PROBE}.pcap`);
+      writeFileSync(`${process.env.IMSEC_KEEP_PROBE}.log`, kamailio.logText());
+      const { spawnSync } = await import('node:child_process');
+      writeFileSync(`${process.env.IMSEC_KEEP_PROBE}.xfrm`, ['state', 'policy'].map((w) => spawnSync('ip', ['-n', a.ns, 'xfrm', w], { encoding: 'utf8' }).stdout).join('\n----\n'));
+    }
+    const rep = JSON.parse(r.stdout) as ProbeReport;
+    const verdict = (id: string): Verdict => rep.results.find((c) => c.id === id)!.verdict;
+    const table = Object.fromEntries(rep.results.map((c) => [c.id, c.verdict]));
+    process.stderr.write(`probe vs Kamailio: ${JSON.stringify(table)}\n`);
+    assert.equal(rep.datapath, 'xfrm');
+    // The gap: Kamailio never compares Security-Verify (nor the second Security-Client) with what it agreed.
+    for (const id of ['bid-down.verify-weaker', 'bid-down.verify-dropped', 'bid-down.verify-missing', 'bid-down.client-changed']) {
+      assert.equal(verdict(id), 'FAIL', `${id}: ${rep.results.find((c) => c.id === id)!.reason}`);
+    }
+    assert.equal(r.code, 1, 'a FAIL makes the exit status 1');
+    // Each FAIL carries its evidence: the tampered REGISTER and Kamailio's 200 to it.
+    for (const c of rep.results.filter((x) => x.verdict === 'FAIL')) assert.ok(c.evidence.length >= 2, `${c.id} has frames`);
+    // Crafted ESP cannot be sent through the kernel: NOT TESTABLE with the reason, never a guess.
+    for (const id of ['esp.replay', 'esp.out-of-window', 'esp.reflection', 'esp.wrong-icv', 'esp.unknown-spi', 'binding.source']) {
+      assert.equal(verdict(id), 'NOT TESTABLE');
+      assert.match(rep.results.find((c) => c.id === id)!.reason, /raw IP socket|cannot craft/);
+    }
+    assert.ok(readFileSync(pcap).length > 24, 'the pcap was written');
+  });
+});
