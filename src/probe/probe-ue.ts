@@ -53,6 +53,8 @@ export interface HandSet {
   psUc: HandSa;
   ps: Endpoint;
   pc: Endpoint;
+  /** Service-Route of the 200 OK (RFC 3608): the rest of the route set of requests (TS 24.229 §5.1.2A.1.1). */
+  serviceRoute?: string[];
   /** xfrm: the four kernel SAs, and when they are installed. */
   kernel?: SecurityAssociation[];
   ready: Promise<void>;
@@ -415,7 +417,10 @@ export class ProbeUe {
     const { frame } = await this.sendProtected(set, this.registerText(o));
     const resp = await this.finalFor(this.callId, this.cseq, undefined, since);
     const status = statusOf(resp);
-    if (status !== undefined && status >= 200 && status < 300 && typeof o.auth !== 'string') this.lastAuth = o.auth;
+    if (status !== undefined && status >= 200 && status < 300 && typeof o.auth !== 'string') {
+      this.lastAuth = o.auth;
+      if ((o.expires ?? 600) > 0) set.serviceRoute = resp!.msg!.headers.getLines('Service-Route');
+    }
     return { frame, resp };
   }
 
@@ -460,6 +465,7 @@ export class ProbeUe {
       ['Via', `SIP/2.0/UDP ${host}:${o.via ?? this.us.port};branch=z9hG4bK${callId}-${++this.branch};rport`],
       ['Max-Forwards', '70'],
       ['Route', `<sip:${ps.address.includes(':') ? `[${ps.address}]` : ps.address}:${ps.port};lr>`],
+      ...(set?.serviceRoute ?? []).map((r): [string, string] => ['Route', r]),
       ['From', `<${from}>;tag=${this.tag}m${this.branch}`],
       ['To', `<${o.to ?? this.impu}>`],
       ['Call-ID', callId],

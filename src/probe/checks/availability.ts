@@ -21,6 +21,10 @@ export const availabilityChecks: CheckDef[] = [
     async run(s) {
       const victim = await s.ue('vic');
       const set = await s.registered(victim);
+      const before = await victim.ping(set);
+      s.note(before.frame, 'before: the victim sends a MESSAGE to itself over its SAs');
+      s.note(before.resp, `answered ${statusOf(before.resp)}`);
+      if (!ok(statusOf(before.resp))) return untestable(`the registered victim is not reachable even before any attack (MESSAGE to itself: ${statusOf(before.resp) ?? 'no answer'})`);
       const n = s.ctx.limits.wrongRes;
       for (let i = 1; i <= n; i++) {
         const att = await s.ue('att');

@@ -21,23 +21,25 @@ async function spoofed(s: CheckScope, o: { from?: string; ppi?: string | null; w
   s.note(frame, `protected MESSAGE with ${o.what}`);
   const seen = await ue.anyFor(m.callId, since, Math.max(s.ctx.limits.quietMs, s.ctx.limits.answerMs));
   if (seen?.msg?.kind === 'request') {
-    const pai = (seen.msg as SipRequest).headers.getLines('P-Asserted-Identity').join(', ');
-    s.note(seen, `delivered with P-Asserted-Identity: ${pai || '(none)'}`);
-    if (pai.includes(victim.replace(/^sips?:/, ''))) return fail(`the request was delivered asserting ${victim}, an IMPU not bound to the SA`);
+    const h = (seen.msg as SipRequest).headers;
+    const pai = h.getLines('P-Asserted-Identity').join(', ');
+    const ppi = h.getLines('P-Preferred-Identity').join(', ');
+    const bare = victim.replace(/^sips?:/, '');
+    s.note(seen, `delivered with P-Asserted-Identity: ${pai || '(none)'}${ppi ? `, P-Preferred-Identity: ${ppi}` : ''}`);
+    if (pai.includes(bare)) return fail(`the request was delivered asserting ${victim}, an IMPU not bound to the SA`);
+    if (ppi.includes(bare)) return fail(`the request was delivered still carrying P-Preferred-Identity ${victim}`);
     if (pai === '' && (o.from ?? '').includes(victim)) return fail(`the request was delivered with From ${victim} and no asserted identity`);
-    return pass(`delivered, but asserting the SA's own identity (${pai}), not ${victim}`);
+    return pass(pai ? `delivered, but asserting the SA's own identity (${pai}), not ${victim}` : `delivered without any asserted or preferred identity: ${victim} was not asserted`);
   }
-  if (seen) {
-    s.note(seen, `answered ${statusOf(seen)}`);
-    const st = statusOf(seen)!;
-    if (st >= 200 && st < 300) return fail(`accepted (${st}) with ${o.what}`);
-    return pass(`refused (${st})`);
-  }
+  const st = statusOf(seen);
+  if (seen) s.note(seen, `answered ${st}`);
+  if (st !== undefined && st >= 200 && st < 300) return fail(`accepted (${st}) with ${o.what}`);
   const control = await ue.ping(set);
   s.note(control.frame, 'control: a MESSAGE with the SA\'s own identity');
-  if (statusOf(control.resp) === undefined) return untestable('nothing came back, but the control MESSAGE was not answered either');
-  s.note(control.resp, `control answered ${statusOf(control.resp)}`);
-  return pass(`discarded (nothing within ${s.ctx.limits.quietMs} ms) while the SA's own identity got ${statusOf(control.resp)}`);
+  const cst = statusOf(control.resp);
+  s.note(control.resp, `control answered ${cst}`);
+  if (cst === undefined || cst >= 300) return untestable(`${st === undefined ? 'nothing came back' : `answered ${st}`}, but the control MESSAGE with the SA's own identity got ${cst ?? 'no answer'} too, so this proves nothing`);
+  return pass(`${st === undefined ? `discarded (nothing within ${s.ctx.limits.quietMs} ms)` : `refused (${st})`} while the SA's own identity got ${cst}`);
 }
 
 /** A MESSAGE sealed on the right SA whose inner source is not the SA's. */
