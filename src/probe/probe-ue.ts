@@ -318,8 +318,16 @@ export class ProbeUe {
   /** Step 1: the unprotected REGISTER; its final response (undefined on silence). */
   async initial(client: SecMechanism[] | string, extra: { impi?: string } = {}): Promise<{ frame: number; resp?: Received }> {
     const since = this.received.length;
-    const frame = await this.sendPlain(this.registerText({ protectedVia: false, auth: this.initialAuth(extra.impi), client }));
-    return { frame, resp: await this.finalFor(this.callId, this.cseq, undefined, since) };
+    const bytes = new TextEncoder().encode(this.registerText({ protectedVia: false, auth: this.initialAuth(extra.impi), client }));
+    const frame = await this.sendPlain(bytes);
+    // RFC 3261 §17.1.2.2: retransmit over UDP at T1 = 500 ms, doubling, until the answer time ends.
+    const end = this.ctx.clock.now() + this.ctx.limits.answerMs;
+    for (let t = 500; ; t = Math.min(t * 2, 4000)) {
+      const left = end - this.ctx.clock.now();
+      const resp = await this.finalFor(this.callId, this.cseq, Math.max(0, Math.min(t, left)), since);
+      if (resp || left <= t) return { frame, resp };
+      await this.sendPlain(bytes);
+    }
   }
 
   /** Reads a 401: the AKA challenge, RES/IK/CK (Milenage) and the Security-Server. */

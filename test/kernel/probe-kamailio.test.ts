@@ -8,7 +8,8 @@
  *
  * The verdicts asserted are what the packets showed (docs/kamailio-pcscf.md): Kamailio never
  * compares Security-Verify or the second Security-Client with what was agreed (RFC 3329 §2.3.1,
- * TS 33.203 §7.2), so every bid-down check FAILs; it also lets a REGISTER for another IMPI through
+ * TS 33.203 §7.2), so every bid-down check FAILs; it also delivers another user's IMPU in
+ * P-Preferred-Identity unasserted, lets a REGISTER for another IMPI through
  * a bound SA, agrees reserved SPIs and answers plain SIP on its protected port. The flood and SA
  * limit checks are left out for the lab's time budget. IMSEC_KEEP_PROBE=FILE keeps the JSON
  * report, the pcap, Kamailio's log and its XFRM tables.
@@ -87,7 +88,8 @@ describe('[R-LAB-3] imsec probe (xfrm, mod=trans) against Kamailio 5.6 P-CSCF (i
       'bid-down.verify-missing': 'FAIL',
       'bid-down.client-changed': 'FAIL',
       'bid-down.server-choice': 'PASS',
-      'binding.impu-ppi': 'PASS',
+      // Bob's IMPU in P-Preferred-Identity reaches the callee, with no P-Asserted-Identity (RFC 3325 §6).
+      'binding.impu-ppi': 'FAIL',
       'binding.impu-from': 'PASS',
       // A REGISTER for bob over alice's SA goes up and bob is challenged (no IMPI binding of the SA).
       'binding.other-impi': 'FAIL',
