@@ -12,8 +12,7 @@ const XFRM_INNER = 'over kernel ESP (mod=trans) the probe cannot craft a packet 
 
 /** A protected MESSAGE claiming `spoof` (From and/or P-Preferred-Identity) must not arrive asserting it. */
 async function spoofed(s: CheckScope, o: { from?: string; ppi?: string | null; what: string }): Promise<Outcome> {
-  const ue = await s.ue('id');
-  const set = await s.registered(ue);
+  const { ue, set } = await s.registeredUe('id');
   const victim = s.ctx.sub.victim.impu;
   const since = ue.received.length;
   const m = ue.messageText({ from: o.from, ppi: o.ppi });
@@ -72,8 +71,7 @@ export const bindingChecks: CheckDef[] = [
     spec: ['R-SA-4'],
     clause: 'TS 33.203 §7.1 (seed 001 §7.1 rule 3); TS 24.229 §5.2.2.1',
     async run(s) {
-      const ue = await s.ue('impi');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('impi');
       const v = s.ctx.sub.victim;
       const r = await ue.protectedRegister(set, { protectedVia: true, auth: ue.initialAuth(v.impi), client: ue.offer(), verify: set.serverList, impu: v.impu });
       s.note(r.frame, `protected REGISTER for ${v.impi} on ${s.ctx.sub.id.impi}'s SA`);
@@ -91,8 +89,7 @@ export const bindingChecks: CheckDef[] = [
     clause: 'RFC 4301 §5.2 step 4 (selector check after decapsulation); RFC 3948 §3.1.2; TS 33.203 §7.1',
     xfrmReason: XFRM_INNER,
     async run(s) {
-      const ue = await s.ue('src');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('src');
       const port = await s.mustDrop(ue, set, `ESP on the right SA, inner source port ${ue.uc.port + 1} instead of port_uc ${ue.uc.port}`, innerFrom(ue, set, { address: ue.uc.address, port: ue.uc.port + 1 }));
       if (port.verdict !== 'PASS') return port;
       const other = ue.uc.address.includes(':') ? '2001:db8::1' : '192.0.2.1';

@@ -56,6 +56,12 @@ export class CheckScope {
     return r.set;
   }
 
+  /** A new scripted UE, registered (see {@link registered}). */
+  async registeredUe(tag: string): Promise<{ ue: ProbeUe; set: HandSet }> {
+    const ue = await this.ue(tag);
+    return { ue, set: await this.registered(ue) };
+  }
+
   /** De-register `set` at the end (a registration the check made in its own way). */
   track(ue: ProbeUe, set: HandSet): void {
     this.regs.push({ ue, set });

@@ -20,8 +20,7 @@ export const espChecks: CheckDef[] = [
     clause: 'RFC 4303 §3.4.3 (anti-replay); TS 33.203 §7.1',
     xfrmReason: NO_RAW,
     async run(s) {
-      const ue = await s.ue('rep');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('rep');
       const first = await ue.ping(set);
       s.note(first.frame, 'MESSAGE over the SA (the packet to replay)');
       if (statusOf(first.resp) === undefined) return untestable('the MESSAGE to replay was never answered');
@@ -37,8 +36,7 @@ export const espChecks: CheckDef[] = [
     clause: 'RFC 4303 §3.4.3; TS 33.203 §7.1',
     xfrmReason: NO_RAW,
     async run(s) {
-      const ue = await s.ue('win');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('win');
       const low = set.ucPs;
       const high = craftedSa(low, { initialSeq: low.esp.lastSeq + JUMP });
       set.ucPs = high;
@@ -59,8 +57,7 @@ export const espChecks: CheckDef[] = [
     clause: 'TS 33.203 §7.1 (uplink and downlink SAs never share an SPI; seed 001 reflection attack); RFC 4303 §3.4.2',
     xfrmReason: NO_RAW,
     async run(s) {
-      const ue = await s.ue('ref');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('ref');
       const since = ue.received.length;
       const p = await ue.ping(set);
       const own = ue.received.slice(since).find((r) => r.callId === p.callId && r.msg?.kind === 'request' && r.spi !== undefined);
@@ -76,8 +73,7 @@ export const espChecks: CheckDef[] = [
     clause: 'RFC 4303 §3.4.4 (ICV verification); TS 33.203 §6.2, §7.1',
     xfrmReason: `${NO_RAW} (a mis-keyed SA would test the key, not the ICV check on the right SA)`,
     async run(s) {
-      const ue = await s.ue('icv');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('icv');
       return s.mustDrop(ue, set, 'a new MESSAGE on the right SA with one ICV bit flipped', async () => {
         const m = ue.messageText({});
         return { frame: await ue.sendPlain(withBadIcv(sealSip(set.ucPs, m.text)), set.ps, ue.uc), callId: m.callId };
@@ -91,8 +87,7 @@ export const espChecks: CheckDef[] = [
     clause: 'RFC 4303 §3.4.2 (no SA: discard); TS 33.203 §7.1',
     xfrmReason: NO_RAW,
     async run(s) {
-      const ue = await s.ue('spi');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('spi');
       const taken = [set.server.spiC, set.server.spiS, set.pcUs.spi, set.psUc.spi];
       let spi = (set.ucPs.spi ^ 0x00a5a5a5) >>> 0;
       while (spi < 256 || taken.includes(spi)) spi = (spi + 0x1001) >>> 0;

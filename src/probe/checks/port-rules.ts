@@ -13,8 +13,7 @@ export const portRuleChecks: CheckDef[] = [
     spec: ['R-SA-5'],
     clause: 'TS 33.203 §7.1; TS 24.229 §5.2.2.1 (only REGISTER unprotected)',
     async run(s) {
-      const ue = await s.ue('unp');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('unp');
       const since = ue.received.length;
       const m = ue.messageText({});
       const frame = await ue.sendPlain(m.text);
@@ -44,8 +43,7 @@ export const portRuleChecks: CheckDef[] = [
     spec: ['R-SA-5'],
     clause: 'TS 33.203 §7.1 (protected ports carry only ESP); TS 24.229 §5.2.2.1',
     async run(s) {
-      const ue = await s.ue('plp');
-      const set = await s.registered(ue);
+      const { ue, set } = await s.registeredUe('plp');
       // From a port of its own: over kernel ESP anything from port_uc to port_ps is sealed by the policy.
       const other = await ue.extraPort();
       return s.mustDrop(ue, set, `MESSAGE in the clear from the UE's address (port ${other.port}) to port_ps ${set.ps.port}`, async () => {
