@@ -69,7 +69,7 @@ describe('[R-LAB-3] imsec probe (xfrm, mod=trans) against Kamailio 5.6 P-CSCF (i
     const locals = Array.from({ length: 20 }, (_, i) => `10.77.0.${10 + i}`);
     for (const l of locals) ip('-n', b.ns, 'addr', 'add', `${l}/24`, 'dev', b.dev);
     // Kamailio takes a REGISTER as initial only from Via port 5060: one unprotected port per address.
-    const r = await probeIn(b.ns, ['--pcscf', `${a.v4}:5060`, '--subscriber', sub, '--datapath', 'xfrm', '--local', locals.join(','), '--plain-port', '5060', '--only', ONLY.join(','), '--json', '--pcap', pcap, '--keys', join(dir, 'probe.keys'), '--rate', '100', '--quiet-ms', '600', '--answer-ms', '3000', '--wrong-res', '2']);
+    const r = await probeIn(b.ns, ['--pcscf', `${a.v4}:5060`, '--subscriber', sub, '--datapath', 'xfrm', '--local', locals.join(','), '--plain-port', '5060', '--only', ONLY.join(','), '--json', '--pcap', pcap, '--keys', join(dir, 'probe.keys'), '--rate', '100', '--quiet-ms', '400', '--answer-ms', '3000', '--wrong-res', '2']);
     if (process.env.IMSEC_KEEP_PROBE) {
       writeFileSync(process.env.IMSEC_KEEP_PROBE, r.stdout);
       copyFileSync(pcap, `${process.env.IMSEC_KEEP_PROBE}.pcap`);
