@@ -7,6 +7,7 @@
  */
 import type { SipResponse } from '../../sip/index.js';
 import { ProbeError } from '../errors.js';
+import type { SecMechanism } from '../../secagree/index.js';
 import { statusOf, type Challenge, type HandSet, type ProbeUe } from '../probe-ue.js';
 import { fail, pass, untestable, type CheckDef } from './check.js';
 
@@ -62,7 +63,8 @@ export const availabilityChecks: CheckDef[] = [
     async run(s) {
       const n = s.ctx.limits.flood;
       const counts = new Map<string, number>();
-      let last: { ue: ProbeUe; c: Challenge; set: HandSet } | undefined;
+      // The half-open attempts hold no SAs on the probe's side until the one completed at the end.
+      let last: { ue: ProbeUe; c: Challenge; chosen: SecMechanism; offer: SecMechanism[] } | undefined;
       for (let i = 1; i <= n; i++) {
         const ue = await s.ue('flood');
         const offer = ue.offer();
@@ -73,7 +75,7 @@ export const availabilityChecks: CheckDef[] = [
         if (st === 401) {
           const c = ue.challenge(first.resp!);
           const chosen = ue.chosen(c.server, offer);
-          if (chosen) last = { ue, c, set: ue.buildSet(chosen, offer, c.keys, c.server) };
+          if (chosen) last = { ue, c, chosen, offer };
         }
       }
       const legit = await s.ue('legit');
@@ -86,11 +88,12 @@ export const availabilityChecks: CheckDef[] = [
       const summary = [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
       if (!last) return untestable(`no half-open registration got a 401 (${summary}): nothing to leave behind`);
       await new Promise<void>((r) => s.ctx.clock.setTimeout(s.ctx.limits.awaitAuthMs, r));
-      const late = await last.ue.protectedRegister(last.set, { protectedVia: true, auth: last.ue.credentials(last.c), client: last.set.offer, verify: last.set.serverList });
+      const lastSet = last.ue.buildSet(last.chosen, last.offer, last.c.keys, last.c.server);
+      const late = await last.ue.protectedRegister(lastSet, { protectedVia: true, auth: last.ue.credentials(last.c), client: last.offer, verify: last.c.server });
       s.note(late.frame, `after ${s.ctx.limits.awaitAuthMs} ms: the last half-open registration completed with the right RES on its temporary SAs`);
       s.note(late.resp, `answer ${statusOf(late.resp)}`);
       if (ok(statusOf(late.resp))) {
-        s.track(last.ue, last.set);
+        s.track(last.ue, lastSet);
         return fail(`the temporary SAs of a half-open registration outlived reg-await-auth (${statusOf(late.resp)} after ${s.ctx.limits.awaitAuthMs} ms)`);
       }
       return pass(`${n} half-open registrations (${summary}); a legitimate one then registered; after ${s.ctx.limits.awaitAuthMs} ms the last half-open one's SAs were gone (${statusOf(late.resp) ?? 'no answer'})`);
