@@ -15,13 +15,14 @@ import { formatDigestCredentials, type DigestCredentials } from '../auth/index.j
 import type { Endpoint } from '../ip/index.js';
 import { formatSecurityMechanisms, type SecMechanism } from '../secagree/index.js';
 import { callIdOf, cseqOf, parseMessage, securityServerOf, wwwAuthenticateOf, type SipMessage, type SipResponse } from '../sip/index.js';
-import { deriveEspKeys, type EncryptionAlg, type IntegrityAlg } from '../ipsec/esp/index.js';
-import { buildSaSet, type SecurityAssociation } from '../ipsec/sa/index.js';
 import type { ProbeContext } from './context.js';
 import { ProbeError } from './errors.js';
-import { handSa, openSip, sealSip, sipText, spiOf, type HandSa } from './hand-sa.js';
+import { openSip, sealSip, sipText, spiOf } from './hand-sa.js';
+import { chosenMechanism, DEFAULT_OFFER, handSet, installKernelSet, type HandSet } from './hand-set.js';
 import { RawPort, type Datagram } from './raw-port.js';
 import { akaKeys, answer, type AkaKeys } from './subscriber.js';
+
+export type { HandSet } from './hand-set.js';
 
 export type PortRole = 'plain' | 'uc' | 'us' | 'extra';
 
@@ -39,32 +40,6 @@ export interface Received {
   msg?: SipMessage;
   callId?: string;
 }
-
-/** The UE's side of one SA set (TS 33.203 §7.1). */
-export interface HandSet {
-  server: SecMechanism;
-  /** The whole Security-Server of the 401 (what Security-Verify must repeat, RFC 3329 §2.3.1). */
-  serverList: SecMechanism[];
-  /** The UE's offer for this set (its spi-c, spi-s, port-c, port-s). */
-  offer: SecMechanism[];
-  ucPs: HandSa;
-  usPc: HandSa;
-  pcUs: HandSa;
-  psUc: HandSa;
-  ps: Endpoint;
-  pc: Endpoint;
-  /** Service-Route of the 200 OK (RFC 3608): the rest of the route set of requests (TS 24.229 §5.1.2A.1.1). */
-  serviceRoute?: string[];
-  /** xfrm: the four kernel SAs, and when they are installed. */
-  kernel?: SecurityAssociation[];
-  ready: Promise<void>;
-}
-
-/** The mechanisms the probe offers, best first (TS 33.203 Annex H, seed 002). */
-export const DEFAULT_OFFER: readonly { alg: string; ealg: string }[] = [
-  { alg: 'hmac-sha-1-96', ealg: 'null' },
-  { alg: 'hmac-md5-96', ealg: 'null' },
-];
 
 /** A challenge as the UE reads it: the digest challenge, the AKA keys, the Security-Server. */
 export interface Challenge {
@@ -345,72 +320,21 @@ export class ProbeUe {
     return { r401, frame: resp.frame, ch, keys: akaKeys(this.ctx.sub, ch.nonce), server };
   }
 
-  /** The mechanism the UE takes from Security-Server: the first one it offered (TS 33.203 §7.2). */
+  /** The mechanism the UE takes from Security-Server (see {@link chosenMechanism}). */
   chosen(server: SecMechanism[], offer: SecMechanism[]): SecMechanism | undefined {
-    const sorted = [...server].sort((a, b) => (b.q ?? 0) - (a.q ?? 0));
-    return sorted.find((s) => s.name.toLowerCase() === 'ipsec-3gpp' && offer.some((o) => o.alg === s.alg && (o.ealg ?? 'null') === (s.ealg ?? 'null') && o.mod === (s.mod ?? 'trans')));
+    return chosenMechanism(server, offer);
   }
 
-  /** The four SAs of TS 33.203 §7.1 for a chosen mechanism, keyed by Annex I. */
+  /** The four SAs of TS 33.203 §7.1 for a chosen mechanism, keyed by Annex I (and in the kernel with xfrm). */
   buildSet(server: SecMechanism, offer: SecMechanism[], keys: AkaKeys, serverList: SecMechanism[] = [server]): HandSet {
-    const o = offer[0];
-    if (server.spiC === undefined || server.spiS === undefined || server.portC === undefined || server.portS === undefined) throw new ProbeError('the Security-Server lacks spi-c/spi-s/port-c/port-s');
-    const t = this.ctx.target.address;
-    const ps = { address: t, port: server.portS };
-    const pc = { address: t, port: server.portC };
-    const base = { alg: server.alg ?? 'hmac-md5-96', ealg: server.ealg ?? 'null', ik: keys.ik, ck: keys.ck };
-    const set: HandSet = {
-      server,
-      serverList,
-      offer,
-      ps,
-      pc,
-      ready: Promise.resolve(),
-      ucPs: handSa({ ...base, spi: server.spiS, src: this.uc.endpoint, dst: ps }),
-      usPc: handSa({ ...base, spi: server.spiC, src: this.us.endpoint, dst: pc }),
-      pcUs: handSa({ ...base, spi: o.spiS!, src: pc, dst: this.us.endpoint }),
-      psUc: handSa({ ...base, spi: o.spiC!, src: ps, dst: this.uc.endpoint }),
-    };
+    const set = handSet({ server, serverList, offer, keys, uc: this.uc.endpoint, us: this.us.endpoint, pcscf: this.ctx.target.address });
     for (const sa of [set.ucPs, set.usPc, set.pcUs, set.psUc]) this.ctx.capture.addSa(sa);
-    if (this.ctx.datapath === 'xfrm') set.ready = this.install(set, keys);
+    if (this.ctx.datapath === 'xfrm') {
+      set.ready = installKernelSet(this.ctx.xfrm!, set, keys, { setId: this.nextSetId++, impi: this.ctx.sub.id.impi, impu: this.impu });
+    }
     set.ready.catch(() => undefined);
     this.sets.push(set);
     return set;
-  }
-
-  /** xfrm: the four SAs of TS 33.203 §7.1 as kernel states and policies (transport mode). */
-  private async install(set: HandSet, keys: AkaKeys): Promise<void> {
-    const s = set.server;
-    const o = set.offer[0];
-    const alg = (s.alg ?? 'hmac-md5-96') as IntegrityAlg;
-    const ealg = (s.ealg ?? 'null') as EncryptionAlg;
-    let sas: SecurityAssociation[];
-    try {
-      sas = buildSaSet({
-        setId: this.nextSetId++,
-        role: 'ue',
-        impi: this.ctx.sub.id.impi,
-        impus: [this.impu],
-        ue: { address: this.ctx.local, spiC: o.spiC!, spiS: o.spiS!, portC: this.uc.port, portS: this.us.port },
-        pcscf: { address: this.ctx.target.address, spiC: s.spiC!, spiS: s.spiS!, portC: s.portC!, portS: s.portS! },
-        integrity: alg,
-        encryption: ealg,
-        mode: 'trans',
-        keys: deriveEspKeys(alg, ealg, keys.ik, keys.ck),
-        state: 'active',
-      });
-    } catch (e) {
-      throw new ProbeError(`the agreed SAs cannot be built: ${(e as Error).message}`);
-    }
-    set.kernel = [];
-    for (const sa of sas) {
-      try {
-        await this.ctx.xfrm!.install(sa);
-      } catch (e) {
-        throw new ProbeError(`installing the kernel SA ${sa.flow} failed: ${(e as Error).message}`);
-      }
-      set.kernel.push(sa);
-    }
   }
 
   /** The answer to the challenge (RFC 3310 §3.3) or, with `wrongRes`, a digest from a wrong RES. */
