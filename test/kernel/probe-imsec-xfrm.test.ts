@@ -5,15 +5,13 @@
  * the six that need a crafted ESP packet are NOT TESTABLE with the reason.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DEMO_SUBSCRIBERS } from '../../src/nodes/core/index.js';
 import { ALL_CHECKS, type ProbeReport } from '../../src/probe/index.js';
-import { repoRoot } from '../support/paths.js';
 import { CoreProcess, createNetnsPair, needKernelEsp, writeCoreConfig } from './support/netns.js';
+import { probeIn, writeProbeSubscriber } from './support/probe.js';
 
 const CRAFTED = ['binding.source', 'esp.replay', 'esp.out-of-window', 'esp.reflection', 'esp.wrong-icv', 'esp.unknown-spi'];
 
@@ -32,18 +30,9 @@ describe('[R-LAB-3] imsec probe (xfrm, mod=trans) against imsec\'s P-CSCF on ker
       pcscf: { sipPort: 5060, protectedPorts: '5100-5199', datapath: 'xfrm', settings: { registrationTimerMs: 1500 } },
     }));
     t.after(() => core.stop());
-    const [alice, bob] = DEMO_SUBSCRIBERS;
-    const sub = join(dir, 'alice.json');
-    writeFileSync(sub, JSON.stringify({ impi: alice.impi, impu: alice.impus[0], k: alice.k, op: alice.op, victim: { impi: bob.impi, impu: bob.impus[0] } }));
+    const sub = writeProbeSubscriber(dir);
     const args = ['--pcscf', `${a.v4}:5060`, '--subscriber', sub, '--datapath', 'xfrm', '--local', b.v4, '--json', '--rate', '100', '--quiet-ms', '400', '--answer-ms', '3000', '--wrong-res', '2', '--flood', '4', '--await-auth', '2'];
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn('ip', ['netns', 'exec', b.ns, process.execPath, join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'probe', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await probeIn(b.ns, args);
     const rep = JSON.parse(r.stdout) as ProbeReport;
     assert.equal(rep.datapath, 'xfrm');
     assert.deepEqual(rep.results.map((c) => c.id), ALL_CHECKS.map((c) => c.id));

@@ -15,29 +15,16 @@
  * report, the pcap, Kamailio's log and its XFRM tables.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DEMO_SUBSCRIBERS } from '../../src/nodes/core/index.js';
 import { ALL_CHECKS, type ProbeReport, type Verdict } from '../../src/probe/index.js';
 import { needPeer } from '../support/peers.js';
-import { repoRoot } from '../support/paths.js';
 import { KamailioPcscf } from './support/kamailio.js';
+import { probeIn, writeProbeSubscriber } from './support/probe.js';
 import { CoreProcess, createNetnsPair, ip, needKernelEsp, writeCoreConfig } from './support/netns.js';
-
-/** The probe CLI inside a namespace; resolves with its exit status and output. */
-function probeIn(ns: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'probe', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** What the probe is run with (bounded for the lab's time budget). */
 const ONLY = ['bid-down', 'binding', 'esp', 'ports', 'availability.wrong-res', 'availability.no-keys-in-401'];
@@ -60,9 +47,7 @@ describe('[R-LAB-3] imsec probe (xfrm, mod=trans) against Kamailio 5.6 P-CSCF (i
     t.after(() => core.stop());
     const kamailio = await KamailioPcscf.start({ ns: a.ns, address: a.v4, icscfUri: `sip:${b.v4}:4060`, dir, hosts: Object.fromEntries(['scscf', 'icscf', 'hss'].map((n) => [`${n}.ims.lab`, b.v4])), maxConnections: 64 });
     t.after(() => kamailio.stop());
-    const [alice, bob] = DEMO_SUBSCRIBERS;
-    const sub = join(dir, 'alice.json');
-    writeFileSync(sub, JSON.stringify({ impi: alice.impi, impu: alice.impus[0], k: alice.k, op: alice.op, victim: { impi: bob.impi, impu: bob.impus[0] } }));
+    const sub = writeProbeSubscriber(dir);
     const pcap = join(dir, 'probe.pcap');
     // Kamailio keys a UE by its address (and Via port 5060): after a de-registration it takes no
     // new registration from the same address. Each check registers from an address of its own.
