@@ -71,7 +71,7 @@ export const espChecks: CheckDef[] = [
     title: 'a packet with a wrong ICV',
     spec: ['R-FAIL-1', 'R-SA-8'],
     clause: 'RFC 4303 §3.4.4 (ICV verification); TS 33.203 §6.2, §7.1',
-    xfrmReason: `${NO_RAW} (a mis-keyed SA would test the key, not the ICV check on the right SA)`,
+    xfrmReason: `${NO_RAW}; a deliberately mis-keyed SA would start again at sequence number 1, so the receiver's anti-replay check (RFC 4303 §3.4.3, before the ICV) would drop it and the ICV check would never be reached`,
     async run(s) {
       const { ue, set } = await s.registeredUe('icv');
       return s.mustDrop(ue, set, 'a new MESSAGE on the right SA with one ICV bit flipped', async () => {
