@@ -40,8 +40,9 @@ const kernelFiles = files.filter(isKernel);
 const PER_TEST_MS = 240_000;
 const WHOLE_RUN_MS = 25 * 60_000;
 const LEAK_CHECK = './dist/test/support/leak-check.js';
-// The kernel part: one boot, at most 3 minutes including boot and power-off.
-const KERNEL_RUN_S = 180;
+// The kernel part: one boot; its budget is 3 minutes including boot and power-off (about 2
+// measured on a quiet machine), the hard stop 4 minutes so a loaded machine does not cut it short.
+const KERNEL_RUN_S = 240;
 const KERNEL_PER_TEST_MS = 150_000;
 
 function runHost() {

@@ -13,6 +13,7 @@ import { registerUe } from './ue.js';
 import { registerCore } from './core.js';
 import { registerDemo } from './demo.js';
 import { registerAnalyze } from './analyze.js';
+import { registerProbe } from './probe.js';
 import { registerLab } from './lab.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerCore(program);
   registerDemo(program);
   registerAnalyze(program);
+  registerProbe(program);
   registerLab(program);
   // One entry per domain (cli/bench-<domain>.ts).
   const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, soakBench, analyzeBench];

@@ -36,7 +36,8 @@ export type ImsErrorCode =
   | 'XML_PARSE'
   | 'SIP_RESOLVE'
   | 'UE_REGISTRATION'
-  | 'DEMO_STEP';
+  | 'DEMO_STEP'
+  | 'PROBE';
 
 export class ImsError extends Error {
   constructor(

@@ -18,6 +18,8 @@ export interface KamailioPcscfOptions {
   dir: string;
   /** Names Kamailio must resolve (the core's node names in Service-Route and Path). */
   hosts: Record<string, string>;
+  /** `ipsec_max_connections` (port pairs; each 401 takes one), default the script's 16. */
+  maxConnections?: number;
 }
 
 /** Debian's module directory (kamailio -v does not say it). */
@@ -32,7 +34,9 @@ export class KamailioPcscf {
   static async start(o: KamailioPcscfOptions): Promise<KamailioPcscf> {
     const template = readFileSync(join(repoRoot, 'test', 'kernel', 'kamailio-pcscf', 'kamailio.cfg'), 'utf8');
     const cfg = join(o.dir, 'kamailio.cfg');
-    writeFileSync(cfg, template.replaceAll('@PCSCF_IP@', o.address).replaceAll('@ICSCF_URI@', o.icscfUri).replaceAll('@MPATH@', MPATH));
+    let config = template.replaceAll('@PCSCF_IP@', o.address).replaceAll('@ICSCF_URI@', o.icscfUri).replaceAll('@MPATH@', MPATH);
+    if (o.maxConnections !== undefined) config = config.replace(/("ipsec_max_connections", )\d+/, `$1${o.maxConnections}`);
+    writeFileSync(cfg, config);
     const run = join(o.dir, 'run');
     mkdirSync(run, { recursive: true });
     const hostsFile = join(o.dir, 'hosts');
