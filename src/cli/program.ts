@@ -12,6 +12,7 @@ import { registerPcscf } from './pcscf.js';
 import { registerUe } from './ue.js';
 import { registerCore } from './core.js';
 import { registerDemo } from './demo.js';
+import { registerLoad } from './load.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
 import { espBench } from './bench-esp.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerUe(program);
   registerCore(program);
   registerDemo(program);
+  registerLoad(program);
   // One entry per domain (cli/bench-<domain>.ts).
   const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench];
   registerBench(program, benches);
