@@ -15,6 +15,7 @@ import { EspSa, decodeEspHeader, isUdpEncapsulatedEsp } from '../esp/index.js';
 import type { IpsecDatapath } from '../sa/datapath.js';
 import { SaError } from '../sa/errors.js';
 import type { SaState, SecurityAssociation } from '../sa/types.js';
+import { enlargeReceiveBuffer } from '../../common/udp-buffer.js';
 import { canonicalIp, decapsulate, encapsulate, type UdpEncapDropReason } from './encap.js';
 
 /** Where a delivered SIP datagram came from and which SA protected it. */
@@ -223,6 +224,8 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const local = norm({ address, port });
     if (port !== 0) {
       await this.bind(local);
+      const b = this.sockets.get(key(local));
+      if (b) enlargeReceiveBuffer(b.socket);
       return port;
     }
     const socket = createSocket({ type: ipVersionOf(local.address) === 6 ? 'udp6' : 'udp4' });
@@ -235,6 +238,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     });
     socket.removeAllListeners('error');
     socket.on('error', () => undefined);
+    enlargeReceiveBuffer(socket);
     const real: Endpoint = { address: local.address, port: bound };
     socket.on('message', (msg, rinfo) => this.receive(real, msg, rinfo));
     this.sockets.set(key(real), { socket, refs: 1, ready: Promise.resolve() });

@@ -5,6 +5,7 @@
  * out of the socket handler.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { enlargeReceiveBuffer } from '../../common/udp-buffer.js';
 import { InvalidArgumentError, silentLogger, type Logger } from '../../common/index.js';
 import type { SipMessage } from '../message/index.js';
 import { canonicalAddress, checkPort, formatEndpoint, ipFamily } from './endpoint.js';
@@ -67,6 +68,7 @@ export class UdpTransport implements SipTransport {
       throw new SipTransportError(`cannot bind UDP ${opts.address}:${opts.port ?? 0}`, undefined, { cause: err });
     });
     t.boundPort = socket.address().port;
+    enlargeReceiveBuffer(socket);
     socket.on('message', (buf, rinfo) => t.onDatagram(buf, { address: rinfo.address, port: rinfo.port }));
     // ICMP errors and the like surface here; a transport never throws from a socket event.
     socket.on('error', (err) => t.log.warn({ err: err.message }, 'udp socket error'));
@@ -150,3 +152,4 @@ export class UdpTransport implements SipTransport {
     }
   }
 }
+
