@@ -9,14 +9,13 @@
  * JSON object with --json); exit 1 when the failed share of operations is above
  * --max-failures (default 0), 2 on bad arguments.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../common/errors.js';
 import { ipFamily } from '../sip/transport/endpoint.js';
 import { parseHostPort } from '../nodes/ue/index.js';
-import { detectFormat, ImportError } from '../nodes/hss/provisioning-import.js';
-import { driveLoad, fdsNeeded, fileRows, formatSummary, LOAD_SCENARIOS, openFileLimit, parseRange, progressLine, rangeRows, toLoadSubscribers, type LoadScenario, type LoadSubscriber } from '../load/index.js';
-import type { ImportRow } from '../nodes/hss/provisioning-import.js';
+import { driveLoad, fdsNeeded, formatSummary, LOAD_SCENARIOS, openFileLimit, progressLine, toLoadSubscribers, type LoadScenario, type LoadSubscriber } from '../load/index.js';
+import { ImportError } from '../nodes/hss/provisioning-import.js';
+import { subscriberRowsFromFlags } from './subscriber-source.js';
 import { intArg } from './args.js';
 import { CliFailure } from './errors.js';
 
@@ -40,31 +39,6 @@ interface LoadFlags {
   firstAddress: string;
   maxFailures: string;
   json?: boolean;
-}
-
-/**
- * The subscriber rows of `--subscribers FILE` or `--range PREFIX:FROM-TO --k --op|--opc
- * [--domain]`: the same choice `imsec hss import` offers.
- */
-export function subscriberRowsFromFlags(o: { subscribers?: string; file?: string; range?: string; k?: string; op?: string; opc?: string; domain: string; format?: string }): ImportRow[] {
-  const file = o.subscribers ?? o.file;
-  if ((file === undefined) === (o.range === undefined)) throw new InvalidArgumentError('give either a subscriber file or --range PREFIX:FROM-TO', '--range');
-  if (o.range !== undefined) {
-    if (o.k === undefined) throw new InvalidArgumentError('--range needs --k and --op or --opc', '--k');
-    return rangeRows(parseRange(o.range), { k: o.k, ...(o.op !== undefined ? { op: o.op } : {}), ...(o.opc !== undefined ? { opc: o.opc } : {}) }, o.domain);
-  }
-  let text: string;
-  try {
-    text = readFileSync(file!, 'utf8');
-  } catch (err) {
-    throw new InvalidArgumentError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'file');
-  }
-  try {
-    return fileRows(text, (o.format as 'csv' | 'json' | undefined) ?? detectFormat(file!, text));
-  } catch (err) {
-    if (err instanceof ImportError) throw new InvalidArgumentError(`${file}: ${err.message}`, 'file');
-    throw err;
-  }
 }
 
 function numberArg(v: string, flag: string, min: number): number {
@@ -103,7 +77,13 @@ export function registerLoad(program: Command): void {
       if (!LOAD_SCENARIOS.includes(o.scenario as LoadScenario)) throw new InvalidArgumentError(`--scenario must be one of ${LOAD_SCENARIOS.join(', ')}`, '--scenario');
       if (o.datapath !== 'userspace') throw new InvalidArgumentError('--datapath: only userspace is available (xfrm needs the kernel lab)', '--datapath');
       if (ipFamily(o.firstAddress) !== 4 || !o.firstAddress.startsWith('127.')) throw new InvalidArgumentError('--first-address must be in 127.0.0.0/8', '--first-address');
-      let subs: LoadSubscriber[] = toLoadSubscribers(subscriberRowsFromFlags(o));
+      let subs: LoadSubscriber[];
+      try {
+        subs = toLoadSubscribers(subscriberRowsFromFlags(o).rows);
+      } catch (err) {
+        if (err instanceof ImportError) throw new CliFailure(`${o.subscribers}: ${err.message}`, 2);
+        throw err;
+      }
       const ues = o.ues === undefined ? subs.length : intArg(o.ues, '--ues', 1, subs.length);
       subs = subs.slice(0, ues);
       const perAddress = intArg(o.uesPerAddress, '--ues-per-address', 1, 1000);

@@ -111,6 +111,11 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private readonly outbound = new Map<string, Entry>();
   /** Outbound entries by selector (local port, peer address and port). */
   private readonly bySelector = new Map<string, Set<Entry>>();
+  /**
+   * The same with the local address too: a swarm of UEs on many addresses reuses port numbers,
+   * and a send that names its address must not look at every address's SAs.
+   */
+  private readonly byFullSelector = new Map<string, Set<Entry>>();
   private readonly sockets = new Map<string, Bound>();
 
   constructor(opts: UdpEncapOptions = {}) {
@@ -158,18 +163,28 @@ export class UdpEncapDatapath implements IpsecDatapath {
 
   private addOutbound(e: Entry): void {
     this.outbound.set(e.sa.id, e);
-    const k = selectorKey(e.src.port, e.dst);
-    let bucket = this.bySelector.get(k);
-    if (!bucket) this.bySelector.set(k, (bucket = new Set()));
-    bucket.add(e);
+    for (const [m, k] of this.selectorKeys(e)) {
+      let bucket = m.get(k);
+      if (!bucket) m.set(k, (bucket = new Set()));
+      bucket.add(e);
+    }
   }
 
   private removeOutbound(e: Entry): void {
     this.outbound.delete(e.sa.id);
+    for (const [m, k] of this.selectorKeys(e)) {
+      const bucket = m.get(k);
+      bucket?.delete(e);
+      if (bucket?.size === 0) m.delete(k);
+    }
+  }
+
+  private selectorKeys(e: Entry): [Map<string, Set<Entry>>, string][] {
     const k = selectorKey(e.src.port, e.dst);
-    const bucket = this.bySelector.get(k);
-    bucket?.delete(e);
-    if (bucket?.size === 0) this.bySelector.delete(k);
+    return [
+      [this.bySelector, k],
+      [this.byFullSelector, `${e.src.address}|${k}`],
+    ];
   }
 
   async remove(sa: SecurityAssociation): Promise<void> {
@@ -184,6 +199,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     this.inbound.clear();
     this.outbound.clear();
     this.bySelector.clear();
+    this.byFullSelector.clear();
     const all = [...this.sockets.values()];
     this.sockets.clear();
     await Promise.all(all.map((b) => b.ready.catch(() => undefined).then(() => new Promise<void>((r) => b.socket.close(() => r())))));
@@ -198,8 +214,9 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const to = norm(opts.to);
     const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
     let best: Entry | undefined;
-    for (const e of this.bySelector.get(selectorKey(opts.fromPort, to)) ?? []) {
-      if (fromAddress !== undefined && e.src.address !== fromAddress) continue;
+    const k = selectorKey(opts.fromPort, to);
+    const bucket = fromAddress === undefined ? this.bySelector.get(k) : this.byFullSelector.get(`${fromAddress}|${k}`);
+    for (const e of bucket ?? []) {
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
