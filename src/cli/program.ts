@@ -22,6 +22,7 @@ import { diameterBench } from './bench-diameter.js';
 import { sipBench } from './bench-sip.js';
 import { hssBench } from './bench-hss.js';
 import { registrationBench } from './bench-register.js';
+import { registerIpsecBench } from './bench-register-ipsec.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -40,7 +41,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerLoad(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, registerIpsecBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;
