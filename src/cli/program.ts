@@ -23,6 +23,7 @@ import { sipBench } from './bench-sip.js';
 import { hssBench } from './bench-hss.js';
 import { registrationBench } from './bench-register.js';
 import { registerIpsecBench } from './bench-register-ipsec.js';
+import { saTableBench } from './bench-sa-table.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -41,7 +42,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerLoad(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, registerIpsecBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, registerIpsecBench, saTableBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;

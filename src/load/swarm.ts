@@ -12,8 +12,11 @@
  * - UEs spread over many source addresses of 127.0.0.0/8, `uesPerAddress` on each, with
  *   protected ports from a per-address plan, so no two UEs ever share a selector (R-SA-4).
  *
- * So a UE costs two sockets (port_us, and port_uc while a set uses it) and the sockets of its
- * address are shared: 100,000 UEs need about 200,000 descriptors (see {@link fdsNeeded}).
+ * The protected ports are bound once per port NUMBER on the wildcard address (the datapath's
+ * `anyAddress`): UEs on different addresses share those sockets, inbound packets are told apart
+ * by SPI and checked against their SA's inner addresses. So the swarm's descriptors are one per
+ * address (unprotected) plus `uesPerAddress × 9` protected ports, whatever the number of UEs:
+ * 100,000 UEs at 64 per address take about 2,200 ({@link fdsNeeded}).
  */
 import { cryptoRng, silentLogger, systemClock, type Clock, type Logger, type Rng } from '../common/index.js';
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror } from '../ipsec/index.js';
@@ -34,7 +37,7 @@ export interface SwarmOptions {
   firstAddress?: string;
   /** UEs per source address (default 16). */
   uesPerAddress?: number;
-  /** First protected port on every address (default 20000). */
+  /** First protected port (default 12000: below the ephemeral range, where the OS puts other sockets). */
   portBase?: number;
   /** Registration expiry asked for, seconds (default 600 000, as the UE library). */
   expires?: number;
@@ -59,9 +62,9 @@ export interface SwarmUe {
 /** Protected client ports cycled through on each address, per UE on it. */
 const CLIENT_PORTS_PER_UE = 8;
 
-/** File descriptors a swarm of `ues` needs: two protected ports per UE, one socket per address, some slack. */
+/** File descriptors a swarm of `ues` needs: one socket per address, the shared protected ports, some slack. */
 export function fdsNeeded(ues: number, uesPerAddress: number): number {
-  return Math.ceil(ues * 2.1) + Math.ceil(ues / uesPerAddress) + 64;
+  return Math.ceil(ues / uesPerAddress) + Math.min(ues, uesPerAddress) * (1 + CLIENT_PORTS_PER_UE) + 64;
 }
 
 function ipv4ToInt(a: string): number {
@@ -106,12 +109,12 @@ export class Swarm {
     this.rng = o.rng ?? cryptoRng;
     this.log = o.logger ?? silentLogger;
     this.perAddress = o.uesPerAddress ?? 16;
-    this.portBase = o.portBase ?? 20000;
+    this.portBase = o.portBase ?? 12000;
     this.firstAddress = ipv4ToInt(o.firstAddress ?? '127.1.0.1');
     if (this.portBase + this.perAddress * (1 + CLIENT_PORTS_PER_UE) > 65535) throw new RangeError('uesPerAddress too large for the port plan');
     const t1 = o.t1Ms ?? 500;
     this.sa = new SaManager({ role: 'ue', clock: this.clock, rng: this.rng, sharedLocalPorts: true, changeOverMs: 64 * t1 });
-    this.datapath = new UdpEncapDatapath({ rng: this.rng });
+    this.datapath = new UdpEncapDatapath({ rng: this.rng, anyAddress: true });
     this.datapath.onMessage((sip, info) => this.deliver(sip, info));
     this.mirror = mirrorSaTable(this.sa, this.datapath, { onError: (err, sa, op) => this.log.warn({ sa: sa.id, op, err: (err as Error).message }, 'swarm: datapath operation failed') });
     // Each UE's transport gets this carrier: sends go to the shared datapath, and the datapath's

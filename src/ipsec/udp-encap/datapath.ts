@@ -49,6 +49,15 @@ export interface UdpEncapSendOptions {
 }
 
 export interface UdpEncapOptions {
+  /**
+   * Bind each local protected port once on the wildcard address (0.0.0.0 / ::) instead of on
+   * each SA's address: many local addresses (a swarm of UEs on 127.0.0.0/8) share one socket
+   * per port number, and a received packet is told apart by SPI (RFC 4303 §3.4.2), its inner
+   * (authenticated) destination checked against the SA. The outer source of what is sent is then
+   * the host's own address, as behind a NAT (RFC 3948 §3.1); the inner packet carries the SA's.
+   * Default false.
+   */
+  anyAddress?: boolean;
   /** IVs (aes-cbc, des-ede3-cbc). Default: the crypto RNG. */
   rng?: Rng;
   /** Anti-replay window per inbound SA (RFC 4303 §3.4.3). Default 64. */
@@ -107,6 +116,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private messageHandler?: (sip: Uint8Array, info: UdpEncapMessageInfo) => void;
   private readonly dropHandler?: UdpEncapOptions['onDrop'];
   private readonly tap?: UdpEncapOptions['tap'];
+  private readonly anyAddress: boolean;
   private readonly inbound = new Map<number, Entry>();
   private readonly outbound = new Map<string, Entry>();
   /** Outbound entries by selector (local port, peer address and port). */
@@ -124,6 +134,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     this.messageHandler = opts.onMessage;
     this.dropHandler = opts.onDrop;
     this.tap = opts.tap;
+    this.anyAddress = opts.anyAddress ?? false;
   }
 
   /** Set the handler of delivered SIP datagrams. */
@@ -220,7 +231,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
-    const bound = this.sockets.get(key(best.src));
+    const bound = this.sockets.get(key(this.socketOf(best.src)));
     if (!bound) throw new SaError(`protected port ${best.src.port} is not bound`);
     await bound.ready;
     const packet = encapsulate(best.esp, best.src, best.dst, sip, this.rng);
@@ -262,7 +273,14 @@ export class UdpEncapDatapath implements IpsecDatapath {
     return bound;
   }
 
-  private bind(local: Endpoint): Promise<void> {
+  /** The endpoint a local protected endpoint's socket is bound to (see `anyAddress`). */
+  private socketOf(local: Endpoint): Endpoint {
+    if (!this.anyAddress) return local;
+    return { address: ipVersionOf(local.address) === 6 ? '::' : '0.0.0.0', port: local.port };
+  }
+
+  private bind(sa: Endpoint): Promise<void> {
+    const local = this.socketOf(sa);
     const k = key(local);
     const existing = this.sockets.get(k);
     if (existing) {
@@ -280,6 +298,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
       socket.bind(local.port, local.address, () => {
         socket.off('error', onError);
         socket.on('error', () => undefined);
+        if (this.anyAddress) enlargeReceiveBuffer(socket);
         resolve();
       });
     });
@@ -288,8 +307,8 @@ export class UdpEncapDatapath implements IpsecDatapath {
     return ready;
   }
 
-  private async unbind(local: Endpoint): Promise<void> {
-    const k = key(local);
+  private async unbind(sa: Endpoint): Promise<void> {
+    const k = key(this.socketOf(sa));
     const b = this.sockets.get(k);
     if (!b || --b.refs > 0) return;
     this.sockets.delete(k);
@@ -313,13 +332,13 @@ export class UdpEncapDatapath implements IpsecDatapath {
     // 2. The inbound SA by SPI, and it must belong to this local address and port.
     const { spi } = decodeEspHeader(packet);
     const entry = this.inbound.get(spi);
-    if (!entry || !same(entry.dst, local)) return this.drop('no-sa', local, outer, spi);
+    if (!entry || (this.anyAddress ? entry.dst.port !== local.port : !same(entry.dst, local))) return this.drop('no-sa', local, outer, spi);
     // 3. Replay pre-check, ICV, window update, decryption (EspSa.open), inner IP + UDP.
     const r = decapsulate(entry.esp, packet);
     if (!r.ok) return this.drop(r.reason, local, outer, spi);
     // 4. The inner packet must match the SA's selector.
     if (!same(r.src, entry.src) || !same(r.dst, entry.dst)) return this.drop('selector', local, outer, spi);
     this.counters.delivered++;
-    this.messageHandler?.(r.payload, { local, remote: r.src, outer, spi, saId: entry.sa.id, setId: entry.sa.setId, seq: r.seq });
+    this.messageHandler?.(r.payload, { local: entry.dst, remote: r.src, outer, spi, saId: entry.sa.id, setId: entry.sa.setId, seq: r.seq });
   }
 }
