@@ -2,8 +2,7 @@
  * Registrations with IMS AKA + IPsec through `imsec core`: the same measurement as
  * `imsec bench register-ipsec` (src/cli/bench-register-ipsec.ts): the rate with nobody
  * registered, with N registered (flatness), and the core's memory per registered UE.
- * N is 5,000 unless IMSEC_BENCH_REGISTERED says otherwise (about two descriptors per UE: raise
- * `ulimit -n` for more).
+ * N is 5,000 unless IMSEC_BENCH_REGISTERED says otherwise.
  */
 import { formatRegisterIpsecBench, runRegisterIpsecBench } from '../src/cli/bench-register-ipsec.js';
 

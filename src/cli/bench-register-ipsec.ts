@@ -13,8 +13,7 @@
  *    registered ÷ the rate with none (1.0: the cost of a registration does not grow with the
  *    table), both measured in this run.
  *
- * Subscribers are written into the core's HSS store in one transaction before it starts. The
- * swarm needs about two file descriptors per UE: raise the limit (`ulimit -n`) for large N.
+ * Subscribers are written into the core's HSS store in one transaction before it starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +30,8 @@ import { CliFailure } from './errors.js';
 /** Lab keys (TS 35.208 test set 1): public values, configuration only. */
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OP = 'cdc202d5123e20f62b6d676ac72cb318';
+/** The swarm's protected ports (away from `imsec load`'s default 12000, so both can run). */
+const PORT_BASE = 14000;
 
 export interface RegisterIpsecBenchOptions {
   registered: number;
@@ -119,7 +120,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
   const log = o.log ?? (() => undefined);
   const total = o.registered + 2 * o.rounds * o.probe;
   const limit = openFileLimit();
-  if (limit !== undefined && limit < fdsNeeded(total, 16)) throw new CliFailure(`${total} UEs need about ${fdsNeeded(total, 16)} open files, the limit is ${limit}: raise it (ulimit -n) or lower --registered`, 2);
+  if (limit !== undefined && limit < fdsNeeded(total, 64)) throw new CliFailure(`${total} UEs need about ${fdsNeeded(total, 64)} open files, the limit is ${limit}: raise it (ulimit -n) or lower --registered`, 2);
   const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-ipsec-'));
   const subs = toLoadSubscribers(rangeRows({ prefix: 'bench', from: 1, to: total }, { k: K, op: OP }, 'ims.lab'));
   const core = await startCore(dir, total);
@@ -131,7 +132,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
   const cpuMs = new Map<LoadSummary, number>();
   const probe = async (what: string): Promise<LoadSummary> => {
     const cpu0 = cpuMsOf(core.proc.pid!);
-    const s = await driveLoad({ pcscf, subscribers: take(o.probe), scenario: 'register', rate: o.rate, firstAddress: `127.${net++}.0.1`, expires: 3600, deregisterAtEnd: false });
+    const s = await driveLoad({ pcscf, subscribers: take(o.probe), scenario: 'register', rate: o.rate, firstAddress: `127.${net++}.0.1`, portBase: PORT_BASE, expires: 3600, deregisterAtEnd: false });
     const r = s.ops.register!;
     cpuMs.set(s, r.ok === 0 ? 0 : (cpuMsOf(core.proc.pid!) - cpu0) / r.ok);
     log(`${what}: ${r.perSecond}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms failed ${r.failed}, core CPU ${cpuMs.get(s)!.toFixed(2)} ms per registration`);
@@ -150,6 +151,8 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
       scenario: 'register',
       rate: o.rate,
       firstAddress: `127.${net++}.0.1`,
+      portBase: PORT_BASE,
+      uesPerAddress: 64,
       expires: 3600,
       deregisterAtEnd: false,
       onTick: (st) => log(`fill: ${st.ops.get('register')!.ok}/${o.registered}`),

@@ -37,6 +37,7 @@ interface LoadFlags {
   expires?: string;
   uesPerAddress: string;
   firstAddress: string;
+  portBase: string;
   maxFailures: string;
   json?: boolean;
 }
@@ -68,6 +69,7 @@ export function registerLoad(program: Command): void {
     .option('--expires <s>', 'registration expiry asked for (re-registration at half of it)')
     .option('--ues-per-address <n>', 'UEs sharing one source address', '16')
     .option('--first-address <ip>', 'first UE source address', '127.1.0.1')
+    .option('--port-base <n>', 'first protected port (bound on 0.0.0.0; two swarms on one host need different ones)', '12000')
     .option('--max-failures <ratio>', 'exit 1 when failed/finished operations exceed this', '0')
     .option('--json', 'the report as one JSON object')
     .action(async (o: LoadFlags) => {
@@ -103,6 +105,7 @@ export function registerLoad(program: Command): void {
         ...(o.expires !== undefined ? { expires: intArg(o.expires, '--expires', 1, 2 ** 31 - 1) } : {}),
         uesPerAddress: perAddress,
         firstAddress: o.firstAddress,
+        portBase: intArg(o.portBase, '--port-base', 1024, 60000),
         onTick: (stats, elapsed) => {
           if (!tty) return;
           const ok = stats.ops.get('register')!.ok;

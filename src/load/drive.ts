@@ -21,6 +21,8 @@ export interface DriveOptions {
   liveMs?: number;
   uesPerAddress?: number;
   firstAddress?: string;
+  /** First protected port of the swarm (two swarms on one host need different ones). */
+  portBase?: number;
   expires?: number;
   maxInFlight?: number;
   deregisterAtEnd?: boolean;
@@ -47,6 +49,7 @@ export async function driveLoad(o: DriveOptions): Promise<LoadSummary> {
     pcscf: o.pcscf,
     ...(o.uesPerAddress !== undefined ? { uesPerAddress: o.uesPerAddress } : {}),
     ...(o.firstAddress !== undefined ? { firstAddress: o.firstAddress } : {}),
+    ...(o.portBase !== undefined ? { portBase: o.portBase } : {}),
     ...(o.expires !== undefined ? { expires: o.expires } : {}),
     clock,
     ...(o.logger ? { logger: o.logger } : {}),
