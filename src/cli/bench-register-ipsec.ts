@@ -11,7 +11,8 @@
  *    RSS growth ÷ N is the memory per registered UE (all four nodes of the core together);
  * 3. with N registered: the same K rounds again. The figure of flatness is the rate with N
  *    registered ÷ the rate with none (1.0: the cost of a registration does not grow with the
- *    table), both measured in this run.
+ *    table), both measured in this run. The RSS after the fill is read 35 s after its last
+ *    registration, once Timer J (64·T1) has let its transactions go.
  *
  * Subscribers are written into the core's HSS store in one transaction before it starts.
  */
@@ -157,7 +158,9 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
       deregisterAtEnd: false,
       onTick: (st) => log(`fill: ${st.ops.get('register')!.ok}/${o.registered}`),
     });
-    await sleep(2000);
+    // RFC 3261 §17.2.2: the fill's server transactions linger for Timer J (64·T1 = 32 s) over
+    // UDP; what stays after that is what a registered UE costs.
+    await sleep(35_000);
     const after = rssOf(core.proc.pid!);
     log(`fill: ${fill.ops.register!.ok} registered at ${fill.ops.register!.perSecond}/s, core RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB`);
     const loaded: LoadSummary[] = [];

@@ -7,7 +7,7 @@
  * duration and every operation ends by Timer F at most.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { driveLoad, rangeRows, toLoadSubscribers } from '../../src/load/index.js';
 import { cliPath } from '../support/paths.js';
@@ -19,15 +19,10 @@ const UES = 300;
 
 const subscribers = toLoadSubscribers(rangeRows({ prefix: 'load', from: 1, to: UES }, { k: K, op: OP }, 'ims.lab'));
 
-function run(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cliPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
-  });
+/** `imsec` as a child; synchronous is fine: the core is another process. */
+function run(argv: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cliPath, ...argv], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('imsec load against imsec core (userspace ESP-in-UDP)', () => {
@@ -62,12 +57,12 @@ describe('imsec load against imsec core (userspace ESP-in-UDP)', () => {
 
   test('[R-LAB-4] the CLI: --json report, exit 0 without failures; wrong K: failures by reason and exit 1 above --max-failures', async () => {
     const base = ['load', '--pcscf', `127.0.0.1:${core.pcscfPort}`, '--range', 'load:1-20', '--op', OP, '--rate', '50', '--json', '--first-address', '127.5.0.1'];
-    const good = await run([...base, '--k', K]);
+    const good = run([...base, '--k', K]);
     assert.equal(good.code, 0, good.stderr);
     const r = JSON.parse(good.stdout) as { ops: Record<string, { ok: number; failed: number }>; failureRatio: number; swarm: { rssMiB: number } };
     assert.equal(r.ops.register.ok, 20);
     assert.equal(r.failureRatio, 0);
-    const bad = await run([...base.slice(0, -2), '--first-address', '127.6.0.1', '--k', '00112233445566778899aabbccddeeff']);
+    const bad = run([...base.slice(0, -2), '--first-address', '127.6.0.1', '--k', '00112233445566778899aabbccddeeff']);
     assert.equal(bad.code, 1, bad.stderr);
     const b = JSON.parse(bad.stdout) as { ops: Record<string, { failed: number; failures: Record<string, number> }> };
     assert.equal(b.ops.register.failed, 20);
