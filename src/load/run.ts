@@ -10,7 +10,8 @@
  * - `churn`: register, live `liveMs`, de-register, and the UE goes back to the pool: set-up
  *   and tear-down at the rate, the table staying about rate × live.
  *
- * The run ends after `count` registrations or `durationMs`, whichever comes first. Nothing here
+ * Registrations start until `count` of them or `durationMs`, whichever comes first; with
+ * `durationMs` the registered UEs then live (re-registering) until it is over. Nothing here
  * reads a clock but the injected one.
  */
 import type { Clock } from '../common/index.js';
@@ -99,6 +100,9 @@ export class LoadRun {
     const paceMs = clock.now() - t0;
     // Let what was started finish (each operation ends by itself: Timer F at most).
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+    // With --duration the registered UEs live (and re-register) until it is over.
+    const left = this.o.durationMs === undefined ? 0 : t0 + this.o.durationMs - clock.now();
+    if (left > 0) await new Promise<void>((r) => clock.setTimeout(left, r));
     if (this.o.deregisterAtEnd !== false) await this.deregisterAll();
     this.o.onTick?.(this.stats, clock.now() - t0);
     return { stats: this.stats, startedAt: t0, elapsedMs: clock.now() - t0, paceMs, registered: this.registered.size };
@@ -161,6 +165,8 @@ export class LoadRun {
   private async deregister(ue: SwarmUe): Promise<void> {
     if (!this.registered.delete(ue)) return;
     await this.timed('deregister', async () => {
+      // A re-registration in flight ends first (the UE library refuses to de-register meanwhile).
+      if (ue.core.snapshot().state === 'reregistering') await new Promise<void>((r) => { const off = ue.core.onStateChange((st) => st !== 'reregistering' && (off(), r())); });
       if (ue.core.snapshot().state !== 'registered') throw new UeError('not-registered', 'not registered any more');
       await ue.core.deregister();
       const f = ue.core.snapshot().lastFailure;
