@@ -72,6 +72,8 @@ module.exports = {
           //   (protected transport beside the SIP transports, pure protocol folders) so that an
           //   index import stays pure;
           '^src/nodes/',
+          // - the UE swarm (src/load) is built like the nodes, on the SIP stack and transports.
+          '^src/load/',
           // - secagree takes the ESP algorithm names from ipsec/esp (a wrong-way arrow: the names
           //   move to a shared pure place in step 2).
           '^src/secagree/mechanism\\.ts$',
@@ -80,11 +82,12 @@ module.exports = {
       to: {
         path: '^src/',
         // common/log.ts is common's second entry: the logger, its I/O edge, kept out of
-        // common/index.ts so that importing common loads no logging library.
+        // common/index.ts so that importing common loads no logging library; common/udp-buffer.ts
+        // likewise (the receive-buffer size of shared UDP sockets, for the socket edges only).
         // store/sqlite/index.ts and store/postgres/index.ts are the store's driver entries: they
         // load their database driver, so store/index.ts exports only their types (openStore
         // loads them on demand).
-        pathNot: ['^src/$1/', '^src/(nodes/[^/]+|[^/]+)/index\\.ts$', '^src/common/log\\.ts$', '^src/store/(sqlite|postgres)/index\\.ts$'],
+        pathNot: ['^src/$1/', '^src/(nodes/[^/]+|[^/]+)/index\\.ts$', '^src/common/(log|udp-buffer)\\.ts$', '^src/store/(sqlite|postgres)/index\\.ts$'],
       },
     },
   ],

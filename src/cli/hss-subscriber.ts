@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../common/index.js';
 import { ConflictError, defaultStoreUrl, NotFoundError, openStore, type HssStore, type ListOptions } from '../store/index.js';
-import { changeSubscriber, impusFromLists, provisionSubscriber, subscriberView, type ImpuInput, type SubscriberView, detectFormat, ImportError, importSubscribers, parseImportFile, type ImportFormat } from '../nodes/hss/index.js';
+import { changeSubscriber, impusFromLists, provisionSubscriber, subscriberView, type ImpuInput, type SubscriberView, ImportError, importSubscribers } from '../nodes/hss/index.js';
+import { subscriberRowsFromFlags } from './subscriber-source.js';
 import { intArg, sqnArg } from './args.js';
 import { CliFailure } from './errors.js';
 
@@ -229,22 +230,20 @@ export function registerHssProvisioning(hss: Command, opts: HssProvisioningOptio
 
   hss
     .command('import')
-    .description('import subscribers from CSV (header row) or a JSON array: all rows validated, then inserted in one transaction')
-    .argument('<file>', 'CSV or JSON file')
+    .description('import subscribers from CSV (header row) or a JSON array, or a generated --range: all rows validated, then inserted in one transaction')
+    .argument('[file]', 'CSV or JSON file')
     .option('--format <fmt>', 'csv or json (default: by extension, else by content)')
+    .option('--range <prefix:from-to>', 'instead of a file: subscribers <prefix><n>@<domain>, n from..to (the same as imsec load --range)')
+    .option('--k <hex>', 'K of every subscriber of --range')
+    .option('--op <hex>', 'OP of every subscriber of --range')
+    .option('--opc <hex>', 'OPc of every subscriber of --range')
+    .option('--domain <domain>', 'home domain of --range', 'ims.lab')
     .option('--store <url>', 'store URL (default: the embedded store)')
-    .action(async (file: string, o: { format?: string }, cmd: Command) => {
+    .action(async (file: string | undefined, o: { format?: string; range?: string; k?: string; op?: string; opc?: string; domain: string }, cmd: Command) => {
       if (o.format !== undefined && o.format !== 'csv' && o.format !== 'json') throw new InvalidArgumentError('--format must be csv or json', '--format');
-      let text: string;
+      let rows, format;
       try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new InvalidArgumentError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'file');
-      }
-      const format: ImportFormat = (o.format) ?? detectFormat(file, text);
-      let rows;
-      try {
-        rows = parseImportFile(text, format);
+        ({ rows, format } = subscriberRowsFromFlags({ ...o, ...(file !== undefined ? { file } : {}) }));
       } catch (err) {
         throw asFlags(err);
       }

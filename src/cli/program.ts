@@ -15,6 +15,7 @@ import { registerDemo } from './demo.js';
 import { registerAnalyze } from './analyze.js';
 import { registerProbe } from './probe.js';
 import { registerLab } from './lab.js';
+import { registerLoad } from './load.js';
 import { registerBench, type BenchRegistrar } from './bench.js';
 import { milenageBench } from './bench-milenage.js';
 import { espBench } from './bench-esp.js';
@@ -26,6 +27,8 @@ import { hssBench } from './bench-hss.js';
 import { registrationBench } from './bench-register.js';
 import { analyzeBench } from './bench-analyze.js';
 import { soakBench } from './bench-soak.js';
+import { registerIpsecBench } from './bench-register-ipsec.js';
+import { saTableBench } from './bench-sa-table.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -45,8 +48,9 @@ export function buildProgram(): Command {
   registerAnalyze(program);
   registerProbe(program);
   registerLab(program);
+  registerLoad(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, soakBench, analyzeBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, registerIpsecBench, saTableBench, soakBench, analyzeBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;

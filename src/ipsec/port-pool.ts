@@ -7,6 +7,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { ImsError } from '../common/index.js';
+import { enlargeReceiveBuffer } from '../common/udp-buffer.js';
 import { ipVersionOf, type Endpoint } from '../ip/index.js';
 
 interface Bound {
@@ -31,6 +32,8 @@ function bindSocket(address: string, port: number, onMessage: (local: Endpoint, 
       socket.removeAllListeners('error');
       // A bound datagram socket has nothing to recover from; sends report their own errors.
       socket.on('error', () => undefined);
+      // One socket may carry many UEs' datagrams (a P-CSCF's port_ps, a swarm's shared ports).
+      enlargeReceiveBuffer(socket);
       const local: Endpoint = { address, port: socket.address().port };
       socket.on('message', (msg, rinfo) => onMessage(local, msg, rinfo));
       resolve(local.port);

@@ -28,6 +28,12 @@ export interface Mirror {
   stop(): void;
   /** Resolves when every install/remove queued so far has finished. */
   idle(): Promise<void>;
+  /**
+   * Resolves when the operations queued so far on the SAs of one set have finished: what a
+   * registration waits for, whatever the rest of the table is doing (under load the datapath
+   * as a whole is never idle).
+   */
+  settled(setId: number): Promise<void>;
 }
 
 /**
@@ -39,6 +45,7 @@ export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts:
   // both shrink as operations finish, so `idle` costs the work pending, not the table's size.
   const chains = new Map<string, Promise<void>>();
   const inflight = new Set<Promise<void>>();
+  const bySet = new Map<number, Set<Promise<void>>>();
   const run = (sa: SecurityAssociation, op: 'install' | 'remove'): void => {
     const prev = chains.get(sa.id) ?? Promise.resolve();
     const next = prev
@@ -46,9 +53,14 @@ export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts:
       .catch((err: unknown) => opts.onError?.(err, sa, op));
     chains.set(sa.id, next);
     inflight.add(next);
+    let mine = bySet.get(sa.setId);
+    if (!mine) bySet.set(sa.setId, (mine = new Set()));
+    mine.add(next);
     void next.then(() => {
       inflight.delete(next);
       if (chains.get(sa.id) === next) chains.delete(sa.id);
+      mine.delete(next);
+      if (mine.size === 0 && bySet.get(sa.setId) === mine) bySet.delete(sa.setId);
     });
   };
   const stop = manager.on((e) => {
@@ -59,6 +71,10 @@ export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts:
     stop,
     async idle() {
       while (inflight.size > 0) await Promise.all([...inflight]);
+    },
+    async settled(setId) {
+      const snapshot = bySet.get(setId);
+      if (snapshot) await Promise.all([...snapshot]);
     },
   };
 }

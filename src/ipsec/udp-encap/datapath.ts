@@ -10,7 +10,7 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import { ImsError, cryptoRng, type Rng } from '../../common/index.js';
-import type { Endpoint } from '../../ip/index.js';
+import { ipVersionOf, type Endpoint } from '../../ip/index.js';
 import { UdpPortPool } from '../port-pool.js';
 import { EspSa, decodeEspHeader, isUdpEncapsulatedEsp } from '../esp/index.js';
 import type { IpsecDatapath } from '../sa/datapath.js';
@@ -64,6 +64,15 @@ export interface UdpEncapOptions {
    * that Wireshark decrypts with the exported keys. It must not keep or alter the bytes.
    */
   tap?: (direction: 'in' | 'out', local: Endpoint, remote: Endpoint, datagram: Uint8Array) => void;
+  /**
+   * Bind each local protected port once on the wildcard address (0.0.0.0 / ::) instead of on
+   * each SA's address: many local addresses (a swarm of UEs on 127.0.0.0/8) share one socket
+   * per port number, and a received packet is told apart by SPI (RFC 4303 §3.4.2), its inner
+   * (authenticated) destination checked against the SA. The outer source of what is sent is then
+   * the host's own address, as behind a NAT (RFC 3948 §3.1); the inner packet carries the SA's.
+   * Default false.
+   */
+  anyAddress?: boolean;
 }
 
 interface Entry {
@@ -106,6 +115,12 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private readonly outbound = new Map<string, Entry>();
   /** Outbound entries by selector (local port, peer address and port). */
   private readonly bySelector = new Map<string, Set<Entry>>();
+  /**
+   * The same with the local address too: a swarm of UEs on many addresses reuses port numbers,
+   * and a send that names its address must not look at every address's SAs.
+   */
+  private readonly byFullSelector = new Map<string, Set<Entry>>();
+  private readonly anyAddress: boolean;
   private readonly ports = new UdpPortPool((local, msg, rinfo) => this.receive(local, msg, rinfo));
 
   constructor(opts: UdpEncapOptions = {}) {
@@ -114,6 +129,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     this.messageHandler = opts.onMessage;
     this.dropHandler = opts.onDrop;
     this.tap = opts.tap;
+    this.anyAddress = opts.anyAddress ?? false;
   }
 
   /** Set the handler of delivered SIP datagrams. */
@@ -140,7 +156,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     if (sa.direction === 'in') this.inbound.set(sa.spi, entry);
     else this.addOutbound(entry);
     try {
-      await this.ports.bind(local);
+      await this.ports.bind(this.bindingOf(local));
     } catch (e) {
       if (sa.direction === 'in') this.inbound.delete(sa.spi);
       else this.removeOutbound(entry);
@@ -150,18 +166,34 @@ export class UdpEncapDatapath implements IpsecDatapath {
 
   private addOutbound(e: Entry): void {
     this.outbound.set(e.sa.id, e);
-    const k = selectorKey(e.src.port, e.dst);
-    let bucket = this.bySelector.get(k);
-    if (!bucket) this.bySelector.set(k, (bucket = new Set()));
-    bucket.add(e);
+    for (const [m, k] of this.selectorKeys(e)) {
+      let bucket = m.get(k);
+      if (!bucket) m.set(k, (bucket = new Set()));
+      bucket.add(e);
+    }
   }
 
   private removeOutbound(e: Entry): void {
     this.outbound.delete(e.sa.id);
+    for (const [m, k] of this.selectorKeys(e)) {
+      const bucket = m.get(k);
+      bucket?.delete(e);
+      if (bucket?.size === 0) m.delete(k);
+    }
+  }
+
+  private selectorKeys(e: Entry): [Map<string, Set<Entry>>, string][] {
     const k = selectorKey(e.src.port, e.dst);
-    const bucket = this.bySelector.get(k);
-    bucket?.delete(e);
-    if (bucket?.size === 0) this.bySelector.delete(k);
+    return [
+      [this.bySelector, k],
+      [this.byFullSelector, `${e.src.address}|${k}`],
+    ];
+  }
+
+  /** The endpoint a local protected endpoint's socket is bound to (see `anyAddress`). */
+  private bindingOf(local: Endpoint): Endpoint {
+    if (!this.anyAddress) return local;
+    return { address: ipVersionOf(local.address) === 6 ? '::' : '0.0.0.0', port: local.port };
   }
 
   async remove(sa: SecurityAssociation): Promise<void> {
@@ -169,13 +201,14 @@ export class UdpEncapDatapath implements IpsecDatapath {
     if (!entry || entry.sa.id !== sa.id) return;
     if (sa.direction === 'in') this.inbound.delete(sa.spi);
     else this.removeOutbound(entry);
-    await this.ports.unbind(sa.direction === 'in' ? entry.dst : entry.src);
+    await this.ports.unbind(this.bindingOf(sa.direction === 'in' ? entry.dst : entry.src));
   }
 
   async close(): Promise<void> {
     this.inbound.clear();
     this.outbound.clear();
     this.bySelector.clear();
+    this.byFullSelector.clear();
     await this.ports.close();
   }
 
@@ -188,12 +221,13 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const to = norm(opts.to);
     const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
     let best: Entry | undefined;
-    for (const e of this.bySelector.get(selectorKey(opts.fromPort, to)) ?? []) {
-      if (fromAddress !== undefined && e.src.address !== fromAddress) continue;
+    const k = selectorKey(opts.fromPort, to);
+    const bucket = fromAddress === undefined ? this.bySelector.get(k) : this.byFullSelector.get(`${fromAddress}|${k}`);
+    for (const e of bucket ?? []) {
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
-    const socket = await this.ports.socketOf(best.src);
+    const socket = await this.ports.socketOf(this.bindingOf(best.src));
     if (!socket) throw new SaError(`protected port ${best.src.port} is not bound`);
     const packet = encapsulate(best.esp, best.src, best.dst, sip, this.rng);
     this.tap?.('out', best.src, best.dst, packet);
@@ -217,7 +251,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
    * and tests: a captured ESP packet sent again must meet the peer's anti-replay window).
    */
   async sendRaw(from: Endpoint, datagram: Uint8Array, to: Endpoint): Promise<void> {
-    const socket = await this.ports.socketOf(norm(from));
+    const socket = await this.ports.socketOf(this.bindingOf(norm(from)));
     if (!socket) throw new SaError(`protected port ${from.port} is not bound`);
     await new Promise<void>((resolve, reject) => socket.send(datagram, to.port, to.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())));
   }
@@ -239,13 +273,13 @@ export class UdpEncapDatapath implements IpsecDatapath {
     // 2. The inbound SA by SPI, and it must belong to this local address and port.
     const { spi } = decodeEspHeader(packet);
     const entry = this.inbound.get(spi);
-    if (!entry || !same(entry.dst, local)) return this.drop('no-sa', local, outer, spi);
+    if (!entry || (this.anyAddress ? entry.dst.port !== local.port : !same(entry.dst, local))) return this.drop('no-sa', local, outer, spi);
     // 3. Replay pre-check, ICV, window update, decryption (EspSa.open), inner IP + UDP.
     const r = decapsulate(entry.esp, packet);
     if (!r.ok) return this.drop(r.reason, local, outer, spi);
     // 4. The inner packet must match the SA's selector.
     if (!same(r.src, entry.src) || !same(r.dst, entry.dst)) return this.drop('selector', local, outer, spi);
     this.counters.delivered++;
-    this.messageHandler?.(r.payload, { local, remote: r.src, outer, spi, saId: entry.sa.id, setId: entry.sa.setId, seq: r.seq });
+    this.messageHandler?.(r.payload, { local: entry.dst, remote: r.src, outer, spi, saId: entry.sa.id, setId: entry.sa.setId, seq: r.seq });
   }
 }

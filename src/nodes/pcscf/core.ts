@@ -42,7 +42,7 @@ export class PcscfCore {
       self: {
         addresses: o.addresses.map(canonicalAddress),
         names: o.names,
-        isOwnPort: (p) => p === o.face.port || o.sa.sets().some((s) => s.pcscf.portS === p || s.pcscf.portC === p),
+        isOwnPort: (p) => p === o.face.port || (o.ports.isProtectedPort ? o.ports.isProtectedPort(p) : o.sa.sets().some((s) => s.pcscf.portS === p || s.pcscf.portC === p)),
       },
       selfUri: selfUri(o.face.host, o.face.port),
     };

@@ -35,6 +35,8 @@ export interface ProtectedPorts {
   open(set: SaSet): Promise<SipTransport>;
   /** The protected transport of a live set. */
   transportOf(setId: number): SipTransport | undefined;
+  /** Whether `port` is one of the P-CSCF's protected ports (port_ps, a port_pc); without it, the live sets are searched. */
+  isProtectedPort?(port: number): boolean;
 }
 
 export interface PcscfCoreOptions {

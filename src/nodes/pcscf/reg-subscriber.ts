@@ -25,6 +25,7 @@ export class RegEventSubscriber {
     const impu = reg.impus[0];
     if (!impu) return;
     const sub = { callId: this.c.o.sip.newCallId(this.c.o.face.host), fromTag: this.c.o.sip.newTag(), impu, routeSet: [...reg.serviceRoute], cseq: 1, state: 'subscribing' as const };
+    this.c.state.bindSubscription(reg, sub);
     reg.subscription = { ...sub };
     await this.sendSubscribe(reg);
   }
@@ -94,8 +95,8 @@ export class RegEventSubscriber {
     } catch {
       return undefined;
     }
-    for (const r of this.c.state.regs.values()) if (r.subscription && r.subscription.callId === callId && r.subscription.fromTag === tag) return r;
-    return undefined;
+    if (callId === undefined || tag === undefined) return undefined;
+    return this.c.state.subscriptionOf(callId, tag);
   }
 
   /** A NOTIFY in one of our subscriptions: answered 200, then acted on (RFC 3680 §5.3). */

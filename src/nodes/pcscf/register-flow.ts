@@ -91,7 +91,7 @@ export class RegisterFlow {
       selection = gate.selection;
       // R-SA-4: the UE protected ports offered at this address must not be bound to another IMPI.
       const ueAddress = canonicalAddress(ctx.remote.address);
-      const clash = this.c.o.sa.sets({ ueAddress }).find((s) => s.impi !== impi && [s.ue.portC, s.ue.portS].some((p) => p === selection!.ue.portC || p === selection!.ue.portS));
+      const clash = [selection.ue.portC, selection.ue.portS].flatMap((p) => this.c.o.sa.setsAtUePort(ueAddress, p)).find((s) => s.impi !== impi);
       if (clash) {
         this.c.counters.selectorRejected++;
         this.c.log.info({ impi, other: clash.impi }, 'pcscf: offered selector bound to another IMPI (R-SA-4)');

@@ -37,6 +37,10 @@ export class PcscfState {
   private readonly unprotectedByImpi = new Map<string, PendingRegistration>();
   private readonly unprotectedByAddress = new Map<string, number>();
   private unprotectedCount = 0;
+  /** Attempts by IMPI, registrations by UE address, subscriptions by dialog: O(1) lookups whatever the table size. */
+  private readonly pendingByImpi = new Map<string, Set<PendingRegistration>>();
+  private readonly regsByAddress = new Map<string, Set<Registration>>();
+  private readonly bySubscription = new Map<string, Registration>();
   /** Transactions of each IMPI's UE in flight through the P-CSCF (either direction). */
   private readonly inflight = new Map<string, number>();
   /** Set once by PcscfCore (the context holds this state too). */
@@ -49,11 +53,16 @@ export class PcscfState {
     if (!reg) {
       reg = { impi, impus: v.impus, ueAddress: v.ueAddress, contact: v.contact, serviceRoute: v.serviceRoute, setId: v.setId, registeredAt: now, expiresAt: now + v.lifetimeMs };
       this.regs.set(impi, reg);
+      bucketAdd(this.regsByAddress, reg.ueAddress, reg);
     } else {
       if (reg.ending) this.supersede(reg, v.setId);
       reg.ueNotified = false;
       reg.impus = v.impus;
-      reg.ueAddress = v.ueAddress;
+      if (reg.ueAddress !== v.ueAddress) {
+        bucketDelete(this.regsByAddress, reg.ueAddress, reg);
+        reg.ueAddress = v.ueAddress;
+        bucketAdd(this.regsByAddress, reg.ueAddress, reg);
+      }
       if (v.contact) reg.contact = v.contact;
       if (v.serviceRoute.length > 0) reg.serviceRoute = v.serviceRoute;
       reg.setId = v.setId;
@@ -146,15 +155,20 @@ export class PcscfState {
       reg.subscription?.refresh?.cancel();
       this.cancelEnding(reg);
       this.regs.delete(impi);
+      bucketDelete(this.regsByAddress, reg.ueAddress, reg);
+      if (reg.subscription) this.bySubscription.delete(dialogKey(reg.subscription.callId, reg.subscription.fromTag));
       this.c.log.info({ impi, reason, detail }, 'pcscf: registration removed');
     }
-    for (const p of [...this.pendingByKey.values()]) if (p.impi === impi) this.dropPending(p, reason, detail);
+    for (const p of [...(this.pendingByImpi.get(impi) ?? [])]) this.dropPending(p, reason, detail);
     this.c.o.sa.deleteImpi(impi, reason);
   }
 
   /** Records an attempt with its safety timer (the `forwarded` state never outlives the registration timer). */
   addPending(p: PendingRegistration): void {
+    const before = this.pendingByKey.get(p.key);
+    if (before && before !== p) bucketDelete(this.pendingByImpi, before.impi, before);
     this.pendingByKey.set(p.key, p);
+    bucketAdd(this.pendingByImpi, p.impi, p);
     if (p.overSetId === undefined) {
       this.unprotectedByImpi.set(p.impi, p);
       this.unprotectedByAddress.set(p.ueAddress, (this.unprotectedByAddress.get(p.ueAddress) ?? 0) + 1);
@@ -173,6 +187,7 @@ export class PcscfState {
     p.timer?.cancel();
     if (this.pendingByKey.get(p.key) === p) {
       this.pendingByKey.delete(p.key);
+      bucketDelete(this.pendingByImpi, p.impi, p);
       if (p.overSetId === undefined) {
         if (this.unprotectedByImpi.get(p.impi) === p) this.unprotectedByImpi.delete(p.impi);
         const n = (this.unprotectedByAddress.get(p.ueAddress) ?? 1) - 1;
@@ -182,6 +197,23 @@ export class PcscfState {
       }
     }
     if (p.setId !== undefined && this.pendingBySet.get(p.setId) === p) this.pendingBySet.delete(p.setId);
+  }
+
+  /** Registrations whose UE is at `ueAddress`. */
+  registrationsAt(ueAddress: string): ReadonlySet<Registration> {
+    return this.regsByAddress.get(ueAddress) ?? EMPTY;
+  }
+
+  /** Records the reg-event subscription dialog of a registration (replacing an earlier one). */
+  bindSubscription(reg: Registration, sub: { callId: string; fromTag: string }): void {
+    if (reg.subscription) this.bySubscription.delete(dialogKey(reg.subscription.callId, reg.subscription.fromTag));
+    this.bySubscription.set(dialogKey(sub.callId, sub.fromTag), reg);
+  }
+
+  /** The live registration whose reg-event subscription is the dialog (Call-ID, our From tag). */
+  subscriptionOf(callId: string, fromTag: string): Registration | undefined {
+    const r = this.bySubscription.get(dialogKey(callId, fromTag));
+    return r && this.regs.get(r.impi) === r && r.subscription?.callId === callId && r.subscription.fromTag === fromTag ? r : undefined;
   }
 
   /** The attempt an unprotected REGISTER of this IMPI opened, if one is in progress. */
@@ -302,7 +334,29 @@ export class PcscfState {
     this.inflight.clear();
     for (const p of this.pendingByKey.values()) p.timer?.cancel();
     this.regs.clear();
+    this.regsByAddress.clear();
+    this.bySubscription.clear();
     this.pendingByKey.clear();
+    this.pendingByImpi.clear();
     this.pendingBySet.clear();
   }
+}
+
+const EMPTY: ReadonlySet<Registration> = new Set();
+
+function dialogKey(callId: string, fromTag: string): string {
+  return `${callId}\n${fromTag}`;
+}
+
+function bucketAdd<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let b = m.get(k);
+  if (!b) m.set(k, (b = new Set()));
+  b.add(v);
+}
+
+function bucketDelete<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const b = m.get(k);
+  if (!b) return;
+  b.delete(v);
+  if (b.size === 0) m.delete(k);
 }

@@ -60,25 +60,37 @@ export interface PcscfDeps {
 /** Counters of the datapath: userspace ESP drops (R-SA-8, R-FAIL-1) or kernel-carrier figures. */
 export type PcscfDatapathCounters = { kind: 'userspace'; counters: UdpEncapCounters } | { kind: 'xfrm'; counters: KernelSocketCarrier['counters'] & { tcpUnprotected: number } };
 
-/** A carrier that remembers its sends in flight, so an SA is removed only after them. */
+/**
+ * A carrier that remembers its sends in flight per UE address, so an SA towards a UE is removed
+ * only after the sends to that UE already handed over: a snapshot, so a remove waits for what
+ * was queued before it, never for the traffic of every other UE (under load that never ends).
+ */
 class TrackingCarrier implements ProtectedCarrier {
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly inflight = new Map<string, Set<Promise<void>>>();
   constructor(private readonly inner: ProtectedCarrier) {}
   send(sip: Uint8Array, opts: { fromPort: number; fromAddress?: string; to: Endpoint }): Promise<void> {
     const p = this.inner.send(sip, opts);
+    const k = opts.to.address;
+    let mine = this.inflight.get(k);
+    if (!mine) this.inflight.set(k, (mine = new Set()));
     const tracked = p.then(
       () => undefined,
       () => undefined,
     );
-    this.inflight.add(tracked);
-    void tracked.then(() => this.inflight.delete(tracked));
+    mine.add(tracked);
+    void tracked.then(() => {
+      mine.delete(tracked);
+      if (mine.size === 0 && this.inflight.get(k) === mine) this.inflight.delete(k);
+    });
     return p;
   }
   onMessage(handler: (sip: Uint8Array, info: CarrierMessageInfo) => void): void {
     this.inner.onMessage(handler);
   }
-  async idle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  /** Sends to `ueAddress` in flight now have finished (every UE's when omitted). */
+  async idle(ueAddress?: string): Promise<void> {
+    const sets = ueAddress === undefined ? [...this.inflight.values()] : [this.inflight.get(ueAddress) ?? new Set<Promise<void>>()];
+    await Promise.all(sets.flatMap((x) => [...x]));
   }
 }
 
@@ -180,7 +192,7 @@ export class PcscfNode {
       name: dp.name,
       install: (sa) => dp.install(sa),
       remove: async (sa) => {
-        await carrier.idle();
+        await carrier.idle(sa.direction === 'out' ? sa.dst.address : sa.src.address);
         await dp.remove(sa);
       },
       close: () => dp.close(),
@@ -226,6 +238,7 @@ export class PcscfNode {
       portsFor: (ueAddress, uePortS) => this.portsFor(ueAddress, uePortS),
       open: (set) => this.openSet(set),
       transportOf: (id) => (this.sa.get(id) ? this.transport : undefined),
+      isProtectedPort: (p) => p === this.serverPort || this.clientPorts.includes(p),
     };
     const addresses = [c.sip.listen.host, this.protectedAddress];
     const names = [...c.names];
@@ -293,9 +306,9 @@ export class PcscfNode {
     return set.pcscf.portC;
   }
 
-  /** Waits until a new set is installed; resolves with the protected transport. */
+  /** Waits until a new set is installed (its own SAs, not the whole table); resolves with the protected transport. */
   private async openSet(set: SaSet): Promise<SipTransport> {
-    await this.mirror!.idle();
+    await this.mirror!.settled(set.id);
     const err = this.installErrors.get(set.id);
     if (err !== undefined) {
       this.installErrors.delete(set.id);

@@ -5,6 +5,7 @@
  * out of the socket handler.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { enlargeReceiveBuffer } from '../../common/udp-buffer.js';
 import { InvalidArgumentError, type Logger } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import type { SipMessage } from '../message/index.js';
@@ -68,6 +69,7 @@ export class UdpTransport implements SipTransport {
       throw new SipTransportError(`cannot bind UDP ${opts.address}:${opts.port ?? 0}`, undefined, { cause: err });
     });
     t.boundPort = socket.address().port;
+    enlargeReceiveBuffer(socket);
     socket.on('message', (buf, rinfo) => t.onDatagram(buf, { address: rinfo.address, port: rinfo.port }));
     // ICMP errors and the like surface here; a transport never throws from a socket event.
     socket.on('error', (err) => t.log.warn({ err: err.message }, 'udp socket error'));
@@ -151,3 +153,4 @@ export class UdpTransport implements SipTransport {
     }
   }
 }
+

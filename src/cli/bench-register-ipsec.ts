@@ -1,0 +1,218 @@
+/**
+ * `imsec bench register-ipsec [--registered N] [--probe P] [--rate R] [--rounds K] [--json]`:
+ * registrations with IPsec through `imsec core` (swarm → P-CSCF → I-CSCF → S-CSCF → HSS), the
+ * core a child process, the swarm (src/load/) in this one (R-LAB-4):
+ *
+ * 1. with nobody registered: K rounds of P new UEs registering at R/s — the achieved rate,
+ *    p50/p99, failures and the core's CPU time per registration (medians of the rounds; CPU
+ *    time is what a machine shared with other work does not distort);
+ * 2. fill: N UEs register and stay registered at the core (expiry 1 hour, so no re-registration
+ *    falls inside the run; the swarm that registered them is closed without de-registering); the core's
+ *    RSS growth ÷ N is the memory per registered UE (all four nodes of the core together);
+ * 3. with N registered: the same K rounds again. The figure of flatness is the rate with N
+ *    registered ÷ the rate with none (1.0: the cost of a registration does not grow with the
+ *    table), both measured in this run. The RSS after the fill is read 35 s after its last
+ *    registration, once Timer J (64·T1) has let its transactions go.
+ *
+ * Subscribers are written into the core's HSS store in one transaction before it starts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { driveLoad, fdsNeeded, openFileLimit, rangeRows, toLoadSubscribers, type LoadSubscriber, type LoadSummary } from '../load/index.js';
+import { openStore } from '../store/index.js';
+import { intArg } from './args.js';
+import type { BenchRegistrar } from './bench.js';
+import { median } from './bench.js';
+import { CliFailure } from './errors.js';
+
+/** Lab keys (TS 35.208 test set 1): public values, configuration only. */
+const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
+const OP = 'cdc202d5123e20f62b6d676ac72cb318';
+/** The swarm's protected ports (away from `imsec load`'s default 12000, so both can run). */
+const PORT_BASE = 14000;
+
+export interface RegisterIpsecBenchOptions {
+  registered: number;
+  probe: number;
+  rate: number;
+  rounds: number;
+  log?: (line: string) => void;
+}
+
+export interface RegisterIpsecBenchResult {
+  rate: number;
+  /** `coreCpuMs`: the core's CPU time per registration, which CPU contention from other processes does not change. */
+  empty: { perSecond: number; p50Ms: number; p99Ms: number; failures: number; coreCpuMs: number };
+  loaded: { registered: number; perSecond: number; p50Ms: number; p99Ms: number; failures: number; coreCpuMs: number };
+  /** Rate with N registered ÷ rate with none. */
+  flatness: number;
+  /** Core CPU per registration with none ÷ with N registered (1.0: flat). */
+  cpuFlatness: number;
+  fill: { perSecond: number; failures: number };
+  memory: { coreRssBeforeMiB: number; coreRssAfterMiB: number; bytesPerRegisteredUe: number };
+}
+
+interface Core {
+  proc: ChildProcess;
+  pcscfPort: number;
+  stop(): Promise<void>;
+}
+
+async function startCore(dir: string, subscribers: number): Promise<Core> {
+  const dataDir = join(dir, 'data');
+  const store = await openStore(`sqlite:${join(dataDir, 'hss.sqlite')}`);
+  try {
+    await store.createSubscribers(rangeRows({ prefix: 'bench', from: 1, to: subscribers }, { k: K, op: OP }, 'ims.lab').map((r) => r.subscriber));
+  } finally {
+    await store.close();
+  }
+  const config = { dataDir, hss: { diameterPort: 0 }, scscf: { sipPort: 0 }, icscf: { sipPort: 0 }, pcscf: { sipPort: 0, protectedPorts: 'auto' }, logLevel: 'warn', subscribers: [] };
+  writeFileSync(join(dir, 'core.json'), JSON.stringify(config));
+  const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
+  const proc = spawn(process.execPath, [cli, 'core', '--config', join(dir, 'core.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const ready = await new Promise<{ pcscf: { sip: { port: number } } }>((resolve, reject) => {
+    const poll = setInterval(() => {
+      const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
+      if (line) {
+        clearInterval(poll);
+        resolve(JSON.parse(line) as { pcscf: { sip: { port: number } } });
+      }
+    }, 50);
+    void exited.then(() => {
+      clearInterval(poll);
+      reject(new CliFailure(`imsec core exited before it was ready: ${err.split('\n')[0]}`));
+    });
+  });
+  return {
+    proc,
+    pcscfPort: ready.pcscf.sip.port,
+    async stop() {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** CPU time (user + system) a process has used, ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** VmRSS of a process, bytes (Linux /proc). */
+function rssOf(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promise<RegisterIpsecBenchResult> {
+  const log = o.log ?? (() => undefined);
+  const total = o.registered + 2 * o.rounds * o.probe;
+  const limit = openFileLimit();
+  if (limit !== undefined && limit < fdsNeeded(total, 64)) throw new CliFailure(`${total} UEs need about ${fdsNeeded(total, 64)} open files, the limit is ${limit}: raise it (ulimit -n) or lower --registered`, 2);
+  const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-ipsec-'));
+  const subs = toLoadSubscribers(rangeRows({ prefix: 'bench', from: 1, to: total }, { k: K, op: OP }, 'ims.lab'));
+  const core = await startCore(dir, total);
+  const pcscf = { address: '127.0.0.1', port: core.pcscfPort };
+  let next = 0;
+  const take = (n: number): LoadSubscriber[] => subs.slice(next, (next += n));
+  // Each group of UEs gets its own /16 of source addresses.
+  let net = 10;
+  const cpuMs = new Map<LoadSummary, number>();
+  const probe = async (what: string): Promise<LoadSummary> => {
+    const cpu0 = cpuMsOf(core.proc.pid!);
+    const s = await driveLoad({ pcscf, subscribers: take(o.probe), scenario: 'register', rate: o.rate, firstAddress: `127.${net++}.0.1`, portBase: PORT_BASE, expires: 3600, deregisterAtEnd: false });
+    const r = s.ops.register!;
+    cpuMs.set(s, r.ok === 0 ? 0 : (cpuMsOf(core.proc.pid!) - cpu0) / r.ok);
+    log(`${what}: ${r.perSecond}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms failed ${r.failed}, core CPU ${cpuMs.get(s)!.toFixed(2)} ms per registration`);
+    return s;
+  };
+  try {
+    const empty: LoadSummary[] = [];
+    for (let i = 0; i < o.rounds; i++) empty.push(await probe(`empty, round ${i + 1}`));
+    await sleep(2000);
+    const before = rssOf(core.proc.pid!);
+    // The population registers and stays registered at the core (expiry 1 hour, longer than the
+    // run): the swarm that registered it is closed without de-registering.
+    const fill = await driveLoad({
+      pcscf,
+      subscribers: take(o.registered),
+      scenario: 'register',
+      rate: o.rate,
+      firstAddress: `127.${net++}.0.1`,
+      portBase: PORT_BASE,
+      uesPerAddress: 64,
+      expires: 3600,
+      deregisterAtEnd: false,
+      onTick: (st) => log(`fill: ${st.ops.get('register')!.ok}/${o.registered}`),
+    });
+    // RFC 3261 §17.2.2: the fill's server transactions linger for Timer J (64·T1 = 32 s) over
+    // UDP; what stays after that is what a registered UE costs.
+    await sleep(35_000);
+    const after = rssOf(core.proc.pid!);
+    log(`fill: ${fill.ops.register!.ok} registered at ${fill.ops.register!.perSecond}/s, core RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB`);
+    const loaded: LoadSummary[] = [];
+    for (let i = 0; i < o.rounds; i++) loaded.push(await probe(`${o.registered} registered, round ${i + 1}`));
+    const med = (xs: LoadSummary[], f: (s: LoadSummary) => number): number => median(xs.map(f));
+    const e = { perSecond: med(empty, (s) => s.ops.register!.perSecond), p50Ms: med(empty, (s) => s.ops.register!.p50Ms), p99Ms: med(empty, (s) => s.ops.register!.p99Ms), failures: empty.reduce((a, s) => a + s.ops.register!.failed, 0), coreCpuMs: med(empty, (s) => cpuMs.get(s)!) };
+    const l = { registered: fill.ops.register!.ok, perSecond: med(loaded, (s) => s.ops.register!.perSecond), p50Ms: med(loaded, (s) => s.ops.register!.p50Ms), p99Ms: med(loaded, (s) => s.ops.register!.p99Ms), failures: loaded.reduce((a, s) => a + s.ops.register!.failed, 0), coreCpuMs: med(loaded, (s) => cpuMs.get(s)!) };
+    return {
+      rate: o.rate,
+      empty: e,
+      loaded: l,
+      flatness: e.perSecond === 0 ? 0 : l.perSecond / e.perSecond,
+      cpuFlatness: l.coreCpuMs === 0 ? 0 : e.coreCpuMs / l.coreCpuMs,
+      fill: { perSecond: fill.ops.register!.perSecond, failures: fill.ops.register!.failed },
+      memory: { coreRssBeforeMiB: before / 2 ** 20, coreRssAfterMiB: after / 2 ** 20, bytesPerRegisteredUe: l.registered === 0 ? 0 : (after - before) / l.registered },
+    };
+  } finally {
+    await core.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatRegisterIpsecBench(r: RegisterIpsecBenchResult): string {
+  const f = (x: number): string => x.toFixed(1);
+  return [
+    `registrations with IPsec through imsec core, target ${r.rate}/s (medians):`,
+    `  nobody registered:        ${f(r.empty.perSecond)}/s  p50 ${f(r.empty.p50Ms)} ms  p99 ${f(r.empty.p99Ms)} ms  failures ${r.empty.failures}  core CPU ${r.empty.coreCpuMs.toFixed(2)} ms/registration`,
+    `  ${String(r.loaded.registered).padStart(6)} registered:      ${f(r.loaded.perSecond)}/s  p50 ${f(r.loaded.p50Ms)} ms  p99 ${f(r.loaded.p99Ms)} ms  failures ${r.loaded.failures}  core CPU ${r.loaded.coreCpuMs.toFixed(2)} ms/registration`,
+    `  flatness (loaded ÷ empty): rate ${r.flatness.toFixed(2)}, CPU per registration ${r.cpuFlatness.toFixed(2)}`,
+    `  fill: ${f(r.fill.perSecond)}/s, failures ${r.fill.failures}`,
+    `  core RSS ${f(r.memory.coreRssBeforeMiB)} → ${f(r.memory.coreRssAfterMiB)} MiB: ${(r.memory.bytesPerRegisteredUe / 1024).toFixed(1)} kB per registered UE (all nodes)`,
+    '',
+  ].join('\n');
+}
+
+export const registerIpsecBench: BenchRegistrar = (bench: Command) => {
+  bench
+    .command('register-ipsec')
+    .description('registrations with IMS AKA + IPsec through imsec core: rate and p99 with none and with N registered, memory per UE')
+    .option('--registered <n>', 'UEs kept registered for the loaded rounds', '5000')
+    .option('--probe <n>', 'registrations per measured round', '1000')
+    .option('--rate <n>', 'target registrations per second of a round', '200')
+    .option('--rounds <n>', 'rounds with none and with N registered', '3')
+    .option('--json', 'one JSON object')
+    .action(async (o: { registered: string; probe: string; rate: string; rounds: string; json?: boolean }) => {
+      const r = await runRegisterIpsecBench({
+        registered: intArg(o.registered, '--registered', 0, 1_000_000),
+        probe: intArg(o.probe, '--probe', 1, 1_000_000),
+        rate: intArg(o.rate, '--rate', 1, 100_000),
+        rounds: intArg(o.rounds, '--rounds', 1, 15),
+        log: (l) => process.stderr.write(`${l}\n`),
+      });
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : formatRegisterIpsecBench(r));
+    });
+};
