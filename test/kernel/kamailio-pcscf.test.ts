@@ -44,7 +44,7 @@ describe('[R-SM-1] [R-SA-1] [R-SA-3] Kamailio 5.6 P-CSCF (ims_ipsec_pcscf) as th
       scscf: { sipPort: 6060, settings: { trustDomain: [b.v4, a.v4] } },
       icscf: { sipPort: 4060, settings: { trustDomain: [b.v4, a.v4] } },
       // imsec's own P-CSCF is not used here (userspace datapath, a port nobody sends to).
-      pcscf: { sipPort: 5070, protectedPorts: '7100-7199', datapath: 'userspace' },
+      pcscf: { sipPort: 5070, protectedPorts: '7100-7108', datapath: 'userspace' },
     });
     const core = await CoreProcess.start(b.ns, coreConfig);
     t.after(() => core.stop());

@@ -40,9 +40,11 @@ describe('[R-LAB-3] imsec probe (xfrm, mod=trans) against Kamailio 5.6 P-CSCF (i
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const core = await CoreProcess.start(b.ns, writeCoreConfig(dir, b.v4, {
       hss: { diameterPort: 3868 },
-      scscf: { sipPort: 6060 },
-      icscf: { sipPort: 4060 },
-      pcscf: { sipPort: 5070, protectedPorts: '7100-7199', datapath: 'userspace' },
+      // Kamailio is this network's P-CSCF: inside the I-CSCF's and S-CSCF's trust domain (RFC 3325
+      // §2.3, TS 24.229 §4.4), or the I-CSCF keeps ik/ck from the 401s it relays to it.
+      scscf: { sipPort: 6060, settings: { trustDomain: [b.v4, a.v4] } },
+      icscf: { sipPort: 4060, settings: { trustDomain: [b.v4, a.v4] } },
+      pcscf: { sipPort: 5070, protectedPorts: '7100-7108', datapath: 'userspace' },
     }));
     t.after(() => core.stop());
     const kamailio = await KamailioPcscf.start({ ns: a.ns, address: a.v4, icscfUri: `sip:${b.v4}:4060`, dir, hosts: Object.fromEntries(['scscf', 'icscf', 'hss'].map((n) => [`${n}.ims.lab`, b.v4])), maxConnections: 64 });
