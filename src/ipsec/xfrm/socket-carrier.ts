@@ -9,17 +9,10 @@ import { ipVersionOf, type Endpoint } from '../../ip/index.js';
 import { UdpPortPool } from '../port-pool.js';
 import type { SaManager, SecurityAssociation } from '../sa/index.js';
 import { canonicalIp } from '../udp-encap/encap.js';
+import type { UdpEncapMessageInfo } from '../udp-encap/datapath.js';
 
-/** What the carrier reports with each datagram (the protected transport's carrier info). */
-export interface SocketMessageInfo {
-  readonly local: Endpoint;
-  readonly remote: Endpoint;
-  readonly outer: Endpoint;
-  readonly spi: number;
-  readonly saId: string;
-  readonly setId: number;
-  readonly seq: number;
-}
+/** What the carrier reports with each datagram: what the userspace datapath reports too. */
+export type SocketMessageInfo = UdpEncapMessageInfo;
 
 
 /** Finds the inbound SA a datagram arriving at `local` from `remote` belongs to (kernel carrier). */
