@@ -3,22 +3,13 @@
  * finding with more frames, and bounds memory (a capture with a million broken packets yields a
  * bounded report: {@link MAX_FINDINGS} findings, {@link MAX_FRAMES_PER_FINDING} frames each).
  */
-import type { Finding, Severity } from './types.js';
+import type { Finding } from './types.js';
 
 export const MAX_FINDINGS = 5000;
 export const MAX_FRAMES_PER_FINDING = 200;
 
 /** What a check reports; `subject` groups repeats (same rule + subject → one finding). */
-export interface FindingInput {
-  rule: string;
-  severity: Severity;
-  spec: string;
-  clause: string;
-  frames: number[];
-  message: string;
-  subject?: string;
-  registration?: number;
-}
+export type FindingInput = Omit<Finding, 'id'> & { subject?: string };
 
 export class FindingSink {
   readonly list: Finding[] = [];

@@ -19,7 +19,8 @@ import {
   type SipResponse,
 } from '../message/index.js';
 import { responseRoute } from './response-route.js';
-import type { DropReason, Endpoint, TransportProtocol } from './types.js';
+import type { DropReason, Endpoint, InboundMessage, TransportCounters, TransportProtocol } from './types.js';
+import type { Logger } from '../../common/index.js';
 import { readTopVia, stampReceived } from './via.js';
 
 /** Parser limits applied to every message (SipLimits of src/sip/message). */
@@ -152,4 +153,20 @@ function isOnlyCrlf(b: Uint8Array): boolean {
   if (b.length === 0) return false;
   for (let i = 0; i < b.length; i++) if (b[i] !== 13 && b[i] !== 10) return false;
   return true;
+}
+
+/**
+ * Hands an accepted message to the transport's handler: counted as unmatched when there is none;
+ * a throwing handler (the TU) is logged and never takes the transport down with it.
+ */
+export function handUp(handler: ((m: InboundMessage) => void) | undefined, m: InboundMessage, counters: TransportCounters, log: Logger): void {
+  if (!handler) {
+    counters.dropped.unmatched++;
+    return;
+  }
+  try {
+    handler(m);
+  } catch (err) {
+    log.error({ err: (err as Error)?.message }, 'message handler threw');
+  }
 }

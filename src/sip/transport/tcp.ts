@@ -18,7 +18,7 @@ import { silentLogger } from '../../common/log.js';
 import { SipStreamFramer, type SipMessage } from '../message/index.js';
 import { canonicalAddress, checkPort, endpointKey, formatEndpoint, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';
-import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from './inbound.js';
+import { acceptInbound, handUp, serialize, type InboundLimits, type RequestCheck } from './inbound.js';
 import { newCounters, observeWire, type Endpoint, type InboundMessage, type SendOptions, type SipTransport, type TransportCounters, type WireObserver } from './types.js';
 
 export interface TcpTransportOptions {
@@ -312,15 +312,7 @@ export class TcpTransport implements SipTransport {
         return;
       case 'message':
         this.counters.received++;
-        if (!this.handler) {
-          this.counters.dropped.unmatched++;
-          return;
-        }
-        try {
-          this.handler({ msg: r.msg, transport: 'tcp', local: conn.local, remote: conn.remote, receivedOn: this });
-        } catch (err) {
-          this.log.error({ err: (err as Error)?.message }, 'message handler threw');
-        }
+        handUp(this.handler, { msg: r.msg, transport: 'tcp', local: conn.local, remote: conn.remote, receivedOn: this }, this.counters, this.log);
     }
   }
 

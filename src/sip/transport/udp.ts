@@ -11,7 +11,7 @@ import { silentLogger } from '../../common/log.js';
 import type { SipMessage } from '../message/index.js';
 import { canonicalAddress, checkPort, formatEndpoint, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';
-import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from './inbound.js';
+import { acceptInbound, handUp, serialize, type InboundLimits, type RequestCheck } from './inbound.js';
 import { newCounters, observeWire, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters, type WireObserver } from './types.js';
 
 /** RFC 768 + IPv4: the largest UDP payload (65535 - 8 - 20). */
@@ -141,16 +141,7 @@ export class UdpTransport implements SipTransport {
   }
 
   private deliver(m: InboundMessage): void {
-    if (!this.handler) {
-      this.counters.dropped.unmatched++;
-      return;
-    }
-    try {
-      this.handler(m);
-    } catch (err) {
-      // A throwing TU must not take the socket down with it.
-      this.log.error({ err: (err as Error)?.message }, 'message handler threw');
-    }
+    handUp(this.handler, m, this.counters, this.log);
   }
 }
 

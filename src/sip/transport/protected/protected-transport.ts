@@ -44,7 +44,7 @@ import type { SipMessage } from '../../message/index.js';
 import { parseMessage } from '../../parser/index.js';
 import { canonicalAddress, formatEndpoint, ipFamily } from '../endpoint.js';
 import { SipTransportError } from '../errors.js';
-import { acceptInbound, serialize, type InboundLimits, type RequestCheck } from '../inbound.js';
+import { acceptInbound, handUp, serialize, type InboundLimits, type RequestCheck } from '../inbound.js';
 import { MAX_UDP_PAYLOAD } from '../udp.js';
 import { newCounters, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters } from '../types.js';
 import type { Protection, ResponseFlow } from './flows.js';
@@ -315,15 +315,7 @@ export class ProtectedTransport implements SipTransport {
     } catch (err) {
       this.log.warn({ err: (err as Error)?.message }, 'protected-inbound hook threw');
     }
-    if (!this.handler) {
-      this.counters.dropped.unmatched++;
-      return;
-    }
-    try {
-      this.handler(m);
-    } catch (err) {
-      this.log.error({ err: (err as Error)?.message }, 'message handler threw');
-    }
+    handUp(this.handler, m, this.counters, this.log);
   }
 
   private remember(msg: SipMessage, from: Endpoint, setId: number | undefined): void {
