@@ -23,7 +23,7 @@ import { randomToken } from '../../common/index.js';
 import type { SaSet } from '../../ipsec/index.js';
 import { buildSecurityServer, checkSecurityClientUnchanged, checkSecurityVerify, choosePcscfMechanism, type SecMechanism } from '../../secagree/index.js';
 import { cloneMessage, contactsOf, formatUri, type SipRequest, type SipResponse } from '../../sip/index.js';
-import { withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
+import type { RequestContext } from '../../sip/stack/index.js';
 import { canonicalAddress } from '../../sip/transport/endpoint.js';
 import type { Endpoint } from '../../sip/transport/types.js';
 import type { Protection } from '../../sip/transport/protected/flows.js';
@@ -151,14 +151,14 @@ export class RegisterFlow {
   private async forwardRegister(req: SipRequest, fwd: SipRequest, pending: PendingRegistration, ctx: RequestContext, overSet: SaSet | undefined): Promise<void> {
     let resp: SipResponse;
     try {
-      resp = await this.c.o.sip.forwardRequest(fwd, this.c.o.icscf);
+      resp = await ctx.proxy().forward(fwd, this.c.o.icscf);
     } catch (err) {
       const code = (err as { code?: string }).code;
       const timeout = code === 'SIP_TIMEOUT';
       this.c.state.fail(pending, timeout ? 'upstream-timeout' : 'upstream-unreachable', (err as Error).message);
       return respondThen(ctx, timeout ? 408 : 503, timeout ? 'Request Timeout' : 'Service Unavailable', () => this.c.state.deleteAttemptSet(pending));
     }
-    const out = withoutTopVia(resp);
+    const out = cloneMessage(resp);
     const current = this.c.state.pendingByKey.get(pending.key) === pending;
     if (resp.status === 401 && current) return this.onChallenge(pending, resp, out, ctx);
     try {
