@@ -26,7 +26,7 @@ import {
 import { SipStack, type ProxyContext } from '../../sip/stack/index.js';
 import { TrustDomain } from '../common/trust-domain.js';
 import { openTransports, type Endpoint, type SipTransport } from '../../sip/transport/index.js';
-import { formatHostPort } from '../../sip/index.js';
+import { formatHostPort, type SipResponse } from '../../sip/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { IcscfConfig } from './config.js';
 import { IcscfCore, type IcscfCounters, type IcscfPorts } from './core.js';
@@ -166,9 +166,9 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
       const rc = hooks.context as ProxyContext;
       const dest = resolveSipUri(target, c.hosts);
       log.debug({ method: req.method, target, dest: `${dest.address}:${dest.port}/${dest.transport}` }, 'icscf: forwarding');
-      const onProvisional = hooks.onProvisional;
       // A further 2xx (RFC 6026 §8.4) goes the provisionals' way: revealed, hidden, then upstream.
-      const resp = await rc.forward(req, dest, onProvisional ? { onProvisional, onAdditional2xx: onProvisional } : { onProvisional: () => undefined });
+      const relay = (r: SipResponse): void => hooks.onProvisional?.(r);
+      const resp = await rc.forward(req, dest, { onProvisional: relay, onAdditional2xx: relay });
       log.debug({ method: req.method, status: resp.status }, 'icscf: response');
       return resp;
     },
