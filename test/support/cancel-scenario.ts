@@ -62,8 +62,6 @@ export interface CancelScript {
   to: string;
   from?: string;
   headers?: [string, string][];
-  /** Runs while the INVITE is ringing, before the CANCEL is sent. */
-  whileRinging?(cancel: string): Promise<void>;
 }
 
 export interface CancelResult {
@@ -110,7 +108,6 @@ export async function runCancel(s: CancelScript): Promise<CancelResult> {
   assert.deepEqual(ringing.headers.getLines('Via'), [via], '§16.7 step 3: the node\'s Via removed');
   assert.equal(toTag(ringing), 'down1', '§16.7: the To tag of a 1xx is never changed');
 
-  await s.whileRinging?.(cancel);
   await s.up.send(cancel);
   const ok = await response(s.up, upstream, '200 to the CANCEL');
   assert.equal(ok.status, 200, '§16.10: "the element MUST immediately return a 200 (OK) response to the CANCEL"');
