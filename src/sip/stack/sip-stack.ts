@@ -2,8 +2,10 @@
  * The SIP stack the IMS nodes use: transports + the transaction layer + injected clock, Rng and
  * logger. It sends requests through client transactions and resolves with the final response,
  * hands every new request to one handler together with where it came from and a way to answer
- * it through its server transaction, and offers the stateless sends and the proxy forwarding
- * (RFC 3261 §16.6) the CSCFs need.
+ * it through its server transaction, and offers the stateless sends and the stateful proxy the
+ * CSCFs need: {@link ProxyCore} (RFC 3261 §16) holds a response context per proxied request
+ * ({@link RequestContext.proxy}), and this stack drives it over its transaction layer and
+ * carries out a CANCEL that matches one (§16.10).
  */
 import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
@@ -35,10 +37,10 @@ export interface SipStackOptions {
   /** Add a bare `rport` to the Via of requests this stack originates (RFC 3581 §3). Default false. */
   readonly rport?: boolean;
   /**
-   * The stack of a stateful proxy (RFC 3261 §16): every new request gets its response context at
-   * once ({@link RequestContext.proxy}), and a CANCEL that matches none is answered 481 here
-   * (§9.2). Without it a context opens on first use, and such CANCELs go to the request handler.
-   * Either way a CANCEL matching a context is answered 200 and carried out here (§16.10).
+   * The stack of a stateful proxy (RFC 3261 §16): a new INVITE gets its response context at once
+   * ({@link RequestContext.proxy}; other requests on first use), and a CANCEL that matches none
+   * is answered 481 here (§9.2). Without it such CANCELs go to the request handler. Either way a
+   * CANCEL matching a context is answered 200 and carried out here (§16.10).
    */
   readonly proxy?: boolean;
 }
@@ -286,7 +288,8 @@ export class SipStack {
       return;
     }
     if (msg.method === 'CANCEL' && this.onCancel(msg, m, ctx)) return;
-    if (this.opts.proxy) ctx.proxy();
+    // §16.10: an INVITE is cancellable from its arrival, before the node has decided where it goes.
+    if (this.opts.proxy && msg.method === 'INVITE') ctx.proxy();
     const handler = this.requestHandler;
     if (!handler) {
       ctx.reply(503, 'Service Unavailable');
