@@ -22,10 +22,14 @@ function msg(lines: string[], body = ''): SipMessage {
 }
 const text = (m: SipMessage): string => new TextDecoder().decode(serializeMessage(m));
 
-/** The INVITE as the upstream sent it (RFC 3261 §8.1.1). */
-function invite(method = 'INVITE', mf = '70'): SipRequest {
-  return msg([
+/**
+ * The INVITE as the upstream sent it (RFC 3261 §8.1.1) or, with `ours`, as forwarded: §16.6 step
+ * 8 (our Via, with that branch, on top) and step 3 (Max-Forwards as given).
+ */
+function inviteLines(method: string, mf: string, ours?: string): string[] {
+  return [
     `${method} sip:bob@ims.lab SIP/2.0`,
+    ...(ours === undefined ? [] : [`Via: SIP/2.0/UDP 0.0.0.0;branch=${ours}`]),
     `Via: ${UP_VIA}`,
     `Max-Forwards: ${mf}`,
     'Route: <sip:scscf.ims.lab;lr>',
@@ -34,8 +38,9 @@ function invite(method = 'INVITE', mf = '70'): SipRequest {
     'Call-ID: call-1',
     `CSeq: 7 ${method}`,
     'Require: 100rel',
-  ]) as SipRequest;
+  ];
 }
+const invite = (method = 'INVITE', mf = '70'): SipRequest => msg(inviteLines(method, mf)) as SipRequest;
 
 /** A response from downstream to the forwarded copy: our Via on top, then the upstream's. */
 function down(branch: string, status: number, reason: string, method = 'INVITE', tag = 'b1'): SipResponse {
@@ -100,22 +105,7 @@ function world(seed = 'proxy'): World {
 }
 
 /** §16.6 steps 1, 3, 8 and §9.1, written out: the forwarded INVITE and the CANCEL that follows it. */
-function forwardedText(branch: string, method = 'INVITE', mf = '69'): string {
-  return text(
-    msg([
-      `${method} sip:bob@ims.lab SIP/2.0`,
-      `Via: SIP/2.0/UDP 0.0.0.0;branch=${branch}`,
-      `Via: ${UP_VIA}`,
-      `Max-Forwards: ${mf}`,
-      'Route: <sip:scscf.ims.lab;lr>',
-      'To: <sip:bob@ims.lab>',
-      'From: <sip:alice@ims.lab>;tag=a1',
-      'Call-ID: call-1',
-      `CSeq: 7 ${method}`,
-      'Require: 100rel',
-    ]),
-  );
-}
+const forwardedText = (branch: string, method = 'INVITE', mf = '69'): string => text(msg(inviteLines(method, mf, branch)));
 function cancelText(branch: string): string {
   return text(
     msg([
