@@ -13,9 +13,10 @@
  * of the branches it made (§16.7 step 6), without our Via (step 3), and the node answers through
  * {@link ProxyContext.respond}, which forwards one final response upstream (step 5) and cancels
  * what is still pending (step 10). Lookups are by branch and by server transaction key, both O(1);
- * a context is forgotten once its final response went upstream and each of its client
- * transactions has terminated ("The proxy MUST maintain the response context until all of its
- * associated transactions have been terminated, even after forwarding a final response").
+ * a context is forgotten once its server transaction and each of its client transactions have
+ * terminated ("The proxy MUST maintain the response context until all of its associated
+ * transactions have been terminated, even after forwarding a final response"), so a CANCEL that
+ * comes after the final response still finds it and gets its 200 (§9.2).
  */
 import type { Clock, Logger, Rng, TimerHandle } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
@@ -101,6 +102,8 @@ export class ProxyContext {
   cancelled = false;
   /** A final response went upstream (or the server transaction ended). */
   finalSent = false;
+  /** The server transaction ended (§17.2: Timer I, J or L, or a failure). */
+  private serverGone = false;
   /** The branch set, by branch parameter. */
   readonly branches = new Map<string, Branch>();
   /** §16.7 step 4: "Final responses received are stored in the response context". */
@@ -200,6 +203,7 @@ export class ProxyContext {
   /** The server transaction ended: nothing more goes upstream through it. */
   serverEnded(): void {
     this.finalSent = true;
+    this.serverGone = true;
     this.releaseIfDone();
   }
 
@@ -294,8 +298,9 @@ export class ProxyContext {
     this.ended(b);
   }
 
+  /** §16.7 step 9: kept "until all of its associated transactions have been terminated", the server's included. */
   private releaseIfDone(): void {
-    if (this.finalSent && this.branches.size === 0) this.env.release(this);
+    if (this.serverGone && this.branches.size === 0) this.env.release(this);
   }
 }
 

@@ -148,6 +148,8 @@ describe('RFC 3261 §16.6–16.7: forwarding and response processing', () => {
     // "MUST maintain the response context until all of its associated transactions have been terminated".
     assert.deepEqual(w.core.size, { contexts: 1, branches: 1 });
     w.core.onClientEnd(b);
+    assert.deepEqual(w.core.size, { contexts: 1, branches: 0 }, 'the server transaction still lives');
+    w.core.serverEnded('server-key');
     assert.deepEqual(w.core.size, { contexts: 0, branches: 0 });
     assert.equal(w.core.onResponse(down(b, 200, 'OK')), false, 'a branch that ended is no longer matched');
   });
@@ -175,6 +177,7 @@ describe('RFC 3261 §16.6–16.7: forwarding and response processing', () => {
     await assert.rejects(p, SipTimeoutError);
     rc.respond(msg(['SIP/2.0 408 Request Timeout', `Via: ${UP_VIA}`, 'To: <sip:bob@ims.lab>;tag=p', 'From: <sip:alice@ims.lab>;tag=a1', 'Call-ID: call-1', 'CSeq: 7 INVITE']) as SipResponse);
     assert.deepEqual(w.upstream.map((r) => r.status), [408]);
+    w.core.serverEnded('server-key');
     assert.deepEqual(w.core.size, { contexts: 0, branches: 0 });
   });
 
@@ -230,6 +233,8 @@ describe('RFC 3261 §16.10 and §9.1: CANCEL', () => {
     assert.equal((await rc.forward(invite(), DEST)).status, 487, 'a cancelled context makes no new branch');
     assert.equal(w.sent.length, 1);
     w.core.onClientEnd(b);
+    assert.equal(w.core.find('server-key', 'udp|192.0.2.1:5060|192.0.2.5:5060'), rc, 'a late CANCEL still finds the context (§9.2: 200, no effect)');
+    w.core.serverEnded('server-key');
     assert.deepEqual(w.core.size, { contexts: 0, branches: 0 });
   });
 
@@ -264,6 +269,7 @@ describe('RFC 3261 §16.10 and §9.1: CANCEL', () => {
     assert.deepEqual(w.abandoned.map(text), [text(w.sent[0].req)]);
     assert.equal(w.core.size.branches, 0);
     rc.respond(final);
+    w.core.serverEnded('server-key');
     assert.deepEqual(w.core.size, { contexts: 0, branches: 0 });
     // A late answer from the given-up branch goes nowhere.
     assert.equal(w.core.onResponse(down(b, 487, 'Request Terminated')), false);
