@@ -24,7 +24,7 @@ import type { Endpoint } from '../../ip/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';
 import { createUe, parseUeConfig, type Ue } from '../ue/index.js';
 import type { CoreConfig } from '../core/config.js';
-import { startImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
+import { NODE_LABELS, startImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from '../core/subscribers.js';
 import { localDemoUe, type DemoUe } from './demo-ue.js';
 import { LadderDecoder, type LadderEntry, type TransportEspPacket } from './ladder.js';
@@ -73,6 +73,8 @@ export interface DemoKernel {
   createUe(u: CoreSubscriber, pcscf: string): Promise<DemoUe>;
   /** Calls `cb` for every ESP packet captured on the link; returns the unsubscribe function. */
   onEsp(cb: (p: TransportEspPacket) => void): () => void;
+  /** Resolves once every packet sent so far has come through the capture (it lags the sockets). */
+  settle(): Promise<void>;
 }
 
 /** See {@link DemoOptions.hooks}. */
@@ -196,8 +198,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       summary = await withTimeout(body(), stepMs, title);
       await quiet(activity);
       await core?.pcscf.idle();
+      await opts.kernel?.settle();
     } catch (e) {
       await quiet(activity, 50, 500);
+      await opts.kernel?.settle().catch(() => undefined);
       const mine = since(first);
       if (mine.length > 0) {
         out('');
@@ -227,7 +231,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       if (e.kind !== 'saCreated') return;
       noteSa(e.sa);
       // The UE's end of the SA carries the UE's name (its protected client port changes at each set).
-      tap.name(e.sa.direction === 'in' ? e.sa.src : e.sa.dst, userName(e.sa.impi));
+      const [ueEnd, pcscfEnd] = e.sa.direction === 'in' ? [e.sa.src, e.sa.dst] : [e.sa.dst, e.sa.src];
+      tap.name(ueEnd, userName(e.sa.impi));
+      tap.name(pcscfEnd, NODE_LABELS.pcscf);
     });
     const pcscfAt = `${a.pcscf.sip.address.includes(':') ? `[${a.pcscf.sip.address}]` : a.pcscf.sip.address}:${a.pcscf.sip.port}`;
     const localUe = async (u: CoreSubscriber): Promise<DemoUe> => {
