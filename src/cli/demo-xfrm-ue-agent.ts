@@ -9,7 +9,7 @@
  */
 import { createInterface } from 'node:readline';
 import { silentLogger } from '../common/log.js';
-import { DEMO_SUBSCRIBERS } from '../nodes/core/subscribers.js';
+import { DEMO_SUBSCRIBERS } from '../nodes/core/index.js';
 import { demoRegistration, nextMessageOf, snapshotOf } from '../nodes/demo/index.js';
 import { createUe, parseUeConfig, type Ue } from '../nodes/ue/index.js';
 

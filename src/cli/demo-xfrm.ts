@@ -18,7 +18,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ipRunner, probeKernelEsp } from '../ipsec/xfrm/index.js';
+import { ipRunner, probeKernelEsp } from '../ipsec/index.js';
 import { CliFailure } from './errors.js';
 import type { DemoXfrmPlan } from './demo-xfrm-core.js';
 

@@ -8,7 +8,7 @@ import { silentLogger } from '../../../src/common/log.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../../src/ipsec/esp/index.js';
 import { wiresharkLinesForSas } from '../../../src/ipsec/sa/index.js';
 import { DEMO_SUBSCRIBERS } from '../../../src/nodes/core/subscribers.js';
-import { createUe, parseUeConfig, type Ue, type UeRegistration } from '../../../src/nodes/ue/index.js';
+import { createUe, parseUeConfig, type Ue, type UeIncomingRequest, type UeRegistration } from '../../../src/nodes/ue/index.js';
 
 export type UeDriverRequest =
   | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number }
@@ -16,11 +16,16 @@ export type UeDriverRequest =
   | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys'; name: string }
   | { op: 'message'; name: string; to: string; text: string }
   /** Texts of the MESSAGEs received, waiting (at most 10 s) until there are `atLeast`. */
-  | { op: 'messages'; name: string; atLeast: number };
+  | { op: 'messages'; name: string; atLeast: number }
+  /** The reg-event SUBSCRIBE (TS 24.229 §5.1.1.3): the final status; `subscription`: its state. */
+  | { op: 'subscribe' | 'subscription'; name: string }
+  /** Requests from the network of `method` and the UE's answers, waiting (at most 10 s) until there are `atLeast`. */
+  | { op: 'requests'; name: string; method: string; atLeast: number };
 
 interface Entry {
   ue: Ue;
   inbox: string[];
+  requests: UeIncomingRequest[];
   arrived?: () => void;
 }
 
@@ -36,9 +41,9 @@ function summary(r: UeRegistration): unknown {
   return { alg: r.alg, ealg: r.ealg, mod: r.mod, ue: r.ue, pcscf: r.pcscf, expires: r.expires };
 }
 
-async function waitMessages(e: Entry, atLeast: number): Promise<string[]> {
+async function waitFor(e: Entry, enough: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (e.inbox.length < atLeast && Date.now() < deadline) {
+  while (!enough() && Date.now() < deadline) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, deadline - Date.now());
       e.arrived = () => {
@@ -47,7 +52,6 @@ async function waitMessages(e: Entry, atLeast: number): Promise<string[]> {
       };
     });
   }
-  return e.inbox.splice(0);
 }
 
 async function handle(r: UeDriverRequest): Promise<unknown> {
@@ -74,9 +78,13 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
         }),
         { logger: silentLogger },
       );
-      const e: Entry = { ue, inbox: [] };
+      const e: Entry = { ue, inbox: [], requests: [] };
       ue.onMessage((m) => {
         e.inbox.push(m.text);
+        e.arrived?.();
+      });
+      ue.onIncomingRequest((req) => {
+        e.requests.push(req);
         e.arrived?.();
       });
       ues.set(r.name, e);
@@ -91,14 +99,27 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       return get(r.name).ue.state().state;
     case 'message':
       return (await get(r.name).ue.sendMessage(r.to, r.text)).status;
-    case 'messages':
-      return waitMessages(get(r.name), r.atLeast);
+    case 'messages': {
+      const e = get(r.name);
+      await waitFor(e, () => e.inbox.length >= r.atLeast);
+      return e.inbox.splice(0);
+    }
+    case 'subscribe':
+      return get(r.name).ue.subscribeRegEvent();
+    case 'requests': {
+      const e = get(r.name);
+      const of = (): UeIncomingRequest[] => e.requests.filter((q) => q.method === r.method);
+      await waitFor(e, () => of().length >= r.atLeast);
+      return of();
+    }
     case 'saTable':
       return get(r.name).ue.saTable();
     case 'keys':
       return wiresharkLinesForSas(get(r.name).ue.sa.sas());
     case 'state':
       return get(r.name).ue.state().state;
+    case 'subscription':
+      return get(r.name).ue.state().subscription;
     case 'stop':
       await get(r.name).ue.stop();
       ues.delete(r.name);
