@@ -10,7 +10,7 @@
 import { createInterface } from 'node:readline';
 import { silentLogger } from '../common/log.js';
 import { DEMO_SUBSCRIBERS } from '../nodes/core/index.js';
-import { demoRegistration, nextMessageOf, snapshotOf } from '../nodes/demo/index.js';
+import { demoRegistration, demoUeConfig, nextMessageOf, snapshotOf } from '../nodes/demo/index.js';
 import { createUe, parseUeConfig, type Ue } from '../nodes/ue/index.js';
 
 /** A request of the core half. */
@@ -33,22 +33,7 @@ async function handle(r: UeAgentRequest): Promise<unknown> {
     case 'create': {
       const sub = DEMO_SUBSCRIBERS.find((s) => s.impi === r.impi);
       if (!sub) throw new Error(`unknown subscriber ${r.impi}`);
-      const ue = await createUe(
-        parseUeConfig({
-          impi: sub.impi,
-          impu: sub.impus[0],
-          k: sub.k,
-          ...(sub.op !== undefined ? { op: sub.op } : { opc: sub.opc }),
-          ...(sub.amf !== undefined ? { amf: sub.amf } : {}),
-          pcscf: r.pcscf,
-          localAddress: r.local,
-          datapath: 'xfrm',
-          expires: 3600,
-          reRegister: { auto: false },
-          subscribeRegEvent: false,
-        }),
-        { logger: silentLogger },
-      );
+      const ue = await createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, { datapath: 'xfrm' })), { logger: silentLogger });
       ues.set(r.name, ue);
       return ue.addresses();
     }

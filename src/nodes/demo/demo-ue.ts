@@ -7,7 +7,8 @@
  */
 import type { Endpoint } from '../../ip/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';
-import type { Ue, UeRegState } from '../ue/index.js';
+import type { CoreSubscriber } from '../core/subscribers.js';
+import type { Ue, UeConfigInput, UeRegState } from '../ue/index.js';
 
 /** One row of an SA table (TS 33.203 §7.1), keys left out. */
 export type DemoSaRow = Pick<SecurityAssociation, 'setId' | 'flow' | 'direction' | 'spi' | 'src' | 'dst' | 'integrity' | 'encryption' | 'mode' | 'impi' | 'state'>;
@@ -40,6 +41,26 @@ export interface DemoUe {
   nextMessage(timeoutMs: number): Promise<string>;
   snapshot(): Promise<DemoUeSnapshot>;
   stop(): Promise<void>;
+}
+
+/**
+ * The configuration of a demo UE for subscriber `u`: its first IMPU, registered for an hour,
+ * re-registering and subscribing only when the demo says so. `more` adds to it (datapath, offer).
+ */
+export function demoUeConfig(u: CoreSubscriber, pcscf: string, localAddress: string, more: Partial<UeConfigInput> = {}): UeConfigInput {
+  return {
+    impi: u.impi,
+    impu: u.impus[0],
+    k: u.k,
+    ...(u.op !== undefined ? { op: u.op } : { opc: u.opc }),
+    ...(u.amf !== undefined ? { amf: u.amf } : {}),
+    pcscf,
+    localAddress,
+    expires: 3600,
+    reRegister: { auto: false },
+    subscribeRegEvent: false,
+    ...more,
+  };
 }
 
 /** The keyless row of an SA. */

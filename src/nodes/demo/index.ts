@@ -4,6 +4,6 @@
  * wire, and the text rendering of the ladder and the SA tables.
  */
 export { runDemo, DemoStepError, type DemoOptions, type DemoResult, type DemoStep, type DemoHooks, type DemoKernel } from './scenario.js';
-export { localDemoUe, nextMessageOf, saRow, snapshotOf, demoRegistration, type DemoUe, type DemoUeSnapshot, type DemoRegistration, type DemoSaRow } from './demo-ue.js';
+export { demoUeConfig, localDemoUe, nextMessageOf, saRow, snapshotOf, demoRegistration, type DemoUe, type DemoUeSnapshot, type DemoRegistration, type DemoSaRow } from './demo-ue.js';
 export { LadderDecoder, DIAMETER_COMMANDS, resultName, sipNotes, diameterNotes, type LadderEntry, type LadderOptions, type LadderProblem, type TransportEspPacket } from './ladder.js';
 export { formatLadder, formatSaTable, hexSpi, styles, type PrintOptions } from './print.js';

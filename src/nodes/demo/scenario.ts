@@ -26,7 +26,7 @@ import { createUe, parseUeConfig, type Ue } from '../ue/index.js';
 import type { CoreConfig } from '../core/config.js';
 import { NODE_LABELS, startImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from '../core/subscribers.js';
-import { localDemoUe, type DemoUe } from './demo-ue.js';
+import { demoUeConfig, localDemoUe, type DemoUe } from './demo-ue.js';
 import { LadderDecoder, type LadderEntry, type TransportEspPacket } from './ladder.js';
 import { formatLadder, formatSaTable, styles } from './print.js';
 
@@ -238,20 +238,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const pcscfAt = `${a.pcscf.sip.address.includes(':') ? `[${a.pcscf.sip.address}]` : a.pcscf.sip.address}:${a.pcscf.sip.port}`;
     const localUe = async (u: CoreSubscriber): Promise<DemoUe> => {
       const name = userName(u.impi);
-      const ue = await createUe(
-        parseUeConfig({
-          impi: u.impi,
-          impu: u.impus[0],
-          k: u.k,
-          ...(u.op !== undefined ? { op: u.op } : { opc: u.opc }),
-          pcscf: pcscfAt,
-          localAddress: a.pcscf.sip.address,
-          expires: 3600,
-          reRegister: { auto: false },
-          subscribeRegEvent: false,
-        }),
-        { logger: log.child({ node: name }) },
-      );
+      const ue = await createUe(parseUeConfig(demoUeConfig(u, pcscfAt, a.pcscf.sip.address)), { logger: log.child({ node: name }) });
       opts.hooks?.onUe?.(name, ue);
       ue.sa.on((e) => {
         if (e.kind === 'saCreated') noteSa(e.sa);

@@ -8,6 +8,7 @@ import { silentLogger } from '../../../src/common/log.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../../src/ipsec/esp/index.js';
 import { wiresharkLinesForSas } from '../../../src/ipsec/sa/index.js';
 import { DEMO_SUBSCRIBERS } from '../../../src/nodes/core/subscribers.js';
+import { demoUeConfig } from '../../../src/nodes/demo/demo-ue.js';
 import { createUe, parseUeConfig, type Ue, type UeIncomingRequest, type UeRegistration } from '../../../src/nodes/ue/index.js';
 
 export type UeDriverRequest =
@@ -59,25 +60,8 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
     case 'create': {
       const sub = DEMO_SUBSCRIBERS.find((s) => s.impi === r.impi);
       if (!sub) throw new Error(`unknown subscriber ${r.impi}`);
-      const ue = await createUe(
-        parseUeConfig({
-          impi: sub.impi,
-          impu: sub.impus[0],
-          k: sub.k,
-          ...(sub.op !== undefined ? { op: sub.op } : { opc: sub.opc }),
-          ...(sub.amf !== undefined ? { amf: sub.amf } : {}),
-          pcscf: r.pcscf,
-          localAddress: r.local,
-          ...(r.localPort !== undefined ? { localPort: r.localPort } : {}),
-          integrity: r.integrity,
-          encryption: r.encryption,
-          datapath: 'xfrm',
-          expires: 3600,
-          reRegister: { auto: false },
-          subscribeRegEvent: false,
-        }),
-        { logger: silentLogger },
-      );
+      const more = { integrity: r.integrity, encryption: r.encryption, datapath: 'xfrm', ...(r.localPort !== undefined ? { localPort: r.localPort } : {}) };
+      const ue = await createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, more)), { logger: silentLogger });
       const e: Entry = { ue, inbox: [], requests: [] };
       ue.onMessage((m) => {
         e.inbox.push(m.text);
