@@ -8,7 +8,8 @@ import { silentLogger } from '../../../src/common/log.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../../src/ipsec/esp/index.js';
 import { wiresharkLinesForSas } from '../../../src/ipsec/sa/index.js';
 import { DEMO_SUBSCRIBERS } from '../../../src/nodes/core/subscribers.js';
-import { createUe, parseUeConfig, type Ue, type UeRegistration } from '../../../src/nodes/ue/index.js';
+import { demoUeConfig } from '../../../src/nodes/demo/demo-ue.js';
+import { createUe, parseUeConfig, type Ue, type UeIncomingRequest, type UeRegistration } from '../../../src/nodes/ue/index.js';
 
 export type UeDriverRequest =
   | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number }
@@ -16,11 +17,16 @@ export type UeDriverRequest =
   | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys'; name: string }
   | { op: 'message'; name: string; to: string; text: string }
   /** Texts of the MESSAGEs received, waiting (at most 10 s) until there are `atLeast`. */
-  | { op: 'messages'; name: string; atLeast: number };
+  | { op: 'messages'; name: string; atLeast: number }
+  /** The reg-event SUBSCRIBE (TS 24.229 §5.1.1.3): the final status; `subscription`: its state. */
+  | { op: 'subscribe' | 'subscription'; name: string }
+  /** Requests from the network of `method` and the UE's answers, waiting (at most 10 s) until there are `atLeast`. */
+  | { op: 'requests'; name: string; method: string; atLeast: number };
 
 interface Entry {
   ue: Ue;
   inbox: string[];
+  requests: UeIncomingRequest[];
   arrived?: () => void;
 }
 
@@ -36,9 +42,9 @@ function summary(r: UeRegistration): unknown {
   return { alg: r.alg, ealg: r.ealg, mod: r.mod, ue: r.ue, pcscf: r.pcscf, expires: r.expires };
 }
 
-async function waitMessages(e: Entry, atLeast: number): Promise<string[]> {
+async function waitFor(e: Entry, enough: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (e.inbox.length < atLeast && Date.now() < deadline) {
+  while (!enough() && Date.now() < deadline) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, deadline - Date.now());
       e.arrived = () => {
@@ -47,7 +53,6 @@ async function waitMessages(e: Entry, atLeast: number): Promise<string[]> {
       };
     });
   }
-  return e.inbox.splice(0);
 }
 
 async function handle(r: UeDriverRequest): Promise<unknown> {
@@ -55,28 +60,15 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
     case 'create': {
       const sub = DEMO_SUBSCRIBERS.find((s) => s.impi === r.impi);
       if (!sub) throw new Error(`unknown subscriber ${r.impi}`);
-      const ue = await createUe(
-        parseUeConfig({
-          impi: sub.impi,
-          impu: sub.impus[0],
-          k: sub.k,
-          ...(sub.op !== undefined ? { op: sub.op } : { opc: sub.opc }),
-          ...(sub.amf !== undefined ? { amf: sub.amf } : {}),
-          pcscf: r.pcscf,
-          localAddress: r.local,
-          ...(r.localPort !== undefined ? { localPort: r.localPort } : {}),
-          integrity: r.integrity,
-          encryption: r.encryption,
-          datapath: 'xfrm',
-          expires: 3600,
-          reRegister: { auto: false },
-          subscribeRegEvent: false,
-        }),
-        { logger: silentLogger },
-      );
-      const e: Entry = { ue, inbox: [] };
+      const more = { integrity: r.integrity, encryption: r.encryption, datapath: 'xfrm', ...(r.localPort !== undefined ? { localPort: r.localPort } : {}) };
+      const ue = await createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, more)), { logger: silentLogger });
+      const e: Entry = { ue, inbox: [], requests: [] };
       ue.onMessage((m) => {
         e.inbox.push(m.text);
+        e.arrived?.();
+      });
+      ue.onIncomingRequest((req) => {
+        e.requests.push(req);
         e.arrived?.();
       });
       ues.set(r.name, e);
@@ -91,14 +83,27 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       return get(r.name).ue.state().state;
     case 'message':
       return (await get(r.name).ue.sendMessage(r.to, r.text)).status;
-    case 'messages':
-      return waitMessages(get(r.name), r.atLeast);
+    case 'messages': {
+      const e = get(r.name);
+      await waitFor(e, () => e.inbox.length >= r.atLeast);
+      return e.inbox.splice(0);
+    }
+    case 'subscribe':
+      return get(r.name).ue.subscribeRegEvent();
+    case 'requests': {
+      const e = get(r.name);
+      const of = (): UeIncomingRequest[] => e.requests.filter((q) => q.method === r.method);
+      await waitFor(e, () => of().length >= r.atLeast);
+      return of();
+    }
     case 'saTable':
       return get(r.name).ue.saTable();
     case 'keys':
       return wiresharkLinesForSas(get(r.name).ue.sa.sas());
     case 'state':
       return get(r.name).ue.state().state;
+    case 'subscription':
+      return get(r.name).ue.state().subscription;
     case 'stop':
       await get(r.name).ue.stop();
       ues.delete(r.name);
