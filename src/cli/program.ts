@@ -3,55 +3,66 @@
  * (cli/<domain>.ts); this file only assembles them.
  */
 import { Command, CommanderError } from 'commander';
-import { registerAka } from './aka.js';
-import { registerHss } from './hss.js';
-import { registerIcscf } from './icscf.js';
-import { thigBench } from './bench-thig.js';
-import { registerScscf } from './scscf.js';
-import { registerPcscf } from './pcscf.js';
-import { registerUe } from './ue.js';
-import { registerCore } from './core.js';
-import { registerDemo } from './demo.js';
-import { registerAnalyze } from './analyze.js';
-import { registerProbe } from './probe.js';
-import { registerLab } from './lab.js';
-import { registerLoad } from './load.js';
-import { registerBench, type BenchRegistrar } from './bench.js';
-import { milenageBench } from './bench-milenage.js';
-import { espBench } from './bench-esp.js';
-import { secagreeBench } from './bench-secagree.js';
-import { udpEncapBench } from './bench-udp-encap.js';
-import { diameterBench } from './bench-diameter.js';
-import { sipBench } from './bench-sip.js';
-import { hssBench } from './bench-hss.js';
-import { registrationBench } from './bench-register.js';
-import { analyzeBench } from './bench-analyze.js';
-import { soakBench } from './bench-soak.js';
-import { registerIpsecBench } from './bench-register-ipsec.js';
-import { saTableBench } from './bench-sa-table.js';
 import { describeError, exitCodeFor } from './errors.js';
 
-export function buildProgram(): Command {
+type Registrar = (program: Command) => void;
+
+/**
+ * The top-level commands, each loaded on demand: a command's module (and the layers it brings:
+ * nodes, stores, capture, web) is imported only when that command runs, so `imsec lab`, `imsec
+ * ue` or `imsec pcscf` start without loading the whole tree (it matters inside user-mode Linux,
+ * where loading every module took seconds). Help and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Registrar>> = {
+  aka: async () => (await import('./aka.js')).registerAka,
+  hss: async () => (await import('./hss.js')).registerHss,
+  icscf: async () => (await import('./icscf.js')).registerIcscf,
+  scscf: async () => (await import('./scscf.js')).registerScscf,
+  pcscf: async () => (await import('./pcscf.js')).registerPcscf,
+  ue: async () => (await import('./ue.js')).registerUe,
+  core: async () => (await import('./core.js')).registerCore,
+  demo: async () => (await import('./demo.js')).registerDemo,
+  analyze: async () => (await import('./analyze.js')).registerAnalyze,
+  probe: async () => (await import('./probe.js')).registerProbe,
+  lab: async () => (await import('./lab.js')).registerLab,
+  load: async () => (await import('./load.js')).registerLoad,
+  bench: loadBenches,
+};
+
+/** `imsec bench`: one entry per domain (cli/bench-<domain>.ts). */
+async function loadBenches(): Promise<Registrar> {
+  const [{ registerBench }, ...benches] = await Promise.all([
+    import('./bench.js'),
+    import('./bench-milenage.js').then((m) => m.milenageBench),
+    import('./bench-esp.js').then((m) => m.espBench),
+    import('./bench-secagree.js').then((m) => m.secagreeBench),
+    import('./bench-udp-encap.js').then((m) => m.udpEncapBench),
+    import('./bench-diameter.js').then((m) => m.diameterBench),
+    import('./bench-sip.js').then((m) => m.sipBench),
+    import('./bench-hss.js').then((m) => m.hssBench),
+    import('./bench-thig.js').then((m) => m.thigBench),
+    import('./bench-register.js').then((m) => m.registrationBench),
+    import('./bench-register-ipsec.js').then((m) => m.registerIpsecBench),
+    import('./bench-sa-table.js').then((m) => m.saTableBench),
+    import('./bench-soak.js').then((m) => m.soakBench),
+    import('./bench-analyze.js').then((m) => m.analyzeBench),
+  ]);
+  return (program) => registerBench(program, benches);
+}
+
+/**
+ * The command tree for `argv`: only the command `argv` names, or every command when it names
+ * none that exists (help, a typo: commander then lists them all).
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('imsec')
     .description('IMS access security: IMS AKA, sec-agree, IPsec ESP, CSCFs and HSS (3GPP TS 33.203)')
     .version('0.1.0')
     .showHelpAfterError(false)
     .exitOverride();
-  registerAka(program);
-  registerHss(program);
-  registerIcscf(program);
-  registerScscf(program);
-  registerPcscf(program);
-  registerUe(program);
-  registerCore(program);
-  registerDemo(program);
-  registerAnalyze(program);
-  registerProbe(program);
-  registerLab(program);
-  registerLoad(program);
-  // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, registerIpsecBench, saTableBench, soakBench, analyzeBench];
-  registerBench(program, benches);
+  const first = argv[0];
+  const names = first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(names.map((n) => COMMANDS[n]()))) register(program);
   for (const c of allCommands(program)) c.exitOverride();
   return program;
 }
@@ -62,7 +73,7 @@ function allCommands(c: Command): Command[] {
 
 /** Run with argv (without node and script); resolves to the exit code. */
 export async function runCli(argv: string[], out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   for (const c of allCommands(program)) {
     c.configureOutput({
       writeOut: (s) => out.stdout.write(s),
