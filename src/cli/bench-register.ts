@@ -187,8 +187,8 @@ export async function runSipp(o: SippRunOptions): Promise<SippRun> {
 // The benchmark
 
 /** TS 35.208 test set 1 K and OP for every benchmark user (SIPp needs OP), AMF 8000. */
-const BENCH_K = '465b5c8e53c8daa7e3b3c1ed6d0d5c5c';
-const BENCH_OP = 'cdc202d5123e20f62b6d676ac72cb318';
+export const BENCH_K = '465b5c8e53c8daa7e3b3c1ed6d0d5c5c';
+export const BENCH_OP = 'cdc202d5123e20f62b6d676ac72cb318';
 
 export interface RegisterStep {
   /** SIPp's target rate, registrations per second. */
@@ -237,7 +237,7 @@ function imsecArgv(): string[] {
 }
 
 /** Starts `imsec NODE --config FILE` and resolves with its ready line once it is serving. */
-async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ ready: { sip: { udp: number } }; stop(): Promise<void> }> {
+export async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ ready: { sip: { udp: number } }; pid: number; stop(): Promise<void> }> {
   const [cmd, ...pre] = imsecArgv();
   const proc = spawn(cmd, [...pre, node, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
@@ -256,6 +256,7 @@ async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ rea
   });
   return {
     ready,
+    pid: proc.pid ?? 0,
     async stop() {
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
@@ -265,7 +266,7 @@ async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ rea
   };
 }
 
-function benchSubscribers(users: readonly string[]): NewSubscriber[] {
+export function benchSubscribers(users: readonly string[]): NewSubscriber[] {
   const k = fromHex(BENCH_K);
   const opc = computeOpc(k, fromHex(BENCH_OP));
   return users.map((u) => ({
