@@ -237,8 +237,9 @@ function imsecArgv(): string[] {
 }
 
 /** Starts `imsec NODE --config FILE` and resolves with its ready line once it is serving. */
-export async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ ready: { sip: { udp: number } }; pid: number; stop(): Promise<void> }> {
+export async function startNode(node: 'scscf' | 'icscf', config: string, nodeArgs: string[] = []): Promise<{ ready: { sip: { udp: number } }; pid: number; stop(): Promise<void> }> {
   const [cmd, ...pre] = imsecArgv();
+  pre.unshift(...nodeArgs);
   const proc = spawn(cmd, [...pre, node, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => {

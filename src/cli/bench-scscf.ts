@@ -271,7 +271,9 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
       join(dir, 'scscf.json'),
       JSON.stringify({ serverName: `sip:scscf.ims.lab:${scscfPort}`, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hssPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'warn', ...(workers > 1 ? { workers } : {}) }),
     );
-    const scscf = await startNode('scscf', join(dir, 'scscf.json'));
+    // IMSEC_PROFILE_DIR=DIR: the imsec S-CSCF writes a V8 CPU profile there (for finding what to cut).
+    const profile = process.env.IMSEC_PROFILE_DIR;
+    const scscf = await startNode('scscf', join(dir, 'scscf.json'), profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
     stops.push(() => scscf.stop());
     const kam = await startKamailioScscf(join(dir), hssPort);
     stops.push(() => kam.stop());
