@@ -47,6 +47,8 @@ export interface SippRegisterScenario {
   op: string;
   amf: string;
   expires?: number;
+  /** A pause between the 401 and the second REGISTER, ms (the UE's think time; default none). */
+  pauseMs?: number;
 }
 
 /**
@@ -74,7 +76,7 @@ export function sippRegisterScenario(s: SippRegisterScenario): string {
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="ims-aka-register">${register(1, `Authorization: Digest username="${user}@${s.domain}", realm="${s.domain}", nonce="", uri="sip:${s.domain}", response=""`)}
   <recv response="100" optional="true"/>
-  <recv response="401" auth="true"/>${register(2, `[authentication username="${user}@${s.domain}" aka_K="${sippKeyBytes(s.k)}" aka_OP="${sippKeyBytes(s.op)}" aka_AMF="${sippKeyBytes(s.amf)}"]`)}
+  <recv response="401" auth="true"/>${s.pauseMs ? `\n  <pause milliseconds="${s.pauseMs}"/>` : ''}${register(2, `[authentication username="${user}@${s.domain}" aka_K="${sippKeyBytes(s.k)}" aka_OP="${sippKeyBytes(s.op)}" aka_AMF="${sippKeyBytes(s.amf)}"]`)}
   <recv response="100" optional="true"/>
   <recv response="200"/>
 </scenario>

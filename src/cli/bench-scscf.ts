@@ -184,6 +184,8 @@ export interface ScscfBenchOptions {
   rounds?: number;
   /** Seconds of traffic per step (registrations = rate × seconds, at least 500). */
   seconds?: number;
+  /** The UE's pause between the 401 and its second REGISTER, ms (default 50). */
+  pauseMs?: number;
   /** imsec S-CSCF worker processes (1: the single process). */
   workers?: number;
   log?: (line: string) => void;
@@ -256,7 +258,9 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
       return (u.user + u.system) / 1000;
     };
 
-    const scenario = sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000' });
+    // The UE answers the 401 after 50 ms (its AKA think time): Kamailio's ims_auth sends the 401 from
+    // its MAA callback before it stores the vector, so an answer within a few ms can fail there.
+    const scenario = sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000', pauseMs: o.pauseMs ?? 50 });
     const targetDir = (name: string, users: string[]): string => {
       const d = join(dir, name);
       spawnSync('mkdir', ['-p', d]);
@@ -271,9 +275,10 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
       join(dir, 'scscf.json'),
       JSON.stringify({ serverName: `sip:scscf.ims.lab:${scscfPort}`, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hssPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'warn', ...(workers > 1 ? { workers } : {}) }),
     );
-    // IMSEC_PROFILE_DIR=DIR: the imsec S-CSCF writes a V8 CPU profile there (for finding what to cut).
-    const profile = process.env.IMSEC_PROFILE_DIR;
-    const scscf = await startNode('scscf', join(dir, 'scscf.json'), profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
+    // IMSEC_SCSCF_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (or --heap-prof …): node flags for the
+    // imsec S-CSCF, to profile it under this load.
+    const nodeArgs = (process.env.IMSEC_SCSCF_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const scscf = await startNode('scscf', join(dir, 'scscf.json'), nodeArgs);
     stops.push(() => scscf.stop());
     const kam = await startKamailioScscf(join(dir), hssPort);
     stops.push(() => kam.stop());
@@ -362,7 +367,8 @@ export const scscfBench: BenchRegistrar = (bench) => {
     .option('--rounds <n>', 'interleaved A/B rounds (default 3)')
     .option('--seconds <n>', 'seconds of traffic per step (default 2)')
     .option('--workers <n>', 'imsec S-CSCF worker processes (default 1)')
-    .action(async (o: { json?: boolean; rates?: string; rounds?: string; seconds?: string; workers?: string }) => {
+    .option('--pause <ms>', "the UE's pause between the 401 and its second REGISTER (default 50)")
+    .action(async (o: { json?: boolean; rates?: string; rounds?: string; seconds?: string; workers?: string; pause?: string }) => {
       for (const p of ['sipp', 'kamailio', 'unshare']) {
         if (spawnSync('sh', ['-c', `command -v ${p}`], { stdio: 'ignore' }).status !== 0) throw new CliFailure(`bench scscf needs ${p} (apt-get install sip-tester kamailio kamailio-ims-modules util-linux)`);
       }
@@ -371,6 +377,7 @@ export const scscfBench: BenchRegistrar = (bench) => {
         ...(o.rounds !== undefined ? { rounds: positiveInts(o.rounds, '--rounds')[0] } : {}),
         ...(o.seconds !== undefined ? { seconds: positiveInts(o.seconds, '--seconds')[0] } : {}),
         ...(o.workers !== undefined ? { workers: positiveInts(o.workers, '--workers')[0] } : {}),
+        ...(o.pause !== undefined ? { pauseMs: positiveInts(o.pause, '--pause')[0] } : {}),
         log: o.json ? undefined : (l) => process.stderr.write(`${l}\n`),
       });
       process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : formatScscfBench(r));
