@@ -382,7 +382,8 @@ export function formatRegisterBench(r: RegisterBenchResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-function positiveInts(v: string, flag: string): number[] {
+/** A comma-separated list of positive integers from a flag; exit 2 otherwise. */
+export function positiveInts(v: string, flag: string): number[] {
   const xs = v.split(',').map((x) => Number(x.trim()));
   if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new CliFailure(`${flag} must be positive integers separated by commas`, 2);
   return xs;

@@ -27,7 +27,7 @@ import { fromHex } from '../common/index.js';
 import { defaultHssConfig, HssServer } from '../nodes/hss/index.js';
 import type { BenchRegistrar } from './bench.js';
 import { median } from './bench.js';
-import { BENCH_K, BENCH_OP, benchSubscribers, freeUdpPort, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv, startNode } from './bench-register.js';
+import { BENCH_K, BENCH_OP, benchSubscribers, freeUdpPort, positiveInts, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv, startNode } from './bench-register.js';
 import { CliFailure } from './errors.js';
 
 const KAMAILIO_MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
@@ -176,7 +176,6 @@ export interface ScscfBenchResult {
   rounds: ScscfRound[];
   load: string;
   node: string;
-  workers: number;
 }
 
 export interface ScscfBenchOptions {
@@ -186,16 +185,16 @@ export interface ScscfBenchOptions {
   seconds?: number;
   /** The UE's pause between the 401 and its second REGISTER, ms (default 50). */
   pauseMs?: number;
-  /** imsec S-CSCF worker processes (1: the single process). */
-  workers?: number;
   log?: (line: string) => void;
 }
 
-interface Target {
+/** One S-CSCF under test: its SIPp directory (scenario, users), port, CPU (ms) and PSS (kB). */
+export interface Target {
   name: 'imsec' | 'kamailio';
   dir: string;
   port: number;
   cpu(): number;
+  pssKb(): number;
 }
 
 async function ladder(t: Target, rates: number[], seconds: number, hssCpu: () => number, round: number, log: (l: string) => void): Promise<ScscfRound> {
@@ -228,17 +227,16 @@ async function ladder(t: Target, rates: number[], seconds: number, hssCpu: () =>
   return { target: t.name, round, steps, ...(passed.length ? { best: passed[passed.length - 1] } : {}) };
 }
 
-/** Runs the benchmark (needs sipp, kamailio with kamailio-ims-modules, unshare, root for the mount namespace). */
-export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBenchResult> {
-  const rates = o.rates ?? [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000];
-  const rounds = o.rounds ?? 3;
-  const seconds = o.seconds ?? 2;
-  const workers = o.workers ?? 1;
-  const log = o.log ?? (() => {});
-  const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-scscf-'));
-  const stops: (() => Promise<void>)[] = [];
-  try {
-    const n = Math.max(500, Math.round(Math.max(...rates) * seconds));
+/**
+ * The HSS (in this process, `users` subscribers for each S-CSCF), imsec's S-CSCF and Kamailio's,
+ * both warmed up (Diameter connected, 20 registrations passed). `stops` collects the shutdowns.
+ */
+export async function startScscfPair(
+  dir: string,
+  stops: (() => Promise<void>)[],
+  o: { users: number; pauseMs: number; expires?: number; shmMb?: number },
+): Promise<{ targets: Target[]; hssCpu: () => number; hss: HssServer }> {
+    const n = o.users;
     const imsUsers = Array.from({ length: n }, (_, i) => `ims${String(i).padStart(6, '0')}`);
     const kamUsers = Array.from({ length: n }, (_, i) => `kam${String(i).padStart(6, '0')}`);
     const { SqliteStore } = await import('../store/sqlite/index.js');
@@ -258,9 +256,7 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
       return (u.user + u.system) / 1000;
     };
 
-    // The UE answers the 401 after 50 ms (its AKA think time): Kamailio's ims_auth sends the 401 from
-    // its MAA callback before it stores the vector, so an answer within a few ms can fail there.
-    const scenario = sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000', pauseMs: o.pauseMs ?? 50 });
+    const scenario = sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000', pauseMs: o.pauseMs, ...(o.expires ? { expires: o.expires } : {}) });
     const targetDir = (name: string, users: string[]): string => {
       const d = join(dir, name);
       spawnSync('mkdir', ['-p', d]);
@@ -273,19 +269,19 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
     const hosts = { 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1' };
     writeFileSync(
       join(dir, 'scscf.json'),
-      JSON.stringify({ serverName: `sip:scscf.ims.lab:${scscfPort}`, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hssPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'warn', ...(workers > 1 ? { workers } : {}) }),
+      JSON.stringify({ serverName: `sip:scscf.ims.lab:${scscfPort}`, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hssPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'warn' }),
     );
     // IMSEC_SCSCF_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (or --heap-prof …): node flags for the
     // imsec S-CSCF, to profile it under this load.
     const nodeArgs = (process.env.IMSEC_SCSCF_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const scscf = await startNode('scscf', join(dir, 'scscf.json'), nodeArgs);
     stops.push(() => scscf.stop());
-    const kam = await startKamailioScscf(join(dir), hssPort);
+    const kam = await startKamailioScscf(dir, hssPort, o.shmMb ? { shmMb: o.shmMb } : {});
     stops.push(() => kam.stop());
 
     const targets: Target[] = [
-      { name: 'imsec', dir: targetDir('imsec', imsUsers), port: scscf.ready.sip.udp, cpu: () => cpuMsOf({ pid: scscf.pid }) + childrenCpu(scscf.pid) },
-      { name: 'kamailio', dir: targetDir('kamailio', kamUsers), port: kam.port, cpu: () => cpuMsOf({ pgrp: kam.pgrp }) },
+      { name: 'imsec', dir: targetDir('imsec', imsUsers), port: scscf.ready.sip.udp, cpu: () => cpuMsOf({ pid: scscf.pid }) + childrenCpu(scscf.pid), pssKb: () => pssKbOf({ pid: scscf.pid }) },
+      { name: 'kamailio', dir: targetDir('kamailio', kamUsers), port: kam.port, cpu: () => cpuMsOf({ pgrp: kam.pgrp }), pssKb: () => pssKbOf({ pgrp: kam.pgrp }) },
     ];
 
     // Warm-up: both answer (Diameter connections up) before any step is measured.
@@ -301,6 +297,22 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
+
+    return { targets, hssCpu, hss };
+}
+
+/** Runs the benchmark (needs sipp, kamailio with kamailio-ims-modules, unshare, root for the mount namespace). */
+export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBenchResult> {
+  const rates = o.rates ?? [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000];
+  const rounds = o.rounds ?? 3;
+  const seconds = o.seconds ?? 2;
+  const log = o.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-scscf-'));
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    // The UE answers the 401 after 50 ms (its AKA think time): Kamailio's ims_auth sends the 401 from
+    // its MAA callback before it stores the vector, so an answer within a few ms can fail there.
+    const { targets, hssCpu } = await startScscfPair(dir, stops, { users: Math.max(500, Math.round(Math.max(...rates) * seconds)), pauseMs: o.pauseMs ?? 50 });
 
     const all: ScscfRound[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -318,7 +330,7 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
     };
     const imsec = summary('imsec');
     const kamailio = summary('kamailio');
-    return { imsec, kamailio, ratio: kamailio.per_s > 0 ? Math.round((imsec.per_s / kamailio.per_s) * 100) / 100 : Number.NaN, rounds: all, load: readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' '), node: process.version, workers };
+    return { imsec, kamailio, ratio: kamailio.per_s > 0 ? Math.round((imsec.per_s / kamailio.per_s) * 100) / 100 : Number.NaN, rounds: all, load: readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' '), node: process.version };
   } finally {
     for (const s of stops.reverse()) await s().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
@@ -344,18 +356,12 @@ export function formatScscfBench(r: ScscfBenchResult): string {
   const line = (name: string, s: ScscfBenchResult['imsec']): string =>
     `  ${name.padEnd(9)} ${String(s.per_s).padStart(6)} registrations/s with 0 failures   S-CSCF ${s.scscf_cpu_ms.toFixed(3)} ms CPU/registration   HSS ${s.hss_cpu_ms.toFixed(3)} ms`;
   return [
-    `S-CSCF under SIPp (REGISTER/401/REGISTER/200, IMS AKA, same HSS; medians of ${Math.max(...r.rounds.map((x) => x.round))} interleaved rounds; load ${r.load}; node ${r.node}; imsec workers ${r.workers})`,
+    `S-CSCF under SIPp (REGISTER/401/REGISTER/200, IMS AKA, same HSS; medians of ${Math.max(...r.rounds.map((x) => x.round))} interleaved rounds; load ${r.load}; node ${r.node})`,
     line('imsec', r.imsec),
     line('kamailio', r.kamailio),
     `ratio imsec/Kamailio: ${r.ratio}`,
     '',
   ].join('\n');
-}
-
-function positiveInts(v: string, flag: string): number[] {
-  const xs = v.split(',').map((x) => Number(x.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new CliFailure(`${flag} must be positive integers separated by commas`, 2);
-  return xs;
 }
 
 export const scscfBench: BenchRegistrar = (bench) => {
@@ -366,9 +372,8 @@ export const scscfBench: BenchRegistrar = (bench) => {
     .option('--rates <list>', 'ladder of target rates, comma-separated (default 500,1000,…,5000)')
     .option('--rounds <n>', 'interleaved A/B rounds (default 3)')
     .option('--seconds <n>', 'seconds of traffic per step (default 2)')
-    .option('--workers <n>', 'imsec S-CSCF worker processes (default 1)')
     .option('--pause <ms>', "the UE's pause between the 401 and its second REGISTER (default 50)")
-    .action(async (o: { json?: boolean; rates?: string; rounds?: string; seconds?: string; workers?: string; pause?: string }) => {
+    .action(async (o: { json?: boolean; rates?: string; rounds?: string; seconds?: string; pause?: string }) => {
       for (const p of ['sipp', 'kamailio', 'unshare']) {
         if (spawnSync('sh', ['-c', `command -v ${p}`], { stdio: 'ignore' }).status !== 0) throw new CliFailure(`bench scscf needs ${p} (apt-get install sip-tester kamailio kamailio-ims-modules util-linux)`);
       }
@@ -376,7 +381,6 @@ export const scscfBench: BenchRegistrar = (bench) => {
         ...(o.rates !== undefined ? { rates: positiveInts(o.rates, '--rates') } : {}),
         ...(o.rounds !== undefined ? { rounds: positiveInts(o.rounds, '--rounds')[0] } : {}),
         ...(o.seconds !== undefined ? { seconds: positiveInts(o.seconds, '--seconds')[0] } : {}),
-        ...(o.workers !== undefined ? { workers: positiveInts(o.workers, '--workers')[0] } : {}),
         ...(o.pause !== undefined ? { pauseMs: positiveInts(o.pause, '--pause')[0] } : {}),
         log: o.json ? undefined : (l) => process.stderr.write(`${l}\n`),
       });

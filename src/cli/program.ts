@@ -25,6 +25,7 @@ import { diameterBench } from './bench-diameter.js';
 import { sipBench } from './bench-sip.js';
 import { hssBench } from './bench-hss.js';
 import { scscfBench } from './bench-scscf.js';
+import { scscfMemoryBench } from './bench-scscf-memory.js';
 import { registrationBench } from './bench-register.js';
 import { analyzeBench } from './bench-analyze.js';
 import { soakBench } from './bench-soak.js';
@@ -51,7 +52,7 @@ export function buildProgram(): Command {
   registerLab(program);
   registerLoad(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, scscfBench, registerIpsecBench, saTableBench, soakBench, analyzeBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, scscfBench, scscfMemoryBench, registerIpsecBench, saTableBench, soakBench, analyzeBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;

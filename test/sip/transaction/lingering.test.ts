@@ -7,28 +7,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/common/index.js';
-import { createResponse, type SipMessage } from '../../../src/sip/message/index.js';
-import { TransactionLayer, type TxChannel } from '../../../src/sip/transaction/layer.js';
+import { createResponse } from '../../../src/sip/message/index.js';
+import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
 import { LingeringTable } from '../../../src/sip/transaction/lingering.js';
-import { request } from './fixtures.js';
+import { channel, request } from './fixtures.js';
 
-function channel() {
-  const sent: SipMessage[] = [];
-  let failing = false;
-  const ch: TxChannel & { sent: SipMessage[]; fail(): void } = {
-    reliable: false,
-    sent,
-    send(msg) {
-      if (failing) return Promise.reject(new Error('unreachable'));
-      sent.push(msg);
-      return Promise.resolve();
-    },
-    fail() {
-      failing = true;
-    },
-  };
-  return ch;
-}
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 /** A clock that counts the timers armed on it. */
