@@ -5,20 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManualClock } from '../../../src/common/index.js';
 import { ExpiryQueue } from '../../../src/nodes/scscf/table.js';
+import { countingClock } from '../../support/counting-clock.js';
 
 function setUp() {
-  const clock = new ManualClock();
-  let armed = 0;
-  const setTimeout = clock.setTimeout.bind(clock);
-  clock.setTimeout = (ms, fn) => {
-    armed++;
-    return setTimeout(ms, fn);
-  };
+  const { clock, armed } = countingClock();
   const due: string[] = [];
   const q = new ExpiryQueue(clock, (aor) => due.push(aor));
-  return { clock, q, due, armed: () => armed };
+  return { clock, q, due, armed };
 }
 
 describe('[R-REG-3] one expiry queue for every registration', () => {

@@ -11,20 +11,10 @@ import { createResponse } from '../../../src/sip/message/index.js';
 import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
 import { LingeringTable } from '../../../src/sip/transaction/lingering.js';
 import { channel, request } from './fixtures.js';
+import { countingClock } from '../../support/counting-clock.js';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
-/** A clock that counts the timers armed on it. */
-function countingClock() {
-  const clock = new ManualClock();
-  let armed = 0;
-  const setTimeout = clock.setTimeout.bind(clock);
-  clock.setTimeout = (ms, fn) => {
-    armed++;
-    return setTimeout(ms, fn);
-  };
-  return { clock, armed: () => armed };
-}
 
 describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering table)', () => {
   test('§17.2.2 a retransmission in Completed gets the same final response again until Timer J; after it the request is new', () => {
