@@ -8,12 +8,16 @@
  * timer, armed for the oldest deadline, end them all (a timer wheel of one slot per Timer J).
  */
 import type { Clock, TimerHandle } from '../../common/index.js';
-import type { SipResponse } from './types.js';
-import type { TxChannel } from './layer.js';
+import type { SipMessage, SipResponse } from './types.js';
+
+/** Where a response goes again: the transaction's channel (layer.ts TxChannel). */
+interface Sender {
+  send(msg: SipMessage): Promise<void>;
+}
 
 interface Lingering {
   readonly response: SipResponse;
-  readonly channel: TxChannel;
+  readonly channel: Sender;
   readonly deadline: number;
 }
 
@@ -33,7 +37,7 @@ export class LingeringTable {
   }
 
   /** §17.2.2: the transaction entered "Completed" with `response`; it ends after `ms` (Timer J). */
-  add(key: string, response: SipResponse, channel: TxChannel, ms: number): void {
+  add(key: string, response: SipResponse, channel: Sender, ms: number): void {
     const deadline = this.clock.now() + ms;
     this.entries.set(key, { response, channel, deadline });
     this.keys.push(key);
