@@ -47,6 +47,8 @@ export interface SippRegisterScenario {
   op: string;
   amf: string;
   expires?: number;
+  /** A pause between the 401 and the second REGISTER, ms (the UE's think time; default none). */
+  pauseMs?: number;
 }
 
 /**
@@ -74,7 +76,7 @@ export function sippRegisterScenario(s: SippRegisterScenario): string {
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="ims-aka-register">${register(1, `Authorization: Digest username="${user}@${s.domain}", realm="${s.domain}", nonce="", uri="sip:${s.domain}", response=""`)}
   <recv response="100" optional="true"/>
-  <recv response="401" auth="true"/>${register(2, `[authentication username="${user}@${s.domain}" aka_K="${sippKeyBytes(s.k)}" aka_OP="${sippKeyBytes(s.op)}" aka_AMF="${sippKeyBytes(s.amf)}"]`)}
+  <recv response="401" auth="true"/>${s.pauseMs ? `\n  <pause milliseconds="${s.pauseMs}"/>` : ''}${register(2, `[authentication username="${user}@${s.domain}" aka_K="${sippKeyBytes(s.k)}" aka_OP="${sippKeyBytes(s.op)}" aka_AMF="${sippKeyBytes(s.amf)}"]`)}
   <recv response="100" optional="true"/>
   <recv response="200"/>
 </scenario>
@@ -187,8 +189,8 @@ export async function runSipp(o: SippRunOptions): Promise<SippRun> {
 // The benchmark
 
 /** TS 35.208 test set 1 K and OP for every benchmark user (SIPp needs OP), AMF 8000. */
-const BENCH_K = '465b5c8e53c8daa7e3b3c1ed6d0d5c5c';
-const BENCH_OP = 'cdc202d5123e20f62b6d676ac72cb318';
+export const BENCH_K = '465b5c8e53c8daa7e3b3c1ed6d0d5c5c';
+export const BENCH_OP = 'cdc202d5123e20f62b6d676ac72cb318';
 
 export interface RegisterStep {
   /** SIPp's target rate, registrations per second. */
@@ -237,8 +239,9 @@ function imsecArgv(): string[] {
 }
 
 /** Starts `imsec NODE --config FILE` and resolves with its ready line once it is serving. */
-async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ ready: { sip: { udp: number } }; stop(): Promise<void> }> {
+export async function startNode(node: 'scscf' | 'icscf', config: string, nodeArgs: string[] = []): Promise<{ ready: { sip: { udp: number } }; pid: number; stop(): Promise<void> }> {
   const [cmd, ...pre] = imsecArgv();
+  pre.unshift(...nodeArgs);
   const proc = spawn(cmd, [...pre, node, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => {
@@ -256,6 +259,7 @@ async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ rea
   });
   return {
     ready,
+    pid: proc.pid ?? 0,
     async stop() {
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
@@ -265,7 +269,7 @@ async function startNode(node: 'scscf' | 'icscf', config: string): Promise<{ rea
   };
 }
 
-function benchSubscribers(users: readonly string[]): NewSubscriber[] {
+export function benchSubscribers(users: readonly string[]): NewSubscriber[] {
   const k = fromHex(BENCH_K);
   const opc = computeOpc(k, fromHex(BENCH_OP));
   return users.map((u) => ({
@@ -378,7 +382,8 @@ export function formatRegisterBench(r: RegisterBenchResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-function positiveInts(v: string, flag: string): number[] {
+/** A comma-separated list of positive integers from a flag; exit 2 otherwise. */
+export function positiveInts(v: string, flag: string): number[] {
   const xs = v.split(',').map((x) => Number(x.trim()));
   if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new CliFailure(`${flag} must be positive integers separated by commas`, 2);
   return xs;

@@ -42,6 +42,8 @@ async function loadBenches(): Promise<Registrar> {
     import('./bench-hss.js').then((m) => m.hssBench),
     import('./bench-thig.js').then((m) => m.thigBench),
     import('./bench-register.js').then((m) => m.registrationBench),
+    import('./bench-scscf.js').then((m) => m.scscfBench),
+    import('./bench-scscf-memory.js').then((m) => m.scscfMemoryBench),
     import('./bench-register-ipsec.js').then((m) => m.registerIpsecBench),
     import('./bench-sa-table.js').then((m) => m.saTableBench),
     import('./bench-soak.js').then((m) => m.soakBench),

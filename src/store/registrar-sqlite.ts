@@ -73,35 +73,80 @@ export class SqliteRegistrarStore implements RegistrarStore {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err instanceof ImsError ? err : new StoreError(`sqlite: ${(err as Error).message}`, { cause: err }));
+      return Promise.reject(wrapError(err));
     }
   }
 
+  /**
+   * Writes wait for the end of this turn of the event loop and commit together in one transaction
+   * (one WAL commit for a burst of registrations instead of one each); each promise resolves once
+   * its batch is committed, so a caller that awaits it still answers only after a durable write.
+   * Reads commit the pending batch first, so they always see every write made before them.
+   */
+  private enqueue<T>(op: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(this.flush);
+    });
+  }
+
+  private readonly pending: { op: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
+
+  private readonly flush = (): void => {
+    if (this.pending.length === 0) return;
+    const batch = this.pending.splice(0);
+    let results: unknown[];
+    try {
+      results = this.db.transaction(() => batch.map((w) => w.op()))();
+    } catch (err) {
+      for (const w of batch) w.reject(wrapError(err));
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(results[i]));
+  };
+
   putRegistration(scscfName: string, r: StoredRegistration): Promise<void> {
-    return this.run(() => {
-      const row = checkRegistration(scscfName, r);
-      this.put.run(scscfName, row.aor, row.impi, JSON.stringify(row.impus), row.userData, JSON.stringify(row.bindings), row.expiresAt, this.now());
+    let row: ReturnType<typeof checkRegistration>;
+    try {
+      row = checkRegistration(scscfName, r);
+    } catch (err) {
+      return Promise.reject(wrapError(err));
+    }
+    const impus = JSON.stringify(row.impus);
+    const bindings = JSON.stringify(row.bindings);
+    return this.enqueue(() => {
+      this.put.run(scscfName, row.aor, row.impi, impus, row.userData, bindings, row.expiresAt, this.now());
     });
   }
 
   deleteRegistration(scscfName: string, aor: string): Promise<boolean> {
-    return this.run(() => this.del.run(scscfName, aor).changes > 0);
+    return this.enqueue(() => this.del.run(scscfName, aor).changes > 0);
   }
 
   getRegistration(scscfName: string, aor: string): Promise<StoredRegistration | null> {
     return this.run(() => {
+      this.flush();
       const row = this.get.get(scscfName, aor) as Row | undefined;
       return row === undefined ? null : decode(row);
     });
   }
 
   listRegistrations(scscfName: string): Promise<StoredRegistration[]> {
-    return this.run(() => (this.list.all(scscfName) as Row[]).map(decode));
+    return this.run(() => {
+      this.flush();
+      return (this.list.all(scscfName) as Row[]).map(decode);
+    });
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
   }
+}
+
+function wrapError(err: unknown): Error {
+  return err instanceof ImsError ? err : new StoreError(`sqlite: ${(err as Error).message}`, { cause: err });
 }
 
 function decode(row: Row): StoredRegistration {

@@ -49,6 +49,15 @@ export type ApplyResult =
   | { ok: true; bindings: StoredBinding[]; changes: BindingChange[] }
   | { ok: false; status: number; reason: string; headers?: [string, string][] };
 
+/**
+ * A copy of `s` that keeps nothing else alive. A value cut out of a parsed message may be a V8
+ * sliced string holding the whole message text; a binding lives for the registration, so what it
+ * keeps must be its own (the JSON round trip builds a fresh flat string).
+ */
+export function ownString(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+}
+
 /** The expiry a contact asks for, in seconds, before the policy's cap (RFC 3261 §10.2.1.1). */
 export function requestedExpiry(c: NameAddr, expiresHeader: number | undefined, policy: Pick<RegistrarPolicy, 'defaultExpires'>): number {
   return contactExpires(c) ?? expiresHeader ?? policy.defaultExpires;
@@ -135,8 +144,8 @@ export function applyContacts(
       uri,
       contact: contactText(c),
       expiresAt: now + e * 1000,
-      path: [...req.path],
-      callId: req.callId,
+      path: req.path.map(ownString),
+      callId: ownString(req.callId),
       cseq: req.cseq,
       ...(contactInstance(c) !== undefined ? { instance: contactInstance(c) } : {}),
       ...(contactRegId(c) !== undefined ? { regId: contactRegId(c) } : {}),

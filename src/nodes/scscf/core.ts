@@ -14,7 +14,7 @@
  * - Persistence: every change is written to the store before the response leaves; at start the
  *   registrations are read back and their expiry timers re-armed from the stored expiries.
  */
-import { type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import { ReasonCode } from '../../diameter/cx/constants.js';
 import { parseEvent, parseUri, type Uri } from '../../sip/headers/index.js';
@@ -29,7 +29,7 @@ import { SAR, type CxPort, type CxServerHandlers } from './cx-client.js';
 import { RegEventNotifier, type Reply } from './reg-event.js';
 import { implicitSet, Registrar, type RegisterSource, type RegistrarCounters } from './registrar.js';
 import { routeRequest, type RouteDecision } from './routing.js';
-import { KeyedLock, RegistrationTable } from './table.js';
+import { ExpiryQueue, KeyedLock, RegistrationTable } from './table.js';
 
 export interface ScscfCoreDeps {
   config: ScscfConfig;
@@ -70,7 +70,7 @@ export class ScscfCore {
   readonly serviceRoute: string;
   readonly recordRoute: string;
   private readonly lock = new KeyedLock();
-  private readonly expiryTimers = new Map<string, TimerHandle>();
+  private readonly expiries: ExpiryQueue;
   private readonly log: Logger;
   private readonly isLocal: (uri: Uri) => boolean;
   private extra = { expired: 0, reauthentications: 0, networkDeregistrations: 0, routed: 0, untrustedStripped: 0 };
@@ -79,6 +79,7 @@ export class ScscfCore {
 
   constructor(private readonly d: ScscfCoreDeps) {
     this.log = d.logger ?? silentLogger;
+    this.expiries = new ExpiryQueue(d.clock, (aor) => void this.expire(aor));
     this.trust = new TrustDomain(d.config.trustDomain);
     this.serverName = d.serverName ?? d.config.serverName;
     this.storeName = d.config.serverName;
@@ -137,8 +138,7 @@ export class ScscfCore {
   /** Cancels every timer (registrations stay in the store). */
   stop(): void {
     this.stopped = true;
-    for (const t of this.expiryTimers.values()) t.cancel();
-    this.expiryTimers.clear();
+    this.expiries.clear();
     this.registrar.clear();
     this.notifier.clear();
   }
@@ -231,8 +231,7 @@ export class ScscfCore {
   }
 
   private async unpersist(reg: StoredRegistration): Promise<void> {
-    this.expiryTimers.get(reg.aor)?.cancel();
-    this.expiryTimers.delete(reg.aor);
+    this.expiries.cancel(reg.aor);
     this.table.delete(reg.aor);
     try {
       await this.d.store.deleteRegistration(this.storeName, reg.aor);
@@ -241,20 +240,10 @@ export class ScscfCore {
     }
   }
 
-  /** One timer per registration, at its earliest binding expiry. */
+  /** The registration's earliest binding expiry, in the one expiry queue. */
   private arm(reg: StoredRegistration): void {
-    this.expiryTimers.get(reg.aor)?.cancel();
-    this.expiryTimers.delete(reg.aor);
-    if (this.stopped || reg.bindings.length === 0) return;
-    const next = Math.min(...reg.bindings.map((b) => b.expiresAt));
-    const aor = reg.aor;
-    this.expiryTimers.set(
-      aor,
-      this.d.clock.setTimeout(Math.max(0, next - this.d.clock.now()), () => {
-        this.expiryTimers.delete(aor);
-        void this.expire(aor);
-      }),
-    );
+    if (this.stopped || reg.bindings.length === 0) return this.expiries.cancel(reg.aor);
+    this.expiries.schedule(reg.aor, Math.min(...reg.bindings.map((b) => b.expiresAt)));
   }
 
   /** R-REG-3: bindings whose time is up go; the last one takes the registration with it. */

@@ -10,6 +10,7 @@ import { silentLogger } from '../../common/log.js';
 import { startClientInvite, stepClientInvite, type ClientInviteState, type ClientInviteTx } from './client-invite.js';
 import { startClientNonInvite, stepClientNonInvite, type ClientNonInviteState, type ClientNonInviteTx } from './client-non-invite.js';
 import { clientKeyOfRequest, clientKeyOfResponse, serverKeyOfRequest } from './keys.js';
+import { LingeringTable } from './lingering.js';
 import { startServerInvite, stepServerInvite, type ServerInviteState, type ServerInviteTx } from './server-invite.js';
 import { startServerNonInvite, stepServerNonInvite, type ServerNonInviteState, type ServerNonInviteTx } from './server-non-invite.js';
 import { timerConfig, type TimerConfig, type TimerName } from './timers.js';
@@ -80,6 +81,8 @@ interface Rec<M extends Machine = Machine> {
   readonly channel: TxChannel;
   readonly timers: Map<TimerName, TimerHandle>;
   readonly queue: AnyEvent[];
+  /** A non-INVITE server transaction handed to the lingering table: when its Timer J ends. */
+  lingerUntil?: number;
   busy: boolean;
   done: boolean;
   /** Client: the TU; server: the handle given to the TU. */
@@ -107,6 +110,8 @@ export class TransactionLayer {
   private readonly log: Logger;
   private readonly clients = new Map<string, Rec<ClientInviteTx | ClientNonInviteTx>>();
   private readonly servers = new Map<string, Rec<ServerInviteTx | ServerNonInviteTx>>();
+  /** Non-INVITE server transactions in "Completed" on UDP: only their response, until Timer J. */
+  private readonly lingering: LingeringTable;
   /**
    * Transactions started (client, server), requests or responses resent on a timer (§17.1.1.2
    * Timer A/E, §17.2.1 Timer G), retransmissions received and absorbed, and transactions ended by
@@ -116,13 +121,14 @@ export class TransactionLayer {
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.clock = opts.clock;
+    this.lingering = new LingeringTable(opts.clock);
     this.timers = timerConfig(opts.timers);
     this.log = opts.logger ?? silentLogger;
   }
 
   /** Live transactions, for tests and the dashboard. */
   get size(): { clients: number; servers: number } {
-    return { clients: this.clients.size, servers: this.servers.size };
+    return { clients: this.clients.size, servers: this.servers.size + this.lingering.size };
   }
 
   /**
@@ -174,6 +180,10 @@ export class TransactionLayer {
       return req.method === 'ACK' && accepted ? { kind: 'ack', tx: found.server } : { kind: 'absorbed', tx: found.server! };
     }
     if (req.method === 'ACK') return { kind: 'ack' };
+    if (this.lingering.resend(key)) {
+      this.counters.absorbed++;
+      return { kind: 'absorbed', tx: { key, request: req, state: 'completed', respond() {} } };
+    }
     const opts = { reliable: channel.reliable, timers: this.timers };
     let first: Step<ServerInviteTx | ServerNonInviteTx>;
     let pre: TxAction[] = [];
@@ -191,11 +201,12 @@ export class TransactionLayer {
     }
     const rec: Rec<ServerInviteTx | ServerNonInviteTx> = { key, machine: first.tx, channel, timers: new Map(), queue: [], busy: false, done: false };
     const feed = (ev: ServerTxEvent): void => this.feed(rec, ev);
+    const clock = this.clock;
     const handle: ServerTransaction = {
       key,
       request: req,
       get state() {
-        return rec.machine.state;
+        return rec.lingerUntil !== undefined && clock.now() >= rec.lingerUntil ? 'terminated' : rec.machine.state;
       },
       respond(resp: SipResponse) {
         feed({ kind: 'tuResponse', msg: resp });
@@ -232,6 +243,7 @@ export class TransactionLayer {
     }
     this.clients.clear();
     this.servers.clear();
+    this.lingering.clear();
   }
 
   /** Queues an event; events arriving while a step's actions run (a TU answering inside its handler) wait their turn. */
@@ -269,6 +281,7 @@ export class TransactionLayer {
           });
           break;
         case 'startTimer': {
+          if (a.name === 'J' && this.linger(rec, a.ms)) break;
           rec.timers.get(a.name)?.cancel();
           const name = a.name;
           rec.timers.set(name, this.clock.setTimeout(a.ms, () => {
@@ -292,6 +305,21 @@ export class TransactionLayer {
           break;
       }
     }
+  }
+
+  /**
+   * §17.2.2 Timer J: a non-INVITE server transaction entering "Completed" keeps only what a
+   * retransmission needs (its key, final response and channel) in the lingering table; the rest
+   * is released. Not when the TU asked to hear of its end (onEnd): then it runs its course here.
+   */
+  private linger(rec: Rec, ms: number): boolean {
+    const m = rec.machine;
+    if (m.kind !== 'server-non-invite' || m.lastResponse === undefined || rec.server?.onEnd !== undefined) return false;
+    rec.done = true;
+    rec.lingerUntil = this.clock.now() + ms;
+    if (this.servers.get(rec.key) === rec) this.servers.delete(rec.key);
+    this.lingering.add(rec.key, m.lastResponse, rec.channel, ms);
+    return true;
   }
 
   private passUp(rec: Rec, msg: SipMessage): void {

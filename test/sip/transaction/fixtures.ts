@@ -3,7 +3,8 @@
  * SipHeaders, independently of the code under test.
  */
 import { SipHeaders } from '../../../src/sip/message/sip-headers.js';
-import { SipRequest, SipResponse } from '../../../src/sip/message/message.js';
+import { SipRequest, SipResponse, type SipMessage } from '../../../src/sip/message/message.js';
+import type { TxChannel } from '../../../src/sip/transaction/layer.js';
 
 export const BRANCH = 'z9hG4bK776asdhds';
 
@@ -33,4 +34,23 @@ export function response(req: SipRequest, status: number, reason = 'Reason', toT
   h.append('CSeq', req.headers.get('cseq') ?? '');
   h.append('Content-Length', '0');
   return new SipResponse(status, reason, h);
+}
+
+/** A channel that records what the layer sends and can be told to fail. */
+export function channel(reliable = false) {
+  const sent: SipMessage[] = [];
+  let failing = false;
+  const ch: TxChannel & { sent: SipMessage[]; fail(): void } = {
+    reliable,
+    sent,
+    send(msg) {
+      if (failing) return Promise.reject(new Error('unreachable'));
+      sent.push(msg);
+      return Promise.resolve();
+    },
+    fail() {
+      failing = true;
+    },
+  };
+  return ch;
 }

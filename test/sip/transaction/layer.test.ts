@@ -2,27 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/common/index.js';
 import { createResponse, type SipMessage } from '../../../src/sip/message/index.js';
-import { TransactionLayer, type TxChannel } from '../../../src/sip/transaction/layer.js';
-import { request, response } from './fixtures.js';
+import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
+import { channel, request, response } from './fixtures.js';
 
-/** A channel that records what the layer sends and can be told to fail. */
-function channel(reliable = false) {
-  const sent: SipMessage[] = [];
-  let failing = false;
-  const ch: TxChannel & { sent: SipMessage[]; fail(): void } = {
-    reliable,
-    sent,
-    send(msg) {
-      if (failing) return Promise.reject(new Error('unreachable'));
-      sent.push(msg);
-      return Promise.resolve();
-    },
-    fail() {
-      failing = true;
-    },
-  };
-  return ch;
-}
 const tick = () => new Promise<void>((r) => setImmediate(r));
 const label = (m: SipMessage) => (m.kind === 'request' ? m.method : String(m.status));
 

@@ -1,0 +1,389 @@
+/**
+ * `imsec bench scscf [--json]`: imsec's S-CSCF against Kamailio 5.6's (ims_auth +
+ * ims_registrar_scscf over cdp, config in bench/kamailio-scscf/), both registrars under the same
+ * SIPp IMS AKA scenario (REGISTER → 401 → REGISTER with the AKAv1-MD5 response → 200), both
+ * talking Diameter Cx (MAR, SAR) to the same imsec HSS in this process, in interleaved A/B rounds.
+ *
+ * Each round climbs a ladder of rates for each S-CSCF (A then B, B then A in the next round); a
+ * step passes when every registration passed and at least 90 % of the rate was completed. Per
+ * S-CSCF and round: the highest passing rate, its completed registrations per second, and the CPU
+ * time per registration of the S-CSCF's processes (/proc utime+stime: every Kamailio process; the
+ * imsec process(es)) and of the HSS. The figures are medians over rounds, and the ratio is
+ * imsec ÷ Kamailio of the completed rate.
+ *
+ * Kamailio runs from the Debian package (`kamailio`, `kamailio-ims-modules`) with 2 SIP worker
+ * processes, bound to 127.0.0.1 only, in a private mount namespace whose /etc/hosts names the HSS
+ * (cdp resolves the peer by FQDN). The two S-CSCFs register distinct users (`ims…`, `kam…`) so
+ * neither takes over the other's registrations at the HSS.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { computeOpc } from '../auth/index.js';
+import { fromHex } from '../common/index.js';
+import { defaultHssConfig, HssServer } from '../nodes/hss/index.js';
+import type { BenchRegistrar } from './bench.js';
+import { median } from './bench.js';
+import { BENCH_K, BENCH_OP, benchSubscribers, freeUdpPort, positiveInts, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv, startNode } from './bench-register.js';
+import { CliFailure } from './errors.js';
+
+const KAMAILIO_MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
+
+/** The repository's bench/kamailio-scscf directory (from src/cli or dist/src/cli). */
+function kamailioTemplateDir(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, d = resolve(d, '..')) if (existsSync(join(d, 'bench', 'kamailio-scscf', 'kamailio.cfg'))) return join(d, 'bench', 'kamailio-scscf');
+  throw new CliFailure('bench scscf: bench/kamailio-scscf/kamailio.cfg not found');
+}
+
+/** Fills every `{{NAME}}` of a template; a name left unfilled is a bug in the bench. */
+export function fillTemplate(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
+    if (!(name in values)) throw new CliFailure(`bench scscf: template value ${name} missing`);
+    return String(values[name]);
+  });
+}
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** CPU time (ms) of the processes whose process group is `pgrp`, or of one pid. */
+export function cpuMsOf(sel: { pgrp: number } | { pid: number }): number {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const read = (pid: string): number => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields after the comm: state(0) ppid(1) pgrp(2) … utime(11) stime(12)
+      if ('pgrp' in sel && Number(f[2]) !== sel.pgrp) return 0;
+      return (Number(f[11]) + Number(f[12])) * tick;
+    } catch {
+      return 0;
+    }
+  };
+  if ('pid' in sel) return read(String(sel.pid));
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).reduce((sum, p) => sum + read(p), 0);
+}
+
+/** Proportional set size (kB) of a process group (/proc/PID/smaps_rollup), for the memory bench. */
+export function pssKbOf(sel: { pgrp: number } | { pid: number }): number {
+  const one = (pid: string): number => {
+    try {
+      if ('pgrp' in sel) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== sel.pgrp) return 0;
+      }
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
+      return m ? Number(m[1]) : 0;
+    } catch {
+      return 0;
+    }
+  };
+  if ('pid' in sel) return one(String(sel.pid));
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).reduce((sum, p) => sum + one(p), 0);
+}
+
+export interface KamailioScscf {
+  port: number;
+  pgrp: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts Kamailio's S-CSCF from bench/kamailio-scscf/ against the HSS at 127.0.0.1:hssPort. */
+export async function startKamailioScscf(dir: string, hssPort: number, o: { children?: number; shmMb?: number } = {}): Promise<KamailioScscf> {
+  const port = await freeUdpPort();
+  const tpl = kamailioTemplateDir();
+  const values = {
+    CHILDREN: o.children ?? 2,
+    SIP_PORT: port,
+    MODULES: KAMAILIO_MODULES,
+    CDP_XML: join(dir, 'cdp.xml'),
+    SERVER_NAME: `sip:kscscf.ims.lab:${port}`,
+    HSS_PORT: hssPort,
+    ACCEPTOR_PORT: await freeTcpPort(),
+  };
+  writeFileSync(join(dir, 'kamailio.cfg'), fillTemplate(readFileSync(join(tpl, 'kamailio.cfg'), 'utf8'), values));
+  writeFileSync(join(dir, 'cdp.xml'), fillTemplate(readFileSync(join(tpl, 'cdp.xml'), 'utf8'), values));
+  writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost hss.ims.lab kscscf.ims.lab\n');
+  const cmd = `mount --bind ${join(dir, 'hosts')} /etc/hosts && exec kamailio -f ${join(dir, 'kamailio.cfg')} -DD -E -m ${o.shmMb ?? 256} -M 16 -w ${dir} -Y ${dir}`;
+  const proc: ChildProcess = spawn('unshare', ['-m', 'sh', '-c', cmd], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let log = '';
+  const keep = (d: Buffer): void => {
+    log = (log + d.toString()).slice(-8000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-proc.pid!, sig);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    port,
+    pgrp: proc.pid!,
+    log: () => log,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      signal('SIGTERM');
+      const t = setTimeout(() => signal('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+export interface ScscfStep {
+  rate: number;
+  successful: number;
+  failed: number;
+  achieved_per_s: number;
+  avg_ms: number;
+  /** CPU of the S-CSCF's processes per completed registration, ms. */
+  scscf_cpu_ms: number;
+  /** CPU of the HSS (this process) per completed registration, ms. */
+  hss_cpu_ms: number;
+  passed: boolean;
+}
+
+export interface ScscfRound {
+  target: 'imsec' | 'kamailio';
+  round: number;
+  /** Highest passing step (absent: none passed). */
+  best?: ScscfStep;
+  steps: ScscfStep[];
+}
+
+export interface ScscfBenchResult {
+  imsec: { per_s: number; scscf_cpu_ms: number; hss_cpu_ms: number };
+  kamailio: { per_s: number; scscf_cpu_ms: number; hss_cpu_ms: number };
+  /** imsec ÷ Kamailio, registrations per second completed with no failure (medians). */
+  ratio: number;
+  rounds: ScscfRound[];
+  load: string;
+  node: string;
+}
+
+export interface ScscfBenchOptions {
+  rates?: number[];
+  rounds?: number;
+  /** Seconds of traffic per step (registrations = rate × seconds, at least 500). */
+  seconds?: number;
+  /** The UE's pause between the 401 and its second REGISTER, ms (default 50). */
+  pauseMs?: number;
+  log?: (line: string) => void;
+}
+
+/** One S-CSCF under test: its SIPp directory (scenario, users), port, CPU (ms) and PSS (kB). */
+export interface Target {
+  name: 'imsec' | 'kamailio';
+  dir: string;
+  port: number;
+  cpu(): number;
+  pssKb(): number;
+}
+
+async function ladder(t: Target, rates: number[], seconds: number, hssCpu: () => number, round: number, log: (l: string) => void): Promise<ScscfRound> {
+  const steps: ScscfStep[] = [];
+  for (const rate of rates) {
+    const calls = Math.max(500, Math.round(rate * seconds));
+    const c0 = t.cpu();
+    const h0 = hssCpu();
+    const r = await runSipp({ dir: t.dir, target: { address: '127.0.0.1', port: t.port }, calls, rate, limit: Math.max(200, rate * 2), timeoutSeconds: Math.ceil(calls / rate) + 30 });
+    const cpu = t.cpu() - c0;
+    const hcpu = hssCpu() - h0;
+    const failed = r.code === 0 ? r.failed || 0 : Math.max(1, r.failed || 0);
+    const achieved = r.successful / r.seconds;
+    const ok = Math.max(1, r.successful);
+    const step: ScscfStep = {
+      rate,
+      successful: r.successful,
+      failed,
+      achieved_per_s: Math.round(achieved),
+      avg_ms: Math.round(r.avgCallMs * 10) / 10,
+      scscf_cpu_ms: Math.round((cpu / ok) * 1000) / 1000,
+      hss_cpu_ms: Math.round((hcpu / ok) * 1000) / 1000,
+      passed: failed === 0 && achieved >= 0.9 * rate,
+    };
+    steps.push(step);
+    log(`${t.name} round ${round} ${rate}/s: ${step.successful} ok ${step.failed} failed, ${step.achieved_per_s}/s, ${step.avg_ms} ms, S-CSCF ${step.scscf_cpu_ms} ms CPU/reg, HSS ${step.hss_cpu_ms}`);
+    if (!step.passed) break;
+  }
+  const passed = steps.filter((s) => s.passed);
+  return { target: t.name, round, steps, ...(passed.length ? { best: passed[passed.length - 1] } : {}) };
+}
+
+/**
+ * The HSS (in this process, `users` subscribers for each S-CSCF), imsec's S-CSCF and Kamailio's,
+ * both warmed up (Diameter connected, 20 registrations passed). `stops` collects the shutdowns.
+ */
+export async function startScscfPair(
+  dir: string,
+  stops: (() => Promise<void>)[],
+  o: { users: number; pauseMs: number; expires?: number; shmMb?: number },
+): Promise<{ targets: Target[]; hssCpu: () => number; hss: HssServer }> {
+    const n = o.users;
+    const imsUsers = Array.from({ length: n }, (_, i) => `ims${String(i).padStart(6, '0')}`);
+    const kamUsers = Array.from({ length: n }, (_, i) => `kam${String(i).padStart(6, '0')}`);
+    const { SqliteStore } = await import('../store/sqlite/index.js');
+    const store = new SqliteStore(join(dir, 'hss.sqlite'));
+    await store.createSubscribers(benchSubscribers([...imsUsers, ...kamUsers]));
+    const hc = defaultHssConfig(dir);
+    hc.diameter.listen = { host: '127.0.0.1', port: 0 };
+    hc.diameter.peers = [{ host: 'scscf.ims.lab' }, { host: 'kscscf.ims.lab' }];
+    hc.rest = null;
+    hc.logLevel = 'warn';
+    const k = fromHex(BENCH_K);
+    const hss = await HssServer.start({ config: hc, store, ownsStore: true, rng: resWithoutZeroRng(k, computeOpc(k, fromHex(BENCH_OP))) });
+    stops.push(() => hss.stop());
+    const hssPort = hss.diameterPort!;
+    const hssCpu = (): number => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+
+    const scenario = sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000', pauseMs: o.pauseMs, ...(o.expires ? { expires: o.expires } : {}) });
+    const targetDir = (name: string, users: string[]): string => {
+      const d = join(dir, name);
+      spawnSync('mkdir', ['-p', d]);
+      writeFileSync(join(d, 'scenario.xml'), scenario);
+      writeFileSync(join(d, 'users.csv'), sippUsersCsv(users));
+      return d;
+    };
+
+    const scscfPort = await freeUdpPort();
+    const hosts = { 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1' };
+    writeFileSync(
+      join(dir, 'scscf.json'),
+      JSON.stringify({ serverName: `sip:scscf.ims.lab:${scscfPort}`, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hssPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'warn' }),
+    );
+    // IMSEC_SCSCF_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (or --heap-prof …): node flags for the
+    // imsec S-CSCF, to profile it under this load.
+    const nodeArgs = (process.env.IMSEC_SCSCF_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const scscf = await startNode('scscf', join(dir, 'scscf.json'), nodeArgs);
+    stops.push(() => scscf.stop());
+    const kam = await startKamailioScscf(dir, hssPort, o.shmMb ? { shmMb: o.shmMb } : {});
+    stops.push(() => kam.stop());
+
+    const targets: Target[] = [
+      { name: 'imsec', dir: targetDir('imsec', imsUsers), port: scscf.ready.sip.udp, cpu: () => cpuMsOf({ pid: scscf.pid }) + childrenCpu(scscf.pid), pssKb: () => pssKbOf({ pid: scscf.pid }) },
+      { name: 'kamailio', dir: targetDir('kamailio', kamUsers), port: kam.port, cpu: () => cpuMsOf({ pgrp: kam.pgrp }), pssKb: () => pssKbOf({ pgrp: kam.pgrp }) },
+    ];
+
+    // Warm-up: both answer (Diameter connections up) before any step is measured.
+    for (const t of targets) {
+      const warm = join(t.dir, 'warm');
+      spawnSync('mkdir', ['-p', warm]);
+      writeFileSync(join(warm, 'scenario.xml'), scenario);
+      writeFileSync(join(warm, 'users.csv'), sippUsersCsv((t.name === 'imsec' ? imsUsers : kamUsers).slice(0, 20)));
+      for (let i = 0; ; i++) {
+        const w = await runSipp({ dir: warm, target: { address: '127.0.0.1', port: t.port }, calls: 20, rate: 20, timeoutSeconds: 20 });
+        if (w.code === 0) break;
+        if (i >= 8) throw new CliFailure(`bench scscf: ${t.name} warm-up registrations fail (${w.failed} failed)${t.name === 'kamailio' ? `: ${kam.log().split('\n').slice(-5).join(' | ')}` : ''}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+
+    return { targets, hssCpu, hss };
+}
+
+/** Runs the benchmark (needs sipp, kamailio with kamailio-ims-modules, unshare, root for the mount namespace). */
+export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBenchResult> {
+  const rates = o.rates ?? [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000];
+  const rounds = o.rounds ?? 3;
+  const seconds = o.seconds ?? 2;
+  const log = o.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-scscf-'));
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    // The UE answers the 401 after 50 ms (its AKA think time): Kamailio's ims_auth sends the 401 from
+    // its MAA callback before it stores the vector, so an answer within a few ms can fail there.
+    const { targets, hssCpu } = await startScscfPair(dir, stops, { users: Math.max(500, Math.round(Math.max(...rates) * seconds)), pauseMs: o.pauseMs ?? 50 });
+
+    const all: ScscfRound[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const order = round % 2 === 1 ? targets : [...targets].reverse();
+      for (const t of order) all.push(await ladder(t, rates, seconds, hssCpu, round, log));
+    }
+    const summary = (name: 'imsec' | 'kamailio'): { per_s: number; scscf_cpu_ms: number; hss_cpu_ms: number } => {
+      const rs = all.filter((r) => r.target === name);
+      const best = rs.map((r) => r.best);
+      return {
+        per_s: median(best.map((b) => b?.achieved_per_s ?? 0)),
+        scscf_cpu_ms: median(best.map((b) => b?.scscf_cpu_ms ?? Number.NaN).filter((x) => !Number.isNaN(x)).concat(best.every((b) => b === undefined) ? [Number.NaN] : [])),
+        hss_cpu_ms: median(best.map((b) => b?.hss_cpu_ms ?? Number.NaN).filter((x) => !Number.isNaN(x)).concat(best.every((b) => b === undefined) ? [Number.NaN] : [])),
+      };
+    };
+    const imsec = summary('imsec');
+    const kamailio = summary('kamailio');
+    return { imsec, kamailio, ratio: kamailio.per_s > 0 ? Math.round((imsec.per_s / kamailio.per_s) * 100) / 100 : Number.NaN, rounds: all, load: readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' '), node: process.version };
+  } finally {
+    for (const s of stops.reverse()) await s().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** CPU (ms) of the direct children of `pid` (the S-CSCF's worker processes). */
+function childrenCpu(pid: number): number {
+  let sum = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) sum += cpuMsOf({ pid: Number(p) });
+    } catch {
+      // gone
+    }
+  }
+  return sum;
+}
+
+export function formatScscfBench(r: ScscfBenchResult): string {
+  const line = (name: string, s: ScscfBenchResult['imsec']): string =>
+    `  ${name.padEnd(9)} ${String(s.per_s).padStart(6)} registrations/s with 0 failures   S-CSCF ${s.scscf_cpu_ms.toFixed(3)} ms CPU/registration   HSS ${s.hss_cpu_ms.toFixed(3)} ms`;
+  return [
+    `S-CSCF under SIPp (REGISTER/401/REGISTER/200, IMS AKA, same HSS; medians of ${Math.max(...r.rounds.map((x) => x.round))} interleaved rounds; load ${r.load}; node ${r.node})`,
+    line('imsec', r.imsec),
+    line('kamailio', r.kamailio),
+    `ratio imsec/Kamailio: ${r.ratio}`,
+    '',
+  ].join('\n');
+}
+
+export const scscfBench: BenchRegistrar = (bench) => {
+  bench
+    .command('scscf')
+    .description("imsec's S-CSCF against Kamailio's (ims_auth + ims_registrar_scscf) under the same SIPp IMS AKA registrations, same HSS")
+    .option('--json', 'print one JSON object')
+    .option('--rates <list>', 'ladder of target rates, comma-separated (default 500,1000,…,5000)')
+    .option('--rounds <n>', 'interleaved A/B rounds (default 3)')
+    .option('--seconds <n>', 'seconds of traffic per step (default 2)')
+    .option('--pause <ms>', "the UE's pause between the 401 and its second REGISTER (default 50)")
+    .action(async (o: { json?: boolean; rates?: string; rounds?: string; seconds?: string; pause?: string }) => {
+      for (const p of ['sipp', 'kamailio', 'unshare']) {
+        if (spawnSync('sh', ['-c', `command -v ${p}`], { stdio: 'ignore' }).status !== 0) throw new CliFailure(`bench scscf needs ${p} (apt-get install sip-tester kamailio kamailio-ims-modules util-linux)`);
+      }
+      const r = await runScscfBench({
+        ...(o.rates !== undefined ? { rates: positiveInts(o.rates, '--rates') } : {}),
+        ...(o.rounds !== undefined ? { rounds: positiveInts(o.rounds, '--rounds')[0] } : {}),
+        ...(o.seconds !== undefined ? { seconds: positiveInts(o.seconds, '--seconds')[0] } : {}),
+        ...(o.pause !== undefined ? { pauseMs: positiveInts(o.pause, '--pause')[0] } : {}),
+        log: o.json ? undefined : (l) => process.stderr.write(`${l}\n`),
+      });
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : formatScscfBench(r));
+    });
+};

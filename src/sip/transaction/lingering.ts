@@ -1,0 +1,92 @@
+/**
+ * Non-INVITE server transactions in "Completed" on an unreliable transport (RFC 3261 §17.2.2):
+ * for Timer J (64*T1) they only absorb request retransmissions by resending the final response.
+ * That is all this table keeps of them — the key, the response and its channel, and the deadline —
+ * instead of the whole transaction (request, machine, handle, closures, one timer each).
+ *
+ * Every entry lives for the same Timer J, so deadlines arrive in insertion order: one FIFO and one
+ * timer, armed for the oldest deadline, end them all (a timer wheel of one slot per Timer J).
+ */
+import type { Clock, TimerHandle } from '../../common/index.js';
+import type { SipMessage, SipResponse } from './types.js';
+
+/** Where a response goes again: the transaction's channel (layer.ts TxChannel). */
+interface Sender {
+  send(msg: SipMessage): Promise<void>;
+}
+
+interface Lingering {
+  readonly response: SipResponse;
+  readonly channel: Sender;
+  readonly deadline: number;
+}
+
+/** The "Completed" non-INVITE server transactions, ended together by one timer. */
+export class LingeringTable {
+  private readonly entries = new Map<string, Lingering>();
+  /** Keys and their deadlines in deadline order (= insertion order); `head` is the next to expire. */
+  private keys: string[] = [];
+  private deadlines: number[] = [];
+  private head = 0;
+  private timer: TimerHandle | undefined;
+
+  constructor(private readonly clock: Clock) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** §17.2.2: the transaction entered "Completed" with `response`; it ends after `ms` (Timer J). */
+  add(key: string, response: SipResponse, channel: Sender, ms: number): void {
+    const deadline = this.clock.now() + ms;
+    this.entries.set(key, { response, channel, deadline });
+    this.keys.push(key);
+    this.deadlines.push(deadline);
+    if (this.timer === undefined) this.arm(deadline);
+  }
+
+  /** §17.2.2: a retransmitted request in "Completed" gets the final response again. */
+  resend(key: string): boolean {
+    const e = this.entries.get(key);
+    if (e === undefined) return false;
+    // §17.2.4: a transport error ends the transaction ("Terminated"), nothing else.
+    e.channel.send(e.response).catch(() => this.entries.delete(key));
+    return true;
+  }
+
+  /** Forgets everything and stops the timer (on shutdown). */
+  clear(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.entries.clear();
+    this.keys = [];
+    this.deadlines = [];
+    this.head = 0;
+  }
+
+  private arm(deadline: number): void {
+    this.timer = this.clock.setTimeout(Math.max(0, deadline - this.clock.now()), this.expire);
+  }
+
+  /** Timer J fired for the oldest entries: every entry due by now is terminated. */
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    const now = this.clock.now();
+    while (this.head < this.keys.length) {
+      const deadline = this.deadlines[this.head];
+      if (deadline > now) {
+        this.arm(deadline);
+        break;
+      }
+      const key = this.keys[this.head];
+      // A key added again later (or already ended by a transport error) is not this slot's.
+      if (this.entries.get(key)?.deadline === deadline) this.entries.delete(key);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.deadlines = this.deadlines.slice(this.head);
+      this.head = 0;
+    }
+  };
+}
