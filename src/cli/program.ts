@@ -29,6 +29,7 @@ import { analyzeBench } from './bench-analyze.js';
 import { soakBench } from './bench-soak.js';
 import { registerIpsecBench } from './bench-register-ipsec.js';
 import { saTableBench } from './bench-sa-table.js';
+import { scaleOutBench } from './bench-scale-out.js';
 import { describeError, exitCodeFor } from './errors.js';
 
 export function buildProgram(): Command {
@@ -50,7 +51,7 @@ export function buildProgram(): Command {
   registerLab(program);
   registerLoad(program);
   // One entry per domain (cli/bench-<domain>.ts).
-  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, registerIpsecBench, saTableBench, soakBench, analyzeBench];
+  const benches: BenchRegistrar[] = [milenageBench, espBench, secagreeBench, udpEncapBench, diameterBench, sipBench, hssBench, thigBench, registrationBench, registerIpsecBench, saTableBench, scaleOutBench, soakBench, analyzeBench];
   registerBench(program, benches);
   for (const c of allCommands(program)) c.exitOverride();
   return program;
