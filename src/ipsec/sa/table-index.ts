@@ -35,18 +35,39 @@ function ueKey(address: string, port: number): string {
   return `${address}|${port}`;
 }
 
-const NONE: ReadonlySet<SaSet> = new Set();
+/**
+ * A bucket of a multimap: the one value itself (almost every key: one set per IMPI, per UE port,
+ * per selector), or an array when there are several. At 100,000 sets that spares the garbage
+ * collector a few hundred thousand Set objects.
+ */
+type Bucket<V> = V | V[];
+
+const NONE: readonly never[] = [];
 
 /** Adds to or removes from the bucket of `k` (empty buckets leave the map). */
-function bucket<K, V>(m: Map<K, Set<V>>, k: K, v: V, on: boolean): void {
-  let b = m.get(k);
+function bucket<K, V extends object>(m: Map<K, Bucket<V>>, k: K, v: V, on: boolean): void {
+  const b = m.get(k);
   if (on) {
-    if (!b) m.set(k, (b = new Set()));
-    b.add(v);
-  } else if (b) {
-    b.delete(v);
-    if (b.size === 0) m.delete(k);
+    if (b === undefined) m.set(k, v);
+    else if (Array.isArray(b)) b.push(v);
+    else m.set(k, [b, v]);
+    return;
   }
+  if (b === undefined) return;
+  if (!Array.isArray(b)) {
+    if (b === v) m.delete(k);
+    return;
+  }
+  const i = b.indexOf(v);
+  if (i >= 0) b.splice(i, 1);
+  if (b.length === 1) m.set(k, b[0]);
+  else if (b.length === 0) m.delete(k);
+}
+
+/** The values of the bucket of `k`, in the order they were added. */
+function values<K, V extends object>(m: Map<K, Bucket<V>>, k: K): readonly V[] {
+  const b = m.get(k);
+  return b === undefined ? NONE : Array.isArray(b) ? b : [b];
 }
 
 export class SaTableIndex {
@@ -55,9 +76,9 @@ export class SaTableIndex {
   /** Local protected ports of live sets and reservations (not kept when ports are shared). */
   readonly portsInUse = new Counted();
   private readonly inbound = new Map<number, SecurityAssociation>();
-  private readonly byImpi = new Map<string, Set<SaSet>>();
-  private readonly byUePort = new Map<string, Set<SaSet>>();
-  private readonly outboundBySelector = new Map<string, Set<SecurityAssociation>>();
+  private readonly byImpi = new Map<string, Bucket<SaSet>>();
+  private readonly byUePort = new Map<string, Bucket<SaSet>>();
+  private readonly outboundBySelector = new Map<string, Bucket<SecurityAssociation>>();
 
   constructor(
     /** The local side of a set (P-CSCF: its pcscf end; UE: its ue end). */
@@ -94,13 +115,13 @@ export class SaTableIndex {
   }
 
   /** The live sets of an IMPI (unordered; at most three, R-SA-6). */
-  ofImpi(impi: string): ReadonlySet<SaSet> {
-    return this.byImpi.get(impi) ?? NONE;
+  ofImpi(impi: string): readonly SaSet[] {
+    return values(this.byImpi, impi);
   }
 
   /** The live sets bound to a UE protected port of an address (R-SA-4). */
-  atUePort(address: string, port: number): ReadonlySet<SaSet> {
-    return this.byUePort.get(ueKey(address, port)) ?? NONE;
+  atUePort(address: string, port: number): readonly SaSet[] {
+    return values(this.byUePort, ueKey(address, port));
   }
 
   findInbound(spi: number): SecurityAssociation | undefined {
@@ -110,7 +131,7 @@ export class SaTableIndex {
   /** The live outbound SA for a selector: the best state, then the newest set. */
   findOutbound(src: Endpoint, dst: Endpoint): SecurityAssociation | undefined {
     let best: SecurityAssociation | undefined;
-    for (const sa of this.outboundBySelector.get(selectorKey(src, dst)) ?? []) {
+    for (const sa of values(this.outboundBySelector, selectorKey(src, dst))) {
       if (!best || STATE_RANK[sa.state] > STATE_RANK[best.state] || (sa.state === best.state && sa.setId > best.setId)) best = sa;
     }
     return best;
