@@ -90,8 +90,8 @@ export async function startNode(name: string, kind: string, config: Record<strin
   const proc = spawn(process.execPath, [...prof, cli, kind, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-8000)));
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-8000)));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const poll = setInterval(() => {
