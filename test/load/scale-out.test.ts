@@ -4,9 +4,9 @@
  * with IMS AKA and IPsec each (R-LAB-4).
  *
  * 1. Churn: every UE registers, de-registers and registers again. The I-CSCF hands first
- *    registrations to the two S-CSCFs in turn, so a UE's second registration often goes through
- *    the other S-CSCF and the other HSS process: the two processes allocate SQNs for the same
- *    IMPI from the shared store. Every SQN a UE's ISIM accepted must be new to it, and none may be
+ *    registrations to the two S-CSCFs in turn (one counter for all users), so a UE's second
+ *    registration may go through either S-CSCF and HSS process: the two processes allocate SQNs
+ *    for the same IMPIs from the shared store. Every SQN a UE's ISIM accepted must be new to it, and none may be
  *    refused as out of range (TS 33.102 §6.3.3, Annex C): no SQN is issued twice across processes
  *    (R-AKA-3). Afterwards the store holds no registration (R-FAIL-4).
  * 2. Register and stay: every registration is in the store, REGISTERED with the S-CSCF that
