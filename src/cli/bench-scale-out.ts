@@ -32,6 +32,7 @@ import { startScaleOut } from './scale-out-topology.js';
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OP = 'cdc202d5123e20f62b6d676ac72cb318';
 
+/** `bench scale-out`'s parameters. */
 export interface ScaleOutBenchOptions {
   ues: number;
   rate: number;
@@ -42,6 +43,7 @@ export interface ScaleOutBenchOptions {
   log?: (line: string) => void;
 }
 
+/** One pair count's figures (medians of the rounds). */
 export interface ScaleOutRun {
   pairs: number;
   perSecond: number;
@@ -52,6 +54,7 @@ export interface ScaleOutRun {
   cpuMsPerRegistration: Record<string, number>;
 }
 
+/** Both pair counts of one run and their ratio. */
 export interface ScaleOutBenchResult {
   ues: number;
   rate: number;

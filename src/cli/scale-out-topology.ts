@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import type { Endpoint } from '../sip/transport/types.js';
 import { CliFailure } from './errors.js';
 
+/** What {@link startScaleOut} starts. */
 export interface ScaleOutOptions {
   /** The PostgreSQL store every HSS shares (`postgres://…`). */
   storeUrl: string;
@@ -48,6 +49,7 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
+/** The running network of {@link startScaleOut}. */
 export interface ScaleOutTopology {
   /** The P-CSCF's unprotected SIP endpoint. */
   readonly pcscf: Endpoint;

@@ -18,6 +18,7 @@ import type { CarrierMessageInfo, ProtectedCarrier } from '../sip/transport/prot
 
 /** The swarm's datapath kinds (`imsec load --datapath`). */
 export type SwarmDatapathKind = 'userspace' | 'xfrm';
+/** Every {@link SwarmDatapathKind}, for argument checks. */
 export const SWARM_DATAPATHS: readonly SwarmDatapathKind[] = ['userspace', 'xfrm'];
 
 /** What the swarm needs of its datapath. */

@@ -70,6 +70,7 @@ function values<K, V extends object>(m: Map<K, Bucket<V>>, k: K): readonly V[] {
   return b === undefined ? NONE : Array.isArray(b) ? b : [b];
 }
 
+/** The SA table's indexes (TS 33.203 §7.1, R-SA-3, R-SA-4), kept in step by the SaManager (manager.ts). */
 export class SaTableIndex {
   /** Every SPI of a live SA (both directions) or of a reservation (R-SA-3 uniqueness). */
   readonly spisInUse = new Counted();
