@@ -199,7 +199,7 @@ async function benchBackend(backend: 'sqlite' | 'postgres', storeUrl: string, o:
 }
 
 /** A throwaway PostgreSQL (initdb + pg_ctl on a free port, fsync on: durable commits), or undefined. */
-async function throwawayPostgres(): Promise<{ url: string; stop(): void } | undefined> {
+export async function throwawayPostgres(): Promise<{ url: string; stop(): void } | undefined> {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
   const v = readdirSync(root).filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a)).find((x) => existsSync(join(root, x, 'bin', 'pg_ctl')));

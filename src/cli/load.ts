@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { InvalidArgumentError } from '../common/index.js';
 import { ipFamily } from '../sip/index.js';
 import { parseHostPort } from '../nodes/ue/index.js';
-import { driveLoad, fdsNeeded, formatSummary, LOAD_SCENARIOS, openFileLimit, progressLine, toLoadSubscribers, type LoadScenario, type LoadSubscriber } from '../load/index.js';
+import { driveLoad, fdsNeeded, formatSummary, LOAD_SCENARIOS, openFileLimit, progressLine, SWARM_DATAPATHS, toLoadSubscribers, type LoadScenario, type LoadSubscriber, type SwarmDatapathKind } from '../load/index.js';
 import { ImportError } from '../nodes/hss/index.js';
 import { subscriberRowsFromFlags } from './subscriber-source.js';
 import { intArg } from './args.js';
@@ -38,6 +38,7 @@ interface LoadFlags {
   uesPerAddress: string;
   firstAddress: string;
   portBase: string;
+  unprotectedPort: string;
   maxFailures: string;
   json?: boolean;
 }
@@ -64,11 +65,12 @@ export function registerLoad(program: Command): void {
     .option('--duration <s>', 'stop starting registrations after this many seconds')
     .option('--count <n>', 'stop after this many registrations (default: every UE once; churn: until --duration)')
     .option('--scenario <name>', LOAD_SCENARIOS.join(' | '), 'register')
-    .option('--datapath <kind>', 'userspace (ESP-in-UDP on 127.0.0.0/8)', 'userspace')
+    .option('--datapath <kind>', 'userspace (ESP-in-UDP on 127.0.0.0/8) | xfrm (kernel transport mode; root, UE addresses assigned in this namespace)', 'userspace')
     .option('--live <s>', 'churn: seconds a UE stays registered', '2')
     .option('--expires <s>', 'registration expiry asked for (re-registration at half of it)')
     .option('--ues-per-address <n>', 'UEs sharing one source address', '16')
-    .option('--first-address <ip>', 'first UE source address', '127.1.0.1')
+    .option('--first-address <ip>', 'first UE source address (userspace: in 127.0.0.0/8)', '127.1.0.1')
+    .option('--unprotected-port <n>', "every UE's unprotected SIP port (0: the OS chooses; Kamailio's P-CSCF wants 5060)", '0')
     .option('--port-base <n>', 'first protected port (bound on 0.0.0.0; two swarms on one host need different ones)', '12000')
     .option('--max-failures <ratio>', 'exit 1 when failed/finished operations exceed this', '0')
     .option('--json', 'the report as one JSON object')
@@ -77,8 +79,10 @@ export function registerLoad(program: Command): void {
       const hp = parseHostPort(o.pcscf, '--pcscf');
       if (ipFamily(hp.host) !== 4) throw new InvalidArgumentError('--pcscf must be an IPv4 literal', '--pcscf');
       if (!LOAD_SCENARIOS.includes(o.scenario as LoadScenario)) throw new InvalidArgumentError(`--scenario must be one of ${LOAD_SCENARIOS.join(', ')}`, '--scenario');
-      if (o.datapath !== 'userspace') throw new InvalidArgumentError('--datapath: only userspace is available (xfrm needs the kernel lab)', '--datapath');
-      if (ipFamily(o.firstAddress) !== 4 || !o.firstAddress.startsWith('127.')) throw new InvalidArgumentError('--first-address must be in 127.0.0.0/8', '--first-address');
+      if (!SWARM_DATAPATHS.includes(o.datapath as SwarmDatapathKind)) throw new InvalidArgumentError(`--datapath must be one of ${SWARM_DATAPATHS.join(', ')}`, '--datapath');
+      const datapath = o.datapath as SwarmDatapathKind;
+      if (ipFamily(o.firstAddress) !== 4) throw new InvalidArgumentError('--first-address must be an IPv4 literal', '--first-address');
+      if (datapath === 'userspace' && !o.firstAddress.startsWith('127.')) throw new InvalidArgumentError('--first-address must be in 127.0.0.0/8 with --datapath userspace', '--first-address');
       let subs: LoadSubscriber[];
       try {
         subs = toLoadSubscribers(subscriberRowsFromFlags(o).rows);
@@ -106,6 +110,8 @@ export function registerLoad(program: Command): void {
         uesPerAddress: perAddress,
         firstAddress: o.firstAddress,
         portBase: intArg(o.portBase, '--port-base', 1024, 60000),
+        datapath,
+        unprotectedPort: intArg(o.unprotectedPort, '--unprotected-port', 0, 65535),
         onTick: (stats, elapsed) => {
           if (!tty) return;
           const ok = stats.ops.get('register')!.ok;

@@ -9,7 +9,8 @@ import { summarize, type LoadSummary } from './report.js';
 import { LoadRun, type LoadScenario } from './run.js';
 import type { LoadStats } from './stats.js';
 import type { LoadSubscriber } from './subscribers.js';
-import { Swarm } from './swarm.js';
+import { Swarm, type SwarmOptions } from './swarm.js';
+import type { SwarmDatapathKind } from './swarm-datapath.js';
 
 export interface DriveOptions {
   pcscf: Endpoint;
@@ -21,11 +22,17 @@ export interface DriveOptions {
   liveMs?: number;
   uesPerAddress?: number;
   firstAddress?: string;
+  /** Where ESP runs (default userspace; xfrm: kernel transport mode in this namespace). */
+  datapath?: SwarmDatapathKind;
+  /** The UEs' unprotected SIP port (default: the OS chooses). */
+  unprotectedPort?: number;
   /** First protected port of the swarm (two swarms on one host need different ones). */
   portBase?: number;
   expires?: number;
   maxInFlight?: number;
   deregisterAtEnd?: boolean;
+  /** Every AKA outcome of every UE (see {@link SwarmOptions.onAka}). */
+  onAka?: SwarmOptions['onAka'];
   clock?: Clock;
   logger?: Logger;
   onTick?: (stats: LoadStats, elapsedMs: number) => void;
@@ -50,6 +57,9 @@ export async function driveLoad(o: DriveOptions): Promise<LoadSummary> {
     ...(o.uesPerAddress !== undefined ? { uesPerAddress: o.uesPerAddress } : {}),
     ...(o.firstAddress !== undefined ? { firstAddress: o.firstAddress } : {}),
     ...(o.portBase !== undefined ? { portBase: o.portBase } : {}),
+    ...(o.datapath !== undefined ? { datapath: o.datapath } : {}),
+    ...(o.unprotectedPort !== undefined ? { unprotectedPort: o.unprotectedPort } : {}),
+    ...(o.onAka ? { onAka: o.onAka } : {}),
     ...(o.expires !== undefined ? { expires: o.expires } : {}),
     clock,
     ...(o.logger ? { logger: o.logger } : {}),

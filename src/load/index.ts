@@ -8,3 +8,4 @@ export { LoadStats, LatencyHistogram, LOAD_OPS, type LoadOp, type OpStats } from
 export { summarize, formatSummary, progressLine, type LoadSummary, type OpSummary } from './report.js';
 export { parseRange, rangeRows, fileRows, toLoadSubscribers, MAX_RANGE, type LoadSubscriber, type SubscriberRange } from './subscribers.js';
 export { driveLoad, openFileLimit, type DriveOptions } from './drive.js';
+export { swarmDatapath, SWARM_DATAPATHS, type SwarmDatapath, type SwarmDatapathKind, type SwarmDatapathOptions } from './swarm-datapath.js';

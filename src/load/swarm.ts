@@ -20,14 +20,15 @@
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../common/index.js';
 import { silentLogger } from '../common/log.js';
-import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror } from '../ipsec/index.js';
+import { SaManager, type XfrmRunner } from '../ipsec/index.js';
 import type { SipRequest } from '../sip/index.js';
 import { SipStack } from '../sip/stack/index.js';
 import { UdpTransport } from '../sip/transport/index.js';
 import type { Endpoint, SipTransport } from '../sip/transport/types.js';
-import { ProtectedTransport, type CarrierMessageInfo, type ProtectedCarrier } from '../sip/transport/protected/index.js';
+import { ProtectedTransport, type CarrierMessageInfo } from '../sip/transport/protected/index.js';
 import { SoftIsim, UeCore, memorySqnStore, type UeCoreConfig } from '../nodes/ue/index.js';
 import type { LoadSubscriber } from './subscribers.js';
+import { swarmDatapath, type SwarmDatapath, type SwarmDatapathKind } from './swarm-datapath.js';
 
 export interface SwarmOptions {
   /** The P-CSCF's unprotected SIP endpoint (an IP literal). */
@@ -36,6 +37,18 @@ export interface SwarmOptions {
   homeDomain?: string;
   /** First UE address (default 127.1.0.1); the next addresses follow it. */
   firstAddress?: string;
+  /**
+   * Where ESP runs (default `userspace`). `xfrm`: kernel transport mode in this process's network
+   * namespace; every UE address must be assigned there (e.g. `ip -batch` of `addr add`).
+   */
+  datapath?: SwarmDatapathKind;
+  /** xfrm: the `ip` runner (tests inject one). */
+  xfrmRunner?: XfrmRunner;
+  /**
+   * The unprotected SIP port of every UE address (default 0: the OS chooses). Kamailio 5.6's
+   * P-CSCF treats a REGISTER as initial only when its Via port is 5060 (docs/kamailio-pcscf.md).
+   */
+  unprotectedPort?: number;
   /** UEs per source address (default 16). */
   uesPerAddress?: number;
   /** First protected port (default 12000: below the ephemeral range, where the OS puts other sockets). */
@@ -46,6 +59,12 @@ export interface SwarmOptions {
   autoReRegister?: boolean;
   /** SIP T1 in ms (default 500). */
   t1Ms?: number;
+  /**
+   * Told every AKA outcome of every UE's ISIM (TS 33.102 §6.3.3): the SQN it accepted, or
+   * `sync-failure` (an SQN out of range: one reused or too old) or `mac-failure`. What proves
+   * that no SQN is issued twice (R-AKA-3) from the UEs' side.
+   */
+  onAka?: (impi: string, outcome: number | 'sync-failure' | 'mac-failure') => void;
   clock?: Clock;
   rng?: Rng;
   logger?: Logger;
@@ -87,8 +106,7 @@ interface AddressSlot {
 
 export class Swarm {
   readonly sa: SaManager;
-  readonly datapath: UdpEncapDatapath;
-  private readonly mirror: Mirror;
+  readonly datapath: SwarmDatapath;
   private stack: SipStack | undefined;
   private readonly ues: (SwarmUe | undefined)[];
   private readonly byLocal = new Map<string, SwarmUe>();
@@ -100,7 +118,6 @@ export class Swarm {
   private readonly perAddress: number;
   private readonly portBase: number;
   private readonly firstAddress: number;
-  private readonly carrier: ProtectedCarrier;
 
   constructor(
     readonly subscribers: readonly LoadSubscriber[],
@@ -115,13 +132,8 @@ export class Swarm {
     if (this.portBase + this.perAddress * (1 + CLIENT_PORTS_PER_UE) > 65535) throw new RangeError('uesPerAddress too large for the port plan');
     const t1 = o.t1Ms ?? 500;
     this.sa = new SaManager({ role: 'ue', clock: this.clock, rng: this.rng, sharedLocalPorts: true, changeOverMs: 64 * t1 });
-    this.datapath = new UdpEncapDatapath({ rng: this.rng, anyAddress: true });
-    this.datapath.onMessage((sip, info) => this.deliver(sip, info));
-    this.mirror = mirrorSaTable(this.sa, this.datapath, { onError: (err, sa, op) => this.log.warn({ sa: sa.id, op, err: (err as Error).message }, 'swarm: datapath operation failed') });
-    // Each UE's transport gets this carrier: sends go to the shared datapath, and the datapath's
-    // deliveries are dispatched here by local endpoint, not through the transports' own sharing.
-    const dp = this.datapath;
-    this.carrier = { send: (sip, opts) => dp.send(sip, opts), onMessage: () => undefined };
+    // Deliveries are dispatched here by local endpoint, not through the transports' own sharing.
+    this.datapath = swarmDatapath({ kind: o.datapath ?? 'userspace', sa: this.sa, rng: this.rng, log: this.log, deliver: (sip, info) => this.deliver(sip, info), ...(o.xfrmRunner ? { xfrmRunner: o.xfrmRunner } : {}) });
     this.ues = new Array<SwarmUe | undefined>(subscribers.length);
   }
 
@@ -147,7 +159,7 @@ export class Swarm {
     let s = this.slots.get(n);
     if (s) return s;
     const address = intToIpv4(this.firstAddress + n);
-    const udp = await UdpTransport.bind({ address, port: 0, logger: this.log });
+    const udp = await UdpTransport.bind({ address, port: this.o.unprotectedPort ?? 0, logger: this.log });
     s = this.slots.get(n);
     if (s) {
       await udp.close();
@@ -169,7 +181,7 @@ export class Swarm {
     const stack = this.stack!;
     const j = i % this.perAddress;
     const serverPort = this.portBase + j;
-    const transport = new ProtectedTransport({ carrier: this.carrier, address: slot.address, serverPort, clientPort: serverPort, saManager: this.sa, responseFlow: 'client-to-server', logger: this.log });
+    const transport = new ProtectedTransport({ carrier: this.datapath.carrier(slot.address), address: slot.address, serverPort, clientPort: serverPort, saManager: this.sa, responseFlow: 'client-to-server', logger: this.log });
     stack.transportLayer.add(transport);
     const pcscf = this.o.pcscf;
     let isim: SoftIsim | undefined;
@@ -184,7 +196,7 @@ export class Swarm {
       expires: this.o.expires ?? 600_000,
       integrity: ['hmac-sha-1-96'],
       encryption: ['null'],
-      mode: 'UDP-enc-tun',
+      mode: this.datapath.mode,
       reRegister: { fraction: 0.5, marginSeconds: 600, auto: this.o.autoReRegister ?? true },
       subscribeRegEvent: false,
     };
@@ -200,15 +212,19 @@ export class Swarm {
       newTag: () => stack.newTag(),
       newBranch: () => stack.newBranch(),
       sa: this.sa,
-      saSettled: async () => {
-        for (const s of this.sa.sets({ impi: sub.impi })) await this.mirror.settled(s.id);
-      },
+      saSettled: () => this.datapath.settled(this.sa.sets({ impi: sub.impi }).map((s) => s.id)),
       freePort: async (avoid) => {
         const port = this.clientPort(slot, j, avoid);
         this.byLocal.set(`${slot.address}|${port}`, ue);
         return port;
       },
-      isim: { authenticate: (rand, autn) => (isim ??= new SoftIsim(sub.k, sub.opc, memorySqnStore())).authenticate(rand, autn) },
+      isim: {
+        authenticate: (rand, autn) => {
+          const r = (isim ??= new SoftIsim(sub.k, sub.opc, memorySqnStore())).authenticate(rand, autn);
+          this.o.onAka?.(sub.impi, r.result === 'ok' ? r.sqn : r.result);
+          return r;
+        },
+      },
       clock: this.clock,
       rng: this.rng,
       log: this.log,
@@ -251,8 +267,6 @@ export class Swarm {
     for (const u of this.built()) u.core.stop();
     await this.stack?.close();
     this.sa.clear('removed');
-    await this.mirror.idle();
-    this.mirror.stop();
     await this.datapath.close();
   }
 }

@@ -36,32 +36,58 @@ export interface Mirror {
   settled(setId: number): Promise<void>;
 }
 
+/** Operations in flight and who waits for them to end (a counter, not a list of promises). */
+class Pending {
+  count = 0;
+  private waiters: (() => void)[] = [];
+  wait(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
+  done(): void {
+    if (--this.count > 0) return;
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
 /**
  * Follow a manager's events: install each created SA, remove each deleted one. Operations on one
- * SA run in order (a remove waits for its install); different SAs proceed independently.
+ * SA run in order (a remove waits for its install); different SAs proceed independently. What is
+ * kept lives only while operations are in flight: per SA its last operation, per set and for the
+ * whole table a counter, so the cost of an operation and of {@link Mirror.settled} does not grow
+ * with the table (nothing per live SA once its operations have finished).
  */
 export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts: MirrorOptions = {}): Mirror {
-  // The last queued operation of each SA with one in flight, and every operation in flight:
-  // both shrink as operations finish, so `idle` costs the work pending, not the table's size.
   const chains = new Map<string, Promise<void>>();
-  const inflight = new Set<Promise<void>>();
-  const bySet = new Map<number, Set<Promise<void>>>();
+  const all = new Pending();
+  const bySet = new Map<number, Pending>();
   const run = (sa: SecurityAssociation, op: 'install' | 'remove'): void => {
-    const prev = chains.get(sa.id) ?? Promise.resolve();
-    const next = prev
-      .then(() => (op === 'install' ? datapath.install(sa) : datapath.remove(sa)))
-      .catch((err: unknown) => opts.onError?.(err, sa, op));
-    chains.set(sa.id, next);
-    inflight.add(next);
     let mine = bySet.get(sa.setId);
-    if (!mine) bySet.set(sa.setId, (mine = new Set()));
-    mine.add(next);
-    void next.then(() => {
-      inflight.delete(next);
+    if (!mine) bySet.set(sa.setId, (mine = new Pending()));
+    mine.count++;
+    all.count++;
+    const exec = (): Promise<void> => (op === 'install' ? datapath.install(sa) : datapath.remove(sa));
+    const prev = chains.get(sa.id);
+    let started: Promise<void>;
+    try {
+      started = prev ? prev.then(exec) : exec();
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    const set = mine;
+    const finish = (): void => {
       if (chains.get(sa.id) === next) chains.delete(sa.id);
-      mine.delete(next);
-      if (mine.size === 0 && bySet.get(sa.setId) === mine) bySet.delete(sa.setId);
+      if (set.count === 1 && bySet.get(sa.setId) === set) bySet.delete(sa.setId);
+      set.done();
+      all.done();
+    };
+    const next: Promise<void> = started.then(finish, (err: unknown) => {
+      try {
+        opts.onError?.(err, sa, op);
+      } finally {
+        finish();
+      }
     });
+    chains.set(sa.id, next);
   };
   const stop = manager.on((e) => {
     if (e.kind === 'saCreated') run(e.sa, 'install');
@@ -69,12 +95,7 @@ export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts:
   });
   return {
     stop,
-    async idle() {
-      while (inflight.size > 0) await Promise.all([...inflight]);
-    },
-    async settled(setId) {
-      const snapshot = bySet.get(setId);
-      if (snapshot) await Promise.all([...snapshot]);
-    },
+    idle: () => all.wait(),
+    settled: (setId) => bySet.get(setId)?.wait() ?? Promise.resolve(),
   };
 }

@@ -38,5 +38,6 @@ export {
   type CreateSetResult,
   type CreateSetRefusal,
 } from './manager.js';
+export { DeadlineQueue } from './deadlines.js';
 export { mirrorSaTable, type IpsecDatapath, type Mirror, type MirrorOptions } from './datapath.js';
 export { wiresharkLineForSa, wiresharkLinesForSas, xfrmLinesForSa } from './export.js';

@@ -18,124 +18,30 @@
  *    P-CSCF keeps sending on the old set ({@link SaManager.preferredSet}).
  * 4. Expiry, `deleteSet` (failed registration, R-SM-4, R-RR-3) or `deleteImpi`
  *    (de-registration) delete the set.
+ *
+ * Scale (TS 33.203 §7.1 at 100,000 registrations): every lookup goes through hash indexes
+ * (./table-index.ts), and every lifetime (sets and reservations) is one entry of a min-heap with
+ * one armed clock timer (./deadlines.ts), so no timer, closure or promise exists per set.
  */
-import { type Clock, type Rng, type TimerHandle, InvalidArgumentError } from '../../common/index.js';
-import type { IpsecMode } from '../../secagree/index.js';
-import { deriveEspKeys, type EncryptionAlg, type IntegrityAlg } from '../esp/index.js';
+import { type Clock, type Rng, InvalidArgumentError } from '../../common/index.js';
+import { deriveEspKeys } from '../esp/index.js';
 import { PCSCF_SPI_POLICY, UE_SPI_POLICY, allocatePort, allocateSpi, checkPortRange, type PortRange, type SpiPolicy } from './allocate.js';
-import { buildSaSet, ueAddressOf, uePortOf } from './build.js';
+import { buildSaSet } from './build.js';
+import { DeadlineQueue } from './deadlines.js';
 import { SaError } from './errors.js';
+import { DEFAULT_CHANGE_OVER_MS, REG_AWAIT_AUTH_MS, SA_LIFETIME_MARGIN_MS, type CreateSetParams, type CreateSetRefusal, type CreateSetResult, type LocalReservation, type SaManagerOptions } from './manager-options.js';
+import { SaTableIndex, preferredOf, tableRows } from './table-index.js';
 import type { Endpoint, SaDeleteReason, SaEndpointParams, SaEvent, SaRole, SaSet, SaState, SaTableEntry, SecurityAssociation, Transport } from './types.js';
 
-export interface SaManagerOptions {
-  role: SaRole;
-  clock: Clock;
-  rng: Rng;
-  /** Default: MSB 0 at the P-CSCF, MSB 1 at the UE (seed 001 §7.1). */
-  spiPolicy?: SpiPolicy;
-  /** Range the local protected ports come from. Default 20000..29999 (P-CSCF), 30000..39999 (UE). */
-  portRange?: PortRange;
-  /**
-   * Lifetime of a temporary set and of a reservation: reg-await-auth, TS 24.229 §5.1.1.5.1 and
-   * §5.2.2.1 with Table 7.8.1 (4 minutes; configurable).
-   */
-  temporaryLifetimeMs?: number;
-  /**
-   * How long an `old` set lives on once the new set has carried its first inbound message
-   * (R-RR-2): 64·T1 (RFC 3261 §17.1.2.2 Timer F), 32 s with T1 = 500 ms.
-   */
-  changeOverMs?: number;
-  /**
-   * The local protected ports are shared by every SA set (a P-CSCF with one port_ps for all UEs
-   * and a small pool of port_pc, SAs told apart by SPI, seed 001 §7.1). Default: true for the
-   * P-CSCF, false for the UE.
-   */
-  sharedLocalPorts?: boolean;
-  /** R-SA-6: SA sets per IMPI (= SAs per direction per transport per port pair). Default 3. */
-  maxSetsPerImpi?: number;
-}
+export { DEFAULT_CHANGE_OVER_MS, REG_AWAIT_AUTH_MS, SA_LIFETIME_MARGIN_MS, type CreateSetParams, type CreateSetRefusal, type CreateSetResult, type LocalReservation, type SaManagerOptions } from './manager-options.js';
 
-/** Local SPIs and protected ports held for a registration in progress (UE: before its offer). */
-export interface LocalReservation {
-  readonly spiC: number;
-  readonly spiS: number;
-  readonly portC: number;
-  readonly portS: number;
-  /** Give them back (done automatically by createSet and after the await-auth lifetime). */
-  release(): void;
-}
-
-export interface CreateSetParams {
-  impi: string;
-  impus: readonly string[];
-  ueAddress: string;
-  pcscfAddress: string;
-  /** The peer's SPIs and protected ports, from its sec-agree header. */
-  remote: { spiC: number; spiS: number; portC: number; portS: number };
-  /** Ours: a reservation, explicit values, or omitted to allocate now (avoiding the peer's SPIs). */
-  local?: LocalReservation | { spiC: number; spiS: number; portC: number; portS: number };
-  integrity: IntegrityAlg;
-  encryption: EncryptionAlg;
-  mode: IpsecMode;
-  /** IMS AKA keys (16 bytes each); expanded per TS 33.203 Annex I and not kept. */
-  ik: Uint8Array;
-  ck: Uint8Array;
-}
-
-export type CreateSetRefusal =
-  /** R-SA-6: three sets for this IMPI and none may be evicted. */
-  | 'sa-limit'
-  /** Seed 001 §7.1 rule 3: a UE protected port of this address is bound to another IMPI. */
-  | 'selector-in-use'
-  /** A local protected port is used by another IMPI's set. */
-  | 'port-in-use'
-  /** A local SPI is used by a live SA or equals a peer SPI. */
-  | 'spi-in-use';
-
-export type CreateSetResult = { ok: true; set: SaSet } | { ok: false; reason: CreateSetRefusal; detail: string };
-
+/** Local SPIs and ports held until a set uses them or the await-auth lifetime ends. */
 interface Reservation {
   spiC: number;
   spiS: number;
   portC: number;
   portS: number;
-  timer: TimerHandle;
   live: boolean;
-}
-
-const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
-
-/** TS 24.229 Table 7.8.1: reg-await-auth, 4 minutes. */
-export const REG_AWAIT_AUTH_MS = 240_000;
-/** R-SA-7: an active set outlives its registration's expiry by 30 s (TS 24.229 §5.1.1.5.1). */
-export const SA_LIFETIME_MARGIN_MS = 30_000;
-/** 64·T1 with T1 = 500 ms (RFC 3261 §17.1.2.2). */
-export const DEFAULT_CHANGE_OVER_MS = 32_000;
-
-/** A multiset of numbers (SPIs, ports) in use: O(1) add, remove and lookup. */
-class Counted {
-  private readonly m = new Map<number, number>();
-  add(v: number): void {
-    this.m.set(v, (this.m.get(v) ?? 0) + 1);
-  }
-  remove(v: number): void {
-    const n = this.m.get(v);
-    if (n === undefined) return;
-    if (n <= 1) this.m.delete(v);
-    else this.m.set(v, n - 1);
-  }
-  has(v: number): boolean {
-    return this.m.has(v);
-  }
-  /** Add (`on`) or remove one occurrence. */
-  count(v: number, on: boolean): void {
-    if (on) this.add(v);
-    else this.remove(v);
-  }
-}
-
-function ueKey(address: string, port: number): string {
-  return `${address}|${port}`;
 }
 
 export class SaManager {
@@ -149,17 +55,9 @@ export class SaManager {
   private readonly spiPolicy: SpiPolicy;
   private readonly portRange: PortRange;
   private readonly byId = new Map<number, SaSet>();
-  private readonly timers = new Map<number, TimerHandle>();
-  private readonly inbound = new Map<number, SecurityAssociation>();
-  /** Every SPI of a live SA (both directions) or of a reservation (R-SA-3 uniqueness). */
-  private readonly spisInUse = new Counted();
-  /** Local protected ports of live sets and reservations (not kept when ports are shared). */
-  private readonly portsInUse = new Counted();
-  /** Live sets by IMPI, and by UE address + protected port (selectors, R-SA-4). */
-  private readonly byImpi = new Map<string, Set<SaSet>>();
-  private readonly byUePort = new Map<string, Set<SaSet>>();
-  /** Outbound SAs by selector `src|srcPort|dst|dstPort`. */
-  private readonly outboundBySelector = new Map<string, Set<SecurityAssociation>>();
+  private readonly ix: SaTableIndex;
+  /** The end of every live set and reservation: one heap, one armed timer. */
+  private readonly deadlines: DeadlineQueue<SaSet | Reservation>;
   private readonly reservations = new Set<Reservation>();
   private readonly listeners = new Set<(e: SaEvent) => void>();
   private nextId = 1;
@@ -178,6 +76,8 @@ export class SaManager {
     this.maxSetsPerImpi = opts.maxSetsPerImpi ?? 3;
     if (!(this.temporaryLifetimeMs > 0)) throw new InvalidArgumentError('temporaryLifetimeMs must be > 0', 'temporaryLifetimeMs');
     if (!Number.isInteger(this.maxSetsPerImpi) || this.maxSetsPerImpi < 1) throw new InvalidArgumentError('maxSetsPerImpi must be >= 1', 'maxSetsPerImpi');
+    this.ix = new SaTableIndex((s) => this.localSide(s), this.sharedLocalPorts);
+    this.deadlines = new DeadlineQueue(this.clock, (due) => this.onDue(due));
   }
 
   /** Subscribe to SA events (synchronous, in order). Returns an unsubscribe function. */
@@ -189,7 +89,7 @@ export class SaManager {
   // ---- allocation ----
 
   private spiTaken(spi: number, extra: readonly number[] = []): boolean {
-    return extra.includes(spi) || this.spisInUse.has(spi);
+    return extra.includes(spi) || this.ix.spisInUse.has(spi);
   }
 
   private localSide(s: SaSet): SaEndpointParams {
@@ -197,7 +97,7 @@ export class SaManager {
   }
 
   private portTaken(port: number, extra: readonly number[] = []): boolean {
-    return extra.includes(port) || this.portsInUse.has(port);
+    return extra.includes(port) || this.ix.portsInUse.has(port);
   }
 
   /**
@@ -210,18 +110,11 @@ export class SaManager {
     const spiS = allocateSpi(this.rng, (v) => this.spiTaken(v, [...avoid, spiC]), this.spiPolicy);
     const portC = allocatePort(this.rng, this.portRange, (p) => this.portTaken(p));
     const portS = allocatePort(this.rng, this.portRange, (p) => this.portTaken(p, [portC]));
-    const r: Reservation = { spiC, spiS, portC, portS, live: true, timer: { cancel() {} } };
+    const r: Reservation = { spiC, spiS, portC, portS, live: true };
     this.reservations.add(r);
-    this.hold(r, true);
-    const release = (): void => {
-      if (!r.live) return;
-      r.live = false;
-      r.timer.cancel();
-      this.reservations.delete(r);
-      this.hold(r, false);
-    };
-    r.timer = this.clock.setTimeout(this.temporaryLifetimeMs, release);
-    return { spiC, spiS, portC, portS, release };
+    this.ix.hold(r, true);
+    this.deadlines.set(r, this.clock.now() + this.temporaryLifetimeMs);
+    return { spiC, spiS, portC, portS, release: () => this.release(r) };
   }
 
   // ---- set life ----
@@ -231,19 +124,9 @@ export class SaManager {
     if (!p.impi) throw new InvalidArgumentError('impi is required', 'impi');
     const refuse = (reason: CreateSetRefusal, detail: string): CreateSetResult => ({ ok: false, reason, detail });
     const remoteSpis = [p.remote.spiC, p.remote.spiS];
-    let local: { spiC: number; spiS: number; portC: number; portS: number };
-    let reservation: LocalReservation | undefined;
-    if (p.local && 'release' in p.local) {
-      reservation = p.local;
-      local = p.local;
-      reservation.release();
-    } else if (p.local) {
-      local = p.local;
-    } else {
-      reservation = this.reserveLocal({ avoidSpis: remoteSpis });
-      local = reservation;
-      reservation.release();
-    }
+    // Ours: given, reserved before, or drawn now; a reservation is used up by this set either way.
+    const local = p.local ?? this.reserveLocal({ avoidSpis: remoteSpis });
+    if ('release' in local) local.release();
     const ueEnd = this.role === 'pcscf' ? p.remote : local;
     const pcEnd = this.role === 'pcscf' ? local : p.remote;
 
@@ -253,18 +136,18 @@ export class SaManager {
       if (this.spiTaken(spi)) return refuse('spi-in-use', `local SPI 0x${spi.toString(16)} is in use`);
     }
     // 2. Selectors: a UE protected port of this address bound to another IMPI (seed 001 §7.1 rule 3).
-    if (this.boundToOther(p.ueAddress, [ueEnd.portC, ueEnd.portS], p.impi)) {
+    if (this.ix.boundToOther(p.ueAddress, [ueEnd.portC, ueEnd.portS], p.impi)) {
       return refuse('selector-in-use', `UE ${p.ueAddress} protected port already bound to another IMPI`);
     }
     if (!this.sharedLocalPorts) {
       for (const port of [local.portC, local.portS]) {
-        if (this.portsInUse.has(port) && !this.mineUsesLocalPort(p.impi, port)) return refuse('port-in-use', 'local protected port used by another IMPI');
+        if (this.ix.portsInUse.has(port) && !this.ix.mineUsesLocalPort(p.impi, port)) return refuse('port-in-use', 'local protected port used by another IMPI');
       }
     }
     // 3. R-SA-6: at most maxSetsPerImpi sets; make room by evicting the oldest temporary set,
     //    else the oldest old set; an active set is never evicted (a bogus or failed registration
     //    must not tear down a working one, R-AKA-7).
-    const mine = [...(this.byImpi.get(p.impi) ?? [])].sort((a, b) => a.id - b.id);
+    const mine = [...this.ix.ofImpi(p.impi)].sort((a, b) => a.id - b.id);
     if (mine.length >= this.maxSetsPerImpi) {
       const victim = mine.find((s) => s.state === 'temporary') ?? mine.find((s) => s.state === 'old');
       if (!victim) return refuse('sa-limit', `IMPI already has ${mine.length} SA sets, none evictable`);
@@ -293,9 +176,9 @@ export class SaManager {
       sas,
     };
     this.byId.set(id, set);
-    this.index(set, true);
-    for (const sa of sas) this.indexSa(sa, true);
-    this.schedule(set);
+    this.ix.set(set, true);
+    for (const sa of sas) this.ix.sa(sa, true);
+    this.deadlines.set(set, set.expiresAt);
     for (const sa of sas) this.emit({ kind: 'saCreated', sa });
     return { ok: true, set };
   }
@@ -312,12 +195,12 @@ export class SaManager {
     if (impus) set.impus = [...impus];
     const now = this.clock.now();
     let expiresAt = now + checkLifetime(registrationMs) + SA_LIFETIME_MARGIN_MS;
-    const previous = [...(this.byImpi.get(set.impi) ?? [])].filter((o) => o.id !== set.id && o.ue.address === set.ue.address && o.state === 'active');
+    const previous = [...this.ix.ofImpi(set.impi)].filter((o) => o.id !== set.id && o.ue.address === set.ue.address && o.state === 'active');
     for (const o of previous) expiresAt = Math.max(expiresAt, o.expiresAt);
     set.expiresAt = expiresAt;
     set.firstInboundAt = undefined;
     this.setState(set, 'active');
-    this.schedule(set);
+    this.deadlines.set(set, set.expiresAt);
     for (const o of previous) this.setState(o, 'old');
     return set;
   }
@@ -330,7 +213,7 @@ export class SaManager {
     const set = this.need(setId);
     if (set.state !== 'active') throw new SaError(`set ${setId} is ${set.state}, not active`);
     set.expiresAt = Math.max(set.expiresAt, this.clock.now() + checkLifetime(registrationMs) + SA_LIFETIME_MARGIN_MS);
-    this.schedule(set);
+    this.deadlines.set(set, set.expiresAt);
     return set;
   }
 
@@ -343,7 +226,7 @@ export class SaManager {
     const at = this.clock.now() + Math.max(0, lifetimeMs);
     if (at < set.expiresAt) {
       set.expiresAt = at;
-      this.schedule(set);
+      this.deadlines.set(set, set.expiresAt);
     }
     return set;
   }
@@ -357,7 +240,7 @@ export class SaManager {
     const set = this.byId.get(setId);
     if (!set || set.state !== 'active' || set.firstInboundAt !== undefined) return;
     set.firstInboundAt = this.clock.now();
-    for (const other of [...(this.byImpi.get(set.impi) ?? [])]) {
+    for (const other of [...this.ix.ofImpi(set.impi)]) {
       if (other.state === 'old' && other.ue.address === set.ue.address) this.shorten(other.id, this.changeOverMs);
     }
   }
@@ -366,26 +249,20 @@ export class SaManager {
   deleteSet(setId: number, reason: SaDeleteReason): void {
     const set = this.byId.get(setId);
     if (!set) return;
-    this.timers.get(setId)?.cancel();
-    this.timers.delete(setId);
+    this.deadlines.delete(set);
     for (const sa of [...set.sas]) this.deleteSa(set, sa, reason);
     this.finish(set);
   }
 
   /** Registration removed: every set of the IMPI goes (R-SA-7). */
   deleteImpi(impi: string, reason: SaDeleteReason = 'deregistered'): void {
-    for (const s of [...(this.byImpi.get(impi) ?? [])]) this.deleteSet(s.id, reason);
+    for (const s of [...this.ix.ofImpi(impi)]) this.deleteSet(s.id, reason);
   }
 
   /** Delete everything (shutdown) and release reservations. */
   clear(reason: SaDeleteReason = 'removed'): void {
     for (const id of [...this.byId.keys()]) this.deleteSet(id, reason);
-    for (const r of [...this.reservations]) {
-      r.timer.cancel();
-      r.live = false;
-      this.reservations.delete(r);
-      this.hold(r, false);
-    }
+    for (const r of [...this.reservations]) this.release(r);
   }
 
   // ---- lookups ----
@@ -396,13 +273,13 @@ export class SaManager {
 
   /** Live sets, oldest first. */
   sets(filter: { impi?: string; ueAddress?: string } = {}): SaSet[] {
-    const from = filter.impi === undefined ? this.byId.values() : [...(this.byImpi.get(filter.impi) ?? [])].sort((a, b) => a.id - b.id);
+    const from = filter.impi === undefined ? this.byId.values() : [...this.ix.ofImpi(filter.impi)].sort((a, b) => a.id - b.id);
     return [...from].filter((s) => filter.ueAddress === undefined || s.ue.address === filter.ueAddress);
   }
 
   /** Live sets whose UE protected port (port_uc or port_us) at `ueAddress` is `port` (R-SA-4). */
   setsAtUePort(ueAddress: string, port: number): SaSet[] {
-    return [...(this.byUePort.get(ueKey(ueAddress, port)) ?? [])];
+    return [...this.ix.atUePort(ueAddress, port)];
   }
 
   /** Live SAs of every set. */
@@ -412,16 +289,12 @@ export class SaManager {
 
   /** The live inbound SA with this SPI (RFC 4303 §3.4.2). */
   findInbound(spi: number): SecurityAssociation | undefined {
-    return this.inbound.get(spi >>> 0);
+    return this.ix.findInbound(spi);
   }
 
   /** The live outbound SA for a selector (addresses and ports); the best state, then newest. */
   findOutbound(src: Endpoint, dst: Endpoint): SecurityAssociation | undefined {
-    let best: SecurityAssociation | undefined;
-    for (const sa of this.outboundBySelector.get(selectorKey(src, dst)) ?? []) {
-      if (!best || STATE_RANK[sa.state] > STATE_RANK[best.state] || (sa.state === best.state && sa.setId > best.setId)) best = sa;
-    }
-    return best;
+    return this.ix.findOutbound(src, dst);
   }
 
   /**
@@ -430,105 +303,29 @@ export class SaManager {
    * active or old.
    */
   preferredSet(impi: string, ueAddress: string): SaSet | undefined {
-    return this.preferredOf(this.sets({ impi, ueAddress }));
+    return preferredOf(this.role, this.sets({ impi, ueAddress }));
   }
 
   /** {@link preferredSet} among the sets bound to one UE protected server port (port_us). */
   preferredSetAtUe(ueAddress: string, uePortS: number): SaSet | undefined {
-    return this.preferredOf(this.setsAtUePort(ueAddress, uePortS).filter((s) => s.ue.portS === uePortS));
-  }
-
-  private preferredOf(mine: SaSet[]): SaSet | undefined {
-    const newest = (st: SaState): SaSet | undefined => mine.filter((s) => s.state === st).sort((a, b) => b.id - a.id)[0];
-    const active = newest('active');
-    const old = newest('old');
-    if (this.role === 'pcscf' && old && active && active.firstInboundAt === undefined) return old;
-    return active ?? old;
+    return preferredOf(this.role, this.setsAtUePort(ueAddress, uePortS).filter((s) => s.ue.portS === uePortS));
   }
 
   /** The SA table rows of TS 33.203 §7.1: one per SA and transport (R-SA-4). */
   saTable(): SaTableEntry[] {
     const rows: SaTableEntry[] = [];
-    for (const s of this.byId.values()) {
-      for (const sa of s.sas) {
-        for (const transport of sa.transports) {
-          rows.push({ ueAddress: ueAddressOf(sa), uePort: uePortOf(sa), transport, spi: sa.spi, direction: sa.direction, impi: s.impi, impus: s.impus, setId: s.id, state: s.state });
-        }
-      }
-    }
+    for (const s of this.byId.values()) tableRows(s, rows);
     return rows;
   }
 
   /** R-SA-4: rows bound to (UE IP, UE protected port, transport). */
   lookupBySelector(sel: { ueAddress: string; uePort: number; transport: Transport }): SaTableEntry[] {
     const rows: SaTableEntry[] = [];
-    for (const s of this.setsAtUePort(sel.ueAddress, sel.uePort)) {
-      for (const sa of s.sas) {
-        if (uePortOf(sa) !== sel.uePort || !sa.transports.includes(sel.transport)) continue;
-        rows.push({ ueAddress: ueAddressOf(sa), uePort: sel.uePort, transport: sel.transport, spi: sa.spi, direction: sa.direction, impi: s.impi, impus: s.impus, setId: s.id, state: s.state });
-      }
-    }
+    for (const s of this.ix.atUePort(sel.ueAddress, sel.uePort)) tableRows(s, rows, sel);
     return rows;
   }
 
   // ---- internals ----
-
-  /** Whether a UE protected port of `address` is bound to an IMPI other than `impi`. */
-  private boundToOther(address: string, ports: readonly number[], impi: string): boolean {
-    for (const port of ports) for (const s of this.byUePort.get(ueKey(address, port)) ?? []) if (s.impi !== impi) return true;
-    return false;
-  }
-
-  private mineUsesLocalPort(impi: string, port: number): boolean {
-    for (const s of this.byImpi.get(impi) ?? []) {
-      const l = this.localSide(s);
-      if (l.portC === port || l.portS === port) return true;
-    }
-    return false;
-  }
-
-  private hold(r: { spiC: number; spiS: number; portC: number; portS: number }, on: boolean): void {
-    for (const spi of [r.spiC, r.spiS]) this.spisInUse.count(spi, on);
-    if (this.sharedLocalPorts) return;
-    for (const port of [r.portC, r.portS]) this.portsInUse.count(port, on);
-  }
-
-  private index(set: SaSet, on: boolean): void {
-    const add = <K>(m: Map<K, Set<SaSet>>, k: K): void => {
-      if (on) {
-        let bucket = m.get(k);
-        if (!bucket) m.set(k, (bucket = new Set()));
-        bucket.add(set);
-      } else {
-        const bucket = m.get(k);
-        bucket?.delete(set);
-        if (bucket?.size === 0) m.delete(k);
-      }
-    };
-    add(this.byImpi, set.impi);
-    add(this.byUePort, ueKey(set.ue.address, set.ue.portC));
-    if (set.ue.portS !== set.ue.portC) add(this.byUePort, ueKey(set.ue.address, set.ue.portS));
-    const l = this.localSide(set);
-    if (!this.sharedLocalPorts) for (const port of [l.portC, l.portS]) this.portsInUse.count(port, on);
-  }
-
-  private indexSa(sa: SecurityAssociation, on: boolean): void {
-    this.spisInUse.count(sa.spi, on);
-    if (sa.direction === 'in') {
-      if (on) this.inbound.set(sa.spi, sa);
-      else if (this.inbound.get(sa.spi) === sa) this.inbound.delete(sa.spi);
-      return;
-    }
-    const k = selectorKey(sa.src, sa.dst);
-    let bucket = this.outboundBySelector.get(k);
-    if (on) {
-      if (!bucket) this.outboundBySelector.set(k, (bucket = new Set()));
-      bucket.add(sa);
-    } else if (bucket) {
-      bucket.delete(sa);
-      if (bucket.size === 0) this.outboundBySelector.delete(k);
-    }
-  }
 
   private need(setId: number): SaSet {
     const s = this.byId.get(setId);
@@ -536,17 +333,19 @@ export class SaManager {
     return s;
   }
 
-  private schedule(set: SaSet): void {
-    this.timers.get(set.id)?.cancel();
-    const ms = Math.max(0, set.expiresAt - this.clock.now());
-    this.timers.set(
-      set.id,
-      this.clock.setTimeout(ms, () => {
-        this.timers.delete(set.id);
-        // An old set's end is the end of a change-over (R-RR-2); any other set ran out (R-SA-7).
-        this.deleteSet(set.id, set.state === 'old' ? 'replaced' : 'expired');
-      }),
-    );
+  /** A deadline came: a set ends (R-SA-7, R-RR-2) or a reservation lapses. */
+  private onDue(due: SaSet | Reservation): void {
+    if (!('sas' in due)) return this.release(due);
+    // An old set's end is the end of a change-over (R-RR-2); any other set ran out (R-SA-7).
+    this.deleteSet(due.id, due.state === 'old' ? 'replaced' : 'expired');
+  }
+
+  private release(r: Reservation): void {
+    if (!r.live) return;
+    r.live = false;
+    this.deadlines.delete(r);
+    this.reservations.delete(r);
+    this.ix.hold(r, false);
   }
 
   private setState(set: SaSet, to: SaState): void {
@@ -561,14 +360,14 @@ export class SaManager {
     const i = set.sas.indexOf(sa);
     if (i < 0) return;
     set.sas.splice(i, 1);
-    this.indexSa(sa, false);
+    this.ix.sa(sa, false);
     sa.state = 'deleted';
     this.emit({ kind: 'saDeleted', sa, reason });
   }
 
   private finish(set: SaSet): void {
     this.byId.delete(set.id);
-    this.index(set, false);
+    this.ix.set(set, false);
     const from = set.state;
     set.state = 'deleted';
     this.emit({ kind: 'setStateChanged', set, from, to: 'deleted' });
@@ -585,10 +384,6 @@ export class SaManager {
     }
     if (first !== undefined) throw first;
   }
-}
-
-function selectorKey(src: Endpoint, dst: Endpoint): string {
-  return `${src.address}|${src.port}|${dst.address}|${dst.port}`;
 }
 
 function pick(e: { spiC: number; spiS: number; portC: number; portS: number }): { spiC: number; spiS: number; portC: number; portS: number } {

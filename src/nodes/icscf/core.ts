@@ -121,6 +121,8 @@ const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 export class IcscfCore {
   readonly counters: IcscfCounters = { requests: 0, uar: 0, lir: 0, forwarded: 0, generated: {}, tokensWritten: 0, tokensOpened: 0, tokensRefused: 0, untrustedStripped: 0 };
   private readonly log: Logger;
+  /** Turns among equal S-CSCFs for first registrations (select.ts step 5). */
+  private turn = 0;
 
   constructor(
     private readonly opts: IcscfCoreOptions,
@@ -244,7 +246,7 @@ export class IcscfCore {
       if (decision.kind === 'forward') {
         const named = decision.server;
         server = tried.some((t) => sameServer(t, named)) ? undefined : named;
-      } else server = rankScscfs(this.opts.scscfs, decision.capabilities, tried)[0];
+      } else server = rankScscfs(this.opts.scscfs, decision.capabilities, tried, this.turn++)[0];
       if (server === undefined) {
         if (last) break;
         return this.generate(req, 600, 'Busy Everywhere', 'no S-CSCF fulfils the capabilities');

@@ -13,7 +13,10 @@
  * 2. Qualifying S-CSCFs named in Server-Capabilities' Server-Name list come first, in that order
  *    (the operator's preference, TS 29.228 §6.7 NOTE).
  * 3. Then by the number of optional capabilities supported, most first.
- * 4. Ties keep the configured order.
+ * 4. Ties keep the configured order,
+ * 5. except that the S-CSCFs tied for first place take turns (`turn`, e.g. a counter of
+ *    selections): equal S-CSCFs share the first registrations (TS 23.228 §5.4.3 leaves the choice
+ *    among suitable S-CSCFs to the I-CSCF), the way a scaled-out network runs several of them.
  * A Server-Name the HSS lists but this I-CSCF does not know qualifies only when there are no
  * mandatory capabilities (nothing is known about it). Already tried S-CSCFs are left out.
  */
@@ -37,7 +40,7 @@ export function sameServer(a: string, b: string): boolean {
 }
 
 /** The candidate S-CSCF names, best first; empty when none qualifies (→ 600 Busy Everywhere). */
-export function rankScscfs(known: readonly ScscfEntry[], caps: ServerCapabilities | undefined, exclude: readonly string[] = []): string[] {
+export function rankScscfs(known: readonly ScscfEntry[], caps: ServerCapabilities | undefined, exclude: readonly string[] = [], turn = 0): string[] {
   const mandatory = caps?.mandatory ?? [];
   const optional = caps?.optional ?? [];
   const preferred = caps?.serverNames ?? [];
@@ -54,5 +57,11 @@ export function rankScscfs(known: readonly ScscfEntry[], caps: ServerCapabilitie
   // 2.–4.
   qualifying.sort((a, b) => prefIndex(a.uri) - prefIndex(b.uri) || score(b.caps) - score(a.caps) || a.order - b.order);
   const out = qualifying.map((q) => q.uri);
-  return out;
+  // 5.
+  const first = qualifying[0];
+  let tied = 0;
+  while (tied < qualifying.length && prefIndex(qualifying[tied].uri) === prefIndex(first.uri) && score(qualifying[tied].caps) === score(first.caps)) tied++;
+  if (tied < 2) return out;
+  const k = ((turn % tied) + tied) % tied;
+  return [...out.slice(k, tied), ...out.slice(0, k), ...out.slice(tied)];
 }
