@@ -18,7 +18,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ManualClock } from '../../src/common/index.js';
-import { cseqOf, parseMessage, toTag, topVia, viaBranch, viasOf, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/index.js';
+import { callIdOf, cseqOf, parseMessage, toTag, topVia, viaBranch, viasOf, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/index.js';
 import type { SipStack } from '../../src/sip/stack/index.js';
 import type { Endpoint } from '../../src/sip/transport/index.js';
 import { RawPort, sipText } from './raw-esp.js';
@@ -148,7 +148,7 @@ export async function runCancel(s: CancelScript): Promise<CancelResult> {
   assert.equal(toTag(terminated), 'down1', '§16.7 step 6: "An element SHOULD preserve the To tag when simply forwarding a 3-6xx response"');
 
   // §17.1.1.3 upstream: the ACK for the 487 ends at the node (its server transaction), not downstream.
-  const tx = s.stack.transactions.findInviteFor(parseSip(cancel) as SipRequest);
+  const tx = [...s.stack.transactions.serverTransactions()].find((t) => t.request.method === 'INVITE' && callIdOf(t.request) === 'cancel-call-1');
   assert.ok(tx, 'the INVITE server transaction');
   await s.up.send(sipText(`ACK ${s.uri} SIP/2.0`, [['Via', via], ['Max-Forwards', '70'], ...s.routes.map((r): [string, string] => ['Route', r]), ['From', from], ['To', terminated.headers.get('To')!], ['Call-ID', 'cancel-call-1'], ['CSeq', '41 ACK']]));
   await waitFor(() => tx.state === 'confirmed', 'the ACK to reach the INVITE server transaction');

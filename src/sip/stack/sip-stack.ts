@@ -279,7 +279,7 @@ export class SipStack {
       }
       return;
     }
-    const channel: TxChannel = { reliable: m.receivedOn.reliable, send: (resp) => this.transportLayer.sendResponse(resp as SipResponse, m) };
+    const channel: TxChannel = { reliable: m.receivedOn.reliable, origin: originOf(m), send: (resp) => this.transportLayer.sendResponse(resp as SipResponse, m) };
     const r = this.transactions.receiveRequest(msg, channel);
     if (r.kind === 'absorbed') return;
     const ctx = this.context(m, r.tx);
@@ -315,8 +315,9 @@ export class SipStack {
    * A proxy's stack answers any other CANCEL 481 (§9.2). Returns whether the CANCEL was handled.
    */
   private onCancel(cancel: SipRequest, m: InboundMessage, ctx: RequestContext): boolean {
-    const invite = this.transactions.findInviteFor(cancel);
-    const rc = invite && this.proxy.find(invite.key, originOf(m));
+    const origin = originOf(m);
+    const invite = this.transactions.findInviteFor(cancel, origin);
+    const rc = invite && this.proxy.find(invite.key, origin);
     if (rc) {
       ctx.reply(200, 'OK');
       rc.cancel();

@@ -21,6 +21,15 @@ export interface TxChannel {
   /** Resolves when sent; a rejection is a transport error (§17.1.4, §17.2.4). */
   send(msg: SipMessage): Promise<void>;
   readonly reliable: boolean;
+  /**
+   * Where the request came from (transport, remote end, local socket). When given it is part of
+   * the server transaction's key, so a request from elsewhere that copies a transaction's branch
+   * and sent-by (RFC 3261 §17.2.3 matches on those alone) starts a transaction of its own instead
+   * of being absorbed as a retransmission, or absorbing the real one: a CANCEL sent in the clear
+   * to a P-CSCF's unprotected port must not swallow the UE's CANCEL over its SAs (TS 33.203 §7.3:
+   * requests are bound to the SA they arrive on).
+   */
+  readonly origin?: string;
 }
 
 /** The TU side of a client transaction. */
@@ -131,6 +140,11 @@ export class TransactionLayer {
     return { clients: this.clients.size, servers: this.servers.size + this.lingering.size };
   }
 
+  /** The live server transactions (not those lingering for Timer J), for inspection. */
+  *serverTransactions(): IterableIterator<ServerTransaction> {
+    for (const rec of this.servers.values()) if (rec.server) yield rec.server;
+  }
+
   /**
    * Starts a client transaction (§17.1): INVITE → Figure 5, anything else but ACK → Figure 6.
    * The request's top Via must carry a unique branch (§8.1.1.7).
@@ -171,7 +185,7 @@ export class TransactionLayer {
    * this transaction's responses go back (§18.2.2).
    */
   receiveRequest(req: SipRequest, channel: TxChannel): ReceiveRequestResult {
-    const key = serverKeyOfRequest(req);
+    const key = serverKeyOfRequest(req) + originPart(channel.origin);
     const found = this.servers.get(key);
     if (found) {
       const accepted = found.machine.state === 'accepted';
@@ -230,8 +244,8 @@ export class TransactionLayer {
   }
 
   /** RFC 3261 §9.2: the server INVITE transaction a CANCEL refers to (same key but the method). */
-  findInviteFor(cancel: SipRequest): ServerTransaction | undefined {
-    const key = serverKeyOfRequest(cancel, 'INVITE');
+  findInviteFor(cancel: SipRequest, origin?: string): ServerTransaction | undefined {
+    const key = serverKeyOfRequest(cancel, 'INVITE') + originPart(origin);
     return this.servers.get(key)?.server;
   }
 
@@ -353,4 +367,9 @@ export class TransactionLayer {
       this.log.error({ err: (err as Error)?.message }, 'transaction user callback threw');
     }
   }
+}
+
+/** The origin's part of a server transaction key (none without an origin). */
+function originPart(origin: string | undefined): string {
+  return origin === undefined ? '' : `|${origin}`;
 }

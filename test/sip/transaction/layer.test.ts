@@ -230,3 +230,31 @@ describe('RFC 3261 §17.2 server transactions and §17.2.3 matching', () => {
   });
 });
 
+
+describe('server transactions bound to where their request came from (TS 33.203 §7.3, RFC 3261 §17.2.3, §9.2)', () => {
+  test('[R-SA-4] a CANCEL from elsewhere that copies the branch and sent-by neither finds the INVITE nor absorbs the real CANCEL', () => {
+    const clock = new ManualClock();
+    const layer = new TransactionLayer({ clock });
+    const overSa = { ...channel(), origin: 'udp|10.0.0.2:5100|10.0.0.1:5101' };
+    const inClear = { ...channel(), origin: 'udp|10.0.0.66:5060|10.0.0.1:5060' };
+    const invite = layer.receiveRequest(request('INVITE', { branch: 'z9hG4bKcall1' }), overSa);
+    assert.equal(invite.kind, 'new');
+    const cancel = () => request('CANCEL', { branch: 'z9hG4bKcall1', cseqMethod: 'CANCEL' });
+    // §9.2 finds the INVITE a CANCEL cancels by the same key: only from the INVITE's origin.
+    assert.equal(layer.findInviteFor(cancel(), inClear.origin), undefined, 'the spoofed CANCEL finds no INVITE');
+    assert.equal(layer.findInviteFor(cancel(), overSa.origin), invite.tx);
+    const spoofed = layer.receiveRequest(cancel(), inClear);
+    assert.equal(spoofed.kind, 'new');
+    spoofed.tx!.respond(response(spoofed.tx!.request, 481));
+    // The UE's own CANCEL over its SAs is a transaction of its own, not a retransmission of the spoofed one.
+    const real = layer.receiveRequest(cancel(), overSa);
+    assert.equal(real.kind, 'new', 'the real CANCEL reaches the TU');
+    assert.notEqual(real.tx!.key, spoofed.tx!.key);
+    // Without an origin (a transport that gives none) §17.2.3's key alone decides, as before.
+    const a = layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKopt' }), channel());
+    const b = layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKopt' }), channel());
+    assert.equal(a.kind, 'new');
+    assert.equal(b.kind, 'absorbed');
+    layer.clear();
+  });
+});
