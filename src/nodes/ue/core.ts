@@ -594,8 +594,9 @@ export class UeCore {
   private async sendUnprotected(req: SipRequest): Promise<SipResponse> {
     if (this.stopped) throw new UeError('stopped', 'the UE is stopped');
     // TS 24.229 §5.1.1.2.1: on UDP the unprotected REGISTER's Via carries rport (RFC 3581); the
-    // transport layer fills in the sent-by of the unprotected port.
-    req.headers.prepend('Via', `SIP/2.0/UDP 0.0.0.0;branch=${this.ports.newBranch()};rport`);
+    // transport layer fills in the sent-protocol and the sent-by of the unprotected port.
+    const udp = this.cfg.transport !== 'tcp';
+    req.headers.prepend('Via', `SIP/2.0/${udp ? 'UDP' : 'TCP'} 0.0.0.0;branch=${this.ports.newBranch()}${udp ? ';rport' : ''}`);
     try {
       return await this.ports.sendUnprotected(req);
     } catch (e) {

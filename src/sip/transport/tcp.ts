@@ -153,6 +153,9 @@ export class TcpTransport implements SipTransport {
     const bytes = data instanceof Uint8Array ? data : serialize(data);
     const key = endpointKey(dest);
     let conn = this.conns.get(key);
+    // TS 33.203 §7.1: a connection we opened from another local port belongs to another SA pair
+    // (an older port_uc/port_pc after a change-over): a new one leaves from the port asked for.
+    if (conn && !conn.accepted && !opts.existingOnly && this.opts.localPortFor && conn.local.port !== (this.opts.localPortFor(dest) ?? conn.local.port)) conn = undefined;
     if (!conn) {
       if (opts.existingOnly) throw new SipTransportError(`no TCP connection to ${formatEndpoint(dest)}`, dest);
       conn = await this.open(dest, key);

@@ -8,18 +8,25 @@
  * {@link Protection}. Phones send the protected REGISTER over TCP when it does not fit a UDP
  * datagram (../shared/vectors/real: a Samsung phone does).
  *
+ * The same class serves both ends (TS 33.203 §6.2: two SA pairs "shared by TCP and UDP", one
+ * between the UE's client port and the P-CSCF's server port, the other between the P-CSCF's
+ * client port and the UE's server port): the UE opens its connection from port_uc to port_ps and
+ * listens on port_us; the P-CSCF listens on port_ps and opens its own from port_pc to port_us.
+ * A connection is bound to the client port of one SA set: when the client port moves on (a new
+ * set after re-registration), the next request opens a new connection from the new port.
+ *
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
 import type { Clock, Logger } from '../../../common/index.js';
 import { silentLogger } from '../../../common/log.js';
 import type { SaManager } from '../../../ipsec/index.js';
 import type { SipMessage } from '../../message/index.js';
-import { ipFamily } from '../endpoint.js';
+import { canonicalAddress, ipFamily } from '../endpoint.js';
 import type { InboundLimits } from '../inbound.js';
 import { TcpTransport, type TcpLimits } from '../tcp.js';
 import type { Endpoint, InboundMessage, SendOptions, SipTransport, TransportCounters, WireObserver } from '../types.js';
 import type { Protection } from './flows.js';
-import { markProtected } from './protected-transport.js';
+import { markProtected, type ProtectedInboundMessage } from './protected-transport.js';
 
 /** The inbound SA a message arriving at `local` from `remote` belongs to (kernel XFRM: by selector). */
 export type SelectorLookup = (local: Endpoint, remote: Endpoint) => { spi: number; id: string; setId: number } | undefined;
@@ -34,6 +41,8 @@ export interface ProtectedTcpOptions {
   readonly lookup: SelectorLookup;
   /** The first message on a new active set ends the change-over (R-RR-2). */
   readonly saManager?: Pick<SaManager, 'noteInbound'>;
+  /** Called for every delivered message (after `saManager.noteInbound`). */
+  readonly onProtected?: (m: ProtectedInboundMessage) => void;
   readonly limits?: InboundLimits;
   /** Connection hygiene (idle and partial-message timeouts, caps). */
   readonly tcp?: TcpLimits;
@@ -80,15 +89,23 @@ export class ProtectedTcpTransport implements SipTransport {
 
   onMessage(handler: (m: InboundMessage) => void): void {
     this.inner.onMessage((m) => {
-      const sa = this.opts.lookup(m.local, m.remote);
+      const local: Endpoint = { address: canonicalAddress(m.local.address), port: m.local.port };
+      const remote: Endpoint = { address: canonicalAddress(m.remote.address), port: m.remote.port };
+      const sa = this.opts.lookup(local, remote);
       if (!sa) {
         this.unprotectedDropped++;
         return;
       }
       const protection: Protection = { spi: sa.spi, saId: sa.id, setId: sa.setId, seq: 0, outer: m.remote };
       markProtected(m.msg, protection);
-      this.opts.saManager?.noteInbound(sa.setId);
-      handler({ ...m, receivedOn: this, protection } as InboundMessage);
+      const pm: ProtectedInboundMessage = { ...m, receivedOn: this, protection };
+      try {
+        this.opts.saManager?.noteInbound(sa.setId);
+        this.opts.onProtected?.(pm);
+      } catch (err) {
+        (this.opts.logger ?? silentLogger).warn({ err: (err as Error)?.message }, 'protected-inbound hook threw');
+      }
+      handler(pm);
     });
   }
 
