@@ -11,9 +11,12 @@ import { DEMO_SUBSCRIBERS } from '../../../src/nodes/core/subscribers.js';
 import { createUe, parseUeConfig, type Ue, type UeRegistration } from '../../../src/nodes/ue/index.js';
 
 export type UeDriverRequest =
-  | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number }
+  | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number; transport?: 'udp' | 'tcp'; subscribeRegEvent?: boolean }
+  /** Waits (at most `timeoutMs`) until the UE is registered on a set other than `notSetId`. */
+  | { op: 'waitNewSet'; name: string; notSetId: number; timeoutMs: number }
   /** `keys`: Wireshark esp_sa records of the UE's current SAs (secret: test captures only). */
-  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys'; name: string }
+  /** `subscription`: the state of the reg-event subscription (TS 24.229 §5.1.1.3). */
+  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys' | 'subscription'; name: string }
   | { op: 'message'; name: string; to: string; text: string }
   /** Texts of the MESSAGEs received, waiting (at most 10 s) until there are `atLeast`. */
   | { op: 'messages'; name: string; atLeast: number };
@@ -33,7 +36,7 @@ function get(name: string): Entry {
 }
 
 function summary(r: UeRegistration): unknown {
-  return { alg: r.alg, ealg: r.ealg, mod: r.mod, ue: r.ue, pcscf: r.pcscf, expires: r.expires };
+  return { alg: r.alg, ealg: r.ealg, mod: r.mod, ue: r.ue, pcscf: r.pcscf, expires: r.expires, setId: r.setId };
 }
 
 async function waitMessages(e: Entry, atLeast: number): Promise<string[]> {
@@ -48,6 +51,17 @@ async function waitMessages(e: Entry, atLeast: number): Promise<string[]> {
     });
   }
   return e.inbox.splice(0);
+}
+
+/** The registration once it is on a set other than `notSetId` (a re-registration done). */
+async function waitNewSet(ue: Ue, notSetId: number, timeoutMs: number): Promise<UeRegistration> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = ue.state();
+    if (s.state === 'registered' && s.registration && s.registration.setId !== notSetId) return s.registration;
+    if (Date.now() > deadline) throw new Error(`still on set ${notSetId} (${s.state}, subscription ${s.subscription}, last failure ${JSON.stringify(s.lastFailure ?? null)}) after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function handle(r: UeDriverRequest): Promise<unknown> {
@@ -68,9 +82,10 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
           integrity: r.integrity,
           encryption: r.encryption,
           datapath: 'xfrm',
+          ...(r.transport !== undefined ? { transport: r.transport } : {}),
           expires: 3600,
           reRegister: { auto: false },
-          subscribeRegEvent: false,
+          subscribeRegEvent: r.subscribeRegEvent ?? false,
         }),
         { logger: silentLogger },
       );
@@ -93,12 +108,16 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       return (await get(r.name).ue.sendMessage(r.to, r.text)).status;
     case 'messages':
       return waitMessages(get(r.name), r.atLeast);
+    case 'waitNewSet':
+      return summary(await waitNewSet(get(r.name).ue, r.notSetId, r.timeoutMs));
     case 'saTable':
       return get(r.name).ue.saTable();
     case 'keys':
       return wiresharkLinesForSas(get(r.name).ue.sa.sas());
     case 'state':
       return get(r.name).ue.state().state;
+    case 'subscription':
+      return get(r.name).ue.state().subscription;
     case 'stop':
       await get(r.name).ue.stop();
       ues.delete(r.name);
