@@ -65,9 +65,9 @@ export async function startCoreLab(t: TestContext, o: { prefix: string; family?:
   const pcap = join(dir, 'lab.pcap');
   const capture = await Capture.start(a.ns, a.dev, pcap);
   t.after(() => capture.stop());
-  const core = await CoreProcess.start(a.ns, config, { admin: o.admin ?? false });
+  // Node starts slowly in the lab: the core and the UEs' process start side by side.
+  const [core, ues] = await Promise.all([CoreProcess.start(a.ns, config, { admin: o.admin ?? false }), UeDriver.start(b.ns)]);
   t.after(() => core.stop('SIGKILL'));
-  const ues = await UeDriver.start(b.ns);
   t.after(() => ues.stop());
   const keys: string[] = [];
   const checksIcv = new Map<number, boolean>();

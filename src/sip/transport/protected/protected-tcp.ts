@@ -21,7 +21,8 @@ import type { Clock, Logger } from '../../../common/index.js';
 import { silentLogger } from '../../../common/log.js';
 import type { SaManager } from '../../../ipsec/index.js';
 import type { SipMessage } from '../../message/index.js';
-import { canonicalAddress, ipFamily } from '../endpoint.js';
+import { canonicalAddress, endpointKey, formatEndpoint, ipFamily } from '../endpoint.js';
+import { SipTransportError } from '../errors.js';
 import type { InboundLimits } from '../inbound.js';
 import { TcpTransport, type TcpLimits } from '../tcp.js';
 import type { Endpoint, InboundMessage, SendOptions, SipTransport, TransportCounters, WireObserver } from '../types.js';
@@ -51,12 +52,17 @@ export interface ProtectedTcpOptions {
   readonly onWire?: WireObserver;
 }
 
+/** Peers whose connection's local end is remembered (the oldest forgotten beyond). */
+const MAX_CONNECTIONS_REMEMBERED = 4096;
+
 export class ProtectedTcpTransport implements SipTransport {
   readonly protocol = 'tcp' as const;
   readonly reliable = true;
   readonly family: 4 | 6;
   /** Messages no inbound SA covers (R-SA-5: nothing unprotected is handed up). */
   unprotectedDropped = 0;
+  /** The local end of the connection each peer endpoint last sent on (a response leaves on it). */
+  private readonly lastLocal = new Map<string, Endpoint>();
 
   private constructor(
     private readonly inner: TcpTransport,
@@ -96,6 +102,8 @@ export class ProtectedTcpTransport implements SipTransport {
         this.unprotectedDropped++;
         return;
       }
+      this.lastLocal.set(endpointKey(remote), local);
+      if (this.lastLocal.size > MAX_CONNECTIONS_REMEMBERED) this.lastLocal.delete(this.lastLocal.keys().next().value as string);
       const protection: Protection = { spi: sa.spi, saId: sa.id, setId: sa.setId, seq: 0, outer: m.remote };
       markProtected(m.msg, protection);
       const pm: ProtectedInboundMessage = { ...m, receivedOn: this, protection };
@@ -109,7 +117,16 @@ export class ProtectedTcpTransport implements SipTransport {
     });
   }
 
+  /**
+   * R-SA-5: only what an SA covers leaves (with kernel ESP anything else would go in the clear):
+   * a request needs a client port towards `dest` (a live set), a response an inbound SA of the
+   * connection its request came in on. Rejects with SipTransportError otherwise.
+   */
   send(data: SipMessage | Uint8Array, dest: Endpoint, opts?: SendOptions): Promise<void> {
+    const remote: Endpoint = { address: canonicalAddress(dest.address), port: dest.port };
+    const local = this.lastLocal.get(endpointKey(remote));
+    const covered = local !== undefined && this.opts.lookup(local, remote) !== undefined;
+    if (!covered && this.opts.clientPortFor(remote) === undefined) return Promise.reject(new SipTransportError(`no SA covers TCP towards ${formatEndpoint(remote)}`, dest));
     return this.inner.send(data, dest, opts);
   }
 
