@@ -37,7 +37,7 @@ function rows(lab: CoreLab): Row[] {
  * Checks the capture (see the module comment). `connections`: the protected flows over TCP as
  * `from>to` ports, those whose packets tshark can open; `minSip`: SIP messages expected inside ESP.
  */
-export function assertCapture(lab: CoreLab, o: { connections: ReadonlySet<string>; minSip: number }): void {
+export function assertCapture(lab: CoreLab, o: { connections: ReadonlySet<string>; minSip: number; sets?: unknown[] }): void {
   const all = rows(lab);
   const esp = all.filter((r) => !Number.isNaN(r.spi));
   assert.ok(esp.length > 0, 'ESP captured');
@@ -54,7 +54,7 @@ export function assertCapture(lab: CoreLab, o: { connections: ReadonlySet<string
   const syns = all.filter((r) => r.tcp?.syn && !r.tcp.ack && r.tcp.from !== 5060 && r.tcp.to !== 5060);
   for (const s of syns) assert.ok(!Number.isNaN(s.spi), `SYN ${s.tcp!.from} → ${s.tcp!.to} on a protected port inside ESP`);
   const seen = new Set(syns.filter((s) => lab.checksIcv.get(s.spi)).map((s) => `${s.tcp!.from}>${s.tcp!.to}`));
-  assert.deepEqual([...o.connections].filter((k) => !seen.has(k)), [], 'a connection on each expected flow');
+  assert.deepEqual([...o.connections].filter((k) => !seen.has(k)), [], `a connection on each expected flow (seen: ${[...seen].join(' ')}; sets ${JSON.stringify(o.sets ?? [])})`);
   assert.deepEqual([...seen].filter((k) => !o.connections.has(k)), [], 'no connection on any other flow');
 }
 

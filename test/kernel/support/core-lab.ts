@@ -40,6 +40,7 @@ export interface CoreLab {
 export async function startCoreLab(t: TestContext, o: { prefix: string; family?: 4 | 6; admin?: boolean; trustedCore?: (a: Side) => string[] }): Promise<CoreLab | undefined> {
   if (!(await needKernelEsp(t))) return undefined;
   if (!needPeer(t, 'tcpdump') || !needPeer(t, 'tshark')) return undefined;
+  const t0 = Date.now();
   const pair = createNetnsPair(`${o.prefix}${process.pid}`);
   t.after(() => pair.remove());
   const { a, b } = pair;
@@ -69,6 +70,7 @@ export async function startCoreLab(t: TestContext, o: { prefix: string; family?:
   const [core, ues] = await Promise.all([CoreProcess.start(a.ns, config, { admin: o.admin ?? false }), UeDriver.start(b.ns)]);
   t.after(() => core.stop('SIGKILL'));
   t.after(() => ues.stop());
+  t.diagnostic(`lab up in ${Date.now() - t0} ms (namespaces, tcpdump, imsec core, UE driver)`);
   const keys: string[] = [];
   const checksIcv = new Map<number, boolean>();
   return {
