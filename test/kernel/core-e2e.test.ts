@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { VALID_TRANSFORMS, wiresharkChecksIcv, type IntegrityAlg } from '../../src/ipsec/esp/index.js';
 import { needPeer } from '../support/peers.js';
-import { Capture, CoreProcess, UeDriver, createNetnsPair, needKernelEsp, writeCoreConfig } from './support/netns.js';
+import { Capture, CoreProcess, UeDriver, createNetnsPair, needKernelEsp } from './support/netns.js';
+import { writeLabCoreConfig } from './support/core-lab.js';
 import { decodeFrames } from './support/tshark.js';
 import { addForeignEntries } from './support/xfrm-state.js';
 import { assertClean, entries } from './support/clean.js';
@@ -40,18 +41,7 @@ describe('[R-SM-1] [R-SA-3] [R-RR-2] imsec core and UEs over kernel IPsec in two
     const { a, b } = pair;
     const dir = mkdtempSync(join(tmpdir(), 'imsec-kernel-core-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const config = writeCoreConfig(dir, a.v4, {
-      hss: { diameterPort: 0 },
-      scscf: { sipPort: 0 },
-      icscf: { sipPort: 0 },
-      pcscf: {
-        sipPort: 5060,
-        protectedPorts: '5100-5199',
-        datapath: 'xfrm',
-        // Every Annex H transform the kernel has, so that each can be proven here.
-        settings: { policy: { algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'] } },
-      },
-    });
+    const config = writeLabCoreConfig(dir, a.v4);
     addForeignEntries(a.ns);
     addForeignEntries(b.ns);
     const pcap = join(dir, 'core.pcap');

@@ -34,6 +34,25 @@ export interface CoreLab {
 
 /** Starts the lab (undefined when the kernel or a peer program is missing: the test skipped or failed). */
 /**
+ * The `imsec core` configuration of the kernel tests on `host`: the P-CSCF on the xfrm datapath,
+ * port 5060, protected ports 5100–5199, every Annex H transform the kernel has allowed (so that
+ * each can be proven), and `pcscfSettings` on top; returns the file's path.
+ */
+export function writeLabCoreConfig(dir: string, host: string, pcscfSettings: Record<string, unknown> = {}): string {
+  return writeCoreConfig(dir, host, {
+    hss: { diameterPort: 0 },
+    scscf: { sipPort: 0 },
+    icscf: { sipPort: 0 },
+    pcscf: {
+      sipPort: 5060,
+      protectedPorts: '5100-5199',
+      datapath: 'xfrm',
+      settings: { policy: { algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'] }, ...pcscfSettings },
+    },
+  });
+}
+
+/**
  * `trustedCore`: the P-CSCF's trust domain (default: the S-CSCF's and I-CSCF's SIP ports, as
  * `imsec core` derives it); `admin`: the core reads operator commands on stdin.
  */
@@ -47,20 +66,7 @@ export async function startCoreLab(t: TestContext, o: { prefix: string; family?:
   const v6 = o.family === 6;
   const dir = mkdtempSync(join(tmpdir(), 'imsec-kernel-lab-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = writeCoreConfig(dir, v6 ? a.v6 : a.v4, {
-    hss: { diameterPort: 0 },
-    scscf: { sipPort: 0 },
-    icscf: { sipPort: 0 },
-    pcscf: {
-      sipPort: 5060,
-      protectedPorts: '5100-5199',
-      datapath: 'xfrm',
-      settings: {
-        policy: { algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'] },
-        ...(o.trustedCore ? { trustedCore: o.trustedCore(a) } : {}),
-      },
-    },
-  });
+  const config = writeLabCoreConfig(dir, v6 ? a.v6 : a.v4, o.trustedCore ? { trustedCore: o.trustedCore(a) } : {});
   addForeignEntries(a.ns);
   addForeignEntries(b.ns);
   const pcap = join(dir, 'lab.pcap');

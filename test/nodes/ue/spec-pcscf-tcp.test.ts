@@ -25,7 +25,7 @@ import { afterEach, describe, test } from 'node:test';
 import { Milenage, akaPassword, buildAkaNonce, generateVector, verifyDigestResponse, type AuthVector } from '../../../src/auth/index.js';
 import { ManualClock, SeededRng, fromHex } from '../../../src/common/index.js';
 import type { XfrmRunner } from '../../../src/ipsec/index.js';
-import { createUe, memorySqnStore, parseUeConfig, type Ue } from '../../../src/nodes/ue/index.js';
+import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeRegistration } from '../../../src/nodes/ue/index.js';
 import type { SecMechanism } from '../../../src/secagree/index.js';
 import { authorizationOf, contactsOf, formatUri, parseMessage, securityClientOf, topVia, type SipMessage, type SipRequest } from '../../../src/sip/index.js';
 import { freePorts } from '../../support/ports.js';
@@ -34,6 +34,17 @@ import { sipText } from '../../support/raw-esp.js';
 const HOST = '127.0.0.1';
 const K = fromHex('465b5ce8b199b49faa5f0a2ee238a6bc');
 const OPC = fromHex('cd63cb71954a9f4e48a5994e37a02baf');
+
+/** Resolves when one of `waiting` is called, or after 50 ms at most. */
+function wake(waiting: (() => void)[]): Promise<void> {
+  return new Promise<void>((r) => {
+    const timer = setTimeout(r, 50);
+    waiting.push(() => {
+      clearTimeout(timer);
+      r();
+    });
+  });
+}
 
 /** One TCP connection of the scripted P-CSCF: SIP messages framed by Content-Length (RFC 3261 §18.3). */
 class Conn {
@@ -65,13 +76,7 @@ class Conn {
         }
       }
       if (Date.now() > deadline) throw new Error(`${what}: nothing arrived`);
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, 50);
-        this.waiting.push(() => {
-          clearTimeout(timer);
-          r();
-        });
-      });
+      await wake(this.waiting);
     }
   }
 
@@ -109,13 +114,7 @@ class Listener {
     const deadline = Date.now() + 5_000;
     while (this.accepted.length === 0) {
       if (Date.now() > deadline) throw new Error(`${what}: no connection`);
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, 50);
-        this.waiting.push(() => {
-          clearTimeout(timer);
-          r();
-        });
-      });
+      await wake(this.waiting);
     }
     return this.accepted.shift()!;
   }
@@ -189,6 +188,14 @@ describe('the UE over TCP against a P-CSCF scripted from TS 33.203 §6.2/§7.1 a
     return { ue, pu, ps, pcPorts, commands, conns };
   }
 
+  /** The UE starts registering: its unprotected REGISTER on a connection to the P-CSCF's SIP port. */
+  async function startRegister(r: Awaited<ReturnType<typeof rig>>): Promise<{ registering: Promise<UeRegistration>; plain: Conn; req: SipMessage }> {
+    const registering = r.ue.register();
+    const plain = await r.pu.nextConnection('the unprotected REGISTER');
+    r.conns.push(plain);
+    return { registering, plain, req: await plain.next('the unprotected REGISTER') };
+  }
+
   /**
    * 401 with Security-Server (port-c `pcPort`, port-s port_ps) on `conn`, then the protected
    * REGISTER on a new connection from port_uc to port_ps, answered 200 on it.
@@ -215,11 +222,8 @@ describe('the UE over TCP against a P-CSCF scripted from TS 33.203 §6.2/§7.1 a
 
   test('[R-SA-3] [R-SM-1] [R-SA-5] registration over TCP: port_uc → port_ps for requests, port_pc → port_us accepted, responses on the request’s connection; SAs cover TCP', async () => {
     const r = await rig();
-    const registering = r.ue.register();
     // 1. The unprotected REGISTER on a TCP connection to the P-CSCF's SIP port.
-    const plain = await r.pu.nextConnection('the unprotected REGISTER');
-    r.conns.push(plain);
-    const req = await plain.next('the unprotected REGISTER');
+    const { registering, plain, req } = await startRegister(r);
     const via = topVia(req)!;
     assert.deepEqual([via.transport, via.port, via.params.has('rport')], ['TCP', r.ue.addresses().unprotected.port, false], 'TS 24.229 §5.1.1.2.1: Via SIP/2.0/TCP, the unprotected port, no rport over TCP');
     const [offer] = securityClientOf(req);
@@ -268,10 +272,7 @@ describe('the UE over TCP against a P-CSCF scripted from TS 33.203 §6.2/§7.1 a
 
   test('[R-RR-1] [R-RR-2] re-registration over TCP: the re-REGISTER on the old connection, the new set on a new connection from the new port_uc; port_us kept', async () => {
     const r = await rig();
-    const registering = r.ue.register();
-    const plain = await r.pu.nextConnection('the unprotected REGISTER');
-    r.conns.push(plain);
-    const req = await plain.next('the unprotected REGISTER');
+    const { registering, plain, req } = await startRegister(r);
     const [offer] = securityClientOf(req);
     const { prot } = await challengeAndAnswer(r, plain, req, offer, r.pcPorts[0], 32);
     await registering;
