@@ -22,7 +22,8 @@
  * the clear but on 5060, every TCP connection on a protected port opened inside ESP on exactly
  * the flows of §6.2.
  *
- * IMSEC_KERNEL_TRANSFORMS=all runs the TCP life for every Annex H transform (about 5 s each);
+ * IMSEC_KERNEL_TRANSFORMS=all runs the TCP life for every Annex H transform (about 5 s each; by
+ * default hmac-sha-1-96/aes-cbc, with aes-gcm in the re-authentications);
  * IMSEC_KERNEL_FAMILY=4 runs it all on IPv4.
  */
 import assert from 'node:assert/strict';
@@ -34,7 +35,7 @@ import { lifeScenario, reauthScenario, type DriverReg } from './support/scenario
 
 const SHA1_AES = VALID_TRANSFORMS.find((x) => x.integrity === 'hmac-sha-1-96' && x.encryption === 'aes-cbc')!;
 const GCM = VALID_TRANSFORMS.find((x) => x.encryption === 'aes-gcm')!;
-const TCP_TRANSFORMS = process.env.IMSEC_KERNEL_TRANSFORMS === 'all' ? VALID_TRANSFORMS : [SHA1_AES, GCM];
+const TCP_TRANSFORMS = process.env.IMSEC_KERNEL_TRANSFORMS === 'all' ? VALID_TRANSFORMS : [SHA1_AES];
 const FAMILY = process.env.IMSEC_KERNEL_FAMILY === '4' ? 4 : 6;
 
 describe('[R-SM-1] [R-SA-3] [R-RR-1] [R-RR-2] [R-RR-5] imsec core and UEs over kernel IPsec: TCP, IPv6, re-authentication (TS 33.203 §6.2, §7.1, §7.4; TS 24.229 §5.4.1.6)', () => {
@@ -59,8 +60,8 @@ describe('[R-SM-1] [R-SA-3] [R-RR-1] [R-RR-2] [R-RR-5] imsec core and UEs over k
         tcpSets.push(...(await lifeScenario(lab, { transform, transport: 'tcp', tag: `t${i}` })));
       });
     }
-    await t.test(`[R-RR-5] TCP, ${SHA1_AES.integrity}/${SHA1_AES.encryption}: re-authentication, the NOTIFY on the P-CSCF's connection to port_us`, async () => {
-      tcpSets.push(...(await reauthScenario(lab, { transform: SHA1_AES, transport: 'tcp', tag: 'rt' })));
+    await t.test(`[R-RR-5] TCP, ${GCM.integrity}/${GCM.encryption}: re-authentication, the NOTIFY on the P-CSCF's connection to port_us`, async () => {
+      tcpSets.push(...(await reauthScenario(lab, { transform: GCM, transport: 'tcp', tag: 'rt' })));
     });
     assert.equal(await lab.core.stop('SIGTERM'), 0);
     await lab.capture.stop();

@@ -39,10 +39,11 @@ import { SipTransportError } from '../../sip/transport/errors.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import type { Endpoint, SipTransport, WireObserver } from '../../sip/transport/types.js';
 import { SipStack } from '../../sip/stack/index.js';
-import { ProtectedTcpTransport, ProtectedTransport, protectionOf, type CarrierMessageInfo, type ProtectedCarrier, type ProtectedInboundMessage } from '../../sip/transport/protected/index.js';
+import { ProtectedTcpTransport, ProtectedTransport, protectionOf, type CarrierMessageInfo, type ProtectedCarrier } from '../../sip/transport/protected/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { PcscfConfig } from './config.js';
 import { PcscfCore, type ProtectedPorts } from './core.js';
+import { RegisteredTransport } from './registered-transport.js';
 import type { PcscfCounters, PcscfFailure, PendingView, RegistrationView } from './tables.js';
 
 export interface PcscfDeps {
@@ -114,12 +115,8 @@ export class PcscfNode {
   private clientPorts: number[] = [];
   private nextClientPort = 0;
   private readonly installErrors = new Map<number, string>();
-  /**
-   * IMPIs whose last protected REGISTER came over TCP: requests towards them go over TCP too, on
-   * a connection from port_pc to their port_us (TS 33.203 §6.2, §7.1), as Kamailio's usrloc keeps
-   * the transport a contact registered over.
-   */
-  private readonly overTcp = new Set<string>();
+  /** The transport each UE registered over (requests towards it go the same way). */
+  private readonly registeredOver: RegisteredTransport;
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly log: Logger;
@@ -142,6 +139,7 @@ export class PcscfNode {
       maxSetsPerImpi: config.maxSetsPerImpi,
       changeOverMs: 64 * config.sip.t1Ms,
     });
+    this.registeredOver = new RegisteredTransport(this.sa);
   }
 
   get protectedAddress(): string {
@@ -210,15 +208,8 @@ export class PcscfNode {
       },
     });
     this.sa.on((e) => {
-      if (e.kind !== 'setStateChanged' || e.to !== 'deleted') return;
-      this.installErrors.delete(e.set.id);
-      if (this.sa.sets({ impi: e.set.impi }).length === 0) this.overTcp.delete(e.set.impi);
+      if (e.kind === 'setStateChanged' && e.to === 'deleted') this.installErrors.delete(e.set.id);
     });
-    const noteRegister = (m: ProtectedInboundMessage, tcp: boolean): void => {
-      const impi = m.msg.kind === 'request' && m.msg.method === 'REGISTER' ? this.sa.get(m.protection.setId)?.impi : undefined;
-      if (impi !== undefined && tcp) this.overTcp.add(impi);
-      else if (impi !== undefined) this.overTcp.delete(impi);
-    };
 
     // One protected server port for every UE and a small pool of client ports, bound for the
     // P-CSCF's life: the SAs are told apart by SPI (seed 001 §7.1), so protected ports are not a
@@ -231,7 +222,7 @@ export class PcscfNode {
       clientPort: (to) => this.clientPortTo(to),
       saManager: this.sa,
       responseFlow: c.protected.responseFlow,
-      onProtected: (m) => noteRegister(m, false),
+      onProtected: (m) => this.registeredOver.note(m, false),
       logger: this.log,
     });
     stack.transportLayer.add(this.transport);
@@ -242,7 +233,7 @@ export class PcscfNode {
         clientPortFor: (to) => this.sa.preferredSetAtUe(to.address, to.port)?.pcscf.portC,
         lookup: inboundSaLookup(this.sa),
         saManager: this.sa,
-        onProtected: (m) => noteRegister(m, true),
+        onProtected: (m) => this.registeredOver.note(m, true),
         tcp: c.sip.tcp,
         clock: this.clock,
         logger: this.log,
@@ -252,11 +243,7 @@ export class PcscfNode {
     const ports: ProtectedPorts = {
       portsFor: (ueAddress, uePortS) => this.portsFor(ueAddress, uePortS),
       open: (set) => this.openSet(set),
-      transportOf: (id) => {
-        const set = this.sa.get(id);
-        if (!set) return undefined;
-        return this.tcp && this.overTcp.has(set.impi) ? this.tcp : this.transport;
-      },
+      transportOf: (id) => (!this.sa.get(id) ? undefined : this.tcp && this.registeredOver.overTcpFor(id) ? this.tcp : this.transport),
       isProtectedPort: (p) => p === this.serverPort || this.clientPorts.includes(p),
     };
     const addresses = [c.sip.listen.host, this.protectedAddress];

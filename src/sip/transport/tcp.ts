@@ -148,6 +148,18 @@ export class TcpTransport implements SipTransport {
     this.handler = handler;
   }
 
+  /**
+   * Aborts (RST, unsent data discarded) the connection with `remote` whose local port is
+   * `localPort`, if there is one: e.g. once the IPsec SAs that protect it are gone, so the kernel
+   * never retransmits its data unprotected. Returns whether one was aborted.
+   */
+  abort(remote: Endpoint, localPort: number): boolean {
+    const c = this.conns.get(endpointKey(remote));
+    if (!c || c.local.port !== localPort) return false;
+    c.socket.resetAndDestroy();
+    return true;
+  }
+
   async send(data: SipMessage | Uint8Array, dest: Endpoint, opts: SendOptions = {}): Promise<void> {
     if (this.closed) throw new SipTransportError('transport closed', dest);
     const bytes = data instanceof Uint8Array ? data : serialize(data);

@@ -110,10 +110,17 @@ export async function lifeScenario(lab: CoreLab, o: ScenarioOptions): Promise<Dr
     await message(lab, alice, bob, `again ${o.tag}`, 'MESSAGE on the new set');
     await message(lab, bob, alice, `back ${o.tag}`, 'the P-CSCF reaches alice on the new set');
 
-    assert.equal(await lab.ues.request<string>({ op: 'deregister', name: alice }), 'deregistered');
-    assert.equal(await lab.ues.request<string>({ op: 'deregister', name: bob }), 'deregistered');
+    await deregister(lab, alice, bob);
   });
   return sets;
+}
+
+/** Both de-register (TS 24.229 §5.1.1.6), each de-REGISTER answered 200 (not left to time out). */
+async function deregister(lab: CoreLab, ...names: string[]): Promise<void> {
+  for (const name of names) {
+    assert.equal(await lab.ues.request<string>({ op: 'deregister', name }), 'deregistered');
+    assert.equal(await lab.ues.request<unknown>({ op: 'lastFailure', name }), null, `${name}: the de-REGISTER answered 200`);
+  }
 }
 
 /** Polls `read` every 100 ms until it gives `want` (at most `ms`); resolves with the last value. */
@@ -150,8 +157,7 @@ export async function reauthScenario(lab: CoreLab, o: ScenarioOptions): Promise<
     await message(lab, bob, alice, `to the re-authenticated alice ${o.tag}`);
     assertSasUsed(lab, again, o.transport);
 
-    assert.equal(await lab.ues.request<string>({ op: 'deregister', name: alice }), 'deregistered');
-    assert.equal(await lab.ues.request<string>({ op: 'deregister', name: bob }), 'deregistered');
+    await deregister(lab, alice, bob);
   });
   return sets;
 }

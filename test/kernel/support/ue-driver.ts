@@ -16,7 +16,8 @@ export type UeDriverRequest =
   | { op: 'waitNewSet'; name: string; notSetId: number; timeoutMs: number }
   /** `keys`: Wireshark esp_sa records of the UE's current SAs (secret: test captures only). */
   /** `subscription`: the state of the reg-event subscription (TS 24.229 §5.1.1.3). */
-  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys' | 'subscription'; name: string }
+  /** `lastFailure`: why the last procedure failed (null: it did not; a de-REGISTER unanswered fails). */
+  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys' | 'subscription' | 'lastFailure'; name: string }
   | { op: 'message'; name: string; to: string; text: string }
   /** Texts of the MESSAGEs received, waiting (at most 10 s) until there are `atLeast`. */
   | { op: 'messages'; name: string; atLeast: number };
@@ -118,6 +119,8 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       return get(r.name).ue.state().state;
     case 'subscription':
       return get(r.name).ue.state().subscription;
+    case 'lastFailure':
+      return get(r.name).ue.state().lastFailure ?? null;
     case 'stop':
       await get(r.name).ue.stop();
       ues.delete(r.name);

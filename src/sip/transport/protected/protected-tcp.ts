@@ -13,7 +13,10 @@
  * client port and the UE's server port): the UE opens its connection from port_uc to port_ps and
  * listens on port_us; the P-CSCF listens on port_ps and opens its own from port_pc to port_us.
  * A connection is bound to the client port of one SA set: when the client port moves on (a new
- * set after re-registration), the next request opens a new connection from the new port.
+ * set after re-registration), the next request opens a new connection from the new port. When a
+ * set is deleted its connections are aborted at once (RST, unsent data discarded): the kernel
+ * would otherwise retransmit their unacknowledged data after the SAs and policies are gone, in
+ * the clear (seen in the lab: a UE's answer to a NOTIFY, after the P-CSCF had dropped its SAs).
  *
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
@@ -40,8 +43,11 @@ export interface ProtectedTcpOptions {
   /** The protected client port a new connection to `to` leaves from. */
   readonly clientPortFor: (to: Endpoint) => number | undefined;
   readonly lookup: SelectorLookup;
-  /** The first message on a new active set ends the change-over (R-RR-2). */
-  readonly saManager?: Pick<SaManager, 'noteInbound'>;
+  /**
+   * The first message on a new active set ends the change-over (R-RR-2); when a set is deleted,
+   * its connections are aborted (see {@link ProtectedTcpTransport}).
+   */
+  readonly saManager?: Pick<SaManager, 'noteInbound' | 'on' | 'role'>;
   /** Called for every delivered message (after `saManager.noteInbound`). */
   readonly onProtected?: (m: ProtectedInboundMessage) => void;
   readonly limits?: InboundLimits;
@@ -69,6 +75,18 @@ export class ProtectedTcpTransport implements SipTransport {
     private readonly opts: ProtectedTcpOptions,
   ) {
     this.family = ipFamily(opts.address) === 6 ? 6 : 4;
+    const sm = opts.saManager;
+    sm?.on((e) => {
+      if (e.kind !== 'setStateChanged' || e.to !== 'deleted') return;
+      const [local, peer] = sm.role === 'ue' ? [e.set.ue, e.set.pcscf] : [e.set.pcscf, e.set.ue];
+      const remote = (port: number): Endpoint => ({ address: canonicalAddress(peer.address), port });
+      // After what is queued now (the 200 of a de-REGISTER answered just before the set goes)
+      // has been written, and before the kernel's SAs go (that takes a child process).
+      setImmediate(() => {
+        inner.abort(remote(peer.portS), local.portC);
+        inner.abort(remote(peer.portC), local.portS);
+      });
+    });
   }
 
   static async listen(opts: ProtectedTcpOptions): Promise<ProtectedTcpTransport> {
