@@ -149,14 +149,20 @@ export class TcpTransport implements SipTransport {
   }
 
   /**
-   * Aborts (RST, unsent data discarded) the connection with `remote` whose local port is
-   * `localPort`, if there is one: e.g. once the IPsec SAs that protect it are gone, so the kernel
-   * never retransmits its data unprotected. Returns whether one was aborted.
+   * Closes the connection with `remote` whose local port is `localPort`, if there is one: FIN
+   * after what is queued (the peer reads it all), then, if it is still open `abortAfterMs` later,
+   * RST with any unacknowledged data discarded. For a connection whose IPsec SAs are going: the
+   * kernel must not retransmit its data once they are gone (that would be in the clear).
+   * Returns whether there was one.
    */
-  abort(remote: Endpoint, localPort: number): boolean {
+  closeFlow(remote: Endpoint, localPort: number, abortAfterMs: number): boolean {
     const c = this.conns.get(endpointKey(remote));
     if (!c || c.local.port !== localPort) return false;
-    c.socket.resetAndDestroy();
+    c.socket.end();
+    const timer = this.clock.setTimeout(abortAfterMs, () => {
+      if (!c.socket.destroyed) c.socket.resetAndDestroy();
+    });
+    c.socket.once('close', () => timer.cancel());
     return true;
   }
 
