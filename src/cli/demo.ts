@@ -10,6 +10,10 @@
  *                                                    Diameter, ESP in UDP) and the Wireshark esp_sa
  *                                                    records, and print the tshark command
  *
+ *   imsec demo --datapath xfrm                       kernel ESP in transport mode, the UEs in a network
+ *                                                    namespace of their own (root and ESP: inside
+ *                                                    `imsec lab`; cli/demo-xfrm.ts)
+ *
  *   imsec demo --web [host:port]                     also serve the console (default 127.0.0.1:8088) while
  *                                                    the steps run, and after them until Ctrl-C; the
  *                                                    login link (with a generated token, unless
@@ -23,12 +27,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { InvalidArgumentError } from '../common/index.js';
 import { createLogger, silentLogger } from '../common/log.js';
 import { PcapRecorder, WireTap, espFinderLua, recordPackets, tsharkDecodeCommand, writePcapFile } from '../capture/index.js';
 import { wiresharkLinesForSas } from '../ipsec/index.js';
 import { parseCoreConfig } from '../nodes/core/index.js';
 import { runDemo, styles, type DemoResult } from '../nodes/demo/index.js';
 import { CliFailure } from './errors.js';
+import { runDemoXfrm } from './demo-xfrm.js';
 import { MetricsHub } from '../metrics/index.js';
 import { consoleTap, demoConsoleHooks } from '../web/index.js';
 import { DEFAULT_WEB_LISTEN } from './core.js';
@@ -58,6 +64,7 @@ export interface DemoFlags extends HttpFlags {
   dataDir?: string;
   logLevel?: string;
   color?: boolean;
+  datapath?: string;
 }
 
 /** The Lua helper's path for a capture path: `x.pcap` → `x.lua`, anything else → `<path>.lua`. */
@@ -101,10 +108,21 @@ export function writeDemoFiles(o: DemoFlags, r: DemoResult, color = false): stri
   return lines;
 }
 
+function colorFor(o: DemoFlags, out: NodeJS.WritableStream): boolean {
+  return o.color !== false && (out as NodeJS.WriteStream).isTTY === true && process.env.NO_COLOR === undefined;
+}
+
+/** `--datapath xfrm`: the kernel demo (cli/demo-xfrm.ts); throws CliFailure when it failed. */
+async function runKernelDemo(o: DemoFlags): Promise<void> {
+  const other = (['web', 'pcap', 'keys', 'dataDir'] as const).filter((k) => o[k] !== undefined && o[k] !== false);
+  if (other.length > 0) throw new CliFailure(`--datapath xfrm does not take --${other.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')}`, 2);
+  const code = await runDemoXfrm({ color: colorFor(o, process.stdout), logLevel: o.logLevel ?? 'silent' });
+  if (code !== 0) throw new CliFailure(code === 130 ? 'demo --datapath xfrm interrupted; its namespaces are removed' : 'demo --datapath xfrm failed', code);
+}
+
 /** Runs the demo; throws CliFailure (exit 1) when a step failed, after writing the files. */
 export async function runDemoCli(o: DemoFlags, out: NodeJS.WritableStream = process.stdout): Promise<DemoResult> {
-  const tty = (out as NodeJS.WriteStream).isTTY === true;
-  const color = o.color !== false && tty && process.env.NO_COLOR === undefined;
+  const color = colorFor(o, out);
   const ownDir = o.dataDir === undefined;
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'imsec-demo-'));
   const config = parseCoreConfig({
@@ -167,8 +185,11 @@ export function registerDemo(program: Command): void {
     .option('--data-dir <dir>', 'keep the stores in this directory (default: a temporary one, removed)')
     .option('--log-level <level>', 'node logs on stderr: fatal, error, warn, info, debug, trace (default silent)')
     .option('--no-color', 'no ANSI colours')
+    .option('--datapath <kind>', 'userspace (ESP-in-UDP in this process) or xfrm (kernel ESP, transport mode, the UEs in a network namespace; root: imsec lab -- imsec demo --datapath xfrm)', 'userspace')
     .option('--web [host:port]', `serve the web console there while the demo runs and until Ctrl-C (default ${DEFAULT_WEB_LISTEN})`);
   addHttpOptions(cmd, 'console', false).action(async (o: DemoFlags) => {
+    if (o.datapath === 'xfrm') return runKernelDemo(o);
+    if (o.datapath !== 'userspace') throw new InvalidArgumentError(`--datapath must be userspace or xfrm, not ${o.datapath}`, '--datapath');
     await runDemoCli(o);
   });
 }

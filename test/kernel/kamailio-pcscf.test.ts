@@ -7,7 +7,10 @@
  * What a conformant UE must see (TS 33.203 §7.2, RFC 3329 §2.3.1, TS 24.229 §5.1.1): the first
  * REGISTER in the clear, a 401 whose Security-Server names ipsec-3gpp with one of the offered
  * algorithms, spi-c/spi-s/port-c/port-s; the second REGISTER protected, answered 200 through
- * the SAs; a MESSAGE to a second UE and back; re-registration; de-registration. A capture inside
+ * the SAs; the reg-event subscription (TS 24.229 §5.1.1.3: SUBSCRIBE to its own IMPU with
+ * Event: reg over the SAs, its 200 and the initial NOTIFY with the RFC 3680 reginfo from imsec's
+ * S-CSCF, both through Kamailio); a MESSAGE to a second UE and back; re-registration;
+ * de-registration. A capture inside
  * decodes in tshark with the UE's keys, every ICV good. Where Kamailio departs from the standard
  * is recorded in docs/kamailio-pcscf.md.
  */
@@ -81,6 +84,18 @@ describe('[R-SM-1] [R-SA-1] [R-SA-3] Kamailio 5.6 P-CSCF (ims_ipsec_pcscf) as th
           keys.push(...(await ues.request<string[]>({ op: 'keys', name })));
           regs.push(reg);
         }
+      });
+      await t.test('[R-REG-2] [R-RR-5] reg-event: SUBSCRIBE over the SAs, 200, the initial NOTIFY with reginfo (TS 24.229 §5.1.1.3, RFC 3680 §3.2)', async () => {
+        // TS 24.229 §5.1.1.3: after the initial registration the UE subscribes to its own
+        // registration state; RFC 6665 §4.1.2: the notifier answers 2xx and sends a NOTIFY at once
+        // with the current state (RFC 3680 §3.2: the full reginfo document).
+        assert.equal(await ues.request<number>({ op: 'subscribe', name: 'alice' }), 200, 'the SUBSCRIBE was answered 200 through Kamailio');
+        const notifies = await ues.request<{ status: number; problem?: string }[]>({ op: 'requests', name: 'alice', method: 'NOTIFY', atLeast: 1 });
+        assert.ok(notifies.length >= 1, 'the initial NOTIFY reached the UE through the SAs');
+        // The UE answers 200 only to Event: reg with a reginfo body it could read (RFC 3680 §5;
+        // 489 for another event, 400 for a bad document).
+        assert.equal(notifies[0].status, 200, `the UE took the NOTIFY: ${notifies[0].problem ?? ''}`);
+        assert.equal(await ues.request<string>({ op: 'subscription', name: 'alice' }), 'active');
       });
       await t.test('MESSAGE alice → bob and bob → alice through the SAs', async () => {
         assert.equal(await ues.request<number>({ op: 'message', name: 'alice', to: 'sip:bob@ims.lab', text: 'hi bob via kamailio' }), 200);

@@ -24,7 +24,7 @@ import { ALL_CHECKS, type ProbeReport, type Verdict } from '../../src/probe/inde
 import { needPeer } from '../support/peers.js';
 import { KamailioPcscf } from './support/kamailio.js';
 import { probeIn, writeProbeSubscriber } from './support/probe.js';
-import { CoreProcess, createNetnsPair, ip, needKernelEsp, writeCoreConfig } from './support/netns.js';
+import { CoreProcess, createNetnsPair, needKernelEsp, writeCoreConfig } from './support/netns.js';
 
 /** What the probe is run with (bounded for the lab's time budget). */
 const ONLY = ['bid-down', 'binding', 'esp', 'ports', 'availability.wrong-res', 'availability.no-keys-in-401'];
@@ -54,7 +54,9 @@ describe('[R-LAB-3] imsec probe (xfrm, mod=trans) against Kamailio 5.6 P-CSCF (i
     // Kamailio keys a UE by its address (and Via port 5060): after a de-registration it takes no
     // new registration from the same address. Each check registers from an address of its own.
     const locals = Array.from({ length: 20 }, (_, i) => `10.77.0.${10 + i}`);
-    for (const l of locals) ip('-n', b.ns, 'addr', 'add', `${l}/24`, 'dev', b.dev);
+    // One `ip -batch` for all of them: each `ip` started in the lab costs a quarter of a second.
+    const added = spawnSync('ip', ['-n', b.ns, '-batch', '-'], { input: locals.map((l) => `addr add ${l}/24 dev ${b.dev}\n`).join(''), encoding: 'utf8' });
+    assert.equal(added.status, 0, added.stderr);
     // Kamailio takes a REGISTER as initial only from Via port 5060: one unprotected port per address.
     const r = await probeIn(b.ns, ['--pcscf', `${a.v4}:5060`, '--subscriber', sub, '--datapath', 'xfrm', '--local', locals.join(','), '--plain-port', '5060', '--only', ONLY.join(','), '--json', '--pcap', pcap, '--keys', join(dir, 'probe.keys'), '--rate', '100', '--quiet-ms', '400', '--answer-ms', '3000', '--wrong-res', '2']);
     if (process.env.IMSEC_KEEP_PROBE) {

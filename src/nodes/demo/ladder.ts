@@ -10,7 +10,7 @@ import type { WirePacket } from '../../capture/index.js';
 import { endpointId } from '../../capture/index.js';
 import { DiameterFramer, findAvp, getValue, isRequest as isDiameterRequest, readResult, ResultCode, valueOf, type DiameterMessage } from '../../diameter/index.js';
 import { CxExperimentalResultCode, ServerAssignmentType, UserAuthorizationType } from '../../diameter/cx/constants.js';
-import type { Endpoint } from '../../ip/index.js';
+import { decodeUdp, IPPROTO_UDP, type Endpoint } from '../../ip/index.js';
 import { EspSa } from '../../ipsec/esp/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';
 import { decapsulate } from '../../ipsec/udp-encap/index.js';
@@ -38,6 +38,21 @@ export interface LadderEntry {
   readonly text?: string;
 }
 
+/**
+ * An ESP packet in transport mode as captured on the link (RFC 4303 §3.1.1, TS 33.203 Annex H
+ * `mod=trans`): the IP payload, with the packet's addresses. The kernel sealed it, so only the
+ * capture sees it (the sockets see the SIP inside).
+ */
+export interface TransportEspPacket {
+  /** The capture's frame number. */
+  readonly seq: number;
+  readonly at: number;
+  readonly src: string;
+  readonly dst: string;
+  /** The ESP header onwards. */
+  readonly esp: Uint8Array;
+}
+
 /** A packet the ladder could not read (counted, shown as such). */
 export interface LadderProblem {
   readonly seq: number;
@@ -49,7 +64,10 @@ export interface LadderProblem {
 export interface LadderOptions {
   /** The display name of an endpoint (undefined: `address:port`). */
   nameOf(e: Endpoint): string | undefined;
-  /** The SA an ESP packet with this SPI to this endpoint was sealed with (undefined when unknown). */
+  /**
+   * The SA an ESP packet with this SPI to this endpoint was sealed with (undefined when unknown).
+   * Port 0: a transport-mode packet, whose ports are inside the encrypted part.
+   */
   saFor(spi: number, to: Endpoint): SecurityAssociation | undefined;
   /** Also list Diameter base messages (CER/CEA, DWR/DWA, DPR/DPA). Default false. */
   diameterBase?: boolean;
@@ -197,19 +215,10 @@ export class LadderDecoder {
       let sipBytes: Uint8Array[];
       let esp: { spi: number; seq: number } | undefined;
       if (p.kind === 'esp') {
-        if (p.bytes.length < 8) return problem('ESP packet too short');
-        const spi = new DataView(p.bytes.buffer, p.bytes.byteOffset, 8).getUint32(0);
-        const sa = this.opts.saFor(spi, p.to);
-        if (!sa) return problem(`ESP spi 0x${spi.toString(16)}: no SA known`);
-        let copy = this.espCopies.get(`${sa.id}|${sa.spi}`);
-        if (!copy) {
-          copy = new EspSa({ spi: sa.spi, integrity: sa.integrity, encryption: sa.encryption, keys: sa.keys });
-          this.espCopies.set(`${sa.id}|${sa.spi}`, copy);
-        }
-        const r = decapsulate(copy, p.bytes);
-        if (!r.ok) return problem(`ESP spi 0x${spi.toString(16)}: ${r.reason}`);
-        esp = { spi, seq: r.seq };
-        sipBytes = [r.payload];
+        const opened = this.openEsp(p.bytes, p.to, (copy) => decapsulate(copy, p.bytes));
+        if (typeof opened === 'string') return problem(opened);
+        esp = opened.esp;
+        sipBytes = [opened.payload];
       } else if (p.proto === 'tcp') {
         let f = this.sipFramers.get(flow);
         if (!f) this.sipFramers.set(flow, (f = new SipStreamFramer()));
@@ -218,17 +227,69 @@ export class LadderDecoder {
       } else {
         sipBytes = [p.bytes];
       }
-      return sipBytes.flatMap((b) => {
-        if (b.length <= 4 && b.every((x) => x === 13 || x === 10)) return []; // RFC 5626 keep-alive
-        const m = parseMessage(b);
-        const cseq = m.headers.get('CSeq')?.trim().split(/\s+/)[1];
-        const sip = m.kind === 'request' ? { method: m.method, ...(cseq ? { cseqMethod: cseq } : {}) } : { status: m.status, ...(cseq ? { cseqMethod: cseq } : {}) };
-        const summary = m.kind === 'response' && cseq ? `${firstLineOf(m)} (${cseq})` : firstLineOf(m);
-        const text = this.opts.render?.sip(b);
-        return [{ ...base, kind: 'sip' as const, summary, notes: sipNotes(m), sip, ...(esp ? { esp } : {}), ...(text !== undefined ? { text } : {}) }];
-      });
+      return this.sipEntries(base, sipBytes, esp);
     } catch (e) {
       return problem((e as Error).message);
     }
+  }
+
+  /**
+   * The SIP message inside a transport-mode ESP packet (UDP inside, RFC 4303 §2.6 Next Header
+   * 17), opened with a private copy of the SA: every ICV is checked, as Wireshark does with the
+   * exported keys. The ports come from the UDP header inside.
+   */
+  decodeTransportEsp(p: TransportEspPacket): LadderEntry[] {
+    const problem = (from: string, to: string, reason: string): LadderEntry[] => {
+      this.problems.push({ seq: p.seq, from, to, reason });
+      return [];
+    };
+    try {
+      const opened = this.openEsp(p.esp, { address: p.dst, port: 0 }, (copy) => copy.open(p.esp));
+      if (typeof opened === 'string') return problem(p.src, p.dst, opened);
+      if (opened.nextHeader !== IPPROTO_UDP) return problem(p.src, p.dst, `ESP carries protocol ${opened.nextHeader}, not UDP`);
+      const udp = decodeUdp(opened.payload);
+      const from = { address: p.src, port: udp.srcPort };
+      const to = { address: p.dst, port: udp.dstPort };
+      const base = { seq: p.seq, at: p.at, from: this.label(from), to: this.label(to), proto: 'udp' as const };
+      try {
+        return this.sipEntries(base, [udp.payload], opened.esp);
+      } catch (e) {
+        return problem(base.from, base.to, (e as Error).message);
+      }
+    } catch (e) {
+      return problem(p.src, p.dst, (e as Error).message);
+    }
+  }
+
+  /** Opens an ESP packet with a copy of its SA (found by SPI and destination); a string says why not. */
+  private openEsp(
+    bytes: Uint8Array,
+    to: Endpoint,
+    open: (copy: EspSa) => { ok: true; payload: Uint8Array; seq: number; nextHeader?: number } | { ok: false; reason: string },
+  ): string | { esp: { spi: number; seq: number }; payload: Uint8Array; nextHeader: number } {
+    if (bytes.length < 8) return 'ESP packet too short';
+    const spi = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0);
+    const sa = this.opts.saFor(spi, to);
+    if (!sa) return `ESP spi 0x${spi.toString(16)}: no SA known`;
+    let copy = this.espCopies.get(`${sa.id}|${sa.spi}`);
+    if (!copy) {
+      copy = new EspSa({ spi: sa.spi, integrity: sa.integrity, encryption: sa.encryption, keys: sa.keys });
+      this.espCopies.set(`${sa.id}|${sa.spi}`, copy);
+    }
+    const r = open(copy);
+    if (!r.ok) return `ESP spi 0x${spi.toString(16)}: ${r.reason}`;
+    return { esp: { spi, seq: r.seq }, payload: r.payload, nextHeader: r.nextHeader ?? IPPROTO_UDP };
+  }
+
+  private sipEntries(base: Pick<LadderEntry, 'seq' | 'at' | 'from' | 'to' | 'proto'>, sipBytes: Uint8Array[], esp: { spi: number; seq: number } | undefined): LadderEntry[] {
+    return sipBytes.flatMap((b) => {
+      if (b.length <= 4 && b.every((x) => x === 13 || x === 10)) return []; // RFC 5626 keep-alive
+      const m = parseMessage(b);
+      const cseq = m.headers.get('CSeq')?.trim().split(/\s+/)[1];
+      const sip = m.kind === 'request' ? { method: m.method, ...(cseq ? { cseqMethod: cseq } : {}) } : { status: m.status, ...(cseq ? { cseqMethod: cseq } : {}) };
+      const summary = m.kind === 'response' && cseq ? `${firstLineOf(m)} (${cseq})` : firstLineOf(m);
+      const text = this.opts.render?.sip(b);
+      return [{ ...base, kind: 'sip' as const, summary, notes: sipNotes(m), sip, ...(esp ? { esp } : {}), ...(text !== undefined ? { text } : {}) }];
+    });
   }
 }

@@ -4,7 +4,7 @@
  * the P-CSCF (TS 33.203 §7.1: one row per SA with its SPI, ports, transform and state). Pure
  * string building; colours (ANSI SGR) only when asked for.
  */
-import type { SecurityAssociation } from '../../ipsec/sa/index.js';
+import type { DemoSaRow } from './demo-ue.js';
 import type { LadderEntry } from './ladder.js';
 
 export interface PrintOptions {
@@ -60,7 +60,7 @@ const FLOW_TEXT: Record<string, string> = {
  * An SA table: one row per SA, sets in order. `impi` adds the IMPI column (the P-CSCF table holds
  * every registered UE). An empty table says so.
  */
-export function formatSaTable(title: string, sas: readonly SecurityAssociation[], opts: PrintOptions & { impi?: boolean } = {}): string[] {
+export function formatSaTable(title: string, sas: readonly DemoSaRow[], opts: PrintOptions & { impi?: boolean } = {}): string[] {
   const st = styles(opts.color);
   if (sas.length === 0) return [`  ${st.bold(title)}: ${st.dim('no SA')}`];
   const rows = [...sas].sort((a, b) => a.setId - b.setId || a.flow.localeCompare(b.flow));

@@ -11,8 +11,11 @@
  * and then bob de-registers and every node is checked to be clean (no SA, no registration).
  *
  * Every line of the ladder comes from the bytes that crossed the sockets ({@link WireTap}). A
- * failed check ends the demo with `ok: false` and the step that failed. The userspace ESP
- * datapath is used: no privileges, no kernel IPsec.
+ * failed check ends the demo with `ok: false` and the step that failed. By default the UEs run in
+ * this process on the userspace ESP datapath: no privileges, no kernel IPsec. With
+ * {@link DemoOptions.kernel} (`imsec demo --datapath xfrm`) the P-CSCF uses kernel ESP in
+ * transport mode, the UEs live in another network namespace, and the protected legs come from
+ * a capture of the link ({@link TransportEspPacket}), opened with the P-CSCF's keys.
  */
 import { ImsError, type Logger } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
@@ -21,9 +24,10 @@ import type { Endpoint } from '../../ip/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';
 import { createUe, parseUeConfig, type Ue } from '../ue/index.js';
 import type { CoreConfig } from '../core/config.js';
-import { startImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
+import { NODE_LABELS, startImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from '../core/subscribers.js';
-import { LadderDecoder, type LadderEntry } from './ladder.js';
+import { demoUeConfig, localDemoUe, type DemoUe } from './demo-ue.js';
+import { LadderDecoder, type LadderEntry, type TransportEspPacket } from './ladder.js';
 import { formatLadder, formatSaTable, styles } from './print.js';
 
 /** A check of the demo that did not hold. */
@@ -53,6 +57,24 @@ export interface DemoOptions {
   text?: string;
   /** `imsec demo --web`: more core deps (metrics), the core and each UE once they run, and a wait before everything stops. */
   hooks?: DemoHooks;
+  /** Kernel ESP (`imsec demo --datapath xfrm`): the UEs elsewhere and the captured ESP. */
+  kernel?: DemoKernel;
+}
+
+/**
+ * The demo on kernel ESP (TS 33.203 Annex H `mod=trans`): the core config has the xfrm datapath;
+ * the UEs are created elsewhere (another network namespace) and the ESP packets on the link come
+ * from a capture.
+ */
+export interface DemoKernel {
+  /** One line on where things run (printed under the header). */
+  where: string;
+  /** Creates the UE of `u` that registers through the P-CSCF at `pcscf` (`host:port`). */
+  createUe(u: CoreSubscriber, pcscf: string): Promise<DemoUe>;
+  /** Calls `cb` for every ESP packet captured on the link; returns the unsubscribe function. */
+  onEsp(cb: (p: TransportEspPacket) => void): () => void;
+  /** Resolves once every packet sent so far has come through the capture (it lags the sockets). */
+  settle(): Promise<void>;
 }
 
 /** See {@link DemoOptions.hooks}. */
@@ -94,16 +116,18 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Resolves once no packet has been seen for `quietMs` (at most `maxMs`). */
-async function quiet(tap: WireTap, quietMs = 80, maxMs = 2000): Promise<void> {
+async function quiet(sources: readonly ((cb: () => void) => () => void)[], quietMs = 80, maxMs = 2000): Promise<void> {
   const start = Date.now();
   let last = Date.now();
-  const off = tap.onPacket(() => {
-    last = Date.now();
-  });
+  const offs = sources.map((on) =>
+    on(() => {
+      last = Date.now();
+    }),
+  );
   try {
     while (Date.now() - last < quietMs && Date.now() - start < maxMs) await new Promise((r) => setTimeout(r, 20));
   } finally {
-    off();
+    for (const off of offs) off();
   }
 }
 
@@ -134,28 +158,35 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     sas.set(key, sa);
     bySpi.set(sa.spi, [...(bySpi.get(sa.spi) ?? []), sa]);
   };
+  // A transport-mode packet (port 0) is matched on its address: the ports are inside.
+  const sameDst = (sa: SecurityAssociation, to: Endpoint): boolean => (to.port === 0 ? endpointId({ ...sa.dst, port: 0 }) : endpointId(sa.dst)) === endpointId(to);
   const decoder = new LadderDecoder({
     nameOf: (e) => tap.nameOf(e),
-    saFor: (spi, to: Endpoint) => (bySpi.get(spi) ?? []).find((sa) => endpointId(sa.dst) === endpointId(to)),
+    saFor: (spi, to: Endpoint) => [...(bySpi.get(spi) ?? [])].reverse().find((sa) => sameDst(sa, to)),
   });
   const entries: LadderEntry[] = [];
-  tap.onPacket((p: WirePacket) => entries.push(...decoder.decode(p)));
+  const offTap = tap.onPacket((p: WirePacket) => entries.push(...decoder.decode(p)));
+  const offEsp = opts.kernel?.onEsp((p) => entries.push(...decoder.decodeTransportEsp(p)));
+  const activity: ((cb: () => void) => () => void)[] = [(cb) => tap.onPacket(cb), ...(opts.kernel ? [(cb: () => void) => opts.kernel!.onEsp(cb)] : [])];
 
   const steps: DemoStep[] = [];
   const result: DemoResult = { ok: true, steps, sas: [], espPorts: [], tap, messages: { total: 0, esp: 0, undecoded: 0 }, durationMs: 0 };
   let core: ImsCore | undefined;
-  const ues: Ue[] = [];
+  const ues: DemoUe[] = [];
 
   const check = (step: string, cond: boolean, message: string): void => {
     if (!cond) throw new DemoStepError(step, message);
   };
-  const tables = (ue: Ue, name: string): void => {
+  const tables = async (ue: DemoUe, name: string): Promise<void> => {
+    const { sas: ueSas } = await ue.snapshot();
     out('');
-    for (const l of formatSaTable(`SA table of ${name} (UE)`, ue.sa.sas(), { color: opts.color })) out(l);
+    for (const l of formatSaTable(`SA table of ${name} (UE)`, ueSas, { color: opts.color })) out(l);
     for (const l of formatSaTable('SA table of the P-CSCF', core!.pcscf.sas(), { color: opts.color, impi: true })) out(l);
   };
+  // In the order of their time (the capture's packets arrive through a pipe, after the fact).
+  const since = (first: number): LadderEntry[] => entries.slice(first).sort((x, y) => x.at - y.at);
   let stepNo = 0;
-  const step = async (title: string, explain: string, body: () => Promise<string>, show: { ladder: 'full' | 'count'; tables?: [Ue, string] }): Promise<void> => {
+  const step = async (title: string, explain: string, body: () => Promise<string>, show: { ladder: 'full' | 'count'; tables?: [DemoUe, string] }): Promise<void> => {
     stepNo++;
     const label = `${stepNo}. ${title}`;
     out('');
@@ -165,11 +196,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     let summary: string;
     try {
       summary = await withTimeout(body(), stepMs, title);
-      await quiet(tap);
+      await quiet(activity);
       await core?.pcscf.idle();
+      await opts.kernel?.settle();
     } catch (e) {
-      await quiet(tap, 50, 500);
-      const mine = entries.slice(first);
+      await quiet(activity, 50, 500);
+      await opts.kernel?.settle().catch(() => undefined);
+      const mine = since(first);
       if (mine.length > 0) {
         out('');
         for (const l of formatLadder(mine, { color: opts.color })) out(l);
@@ -177,13 +210,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       steps.push({ title, ok: false, entries: mine });
       throw e instanceof DemoStepError ? e : new DemoStepError(label, (e as Error).message);
     }
-    const mine = entries.slice(first);
+    const mine = since(first);
     out('');
     if (show.ladder === 'full') for (const l of formatLadder(mine, { color: opts.color })) out(l);
     else out(st.dim(`  (${mine.length} messages, the same exchange as above)`));
     out('');
     out(`  ${st.green('✔')} ${summary}`);
-    if (show.tables) tables(...show.tables);
+    if (show.tables) await tables(...show.tables);
     steps.push({ title, ok: true, entries: mine });
   };
 
@@ -195,44 +228,40 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const c = core;
     await opts.hooks?.onCore?.(c);
     c.pcscf.sa.on((e) => {
-      if (e.kind === 'saCreated') noteSa(e.sa);
+      if (e.kind !== 'saCreated') return;
+      noteSa(e.sa);
+      // The UE's end of the SA carries the UE's name (its protected client port changes at each set).
+      const [ueEnd, pcscfEnd] = e.sa.direction === 'in' ? [e.sa.src, e.sa.dst] : [e.sa.dst, e.sa.src];
+      tap.name(ueEnd, userName(e.sa.impi));
+      tap.name(pcscfEnd, NODE_LABELS.pcscf);
     });
-    const mkUe = async (u: CoreSubscriber): Promise<Ue> => {
-      const ue = await createUe(
-        parseUeConfig({
-          impi: u.impi,
-          impu: u.impus[0],
-          k: u.k,
-          ...(u.op !== undefined ? { op: u.op } : { opc: u.opc }),
-          pcscf: `${a.pcscf.sip.address.includes(':') ? `[${a.pcscf.sip.address}]` : a.pcscf.sip.address}:${a.pcscf.sip.port}`,
-          localAddress: a.pcscf.sip.address,
-          expires: 3600,
-          reRegister: { auto: false },
-          subscribeRegEvent: false,
-        }),
-        { logger: log.child({ node: userName(u.impi) }) },
-      );
+    const pcscfAt = `${a.pcscf.sip.address.includes(':') ? `[${a.pcscf.sip.address}]` : a.pcscf.sip.address}:${a.pcscf.sip.port}`;
+    const localUe = async (u: CoreSubscriber): Promise<DemoUe> => {
+      const name = userName(u.impi);
+      const ue = await createUe(parseUeConfig(demoUeConfig(u, pcscfAt, a.pcscf.sip.address)), { logger: log.child({ node: name }) });
+      opts.hooks?.onUe?.(name, ue);
+      ue.sa.on((e) => {
+        if (e.kind === 'saCreated') noteSa(e.sa);
+      });
+      return localDemoUe(ue);
+    };
+    const mkUe = async (u: CoreSubscriber): Promise<DemoUe> => {
+      const ue = opts.kernel ? await opts.kernel.createUe(u, pcscfAt) : await localUe(u);
       ues.push(ue);
       const name = userName(u.impi);
-      opts.hooks?.onUe?.(name, ue);
       const addr = ue.addresses();
       tap.name(addr.unprotected, name);
       tap.name(addr.protectedServer, name);
-      ue.sa.on((e) => {
-        if (e.kind !== 'saCreated') return;
-        noteSa(e.sa);
-        tap.name(e.sa.direction === 'out' ? e.sa.src : e.sa.dst, name);
-      });
       return ue;
     };
     const alice = await mkUe(userA);
     const bob = await mkUe(userB);
 
     out(st.bold('imsec demo') + ' — IMS access security end to end (3GPP TS 33.203): IMS AKA, sec-agree, IPsec ESP');
-    out(st.dim('  every node runs in this process; every line below is decoded from the bytes on the sockets'));
+    out(st.dim(opts.kernel ? `  ${opts.kernel.where}` : '  every node runs in this process; every line below is decoded from the bytes on the sockets'));
     out('');
     out(`  core   HSS ${a.hss.diameter.address}:${a.hss.diameter.port} (Diameter Cx)   S-CSCF :${a.scscf.sip.port}   I-CSCF :${a.icscf.sip.port}   P-CSCF :${a.pcscf.sip.port}   realm ${a.realm}`);
-    out(`  UEs    ${nameA} ${userA.impus[0]} :${alice.addresses().unprotected.port}   ${nameB} ${userB.impus[0]} :${bob.addresses().unprotected.port}   (userspace ESP-in-UDP datapath)`);
+    out(`  UEs    ${nameA} ${userA.impus[0]} :${alice.addresses().unprotected.port}   ${nameB} ${userB.impus[0]} :${bob.addresses().unprotected.port}   ${opts.kernel ? '(kernel ESP, transport mode)' : '(userspace ESP-in-UDP datapath)'}`);
     out(st.dim('  → in the clear   ⇒ inside ESP (SPI, sequence number)   Cx = Diameter between the CSCFs and the HSS'));
 
     await step(
@@ -241,8 +270,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       async () => {
         const reg = await alice.register();
         await c.pcscf.idle();
-        check(`${nameA} registers`, alice.state().state === 'registered', `${nameA} is ${alice.state().state}, not registered`);
-        check(`${nameA} registers`, alice.sa.sas().length === 4, `${nameA} holds ${alice.sa.sas().length} SAs, not 4`);
+        const s = await alice.snapshot();
+        check(`${nameA} registers`, s.state === 'registered', `${nameA} is ${s.state}, not registered`);
+        check(`${nameA} registers`, s.sas.length === 4, `${nameA} holds ${s.sas.length} SAs, not 4`);
         check(`${nameA} registers`, c.pcscf.sas().filter((s) => s.impi === userA.impi).length === 4, `the P-CSCF holds ${c.pcscf.sas().filter((s) => s.impi === userA.impi).length} SAs of ${nameA}, not 4`);
         return `${nameA} registered ${reg.impus.join(', ')} (implicit set) for ${reg.expires} s; SA set ${reg.setId}: ${reg.alg} + ${reg.ealg}, mod=${reg.mod}`;
       },
@@ -254,7 +284,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `the same procedure for ${nameB}, so that ${nameA} can reach him`,
       async () => {
         const reg = await bob.register();
-        check(`${nameB} registers`, bob.state().state === 'registered', `${nameB} is ${bob.state().state}, not registered`);
+        const s = await bob.snapshot();
+        check(`${nameB} registers`, s.state === 'registered', `${nameB} is ${s.state}, not registered`);
         return `${nameB} registered ${reg.impus.join(', ')}; SA set ${reg.setId}`;
       },
       { ladder: 'count' },
@@ -264,15 +295,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `${nameA} sends ${nameB} a MESSAGE`,
       `protected on both access legs: ${nameA} ⇒ P-CSCF on ${nameA}'s SAs, P-CSCF ⇒ ${nameB} on ${nameB}'s; in the clear inside the core`,
       async () => {
-        const got = new Promise<string>((resolve) => {
-          const off = bob.onMessage((m) => {
-            off();
-            resolve(m.text);
-          });
-        });
+        const got = bob.nextMessage(5000);
+        // Settled either way, so that an early failure below leaves no unhandled rejection.
+        got.catch(() => undefined);
         const resp = await alice.sendMessage(userB.impus[0], text);
         check(`${nameA} sends ${nameB} a MESSAGE`, resp.status >= 200 && resp.status < 300, `the MESSAGE was answered ${resp.status} ${resp.reason}`);
-        const received = await withTimeout(got, 5000, `${nameB} receiving the MESSAGE`);
+        const received = await got;
         check(`${nameA} sends ${nameB} a MESSAGE`, received === text, `${nameB} received ${JSON.stringify(received)}`);
         return `${nameB} received ${JSON.stringify(received)}; ${nameA} got ${resp.status} ${resp.reason}`;
       },
@@ -283,7 +311,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `${nameA} re-registers`,
       'a new AKA run over the existing SAs; new SAs are set up in parallel and take over (SA change-over, R-RR-1/R-RR-2)',
       async () => {
-        const before = alice.state().registration?.setId;
+        const before = (await alice.snapshot()).setId;
         const reg = await alice.reRegister();
         check(`${nameA} re-registers`, reg.setId !== before, `the SA set did not change (set ${reg.setId})`);
         return `${nameA} re-registered on SA set ${reg.setId} (was set ${before}); the old set stays until it is no longer needed`;
@@ -297,10 +325,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       async () => {
         await alice.deregister();
         await c.pcscf.idle();
-        await quiet(tap);
-        check(`${nameA} de-registers`, alice.sa.sas().length === 0, `${nameA} still holds ${alice.sa.sas().length} SAs`);
-        const left = c.pcscf.sas().filter((s) => s.impi === userA.impi).length;
-        check(`${nameA} de-registers`, left === 0, `the P-CSCF still holds ${left} SAs of ${nameA}`);
+        await quiet(activity);
+        const left = (await alice.snapshot()).sas.length;
+        check(`${nameA} de-registers`, left === 0, `${nameA} still holds ${left} SAs`);
+        const atPcscf = c.pcscf.sas().filter((s) => s.impi === userA.impi).length;
+        check(`${nameA} de-registers`, atPcscf === 0, `the P-CSCF still holds ${atPcscf} SAs of ${nameA}`);
         check(`${nameA} de-registers`, !c.scscf.registrations().some((r) => r.impi === userA.impi), `the S-CSCF still has a registration of ${nameA}`);
         return `${nameA} is de-registered; her SAs are gone at both ends`;
       },
@@ -313,7 +342,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       async () => {
         await bob.deregister();
         await c.pcscf.idle();
-        await quiet(tap);
+        await quiet(activity);
         check(`${nameB} de-registers`, c.pcscf.sas().length === 0, `the P-CSCF still holds ${c.pcscf.sas().length} SAs`);
         check(`${nameB} de-registers`, c.scscf.registrations().length === 0, `the S-CSCF still has ${c.scscf.registrations().length} registrations`);
         return 'no SA, no registration left on any node';
@@ -330,6 +359,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await opts.hooks?.beforeStop?.().catch((err: Error) => log.warn({ err: err.message }, 'demo: wait before stop failed'));
     for (const ue of ues) await ue.stop().catch((err: Error) => log.warn({ err: err.message }, 'demo: UE stop failed'));
     await core?.stop().catch((err: Error) => log.warn({ err: err.message }, 'demo: core stop failed'));
+    offTap();
+    offEsp?.();
   }
 
   result.sas = [...sas.values()];

@@ -8,23 +8,28 @@ import { silentLogger } from '../../../src/common/log.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../../src/ipsec/esp/index.js';
 import { wiresharkLinesForSas } from '../../../src/ipsec/sa/index.js';
 import { DEMO_SUBSCRIBERS } from '../../../src/nodes/core/subscribers.js';
-import { createUe, parseUeConfig, type Ue, type UeRegistration } from '../../../src/nodes/ue/index.js';
+import { demoUeConfig } from '../../../src/nodes/demo/demo-ue.js';
+import { createUe, parseUeConfig, type Ue, type UeIncomingRequest, type UeRegistration } from '../../../src/nodes/ue/index.js';
 
 export type UeDriverRequest =
   | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number; transport?: 'udp' | 'tcp'; subscribeRegEvent?: boolean }
   /** Waits (at most `timeoutMs`) until the UE is registered on a set other than `notSetId`. */
   | { op: 'waitNewSet'; name: string; notSetId: number; timeoutMs: number }
   /** `keys`: Wireshark esp_sa records of the UE's current SAs (secret: test captures only). */
-  /** `subscription`: the state of the reg-event subscription (TS 24.229 §5.1.1.3). */
   /** `lastFailure`: why the last procedure failed (null: it did not; a de-REGISTER unanswered fails). */
-  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys' | 'subscription' | 'lastFailure'; name: string }
+  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys' | 'lastFailure'; name: string }
   | { op: 'message'; name: string; to: string; text: string }
   /** Texts of the MESSAGEs received, waiting (at most 10 s) until there are `atLeast`. */
-  | { op: 'messages'; name: string; atLeast: number };
+  | { op: 'messages'; name: string; atLeast: number }
+  /** The reg-event SUBSCRIBE (TS 24.229 §5.1.1.3): the final status; `subscription`: its state. */
+  | { op: 'subscribe' | 'subscription'; name: string }
+  /** Requests from the network of `method` and the UE's answers, waiting (at most 10 s) until there are `atLeast`. */
+  | { op: 'requests'; name: string; method: string; atLeast: number };
 
 interface Entry {
   ue: Ue;
   inbox: string[];
+  requests: UeIncomingRequest[];
   arrived?: () => void;
 }
 
@@ -40,9 +45,9 @@ function summary(r: UeRegistration): unknown {
   return { alg: r.alg, ealg: r.ealg, mod: r.mod, ue: r.ue, pcscf: r.pcscf, expires: r.expires, setId: r.setId };
 }
 
-async function waitMessages(e: Entry, atLeast: number): Promise<string[]> {
+async function waitFor(e: Entry, enough: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (e.inbox.length < atLeast && Date.now() < deadline) {
+  while (!enough() && Date.now() < deadline) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, deadline - Date.now());
       e.arrived = () => {
@@ -51,7 +56,6 @@ async function waitMessages(e: Entry, atLeast: number): Promise<string[]> {
       };
     });
   }
-  return e.inbox.splice(0);
 }
 
 /** The registration once it is on a set other than `notSetId` (a re-registration done). */
@@ -70,29 +74,22 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
     case 'create': {
       const sub = DEMO_SUBSCRIBERS.find((s) => s.impi === r.impi);
       if (!sub) throw new Error(`unknown subscriber ${r.impi}`);
-      const ue = await createUe(
-        parseUeConfig({
-          impi: sub.impi,
-          impu: sub.impus[0],
-          k: sub.k,
-          ...(sub.op !== undefined ? { op: sub.op } : { opc: sub.opc }),
-          ...(sub.amf !== undefined ? { amf: sub.amf } : {}),
-          pcscf: r.pcscf,
-          localAddress: r.local,
-          ...(r.localPort !== undefined ? { localPort: r.localPort } : {}),
-          integrity: r.integrity,
-          encryption: r.encryption,
-          datapath: 'xfrm',
-          ...(r.transport !== undefined ? { transport: r.transport } : {}),
-          expires: 3600,
-          reRegister: { auto: false },
-          subscribeRegEvent: r.subscribeRegEvent ?? false,
-        }),
-        { logger: silentLogger },
-      );
-      const e: Entry = { ue, inbox: [] };
+      const more = {
+        integrity: r.integrity,
+        encryption: r.encryption,
+        datapath: 'xfrm',
+        ...(r.localPort !== undefined ? { localPort: r.localPort } : {}),
+        ...(r.transport !== undefined ? { transport: r.transport } : {}),
+        ...(r.subscribeRegEvent !== undefined ? { subscribeRegEvent: r.subscribeRegEvent } : {}),
+      };
+      const ue = await createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, more)), { logger: silentLogger });
+      const e: Entry = { ue, inbox: [], requests: [] };
       ue.onMessage((m) => {
         e.inbox.push(m.text);
+        e.arrived?.();
+      });
+      ue.onIncomingRequest((req) => {
+        e.requests.push(req);
         e.arrived?.();
       });
       ues.set(r.name, e);
@@ -107,8 +104,19 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       return get(r.name).ue.state().state;
     case 'message':
       return (await get(r.name).ue.sendMessage(r.to, r.text)).status;
-    case 'messages':
-      return waitMessages(get(r.name), r.atLeast);
+    case 'messages': {
+      const e = get(r.name);
+      await waitFor(e, () => e.inbox.length >= r.atLeast);
+      return e.inbox.splice(0);
+    }
+    case 'subscribe':
+      return get(r.name).ue.subscribeRegEvent();
+    case 'requests': {
+      const e = get(r.name);
+      const of = (): UeIncomingRequest[] => e.requests.filter((q) => q.method === r.method);
+      await waitFor(e, () => of().length >= r.atLeast);
+      return of();
+    }
     case 'waitNewSet':
       return summary(await waitNewSet(get(r.name).ue, r.notSetId, r.timeoutMs));
     case 'saTable':

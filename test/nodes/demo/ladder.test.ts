@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import type { WirePacket } from '../../../src/capture/index.js';
 import { SeededRng } from '../../../src/common/index.js';
 import { buildDwr, buildMaa, buildMar, CxResult, encodeMessage } from '../../../src/diameter/index.js';
+import { encodeUdp } from '../../../src/ip/index.js';
 import { deriveEspKeys, EspSa } from '../../../src/ipsec/esp/index.js';
 import type { SecurityAssociation } from '../../../src/ipsec/sa/index.js';
 import { encapsulate } from '../../../src/ipsec/udp-encap/index.js';
@@ -135,6 +136,36 @@ describe('LadderDecoder', () => {
     assert.match(d.problems[0].reason, /icv/);
     assert.deepEqual(d.decode(packet('esp', 'udp', UE_C, { address: '127.0.0.1', port: 9 }, encapsulate(sender, UE_C, PC_S, REGISTER, rng))), []);
     assert.match(d.problems[1].reason, /no SA known/);
+  });
+
+  test('[R-SA-1] transport-mode ESP from a capture (Annex H mod=trans): the SA by SPI and destination address, the ports from the UDP inside, SPI and sequence number shown; a bad ICV or a TCP payload is a problem', () => {
+    const keys = deriveEspKeys('hmac-md5-96', 'null', new Uint8Array(16).fill(3), new Uint8Array(16).fill(5));
+    const sa = { id: '1/uc-ps', setId: 1, flow: 'uc-ps', direction: 'out', spi: 0x4321, src: UE_C, dst: PC_S, transports: ['udp', 'tcp'], integrity: 'hmac-md5-96', encryption: 'null', mode: 'trans', keys, impi: 'alice@ims.lab', impus: [], state: 'active' } as SecurityAssociation;
+    const sender = new EspSa({ spi: 0x4321, integrity: 'hmac-md5-96', encryption: 'null', keys });
+    const rng = new SeededRng('transport');
+    const asked: { spi: number; port: number }[] = [];
+    const d = new LadderDecoder({
+      nameOf,
+      saFor: (spi, to) => {
+        asked.push({ spi, port: to.port });
+        return spi === 0x4321 && to.address === PC_S.address ? sa : undefined;
+      },
+    });
+    // RFC 4303 §3.1.1: transport mode seals the UDP datagram itself (Next Header 17).
+    const udp = encodeUdp(UE_C.port, PC_S.port, REGISTER, { src: UE_C.address, dst: PC_S.address });
+    const esp = (n: number) => ({ seq: n, at: 1_700_000_000_000 + n, src: UE_C.address, dst: PC_S.address, esp: sender.seal(udp, 17, rng) });
+    const [e] = d.decodeTransportEsp(esp(1));
+    assert.deepEqual([e.from, e.to, e.summary, e.proto], ['alice', 'P-CSCF', 'REGISTER sip:ims.lab', 'udp']);
+    assert.deepEqual(e.esp, { spi: 0x4321, seq: 1 });
+    assert.deepEqual(asked, [{ spi: 0x4321, port: 0 }], 'looked up by SPI and address: the ports are inside');
+    const bad = esp(2);
+    bad.esp[bad.esp.length - 1] ^= 1;
+    assert.deepEqual(d.decodeTransportEsp(bad), []);
+    assert.match(d.problems[0].reason, /icv/);
+    assert.deepEqual(d.decodeTransportEsp({ ...esp(3), esp: sender.seal(udp, 6, rng) }), []);
+    assert.match(d.problems[1].reason, /protocol 6, not UDP/);
+    assert.deepEqual(d.decodeTransportEsp({ ...esp(4), esp: new Uint8Array(4) }), []);
+    assert.match(d.problems[2].reason, /too short/);
   });
 
   test('garbage is reported as a problem, never thrown', () => {
