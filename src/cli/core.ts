@@ -14,6 +14,8 @@
  *                                       a token is generated and printed in the ready line ("token",
  *                                       and a login link "web.login") unless --token-file or --no-auth
  *   imsec core --metrics 127.0.0.1:9464 only /metrics, same token rules
+ *   imsec core --admin-stdin            the S-CSCF's operator commands on stdin, one JSON answer
+ *                                       line each (reauth IMPU SECONDS, deregister IMPU, registrations)
  *
  * Once every node serves, one JSON line `{"ready":true,…}` with the bound addresses (port 0 is
  * resolved) goes to stdout; logs are pino JSON lines on stderr. Keys never appear in any output.
@@ -23,6 +25,7 @@ import { createLogger } from '../common/log.js';
 import { CoreConfigError, coreConfigJson, parseCoreConfig, startImsCore, type CoreConfig, type ImsCore } from '../nodes/core/index.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile } from './node-process.js';
+import { serveAdminCommands } from './scscf.js';
 import { ImsError } from '../common/index.js';
 import { MetricsHub } from '../metrics/index.js';
 import { addCoreToHub, consoleTap, coreInstrumentation, startCoreConsole, type CoreConsole, type MetricsListener } from '../web/index.js';
@@ -39,6 +42,7 @@ export interface CoreFlags extends HttpFlags {
   dataDir?: string;
   host?: string;
   logLevel?: string;
+  adminStdin?: boolean;
 }
 
 /** The configuration file (if any) with the flags on top. */
@@ -103,6 +107,7 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
       ...(http ? ready : {}),
     }) + '\n',
   );
+  const admin = o.adminStdin ? serveAdminCommands(core.scscf, process.stdin, out) : undefined;
   await new Promise<void>((resolve) => {
     let done = false;
     const stop = (why: string): void => {
@@ -111,6 +116,7 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       log.info({ why }, 'core: stopping');
+      admin?.close();
       const closing = Promise.all([webConsole?.close(), metrics?.close()]).catch((err: Error) => log.warn({ err: err.message }, 'core: console close failed'));
       hub.close();
       closing.then(() => core.stop()).then(resolve, (err: Error) => {
@@ -136,6 +142,7 @@ export function registerCore(program: Command): void {
     .option('--data-dir <dir>', 'directory of the embedded stores (default ./.imsec)')
     .option('--host <ip>', 'address every node binds (default 127.0.0.1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .option('--web [host:port]', `serve the web console (and /metrics) there (default ${DEFAULT_WEB_LISTEN})`);
+    .option('--web [host:port]', `serve the web console (and /metrics) there (default ${DEFAULT_WEB_LISTEN})`)
+    .option('--admin-stdin', "read the S-CSCF's operator commands (reauth, deregister, registrations) from stdin");
   addHttpOptions(cmd, 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
 }

@@ -15,7 +15,7 @@
  * Flags override the file. Logs are pino JSON lines on stderr; once serving, one JSON line
  * `{"ready":true,"sip":{"udp":…,"tcp":…},"serverName":…}` goes to stdout.
  */
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError, type ScscfConfig, createScscf, type Scscf } from '../nodes/scscf/index.js';
@@ -73,6 +73,18 @@ export async function adminCommand(scscf: Scscf, line: string): Promise<Record<s
   }
 }
 
+/** Reads operator commands from `input`, one per line, and answers each with one JSON line on `out`; close the result to stop. */
+export function serveAdminCommands(scscf: Scscf, input: NodeJS.ReadableStream, out: NodeJS.WritableStream): Interface {
+  const rl = createInterface({ input });
+  rl.on('line', (line) => {
+    adminCommand(scscf, line).then(
+      (answer) => out.write(JSON.stringify(answer) + '\n'),
+      (err: Error) => out.write(JSON.stringify({ ok: false, error: err.message }) + '\n'),
+    );
+  });
+  return rl;
+}
+
 /** Runs the S-CSCF until SIGTERM/SIGINT; resolves after a clean stop. */
 export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStream = process.stdout, input: NodeJS.ReadableStream = process.stdin): Promise<void> {
   const config = scscfConfigFrom(o);
@@ -89,13 +101,7 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
   }
   const a = scscf.address();
   const ready = { ready: true, sip: { udp: a.udp?.port ?? null, tcp: a.tcp?.port ?? null }, address: a.udp?.address ?? a.tcp?.address, serverName: a.serverName, originHost: config.diameter.originHost };
-  const rl = o.adminStdin ? createInterface({ input }) : undefined;
-  rl?.on('line', (line) => {
-    adminCommand(scscf, line).then(
-      (answer) => out.write(JSON.stringify(answer) + '\n'),
-      (err: Error) => out.write(JSON.stringify({ ok: false, error: err.message }) + '\n'),
-    );
-  });
+  const rl = o.adminStdin ? serveAdminCommands(scscf, input, out) : undefined;
   await announceAndServe(
     'scscf',
     o,

@@ -35,6 +35,7 @@ export interface UeRegisterFlags {
   integrity?: string;
   encryption?: string;
   datapath?: string;
+  transport?: string;
   message?: string[];
   deregister?: boolean;
   subscribe?: boolean;
@@ -74,6 +75,7 @@ export function ueConfigFrom(o: UeRegisterFlags): UeConfigInput {
   set('integrity', o.integrity);
   set('encryption', o.encryption);
   set('datapath', o.datapath);
+  set('transport', o.transport);
   // The CLI subscribes itself (and waits for the answer) only when asked to.
   raw.subscribeRegEvent = false;
   if (o.host && o.host.length > 0) {
@@ -170,6 +172,7 @@ export function registerUe(program: Command, out: NodeJS.WritableStream = proces
     .option('--integrity <list>', 'integrity algorithms offered, most preferred first (comma-separated)')
     .option('--encryption <list>', 'encryption algorithms offered, most preferred first')
     .option('--datapath <kind>', 'userspace (ESP-in-UDP, default) or xfrm (kernel)')
+    .option('--transport <proto>', 'SIP over udp (default) or tcp (TS 33.203 §7.1; needs --datapath xfrm)')
     .option('--message <to_text...>', 'after registering, send a MESSAGE: TO TEXT')
     .option('--deregister', 'de-register before exiting')
     .option('--subscribe', 'SUBSCRIBE to the reg event of the IMPU and wait for the answer')

@@ -19,35 +19,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { VALID_TRANSFORMS, wiresharkChecksIcv, type IntegrityAlg } from '../../src/ipsec/esp/index.js';
-import { DEFAULT_REQID_BASE, DEFAULT_REQID_COUNT } from '../../src/ipsec/xfrm/index.js';
 import { needPeer } from '../support/peers.js';
-import { Capture, CoreProcess, UeDriver, createNetnsPair, needKernelEsp, writeCoreConfig } from './support/netns.js';
+import { Capture, CoreProcess, UeDriver, createNetnsPair, needKernelEsp } from './support/netns.js';
+import { writeLabCoreConfig } from './support/core-lab.js';
 import { decodeFrames } from './support/tshark.js';
-import { FOREIGN_REQID, addForeignEntries, kernelPolicyReqids, kernelStates } from './support/xfrm-state.js';
-
-const ours = (reqid: number): boolean => reqid >= DEFAULT_REQID_BASE && reqid < DEFAULT_REQID_BASE + DEFAULT_REQID_COUNT;
-
-/** Our entries (reqid in the default range) in a namespace, and whether the foreign ones are intact. */
-function entries(ns: string): { ourStates: number; ourPolicies: number; foreignIntact: boolean } {
-  const states = kernelStates(ns);
-  const policies = kernelPolicyReqids(ns);
-  return {
-    ourStates: states.filter((s) => ours(s.reqid)).length,
-    ourPolicies: policies.filter(ours).length,
-    foreignIntact: states.some((s) => s.reqid === FOREIGN_REQID && s.spi === 0x7007) && policies.includes(FOREIGN_REQID),
-  };
-}
-
-/** Waits (at most 5 s) until nothing of ours is left in `ns`, then asserts it. */
-async function assertClean(ns: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  let e = entries(ns);
-  while ((e.ourStates > 0 || e.ourPolicies > 0) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    e = entries(ns);
-  }
-  assert.deepEqual(e, { ourStates: 0, ourPolicies: 0, foreignIntact: true }, `${ns}: none of our entries left, the foreign one intact`);
-}
+import { addForeignEntries } from './support/xfrm-state.js';
+import { assertClean, entries } from './support/clean.js';
 
 interface Reg {
   alg: string;
@@ -64,18 +41,7 @@ describe('[R-SM-1] [R-SA-3] [R-RR-2] imsec core and UEs over kernel IPsec in two
     const { a, b } = pair;
     const dir = mkdtempSync(join(tmpdir(), 'imsec-kernel-core-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const config = writeCoreConfig(dir, a.v4, {
-      hss: { diameterPort: 0 },
-      scscf: { sipPort: 0 },
-      icscf: { sipPort: 0 },
-      pcscf: {
-        sipPort: 5060,
-        protectedPorts: '5100-5199',
-        datapath: 'xfrm',
-        // Every Annex H transform the kernel has, so that each can be proven here.
-        settings: { policy: { algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'] } },
-      },
-    });
+    const config = writeLabCoreConfig(dir, a.v4);
     addForeignEntries(a.ns);
     addForeignEntries(b.ns);
     const pcap = join(dir, 'core.pcap');

@@ -43,6 +43,7 @@ import { ProtectedTcpTransport, ProtectedTransport, protectionOf, type Protected
 import { resolveSipUri } from '../common/resolve.js';
 import type { PcscfConfig } from './config.js';
 import { PcscfCore, type ProtectedPorts } from './core.js';
+import { RegisteredTransport } from './registered-transport.js';
 import type { PcscfCounters, PcscfFailure, PendingView, RegistrationView } from './tables.js';
 import { TrackingCarrier } from './tracking-carrier.js';
 
@@ -81,6 +82,8 @@ export class PcscfNode {
   private clientPorts: number[] = [];
   private nextClientPort = 0;
   private readonly installErrors = new Map<number, string>();
+  /** The transport each UE registered over (requests towards it go the same way). */
+  private readonly registeredOver: RegisteredTransport;
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly log: Logger;
@@ -103,6 +106,7 @@ export class PcscfNode {
       maxSetsPerImpi: config.maxSetsPerImpi,
       changeOverMs: 64 * config.sip.t1Ms,
     });
+    this.registeredOver = new RegisteredTransport(this.sa);
   }
 
   get protectedAddress(): string {
@@ -186,6 +190,7 @@ export class PcscfNode {
       clientPort: (to) => this.clientPortTo(to),
       saManager: this.sa,
       responseFlow: c.protected.responseFlow,
+      onProtected: (m) => this.registeredOver.note(m, false),
       logger: this.log,
     });
     stack.transportLayer.add(this.transport);
@@ -196,6 +201,7 @@ export class PcscfNode {
         clientPortFor: (to) => this.sa.preferredSetAtUe(to.address, to.port)?.pcscf.portC,
         lookup: inboundSaLookup(this.sa),
         saManager: this.sa,
+        onProtected: (m) => this.registeredOver.note(m, true),
         tcp: c.sip.tcp,
         clock: this.clock,
         logger: this.log,
@@ -205,7 +211,7 @@ export class PcscfNode {
     const ports: ProtectedPorts = {
       portsFor: (ueAddress, uePortS) => this.portsFor(ueAddress, uePortS),
       open: (set) => this.openSet(set),
-      transportOf: (id) => (this.sa.get(id) ? this.transport : undefined),
+      transportOf: (id) => (!this.sa.get(id) ? undefined : this.tcp && this.registeredOver.overTcpFor(id) ? this.tcp : this.transport),
       isProtectedPort: (p) => p === this.serverPort || this.clientPorts.includes(p),
     };
     const addresses = [c.sip.listen.host, this.protectedAddress];

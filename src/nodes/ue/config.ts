@@ -19,6 +19,12 @@ import { RESPONSE_FLOWS, type ResponseFlow } from '../../sip/transport/protected
 /** Which IPsec datapath carries the protected SIP (see src/ipsec). */
 export type UeDatapathKind = 'userspace' | 'xfrm';
 
+/**
+ * The SIP transport the UE sends its requests over (TS 24.229 §5.1.1.2; TS 33.203 §7.1: the SAs
+ * are shared by UDP and TCP). `tcp` needs the kernel datapath: the userspace one carries UDP only.
+ */
+export type UeTransportKind = 'udp' | 'tcp';
+
 /** When to re-register (TS 24.229 §5.1.1.4.1, R-REG-3). */
 export interface ReRegisterPolicy {
   /** Re-register after this fraction of the lifetime… (default 0.5) */
@@ -66,6 +72,8 @@ export interface UeConfig {
   /** IPsec mode offered: `UDP-enc-tun` for the userspace datapath, `trans` for kernel XFRM. */
   mode: IpsecMode;
   datapath: UeDatapathKind;
+  /** SIP over UDP (default) or TCP, unprotected and protected alike. */
+  transport: UeTransportKind;
   reRegister: ReRegisterPolicy;
   /** SUBSCRIBE to the reg event package after registering (TS 24.229 §5.1.1.3). */
   subscribeRegEvent: boolean;
@@ -103,6 +111,7 @@ export interface UeConfigInput {
   encryption?: unknown;
   mode?: unknown;
   datapath?: unknown;
+  transport?: unknown;
   reRegister?: unknown;
   subscribeRegEvent?: unknown;
   timers?: unknown;
@@ -213,6 +222,8 @@ export function parseUeConfig(input: UeConfigInput): UeConfig {
   const datapath = input.datapath === undefined ? 'userspace' : (list([input.datapath].flat(), 'datapath', ['userspace', 'xfrm'] as const)[0] as UeDatapathKind);
   const mode = input.mode === undefined ? (datapath === 'userspace' ? 'UDP-enc-tun' : 'trans') : list([input.mode].flat(), 'mode', IPSEC_MODES)[0];
   if (datapath === 'userspace' && mode !== 'UDP-enc-tun') bad('mode', 'the userspace datapath carries mod=UDP-enc-tun only');
+  const transport = input.transport === undefined ? 'udp' : (list([input.transport].flat(), 'transport', ['udp', 'tcp'] as const)[0] as UeTransportKind);
+  if (transport === 'tcp' && datapath !== 'xfrm') bad('transport', 'SIP over TCP needs the xfrm datapath (the userspace datapath carries UDP only)');
   const rr = (input.reRegister ?? {}) as { fraction?: unknown; marginSeconds?: unknown; auto?: unknown };
   if (typeof rr !== 'object' || rr === null) bad('reRegister', 'must be an object');
   const fraction = rr.fraction === undefined ? UE_DEFAULTS.reRegister.fraction : rr.fraction;
@@ -249,6 +260,7 @@ export function parseUeConfig(input: UeConfigInput): UeConfig {
     encryption,
     mode,
     datapath,
+    transport,
     reRegister,
     subscribeRegEvent,
     timers,

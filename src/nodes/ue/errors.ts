@@ -1,5 +1,6 @@
 /** Typed errors of the soft UE: a registration procedure that did not succeed, and why. */
 import { ImsError } from '../../common/index.js';
+import { SipTimeoutError } from '../../sip/stack/index.js';
 
 /** Why a UE procedure failed (stable values tests and the CLI branch on). */
 export type UeFailureReason =
@@ -37,4 +38,13 @@ export class UeError extends ImsError {
   ) {
     super('UE_REGISTRATION', message, options);
   }
+}
+
+/** Any failure of a procedure as a {@link UeError}: a SIP time-out, a transport or SA error, or as is. */
+export function asUeError(e: unknown): UeError {
+  if (e instanceof UeError) return e;
+  if (e instanceof SipTimeoutError) return new UeError('timeout', e.message, undefined, { cause: e });
+  if (e instanceof Error && (e as { code?: string }).code === 'SIP_TRANSPORT') return new UeError('transport', e.message, undefined, { cause: e });
+  if (e instanceof Error && (e as { code?: string }).code === 'IPSEC_SA') return new UeError('sa', e.message, undefined, { cause: e });
+  return new UeError('transport', e instanceof Error ? e.message : String(e), undefined, { cause: e });
 }

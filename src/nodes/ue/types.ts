@@ -7,7 +7,7 @@ import type { EncryptionAlg, IntegrityAlg, SaManager } from '../../ipsec/index.j
 import type { IpsecMode, SecAgreeEndpoint, SecMechanism } from '../../secagree/index.js';
 import type { SipRequest, SipResponse } from '../../sip/index.js';
 import type { Endpoint } from '../../sip/transport/types.js';
-import type { ReRegisterPolicy } from './config.js';
+import type { ReRegisterPolicy, UeTransportKind } from './config.js';
 import type { ChallengeIsim } from './decide.js';
 import type { UeFailureReason } from './errors.js';
 import type { RegSubscriptionState } from './reg-subscription.js';
@@ -76,6 +76,8 @@ export interface UeCoreConfig {
   integrity: readonly IntegrityAlg[];
   encryption: readonly EncryptionAlg[];
   mode: IpsecMode;
+  /** SIP over UDP (default) or TCP (TS 33.203 §6.2: the SAs are shared by both). */
+  transport?: UeTransportKind;
   reRegister: ReRegisterPolicy;
   subscribeRegEvent: boolean;
   userAgent?: string;
@@ -93,7 +95,7 @@ export interface UeCorePorts {
   sa: SaManager;
   /** Resolves when the SA changes made so far have reached the datapath. */
   saSettled(): Promise<void>;
-  /** A free local UDP port for a new protected client port, other than those in `avoid`. */
+  /** A free local port (UDP, and TCP when SIP goes over TCP) for a new protected client port, other than those in `avoid`. */
   freePort(avoid: readonly number[]): Promise<number>;
   isim: ChallengeIsim;
   clock: Clock;

@@ -5,7 +5,6 @@
  * its SQN file, the SIP stack, and the {@link UeCore} procedures over them. A library object
  * first ({@link createUe}); `imsec ue register` is a thin CLI over it.
  */
-import { createSocket } from 'node:dgram';
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import { SaManager, UdpEncapDatapath, XfrmDatapath, mirrorSaTable, type IpsecDatapath, type SaTableEntry, type XfrmRunner } from '../../ipsec/index.js';
@@ -22,6 +21,8 @@ import { UeError } from './errors.js';
 import { FilteredTransport, type UeHooks } from './filtered-transport.js';
 import { SoftIsim, memorySqnStore, type SqnStore } from './isim.js';
 import { fileSqnStore } from './sqn-file.js';
+import { freeUdpPort, freeUdpTcpPort } from './free-port.js';
+import { ueTcpTransports } from './tcp-transports.js';
 
 export interface UeDeps {
   clock?: Clock;
@@ -72,20 +73,6 @@ export interface Ue {
   readonly datapath: IpsecDatapath;
 }
 
-/** A free UDP port on `address` (bound to 0 and released), not one of `avoid`. */
-export async function freeUdpPort(address: string, avoid: readonly number[] = []): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const s = createSocket(address.includes(':') ? 'udp6' : 'udp4');
-    const port = await new Promise<number>((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, address, () => resolve(s.address().port));
-    });
-    await new Promise<void>((r) => s.close(() => r()));
-    if (!avoid.includes(port)) return port;
-  }
-  throw new UeError('transport', `no free UDP port on ${address}`);
-}
-
 /**
  * Build and start a UE (binds its unprotected port; protected ports are bound when SAs are
  * installed). Every port may be 0 (OS-assigned); {@link Ue.addresses} reports the real ones.
@@ -123,13 +110,19 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
     });
   }
 
-  // 2. Transports: unprotected UDP (port rule), protected (server port fixed for the UE's life).
-  const serverPort = config.protectedPorts.server || (await freeUdpPort(config.localAddress, [config.protectedPorts.client]));
+  // 2. Transports: unprotected UDP (port rule), protected (server port fixed for the UE's life);
+  //    with SIP over TCP also a TCP transport on each (ueTcpTransports).
+  const tcp = config.transport === 'tcp';
+  const freePort = (avoid: readonly number[]): Promise<number> => (tcp ? freeUdpTcpPort(config.localAddress, avoid) : freeUdpPort(config.localAddress, avoid));
+  const serverPort = config.protectedPorts.server || (await freePort([config.protectedPorts.client]));
   const udp = await UdpTransport.bind({ address: config.localAddress, port: config.localPort, logger: log, ...(deps.onWire ? { onWire: deps.onWire } : {}) });
-  const unprotected = new FilteredTransport({ inner: udp, protected: false, hooks: deps.hooks, logger: log });
+  const unprotectedUdp = new FilteredTransport({ inner: udp, protected: false, hooks: deps.hooks, logger: log });
   const protectedInner = new ProtectedTransport({ carrier, address: config.localAddress, serverPort, clientPort: serverPort, saManager: sa, responseFlow: config.responseFlow, logger: log });
-  const protectedT = new FilteredTransport({ inner: protectedInner, protected: true, hooks: deps.hooks, logger: log });
-  const stack = new SipStack({ transports: [unprotected, protectedT], clock, rng, logger: log, timers: config.timers });
+  const protectedUdp = new FilteredTransport({ inner: protectedInner, protected: true, hooks: deps.hooks, logger: log });
+  const viaTcp = tcp ? await ueTcpTransports({ address: config.localAddress, unprotectedPort: udp.local.port, serverPort, sa, clock, log, hooks: deps.hooks, onWire: deps.onWire }) : undefined;
+  const unprotected = viaTcp?.unprotected ?? unprotectedUdp;
+  const protectedT = viaTcp?.protected ?? protectedUdp;
+  const stack = new SipStack({ transports: [unprotectedUdp, protectedUdp, ...(viaTcp ? [viaTcp.unprotected, viaTcp.protected] : [])], clock, rng, logger: log, timers: config.timers });
 
   // 3. The ISIM (K/OPc stay in its key schedule) and the procedures.
   const store = deps.sqnStore ?? (config.sqnFile ? fileSqnStore(config.sqnFile, config.impi) : memorySqnStore());
@@ -148,6 +141,7 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
       integrity: config.integrity,
       encryption: config.encryption,
       mode: config.mode,
+      transport: config.transport,
       reRegister: config.reRegister,
       subscribeRegEvent: config.subscribeRegEvent,
       userAgent: config.userAgent,
@@ -156,6 +150,7 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
       sendUnprotected: (req) => stack.sendRequest(req, { ...pcscfUnprotected, through: unprotected }),
       sendProtected: (req, to, clientPort) => {
         protectedInner.setClientPort(clientPort);
+        viaTcp?.setClientPort(clientPort);
         return stack.sendRequest(req, { address: to.address, port: to.port, through: protectedT });
       },
       newCallId: () => stack.newCallId(config.localAddress),
@@ -166,7 +161,7 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
         await mirror.idle();
         await Promise.all(portOps.splice(0));
       },
-      freePort: (avoid) => freeUdpPort(config.localAddress, avoid),
+      freePort,
       isim,
       clock,
       rng,
@@ -182,6 +177,7 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
     if (after) setImmediate(after);
   });
 
+  const filtered = [unprotectedUdp, protectedUdp, ...(viaTcp ? [viaTcp.unprotected, viaTcp.protected] : [])];
   let stopped = false;
   return {
     register: () => core.register(),
@@ -195,7 +191,7 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
     saTable: () => sa.saTable(),
     state: () => core.snapshot(),
     addresses: () => ({ unprotected: udp.local, protectedServer: protectedInner.local }),
-    counters: () => ({ portRule: unprotected.filtered.portRule, hookDrops: unprotected.filtered.hook + protectedT.filtered.hook, ...(datapath instanceof UdpEncapDatapath ? { datapath: datapath.counters } : {}) }),
+    counters: () => ({ portRule: sum(filtered, 'portRule'), hookDrops: sum(filtered, 'hook'), ...(datapath instanceof UdpEncapDatapath ? { datapath: datapath.counters } : {}) }),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -213,3 +209,6 @@ export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue>
   };
 }
 
+function sum(ts: readonly FilteredTransport[], k: keyof FilteredTransport['filtered']): number {
+  return ts.reduce((n, t) => n + t.filtered[k], 0);
+}

@@ -148,11 +148,32 @@ export class TcpTransport implements SipTransport {
     this.handler = handler;
   }
 
+  /**
+   * Closes the connection with `remote` whose local port is `localPort`, if there is one: FIN
+   * after what is queued (the peer reads it all), then, if it is still open `abortAfterMs` later,
+   * RST with any unacknowledged data discarded. For a connection whose IPsec SAs are going: the
+   * kernel must not retransmit its data once they are gone (that would be in the clear).
+   * Returns whether there was one.
+   */
+  closeFlow(remote: Endpoint, localPort: number, abortAfterMs: number): boolean {
+    const c = this.conns.get(endpointKey(remote));
+    if (!c || c.local.port !== localPort) return false;
+    c.socket.end();
+    const timer = this.clock.setTimeout(abortAfterMs, () => {
+      if (!c.socket.destroyed) c.socket.resetAndDestroy();
+    });
+    c.socket.once('close', () => timer.cancel());
+    return true;
+  }
+
   async send(data: SipMessage | Uint8Array, dest: Endpoint, opts: SendOptions = {}): Promise<void> {
     if (this.closed) throw new SipTransportError('transport closed', dest);
     const bytes = data instanceof Uint8Array ? data : serialize(data);
     const key = endpointKey(dest);
     let conn = this.conns.get(key);
+    // TS 33.203 §7.1: a connection we opened from another local port belongs to another SA pair
+    // (an older port_uc/port_pc after a change-over): a new one leaves from the port asked for.
+    if (conn && !conn.accepted && !opts.existingOnly && this.opts.localPortFor && conn.local.port !== (this.opts.localPortFor(dest) ?? conn.local.port)) conn = undefined;
     if (!conn) {
       if (opts.existingOnly) throw new SipTransportError(`no TCP connection to ${formatEndpoint(dest)}`, dest);
       conn = await this.open(dest, key);

@@ -194,8 +194,9 @@ export class Capture {
     return new Capture(child);
   }
 
-  /** Stops the capture; the file is complete when this resolves. */
+  /** Stops the capture (once; again is a no-op); the file is complete when this resolves. */
   async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGINT');
     await exited;
@@ -221,24 +222,41 @@ export function writeCoreConfig(dir: string, host: string, nodes: Record<string,
 
 /** `imsec core` (dist/src/cli/main.js) inside a namespace; `ready` is its first stdout line. */
 export class CoreProcess {
+  private readonly answers: ((line: Record<string, unknown>) => void)[] = [];
+
   private constructor(
-    private readonly child: ChildProcessByStdio<null, Readable, Readable>,
+    private readonly child: ChildProcessByStdio<Writable | null, Readable, Readable>,
     readonly ready: Record<string, unknown>,
     readonly stderr: () => string,
-  ) {}
+    lines: ReturnType<typeof createInterface>,
+  ) {
+    lines.on('line', (l) => this.answers.shift()?.(JSON.parse(l) as Record<string, unknown>));
+  }
 
-  static async start(ns: string, configFile: string): Promise<CoreProcess> {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'core', '--config', configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  /** `admin`: with `--admin-stdin`, so that {@link CoreProcess.admin} can give the S-CSCF operator commands. */
+  static async start(ns: string, configFile: string, opts: { admin?: boolean } = {}): Promise<CoreProcess> {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'core', '--config', configFile, ...(opts.admin ? ['--admin-stdin'] : [])], {
+      stdio: [opts.admin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
     let err = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => (err = (err + d).slice(-20_000)));
+    const lines = createInterface({ input: child.stdout });
     const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>));
+      lines.once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>));
       child.once('exit', (code) => reject(new Error(`imsec core exited (${code}): ${err}`)));
     });
-    return new CoreProcess(child, ready, () => err);
+    return new CoreProcess(child, ready, () => err, lines);
+  }
+
+  /** One operator command (`reauth IMPU SECONDS`, …; started with `admin`); resolves with its JSON answer. */
+  admin(command: string): Promise<Record<string, unknown>> {
+    const stdin = this.child.stdin;
+    if (!stdin) return Promise.reject(new Error('imsec core was started without --admin-stdin'));
+    return new Promise((resolve) => {
+      this.answers.push(resolve);
+      stdin.write(command + '\n');
+    });
   }
 
   /** SIGTERM (clean stop) or SIGKILL (a crash); resolves when the process has gone. */

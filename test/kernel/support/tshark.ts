@@ -61,3 +61,20 @@ export function decodeFrames(pcap: string, saLines: readonly string[], o: Tshark
       };
     });
 }
+
+/**
+ * The `fields` of every frame of `pcap` that passes the display filter `filter`, ESP decrypted
+ * with `saLines` (one row per frame, the innermost occurrence of each field).
+ */
+export function tsharkFields(pcap: string, saLines: readonly string[], filter: string, fields: readonly string[]): string[][] {
+  const args = ['-r', pcap, '-n', '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
+  for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
+  args.push('-Y', filter, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=l');
+  for (const f of fields) args.push('-e', f);
+  const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(r.status, 0, `tshark: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.split('\t'));
+}

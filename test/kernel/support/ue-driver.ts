@@ -12,9 +12,12 @@ import { demoUeConfig } from '../../../src/nodes/demo/demo-ue.js';
 import { createUe, parseUeConfig, type Ue, type UeIncomingRequest, type UeRegistration } from '../../../src/nodes/ue/index.js';
 
 export type UeDriverRequest =
-  | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number }
+  | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number; transport?: 'udp' | 'tcp'; subscribeRegEvent?: boolean }
+  /** Waits (at most `timeoutMs`) until the UE is registered on a set other than `notSetId`. */
+  | { op: 'waitNewSet'; name: string; notSetId: number; timeoutMs: number }
   /** `keys`: Wireshark esp_sa records of the UE's current SAs (secret: test captures only). */
-  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys'; name: string }
+  /** `lastFailure`: why the last procedure failed (null: it did not; a de-REGISTER unanswered fails). */
+  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys' | 'lastFailure'; name: string }
   | { op: 'message'; name: string; to: string; text: string }
   /** Texts of the MESSAGEs received, waiting (at most 10 s) until there are `atLeast`. */
   | { op: 'messages'; name: string; atLeast: number }
@@ -39,7 +42,7 @@ function get(name: string): Entry {
 }
 
 function summary(r: UeRegistration): unknown {
-  return { alg: r.alg, ealg: r.ealg, mod: r.mod, ue: r.ue, pcscf: r.pcscf, expires: r.expires };
+  return { alg: r.alg, ealg: r.ealg, mod: r.mod, ue: r.ue, pcscf: r.pcscf, expires: r.expires, setId: r.setId };
 }
 
 async function waitFor(e: Entry, enough: () => boolean): Promise<void> {
@@ -55,12 +58,30 @@ async function waitFor(e: Entry, enough: () => boolean): Promise<void> {
   }
 }
 
+/** The registration once it is on a set other than `notSetId` (a re-registration done). */
+async function waitNewSet(ue: Ue, notSetId: number, timeoutMs: number): Promise<UeRegistration> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = ue.state();
+    if (s.state === 'registered' && s.registration && s.registration.setId !== notSetId) return s.registration;
+    if (Date.now() > deadline) throw new Error(`still on set ${notSetId} (${s.state}, subscription ${s.subscription}, last failure ${JSON.stringify(s.lastFailure ?? null)}) after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function handle(r: UeDriverRequest): Promise<unknown> {
   switch (r.op) {
     case 'create': {
       const sub = DEMO_SUBSCRIBERS.find((s) => s.impi === r.impi);
       if (!sub) throw new Error(`unknown subscriber ${r.impi}`);
-      const more = { integrity: r.integrity, encryption: r.encryption, datapath: 'xfrm', ...(r.localPort !== undefined ? { localPort: r.localPort } : {}) };
+      const more = {
+        integrity: r.integrity,
+        encryption: r.encryption,
+        datapath: 'xfrm',
+        ...(r.localPort !== undefined ? { localPort: r.localPort } : {}),
+        ...(r.transport !== undefined ? { transport: r.transport } : {}),
+        ...(r.subscribeRegEvent !== undefined ? { subscribeRegEvent: r.subscribeRegEvent } : {}),
+      };
       const ue = await createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, more)), { logger: silentLogger });
       const e: Entry = { ue, inbox: [], requests: [] };
       ue.onMessage((m) => {
@@ -96,6 +117,8 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       await waitFor(e, () => of().length >= r.atLeast);
       return of();
     }
+    case 'waitNewSet':
+      return summary(await waitNewSet(get(r.name).ue, r.notSetId, r.timeoutMs));
     case 'saTable':
       return get(r.name).ue.saTable();
     case 'keys':
@@ -104,6 +127,8 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       return get(r.name).ue.state().state;
     case 'subscription':
       return get(r.name).ue.state().subscription;
+    case 'lastFailure':
+      return get(r.name).ue.state().lastFailure ?? null;
     case 'stop':
       await get(r.name).ue.stop();
       ues.delete(r.name);

@@ -8,18 +8,30 @@
  * {@link Protection}. Phones send the protected REGISTER over TCP when it does not fit a UDP
  * datagram (../shared/vectors/real: a Samsung phone does).
  *
+ * The same class serves both ends (TS 33.203 §6.2: two SA pairs "shared by TCP and UDP", one
+ * between the UE's client port and the P-CSCF's server port, the other between the P-CSCF's
+ * client port and the UE's server port): the UE opens its connection from port_uc to port_ps and
+ * listens on port_us; the P-CSCF listens on port_ps and opens its own from port_pc to port_us.
+ * A connection is bound to the client port of one SA set: when the client port moves on (a new
+ * set after re-registration), the next request opens a new connection from the new port. When a
+ * set is deleted its connections are closed (FIN after what is queued, e.g. the 200 of the
+ * de-REGISTER that ended the set) and aborted (RST) {@link ABORT_AFTER_MS} later: the kernel
+ * would otherwise retransmit their unacknowledged data after the SAs and policies are gone, in
+ * the clear (seen in the lab: a UE's answer to a NOTIFY after the P-CSCF had dropped its SAs).
+ *
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
 import type { Clock, Logger } from '../../../common/index.js';
 import { silentLogger } from '../../../common/log.js';
 import type { SaManager } from '../../../ipsec/index.js';
 import type { SipMessage } from '../../message/index.js';
-import { ipFamily } from '../endpoint.js';
+import { canonicalAddress, endpointKey, formatEndpoint, ipFamily } from '../endpoint.js';
+import { SipTransportError } from '../errors.js';
 import type { InboundLimits } from '../inbound.js';
 import { TcpTransport, type TcpLimits } from '../tcp.js';
 import type { Endpoint, InboundMessage, SendOptions, SipTransport, TransportCounters, WireObserver } from '../types.js';
 import type { Protection } from './flows.js';
-import { markProtected } from './protected-transport.js';
+import { markProtected, type ProtectedInboundMessage } from './protected-transport.js';
 
 /** The inbound SA a message arriving at `local` from `remote` belongs to (kernel XFRM: by selector). */
 export type SelectorLookup = (local: Endpoint, remote: Endpoint) => { spi: number; id: string; setId: number } | undefined;
@@ -32,8 +44,13 @@ export interface ProtectedTcpOptions {
   /** The protected client port a new connection to `to` leaves from. */
   readonly clientPortFor: (to: Endpoint) => number | undefined;
   readonly lookup: SelectorLookup;
-  /** The first message on a new active set ends the change-over (R-RR-2). */
-  readonly saManager?: Pick<SaManager, 'noteInbound'>;
+  /**
+   * The first message on a new active set ends the change-over (R-RR-2); when a set is deleted,
+   * its connections are aborted (see {@link ProtectedTcpTransport}).
+   */
+  readonly saManager?: Pick<SaManager, 'noteInbound' | 'on' | 'role'>;
+  /** Called for every delivered message (after `saManager.noteInbound`). */
+  readonly onProtected?: (m: ProtectedInboundMessage) => void;
   readonly limits?: InboundLimits;
   /** Connection hygiene (idle and partial-message timeouts, caps). */
   readonly tcp?: TcpLimits;
@@ -42,18 +59,38 @@ export interface ProtectedTcpOptions {
   readonly onWire?: WireObserver;
 }
 
+/**
+ * How long a deleted set's connection may still close gracefully before it is aborted: under
+ * Linux's minimum TCP retransmission timeout (200 ms), so no segment of it is retransmitted once
+ * its SAs are gone.
+ */
+export const ABORT_AFTER_MS = 150;
+
+/** Peers whose connection's local end is remembered (the oldest forgotten beyond). */
+const MAX_CONNECTIONS_REMEMBERED = 4096;
+
 export class ProtectedTcpTransport implements SipTransport {
   readonly protocol = 'tcp' as const;
   readonly reliable = true;
   readonly family: 4 | 6;
   /** Messages no inbound SA covers (R-SA-5: nothing unprotected is handed up). */
   unprotectedDropped = 0;
+  /** The local end of the connection each peer endpoint last sent on (a response leaves on it). */
+  private readonly lastLocal = new Map<string, Endpoint>();
 
   private constructor(
     private readonly inner: TcpTransport,
     private readonly opts: ProtectedTcpOptions,
   ) {
     this.family = ipFamily(opts.address) === 6 ? 6 : 4;
+    const sm = opts.saManager;
+    sm?.on((e) => {
+      if (e.kind !== 'setStateChanged' || e.to !== 'deleted') return;
+      const [local, peer] = sm.role === 'ue' ? [e.set.ue, e.set.pcscf] : [e.set.pcscf, e.set.ue];
+      const remote = (port: number): Endpoint => ({ address: canonicalAddress(peer.address), port });
+      inner.closeFlow(remote(peer.portS), local.portC, ABORT_AFTER_MS);
+      inner.closeFlow(remote(peer.portC), local.portS, ABORT_AFTER_MS);
+    });
   }
 
   static async listen(opts: ProtectedTcpOptions): Promise<ProtectedTcpTransport> {
@@ -80,19 +117,38 @@ export class ProtectedTcpTransport implements SipTransport {
 
   onMessage(handler: (m: InboundMessage) => void): void {
     this.inner.onMessage((m) => {
-      const sa = this.opts.lookup(m.local, m.remote);
+      const local: Endpoint = { address: canonicalAddress(m.local.address), port: m.local.port };
+      const remote: Endpoint = { address: canonicalAddress(m.remote.address), port: m.remote.port };
+      const sa = this.opts.lookup(local, remote);
       if (!sa) {
         this.unprotectedDropped++;
         return;
       }
+      this.lastLocal.set(endpointKey(remote), local);
+      if (this.lastLocal.size > MAX_CONNECTIONS_REMEMBERED) this.lastLocal.delete(this.lastLocal.keys().next().value as string);
       const protection: Protection = { spi: sa.spi, saId: sa.id, setId: sa.setId, seq: 0, outer: m.remote };
       markProtected(m.msg, protection);
-      this.opts.saManager?.noteInbound(sa.setId);
-      handler({ ...m, receivedOn: this, protection } as InboundMessage);
+      const pm: ProtectedInboundMessage = { ...m, receivedOn: this, protection };
+      try {
+        this.opts.saManager?.noteInbound(sa.setId);
+        this.opts.onProtected?.(pm);
+      } catch (err) {
+        (this.opts.logger ?? silentLogger).warn({ err: (err as Error)?.message }, 'protected-inbound hook threw');
+      }
+      handler(pm);
     });
   }
 
+  /**
+   * R-SA-5: only what an SA covers leaves (with kernel ESP anything else would go in the clear):
+   * a request needs a client port towards `dest` (a live set), a response an inbound SA of the
+   * connection its request came in on. Rejects with SipTransportError otherwise.
+   */
   send(data: SipMessage | Uint8Array, dest: Endpoint, opts?: SendOptions): Promise<void> {
+    const remote: Endpoint = { address: canonicalAddress(dest.address), port: dest.port };
+    const local = this.lastLocal.get(endpointKey(remote));
+    const covered = local !== undefined && this.opts.lookup(local, remote) !== undefined;
+    if (!covered && this.opts.clientPortFor(remote) === undefined) return Promise.reject(new SipTransportError(`no SA covers TCP towards ${formatEndpoint(remote)}`, dest));
     return this.inner.send(data, dest, opts);
   }
 

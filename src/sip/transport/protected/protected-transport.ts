@@ -245,6 +245,9 @@ export class ProtectedTransport implements SipTransport {
     const to: Endpoint = { address: canonicalAddress(dest.address), port: dest.port };
     const k = msg === undefined ? undefined : routeKey(msg);
     let fromPort = k === undefined ? undefined : this.sentFrom.get(k);
+    // R-SA-5: a retransmission leaves only while the peer still has an SA set; with kernel ESP a
+    // datagram no SA covers would leave in the clear (the choice throws when there is none).
+    if (fromPort !== undefined && typeof this.clientPort === 'function') this.clientPort(to);
     if (fromPort === undefined) {
       fromPort = typeof this.clientPort === 'number' ? this.clientPort : this.clientPort(to);
       checkPort(fromPort, 'clientPort');

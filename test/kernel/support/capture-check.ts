@@ -1,0 +1,70 @@
+/**
+ * What a capture of the core's link must show after the core-e2e scenarios, decoded in one
+ * tshark pass with the keys the UEs exported (tshark 4.0 cannot check aes-gmac ICVs):
+ * - every ESP packet belongs to an exported SA and its ICV is good;
+ * - payload in the clear (UDP, or TCP with data) only on the unprotected port 5060 (R-SA-5);
+ * - over TCP, every connection on a protected port opens (SYN) inside ESP, on exactly the flows
+ *   of TS 33.203 §6.2: UE port_uc → P-CSCF port_ps and P-CSCF port_pc → UE port_us.
+ */
+import assert from 'node:assert/strict';
+import type { CoreLab } from './core-lab.js';
+import { tsharkFields } from './tshark.js';
+
+interface Row {
+  spi: number;
+  icvGood: boolean;
+  icvBad: boolean;
+  tcp: { from: number; to: number; syn: boolean; ack: boolean; len: number } | undefined;
+  udp: { from: number; to: number } | undefined;
+  sip: boolean;
+}
+
+const FIELDS = ['esp.spi', 'esp.icv_good', 'esp.icv_bad', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.len', 'udp.srcport', 'udp.dstport', 'sip.Method', 'sip.Status-Code'];
+const yes = (v: string | undefined): boolean => v === '1' || v === 'True';
+
+function rows(lab: CoreLab): Row[] {
+  return tsharkFields(lab.pcap, lab.keys, 'esp || tcp || udp', FIELDS).map(([spi, good, bad, ts, td, syn, ack, len, us, ud, method, status]) => ({
+    spi: spi ? Number(spi) : NaN,
+    icvGood: yes(good),
+    icvBad: yes(bad),
+    tcp: ts ? { from: Number(ts), to: Number(td), syn: yes(syn), ack: yes(ack), len: Number(len || 0) } : undefined,
+    udp: us ? { from: Number(us), to: Number(ud) } : undefined,
+    sip: Boolean(method || status),
+  }));
+}
+
+/**
+ * Checks the capture (see the module comment). `connections`: the protected flows over TCP as
+ * `from>to` ports, those whose packets tshark can open; `minSip`: SIP messages expected inside ESP.
+ */
+export function assertCapture(lab: CoreLab, o: { connections: ReadonlySet<string>; minSip: number; sets?: unknown[] }): void {
+  const all = rows(lab);
+  const esp = all.filter((r) => !Number.isNaN(r.spi));
+  assert.ok(esp.length > 0, 'ESP captured');
+  for (const r of esp) {
+    assert.ok(lab.checksIcv.has(r.spi), `SPI 0x${r.spi.toString(16)} is one of the exported SAs`);
+    if (lab.checksIcv.get(r.spi)) assert.ok(r.icvGood && !r.icvBad, `SPI 0x${r.spi.toString(16)}: ICV good`);
+    else assert.ok(!r.icvBad, 'aes-gmac: tshark 4.0 cannot check the ICV');
+  }
+  assert.ok(esp.filter((r) => r.sip).length >= o.minSip, `SIP inside ESP (${esp.filter((r) => r.sip).length})`);
+  const clear = all.filter((r) => Number.isNaN(r.spi) && (r.udp || (r.tcp && r.tcp.len > 0)));
+  assert.ok(clear.length > 0, 'the unprotected REGISTER and 401 captured');
+  const off5060 = clear.filter((r) => ![r.udp?.from, r.udp?.to, r.tcp?.from, r.tcp?.to].includes(5060));
+  assert.deepEqual(off5060, [], 'payload in the clear only on the unprotected port 5060');
+  const syns = all.filter((r) => r.tcp?.syn && !r.tcp.ack && r.tcp.from !== 5060 && r.tcp.to !== 5060);
+  for (const s of syns) assert.ok(!Number.isNaN(s.spi), `SYN ${s.tcp!.from} → ${s.tcp!.to} on a protected port inside ESP`);
+  const seen = new Set(syns.filter((s) => lab.checksIcv.get(s.spi)).map((s) => `${s.tcp!.from}>${s.tcp!.to}`));
+  assert.deepEqual([...o.connections].filter((k) => !seen.has(k)), [], `a connection on each expected flow (seen: ${[...seen].join(' ')}; sets ${JSON.stringify(o.sets ?? [])})`);
+  assert.deepEqual([...seen].filter((k) => !o.connections.has(k)), [], 'no connection on any other flow');
+}
+
+/** The protected TCP flows of sets (TS 33.203 §6.2) whose packets tshark can open. */
+export function tcpFlows(lab: CoreLab, sets: readonly { ue: { portC: number; portS: number; spiS: number }; pcscf: { portC: number; portS: number } }[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of sets) {
+    if (!lab.checksIcv.get(s.ue.spiS)) continue;
+    out.add(`${s.ue.portC}>${s.pcscf.portS}`);
+    out.add(`${s.pcscf.portC}>${s.ue.portS}`);
+  }
+  return out;
+}
