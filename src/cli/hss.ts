@@ -18,7 +18,7 @@ import { createLogger } from '../common/log.js';
 import { openStore, redactStoreUrl } from '../store/index.js';
 import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig, HssServer } from '../nodes/hss/index.js';
 import { tapDiameterTransport } from '../capture/index.js';
-import { tcpTransport } from '../diameter/index.js';
+import { tcpTransport } from '../diameter/io.js';
 import { MetricsHub } from '../metrics/index.js';
 import type { MetricsListener } from '../web/index.js';
 import { addHttpOptions, parseListen, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';

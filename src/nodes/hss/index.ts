@@ -1,5 +1,6 @@
 /**
- * The HSS (TS 29.228 §6, TS 29.229): Cx procedure handlers over the HSS store (core.ts), the
+ * The HSS (TS 29.228 §6, TS 29.229): Cx procedure handlers over the HSS store (core.ts; MAR in
+ * mar.ts, SAR in sar.ts, what they share in cx-context.ts), the
  * IMS subscription User-Data (user-data.ts), HSS-initiated RTR/PPR (initiated.ts), the running
  * node with its Diameter and REST listeners (wire.ts, rest-operator.ts), its configuration
  * (config.ts), group commit of SQN allocations (sqn-batcher.ts), and subscriber provisioning (provisioning.ts, provisioning-import.ts, rest.ts).

@@ -14,7 +14,8 @@
 import type { HttpAccess } from '../../web/access.js';
 import { type Clock, type Logger, type Rng, cryptoRng, SeededRng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { DiameterNode, DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import { DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import { DiameterNode } from '../../diameter/io.js';
 import type { HssStore } from '../../store/index.js';
 import type { HssConfig, HostPort } from './config.js';
 import { HssCore, type HssCounters } from './core.js';

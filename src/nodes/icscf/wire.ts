@@ -13,16 +13,8 @@
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import {
-  buildLir,
-  buildUar,
-  DiameterNode,
-  DisconnectCause,
-  parseLia,
-  parseUaa,
-  type DiameterTransport,
-  type PeerStatus,
-} from '../../diameter/index.js';
+import { buildLir, buildUar, DisconnectCause, parseLia, parseUaa, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import { DiameterNode } from '../../diameter/io.js';
 import { SipStack, withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
 import type { ServerTransaction } from '../../sip/transaction/index.js';
 import { TrustDomain } from '../common/trust-domain.js';

@@ -16,7 +16,8 @@
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import { isRequest as isDiameterRequest } from '../../diameter/codec/message.js';
-import { DiameterNode, type DiameterTransport } from '../../diameter/index.js';
+import { type DiameterTransport } from '../../diameter/index.js';
+import { DiameterNode } from '../../diameter/io.js';
 import { formatUri, parseUri } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import { SipStack, SipTimeoutError, withoutTopVia, type RequestContext } from '../../sip/stack/index.js';

@@ -5,8 +5,7 @@
  * it through its server transaction, and offers the stateless sends and the proxy forwarding
  * (RFC 3261 §16.6) the CSCFs need.
  */
-import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
+import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
 import { topVia, viaBranch, maxForwardsOf } from '../headers/index.js';
 import { cloneMessage, createResponse, type CreateResponseOptions, type SipRequest, type SipResponse } from '../message/index.js';
 import { TransactionLayer, type ServerTransaction, type TxChannel } from '../transaction/layer.js';
@@ -75,7 +74,7 @@ export class SipStack {
     if (opts.transports.length === 0) throw new InvalidArgumentError('a SipStack needs at least one transport', 'transports');
     this.clock = opts.clock ?? systemClock;
     this.rng = opts.rng ?? cryptoRng;
-    this.log = opts.logger ?? silentLogger;
+    this.log = opts.logger ?? noopLogger;
     this.transportLayer = new TransportLayer(opts.transports, { logger: this.log, ...opts.transport });
     this.transactions = new TransactionLayer({
       clock: this.clock,

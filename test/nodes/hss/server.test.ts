@@ -8,8 +8,17 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng } from '../../../src/common/index.js';
 import {
-  CxCommand, CxResult, DiameterNode, buildPpa, buildRta, parseMaa, parsePpr, parseRtr, parseSaa, type DiameterMessage,
+  CxCommand,
+  CxResult,
+  buildPpa,
+  buildRta,
+  parseMaa,
+  parsePpr,
+  parseRtr,
+  parseSaa,
+  type DiameterMessage,
 } from '../../../src/diameter/index.js';
+import { DiameterNode } from '../../../src/diameter/io.js';
 import { defaultHssConfig, fastifyRest, HssServer, type HssConfig } from '../../../src/nodes/hss/index.js';
 import type { HssStore } from '../../../src/store/index.js';
 import { alice, HSS_HOST, mar, memoryStore, REALM, sar, sat, SCSCF, SCSCF_HOST, xmlTexts } from './support.js';

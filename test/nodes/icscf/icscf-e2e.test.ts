@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { CxCommand, DiameterNode, parseUaa, type DiameterMessage } from '../../../src/diameter/index.js';
+import { CxCommand, parseUaa, type DiameterMessage } from '../../../src/diameter/index.js';
+import { DiameterNode } from '../../../src/diameter/io.js';
 import { createResponse, formatUri, routesOf, serializeMessage, SipHeaders, SipRequest, viasOf, type SipResponse } from '../../../src/sip/index.js';
 import { register, REALM, sipRequest, sipStack, startHss, startIcscf, startStubScscf, type Cleanup } from './harness.js';
 
