@@ -19,7 +19,6 @@ import type { InboundLimits } from '../inbound.js';
 import { TcpTransport, type TcpLimits } from '../tcp.js';
 import type { Endpoint, InboundMessage, SendOptions, SipTransport, TransportCounters, WireObserver } from '../types.js';
 import type { Protection } from './flows.js';
-import { markProtected } from './protected-transport.js';
 
 /** The inbound SA a message arriving at `local` from `remote` belongs to (kernel XFRM: by selector). */
 export type SelectorLookup = (local: Endpoint, remote: Endpoint) => { spi: number; id: string; setId: number } | undefined;
@@ -86,7 +85,7 @@ export class ProtectedTcpTransport implements SipTransport {
         return;
       }
       const protection: Protection = { spi: sa.spi, saId: sa.id, setId: sa.setId, seq: 0, outer: m.remote };
-      markProtected(m.msg, protection);
+      m.msg.protection = protection;
       this.opts.saManager?.noteInbound(sa.setId);
       handler({ ...m, receivedOn: this, protection } as InboundMessage);
     });
