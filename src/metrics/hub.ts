@@ -115,7 +115,7 @@ export class MetricsHub {
         const d = p.datapathCounters();
         return d?.kind === 'userspace' ? d.counters : undefined;
       },
-      portRuleDrops: () => p.counters?.portRuleRejected ?? 0,
+      portRuleDrops: () => p.counters().portRuleRejected ?? 0,
     };
     this.sides.push(side);
     this.sa.attach(side);

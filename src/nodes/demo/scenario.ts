@@ -21,7 +21,7 @@ import type { Endpoint } from '../../ip/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';
 import { createUe, parseUeConfig, type Ue } from '../ue/index.js';
 import type { CoreConfig } from '../core/config.js';
-import { startImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
+import { createImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from '../core/subscribers.js';
 import { LadderDecoder, type LadderEntry } from './ladder.js';
 import { formatLadder, formatSaTable, styles } from './print.js';
@@ -189,16 +189,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   try {
     // The core, with every leg observed.
-    core = await startImsCore(opts.config, { tap, logger: log, ...opts.hooks?.coreDeps });
-    const a = core.addresses();
+    const c = createImsCore(opts.config, { tap, logger: log, ...opts.hooks?.coreDeps });
+    core = c;
+    await c.start();
+    const a = c.addresses();
     result.addresses = a;
-    const c = core;
     await opts.hooks?.onCore?.(c);
     c.pcscf.sa.on((e) => {
       if (e.kind === 'saCreated') noteSa(e.sa);
     });
     const mkUe = async (u: CoreSubscriber): Promise<Ue> => {
-      const ue = await createUe(
+      const ue = createUe(
         parseUeConfig({
           impi: u.impi,
           impu: u.impus[0],
@@ -212,11 +213,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         }),
         { logger: log.child({ node: userName(u.impi) }) },
       );
+      await ue.start();
       ues.push(ue);
       const name = userName(u.impi);
       opts.hooks?.onUe?.(name, ue);
-      const addr = ue.addresses();
-      tap.name(addr.unprotected, name);
+      const addr = ue.address();
+      tap.name(addr.sip, name);
       tap.name(addr.protectedServer, name);
       ue.sa.on((e) => {
         if (e.kind !== 'saCreated') return;
@@ -232,7 +234,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     out(st.dim('  every node runs in this process; every line below is decoded from the bytes on the sockets'));
     out('');
     out(`  core   HSS ${a.hss.diameter.address}:${a.hss.diameter.port} (Diameter Cx)   S-CSCF :${a.scscf.sip.port}   I-CSCF :${a.icscf.sip.port}   P-CSCF :${a.pcscf.sip.port}   realm ${a.realm}`);
-    out(`  UEs    ${nameA} ${userA.impus[0]} :${alice.addresses().unprotected.port}   ${nameB} ${userB.impus[0]} :${bob.addresses().unprotected.port}   (userspace ESP-in-UDP datapath)`);
+    out(`  UEs    ${nameA} ${userA.impus[0]} :${alice.address().sip.port}   ${nameB} ${userB.impus[0]} :${bob.address().sip.port}   (userspace ESP-in-UDP datapath)`);
     out(st.dim('  → in the clear   ⇒ inside ESP (SPI, sequence number)   Cx = Diameter between the CSCFs and the HSS'));
 
     await step(

@@ -10,7 +10,7 @@ export { buildUserData, hasUnregisteredServices, profileBody, xmlEscape, type Pr
 export { HssInitiated, REASON_CODES, type CxSender, type DeregisterTarget, type HssInitiatedOptions, type InitiatedResult } from './initiated.js';
 export { SqnBatcher, type SqnBatcherOptions } from './sqn-batcher.js';
 export { PooledRng } from './pooled-rng.js';
-export { HssServer, type HssServerOptions, type HssStatus, type RestFactory, type RestListener } from './wire.js';
+export { HssServer, createHss, type HssDeps, type HssStatus, type RestFactory, type RestListener } from './wire.js';
 export { fastifyRest, fastifyRestWith, registerOperatorRoutes, type RestAccessSettings } from './rest-operator.js';
 export {
   DEFAULT_DATA_DIR, DEFAULT_DIAMETER_PORT, DEFAULT_MAX_AUTH_ITEMS, DEFAULT_REST_PORT, HssConfigError,

@@ -55,7 +55,7 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
     case 'create': {
       const sub = DEMO_SUBSCRIBERS.find((s) => s.impi === r.impi);
       if (!sub) throw new Error(`unknown subscriber ${r.impi}`);
-      const ue = await createUe(
+      const ue = createUe(
         parseUeConfig({
           impi: sub.impi,
           impu: sub.impus[0],
@@ -74,13 +74,15 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
         }),
         { logger: silentLogger },
       );
+      await ue.start();
       const e: Entry = { ue, inbox: [] };
       ue.onMessage((m) => {
         e.inbox.push(m.text);
         e.arrived?.();
       });
       ues.set(r.name, e);
-      return ue.addresses();
+      const a = ue.address();
+      return { unprotected: { address: a.sip.address, port: a.sip.port }, protectedServer: a.protectedServer };
     }
     case 'register':
       return summary(await get(r.name).ue.register());
