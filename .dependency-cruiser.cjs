@@ -19,8 +19,13 @@ const PURE = [
   '^src/secagree/',
   '^src/ipsec/esp/',
   '^src/diameter/codec/',
+  // The Diameter layer's entry is pure (its I/O entry is diameter/io.ts), so cores may import it.
+  '^src/diameter/index\\.ts$',
   '^src/sip/(message|parser|headers)/',
   '^src/nodes/[^/]+/core\\.ts$',
+  // The node shape and the HSS's Cx procedures beside its core.
+  '^src/nodes/common/node\\.ts$',
+  '^src/nodes/hss/(mar|sar|cx-context)\\.ts$',
 ];
 const IO = ['^(node:)?(dgram|net|fs|fs/promises)$', 'node_modules/pino/'];
 

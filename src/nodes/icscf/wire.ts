@@ -7,7 +7,7 @@
  * ```ts
  * const icscf = createIcscf(parseIcscfConfig(json), { logger });
  * await icscf.start();
- * icscf.address();   // { udp: { address, port }, tcp: { address, port } }
+ * icscf.address();   // { sip: { address, port, protocols } }
  * await icscf.stop();
  * ```
  */

@@ -7,7 +7,7 @@
  * ```ts
  * const pcscf = createPcscf(parsePcscfConfig({ sip: { listen: '127.0.0.1:0' }, protected: { ports: 'auto' } }));
  * await pcscf.start();
- * pcscf.address();      // { host: '127.0.0.1', port: 40123, protocols: ['udp', 'tcp'] }
+ * pcscf.address();      // { sip: { address: '127.0.0.1', port: 40123, protocols: ['udp', 'tcp'] } }
  * pcscf.saTable();      // TS 33.203 §7.1 rows (R-SA-4)
  * await pcscf.stop();   // every SA removed, every socket closed
  * ```

@@ -7,7 +7,7 @@
  * ```ts
  * const scscf = createScscf(parseScscfConfig(json), { logger });
  * await scscf.start();
- * scscf.address();        // { udp: { address, port }, tcp: …, serverName }
+ * scscf.address();        // { sip: { address, port, protocols } }; scscf.serverName()
  * await scscf.stop();
  * ```
  * Every listen port accepts 0; the bound port then replaces the port of `serverName` (and so of
