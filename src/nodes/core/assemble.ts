@@ -172,97 +172,95 @@ async function openCore(config: CoreConfig, deps: ImsCoreDeps, log: Logger, undo
     if (sinks.length === 0) return tcpTransport;
     return tapDiameterTransport(tcpTransport, sinks.length === 1 ? sinks[0] : (...a) => sinks.forEach((f) => f(...a)));
   };
-  {
-    mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true });
 
-    // 1. The I-CSCF's transports (so its port is known to the S-CSCF and the P-CSCF).
-    const icscfSip = parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort: 1, scscfServerName: `sip:${names.scscf}` })).sip;
-    const icscfTransports = await openTransports({ address: config.host, port: config.icscf.sipPort, protocols: icscfSip.protocols, logger: log.child({ node: 'icscf' }), ...icscfSip.tcp });
-    undo.push(() => Promise.all(icscfTransports.map((t) => t.close())));
-    const icscfPort = icscfTransports[0].local.port;
-    if (tap) tapSipTransports(icscfTransports, tap.sipObserver(NODE_LABELS.icscf), tap, NODE_LABELS.icscf);
+  // 1. The I-CSCF's transports (so its port is known to the S-CSCF and the P-CSCF).
+  const icscfSip = parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort: 1, scscfServerName: `sip:${names.scscf}` })).sip;
+  const icscfTransports = await openTransports({ address: config.host, port: config.icscf.sipPort, protocols: icscfSip.protocols, logger: log.child({ node: 'icscf' }), ...icscfSip.tcp });
+  undo.push(() => Promise.all(icscfTransports.map((t) => t.close())));
+  const icscfPort = icscfTransports[0].local.port;
+  if (tap) tapSipTransports(icscfTransports, tap.sipObserver(NODE_LABELS.icscf), tap, NODE_LABELS.icscf);
 
-    // 2. The HSS: store, subscribers, Diameter listener (and REST when configured).
-    const fixedServerName = config.scscf.sipPort === 0 ? null : `sip:${names.scscf}:${config.scscf.sipPort}`;
-    const hssConfig = parseHssConfig(nodeConfigInput.hss(config, fixedServerName));
-    const opened = await openStore(hssConfig.store);
-    const store = deps.instrument?.hssStore?.(opened) ?? opened;
-    let storeOwned = false;
-    undo.push(async () => {
-      if (!storeOwned) await store.close();
-    });
-    const provisioned = await provisionCoreSubscribers(store, config.subscribers);
-    const hss = createHss(hssConfig, {
-      store,
-      ownsStore: true,
-      logger: log.child({ node: 'hss' }),
-      transport: diameterFor(NODE_LABELS.hss),
-      rest: hssConfig.rest === null ? null : (deps.restFactory ?? fastifyRest),
-      ...(deps.clock ? { clock: deps.clock } : {}),
-    });
-    await hss.start();
-    storeOwned = true;
-    undo.push(() => hss.stop());
-    const hssPort = hss.diameterPort;
-    if (hssPort === undefined) throw new Error('the HSS reports no Diameter port');
-    tap?.own(NODE_LABELS.hss, { address: config.host, port: hssPort });
+  // 2. The HSS: store, subscribers, Diameter listener (and REST when configured).
+  const fixedServerName = config.scscf.sipPort === 0 ? null : `sip:${names.scscf}:${config.scscf.sipPort}`;
+  const hssConfig = parseHssConfig(nodeConfigInput.hss(config, fixedServerName));
+  const opened = await openStore(hssConfig.store);
+  const store = deps.instrument?.hssStore?.(opened) ?? opened;
+  let storeOwned = false;
+  undo.push(async () => {
+    if (!storeOwned) await store.close();
+  });
+  const provisioned = await provisionCoreSubscribers(store, config.subscribers);
+  const hss = createHss(hssConfig, {
+    store,
+    ownsStore: true,
+    logger: log.child({ node: 'hss' }),
+    transport: diameterFor(NODE_LABELS.hss),
+    rest: hssConfig.rest === null ? null : (deps.restFactory ?? fastifyRest),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  storeOwned = true; // the HSS closes it when it stops
+  undo.push(() => hss.stop());
+  await hss.start();
+  const hssPort = hss.diameterPort;
+  if (hssPort === undefined) throw new Error('the HSS reports no Diameter port');
+  tap?.own(NODE_LABELS.hss, { address: config.host, port: hssPort });
 
-    // 3. The S-CSCF.
-    const scscf = createScscf(parseScscfConfig(nodeConfigInput.scscf(config, { hssPort, icscfPort })), {
-      logger: log.child({ node: 'scscf' }),
-      diameterTransport: diameterFor(NODE_LABELS.scscf),
-      ...common,
-    });
-    undo.push(() => scscf.stop());
-    await scscf.start();
-    if (tap) tapSipTransports(scscf.stack.transportLayer.all, tap.sipObserver(NODE_LABELS.scscf), tap, NODE_LABELS.scscf);
-    await scscf.waitForHss(hssTimeout);
-    const scscfAddr = scscf.address();
+  // 3. The S-CSCF.
+  const scscf = createScscf(parseScscfConfig(nodeConfigInput.scscf(config, { hssPort, icscfPort })), {
+    logger: log.child({ node: 'scscf' }),
+    diameterTransport: diameterFor(NODE_LABELS.scscf),
+    ...common,
+  });
+  undo.push(() => scscf.stop());
+  await scscf.start();
+  if (tap) tapSipTransports(scscf.stack.transportLayer.all, tap.sipObserver(NODE_LABELS.scscf), tap, NODE_LABELS.scscf);
+  await scscf.waitForHss(hssTimeout);
+  const scscfAddr = scscf.address();
 
-    // 4. The I-CSCF.
-    const icscf = createIcscf(parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort, scscfServerName: scscf.serverName() })), {
-      logger: log.child({ node: 'icscf' }),
-      diameterTransport: diameterFor(NODE_LABELS.icscf),
-      transports: icscfTransports,
-      ...common,
-    });
-    undo.push(() => icscf.stop()); // closes the transports too (closing them twice is harmless)
-    await icscf.start();
-    await icscf.waitForHss(hssTimeout);
+  // 4. The I-CSCF.
+  const icscf = createIcscf(parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort, scscfServerName: scscf.serverName() })), {
+    logger: log.child({ node: 'icscf' }),
+    diameterTransport: diameterFor(NODE_LABELS.icscf),
+    transports: icscfTransports,
+    ...common,
+  });
+  undo.push(() => icscf.stop()); // closes the transports too (closing them twice is harmless)
+  await icscf.start();
+  await icscf.waitForHss(hssTimeout);
 
-    // 5. The P-CSCF.
-    const scscfPort = scscfAddr.sip.port;
-    const pcscfDeps: PcscfDeps = {
-      logger: log.child({ node: 'pcscf' }),
-      ...common,
-      ...(deps.xfrmRunner ? { xfrmRunner: deps.xfrmRunner } : {}),
-      ...(tap ? { espTap: tap.espObserver(NODE_LABELS.pcscf), sipTap: tap.sipObserver(NODE_LABELS.pcscf) } : {}),
-    };
-    const pcscf = createPcscf(parsePcscfConfig(nodeConfigInput.pcscf(config, { icscfPort, scscfPort })), pcscfDeps);
-    undo.push(() => pcscf.stop());
-    await pcscf.start();
-    const pcscfAddr = pcscf.address();
-    if (tap) tap.own(NODE_LABELS.pcscf, { address: config.host, port: pcscfAddr.sip.port });
+  // 5. The P-CSCF.
+  const scscfPort = scscfAddr.sip.port;
+  const pcscfDeps: PcscfDeps = {
+    logger: log.child({ node: 'pcscf' }),
+    ...common,
+    ...(deps.xfrmRunner ? { xfrmRunner: deps.xfrmRunner } : {}),
+    ...(tap ? { espTap: tap.espObserver(NODE_LABELS.pcscf), sipTap: tap.sipObserver(NODE_LABELS.pcscf) } : {}),
+  };
+  const pcscf = createPcscf(parsePcscfConfig(nodeConfigInput.pcscf(config, { icscfPort, scscfPort })), pcscfDeps);
+  undo.push(() => pcscf.stop());
+  await pcscf.start();
+  const pcscfAddr = pcscf.address();
+  if (tap) tap.own(NODE_LABELS.pcscf, { address: config.host, port: pcscfAddr.sip.port });
 
-    const icscfAddr = icscf.address();
-    const addresses: ImsCoreAddresses = {
-      realm: config.realm,
-      dataDir: config.dataDir,
-      hss: {
-        originHost: hssConfig.diameter.originHost,
-        diameter: { address: config.host, port: hssPort },
-        rest: hssConfig.rest === null || hss.restPort === undefined ? null : { address: hssConfig.rest.listen.host, port: hss.restPort },
-      },
-      scscf: { serverName: scscf.serverName(), sip: { address: config.host, port: scscfPort }, originHost: names.scscf },
-      icscf: { sip: { address: icscfAddr.sip.address, port: icscfAddr.sip.port }, originHost: names.icscf },
-      pcscf: {
-        sip: { address: pcscfAddr.sip.address, port: pcscfAddr.sip.port },
-        protectedPorts: config.pcscf.protectedPorts === null ? 'auto' : `${config.pcscf.protectedPorts.min}-${config.pcscf.protectedPorts.max}`,
-        datapath: config.pcscf.datapath,
-      },
-    };
-    log.info({ addresses }, 'core: ready');
+  const icscfAddr = icscf.address();
+  const addresses: ImsCoreAddresses = {
+    realm: config.realm,
+    dataDir: config.dataDir,
+    hss: {
+      originHost: hssConfig.diameter.originHost,
+      diameter: { address: config.host, port: hssPort },
+      rest: hssConfig.rest === null || hss.restPort === undefined ? null : { address: hssConfig.rest.listen.host, port: hss.restPort },
+    },
+    scscf: { serverName: scscf.serverName(), sip: { address: config.host, port: scscfPort }, originHost: names.scscf },
+    icscf: { sip: { address: icscfAddr.sip.address, port: icscfAddr.sip.port }, originHost: names.icscf },
+    pcscf: {
+      sip: { address: pcscfAddr.sip.address, port: pcscfAddr.sip.port },
+      protectedPorts: config.pcscf.protectedPorts === null ? 'auto' : `${config.pcscf.protectedPorts.min}-${config.pcscf.protectedPorts.max}`,
+      datapath: config.pcscf.datapath,
+    },
+  };
+  log.info({ addresses }, 'core: ready');
 
-    return { hss, scscf, icscf, pcscf, provisioned, addresses };
-  }
+  return { hss, scscf, icscf, pcscf, provisioned, addresses };
 }
