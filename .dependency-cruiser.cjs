@@ -68,9 +68,6 @@ module.exports = {
           '^src/nodes/',
           // - the UE swarm (src/load) is built like the nodes, on the SIP stack and transports.
           '^src/load/',
-          // - secagree takes the ESP algorithm names from ipsec/esp (a wrong-way arrow: the names
-          //   move to a shared pure place in step 2).
-          '^src/secagree/mechanism\\.ts$',
         ],
       },
       to: {

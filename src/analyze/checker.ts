@@ -6,7 +6,7 @@
  * the number of live registrations and transactions.
  */
 import { parseAkaNonce } from '../auth/index.js';
-import { stallCause, verifyAkaResponse } from './aka-checks.js';
+import { stallCause } from './aka-checks.js';
 import { toHex } from '../common/index.js';
 import { akaVectorOf, isRequest as isDiameterRequest, parseMaa } from '../diameter/index.js';
 import { checkSecurityClientUnchanged, checkSecurityVerify, effectiveIpsec, isIpsec3gpp, sameTransform, type SecMechanism } from '../secagree/index.js';
@@ -14,12 +14,11 @@ import type { FindingSink } from './findings.js';
 import type { KeyRing } from './key-ring.js';
 import type { Challenge, Registration, SaSet, StepKind } from './model.js';
 import { RULES, type RuleName } from './rules.js';
-import { assertedIdentity, callId, challenge as challengeOf, credentials, cseq, expiresOf, integrityProtected, pAssociatedUris, securityHeader, txKey, uriOf, viaCount } from './sip-facts.js';
+import { callId, challenge as challengeOf, credentials, cseq, expiresOf, integrityProtected, pAssociatedUris, securityHeader, txKey, uriOf, viaCount } from './sip-facts.js';
 import { SaTable } from './sa-table.js';
+import { checkDigest, ep, espRules, flowRules, hex32, impuBinding, portRules, scscfChallenge, show, type RuleContext } from './message-rules.js';
 import type { DiameterEvent, Endpoint, EspEvent, SipEvent } from './types.js';
 
-/** TS 24.229 Table 7.8.1: reg-await-auth, the temporary set's lifetime (4 minutes). */
-export const REG_AWAIT_AUTH_MS = 4 * 60_000;
 /** R-SA-7: after the 200 OK a set lives for the registration's expiry plus 30 s. */
 const EXPIRY_GRACE_MS = 30_000;
 /** R-RR-2: 64·T1 (T1 = 500 ms, RFC 3261 §17.1.1.1), how long the replaced set outlives the change-over. */
@@ -41,9 +40,6 @@ interface RegisterTx {
   dst: Endpoint;
 }
 
-const ep = (e: Endpoint) => `${e.address}|${e.port}`;
-const show = (e: Endpoint) => `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
-const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 export class Checker {
   readonly registrations: Registration[] = [];
@@ -57,6 +53,7 @@ export class Checker {
   private readonly pending = new Set<Registration>();
   private readonly stallMs: number;
   lastAt = 0;
+  private readonly ctx: RuleContext;
 
   constructor(
     private readonly keys: KeyRing,
@@ -65,6 +62,7 @@ export class Checker {
   ) {
     this.stallMs = opts.stallMs ?? 30_000;
     this.table = new SaTable((s) => this.registrations[s.registration]?.live.delete(s.id));
+    this.ctx = { table: this.table, keys, registrations: this.registrations, ueEndpoints: this.ueEndpoints, requests: this.requests, pending: this.pending, report: (rule, frames, message, extra) => this.report(rule, frames, message, extra) };
   }
 
   private report(rule: RuleName, frames: number[], message: string, extra: { subject?: string; registration?: number } = {}): void {
@@ -97,51 +95,10 @@ export class Checker {
     }
   }
 
-  // ---- ESP outcomes ----
-
+  /** One ESP packet's outcome. */
   esp(ev: EspEvent): void {
     this.tick(ev.at);
-    const set = ev.setId !== undefined ? this.table.get(ev.setId) : this.table.bySpi(ev.spi, ev.src, ev.dst);
-    const fromUe = set ? ev.spi === set.spiPs || ev.spi === set.spiPc : this.ueEndpoints.has(`${ev.src}|${ev.ports?.src ?? ''}`) || [...this.pending].some((r) => r.ue === ev.src);
-    if (set) {
-      if (fromUe) set.esp.fromUe++;
-      if (ev.outcome === 'ok') set.esp.ok++;
-      else if (ev.outcome === 'icv') set.esp.icv++;
-      else if (ev.outcome === 'replay' || ev.outcome === 'too-old') set.esp.replay++;
-    }
-    const spi = hex32(ev.spi);
-    switch (ev.outcome) {
-      case 'ok':
-        if (set && (set.state === 'deleted' || set.state === 'failed' || (set.expiresAt !== undefined && ev.at > set.expiresAt))) {
-          this.report('sa.lifetime', ev.frames, `ESP on SPI ${spi} of SA set ${set.id} after the set ended (${set.state}${set.expiresAt !== undefined && ev.at > set.expiresAt ? `, ${((ev.at - set.expiresAt) / 1000).toFixed(1)} s past expiry + 30 s` : ''})`, { subject: `${set.id}`, registration: set.registration });
-        } else if (set && set.state === 'temporary' && ev.at - set.createdAt > REG_AWAIT_AUTH_MS) {
-          this.report('sa.lifetime', ev.frames, `ESP on the temporary SA set ${set.id} ${((ev.at - set.createdAt) / 1000).toFixed(0)} s after the 401, past reg-await-auth (4 min)`, { subject: `${set.id}`, registration: set.registration });
-        }
-        return;
-      case 'icv':
-        this.report('esp.icv', ev.frames, `ESP from ${ev.src} to ${ev.dst} on SPI ${spi} fails the integrity check (${this.transformText(ev.spi)})`, { subject: `${ev.src}>${ev.dst}|${ev.spi}`, ...(set ? { registration: set.registration } : {}) });
-        return;
-      case 'replay':
-      case 'too-old':
-        this.report('esp.replay', ev.frames, `ESP seq ${ev.seq} on SPI ${spi} from ${ev.src} ${ev.outcome === 'replay' ? 'was already received (replay)' : 'is left of the 64-packet anti-replay window'}`, { subject: `${ev.spi}|${ev.seq}`, ...(set ? { registration: set.registration } : {}) });
-        return;
-      case 'malformed':
-        this.report('esp.malformed', ev.frames, `ESP on SPI ${spi} is malformed (length or padding)`, { subject: `${ev.spi}` });
-        return;
-      case 'no-sa':
-        if (this.keys.knowsSpi(ev.spi)) {
-          this.report('esp.no-keys', ev.frames, `ESP on SPI ${spi} was negotiated, but no CK/IK for it was found in the capture or the keys file`, { subject: `${ev.spi}` });
-        } else {
-          for (const r of this.pending) if (r.challenge && r.ue === ev.src) r.challenge.unknownSpiFromUe++;
-          this.report('esp.unknown-spi', ev.frames, `ESP from ${ev.src} to ${ev.dst} on SPI ${spi}, which no Security-Client/Server of the capture negotiated`, { subject: `${ev.src}>${ev.dst}|${ev.spi}` });
-        }
-        return;
-    }
-  }
-
-  private transformText(spi: number): string {
-    const t = this.keys.transformsOf(spi)[0];
-    return t ? `${t.integrity}/${t.encryption}, keys from IK/CK by TS 33.203 Annex I` : 'no SA';
+    espRules(this.ctx, ev);
   }
 
   // ---- SIP ----
@@ -151,8 +108,8 @@ export class Checker {
     const m = ev.message;
     const p = ev.protection;
     const set = p === undefined ? undefined : p.setId !== undefined ? this.table.get(p.setId) : this.table.bySpi(p.spi, ev.src.address, ev.dst.address);
-    if (!ev.protection) this.portRules(ev);
-    if (set) this.flowRules(ev, set);
+    if (!ev.protection) portRules(this.ctx, ev);
+    if (set) flowRules(this.ctx, ev, set);
     if (m.kind === 'request') {
       if (ev.transport === 'tcp' || ev.protection) this.rememberRequest(ev);
       if (m.method === 'REGISTER') {
@@ -162,14 +119,14 @@ export class Checker {
         if (hop && !this.roles.has(ep(ev.dst))) this.roles.set(ep(ev.dst), hop);
         if (vias === 1) this.register(ev, set);
         else this.forwardedRegister(ev);
-      } else if (set && (ev.protection!.spi === set.spiPs || ev.protection!.spi === set.spiPc)) this.impuBinding(ev, set);
+      } else if (set && (ev.protection!.spi === set.spiPs || ev.protection!.spi === set.spiPc)) impuBinding(this.ctx, ev, set);
       else if (set && m.method === 'NOTIFY') this.regEvent(ev, set);
       return;
     }
     const c = cseq(m);
     if (c?.method !== 'REGISTER') return;
     if (viaCount(m) === 1) this.registerResponse(ev);
-    else if (m.status === 401) this.scscfChallenge(ev);
+    else if (m.status === 401) scscfChallenge(this.ctx, ev);
   }
 
   private tick(at: number): void {
@@ -195,49 +152,6 @@ export class Checker {
     return onSrc || onDst || Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf('REGISTER') >= 0;
   }
 
-  /** Unprotected SIP on a protected port (R-SA-5) or a non-REGISTER request in the clear (R-SA-5). */
-  private portRules(ev: SipEvent): void {
-    const { onSrc, onDst } = this.table.protectedEnds(ev.src, ev.dst);
-    const m = ev.message;
-    const what = m.kind === 'request' ? m.method : `${m.status} (${cseq(m)?.method ?? '?'})`;
-    if (onSrc || onDst) {
-      const which = onSrc && onDst ? 'from and to protected ports' : onSrc ? `from the protected port ${ev.src.port}` : `to the protected port ${ev.dst.port}`;
-      this.report('port.clear-on-protected', ev.frames, `SIP ${what} in the clear over ${ev.transport.toUpperCase()} ${show(ev.src)} → ${show(ev.dst)}, ${which}`, { subject: `${ep(ev.src)}>${ep(ev.dst)}|${what}` });
-      return;
-    }
-    if (m.kind === 'request' && m.method !== 'REGISTER' && this.ueEndpoints.has(ep(ev.src))) {
-      const reg = this.registrations[this.ueEndpoints.get(ep(ev.src))!];
-      if (reg?.activeSet !== undefined) this.report('port.clear-request', ev.frames, `${m.method} from the UE ${show(ev.src)} in the clear while SA set ${reg.activeSet} is active`, { subject: `${ep(ev.src)}|${m.method}`, registration: reg.index });
-    }
-  }
-
-  /** R-SA-3: the SA's ports, the UDP flow rule and TCP responses on their request's connection. */
-  private flowRules(ev: SipEvent, s: SaSet): void {
-    const spi = ev.protection!.spi;
-    // The SA an SPI names fixes its ports (TS 33.203 §7.1 table in ipsec/sa/types.ts).
-    const e: [number, number, string] | undefined =
-      spi === s.spiPs ? [s.uc, s.ps, 'UE port_uc → P-CSCF port_ps'] : spi === s.spiPc ? [s.us, s.pc, 'UE port_us → P-CSCF port_pc'] : spi === s.spiUs ? [s.pc, s.us, 'P-CSCF port_pc → UE port_us'] : spi === s.spiUc ? [s.ps, s.uc, 'P-CSCF port_ps → UE port_uc'] : undefined;
-    const m = ev.message;
-    const what = m.kind === 'request' ? m.method : `${m.status} (${cseq(m)?.method ?? '?'})`;
-    if (e && (ev.src.port !== e[0] || ev.dst.port !== e[1])) {
-      this.report('sa.wrong-sa', ev.frames, `${what} on SPI ${hex32(spi)} (${e[2]}) carries ports ${ev.src.port} → ${ev.dst.port}`, { subject: `${s.id}|${spi}|${ev.src.port}>${ev.dst.port}`, registration: s.registration });
-      return;
-    }
-    if (ev.transport === 'udp') {
-      if (spi === s.spiPc || spi === s.spiUc) {
-        const fromUe = spi === s.spiPc;
-        this.report('sa.udp-flow', ev.frames, `over UDP the ${fromUe ? 'UE sends' : 'UE receives'} ${m.kind === 'request' ? 'requests' : 'responses'} ${fromUe ? 'from port_uc to port_ps' : 'on port_us from port_pc'}; ${what} went ${e?.[2] ?? `${ev.src.port} → ${ev.dst.port}`}`, { subject: `${s.ue}>${s.pcscf}|${ev.src.port}>${ev.dst.port}|${m.kind}`, registration: s.registration });
-      }
-    } else if (m.kind === 'response') {
-      const req = this.requests.get(txKey(m));
-      if (req && (ep(req.src) !== ep(ev.dst) || ep(req.dst) !== ep(ev.src))) {
-        this.report('sa.tcp-response-connection', ev.frames, `${what} went ${show(ev.src)} → ${show(ev.dst)}, but its request came on ${show(req.src)} → ${show(req.dst)}`, { subject: `${s.id}|${ev.src.port}>${ev.dst.port}`, registration: s.registration });
-      }
-    } else if (spi === s.spiPc || spi === s.spiUc) {
-      this.report('sa.udp-flow', ev.frames, `over TCP requests go on UE port_uc → P-CSCF port_ps and P-CSCF port_pc → UE port_us connections; ${what} went ${e?.[2] ?? ''}`, { subject: `${s.id}|${spi}|tcp-request`, registration: s.registration });
-    }
-  }
-
   private rememberRequest(ev: SipEvent): void {
     if (this.requests.size >= MAX_TX) this.requests.delete(this.requests.keys().next().value as string);
     this.requests.set(txKey(ev.message), { src: ev.src, dst: ev.dst });
@@ -249,15 +163,6 @@ export class Checker {
     const body = Buffer.from(ev.message.body).toString('utf8');
     if (!reg || !/event\s*=\s*"shortened"/.test(body)) return;
     if (reg.steps.length < MAX_STEPS) reg.steps.push({ kind: 'network-reauth', at: ev.at, frames: ev.frames, protected: true, setId: s.id });
-  }
-
-  /** R-SA-4: a protected request must carry an IMPU registered on its SA. */
-  private impuBinding(ev: SipEvent, s: SaSet): void {
-    const reg = this.registrations[s.registration];
-    const id = assertedIdentity(ev.message);
-    if (!reg || reg.impus.size === 0 || id === undefined || reg.impus.has(id)) return;
-    const m = ev.message as { method: string };
-    this.report('sa.impu-not-bound', ev.frames, `${m.method} on SA set ${s.id} of ${reg.impi} asserts ${id}, which is not among its registered IMPUs (${[...reg.impus].join(', ')})`, { registration: reg.index });
   }
 
   private regFor(impi: string, ue: Endpoint, pcscf: Endpoint): Registration {
@@ -335,20 +240,12 @@ export class Checker {
         const cc = checkSecurityClientUnchanged(ch.client, client);
         if (!cc.ok) this.report('secagree.client-changed', ev.frames, `${cc.detail} (first REGISTER answered by the 401 in frame ${ch.frames[0]})`, { registration: reg.index });
       }
-      this.checkDigest(ev, reg, cr);
+      checkDigest(this.ctx, ev, reg, cr);
     } else if (reg.lastServer) {
       const v = checkSecurityVerify(reg.lastServer, verify);
       if (!v.ok) this.report(verify ? 'secagree.verify-mismatch' : 'secagree.verify-missing', ev.frames, `${kind}: ${v.detail}`, { registration: reg.index });
       if (client) reg.client = client;
     }
-  }
-
-  /** RFC 3310 §3.3 / RFC 4169 §3: the response computed with XRES (from the MAA) as password. */
-  private checkDigest(ev: SipEvent, reg: Registration, cr: ReturnType<typeof credentials>): void {
-    if (!cr || !cr.response) return;
-    const v = verifyAkaResponse(cr, ev.message.body, this.keys);
-    reg.digest[v.kind]++;
-    if (v.kind === 'failed') this.report('aka.response-mismatch', ev.frames, `digest response of ${reg.impi} does not verify against XRES (${v.detail})`, { registration: reg.index });
   }
 
   /** A REGISTER between CSCFs: R-REG-4's integrity-protected value against how it arrived. */
@@ -361,26 +258,6 @@ export class Checker {
     const saysYes = ip === 'yes' || ip === 'ip-assoc-yes' || ip === 'tls-yes';
     if (saysYes !== protectedIn && !(protectedIn && ip === 'ip-assoc-pending')) {
       this.report('reg.integrity-protected', ev.frames, `REGISTER forwarded with integrity-protected="${ip}", but it arrived ${protectedIn ? 'inside ESP' : 'in the clear'}`, { subject: `${callId(m)}|${cseq(m)?.n}`, registration: t.reg });
-    }
-  }
-
-  /** The S-CSCF's 401 to the P-CSCF: ck= and ik= (TS 24.229 §7.2A.4) are keys for the analysis. */
-  private scscfChallenge(ev: SipEvent): void {
-    // Each CSCF forwards the same challenge: parse it only while its RAND's keys are unknown.
-    const www = ev.message.headers.get('WWW-Authenticate') ?? '';
-    const nonce = /nonce="([^"]*)"/i.exec(www)?.[1];
-    if (!/\bik=/i.test(www) || nonce === undefined) return;
-    try {
-      if (this.keys.akaFor(toHex(parseAkaNonce(nonce).rand))) return;
-    } catch {
-      return;
-    }
-    const ch = challengeOf(ev.message);
-    if (!ch?.ik || !ch.ck || ch.ik.length !== 16 || ch.ck.length !== 16) return;
-    try {
-      this.keys.addAka(toHex(parseAkaNonce(ch.nonce).rand), { ik: ch.ik, ck: ch.ck, source: 'scscf-401', frames: ev.frames });
-    } catch {
-      // Not an AKA nonce.
     }
   }
 

@@ -11,13 +11,14 @@
  */
 import { toBase64, toHex } from '../common/index.js';
 import type { DigestChallenge } from '../auth/index.js';
-import { formatDigestCredentials, type DigestCredentials } from '../auth/index.js';
+import type { DigestCredentials } from '../auth/index.js';
 import type { Endpoint } from '../ip/index.js';
-import { formatSecurityMechanisms, type SecMechanism } from '../secagree/index.js';
+import type { SecMechanism } from '../secagree/index.js';
 import { callIdOf, cseqOf, parseMessage, securityServerOf, wwwAuthenticateOf, type SipMessage, type SipResponse } from '../sip/index.js';
 import type { ProbeContext } from './context.js';
 import { ProbeError } from './errors.js';
-import { openSip, sealSip, sipText, spiOf } from './hand-sa.js';
+import { openSip, sealSip, spiOf } from './hand-sa.js';
+import { messageText, okText, registerText, type MessageOptions, type RegisterOptions } from './probe-texts.js';
 import { chosenMechanism, DEFAULT_OFFER, handSet, installKernelSet, type HandSet } from './hand-set.js';
 import { RawPort, type Datagram } from './raw-port.js';
 import { akaKeys, answer, type AkaKeys } from './subscriber.js';
@@ -231,10 +232,7 @@ export class ProbeUe {
   }
 
   private async answerRequest(set: HandSet, req: SipMessage): Promise<void> {
-    const copy = (n: string): [string, string][] => req.headers.getLines(n).map((v) => [n, v] as [string, string]);
-    const to = req.headers.get('To') ?? '';
-    const text = sipText('SIP/2.0 200 OK', [...copy('Via'), ...copy('From'), ['To', /;\s*tag=/i.test(to) ? to : `${to};tag=probe`], ...copy('Call-ID'), ...copy('CSeq')]);
-    await this.sendProtected(set, text);
+    await this.sendProtected(set, okText(req));
   }
 
   // ---- requests ----
@@ -255,33 +253,10 @@ export class ProbeUe {
   }
 
   /** A REGISTER (TS 24.229 §5.1.1.2.1, §5.1.1.4.2); every header a check may change is an option. */
-  registerText(o: {
-    protectedVia: boolean;
-    auth: DigestCredentials | string;
-    client?: SecMechanism[] | string;
-    verify?: SecMechanism[] | string;
-    impu?: string;
-    expires?: number;
-  }): string {
-    const via = o.protectedVia ? this.us.port : this.plain.port;
-    const host = this.ctx.local.includes(':') ? `[${this.ctx.local}]` : this.ctx.local;
-    const impu = o.impu ?? this.impu;
-    const fmt = (m: SecMechanism[] | string): string => (typeof m === 'string' ? m : formatSecurityMechanisms(m));
-    const h: [string, string][] = [
-      ['Via', `SIP/2.0/UDP ${host}:${via};branch=z9hG4bK${this.callId}-${++this.branch};rport`],
-      ['Max-Forwards', '70'],
-      ['From', `<${impu}>;tag=${this.tag}`],
-      ['To', `<${impu}>`],
-      ['Call-ID', this.callId],
-      ['CSeq', `${++this.cseq} REGISTER`],
-      ['Contact', `<sip:${host}:${via}>;+sip.instance="<${this.instance}>"`],
-      ['Expires', String(o.expires ?? 600)],
-      ['Authorization', typeof o.auth === 'string' ? o.auth : formatDigestCredentials(o.auth)],
-    ];
-    if (o.client !== undefined) h.push(['Security-Client', fmt(o.client)]);
-    if (o.verify !== undefined) h.push(['Security-Verify', fmt(o.verify)]);
-    h.push(['Require', 'sec-agree'], ['Proxy-Require', 'sec-agree'], ['Supported', 'path, sec-agree'], ['User-Agent', 'imsec-probe']);
-    return sipText(`REGISTER sip:${this.ctx.sub.id.homeDomain} SIP/2.0`, h);
+  registerText(o: RegisterOptions): string {
+    const viaPort = o.protectedVia ? this.us.port : this.plain.port;
+    const branch = `${this.callId}-${++this.branch}`;
+    return registerText(o, { local: this.ctx.local, viaPort, branch, impu: this.impu, tag: this.tag, callId: this.callId, cseq: ++this.cseq, instance: this.instance, homeDomain: this.ctx.sub.id.homeDomain });
   }
 
   /** The initial REGISTER's Authorization (TS 24.229 §5.1.1.2.2: empty nonce and response). */
@@ -344,7 +319,7 @@ export class ProbeUe {
   }
 
   /** Step 3: a protected REGISTER over `set`; its final response on port_us (or port_uc). */
-  async protectedRegister(set: HandSet, o: Parameters<ProbeUe['registerText']>[0]): Promise<{ frame: number; resp?: Received }> {
+  async protectedRegister(set: HandSet, o: RegisterOptions): Promise<{ frame: number; resp?: Received }> {
     const since = this.received.length;
     const { frame } = await this.sendProtected(set, this.registerText(o));
     const resp = await this.finalFor(this.callId, this.cseq, undefined, since);
@@ -387,26 +362,22 @@ export class ProbeUe {
   }
 
   /** A MESSAGE (RFC 3428) to `to` with the given identity headers, routed to the P-CSCF's port_ps. */
-  messageText(o: { to?: string; from?: string; ppi?: string | null; callId?: string; body?: string; via?: number }): { text: string; callId: string } {
+  messageText(o: MessageOptions): { text: string; callId: string } {
     const callId = o.callId ?? `probe-msg-${toHex(this.ctx.rng.bytes(8))}`;
-    const host = this.ctx.local.includes(':') ? `[${this.ctx.local}]` : this.ctx.local;
     const set = this.sets[this.sets.length - 1];
-    const ps = set ? set.ps : this.ctx.target;
-    const from = o.from ?? this.impu;
-    const h: [string, string][] = [
-      ['Via', `SIP/2.0/UDP ${host}:${o.via ?? this.us.port};branch=z9hG4bK${callId}-${++this.branch};rport`],
-      ['Max-Forwards', '70'],
-      ['Route', `<sip:${ps.address.includes(':') ? `[${ps.address}]` : ps.address}:${ps.port};lr>`],
-      ...(set?.serviceRoute ?? []).map((r): [string, string] => ['Route', r]),
-      ['From', `<${from}>;tag=${this.tag}m${this.branch}`],
-      ['To', `<${o.to ?? this.impu}>`],
-      ['Call-ID', callId],
-      ['CSeq', '1 MESSAGE'],
-    ];
-    const ppi = o.ppi === undefined ? from : o.ppi;
-    if (ppi !== null) h.push(['P-Preferred-Identity', `<${ppi}>`]);
-    h.push(['Content-Type', 'text/plain']);
-    return { text: sipText(`MESSAGE ${o.to ?? this.impu} SIP/2.0`, h, o.body ?? `imsec probe ${toBase64(this.ctx.rng.bytes(6))}`), callId };
+    const branch = ++this.branch;
+    const text = messageText(o, {
+      local: this.ctx.local,
+      viaPort: o.via ?? this.us.port,
+      branch: `${callId}-${branch}`,
+      tag: `${this.tag}m${branch}`,
+      impu: this.impu,
+      callId,
+      ps: set ? set.ps : this.ctx.target,
+      serviceRoute: set?.serviceRoute ?? [],
+      body: o.body ?? `imsec probe ${toBase64(this.ctx.rng.bytes(6))}`,
+    });
+    return { text, callId };
   }
 
   /**

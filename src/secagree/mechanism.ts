@@ -2,7 +2,7 @@
  * The `ipsec-3gpp` mechanism as TS 33.203 Annex H defines it: algorithm names, their allowed
  * combinations, the defaults for omitted parameters, and mechanism equality.
  */
-import { isValidTransform, type EncryptionAlg, type IntegrityAlg } from '../ipsec/esp/index.js';
+import { isValidTransform, type EncryptionAlg, type IntegrityAlg } from '../common/index.js';
 import type { IpsecMode, IpsecProtocol, SecMechanism, SecParam } from './header.js';
 
 /** The mechanism-name of IMS access security (TS 33.203 Annex H). */

@@ -15,11 +15,10 @@ import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../..
 import { silentLogger } from '../../common/log.js';
 import { buildLir, buildUar, DisconnectCause, parseLia, parseUaa, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
 import { DiameterNode } from '../../diameter/io.js';
-import { SipStack, withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
-import type { ServerTransaction } from '../../sip/transaction/index.js';
+import { SipStack, type ProxyContext } from '../../sip/stack/index.js';
 import { TrustDomain } from '../common/trust-domain.js';
-import { openTransports, type Destination, type Endpoint, type SipTransport } from '../../sip/transport/index.js';
-import { cloneMessage, createResponse, cseqOf, formatHostPort, maxForwardsOf, SipHeaders, SipRequest } from '../../sip/index.js';
+import { openTransports, type Endpoint, type SipTransport } from '../../sip/transport/index.js';
+import { formatHostPort, type SipResponse } from '../../sip/index.js';
 import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { IcscfConfig } from './config.js';
@@ -113,32 +112,6 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
     if (c.thig.port !== undefined) thig.port = c.thig.port;
   }
 
-  // RFC 3261 §16.10: INVITEs being proxied, by server transaction, with the branches sent for them.
-  const pending = new Map<ServerTransaction, PendingInvite>();
-  const s = (): SipStack => {
-    if (!stack) throw new Error('I-CSCF not started');
-    return stack;
-  };
-  const cancelBranch = (b: PendingBranch): void => {
-    if (b.cancelled) return;
-    b.cancelled = true;
-    s()
-      .sendRequest(cancelFor(b.req), b.dest)
-      .catch((err: Error) => log.debug({ err: err.message }, 'icscf: CANCEL not answered'));
-  };
-  /** §16.10: answer the CANCEL, then cancel every branch that has had a provisional response (the others when they get one, §9.1). */
-  const onCancel = (cancel: SipRequest, ctx: RequestContext): void => {
-    const tx = s().transactions.findInviteFor(cancel);
-    const invite = tx && pending.get(tx);
-    if (!tx || !invite) {
-      ctx.reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
-    ctx.reply(200, 'OK');
-    invite.cancelled = true;
-    for (const b of invite.branches) if (b.provisional) cancelBranch(b);
-  };
-
   const sessionRealm = c.diameter.destinationRealm;
   const ports: IcscfPorts = {
     rng,
@@ -175,25 +148,16 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
       return a;
     },
     async forward(req, target, hooks) {
-      if (!stack) throw new Error('I-CSCF not started');
-      const invite = hooks.context as PendingInvite | undefined;
-      if (invite?.cancelled) return createResponse(req, 487, 'Request Terminated');
+      // The response context of the request being handled (the stack's RFC 3261 §16 core): it
+      // makes the branch, relays the provisionals through the hook and carries out a CANCEL (§16.10).
+      const rc = hooks.context as ProxyContext;
       const dest = resolveSipUri(target, c.hosts);
       log.debug({ method: req.method, target, dest: `${dest.address}:${dest.port}/${dest.transport}` }, 'icscf: forwarding');
-      // RFC 3261 §16.6 done here rather than by stack.forwardRequest, so the branch (and the sent
-      // copy) is known when a CANCEL has to follow it (§16.10).
-      const copy = proxyCopy(req, s());
-      const branch: PendingBranch = { req: copy, dest, provisional: false, cancelled: false };
-      invite?.branches.push(branch);
-      const resp = await s().sendRequest(copy, dest, {
-        onProvisional: (r) => {
-          branch.provisional = true;
-          if (invite?.cancelled) cancelBranch(branch);
-          hooks.onProvisional?.(withoutTopVia(r));
-        },
-      });
+      // A further 2xx (RFC 6026 §8.4) goes the provisionals' way: revealed, hidden, then upstream.
+      const relay = (r: SipResponse): void => hooks.onProvisional?.(r);
+      const resp = await rc.forward(req, dest, { onProvisional: relay, onAdditional2xx: relay });
       log.debug({ method: req.method, status: resp.status }, 'icscf: response');
-      return withoutTopVia(resp);
+      return resp;
     },
   };
 
@@ -234,20 +198,13 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
         rng,
         logger: log,
         timers: { t1: c.sip.t1Ms },
+        proxy: true,
         ...(c.sip.advertisedHost ? { transport: { advertisedHost: c.sip.advertisedHost } } : {}),
       });
       const st = stack;
       st.onRequest(async (req, ctx) => {
         log.debug({ method: req.method, from: `${ctx.remote.address}:${ctx.remote.port}` }, 'icscf: request');
-        if (req.method === 'CANCEL') return onCancel(req, ctx);
-        const invite: PendingInvite | undefined = req.method === 'INVITE' && ctx.tx ? { cancelled: false, branches: [] } : undefined;
-        if (invite) pending.set(ctx.tx!, invite);
-        try {
-          const resp = await core.handle(req, ctx.remote, (p) => ctx.respond(p), invite);
-          ctx.respond(resp);
-        } finally {
-          if (invite) pending.delete(ctx.tx!);
-        }
+        ctx.respond(await core.handle(req, ctx.remote, (p) => ctx.respond(p), ctx.proxy()));
       });
       st.onAck((ack) => {
         const r = core.routeStateless(ack);
@@ -289,42 +246,4 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
       return { ...life.status(), hss: hssStatus, counters: structuredClone(core.counters) };
     },
   };
-}
-
-interface PendingBranch {
-  /** The request as sent (its top Via is ours, with the branch a CANCEL must repeat). */
-  req: SipRequest;
-  dest: Destination;
-  provisional: boolean;
-  cancelled: boolean;
-}
-
-interface PendingInvite {
-  cancelled: boolean;
-  branches: PendingBranch[];
-}
-
-/** RFC 3261 §16.6 steps 3, 8: a copy with Max-Forwards decremented (70 when absent) and our Via (fresh branch) on top. */
-function proxyCopy(req: SipRequest, stack: SipStack): SipRequest {
-  const copy = cloneMessage(req);
-  const mf = maxForwardsOf(copy);
-  copy.headers.set('Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1)));
-  copy.headers.prepend('Via', `SIP/2.0/UDP 0.0.0.0;branch=${stack.newBranch()}`);
-  return copy;
-}
-
-/**
- * RFC 3261 §9.1: the CANCEL for a sent request — same Request-URI, Call-ID, To, From and CSeq
- * number, a single Via equal to the request's top Via, and the request's Route header fields.
- */
-function cancelFor(sent: SipRequest): SipRequest {
-  const h = new SipHeaders();
-  h.append('Via', sent.headers.getAll('via')[0]);
-  for (const r of sent.headers.getLines('route')) h.append('Route', r);
-  h.append('Max-Forwards', '70');
-  h.append('From', sent.headers.get('from') ?? '');
-  h.append('To', sent.headers.get('to') ?? '');
-  h.append('Call-ID', sent.headers.get('call-id') ?? '');
-  h.append('CSeq', `${cseqOf(sent)?.seq ?? 1} CANCEL`);
-  return new SipRequest('CANCEL', sent.uri, h);
 }

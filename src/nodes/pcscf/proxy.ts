@@ -8,7 +8,7 @@
  * record-routed on both faces (RFC 5658).
  */
 import { cloneMessage, parseUri, toTag, type SipRequest } from '../../sip/index.js';
-import { withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
+import type { RequestContext } from '../../sip/stack/index.js';
 import { canonicalAddress } from '../../sip/transport/endpoint.js';
 import type { Destination, Endpoint } from '../../sip/transport/types.js';
 import type { SaSet } from '../../ipsec/index.js';
@@ -195,16 +195,14 @@ export class PcscfProxy {
     });
   }
 
-  /** Stateful forwarding with responses relayed back (RFC 3261 §16.7); resolves with the final status relayed. */
+  /**
+   * Stateful forwarding through the stack's proxy core (RFC 3261 §16.6–16.7: provisionals but 100
+   * and further 2xx relayed, a CANCEL carried out, §16.10); resolves with the final status relayed.
+   */
   private async proxy(fwd: SipRequest, dest: Destination, ctx: RequestContext): Promise<number> {
     try {
-      const resp = await this.c.o.sip.forwardRequest(fwd, dest, {
-        onProvisional: (p) => {
-          if (p.status > 100) ctx.respond(withoutTopVia(p));
-        },
-        onAdditional2xx: (r) => void this.c.o.sip.sendResponse(withoutTopVia(r), ctx).catch(() => undefined),
-      });
-      ctx.respond(withoutTopVia(resp));
+      const resp = await ctx.proxy().forward(fwd, dest);
+      ctx.respond(resp);
       return resp.status;
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -4,8 +4,9 @@
  *    sec-agree gate (421/494, R-SM-2), the offer kept per IMPI + source, Security-Client and the
  *    sec-agree tags removed, Path, `integrity-protected="no"`, P-Visited-Network-ID and
  *    P-Charging-Vector added, forwarded to the I-CSCF.
- * 2. The 401: IK/CK taken out (R-AKA-6), a mechanism chosen, SPIs and ports allocated, four
- *    temporary SAs created and installed, Security-Server added; the 401 goes back (R-SM-3).
+ * 2. The 401 (register-challenge.ts): IK/CK taken out (R-AKA-6), a mechanism chosen, SPIs and
+ *    ports allocated, four temporary SAs created and installed, Security-Server added; the 401
+ *    goes back (R-SM-3).
  * 3. The protected REGISTER on the new port-s: IMPI, source and Contact bound to the SA
  *    (R-SA-4, R-SA-9), Security-Verify and Security-Client checked (R-SM-4),
  *    `integrity-protected="yes"`, forwarded.
@@ -21,17 +22,15 @@
  */
 import { randomToken } from '../../common/index.js';
 import type { SaSet } from '../../ipsec/index.js';
-import { buildSecurityServer, checkSecurityClientUnchanged, checkSecurityVerify, choosePcscfMechanism, type SecMechanism } from '../../secagree/index.js';
+import { checkSecurityClientUnchanged, checkSecurityVerify, choosePcscfMechanism, type SecMechanism } from '../../secagree/index.js';
 import { cloneMessage, contactsOf, formatUri, type SipRequest, type SipResponse } from '../../sip/index.js';
-import { withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
+import type { RequestContext } from '../../sip/stack/index.js';
 import { canonicalAddress } from '../../sip/transport/endpoint.js';
 import type { Endpoint } from '../../sip/transport/types.js';
 import type { Protection } from '../../sip/transport/protected/flows.js';
 import { ep, impiFromTo, respondOutThen, respondThen, toUri, tryParseMechanisms, type CoreContext } from './ports.js';
 import {
   addRegisterHeaders,
-  addSecurityServer,
-  akaKeysOf,
   associatedUris,
   classifyUnprotectedRegister,
   contactUriOf,
@@ -44,6 +43,7 @@ import {
   setIntegrityProtected,
   stripSecAgree,
 } from './register-rules.js';
+import { onChallenge } from './register-challenge.js';
 import { faceUri } from './routing.js';
 import { pendingKey, type PendingRegistration, type Registration } from './tables.js';
 
@@ -151,16 +151,16 @@ export class RegisterFlow {
   private async forwardRegister(req: SipRequest, fwd: SipRequest, pending: PendingRegistration, ctx: RequestContext, overSet: SaSet | undefined): Promise<void> {
     let resp: SipResponse;
     try {
-      resp = await this.c.o.sip.forwardRequest(fwd, this.c.o.icscf);
+      resp = await ctx.proxy().forward(fwd, this.c.o.icscf);
     } catch (err) {
       const code = (err as { code?: string }).code;
       const timeout = code === 'SIP_TIMEOUT';
       this.c.state.fail(pending, timeout ? 'upstream-timeout' : 'upstream-unreachable', (err as Error).message);
       return respondThen(ctx, timeout ? 408 : 503, timeout ? 'Request Timeout' : 'Service Unavailable', () => this.c.state.deleteAttemptSet(pending));
     }
-    const out = withoutTopVia(resp);
+    const out = cloneMessage(resp);
     const current = this.c.state.pendingByKey.get(pending.key) === pending;
-    if (resp.status === 401 && current) return this.onChallenge(pending, resp, out, ctx);
+    if (resp.status === 401 && current) return onChallenge(this.c, pending, resp, out, ctx);
     try {
       removeAkaKeys(out);
     } catch {
@@ -171,83 +171,6 @@ export class RegisterFlow {
     if (current) this.c.state.fail(pending, `upstream-${resp.status}`, `${resp.status} ${resp.reason}`);
     ctx.respond(out);
     if (current) this.c.state.deleteAttemptSet(pending);
-  }
-
-  private async onChallenge(pending: PendingRegistration, resp: SipResponse, out: SipResponse, ctx: RequestContext): Promise<void> {
-    let keys;
-    try {
-      keys = akaKeysOf(resp);
-      removeAkaKeys(out);
-    } catch {
-      this.c.state.fail(pending, 'bad-challenge', 'unreadable WWW-Authenticate from upstream');
-      return void ctx.reply(500, 'Server Internal Error');
-    }
-    if (!pending.offer || !pending.selection) {
-      // An auth-failure report without an offer: nothing to protect, relay the challenge as is.
-      this.c.state.removePending(pending);
-      return void ctx.respond(out);
-    }
-    if (!keys) {
-      this.c.state.fail(pending, 'no-keys', 'the 401 carries no ik/ck (R-AKA-6)');
-      return void ctx.reply(500, 'Server Internal Error');
-    }
-    // R-SM-2: the policy's choice (already known acceptable from the gate).
-    const sel = choosePcscfMechanism(pending.offer, this.c.o.policy);
-    if (!sel.ok) {
-      this.c.state.fail(pending, sel.reason, sel.detail);
-      return void ctx.reply(494, 'Security Agreement Required');
-    }
-    let ports: { portC: number; portS: number };
-    try {
-      ports = this.c.o.ports.portsFor(pending.ueAddress, sel.ue.portS);
-    } catch (err) {
-      this.c.state.fail(pending, 'no-ports', (err as Error).message);
-      return void ctx.reply(503, 'Service Unavailable', { headers: [['Retry-After', '30']] });
-    }
-    // R-SA-3: our inbound SPIs, MSB 0, unique among live SAs, never 1..255, never the UE's.
-    const r = this.c.o.sa.reserveLocal({ avoidSpis: [sel.ue.spiC, sel.ue.spiS] });
-    const local = { spiC: r.spiC, spiS: r.spiS, portC: ports.portC, portS: ports.portS };
-    r.release();
-    const created = this.c.o.sa.createSet({
-      impi: pending.impi,
-      impus: pending.impu ? [pending.impu] : [],
-      ueAddress: pending.ueAddress,
-      pcscfAddress: this.c.o.protectedAddress,
-      remote: sel.ue,
-      local,
-      integrity: sel.alg,
-      encryption: sel.ealg,
-      mode: sel.mod,
-      ik: keys.ik,
-      ck: keys.ck,
-    });
-    keys.ik.fill(0);
-    keys.ck.fill(0);
-    if (!created.ok) {
-      if (created.reason === 'selector-in-use') this.c.counters.selectorRejected++;
-      this.c.state.fail(pending, created.reason, created.detail);
-      return void ctx.reply(created.reason === 'selector-in-use' ? 403 : 503, created.reason === 'selector-in-use' ? 'Forbidden' : 'Service Unavailable');
-    }
-    const set = created.set;
-    const server = buildSecurityServer(sel, local);
-    pending.setId = set.id;
-    pending.server = server;
-    pending.state = 'challenged';
-    pending.timer?.cancel();
-    this.c.state.pendingBySet.set(set.id, pending);
-    this.c.state.serverBySet.set(set.id, server);
-    try {
-      await this.c.o.ports.open(set);
-    } catch (err) {
-      this.c.state.fail(pending, 'install-failed', (err as Error).message);
-      this.c.o.sa.deleteSet(set.id, 'failed');
-      return void ctx.reply(503, 'Service Unavailable');
-    }
-    if (this.c.o.sa.get(set.id)?.state !== 'temporary') return void ctx.reply(500, 'Server Internal Error');
-    addSecurityServer(out, server);
-    this.c.counters.challenges++;
-    this.c.log.info({ impi: pending.impi, setId: set.id, alg: sel.alg, ealg: sel.ealg, mod: sel.mod, spiC: local.spiC, spiS: local.spiS, portC: local.portC, portS: local.portS }, 'pcscf: temporary SAs created, 401 to the UE');
-    ctx.respond(out);
   }
 
   /** A REGISTER over an SA: step 3 on a temporary set, a refresh / re-registration on an established one. */

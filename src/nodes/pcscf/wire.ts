@@ -39,12 +39,13 @@ import { SipTransportError } from '../../sip/transport/errors.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
 import type { Endpoint, SipTransport, WireObserver } from '../../sip/transport/types.js';
 import { SipStack } from '../../sip/stack/index.js';
-import { ProtectedTcpTransport, ProtectedTransport, protectionOf, type CarrierMessageInfo, type ProtectedCarrier } from '../../sip/transport/protected/index.js';
+import { ProtectedTcpTransport, ProtectedTransport, protectionOf, type ProtectedCarrier } from '../../sip/transport/protected/index.js';
 import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { PcscfConfig } from './config.js';
 import { PcscfCore, type ProtectedPorts } from './core.js';
 import { newPcscfCounters, type PcscfCounters, type PcscfFailure, type PendingView, type RegistrationView } from './tables.js';
+import { TrackingCarrier } from './tracking-carrier.js';
 
 export interface PcscfDeps {
   clock?: Clock;
@@ -60,40 +61,6 @@ export interface PcscfDeps {
 
 /** Counters of the datapath: userspace ESP drops (R-SA-8, R-FAIL-1) or kernel-carrier figures. */
 export type PcscfDatapathCounters = { kind: 'userspace'; counters: UdpEncapCounters } | { kind: 'xfrm'; counters: KernelSocketCarrier['counters'] & { tcpUnprotected: number } };
-
-/**
- * A carrier that remembers its sends in flight per UE address, so an SA towards a UE is removed
- * only after the sends to that UE already handed over: a snapshot, so a remove waits for what
- * was queued before it, never for the traffic of every other UE (under load that never ends).
- */
-class TrackingCarrier implements ProtectedCarrier {
-  private readonly inflight = new Map<string, Set<Promise<void>>>();
-  constructor(private readonly inner: ProtectedCarrier) {}
-  send(sip: Uint8Array, opts: { fromPort: number; fromAddress?: string; to: Endpoint }): Promise<void> {
-    const p = this.inner.send(sip, opts);
-    const k = opts.to.address;
-    let mine = this.inflight.get(k);
-    if (!mine) this.inflight.set(k, (mine = new Set()));
-    const tracked = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    mine.add(tracked);
-    void tracked.then(() => {
-      mine.delete(tracked);
-      if (mine.size === 0 && this.inflight.get(k) === mine) this.inflight.delete(k);
-    });
-    return p;
-  }
-  onMessage(handler: (sip: Uint8Array, info: CarrierMessageInfo) => void): void {
-    this.inner.onMessage(handler);
-  }
-  /** Sends to `ueAddress` in flight now have finished (every UE's when omitted). */
-  async idle(ueAddress?: string): Promise<void> {
-    const sets = ueAddress === undefined ? [...this.inflight.values()] : [this.inflight.get(ueAddress) ?? new Set<Promise<void>>()];
-    await Promise.all(sets.flatMap((x) => [...x]));
-  }
-}
 
 /** How many protected client ports (port_pc) the P-CSCF keeps: more than the sets one UE may hold (R-SA-6). */
 export const CLIENT_PORT_POOL = 8;
@@ -165,6 +132,7 @@ export class PcscfNode implements ImsNode<PcscfCounters> {
       rng: this.rng,
       logger: this.log,
       timers: { t1: c.sip.t1Ms },
+      proxy: true,
       ...(c.sip.advertisedHost ? { transport: { advertisedHost: c.sip.advertisedHost } } : {}),
     });
     this.stack = stack;

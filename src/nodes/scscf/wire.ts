@@ -20,7 +20,7 @@ import { type DiameterTransport } from '../../diameter/index.js';
 import { DiameterNode } from '../../diameter/io.js';
 import { formatUri, parseUri } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
-import { SipStack, SipTimeoutError, withoutTopVia, type RequestContext } from '../../sip/stack/index.js';
+import { SipStack, SipTimeoutError, type RequestContext } from '../../sip/stack/index.js';
 import { openTransports } from '../../sip/transport/open.js';
 import { openRegistrarStore } from '../../store/registrar-open.js';
 import type { RegistrarStore, StoredRegistration } from '../../store/registrar-store.js';
@@ -96,7 +96,6 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
   };
 
   async function execute(d: RouteDecision, req: SipRequest, ctx: RequestContext): Promise<void> {
-    const s = must(stack, 'SIP stack');
     switch (d.kind) {
       case 'reject':
         ctx.reply(d.status, d.reason, d.headers ? { headers: d.headers } : {});
@@ -108,12 +107,8 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
       case 'forward':
         log.debug({ method: req.method, leg: d.leg, to: `${d.dest.address}:${d.dest.port}` }, 'scscf: forward');
         try {
-          const resp = await s.forwardRequest(d.request, d.dest, {
-            onProvisional: (r) => {
-              if (r.status > 100) ctx.respond(withoutTopVia(r));
-            },
-          });
-          ctx.respond(withoutTopVia(resp));
+          // RFC 3261 §16.6–16.7 through the stack's proxy core: provisionals but 100 relayed, a CANCEL carried out (§16.10).
+          ctx.respond(await ctx.proxy().forward(d.request, d.dest));
         } catch (err) {
           log.info({ method: req.method, leg: d.leg, err: (err as Error).message }, 'scscf: forwarding failed');
           ctx.reply(err instanceof SipTimeoutError ? 408 : 503, err instanceof SipTimeoutError ? 'Request Timeout' : 'Service Unavailable');
@@ -143,7 +138,7 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
       }
       const transports = await openTransports({ address: config.sip.listen.host, port: config.sip.listen.port, protocols: config.sip.protocols, logger: log, ...config.sip.tcp });
       serverName = effectiveServerName(config, transports[0].local.port);
-      stack = new SipStack({ transports, clock, rng, logger: log });
+      stack = new SipStack({ transports, clock, rng, logger: log, proxy: true });
       let cx = deps.cx;
       if (!cx) {
         const hss = config.diameter.hss;

@@ -2,19 +2,25 @@
  * The SIP stack the IMS nodes use: transports + the transaction layer + injected clock, Rng and
  * logger. It sends requests through client transactions and resolves with the final response,
  * hands every new request to one handler together with where it came from and a way to answer
- * it through its server transaction, and offers the stateless sends and the proxy forwarding
- * (RFC 3261 §16.6) the CSCFs need.
+ * it through its server transaction, and offers the stateless sends and the stateful proxy the
+ * CSCFs need: {@link ProxyCore} (RFC 3261 §16) holds a response context per proxied request
+ * ({@link RequestContext.proxy}), and this stack drives it over its transaction layer and
+ * carries out a CANCEL that matches one (§16.10).
  */
 import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
-import { topVia, viaBranch, maxForwardsOf } from '../headers/index.js';
+import { topVia, viaBranch } from '../headers/index.js';
 import { cloneMessage, createResponse, type CreateResponseOptions, type SipRequest, type SipResponse } from '../message/index.js';
+import { clientKeyOfRequest } from '../transaction/keys.js';
 import { TransactionLayer, type ServerTransaction, type TxChannel } from '../transaction/layer.js';
 import type { TimerConfig } from '../transaction/timers.js';
 import { SipTransportError } from '../transport/errors.js';
 import { TransportLayer, type TransportLayerOptions } from '../transport/transport-layer.js';
+import { formatEndpoint } from '../transport/endpoint.js';
 import { type Destination, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters, type TransportProtocol } from '../transport/types.js';
 import { SipTimeoutError } from './errors.js';
 import { newBranch, newCallId, newTag } from './ids.js';
+import { proxyCopy } from './proxy-branches.js';
+import { ProxyCore, type ProxyContext } from './proxy-core.js';
 
 export interface SipStackOptions {
   readonly transports: SipTransport[];
@@ -29,6 +35,13 @@ export interface SipStackOptions {
   readonly autoTrying?: boolean;
   /** Add a bare `rport` to the Via of requests this stack originates (RFC 3581 §3). Default false. */
   readonly rport?: boolean;
+  /**
+   * The stack of a stateful proxy (RFC 3261 §16): a new INVITE gets its response context at once
+   * ({@link RequestContext.proxy}; other requests on first use), and a CANCEL that matches none
+   * is answered 481 here (§9.2). Without it such CANCELs go to the request handler. Either way a
+   * CANCEL matching a context is answered 200 and carried out here (§16.10).
+   */
+  readonly proxy?: boolean;
 }
 
 /** Where a request came from and how to answer it (the TU's view of §17.2 + §18.2). */
@@ -43,6 +56,11 @@ export interface RequestContext {
   respond(resp: SipResponse): void;
   /** Builds a response (RFC 3261 §8.2.6; To tag from the stack's Rng), sends it and returns it. */
   reply(status: number, reason?: string, opts?: CreateResponseOptions): SipResponse;
+  /**
+   * This request's response context (RFC 3261 §16.6–16.7): forward through it. While it lives,
+   * {@link respond} and {@link reply} go through it too (§16.7 step 5: one final response).
+   */
+  proxy(): ProxyContext;
 }
 
 export type RequestHandler = (req: SipRequest, ctx: RequestContext) => void | Promise<void>;
@@ -65,6 +83,8 @@ export class SipStack {
   readonly rng: Rng;
   readonly transportLayer: TransportLayer;
   readonly transactions: TransactionLayer;
+  /** The response contexts of the requests this stack proxies (RFC 3261 §16). */
+  readonly proxy: ProxyCore;
   private readonly log: Logger;
   private requestHandler: RequestHandler | undefined;
   private ackHandler: ((ack: SipRequest, ctx: RequestContext) => void) | undefined;
@@ -81,6 +101,18 @@ export class SipStack {
       timers: opts.timers,
       logger: this.log,
       trying: opts.autoTrying === false ? undefined : (inv) => createResponse(inv, 100, 'Trying'),
+    });
+    this.proxy = new ProxyCore({
+      clock: this.clock,
+      rng: this.rng,
+      t1: this.transactions.timers.t1,
+      logger: this.log,
+      ports: {
+        send: (req, dest, branch) =>
+          this.startTransaction(req, dest, (resp) => this.proxy.onResponse(resp), (err) => this.proxy.onClientEnd(branch, err)),
+        cancel: (req, dest) => void this.sendRequest(req, dest).catch((err: Error) => this.log.debug({ err: err.message }, 'proxy: CANCEL not answered')),
+        abandon: (req) => void this.transactions.abandonClient(clientKeyOfRequest(req)),
+      },
     });
     this.transportLayer.onMessage((m) => this.inbound(m));
   }
@@ -172,17 +204,13 @@ export class SipStack {
 
   /** Stops every timer and closes every transport. */
   async close(): Promise<void> {
+    this.proxy.clear();
     this.transactions.clear();
     await this.transportLayer.close();
   }
 
   private proxyCopy(req: SipRequest): SipRequest {
-    const copy = cloneMessage(req);
-    const mf = maxForwardsOf(copy);
-    if (mf === 0) throw new InvalidArgumentError('Max-Forwards is 0: answer 483 instead of forwarding (RFC 3261 §16.3 step 3)', 'max-forwards');
-    copy.headers.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
-    copy.headers.prepend('Via', `SIP/2.0/UDP 0.0.0.0;branch=${this.newBranch()}`);
-    return copy;
+    return proxyCopy(req, this.newBranch());
   }
 
   /** A top Via with a branch: added when missing (sent-by is a placeholder the transport layer replaces). */
@@ -199,33 +227,45 @@ export class SipStack {
 
   private startClient(req: SipRequest, dest: Destination, opts: SendRequestOptions): Promise<SipResponse> {
     return new Promise<SipResponse>((resolve, reject) => {
-      const p = this.transportLayer.prepareRequest(req, dest);
-      let lastError: unknown;
-      const channel: TxChannel = {
-        reliable: p.transport.reliable,
-        send: (msg) =>
-          p.transport.send(msg, p.destination).catch((err: unknown) => {
-            lastError = err;
-            throw err;
-          }),
-      };
       let final: SipResponse | undefined;
-      this.transactions.sendRequest(p.request, channel, {
-        onResponse: (resp) => {
-          if (resp.status < 200) opts.onProvisional?.(resp);
-          else if (!final) {
-            final = resp;
-            resolve(resp);
-          } else opts.onAdditional2xx?.(resp);
-        },
-        onTerminated: (reason) => {
-          if (final) return;
-          if (reason === 'timeout') reject(new SipTimeoutError(req.method, req.method === 'INVITE' ? 'B' : 'F'));
-          else if (reason === 'transportError') {
-            reject(lastError instanceof SipTransportError ? lastError : new SipTransportError(`${req.method}: transport error`, p.destination, { cause: lastError }));
-          } else reject(new SipTransportError(`${req.method}: transaction ended without a final response`, p.destination));
-        },
+      const onResponse = (resp: SipResponse): void => {
+        if (resp.status < 200) opts.onProvisional?.(resp);
+        else if (!final) {
+          final = resp;
+          resolve(resp);
+        } else opts.onAdditional2xx?.(resp);
+      };
+      this.startTransaction(req, dest, onResponse, (err) => {
+        if (!final) reject(err ?? new SipTransportError(`${req.method}: transaction ended without a final response`, { address: dest.address, port: dest.port }));
       });
+    });
+  }
+
+  /**
+   * A client transaction (RFC 3261 §17.1) for `req` on the transport the transport layer picks:
+   * every response goes to `onResponse`; `onEnd` hears of its end, with the error when it
+   * failed (Timer B/F → SipTimeoutError, §17.1.4 → SipTransportError). Throws when the request
+   * cannot be prepared.
+   */
+  private startTransaction(req: SipRequest, dest: Destination, onResponse: (resp: SipResponse) => void, onEnd: (err: Error | undefined) => void): void {
+    const p = this.transportLayer.prepareRequest(req, dest);
+    let lastError: unknown;
+    const channel: TxChannel = {
+      reliable: p.transport.reliable,
+      send: (msg) =>
+        p.transport.send(msg, p.destination).catch((err: unknown) => {
+          lastError = err;
+          throw err;
+        }),
+    };
+    this.transactions.sendRequest(p.request, channel, {
+      onResponse,
+      onTerminated: (reason) => {
+        if (reason === 'timeout') onEnd(new SipTimeoutError(req.method, req.method === 'INVITE' ? 'B' : 'F'));
+        else if (reason === 'transportError') {
+          onEnd(lastError instanceof SipTransportError ? lastError : new SipTransportError(`${req.method}: transport error`, p.destination, { cause: lastError }));
+        } else onEnd(undefined);
+      },
     });
   }
 
@@ -246,6 +286,9 @@ export class SipStack {
       if (this.ackHandler) this.safely(() => this.ackHandler!(msg, ctx));
       return;
     }
+    if (msg.method === 'CANCEL' && this.onCancel(msg, m, ctx)) return;
+    // §16.10: an INVITE is cancellable from its arrival, before the node has decided where it goes.
+    if (this.opts.proxy && msg.method === 'INVITE') ctx.proxy();
     const handler = this.requestHandler;
     if (!handler) {
       ctx.reply(503, 'Service Unavailable');
@@ -265,23 +308,55 @@ export class SipStack {
     }
   }
 
+  /**
+   * RFC 3261 §16.10: a CANCEL matching a response context (the INVITE's server transaction, §9.2,
+   * and the same origin) is answered 200 "immediately", then every pending branch is cancelled.
+   * A proxy's stack answers any other CANCEL 481 (§9.2). Returns whether the CANCEL was handled.
+   */
+  private onCancel(cancel: SipRequest, m: InboundMessage, ctx: RequestContext): boolean {
+    const invite = this.transactions.findInviteFor(cancel);
+    const rc = invite && this.proxy.find(invite.key, originOf(m));
+    if (rc) {
+      ctx.reply(200, 'OK');
+      rc.cancel();
+      return true;
+    }
+    if (!this.opts.proxy) return false;
+    ctx.reply(481, 'Call/Transaction Does Not Exist');
+    return true;
+  }
+
   private context(m: InboundMessage, tx: ServerTransaction | undefined): RequestContext {
     const rng = this.rng;
+    const proxy = this.proxy;
+    const noTx = (): never => {
+      throw new InvalidArgumentError('an ACK is not answered (RFC 3261 §17)', 'method');
+    };
+    const respond = (resp: SipResponse): void => {
+      if (!tx) return noTx();
+      const rc = proxy.get(tx.key);
+      if (rc) rc.respond(resp);
+      else tx.respond(resp);
+    };
     return {
       transport: m.transport,
       local: m.local,
       remote: m.remote,
       receivedOn: m.receivedOn,
       tx,
-      respond(resp: SipResponse) {
-        if (!tx) throw new InvalidArgumentError('an ACK is not answered (RFC 3261 §17)', 'method');
-        tx.respond(resp);
-      },
+      respond,
       reply(status: number, reason?: string, opts: CreateResponseOptions = {}) {
-        if (!tx) throw new InvalidArgumentError('an ACK is not answered (RFC 3261 §17)', 'method');
+        if (!tx) return noTx();
         const resp = createResponse(tx.request, status, reason, { rng, ...opts });
-        tx.respond(resp);
+        respond(resp);
         return resp;
+      },
+      proxy: () => {
+        if (!tx) return noTx();
+        const open = proxy.get(tx.key);
+        if (open) return open;
+        tx.onEnd = () => proxy.serverEnded(tx.key);
+        return proxy.open(tx.key, tx.request, { respond: (r) => tx.respond(r), relay: (r) => void this.sendResponse(r, m).catch(() => undefined) }, originOf(m));
       },
     };
   }
@@ -293,6 +368,11 @@ export class SipStack {
       this.log.error({ err: (err as Error)?.message }, 'ACK handler threw');
     }
   }
+}
+
+/** Where a request came from: transport, remote end and the local socket (a CANCEL must come the same way). */
+function originOf(m: InboundMessage): string {
+  return `${m.transport}|${formatEndpoint(m.remote)}|${formatEndpoint(m.receivedOn.local)}`;
 }
 
 /** RFC 3261 §16.7 step 3: a copy of a response without its top Via (the proxy's own), ready to relay. */

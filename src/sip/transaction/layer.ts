@@ -207,6 +207,16 @@ export class TransactionLayer {
     return { kind: 'new', tx: handle };
   }
 
+  /**
+   * RFC 3261 §9.1: the TU gives a client transaction up ("no final response for the original
+   * request in 64*T1 seconds" after its CANCEL): it is destroyed at once, its TU told of a timeout.
+   */
+  abandonClient(key: string): boolean {
+    const rec = this.clients.get(key);
+    if (rec) this.destroy(rec, 'timeout');
+    return rec !== undefined;
+  }
+
   /** RFC 3261 §9.2: the server INVITE transaction a CANCEL refers to (same key but the method). */
   findInviteFor(cancel: SipRequest): ServerTransaction | undefined {
     const key = serverKeyOfRequest(cancel, 'INVITE');

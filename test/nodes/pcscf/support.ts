@@ -58,6 +58,8 @@ export class StubCore {
   intercept: ((req: SipRequest, ctx: RequestContext) => boolean | Promise<boolean>) | undefined;
   expires = 600;
   associated: string[] = ['sip:alice@ims.lab', 'tel:+15551234'];
+  /** The Service-Route the 200 to a REGISTER carries (default: this stub's `orig` URI). */
+  serviceRoute: string | undefined;
   subscribes: SipRequest[] = [];
   private constructor(
     readonly stack: SipStack,
@@ -120,7 +122,7 @@ export class StubCore {
     const headers: [string, string][] = [];
     if (wanted > 0 && contacts !== '*') headers.push(['Contact', `<${formatUri(contacts[0].uri)}>;expires=${Math.min(wanted, this.expires)}`]);
     headers.push(['P-Associated-URI', this.associated.map((u) => `<${u}>`).join(', ')]);
-    headers.push(['Service-Route', `<sip:orig@${HOST}:${this.port};lr>`]);
+    headers.push(['Service-Route', this.serviceRoute ?? `<sip:orig@${HOST}:${this.port};lr>`]);
     ctx.reply(200, 'OK', { headers });
   }
 
