@@ -8,20 +8,8 @@
  */
 import { measureRate, measureRateAsync, type BenchRegistrar } from './bench.js';
 import { SeededRng } from '../common/index.js';
-import {
-  CxResult,
-  DiameterNode,
-  akaAuthDataItem,
-  buildMaa,
-  buildMar,
-  decodeMessage,
-  encodeMessage,
-  parseMaa,
-  parseMar,
-  type DiameterMessage,
-  type MultimediaAuthRequest,
-  type SipAuthDataItem,
-} from '../diameter/index.js';
+import { CxResult, akaAuthDataItem, buildMaa, buildMar, decodeMessage, encodeMessage, parseMaa, parseMar, type DiameterMessage, type MultimediaAuthRequest, type SipAuthDataItem } from '../diameter/index.js';
+import { DiameterNode } from '../diameter/io.js';
 
 export interface DiameterBenchResult {
   /** encode + decode of a MAR and an MAA (5 vectors), pairs per second. */

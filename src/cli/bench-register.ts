@@ -30,7 +30,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeOpc, Milenage } from '../auth/index.js';
 import { fromHex, cryptoRng, type Rng } from '../common/index.js';
-import { defaultHssConfig, HssServer } from '../nodes/hss/index.js';
+import { defaultHssConfig, createHss } from '../nodes/hss/index.js';
 import type { NewSubscriber } from '../store/index.js';
 import type { BenchRegistrar } from './bench.js';
 import { CliFailure } from './errors.js';
@@ -307,7 +307,8 @@ export async function runRegisterBench(o: RegisterBenchOptions = {}): Promise<Re
     hc.logLevel = 'warn';
     hc.serverCapabilities = { mandatory: [], optional: [], serverNames: [serverName] };
     const k = fromHex(BENCH_K);
-    const hss = await HssServer.start({ config: hc, store, ownsStore: true, rng: resWithoutZeroRng(k, computeOpc(k, fromHex(BENCH_OP))) });
+    const hss = createHss(hc, { store, ownsStore: true, rng: resWithoutZeroRng(k, computeOpc(k, fromHex(BENCH_OP))) });
+    await hss.start();
     stops.push(() => hss.stop());
     const hosts = { 'scscf.ims.lab': '127.0.0.1', 'icscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1' };
     writeFileSync(

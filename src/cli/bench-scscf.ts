@@ -24,7 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeOpc } from '../auth/index.js';
 import { fromHex } from '../common/index.js';
-import { defaultHssConfig, HssServer } from '../nodes/hss/index.js';
+import { createHss, defaultHssConfig, type HssServer } from '../nodes/hss/index.js';
 import type { BenchRegistrar } from './bench.js';
 import { median } from './bench.js';
 import { BENCH_K, BENCH_OP, benchSubscribers, freeUdpPort, positiveInts, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv, startNode } from './bench-register.js';
@@ -248,7 +248,8 @@ export async function startScscfPair(
     hc.rest = null;
     hc.logLevel = 'warn';
     const k = fromHex(BENCH_K);
-    const hss = await HssServer.start({ config: hc, store, ownsStore: true, rng: resWithoutZeroRng(k, computeOpc(k, fromHex(BENCH_OP))) });
+    const hss = createHss(hc, { store, ownsStore: true, rng: resWithoutZeroRng(k, computeOpc(k, fromHex(BENCH_OP))) });
+    await hss.start();
     stops.push(() => hss.stop());
     const hssPort = hss.diameterPort!;
     const hssCpu = (): number => {

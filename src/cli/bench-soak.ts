@@ -109,7 +109,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await Promise.all(
       subs.map(async (s, i) => {
         while (Date.now() < until) {
-          const ue = await createUe(parseUeConfig({ impi: s.impi, impu: s.impus[0], k: s.k, op: s.op, pcscf: `127.0.0.1:${core.pcscfPort}`, reRegister: { auto: false }, subscribeRegEvent: false }));
+          const ue = createUe(parseUeConfig({ impi: s.impi, impu: s.impus[0], k: s.k, op: s.op, pcscf: `127.0.0.1:${core.pcscfPort}`, reRegister: { auto: false }, subscribeRegEvent: false }));
+          await ue.start();
           try {
             await ue.register();
             await ue.reRegister();

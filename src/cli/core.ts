@@ -22,7 +22,7 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { CoreConfigError, coreConfigJson, parseCoreConfig, startImsCore, type CoreConfig, type ImsCore } from '../nodes/core/index.js';
+import { CoreConfigError, coreConfigJson, createImsCore, parseCoreConfig, type CoreConfig } from '../nodes/core/index.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile } from './node-process.js';
 import { serveAdminCommands } from './scscf.js';
@@ -72,10 +72,11 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
   const webAccess = web ? access.for(web.host) : undefined;
   const hub = new MetricsHub();
   const tap = web ? consoleTap() : undefined;
-  let core: ImsCore;
+  const core = createImsCore(config, { logger: log, ...(tap ? { tap } : {}), ...coreInstrumentation(hub), restFactory: restFactoryFor(access) });
   try {
-    core = await startImsCore(config, { logger: log, ...(tap ? { tap } : {}), ...coreInstrumentation(hub), restFactory: restFactoryFor(access) });
+    await core.start();
   } catch (err) {
+    await core.stop().catch(() => undefined);
     throw new CliFailure(`cannot start the core: ${(err as Error).message}`);
   }
   addCoreToHub(hub, core);

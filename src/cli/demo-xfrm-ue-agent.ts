@@ -10,7 +10,7 @@
 import { createInterface } from 'node:readline';
 import { silentLogger } from '../common/log.js';
 import { DEMO_SUBSCRIBERS } from '../nodes/core/index.js';
-import { demoRegistration, demoUeConfig, nextMessageOf, snapshotOf } from '../nodes/demo/index.js';
+import { demoRegistration, demoUeConfig, localDemoUe, nextMessageOf, snapshotOf } from '../nodes/demo/index.js';
 import { createUe, parseUeConfig, type Ue } from '../nodes/ue/index.js';
 
 /** A request of the core half. */
@@ -33,9 +33,10 @@ async function handle(r: UeAgentRequest): Promise<unknown> {
     case 'create': {
       const sub = DEMO_SUBSCRIBERS.find((s) => s.impi === r.impi);
       if (!sub) throw new Error(`unknown subscriber ${r.impi}`);
-      const ue = await createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, { datapath: 'xfrm' })), { logger: silentLogger });
+      const ue = createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, { datapath: 'xfrm' })), { logger: silentLogger });
+      await ue.start();
       ues.set(r.name, ue);
-      return ue.addresses();
+      return localDemoUe(ue).addresses();
     }
     case 'register':
       return demoRegistration(await get(r.name).register());

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { openStore, redactStoreUrl } from '../store/index.js';
-import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig, HssServer } from '../nodes/hss/index.js';
+import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig, createHss } from '../nodes/hss/index.js';
 import { tapDiameterTransport } from '../capture/index.js';
-import { tcpTransport } from '../diameter/index.js';
+import { tcpTransport } from '../diameter/io.js';
 import { MetricsHub } from '../metrics/index.js';
 import type { MetricsListener } from '../web/index.js';
 import { addHttpOptions, parseListen, ProcessAccess, restFactoryFor, startProcessMetrics, type HttpFlags } from './http-flags.js';
@@ -81,18 +81,17 @@ export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = 
     throw new CliFailure(`cannot open store ${redactStoreUrl(config.store)}: ${(err as Error).message}`);
   }
   const hub = new MetricsHub();
-  let hss: HssServer;
+  const hss = createHss(config, {
+    store: hub.wrapStore(store),
+    ownsStore: true,
+    logger: log,
+    transport: tapDiameterTransport(tcpTransport, hub.diameterSink('hss')),
+    rest: restFactoryFor(access),
+  });
   try {
-    hss = await HssServer.start({
-      config,
-      store: hub.wrapStore(store),
-      ownsStore: true,
-      logger: log,
-      transport: tapDiameterTransport(tcpTransport, hub.diameterSink('hss')),
-      rest: restFactoryFor(access),
-    });
+    await hss.start();
   } catch (err) {
-    await store.close();
+    await hss.stop().catch(() => undefined);
     throw new CliFailure(`cannot start the HSS: ${(err as Error).message}`);
   }
   hub.addHss(hss);

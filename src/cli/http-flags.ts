@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { tapDiameterTransport } from '../capture/index.js';
-import { tcpTransport, type DiameterTransport } from '../diameter/index.js';
+import { type DiameterTransport } from '../diameter/index.js';
+import { tcpTransport } from '../diameter/io.js';
 import { ImsError, InvalidArgumentError } from '../common/index.js';
 import { CliFailure } from './errors.js';
 import { serveUntilSignal } from './node-process.js';

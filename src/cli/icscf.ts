@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describeIcscfConfig, IcscfConfigError, parseHostPort, parseIcscfConfig, type IcscfConfig, createIcscf } from '../nodes/icscf/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile } from './node-process.js';
+import { readJsonConfigFile, readySip } from './node-process.js';
 import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
 
 export interface IcscfFlags extends HttpFlags {
@@ -49,8 +49,7 @@ export async function runIcscf(o: Partial<IcscfFlags>, out: NodeJS.WritableStrea
   } catch (err) {
     throw new CliFailure(`cannot start the I-CSCF: ${(err as Error).message}`);
   }
-  const a = icscf.address();
-  const ready = { ready: true, sip: { udp: a.udp?.port ?? null, tcp: a.tcp?.port ?? null }, address: a.udp?.address ?? a.tcp?.address, originHost: config.diameter.originHost, thig: config.thig !== null };
+  const ready = { ready: true, ...readySip(icscf.address().sip), originHost: config.diameter.originHost, thig: config.thig !== null };
   await announceAndServe('icscf', o, log, hub, () => icscf.stop(), ready, out);
 }
 

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../common/log.js';
+import type { SipAddress } from '../nodes/common/index.js';
 
 /**
  * Reads `path` and parses it as JSON (the node's parser checks the shape). A file that cannot be
@@ -58,4 +59,9 @@ export function serveUntilSignal(name: string, stop: () => Promise<void>, log: L
       () => onSignal('done'),
     );
   });
+}
+
+/** The `sip` and `address` fields of a SIP node's `{"ready":true,…}` line: its port by protocol (null when not served). */
+export function readySip(a: SipAddress): { sip: { udp: number | null; tcp: number | null }; address: string } {
+  return { sip: { udp: a.protocols.includes('udp') ? a.port : null, tcp: a.protocols.includes('tcp') ? a.port : null }, address: a.address };
 }

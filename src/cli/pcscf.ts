@@ -55,7 +55,7 @@ export async function runPcscf(o: Partial<PcscfFlags>, out: NodeJS.WritableStrea
     throw new CliFailure(`cannot start the P-CSCF: ${(err as Error).message}`);
   }
   const a = pcscf.address();
-  const ready = { ready: true, sip: a.port, address: a.host, protocols: a.protocols, datapath: config.datapath, protectedPorts: config.protected.ports ?? 'auto' };
+  const ready = { ready: true, sip: a.sip.port, address: a.sip.address, protocols: a.sip.protocols, datapath: config.datapath, protectedPorts: config.protected.ports ?? 'auto' };
   await announceAndServe('pcscf', o, log, hub, () => pcscf.stop(), ready, out);
 }
 

@@ -20,7 +20,7 @@ import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError, type ScscfConfig, createScscf, type Scscf } from '../nodes/scscf/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile } from './node-process.js';
+import { readJsonConfigFile, readySip } from './node-process.js';
 import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
 
 export interface ScscfFlags extends HttpFlags {
@@ -99,8 +99,7 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
     await scscf.stop().catch(() => {});
     throw new CliFailure(`cannot start the S-CSCF: ${(err as Error).message}`);
   }
-  const a = scscf.address();
-  const ready = { ready: true, sip: { udp: a.udp?.port ?? null, tcp: a.tcp?.port ?? null }, address: a.udp?.address ?? a.tcp?.address, serverName: a.serverName, originHost: config.diameter.originHost };
+  const ready = { ready: true, ...readySip(scscf.address().sip), serverName: scscf.serverName(), originHost: config.diameter.originHost };
   const rl = o.adminStdin ? serveAdminCommands(scscf, input, out) : undefined;
   await announceAndServe(
     'scscf',

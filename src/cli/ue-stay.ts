@@ -39,7 +39,8 @@ export async function runUeStay(input: UeConfigInput, o: { message?: string[] },
   input.reRegister = { ...((input.reRegister) ?? {}), auto: true };
   input.subscribeRegEvent = true;
   const config = parseUeConfig(input);
-  const ue = await createUe(config, { logger: log });
+  const ue = createUe(config, { logger: log });
+  await ue.start();
   const emit = (event: string, fields: Record<string, unknown> = {}): void => {
     out.write(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`);
   };

@@ -101,7 +101,8 @@ export async function runUeRegister(o: UeRegisterFlags, out: NodeJS.WritableStre
   }
   if (input.reRegister === undefined) input.reRegister = { auto: false };
   const config = parseUeConfig(input);
-  const ue = await createUe(config, { logger: log });
+  const ue = createUe(config, { logger: log });
+  await ue.start();
   const summary: Record<string, unknown> = { impi: config.impi };
   try {
     let reg;

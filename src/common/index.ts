@@ -3,6 +3,6 @@ export * from './bytes.js';
 export * from './clock.js';
 export * from './rng.js';
 export * from './transforms.js';
-// The logger (pino) is the I/O edge of common: import it from './log.js'. Only its type is here,
-// so that whatever imports common loads no logging library.
-export type { Logger } from './log.js';
+// The logger interface and the no-op logger are pure; pino, the I/O edge of common, is in
+// './log.js' (createLogger), so that whatever imports common loads no logging library.
+export { noopLogger, type Logger, type LogFn } from './logger.js';

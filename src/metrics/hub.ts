@@ -42,7 +42,7 @@ export class MetricsHub {
       counters: () => this.scscf!.counters(),
       registrations: () => this.scscf!.registrations().length,
     }, () => this.scscf !== undefined);
-    registerHssMetrics(this.registry, () => this.hss?.status().counters);
+    registerHssMetrics(this.registry, () => this.hss?.counters());
     this.sa = registerSaMetrics(this.registry, () => this.sides, []);
     registerSipMetrics(this.registry, () => this.stacks);
     readGauge(this.registry, 'imsec_diameter_peers', 'Diameter peers of each node by state (RFC 6733 §5.6 peer state machine: up = open and usable; suspect = watchdog unanswered)', ['node', 'status'], () => this.peerSamples());
@@ -115,7 +115,7 @@ export class MetricsHub {
         const d = p.datapathCounters();
         return d?.kind === 'userspace' ? d.counters : undefined;
       },
-      portRuleDrops: () => p.counters?.portRuleRejected ?? 0,
+      portRuleDrops: () => p.counters().portRuleRejected ?? 0,
     };
     this.sides.push(side);
     this.sa.attach(side);

@@ -1,11 +1,14 @@
 /**
- * The IMS nodes as library objects (`imsec/nodes`): each is built from its configuration, started,
- * inspected and stopped in code, as the `imsec` commands do (README "The network and its
- * commands"). `startImsCore` assembles HSS, S-CSCF, I-CSCF and P-CSCF in one process.
+ * The IMS nodes as library objects (`imsec/nodes`), all of one shape ({@link ImsNode},
+ * common/node.ts): `create…(config, deps)` builds a node unstarted, `start()` binds it,
+ * `status()`, `address()` and `counters()` inspect it, `stop()` (idempotent) closes it — as the
+ * `imsec` commands do (README "The network and its commands"). `createImsCore` assembles HSS,
+ * S-CSCF, I-CSCF and P-CSCF in one process, in the same shape.
  */
-export { createPcscf, parsePcscfConfig, defaultPcscfConfig, PcscfNode, type PcscfConfig, type PcscfDeps } from './pcscf/index.js';
-export { createIcscf, parseIcscfConfig, type Icscf, type IcscfDeps, type IcscfConfig } from './icscf/index.js';
-export { createScscf, parseScscfConfig, type Scscf, type ScscfDeps, type ScscfConfig } from './scscf/index.js';
-export { HssServer, type HssServerOptions } from './hss/index.js';
-export { createUe, parseUeConfig, type Ue, type UeDeps, type UeConfig, type UeConfigInput } from './ue/index.js';
-export { startImsCore, parseCoreConfig, type ImsCore, type ImsCoreDeps, type CoreConfig } from './core/index.js';
+export { NodeLifecycle, type ImsNode, type NodeAddress, type NodeEndpoint, type NodeKind, type NodeState, type NodeStatus, type SipAddress } from './common/index.js';
+export { createPcscf, parsePcscfConfig, defaultPcscfConfig, type PcscfNode, type PcscfConfig, type PcscfCounters, type PcscfDeps } from './pcscf/index.js';
+export { createIcscf, parseIcscfConfig, type Icscf, type IcscfCounters, type IcscfDeps, type IcscfConfig } from './icscf/index.js';
+export { createScscf, parseScscfConfig, type Scscf, type ScscfCounters, type ScscfDeps, type ScscfConfig } from './scscf/index.js';
+export { createHss, parseHssConfig, type HssServer, type HssCounters, type HssDeps, type HssConfig } from './hss/index.js';
+export { createUe, parseUeConfig, type Ue, type UeCounters, type UeDeps, type UeConfig, type UeConfigInput } from './ue/index.js';
+export { createImsCore, parseCoreConfig, type ImsCore, type ImsCoreCounters, type ImsCoreDeps, type CoreConfig } from './core/index.js';

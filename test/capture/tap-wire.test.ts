@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { espFinderLua, espSaArgs, PcapRecorder, readPcap, recordPackets, shellWord, tapDiameterTransport, tsharkDecodeArgs, tsharkDecodeCommand, WireTap, type WirePacket } from '../../src/capture/index.js';
-import { tcpTransport } from '../../src/diameter/index.js';
+import { tcpTransport } from '../../src/diameter/io.js';
 import { decodeIpPacket, decodeTcp, decodeUdp, IPPROTO_TCP, IPPROTO_UDP } from '../../src/ip/index.js';
 import { TcpTransport, UdpTransport } from '../../src/sip/transport/index.js';
 import { waitFor } from '../support/wait.js';

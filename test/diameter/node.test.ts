@@ -9,7 +9,6 @@ import { ManualClock, SeededRng } from '../../src/common/index.js';
 import {
   CxResult,
   DiameterFramer,
-  DiameterNode,
   DiameterPeerError,
   DiameterTimeoutError,
   MemoryTransport,
@@ -25,6 +24,7 @@ import {
   type DiameterNodeOptions,
   type MemoryConnection,
 } from '../../src/diameter/index.js';
+import { DiameterNode } from '../../src/diameter/io.js';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 async function settle(n = 5): Promise<void> {

@@ -8,7 +8,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock, SeededRng } from '../../src/common/index.js';
-import { buildCer, DiameterNode, encodeMessage, MemoryTransport, PRE_CER_DEFAULTS, type DiameterNodeOptions, type MemoryConnection } from '../../src/diameter/index.js';
+import { buildCer, encodeMessage, MemoryTransport, PRE_CER_DEFAULTS, type DiameterNodeOptions, type MemoryConnection } from '../../src/diameter/index.js';
+import { DiameterNode } from '../../src/diameter/io.js';
 
 const settle = async (n = 5): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { XfrmRunner } from '../../src/ipsec/index.js';
-import { DEMO_SUBSCRIBERS, parseCoreConfig, startImsCore } from '../../src/nodes/core/index.js';
+import { DEMO_SUBSCRIBERS, createImsCore, parseCoreConfig } from '../../src/nodes/core/index.js';
 import { createUe, parseUeConfig } from '../../src/nodes/ue/index.js';
 
 function recorder(): { runner: XfrmRunner; calls: string[][] } {
@@ -30,12 +30,14 @@ test('[R-SA-1] [R-SA-3] datapath "xfrm" selects kernel IPsec at the P-CSCF: tran
   const uex = recorder();
   const config = parseCoreConfig({ dataDir: dir, hss: { diameterPort: 0 }, scscf: { sipPort: 0 }, icscf: { sipPort: 0 }, pcscf: { sipPort: 0, protectedPorts: 'auto', datapath: 'xfrm' }, logLevel: 'silent' });
   assert.equal(parseCoreConfig({}).pcscf.datapath, 'userspace', 'userspace is the default');
-  const core = await startImsCore(config, { xfrmRunner: pc.runner });
+  const core = createImsCore(config, { xfrmRunner: pc.runner });
+  await core.start();
   const alice = DEMO_SUBSCRIBERS[0];
-  const ue = await createUe(
+  const ue = createUe(
     parseUeConfig({ impi: alice.impi, impu: alice.impus[0], k: alice.k, op: alice.op, pcscf: `127.0.0.1:${core.addresses().pcscf.sip.port}`, datapath: 'xfrm', reRegister: { auto: false }, subscribeRegEvent: false }),
     { xfrmRunner: uex.runner },
   );
+  await ue.start();
   try {
     assert.equal(core.addresses().pcscf.datapath, 'xfrm');
     const reg = await ue.register();

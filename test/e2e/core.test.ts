@@ -151,9 +151,10 @@ describe('imsec core', () => {
 
     let ue: Ue | undefined;
     try {
-      ue = await createUe(
+      ue = createUe(
         parseUeConfig({ impi: CAROL.impi, impu: CAROL.impus[0], k: CAROL.k, op: CAROL.op, pcscf: `127.0.0.1:${ready.pcscf.sip.port}`, reRegister: { auto: false }, subscribeRegEvent: false }),
       );
+      await ue.start();
       const reg = await ue.register();
       assert.deepEqual(reg.impus, CAROL.impus, 'the implicit set reaches the UE');
       assert.equal(ue.state().state, 'registered');

@@ -89,7 +89,7 @@ async function ue(impi: string, opts: { cfg?: Partial<UeConfigInput>; deps?: UeD
     },
   };
   const user = impi.split('@')[0];
-  const u = await createUe(
+  const u = createUe(
     parseUeConfig({
       impi,
       impu: `sip:${impi}`,
@@ -102,6 +102,7 @@ async function ue(impi: string, opts: { cfg?: Partial<UeConfigInput>; deps?: UeD
     }),
     { ...opts.deps, hooks },
   );
+  await u.start();
   ues.push(u);
   return { ue: u, seen };
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { computeOpc } from '../../src/auth/milenage/milenage.js';
 import { fromHex, SeededRng } from '../../src/common/index.js';
-import { defaultHssConfig, HssServer } from '../../src/nodes/hss/index.js';
+import { defaultHssConfig, HssServer, createHss } from '../../src/nodes/hss/index.js';
 import { createScscf, parseScscfConfig, type Scscf } from '../../src/nodes/scscf/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { NewSubscriber } from '../../src/store/index.js';
@@ -58,7 +58,8 @@ describe('interop: SIPp registers with our S-CSCF and HSS (AKAv1-MD5)', { skip: 
     c.diameter.peers = [{ host: 'scscf.ims.lab' }];
     c.rest = null;
     rng = resWithoutZeroRng(fromHex(K), computeOpc(fromHex(K), fromHex(OP)), new SeededRng('sipp-scscf'));
-    hss = await HssServer.start({ config: c, store: hssStore, ownsStore: true, rng });
+    hss = createHss(c, { store: hssStore, ownsStore: true, rng });
+    await hss.start();
     scscf = createScscf(
       parseScscfConfig({
         sip: { listen: '127.0.0.1:0', protocols: ['udp'] },
@@ -82,12 +83,12 @@ describe('interop: SIPp registers with our S-CSCF and HSS (AKAv1-MD5)', { skip: 
   test('[R-AKA-6] [R-REG-2] one SIPp UE registers: 200 OK, the HSS shows it REGISTERED at our S-CSCF', { timeout: 60_000 }, async (t) => {
     if (!needPeer(t, 'sipp')) return;
     writeFileSync(join(dir, 'users.csv'), sippUsersCsv(['user1']));
-    const run = await runSipp({ dir, target: { address: '127.0.0.1', port: scscf.address().udp!.port }, calls: 1, timeoutSeconds: 30 });
+    const run = await runSipp({ dir, target: { address: '127.0.0.1', port: scscf.address().sip.port }, calls: 1, timeoutSeconds: 30 });
     assert.equal(run.code, 0, `SIPp failed: ${run.stderr}\n${safeRead(join(dir, 'errors.log'))}`);
     assert.equal(run.successful, 1);
     const pub = (await hssStore.getPublicIdentity('sip:user1@ims.lab'))!;
     assert.equal(pub.state, 'REGISTERED');
-    assert.equal(pub.scscfName, scscf.address().serverName);
+    assert.equal(pub.scscfName, scscf.serverName());
     const reg = scscf.core.registration('sip:user1@ims.lab');
     assert.ok(reg, 'the S-CSCF holds the registration');
     assert.match(reg.bindings[0].uri, /^sip:user1@127\.0\.0\.1:\d+$/);
@@ -97,7 +98,7 @@ describe('interop: SIPp registers with our S-CSCF and HSS (AKAv1-MD5)', { skip: 
     if (!needPeer(t, 'sipp')) return;
     writeFileSync(join(dir, 'users.csv'), sippUsersCsv(LOAD_USERS));
     const before = scscf.counters();
-    const run = await runSipp({ dir, target: { address: '127.0.0.1', port: scscf.address().udp!.port }, calls: LOAD_USERS.length, rate: 50, timeoutSeconds: 90 });
+    const run = await runSipp({ dir, target: { address: '127.0.0.1', port: scscf.address().sip.port }, calls: LOAD_USERS.length, rate: 50, timeoutSeconds: 90 });
     assert.equal(run.code, 0, `SIPp failed (${run.failed} failed calls): ${run.stderr}\n${safeRead(join(dir, 'errors.log'))}`);
     assert.equal(run.successful, LOAD_USERS.length);
     assert.equal(run.failed, 0);

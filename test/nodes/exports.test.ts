@@ -13,10 +13,12 @@ describe('imsec/nodes', () => {
   test('[R-REG-1] [R-SM-1] the package subpath builds a core and a UE that registers through it', async () => {
     const nodes = await import('imsec/nodes');
     const dir = mkdtempSync(join(tmpdir(), 'imsec-nodes-'));
-    const core = await nodes.startImsCore(nodes.parseCoreConfig({ dataDir: dir, hss: { diameterPort: 0 }, scscf: { sipPort: 0 }, icscf: { sipPort: 0 }, pcscf: { sipPort: 0, protectedPorts: 'auto' }, logLevel: 'silent' }));
+    const core = nodes.createImsCore(nodes.parseCoreConfig({ dataDir: dir, hss: { diameterPort: 0 }, scscf: { sipPort: 0 }, icscf: { sipPort: 0 }, pcscf: { sipPort: 0, protectedPorts: 'auto' }, logLevel: 'silent' }));
     try {
+      await core.start();
       const a = core.addresses();
-      const ue = await nodes.createUe(nodes.parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: '465b5ce8b199b49faa5f0a2ee238a6bc', op: 'cdc202d5123e20f62b6d676ac72cb318', pcscf: `127.0.0.1:${a.pcscf.sip.port}`, subscribeRegEvent: false, reRegister: { auto: false } }));
+      const ue = nodes.createUe(nodes.parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: '465b5ce8b199b49faa5f0a2ee238a6bc', op: 'cdc202d5123e20f62b6d676ac72cb318', pcscf: `127.0.0.1:${a.pcscf.sip.port}`, subscribeRegEvent: false, reRegister: { auto: false } }));
+      await ue.start();
       try {
         const reg = await ue.register();
         assert.deepEqual(reg.impus, ['sip:alice@ims.lab', 'tel:+15550101']);

@@ -1,10 +1,11 @@
 /**
- * Helpers shared by the IMS nodes: static host resolution of SIP URIs, a bounded XML reader,
+ * Helpers shared by the IMS nodes: the one node shape ({@link ImsNode}, node.ts), static host resolution of SIP URIs, a bounded XML reader,
  * the RFC 3680 reginfo codec, the TS 29.228 Annex E User-Data reader and the field checks of the
  * node configurations.
  */
 export { configFields, isObj, NodeConfigError, LOG_LEVELS, type ConfigFields, type HostPort, type NodeConfigErrorClass } from './config-fields.js';
 export { impuKey, sameImpu } from './identity.js';
+export { NodeLifecycle, type ImsNode, type NodeAddress, type NodeEndpoint, type NodeKind, type NodeState, type NodeStatus, type SipAddress } from './node.js';
 export { resolveSipUri, resolveHost, SipResolveError, type HostTable } from './resolve.js';
 export { parseXml, XmlParseError, localName, attr, childElement, childElements, textOf, escapeXml, DEFAULT_XML_LIMITS, type XmlElement, type XmlLimits } from './xml.js';
 export {

@@ -12,19 +12,25 @@
  *
  * With a {@link WireTap}, every SIP transport, Diameter connection and the P-CSCF's ESP datapath
  * report their traffic to it (pcap of every leg). No protocol logic lives here.
+ *
+ * The core is an {@link ImsNode} itself: `createImsCore(config, deps)`, then `start()` (the steps
+ * above), `stop()` (P-CSCF first, HSS last), `address()` (its entry points: the P-CSCF's SIP
+ * port, the HSS's Diameter and REST ports), `counters()` (each node's).
  */
 import { mkdirSync } from 'node:fs';
-import { type Clock, type Logger, type Rng } from '../../common/index.js';
+import { systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import { tapDiameterTransport, type WireSink, type WireTap } from '../../capture/index.js';
-import { tcpTransport, type DiameterTransport } from '../../diameter/index.js';
+import { type DiameterTransport } from '../../diameter/index.js';
+import { tcpTransport } from '../../diameter/io.js';
 import type { XfrmRunner } from '../../ipsec/index.js';
 import { openTransports, TcpTransport, UdpTransport, type Endpoint, type SipTransport, type WireObserver } from '../../sip/transport/index.js';
 import { openStore, type HssStore } from '../../store/index.js';
-import { HssServer, parseHssConfig, fastifyRest, type RestFactory } from '../hss/index.js';
-import { createIcscf, parseIcscfConfig, type Icscf } from '../icscf/index.js';
-import { createPcscf, parsePcscfConfig, type PcscfDeps, type PcscfNode } from '../pcscf/index.js';
-import { createScscf, parseScscfConfig, type Scscf } from '../scscf/index.js';
+import { NodeLifecycle, type ImsNode, type NodeAddress, type NodeStatus } from '../common/index.js';
+import { createHss, parseHssConfig, fastifyRest, type HssCounters, type HssServer, type RestFactory } from '../hss/index.js';
+import { createIcscf, parseIcscfConfig, type Icscf, type IcscfCounters } from '../icscf/index.js';
+import { createPcscf, parsePcscfConfig, type PcscfCounters, type PcscfDeps, type PcscfNode } from '../pcscf/index.js';
+import { createScscf, parseScscfConfig, type Scscf, type ScscfCounters } from '../scscf/index.js';
 import { nodeConfigInput, nodeNames, type CoreConfig } from './config.js';
 import { provisionCoreSubscribers } from './subscribers.js';
 
@@ -58,8 +64,17 @@ export interface ImsCoreAddresses {
   pcscf: { sip: Endpoint; protectedPorts: string; datapath: string };
 }
 
-/** A running core. */
-export interface ImsCore {
+/** The counters of every node of the core. */
+export interface ImsCoreCounters {
+  hss: Readonly<HssCounters>;
+  scscf: Readonly<ScscfCounters>;
+  icscf: Readonly<IcscfCounters>;
+  pcscf: Readonly<PcscfCounters>;
+}
+
+/** The core ({@link ImsNode}; the nodes and addresses are there once it is started). */
+export interface ImsCore extends ImsNode<ImsCoreCounters> {
+  readonly kind: 'core';
   readonly config: CoreConfig;
   readonly hss: HssServer;
   readonly scscf: Scscf;
@@ -67,9 +82,23 @@ export interface ImsCore {
   readonly pcscf: PcscfNode;
   /** What provisioning did at start, per IMPI. */
   readonly provisioned: readonly { impi: string; action: 'created' | 'updated' }[];
+  /** Where every node ended up. */
   addresses(): ImsCoreAddresses;
+  /** The core's entry points: the P-CSCF's SIP endpoint, the HSS's Diameter (and REST) listener. */
+  address(): NodeAddress;
+  status(): NodeStatus;
   /** Stops every node (P-CSCF first, HSS last); resolves when all sockets and stores are closed. */
   stop(): Promise<void>;
+}
+
+/** The nodes of a started core. */
+interface CoreNodes {
+  hss: HssServer;
+  scscf: Scscf;
+  icscf: Icscf;
+  pcscf: PcscfNode;
+  provisioned: readonly { impi: string; action: 'created' | 'updated' }[];
+  addresses: ImsCoreAddresses;
 }
 
 /** Points the wire observer of B2's UDP/TCP transports at `onWire` (other transports are left alone). */
@@ -82,9 +111,58 @@ export function tapSipTransports(transports: readonly SipTransport[], onWire: Wi
   }
 }
 
-/** Starts the core (see the module comment); on any failure stops what had started and rethrows. */
-export async function startImsCore(config: CoreConfig, deps: ImsCoreDeps = {}): Promise<ImsCore> {
+/** Builds the core (see the module comment); nothing is opened until `start()`. */
+export function createImsCore(config: CoreConfig, deps: ImsCoreDeps = {}): ImsCore {
+  const life = new NodeLifecycle('core', deps.clock ?? systemClock);
   const log = deps.logger ?? silentLogger;
+  let nodes: CoreNodes | undefined;
+  const started = (): CoreNodes => {
+    if (!nodes) throw new Error(`the core is ${life.state === 'created' ? 'not started' : life.state}`);
+    return nodes;
+  };
+  const undo: (() => Promise<unknown>)[] = [];
+  const unwind = async (): Promise<void> => {
+    while (undo.length > 0) await undo.pop()!().catch((err: Error) => log.warn({ err: err.message }, 'core: stop after failure'));
+  };
+  return {
+    kind: 'core',
+    config,
+    get hss() {
+      return started().hss;
+    },
+    get scscf() {
+      return started().scscf;
+    },
+    get icscf() {
+      return started().icscf;
+    },
+    get pcscf() {
+      return started().pcscf;
+    },
+    get provisioned() {
+      return started().provisioned;
+    },
+    async start() {
+      life.begin();
+      nodes = await openCore(config, deps, log, undo);
+      life.running();
+    },
+    stop: () => life.stop(() => unwind().then(() => log.info('core: stopped'))),
+    status: () => life.status(),
+    addresses: () => structuredClone(started().addresses),
+    address() {
+      const a = started().addresses;
+      return { sip: started().pcscf.address().sip, diameter: a.hss.diameter, ...(a.hss.rest ? { http: a.hss.rest } : {}) };
+    },
+    counters() {
+      const n = started();
+      return { hss: n.hss.counters(), scscf: n.scscf.counters(), icscf: n.icscf.counters(), pcscf: n.pcscf.counters() };
+    },
+  };
+}
+
+/** Steps 1–5 of the module comment; each opened thing pushes its closer on `undo` (the core's stop runs them). */
+async function openCore(config: CoreConfig, deps: ImsCoreDeps, log: Logger, undo: (() => Promise<unknown>)[]): Promise<CoreNodes> {
   const tap = deps.tap;
   const names = nodeNames(config.realm);
   const hssTimeout = deps.hssTimeoutMs ?? 5000;
@@ -94,118 +172,95 @@ export async function startImsCore(config: CoreConfig, deps: ImsCoreDeps = {}): 
     if (sinks.length === 0) return tcpTransport;
     return tapDiameterTransport(tcpTransport, sinks.length === 1 ? sinks[0] : (...a) => sinks.forEach((f) => f(...a)));
   };
-  const undo: (() => Promise<unknown>)[] = [];
-  const unwind = async (): Promise<void> => {
-    while (undo.length > 0) await undo.pop()!().catch((err: Error) => log.warn({ err: err.message }, 'core: stop after failure'));
+  mkdirSync(config.dataDir, { recursive: true });
+
+  // 1. The I-CSCF's transports (so its port is known to the S-CSCF and the P-CSCF).
+  const icscfSip = parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort: 1, scscfServerName: `sip:${names.scscf}` })).sip;
+  const icscfTransports = await openTransports({ address: config.host, port: config.icscf.sipPort, protocols: icscfSip.protocols, logger: log.child({ node: 'icscf' }), ...icscfSip.tcp });
+  undo.push(() => Promise.all(icscfTransports.map((t) => t.close())));
+  const icscfPort = icscfTransports[0].local.port;
+  if (tap) tapSipTransports(icscfTransports, tap.sipObserver(NODE_LABELS.icscf), tap, NODE_LABELS.icscf);
+
+  // 2. The HSS: store, subscribers, Diameter listener (and REST when configured).
+  const fixedServerName = config.scscf.sipPort === 0 ? null : `sip:${names.scscf}:${config.scscf.sipPort}`;
+  const hssConfig = parseHssConfig(nodeConfigInput.hss(config, fixedServerName));
+  const opened = await openStore(hssConfig.store);
+  const store = deps.instrument?.hssStore?.(opened) ?? opened;
+  let storeOwned = false;
+  undo.push(async () => {
+    if (!storeOwned) await store.close();
+  });
+  const provisioned = await provisionCoreSubscribers(store, config.subscribers);
+  const hss = createHss(hssConfig, {
+    store,
+    ownsStore: true,
+    logger: log.child({ node: 'hss' }),
+    transport: diameterFor(NODE_LABELS.hss),
+    rest: hssConfig.rest === null ? null : (deps.restFactory ?? fastifyRest),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  storeOwned = true; // the HSS closes it when it stops
+  undo.push(() => hss.stop());
+  await hss.start();
+  const hssPort = hss.diameterPort;
+  if (hssPort === undefined) throw new Error('the HSS reports no Diameter port');
+  tap?.own(NODE_LABELS.hss, { address: config.host, port: hssPort });
+
+  // 3. The S-CSCF.
+  const scscf = createScscf(parseScscfConfig(nodeConfigInput.scscf(config, { hssPort, icscfPort })), {
+    logger: log.child({ node: 'scscf' }),
+    diameterTransport: diameterFor(NODE_LABELS.scscf),
+    ...common,
+  });
+  undo.push(() => scscf.stop());
+  await scscf.start();
+  if (tap) tapSipTransports(scscf.stack.transportLayer.all, tap.sipObserver(NODE_LABELS.scscf), tap, NODE_LABELS.scscf);
+  await scscf.waitForHss(hssTimeout);
+  const scscfAddr = scscf.address();
+
+  // 4. The I-CSCF.
+  const icscf = createIcscf(parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort, scscfServerName: scscf.serverName() })), {
+    logger: log.child({ node: 'icscf' }),
+    diameterTransport: diameterFor(NODE_LABELS.icscf),
+    transports: icscfTransports,
+    ...common,
+  });
+  undo.push(() => icscf.stop()); // closes the transports too (closing them twice is harmless)
+  await icscf.start();
+  await icscf.waitForHss(hssTimeout);
+
+  // 5. The P-CSCF.
+  const scscfPort = scscfAddr.sip.port;
+  const pcscfDeps: PcscfDeps = {
+    logger: log.child({ node: 'pcscf' }),
+    ...common,
+    ...(deps.xfrmRunner ? { xfrmRunner: deps.xfrmRunner } : {}),
+    ...(tap ? { espTap: tap.espObserver(NODE_LABELS.pcscf), sipTap: tap.sipObserver(NODE_LABELS.pcscf) } : {}),
   };
+  const pcscf = createPcscf(parsePcscfConfig(nodeConfigInput.pcscf(config, { icscfPort, scscfPort })), pcscfDeps);
+  undo.push(() => pcscf.stop());
+  await pcscf.start();
+  const pcscfAddr = pcscf.address();
+  if (tap) tap.own(NODE_LABELS.pcscf, { address: config.host, port: pcscfAddr.sip.port });
 
-  try {
-    mkdirSync(config.dataDir, { recursive: true });
+  const icscfAddr = icscf.address();
+  const addresses: ImsCoreAddresses = {
+    realm: config.realm,
+    dataDir: config.dataDir,
+    hss: {
+      originHost: hssConfig.diameter.originHost,
+      diameter: { address: config.host, port: hssPort },
+      rest: hssConfig.rest === null || hss.restPort === undefined ? null : { address: hssConfig.rest.listen.host, port: hss.restPort },
+    },
+    scscf: { serverName: scscf.serverName(), sip: { address: config.host, port: scscfPort }, originHost: names.scscf },
+    icscf: { sip: { address: icscfAddr.sip.address, port: icscfAddr.sip.port }, originHost: names.icscf },
+    pcscf: {
+      sip: { address: pcscfAddr.sip.address, port: pcscfAddr.sip.port },
+      protectedPorts: config.pcscf.protectedPorts === null ? 'auto' : `${config.pcscf.protectedPorts.min}-${config.pcscf.protectedPorts.max}`,
+      datapath: config.pcscf.datapath,
+    },
+  };
+  log.info({ addresses }, 'core: ready');
 
-    // 1. The I-CSCF's transports (so its port is known to the S-CSCF and the P-CSCF).
-    const icscfSip = parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort: 1, scscfServerName: `sip:${names.scscf}` })).sip;
-    const icscfTransports = await openTransports({ address: config.host, port: config.icscf.sipPort, protocols: icscfSip.protocols, logger: log.child({ node: 'icscf' }), ...icscfSip.tcp });
-    undo.push(() => Promise.all(icscfTransports.map((t) => t.close())));
-    const icscfPort = icscfTransports[0].local.port;
-    if (tap) tapSipTransports(icscfTransports, tap.sipObserver(NODE_LABELS.icscf), tap, NODE_LABELS.icscf);
-
-    // 2. The HSS: store, subscribers, Diameter listener (and REST when configured).
-    const fixedServerName = config.scscf.sipPort === 0 ? null : `sip:${names.scscf}:${config.scscf.sipPort}`;
-    const hssConfig = parseHssConfig(nodeConfigInput.hss(config, fixedServerName));
-    const opened = await openStore(hssConfig.store);
-    const store = deps.instrument?.hssStore?.(opened) ?? opened;
-    let storeOwned = false;
-    undo.push(async () => {
-      if (!storeOwned) await store.close();
-    });
-    const provisioned = await provisionCoreSubscribers(store, config.subscribers);
-    const hss = await HssServer.start({
-      config: hssConfig,
-      store,
-      ownsStore: true,
-      logger: log.child({ node: 'hss' }),
-      transport: diameterFor(NODE_LABELS.hss),
-      rest: hssConfig.rest === null ? null : (deps.restFactory ?? fastifyRest),
-      ...(deps.clock ? { clock: deps.clock } : {}),
-    });
-    storeOwned = true;
-    undo.push(() => hss.stop());
-    const hssPort = hss.diameterPort;
-    if (hssPort === undefined) throw new Error('the HSS reports no Diameter port');
-    tap?.own(NODE_LABELS.hss, { address: config.host, port: hssPort });
-
-    // 3. The S-CSCF.
-    const scscf = createScscf(parseScscfConfig(nodeConfigInput.scscf(config, { hssPort, icscfPort })), {
-      logger: log.child({ node: 'scscf' }),
-      diameterTransport: diameterFor(NODE_LABELS.scscf),
-      ...common,
-    });
-    undo.push(() => scscf.stop());
-    await scscf.start();
-    if (tap) tapSipTransports(scscf.stack.transportLayer.all, tap.sipObserver(NODE_LABELS.scscf), tap, NODE_LABELS.scscf);
-    await scscf.waitForHss(hssTimeout);
-    const scscfAddr = scscf.address();
-
-    // 4. The I-CSCF.
-    const icscf = createIcscf(parseIcscfConfig(nodeConfigInput.icscf(config, { hssPort, scscfServerName: scscfAddr.serverName })), {
-      logger: log.child({ node: 'icscf' }),
-      diameterTransport: diameterFor(NODE_LABELS.icscf),
-      transports: icscfTransports,
-      ...common,
-    });
-    undo.push(() => icscf.stop()); // closes the transports too (closing them twice is harmless)
-    await icscf.start();
-    await icscf.waitForHss(hssTimeout);
-
-    // 5. The P-CSCF.
-    const scscfPort = (scscfAddr.udp ?? scscfAddr.tcp)?.port ?? config.scscf.sipPort;
-    const pcscfDeps: PcscfDeps = {
-      logger: log.child({ node: 'pcscf' }),
-      ...common,
-      ...(deps.xfrmRunner ? { xfrmRunner: deps.xfrmRunner } : {}),
-      ...(tap ? { espTap: tap.espObserver(NODE_LABELS.pcscf), sipTap: tap.sipObserver(NODE_LABELS.pcscf) } : {}),
-    };
-    const pcscf = createPcscf(parsePcscfConfig(nodeConfigInput.pcscf(config, { icscfPort, scscfPort })), pcscfDeps);
-    undo.push(() => pcscf.stop());
-    await pcscf.start();
-    const pcscfAddr = pcscf.address();
-    if (tap) tap.own(NODE_LABELS.pcscf, { address: config.host, port: pcscfAddr.port });
-
-    const icscfAddr = icscf.address();
-    const addresses: ImsCoreAddresses = {
-      realm: config.realm,
-      dataDir: config.dataDir,
-      hss: {
-        originHost: hssConfig.diameter.originHost,
-        diameter: { address: config.host, port: hssPort },
-        rest: hssConfig.rest === null || hss.restPort === undefined ? null : { address: hssConfig.rest.listen.host, port: hss.restPort },
-      },
-      scscf: { serverName: scscfAddr.serverName, sip: { address: config.host, port: scscfPort }, originHost: names.scscf },
-      icscf: { sip: icscfAddr.udp ?? icscfAddr.tcp ?? { address: config.host, port: icscfPort }, originHost: names.icscf },
-      pcscf: {
-        sip: { address: pcscfAddr.host, port: pcscfAddr.port },
-        protectedPorts: config.pcscf.protectedPorts === null ? 'auto' : `${config.pcscf.protectedPorts.min}-${config.pcscf.protectedPorts.max}`,
-        datapath: config.pcscf.datapath,
-      },
-    };
-    log.info({ addresses }, 'core: ready');
-
-    let stopped: Promise<void> | undefined;
-    return {
-      config,
-      hss,
-      scscf,
-      icscf,
-      pcscf,
-      provisioned,
-      addresses: () => structuredClone(addresses),
-      stop() {
-        stopped ??= unwind().then(() => log.info('core: stopped'));
-        return stopped;
-      },
-    };
-  } catch (err) {
-    await unwind();
-    throw err;
-  }
+  return { hss, scscf, icscf, pcscf, provisioned, addresses };
 }

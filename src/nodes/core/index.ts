@@ -20,4 +20,4 @@ export {
   type CoreWiring,
 } from './config.js';
 export { DEMO_SUBSCRIBERS, demoSubscriber, provisionCoreSubscribers, type CoreSubscriber } from './subscribers.js';
-export { startImsCore, tapSipTransports, NODE_LABELS, type ImsCore, type ImsCoreDeps, type ImsCoreAddresses } from './assemble.js';
+export { createImsCore, tapSipTransports, NODE_LABELS, type ImsCore, type ImsCoreCounters, type ImsCoreDeps, type ImsCoreAddresses } from './assemble.js';

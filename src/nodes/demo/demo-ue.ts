@@ -98,7 +98,10 @@ export function snapshotOf(ue: Ue): DemoUeSnapshot {
 /** A UE of this process as a {@link DemoUe}. */
 export function localDemoUe(ue: Ue): DemoUe {
   return {
-    addresses: () => ue.addresses(),
+    addresses: () => {
+      const a = ue.address();
+      return { unprotected: { address: a.sip.address, port: a.sip.port }, protectedServer: a.protectedServer };
+    },
     register: async () => demoRegistration(await ue.register()),
     reRegister: async () => demoRegistration(await ue.reRegister()),
     deregister: () => ue.deregister(),

@@ -24,7 +24,7 @@ import type { Endpoint } from '../../ip/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';
 import { createUe, parseUeConfig, type Ue } from '../ue/index.js';
 import type { CoreConfig } from '../core/config.js';
-import { NODE_LABELS, startImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
+import { NODE_LABELS, createImsCore, type ImsCore, type ImsCoreAddresses, type ImsCoreDeps } from '../core/assemble.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from '../core/subscribers.js';
 import { demoUeConfig, localDemoUe, type DemoUe } from './demo-ue.js';
 import { LadderDecoder, type LadderEntry, type TransportEspPacket } from './ladder.js';
@@ -222,10 +222,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   try {
     // The core, with every leg observed.
-    core = await startImsCore(opts.config, { tap, logger: log, ...opts.hooks?.coreDeps });
-    const a = core.addresses();
+    const c = createImsCore(opts.config, { tap, logger: log, ...opts.hooks?.coreDeps });
+    core = c;
+    await c.start();
+    const a = c.addresses();
     result.addresses = a;
-    const c = core;
     await opts.hooks?.onCore?.(c);
     c.pcscf.sa.on((e) => {
       if (e.kind !== 'saCreated') return;
@@ -238,7 +239,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const pcscfAt = `${a.pcscf.sip.address.includes(':') ? `[${a.pcscf.sip.address}]` : a.pcscf.sip.address}:${a.pcscf.sip.port}`;
     const localUe = async (u: CoreSubscriber): Promise<DemoUe> => {
       const name = userName(u.impi);
-      const ue = await createUe(parseUeConfig(demoUeConfig(u, pcscfAt, a.pcscf.sip.address)), { logger: log.child({ node: name }) });
+      const ue = createUe(parseUeConfig(demoUeConfig(u, pcscfAt, a.pcscf.sip.address)), { logger: log.child({ node: name }) });
+      await ue.start();
       opts.hooks?.onUe?.(name, ue);
       ue.sa.on((e) => {
         if (e.kind === 'saCreated') noteSa(e.sa);

@@ -9,18 +9,17 @@
  * Secrets (K, OPc, XRES, CK, IK) pass through here but never reach a log line or an
  * Error-Message.
  */
-import { type Clock, type Logger, type Rng, systemClock } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
-import { generateVector, SqnExhaustedError, verifyAuts } from '../../auth/aka/index.js';
-import { Milenage } from '../../auth/milenage/index.js';
+import { type Clock, type Logger, type Rng, systemClock, noopLogger } from '../../common/index.js';
 import {
-  CxCommand, CxResult, ServerAssignmentType, SipAuthScheme, UserAuthorizationType, UserDataAlreadyAvailable,
-  akaAuthDataItem, buildLia, buildMaa, buildPpr, buildRtr, buildSaa, buildUaa, parseLir, parseMar, parseSar, parseUar, resyncInfoOf,
-  type DeregistrationReason, type DiameterMessage, type DiameterResult, type ServerCapabilities, type SipAuthDataItem,
+  CxCommand, CxResult, UserAuthorizationType, buildLia, buildPpr, buildRtr, buildUaa, parseLir, parseUar,
+  type DeregistrationReason, type DiameterMessage, type DiameterResult, type ServerCapabilities,
 } from '../../diameter/index.js';
 import { DiameterAvpError } from '../../diameter/errors.js';
 import { ImsError } from '../../common/errors.js';
-import { NotFoundError, type HssStore, type PublicIdentity, type SqnAllocation } from '../../store/index.js';
+import type { HssStore, PublicIdentity, SqnAllocation } from '../../store/index.js';
+import type { CxContext, HssCounters, Identified } from './cx-context.js';
+import { VectorIssuer } from './mar.js';
+import { answerSar } from './sar.js';
 import { buildUserData, hasUnregisteredServices, type ProfileSet } from './user-data.js';
 
 export interface HssCoreOptions {
@@ -50,66 +49,39 @@ export interface HssCoreOptions {
   logger?: Logger;
 }
 
-/** Counters since start, for logs, the REST API and tests. */
-export interface HssCounters {
-  uar: number;
-  mar: number;
-  sar: number;
-  lir: number;
-  /** Authentication vectors issued. */
-  vectors: number;
-  /** Resynchronisations done (MAC-S good) and refused (MAC-S bad). */
-  resyncs: number;
-  resyncRejected: number;
-  /** Answers by command and result, e.g. `MAA 2001`, `UAA 2001/10415`. */
-  results: Record<string, number>;
-}
-
-type Identified = { ok: true; pub: PublicIdentity } | { ok: false; result: DiameterResult };
-
-const DEREGISTRATIONS: ReadonlySet<number> = new Set([
-  ServerAssignmentType.TIMEOUT_DEREGISTRATION,
-  ServerAssignmentType.USER_DEREGISTRATION,
-  ServerAssignmentType.TIMEOUT_DEREGISTRATION_STORE_SERVER_NAME,
-  ServerAssignmentType.USER_DEREGISTRATION_STORE_SERVER_NAME,
-  ServerAssignmentType.ADMINISTRATIVE_DEREGISTRATION,
-  ServerAssignmentType.DEREGISTRATION_TOO_MUCH_DATA,
-]);
+export type { HssCounters } from './cx-context.js';
+export { chooseScheme } from './mar.js';
 
 const utf8 = new TextDecoder();
 const utf8Decode = (b: Uint8Array): string => utf8.decode(b);
 
 const resultKey = (cmd: string, r: DiameterResult): string => (r.vendorId ? `${cmd} ${r.code}/${r.vendorId}` : `${cmd} ${r.code}`);
 
-export class HssCore {
+export class HssCore implements CxContext {
   readonly counters: HssCounters = { uar: 0, mar: 0, sar: 0, lir: 0, vectors: 0, resyncs: 0, resyncRejected: 0, results: {} };
-  private readonly store: HssStore;
-  private readonly rng: Rng;
-  private readonly log: Logger;
-  private readonly maxAuthItems: number;
+  readonly store: HssStore;
+  readonly log: Logger;
+  readonly me: { originHost: string; originRealm: string };
   private readonly capabilities: ServerCapabilities;
   private readonly visited: ReadonlySet<string> | null;
-  private readonly allowed: ReadonlySet<string> | null;
-  private readonly allocate: (impi: string, originHost: string, count: number) => Promise<SqnAllocation>;
-  private readonly clock: Clock;
-  private readonly schemeCacheMs: number;
-  private readonly schemes = new Map<string, { schemes: readonly string[]; at: number }>();
-  /** One Milenage engine, re-keyed per request (each use is synchronous, so requests cannot interleave inside it). */
-  private milenage: Milenage | undefined;
+  private readonly vectors: VectorIssuer;
   /** Server-Name (S-CSCF SIP URI) → the Origin-Host that used it last (for RTR/PPR). */
   readonly scscfHosts = new Map<string, string>();
 
   constructor(readonly opts: HssCoreOptions) {
     this.store = opts.store;
-    this.rng = opts.rng;
-    this.log = opts.logger ?? silentLogger;
-    this.maxAuthItems = opts.maxAuthItems ?? 5;
+    this.log = opts.logger ?? noopLogger;
+    this.me = { originHost: opts.originHost, originRealm: opts.originRealm };
     this.capabilities = opts.serverCapabilities ?? { mandatory: [], optional: [], serverNames: [] };
     this.visited = opts.visitedNetworks ? new Set(opts.visitedNetworks) : null;
-    this.allowed = opts.allowedPeers ? new Set(opts.allowedPeers.map((h) => h.toLowerCase())) : null;
-    this.allocate = opts.allocateSqns ?? ((impi, host, n) => this.store.allocateSqns(impi, host, n));
-    this.clock = opts.clock ?? systemClock;
-    this.schemeCacheMs = opts.schemeCacheMs ?? 5000;
+    this.vectors = new VectorIssuer(this, {
+      rng: opts.rng,
+      clock: opts.clock ?? systemClock,
+      maxAuthItems: opts.maxAuthItems ?? 5,
+      allowed: opts.allowedPeers ? new Set(opts.allowedPeers.map((h) => h.toLowerCase())) : null,
+      allocate: opts.allocateSqns ?? ((impi, host, n) => this.store.allocateSqns(impi, host, n)),
+      schemeCacheMs: opts.schemeCacheMs ?? 5000,
+    });
   }
 
   /** Answers one Cx request (UAR, MAR, SAR, LIR). @throws DiameterAvpError when the request does not parse. */
@@ -128,18 +100,14 @@ export class HssCore {
     }
   }
 
-  private count(cmd: string, r: DiameterResult): DiameterResult {
+  count(cmd: string, r: DiameterResult): DiameterResult {
     const k = resultKey(cmd, r);
     this.counters.results[k] = (this.counters.results[k] ?? 0) + 1;
     return r;
   }
 
-  private get me(): { originHost: string; originRealm: string } {
-    return { originHost: this.opts.originHost, originRealm: this.opts.originRealm };
-  }
-
   /** IMPI/IMPU checks shared by UAR, MAR and SAR (TS 29.228 §6.1.1.1 steps 1–2, §6.3.1 steps 1–2). */
-  private async identify(impi: string, impu: string): Promise<Identified> {
+  async identify(impi: string, impu: string): Promise<Identified> {
     const pub = await this.store.getPublicIdentity(impu);
     if (pub !== null && pub.impi === impi) return { ok: true, pub };
     if (pub === null || (await this.store.getSubscriber(impi)) === null) return { ok: false, result: CxResult.ERROR_USER_UNKNOWN };
@@ -147,8 +115,9 @@ export class HssCore {
   }
 
   /** A store failure becomes DIAMETER_UNABLE_TO_COMPLY (logged without secrets); NotFoundError → USER_UNKNOWN. */
-  private storeFailure(cmd: string, err: unknown): DiameterResult {
-    if (err instanceof NotFoundError) return CxResult.ERROR_USER_UNKNOWN;
+  storeFailure(cmd: string, err: unknown): DiameterResult {
+    // The store's NotFoundError, told by its stable code (the store is injected, not imported).
+    if (err instanceof ImsError && err.code === 'STORE_NOT_FOUND') return CxResult.ERROR_USER_UNKNOWN;
     this.log.error({ command: cmd, code: err instanceof ImsError ? err.code : undefined, err: (err as Error).message }, 'hss: store failure');
     return CxResult.UNABLE_TO_COMPLY;
   }
@@ -202,197 +171,19 @@ export class HssCore {
     }
   }
 
-  // ------------------------------------------------------------------------------------------
-  // MAR, TS 29.228 §6.3.1; TS 33.102 §6.3 (vectors), §6.3.5 (resynchronisation)
-
-  async mar(req: DiameterMessage): Promise<DiameterMessage> {
-    const r = parseMar(req);
-    this.counters.mar++;
-    const answer = (result: DiameterResult, items: SipAuthDataItem[] = [], errorMessage?: string): DiameterMessage =>
-      buildMaa(req, {
-        ...this.me,
-        result: this.count('MAA', result),
-        userName: r.userName,
-        publicIdentity: r.publicIdentity,
-        ...(items.length > 0 ? { sipNumberAuthItems: items.length } : {}),
-        sipAuthDataItems: items,
-        ...(errorMessage !== undefined ? { errorMessage } : {}),
-      });
-    // 0. Only configured S-CSCFs get vectors (the node's CER allowlist already refuses others).
-    if (this.allowed !== null && !this.allowed.has(r.originHost.toLowerCase())) {
-      return answer(CxResult.AUTHORIZATION_REJECTED, [], 'peer may not fetch authentication vectors');
-    }
-    try {
-      // 1–2. The identities exist and belong together.
-      const id = await this.identify(r.userName, r.publicIdentity);
-      if (!id.ok) return answer(id.result);
-      const pub = id.pub;
-      // 3. The scheme: one the subscriber allows; "Unknown" (or none) picks the subscriber's default.
-      const schemes = await this.authSchemes(r.userName);
-      if (schemes === null) return answer(CxResult.ERROR_USER_UNKNOWN);
-      const scheme = chooseScheme(r.sipAuthDataItem.scheme, { authSchemes: schemes });
-      if (scheme === undefined) return answer(CxResult.ERROR_AUTH_SCHEME_NOT_SUPPORTED);
-      const n = Math.min(Math.max(r.sipNumberAuthItems, 1), this.maxAuthItems);
-      // 4. SQNs: fresh ones, or a resynchronisation when SIP-Authorization carries RAND‖AUTS.
-      let alloc: SqnAllocation;
-      const auth = r.sipAuthDataItem.authorization;
-      if (auth !== undefined && auth.length > 0) {
-        const rs = resyncInfoOf(r.sipAuthDataItem);
-        if (rs === undefined) throw new DiameterAvpError(`SIP-Authorization is ${auth.length} bytes; a resynchronisation carries RAND‖AUTS (30)`, 5004, 'SIP-Authorization');
-        const res = await this.store.resync(r.userName, {
-          originHost: r.originHost,
-          count: n,
-          verify: (keys) => verifyAuts(this.engine(keys.k, keys.opc), rs.rand, rs.auts),
-        });
-        if (!res.ok) {
-          // TS 33.102 §6.3.5: a bad MAC-S leaves SQN_HE as it is; the S-CSCF gets no vectors.
-          this.counters.resyncRejected++;
-          this.log.warn({ impi: r.userName, peer: r.originHost }, 'hss: resynchronisation refused (MAC-S does not verify)');
-          return answer(CxResult.AUTHENTICATION_REJECTED, [], 'AUTS does not verify (MAC-S)');
-        }
-        this.counters.resyncs++;
-        this.log.info({ impi: r.userName, peer: r.originHost, seqHeBefore: res.previousSeqHe, seqHe: res.seqHe }, 'hss: resynchronised');
-        alloc = res.allocation;
-      } else {
-        alloc = await this.allocate(r.userName, r.originHost, n);
-      }
-      // 5. Authentication pending at this S-CSCF (the name is stored at MAR, TS 29.228 §6.3.1);
-      // a registered user re-authenticated by its own S-CSCF stays registered (R-AKA-7).
-      if (!((pub.state === 'REGISTERED' || pub.state === 'PENDING') && pub.scscfName === r.serverName)) {
-        await this.store.setRegistration(r.publicIdentity, { state: 'PENDING', scscfName: r.serverName });
-      }
-      this.scscfHosts.set(r.serverName, r.originHost);
-      // 6. The ordered batch (R-AKA-2): item i carries SQN i, each with a fresh RAND.
-      const m = this.engine(alloc.k, alloc.opc);
-      const items = alloc.sqns.map((sqn, i) => akaAuthDataItem(generateVector(m, this.rng.bytes(16), sqn, alloc.amf), { itemNumber: i + 1, scheme }));
-      this.counters.vectors += items.length;
-      return answer(CxResult.SUCCESS, items);
-    } catch (err) {
-      if (err instanceof DiameterAvpError) throw err;
-      if (err instanceof SqnExhaustedError) {
-        this.log.error({ impi: r.userName }, 'hss: SQN space exhausted');
-        return answer(CxResult.UNABLE_TO_COMPLY, [], 'SQN space exhausted');
-      }
-      return answer(this.storeFailure('MAR', err));
-    }
-  }
-
-  /**
-   * The subscriber's allowed schemes, cached for `schemeCacheMs` (they change only by
-   * provisioning, which calls {@link forget}; a change made by another process is seen when the
-   * entry expires).
-   */
-  private async authSchemes(impi: string): Promise<readonly string[] | null> {
-    const now = this.clock.now();
-    const hit = this.schemes.get(impi);
-    if (hit !== undefined && now - hit.at < this.schemeCacheMs) return hit.schemes;
-    const sub = await this.store.getSubscriber(impi);
-    if (sub === null) {
-      this.schemes.delete(impi);
-      return null;
-    }
-    if (this.schemes.size >= 100_000) this.schemes.clear();
-    this.schemes.set(impi, { schemes: sub.authSchemes, at: now });
-    return sub.authSchemes;
-  }
-
   /** Drops what the core caches about `impi` (call after provisioning changes it). */
   forget(impi: string): void {
-    this.schemes.delete(impi);
+    this.vectors.forget(impi);
   }
 
-  private engine(k: Uint8Array, opc: Uint8Array): Milenage {
-    this.milenage = this.milenage === undefined ? new Milenage(k, opc) : this.milenage.rekey(k, opc);
-    return this.milenage;
+  /** Answers a MAR (TS 29.228 §6.3.1): mar.ts. */
+  mar(req: DiameterMessage): Promise<DiameterMessage> {
+    return this.vectors.mar(req);
   }
 
-  // ------------------------------------------------------------------------------------------
-  // SAR, TS 29.228 §6.1.2.1
-
-  async sar(req: DiameterMessage): Promise<DiameterMessage> {
-    const r = parseSar(req);
-    this.counters.sar++;
-    const answer = (result: DiameterResult, extra: { userName?: string; userData?: Uint8Array; serverName?: string; errorMessage?: string } = {}): DiameterMessage =>
-      buildSaa(req, { ...this.me, result: this.count('SAA', result), ...extra });
-    const type = r.serverAssignmentType;
-    try {
-      // 1–2. Which identities: the Public-Identity AVPs, else those of the User-Name.
-      let impus = r.publicIdentities;
-      if (impus.length === 0) {
-        if (r.userName === undefined) return answer(CxResult.MISSING_AVP, { errorMessage: 'SAR names neither a Public-Identity nor a User-Name' });
-        const sub = await this.store.getSubscriber(r.userName);
-        if (sub === null) return answer(CxResult.ERROR_USER_UNKNOWN);
-        impus = DEREGISTRATIONS.has(type) || type === ServerAssignmentType.AUTHENTICATION_FAILURE || type === ServerAssignmentType.AUTHENTICATION_TIMEOUT
-          ? sub.impus.filter((u) => u.scscfName === r.serverName).map((u) => u.impu)
-          : sub.impus.filter((u) => u.isDefault).map((u) => u.impu);
-        if (impus.length === 0) return answer(CxResult.SUCCESS, { userName: r.userName });
-      }
-      const pubs: PublicIdentity[] = [];
-      for (const impu of impus) {
-        if (r.userName !== undefined) {
-          const id = await this.identify(r.userName, impu);
-          if (!id.ok) return answer(id.result);
-          pubs.push(id.pub);
-        } else {
-          const pub = await this.store.getPublicIdentity(impu);
-          if (pub === null) return answer(CxResult.ERROR_USER_UNKNOWN);
-          pubs.push(pub);
-        }
-      }
-      const impi = pubs[0].impi;
-      const base = { userName: impi };
-      const withData = async (result: DiameterResult): Promise<DiameterMessage> =>
-        r.userDataAlreadyAvailable === UserDataAlreadyAvailable.USER_DATA_ALREADY_AVAILABLE ? answer(result, base) : answer(result, { ...base, userData: await this.userData(impi, pubs) });
-      const sets = distinctSets(pubs);
-      this.scscfHosts.set(r.serverName, r.originHost);
-      switch (type) {
-        case ServerAssignmentType.REGISTRATION:
-        case ServerAssignmentType.RE_REGISTRATION:
-          // The identity (with its implicit set) is registered at this S-CSCF; the profile goes back.
-          for (const p of sets) await this.store.setRegistration(p.impu, { state: 'REGISTERED', scscfName: r.serverName });
-          return withData(CxResult.SUCCESS);
-        case ServerAssignmentType.UNREGISTERED_USER: {
-          // A terminating request for an unregistered user: this S-CSCF keeps the profile, unless another one holds it.
-          const held = pubs.find((p) => p.state !== 'NOT_REGISTERED' && p.scscfName !== null && p.scscfName !== r.serverName);
-          if (held) return answer(CxResult.ERROR_IDENTITY_ALREADY_REGISTERED, { ...base, serverName: held.scscfName as string });
-          for (const p of sets) if (p.state !== 'REGISTERED') await this.store.setRegistration(p.impu, { state: 'UNREGISTERED', scscfName: r.serverName });
-          return withData(CxResult.SUCCESS);
-        }
-        case ServerAssignmentType.TIMEOUT_DEREGISTRATION:
-        case ServerAssignmentType.USER_DEREGISTRATION:
-        case ServerAssignmentType.ADMINISTRATIVE_DEREGISTRATION:
-        case ServerAssignmentType.DEREGISTRATION_TOO_MUCH_DATA:
-        case ServerAssignmentType.TIMEOUT_DEREGISTRATION_STORE_SERVER_NAME:
-        case ServerAssignmentType.USER_DEREGISTRATION_STORE_SERVER_NAME: {
-          // Only the S-CSCF serving the user may de-register it.
-          if (pubs.some((p) => p.scscfName !== null && p.scscfName !== r.serverName)) {
-            return answer(CxResult.UNABLE_TO_COMPLY, { ...base, errorMessage: 'the identity is assigned to another S-CSCF' });
-          }
-          const keep = type === ServerAssignmentType.TIMEOUT_DEREGISTRATION_STORE_SERVER_NAME || type === ServerAssignmentType.USER_DEREGISTRATION_STORE_SERVER_NAME;
-          // *_STORE_SERVER_NAME: the HSS keeps the name and the identity becomes "unregistered" (§6.1.2).
-          for (const p of sets) await this.store.setRegistration(p.impu, keep ? { state: 'UNREGISTERED', scscfName: r.serverName } : { state: 'NOT_REGISTERED', scscfName: null });
-          return answer(CxResult.SUCCESS, base);
-        }
-        case ServerAssignmentType.AUTHENTICATION_FAILURE:
-        case ServerAssignmentType.AUTHENTICATION_TIMEOUT: {
-          // R-AKA-8: put the registration back where it was before this authentication began;
-          // a registered user stays registered (R-AKA-7).
-          if (pubs.some((p) => p.state === 'PENDING' && p.scscfName !== r.serverName)) {
-            return answer(CxResult.UNABLE_TO_COMPLY, { ...base, errorMessage: 'the pending authentication belongs to another S-CSCF' });
-          }
-          for (const p of sets) await this.store.revertPending(p.impu);
-          return answer(CxResult.SUCCESS, base);
-        }
-        case ServerAssignmentType.NO_ASSIGNMENT:
-          // The S-CSCF only wants the profile; it must be the one assigned.
-          if (pubs.some((p) => p.scscfName !== r.serverName)) return answer(CxResult.UNABLE_TO_COMPLY, { ...base, errorMessage: 'the S-CSCF is not the one assigned' });
-          return withData(CxResult.SUCCESS);
-        default:
-          return answer(CxResult.ERROR_IN_ASSIGNMENT_TYPE, base);
-      }
-    } catch (err) {
-      return answer(this.storeFailure('SAR', err));
-    }
+  /** Answers a SAR (TS 29.228 §6.1.2.1): sar.ts. */
+  sar(req: DiameterMessage): Promise<DiameterMessage> {
+    return answerSar(this, req);
   }
 
   /** User-Data for the implicit sets of `pubs` (R-REG-2: every IMPU of each set). */
@@ -456,19 +247,3 @@ export class HssCore {
   }
 }
 
-/** The scheme to use: the requested one if the subscriber allows it; "Unknown"/absent → the subscriber's first. */
-export function chooseScheme(requested: string | undefined, sub: { authSchemes: readonly string[] }): string | undefined {
-  if (requested === undefined || requested === '' || requested.toLowerCase() === SipAuthScheme.UNKNOWN.toLowerCase()) return sub.authSchemes[0];
-  return sub.authSchemes.find((s) => s.toLowerCase() === requested.toLowerCase());
-}
-
-/** One representative identity per implicit set (store calls act on the whole set). */
-function distinctSets(pubs: readonly PublicIdentity[]): PublicIdentity[] {
-  const seen = new Set<string>();
-  return pubs.filter((p) => {
-    const key = `${p.impi}\u0000${p.irs}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}

@@ -1,5 +1,6 @@
 /**
- * The HSS (TS 29.228 §6, TS 29.229): Cx procedure handlers over the HSS store (core.ts), the
+ * The HSS (TS 29.228 §6, TS 29.229): Cx procedure handlers over the HSS store (core.ts; MAR in
+ * mar.ts, SAR in sar.ts, what they share in cx-context.ts), the
  * IMS subscription User-Data (user-data.ts), HSS-initiated RTR/PPR (initiated.ts), the running
  * node with its Diameter and REST listeners (wire.ts, rest-operator.ts), its configuration
  * (config.ts), group commit of SQN allocations (sqn-batcher.ts), and subscriber provisioning (provisioning.ts, provisioning-import.ts, rest.ts).
@@ -9,7 +10,7 @@ export { buildUserData, hasUnregisteredServices, profileBody, xmlEscape, type Pr
 export { HssInitiated, REASON_CODES, type CxSender, type DeregisterTarget, type HssInitiatedOptions, type InitiatedResult } from './initiated.js';
 export { SqnBatcher, type SqnBatcherOptions } from './sqn-batcher.js';
 export { PooledRng } from './pooled-rng.js';
-export { HssServer, type HssServerOptions, type HssStatus, type RestFactory, type RestListener } from './wire.js';
+export { HssServer, createHss, type HssDeps, type HssStatus, type RestFactory, type RestListener } from './wire.js';
 export { fastifyRest, fastifyRestWith, registerOperatorRoutes, type RestAccessSettings } from './rest-operator.js';
 export {
   DEFAULT_DATA_DIR, DEFAULT_DIAMETER_PORT, DEFAULT_MAX_AUTH_ITEMS, DEFAULT_REST_PORT, HssConfigError,

@@ -6,16 +6,19 @@
  *
  * ```ts
  * const store = await openStore(config.store);
- * const hss = await HssServer.start({ config, store, logger });
- * // … later
+ * const hss = createHss(config, { store, logger });
+ * await hss.start();
+ * hss.address();      // { diameter: { address, port }, http?: { address, port } }
  * await hss.stop();   // DPR to every peer (RFC 6733 §5.4), then the listeners close
  * ```
  */
 import type { HttpAccess } from '../../web/access.js';
-import { type Clock, type Logger, type Rng, cryptoRng, SeededRng } from '../../common/index.js';
+import { type Clock, type Logger, type Rng, cryptoRng, SeededRng, systemClock } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { DiameterNode, DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import { DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import { DiameterNode } from '../../diameter/io.js';
 import type { HssStore } from '../../store/index.js';
+import { NodeLifecycle, type ImsNode, type NodeEndpoint, type NodeStatus } from '../common/index.js';
 import type { HssConfig, HostPort } from './config.js';
 import { HssCore, type HssCounters } from './core.js';
 import { HssInitiated, type DeregisterTarget, type InitiatedResult } from './initiated.js';
@@ -37,8 +40,7 @@ export interface RestListener {
  */
 export type RestFactory = (ctx: { store: HssStore; hss: HssServer; listen: HostPort; logger: Logger }) => Promise<RestListener>;
 
-export interface HssServerOptions {
-  config: HssConfig;
+export interface HssDeps {
   /** The store (opened by the caller, closed by {@link HssServer.stop} when `ownsStore`). */
   store: HssStore;
   ownsStore?: boolean;
@@ -54,7 +56,7 @@ export interface HssServerOptions {
 }
 
 /** A snapshot of the server for status output. */
-export interface HssStatus {
+export interface HssStatus extends NodeStatus {
   originHost: string;
   diameterPort: number | undefined;
   restPort: number | undefined;
@@ -62,7 +64,14 @@ export interface HssStatus {
   counters: HssCounters;
 }
 
-export class HssServer {
+/** Builds an HSS from its configuration and its store; nothing listens until `start()`. */
+export function createHss(config: HssConfig, deps: HssDeps): HssServer {
+  return new HssServer(config, deps);
+}
+
+/** The HSS node ({@link ImsNode}; build it with {@link createHss}). */
+export class HssServer implements ImsNode<HssCounters> {
+  readonly kind = 'hss' as const;
   readonly core: HssCore;
   readonly node: DiameterNode;
   readonly initiated: HssInitiated;
@@ -73,11 +82,15 @@ export class HssServer {
   private rest: RestListener | undefined;
   private readonly peerStatus: Record<string, PeerStatus> = {};
   private readonly log: Logger;
-  private stopped = false;
+  private readonly life: NodeLifecycle;
 
-  private constructor(private readonly o: HssServerOptions) {
-    const c = o.config;
+  constructor(
+    readonly config: HssConfig,
+    private readonly o: HssDeps,
+  ) {
+    const c = config;
     this.log = o.logger ?? silentLogger;
+    this.life = new NodeLifecycle('hss', o.clock ?? systemClock);
     if (c.randSeed !== undefined && o.rng === undefined) this.log.warn('hss: RAND is deterministic (randSeed is set): for tests only');
     const rng = o.rng ?? (c.randSeed !== undefined ? new SeededRng(c.randSeed) : new PooledRng(cryptoRng));
     this.batcher = new SqnBatcher(o.store);
@@ -127,17 +140,28 @@ export class HssServer {
   }
 
   /** Starts the Diameter listener (and connects to peers with a `connect` address), then the REST API. */
-  static async start(o: HssServerOptions): Promise<HssServer> {
-    const s = new HssServer(o);
-    await s.node.start();
-    try {
-      if (o.config.rest !== null && o.rest) s.rest = await o.rest({ store: s.provisioningStore, hss: s, listen: o.config.rest.listen, logger: s.log });
-    } catch (err) {
-      await s.node.stop();
-      throw err;
-    }
-    s.log.info({ diameterPort: s.diameterPort, restPort: s.restPort, originHost: o.config.diameter.originHost, store: o.store.kind }, 'hss: ready');
-    return s;
+  async start(): Promise<void> {
+    this.life.begin();
+    const o = this.o;
+    await this.node.start();
+    if (this.config.rest !== null && o.rest) this.rest = await o.rest({ store: this.provisioningStore, hss: this, listen: this.config.rest.listen, logger: this.log });
+    this.log.info({ diameterPort: this.diameterPort, restPort: this.restPort, originHost: this.config.diameter.originHost, store: o.store.kind }, 'hss: ready');
+    this.life.running();
+  }
+
+  /** The Diameter listener and, when configured, the REST listener, as bound. */
+  address(): { diameter: NodeEndpoint; http?: NodeEndpoint } {
+    const port = this.diameterPort;
+    if (port === undefined) throw new Error('HSS not started');
+    const rest = this.config.rest;
+    return {
+      diameter: { address: this.config.diameter.listen.host, port },
+      ...(rest !== null && this.restPort !== undefined ? { http: { address: rest.listen.host, port: this.restPort } } : {}),
+    };
+  }
+
+  counters(): Readonly<HssCounters> {
+    return this.core.counters;
   }
 
   get diameterPort(): number | undefined {
@@ -165,7 +189,8 @@ export class HssServer {
 
   status(): HssStatus {
     return {
-      originHost: this.o.config.diameter.originHost,
+      ...this.life.status(),
+      originHost: this.config.diameter.originHost,
       diameterPort: this.diameterPort,
       restPort: this.restPort,
       peers: { ...this.peerStatus },
@@ -173,13 +198,13 @@ export class HssServer {
     };
   }
 
-  /** DPR to every open peer (RFC 6733 §5.4, cause REBOOTING), close the REST API, close an owned store. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    await this.rest?.close().catch((err: Error) => this.log.warn({ err: err.message }, 'hss: REST close failed'));
-    await this.node.stop(DisconnectCause.REBOOTING);
-    if (this.o.ownsStore) await this.o.store.close();
-    this.log.info({ counters: this.core.counters }, 'hss: stopped');
+  /** DPR to every open peer (RFC 6733 §5.4, cause REBOOTING), close the REST API, close an owned store; idempotent. */
+  stop(): Promise<void> {
+    return this.life.stop(async () => {
+      await this.rest?.close().catch((err: Error) => this.log.warn({ err: err.message }, 'hss: REST close failed'));
+      await this.node.stop(DisconnectCause.REBOOTING);
+      if (this.o.ownsStore) await this.o.store.close();
+      this.log.info({ counters: this.core.counters }, 'hss: stopped');
+    });
   }
 }

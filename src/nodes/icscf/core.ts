@@ -17,8 +17,7 @@
  * 5. Whatever leaves the home network (next hop neither home nor trusted) is hidden; whatever
  *    comes back is revealed, so the response the previous hop gets carries its own Vias.
  */
-import type { Logger } from '../../common/log.js';
-import { silentLogger } from '../../common/log.js';
+import { noopLogger, type Logger } from '../../common/index.js';
 import type { Rng } from '../../common/rng.js';
 import { UserAuthorizationType } from '../../diameter/cx/constants.js';
 import type { LocationInfoAnswer } from '../../diameter/cx/lir.js';
@@ -128,7 +127,7 @@ export class IcscfCore {
     private readonly opts: IcscfCoreOptions,
     private readonly ports: IcscfPorts,
   ) {
-    this.log = ports.log ?? silentLogger;
+    this.log = ports.log ?? noopLogger;
   }
 
   /**

@@ -12,4 +12,4 @@ export { registrationDecision, locationDecision, type CxOutcome, type RoutingDec
 export { registerQuery, targetIdentity, publicIdentityOf, derivedImpi, RequestInfoError, type RegisterQuery } from './request-info.js';
 export { IcscfCore, type ForwardHooks, type IcscfPorts, type IcscfCoreOptions, type IcscfCounters, type Source } from './core.js';
 export { defaultIcscfConfig, parseIcscfConfig, describeIcscfConfig, parseHostPort, DEFAULT_ICSCF_SIP_PORT, type IcscfConfig, type IcscfThigConfig, type HostPort } from './config.js';
-export { createIcscf, type Icscf, type IcscfDeps, type IcscfAddress, type IcscfStatus } from './wire.js';
+export { createIcscf, type Icscf, type IcscfDeps, type IcscfStatus } from './wire.js';

@@ -7,26 +7,19 @@
  * ```ts
  * const icscf = createIcscf(parseIcscfConfig(json), { logger });
  * await icscf.start();
- * icscf.address();   // { udp: { address, port }, tcp: { address, port } }
+ * icscf.address();   // { sip: { address, port, protocols } }
  * await icscf.stop();
  * ```
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import {
-  buildLir,
-  buildUar,
-  DiameterNode,
-  DisconnectCause,
-  parseLia,
-  parseUaa,
-  type DiameterTransport,
-  type PeerStatus,
-} from '../../diameter/index.js';
+import { buildLir, buildUar, DisconnectCause, parseLia, parseUaa, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import { DiameterNode } from '../../diameter/io.js';
 import { SipStack, type ProxyContext } from '../../sip/stack/index.js';
 import { TrustDomain } from '../common/trust-domain.js';
 import { openTransports, type Endpoint, type SipTransport } from '../../sip/transport/index.js';
 import { formatHostPort, type SipResponse } from '../../sip/index.js';
+import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { IcscfConfig } from './config.js';
 import { IcscfCore, type IcscfCounters, type IcscfPorts } from './core.js';
@@ -45,24 +38,17 @@ export interface IcscfDeps {
   transports?: SipTransport[];
 }
 
-/** The bound SIP endpoints by protocol. */
-export interface IcscfAddress {
-  udp?: Endpoint;
-  tcp?: Endpoint;
-}
-
-export interface IcscfStatus {
-  sip: IcscfAddress;
+/** The node's state, its HSS peer and its counters. */
+export interface IcscfStatus extends NodeStatus {
   hss: PeerStatus;
   counters: IcscfCounters;
 }
 
-/** A started (or startable) I-CSCF. */
-export interface Icscf {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** The SIP endpoints actually bound (after start; port 0 resolved). */
-  address(): IcscfAddress;
+/** An I-CSCF ({@link ImsNode}: created, then started). */
+export interface Icscf extends ImsNode<IcscfCounters> {
+  readonly kind: 'icscf';
+  /** The SIP endpoint actually bound (after start; port 0 resolved). */
+  address(): { sip: SipAddress };
   /** Resolves once the HSS peer is up (Diameter CER/CEA done), or rejects after `timeoutMs`. */
   waitForHss(timeoutMs?: number): Promise<void>;
   status(): IcscfStatus;
@@ -80,7 +66,8 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
   const c = config;
   let stack: SipStack | undefined;
   let hssStatus: PeerStatus = 'down';
-  const bound: IcscfAddress = {};
+  const bound: { udp?: Endpoint; tcp?: Endpoint } = {};
+  const life = new NodeLifecycle('icscf', clock);
 
   const diameter = new DiameterNode({
     originHost: c.diameter.originHost,
@@ -195,12 +182,14 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
   );
 
   return {
+    kind: 'icscf',
     core,
     diameter,
     get stack() {
       return stack;
     },
     async start() {
+      life.begin();
       const transports = deps.transports ?? (await openTransports({ address: c.sip.listen.host, port: c.sip.listen.port, protocols: c.sip.protocols, logger: log, ...c.sip.tcp }));
       for (const t of transports) bound[t.protocol] = t.local;
       stack = new SipStack({
@@ -233,20 +222,28 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
         throw err;
       }
       log.info({ sip: bound, originHost: c.diameter.originHost, hss: c.diameter.hss.host, thig: c.thig ? 'on' : 'off' }, 'icscf: ready');
+      life.running();
     },
-    async stop() {
-      await diameter.stop(DisconnectCause.REBOOTING);
-      await stack?.close();
-      log.info({ counters: core.counters }, 'icscf: stopped');
+    stop() {
+      return life.stop(async () => {
+        await diameter.stop(DisconnectCause.REBOOTING);
+        await stack?.close();
+        log.info({ counters: core.counters }, 'icscf: stopped');
+      });
     },
     address() {
-      return { ...bound };
+      const e = bound.udp ?? bound.tcp;
+      if (!e) throw new Error('I-CSCF not started');
+      return { sip: { address: e.address, port: e.port, protocols: [...c.sip.protocols] } };
+    },
+    counters() {
+      return core.counters;
     },
     waitForHss(timeoutMs = 5000) {
       return diameter.waitForPeer(c.diameter.hss.host, timeoutMs);
     },
     status() {
-      return { sip: { ...bound }, hss: hssStatus, counters: structuredClone(core.counters) };
+      return { ...life.status(), hss: hssStatus, counters: structuredClone(core.counters) };
     },
   };
 }

@@ -7,7 +7,7 @@
  * ports ({@link PcscfSip}, {@link ProtectedPorts}), an injected Clock and Rng, and the
  * SaManager (itself on the injected Clock). wire.ts builds it from a config.
  */
-import { silentLogger } from '../../common/log.js';
+import { noopLogger } from '../../common/index.js';
 import type { SaDeleteReason } from '../../ipsec/index.js';
 import type { SipRequest } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
@@ -33,7 +33,7 @@ export class PcscfCore {
   private stopped = false;
 
   constructor(o: PcscfCoreOptions) {
-    const log = (o.logger ?? silentLogger).child({ node: 'pcscf' });
+    const log = (o.logger ?? noopLogger).child({ node: 'pcscf' });
     const c: CoreContext = {
       o,
       log,

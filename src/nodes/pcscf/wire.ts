@@ -7,7 +7,7 @@
  * ```ts
  * const pcscf = createPcscf(parsePcscfConfig({ sip: { listen: '127.0.0.1:0' }, protected: { ports: 'auto' } }));
  * await pcscf.start();
- * pcscf.address();      // { host: '127.0.0.1', port: 40123, protocols: ['udp', 'tcp'] }
+ * pcscf.address();      // { sip: { address: '127.0.0.1', port: 40123, protocols: ['udp', 'tcp'] } }
  * pcscf.saTable();      // TS 33.203 §7.1 rows (R-SA-4)
  * await pcscf.stop();   // every SA removed, every socket closed
  * ```
@@ -40,11 +40,12 @@ import { ipFamily } from '../../sip/transport/endpoint.js';
 import type { Endpoint, SipTransport, WireObserver } from '../../sip/transport/types.js';
 import { SipStack } from '../../sip/stack/index.js';
 import { ProtectedTcpTransport, ProtectedTransport, protectionOf, type ProtectedCarrier } from '../../sip/transport/protected/index.js';
+import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { PcscfConfig } from './config.js';
 import { PcscfCore, type ProtectedPorts } from './core.js';
 import { RegisteredTransport } from './registered-transport.js';
-import type { PcscfCounters, PcscfFailure, PendingView, RegistrationView } from './tables.js';
+import { newPcscfCounters, type PcscfCounters, type PcscfFailure, type PendingView, type RegistrationView } from './tables.js';
 import { TrackingCarrier } from './tracking-carrier.js';
 
 export interface PcscfDeps {
@@ -66,7 +67,8 @@ export type PcscfDatapathCounters = { kind: 'userspace'; counters: UdpEncapCount
 export const CLIENT_PORT_POOL = 8;
 
 /** The running P-CSCF (see the module comment). */
-export class PcscfNode {
+export class PcscfNode implements ImsNode<PcscfCounters> {
+  readonly kind = 'pcscf' as const;
   readonly sa: SaManager;
   private core: PcscfCore | undefined;
   private stack: SipStack | undefined;
@@ -87,8 +89,8 @@ export class PcscfNode {
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly log: Logger;
-  private bound: { host: string; port: number } | undefined;
-  private state: 'new' | 'started' | 'stopped' = 'new';
+  private bound: SipAddress | undefined;
+  private readonly life: NodeLifecycle;
 
   constructor(
     readonly config: PcscfConfig,
@@ -97,6 +99,7 @@ export class PcscfNode {
     this.clock = deps.clock ?? systemClock;
     this.rng = deps.rng ?? cryptoRng;
     this.log = deps.logger ?? silentLogger;
+    this.life = new NodeLifecycle('pcscf', this.clock);
     this.sa = new SaManager({
       role: 'pcscf',
       clock: this.clock,
@@ -115,8 +118,7 @@ export class PcscfNode {
 
   /** Binds the unprotected port, prepares the datapath; resolves when the P-CSCF answers. */
   async start(): Promise<void> {
-    if (this.state !== 'new') throw new SipTransportError(`P-CSCF already ${this.state}`);
-    this.state = 'started';
+    this.life.begin();
     const c = this.config;
     const icscf = resolveSipUri(c.icscf, c.hosts);
     const transports = await openTransports({
@@ -140,7 +142,7 @@ export class PcscfNode {
     this.stack = stack;
     const port = transports[0].local.port;
     const host = c.sip.advertisedHost ?? c.sip.listen.host;
-    this.bound = { host, port };
+    this.bound = { address: transports[0].local.address, port, protocols: [...c.sip.protocols] };
 
     // The datapath and the carrier the protected transports share.
     let inner: ProtectedCarrier;
@@ -246,6 +248,7 @@ export class PcscfNode {
     });
     stack.onAck((ack, ctx) => void core.onAck(ack, ctx, protectionOf(ack)));
     this.log.info({ host, port, protocols: c.sip.protocols, datapath: c.datapath, icscf: `${icscf.address}:${icscf.port}` }, 'pcscf: ready');
+    this.life.running();
   }
 
   /** port_ps and the port_pc pool: the first port of the range and those after it, or OS-chosen. */
@@ -292,13 +295,12 @@ export class PcscfNode {
     return this.transport;
   }
 
-  /** Deletes every SA (and waits until the datapath removed them), closes every socket. */
-  async stop(): Promise<void> {
-    if (this.state !== 'started') {
-      this.state = 'stopped';
-      return;
-    }
-    this.state = 'stopped';
+  /** Deletes every SA (and waits until the datapath removed them), closes every socket; idempotent. */
+  stop(): Promise<void> {
+    return this.life.stop(() => this.close());
+  }
+
+  private async close(): Promise<void> {
     this.core?.stop();
     await this.mirror?.idle();
     this.mirror?.stop();
@@ -312,10 +314,14 @@ export class PcscfNode {
     this.log.info({ counters: this.core?.counters }, 'pcscf: stopped');
   }
 
-  /** The unprotected face: advertised host, bound port, protocols. */
-  address(): { host: string; port: number; protocols: ('udp' | 'tcp')[] } {
+  /** The unprotected SIP endpoint as bound (the protected ones: {@link protectedEndpoints}). */
+  address(): { sip: SipAddress } {
     if (!this.bound) throw new SipTransportError('P-CSCF not started');
-    return { ...this.bound, protocols: [...this.config.sip.protocols] };
+    return { sip: this.bound };
+  }
+
+  status(): NodeStatus {
+    return this.life.status();
   }
 
   /** The SIP stack (after start; metrics). */
@@ -350,8 +356,9 @@ export class PcscfNode {
     return this.core?.failures() ?? [];
   }
 
-  get counters(): PcscfCounters | undefined {
-    return this.core?.counters;
+  /** The P-CSCF's counters (zero before start). */
+  counters(): Readonly<PcscfCounters> {
+    return this.core?.counters ?? newPcscfCounters();
   }
 
   /** Datapath counters (ICV and replay drops for R-SA-8 / R-FAIL-1). */

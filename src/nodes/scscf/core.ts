@@ -14,8 +14,7 @@
  * - Persistence: every change is written to the store before the response leaves; at start the
  *   registrations are read back and their expiry timers re-armed from the stored expiries.
  */
-import { type Clock, type Logger, type Rng } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
+import { type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
 import { ReasonCode } from '../../diameter/cx/constants.js';
 import { parseEvent, parseUri, type Uri } from '../../sip/headers/index.js';
 import type { SipRequest, SipResponse } from '../../sip/message/index.js';
@@ -78,7 +77,7 @@ export class ScscfCore {
   private stopped = false;
 
   constructor(private readonly d: ScscfCoreDeps) {
-    this.log = d.logger ?? silentLogger;
+    this.log = d.logger ?? noopLogger;
     this.expiries = new ExpiryQueue(d.clock, (aor) => void this.expire(aor));
     this.trust = new TrustDomain(d.config.trustDomain);
     this.serverName = d.serverName ?? d.config.serverName;

@@ -3,7 +3,7 @@
  * (RFC 3680), routing between users, persistence through the registrar store, and the process
  * wiring (`imsec scscf`).
  */
-export { createScscf, type Scscf, type ScscfDeps, type ScscfAddress } from './wire.js';
+export { createScscf, type Scscf, type ScscfDeps } from './wire.js';
 export { ScscfCore, type ScscfCoreDeps, type ScscfCounters, type RequestOutcome } from './core.js';
 export {
   parseScscfConfig,

@@ -10,8 +10,7 @@
  * The bodies are built by {@link reginfoOf} (pure): one `<registration>` per identity of the
  * implicit set, each listing the same contacts (TS 24.229 §5.4.2.1.2).
  */
-import { randomToken, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
+import { randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopLogger } from '../../common/index.js';
 import { contactsOf, expiresOf, formatNameAddr, formatRoute, formatUri, fromOf, parsePAssertedIdentity, parseUri, routesOf, toOf, type SipUri } from '../../sip/headers/index.js';
 import { SipRequest, SipHeaders, type SipResponse } from '../../sip/message/index.js';
 import type { CreateResponseOptions } from '../../sip/message/index.js';
@@ -123,7 +122,7 @@ export class RegEventNotifier {
   notifies = 0;
 
   constructor(private readonly d: RegEventDeps) {
-    this.log = d.logger ?? silentLogger;
+    this.log = d.logger ?? noopLogger;
   }
 
   private key(callId: string, localTag: string, remoteTag: string): string {

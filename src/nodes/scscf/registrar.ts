@@ -23,8 +23,7 @@
  *    Contact, Service-Route, P-Associated-URI and Path (R-REG-2, R-REG-3).
  */
 import { parseAkaNonce, type DigestCredentials } from '../../auth/digest/index.js';
-import { randomToken, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
+import { randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopLogger } from '../../common/index.js';
 import { callIdOf, contactsOf, cseqOf, expiresOf, formatRoute, formatUri, routesOf, toOf, type ContactList } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { StoredRegistration } from '../../store/registrar-store.js';
@@ -117,7 +116,7 @@ export class Registrar {
   private readonly log: Logger;
 
   constructor(private readonly d: RegistrarDeps) {
-    this.log = d.logger ?? silentLogger;
+    this.log = d.logger ?? noopLogger;
   }
 
   /** Challenges awaiting an answer (reg-await-auth running). */

@@ -7,7 +7,7 @@
  * ```ts
  * const scscf = createScscf(parseScscfConfig(json), { logger });
  * await scscf.start();
- * scscf.address();        // { udp: { address, port }, tcp: …, serverName }
+ * scscf.address();        // { sip: { address, port, protocols } }; scscf.serverName()
  * await scscf.stop();
  * ```
  * Every listen port accepts 0; the bound port then replaces the port of `serverName` (and so of
@@ -16,14 +16,15 @@
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import { isRequest as isDiameterRequest } from '../../diameter/codec/message.js';
-import { DiameterNode, type DiameterTransport } from '../../diameter/index.js';
+import { type DiameterTransport } from '../../diameter/index.js';
+import { DiameterNode } from '../../diameter/io.js';
 import { formatUri, parseUri } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import { SipStack, SipTimeoutError, type RequestContext } from '../../sip/stack/index.js';
 import { openTransports } from '../../sip/transport/open.js';
-import type { Endpoint } from '../../sip/transport/types.js';
 import { openRegistrarStore } from '../../store/registrar-open.js';
 import type { RegistrarStore, StoredRegistration } from '../../store/registrar-store.js';
+import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
 import { resolveHost } from '../common/resolve.js';
 import type { ScscfConfig } from './config.js';
 import { ScscfCore, type ScscfCounters } from './core.js';
@@ -41,20 +42,19 @@ export interface ScscfDeps {
   diameterTransport?: DiameterTransport;
 }
 
-export interface ScscfAddress {
-  udp?: Endpoint;
-  tcp?: Endpoint;
-  /** The Server-Name in use (with the bound port). The S-CSCF connects to the HSS; it does not listen for Diameter. */
-  serverName: string;
-}
-
-export interface Scscf {
+/** An S-CSCF ({@link ImsNode}: created, then started). */
+export interface Scscf extends ImsNode<ScscfCounters> {
+  readonly kind: 'scscf';
   readonly config: ScscfConfig;
   /** Opens the store, binds the SIP ports, connects to the HSS, restores registrations. */
   start(): Promise<void>;
   /** Cancels timers, closes SIP ports, disconnects from the HSS (DPR), closes an owned store. */
   stop(): Promise<void>;
-  address(): ScscfAddress;
+  /** The SIP endpoint as bound. The S-CSCF connects to the HSS; it does not listen for Diameter. */
+  address(): { sip: SipAddress };
+  /** The Server-Name in use (with the bound port when the config asked for port 0). */
+  serverName(): string;
+  status(): NodeStatus;
   /** The core (after start). */
   readonly core: ScscfCore;
   readonly stack: SipStack;
@@ -88,7 +88,7 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
   let node: DiameterNode | undefined;
   let core: ScscfCore | undefined;
   let serverName = config.serverName;
-  let stopped = false;
+  const life = new NodeLifecycle('scscf', clock);
 
   const must = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`S-CSCF not started: no ${what}`);
@@ -118,6 +118,7 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
   }
 
   const scscf: Scscf = {
+    kind: 'scscf',
     config,
     get core() {
       return must(core, 'core');
@@ -129,7 +130,7 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
       return node;
     },
     async start() {
-      stopped = false;
+      life.begin();
       if (deps.store) store = deps.store;
       else {
         store = await openRegistrarStore(config.store, { now: () => clock.now() });
@@ -184,20 +185,27 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
       });
       if (node) await node.start();
       log.info({ serverName, sip: scscf.address(), registrations: c.table.size }, 'scscf: ready');
+      life.running();
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      core?.stop();
-      await stack?.close().catch((err: Error) => log.warn({ err: err.message }, 'scscf: SIP close failed'));
-      await node?.stop().catch((err: Error) => log.warn({ err: err.message }, 'scscf: Diameter stop failed'));
-      if (ownsStore) await store?.close();
-      log.info('scscf: stopped');
+    stop() {
+      return life.stop(async () => {
+        core?.stop();
+        await stack?.close().catch((err: Error) => log.warn({ err: err.message }, 'scscf: SIP close failed'));
+        await node?.stop().catch((err: Error) => log.warn({ err: err.message }, 'scscf: Diameter stop failed'));
+        if (ownsStore) await store?.close();
+        log.info('scscf: stopped');
+      });
     },
     address() {
-      const out: ScscfAddress = { serverName };
-      for (const t of stack?.transportLayer.all ?? []) out[t.protocol] ??= t.local;
-      return out;
+      const e = must(stack, 'SIP stack').transportLayer.all.find((t) => t.protocol === 'udp' || t.protocol === 'tcp')?.local;
+      if (!e) throw new Error('S-CSCF not started: no SIP transport');
+      return { sip: { address: e.address, port: e.port, protocols: [...config.sip.protocols] } };
+    },
+    serverName() {
+      return serverName;
+    },
+    status() {
+      return life.status();
     },
     async waitForHss(timeoutMs = 5000) {
       if (node) await node.waitForPeer(config.diameter.hss.host, timeoutMs);

@@ -3,7 +3,8 @@
  * IPsec SAs, re-registration and SA change-over, reg-event (subscription refreshed, new
  * registration after "deactivated"), protected MESSAGE.
  */
-export { createUe, type Ue, type UeDeps } from './wire.js';
+export { openUe, type OpenUe, type UeDeps } from './wire.js';
+export { createUe, type Ue, type UeCounters } from './node.js';
 export { freeUdpPort, freeUdpTcpPort } from './free-port.js';
 export { parseUeConfig, parseHostPort, UE_DEFAULTS, type UeConfig, type UeConfigInput, type UeDatapathKind, type UeTransportKind, type ReRegisterPolicy } from './config.js';
 export { UeCore, type UeCoreConfig, type UeCorePorts, type UeRegState, type UeRegistration, type UeSnapshot, type UeIncomingMessage, type UeIncomingRequest } from './core.js';

@@ -2,8 +2,9 @@
  * Builds a soft UE from its configuration: the unprotected UDP transport (with the UE port rule
  * of R-SA-5), the protected transport over the IPsec datapath (userspace ESP-in-UDP by default,
  * kernel XFRM by config), the SA table (TS 33.203 §7.1, UE SPI policy MSB 1), the soft ISIM with
- * its SQN file, the SIP stack, and the {@link UeCore} procedures over them. A library object
- * first ({@link createUe}); `imsec ue register` is a thin CLI over it.
+ * its SQN file, the SIP stack, and the {@link UeCore} procedures over them, opened by
+ * {@link openUe}. The UE node (node.ts, `createUe`) opens it when started; `imsec ue register` is
+ * a thin CLI over that.
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
@@ -42,8 +43,8 @@ export interface UeDeps {
   espTap?: (direction: 'in' | 'out', local: Endpoint, remote: Endpoint, datagram: Uint8Array) => void;
 }
 
-/** The soft UE (TS 24.229 §5.1 for one IMPI/IMPU over IMS AKA + IPsec). */
-export interface Ue {
+/** The soft UE's procedures over its open sockets (TS 24.229 §5.1 for one IMPI/IMPU over IMS AKA + IPsec). */
+export interface OpenUe {
   /** Initial registration (R-SM-1..6). Rejects with {@link UeError}. */
   register(): Promise<UeRegistration>;
   /** Re-registration over the existing SAs with new SAs in parallel (R-RR-1..3). */
@@ -74,10 +75,10 @@ export interface Ue {
 }
 
 /**
- * Build and start a UE (binds its unprotected port; protected ports are bound when SAs are
- * installed). Every port may be 0 (OS-assigned); {@link Ue.addresses} reports the real ones.
+ * Opens a UE (binds its unprotected port; protected ports are bound when SAs are installed).
+ * Every port may be 0 (OS-assigned); {@link OpenUe.addresses} reports the real ones.
  */
-export async function createUe(config: UeConfig, deps: UeDeps = {}): Promise<Ue> {
+export async function openUe(config: UeConfig, deps: UeDeps = {}): Promise<OpenUe> {
   const clock = deps.clock ?? systemClock;
   const rng = deps.rng ?? cryptoRng;
   const log = (deps.logger ?? silentLogger).child({ node: 'ue', impi: config.impi });

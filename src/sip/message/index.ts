@@ -1,6 +1,6 @@
 /** SIP message model: requests, responses, header fields, limits and errors (RFC 3261 §7). */
 export { SipRequest, SipResponse, EMPTY_BODY, isRequest, isResponse, cloneMessage, messagesEqual } from './message.js';
-export type { SipMessage } from './message.js';
+export type { SipMessage, MessageProtection } from './message.js';
 export { SipHeaders, COMPACT_FORMS, LIST_HEADERS, headerKey, isListHeader, splitList } from './sip-headers.js';
 export type { SipHeaderEntry } from './sip-headers.js';
 export { SipParseError, SipLimitError } from './errors.js';

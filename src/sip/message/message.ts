@@ -6,9 +6,31 @@ import { SipHeaders } from './sip-headers.js';
 
 export const EMPTY_BODY: Uint8Array = new Uint8Array(0);
 
+/**
+ * Which IPsec SA protected a received message (TS 33.203 §7.1; R-SA-4 binds identities to it),
+ * as the protected transports record it on the message they hand up.
+ */
+export interface MessageProtection {
+  readonly spi: number;
+  /** `SecurityAssociation.id` of the inbound SA (`<setId>/<flow>`). */
+  readonly saId: string;
+  readonly setId: number;
+  /** ESP sequence number of the packet (RFC 4303 §2.2); 0 when the carrier cannot tell. */
+  readonly seq: number;
+  /** Outer UDP source of the ESP packet (differs from the inner source behind a NAT). */
+  readonly outer: { readonly address: string; readonly port: number };
+}
+
 /** RFC 3261 §7.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF. */
 export class SipRequest {
   readonly kind = 'request' as const;
+
+  /**
+   * The SA that protected this message, set by the protected transport that received it;
+   * undefined for a message received in the clear or built here ({@link cloneMessage} does not
+   * copy it: a copy was not received).
+   */
+  protection?: MessageProtection;
 
   /**
    * @param method the method token, case-sensitive (RFC 3261 §7.1)
@@ -27,6 +49,13 @@ export class SipRequest {
 /** RFC 3261 §7.2: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF. */
 export class SipResponse {
   readonly kind = 'response' as const;
+
+  /**
+   * The SA that protected this message, set by the protected transport that received it;
+   * undefined for a message received in the clear or built here ({@link cloneMessage} does not
+   * copy it: a copy was not received).
+   */
+  protection?: MessageProtection;
 
   constructor(
     public status: number,

@@ -18,8 +18,7 @@
  * transactions have been terminated, even after forwarding a final response"), so a CANCEL that
  * comes after the final response still finds it and gets its 200 (§9.2).
  */
-import type { Clock, Logger, Rng, TimerHandle } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
+import { noopLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
 import { cseqOf, topVia, viaBranch } from '../headers/index.js';
 import { cloneMessage, createResponse, type SipRequest, type SipResponse } from '../message/index.js';
 import { SipTransportError } from '../transport/errors.js';
@@ -313,7 +312,7 @@ export class ProxyCore {
   constructor(opts: ProxyCoreOptions) {
     this.env = {
       opts,
-      log: opts.logger ?? silentLogger,
+      log: opts.logger ?? noopLogger,
       track: (b) => this.byBranch.set(b.id, b),
       untrack: (b) => this.byBranch.delete(b.id),
       release: (c) => {

@@ -7,8 +7,7 @@
  * ({@link RequestContext.proxy}), and this stack drives it over its transaction layer and
  * carries out a CANCEL that matches one (§16.10).
  */
-import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
+import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
 import { topVia, viaBranch } from '../headers/index.js';
 import { cloneMessage, createResponse, type CreateResponseOptions, type SipRequest, type SipResponse } from '../message/index.js';
 import { clientKeyOfRequest } from '../transaction/keys.js';
@@ -95,7 +94,7 @@ export class SipStack {
     if (opts.transports.length === 0) throw new InvalidArgumentError('a SipStack needs at least one transport', 'transports');
     this.clock = opts.clock ?? systemClock;
     this.rng = opts.rng ?? cryptoRng;
-    this.log = opts.logger ?? silentLogger;
+    this.log = opts.logger ?? noopLogger;
     this.transportLayer = new TransportLayer(opts.transports, { logger: this.log, ...opts.transport });
     this.transactions = new TransactionLayer({
       clock: this.clock,

@@ -5,8 +5,7 @@
  * the transaction user (TU). It knows nothing of sockets: the stack gives each transaction the
  * channel its messages travel on.
  */
-import { InvalidArgumentError, type Clock, type Logger, type TimerHandle } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
+import { InvalidArgumentError, type Clock, type Logger, type TimerHandle, noopLogger } from '../../common/index.js';
 import { startClientInvite, stepClientInvite, type ClientInviteState, type ClientInviteTx } from './client-invite.js';
 import { startClientNonInvite, stepClientNonInvite, type ClientNonInviteState, type ClientNonInviteTx } from './client-non-invite.js';
 import { clientKeyOfRequest, clientKeyOfResponse, serverKeyOfRequest } from './keys.js';
@@ -132,7 +131,7 @@ export class TransactionLayer {
     this.clock = opts.clock;
     this.lingering = new LingeringTable(opts.clock);
     this.timers = timerConfig(opts.timers);
-    this.log = opts.logger ?? silentLogger;
+    this.log = opts.logger ?? noopLogger;
   }
 
   /** Live transactions, for tests and the dashboard. */

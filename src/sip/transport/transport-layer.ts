@@ -5,8 +5,7 @@
  * whose sent-by is not ours (§18.1.2) and routes responses back (§18.2.2, RFC 3581 §4). It owns
  * no socket: the transports do.
  */
-import { type Logger } from '../../common/index.js';
-import { silentLogger } from '../../common/log.js';
+import { type Logger, noopLogger } from '../../common/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
 import { canonicalAddress, formatEndpoint, hostForHeader, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';
@@ -52,7 +51,7 @@ export class TransportLayer {
     transports: SipTransport[],
     private readonly opts: TransportLayerOptions = {},
   ) {
-    this.log = opts.logger ?? silentLogger;
+    this.log = opts.logger ?? noopLogger;
     for (const t of transports) this.add(t);
   }
 

@@ -7,7 +7,8 @@
  * (DPR/DPA) and exits; a line "mar" sends a Cx MAR to the first peer and prints {"ev":"answer",...}.
  */
 import { createInterface } from 'node:readline';
-import { DiameterNode, buildMar, getValue, isRequest, type DiameterNodeOptions } from '../../../src/diameter/index.js';
+import { buildMar, getValue, isRequest, type DiameterNodeOptions } from '../../../src/diameter/index.js';
+import { DiameterNode } from '../../../src/diameter/io.js';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as DiameterNodeOptions;
 const out = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);

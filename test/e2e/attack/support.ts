@@ -60,7 +60,7 @@ export async function attackerUdp(): Promise<{ socket: Socket; send(text: string
 export async function demoUe(impi: 'alice@ims.lab' | 'bob@ims.lab', pcscfPort: number): Promise<{ ue: Ue; received: SipRequest[] }> {
   const s = DEMO_SUBSCRIBERS.find((d) => d.impi === impi)!;
   const received: SipRequest[] = [];
-  const ue = await createUe(
+  const ue = createUe(
     parseUeConfig({ impi, impu: `sip:${impi}`, k: s.k, ...(s.op ? { op: s.op } : { opc: s.opc }), pcscf: `127.0.0.1:${pcscfPort}`, reRegister: { auto: false }, subscribeRegEvent: false }),
     {
       hooks: {
@@ -71,6 +71,7 @@ export async function demoUe(impi: 'alice@ims.lab' | 'bob@ims.lab', pcscfPort: n
       },
     },
   );
+  await ue.start();
   return { ue, received };
 }
 

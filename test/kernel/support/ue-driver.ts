@@ -82,7 +82,8 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
         ...(r.transport !== undefined ? { transport: r.transport } : {}),
         ...(r.subscribeRegEvent !== undefined ? { subscribeRegEvent: r.subscribeRegEvent } : {}),
       };
-      const ue = await createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, more)), { logger: silentLogger });
+      const ue = createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, more)), { logger: silentLogger });
+      await ue.start();
       const e: Entry = { ue, inbox: [], requests: [] };
       ue.onMessage((m) => {
         e.inbox.push(m.text);
@@ -93,7 +94,8 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
         e.arrived?.();
       });
       ues.set(r.name, e);
-      return ue.addresses();
+      const a = ue.address();
+      return { unprotected: { address: a.sip.address, port: a.sip.port }, protectedServer: a.protectedServer };
     }
     case 'register':
       return summary(await get(r.name).ue.register());

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DiameterNode } from '../../../src/diameter/index.js';
+import type { DiameterNode } from '../../../src/diameter/io.js';
 import { openStore } from '../../../src/store/index.js';
 import { needPostgres, postgresBinDir, startPostgres, type PgServer } from '../../support/postgres.js';
 import { alice, mar, testSet1 } from './support.js';

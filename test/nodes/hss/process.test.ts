@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../../../src/common/index.js';
-import type { DiameterNode } from '../../../src/diameter/index.js';
+import type { DiameterNode } from '../../../src/diameter/io.js';
 import { SqliteStore } from '../../../src/store/sqlite/index.js';
 import { alice, mar, testSet1 } from './support.js';
 import { clientNode, imsecCommand, sqnsOf, startHssProcess } from './process.js';

@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { cliPath, repoRoot } from '../../support/paths.js';
-import { DiameterNode, type DiameterMessage } from '../../../src/diameter/index.js';
+import { type DiameterMessage } from '../../../src/diameter/index.js';
+import { DiameterNode } from '../../../src/diameter/io.js';
 import { Milenage } from '../../../src/auth/milenage/index.js';
 import { akaVectorOf, parseMaa } from '../../../src/diameter/index.js';
 import { bytesToUint } from '../../../src/common/index.js';

@@ -8,9 +8,18 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng } from '../../../src/common/index.js';
 import {
-  CxCommand, CxResult, DiameterNode, buildPpa, buildRta, parseMaa, parsePpr, parseRtr, parseSaa, type DiameterMessage,
+  CxCommand,
+  CxResult,
+  buildPpa,
+  buildRta,
+  parseMaa,
+  parsePpr,
+  parseRtr,
+  parseSaa,
+  type DiameterMessage,
 } from '../../../src/diameter/index.js';
-import { defaultHssConfig, fastifyRest, HssServer, type HssConfig } from '../../../src/nodes/hss/index.js';
+import { DiameterNode } from '../../../src/diameter/io.js';
+import { defaultHssConfig, fastifyRest, HssServer, createHss, type HssConfig } from '../../../src/nodes/hss/index.js';
 import type { HssStore } from '../../../src/store/index.js';
 import { alice, HSS_HOST, mar, memoryStore, REALM, sar, sat, SCSCF, SCSCF_HOST, xmlTexts } from './support.js';
 import { waitFor } from '../../support/wait.js';
@@ -36,7 +45,8 @@ function config(rest: boolean): HssConfig {
 async function startHss(rest = false): Promise<{ hss: HssServer; store: HssStore }> {
   const store = memoryStore();
   await store.createSubscriber(alice());
-  const hss = await HssServer.start({ config: config(rest), store, ownsStore: true, rng: new SeededRng('server-test'), rest: rest ? fastifyRest : null });
+  const hss = createHss(config(rest), { store, ownsStore: true, rng: new SeededRng('server-test'), rest: rest ? fastifyRest : null });
+  await hss.start();
   cleanup.push(() => hss.stop());
   return { hss, store };
 }

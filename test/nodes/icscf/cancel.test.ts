@@ -31,7 +31,7 @@ describe('I-CSCF: CANCEL of a proxied INVITE (RFC 3261 §16.10, §9.1)', () => {
       { clock, rng: new SeededRng('icscf-cancel') },
     );
     await icscf.start();
-    const node = { address: HOST, port: icscf.address().udp!.port };
+    const node = { address: HOST, port: icscf.address().sip.port };
     const r = await runCancel({
       up: plainLeg(up, node),
       down,

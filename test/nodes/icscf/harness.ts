@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeededRng } from '../../../src/common/rng.js';
-import { buildMar, buildSar, DiameterNode, parseMaa, parseSaa, ServerAssignmentType, UserDataAlreadyAvailable, type ServerCapabilities } from '../../../src/diameter/index.js';
-import { defaultHssConfig, HssServer } from '../../../src/nodes/hss/index.js';
+import { buildMar, buildSar, parseMaa, parseSaa, ServerAssignmentType, UserDataAlreadyAvailable, type ServerCapabilities } from '../../../src/diameter/index.js';
+import { DiameterNode } from '../../../src/diameter/io.js';
+import { defaultHssConfig, HssServer, createHss } from '../../../src/nodes/hss/index.js';
 import { createIcscf, parseIcscfConfig, type Icscf } from '../../../src/nodes/icscf/index.js';
 import { createResponse, parseMessage, toOf, type SipRequest } from '../../../src/sip/index.js';
 import { SipStack } from '../../../src/sip/stack/index.js';
@@ -54,7 +55,8 @@ export async function startHss(cleanup: Cleanup, capabilities: Partial<ServerCap
   c.diameter.peers = [{ host: 'icscf.ims.lab' }, { host: 'icscf2.ims.lab' }, { host: 'scscf.ims.lab' }];
   c.rest = null;
   c.serverCapabilities = { mandatory: [], optional: [], serverNames: [], ...capabilities };
-  const hss = await HssServer.start({ config: c, store, ownsStore: true, rng: new SeededRng('icscf-hss') });
+  const hss = createHss(c, { store, ownsStore: true, rng: new SeededRng('icscf-hss') });
+  await hss.start();
   cleanup.push(async () => {
     await hss.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { CxCommand, DiameterNode, parseUaa, type DiameterMessage } from '../../../src/diameter/index.js';
+import { CxCommand, parseUaa, type DiameterMessage } from '../../../src/diameter/index.js';
+import { DiameterNode } from '../../../src/diameter/io.js';
 import { createResponse, formatUri, routesOf, serializeMessage, SipHeaders, SipRequest, viasOf, type SipResponse } from '../../../src/sip/index.js';
 import { register, REALM, sipRequest, sipStack, startHss, startIcscf, startStubScscf, type Cleanup } from './harness.js';
 
@@ -33,7 +34,7 @@ describe('I-CSCF registration and terminating routing with the real HSS (TS 24.2
       if (dir === 'in' && m.commandCode === CxCommand.USER_AUTHORIZATION) uaas.push(m);
     });
     const pcscf = await sipStack(cleanup);
-    const dest = { address: '127.0.0.1', port: icscf.address().udp!.port };
+    const dest = { address: '127.0.0.1', port: icscf.address().sip.port };
 
     const first = await pcscf.stack.sendRequest(register('alice'), dest);
     assert.equal(first.status, 401);
@@ -43,7 +44,7 @@ describe('I-CSCF registration and terminating routing with the real HSS (TS 24.2
     assert.equal(scscf.received.length, 1);
     const vias = viasOf(scscf.received[0]);
     assert.equal(vias.length, 2, 'I-CSCF Via on top of the P-CSCF Via');
-    assert.equal(vias[0].port, icscf.address().udp!.port);
+    assert.equal(vias[0].port, icscf.address().sip.port);
     assert.equal(vias[1].port, pcscf.local.port);
 
     // The stub S-CSCF sent MAR with its name: the HSS now answers UAR with Server-Name, and the I-CSCF follows it.
@@ -60,7 +61,7 @@ describe('I-CSCF registration and terminating routing with the real HSS (TS 24.2
     const icscf = await startIcscf(cleanup, { diameter: { hss: { connect: `127.0.0.1:${hssPort}` } }, scscfs: ['sip:scscf.ims.lab:1'] });
     await icscf.waitForHss(3000);
     const pcscf = await sipStack(cleanup);
-    const dest = { address: '127.0.0.1', port: icscf.address().udp!.port };
+    const dest = { address: '127.0.0.1', port: icscf.address().sip.port };
     assert.equal((await pcscf.stack.sendRequest(register('mallory'), dest)).status, 403);
     const mismatch = register('bob');
     mismatch.headers.set('Authorization', `Digest username="alice@${REALM}", realm="${REALM}", nonce="", uri="sip:${REALM}", response=""`);
@@ -68,7 +69,7 @@ describe('I-CSCF registration and terminating routing with the real HSS (TS 24.2
 
     // An I-CSCF whose HSS is not there at all.
     const lonely = await startIcscf(cleanup, { diameter: { hss: { connect: '127.0.0.1:1' } } });
-    assert.equal((await pcscf.stack.sendRequest(register('alice'), { address: '127.0.0.1', port: lonely.address().udp!.port })).status, 480);
+    assert.equal((await pcscf.stack.sendRequest(register('alice'), { address: '127.0.0.1', port: lonely.address().sip.port })).status, 480);
 
     // An HSS that accepts the connection but never answers a UAR (Diameter request timer).
     const silent = new DiameterNode({ originHost: 'hss.ims.lab', originRealm: REALM, hostIpAddresses: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 }, peers: [{ host: 'icscf.ims.lab' }] });
@@ -78,7 +79,7 @@ describe('I-CSCF registration and terminating routing with the real HSS (TS 24.2
     const patient = await startIcscf(cleanup, { diameter: { hss: { connect: `127.0.0.1:${silent.listenPort}` }, requestTimeoutMs: 200 } });
     await patient.waitForHss(3000);
     const t0 = Date.now();
-    assert.equal((await pcscf.stack.sendRequest(register('alice'), { address: '127.0.0.1', port: patient.address().udp!.port })).status, 480);
+    assert.equal((await pcscf.stack.sendRequest(register('alice'), { address: '127.0.0.1', port: patient.address().sip.port })).status, 480);
     assert.ok(Date.now() - t0 >= 190);
   });
 
@@ -88,7 +89,7 @@ describe('I-CSCF registration and terminating routing with the real HSS (TS 24.2
     const icscf = await startIcscf(cleanup, { diameter: { hss: { connect: `127.0.0.1:${hssPort}` } }, scscfs: [scscf.uri] });
     await icscf.waitForHss(3000);
     const ue = await sipStack(cleanup);
-    const dest = { address: '127.0.0.1', port: icscf.address().udp!.port };
+    const dest = { address: '127.0.0.1', port: icscf.address().sip.port };
     // Register alice (MAR then SAR at the stub S-CSCF).
     assert.equal((await ue.stack.sendRequest(register('alice'), dest)).status, 401);
     assert.equal((await ue.stack.sendRequest(register('alice', ['Authorization: Digest username="alice@ims.lab", realm="ims.lab", nonce="n", uri="sip:ims.lab", response="00112233445566778899aabbccddeeff"']), dest)).status, 200);
@@ -134,7 +135,7 @@ describe('I-CSCF topology hiding over real sockets (R-HIDE-1)', () => {
       ctx.reply(200, 'OK');
     });
 
-    const i1 = icscf1.address().udp!.port;
+    const i1 = icscf1.address().sip.port;
     const out = sipRequest([
       `MESSAGE sip:bob@other.lab:${foreign.local.port} SIP/2.0`,
       PCSCF_VIA.replace(/^/, 'Via: '),
@@ -161,7 +162,7 @@ describe('I-CSCF topology hiding over real sockets (R-HIDE-1)', () => {
     // The other network uses the hidden Record-Route as its Route, through ANOTHER I-CSCF with the same Kv.
     const tokenRoute = wire.split('\r\n').find((l) => l.startsWith('Record-Route:'))!.slice('Record-Route:'.length).trim();
     const back = sipRequest([`MESSAGE sip:alice@${REALM} SIP/2.0`, `Route: ${tokenRoute}`, `To: <sip:alice@${REALM}>`, 'From: <sip:bob@other.lab>;tag=f1', 'Call-ID: thig-e2e-2', 'CSeq: 1 MESSAGE']);
-    const viaI2 = await foreign.stack.sendRequest(back, { address: '127.0.0.1', port: icscf2.address().udp!.port });
+    const viaI2 = await foreign.stack.sendRequest(back, { address: '127.0.0.1', port: icscf2.address().sip.port });
     assert.equal(viaI2.status, 200);
     assert.deepEqual(atHome, [`MESSAGE <sip:127.0.0.1:${home.local.port};lr>`]);
     assert.equal(icscf2.status().counters.tokensOpened, 1);
@@ -186,7 +187,7 @@ describe('I-CSCF as a stateful INVITE proxy (RFC 3261 §16.7, §16.10)', () => {
     });
     const icscf = await startIcscf(cleanup, { diameter: { hss: { connect: '127.0.0.1:1' } } });
     const caller = await sipStack(cleanup);
-    const dest = { address: '127.0.0.1', port: icscf.address().udp!.port };
+    const dest = { address: '127.0.0.1', port: icscf.address().sip.port };
     const invite = sipRequest([
       `INVITE sip:bob@127.0.0.1:${callee.local.port} SIP/2.0`,
       `Route: <sip:127.0.0.1:${callee.local.port};lr>`,

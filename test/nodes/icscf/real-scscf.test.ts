@@ -12,7 +12,7 @@ import { afterEach, describe, test } from 'node:test';
 import { computeOpc, isimAuthenticate, Milenage } from '../../../src/auth/index.js';
 import { akaPassword, digestResponse, formatDigestCredentials, parseAkaNonce, parseDigestChallenge } from '../../../src/auth/digest/index.js';
 import { fromHex, SeededRng } from '../../../src/common/index.js';
-import { defaultHssConfig, HssServer, provisionSubscriber } from '../../../src/nodes/hss/index.js';
+import { defaultHssConfig, createHss, provisionSubscriber } from '../../../src/nodes/hss/index.js';
 import { createScscf, parseScscfConfig } from '../../../src/nodes/scscf/index.js';
 import type { SipResponse } from '../../../src/sip/index.js';
 import { SqliteStore } from '../../../src/store/sqlite/index.js';
@@ -62,7 +62,8 @@ describe('I-CSCF with the real HSS and the real S-CSCF', () => {
     hc.diameter.peers = [{ host: 'icscf.ims.lab' }, { host: 'scscf.ims.lab' }];
     hc.rest = null;
     hc.serverCapabilities = { mandatory: [], optional: [], serverNames: [] };
-    const hss = await HssServer.start({ config: hc, store, ownsStore: true, rng: new SeededRng('real-hss') });
+    const hss = createHss(hc, { store, ownsStore: true, rng: new SeededRng('real-hss') });
+    await hss.start();
     cleanup.push(() => hss.stop());
     // S-CSCF.
     const scscf = createScscf(
@@ -78,11 +79,11 @@ describe('I-CSCF with the real HSS and the real S-CSCF', () => {
     await scscf.start();
     cleanup.push(() => scscf.stop());
     await scscf.waitForHss(5000);
-    const serverName = scscf.address().serverName;
+    const serverName = scscf.serverName();
     // I-CSCF: the HSS gives no capabilities, so the I-CSCF picks from its list.
     const icscf = await startIcscf(cleanup, { diameter: { hss: { connect: `127.0.0.1:${hss.diameterPort}` } }, scscfs: [serverName] });
     await icscf.waitForHss(5000);
-    const dest = { address: '127.0.0.1', port: icscf.address().udp!.port };
+    const dest = { address: '127.0.0.1', port: icscf.address().sip.port };
 
     // The UE side (standing in for UE + P-CSCF): contact at its own stack.
     const ue = await sipStack(cleanup);

@@ -34,7 +34,7 @@ describe('P-CSCF: CANCEL of an INVITE from a protected UE (RFC 3261 §16.10, §9
     pcscf = await startPcscf(stub, clock);
     const a = pcscf.address();
     const [server] = pcscf.protectedEndpoints();
-    const ue = new SpecUe(plain, us, uc, { address: a.host, port: a.port });
+    const ue = new SpecUe(plain, us, uc, { address: a.sip.address, port: a.sip.port });
     const { set } = await registerBy(stub, ue, { c: 0x80004001, s: 0x80004002 }, 0);
 
     const overSas: UpstreamLeg = {
@@ -53,7 +53,7 @@ describe('P-CSCF: CANCEL of an INVITE from a protected UE (RFC 3261 §16.10, §9
       clock,
       uri: 'sip:bob@ims.lab',
       viaHost: `${HOST}:${ue.us.port}`,
-      routes: [`<sip:${a.host}:${a.port};lr>`],
+      routes: [`<sip:${a.sip.address}:${a.sip.port};lr>`],
       to: 'sip:bob@ims.lab',
       from: IMPU,
       headers: [['P-Preferred-Identity', `<${IMPU}>`]],

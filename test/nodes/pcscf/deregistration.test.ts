@@ -32,9 +32,9 @@ function terminated(uri: string, event: 'deactivated' | 'rejected' | 'unregister
 }
 
 /** The NOTIFY of the UE's own subscription, as the S-CSCF sends it: along the P-CSCF's Record-Route to the UE's contact. */
-function notifyForUe(stub: StubCore, pcscf: { host: string; port: number }, uePortS: number, doc: Reginfo): Promise<SipResponse> {
+function notifyForUe(stub: StubCore, pcscf: { sip: { address: string; port: number } }, uePortS: number, doc: Reginfo): Promise<SipResponse> {
   const h = new SipHeaders();
-  h.append('Route', `<sip:${pcscf.host}:${pcscf.port};lr>`);
+  h.append('Route', `<sip:${pcscf.sip.address}:${pcscf.sip.port};lr>`);
   h.append('From', '<sip:alice@ims.lab>;tag=scscf1');
   h.append('To', '<sip:alice@ims.lab>;tag=ue1');
   h.append('Call-ID', 'ue-reg-subscription');
@@ -43,7 +43,7 @@ function notifyForUe(stub: StubCore, pcscf: { host: string; port: number }, uePo
   h.append('Event', 'reg');
   h.append('Subscription-State', 'terminated;reason=deactivated');
   h.append('Content-Type', REGINFO_CONTENT_TYPE);
-  return stub.stack.sendRequest(new SipRequest('NOTIFY', `sip:alice@${HOST}:${uePortS}`, h, encodeReginfo(doc)), { address: pcscf.host, port: pcscf.port });
+  return stub.stack.sendRequest(new SipRequest('NOTIFY', `sip:alice@${HOST}:${uePortS}`, h, encodeReginfo(doc)), { address: pcscf.sip.address, port: pcscf.sip.port });
 }
 
 /** A REGISTER of the UE over its SAs (Security-Verify of the set in use). */
@@ -69,7 +69,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     await w.ue.register(w.stub);
     await waitFor(() => w.stub.subscribes.length === 1 && w.pcscf.registrations()[0]?.subscription === 'active', 'reg-event subscription');
     sub = w.stub.subscribes[0];
-    at = { address: w.pcscf.address().host, port: w.pcscf.address().port };
+    at = { address: w.pcscf.address().sip.address, port: w.pcscf.address().sip.port };
     uri = `sip:alice@${HOST}:${w.ue.local.portS}`;
   });
   afterEach(async () => {
@@ -94,7 +94,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     assert.deepEqual(during, { notify: 200, ending: 'deregistered', sets: 1 }, 'ended by the NOTIFY, SAs kept for the 200');
     await pcscf.idle();
     assertClean(w);
-    assert.equal(pcscf.counters?.deregistered, 1, 'one de-registration');
+    assert.equal(pcscf.counters().deregistered, 1, 'one de-registration');
   });
 
   test('[R-SA-7] the 200 to the de-REGISTER first (TS 24.229 §5.4.1.4 order): everything goes with it; the NOTIFY of the ended subscription gets 481', async () => {
@@ -105,7 +105,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     assertClean(w);
     const n = await stub.notify(sub, at, terminated(uri, 'unregistered'), 'terminated;reason=noresource');
     assert.equal(n.status, 481, 'RFC 6665: no such subscription any more');
-    assert.equal(pcscf.counters?.deregistered, 1);
+    assert.equal(pcscf.counters().deregistered, 1);
   });
 
   test('[R-SA-7] [R-RR-5] network-initiated: the SAs stay until the NOTIFY meant for the UE crossed them and the UE answered; then nothing is left', async () => {
@@ -189,7 +189,7 @@ describe('TS 24.229 §5.2.5 / TS 33.203 §7.4: de-registration with the P-CSCF\'
     assert.equal(r.status, 200);
     assert.equal(protectionOf(r)?.spi, ue.local.spiS, 'R-SA-3: the 200 from port_pc to port_us');
     assert.equal(ending, 'deregistered');
-    assert.equal(pcscf.counters?.refreshed, 0, 'not refreshed');
+    assert.equal(pcscf.counters().refreshed, 0, 'not refreshed');
     assert.ok(pcscf.registrations()[0]?.ending, 'still ended');
     w.clock.advance(DEREGISTRATION_GRACE_MS);
     await pcscf.idle();
@@ -309,7 +309,7 @@ describe('TS 24.229 §5.1.1.5.3: failure reports of a re-registration over the e
     assert.deepEqual(pcscf.sets().map((s) => [s.id, s.state]), [[oldSet, 'active']]);
     assert.equal(pcscf.registrations().length, 1);
     assert.deepEqual(pcscf.pending(), []);
-    assert.equal(pcscf.counters?.portRuleRejected, 0);
+    assert.equal(pcscf.counters().portRuleRejected, 0);
   });
 
   test('[R-SA-5] [R-FAIL-3] a synchronisation failure report (auts) over the SAs is forwarded; the fresh challenge comes back over them with new temporary SAs, and the re-registration completes', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { SeededRng } from '../../../src/common/index.js';
-import { defaultHssConfig, HssServer, provisionSubscriber } from '../../../src/nodes/hss/index.js';
+import { defaultHssConfig, createHss, provisionSubscriber } from '../../../src/nodes/hss/index.js';
 import { createIcscf, parseIcscfConfig } from '../../../src/nodes/icscf/index.js';
 import { createPcscf, parsePcscfConfig, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
 import { createScscf, parseScscfConfig } from '../../../src/nodes/scscf/index.js';
@@ -39,7 +39,8 @@ async function core(): Promise<{ pcscf: PcscfNode; scscf: ReturnType<typeof crea
   hc.diameter.peers = [{ host: 'icscf.ims.lab' }, { host: 'scscf.ims.lab' }];
   hc.rest = null;
   hc.serverCapabilities = { mandatory: [], optional: [], serverNames: [] };
-  const hss = await HssServer.start({ config: hc, store, ownsStore: true, rng: new SeededRng('e2e-hss') });
+  const hss = createHss(hc, { store, ownsStore: true, rng: new SeededRng('e2e-hss') });
+  await hss.start();
   cleanup.push(() => hss.stop());
   const scscf = createScscf(
     parseScscfConfig({
@@ -55,7 +56,7 @@ async function core(): Promise<{ pcscf: PcscfNode; scscf: ReturnType<typeof crea
   cleanup.push(() => scscf.stop());
   await scscf.waitForHss(5000);
   const icscf = createIcscf(
-    parseIcscfConfig({ logLevel: 'silent', sip: { listen: `${HOST}:0`, protocols: ['udp'], t1Ms: T1 }, diameter: { hss: { connect: `${HOST}:${hss.diameterPort}` } }, scscfs: [scscf.address().serverName] }),
+    parseIcscfConfig({ logLevel: 'silent', sip: { listen: `${HOST}:0`, protocols: ['udp'], t1Ms: T1 }, diameter: { hss: { connect: `${HOST}:${hss.diameterPort}` } }, scscfs: [scscf.serverName()] }),
     { rng: new SeededRng('e2e-icscf') },
   );
   await icscf.start();
@@ -65,8 +66,8 @@ async function core(): Promise<{ pcscf: PcscfNode; scscf: ReturnType<typeof crea
     parsePcscfConfig({
       sip: { listen: `${HOST}:0`, protocols: ['udp'], t1Ms: T1 },
       protected: { ports: 'auto' },
-      icscf: `sip:${HOST}:${icscf.address().udp!.port}`,
-      trustedCore: [`${HOST}:${scscf.address().udp!.port}`, `${HOST}:${icscf.address().udp!.port}`],
+      icscf: `sip:${HOST}:${icscf.address().sip.port}`,
+      trustedCore: [`${HOST}:${scscf.address().sip.port}`, `${HOST}:${icscf.address().sip.port}`],
       regEvent: { subscribe: true, expires: 600000 },
       logLevel: 'silent',
     }),
@@ -75,13 +76,13 @@ async function core(): Promise<{ pcscf: PcscfNode; scscf: ReturnType<typeof crea
   await pcscf.start();
   cleanup.push(() => pcscf.stop());
   const ue = async (user: string): Promise<Ue> => {
-    const u = await createUe(
+    const u = createUe(
       parseUeConfig({
         impi: `${user}@${REALM}`,
         impu: `sip:${user}@${REALM}`,
         k: K,
         op: OP,
-        pcscf: `${HOST}:${pcscf.address().port}`,
+        pcscf: `${HOST}:${pcscf.address().sip.port}`,
         localAddress: HOST,
         expires: 600,
         reRegister: { auto: false },
@@ -90,6 +91,7 @@ async function core(): Promise<{ pcscf: PcscfNode; scscf: ReturnType<typeof crea
       }),
       { rng: new SeededRng(`e2e-ue-${user}`) },
     );
+    await u.start();
     cleanup.push(() => u.stop());
     return u;
   };
@@ -119,8 +121,8 @@ describe('the P-CSCF with the real UE, I-CSCF, S-CSCF and HSS', () => {
     assert.equal(r.status, 200);
     await waitFor(() => got.length === 1, 'MESSAGE at bob');
     assert.deepEqual(got, ['hello bob']);
-    assert.equal(pcscf.counters?.forwardedOriginating, 1);
-    assert.equal(pcscf.counters?.forwardedTerminating, 1);
+    assert.equal(pcscf.counters().forwardedOriginating, 1);
+    assert.equal(pcscf.counters().forwardedTerminating, 1);
     // De-registration: the 200 over the SA, then nothing of alice left at the P-CSCF.
     await alice.deregister();
     await pcscf.idle();

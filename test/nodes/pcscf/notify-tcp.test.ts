@@ -43,7 +43,7 @@ async function overTcp(port: number, req: SipRequest): Promise<string> {
 describe('[O] TS 24.229 §5.2.3 reg-event NOTIFY over TCP from the S-CSCF\'s ephemeral port', () => {
   let w: World;
   let sub: SipRequest;
-  const at = (): { address: string; port: number } => ({ address: w.pcscf.address().host, port: w.pcscf.address().port });
+  const at = (): { address: string; port: number } => ({ address: w.pcscf.address().sip.address, port: w.pcscf.address().sip.port });
   beforeEach(async () => {
     w = await world({ sip: { listen: `${HOST}:0`, protocols: ['udp', 'tcp'] }, regEvent: { subscribe: true, expires: 600000 } });
     await w.ue.register(w.stub);
@@ -61,26 +61,26 @@ describe('[O] TS 24.229 §5.2.3 reg-event NOTIFY over TCP from the S-CSCF\'s eph
     const doc: Reginfo = { version: 1, state: 'full', registrations: [{ aor: 'sip:alice@ims.lab', id: 'r1', state: 'terminated', contacts: [{ id: 'c1', state: 'terminated', event: 'deactivated', uri, expires: 0 }, ...others] }] };
     const req = w.stub.notifyRequest(sub, at(), doc, 'terminated;reason=deactivated');
     assert.ok(serializeMessage(req).length > 1300, 'past the UDP size rule');
-    assert.match(await overTcp(w.pcscf.address().port, req), /^SIP\/2\.0 200/);
+    assert.match(await overTcp(w.pcscf.address().sip.port, req), /^SIP\/2\.0 200/);
     assert.equal(w.pcscf.registrations()[0]?.ending?.reason, 'deregistered');
   });
 
   test('[R-SA-5] [O] from the same address over TCP, a NOTIFY of no subscription of ours and a MESSAGE are still refused 403', async () => {
     const stranger = w.stub.notifyRequest(sub, at(), { version: 1, state: 'full', registrations: [] }, 'active;expires=600');
     stranger.headers.set('Call-ID', 'not-our-subscription');
-    assert.match(await overTcp(w.pcscf.address().port, stranger), /^SIP\/2\.0 403/);
+    assert.match(await overTcp(w.pcscf.address().sip.port, stranger), /^SIP\/2\.0 403/);
     const msg = new SipRequest(
       'MESSAGE',
       `sip:alice@${HOST}:${w.ue.local.portS}`,
       new SipHeaders([
-        ['Route', `<sip:${HOST}:${w.pcscf.address().port};lr>`],
+        ['Route', `<sip:${HOST}:${w.pcscf.address().sip.port};lr>`],
         ['From', '<sip:bob@ims.lab>;tag=b'],
         ['To', '<sip:alice@ims.lab>'],
         ['Call-ID', 'm-tcp'],
         ['CSeq', '1 MESSAGE'],
       ]),
     );
-    assert.match(await overTcp(w.pcscf.address().port, msg), /^SIP\/2\.0 403/);
+    assert.match(await overTcp(w.pcscf.address().sip.port, msg), /^SIP\/2\.0 403/);
     assert.equal(w.pcscf.registrations()[0]?.ending, undefined);
   });
 });

@@ -44,12 +44,12 @@ describe('issue [O] §2: overload without lock-out', () => {
     const stub = await StubCore.start(clock);
     const pcscf = await startPcscf(stub, clock, { overload: { attemptsPerAddress: 8, attemptsTotal: 12, retryAfterSeconds: 30 } });
     const a = pcscf.address();
-    const ue = await ScriptedUe.create({ address: a.host, port: a.port }, clock);
+    const ue = await ScriptedUe.create({ address: a.sip.address, port: a.sip.port }, clock);
     const attacker = await RawPort.open('127.0.0.2');
     const other = await RawPort.open('127.0.0.3');
     try {
       await ue.register(stub);
-      const to = { address: a.host, port: a.port };
+      const to = { address: a.sip.address, port: a.sip.port };
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) {
         await attacker.send(initialRegister(`victim${i}@ims.lab`, attacker, 0x80000100 + 2 * i), to);
@@ -71,7 +71,7 @@ describe('issue [O] §2: overload without lock-out', () => {
         more.push((await answer(other)).status);
       }
       assert.deepEqual(more, [401, 401, 401, 401, 503, 503], 'twelve in all');
-      assert.equal(pcscf.counters?.overloadRejected, 4);
+      assert.equal(pcscf.counters().overloadRejected, 4);
       // The registered UE's re-registration goes over its SAs: never refused for the others.
       // R-RR-1: new SPIs and port_uc, the same port_us.
       const offer2 = buildUeOffer({ spiC: 0x80000777, spiS: 0x80000778, portC: ue.local.portC + 1, portS: ue.local.portS, algs: ['hmac-sha-1-96'], ealgs: ['null'], mods: ['UDP-enc-tun'] });

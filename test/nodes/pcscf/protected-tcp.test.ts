@@ -59,7 +59,7 @@ describe('TS 33.203 §7.1 over TCP: a phone\'s protected REGISTER at the kernel-
     const sockets: Socket[] = [];
     try {
       const a = pcscf.address();
-      await plain.send(register({ via: `SIP/2.0/UDP ${HOST}:${plain.port};branch=z9hG4bKt1;rport`, contactPort: plain.port, auth: 'Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="", response=""', client, cseq: 1 }), { address: a.host, port: a.port });
+      await plain.send(register({ via: `SIP/2.0/UDP ${HOST}:${plain.port};branch=z9hG4bKt1;rport`, contactPort: plain.port, auth: 'Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="", response=""', client, cseq: 1 }), { address: a.sip.address, port: a.sip.port });
       let r401: SipResponse;
       do r401 = parseMessage((await plain.next('401')).data) as SipResponse;
       while (r401.status < 200);

@@ -44,7 +44,7 @@ async function firstRegister(offer: string, datapath: 'userspace' | 'xfrm'): Pro
       ['Require', 'sec-agree'],
       ['Proxy-Require', 'sec-agree'],
       ['Supported', 'path, sec-agree'],
-    ]), { address: a.host, port: a.port });
+    ]), { address: a.sip.address, port: a.sip.port });
     let resp: SipResponse;
     do resp = parseMessage((await plain.next('the answer')).data) as SipResponse;
     while (resp.status < 200);

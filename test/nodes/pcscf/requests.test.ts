@@ -11,9 +11,9 @@ import { HOST, settle, StubCore, waitFor, world } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;
 
-function toUe(stub: StubCore, pcscf: { host: string; port: number }, uePortS: number, o: { extra?: [string, string][]; method?: string; route?: string; to?: string } = {}): Promise<SipResponse> {
+function toUe(stub: StubCore, pcscf: { sip: { address: string; port: number } }, uePortS: number, o: { extra?: [string, string][]; method?: string; route?: string; to?: string } = {}): Promise<SipResponse> {
   const h = new SipHeaders();
-  h.append('Route', o.route ?? `<sip:term@${pcscf.host}:${pcscf.port};lr>`);
+  h.append('Route', o.route ?? `<sip:term@${pcscf.sip.address}:${pcscf.sip.port};lr>`);
   h.append('From', '<sip:bob@ims.lab>;tag=b1');
   h.append('To', `<${o.to ?? 'sip:alice@ims.lab'}>`);
   h.append('Call-ID', `t-${Math.random().toString(16).slice(2)}`);
@@ -21,7 +21,7 @@ function toUe(stub: StubCore, pcscf: { host: string; port: number }, uePortS: nu
   h.append('P-Asserted-Identity', '<sip:bob@ims.lab>, <tel:+15550000>');
   for (const [k, v] of o.extra ?? []) h.append(k, v);
   h.append('Content-Type', 'text/plain');
-  return stub.stack.sendRequest(new SipRequest(o.method ?? 'MESSAGE', `sip:alice@${HOST}:${uePortS}`, h, new TextEncoder().encode('hello')), { address: pcscf.host, port: pcscf.port });
+  return stub.stack.sendRequest(new SipRequest(o.method ?? 'MESSAGE', `sip:alice@${HOST}:${uePortS}`, h, new TextEncoder().encode('hello')), { address: pcscf.sip.address, port: pcscf.sip.port });
 }
 
 describe('TS 24.229 §5.2.6.3: originating requests over the SAs', () => {
@@ -47,7 +47,7 @@ describe('TS 24.229 §5.2.6.3: originating requests over the SAs', () => {
     assert.equal(got.headers.get('Require'), undefined);
     // Its own Route entry popped, the Service-Route of the registration followed.
     assert.deepEqual(routesOf(got).map((n) => formatUri(n.uri)), [`sip:orig@${HOST}:${stub.port};lr`]);
-    assert.equal(pcscf.counters?.forwardedOriginating, 1);
+    assert.equal(pcscf.counters().forwardedOriginating, 1);
   });
 
   test('RFC 3261 §16.6 step 6: a request inside a dialog with an empty route set goes to its Request-URI (the remote target), not to the I-CSCF', async () => {
@@ -69,7 +69,7 @@ describe('TS 24.229 §5.2.6.3: originating requests over the SAs', () => {
       assert.equal(r.status, 200);
       assert.equal(notifier.all('SUBSCRIBE').length, 1, 'at the remote target');
       assert.equal(stub.all('SUBSCRIBE').length, 0, 'not at the I-CSCF');
-      assert.equal(pcscf.counters?.forwardedOriginating, 1);
+      assert.equal(pcscf.counters().forwardedOriginating, 1);
     } finally {
       await notifier.close();
     }
@@ -91,9 +91,9 @@ describe('TS 24.229 §5.2.6.3: originating requests over the SAs', () => {
     const { ue, stub, pcscf } = w;
     await ue.register(stub);
     void ue.sendProtected(ue.message('sip:bob@ims.lab', { from: 'sip:mallory@ims.lab' })).catch(() => undefined);
-    await waitFor(() => pcscf.counters!.identityRejected === 1, 'identity rejection');
+    await waitFor(() => pcscf.counters().identityRejected === 1, 'identity rejection');
     void ue.sendProtected(ue.message('sip:bob@ims.lab', { ppi: 'sip:bob@ims.lab' })).catch(() => undefined);
-    await waitFor(() => pcscf.counters!.identityRejected === 2, 'identity rejection (P-Preferred-Identity)');
+    await waitFor(() => pcscf.counters().identityRejected === 2, 'identity rejection (P-Preferred-Identity)');
     await settle();
     assert.equal(stub.all('MESSAGE').length, 0);
   });
@@ -130,7 +130,7 @@ describe('TS 33.203 §7.1, RFC 3323/3325: terminating requests towards the UE', 
     const r = await toUe(stub, pcscf.address(), ue.local.portS);
     assert.equal(r.status, 200);
     assert.deepEqual(seen, { spi: ue.local.spiS, local: ue.local.portS, remote: ue.accepted!.pcscf.portC });
-    assert.equal(pcscf.counters?.forwardedTerminating, 1);
+    assert.equal(pcscf.counters().forwardedTerminating, 1);
   });
 
   test('[R-ANON-1] P-Asserted-Identity reaches a trusted UE without privacy, and is removed for Privacy: id', async () => {
@@ -159,7 +159,7 @@ describe('TS 33.203 §7.1, RFC 3323/3325: terminating requests towards the UE', 
     const r2 = await toUe(stub, pcscf.address(), ue.local.portS, { extra: [['Privacy', 'session;critical']] });
     assert.equal(r2.status, 500);
     assert.equal(ue.protectedRequests.length, 0);
-    assert.equal(pcscf.counters?.privacyRejected, 2);
+    assert.equal(pcscf.counters().privacyRejected, 2);
     // Not critical: delivered as well as it can be.
     const r3 = await toUe(stub, pcscf.address(), ue.local.portS, { extra: [['Privacy', 'header']] });
     assert.equal(r3.status, 200);
@@ -184,15 +184,15 @@ describe('TS 33.203 §7.1, RFC 3323/3325: terminating requests towards the UE', 
     assert.equal(r1.status, 403);
     // Along the Path, but from a source that is not the core (a UE's plain socket): refused.
     const h = new SipHeaders();
-    h.append('Route', `<sip:term@${a.host}:${a.port};lr>`);
+    h.append('Route', `<sip:term@${a.sip.address}:${a.sip.port};lr>`);
     h.append('From', '<sip:mallory@ims.lab>;tag=m');
     h.append('To', '<sip:alice@ims.lab>');
     h.append('Call-ID', 'spoof-1');
     h.append('CSeq', '1 MESSAGE');
-    const r2 = await ue.stack.sendRequest(new SipRequest('MESSAGE', `sip:alice@${HOST}:${ue.local.portS}`, h), { address: a.host, port: a.port, through: ue.plain });
+    const r2 = await ue.stack.sendRequest(new SipRequest('MESSAGE', `sip:alice@${HOST}:${ue.local.portS}`, h), { address: a.sip.address, port: a.sip.port, through: ue.plain });
     assert.equal(r2.status, 403);
     assert.equal(ue.protectedRequests.length, 0);
-    assert.equal(pcscf.counters?.portRuleRejected, 2);
+    assert.equal(pcscf.counters().portRuleRejected, 2);
   });
 
   test('a terminating request for no registered UE gets 404', async () => {
@@ -214,11 +214,11 @@ describe('TS 33.203 §7.1, RFC 3323/3325: terminating requests towards the UE', 
     assert.equal(r.status, 200);
     const a = pcscf.address();
     const rr = routesOf(stub.last('INVITE')!, 'Record-Route').map((n) => formatUri(n.uri));
-    assert.deepEqual(rr, [`sip:${a.host}:${a.port};lr`, `sip:${HOST}:${ue.accepted!.pcscf.portS};lr`]);
+    assert.deepEqual(rr, [`sip:${a.sip.address}:${a.sip.port};lr`, `sip:${HOST}:${ue.accepted!.pcscf.portS};lr`]);
     // The UE side of the dialog sees both entries too (the UE uses the bottom one, its port-s).
     assert.deepEqual(routesOf(r, 'Record-Route').map((n) => formatUri(n.uri)), rr);
     // A BYE from the callee side follows the route set: the core face of the P-CSCF.
-    const bye = await toUe(stub, a, ue.local.portS, { method: 'BYE', route: `<sip:${a.host}:${a.port};lr>, <sip:${HOST}:${ue.accepted!.pcscf.portS};lr>` });
+    const bye = await toUe(stub, a, ue.local.portS, { method: 'BYE', route: `<sip:${a.sip.address}:${a.sip.port};lr>, <sip:${HOST}:${ue.accepted!.pcscf.portS};lr>` });
     assert.equal(bye.status, 200);
     assert.equal(ue.protectedRequests.at(-1)!.method, 'BYE');
     assert.equal(ue.protectedRequests.at(-1)!.headers.get('Route'), undefined, 'both P-CSCF entries popped');

@@ -25,9 +25,9 @@ async function reRegister(ue: ScriptedUe, mods?: ('UDP-enc-tun' | 'trans')[]): P
 }
 
 /** A terminating MESSAGE from the stub (the S-CSCF) to the UE's contact, routed over the P-CSCF's Path. */
-function terminating(stub: StubCore, pcscf: { host: string; port: number }, uePortS: number, extra: [string, string][] = []): Promise<SipResponse> {
+function terminating(stub: StubCore, pcscf: { sip: { address: string; port: number } }, uePortS: number, extra: [string, string][] = []): Promise<SipResponse> {
   const h = new SipHeaders();
-  h.append('Route', `<sip:term@${pcscf.host}:${pcscf.port};lr>`);
+  h.append('Route', `<sip:term@${pcscf.sip.address}:${pcscf.sip.port};lr>`);
   h.append('From', '<sip:bob@ims.lab>;tag=b1');
   h.append('To', '<sip:alice@ims.lab>');
   h.append('Call-ID', `t-${Math.random().toString(16).slice(2)}`);
@@ -35,7 +35,7 @@ function terminating(stub: StubCore, pcscf: { host: string; port: number }, uePo
   h.append('P-Asserted-Identity', '<sip:bob@ims.lab>');
   for (const [k, v] of extra) h.append(k, v);
   h.append('Content-Type', 'text/plain');
-  return stub.stack.sendRequest(new SipRequest('MESSAGE', `sip:alice@${HOST}:${uePortS}`, h, new TextEncoder().encode('hello')), { address: pcscf.host, port: pcscf.port });
+  return stub.stack.sendRequest(new SipRequest('MESSAGE', `sip:alice@${HOST}:${uePortS}`, h, new TextEncoder().encode('hello')), { address: pcscf.sip.address, port: pcscf.sip.port });
 }
 
 describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', () => {
@@ -203,7 +203,7 @@ describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', ()
     assert.equal(sets.length, 1);
     // R-SA-7 (TS 24.229 §5.2.2.3): max(current expiry, now + expires + 30 s).
     assert.equal(sets[0].expiresAt - clock.now(), 900_000 + 30_000);
-    assert.equal(pcscf.counters?.refreshed, 1);
+    assert.equal(pcscf.counters().refreshed, 1);
     assert.equal(pcscf.registrations()[0].expiresInMs, 900_000);
     await settle();
   });

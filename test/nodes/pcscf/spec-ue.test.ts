@@ -30,16 +30,16 @@ import { finalOn, IMPI, IMPU, mech, parse, registerBy, SpecUe } from './spec-ue.
 const T1 = 500;
 
 /** A terminating request from the core, through the P-CSCF, to the UE's port_us (TS 24.229 §5.2.6.4). */
-function terminating(stub: StubCore, pcscf: { host: string; port: number }, usPort: number, n: number): Promise<SipResponse> {
+function terminating(stub: StubCore, pcscf: { sip: { address: string; port: number } }, usPort: number, n: number): Promise<SipResponse> {
   const h = new SipHeaders();
-  h.append('Route', `<sip:term@${pcscf.host}:${pcscf.port};lr>`);
+  h.append('Route', `<sip:term@${pcscf.sip.address}:${pcscf.sip.port};lr>`);
   h.append('From', '<sip:bob@ims.lab>;tag=b1');
   h.append('To', `<${IMPU}>`);
   h.append('Call-ID', `term-${n}`);
   h.append('CSeq', '1 MESSAGE');
   h.append('P-Asserted-Identity', '<sip:bob@ims.lab>');
   h.append('Content-Type', 'text/plain');
-  return stub.stack.sendRequest(new SipRequest('MESSAGE', `sip:alice@${HOST}:${usPort}`, h, new TextEncoder().encode(`hello ${n}`)), { address: pcscf.host, port: pcscf.port });
+  return stub.stack.sendRequest(new SipRequest('MESSAGE', `sip:alice@${HOST}:${usPort}`, h, new TextEncoder().encode(`hello ${n}`)), { address: pcscf.sip.address, port: pcscf.sip.port });
 }
 
 describe('P-CSCF against a UE scripted from TS 24.229 §5.1.1 and TS 33.203 §7 (exact datagrams)', () => {
@@ -68,7 +68,7 @@ describe('P-CSCF against a UE scripted from TS 24.229 §5.1.1 and TS 33.203 §7 
     pcscf = await startPcscf(stub, clock);
     const a = pcscf.address();
     const [server, ...pool] = pcscf.protectedEndpoints();
-    const ue = new SpecUe(await open(), await open(), await open(), { address: a.host, port: a.port });
+    const ue = new SpecUe(await open(), await open(), await open(), { address: a.sip.address, port: a.sip.port });
     const SPI = { c: 0x80001001, s: 0x80001002 };
 
     const t0 = clock.now();
@@ -125,7 +125,7 @@ describe('P-CSCF against a UE scripted from TS 24.229 §5.1.1 and TS 33.203 §7 
     pcscf = await startPcscf(stub, clock);
     const a = pcscf.address();
     const [server] = pcscf.protectedEndpoints();
-    const ue = new SpecUe(await open(), await open(), await open(), { address: a.host, port: a.port });
+    const ue = new SpecUe(await open(), await open(), await open(), { address: a.sip.address, port: a.sip.port });
     const { set: s1 } = await registerBy(stub, ue, { c: 0x80002001, s: 0x80002002 }, 0);
     const oldUc = ue.uc;
     clock.advance(100_000);
@@ -170,7 +170,7 @@ describe('P-CSCF against a UE scripted from TS 24.229 §5.1.1 and TS 33.203 §7 
   test('[R-SA-3] responseFlow "server-to-client" keeps the Rel-5 pairing: the 200 leaves port_ps for port_uc on the UE\'s spi-c', async () => {
     pcscf = await startPcscf(stub, clock, { protected: { ports: 'auto', responseFlow: 'server-to-client' } });
     const a = pcscf.address();
-    const ue = new SpecUe(await open(), await open(), await open(), { address: a.host, port: a.port });
+    const ue = new SpecUe(await open(), await open(), await open(), { address: a.sip.address, port: a.sip.port });
     const SPI = { c: 0x80003001, s: 0x80003002 };
     await ue.plain.send(ue.register({ viaPort: ue.plain.port, contactPort: ue.plain.port, auth: `Digest username="${IMPI}", realm="ims.lab", uri="sip:ims.lab", nonce="", response=""`, client: ue.offer(SPI.c, SPI.s) }), ue.pcscf);
     const r401 = await finalOn(ue.plain, '401');

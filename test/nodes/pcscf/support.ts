@@ -350,7 +350,7 @@ export async function world(extra: Record<string, unknown> = {}, ueOpts: UeOptio
   const stub = await StubCore.start(clock);
   const pcscf = await startPcscf(stub, clock, extra);
   const a = pcscf.address();
-  const ue = await ScriptedUe.create({ address: a.host, port: a.port }, clock, ueOpts);
+  const ue = await ScriptedUe.create({ address: a.sip.address, port: a.sip.port }, clock, ueOpts);
   return {
     clock,
     stub,

@@ -29,7 +29,7 @@ describe('P-CSCF datapath selection', () => {
     );
     await pcscf.start();
     const a = pcscf.address();
-    const ue = await ScriptedUe.create({ address: a.host, port: a.port }, clock, { mods: ['trans', 'UDP-enc-tun'] });
+    const ue = await ScriptedUe.create({ address: a.sip.address, port: a.sip.port }, clock, { mods: ['trans', 'UDP-enc-tun'] });
     // The UE side runs on plain sockets too (as it would with kernel IPsec).
     const ueMgr = new SaManager({ role: 'ue', clock, rng: new SeededRng('ue-x') });
     const carrier = new KernelSocketCarrier(HOST, inboundSaLookup(ueMgr));
@@ -77,7 +77,7 @@ describe('P-CSCF datapath selection', () => {
     const min = 40_000 + Math.floor(Math.random() * 200) * 100;
     const pcscf = await startPcscf(stub, clock, { protected: { ports: `${min}-${min + 99}` } });
     const a = pcscf.address();
-    const ue = await ScriptedUe.create({ address: a.host, port: a.port }, clock);
+    const ue = await ScriptedUe.create({ address: a.sip.address, port: a.sip.port }, clock);
     try {
       await ue.register(stub);
       const s = pcscf.sets()[0];
@@ -95,7 +95,7 @@ describe('P-CSCF datapath selection', () => {
     const stub = await StubCore.start(clock);
     const pcscf = await startPcscf(stub, clock);
     const a = pcscf.address();
-    const ue = await ScriptedUe.create({ address: a.host, port: a.port }, clock, { mods: ['trans', 'UDP-enc-tun'] });
+    const ue = await ScriptedUe.create({ address: a.sip.address, port: a.sip.port }, clock, { mods: ['trans', 'UDP-enc-tun'] });
     try {
       const r1 = await ue.sendUnprotected(ue.registerRequest());
       assert.equal(securityServerOf(r1)[0].mod, 'UDP-enc-tun');

@@ -51,7 +51,7 @@ describe('S-CSCF: CANCEL of a proxied INVITE (RFC 3261 §16.10, §9.1)', () => {
     assert.equal(reg.status, 200);
 
     const r = await runCancel({
-      up: plainLeg(up, { address: HOST, port: scscf.address().udp!.port }),
+      up: plainLeg(up, { address: HOST, port: scscf.address().sip.port }),
       down,
       stack: scscf.stack,
       clock,

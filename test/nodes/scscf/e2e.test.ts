@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseDigestChallenge } from '../../../src/auth/digest/index.js';
 import { SeededRng, systemClock } from '../../../src/common/index.js';
-import { defaultHssConfig, HssServer } from '../../../src/nodes/hss/index.js';
+import { defaultHssConfig, HssServer, createHss } from '../../../src/nodes/hss/index.js';
 import { createScscf, parseScscfConfig, type Scscf } from '../../../src/nodes/scscf/index.js';
 import { SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/index.js';
 import { SipStack } from '../../../src/sip/stack/index.js';
@@ -86,7 +86,8 @@ describe('S-CSCF node over loopback with our HSS', () => {
     c.diameter.listen = { host: '127.0.0.1', port: 0 };
     c.diameter.peers = [{ host: 'scscf.ims.lab' }];
     c.rest = null;
-    hss = await HssServer.start({ config: c, store: hssStore, ownsStore: true, rng: new SeededRng('e2e-hss') });
+    hss = createHss(c, { store: hssStore, ownsStore: true, rng: new SeededRng('e2e-hss') });
+    await hss.start();
   });
 
   after(async () => {
@@ -117,19 +118,19 @@ describe('S-CSCF node over loopback with our HSS', () => {
     const bob = await ue('sip:bob@ims.lab', 'bob@ims.lab');
     cleanup.push(() => alice.stack.close(), () => bob.stack.close());
     let scscf = await startScscf();
-    const dest = (): Destination => ({ address: '127.0.0.1', port: scscf.address().udp!.port, transport: 'udp' });
-    assert.match(scscf.address().serverName, /^sip:scscf\.ims\.lab:\d+$/);
-    assert.notEqual(scscf.address().serverName, 'sip:scscf.ims.lab:6060', 'the bound port replaces the configured one');
+    const dest = (): Destination => ({ address: '127.0.0.1', port: scscf.address().sip.port, transport: 'udp' });
+    assert.match(scscf.serverName(), /^sip:scscf\.ims\.lab:\d+$/);
+    assert.notEqual(scscf.serverName(), 'sip:scscf.ims.lab:6060', 'the bound port replaces the configured one');
 
     const ra = await registerUe(alice, dest());
     assert.equal(ra.status, 200);
     assert.equal(ra.headers.get('p-associated-uri'), '<sip:alice@ims.lab>, <tel:+15550001>');
     const serviceRoute = ra.headers.get('service-route')!;
     assert.deepEqual(scscf.core.registration('sip:alice@ims.lab')!.bindings[0].received, { transport: 'udp', address: '127.0.0.1', port: alice.port }, 'the last hop is kept with the binding');
-    assert.equal(serviceRoute, `<sip:orig@scscf.ims.lab:${scscf.address().udp!.port};lr>`);
+    assert.equal(serviceRoute, `<sip:orig@scscf.ims.lab:${scscf.address().sip.port};lr>`);
     assert.equal((await registerUe(bob, dest())).status, 200);
     assert.equal((await hssStore.getPublicIdentity('tel:+15550001'))!.state, 'REGISTERED');
-    assert.equal((await hssStore.getPublicIdentity('sip:bob@ims.lab'))!.scscfName, scscf.address().serverName);
+    assert.equal((await hssStore.getPublicIdentity('sip:bob@ims.lab'))!.scscfName, scscf.serverName());
 
     // UE to UE: the S-CSCF resolves scscf.ims.lab through its host table to itself.
     const m1 = await alice.stack.sendRequest(message(alice, 'sip:bob@ims.lab', serviceRoute), dest());
@@ -146,7 +147,7 @@ describe('S-CSCF node over loopback with our HSS', () => {
     assert.equal((await alice.stack.sendRequest(message(alice, 'sip:bob@ims.lab', serviceRoute), dest())).status, 404);
 
     // Restart: a new node object over the same SQLite file, on the same port.
-    const port = scscf.address().udp!.port;
+    const port = scscf.address().sip.port;
     await scscf.stop();
     scscf = await startScscf(port);
     const restarted = scscf;
@@ -165,9 +166,9 @@ describe('S-CSCF node over loopback with our HSS', () => {
     cleanup.push(() => scscf.stop());
     const u = await ue('sip:alice@ims.lab', 'alice@ims.lab');
     cleanup.push(() => u.stack.close());
-    const dest: Destination = { address: '127.0.0.1', port: scscf.address().udp!.port, transport: 'udp' };
-    const h = new SipHeaders([['From', '<sip:alice@ims.lab>;tag=o'], ['To', `<${scscf.address().serverName}>`], ['Call-ID', 'opt'], ['CSeq', '1 OPTIONS']]);
-    assert.equal((await u.stack.sendRequest(new SipRequest('OPTIONS', scscf.address().serverName, h), dest)).status, 200);
+    const dest: Destination = { address: '127.0.0.1', port: scscf.address().sip.port, transport: 'udp' };
+    const h = new SipHeaders([['From', '<sip:alice@ims.lab>;tag=o'], ['To', `<${scscf.serverName()}>`], ['Call-ID', 'opt'], ['CSeq', '1 OPTIONS']]);
+    assert.equal((await u.stack.sendRequest(new SipRequest('OPTIONS', scscf.serverName(), h), dest)).status, 200);
     const r1 = await u.stack.sendRequest(registerReq(u, undefined), dest);
     assert.equal(parseDigestChallenge(r1.headers.get('www-authenticate')!).ik, undefined, 'sendKeys false');
     const { authorization } = u.isim.answer(r1, { tamper: true });

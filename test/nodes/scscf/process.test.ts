@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SeededRng, systemClock } from '../../../src/common/index.js';
-import { defaultHssConfig, HssServer } from '../../../src/nodes/hss/index.js';
+import { defaultHssConfig, createHss } from '../../../src/nodes/hss/index.js';
 import { defaultScscfConfig, parseScscfConfig } from '../../../src/nodes/scscf/index.js';
 import { SipHeaders, SipRequest } from '../../../src/sip/index.js';
 import { SipStack } from '../../../src/sip/stack/index.js';
@@ -58,7 +58,8 @@ describe('imsec scscf (process)', () => {
     hc.diameter.listen = { host: '127.0.0.1', port: 0 };
     hc.diameter.peers = [{ host: 'scscf.ims.lab' }];
     hc.rest = null;
-    const hss = await HssServer.start({ config: hc, store: hssStore, ownsStore: true, rng: new SeededRng('proc-hss') });
+    const hss = createHss(hc, { store: hssStore, ownsStore: true, rng: new SeededRng('proc-hss') });
+    await hss.start();
     const t = await UdpTransport.bind({ address: '127.0.0.1', port: 0 });
     const ue = new SipStack({ transports: [t], clock: systemClock });
     const cfg = join(dir, 'scscf.json');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { usimStateFromSqnMs } from '../../../src/auth/index.js';
 import { ManualClock, SeededRng } from '../../../src/common/index.js';
-import { changeSubscriber, defaultHssConfig, HssServer, provisionSubscriber } from '../../../src/nodes/hss/index.js';
+import { changeSubscriber, defaultHssConfig, createHss, provisionSubscriber } from '../../../src/nodes/hss/index.js';
 import { createIcscf, parseIcscfConfig } from '../../../src/nodes/icscf/index.js';
 import { createPcscf, parsePcscfConfig, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
 import { createScscf, parseScscfConfig, type Scscf } from '../../../src/nodes/scscf/index.js';
@@ -55,7 +55,8 @@ async function chain(opts: { pcscfRegEvent?: boolean } = {}): Promise<Chain> {
   hc.diameter.peers = [{ host: 'icscf.ims.lab' }, { host: 'scscf.ims.lab' }];
   hc.rest = null;
   hc.serverCapabilities = { mandatory: [], optional: [], serverNames: [] };
-  const hss = await HssServer.start({ config: hc, store, ownsStore: true, rng: new SeededRng('ue-chain-hss') });
+  const hss = createHss(hc, { store, ownsStore: true, rng: new SeededRng('ue-chain-hss') });
+  await hss.start();
   undo.push(() => hss.stop());
   const scscf = createScscf(
     parseScscfConfig({ sip: { listen: `${HOST}:0`, protocols: ['udp'] }, diameter: { hss: { host: 'hss.ims.lab', port: hss.diameterPort, address: HOST } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'silent' }),
@@ -65,7 +66,7 @@ async function chain(opts: { pcscfRegEvent?: boolean } = {}): Promise<Chain> {
   undo.push(() => scscf.stop());
   await scscf.waitForHss(5000);
   const icscf = createIcscf(
-    parseIcscfConfig({ logLevel: 'silent', sip: { listen: `${HOST}:0`, protocols: ['udp'], t1Ms: T1 }, diameter: { hss: { connect: `${HOST}:${hss.diameterPort}` } }, scscfs: [scscf.address().serverName] }),
+    parseIcscfConfig({ logLevel: 'silent', sip: { listen: `${HOST}:0`, protocols: ['udp'], t1Ms: T1 }, diameter: { hss: { connect: `${HOST}:${hss.diameterPort}` } }, scscfs: [scscf.serverName()] }),
     { rng: new SeededRng('ue-chain-icscf') },
   );
   await icscf.start();
@@ -75,8 +76,8 @@ async function chain(opts: { pcscfRegEvent?: boolean } = {}): Promise<Chain> {
     parsePcscfConfig({
       sip: { listen: `${HOST}:0`, protocols: ['udp'], t1Ms: T1 },
       protected: { ports: 'auto' },
-      icscf: `sip:${HOST}:${icscf.address().udp!.port}`,
-      trustedCore: [`${HOST}:${scscf.address().udp!.port}`, `${HOST}:${icscf.address().udp!.port}`],
+      icscf: `sip:${HOST}:${icscf.address().sip.port}`,
+      trustedCore: [`${HOST}:${scscf.address().sip.port}`, `${HOST}:${icscf.address().sip.port}`],
       regEvent: { subscribe: opts.pcscfRegEvent ?? true, expires: 600000 },
       logLevel: 'silent',
     }),
@@ -89,10 +90,11 @@ async function chain(opts: { pcscfRegEvent?: boolean } = {}): Promise<Chain> {
     scscf,
     hssStore: store,
     async ue(user, extra = {}, sqn, clock) {
-      const u = await createUe(
-        parseUeConfig({ impi: `${user}@${REALM}`, impu: `sip:${user}@${REALM}`, k: K, op: OP, pcscf: `${HOST}:${pcscf.address().port}`, expires: 600, reRegister: { auto: false }, subscribeRegEvent: true, timers: { t1: T1 }, ...extra }),
+      const u = createUe(
+        parseUeConfig({ impi: `${user}@${REALM}`, impu: `sip:${user}@${REALM}`, k: K, op: OP, pcscf: `${HOST}:${pcscf.address().sip.port}`, expires: 600, reRegister: { auto: false }, subscribeRegEvent: true, timers: { t1: T1 }, ...extra }),
         { rng: new SeededRng(`ue-chain-${user}`), ...(sqn ? { sqnStore: sqn } : {}), ...(clock ? { clock } : {}) },
       );
+      await u.start();
       undo.push(() => u.stop());
       return u;
     },
@@ -135,11 +137,11 @@ describe('the soft UE through the real P-CSCF, I-CSCF, S-CSCF and HSS', () => {
     const alice = await c.ue('alice');
     await alice.register();
     await waitFor(() => alice.state().subscription === 'active' && c.pcscf.registrations()[0]?.subscription === 'active', 5000);
-    const relayed = c.pcscf.counters!.forwardedTerminating;
+    const relayed = c.pcscf.counters().forwardedTerminating;
     assert.equal(await c.scscf.deregister('sip:alice@ims.lab', { event: 'deactivated' }), true);
     await waitFor(() => alice.state().state === 'deregistered', 5000);
     assert.equal(alice.state().lastFailure?.detail, 'network: deactivated', 'the NOTIFY meant for the UE got through');
-    assert.ok(c.pcscf.counters!.forwardedTerminating > relayed);
+    assert.ok(c.pcscf.counters().forwardedTerminating > relayed);
     assert.deepEqual(alice.saTable(), []);
     // The UE answered the NOTIFY: the P-CSCF need not wait for its grace.
     await waitFor(() => c.pcscf.registrations().length === 0, 1500);
@@ -147,7 +149,7 @@ describe('the soft UE through the real P-CSCF, I-CSCF, S-CSCF and HSS', () => {
     assert.deepEqual(c.pcscf.sets(), []);
     assert.deepEqual(c.pcscf.pending(), []);
     assert.equal(c.scscf.registrations().length, 0);
-    assert.equal(c.pcscf.counters!.deregistered, 1);
+    assert.equal(c.pcscf.counters().deregistered, 1);
   });
 
   test('[R-RR-5] [R-SA-7] TS 24.229 §5.1.1.7: after "deactivated" the UE registers again through the whole chain; the old SAs are gone everywhere', { timeout: 30_000 }, async () => {
@@ -250,7 +252,7 @@ describe('the soft UE through the real P-CSCF, I-CSCF, S-CSCF and HSS', () => {
     const again = await alice.reRegister();
     assert.notEqual(again.setId, first.setId);
     assert.equal(c.scscf.counters().resyncs, 1, 'AUTS reached the S-CSCF');
-    assert.equal(c.pcscf.counters!.portRuleRejected, 0);
+    assert.equal(c.pcscf.counters().portRuleRejected, 0);
     await c.pcscf.idle();
     assert.equal((await alice.sendMessage('sip:alice@ims.lab', 'after resync')).status, 200);
   });
@@ -263,7 +265,7 @@ describe('the soft UE through the real P-CSCF, I-CSCF, S-CSCF and HSS', () => {
     await changeSubscriber(c.hssStore, `alice@${REALM}`, { k: '00112233445566778899aabbccddeeff', op: OP });
     await assert.rejects(alice.reRegister(), (e: Error & { reason?: string }) => e.reason === 'mac-failure');
     assert.equal(c.scscf.counters().networkAuthFailures, 1, 'the report reached the S-CSCF');
-    assert.equal(c.pcscf.counters!.portRuleRejected, 0);
+    assert.equal(c.pcscf.counters().portRuleRejected, 0);
     assert.equal(alice.state().state, 'registered');
     assert.equal(alice.state().registration!.setId, first.setId);
     await c.pcscf.idle();
@@ -277,7 +279,7 @@ describe('the soft UE through the real P-CSCF, I-CSCF, S-CSCF and HSS', () => {
     const c = await chain();
     const compiled = fileURLToPath(import.meta.url).includes(join('dist', 'test'));
     const entry = compiled ? [cliPath] : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
-    const args = [...entry, 'ue', 'register', '--impi', 'alice@ims.lab', '--impu', 'sip:alice@ims.lab', '--k', K, '--op', OP, '--pcscf', `${HOST}:${c.pcscf.address().port}`, '--message', 'sip:alice@ims.lab', 'to myself', '--deregister'];
+    const args = [...entry, 'ue', 'register', '--impi', 'alice@ims.lab', '--impu', 'sip:alice@ims.lab', '--k', K, '--op', OP, '--pcscf', `${HOST}:${c.pcscf.address().sip.port}`, '--message', 'sip:alice@ims.lab', 'to myself', '--deregister'];
     const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';

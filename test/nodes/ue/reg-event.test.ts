@@ -22,10 +22,11 @@ interface Rig {
 async function rig(cfg: Partial<UeConfigInput> = {}): Promise<Rig> {
   const clock = new ManualClock(1_000_000);
   const pc = await FakePcscf.start({ clock });
-  const ue = await createUe(
+  const ue = createUe(
     parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: K, opc: OPC, pcscf: `${HOST}:${pc.unprotectedPort}`, expires: 600, subscribeRegEvent: true, reRegister: { auto: false }, ...cfg }),
     { clock, rng: new SeededRng(11), sqnStore: memorySqnStore() },
   );
+  await ue.start();
   return {
     clock,
     pc,
@@ -51,7 +52,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 function terminated(ue: Ue, event: 'deactivated' | 'rejected'): Reginfo {
-  const c = ue.addresses().protectedServer;
+  const c = ue.address().protectedServer;
   return { version: 1, state: 'full', registrations: [{ aor: 'sip:alice@ims.lab', id: 'a1', state: 'terminated', contacts: [{ id: 'c1', state: 'terminated', event, uri: `sip:${c.address}:${c.port}`, expires: 0 }] }] };
 }
 
@@ -126,7 +127,7 @@ describe('TS 24.229 §5.1.1.6 / §5.1.1.7: the end of a registration at the UE',
       await r.ue.register();
       let notified: number | undefined;
       r.pc.script.beforeDeregistered = async () => {
-        notified = (await r.pc.notifyReg(r.ue.addresses().protectedServer, terminated(r.ue, 'deactivated'), 'terminated;reason=noresource')).status;
+        notified = (await r.pc.notifyReg(r.ue.address().protectedServer, terminated(r.ue, 'deactivated'), 'terminated;reason=noresource')).status;
         await new Promise((res) => setTimeout(res, 20));
       };
       await within(r.ue.deregister(), 3000, '200 to the de-REGISTER');
@@ -143,7 +144,7 @@ describe('TS 24.229 §5.1.1.6 / §5.1.1.7: the end of a registration at the UE',
     const r = await rig({ subscribeRegEvent: false, reRegister: { auto: true } });
     try {
       const first = await r.ue.register();
-      const resp = await r.pc.notifyReg(r.ue.addresses().protectedServer, terminated(r.ue, 'deactivated'), 'terminated;reason=deactivated');
+      const resp = await r.pc.notifyReg(r.ue.address().protectedServer, terminated(r.ue, 'deactivated'), 'terminated;reason=deactivated');
       assert.equal(resp.status, 200);
       await waitFor(() => r.pc.registers().length === 4 && r.ue.state().state === 'registered');
       const [, , again] = r.pc.registers();
@@ -160,7 +161,7 @@ describe('TS 24.229 §5.1.1.6 / §5.1.1.7: the end of a registration at the UE',
     const r = await rig({ subscribeRegEvent: false, reRegister: { auto: true } });
     try {
       await r.ue.register();
-      const resp = await r.pc.notifyReg(r.ue.addresses().protectedServer, terminated(r.ue, 'rejected'), 'terminated;reason=rejected');
+      const resp = await r.pc.notifyReg(r.ue.address().protectedServer, terminated(r.ue, 'rejected'), 'terminated;reason=rejected');
       assert.equal(resp.status, 200);
       await waitFor(() => r.ue.state().state === 'deregistered');
       await new Promise((res) => setTimeout(res, 50));

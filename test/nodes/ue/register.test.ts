@@ -37,7 +37,8 @@ async function rig(o: { cfg?: Partial<UeConfigInput>; hooks?: UeHooks; store?: R
   const pc = await FakePcscf.start({ clock, ...o.fake });
   const store = o.store ?? memorySqnStore();
   const cfg = parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: K, opc: OPC, pcscf: `${HOST}:${pc.unprotectedPort}`, expires: 600, subscribeRegEvent: false, reRegister: { auto: false }, ...o.cfg });
-  const ue = await createUe(cfg, { clock, rng: new SeededRng(5), sqnStore: store, hooks: o.hooks, ...o.deps });
+  const ue = createUe(cfg, { clock, rng: new SeededRng(5), sqnStore: store, hooks: o.hooks, ...o.deps });
+  await ue.start();
   return {
     clock,
     pc,
@@ -50,7 +51,7 @@ async function rig(o: { cfg?: Partial<UeConfigInput>; hooks?: UeHooks; store?: R
   };
 }
 
-const ueServer = (ue: Ue) => ue.addresses().protectedServer;
+const ueServer = (ue: Ue) => ue.address().protectedServer;
 
 /** Advance the manual clock in steps, letting sockets and promises run between steps. */
 async function advance(clock: ManualClock, ms: number, step = 1000): Promise<void> {
@@ -95,7 +96,7 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
       // REGISTER Contact carries +sip.instance (RFC 5626 §4.1, by default from the IMPI) and the MMTel ICSI.
       const tags = `;+sip.instance="<${defaultInstanceId('alice@ims.lab')}>";+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel"`;
       assert.match(defaultInstanceId('alice@ims.lab'), /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      assert.equal(first.req.headers.get('contact'), `<sip:${HOST}:${r.ue.addresses().unprotected.port}>${tags}`);
+      assert.equal(first.req.headers.get('contact'), `<sip:${HOST}:${r.ue.address().sip.port}>${tags}`);
       assert.equal(first.req.headers.get('expires'), '600');
       assert.equal(first.req.uri, 'sip:ims.lab');
       assert.equal(topVia(first.req)?.params.has('rport'), true);
@@ -236,7 +237,7 @@ describe('TS 33.203 §7.1 port rules at the UE', () => {
       h.append('CSeq', '1 MESSAGE');
       h.append('Max-Forwards', '70');
       const plainReq = new SipRequest('MESSAGE', `sip:alice@${HOST}`, h, new TextEncoder().encode('spoofed'));
-      const unprot = r.ue.addresses().unprotected;
+      const unprot = r.ue.address().sip;
       const before = r.ue.counters().portRule;
       let got = 0;
       r.ue.onMessage(() => got++);

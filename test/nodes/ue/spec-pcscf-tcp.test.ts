@@ -179,7 +179,8 @@ describe('the UE over TCP against a P-CSCF scripted from TS 33.203 §6.2/§7.1 a
       return { stdout: '', stderr: '' };
     };
     const cfg = parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: '465b5ce8b199b49faa5f0a2ee238a6bc', opc: 'cd63cb71954a9f4e48a5994e37a02baf', pcscf: `${HOST}:${pu.port}`, localAddress: HOST, expires: 600, subscribeRegEvent: false, reRegister: { auto: false }, integrity: ['hmac-sha-1-96'], encryption: ['aes-cbc'], datapath: 'xfrm', transport: 'tcp' });
-    const ue = await createUe(cfg, { clock: new ManualClock(1_000_000), rng: new SeededRng('spec-ue-tcp'), sqnStore: memorySqnStore(), xfrmRunner: runner });
+    const ue = createUe(cfg, { clock: new ManualClock(1_000_000), rng: new SeededRng('spec-ue-tcp'), sqnStore: memorySqnStore(), xfrmRunner: runner });
+    await ue.start();
     const conns: Conn[] = [];
     closers.push(async () => {
       for (const c of conns) c.socket.destroy();
@@ -225,10 +226,10 @@ describe('the UE over TCP against a P-CSCF scripted from TS 33.203 §6.2/§7.1 a
     // 1. The unprotected REGISTER on a TCP connection to the P-CSCF's SIP port.
     const { registering, plain, req } = await startRegister(r);
     const via = topVia(req)!;
-    assert.deepEqual([via.transport, via.port, via.params.has('rport')], ['TCP', r.ue.addresses().unprotected.port, false], 'TS 24.229 §5.1.1.2.1: Via SIP/2.0/TCP, the unprotected port, no rport over TCP');
+    assert.deepEqual([via.transport, via.port, via.params.has('rport')], ['TCP', r.ue.address().sip.port, false], 'TS 24.229 §5.1.1.2.1: Via SIP/2.0/TCP, the unprotected port, no rport over TCP');
     const [offer] = securityClientOf(req);
     assert.equal(offer.mod, 'trans');
-    assert.equal(offer.portS, r.ue.addresses().protectedServer.port);
+    assert.equal(offer.portS, r.ue.address().protectedServer.port);
     // 2.–3. 401 on that connection; the protected REGISTER on a new one from port_uc; 200 on it.
     const { prot, spis } = await challengeAndAnswer(r, plain, req, offer, r.pcPorts[0], 32);
     const reg = await registering;

@@ -147,7 +147,8 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
     const [pu, ps, ...pcPorts] = ports;
     const pc = new SpecPcscf(pu, ps, pcPorts);
     const cfg = parseUeConfig({ impi: 'alice@ims.lab', impu: 'sip:alice@ims.lab', k: '465b5ce8b199b49faa5f0a2ee238a6bc', opc: 'cd63cb71954a9f4e48a5994e37a02baf', pcscf: `${HOST}:${pu.port}`, expires: 600, subscribeRegEvent: false, reRegister: { auto }, integrity: ['hmac-sha-1-96'], encryption: ['null'] });
-    const ue = await createUe(cfg, { clock, rng: new SeededRng('spec-ue'), sqnStore: store });
+    const ue = createUe(cfg, { clock, rng: new SeededRng('spec-ue'), sqnStore: store });
+    await ue.start();
     closers.push(() => ue.stop());
     return { clock, pc, ue, pcPorts };
   }
@@ -155,16 +156,16 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
   /** The first REGISTER on the unprotected port, checked against TS 24.229 §5.1.1.2. */
   async function firstRegister(pc: SpecPcscf, ue: Ue): Promise<{ req: SipMessage; offer: SecMechanism }> {
     const d = await pc.pu.next('the unprotected REGISTER');
-    assert.equal(d.from.port, ue.addresses().unprotected.port);
+    assert.equal(d.from.port, ue.address().sip.port);
     const req = parse(d.data) as SipRequest;
     assert.equal(req.method, 'REGISTER');
     const contact = req.headers.get('Contact')!;
-    assert.match(contact, new RegExp(`^<sip:${HOST}:${ue.addresses().unprotected.port}>;\\+sip\\.instance="<urn:uuid:[0-9a-f-]{36}>";\\+g\\.3gpp\\.icsi-ref="urn%3Aurn-7%3A3gpp-service\\.ims\\.icsi\\.mmtel"$`), 'the unprotected Contact');
+    assert.match(contact, new RegExp(`^<sip:${HOST}:${ue.address().sip.port}>;\\+sip\\.instance="<urn:uuid:[0-9a-f-]{36}>";\\+g\\.3gpp\\.icsi-ref="urn%3Aurn-7%3A3gpp-service\\.ims\\.icsi\\.mmtel"$`), 'the unprotected Contact');
     assert.equal(topVia(req)?.params.has('rport'), true);
     const offer = securityClientOf(req);
     assert.equal(offer.length, 1);
     const o = offer[0];
-    assert.equal(o.portS, ue.addresses().protectedServer.port);
+    assert.equal(o.portS, ue.address().protectedServer.port);
     for (const spi of [o.spiC!, o.spiS!]) assert.ok(spi >= 0x80000000, 'R-SA-3: UE SPIs have MSB 1');
     return { req, offer: o };
   }
@@ -186,7 +187,7 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
   }
 
   /** Sends a SIP text from the P-CSCF's unprotected port to where the UE's REGISTER came from. */
-  const unprotected = (pc: SpecPcscf, ue: Ue) => (t: string) => pc.pu.send(t, ue.addresses().unprotected);
+  const unprotected = (pc: SpecPcscf, ue: Ue) => (t: string) => pc.pu.send(t, ue.address().sip);
 
   async function registered(auto = false): Promise<{ clock: ManualClock; pc: SpecPcscf; ue: Ue; pcPorts: RawPort[]; set: PcSet; offer: SecMechanism; answer: SipMessage }> {
     const r = await rig(memorySqnStore(), auto);

@@ -245,11 +245,11 @@ describe('server transactions bound to where their request came from (TS 33.203 
     assert.equal(layer.findInviteFor(cancel(), overSa.origin), invite.tx);
     const spoofed = layer.receiveRequest(cancel(), inClear);
     assert.equal(spoofed.kind, 'new');
-    spoofed.tx!.respond(response(spoofed.tx!.request, 481));
+    spoofed.tx.respond(response(spoofed.tx.request, 481));
     // The UE's own CANCEL over its SAs is a transaction of its own, not a retransmission of the spoofed one.
     const real = layer.receiveRequest(cancel(), overSa);
     assert.equal(real.kind, 'new', 'the real CANCEL reaches the TU');
-    assert.notEqual(real.tx!.key, spoofed.tx!.key);
+    assert.notEqual(real.tx.key, spoofed.tx.key);
     // Without an origin (a transport that gives none) §17.2.3's key alone decides, as before.
     const a = layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKopt' }), channel());
     const b = layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKopt' }), channel());

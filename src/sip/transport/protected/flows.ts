@@ -3,7 +3,7 @@
  * (TS 24.229 §5.1.1.2.2, SPEC R-SA-3) and which SA protected a message (R-SA-4 binds identities
  * to it). Configuration parsers and node cores import these without loading any socket code.
  */
-import type { Endpoint } from '../types.js';
+import type { MessageProtection } from '../../message/index.js';
 
 /**
  * UDP response flow over the SAs: `client-to-server` (TS 24.229 §5.1.1.2.2, the default) or the
@@ -12,15 +12,6 @@ import type { Endpoint } from '../types.js';
 export type ResponseFlow = 'client-to-server' | 'server-to-client';
 export const RESPONSE_FLOWS: readonly ResponseFlow[] = ['client-to-server', 'server-to-client'];
 
-/** Which SA protected a received message (TS 33.203 §7.1; R-SA-4 binds identities to it). */
-export interface Protection {
-  readonly spi: number;
-  /** `SecurityAssociation.id` of the inbound SA (`<setId>/<flow>`). */
-  readonly saId: string;
-  readonly setId: number;
-  /** ESP sequence number of the packet (RFC 4303 §2.2); 0 when the carrier cannot tell. */
-  readonly seq: number;
-  /** Outer UDP source of the ESP packet (differs from the inner source behind a NAT). */
-  readonly outer: Endpoint;
-}
+/** Which SA protected a received message (TS 33.203 §7.1): the message's `protection` field. */
+export type Protection = MessageProtection;
 

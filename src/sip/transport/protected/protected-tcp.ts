@@ -22,7 +22,7 @@
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
 import type { Clock, Logger } from '../../../common/index.js';
-import { silentLogger } from '../../../common/log.js';
+import { noopLogger } from '../../../common/index.js';
 import type { SaManager } from '../../../ipsec/index.js';
 import type { SipMessage } from '../../message/index.js';
 import { canonicalAddress, endpointKey, formatEndpoint, ipFamily } from '../endpoint.js';
@@ -31,7 +31,7 @@ import type { InboundLimits } from '../inbound.js';
 import { TcpTransport, type TcpLimits } from '../tcp.js';
 import type { Endpoint, InboundMessage, SendOptions, SipTransport, TransportCounters, WireObserver } from '../types.js';
 import type { Protection } from './flows.js';
-import { markProtected, type ProtectedInboundMessage } from './protected-transport.js';
+import type { ProtectedInboundMessage } from './protected-transport.js';
 
 /** The inbound SA a message arriving at `local` from `remote` belongs to (kernel XFRM: by selector). */
 export type SelectorLookup = (local: Endpoint, remote: Endpoint) => { spi: number; id: string; setId: number } | undefined;
@@ -101,7 +101,7 @@ export class ProtectedTcpTransport implements SipTransport {
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...opts.tcp,
       ...(opts.clock ? { clock: opts.clock } : {}),
-      logger: (opts.logger ?? silentLogger).child({ transport: 'ipsec-tcp' }),
+      logger: (opts.logger ?? noopLogger).child({ transport: 'ipsec-tcp' }),
       ...(opts.onWire ? { onWire: opts.onWire } : {}),
     });
     return new ProtectedTcpTransport(inner, opts);
@@ -127,13 +127,13 @@ export class ProtectedTcpTransport implements SipTransport {
       this.lastLocal.set(endpointKey(remote), local);
       if (this.lastLocal.size > MAX_CONNECTIONS_REMEMBERED) this.lastLocal.delete(this.lastLocal.keys().next().value as string);
       const protection: Protection = { spi: sa.spi, saId: sa.id, setId: sa.setId, seq: 0, outer: m.remote };
-      markProtected(m.msg, protection);
+      m.msg.protection = protection;
       const pm: ProtectedInboundMessage = { ...m, receivedOn: this, protection };
       try {
         this.opts.saManager?.noteInbound(sa.setId);
         this.opts.onProtected?.(pm);
       } catch (err) {
-        (this.opts.logger ?? silentLogger).warn({ err: (err as Error)?.message }, 'protected-inbound hook threw');
+        (this.opts.logger ?? noopLogger).warn({ err: (err as Error)?.message }, 'protected-inbound hook threw');
       }
       handler(pm);
     });

@@ -28,16 +28,15 @@
  * (default; it seals and opens ESP-in-UDP and drops and counts anything bad, R-SA-8) or a
  * {@link KernelSocketCarrier} (plain sockets on the protected ports, for the kernel XFRM
  * backend, which applies ESP underneath; it lives beside ipsec/xfrm). Every delivered message carries a {@link Protection}
- * naming the SA that protected it (the P-CSCF needs it for R-SA-4), readable from the
- * {@link ProtectedInboundMessage} or with {@link protectionOf} on the message itself (the
- * stack's `RequestContext` does not copy unknown fields).
+ * naming the SA that protected it (the P-CSCF needs it for R-SA-4), in the
+ * {@link ProtectedInboundMessage} and in the message's own `protection` field (what the stack
+ * hands to its handlers is the message).
  *
  * Only UDP: SIP over TCP inside the userspace tunnel is not supported (there is no userspace
  * TCP), so protected SIP is UDP here. Protected ports carry only protected traffic (R-SA-5):
  * anything that is not valid ESP for an installed SA never reaches this class.
  */
-import type { Logger } from '../../../common/index.js';
-import { silentLogger } from '../../../common/log.js';
+import { noopLogger, type Logger } from '../../../common/index.js';
 import type { SaManager } from '../../../ipsec/index.js';
 import { cseqOf, topVia } from '../../headers/index.js';
 import type { SipMessage } from '../../message/index.js';
@@ -78,6 +77,11 @@ export interface ProtectedCarrier {
   onMessage(handler: (sip: Uint8Array, info: CarrierMessageInfo) => void): void;
   /** Bind a protected port for the carrier's life (port 0: the OS chooses); resolves with it. */
   listen?(address: string, port: number): Promise<number>;
+  /**
+   * The protected transports on this carrier, set by the first one attached (it takes the
+   * carrier's message handler and shares it, {@link CarrierShare}); the carrier leaves it alone.
+   */
+  share?: CarrierShare;
 }
 
 /** Room left in a UDP datagram for ESP header, IV, padding, ICV and the inner IP/UDP headers. */
@@ -122,21 +126,14 @@ interface Route {
   readonly setId: number | undefined;
 }
 
-const protections = new WeakMap<SipMessage, Protection>();
-
-/** Records which SA protected a message (the protected transports, when they hand it up). */
-export function markProtected(msg: SipMessage, protection: Protection): void {
-  protections.set(msg, protection);
-}
-
-/** The SA that protected a message handed up by a protected transport; undefined otherwise. */
+/** The SA that protected a message handed up by a protected transport (its `protection` field); undefined otherwise. */
 export function protectionOf(msg: SipMessage): Protection | undefined {
-  return protections.get(msg);
+  return msg.protection;
 }
 
 /** True when the message came in through a protected transport. */
 export function isProtected(msg: SipMessage): boolean {
-  return protections.has(msg);
+  return msg.protection !== undefined;
 }
 
 /**
@@ -178,8 +175,8 @@ export class ProtectedTransport implements SipTransport {
     this.clientPort = opts.clientPort;
     this.routeMemory = opts.routeMemory ?? 4096;
     this.responseFlow = opts.responseFlow ?? 'client-to-server';
-    this.log = (opts.logger ?? silentLogger).child({ transport: 'ipsec' });
-    attach(opts.carrier, this);
+    this.log = (opts.logger ?? noopLogger).child({ transport: 'ipsec' });
+    (opts.carrier.share ??= new CarrierShare(opts.carrier)).members.add(this);
   }
 
   /** The protected server endpoint (Via sent-by, Contact). */
@@ -281,7 +278,7 @@ export class ProtectedTransport implements SipTransport {
     this.closed = true;
     this.routes.clear();
     this.sentFrom.clear();
-    detach(this.opts.carrier, this);
+    this.opts.carrier.share?.members.delete(this);
   }
 
   /** @internal A datagram the carrier opened for one of our local endpoints. */
@@ -309,7 +306,7 @@ export class ProtectedTransport implements SipTransport {
     const msg = r.msg;
     if (msg.kind === 'request' && msg.method !== 'ACK') this.remember(msg, remote, info.setId);
     const protection: Protection = { spi: info.spi, saId: info.saId, setId: info.setId, seq: info.seq, outer: info.outer };
-    protections.set(msg, protection);
+    msg.protection = protection;
     this.counters.received++;
     const m: ProtectedInboundMessage = { msg, transport: 'udp', local, remote, receivedOn: this, protection };
     try {
@@ -357,31 +354,23 @@ function checkPort(port: number, what: string): void {
 
 // ---- carrier sharing: one message handler per carrier, dispatched by local endpoint ----
 
-const attached = new WeakMap<ProtectedCarrier, Set<ProtectedTransport>>();
+/** The protected transports sharing one carrier: its single message handler dispatches among them. */
+export class CarrierShare {
+  readonly members = new Set<ProtectedTransport>();
 
-function attach(carrier: ProtectedCarrier, t: ProtectedTransport): void {
-  let set = attached.get(carrier);
-  if (!set) {
-    const members = new Set<ProtectedTransport>();
-    set = members;
-    attached.set(carrier, members);
-    carrier.onMessage((sip, info) => dispatch(members, sip, info));
+  constructor(carrier: ProtectedCarrier) {
+    carrier.onMessage((sip, info) => this.dispatch(sip, info));
   }
-  set.add(t);
-}
 
-function detach(carrier: ProtectedCarrier, t: ProtectedTransport): void {
-  attached.get(carrier)?.delete(t);
-}
-
-function dispatch(members: Set<ProtectedTransport>, sip: Uint8Array, info: CarrierMessageInfo): void {
-  let only: ProtectedTransport | undefined;
-  for (const t of members) {
-    if (t.owns(info.local)) return t.receive(sip, info);
-    only = only === undefined ? t : undefined;
+  private dispatch(sip: Uint8Array, info: CarrierMessageInfo): void {
+    let only: ProtectedTransport | undefined;
+    for (const t of this.members) {
+      if (t.owns(info.local)) return t.receive(sip, info);
+      only = only === undefined ? t : undefined;
+    }
+    // A single transport on the carrier takes everything (e.g. a port-c of an older SA set).
+    if (this.members.size === 1 && only) only.receive(sip, info);
   }
-  // A single transport on the carrier takes everything (e.g. a port-c of an older SA set).
-  if (members.size === 1 && only) only.receive(sip, info);
 }
 
 /** Narrowing helper for handlers that only see an `InboundMessage`. */
