@@ -24,6 +24,8 @@ export interface SchemaIssue {
   message: string;
   /** For `additionalProperties`: the keys the object may hold. */
   known?: string[];
+  /** The `title` of the failing value's schema, when it has one (a name for it in messages). */
+  title?: string;
 }
 
 /** The outcome of {@link checkSchema}: the value with defaults filled and codecs decoded, or the first issue. */
@@ -109,17 +111,17 @@ export function issueOf(schema: TSchema, errors: readonly ErrorObject[], data: u
   if (e.keyword === 'additionalProperties') {
     const key = String(e.params.additionalProperty);
     const known = Object.keys((owner.properties as Record<string, unknown> | undefined) ?? {});
-    return { path: [...path, key], keyword: e.keyword, message: `unknown setting ${JSON.stringify(key)} (known: ${known.join(', ')})`, known };
+    const title = typeof owner.title === 'string' ? { title: owner.title } : {};
+    return { path: [...path, key], keyword: e.keyword, message: `unknown setting ${JSON.stringify(key)} (known: ${known.join(', ')})`, known, ...title };
   }
   if (e.keyword === 'required') {
-    const key = String(e.params.missingProperty);
-    const prop = (owner.properties as Record<string, Record<string, unknown>> | undefined)?.[key];
-    return { path: [...path, key], keyword: e.keyword, message: typeof prop?.errorMessage === 'string' ? fill(prop.errorMessage, undefined) : 'is required' };
+    return { path: [...path, String(e.params.missingProperty)], keyword: e.keyword, message: 'is required' };
   }
   // The deepest message written for the value that failed (not for a value around it).
   const withMessage = [...chain].reverse().find((c) => c.depth === path.length && typeof c.node.errorMessage === 'string');
   const message = withMessage !== undefined ? fill(withMessage.node.errorMessage as string, valueAt(data, path)) : (e.message ?? 'is invalid');
-  return { path, keyword: e.keyword, message };
+  const title = [...chain].reverse().find((c) => c.depth === path.length && typeof c.node.title === 'string')?.node.title as string | undefined;
+  return { path, keyword: e.keyword, message, ...(title !== undefined ? { title } : {}) };
 }
 
 /**
