@@ -20,9 +20,9 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { CoreConfigError, coreConfigJson, parseCoreConfig, startImsCore, type CoreConfig, type ImsCore } from '../nodes/core/index.js';
+import { CoreConfigError, coreConfigJson, parseCoreConfig, CoreConfigSchema, startImsCore, type CoreConfig, type ImsCore } from '../nodes/core/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile } from './node-process.js';
+import { addPrintSchema, readJsonConfigFile } from './node-process.js';
 import { ImsError } from '../common/index.js';
 import { MetricsHub } from '../metrics/index.js';
 import { addCoreToHub, consoleTap, coreInstrumentation, startCoreConsole, type CoreConsole, type MetricsListener } from '../web/index.js';
@@ -137,5 +137,5 @@ export function registerCore(program: Command): void {
     .option('--host <ip>', 'address every node binds (default 127.0.0.1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--web [host:port]', `serve the web console (and /metrics) there (default ${DEFAULT_WEB_LISTEN})`);
-  addHttpOptions(cmd, 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
+  addHttpOptions(addPrintSchema(cmd, CoreConfigSchema), 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
 }
