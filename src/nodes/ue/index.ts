@@ -4,7 +4,7 @@
  * registration after "deactivated"), protected MESSAGE.
  */
 export { createUe, freeUdpPort, type Ue, type UeDeps } from './wire.js';
-export { parseUeConfig, parseHostPort, UE_DEFAULTS, type UeConfig, type UeConfigInput, type UeDatapathKind, type ReRegisterPolicy } from './config.js';
+export { parseUeConfig, parseHostPort, UE_DEFAULTS, UeConfigSchema, type UeConfig, type UeConfigInput, type UeDatapathKind, type ReRegisterPolicy } from './config.js';
 export { UeCore, type UeCoreConfig, type UeCorePorts, type UeRegState, type UeRegistration, type UeSnapshot, type UeIncomingMessage, type UeIncomingRequest } from './core.js';
 export { UeError, type UeFailureReason } from './errors.js';
 export { SoftIsim, memorySqnStore, type SqnStore } from './isim.js';
