@@ -14,7 +14,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { StaticDecode, TSchema } from 'typebox';
-import { DecodeUnsafe } from 'typebox/value';
+import { DecodeUnsafe, EncodeUnsafe } from 'typebox/value';
 
 /** One failure: where (path segments, array indexes as numbers) and what. */
 export interface SchemaIssue {
@@ -142,6 +142,14 @@ export function checkSchema<S extends TSchema>(schema: S, value: unknown): Schem
   const validate = validatorOf(schema);
   if (!validate(data)) return { ok: false, issue: issueOf(schema, validate.errors ?? [], data) };
   return { ok: true, value: DecodeUnsafe({}, schema, data) as StaticDecode<S> };
+}
+
+/**
+ * The document form of a value {@link checkSchema} returned (its codecs run backwards: `{ host,
+ * port }` stays an object, keys go back to hex): checking it again gives the same value.
+ */
+export function encodeSchema(schema: TSchema, value: unknown): unknown {
+  return EncodeUnsafe({}, schema, structuredClone(value));
 }
 
 /**

@@ -48,7 +48,8 @@ const ScscfField = Type.Codec(
   Type.Union([Str(), Type.Object({ uri: Str(), capabilities: Type.Optional(Ints()) }, { additionalProperties: false })], { errorMessage: 'must be a SIP URI or { "uri", "capabilities" }' }),
 )
   .Decode((v): ScscfEntry => (typeof v === 'string' ? { uri: v } : { uri: v.uri, capabilities: v.capabilities ?? [] }))
-  .Encode((v) => ({ uri: v.uri, ...(v.capabilities !== undefined ? { capabilities: [...v.capabilities] } : {}) }));
+  // The string form decodes without capabilities, the object form always with them: each encodes back to its own form.
+  .Encode((v) => (v.capabilities === undefined ? v.uri : { uri: v.uri, capabilities: [...v.capabilities] }));
 
 const ThigField = Type.Object(
   {
