@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
 import type { TSchema } from 'typebox';
 import type { Logger } from '../common/log.js';
-import { documentSchema } from '../common/schema.js';
+import { documentSchema } from '../nodes/common/index.js';
 
 /**
  * Adds `--print-schema` to a node's command: instead of running, print the JSON Schema (2020-12)

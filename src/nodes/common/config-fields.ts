@@ -8,6 +8,8 @@
 import { Type, type StaticDecode, type TSchema } from 'typebox';
 import { ImsError } from '../../common/errors.js';
 import { checkSchema, formatPath } from '../../common/schema.js';
+
+export { documentSchema } from '../../common/schema.js';
 import { checkTrustDomain } from './trust-domain.js';
 
 /** A configuration value that cannot be used (code CONFIG, CLI exit 2). The message names the field, never a secret. */

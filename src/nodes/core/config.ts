@@ -92,7 +92,7 @@ export const CoreConfigSchema = Type.Object(
     hss: Section({
       diameterPort: Port(3868),
       rest: Type.Codec(Type.Union([Type.Null(), Type.Literal('off'), HostPortField()], { default: null, errorMessage: 'must be "HOST:PORT", { "host", "port" } or null', description: 'the provisioning REST API; null or "off": none' }))
-        .Decode((v): CoreHostPort | null => (v === null || v === 'off' ? null : (v as CoreHostPort)))
+        .Decode((v): CoreHostPort | null => (v === null || v === 'off' ? null : v))
         .Encode((v) => v),
       settings: Settings,
     }),

@@ -28,7 +28,7 @@ const deregisterSchema = {
     Type.Null(),
     Type.Object(
       {
-        reason: Type.Optional(Type.Enum(Object.keys(REASON_CODES) as (keyof typeof REASON_CODES)[], { description: 'Deregistration-Reason Reason-Code (TS 29.229 §6.3.17); default PERMANENT_TERMINATION' })),
+        reason: Type.Optional(Type.Enum(Object.keys(REASON_CODES), { description: 'Deregistration-Reason Reason-Code (TS 29.229 §6.3.17); default PERMANENT_TERMINATION' })),
         info: Type.Optional(Type.String({ maxLength: 1024, description: 'Reason-Info, shown to the user by some S-CSCFs' })),
         impus: Type.Optional(Type.Array(ImpuField, { minItems: 1, maxItems: 100, description: 'only these IMPUs (with their implicit sets); default every registered IMPU of the IMPI' })),
       },

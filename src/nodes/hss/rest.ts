@@ -226,7 +226,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
     const query = ('querystring' in r.schema ? r.schema.querystring : undefined) as { properties?: Record<string, unknown> } | undefined;
     for (const [name, schema] of Object.entries(query?.properties ?? {})) parameters.push({ name, in: 'query', required: false, schema });
     const responses: Record<string, unknown> = {};
-    for (const [code, schema] of Object.entries(r.schema.response)) {
+    for (const [code, schema] of Object.entries(r.schema.response as Record<string, TSchema>)) {
       const n = Number(code);
       const description = n === 204 ? 'No Content' : n < 300 ? 'OK' : errorName(n);
       responses[code] = n === 204 ? { description } : { description, content: { 'application/json': { schema: schema === ErrorBody ? { $ref: '#/components/schemas/Error' } : schema } } };
