@@ -102,6 +102,28 @@ export const HostPortField = (o: { description?: string; default?: string } = {}
     .Decode((v): HostPort => (typeof v === 'string' ? splitHostPort(v) : v))
     .Encode((v) => v);
 
+const PORT_RANGE_TEXT = '^\\s*([0-9]+)-([0-9]+)\\s*$';
+
+/**
+ * Protected ports as `"MIN-MAX"`, `{ "min", "max" }` or `"auto"`/null (chosen by the OS); decodes
+ * to `{ min, max }` or null. `message` is what a value of none of these forms gets, `port` the
+ * schema of `min` and `max` in the object form.
+ */
+export const PortRangeField = (message: string, port: TSchema, o: { description?: string; default?: string } = {}) =>
+  Type.Codec(
+    Type.Union(
+      [Type.Literal('auto'), Type.Null(), Type.String({ pattern: PORT_RANGE_TEXT, errorMessage: message }), Type.Object({ min: port, max: port }, { additionalProperties: false })],
+      { errorMessage: message, ...o },
+    ),
+  )
+    .Decode((v): { min: number; max: number } | null => {
+      if (v === 'auto' || v === null) return null;
+      if (typeof v !== 'string') return v as { min: number; max: number };
+      const m = new RegExp(PORT_RANGE_TEXT).exec(v)!;
+      return { min: Number(m[1]), max: Number(m[2]) };
+    })
+    .Encode((v) => v);
+
 /** SIP TCP connection limits `{ idleTimeoutMs, partialTimeoutMs, maxConnections, maxConnectionsPerSource }` (each optional). */
 export const TcpLimitsField = Type.Object(
   {

@@ -27,7 +27,7 @@
  */
 import { join } from 'node:path';
 import { Type, type StaticDecode } from 'typebox';
-import { HostPortField, isObj, LogLevel, NodeConfigError, OneOf, parseField, parseNodeConfig, Section, Str, Strs, type HostPort } from '../common/config-fields.js';
+import { HostPortField, isObj, LogLevel, NodeConfigError, OneOf, parseField, parseNodeConfig, PortRangeField, Section, Str, Strs, type HostPort } from '../common/config-fields.js';
 import { parseSubscriberInput } from '../hss/provisioning.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from './subscribers.js';
 
@@ -47,25 +47,10 @@ const Port = (port: number) => Type.Integer({ minimum: 0, maximum: 65535, defaul
 const Settings = Type.Record(Type.String(), Type.Unknown(), { default: {}, errorMessage: "must be an object (that node's own configuration keys)", description: "further settings of that node's own configuration (its --print-schema)" });
 
 const RANGE_MESSAGE = 'must be "MIN-MAX" (at least two ports) or "auto"';
-const RANGE_TEXT = '^\\s*([0-9]+)-([0-9]+)\\s*$';
-const PortRange = Type.Codec(
-  Type.Union(
-    [
-      Type.Literal('auto'),
-      Type.Null(),
-      Type.String({ pattern: RANGE_TEXT, errorMessage: RANGE_MESSAGE }),
-      Type.Object({ min: Type.Integer({ errorMessage: RANGE_MESSAGE }), max: Type.Integer({ errorMessage: RANGE_MESSAGE }) }, { additionalProperties: false }),
-    ],
-    { default: '5100-5108', errorMessage: RANGE_MESSAGE, description: 'the P-CSCF protected ports: port_ps, then the port_pc pool; "auto": chosen by the OS' },
-  ),
-)
-  .Decode((v): { min: number; max: number } | null => {
-    if (v === 'auto' || v === null) return null;
-    if (typeof v !== 'string') return v;
-    const m = new RegExp(RANGE_TEXT).exec(v)!;
-    return { min: Number(m[1]), max: Number(m[2]) };
-  })
-  .Encode((v) => v);
+const PortRange = PortRangeField(RANGE_MESSAGE, Type.Integer({ errorMessage: RANGE_MESSAGE }), {
+  default: '5100-5108',
+  description: 'the P-CSCF protected ports: port_ps, then the port_pc pool; "auto": chosen by the OS',
+});
 
 const SECRET_HEX = Type.String({ pattern: '^[0-9a-fA-F]{32}$', errorMessage: 'must be 16 bytes (32 hex digits)' });
 /** A key in hex, or `"[secret]"`: the built-in key of a demo subscriber. */

@@ -54,7 +54,7 @@ import { DEFAULT_PCSCF_POLICY, isValidAlgCombination, type EncryptionAlgName, ty
 import { RESPONSE_FLOWS } from '../../sip/transport/protected/flows.js';
 import { parseUri } from '../../sip/headers/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
-import { Bool, HostPortField, Int, LogLevel, OneOf, parseField, parseNodeConfig, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, type HostPort } from '../common/config-fields.js';
+import { Bool, HostPortField, Int, LogLevel, OneOf, parseField, parseNodeConfig, PortRangeField, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, type HostPort } from '../common/config-fields.js';
 import { PcscfConfigError } from './errors.js';
 
 export type { HostPort };
@@ -62,27 +62,11 @@ export type { HostPort };
 export const DEFAULT_PCSCF_SIP_PORT = 5060;
 export const DEFAULT_PROTECTED_PORTS = { min: 5100, max: 5108 } as const;
 
-const PORT_RANGE_TEXT = '^\\s*([0-9]+)-([0-9]+)\\s*$';
-
 /** `"MIN-MAX"`, `{ "min", "max" }` or `"auto"`/null (OS-assigned ports). */
-const PortRangeField = Type.Codec(
-  Type.Union(
-    [
-      Type.Literal('auto'),
-      Type.Null(),
-      Type.String({ pattern: PORT_RANGE_TEXT, errorMessage: 'expected "MIN-MAX" or "auto"' }),
-      Type.Object({ min: Int(1, 65535), max: Int(1, 65535) }, { additionalProperties: false }),
-    ],
-    { errorMessage: 'expected "MIN-MAX" or "auto"', default: `${DEFAULT_PROTECTED_PORTS.min}-${DEFAULT_PROTECTED_PORTS.max}`, description: 'protected ports: port_ps, then the port_pc pool (TS 33.203 §7.1); "auto": chosen by the OS' },
-  ),
-)
-  .Decode((v): { min: number; max: number } | null => {
-    if (v === 'auto' || v === null) return null;
-    if (typeof v !== 'string') return v;
-    const m = new RegExp(PORT_RANGE_TEXT).exec(v)!;
-    return { min: Number(m[1]), max: Number(m[2]) };
-  })
-  .Encode((v) => v);
+const PortRange = PortRangeField('expected "MIN-MAX" or "auto"', Int(1, 65535), {
+  default: `${DEFAULT_PROTECTED_PORTS.min}-${DEFAULT_PROTECTED_PORTS.max}`,
+  description: 'protected ports: port_ps, then the port_pc pool (TS 33.203 §7.1); "auto": chosen by the OS',
+});
 
 const AlgList = <T extends string>(description: string, defaults: readonly T[]) =>
   Type.Codec(Strs({ description, default: [...defaults] }))
@@ -102,7 +86,7 @@ export const PcscfConfigSchema = Type.Object(
     protected: Section(
       {
         address: Type.Optional(Str({ description: 'local address of the SAs (default: the listen address)' })),
-        ports: PortRangeField,
+        ports: PortRange,
         responseFlow: OneOf(RESPONSE_FLOWS, `must be one of ${RESPONSE_FLOWS.join(', ')}`, { default: 'client-to-server', description: 'UDP response flow over the SAs (R-SA-3)' }),
       },
       { errorMessage: 'must be { "address", "ports", "responseFlow" }' },
@@ -167,7 +151,7 @@ export function parseHostPort(v: unknown, field: string): HostPort {
 
 /** `"MIN-MAX"`, `{ "min", "max" }` or `"auto"` (null: OS-assigned). */
 export function parsePortRange(v: unknown, field: string): { min: number; max: number } | null {
-  return checkPortRange(parseField(PortRangeField, v, field, PcscfConfigError), field);
+  return checkPortRange(parseField(PortRange, v, field, PcscfConfigError), field);
 }
 
 function checkPortRange(r: { min: number; max: number } | null, field: string): { min: number; max: number } | null {
