@@ -14,7 +14,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { StaticDecode, TSchema } from 'typebox';
-import { DecodeUnsafe, EncodeUnsafe } from 'typebox/value';
+import { DecodeUnsafe, EncodeUnsafe, HasCodec } from 'typebox/value';
 
 /** One failure: where (path segments, array indexes as numbers) and what. */
 export interface SchemaIssue {
@@ -33,14 +33,15 @@ export type SchemaResult<T> = { ok: true; value: T } | { ok: false; issue: Schem
 
 const ajv = new Ajv({ useDefaults: true, coerceTypes: false, allErrors: false, strict: true, allowUnionTypes: true });
 ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-const compiled = new WeakMap<object, ValidateFunction>();
+const compiled = new WeakMap<object, { validate: ValidateFunction; codecs: boolean }>();
 
-function validatorOf(schema: TSchema): ValidateFunction {
+/** The ajv validator of `schema`, and whether it has codecs to run (most have none: decoding is then a no-op). */
+function validatorOf(schema: TSchema): { validate: ValidateFunction; codecs: boolean } {
   let v = compiled.get(schema);
   if (v === undefined) {
     // A default at the root has nothing to fill (ajv refuses it in strict mode): it is the parent's business.
     const { default: _rootDefault, ...rest } = schema as Record<string, unknown>;
-    v = ajv.compile(rest);
+    v = { validate: ajv.compile(rest), codecs: HasCodec(schema) };
     compiled.set(schema, v);
   }
   return v;
@@ -139,9 +140,9 @@ function copyPlain(v: unknown): unknown {
 /** Checks `value` against `schema`: a copy with the defaults filled and codecs decoded, or the first issue. */
 export function checkSchema<S extends TSchema>(schema: S, value: unknown): SchemaResult<StaticDecode<S>> {
   const data = copyPlain(value);
-  const validate = validatorOf(schema);
+  const { validate, codecs } = validatorOf(schema);
   if (!validate(data)) return { ok: false, issue: issueOf(schema, validate.errors ?? [], data) };
-  return { ok: true, value: DecodeUnsafe({}, schema, data) as StaticDecode<S> };
+  return { ok: true, value: (codecs ? DecodeUnsafe({}, schema, data) : data) as StaticDecode<S> };
 }
 
 /**
