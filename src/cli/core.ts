@@ -22,9 +22,9 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { CoreConfigError, coreConfigJson, createImsCore, parseCoreConfig, type CoreConfig } from '../nodes/core/index.js';
+import { CoreConfigError, coreConfigJson, createImsCore, parseCoreConfig, CoreConfigSchema, type CoreConfig } from '../nodes/core/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile } from './node-process.js';
+import { addPrintSchema, readJsonConfigFile } from './node-process.js';
 import { serveAdminCommands } from './scscf.js';
 import { ImsError } from '../common/index.js';
 import { MetricsHub } from '../metrics/index.js';
@@ -145,5 +145,5 @@ export function registerCore(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--web [host:port]', `serve the web console (and /metrics) there (default ${DEFAULT_WEB_LISTEN})`)
     .option('--admin-stdin', "read the S-CSCF's operator commands (reauth, deregister, registrations) from stdin");
-  addHttpOptions(cmd, 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
+  addHttpOptions(addPrintSchema(cmd, CoreConfigSchema), 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
 }

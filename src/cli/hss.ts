@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { openStore, redactStoreUrl } from '../store/index.js';
-import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig, createHss } from '../nodes/hss/index.js';
+import { defaultHostIps, describeConfig, HssConfigError, parseHostPort, parseHssConfig, type HssConfig, createHss, HssConfigSchema } from '../nodes/hss/index.js';
 import { tapDiameterTransport } from '../capture/index.js';
 import { tcpTransport } from '../diameter/io.js';
 import { MetricsHub } from '../metrics/index.js';
@@ -25,7 +25,7 @@ import { addHttpOptions, parseListen, ProcessAccess, restFactoryFor, startProces
 import { registerHssProvisioning } from './hss-subscriber.js';
 import { intArg } from './args.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile, serveUntilSignal } from './node-process.js';
+import { readJsonConfigFile, serveUntilSignal, addPrintSchema } from './node-process.js';
 
 export interface HssFlags extends HttpFlags {
   config?: string;
@@ -132,7 +132,7 @@ export function registerHss(program: Command): void {
     .option('--rest <host:port|off>', 'provisioning REST API address (default 127.0.0.1:8080), or off')
     .option('--max-auth-items <n>', 'cap on SIP-Number-Auth-Items per MAR (default 5)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
-  addHttpOptions(hss, 'REST API and metrics').action(async (o: HssFlags) => runHss(o));
+  addHttpOptions(addPrintSchema(hss, HssConfigSchema), 'REST API and metrics').action(async (o: HssFlags) => runHss(o));
   registerHssProvisioning(hss, {
     defaultStore: (all) => hssConfigFrom({ ...(all as Partial<HssFlags>), store: undefined, peer: [] }).store,
   });

@@ -13,9 +13,9 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { describeIcscfConfig, IcscfConfigError, parseHostPort, parseIcscfConfig, type IcscfConfig, createIcscf } from '../nodes/icscf/index.js';
+import { describeIcscfConfig, IcscfConfigError, parseHostPort, parseIcscfConfig, type IcscfConfig, createIcscf, IcscfConfigSchema } from '../nodes/icscf/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile, readySip } from './node-process.js';
+import { readJsonConfigFile, readySip, addPrintSchema } from './node-process.js';
 import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
 
 export interface IcscfFlags extends HttpFlags {
@@ -62,5 +62,5 @@ export function registerIcscf(program: Command): void {
     .option('--listen <host:port>', 'SIP listen address (default 127.0.0.1:4060; port 0 picks one)')
     .option('--hss <host:port>', 'HSS Diameter address (default 127.0.0.1:3868)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
-  addHttpOptions(cmd, 'metrics').action(async (o: IcscfFlags) => runIcscf(o));
+  addHttpOptions(addPrintSchema(cmd, IcscfConfigSchema), 'metrics').action(async (o: IcscfFlags) => runIcscf(o));
 }

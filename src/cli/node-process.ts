@@ -1,12 +1,28 @@
 /**
- * What every node runner (`imsec hss`, `icscf`, `scscf`, `pcscf`) does around its node: read the
+ * What every node runner (`imsec hss`, `icscf`, `scscf`, `pcscf`, `core`, `ue register`) does
+ * around its node: print the JSON Schema of its configuration file (`--print-schema`), read the
  * JSON configuration file given with `--config`, and, once the node serves, wait for SIGTERM or
  * SIGINT, stop the node cleanly (DPR to Diameter peers per RFC 6733 §5.4, SAs removed, stores
  * closed) and resolve so the process exits 0.
  */
 import { readFileSync } from 'node:fs';
+import { CommanderError, type Command } from 'commander';
+import type { TSchema } from 'typebox';
 import type { Logger } from '../common/log.js';
 import type { SipAddress } from '../nodes/common/index.js';
+import { documentSchema } from '../nodes/common/index.js';
+
+/**
+ * Adds `--print-schema` to a node's command: instead of running, print the JSON Schema (2020-12)
+ * of its configuration file, the one its parser checks with (nodes/<node>/config.ts), and exit 0.
+ */
+export function addPrintSchema(cmd: Command, schema: TSchema): Command {
+  return cmd.option('--print-schema', 'print the JSON Schema of the configuration file and exit').hook('preAction', (self) => {
+    if (self.opts<{ printSchema?: boolean }>().printSchema !== true) return;
+    self.configureOutput().writeOut?.(`${JSON.stringify(documentSchema(schema), null, 2)}\n`);
+    throw new CommanderError(0, 'imsec.printSchema', 'schema printed');
+  });
+}
 
 /**
  * Reads `path` and parses it as JSON (the node's parser checks the shape). A file that cannot be

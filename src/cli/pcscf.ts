@@ -14,9 +14,9 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { describePcscfConfig, parseHostPort, parsePcscfConfig, parsePortRange, PcscfConfigError, type PcscfConfig, createPcscf } from '../nodes/pcscf/index.js';
+import { describePcscfConfig, parseHostPort, parsePcscfConfig, parsePortRange, PcscfConfigError, type PcscfConfig, createPcscf, PcscfConfigSchema } from '../nodes/pcscf/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile } from './node-process.js';
+import { readJsonConfigFile, addPrintSchema } from './node-process.js';
 import { addHttpOptions, announceAndServe, metricsHubFor, type HttpFlags } from './http-flags.js';
 
 export interface PcscfFlags extends HttpFlags {
@@ -70,5 +70,5 @@ export function registerPcscf(program: Command): void {
     .option('--icscf <uri>', 'I-CSCF SIP URI (default sip:icscf.ims.lab:4060)')
     .option('--datapath <kind>', 'userspace (ESP-in-UDP, default) or xfrm (kernel IPsec)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
-  addHttpOptions(cmd, 'metrics').action(async (o: PcscfFlags) => runPcscf(o));
+  addHttpOptions(addPrintSchema(cmd, PcscfConfigSchema), 'metrics').action(async (o: PcscfFlags) => runPcscf(o));
 }

@@ -18,9 +18,9 @@
 import { createInterface, type Interface } from 'node:readline';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
-import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError, type ScscfConfig, createScscf, type Scscf } from '../nodes/scscf/index.js';
+import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError, type ScscfConfig, createScscf, type Scscf, ScscfConfigSchema } from '../nodes/scscf/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile, readySip } from './node-process.js';
+import { readJsonConfigFile, readySip, addPrintSchema } from './node-process.js';
 import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
 
 export interface ScscfFlags extends HttpFlags {
@@ -126,5 +126,5 @@ export function registerScscf(program: Command): void {
     .option('--store <url>', 'registrar store: sqlite:PATH or postgres://… (default sqlite:./.imsec/scscf.sqlite)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--admin-stdin', 'read operator commands (reauth, deregister, registrations) from stdin');
-  addHttpOptions(cmd, 'metrics').action(async (o: ScscfFlags) => runScscf(o));
+  addHttpOptions(addPrintSchema(cmd, ScscfConfigSchema), 'metrics').action(async (o: ScscfFlags) => runScscf(o));
 }

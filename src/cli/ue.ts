@@ -13,9 +13,9 @@
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../common/index.js';
 import { createLogger } from '../common/log.js';
-import { createUe, parseUeConfig, UeError, type UeConfigInput } from '../nodes/ue/index.js';
+import { createUe, parseUeConfig, UeConfigSchema, UeError, type UeConfigInput } from '../nodes/ue/index.js';
 import { CliFailure } from './errors.js';
-import { readJsonConfigFile } from './node-process.js';
+import { addPrintSchema, readJsonConfigFile } from './node-process.js';
 import { runUeStay } from './ue-stay.js';
 
 export interface UeRegisterFlags {
@@ -155,7 +155,7 @@ export async function runUeRegister(o: UeRegisterFlags, out: NodeJS.WritableStre
 
 export function registerUe(program: Command, out: NodeJS.WritableStream = process.stdout): void {
   const ue = program.command('ue').description('the soft UE (TS 24.229 §5.1: IMS AKA, sec-agree, IPsec)');
-  ue.command('register')
+  addPrintSchema(ue.command('register'), UeConfigSchema)
     .description('register (unprotected REGISTER, AKA challenge, SAs, protected REGISTER) and print a JSON summary')
     .option('--config <file>', 'JSON configuration (nodes/ue/config.ts); flags override it')
     .option('--impi <impi>', 'private user identity')

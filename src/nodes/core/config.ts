@@ -26,88 +26,84 @@
  * `"[secret]"` read back means "the built-in key of this demo subscriber". Parsing is pure.
  */
 import { join } from 'node:path';
-import { ImsError } from '../../common/errors.js';
+import { Type, type StaticDecode } from 'typebox';
+import { HostPortField, isObj, LogLevel, NodeConfigError, OneOf, parseField, parseNodeConfig, PortRangeField, Section, Str, Strs, type HostPort } from '../common/config-fields.js';
 import { parseSubscriberInput } from '../hss/provisioning.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from './subscribers.js';
 
 /** A core configuration that cannot be used (CLI exit 2). */
-export class CoreConfigError extends ImsError {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super('CONFIG', `${field}: ${message}`);
-  }
-}
+export class CoreConfigError extends NodeConfigError {}
 
 /** The redaction marker of secrets in printed configurations. */
 export const SECRET_MARK = '[secret]';
 
-export type CoreDatapath = 'userspace' | 'xfrm';
-
-export interface CoreHostPort {
-  host: string;
-  port: number;
-}
-
-/** The configuration (see the module comment). */
-export interface CoreConfig {
-  realm: string;
-  /** The address every node binds (loopback by default). */
-  host: string;
-  /** Directory of the embedded SQLite stores (hss.sqlite, scscf.sqlite). */
-  dataDir: string;
-  hss: { diameterPort: number; rest: CoreHostPort | null; settings: Record<string, unknown> };
-  scscf: { sipPort: number; settings: Record<string, unknown> };
-  icscf: { sipPort: number; settings: Record<string, unknown> };
-  pcscf: { sipPort: number; protectedPorts: { min: number; max: number } | null; datapath: CoreDatapath; settings: Record<string, unknown> };
-  subscribers: CoreSubscriber[];
-  /** pino level of every node's log (stderr). */
-  logLevel: string;
-}
+export type CoreHostPort = HostPort;
 
 export const DEFAULT_CORE_DATA_DIR = './.imsec';
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const Port = (port: number) => Type.Integer({ minimum: 0, maximum: 65535, default: port, errorMessage: 'must be a port number 0..65535 (0: chosen by the OS)' });
+
+/** That node's own configuration keys (nodes/<node>/config.ts), checked by that node's parser. */
+const Settings = Type.Record(Type.String(), Type.Unknown(), { default: {}, errorMessage: "must be an object (that node's own configuration keys)", description: "further settings of that node's own configuration (its --print-schema)" });
+
+const RANGE_MESSAGE = 'must be "MIN-MAX" (at least two ports) or "auto"';
+const PortRange = PortRangeField(RANGE_MESSAGE, Type.Integer({ errorMessage: RANGE_MESSAGE }), {
+  default: '5100-5108',
+  description: 'the P-CSCF protected ports: port_ps, then the port_pc pool; "auto": chosen by the OS',
+});
+
+const SECRET_HEX = Type.String({ pattern: '^[0-9a-fA-F]{32}$', errorMessage: 'must be 16 bytes (32 hex digits)' });
+/** A key in hex, or `"[secret]"`: the built-in key of a demo subscriber. */
+const Secret = Type.Union([Type.Literal(SECRET_MARK), SECRET_HEX], { errorMessage: 'must be 16 bytes (32 hex digits)' });
+
+const SubscriberField = Type.Object(
+  {
+    impi: Str(),
+    impus: Strs({ minItems: 1, errorMessage: 'must list at least one public identity', description: 'public identities, the first the default; all in implicit set 1' }),
+    k: Secret,
+    op: Type.Optional(Secret),
+    opc: Type.Optional(Secret),
+    amf: Type.Optional(Str({ description: '4 hex digits, default 8000' })),
+  },
+  { additionalProperties: false, errorMessage: 'must be an object { impi, impus, k, op | opc, amf }' },
+);
+
+/** The core configuration document (see the module comment). */
+export const CoreConfigSchema = Type.Object(
+  {
+    realm: Str({ default: 'ims.lab', description: 'home domain; the nodes are hss.<realm>, scscf.<realm>, icscf.<realm>, pcscf.<realm>' }),
+    host: Str({ default: '127.0.0.1', description: 'the address every node binds' }),
+    dataDir: Str({ default: DEFAULT_CORE_DATA_DIR, description: 'directory of the embedded SQLite stores (hss.sqlite, scscf.sqlite)' }),
+    hss: Section({
+      diameterPort: Port(3868),
+      rest: Type.Codec(Type.Union([Type.Null(), Type.Literal('off'), HostPortField()], { default: null, errorMessage: 'must be "HOST:PORT", { "host", "port" } or null', description: 'the provisioning REST API; null or "off": none' }))
+        .Decode((v): CoreHostPort | null => (v === null || v === 'off' ? null : v))
+        .Encode((v) => v),
+      settings: Settings,
+    }),
+    scscf: Section({ sipPort: Port(6060), settings: Settings }),
+    icscf: Section({ sipPort: Port(4060), settings: Settings }),
+    pcscf: Section({
+      sipPort: Port(5060),
+      protectedPorts: PortRange,
+      datapath: OneOf(['userspace', 'xfrm'] as const, 'must be "userspace" (default) or "xfrm" (kernel IPsec, needs root and ESP in the kernel)', { default: 'userspace' }),
+      settings: Settings,
+    }),
+    subscribers: Type.Optional(Type.Array(SubscriberField, { errorMessage: 'must be a list', description: 'subscribers to provision (default: the demo subscribers alice and bob; [] for none)' })),
+    logLevel: LogLevel,
+  },
+  { additionalProperties: false },
+);
+
+type Decoded = StaticDecode<typeof CoreConfigSchema>;
+
+/** The configuration (see the module comment). */
+export type CoreConfig = Omit<Decoded, 'subscribers'> & { subscribers: CoreSubscriber[] };
+export type CoreDatapath = CoreConfig['pcscf']['datapath'];
 
 /** The lab core: default ports of the node conventions, the two demo subscribers. */
 export function defaultCoreConfig(): CoreConfig {
-  return {
-    realm: 'ims.lab',
-    host: '127.0.0.1',
-    dataDir: DEFAULT_CORE_DATA_DIR,
-    hss: { diameterPort: 3868, rest: null, settings: {} },
-    scscf: { sipPort: 6060, settings: {} },
-    icscf: { sipPort: 4060, settings: {} },
-    pcscf: { sipPort: 5060, protectedPorts: { min: 5100, max: 5108 }, datapath: 'userspace', settings: {} },
-    subscribers: DEMO_SUBSCRIBERS.map((s) => ({ ...s, impus: [...s.impus] })),
-    logLevel: 'info',
-  };
-}
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.trim() === '' || v.length > 1024) throw new CoreConfigError('must be a non-empty string', field);
-  return v;
-}
-
-function port(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) throw new CoreConfigError('must be a port number 0..65535 (0: chosen by the OS)', field);
-  return v;
-}
-
-function known(o: Record<string, unknown>, keys: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) {
-    if (!keys.includes(k)) throw new CoreConfigError(`unknown setting ${JSON.stringify(k)} (known: ${keys.join(', ')})`, field === '' ? k : `${field}.${k}`);
-  }
-}
-
-function section(raw: Record<string, unknown>, key: string, keys: readonly string[]): Record<string, unknown> {
-  const v = raw[key];
-  if (v === undefined) return {};
-  if (!isObj(v)) throw new CoreConfigError('must be an object', key);
-  known(v, keys, key);
-  return v;
+  return parseCoreConfig({});
 }
 
 /**
@@ -136,58 +132,28 @@ function jsonData(v: unknown, field: string): unknown {
   throw new CoreConfigError(`must be JSON data, not ${v === undefined ? 'undefined' : typeof v}`, field);
 }
 
-function settings(v: unknown, field: string): Record<string, unknown> {
-  if (v === undefined) return {};
-  if (!isObj(v)) throw new CoreConfigError("must be an object (that node's own configuration keys)", field);
-  return jsonData(v, field) as Record<string, unknown>;
-}
-
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`. */
 export function parseCoreHostPort(v: unknown, field: string): CoreHostPort {
-  if (isObj(v)) return { host: str(v.host, `${field}.host`), port: port(v.port, `${field}.port`) };
-  const s = str(v, field);
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
-  if (m === null) throw new CoreConfigError(`expected HOST:PORT, got ${JSON.stringify(s)}`, field);
-  return { host: m[1], port: port(Number(m[2]), field) };
+  return parseField(HostPortField(), v, field, CoreConfigError);
 }
 
-function portRange(v: unknown, field: string): { min: number; max: number } | null {
-  if (v === 'auto' || v === null) return null;
-  const m = typeof v === 'string' ? /^(\d+)-(\d+)$/.exec(v.trim()) : null;
-  const r = m ? { min: Number(m[1]), max: Number(m[2]) } : isObj(v) ? { min: v.min, max: v.max } : undefined;
-  if (!r || typeof r.min !== 'number' || typeof r.max !== 'number' || !Number.isInteger(r.min) || !Number.isInteger(r.max) || r.min < 1 || r.max > 65535 || r.max <= r.min) {
-    throw new CoreConfigError('must be "MIN-MAX" (at least two ports) or "auto"', field);
-  }
-  return { min: r.min, max: r.max };
+/** A secret field: hex as given (lower case), or the built-in value when redacted. */
+function secret(v: string | undefined, field: string, builtin: string | undefined): string | undefined {
+  if (v !== SECRET_MARK) return v?.toLowerCase();
+  if (builtin === undefined) throw new CoreConfigError(`is redacted (${SECRET_MARK}); write the real value (32 hex digits) here`, field);
+  return builtin;
 }
 
-/** A secret field: hex as given, or the built-in value when redacted. */
-function secret(v: unknown, field: string, builtin: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  if (v === SECRET_MARK) {
-    if (builtin === undefined) throw new CoreConfigError(`is redacted (${SECRET_MARK}); write the real value (32 hex digits) here`, field);
-    return builtin;
-  }
-  if (typeof v !== 'string' || !/^[0-9a-fA-F]{32}$/.test(v)) throw new CoreConfigError('must be 16 bytes (32 hex digits)', field);
-  return v.toLowerCase();
-}
-
-function subscriber(v: unknown, i: number): CoreSubscriber {
+function subscriber(v: Decoded['subscribers'] extends (infer S)[] | undefined ? S : never, i: number): CoreSubscriber {
   const field = `subscribers[${i}]`;
-  if (!isObj(v)) throw new CoreConfigError('must be an object { impi, impus, k, op | opc, amf }', field);
-  known(v, ['impi', 'impus', 'k', 'op', 'opc', 'amf'], field);
-  const impi = str(v.impi, `${field}.impi`);
-  const builtin = DEMO_SUBSCRIBERS.find((d) => d.impi === impi);
-  if (!Array.isArray(v.impus) || v.impus.length === 0) throw new CoreConfigError('must list at least one public identity', `${field}.impus`);
-  const impus = v.impus.map((u, j) => str(u, `${field}.impus[${j}]`));
-  const s: CoreSubscriber = { impi, impus, k: secret(v.k, `${field}.k`, builtin?.k) ?? '' };
-  if (s.k === '') throw new CoreConfigError('is required', `${field}.k`);
+  const builtin = DEMO_SUBSCRIBERS.find((d) => d.impi === v.impi);
+  const s: CoreSubscriber = { impi: v.impi, impus: v.impus, k: secret(v.k, `${field}.k`, builtin?.k)! };
   const op = secret(v.op, `${field}.op`, builtin?.op);
   const opc = secret(v.opc, `${field}.opc`, builtin?.opc);
   if ((op === undefined) === (opc === undefined)) throw new CoreConfigError('give exactly one of op and opc', `${field}.op`);
   if (op !== undefined) s.op = op;
   if (opc !== undefined) s.opc = opc;
-  if (v.amf !== undefined) s.amf = str(v.amf, `${field}.amf`);
+  if (v.amf !== undefined) s.amf = v.amf;
   try {
     // The HSS's own check (IMPI/IMPU syntax, AMF); its messages never quote a key.
     parseSubscriberInput({ impi: s.impi, impus: s.impus, k: s.k, ...(s.op ? { op: s.op } : { opc: s.opc }), ...(s.amf ? { amf: s.amf } : {}) });
@@ -203,47 +169,19 @@ function subscriber(v: unknown, i: number): CoreSubscriber {
  * @throws CoreConfigError (code CONFIG) naming the field.
  */
 export function parseCoreConfig(raw: unknown): CoreConfig {
-  if (!isObj(raw)) throw new CoreConfigError('the configuration must be a JSON object', 'config');
-  known(raw, ['realm', 'host', 'dataDir', 'hss', 'scscf', 'icscf', 'pcscf', 'subscribers', 'logLevel'], '');
-  const c = defaultCoreConfig();
-  if (raw.realm !== undefined) {
-    c.realm = str(raw.realm, 'realm').toLowerCase();
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(c.realm)) throw new CoreConfigError('must be a domain name', 'realm');
+  const d = parseNodeConfig(CoreConfigSchema, raw, CoreConfigError);
+  const realm = d.realm.toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(realm)) throw new CoreConfigError('must be a domain name', 'realm');
+  const r = d.pcscf.protectedPorts;
+  if (r !== null && (r.min < 1 || r.max > 65535 || r.max <= r.min)) throw new CoreConfigError(RANGE_MESSAGE, 'pcscf.protectedPorts');
+  for (const node of ['hss', 'scscf', 'icscf', 'pcscf'] as const) d[node].settings = jsonData(d[node].settings, `${node}.settings`) as Record<string, unknown>;
+  const subscribers = d.subscribers === undefined ? DEMO_SUBSCRIBERS.map((s) => ({ ...s, impus: [...s.impus] })) : d.subscribers.map(subscriber);
+  const seen = new Set<string>();
+  for (const [n, sub] of subscribers.entries()) {
+    if (seen.has(sub.impi)) throw new CoreConfigError(`IMPI ${sub.impi} is listed twice`, `subscribers[${n}].impi`);
+    seen.add(sub.impi);
   }
-  if (raw.host !== undefined) c.host = str(raw.host, 'host');
-  if (raw.dataDir !== undefined) c.dataDir = str(raw.dataDir, 'dataDir');
-  const h = section(raw, 'hss', ['diameterPort', 'rest', 'settings']);
-  if (h.diameterPort !== undefined) c.hss.diameterPort = port(h.diameterPort, 'hss.diameterPort');
-  if (h.rest !== undefined) c.hss.rest = h.rest === null || h.rest === 'off' ? null : parseCoreHostPort(h.rest, 'hss.rest');
-  c.hss.settings = settings(h.settings, 'hss.settings');
-  const s = section(raw, 'scscf', ['sipPort', 'settings']);
-  if (s.sipPort !== undefined) c.scscf.sipPort = port(s.sipPort, 'scscf.sipPort');
-  c.scscf.settings = settings(s.settings, 'scscf.settings');
-  const i = section(raw, 'icscf', ['sipPort', 'settings']);
-  if (i.sipPort !== undefined) c.icscf.sipPort = port(i.sipPort, 'icscf.sipPort');
-  c.icscf.settings = settings(i.settings, 'icscf.settings');
-  const p = section(raw, 'pcscf', ['sipPort', 'protectedPorts', 'datapath', 'settings']);
-  if (p.sipPort !== undefined) c.pcscf.sipPort = port(p.sipPort, 'pcscf.sipPort');
-  if (p.protectedPorts !== undefined) c.pcscf.protectedPorts = portRange(p.protectedPorts, 'pcscf.protectedPorts');
-  if (p.datapath !== undefined) {
-    if (p.datapath !== 'userspace' && p.datapath !== 'xfrm') throw new CoreConfigError('must be "userspace" (default) or "xfrm" (kernel IPsec, needs root and ESP in the kernel)', 'pcscf.datapath');
-    c.pcscf.datapath = p.datapath;
-  }
-  c.pcscf.settings = settings(p.settings, 'pcscf.settings');
-  if (raw.subscribers !== undefined) {
-    if (!Array.isArray(raw.subscribers)) throw new CoreConfigError('must be a list', 'subscribers');
-    c.subscribers = raw.subscribers.map(subscriber);
-    const seen = new Set<string>();
-    for (const [n, sub] of c.subscribers.entries()) {
-      if (seen.has(sub.impi)) throw new CoreConfigError(`IMPI ${sub.impi} is listed twice`, `subscribers[${n}].impi`);
-      seen.add(sub.impi);
-    }
-  }
-  if (raw.logLevel !== undefined) {
-    c.logLevel = str(raw.logLevel, 'logLevel');
-    if (!LEVELS.includes(c.logLevel)) throw new CoreConfigError(`must be one of ${LEVELS.join(', ')}`, 'logLevel');
-  }
-  return c;
+  return { ...d, realm, subscribers };
 }
 
 /**

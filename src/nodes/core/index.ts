@@ -10,6 +10,7 @@ export {
   parseCoreConfig,
   parseCoreHostPort,
   coreConfigJson,
+  CoreConfigSchema,
   nodeNames,
   hostTable,
   deepMerge,

@@ -26,122 +26,106 @@
  * Visited-Network-Identifier values allowed. `serverCapabilities` is what a UAA carries for a
  * first registration (TS 29.229 §6.3.4). `scscfHosts` maps an S-CSCF's SIP name (Server-Name) to
  * its Diameter Origin-Host for HSS-initiated requests (RTR, PPR) when the HSS has not yet learned
- * it from a MAR or SAR. Parsing is pure; reading the file happens in the CLI.
+ * it from a MAR or SAR. {@link HssConfigSchema} is the one source of fields, defaults, type and
+ * `imsec hss --print-schema`. Parsing is pure; reading the file happens in the CLI.
  */
 import { join } from 'node:path';
-import type { ServerCapabilities } from '../../diameter/cx/groups.js';
+import { Type, type StaticDecode } from 'typebox';
 import { PRE_CER_DEFAULTS } from '../../diameter/peer/node-options.js';
 import { ipVersionOf } from '../../ip/address.js';
-import { configFields, isObj, NodeConfigError, type HostPort } from '../common/config-fields.js';
+import { HostPortField, Int, Ints, LogLevel, NodeConfigError, parseField, parseNodeConfig, Section, Str, StringMap, Strs, type HostPort } from '../common/config-fields.js';
 
 export type { HostPort };
 
 /** A configuration file or flag that cannot be used (CLI exit 2). */
 export class HssConfigError extends NodeConfigError {}
 
-/** A Diameter peer allowed to connect (and, with `connect`, one the HSS connects to). */
-export interface HssPeer {
-  /** The peer's Origin-Host. */
-  host: string;
-  /** Its realm; defaults to the part of `host` after the first dot. */
-  realm?: string;
-  connect?: HostPort;
-  /** Addresses its connections may come from (absent: any); a CER from elsewhere gets DIAMETER_UNKNOWN_PEER. */
-  addresses?: string[];
-}
-
-export interface HssConfig {
-  /** Directory for the embedded store (default `./.imsec`). */
-  dataDir: string;
-  /** Store URL (see store/open-store.ts); default `sqlite:<dataDir>/hss.sqlite`. */
-  store: string;
-  diameter: {
-    listen: HostPort;
-    originHost: string;
-    originRealm: string;
-    /** Host-IP-Address values for CER/CEA; default: the listen address (or 127.0.0.1 when it is a wildcard). */
-    hostIpAddresses: string[];
-    peers: HssPeer[];
-    /** RFC 3539 Twinit, ms (default 30000). */
-    watchdogMs: number;
-    /** How long an RTR/PPR waits for its answer, ms (default 5000). */
-    requestTimeoutMs: number;
-    /** Before CER (RFC 6733 §5.3): how long a new connection may take to send it, ms (default 5000). */
-    cerTimeoutMs: number;
-    /** Before CER: the largest message accepted, bytes (default 4096; after CER the normal limit). */
-    preCerMaxMessageSize: number;
-    /** Before CER: connections waiting for theirs, at most (default 64). */
-    maxUnboundConnections: number;
-  };
-  /** The provisioning REST API; null turns it off. */
-  rest: { listen: HostPort } | null;
-  /** Cap on SIP-Number-Auth-Items honoured in one MAA (R-AKA-2 batches). */
-  maxAuthItems: number;
-  /** Server-Capabilities returned in UAA/LIA when no S-CSCF is assigned (TS 29.228 §6.1.1, §6.7). */
-  serverCapabilities: ServerCapabilities;
-  /** Allowed Visited-Network-Identifier values (UTF-8); null: no roaming restriction. */
-  visitedNetworks: string[] | null;
-  /** Server-Name (S-CSCF SIP URI) → Diameter Origin-Host, for RTR/PPR. */
-  scscfHosts: Record<string, string>;
-  /** Log level for pino (default `info`). */
-  logLevel: string;
-  /**
-   * Testing only: a seed that makes every RAND deterministic (SeededRng). Never set it in
-   * service: RAND must be unpredictable (TS 33.102 §6.3.2).
-   */
-  randSeed?: string;
-}
-
 export const DEFAULT_DIAMETER_PORT = 3868;
 export const DEFAULT_REST_PORT = 8080;
 export const DEFAULT_MAX_AUTH_ITEMS = 5;
 export const DEFAULT_DATA_DIR = './.imsec';
 
+const PEER_MESSAGE = 'must be a host name or { "host", "realm", "connect", "addresses" }';
+
+/** A Diameter peer allowed to connect (and, with `connect`, one the HSS connects to). */
+const PeerField = Type.Codec(
+  Type.Union(
+    [
+      Str(),
+      Type.Object(
+        {
+          host: Str({ description: "the peer's Origin-Host" }),
+          realm: Type.Optional(Str({ description: 'its realm; default: the part of host after the first dot' })),
+          connect: Type.Optional(HostPortField()),
+          addresses: Type.Optional(Strs({ description: 'IP addresses its connections may come from (absent: any); a CER from elsewhere gets DIAMETER_UNKNOWN_PEER' })),
+        },
+        { additionalProperties: false },
+      ),
+    ],
+    { errorMessage: PEER_MESSAGE },
+  ),
+)
+  .Decode((v) => (typeof v === 'string' ? { host: v } : v))
+  .Encode((v) => v);
+
+const RestField = Type.Codec(
+  Type.Union([Type.Null(), Type.Literal(false), Type.Object({ listen: Type.Optional(HostPortField()) }, { additionalProperties: false })], {
+    default: { listen: `127.0.0.1:${DEFAULT_REST_PORT}` },
+    errorMessage: 'must be { "listen": "HOST:PORT" } or null',
+    description: 'the provisioning REST API; null (or false) turns it off',
+  }),
+)
+  .Decode((v): { listen: HostPort } | null => (v === null || v === false ? null : { listen: v.listen ?? { host: '127.0.0.1', port: DEFAULT_REST_PORT } }))
+  .Encode((v) => v);
+
+/** The HSS configuration document (see the module comment). */
+export const HssConfigSchema = Type.Object(
+  {
+    dataDir: Str({ default: DEFAULT_DATA_DIR, description: 'directory for the embedded store' }),
+    store: Type.Optional(Str({ description: 'store URL (sqlite:PATH or postgres://…); default sqlite:<dataDir>/hss.sqlite' })),
+    diameter: Section({
+      listen: HostPortField({ default: `127.0.0.1:${DEFAULT_DIAMETER_PORT}` }),
+      originHost: Str({ default: 'hss.ims.lab' }),
+      originRealm: Str({ default: 'ims.lab' }),
+      hostIpAddresses: Type.Optional(Strs({ description: 'Host-IP-Address for CER/CEA; default: the listen address (127.0.0.1 for a wildcard)' })),
+      peers: Type.Array(PeerField, { default: ['scscf.ims.lab', 'icscf.ims.lab'], errorMessage: 'must be an array', description: 'the allowlist (RFC 6733 §5.3)' }),
+      watchdogMs: Int(6000, 3_600_000, { default: 30_000, description: 'RFC 3539 Twinit' }),
+      requestTimeoutMs: Int(100, 600_000, { default: 5000, description: 'how long an RTR/PPR waits for its answer' }),
+      cerTimeoutMs: Int(50, 600_000, { default: 5000, description: 'before CER (RFC 6733 §5.3): how long a new connection may take to send it' }),
+      preCerMaxMessageSize: Int(256, 16_777_215, { default: PRE_CER_DEFAULTS.maxMessageSize, description: 'before CER: the largest message accepted, bytes' }),
+      maxUnboundConnections: Int(1, 100_000, { default: PRE_CER_DEFAULTS.maxUnboundConnections, description: 'before CER: connections waiting for theirs, at most' }),
+    }),
+    rest: RestField,
+    maxAuthItems: Int(1, 100, { default: DEFAULT_MAX_AUTH_ITEMS, description: 'cap on SIP-Number-Auth-Items honoured in one MAA (R-AKA-2)' }),
+    serverCapabilities: Section(
+      { mandatory: Ints({ default: [] }), optional: Ints({ default: [] }), serverNames: Strs({ default: [] }) },
+      { description: 'Server-Capabilities of UAA/LIA when no S-CSCF is assigned (TS 29.228 §6.1.1, §6.7)' },
+    ),
+    visitedNetworks: Type.Union([Type.Null(), Strs()], { default: null, errorMessage: 'must be an array of strings', description: 'allowed Visited-Network-Identifier values; null: no roaming restriction' }),
+    scscfHosts: StringMap('must map S-CSCF SIP names to Diameter hosts', { default: {}, description: 'Server-Name → Diameter Origin-Host, for RTR/PPR' }),
+    logLevel: LogLevel,
+    randSeed: Type.Optional(Str({ description: 'testing only: makes every RAND deterministic; never in service (TS 33.102 §6.3.2)' })),
+  },
+  { additionalProperties: false },
+);
+
+type Decoded = StaticDecode<typeof HssConfigSchema>;
+
+export type HssConfig = Omit<Decoded, 'store' | 'diameter' | 'serverCapabilities'> & {
+  store: string;
+  diameter: Omit<Decoded['diameter'], 'hostIpAddresses'> & { hostIpAddresses: string[] };
+  serverCapabilities: { mandatory: number[]; optional: number[]; serverNames: string[] };
+};
+export type HssPeer = HssConfig['diameter']['peers'][number];
+
 /** The defaults: a lab HSS on 127.0.0.1:3868, SQLite in ./.imsec, REST on 127.0.0.1:8080. */
 export function defaultHssConfig(dataDir: string = DEFAULT_DATA_DIR): HssConfig {
-  return {
-    dataDir,
-    store: `sqlite:${join(dataDir, 'hss.sqlite')}`,
-    diameter: {
-      listen: { host: '127.0.0.1', port: DEFAULT_DIAMETER_PORT },
-      originHost: 'hss.ims.lab',
-      originRealm: 'ims.lab',
-      hostIpAddresses: ['127.0.0.1'],
-      peers: [{ host: 'scscf.ims.lab' }, { host: 'icscf.ims.lab' }],
-      watchdogMs: 30_000,
-      requestTimeoutMs: 5000,
-      cerTimeoutMs: 5000,
-      preCerMaxMessageSize: PRE_CER_DEFAULTS.maxMessageSize,
-      maxUnboundConnections: PRE_CER_DEFAULTS.maxUnboundConnections,
-    },
-    rest: { listen: { host: '127.0.0.1', port: DEFAULT_REST_PORT } },
-    maxAuthItems: DEFAULT_MAX_AUTH_ITEMS,
-    serverCapabilities: { mandatory: [], optional: [], serverNames: ['sip:scscf.ims.lab:6060'] },
-    visitedNetworks: null,
-    scscfHosts: {},
-    logLevel: 'info',
-  };
+  return parseHssConfig({ dataDir });
 }
 
-const fields = configFields(HssConfigError);
-const { str, int, ints, strs, known, section, stringMap, logLevel } = fields;
-
 /** `HOST:PORT`, `[v6]:PORT` or `{ "host": …, "port": … }`. Port 0 picks a free port. */
-export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hostPort;
-
-function peer(v: unknown, field: string): HssPeer {
-  if (typeof v === 'string') return { host: str(v, field) };
-  if (!isObj(v)) throw new HssConfigError('must be a host name or { "host", "realm", "connect", "addresses" }', field);
-  const p: HssPeer = { host: str(v.host, `${field}.host`) };
-  if (v.realm !== undefined) p.realm = str(v.realm, `${field}.realm`);
-  if (v.connect !== undefined) p.connect = parseHostPort(v.connect, `${field}.connect`);
-  if (v.addresses !== undefined) {
-    p.addresses = strs(v.addresses, `${field}.addresses`);
-    p.addresses.forEach((a, i) => {
-      if (ipVersionOf(a) === 0) throw new HssConfigError('must be an IP address', `${field}.addresses[${i}]`);
-    });
-  }
-  return p;
+export function parseHostPort(v: unknown, field: string): HostPort {
+  return parseField(HostPortField(), v, field, HssConfigError);
 }
 
 /**
@@ -150,49 +134,15 @@ function peer(v: unknown, field: string): HssPeer {
  * @throws HssConfigError naming the field.
  */
 export function parseHssConfig(raw: unknown): HssConfig {
-  if (!isObj(raw)) throw new HssConfigError('the configuration must be a JSON object', 'config');
-  known(raw, ['dataDir', 'store', 'diameter', 'rest', 'maxAuthItems', 'serverCapabilities', 'visitedNetworks', 'scscfHosts', 'logLevel', 'randSeed'], '');
-  const dataDir = raw.dataDir === undefined ? DEFAULT_DATA_DIR : str(raw.dataDir, 'dataDir');
-  const c = defaultHssConfig(dataDir);
-  if (raw.store !== undefined) c.store = str(raw.store, 'store');
-  const d = section(raw, 'diameter', ['listen', 'originHost', 'originRealm', 'hostIpAddresses', 'peers', 'watchdogMs', 'requestTimeoutMs', 'cerTimeoutMs', 'preCerMaxMessageSize', 'maxUnboundConnections']);
-  if (d) {
-    if (d.listen !== undefined) c.diameter.listen = parseHostPort(d.listen, 'diameter.listen');
-    if (d.originHost !== undefined) c.diameter.originHost = str(d.originHost, 'diameter.originHost');
-    if (d.originRealm !== undefined) c.diameter.originRealm = str(d.originRealm, 'diameter.originRealm');
-    c.diameter.hostIpAddresses = d.hostIpAddresses !== undefined ? strs(d.hostIpAddresses, 'diameter.hostIpAddresses') : defaultHostIps(c.diameter.listen.host);
-    if (c.diameter.hostIpAddresses.length === 0) throw new HssConfigError('must list at least one address', 'diameter.hostIpAddresses');
-    if (d.peers !== undefined) {
-      if (!Array.isArray(d.peers)) throw new HssConfigError('must be an array', 'diameter.peers');
-      c.diameter.peers = d.peers.map((p, i) => peer(p, `diameter.peers[${i}]`));
-    }
-    if (d.watchdogMs !== undefined) c.diameter.watchdogMs = int(d.watchdogMs, 'diameter.watchdogMs', 6000, 3_600_000);
-    if (d.requestTimeoutMs !== undefined) c.diameter.requestTimeoutMs = int(d.requestTimeoutMs, 'diameter.requestTimeoutMs', 100, 600_000);
-    if (d.cerTimeoutMs !== undefined) c.diameter.cerTimeoutMs = int(d.cerTimeoutMs, 'diameter.cerTimeoutMs', 50, 600_000);
-    if (d.preCerMaxMessageSize !== undefined) c.diameter.preCerMaxMessageSize = int(d.preCerMaxMessageSize, 'diameter.preCerMaxMessageSize', 256, 16_777_215);
-    if (d.maxUnboundConnections !== undefined) c.diameter.maxUnboundConnections = int(d.maxUnboundConnections, 'diameter.maxUnboundConnections', 1, 100_000);
-  }
-  if (raw.rest !== undefined) {
-    if (raw.rest === null || raw.rest === false) c.rest = null;
-    else if (isObj(raw.rest)) {
-      known(raw.rest, ['listen'], 'rest');
-      c.rest = { listen: raw.rest.listen === undefined ? c.rest!.listen : parseHostPort(raw.rest.listen, 'rest.listen') };
-    } else throw new HssConfigError('must be { "listen": "HOST:PORT" } or null', 'rest');
-  }
-  if (raw.maxAuthItems !== undefined) c.maxAuthItems = int(raw.maxAuthItems, 'maxAuthItems', 1, 100);
-  const s = section(raw, 'serverCapabilities', ['mandatory', 'optional', 'serverNames']);
-  if (s) {
-    c.serverCapabilities = {
-      mandatory: s.mandatory === undefined ? [] : ints(s.mandatory, 'serverCapabilities.mandatory'),
-      optional: s.optional === undefined ? [] : ints(s.optional, 'serverCapabilities.optional'),
-      serverNames: s.serverNames === undefined ? [] : strs(s.serverNames, 'serverCapabilities.serverNames'),
-    };
-  }
-  if (raw.visitedNetworks !== undefined) c.visitedNetworks = raw.visitedNetworks === null ? null : strs(raw.visitedNetworks, 'visitedNetworks');
-  if (raw.scscfHosts !== undefined) c.scscfHosts = stringMap(raw.scscfHosts, 'scscfHosts', 'must map S-CSCF SIP names to Diameter hosts');
-  if (raw.logLevel !== undefined) c.logLevel = logLevel(raw.logLevel, 'logLevel');
-  if (raw.randSeed !== undefined) c.randSeed = str(raw.randSeed, 'randSeed');
-  return c;
+  const d = parseNodeConfig(HssConfigSchema, raw, HssConfigError);
+  const hostIpAddresses = d.diameter.hostIpAddresses ?? defaultHostIps(d.diameter.listen.host);
+  if (hostIpAddresses.length === 0) throw new HssConfigError('must list at least one address', 'diameter.hostIpAddresses');
+  d.diameter.peers.forEach((p, i) =>
+    p.addresses?.forEach((a, j) => {
+      if (ipVersionOf(a) === 0) throw new HssConfigError('must be an IP address', `diameter.peers[${i}].addresses[${j}]`);
+    }),
+  );
+  return { ...d, store: d.store ?? `sqlite:${join(d.dataDir, 'hss.sqlite')}`, diameter: { ...d.diameter, hostIpAddresses } };
 }
 
 /** Host-IP-Address for CER/CEA when none is configured: the listen address, or loopback for a wildcard. */

@@ -15,6 +15,7 @@ export { fastifyRest, fastifyRestWith, registerOperatorRoutes, type RestAccessSe
 export {
   DEFAULT_DATA_DIR, DEFAULT_DIAMETER_PORT, DEFAULT_MAX_AUTH_ITEMS, DEFAULT_REST_PORT, HssConfigError,
   defaultHostIps, defaultHssConfig, describeConfig, parseHostPort, parseHssConfig, type HostPort, type HssConfig, type HssPeer,
+  HssConfigSchema,
 } from './config.js';
 export * from './provisioning.js';
 export { ImportError, detectFormat, importSubscribers, parseImportFile, type ImportFormat, type ImportRow } from './provisioning-import.js';

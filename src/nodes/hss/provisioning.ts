@@ -1,15 +1,7 @@
 /**
- * Subscriber provisioning: the one external form of a subscriber shared by the CLI
- * (`imsec hss subscriber …`), file import and the REST API, turned into store records.
+ * Subscriber provisioning: the one external form of a subscriber (subscriber-schema.ts), shared
+ * by the CLI (`imsec hss subscriber …`), file import and the REST API, turned into store records.
  *
- * Input (JSON; hex without prefix):
- * ```json
- * { "impi": "alice@ims.lab", "impus": ["sip:alice@ims.lab", { "impu": "tel:+15550100", "irs": 1, "barred": true }],
- *   "k": "465b…", "op": "cdc2…"  (or "opc": "cd63…"),
- *   "amf": "8000", "sqn": 0, "indBits": 5, "authSchemes": ["Digest-AKAv1-MD5"],
- *   "serviceProfile": "<IMSSubscription>…</IMSSubscription>",
- *   "implicitSets": [{ "irs": 2, "serviceProfile": "…" }] }
- * ```
  * An IMPU given as a string is in implicit set 1; the default public identity is the one marked
  * `"default": true`, else the first. An OP is turned into OPc at once (TS 35.206 §4.1) and
  * dropped. `sqn` is the highest SQN already used by the USIM (0 for a new card): the store keeps
@@ -17,177 +9,78 @@
  *
  * K, OP and OPc are write-only: {@link subscriberView} has no field for them, and no error
  * message here quotes them (a non-hex K is reported as "k must be …", never with its value).
+ * Errors are InvalidArgumentErrors whose `argument` is the field's own name (`k`, `impu`, `irs`),
+ * which the CLI turns into its flag.
  */
+import type { TSchema } from 'typebox';
 import { InvalidArgumentError } from '../../common/errors.js';
-import { computeOpc, SQN_MAX } from '../../auth/milenage/milenage.js';
+import { checkSchema } from '../../common/schema.js';
+import { computeOpc } from '../../auth/milenage/milenage.js';
 import { splitSqn } from '../../auth/aka/sqn.js';
+import { quoteName, validateNewSubscriber, type AuthScheme, type HssStore, type NewSubscriber, type PublicIdentitySpec, type Subscriber, type SubscriberPatch } from '../../store/index.js';
 import {
-  AUTH_SCHEMES, checkImpi, checkImpu, MAX_IMPUS, MAX_PROFILE_CHARS, quoteName, validateNewSubscriber,
-  type AuthScheme, type HssStore, type ImplicitSetSpec, type NewSubscriber, type PublicIdentitySpec, type RegistrationState, type Subscriber, type SubscriberPatch,
-} from '../../store/index.js';
+  NewSubscriberSchema, SubscriberPatchSchema,
+  type ImpuInput, type RegistrationView, type SubscriberInput, type SubscriberPatchInput, type SubscriberView,
+} from './subscriber-schema.js';
 
-/** One IMPU in the external form. */
-export interface ImpuInput {
-  impu: string;
-  irs?: number;
-  barred?: boolean;
-  pseudonym?: boolean;
-  default?: boolean;
-}
-
-/** A new subscriber in the external form (REST body, JSON import element). */
-export interface SubscriberInput {
-  impi: string;
-  impus: (string | ImpuInput)[];
-  k: string;
-  op?: string;
-  opc?: string;
-  amf?: string;
-  sqn?: number;
-  indBits?: number;
-  authSchemes?: string[];
-  serviceProfile?: string | null;
-  implicitSets?: { irs: number; serviceProfile: string | null }[];
-}
-
-/** A change in the external form (REST PATCH body, CLI update): every field optional, no IMPI. */
-export type SubscriberPatchInput = Partial<Omit<SubscriberInput, 'impi'>>;
-
-/** What show/list/REST print: everything but K, OP and OPc. */
-export interface SubscriberView {
-  impi: string;
-  impus: { impu: string; irs: number; default: boolean; barred: boolean; pseudonym: boolean; state: RegistrationState; scscfName: string | null }[];
-  amf: string;
-  seqHe: number;
-  indBits: number;
-  authSchemes: AuthScheme[];
-  serviceProfile: string | null;
-  implicitSets: ImplicitSetSpec[];
-}
-
-export interface RegistrationView {
-  impi: string;
-  impus: { impu: string; irs: number; state: RegistrationState; scscfName: string | null }[];
-}
+export type { ImpuInput, RegistrationView, SubscriberInput, SubscriberPatchInput, SubscriberView };
 
 export const DEFAULT_AMF = 0x8000;
 export const DEFAULT_AUTH_SCHEMES: readonly AuthScheme[] = Object.freeze(['Digest-AKAv1-MD5']);
-const INPUT_FIELDS = ['impi', 'impus', 'k', 'op', 'opc', 'amf', 'sqn', 'indBits', 'authSchemes', 'serviceProfile', 'implicitSets'];
-const IMPU_FIELDS = ['impu', 'irs', 'barred', 'pseudonym', 'default'];
+const DEFAULT_IND_BITS = 5;
 
 function fail(field: string, message: string): never {
   throw new InvalidArgumentError(`${field} ${message}`, field);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function onlyFields(o: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) throw new InvalidArgumentError(`unknown field ${quoteName(key)}${where}`, key);
+/** `input` checked against `schema`, or an InvalidArgumentError naming the field by its own name. */
+function checked<S extends TSchema>(schema: S, input: unknown) {
+  const r = checkSchema(schema, input);
+  if (r.ok) return r.value;
+  const { path, keyword, title, message } = r.issue;
+  const name = String(title ?? [...path].reverse().find((p) => typeof p === 'string') ?? 'subscriber');
+  if (keyword === 'additionalProperties') {
+    const key = String(path[path.length - 1]);
+    throw new InvalidArgumentError(`unknown field ${quoteName(key)}${path.length > 1 && title !== undefined ? ` in an ${title}` : ''}`, key);
   }
+  return fail(name, message);
 }
 
-/** A 16-byte secret from 32 hex digits; the message never contains the value. */
-export function secretHex(v: unknown, field: 'k' | 'op' | 'opc'): Uint8Array {
-  if (typeof v !== 'string' || !/^[0-9a-fA-F]{32}$/.test(v)) fail(field, 'must be 16 bytes (32 hex digits)');
-  return new Uint8Array(Buffer.from(v, 'hex'));
-}
-
-export function parseAmf(v: unknown): number {
-  if (typeof v !== 'string' || !/^[0-9a-fA-F]{4}$/.test(v)) fail('amf', 'must be 2 bytes (4 hex digits), e.g. 8000');
-  return parseInt(v, 16);
-}
-
-function intField(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) fail(field, `must be an integer in ${min}..${max}`);
-  return v;
-}
-
-function parseBool(v: unknown, field: string): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') fail(field, 'must be true or false');
-  return v;
-}
-
-/** K plus exactly one of OP / OPc → OPc (an OP is used once and forgotten). */
-export function keysFrom(k: unknown, op: unknown, opc: unknown): { k: Uint8Array; opc: Uint8Array } {
-  if (k === undefined) fail('k', 'is required');
-  const kb = secretHex(k, 'k');
+/** K plus exactly one of OP / OPc (hex, checked by the schema) → OPc (an OP is used once and forgotten). */
+function keysFrom(k: string, op: string | undefined, opc: string | undefined): { k: Uint8Array; opc: Uint8Array } {
   if (op !== undefined && opc !== undefined) throw new InvalidArgumentError('give either op or opc, not both', 'op');
   if (op === undefined && opc === undefined) throw new InvalidArgumentError('op or opc is required with k', 'opc');
-  return { k: kb, opc: opc !== undefined ? secretHex(opc, 'opc') : computeOpc(kb, secretHex(op, 'op')) };
+  const kb = new Uint8Array(Buffer.from(k, 'hex'));
+  return { k: kb, opc: opc !== undefined ? new Uint8Array(Buffer.from(opc, 'hex')) : computeOpc(kb, new Uint8Array(Buffer.from(op!, 'hex'))) };
 }
 
-export function parseImpus(v: unknown): PublicIdentitySpec[] {
-  if (!Array.isArray(v) || v.length === 0) fail('impus', 'must list at least one IMPU');
-  if (v.length > MAX_IMPUS) fail('impus', `may list at most ${MAX_IMPUS} IMPUs`);
-  const list = v.map((item): ImpuInput => {
-    if (typeof item === 'string') return { impu: item };
-    if (!isObject(item)) fail('impus', 'entries must be URIs or objects');
-    onlyFields(item, IMPU_FIELDS, ' in an IMPU');
-    return item as unknown as ImpuInput;
-  });
-  const marked = list.filter((u) => u.default === true).length;
+function impusOf(list: NonNullable<SubscriberPatchInput['impus']>): PublicIdentitySpec[] {
+  const items = list.map((u): ImpuInput => (typeof u === 'string' ? { impu: u } : u));
+  const marked = items.filter((u) => u.default === true).length;
   if (marked > 1) fail('impus', 'may mark only one IMPU as default');
-  return list.map((u, i) => ({
-    impu: checkImpu(u.impu),
-    irs: u.irs === undefined ? 1 : intField(u.irs, 'irs', 1, 1000),
-    barred: parseBool(u.barred, 'barred'),
-    pseudonym: parseBool(u.pseudonym, 'pseudonym'),
-    isDefault: marked === 0 ? i === 0 : u.default === true,
-  }));
+  return items.map((u, i) => ({ impu: u.impu, irs: u.irs ?? 1, barred: u.barred ?? false, pseudonym: u.pseudonym ?? false, isDefault: marked === 0 ? i === 0 : u.default === true }));
 }
 
-function parseSchemes(v: unknown): AuthScheme[] {
-  if (!Array.isArray(v) || v.length === 0) fail('authSchemes', 'must list at least one scheme');
-  for (const s of v) {
-    if (typeof s !== 'string' || !AUTH_SCHEMES.includes(s as AuthScheme)) {
-      fail('authSchemes', `must name known schemes (${AUTH_SCHEMES.join(', ')}), got ${quoteName(String(s))}`);
-    }
-  }
-  return [...new Set(v as AuthScheme[])];
-}
-
-function parseProfile(v: unknown, field = 'serviceProfile'): string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v !== 'string' || v.length > MAX_PROFILE_CHARS) fail(field, `must be a string of at most ${MAX_PROFILE_CHARS} characters`);
-  return v;
-}
-
-function parseSets(v: unknown): ImplicitSetSpec[] {
-  if (!Array.isArray(v)) fail('implicitSets', 'must be a list');
-  return v.map((s) => {
-    if (!isObject(s)) fail('implicitSets', 'entries must be objects');
-    onlyFields(s, ['irs', 'serviceProfile'], ' in an implicit set');
-    return { irs: intField(s.irs, 'irs', 1, 1000), serviceProfile: parseProfile(s.serviceProfile) };
-  });
-}
+const schemesOf = (v: readonly AuthScheme[]): AuthScheme[] => [...new Set(v)];
 
 /** SEQ_HE from "the highest SQN used so far" (TS 33.102 C.1.1). */
-function seqHeFrom(v: unknown, indBits: number): number {
-  return splitSqn(intField(v, 'sqn', 0, SQN_MAX), indBits).seq;
-}
+const seqHeFrom = (sqn: number, indBits: number): number => splitSqn(sqn, indBits).seq;
 
 /** External form → store record; InvalidArgumentError naming the field on any problem. */
 export function parseSubscriberInput(input: unknown): NewSubscriber {
-  if (!isObject(input)) throw new InvalidArgumentError('a subscriber must be a JSON object', 'subscriber');
-  onlyFields(input, INPUT_FIELDS, '');
-  const impi = checkImpi(input.impi);
-  const { k, opc } = keysFrom(input.k, input.op, input.opc);
-  const indBits = input.indBits === undefined ? 5 : intField(input.indBits, 'indBits', 0, 10);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidArgumentError('a subscriber must be a JSON object', 'subscriber');
+  const v = checked(NewSubscriberSchema, input);
+  const indBits = v.indBits ?? DEFAULT_IND_BITS;
   const s: NewSubscriber = {
-    impi,
-    k,
-    opc,
-    amf: input.amf === undefined ? DEFAULT_AMF : parseAmf(input.amf),
-    seqHe: input.sqn === undefined ? 0 : seqHeFrom(input.sqn, indBits),
+    impi: v.impi,
+    ...keysFrom(v.k, v.op, v.opc),
+    amf: v.amf === undefined ? DEFAULT_AMF : parseInt(v.amf, 16),
+    seqHe: v.sqn === undefined ? 0 : seqHeFrom(v.sqn, indBits),
     indBits,
-    authSchemes: input.authSchemes === undefined ? [...DEFAULT_AUTH_SCHEMES] : parseSchemes(input.authSchemes),
-    serviceProfile: parseProfile(input.serviceProfile),
-    impus: parseImpus(input.impus),
-    implicitSets: input.implicitSets === undefined ? [] : parseSets(input.implicitSets),
+    authSchemes: v.authSchemes === undefined ? [...DEFAULT_AUTH_SCHEMES] : schemesOf(v.authSchemes),
+    serviceProfile: v.serviceProfile ?? null,
+    impus: impusOf(v.impus),
+    implicitSets: v.implicitSets ?? [],
   };
   validateNewSubscriber(s);
   return s;
@@ -195,20 +88,20 @@ export function parseSubscriberInput(input: unknown): NewSubscriber {
 
 /** External patch → store patch. `indBits` of the stored subscriber is needed to read `sqn`. */
 export function parsePatchInput(input: unknown, currentIndBits: number): SubscriberPatch {
-  if (!isObject(input)) throw new InvalidArgumentError('a change must be a JSON object', 'patch');
-  onlyFields(input, INPUT_FIELDS.filter((f) => f !== 'impi'), '');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidArgumentError('a change must be a JSON object', 'patch');
+  const v = checked(SubscriberPatchSchema, input);
   const p: SubscriberPatch = {};
-  if (input.k !== undefined || input.op !== undefined || input.opc !== undefined) {
-    if (input.k === undefined) fail('k', 'is required to change op/opc (OPc depends on K)');
-    Object.assign(p, keysFrom(input.k, input.op, input.opc));
+  if (v.k !== undefined || v.op !== undefined || v.opc !== undefined) {
+    if (v.k === undefined) fail('k', 'is required to change op/opc (OPc depends on K)');
+    Object.assign(p, keysFrom(v.k, v.op, v.opc));
   }
-  if (input.amf !== undefined) p.amf = parseAmf(input.amf);
-  if (input.indBits !== undefined) p.indBits = intField(input.indBits, 'indBits', 0, 10);
-  if (input.sqn !== undefined) p.seqHe = seqHeFrom(input.sqn, p.indBits ?? currentIndBits);
-  if (input.authSchemes !== undefined) p.authSchemes = parseSchemes(input.authSchemes);
-  if (input.serviceProfile !== undefined) p.serviceProfile = parseProfile(input.serviceProfile);
-  if (input.impus !== undefined) p.impus = parseImpus(input.impus);
-  if (input.implicitSets !== undefined) p.implicitSets = parseSets(input.implicitSets);
+  if (v.amf !== undefined) p.amf = parseInt(v.amf, 16);
+  if (v.indBits !== undefined) p.indBits = v.indBits;
+  if (v.sqn !== undefined) p.seqHe = seqHeFrom(v.sqn, p.indBits ?? currentIndBits);
+  if (v.authSchemes !== undefined) p.authSchemes = schemesOf(v.authSchemes);
+  if (v.serviceProfile !== undefined) p.serviceProfile = v.serviceProfile;
+  if (v.impus !== undefined) p.impus = impusOf(v.impus);
+  if (v.implicitSets !== undefined) p.implicitSets = v.implicitSets;
   return p;
 }
 

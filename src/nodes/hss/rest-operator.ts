@@ -14,36 +14,34 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../common/errors.js';
-import { IMPI_PATTERN, IMPU_PATTERN } from '../../store/index.js';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { REASON_CODES } from './initiated.js';
 import { resolveHttpAccess, type HttpAccessOptions } from '../../web/access.js';
-import { createHssRestApi } from './rest.js';
+import { createHssRestApi, ImpiParams } from './rest.js';
+import { ImpuField } from './subscriber-schema.js';
 import type { HssServer, RestFactory } from './wire.js';
 
 const deregisterSchema = {
-  params: { type: 'object', required: ['impi'], properties: { impi: { type: 'string', pattern: IMPI_PATTERN, maxLength: 255 } } },
-  body: {
-    type: ['object', 'null'],
-    additionalProperties: false,
-    properties: {
-      reason: { type: 'string', enum: Object.keys(REASON_CODES), description: 'Deregistration-Reason Reason-Code (TS 29.229 §6.3.17); default PERMANENT_TERMINATION' },
-      info: { type: 'string', maxLength: 1024, description: 'Reason-Info, shown to the user by some S-CSCFs' },
-      impus: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', pattern: IMPU_PATTERN, maxLength: 255 }, description: 'only these IMPUs (with their implicit sets); default every registered IMPU of the IMPI' },
-    },
-  },
+  params: ImpiParams,
+  body: Type.Union([
+    Type.Null(),
+    Type.Object(
+      {
+        reason: Type.Optional(Type.Enum(Object.keys(REASON_CODES), { description: 'Deregistration-Reason Reason-Code (TS 29.229 §6.3.17); default PERMANENT_TERMINATION' })),
+        info: Type.Optional(Type.String({ maxLength: 1024, description: 'Reason-Info, shown to the user by some S-CSCFs' })),
+        impus: Type.Optional(Type.Array(ImpuField, { minItems: 1, maxItems: 100, description: 'only these IMPUs (with their implicit sets); default every registered IMPU of the IMPI' })),
+      },
+      { additionalProperties: false },
+    ),
+  ]),
 };
-
-interface DeregisterBody {
-  reason?: string;
-  info?: string;
-  impus?: string[];
-}
 
 /** Adds the operator routes to a provisioning API instance (before it listens). */
 export function registerOperatorRoutes(app: FastifyInstance, hss: HssServer): void {
-  app.post('/subscribers/:impi/deregister', { schema: deregisterSchema }, async (req) => {
-    const { impi } = req.params as { impi: string };
-    const body = (req.body ?? {}) as DeregisterBody;
+  app.withTypeProvider<TypeBoxTypeProvider>().post('/subscribers/:impi/deregister', { schema: deregisterSchema }, async (req) => {
+    const { impi } = req.params;
+    const body = req.body ?? {};
     const code = REASON_CODES[body.reason ?? 'PERMANENT_TERMINATION'];
     const reason = { code, ...(body.info !== undefined ? { info: body.info } : {}) };
     if (body.impus !== undefined) {

@@ -11,5 +11,5 @@ export { rankScscfs, sameServer, type ScscfEntry } from './select.js';
 export { registrationDecision, locationDecision, type CxOutcome, type RoutingDecision } from './cx-decisions.js';
 export { registerQuery, targetIdentity, publicIdentityOf, derivedImpi, RequestInfoError, type RegisterQuery } from './request-info.js';
 export { IcscfCore, type ForwardHooks, type IcscfPorts, type IcscfCoreOptions, type IcscfCounters, type Source } from './core.js';
-export { defaultIcscfConfig, parseIcscfConfig, describeIcscfConfig, parseHostPort, DEFAULT_ICSCF_SIP_PORT, type IcscfConfig, type IcscfThigConfig, type HostPort } from './config.js';
+export { defaultIcscfConfig, parseIcscfConfig, describeIcscfConfig, parseHostPort, DEFAULT_ICSCF_SIP_PORT, type IcscfConfig, type IcscfThigConfig, type HostPort, IcscfConfigSchema } from './config.js';
 export { createIcscf, type Icscf, type IcscfDeps, type IcscfStatus } from './wire.js';

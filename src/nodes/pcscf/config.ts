@@ -45,130 +45,130 @@
  * - `privacy.ueTrusted`: whether the UE is inside the trust domain of RFC 3325; when false
  *   P-Asserted-Identity is always removed towards it (R-ANON-1).
  *
- * Parsing is pure; the CLI reads the file.
+ * The schema ({@link PcscfConfigSchema}) is the one source of the fields, their defaults, the
+ * type and `imsec pcscf --print-schema`; what JSON Schema cannot say (IP addresses, the I-CSCF
+ * URI, algorithm pairs) is checked after it. Parsing is pure; the CLI reads the file.
  */
-import { DEFAULT_PCSCF_POLICY, type EncryptionAlgName, type IntegrityAlgName } from '../../secagree/index.js';
-import { RESPONSE_FLOWS, type ResponseFlow } from '../../sip/transport/protected/flows.js';
-import { isValidAlgCombination } from '../../secagree/index.js';
+import { Type, type StaticDecode } from 'typebox';
+import { DEFAULT_PCSCF_POLICY, isValidAlgCombination, type EncryptionAlgName, type IntegrityAlgName } from '../../secagree/index.js';
+import { RESPONSE_FLOWS } from '../../sip/transport/protected/flows.js';
 import { parseUri } from '../../sip/headers/index.js';
 import { ipFamily } from '../../sip/transport/endpoint.js';
-import { configFields, isObj, type HostPort } from '../common/config-fields.js';
-import type { TcpLimits } from '../../sip/transport/tcp.js';
+import { Bool, HostPortField, Int, LogLevel, OneOf, parseField, parseNodeConfig, PortRangeField, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, type HostPort } from '../common/config-fields.js';
 import { PcscfConfigError } from './errors.js';
-import type { OverloadLimits } from './ports.js';
 
 export type { HostPort };
-
-export type PcscfDatapathKind = 'userspace' | 'xfrm';
-
-export interface PcscfConfig {
-  sip: {
-    listen: HostPort;
-    protocols: ('udp' | 'tcp')[];
-    /** Host written into Via sent-by, Path and Record-Route (default: the listen address). */
-    advertisedHost?: string;
-    /** RFC 3261 T1 in ms (Timer F = 64·T1). Default 500. */
-    t1Ms: number;
-    /** SIP TCP hygiene on the unprotected port and port_ps (idle/partial timeouts, caps). */
-    tcp: TcpLimits;
-  };
-  protected: {
-    /** Local address of the SAs (default: the listen address). */
-    address?: string;
-    /** Protected ports: port_ps, then the port_pc pool; null for OS-assigned ports. */
-    ports: { min: number; max: number } | null;
-    /** UDP response flow over the SAs (R-SA-3). */
-    responseFlow: ResponseFlow;
-  };
-  /** Where REGISTERs go (TS 24.229 §5.2.2.1): the I-CSCF of the home network. */
-  icscf: string;
-  hosts: Record<string, string>;
-  /** Host names that mean this P-CSCF in Route headers (besides its addresses). */
-  names: string[];
-  /** P-Visited-Network-ID value (TS 24.229 §5.2.2.1). */
-  visitedNetworkId: string;
-  policy: { algs: IntegrityAlgName[]; ealgs: EncryptionAlgName[]; honourQ: boolean };
-  datapath: PcscfDatapathKind;
-  /** `ip -n NETNS` for the xfrm datapath (default: the current namespace). */
-  xfrmNetns?: string;
-  registrationTimerMs: number;
-  /** Caps on registration attempts (half-open registrations), see {@link OverloadLimits}. */
-  overload: OverloadLimits;
-  /** R-SA-6: SA sets (one SA per direction per transport each) per IMPI. */
-  maxSetsPerImpi: number;
-  trustedCore: string[];
-  regEvent: { subscribe: boolean; expires: number };
-  privacy: { ueTrusted: boolean };
-  logLevel: string;
-}
 
 export const DEFAULT_PCSCF_SIP_PORT = 5060;
 export const DEFAULT_PROTECTED_PORTS = { min: 5100, max: 5108 } as const;
 
+/** `"MIN-MAX"`, `{ "min", "max" }` or `"auto"`/null (OS-assigned ports). */
+const PortRange = PortRangeField('expected "MIN-MAX" or "auto"', Int(1, 65535), {
+  default: `${DEFAULT_PROTECTED_PORTS.min}-${DEFAULT_PROTECTED_PORTS.max}`,
+  description: 'protected ports: port_ps, then the port_pc pool (TS 33.203 §7.1); "auto": chosen by the OS',
+});
+
+const AlgList = <T extends string>(description: string, defaults: readonly T[]) =>
+  Type.Codec(Strs({ description, default: [...defaults] }))
+    .Decode((v) => [...new Set(v.map((x) => x.toLowerCase()))] as T[])
+    .Encode((v) => v);
+
+/** The P-CSCF configuration document (see the module comment). */
+export const PcscfConfigSchema = Type.Object(
+  {
+    sip: Section({
+      listen: HostPortField({ default: `127.0.0.1:${DEFAULT_PCSCF_SIP_PORT}`, description: 'unprotected SIP address (an IP address); port 0 lets the OS choose' }),
+      protocols: Protocols('udp (required: the UE registers over UDP, TS 24.229 §5.2.2) and/or tcp'),
+      advertisedHost: Type.Optional(Str({ description: 'host written into Via sent-by, Path and Record-Route (default: the listen address)' })),
+      t1Ms: Int(10, 10_000, { default: 500, description: 'RFC 3261 T1 in ms (Timer F = 64·T1)' }),
+      tcp: TcpLimitsField,
+    }),
+    protected: Section(
+      {
+        address: Type.Optional(Str({ description: 'local address of the SAs (default: the listen address)' })),
+        ports: PortRange,
+        responseFlow: OneOf(RESPONSE_FLOWS, `must be one of ${RESPONSE_FLOWS.join(', ')}`, { default: 'client-to-server', description: 'UDP response flow over the SAs (R-SA-3)' }),
+      },
+      { errorMessage: 'must be { "address", "ports", "responseFlow" }' },
+    ),
+    icscf: Str({ default: 'sip:icscf.ims.lab:4060', description: 'where REGISTERs go (TS 24.229 §5.2.2.1): a sip: URI of the home I-CSCF' }),
+    hosts: StringMap('must map host names to addresses', {
+      default: { 'icscf.ims.lab': '127.0.0.1', 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1', 'pcscf.ims.lab': '127.0.0.1' },
+      description: 'static host table: name → IP address',
+    }),
+    names: Strs({ default: ['pcscf.ims.lab'], description: 'host names that mean this P-CSCF in Route headers (besides its addresses)' }),
+    visitedNetworkId: Str({ default: 'ims.lab', description: 'P-Visited-Network-ID value (TS 24.229 §5.2.2.1)' }),
+    policy: Section(
+      {
+        algs: AlgList<IntegrityAlgName>('acceptable integrity algorithms, most preferred first (TS 33.203 Annex H)', DEFAULT_PCSCF_POLICY.algs),
+        ealgs: AlgList<EncryptionAlgName>('acceptable encryption algorithms, most preferred first', DEFAULT_PCSCF_POLICY.ealgs),
+        honourQ: Bool({ default: false, description: "let the UE's q values decide (RFC 3329 §2.2)" }),
+      },
+      { errorMessage: 'must be { "algs", "ealgs" }' },
+    ),
+    datapath: OneOf(['userspace', 'xfrm'] as const, 'must be "userspace" or "xfrm"', { default: 'userspace', description: 'userspace ESP-in-UDP (RFC 3948) or kernel XFRM' }),
+    xfrmNetns: Type.Optional(Str({ description: '`ip -n NETNS` for the xfrm datapath (default: the current namespace)' })),
+    registrationTimerMs: Int(100, 3_600_000, { default: 240_000, description: 'reg-await-auth: lifetime of the temporary SAs (TS 24.229 Table 7.8.1, R-SA-7)' }),
+    overload: Section(
+      {
+        attemptsPerAddress: Int(1, 1_000_000, { default: 32 }),
+        attemptsTotal: Int(1, 10_000_000, { default: 20_000 }),
+        retryAfterSeconds: Int(1, 86_400, { default: 30 }),
+      },
+      { errorMessage: 'must be { "attemptsPerAddress", "attemptsTotal", "retryAfterSeconds" }', description: 'caps on half-open registrations; beyond them 503 with Retry-After' },
+    ),
+    maxSetsPerImpi: Int(2, 3, { default: 3, description: 'R-SA-6: SA sets per IMPI' }),
+    trustedCore: Strs({ default: ['127.0.0.1', '::1'], description: 'sources (ip or ip:port) taken as the IMS core on the unprotected port (R-SA-5)' }),
+    regEvent: Section(
+      { subscribe: Bool({ default: true }), expires: Int(60, 4_294_967, { default: 600_000 }) },
+      { errorMessage: 'must be { "subscribe", "expires" }', description: 'reg-event subscription (TS 24.229 §5.2.3)' },
+    ),
+    privacy: Section({ ueTrusted: Bool({ default: true, description: 'the UE is inside the RFC 3325 trust domain (R-ANON-1)' }) }, { errorMessage: 'must be { "ueTrusted" }' }),
+    logLevel: LogLevel,
+  },
+  { additionalProperties: false },
+);
+
+export type PcscfConfig = StaticDecode<typeof PcscfConfigSchema>;
+export type PcscfDatapathKind = PcscfConfig['datapath'];
+
 /** The default lab P-CSCF (see the module comment). */
 export function defaultPcscfConfig(): PcscfConfig {
-  return {
-    sip: { listen: { host: '127.0.0.1', port: DEFAULT_PCSCF_SIP_PORT }, protocols: ['udp', 'tcp'], t1Ms: 500, tcp: {} },
-    protected: { ports: { ...DEFAULT_PROTECTED_PORTS }, responseFlow: 'client-to-server' },
-    icscf: 'sip:icscf.ims.lab:4060',
-    hosts: { 'icscf.ims.lab': '127.0.0.1', 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1', 'pcscf.ims.lab': '127.0.0.1' },
-    names: ['pcscf.ims.lab'],
-    visitedNetworkId: 'ims.lab',
-    policy: { algs: [...DEFAULT_PCSCF_POLICY.algs], ealgs: [...DEFAULT_PCSCF_POLICY.ealgs], honourQ: false },
-    datapath: 'userspace',
-    registrationTimerMs: 240_000,
-    overload: { attemptsPerAddress: 32, attemptsTotal: 20_000, retryAfterSeconds: 30 },
-    maxSetsPerImpi: 3,
-    trustedCore: ['127.0.0.1', '::1'],
-    regEvent: { subscribe: true, expires: 600_000 },
-    privacy: { ueTrusted: true },
-    logLevel: 'info',
-  };
-}
-
-const fields = configFields(PcscfConfigError);
-const { str, int, bool, strs, known, section, logLevel, tcpLimits } = fields;
-
-/** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`; port 0 lets the OS choose. */
-export const parseHostPort: (v: unknown, field: string) => HostPort = fields.hostPort;
-
-/** `"MIN-MAX"`, `{ "min", "max" }` or `"auto"` (null: OS-assigned). */
-export function parsePortRange(v: unknown, field: string): { min: number; max: number } | null {
-  if (v === 'auto' || v === null) return null;
-  let min: number;
-  let max: number;
-  if (isObj(v)) {
-    known(v, ['min', 'max'], field);
-    min = int(v.min, `${field}.min`, 1, 65535);
-    max = int(v.max, `${field}.max`, 1, 65535);
-  } else {
-    const m = /^(\d+)-(\d+)$/.exec(str(v, field).trim());
-    if (m === null) throw new PcscfConfigError('expected "MIN-MAX" or "auto"', field);
-    min = int(Number(m[1]), field, 1, 65535);
-    max = int(Number(m[2]), field, 1, 65535);
-  }
-  // Two ports per registration: a range of one port cannot hold a single registration.
-  if (max - min < 1) throw new PcscfConfigError('needs at least two ports (min < max)', field);
-  return { min, max };
+  return parsePcscfConfig({});
 }
 
 const INTEGRITY: readonly string[] = ['hmac-md5-96', 'hmac-sha-1-96', 'aes-gmac', 'null'];
 const ENCRYPTION: readonly string[] = ['null', 'aes-cbc', 'des-ede3-cbc', 'aes-gcm'];
 
-function algList<T extends string>(v: unknown, field: string, allowed: readonly string[]): T[] {
-  const list = strs(v, field).map((x) => x.toLowerCase());
-  if (list.length === 0) throw new PcscfConfigError('must name at least one algorithm', field);
-  for (const a of list) if (!allowed.includes(a)) throw new PcscfConfigError(`unknown algorithm ${JSON.stringify(a)} (known: ${allowed.join(', ')})`, field);
-  return [...new Set(list)] as T[];
+const refuse = (message: string, field: string): never => {
+  throw new PcscfConfigError(message, field);
+};
+
+/** `HOST:PORT`, `[v6]:PORT` or `{ "host", "port" }`; port 0 lets the OS choose. */
+export function parseHostPort(v: unknown, field: string): HostPort {
+  return parseField(HostPortField(), v, field, PcscfConfigError);
 }
 
-function checkTrusted(list: string[], field: string): void {
-  list.forEach((e, i) => {
-    const m = /^\[([^\]]+)\]:(\d+)$/.exec(e) ?? /^([^:]+):(\d+)$/.exec(e);
-    const ip = m ? m[1] : e;
-    if (ipFamily(ip) === 0) throw new PcscfConfigError('must be an IP address or IP:PORT', `${field}[${i}]`);
-    if (m) int(Number(m[2]), `${field}[${i}]`, 1, 65535);
-  });
+/** `"MIN-MAX"`, `{ "min", "max" }` or `"auto"` (null: OS-assigned). */
+export function parsePortRange(v: unknown, field: string): { min: number; max: number } | null {
+  return checkPortRange(parseField(PortRange, v, field, PcscfConfigError), field);
+}
+
+function checkPortRange(r: { min: number; max: number } | null, field: string): { min: number; max: number } | null {
+  if (r === null) return null;
+  if (r.min < 1 || r.min > 65535 || r.max < 1 || r.max > 65535) refuse('must be an integer in 1..65535', field);
+  // Two ports per registration: a range of one port cannot hold a single registration.
+  if (r.max - r.min < 1) refuse('needs at least two ports (min < max)', field);
+  return r;
+}
+
+function checkAlgs(list: readonly string[], field: string, allowed: readonly string[]): void {
+  if (list.length === 0) refuse('must name at least one algorithm', field);
+  for (const a of list) if (!allowed.includes(a)) refuse(`unknown algorithm ${JSON.stringify(a)} (known: ${allowed.join(', ')})`, field);
+}
+
+function checkIp(a: string | undefined, field: string): void {
+  if (a !== undefined && ipFamily(a) === 0) refuse('must be an IP address', field);
 }
 
 /**
@@ -176,103 +176,28 @@ function checkTrusted(list: string[], field: string): void {
  * @throws PcscfConfigError (code CONFIG) naming the field.
  */
 export function parsePcscfConfig(raw: unknown): PcscfConfig {
-  if (!isObj(raw)) throw new PcscfConfigError('the configuration must be a JSON object', 'config');
-  known(
-    raw,
-    ['sip', 'protected', 'icscf', 'hosts', 'names', 'visitedNetworkId', 'policy', 'datapath', 'xfrmNetns', 'registrationTimerMs', 'overload', 'maxSetsPerImpi', 'trustedCore', 'regEvent', 'privacy', 'logLevel'],
-    '',
-  );
-  const c = defaultPcscfConfig();
-  const s = section(raw, 'sip', ['listen', 'protocols', 'advertisedHost', 't1Ms', 'tcp']);
-  if (s) {
-    if (s.listen !== undefined) c.sip.listen = parseHostPort(s.listen, 'sip.listen');
-    if (s.tcp !== undefined) c.sip.tcp = tcpLimits(s.tcp, 'sip.tcp');
-    if (s.protocols !== undefined) {
-      const p = strs(s.protocols, 'sip.protocols').map((x) => x.toLowerCase());
-      if (p.length === 0 || p.some((x) => x !== 'udp' && x !== 'tcp')) throw new PcscfConfigError('must list udp and/or tcp', 'sip.protocols');
-      if (!p.includes('udp')) throw new PcscfConfigError('must include udp (the UE registers over UDP, TS 24.229 §5.2.2)', 'sip.protocols');
-      c.sip.protocols = [...new Set(p)] as ('udp' | 'tcp')[];
-    }
-    if (s.advertisedHost !== undefined) c.sip.advertisedHost = str(s.advertisedHost, 'sip.advertisedHost');
-    if (s.t1Ms !== undefined) c.sip.t1Ms = int(s.t1Ms, 'sip.t1Ms', 10, 10_000);
-  }
-  if (ipFamily(c.sip.listen.host) === 0) throw new PcscfConfigError('must be an IP address', 'sip.listen.host');
-  if (raw.protected !== undefined) {
-    const p = raw.protected;
-    if (!isObj(p)) throw new PcscfConfigError('must be { "address", "ports", "responseFlow" }', 'protected');
-    known(p, ['address', 'ports', 'responseFlow'], 'protected');
-    if (p.responseFlow !== undefined) {
-      const f = str(p.responseFlow, 'protected.responseFlow');
-      if (!(RESPONSE_FLOWS as readonly string[]).includes(f)) throw new PcscfConfigError(`must be one of ${RESPONSE_FLOWS.join(', ')}`, 'protected.responseFlow');
-      c.protected.responseFlow = f as ResponseFlow;
-    }
-    if (p.address !== undefined) {
-      c.protected.address = str(p.address, 'protected.address');
-      if (ipFamily(c.protected.address) === 0) throw new PcscfConfigError('must be an IP address', 'protected.address');
-    }
-    if (p.ports !== undefined) c.protected.ports = parsePortRange(p.ports, 'protected.ports');
-  }
-  if (raw.icscf !== undefined) c.icscf = str(raw.icscf, 'icscf');
+  const c = parseNodeConfig(PcscfConfigSchema, raw, PcscfConfigError);
+  checkProtocols(c.sip.protocols, 'sip.protocols', PcscfConfigError);
+  if (!c.sip.protocols.includes('udp')) refuse('must include udp (the UE registers over UDP, TS 24.229 §5.2.2)', 'sip.protocols');
+  checkIp(c.sip.listen.host, 'sip.listen.host');
+  checkIp(c.protected.address, 'protected.address');
+  checkPortRange(c.protected.ports, 'protected.ports');
   try {
-    const u = parseUri(c.icscf);
-    if (u.kind !== 'sip') throw new Error('not a SIP URI');
+    if (parseUri(c.icscf).kind !== 'sip') throw new Error('not a SIP URI');
   } catch {
-    throw new PcscfConfigError('must be a sip: URI', 'icscf');
+    refuse('must be a sip: URI', 'icscf');
   }
-  if (raw.hosts !== undefined) {
-    if (!isObj(raw.hosts)) throw new PcscfConfigError('must map host names to addresses', 'hosts');
-    c.hosts = Object.fromEntries(
-      Object.entries(raw.hosts).map(([k, v]) => {
-        const a = str(v, `hosts.${k}`);
-        if (ipFamily(a) === 0) throw new PcscfConfigError('must be an IP address', `hosts.${k}`);
-        return [k, a];
-      }),
-    );
+  for (const [k, a] of Object.entries(c.hosts)) checkIp(a, `hosts.${k}`);
+  checkAlgs(c.policy.algs, 'policy.algs', INTEGRITY);
+  checkAlgs(c.policy.ealgs, 'policy.ealgs', ENCRYPTION);
+  if (!c.policy.algs.some((a) => c.policy.ealgs.some((e) => isValidAlgCombination(a, e)))) {
+    refuse('no (alg, ealg) pair of the policy is a valid transform (NULL integrity only with aes-gcm)', 'policy');
   }
-  if (raw.names !== undefined) c.names = strs(raw.names, 'names');
-  if (raw.visitedNetworkId !== undefined) c.visitedNetworkId = str(raw.visitedNetworkId, 'visitedNetworkId');
-  if (raw.policy !== undefined) {
-    const p = raw.policy;
-    if (!isObj(p)) throw new PcscfConfigError('must be { "algs", "ealgs" }', 'policy');
-    known(p, ['algs', 'ealgs', 'honourQ'], 'policy');
-    if (p.honourQ !== undefined) c.policy.honourQ = bool(p.honourQ, 'policy.honourQ');
-    if (p.algs !== undefined) c.policy.algs = algList<IntegrityAlgName>(p.algs, 'policy.algs', INTEGRITY);
-    if (p.ealgs !== undefined) c.policy.ealgs = algList<EncryptionAlgName>(p.ealgs, 'policy.ealgs', ENCRYPTION);
-    if (!c.policy.algs.some((a) => c.policy.ealgs.some((e) => isValidAlgCombination(a, e)))) {
-      throw new PcscfConfigError('no (alg, ealg) pair of the policy is a valid transform (NULL integrity only with aes-gcm)', 'policy');
-    }
-  }
-  if (raw.datapath !== undefined) {
-    if (raw.datapath !== 'userspace' && raw.datapath !== 'xfrm') throw new PcscfConfigError('must be "userspace" or "xfrm"', 'datapath');
-    c.datapath = raw.datapath;
-  }
-  if (raw.xfrmNetns !== undefined) c.xfrmNetns = str(raw.xfrmNetns, 'xfrmNetns');
-  if (raw.registrationTimerMs !== undefined) c.registrationTimerMs = int(raw.registrationTimerMs, 'registrationTimerMs', 100, 3_600_000);
-  if (raw.overload !== undefined) {
-    const o = raw.overload;
-    if (!isObj(o)) throw new PcscfConfigError('must be { "attemptsPerAddress", "attemptsTotal", "retryAfterSeconds" }', 'overload');
-    known(o, ['attemptsPerAddress', 'attemptsTotal', 'retryAfterSeconds'], 'overload');
-    if (o.attemptsPerAddress !== undefined) c.overload.attemptsPerAddress = int(o.attemptsPerAddress, 'overload.attemptsPerAddress', 1, 1_000_000);
-    if (o.attemptsTotal !== undefined) c.overload.attemptsTotal = int(o.attemptsTotal, 'overload.attemptsTotal', 1, 10_000_000);
-    if (o.retryAfterSeconds !== undefined) c.overload.retryAfterSeconds = int(o.retryAfterSeconds, 'overload.retryAfterSeconds', 1, 86_400);
-  }
-  if (raw.maxSetsPerImpi !== undefined) c.maxSetsPerImpi = int(raw.maxSetsPerImpi, 'maxSetsPerImpi', 2, 3);
-  if (raw.trustedCore !== undefined) c.trustedCore = strs(raw.trustedCore, 'trustedCore');
-  checkTrusted(c.trustedCore, 'trustedCore');
-  if (raw.regEvent !== undefined) {
-    const r = raw.regEvent;
-    if (!isObj(r)) throw new PcscfConfigError('must be { "subscribe", "expires" }', 'regEvent');
-    known(r, ['subscribe', 'expires'], 'regEvent');
-    if (r.subscribe !== undefined) c.regEvent.subscribe = bool(r.subscribe, 'regEvent.subscribe');
-    if (r.expires !== undefined) c.regEvent.expires = int(r.expires, 'regEvent.expires', 60, 4_294_967);
-  }
-  if (raw.privacy !== undefined) {
-    const p = raw.privacy;
-    if (!isObj(p)) throw new PcscfConfigError('must be { "ueTrusted" }', 'privacy');
-    known(p, ['ueTrusted'], 'privacy');
-    if (p.ueTrusted !== undefined) c.privacy.ueTrusted = bool(p.ueTrusted, 'privacy.ueTrusted');
-  }
-  if (raw.logLevel !== undefined) c.logLevel = logLevel(raw.logLevel, 'logLevel');
+  c.trustedCore.forEach((e, i) => {
+    const m = /^\[([^\]]+)\]:(\d+)$/.exec(e) ?? /^([^:]+):(\d+)$/.exec(e);
+    if (ipFamily(m ? m[1] : e) === 0) refuse('must be an IP address or IP:PORT', `trustedCore[${i}]`);
+    if (m && (Number(m[2]) < 1 || Number(m[2]) > 65535)) refuse('must be an integer in 1..65535', `trustedCore[${i}]`);
+  });
   return c;
 }
 

@@ -18,6 +18,7 @@ export {
   type HostPort,
   type PcscfConfig,
   type PcscfDatapathKind,
+  PcscfConfigSchema,
 } from './config.js';
 export { PcscfConfigError } from './errors.js';
 export {

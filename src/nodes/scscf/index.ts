@@ -15,6 +15,7 @@ export {
   type RegistrarPolicy,
   type RegEventPolicy,
   type ScscfAuthScheme,
+  ScscfConfigSchema,
 } from './config.js';
 export { DiameterCxClient, answerCxRequest, type CxPort, type MarRequest, type MarResult, type SarRequest, type SarResult, type CxServerHandlers, type CxFailureKind } from './cx-client.js';
 export { Registrar, implicitSet, type RegistrarCounters, type RegisterSource, type NotifySubscribers } from './registrar.js';

@@ -1,18 +1,33 @@
 /**
- * The field checks shared by the node configurations (nodes/common/config-fields.ts): each throws
- * the node's own error class (code CONFIG, field named first), so `instanceof HssConfigError`
- * and the CLI's exit 2 keep holding whichever node parses.
+ * The schema fragments shared by the node configurations (nodes/common/config-fields.ts), checked
+ * with ajv (common/schema.ts): each failure throws the node's own error class (code CONFIG, field
+ * named first), so `instanceof HssConfigError` and the CLI's exit 2 keep holding whichever node
+ * parses, with the messages the hand-written checks had.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configFields, isObj, LOG_LEVELS, NodeConfigError } from '../../../src/nodes/common/config-fields.js';
+import { Type, type TSchema } from 'typebox';
+import { Bool, HostPortField, Int, Ints, isObj, LOG_LEVELS, LogLevel, NodeConfigError, parseField, Section, Str, StringMap, Strs } from '../../../src/nodes/common/config-fields.js';
 import { HssConfigError, parseHssConfig } from '../../../src/nodes/hss/config.js';
 import { IcscfConfigError, parseIcscfConfig } from '../../../src/nodes/icscf/index.js';
 import { parseScscfConfig, ScscfConfigError } from '../../../src/nodes/scscf/config.js';
 import { parsePcscfConfig, PcscfConfigError } from '../../../src/nodes/pcscf/index.js';
 
 class TestConfigError extends NodeConfigError {}
-const f = configFields(TestConfigError);
+const check = (schema: TSchema) => (v: unknown, field: string): unknown => parseField(schema, v, field, TestConfigError);
+const f = {
+  str: check(Str()),
+  int: (v: unknown, field: string, min: number, max: number) => check(Int(min, max))(v, field),
+  bool: check(Bool()),
+  strs: check(Strs()),
+  ints: check(Ints()),
+  known: (o: unknown, keys: readonly string[], field: string) => check(Type.Object(Object.fromEntries(keys.map((k) => [k, Type.Optional(Type.Unknown())])), { additionalProperties: false }))(o, field),
+  section: (raw: Record<string, unknown>, key: string, keys: readonly string[]) =>
+    (check(Type.Object({ [key]: Section(Object.fromEntries(keys.map((k) => [k, Type.Optional(Type.Unknown())]))) }, { additionalProperties: true }))(raw, '') as Record<string, unknown>)[key],
+  stringMap: (v: unknown, field: string, message: string) => check(StringMap(message))(v, field),
+  hostPort: check(HostPortField()),
+  logLevel: check(LogLevel),
+};
 
 /** Asserts `fn` throws a TestConfigError on `field` with exactly `message` after the field. */
 function refuses(fn: () => unknown, field: string, message: string): void {
@@ -27,9 +42,9 @@ function refuses(fn: () => unknown, field: string, message: string): void {
 }
 
 describe('node configuration field checks', () => {
-  test('str: a non-blank string of at most 1024 characters', () => {
+  test('[M] str: a non-blank string of at most 1024 characters', () => {
     assert.equal(f.str('x', 'a'), 'x');
-    assert.equal(f.str('y'.repeat(1024), 'a').length, 1024);
+    assert.equal((f.str('y'.repeat(1024), 'a') as string).length, 1024);
     for (const bad of [undefined, null, 5, '', '   ', 'y'.repeat(1025), ['x']]) refuses(() => f.str(bad, 'a.b'), 'a.b', 'must be a non-empty string');
   });
 
@@ -54,7 +69,7 @@ describe('node configuration field checks', () => {
     f.known({ a: 1, b: 2 }, ['a', 'b'], '');
     refuses(() => f.known({ a: 1, lisen: 2 }, ['a', 'listen'], ''), 'lisen', 'unknown setting "lisen" (known: a, listen)');
     refuses(() => f.known({ x: 1 }, ['a'], 'sip'), 'sip.x', 'unknown setting "x" (known: a)');
-    assert.equal(f.section({}, 'sip', ['listen']), undefined);
+    assert.deepEqual(f.section({}, 'sip', ['listen']), {}, 'an absent section is its default, {}');
     assert.deepEqual(f.section({ sip: { listen: 'h:1' } }, 'sip', ['listen']), { listen: 'h:1' });
     refuses(() => f.section({ sip: [] }, 'sip', ['listen']), 'sip', 'must be an object');
     refuses(() => f.section({ sip: { port: 1 } }, 'sip', ['listen']), 'sip.port', 'unknown setting "port" (known: listen)');
