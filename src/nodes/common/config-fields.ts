@@ -135,6 +135,19 @@ export const TcpLimitsField = Type.Object(
   { additionalProperties: false, default: {}, errorMessage: 'must be { "idleTimeoutMs", "partialTimeoutMs", "maxConnections", "maxConnectionsPerSource" }', description: 'SIP TCP hygiene' },
 );
 
+/**
+ * The path MTU to every SIP peer of the node, when it is known (optional). RFC 3261 §18.1.1: a
+ * request "within 200 bytes of the path MTU, or … larger than 1300 bytes and the path MTU is not
+ * known" MUST go over a congestion-controlled transport (TCP); with a known MTU, UDP carries
+ * requests up to MTU − 200 bytes.
+ */
+export const PathMtuField = Type.Optional(Int(576, 65_536, { description: 'path MTU to every SIP peer, when known (RFC 3261 §18.1.1: UDP then carries requests up to MTU − 200 bytes, else up to 1300)' }));
+
+/** The transport-layer option of a known {@link PathMtuField} (none when unknown). */
+export function udpSizeRule(pathMtu: number | undefined): { udpMaxRequestBytes?: number } {
+  return pathMtu === undefined ? {} : { udpMaxRequestBytes: pathMtu - 200 };
+}
+
 /** A trust domain (RFC 3325 §2.3): IP addresses and `ADDRESS/BITS` prefixes (checked by {@link checkTrustDomainField}). */
 export const TrustDomainField = Type.Array(Str(), {
   default: ['127.0.0.1', '::1'],

@@ -43,6 +43,15 @@ export const DEFAULT_CORE_DATA_DIR = './.imsec';
 
 const Port = (port: number) => Type.Integer({ minimum: 0, maximum: 65535, default: port, errorMessage: 'must be a port number 0..65535 (0: chosen by the OS)' });
 
+/**
+ * The path MTU between the nodes of `imsec core`: they all bind one host address, so their SIP
+ * stays on this host (the loopback device, MTU 65,536). RFC 3261 §18.1.1 then lets UDP carry large
+ * requests (a reg-event NOTIFY with a long reginfo, a long MESSAGE) instead of moving them to TCP
+ * from an ephemeral port, which the P-CSCF would not take for the core's (its trusted-core
+ * entries are port-qualified: UEs may share the core's address on a lab host).
+ */
+const LOCAL_PATH_MTU = 65_536;
+
 /** That node's own configuration keys (nodes/<node>/config.ts), checked by that node's parser. */
 const Settings = Type.Record(Type.String(), Type.Unknown(), { default: {}, errorMessage: "must be an object (that node's own configuration keys)", description: "further settings of that node's own configuration (its --print-schema)" });
 
@@ -274,6 +283,7 @@ export const nodeConfigInput = {
       store: `sqlite:${join(c.dataDir, 'scscf.sqlite')}`,
       diameter: { originHost: n.scscf, originRealm: c.realm },
       trustDomain: coreTrustDomain(c),
+      sip: { pathMtu: LOCAL_PATH_MTU },
       logLevel: c.logLevel,
     };
     const wiring = {
@@ -292,6 +302,7 @@ export const nodeConfigInput = {
       names: [n.icscf],
       defaultVisitedNetwork: c.realm,
       trustDomain: coreTrustDomain(c),
+      sip: { pathMtu: LOCAL_PATH_MTU },
       logLevel: c.logLevel,
     };
     const wiring = {

@@ -25,7 +25,7 @@
 import { Type, type StaticDecode } from 'typebox';
 import { fromHex } from '../../common/bytes.js';
 import {
-  Bool, checkTrustDomainField, HostPortField, Int, Ints, LogLevel, OneOf, parseField, parseNodeConfig, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, TrustDomainField, type HostPort,
+  Bool, checkTrustDomainField, HostPortField, Int, Ints, LogLevel, OneOf, parseField, parseNodeConfig, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, TrustDomainField, PathMtuField, type HostPort,
 } from '../common/config-fields.js';
 import { IcscfConfigError } from './errors.js';
 import { NetworkMatcher } from './network.js';
@@ -71,6 +71,7 @@ export const IcscfConfigSchema = Type.Object(
       advertisedHost: Type.Optional(Str({ description: 'host written into Via sent-by and Record-Route (default: the listen address)' })),
       t1Ms: Int(10, 10_000, { default: 500, description: 'RFC 3261 T1 in ms (Timer F = 64·T1)' }),
       tcp: TcpLimitsField,
+      pathMtu: PathMtuField,
     }),
     trustDomain: TrustDomainField,
     diameter: Section({

@@ -19,7 +19,7 @@ import { SipStack, type ProxyContext } from '../../sip/stack/index.js';
 import { TrustDomain } from '../common/trust-domain.js';
 import { openTransports, type Endpoint, type SipTransport } from '../../sip/transport/index.js';
 import { formatHostPort, type SipResponse } from '../../sip/index.js';
-import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
+import { NodeLifecycle, udpSizeRule, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
 import { resolveSipUri } from '../common/resolve.js';
 import type { IcscfConfig } from './config.js';
 import { IcscfCore, type IcscfCounters, type IcscfPorts } from './core.js';
@@ -199,7 +199,7 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
         logger: log,
         timers: { t1: c.sip.t1Ms },
         proxy: true,
-        ...(c.sip.advertisedHost ? { transport: { advertisedHost: c.sip.advertisedHost } } : {}),
+        transport: { ...udpSizeRule(c.sip.pathMtu), ...(c.sip.advertisedHost ? { advertisedHost: c.sip.advertisedHost } : {}) },
       });
       const st = stack;
       st.onRequest(async (req, ctx) => {

@@ -27,7 +27,7 @@
 import { Type, type StaticDecode } from 'typebox';
 import { parseUri } from '../../sip/headers/index.js';
 import {
-  Bool, checkTrustDomainField, HostPortField, Int, LogLevel, NodeConfigError, OneOf, parseField, parseNodeConfig, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, TrustDomainField, type HostPort,
+  Bool, checkTrustDomainField, HostPortField, Int, LogLevel, NodeConfigError, OneOf, parseField, parseNodeConfig, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, TrustDomainField, PathMtuField, type HostPort,
 } from '../common/config-fields.js';
 
 export type { HostPort };
@@ -44,7 +44,7 @@ export const ScscfConfigSchema = Type.Object(
     serverName: Str({ default: 'sip:scscf.ims.lab:6060', description: "the S-CSCF's sip: URI: Server-Name in MAR/SAR, Contact of its NOTIFYs, base of Service-Route" }),
     aliases: Strs({ default: [], errorMessage: 'must be an array of host names', description: 'host names and addresses that are this S-CSCF, besides the host of serverName and the listen address' }),
     origUser: Str({ default: 'orig', description: 'user part of the Service-Route URI marking originating requests (TS 24.229 §5.4.1.2.2)' }),
-    sip: Section({ listen: HostPortField({ default: '127.0.0.1:6060' }), protocols: Protocols('udp and/or tcp'), tcp: TcpLimitsField }),
+    sip: Section({ listen: HostPortField({ default: '127.0.0.1:6060' }), protocols: Protocols('udp and/or tcp'), tcp: TcpLimitsField, pathMtu: PathMtuField }),
     trustDomain: TrustDomainField,
     hosts: StringMap('must map host names to addresses', {
       default: { 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1', 'icscf.ims.lab': '127.0.0.1', 'pcscf.ims.lab': '127.0.0.1' },

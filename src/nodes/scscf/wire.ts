@@ -24,7 +24,7 @@ import { SipStack, SipTimeoutError, type RequestContext } from '../../sip/stack/
 import { openTransports } from '../../sip/transport/open.js';
 import { openRegistrarStore } from '../../store/registrar-open.js';
 import type { RegistrarStore, StoredRegistration } from '../../store/registrar-store.js';
-import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
+import { NodeLifecycle, udpSizeRule, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
 import { resolveHost } from '../common/resolve.js';
 import type { ScscfConfig } from './config.js';
 import { ScscfCore, type ScscfCounters } from './core.js';
@@ -138,7 +138,7 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
       }
       const transports = await openTransports({ address: config.sip.listen.host, port: config.sip.listen.port, protocols: config.sip.protocols, logger: log, ...config.sip.tcp });
       serverName = effectiveServerName(config, transports[0].local.port);
-      stack = new SipStack({ transports, clock, rng, logger: log, proxy: true });
+      stack = new SipStack({ transports, clock, rng, logger: log, proxy: true, transport: udpSizeRule(config.sip.pathMtu) });
       let cx = deps.cx;
       if (!cx) {
         const hss = config.diameter.hss;
