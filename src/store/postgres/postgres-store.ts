@@ -12,19 +12,20 @@
  * default `synchronous_commit = on`, `fsync = on`).
  */
 import pg from 'pg';
-import { ImsError } from '../../common/index.js';
-import { DEFAULT_SQN_CONFIG, indForNode, resyncHe, SqnExhaustedError } from '../../auth/index.js';
-import { ConflictError, NotFoundError, StoreError } from '../errors.js';
+import { DEFAULT_SQN_CONFIG } from '../../auth/index.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type {
   HssStore, IdentityMatch, ImplicitSet, ListOptions, NewSubscriber, PublicIdentity, RegistrationSnapshot, RegistrationState,
   RegistrationUpdate, ResyncRequest, ResyncResult, SqnAllocation, SqnRequest, Subscriber, SubscriberPatch,
 } from '../hss-store.js';
 import { checkMigrationList, MIGRATIONS, type Migration } from '../migrations.js';
 import {
-  allocationFrom, applyRegistration, checkCount, checkRegistrationUpdate, checkSnapshots, listLimit, restoreRow, revertRegistration,
-  snapshotOf, SQN_MAX_SQL, toImpu, toSubscriber, type ImpuRow, type RegistrationRow, type SetRow, type SubscriberRow,
+  applyRegistration, checkRegistrationUpdate, checkSnapshots, listLimit, restoreRow, revertRegistration,
+  snapshotOf, toImpu, toSubscriber, type ImpuRow, type RegistrationRow, type SetRow, type SubscriberRow,
 } from '../rows.js';
 import { checkName, validateNewSubscriber, validatePatch } from '../validate.js';
+import { conflictFrom, query, transaction, wrap, type Db } from './postgres-db.js';
+import { PostgresSqn } from './postgres-sqn.js';
 import { applyPostgresMigrations } from './schema.js';
 
 export interface PostgresStoreOptions {
@@ -38,10 +39,6 @@ export interface PostgresStoreOptions {
   migrations?: readonly Migration[];
 }
 
-type Db = pg.Pool | pg.PoolClient;
-
-/** Advisory lock key (an arbitrary constant) of IND assignment; schema migration has LOCK_SCHEMA (schema.ts). */
-const LOCK_IND = 0x696d_7365_6302;
 
 /** One statement reads a subscriber with its IMPUs and sets (one snapshot, one round trip). */
 const SUBSCRIBER_SQL = `
@@ -55,15 +52,11 @@ type FullRow = SubscriberRow & { impus: ImpuRow[]; sets: SetRow[] };
 export class PostgresStore implements HssStore {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
-  private readonly indBits: number;
-  private readonly delta: number;
-  private readonly indCache = new Map<string, number>();
-  private readonly indPending = new Map<string, Promise<number>>();
+  private readonly sqn: PostgresSqn;
 
   private constructor(url: string, opts: PostgresStoreOptions) {
-    this.indBits = opts.indBits ?? DEFAULT_SQN_CONFIG.indBits;
-    this.delta = opts.delta ?? DEFAULT_SQN_CONFIG.delta;
     this.pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, application_name: 'imsec-hss' });
+    this.sqn = new PostgresSqn(this.pool, { indBits: opts.indBits ?? DEFAULT_SQN_CONFIG.indBits, delta: opts.delta ?? DEFAULT_SQN_CONFIG.delta });
     // An idle client losing its connection must not crash the process; the next query reports it.
     this.pool.on('error', () => {});
   }
@@ -85,36 +78,12 @@ export class PostgresStore implements HssStore {
     await this.tx((c) => applyPostgresMigrations(c, list));
   }
 
-  private async q<R extends pg.QueryResultRow>(db: Db, sql: string, params: unknown[] = []): Promise<R[]> {
-    try {
-      return (await db.query<R>(sql, params)).rows;
-    } catch (err) {
-      throw wrap(err);
-    }
+  private q<R extends pg.QueryResultRow>(db: Db, sql: string, params: unknown[] = []): Promise<R[]> {
+    return query<R>(db, sql, params);
   }
 
-  /** One transaction on one pooled connection; ROLLBACK on any throw. */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let c: pg.PoolClient;
-    try {
-      c = await this.pool.connect();
-    } catch (err) {
-      throw wrap(err);
-    }
-    let broken: Error | undefined;
-    try {
-      await c.query('BEGIN');
-      const r = await fn(c);
-      await c.query('COMMIT');
-      return r;
-    } catch (err) {
-      await c.query('ROLLBACK').catch((e: Error) => {
-        broken = e;
-      });
-      throw wrap(err);
-    } finally {
-      c.release(broken);
-    }
+  private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return transaction(this.pool, fn);
   }
 
   // --- reading ---------------------------------------------------------------------------------
@@ -377,122 +346,22 @@ export class PostgresStore implements HssStore {
     return rows.map(toImpu);
   }
 
-  // --- SQN ----------------------------------------------------------------------------------------
+  // --- SQN (postgres-sqn.ts) ---------------------------------------------------------------------
 
-  async indForPeer(originHost: string): Promise<number> {
-    const cached = this.indCache.get(originHost);
-    if (cached !== undefined) return cached;
-    checkName(originHost, 'originHost');
-    // Concurrent first requests from one peer share one lookup.
-    let pending = this.indPending.get(originHost);
-    if (pending === undefined) {
-      pending = this.lookupInd(originHost).finally(() => this.indPending.delete(originHost));
-      this.indPending.set(originHost, pending);
-    }
-    return pending;
+  indForPeer(originHost: string): Promise<number> {
+    return this.sqn.indForPeer(originHost);
   }
 
-  private async lookupInd(originHost: string): Promise<number> {
-    let [row] = await this.q<{ ind: number }>(this.pool, 'SELECT ind FROM ind_assignment WHERE origin_host = $1', [originHost]);
-    if (row === undefined) {
-      row = await this.tx(async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_IND]);
-        const all = await this.q<{ origin_host: string; ind: number }>(c, 'SELECT origin_host, ind FROM ind_assignment');
-        const ind = indForNode(originHost, new Map(all.map((a) => [a.origin_host, a.ind])), this.indBits);
-        await c.query('INSERT INTO ind_assignment (origin_host, ind) VALUES ($1, $2) ON CONFLICT (origin_host) DO NOTHING', [originHost, ind]);
-        return (await this.q<{ ind: number }>(c, 'SELECT ind FROM ind_assignment WHERE origin_host = $1', [originHost]))[0];
-      });
-    }
-    this.indCache.set(originHost, row.ind);
-    return row.ind;
+  allocateSqns(impi: string, originHost: string, count: number): Promise<SqnAllocation> {
+    return this.sqn.allocateSqns(impi, originHost, count);
   }
 
-  /** A single `UPDATE … RETURNING` (one implicit transaction, row-locked): TS 33.102 C.1.1/C.1.2. */
-  async allocateSqns(impi: string, originHost: string, count: number): Promise<SqnAllocation> {
-    checkCount(count, 1);
-    const ind = await this.indForPeer(originHost);
-    const [row] = await this.q<{ seq_he: string; ind_bits: number; amf: number; k: Buffer; opc: Buffer }>(
-      this.pool,
-      `UPDATE subscriber SET seq_he = seq_he + $2 WHERE impi = $1 AND seq_he + $2 <= (${SQN_MAX_SQL}::bigint >> ind_bits)
-       RETURNING seq_he, ind_bits, amf, k, opc`,
-      [impi, count],
-    );
-    if (row === undefined) {
-      if ((await this.q(this.pool, 'SELECT 1 FROM subscriber WHERE impi = $1', [impi])).length === 0) throw new NotFoundError('subscriber', impi);
-      throw new SqnExhaustedError();
-    }
-    return allocationFrom(row, ind, count);
+  allocateSqnsMany(requests: readonly SqnRequest[]): Promise<(SqnAllocation | Error)[]> {
+    return this.sqn.allocateSqnsMany(requests);
   }
 
-  /**
-   * Group commit in ONE statement: the counts of a batch are summed per IMPI, the rows are locked
-   * in IMPI order first (concurrent batches from other processes then queue instead of
-   * deadlocking), each row's SEQ_HE grows by its sum, and the requests get consecutive ranges in
-   * request order. Unknown IMPIs and exhausted rows are simply not updated.
-   */
-  async allocateSqnsMany(requests: readonly SqnRequest[]): Promise<(SqnAllocation | Error)[]> {
-    const out = new Array<SqnAllocation | Error | undefined>(requests.length);
-    const totals = new Map<string, number>();
-    const inds = new Map<string, number>();
-    for (const [i, r] of requests.entries()) {
-      try {
-        checkCount(r.count, 1);
-        if (!inds.has(r.originHost)) inds.set(r.originHost, await this.indForPeer(r.originHost));
-        totals.set(r.impi, (totals.get(r.impi) ?? 0) + r.count);
-      } catch (err) {
-        if (!(err instanceof ImsError)) throw err;
-        out[i] = err;
-      }
-    }
-    const impis = [...totals.keys()].sort();
-    if (impis.length === 0) return out as (SqnAllocation | Error)[];
-    const rows = await this.q<{ impi: string; seq_he: string; ind_bits: number; amf: number; k: Buffer; opc: Buffer }>(
-      this.pool,
-      `WITH req AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS r(impi, n)),
-            locked AS (SELECT s.impi FROM subscriber s JOIN req ON req.impi = s.impi ORDER BY s.impi FOR UPDATE OF s)
-       UPDATE subscriber s SET seq_he = s.seq_he + req.n FROM req, locked
-        WHERE s.impi = req.impi AND locked.impi = s.impi AND s.seq_he + req.n <= (${SQN_MAX_SQL}::bigint >> s.ind_bits)
-        RETURNING s.impi, s.seq_he, s.ind_bits, s.amf, s.k, s.opc`,
-      [impis, impis.map((i) => totals.get(i))],
-    );
-    const byImpi = new Map(rows.map((r) => [r.impi, r]));
-    const missing = impis.filter((i) => !byImpi.has(i));
-    const known = new Set(missing.length === 0 ? [] : (await this.q<{ impi: string }>(this.pool, 'SELECT impi FROM subscriber WHERE impi = ANY($1)', [missing])).map((r) => r.impi));
-    const next = new Map<string, number>();
-    for (const [i, r] of requests.entries()) {
-      if (out[i] !== undefined) continue;
-      const row = byImpi.get(r.impi);
-      if (row === undefined) {
-        out[i] = known.has(r.impi) ? new SqnExhaustedError() : new NotFoundError('subscriber', r.impi);
-        continue;
-      }
-      const from = next.get(r.impi) ?? Number(row.seq_he) - (totals.get(r.impi) as number);
-      next.set(r.impi, from + r.count);
-      out[i] = allocationFrom({ ...row, seq_he: from + r.count }, inds.get(r.originHost) as number, r.count);
-    }
-    return out as (SqnAllocation | Error)[];
-  }
-
-  async resync(impi: string, req: ResyncRequest): Promise<ResyncResult> {
-    checkCount(req.count, 0);
-    const ind = await this.indForPeer(req.originHost);
-    return this.tx(async (c): Promise<ResyncResult> => {
-      const [row] = await this.q<{ seq_he: string; ind_bits: number; amf: number; k: Buffer; opc: Buffer }>(
-        c,
-        'SELECT seq_he, ind_bits, amf, k, opc FROM subscriber WHERE impi = $1 FOR UPDATE',
-        [impi],
-      );
-      if (row === undefined) throw new NotFoundError('subscriber', impi);
-      const check = req.verify({ k: new Uint8Array(row.k), opc: new Uint8Array(row.opc), amf: row.amf });
-      if (!check.ok) return { ok: false };
-      const previousSeqHe = Number(row.seq_he);
-      const seqHe = resyncHe({ seqHe: previousSeqHe }, check.sqnMs, { indBits: row.ind_bits, delta: this.delta }).seqHe;
-      const updated = await this.q(c, `UPDATE subscriber SET seq_he = $2 WHERE impi = $1 AND $2::bigint <= (${SQN_MAX_SQL}::bigint >> ind_bits) RETURNING impi`, [
-        impi, seqHe + req.count,
-      ]);
-      if (updated.length === 0) throw new SqnExhaustedError();
-      return { ok: true, sqnMs: check.sqnMs, previousSeqHe, seqHe, allocation: allocationFrom({ ...row, seq_he: seqHe + req.count }, ind, req.count) };
-    });
+  resync(impi: string, req: ResyncRequest): Promise<ResyncResult> {
+    return this.sqn.resync(impi, req);
   }
 
   async schemaVersion(): Promise<number> {
@@ -502,20 +371,4 @@ export class PostgresStore implements HssStore {
   async close(): Promise<void> {
     if (!this.pool.ended) await this.pool.end();
   }
-}
-
-/** Our typed errors pass through; anything else came from the driver or the server. */
-function wrap(err: unknown): Error {
-  if (err instanceof ImsError) return err;
-  return new StoreError(`postgres: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-}
-
-/** A unique violation (SQLSTATE 23505) on an identity, as a ConflictError (a race with another writer). */
-function conflictFrom(err: unknown, index?: number): ConflictError | undefined {
-  const e = err as { code?: string; constraint?: string; detail?: string };
-  if (e?.code !== '23505') return undefined;
-  const value = /\)=\((.*)\) already exists/.exec(e.detail ?? '')?.[1] ?? '';
-  if (e.constraint === 'subscriber_pkey') return new ConflictError('impi', value, index);
-  if (e.constraint === 'impu_pkey') return new ConflictError('impu', value, index);
-  return undefined;
 }

@@ -36,9 +36,9 @@ export interface CoreLab {
 /**
  * The `imsec core` configuration of the kernel tests on `host`: the P-CSCF on the xfrm datapath,
  * port 5060, protected ports 5100–5199, every Annex H transform the kernel has allowed (so that
- * each can be proven), and `pcscfSettings` on top; returns the file's path.
+ * each can be proven); returns the file's path.
  */
-export function writeLabCoreConfig(dir: string, host: string, pcscfSettings: Record<string, unknown> = {}): string {
+export function writeLabCoreConfig(dir: string, host: string): string {
   return writeCoreConfig(dir, host, {
     hss: { diameterPort: 0 },
     scscf: { sipPort: 0 },
@@ -47,16 +47,13 @@ export function writeLabCoreConfig(dir: string, host: string, pcscfSettings: Rec
       sipPort: 5060,
       protectedPorts: '5100-5199',
       datapath: 'xfrm',
-      settings: { policy: { algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'] }, ...pcscfSettings },
+      settings: { policy: { algs: ['hmac-sha-1-96', 'hmac-md5-96', 'aes-gmac', 'null'], ealgs: ['aes-gcm', 'aes-cbc', 'des-ede3-cbc', 'null'] } },
     },
   });
 }
 
-/**
- * `trustedCore`: the P-CSCF's trust domain (default: the S-CSCF's and I-CSCF's SIP ports, as
- * `imsec core` derives it); `admin`: the core reads operator commands on stdin.
- */
-export async function startCoreLab(t: TestContext, o: { prefix: string; family?: 4 | 6; admin?: boolean; trustedCore?: (a: Side) => string[] }): Promise<CoreLab | undefined> {
+/** `admin`: the core reads operator commands on stdin. */
+export async function startCoreLab(t: TestContext, o: { prefix: string; family?: 4 | 6; admin?: boolean }): Promise<CoreLab | undefined> {
   if (!(await needKernelEsp(t))) return undefined;
   if (!needPeer(t, 'tcpdump') || !needPeer(t, 'tshark')) return undefined;
   const t0 = Date.now();
@@ -66,7 +63,7 @@ export async function startCoreLab(t: TestContext, o: { prefix: string; family?:
   const v6 = o.family === 6;
   const dir = mkdtempSync(join(tmpdir(), 'imsec-kernel-lab-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = writeLabCoreConfig(dir, v6 ? a.v6 : a.v4, o.trustedCore ? { trustedCore: o.trustedCore(a) } : {});
+  const config = writeLabCoreConfig(dir, v6 ? a.v6 : a.v4);
   addForeignEntries(a.ns);
   addForeignEntries(b.ns);
   const pcap = join(dir, 'lab.pcap');
