@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchRegistrar } from './bench.js';
-import { runSipp } from './bench-register.js';
+import { runSipp } from './sipp.js';
 import { startScscfPair, type Target } from './bench-scscf.js';
 import { CliFailure } from './errors.js';
 

@@ -27,7 +27,8 @@ import { fromHex } from '../common/index.js';
 import { createHss, defaultHssConfig, type HssServer } from '../nodes/hss/index.js';
 import type { BenchRegistrar } from './bench.js';
 import { median } from './bench.js';
-import { BENCH_K, BENCH_OP, benchSubscribers, freeUdpPort, positiveInts, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv, startNode } from './bench-register.js';
+import { BENCH_K, BENCH_OP, benchSubscribers, positiveInts, startNode } from './bench-register.js';
+import { freeUdpPort, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv } from './sipp.js';
 import { CliFailure } from './errors.js';
 
 const KAMAILIO_MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';

@@ -16,7 +16,7 @@ import { defaultHssConfig, HssServer, createHss } from '../../src/nodes/hss/inde
 import { createScscf, parseScscfConfig, type Scscf } from '../../src/nodes/scscf/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { NewSubscriber } from '../../src/store/index.js';
-import { resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv } from '../../src/cli/bench-register.js';
+import { resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv } from '../../src/cli/sipp.js';
 import { needPeer, havePeer } from '../support/peers.js';
 
 // TS 35.208 test set 1 K and OP; AMF 8000 (SIPp must be given the AMF of AUTN).
