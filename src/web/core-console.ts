@@ -1,6 +1,6 @@
 /**
  * The console and metrics of a running core (`imsec core --web`, `imsec demo --web`): the metrics
- * hub's hooks for {@link startImsCore}, then, once the core runs, the live model over its wire
+ * hub's hooks for {@link createImsCore}, then, once the core runs, the live model over its wire
  * tap and the console server. UEs of the same process (the demo's) can be added to the SA tables
  * and the metrics.
  */
