@@ -68,7 +68,7 @@ describe('[R-SM-1] [R-SA-3] [R-RR-1] [R-RR-2] [R-RR-5] imsec core and UEs over k
       tcpSets.push(...(await reauthScenario(lab, { transform: GCM, transport: 'tcp', tag: 'rt' })));
     });
     assert.equal(await lab.core.stop('SIGTERM'), 0);
-    await lab.capture.stop();
+    await lab.stopCapture();
     await t.test('capture: ICVs good, SIP inside ESP, clear only on 5060, TCP connections only on the flows of TS 33.203 §6.2', () => {
       assertCapture(lab, { connections: tcpFlows(lab, tcpSets), minSip: udpSets.length * 3, sets: tcpSets });
     });

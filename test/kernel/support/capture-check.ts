@@ -2,13 +2,17 @@
  * What a capture of the core's link must show after the core-e2e scenarios, decoded in one
  * tshark pass with the keys the UEs exported (tshark 4.0 cannot check aes-gmac ICVs):
  * - every ESP packet belongs to an exported SA and its ICV is good;
- * - payload in the clear (UDP, or TCP with data) only on the unprotected port 5060 (R-SA-5);
+ * - payload in the clear (UDP, or TCP with data) only on the unprotected port 5060 (R-SA-5), but
+ *   for the lab's capture marker to the discard port;
  * - over TCP, every connection on a protected port opens (SYN) inside ESP, on exactly the flows
  *   of TS 33.203 §6.2: UE port_uc → P-CSCF port_ps and P-CSCF port_pc → UE port_us.
  */
 import assert from 'node:assert/strict';
 import type { CoreLab } from './core-lab.js';
 import { tsharkFields } from './tshark.js';
+
+/** The discard port (RFC 863): where the lab's capture marker goes (core-lab.ts). */
+export const DISCARD_PORT = 9;
 
 interface Row {
   spi: number;
@@ -49,7 +53,8 @@ export function assertCapture(lab: CoreLab, o: { connections: ReadonlySet<string
   assert.ok(esp.filter((r) => r.sip).length >= o.minSip, `SIP inside ESP (${esp.filter((r) => r.sip).length})`);
   const clear = all.filter((r) => Number.isNaN(r.spi) && (r.udp || (r.tcp && r.tcp.len > 0)));
   assert.ok(clear.length > 0, 'the unprotected REGISTER and 401 captured');
-  const off5060 = clear.filter((r) => ![r.udp?.from, r.udp?.to, r.tcp?.from, r.tcp?.to].includes(5060));
+  // The lab's capture marker goes to the discard port (RFC 863), in the clear by design.
+  const off5060 = clear.filter((r) => ![r.udp?.from, r.udp?.to, r.tcp?.from, r.tcp?.to].includes(5060) && r.udp?.to !== DISCARD_PORT);
   assert.deepEqual(off5060, [], 'payload in the clear only on the unprotected port 5060');
   const syns = all.filter((r) => r.tcp?.syn && !r.tcp.ack && r.tcp.from !== 5060 && r.tcp.to !== 5060);
   for (const s of syns) assert.ok(!Number.isNaN(s.spi), `SYN ${s.tcp!.from} → ${s.tcp!.to} on a protected port inside ESP`);

@@ -5,13 +5,15 @@
  * other, a foreign XFRM entry in each (it must survive), tcpdump on the core's link. Everything
  * is removed when the test ends.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { wiresharkChecksIcv, type IntegrityAlg } from '../../../src/ipsec/esp/index.js';
 import { needPeer } from '../../support/peers.js';
+import { waitFor } from '../../support/wait.js';
 import { Capture, CoreProcess, UeDriver, createNetnsPair, needKernelEsp, writeCoreConfig, type Side } from './netns.js';
+import { DISCARD_PORT } from './capture-check.js';
 import { addForeignEntries } from './xfrm-state.js';
 
 export interface CoreLab {
@@ -30,6 +32,12 @@ export interface CoreLab {
   readonly checksIcv: Map<number, boolean>;
   /** Records the keys of UE `name`'s current SAs. */
   noteKeys(name: string, integrity: IntegrityAlg): Promise<void>;
+  /**
+   * Stops the capture once it holds everything sent so far: a marker datagram from the UEs' side
+   * must be in the file first (tcpdump loses what it has not read yet when it stops, and a busy
+   * one-CPU guest can leave it seconds behind).
+   */
+  stopCapture(): Promise<void>;
 }
 
 /** Starts the lab (undefined when the kernel or a peer program is missing: the test skipped or failed). */
@@ -87,6 +95,12 @@ export async function startCoreLab(t: TestContext, o: { prefix: string; family?:
     local: v6 ? b.v6 : b.v4,
     keys,
     checksIcv,
+    async stopCapture() {
+      const text = `imsec-capture-marker-${process.pid}-${Date.now()}`;
+      await ues.request({ op: 'mark', address: v6 ? a.v6 : a.v4, port: DISCARD_PORT, text });
+      await waitFor(() => existsSync(pcap) && readFileSync(pcap).includes(text), 'the capture marker in the pcap', 30_000);
+      await capture.stop();
+    },
     async noteKeys(name, integrity) {
       for (const l of await ues.request<string[]>({ op: 'keys', name })) {
         keys.push(l);

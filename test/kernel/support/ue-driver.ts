@@ -3,6 +3,7 @@
  * that one Node process inside the UE's namespace serves every scenario (see {@link NsProcess}).
  * The subscribers are `imsec core`'s built-in alice and bob.
  */
+import { createSocket } from 'node:dgram';
 import { createInterface } from 'node:readline';
 import { silentLogger } from '../../../src/common/log.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../../src/ipsec/esp/index.js';
@@ -24,7 +25,8 @@ export type UeDriverRequest =
   /** The reg-event SUBSCRIBE (TS 24.229 §5.1.1.3): the final status; `subscription`: its state. */
   | { op: 'subscribe' | 'subscription'; name: string }
   /** Requests from the network of `method` and the UE's answers, waiting (at most 10 s) until there are `atLeast`. */
-  | { op: 'requests'; name: string; method: string; atLeast: number };
+  | { op: 'requests'; name: string; method: string; atLeast: number }
+  | { op: 'mark'; address: string; port: number; text: string };
 
 interface Entry {
   ue: Ue;
@@ -135,7 +137,20 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       await get(r.name).ue.stop();
       ues.delete(r.name);
       return undefined;
+    case 'mark':
+      return mark(r.address, r.port, r.text);
   }
+}
+
+/** One UDP datagram carrying `text` over the link (a capture marker: nobody answers it). */
+async function mark(address: string, port: number, text: string): Promise<undefined> {
+  const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => socket.send(text, port, address, (err) => (err ? reject(err) : resolve())));
+  } finally {
+    socket.close();
+  }
+  return undefined;
 }
 
 const rl = createInterface({ input: process.stdin });
