@@ -180,7 +180,9 @@ export class Capture {
   private constructor(private readonly child: ChildProcessByStdio<null, null, Readable>) {}
 
   static async start(ns: string, dev: string, file: string): Promise<Capture> {
-    const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-n', '-U', '-s', '0', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Immediate mode and a 64 MiB kernel buffer: the one-CPU guest, busy beside the host tests,
+    // can leave tcpdump unscheduled for a while, and the default 2 MiB ring then drops packets.
+    const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-n', '-U', '--immediate-mode', '-B', '65536', '-s', '0', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
     // tcpdump reports "listening on …" once the capture runs.
     await new Promise<void>((resolve, reject) => {
       let text = '';
@@ -191,8 +193,13 @@ export class Capture {
       });
       child.once('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${text}`)));
     });
-    return new Capture(child);
+    const capture = new Capture(child);
+    child.stderr.on('data', (d: string) => (capture.report += d));
+    return capture;
   }
+
+  /** What tcpdump printed after it started (its counts at the end). */
+  private report = '';
 
   /** Stops the capture (once; again is a no-op); the file is complete when this resolves. */
   async stop(): Promise<void> {
@@ -200,6 +207,8 @@ export class Capture {
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGINT');
     await exited;
+    const dropped = Number(/(\d+) packets? dropped by kernel/.exec(this.report)?.[1] ?? 0);
+    if (dropped > 0) console.error(`tcpdump: ${dropped} packets dropped by the kernel: checks on this capture may miss them`);
   }
 }
 
