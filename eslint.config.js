@@ -1,6 +1,6 @@
 // `npm run lint` (with dependency-cruiser, .dependency-cruiser.cjs): typescript-eslint's
 // type-aware recommended rules over src/, test/, bench/ and scripts/. Every rule turned off or
-// relaxed below says why; every file-level exception names the file, the rule and when it goes.
+// relaxed below says why. No file is excepted.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -38,31 +38,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
     },
-  },
-  // Named exceptions: files other work is rewriting now; each goes when that rewrite lands.
-  {
-    // Throws a non-Error value as control flow. Being rewritten for [H] (the SA layer and the
-    // xfrm edge): to be fixed in [M] step 2.
-    files: ['src/ipsec/sa/manager.ts', 'src/ipsec/xfrm/datapath.ts'],
-    rules: { '@typescript-eslint/only-throw-error': 'off' },
-  },
-  {
-    // Reads `.ue` of an untyped value. Being rewritten for [H] (the P-CSCF REGISTER flow): to be
-    // fixed in [M] step 2.
-    files: ['src/nodes/pcscf/register-flow.ts'],
-    rules: { '@typescript-eslint/no-unsafe-member-access': 'off' },
-  },
-  {
-    // Destructures the `ue` method of its test network. The P-CSCF is being rewritten for [H]
-    // and its tests move to the one node shape: to be fixed in [M] step 2.
-    files: ['test/nodes/pcscf/e2e.test.ts'],
-    rules: { '@typescript-eslint/unbound-method': 'off' },
-  },
-  {
-    // Redundant `!`/`as` in the UE and the P-CSCF and their tests. Being rewritten for [H]: to be
-    // fixed in [M] step 2 (eslint --fix removes them).
-    files: ['src/nodes/ue/config.ts', 'test/nodes/pcscf/cleanup.test.ts', 'test/nodes/ue/register.test.ts'],
-    rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
   },
   {
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],

@@ -5,7 +5,7 @@
  * legs (the connection's `local` end comes from the TCP transport; a transport that does not know
  * it reports 0.0.0.0:0).
  */
-import type { DiameterConnection, DiameterListener, DiameterTransport } from '../diameter/transport/types.js';
+import type { DiameterConnection, DiameterListener, DiameterTransport } from '../diameter/index.js';
 import { parseHostPortText, type WireSink } from './tap-wire.js';
 
 class TappedConnection implements DiameterConnection {

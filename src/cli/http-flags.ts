@@ -17,10 +17,9 @@ import { CliFailure } from './errors.js';
 import { serveUntilSignal } from './node-process.js';
 import { MetricsHub } from '../metrics/index.js';
 import { fastifyRestWith } from '../nodes/hss/index.js';
-import type { RestFactory } from '../nodes/hss/wire.js';
+import type { RestFactory } from '../nodes/hss/index.js';
 import type { Logger } from '../common/log.js';
-import { generateToken, resolveHttpAccess, type HttpAccess } from '../web/index.js';
-import { startMetricsServer, type MetricsListener } from '../web/index.js';
+import { generateToken, resolveHttpAccess, type HttpAccess, startMetricsServer, type MetricsListener } from '../web/index.js';
 
 export interface HttpFlags {
   tokenFile?: string;

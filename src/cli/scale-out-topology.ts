@@ -24,7 +24,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Endpoint } from '../sip/transport/types.js';
+import type { Endpoint } from '../sip/transport/index.js';
 import { CliFailure } from './errors.js';
 
 /** What {@link startScaleOut} starts. */

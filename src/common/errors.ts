@@ -70,3 +70,8 @@ export class BufferTooSmallError extends ImsError {
     super('BUFFER_TOO_SMALL', `need ${wanted} byte(s) at offset ${offset}, ${available} available`);
   }
 }
+
+/** A caught value as an Error (a non-Error throw wrapped, its text kept), so that it can be rethrown as one. */
+export function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { systemClock, type Clock, type Logger } from '../common/index.js';
-import type { Endpoint } from '../sip/transport/types.js';
+import type { Endpoint } from '../sip/transport/index.js';
 import { summarize, type LoadSummary } from './report.js';
 import { LoadRun, type LoadScenario } from './run.js';
 import type { LoadStats } from './stats.js';

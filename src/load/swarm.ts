@@ -24,7 +24,7 @@ import { SaManager, type XfrmRunner } from '../ipsec/index.js';
 import type { SipRequest } from '../sip/index.js';
 import { SipStack } from '../sip/stack/index.js';
 import { UdpTransport } from '../sip/transport/index.js';
-import type { Endpoint, SipTransport } from '../sip/transport/types.js';
+import type { Endpoint, SipTransport } from '../sip/transport/index.js';
 import { ProtectedTransport, type CarrierMessageInfo } from '../sip/transport/protected/index.js';
 import { SoftIsim, UeCore, memorySqnStore, type UeCoreConfig } from '../nodes/ue/index.js';
 import type { LoadSubscriber } from './subscribers.js';

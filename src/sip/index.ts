@@ -7,4 +7,4 @@ export * from './message/index.js';
 export * from './parser/index.js';
 export * from './headers/index.js';
 // The pure address helpers of the transport layer (no socket code).
-export { canonicalAddress, formatEndpoint, hostForHeader, ipFamily } from './transport/endpoint.js';
+export { canonicalAddress, endpointKey, formatEndpoint, hostForHeader, ipFamily } from './transport/endpoint.js';

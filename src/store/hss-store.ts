@@ -17,7 +17,7 @@
  * HssStore.updateSubscriber} and come out only through the two SQN methods used to generate
  * vectors ({@link HssStore.allocateSqns}, {@link HssStore.resync}). No other method returns them.
  */
-import type { AutsCheck } from '../auth/aka/vector.js';
+import type { AutsCheck } from '../auth/index.js';
 
 /**
  * Registration state of a public identity (TS 29.228 §6.1.2 and the "authentication pending"

@@ -14,3 +14,4 @@ export { MAX_SQN_COUNT } from './rows.js';
 export type { SqliteStore, SqliteStoreOptions } from './sqlite/index.js';
 export type { PostgresStore, PostgresStoreOptions } from './postgres/index.js';
 export * from './registrar-index.js';
+export { openRegistrarStore, type OpenRegistrarStoreOptions } from './registrar-open.js';

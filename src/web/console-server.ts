@@ -22,9 +22,9 @@ import { PcapRecorder, espFinderLua, recordPackets, type WireTap } from '../capt
 import { wiresharkLinesForSas } from '../ipsec/index.js';
 import type { MetricsHub } from '../metrics/index.js';
 import { hssRestServerOptions, registerOperatorRoutes, setupHssRest, type HssServer } from '../nodes/hss/index.js';
-import { tokenMatches, type HttpAccess } from './access.js';
+import { tokenMatches, type HttpAccess } from './http/index.js';
 import { CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS, LOGIN_HTML, LOGIN_JS } from './assets/index.js';
-import { authOf, cookieValue, installGuard, SESSION_COOKIE, Sessions } from './guard.js';
+import { authOf, cookieValue, installGuard, SESSION_COOKIE, Sessions } from './http/index.js';
 import type { ConsoleModel, LiveEvent } from './live.js';
 import { addMetricsRoute } from './metrics-server.js';
 

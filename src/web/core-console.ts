@@ -8,7 +8,7 @@ import { WireTap } from '../capture/index.js';
 import { MetricsHub } from '../metrics/index.js';
 import type { ImsCore, ImsCoreDeps } from '../nodes/core/index.js';
 import type { Ue } from '../nodes/ue/index.js';
-import type { HttpAccess } from './access.js';
+import type { HttpAccess } from './http/index.js';
 import { startConsoleServer, type ConsoleServer } from './console-server.js';
 import { ConsoleModel } from './live.js';
 

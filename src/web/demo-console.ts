@@ -4,7 +4,7 @@
  */
 import type { MetricsHub } from '../metrics/index.js';
 import type { DemoHooks } from '../nodes/demo/index.js';
-import type { HttpAccess } from './access.js';
+import type { HttpAccess } from './http/index.js';
 import { addCoreToHub, coreInstrumentation, startCoreConsole, type CoreConsole } from './core-console.js';
 import type { WireTap } from '../capture/index.js';
 

@@ -1,10 +1,8 @@
 /**
- * The web side of imsec (R-LAB-5): the access rule of every HTTP listener (access.ts, guard.ts),
+ * The web side of imsec (R-LAB-5): the access rule of every HTTP listener (http/),
  * the console (live model, server, assets) and the /metrics listener of node processes.
  */
-export { resolveHttpAccess, generateToken, hostNamesFor, hostOfHeader, hostAllowed, tokenMatches, HttpAccessError, MIN_TOKEN_LENGTH, type HttpAccess, type HttpAccessOptions } from './access.js';
-export { installGuard, installSecurityHeaders, checkRequest, cookieValue, authOf, Sessions, CONTENT_SECURITY_POLICY, SESSION_COOKIE, type GuardOptions, type Authenticated } from './guard.js';
-export { isLoopback } from './loopback.js';
+export * from './http/index.js';
 export { redactSipText, sipText, diameterText, redactingRender, SECRET, SECRET_AVPS } from './message-text.js';
 export { ConsoleModel, legOf, usersOf, type ConsoleEntry, type ConsoleState, type LiveSources, type LiveEvent, type SaSetView, type RegistrationView } from './live.js';
 export { createConsoleApp, startConsoleServer, type ConsoleServer, type ConsoleServerOptions } from './console-server.js';

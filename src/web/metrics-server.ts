@@ -7,8 +7,8 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { METRICS_CONTENT_TYPE, type MetricsHub } from '../metrics/index.js';
-import type { HttpAccess } from './access.js';
-import { installGuard } from './guard.js';
+import type { HttpAccess } from './http/index.js';
+import { installGuard } from './http/index.js';
 
 /** Adds `GET /metrics` to `app`. */
 export function addMetricsRoute(app: FastifyInstance, hub: MetricsHub): void {

@@ -9,8 +9,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ImsError } from '../../src/common/errors.js';
 import { parseListen } from '../../src/cli/http-flags.js';
-import { hostAllowed, hostOfHeader, resolveHttpAccess } from '../../src/web/access.js';
-import { cookieValue } from '../../src/web/guard.js';
+import { hostAllowed, hostOfHeader, resolveHttpAccess } from '../../src/web/http/access.js';
+import { cookieValue } from '../../src/web/http/guard.js';
 import { usersOf } from '../../src/web/live.js';
 import { redactSipText } from '../../src/web/message-text.js';
 

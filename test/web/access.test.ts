@@ -10,8 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { SeededRng } from '../../src/common/rng.js';
 import { openStore, type HssStore } from '../../src/store/index.js';
 import { createHssRestApi } from '../../src/nodes/hss/rest.js';
-import { generateToken, hostOfHeader, HttpAccessError, resolveHttpAccess, tokenMatches } from '../../src/web/access.js';
-import { CONTENT_SECURITY_POLICY } from '../../src/web/guard.js';
+import { generateToken, hostOfHeader, HttpAccessError, resolveHttpAccess, tokenMatches } from '../../src/web/http/access.js';
+import { CONTENT_SECURITY_POLICY } from '../../src/web/http/guard.js';
 
 // TS 35.208 test set 1.
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';

@@ -6,7 +6,7 @@
  *   AUTS = SQN_MS ⊕ AK* ‖ MAC-S,  MAC-S = f1*_K(SQN_MS ‖ RAND ‖ AMF*) with AMF* = 0x0000 (§6.3.3)
  */
 import { bytesToUint, constantTimeEqual, uintToBytes, InvalidArgumentError } from '../../common/index.js';
-import type { Rng } from '../../common/rng.js';
+import type { Rng } from '../../common/index.js';
 import { Milenage } from '../milenage/milenage.js';
 
 /** One authentication vector (quintet). Byte fields are views into one 80-byte buffer. */

@@ -23,7 +23,7 @@
  * (./table-index.ts), and every lifetime (sets and reservations) is one entry of a min-heap with
  * one armed clock timer (./deadlines.ts), so no timer, closure or promise exists per set.
  */
-import { type Clock, type Rng, InvalidArgumentError } from '../../common/index.js';
+import { asError, type Clock, type Rng, InvalidArgumentError } from '../../common/index.js';
 import { deriveEspKeys } from '../esp/index.js';
 import { PCSCF_SPI_POLICY, UE_SPI_POLICY, allocatePort, allocateSpi, checkPortRange, type PortRange, type SpiPolicy } from './allocate.js';
 import { buildSaSet } from './build.js';
@@ -374,15 +374,15 @@ export class SaManager {
   }
 
   private emit(e: SaEvent): void {
-    let first: unknown;
+    let first: Error | undefined;
     for (const l of this.listeners) {
       try {
         l(e);
       } catch (err) {
-        first ??= err;
+        first ??= asError(err);
       }
     }
-    if (first !== undefined) throw first;
+    if (first) throw first;
   }
 }
 

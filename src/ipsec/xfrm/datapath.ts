@@ -8,7 +8,7 @@
  * and only those are ever deleted; nothing here flushes the kernel's tables; a kernel error is an
  * {@link IpsecKernelError} (IPSEC_KERNEL) with the command's stderr and the keys redacted.
  */
-import { InvalidArgumentError } from '../../common/index.js';
+import { asError, InvalidArgumentError } from '../../common/index.js';
 import type { IpsecDatapath } from '../sa/datapath.js';
 import type { SecurityAssociation, Transport } from '../sa/types.js';
 import { xfrmPolicyAddArgs, xfrmPolicyDeleteArgs, xfrmStateAddArgs, xfrmStateDeleteArgs } from './argv.js';
@@ -103,20 +103,20 @@ export class XfrmDatapath implements IpsecDatapath {
   }
 
   private async undo(entry: Installed): Promise<void> {
-    let first: unknown;
+    let first: Error | undefined;
     for (const t of entry.policies) {
       try {
         await this.run(xfrmPolicyDeleteArgs(entry.sa, t));
       } catch (e) {
-        first ??= e;
+        first ??= asError(e);
       }
     }
     try {
       await this.run(xfrmStateDeleteArgs(entry.sa));
     } catch (e) {
-      first ??= e;
+      first ??= asError(e);
     }
-    if (first !== undefined) throw first;
+    if (first) throw first;
   }
 
   /** Policies, then the state. Every delete is tried; the first failure is rethrown. */
@@ -128,15 +128,15 @@ export class XfrmDatapath implements IpsecDatapath {
   }
 
   async close(): Promise<void> {
-    let first: unknown;
+    let first: Error | undefined;
     for (const e of [...this.installed.values()]) {
       try {
         await this.remove(e.sa);
       } catch (err) {
-        first ??= err;
+        first ??= asError(err);
       }
     }
-    if (first !== undefined) throw first;
+    if (first) throw first;
   }
 
   /**

@@ -6,7 +6,7 @@
  * throws that node's {@link NodeConfigError} subclass (code CONFIG, CLI exit 2). Pure: no I/O.
  */
 import { Type, type StaticDecode, type TSchema } from 'typebox';
-import { ImsError } from '../../common/errors.js';
+import { ImsError } from '../../common/index.js';
 import { checkSchema, formatPath } from '../../common/schema.js';
 
 export { documentSchema } from '../../common/schema.js';

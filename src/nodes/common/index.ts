@@ -3,7 +3,7 @@
  * the RFC 3680 reginfo codec, the TS 29.228 Annex E User-Data reader and the field checks of the
  * node configurations.
  */
-export { documentSchema, isObj, NodeConfigError, LOG_LEVELS, udpSizeRule, type HostPort, type NodeConfigErrorClass } from './config-fields.js';
+export * from './config-fields.js';
 export { impuKey, sameImpu } from './identity.js';
 export { NodeLifecycle, type ImsNode, type NodeAddress, type NodeEndpoint, type NodeKind, type NodeState, type NodeStatus, type SipAddress } from './node.js';
 export { resolveSipUri, resolveHost, SipResolveError, type HostTable } from './resolve.js';
@@ -33,3 +33,4 @@ export {
   type UserDataServiceProfile,
   type UserDataPublicIdentity,
 } from './user-data.js';
+export { TRUST_DOMAIN_HEADERS, TrustDomain, checkTrustDomain, stripUntrusted, challengeWithoutKeys, stripAkaKeys } from './trust-domain.js';

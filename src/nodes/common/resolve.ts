@@ -6,10 +6,10 @@
  * udp when absent for sip:, tcp for sips:). A `maddr` parameter, when present, replaces the host
  * (RFC 3261 §19.1.1).
  */
-import { ImsError } from '../../common/errors.js';
+import { ImsError } from '../../common/index.js';
 import { parseUri, type Uri } from '../../sip/headers/index.js';
-import { ipFamily } from '../../sip/transport/endpoint.js';
-import type { Destination, TransportProtocol } from '../../sip/transport/types.js';
+import { ipFamily } from '../../sip/index.js';
+import type { Destination, TransportProtocol } from '../../sip/transport/index.js';
 
 /** A static host table: host name (any case) → IPv4 or IPv6 address. */
 export type HostTable = Readonly<Record<string, string>>;

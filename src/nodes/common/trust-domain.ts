@@ -12,10 +12,9 @@
  * On a single lab host every local process can use 127.0.0.1, so a trust domain of `127.0.0.1`
  * trusts every local process; deployments put the core on addresses that UEs cannot use.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
-import { formatDigestChallenge, parseDigestChallenge, withoutAkaKeys } from '../../auth/digest/challenge.js';
-import { formatDigestCredentials, parseDigestCredentials } from '../../auth/digest/credentials.js';
-import { parseIp } from '../../ip/address.js';
+import { InvalidArgumentError } from '../../common/index.js';
+import { formatDigestChallenge, parseDigestChallenge, withoutAkaKeys, formatDigestCredentials, parseDigestCredentials } from '../../auth/index.js';
+import { parseIp } from '../../ip/index.js';
 import type { SipMessage, SipRequest } from '../../sip/message/index.js';
 
 /**

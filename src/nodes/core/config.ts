@@ -27,8 +27,8 @@
  */
 import { join } from 'node:path';
 import { Type, type StaticDecode } from 'typebox';
-import { HostPortField, isObj, LogLevel, NodeConfigError, OneOf, parseField, parseNodeConfig, PortRangeField, Section, Str, Strs, type HostPort } from '../common/config-fields.js';
-import { parseSubscriberInput } from '../hss/provisioning.js';
+import { HostPortField, isObj, LogLevel, NodeConfigError, OneOf, parseField, parseNodeConfig, PortRangeField, Section, Str, Strs, type HostPort } from '../common/index.js';
+import { parseSubscriberInput } from '../hss/index.js';
 import { DEMO_SUBSCRIBERS, type CoreSubscriber } from './subscribers.js';
 
 /** A core configuration that cannot be used (CLI exit 2). */

@@ -6,7 +6,7 @@
  * The demo keys are K and OP of the published test sets 1 and 3 of TS 35.208 §4 (Milenage): public
  * lab values: they are configuration, shown nowhere (the printed configuration says "[secret]").
  */
-import { changeSubscriber, provisionSubscriber } from '../hss/provisioning.js';
+import { changeSubscriber, provisionSubscriber } from '../hss/index.js';
 import type { HssStore } from '../../store/index.js';
 
 /** A subscriber of the core configuration (hex keys, exactly one of op / opc). */

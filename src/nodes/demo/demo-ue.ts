@@ -7,7 +7,7 @@
  */
 import type { Endpoint } from '../../ip/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';
-import type { CoreSubscriber } from '../core/subscribers.js';
+import type { CoreSubscriber } from '../core/index.js';
 import type { Ue, UeConfigInput, UeRegState } from '../ue/index.js';
 
 /** One row of an SA table (TS 33.203 §7.1), keys left out. */

@@ -8,8 +8,7 @@
  */
 import type { WirePacket } from '../../capture/index.js';
 import { endpointId } from '../../capture/index.js';
-import { DiameterFramer, findAvp, getValue, isRequest as isDiameterRequest, readResult, ResultCode, valueOf, type DiameterMessage } from '../../diameter/index.js';
-import { CxExperimentalResultCode, ServerAssignmentType, UserAuthorizationType } from '../../diameter/cx/constants.js';
+import { DiameterFramer, findAvp, getValue, isRequest as isDiameterRequest, readResult, ResultCode, valueOf, type DiameterMessage, CxExperimentalResultCode, ServerAssignmentType, UserAuthorizationType } from '../../diameter/index.js';
 import { decodeUdp, IPPROTO_UDP, type Endpoint } from '../../ip/index.js';
 import { EspSa } from '../../ipsec/esp/index.js';
 import type { SecurityAssociation } from '../../ipsec/sa/index.js';

@@ -31,9 +31,9 @@
  */
 import { join } from 'node:path';
 import { Type, type StaticDecode } from 'typebox';
-import { PRE_CER_DEFAULTS } from '../../diameter/peer/node-options.js';
-import { ipVersionOf } from '../../ip/address.js';
-import { HostPortField, Int, Ints, LogLevel, NodeConfigError, parseField, parseNodeConfig, Section, Str, StringMap, Strs, type HostPort } from '../common/config-fields.js';
+import { PRE_CER_DEFAULTS } from '../../diameter/index.js';
+import { ipVersionOf } from '../../ip/index.js';
+import { HostPortField, Int, Ints, LogLevel, NodeConfigError, parseField, parseNodeConfig, Section, Str, StringMap, Strs, type HostPort } from '../common/index.js';
 
 export type { HostPort };
 

@@ -9,13 +9,8 @@
  * Secrets (K, OPc, XRES, CK, IK) pass through here but never reach a log line or an
  * Error-Message.
  */
-import { type Clock, type Logger, type Rng, systemClock, noopLogger } from '../../common/index.js';
-import {
-  CxCommand, CxResult, UserAuthorizationType, buildLia, buildPpr, buildRtr, buildUaa, parseLir, parseUar,
-  type DeregistrationReason, type DiameterMessage, type DiameterResult, type ServerCapabilities,
-} from '../../diameter/index.js';
-import { DiameterAvpError } from '../../diameter/errors.js';
-import { ImsError } from '../../common/errors.js';
+import { type Clock, type Logger, type Rng, systemClock, noopLogger, ImsError } from '../../common/index.js';
+import { CxCommand, CxResult, UserAuthorizationType, buildLia, buildPpr, buildRtr, buildUaa, parseLir, parseUar, type DeregistrationReason, type DiameterMessage, type DiameterResult, type ServerCapabilities, DiameterAvpError } from '../../diameter/index.js';
 import type { HssStore, PublicIdentity, SqnAllocation } from '../../store/index.js';
 import type { CxContext, HssCounters, Identified } from './cx-context.js';
 import { VectorIssuer } from './mar.js';

@@ -6,8 +6,7 @@
 import type { Clock, Rng } from '../../common/index.js';
 import { generateVector, SqnExhaustedError, verifyAuts } from '../../auth/aka/index.js';
 import { Milenage } from '../../auth/milenage/index.js';
-import { CxResult, SipAuthScheme, akaAuthDataItem, buildMaa, parseMar, resyncInfoOf, type DiameterMessage, type DiameterResult, type SipAuthDataItem } from '../../diameter/index.js';
-import { DiameterAvpError } from '../../diameter/errors.js';
+import { CxResult, SipAuthScheme, akaAuthDataItem, buildMaa, parseMar, resyncInfoOf, type DiameterMessage, type DiameterResult, type SipAuthDataItem, DiameterAvpError } from '../../diameter/index.js';
 import type { SqnAllocation } from '../../store/index.js';
 import type { CxContext } from './cx-context.js';
 

@@ -17,7 +17,7 @@
  *
  * Pure: text in, rows out. Errors are {@link ImportError}s; none quotes a key.
  */
-import { ImsError, InvalidArgumentError } from '../../common/errors.js';
+import { ImsError, InvalidArgumentError } from '../../common/index.js';
 import { ConflictError, quoteName, type HssStore, type NewSubscriber } from '../../store/index.js';
 import { impusFromLists, parseSubscriberInput } from './provisioning.js';
 

@@ -13,10 +13,9 @@
  * which the CLI turns into its flag.
  */
 import type { TSchema } from 'typebox';
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import { checkSchema } from '../../common/schema.js';
-import { computeOpc } from '../../auth/milenage/milenage.js';
-import { splitSqn } from '../../auth/aka/sqn.js';
+import { computeOpc, splitSqn } from '../../auth/index.js';
 import { quoteName, validateNewSubscriber, type AuthScheme, type HssStore, type NewSubscriber, type PublicIdentitySpec, type Subscriber, type SubscriberPatch } from '../../store/index.js';
 import {
   NewSubscriberSchema, SubscriberPatchSchema,

@@ -13,11 +13,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { REASON_CODES } from './initiated.js';
-import { resolveHttpAccess, type HttpAccessOptions } from '../../web/access.js';
+import { resolveHttpAccess, type HttpAccessOptions } from '../../web/http/index.js';
 import { createHssRestApi, ImpiParams } from './rest.js';
 import { ImpuField } from './subscriber-schema.js';
 import type { HssServer, RestFactory } from './wire.js';

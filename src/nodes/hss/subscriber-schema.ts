@@ -16,7 +16,7 @@
  * is checked by provisioning.ts and store/validate.ts.
  */
 import { Type, type Static, type StaticDecode } from 'typebox';
-import { SQN_MAX } from '../../auth/milenage/milenage.js';
+import { SQN_MAX } from '../../auth/index.js';
 import { AUTH_SCHEMES, IMPI_PATTERN, IMPU_PATTERN, MAX_IMPUS, MAX_PROFILE_CHARS, REGISTRATION_STATES } from '../../store/index.js';
 
 const hex16 = (description: string) => Type.String({ pattern: '^[0-9a-fA-F]{32}$', errorMessage: 'must be 16 bytes (32 hex digits)', description });

@@ -16,7 +16,7 @@
  * a whole `<IMSSubscription>` document, whose first ServiceProfile's children other than
  * PublicIdentity are used. Pure: strings in, string out.
  */
-import type { PublicIdentity } from '../../store/hss-store.js';
+import type { PublicIdentity } from '../../store/index.js';
 
 /** XML character data / attribute escaping (XML 1.0 §2.4). */
 export function xmlEscape(s: string): string {

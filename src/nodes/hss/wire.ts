@@ -12,7 +12,7 @@
  * await hss.stop();   // DPR to every peer (RFC 6733 §5.4), then the listeners close
  * ```
  */
-import type { HttpAccess } from '../../web/access.js';
+import type { HttpAccess } from '../../web/http/index.js';
 import { type Clock, type Logger, type Rng, cryptoRng, SeededRng, systemClock } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import { DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';

@@ -23,10 +23,10 @@
  * the file.
  */
 import { Type, type StaticDecode } from 'typebox';
-import { fromHex } from '../../common/bytes.js';
+import { fromHex } from '../../common/index.js';
 import {
   Bool, checkTrustDomainField, HostPortField, Int, Ints, LogLevel, OneOf, parseField, parseNodeConfig, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, TrustDomainField, PathMtuField, type HostPort,
-} from '../common/config-fields.js';
+} from '../common/index.js';
 import { IcscfConfigError } from './errors.js';
 import { NetworkMatcher } from './network.js';
 import type { ScscfEntry } from './select.js';

@@ -2,12 +2,10 @@
  * What the I-CSCF core (IcscfCore, core.ts) is given and shows: its ports (Cx queries,
  * the proxy send), its options and its counters.
  */
-import type { Logger } from '../../common/index.js';
-import type { Rng } from '../../common/rng.js';
-import type { LocationInfoAnswer } from '../../diameter/cx/lir.js';
-import type { UserAuthorizationAnswer } from '../../diameter/cx/uar.js';
+import type { Logger, Rng } from '../../common/index.js';
+import type { LocationInfoAnswer, UserAuthorizationAnswer } from '../../diameter/index.js';
 import type { SipRequest, SipResponse } from '../../sip/index.js';
-import type { TrustDomain } from '../common/trust-domain.js';
+import type { TrustDomain } from '../common/index.js';
 import type { NetworkMatcher } from './network.js';
 import type { RegisterQuery } from './request-info.js';
 import type { ScscfEntry } from './select.js';

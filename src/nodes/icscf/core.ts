@@ -18,7 +18,7 @@
  *    comes back is revealed, so the response the previous hop gets carries its own Vias.
  */
 import { noopLogger, type Logger } from '../../common/index.js';
-import { UserAuthorizationType } from '../../diameter/cx/constants.js';
+import { UserAuthorizationType } from '../../diameter/index.js';
 import {
   createResponse,
   formatUri,
@@ -36,7 +36,7 @@ import { ThigError } from './errors.js';
 import { registerQuery, RequestInfoError, targetIdentity, type RegisterQuery } from './request-info.js';
 import { rankScscfs, sameServer } from './select.js';
 import { hideTopology, revealTopology } from './thig.js';
-import { stripAkaKeys, stripUntrusted } from '../common/trust-domain.js';
+import { stripAkaKeys, stripUntrusted } from '../common/index.js';
 import type { ForwardHooks, IcscfCoreOptions, IcscfCounters, IcscfPorts, Source } from './core-types.js';
 
 export type { ForwardHooks, IcscfCoreOptions, IcscfCounters, IcscfPorts, Source } from './core-types.js';

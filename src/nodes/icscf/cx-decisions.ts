@@ -24,13 +24,9 @@
  * | no answer / transient failure / malformed answer               | 480 Temporarily Unavailable  |
  * | an unexpected local error (either query)                       | 500 Server Internal Error    |
  */
-import { ImsError } from '../../common/errors.js';
-import { CxExperimentalResultCode as E } from '../../diameter/cx/constants.js';
-import type { ServerCapabilities } from '../../diameter/cx/groups.js';
-import type { LocationInfoAnswer } from '../../diameter/cx/lir.js';
-import type { UserAuthorizationAnswer } from '../../diameter/cx/uar.js';
-import { describeResult, isExperimental, isSuccess, type DiameterResult } from '../../diameter/dictionary/result.js';
-import { VENDOR_3GPP } from '../../diameter/dictionary/cx.js';
+import { ImsError } from '../../common/index.js';
+import { CxExperimentalResultCode as E, describeResult, isExperimental, isSuccess, type DiameterResult, VENDOR_3GPP } from '../../diameter/index.js';
+import type { ServerCapabilities, LocationInfoAnswer, UserAuthorizationAnswer } from '../../diameter/index.js';
 
 /** An answer, or the error the Diameter node threw instead (timeout, no peer, parse error). */
 export type CxOutcome<A> = { kind: 'answer'; answer: A } | { kind: 'failure'; error: unknown };

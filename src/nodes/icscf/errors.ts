@@ -2,8 +2,8 @@
  * Typed errors of the I-CSCF: a configuration that cannot be used (code CONFIG, CLI exit 2) and a
  * topology-hiding token that cannot be opened (code THIG). Neither message ever carries Kv.
  */
-import { ImsError } from '../../common/errors.js';
-import { NodeConfigError } from '../common/config-fields.js';
+import { ImsError } from '../../common/index.js';
+import { NodeConfigError } from '../common/index.js';
 
 /** A configuration field that cannot be used (`imsec icscf --config FILE` exits 2). */
 export class IcscfConfigError extends NodeConfigError {}

@@ -4,7 +4,7 @@
  * network"). Hosts are matched by domain (the name itself or any subdomain) or by address, with an
  * optional port — all lab nodes share 127.0.0.1, so ports tell them apart there.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 
 /** A set of hosts: DNS domains and IP addresses (each `ip`, `ip:port` or `[v6]:port`). */
 export interface NetworkSpec {

@@ -3,7 +3,7 @@
  * TS 29.228 §6.1.1, §6.1.4). Pure; a request that lacks what the query needs gives a 400.
  */
 import { parseDigestCredentials } from '../../auth/digest/index.js';
-import { UserAuthorizationType } from '../../diameter/cx/constants.js';
+import { UserAuthorizationType } from '../../diameter/index.js';
 import {
   contactExpires,
   contactsOf,

@@ -20,7 +20,7 @@
  * A Server-Name the HSS lists but this I-CSCF does not know qualifies only when there are no
  * mandatory capabilities (nothing is known about it). Already tried S-CSCFs are left out.
  */
-import type { ServerCapabilities } from '../../diameter/cx/groups.js';
+import type { ServerCapabilities } from '../../diameter/index.js';
 import { parseUri, uriEquals } from '../../sip/index.js';
 
 /** An S-CSCF this I-CSCF may select: its SIP URI (the Server-Name) and capability numbers. */

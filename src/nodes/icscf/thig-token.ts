@@ -26,9 +26,8 @@
  * every modified, truncated, re-targeted (other header class or domain) or foreign-key token.
  */
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
-import { concatBytes, constantTimeEqual } from '../../common/bytes.js';
-import { InvalidArgumentError } from '../../common/errors.js';
-import type { Rng } from '../../common/rng.js';
+import { concatBytes, constantTimeEqual, InvalidArgumentError } from '../../common/index.js';
+import type { Rng } from '../../common/index.js';
 import { ThigError } from './errors.js';
 
 export const THIG_TOKEN_VERSION = 0x01;

@@ -22,7 +22,7 @@
  *
  * Pure: no sockets, timers or logging; the IV comes from the injected Rng.
  */
-import type { Rng } from '../../common/rng.js';
+import type { Rng } from '../../common/index.js';
 import { parseRoute, parseVia, parseViaList, splitList, SipHeaders, headerKey, cloneMessage, type SipMessage } from '../../sip/index.js';
 import { ThigError } from './errors.js';
 import { DEFAULT_MAX_TOKEN_CHARS, openThigToken, sealThigToken, tokenKind, type HiddenHeader, type ThigKey } from './thig-token.js';

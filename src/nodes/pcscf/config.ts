@@ -51,10 +51,10 @@
  */
 import { Type, type StaticDecode } from 'typebox';
 import { DEFAULT_PCSCF_POLICY, isValidAlgCombination, type EncryptionAlgName, type IntegrityAlgName } from '../../secagree/index.js';
-import { RESPONSE_FLOWS } from '../../sip/transport/protected/flows.js';
+import { RESPONSE_FLOWS } from '../../sip/transport/protected/index.js';
 import { parseUri } from '../../sip/headers/index.js';
-import { ipFamily } from '../../sip/transport/endpoint.js';
-import { Bool, HostPortField, Int, LogLevel, OneOf, parseField, parseNodeConfig, PortRangeField, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, type HostPort } from '../common/config-fields.js';
+import { ipFamily } from '../../sip/index.js';
+import { Bool, HostPortField, Int, LogLevel, OneOf, parseField, parseNodeConfig, PortRangeField, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, type HostPort } from '../common/index.js';
 import { PcscfConfigError } from './errors.js';
 
 export type { HostPort };

@@ -11,7 +11,7 @@
  *   A pseudonym IMPU is an IMPU like any other: nothing here looks inside the user part.
  */
 import { formatUri, fromOf, parsePPreferredIdentity, parsePrivacy, type SipRequest, type Uri } from '../../sip/index.js';
-import { impuKey } from '../common/identity.js';
+import { impuKey } from '../common/index.js';
 
 /** The identities a UE request claims: P-Preferred-Identity values, else the From URI. Throws SipParseError. */
 export function claimedIdentities(req: SipRequest): Uri[] {

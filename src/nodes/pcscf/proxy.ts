@@ -7,12 +7,11 @@
  * the UE's port-s (TS 33.203 §7.1), with the privacy they ask for (R-ANON-1). Dialogs are
  * record-routed on both faces (RFC 5658).
  */
-import { cloneMessage, parseUri, toTag, type SipRequest } from '../../sip/index.js';
+import { cloneMessage, parseUri, toTag, type SipRequest, canonicalAddress } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
-import { canonicalAddress } from '../../sip/transport/endpoint.js';
-import type { Destination, Endpoint } from '../../sip/transport/types.js';
+import type { Destination, Endpoint } from '../../sip/transport/index.js';
 import type { SaSet } from '../../ipsec/index.js';
-import type { Protection } from '../../sip/transport/protected/flows.js';
+import type { Protection } from '../../sip/transport/protected/index.js';
 import { applyTerminatingPrivacy, assertIdentity, checkIdentity } from './identity.js';
 import { ep, safeText, type CoreContext } from './ports.js';
 import { notifyEndsRegistration } from './reg-event.js';

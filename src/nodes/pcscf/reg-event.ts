@@ -6,8 +6,7 @@
  * what a reginfo document means for one registration; core.ts sends and keeps the dialog.
  */
 import { contentTypeOf, formatUri, mediaType, parseEvent, parseUri, sipUri, SipHeaders, SipRequest } from '../../sip/index.js';
-import { decodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../common/reginfo.js';
-import { impuKey } from '../common/identity.js';
+import { decodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo, impuKey } from '../common/index.js';
 
 export interface RegSubscribeSpec {
   /** The registered IMPU subscribed to (Request-URI and To). */

@@ -9,7 +9,7 @@
 import { randomToken } from '../../common/index.js';
 import { callIdOf, contentTypeOf, formatUri, mediaType, parseSubscriptionState, routesOf, toTag, type SipRequest, type SipResponse } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
-import { decodeReginfo, REGINFO_CONTENT_TYPE } from '../common/reginfo.js';
+import { decodeReginfo, REGINFO_CONTENT_TYPE } from '../common/index.js';
 import { numberHeader, type CoreContext } from './ports.js';
 import { DEREGISTRATION_GRACE_MS } from './state.js';
 import { buildRegSubscribe, regEventOutcome } from './reg-event.js';

@@ -23,11 +23,10 @@
 import { randomToken } from '../../common/index.js';
 import type { SaSet } from '../../ipsec/index.js';
 import { checkSecurityClientUnchanged, checkSecurityVerify, choosePcscfMechanism, type SecMechanism } from '../../secagree/index.js';
-import { cloneMessage, contactsOf, formatUri, type SipRequest, type SipResponse } from '../../sip/index.js';
+import { cloneMessage, contactsOf, formatUri, type SipRequest, type SipResponse, canonicalAddress } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
-import { canonicalAddress } from '../../sip/transport/endpoint.js';
-import type { Endpoint } from '../../sip/transport/types.js';
-import type { Protection } from '../../sip/transport/protected/flows.js';
+import type { Endpoint } from '../../sip/transport/index.js';
+import type { Protection } from '../../sip/transport/protected/index.js';
 import { ep, impiFromTo, respondOutThen, respondThen, toUri, tryParseMechanisms, type CoreContext } from './ports.js';
 import {
   addRegisterHeaders,

@@ -8,10 +8,9 @@
  * one Record-Route entry per face (RFC 5658 §3.2): the face the request came from is pushed
  * first, the face it leaves by on top. Each end then uses the entry of its own side.
  */
-import { resolveSipUri, type HostTable } from '../common/resolve.js';
-import { formatUri, parseRoute, routesOf, type NameAddr, type SipRequest, type Uri } from '../../sip/index.js';
-import { canonicalAddress, ipFamily } from '../../sip/transport/endpoint.js';
-import type { Destination } from '../../sip/transport/types.js';
+import { resolveSipUri, type HostTable } from '../common/index.js';
+import { formatUri, parseRoute, routesOf, type NameAddr, type SipRequest, type Uri, canonicalAddress, ipFamily } from '../../sip/index.js';
+import type { Destination } from '../../sip/transport/index.js';
 
 /** How the P-CSCF recognises itself in a URI. */
 export interface SelfId {

@@ -11,10 +11,10 @@
  * and (2) the NOTIFY meant for the UE was answered by it, or a short grace for that NOTIFY to
  * arrive ran out; never later than the registration timer.
  */
-import type { SaDeleteReason, SaSet } from '../../ipsec/index.js';
 import type { SecMechanism } from '../../secagree/index.js';
-import type { CoreContext } from './ports.js';
-import type { PcscfFailure, PendingRegistration, PendingView, Registration, RegistrationEnding, RegistrationView } from './tables.js';
+import type { Clock, Logger } from '../../common/index.js';
+import type { SaDeleteReason, SaManager, SaSet } from '../../ipsec/index.js';
+import type { PcscfCounters, PcscfFailure, PendingRegistration, PendingView, Registration, RegistrationEnding, RegistrationView } from './tables.js';
 
 const MAX_FAILURES = 200;
 
@@ -23,6 +23,13 @@ const MAX_FAILURES = 200;
  * with the P-CSCF's, TS 24.229 §5.4.2.1.2) when that NOTIFY has not been answered yet.
  */
 export const DEREGISTRATION_GRACE_MS = 2000;
+
+/** What the table needs of the core: a narrow view of ports.ts's CoreContext, which holds this state. */
+export interface StateContext {
+  readonly o: { readonly clock: Clock; readonly registrationTimerMs: number; readonly sa: SaManager };
+  readonly log: Logger;
+  readonly counters: PcscfCounters;
+}
 
 export class PcscfState {
   readonly pendingByKey = new Map<string, PendingRegistration>();
@@ -43,8 +50,8 @@ export class PcscfState {
   private readonly bySubscription = new Map<string, Registration>();
   /** Transactions of each IMPI's UE in flight through the P-CSCF (either direction). */
   private readonly inflight = new Map<string, number>();
-  /** Set once by PcscfCore (the context holds this state too). */
-  c!: CoreContext;
+  /** Set once by PcscfCore: the part of its CoreContext (ports.ts) the table works over. */
+  c!: StateContext;
 
   /** Creates or updates the registration of an IMPI and (re)starts its lifetime timer (R-SA-7). */
   upsertRegistration(impi: string, v: { impus: string[]; ueAddress: string; contact: string; serviceRoute: string[]; setId: number; lifetimeMs: number }): Registration {

@@ -7,7 +7,7 @@
 import type { TimerHandle } from '../../common/index.js';
 import type { SaDeleteReason } from '../../ipsec/index.js';
 import type { SecAgreeSelection, SecMechanism } from '../../secagree/index.js';
-import type { Endpoint, TransportProtocol } from '../../sip/transport/types.js';
+import type { Endpoint, TransportProtocol } from '../../sip/transport/index.js';
 
 /** Where a pending registration stands. */
 export type PendingState =

@@ -3,7 +3,7 @@
  * handed to it have left (TS 33.203 §7.4: a 494 or the 200 of a de-registration still goes out
  * over the SA about to be deleted). The edge of wire.ts; no protocol logic.
  */
-import type { Endpoint } from '../../sip/transport/types.js';
+import type { Endpoint } from '../../sip/transport/index.js';
 import type { CarrierMessageInfo, ProtectedCarrier } from '../../sip/transport/protected/index.js';
 
 /**

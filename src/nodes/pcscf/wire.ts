@@ -34,14 +34,12 @@ import {
   type UdpEncapCounters,
   type XfrmRunner,
 } from '../../ipsec/index.js';
-import { openTransports } from '../../sip/transport/open.js';
-import { SipTransportError } from '../../sip/transport/errors.js';
-import { ipFamily } from '../../sip/transport/endpoint.js';
-import type { Endpoint, SipTransport, WireObserver } from '../../sip/transport/types.js';
+import { openTransports, SipTransportError } from '../../sip/transport/index.js';
+import { ipFamily } from '../../sip/index.js';
+import type { Endpoint, SipTransport, WireObserver } from '../../sip/transport/index.js';
 import { SipStack } from '../../sip/stack/index.js';
 import { ProtectedTcpTransport, ProtectedTransport, protectionOf, type ProtectedCarrier } from '../../sip/transport/protected/index.js';
-import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
-import { resolveSipUri } from '../common/resolve.js';
+import { NodeLifecycle, type ImsNode, type NodeStatus, type SipAddress, resolveSipUri } from '../common/index.js';
 import type { PcscfConfig } from './config.js';
 import { PcscfCore, type ProtectedPorts } from './core.js';
 import { RegisteredTransport } from './registered-transport.js';

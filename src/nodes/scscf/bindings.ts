@@ -22,8 +22,8 @@ import {
   type ContactList,
   type NameAddr,
 } from '../../sip/headers/index.js';
-import type { ReginfoContactEvent } from '../common/reginfo.js';
-import type { StoredBinding } from '../../store/registrar-store.js';
+import type { ReginfoContactEvent } from '../common/index.js';
+import type { StoredBinding } from '../../store/index.js';
 import type { RegistrarPolicy } from './config.js';
 
 /** What one REGISTER asks for. */

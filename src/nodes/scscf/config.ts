@@ -28,7 +28,7 @@ import { Type, type StaticDecode } from 'typebox';
 import { parseUri } from '../../sip/headers/index.js';
 import {
   Bool, checkTrustDomainField, HostPortField, Int, LogLevel, NodeConfigError, OneOf, parseField, parseNodeConfig, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, TrustDomainField, PathMtuField, type HostPort,
-} from '../common/config-fields.js';
+} from '../common/index.js';
 
 export type { HostPort };
 

@@ -15,13 +15,12 @@
  *   registrations are read back and their expiry timers re-armed from the stored expiries.
  */
 import { type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
-import { ReasonCode } from '../../diameter/cx/constants.js';
+import { ReasonCode } from '../../diameter/index.js';
 import { parseEvent, parseUri, type Uri } from '../../sip/headers/index.js';
 import type { SipRequest, SipResponse } from '../../sip/message/index.js';
-import type { Destination } from '../../sip/transport/types.js';
-import type { RegistrarStore, StoredRegistration } from '../../store/registrar-store.js';
-import { impuKey } from '../common/identity.js';
-import { challengeWithoutKeys, stripUntrusted, TrustDomain } from '../common/trust-domain.js';
+import type { Destination } from '../../sip/transport/index.js';
+import type { RegistrarStore, StoredRegistration } from '../../store/index.js';
+import { impuKey, challengeWithoutKeys, stripUntrusted, TrustDomain } from '../common/index.js';
 import { expireBindings, shortenBindings, type BindingChange } from './bindings.js';
 import type { ScscfConfig } from './config.js';
 import { SAR, type CxPort, type CxServerHandlers } from './cx-client.js';

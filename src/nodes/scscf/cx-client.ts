@@ -7,15 +7,8 @@
  *
  * Vectors and keys are secrets: results carry them only in {@link HeldVector}s, never in messages.
  */
-import type { DiameterMessage } from '../../diameter/codec/message.js';
-import { CxCommand, CxResult, ServerAssignmentType, SipAuthScheme, UserDataAlreadyAvailable } from '../../diameter/cx/constants.js';
-import { akaResyncItem, akaVectorOf } from '../../diameter/cx/groups.js';
-import { buildMar, parseMaa } from '../../diameter/cx/mar.js';
-import { buildPpa, parsePpr } from '../../diameter/cx/ppr.js';
-import { buildRta, parseRtr } from '../../diameter/cx/rtr.js';
-import { buildSar, parseSaa } from '../../diameter/cx/sar.js';
-import { DiameterAvpError } from '../../diameter/errors.js';
-import { describeResult, isExperimental, isSuccess, type DiameterResult } from '../../diameter/dictionary/result.js';
+import type { DiameterMessage } from '../../diameter/index.js';
+import { CxCommand, CxResult, ServerAssignmentType, SipAuthScheme, UserDataAlreadyAvailable, akaResyncItem, akaVectorOf, buildMar, parseMaa, buildPpa, parsePpr, buildRta, parseRtr, buildSar, parseSaa, DiameterAvpError, describeResult, isExperimental, isSuccess, type DiameterResult } from '../../diameter/index.js';
 import { versionOfScheme } from './auth.js';
 import type { HeldVector } from './vectors.js';
 

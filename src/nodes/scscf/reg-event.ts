@@ -14,11 +14,9 @@ import { randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopL
 import { contactsOf, expiresOf, formatNameAddr, formatRoute, formatUri, fromOf, parsePAssertedIdentity, parseUri, routesOf, toOf, type SipUri } from '../../sip/headers/index.js';
 import { SipRequest, SipHeaders, type SipResponse } from '../../sip/message/index.js';
 import type { CreateResponseOptions } from '../../sip/message/index.js';
-import type { Destination } from '../../sip/transport/types.js';
-import type { StoredBinding, StoredRegistration } from '../../store/registrar-store.js';
-import { impuKey } from '../common/identity.js';
-import { encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo, type ReginfoContact } from '../common/reginfo.js';
-import { resolveSipUri, type HostTable } from '../common/resolve.js';
+import type { Destination } from '../../sip/transport/index.js';
+import type { StoredBinding, StoredRegistration } from '../../store/index.js';
+import { impuKey, encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo, type ReginfoContact, resolveSipUri, type HostTable } from '../common/index.js';
 import { secondsLeft, type BindingChange } from './bindings.js';
 import type { RegEventPolicy } from './config.js';
 

@@ -26,9 +26,8 @@ import { parseAkaNonce, type DigestCredentials } from '../../auth/digest/index.j
 import { randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopLogger } from '../../common/index.js';
 import { callIdOf, contactsOf, cseqOf, expiresOf, formatRoute, formatUri, routesOf, toOf, type ContactList } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
-import type { StoredRegistration } from '../../store/registrar-store.js';
-import { impuKey } from '../common/identity.js';
-import { decodeImsSubscription } from '../common/user-data.js';
+import type { StoredRegistration } from '../../store/index.js';
+import { impuKey, decodeImsSubscription } from '../common/index.js';
 import { challengeFor, credentialsOf, derivePrivateIdentity, integrityOf, verifyChallengeResponse, type Integrity, type PendingChallenge } from './auth.js';
 import { applyContacts, checkMinExpires, contactHeaderValues, expireBindings, isDeregistration, type BindingChange, type ContactRequest } from './bindings.js';
 import type { ScscfConfig } from './config.js';

@@ -19,11 +19,10 @@
  */
 import { cloneMessage, type SipRequest } from '../../sip/message/index.js';
 import { formatUri, maxForwardsOf, parsePAssertedIdentity, parseRoute, parseUri, routesOf, toTag, fromOf, formatRoute, type Uri } from '../../sip/headers/index.js';
-import { canonicalAddress } from '../../sip/transport/endpoint.js';
-import type { Destination } from '../../sip/transport/types.js';
-import type { StoredBinding, StoredRegistration } from '../../store/registrar-store.js';
-import { impuKey } from '../common/identity.js';
-import { resolveHost, resolveSipUri, type HostTable } from '../common/resolve.js';
+import { canonicalAddress } from '../../sip/index.js';
+import type { Destination } from '../../sip/transport/index.js';
+import type { StoredBinding, StoredRegistration } from '../../store/index.js';
+import { impuKey, resolveHost, resolveSipUri, type HostTable } from '../common/index.js';
 import { preferredBinding } from './bindings.js';
 
 export interface RoutingContext {

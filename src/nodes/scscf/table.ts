@@ -6,8 +6,8 @@
  * for every registration's next expiry.
  */
 import type { Clock, TimerHandle } from '../../common/index.js';
-import type { StoredRegistration } from '../../store/registrar-store.js';
-import { impuKey } from '../common/identity.js';
+import type { StoredRegistration } from '../../store/index.js';
+import { impuKey } from '../common/index.js';
 
 export class RegistrationTable {
   private readonly byAor = new Map<string, StoredRegistration>();

@@ -6,7 +6,7 @@
  *
  * Vectors are secrets (XRES, CK, IK): nothing here logs or formats them.
  */
-import type { AkaVector } from '../../diameter/cx/groups.js';
+import type { AkaVector } from '../../diameter/index.js';
 
 /** One vector with the Digest AKA version its scheme calls for (RFC 3310 v1, RFC 4169 v2). */
 export interface HeldVector extends AkaVector {

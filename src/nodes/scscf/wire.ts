@@ -15,17 +15,15 @@
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { isRequest as isDiameterRequest } from '../../diameter/codec/message.js';
-import { type DiameterTransport } from '../../diameter/index.js';
+import { isRequest as isDiameterRequest, type DiameterTransport } from '../../diameter/index.js';
 import { DiameterNode } from '../../diameter/io.js';
 import { formatUri, parseUri } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import { SipStack, SipTimeoutError, type RequestContext } from '../../sip/stack/index.js';
-import { openTransports } from '../../sip/transport/open.js';
-import { openRegistrarStore } from '../../store/registrar-open.js';
-import type { RegistrarStore, StoredRegistration } from '../../store/registrar-store.js';
-import { NodeLifecycle, udpSizeRule, type ImsNode, type NodeStatus, type SipAddress } from '../common/index.js';
-import { resolveHost } from '../common/resolve.js';
+import { openTransports } from '../../sip/transport/index.js';
+import { openRegistrarStore } from '../../store/index.js';
+import type { RegistrarStore, StoredRegistration } from '../../store/index.js';
+import { NodeLifecycle, udpSizeRule, type ImsNode, type NodeStatus, type SipAddress, resolveHost } from '../common/index.js';
 import type { ScscfConfig } from './config.js';
 import { ScscfCore, type ScscfCounters } from './core.js';
 import { answerCxRequest, DiameterCxClient, type CxPort } from './cx-client.js';

@@ -14,11 +14,10 @@ import { checkSchema, formatPath } from '../../common/schema.js';
 import { computeOpc } from '../../auth/index.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../ipsec/index.js';
 import { IPSEC_MODES, isValidAlgCombination, type IpsecMode } from '../../secagree/index.js';
-import { parseUri } from '../../sip/index.js';
-import { ipFamily } from '../../sip/transport/endpoint.js';
-import type { TimerConfig } from '../../sip/transaction/timers.js';
+import { parseUri, ipFamily } from '../../sip/index.js';
+import type { TimerConfig } from '../../sip/transaction/index.js';
 import type { HostTable } from '../common/index.js';
-import { RESPONSE_FLOWS, type ResponseFlow } from '../../sip/transport/protected/flows.js';
+import { RESPONSE_FLOWS, type ResponseFlow } from '../../sip/transport/protected/index.js';
 
 /** Which IPsec datapath carries the protected SIP (see src/ipsec). */
 export type UeDatapathKind = 'userspace' | 'xfrm';

@@ -9,7 +9,7 @@
 import type { DigestCredentials } from '../../auth/index.js';
 import type { SecMechanism } from '../../secagree/index.js';
 import type { SipRequest, SipResponse } from '../../sip/index.js';
-import type { Endpoint } from '../../sip/transport/types.js';
+import type { Endpoint } from '../../sip/transport/index.js';
 import { UeError, asUeError } from './errors.js';
 import type { UeIncomingMessage } from './incoming.js';
 import { Listeners } from './listeners.js';

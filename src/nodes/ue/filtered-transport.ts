@@ -7,9 +7,8 @@
  */
 import { type Logger } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { branchOf, type SipMessage } from '../../sip/index.js';
-import { newCounters, type Endpoint, type InboundMessage, type SendOptions, type SipTransport, type TransportCounters } from '../../sip/transport/types.js';
-import { parseMessage } from '../../sip/index.js';
+import { branchOf, type SipMessage, parseMessage } from '../../sip/index.js';
+import { newCounters, type Endpoint, type InboundMessage, type SendOptions, type SipTransport, type TransportCounters } from '../../sip/transport/index.js';
 import { acceptOnUnprotectedPort } from './decide.js';
 
 /** Where a message is in the UE when a hook sees it. */

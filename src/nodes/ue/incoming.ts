@@ -5,7 +5,7 @@
  * over its protected port (R-SA-5); the core applies the effect after the answer has left.
  */
 import { contentTypeOf, formatUri, fromOf, mediaType, parseEvent, parseSubscriptionState, toOf, type SipRequest, type Uri } from '../../sip/index.js';
-import type { Endpoint } from '../../sip/transport/types.js';
+import type { Endpoint } from '../../sip/transport/index.js';
 import { decodeReginfo } from '../common/index.js';
 import { decideOnNotify, type NotifyOutcome } from './decide.js';
 

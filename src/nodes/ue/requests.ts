@@ -14,9 +14,8 @@ import {
   type DigestCredentials,
 } from '../../auth/index.js';
 import { formatSecurityMechanisms, type SecMechanism } from '../../secagree/index.js';
-import { SipHeaders, SipRequest } from '../../sip/index.js';
-import { hostForHeader } from '../../sip/transport/endpoint.js';
-import type { Endpoint } from '../../sip/transport/types.js';
+import { SipHeaders, SipRequest, hostForHeader } from '../../sip/index.js';
+import type { Endpoint } from '../../sip/transport/index.js';
 
 /** Who the UE is (ISIM EF_IMPI, EF_IMPU, EF_DOMAIN). */
 export interface UeIdentity {

@@ -17,7 +17,7 @@ import type { Clock, Logger } from '../../common/index.js';
 import { inboundSaLookup, type SaManager } from '../../ipsec/index.js';
 import { TcpTransport } from '../../sip/transport/index.js';
 import { ProtectedTcpTransport } from '../../sip/transport/protected/index.js';
-import type { WireObserver } from '../../sip/transport/types.js';
+import type { WireObserver } from '../../sip/transport/index.js';
 import { FilteredTransport, type UeHooks } from './filtered-transport.js';
 
 export interface UeTcpOptions {

@@ -6,7 +6,7 @@ import type { Clock, Logger, Rng } from '../../common/index.js';
 import type { EncryptionAlg, IntegrityAlg, SaManager } from '../../ipsec/index.js';
 import type { IpsecMode, SecAgreeEndpoint, SecMechanism } from '../../secagree/index.js';
 import type { SipRequest, SipResponse } from '../../sip/index.js';
-import type { Endpoint } from '../../sip/transport/types.js';
+import type { Endpoint } from '../../sip/transport/index.js';
 import type { ReRegisterPolicy, UeTransportKind } from './config.js';
 import type { ChallengeIsim } from './decide.js';
 import type { UeFailureReason } from './errors.js';

@@ -8,13 +8,12 @@
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { SaManager, UdpEncapDatapath, XfrmDatapath, mirrorSaTable, type IpsecDatapath, type SaTableEntry, type XfrmRunner } from '../../ipsec/index.js';
+import { SaManager, UdpEncapDatapath, XfrmDatapath, mirrorSaTable, type IpsecDatapath, type SaTableEntry, type XfrmRunner, KernelSocketCarrier, inboundSaLookup } from '../../ipsec/index.js';
 import type { SipRequest, SipResponse } from '../../sip/index.js';
 import { SipStack } from '../../sip/stack/index.js';
 import { UdpTransport } from '../../sip/transport/index.js';
-import type { Endpoint, WireObserver } from '../../sip/transport/types.js';
+import type { Endpoint, WireObserver } from '../../sip/transport/index.js';
 import { resolveHost } from '../common/index.js';
-import { KernelSocketCarrier, inboundSaLookup } from '../../ipsec/index.js';
 import { ProtectedTransport, type ProtectedCarrier } from '../../sip/transport/protected/index.js';
 import type { UeConfig } from './config.js';
 import { UeCore, type UeIncomingMessage, type UeIncomingRequest, type UeRegState, type UeRegistration, type UeSnapshot } from './core.js';

@@ -52,7 +52,7 @@ describe('R-FAIL-1: wrong keys during the registration timer', () => {
     assert.equal(dc?.kind, 'userspace');
     const before = dc.counters.dropped.icv;
     const s = createSocket('udp4');
-    for (let i = 0; i < 3; i++) await new Promise<void>((r) => s.send(packet, ss.portS!, HOST, () => r()));
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => s.send(packet, ss.portS, HOST, () => r()));
     await waitFor(() => dc.counters.dropped.icv >= before + 3, 'ICV drops');
     s.close();
     assert.equal(stub.all('REGISTER').length, 1, 'nothing bogus reached the S-CSCF');

@@ -29,7 +29,7 @@ afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!().catch(() => undefined);
 });
 
-async function core(): Promise<{ pcscf: PcscfNode; scscf: ReturnType<typeof createScscf>; ue(user: string): Promise<Ue> }> {
+async function core(): Promise<{ pcscf: PcscfNode; scscf: ReturnType<typeof createScscf>; ue: (user: string) => Promise<Ue> }> {
   const dir = mkdtempSync(join(tmpdir(), 'imsec-pcscf-e2e-'));
   cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
   const store = new SqliteStore(join(dir, 'hss.sqlite'));

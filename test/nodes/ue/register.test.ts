@@ -166,7 +166,7 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
       assert.notEqual(report.auth?.nonce, '');
       assert.equal(report.auth?.response, '');
       assert.equal(report.auth?.auts, undefined);
-      assert.ok(r.pc.securityServerFor(report.auth!.nonce), 'the nonce of the challenge is reported');
+      assert.ok(r.pc.securityServerFor(report.auth.nonce), 'the nonce of the challenge is reported');
       // TS 24.229 §5.1.1.5.3: a new Security-Client, new spi-c, spi-s and port-c; port-s kept.
       const [a, b] = [securityClientOf(regs[0].req)[0], securityClientOf(report.req)[0]];
       assert.ok(a.spiC !== b.spiC && a.spiS !== b.spiS && a.portC !== b.portC, `${formatSecurityMechanisms([a])} → ${formatSecurityMechanisms([b])}`);
@@ -190,8 +190,8 @@ describe('TS 24.229 §5.1.1.2 / TS 33.203 §7.2: initial registration', () => {
       assert.equal(resync.protected, false);
       assert.ok(resync.auth?.auts);
       // The home network's own f5*/f1* recover SQN_MS = 10·32 from the AUTS (TS 33.102 §6.3.5).
-      const rand = Buffer.from(resync.auth!.nonce, 'base64').subarray(0, 16);
-      assert.deepEqual(verifyAuts(r.pc.milenage, rand, resync.auth!.auts!), { ok: true, sqnMs: 320 });
+      const rand = Buffer.from(resync.auth.nonce, 'base64').subarray(0, 16);
+      assert.deepEqual(verifyAuts(r.pc.milenage, rand, resync.auth.auts), { ok: true, sqnMs: 320 });
       // TS 24.229 §5.1.1.5.3: the AUTS rides a new Security-Client (new spi-c, spi-s, port-c), and
       // the SAs are made from that one.
       const [a, b] = [securityClientOf(regs[0].req)[0], securityClientOf(resync.req)[0]];
@@ -416,7 +416,7 @@ describe('TS 33.203 §7.4 re-registration and SA change-over', () => {
       assert.equal(st.lastFailure?.status, 500);
       assert.equal(st.reRegisterAt, r.clock.now() + (reg.expiresAt - r.clock.now()) / 2);
       r.pc.script.failProtectedWith = undefined;
-      await advance(r.clock, st.reRegisterAt! - r.clock.now(), 100_000);
+      await advance(r.clock, st.reRegisterAt - r.clock.now(), 100_000);
       await waitFor(() => r.ue.state().registration?.setId !== reg.setId && r.ue.state().state === 'registered');
       assert.equal(r.pc.registers().length, 6);
     } finally {

@@ -14,8 +14,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
-import { ImsError } from '../common/index.js';
-import { cryptoRng, type Rng } from '../common/index.js';
+import { ImsError } from '../../common/index.js';
+import { cryptoRng, type Rng } from '../../common/index.js';
 import { canonicalIp, isLoopback } from './loopback.js';
 
 /** An HTTP access setting that cannot be used (CLI exit 2). */

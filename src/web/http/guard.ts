@@ -14,7 +14,7 @@
  * referrer, no caching.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { cryptoRng, type Rng } from '../common/index.js';
+import { cryptoRng, type Rng } from '../../common/index.js';
 import { hostAllowed, hostOfHeader, tokenMatches, type HttpAccess } from './access.js';
 
 /** W3C CSP Level 3: only this origin, no inline code, no framing, forms only to this origin. */
