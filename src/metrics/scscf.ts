@@ -42,4 +42,9 @@ export function registerScscfMetrics(registry: Registry, s: ScscfMetricSource, p
   absoluteCounter(registry, 'imsec_aka_failures_total', 'IMS AKA failures by reason: mac (UE found a bad MAC), sync (AUTS resynchronisation), wrong_res, timeout', ['reason'], when(() => akaFailureSamples(s.counters())));
   absoluteCounter(registry, 'imsec_aka_challenges_total', 'IMS AKA challenges (401 with a fresh vector) sent by the S-CSCF', [], when(() => [[{}, s.counters().challenges]]));
   readGauge(registry, 'imsec_registrations', 'Registrations held by the S-CSCF now', [], when(() => [[{}, s.registrations()]]));
+  absoluteCounter(registry, 'imsec_scscf_unavailable_total', 'REGISTERs the S-CSCF answered 503 with Retry-After, by reason: overload (overload.maxRegistrations in progress), hss (no answer in time, no usable peer, DIAMETER_TOO_BUSY)', ['reason'], when(() => {
+    const c = s.counters();
+    return [[{ reason: 'overload' }, c.overloadRejected], [{ reason: 'hss' }, c.hssBusy]];
+  }));
+  readGauge(registry, 'imsec_scscf_registering', 'REGISTERs in progress at the S-CSCF (received, not yet answered)', [], when(() => [[{}, s.counters().registering]]));
 }

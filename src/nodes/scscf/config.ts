@@ -15,9 +15,13 @@
  *   "store": "sqlite:./.imsec/scscf.sqlite",
  *   "registrar": { "minExpires": 60, "maxExpires": 600000, "defaultExpires": 3600, "authItems": 1,
  *                  "authScheme": "Unknown", "awaitAuthSeconds": 240, "skipAkaWhenProtected": false, "sendKeys": true },
- *   "regEvent": { "defaultExpires": 3761, "minExpires": 60, "maxExpires": 86400 }
+ *   "regEvent": { "defaultExpires": 3761, "minExpires": 60, "maxExpires": 86400 },
+ *   "overload": { "maxRegistrations": 1000, "retryAfterSeconds": 5 }
  * }
  * ```
+ * `overload`: a REGISTER beyond `maxRegistrations` in progress, or one the HSS does not answer
+ * (no answer in time, no usable peer, DIAMETER_TOO_BUSY), gets 503 Service Unavailable with
+ * `Retry-After: retryAfterSeconds` (RFC 3261 §21.5.4, §20.33), never a 500.
  * `registrar.awaitAuthSeconds` is TS 24.229 Table 7.8.1 reg-await-auth (4 minutes at the S-CSCF).
  * `skipAkaWhenProtected` is the R-REG-4 policy: a REGISTER marked integrity-protected="yes" from a
  * registered user may skip AKA (TS 24.229 §5.4.1.2.2 step 1); an unprotected one never does.
@@ -82,6 +86,13 @@ export const ScscfConfigSchema = Type.Object(
       sendKeys: Bool({ default: true, description: 'put ik/ck in the 401 for the P-CSCF (TS 24.229 §5.4.1.2.1, R-AKA-6)' }),
       maxContacts: Int(1, 1000, { default: 10, description: 'bindings per registration' }),
     }),
+    overload: Section(
+      {
+        maxRegistrations: Int(1, 1_000_000, { default: 1000, description: 'REGISTERs in progress (received, not yet answered); beyond it 503' }),
+        retryAfterSeconds: Int(1, 86_400, { default: 5, description: 'Retry-After of every 503 (overload, HSS not answering)' }),
+      },
+      { errorMessage: 'must be { "maxRegistrations", "retryAfterSeconds" }', description: 'REGISTER admission; beyond it, and while the HSS does not answer, 503 with Retry-After (RFC 3261 §21.5.4)' },
+    ),
     regEvent: Section({
       defaultExpires: Int(1, U32, { default: 3761, description: 'RFC 3680 §5.1: when the SUBSCRIBE names no expiry' }),
       minExpires: Int(1, U32, { default: 60 }),
@@ -97,6 +108,7 @@ type Decoded = StaticDecode<typeof ScscfConfigSchema>;
 export type ScscfConfig = Omit<Decoded, 'diameter'> & { diameter: Omit<Decoded['diameter'], 'hss'> & { hss: Decoded['diameter']['hss'] & { realm: string } } };
 export type RegistrarPolicy = ScscfConfig['registrar'];
 export type RegEventPolicy = ScscfConfig['regEvent'];
+export type ScscfOverload = ScscfConfig['overload'];
 /** SIP-Authentication-Scheme asked for in MAR (TS 29.229 §6.3.9); "Unknown" lets the HSS choose per subscriber. */
 export type ScscfAuthScheme = RegistrarPolicy['authScheme'];
 

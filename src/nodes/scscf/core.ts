@@ -56,6 +56,10 @@ export interface ScscfCounters extends RegistrarCounters {
   routed: number;
   /** Requests from outside the trust domain that carried trust-domain header fields (removed). */
   untrustedStripped: number;
+  /** REGISTERs refused with 503 because `overload.maxRegistrations` were in progress. */
+  overloadRejected: number;
+  /** REGISTERs in progress now (a gauge). */
+  registering: number;
 }
 
 export class ScscfCore {
@@ -71,7 +75,9 @@ export class ScscfCore {
   private readonly expiries: ExpiryQueue;
   private readonly log: Logger;
   private readonly isLocal: (uri: Uri) => boolean;
-  private extra = { expired: 0, reauthentications: 0, networkDeregistrations: 0, routed: 0, untrustedStripped: 0 };
+  private extra = { expired: 0, reauthentications: 0, networkDeregistrations: 0, routed: 0, untrustedStripped: 0, overloadRejected: 0 };
+  /** REGISTERs received and not yet answered (admission, see {@link onRequest}). */
+  private registering = 0;
   private readonly trust: TrustDomain;
   private stopped = false;
 
@@ -120,7 +126,7 @@ export class ScscfCore {
   }
 
   get counters(): ScscfCounters {
-    return { ...this.registrar.counters, ...this.extra, notifies: this.notifier.notifies, subscriptions: this.notifier.size };
+    return { ...this.registrar.counters, ...this.extra, registering: this.registering, notifies: this.notifier.notifies, subscriptions: this.notifier.size };
   }
 
   /** Reads the stored registrations back and re-arms their expiry timers (expired ones go at once). */
@@ -166,7 +172,21 @@ export class ScscfCore {
       }
     }
     if (req.method === 'REGISTER') {
-      await this.registrar.register(req, trusted ? reply : withoutKeys(reply), source);
+      // Admission: a REGISTER beyond `overload.maxRegistrations` in progress is refused at once
+      // with 503 and Retry-After (RFC 3261 §21.5.4: "temporarily unable to process the request due
+      // to a temporary overloading"; §20.33), so that the work queued behind the HSS stays bounded.
+      const o = this.d.config.overload;
+      if (this.registering >= o.maxRegistrations) {
+        this.extra.overloadRejected++;
+        reply(503, 'Service Unavailable', { headers: [['Retry-After', String(o.retryAfterSeconds)]] });
+        return { kind: 'answered' };
+      }
+      this.registering++;
+      try {
+        await this.registrar.register(req, trusted ? reply : withoutKeys(reply), source);
+      } finally {
+        this.registering--;
+      }
       return { kind: 'answered' };
     }
     if (req.method === 'SUBSCRIBE' && isRegEvent(req)) {

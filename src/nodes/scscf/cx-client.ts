@@ -8,7 +8,7 @@
  * Vectors and keys are secrets: results carry them only in {@link HeldVector}s, never in messages.
  */
 import type { DiameterMessage } from '../../diameter/index.js';
-import { CxCommand, CxResult, ServerAssignmentType, SipAuthScheme, UserDataAlreadyAvailable, akaResyncItem, akaVectorOf, buildMar, parseMaa, buildPpa, parsePpr, buildRta, parseRtr, buildSar, parseSaa, DiameterAvpError, describeResult, isExperimental, isSuccess, type DiameterResult } from '../../diameter/index.js';
+import { CxCommand, CxResult, ServerAssignmentType, SipAuthScheme, UserDataAlreadyAvailable, akaResyncItem, akaVectorOf, buildMar, parseMaa, buildPpa, parsePpr, buildRta, parseRtr, buildSar, parseSaa, DiameterAvpError, describeResult, isExperimental, isSuccess, ResultCode, type DiameterResult } from '../../diameter/index.js';
 import { versionOfScheme } from './auth.js';
 import type { HeldVector } from './vectors.js';
 
@@ -26,9 +26,11 @@ export interface MarRequest {
 /**
  * Why a Cx request failed: `user` — the HSS refused the identity (unknown, mismatch, barred,
  * scheme): a 403 to the UE; `auth` — the HSS refused the resynchronisation (bad MAC-S): 403;
- * `unavailable` — no answer, no usable peer, or an HSS error: a 5xx.
+ * `busy` — no answer in time, no usable peer, or DIAMETER_TOO_BUSY / DIAMETER_UNABLE_TO_DELIVER
+ * (RFC 6733 §7.1.3: transient, another try may succeed): 503 with Retry-After; `unavailable` — an
+ * unexpected HSS error (any other failure, a malformed answer): 500.
  */
-export type CxFailureKind = 'user' | 'auth' | 'unavailable';
+export type CxFailureKind = 'user' | 'auth' | 'busy' | 'unavailable';
 
 export type MarResult = { ok: true; vectors: HeldVector[] } | { ok: false; kind: CxFailureKind; message: string };
 
@@ -66,6 +68,7 @@ function failureKind(r: DiameterResult): CxFailureKind {
   // authorisation/authentication rejections concern the user; anything else is the network's.
   if (isExperimental(r) && r.code >= 5000 && r.code < 6000) return 'user';
   if (!isExperimental(r) && (r.code === 5003 || r.code === 4001)) return r.code === 4001 ? 'auth' : 'user';
+  if (!isExperimental(r) && (r.code === ResultCode.DIAMETER_TOO_BUSY || r.code === ResultCode.DIAMETER_UNABLE_TO_DELIVER)) return 'busy';
   return 'unavailable';
 }
 
@@ -85,11 +88,12 @@ export class DiameterCxClient implements CxPort {
 
   async mar(r: MarRequest): Promise<MarResult> {
     const item = r.resync ? akaResyncItem(r.resync.rand, r.resync.auts, r.scheme === 'Unknown' ? SipAuthScheme.DIGEST_AKAV1_MD5 : r.scheme) : { scheme: r.scheme };
+    const mar = buildMar({ ...this.head(), userName: r.impi, publicIdentity: r.impu, sipAuthDataItem: item, sipNumberAuthItems: r.items, serverName: this.o.serverName });
     let answer: DiameterMessage;
     try {
-      answer = await this.o.request(buildMar({ ...this.head(), userName: r.impi, publicIdentity: r.impu, sipAuthDataItem: item, sipNumberAuthItems: r.items, serverName: this.o.serverName }));
+      answer = await this.o.request(mar);
     } catch (err) {
-      return { ok: false, kind: 'unavailable', message: `MAR: ${(err as Error).message}` };
+      return { ok: false, kind: 'busy', message: `MAR: ${(err as Error).message}` };
     }
     try {
       const maa = parseMaa(answer);
@@ -107,20 +111,19 @@ export class DiameterCxClient implements CxPort {
   }
 
   async sar(r: SarRequest): Promise<SarResult> {
+    const sar = buildSar({
+      ...this.head(),
+      userName: r.impi,
+      publicIdentities: r.impus,
+      serverName: this.o.serverName,
+      serverAssignmentType: r.type,
+      userDataAlreadyAvailable: r.userDataAvailable ? UserDataAlreadyAvailable.USER_DATA_ALREADY_AVAILABLE : UserDataAlreadyAvailable.USER_DATA_NOT_AVAILABLE,
+    });
     let answer: DiameterMessage;
     try {
-      answer = await this.o.request(
-        buildSar({
-          ...this.head(),
-          userName: r.impi,
-          publicIdentities: r.impus,
-          serverName: this.o.serverName,
-          serverAssignmentType: r.type,
-          userDataAlreadyAvailable: r.userDataAvailable ? UserDataAlreadyAvailable.USER_DATA_ALREADY_AVAILABLE : UserDataAlreadyAvailable.USER_DATA_NOT_AVAILABLE,
-        }),
-      );
+      answer = await this.o.request(sar);
     } catch (err) {
-      return { ok: false, kind: 'unavailable', message: `SAR: ${(err as Error).message}` };
+      return { ok: false, kind: 'busy', message: `SAR: ${(err as Error).message}` };
     }
     try {
       const saa = parseSaa(answer);

@@ -31,7 +31,7 @@ import { impuKey, decodeImsSubscription } from '../common/index.js';
 import { challengeFor, credentialsOf, derivePrivateIdentity, integrityOf, verifyChallengeResponse, type Integrity, type PendingChallenge } from './auth.js';
 import { applyContacts, checkMinExpires, contactHeaderValues, expireBindings, isDeregistration, type BindingChange, type ContactRequest } from './bindings.js';
 import type { ScscfConfig } from './config.js';
-import { SAR, type CxPort } from './cx-client.js';
+import { SAR, type CxFailureKind, type CxPort } from './cx-client.js';
 import type { Reply } from './reg-event.js';
 import type { KeyedLock, RegistrationTable } from './table.js';
 import { VectorQueue, type HeldVector } from './vectors.js';
@@ -51,10 +51,12 @@ export interface RegistrarCounters {
   /** Registrations refused by AKA (bad MAC at the UE, wrong RES, time-out), by whether the user was registered before. */
   failedInitial: number;
   failedRe: number;
+  /** REGISTERs answered 503 because the HSS did not answer in time or was too busy. */
+  hssBusy: number;
 }
 
 export interface RegistrarDeps {
-  config: Pick<ScscfConfig, 'realm' | 'registrar'>;
+  config: Pick<ScscfConfig, 'realm' | 'registrar' | 'overload'>;
   /** Service-Route value, e.g. `<sip:orig@scscf.ims.lab:6060;lr>`. */
   serviceRoute: string;
   cx: CxPort;
@@ -109,7 +111,7 @@ function bareUri(text: string): string {
 export class Registrar {
   readonly vectors = new VectorQueue();
   readonly counters: RegistrarCounters = {
-    registers: 0, challenges: 0, registrations: 0, reregistrations: 0, deregistrations: 0, authFailures: 0, networkAuthFailures: 0, authTimeouts: 0, resyncs: 0, skippedAka: 0, failedInitial: 0, failedRe: 0,
+    registers: 0, challenges: 0, registrations: 0, reregistrations: 0, deregistrations: 0, authFailures: 0, networkAuthFailures: 0, authTimeouts: 0, resyncs: 0, skippedAka: 0, failedInitial: 0, failedRe: 0, hssBusy: 0,
   };
   private readonly challenges = new Map<string, { c: PendingChallenge; timer: TimerHandle }>();
   private readonly log: Logger;
@@ -142,6 +144,20 @@ export class Registrar {
     const tooBrief = checkMinExpires(p, this.d.config.registrar);
     if (tooBrief && !tooBrief.ok) return reply(tooBrief.status, tooBrief.reason, { headers: tooBrief.headers });
     await this.d.lock.run(p.impi, () => this.registerLocked(req, p, reply, source));
+  }
+
+  /**
+   * The answer to a REGISTER whose MAR or SAR failed: 403 when the HSS refused the user (TS 24.229
+   * §5.4.1.2.1, `warning` says why); 503 with Retry-After when the HSS did not answer or was too
+   * busy, a temporary condition (RFC 3261 §21.5.4, §20.33); 500 for an unexpected HSS error (§21.5.1).
+   */
+  private cxRefused(kind: CxFailureKind, reply: Reply, warning?: string): void {
+    if (kind === 'user' || kind === 'auth') return reply(403, 'Forbidden', warning !== undefined ? { headers: [['Warning', warning]] } : {});
+    if (kind === 'busy') {
+      this.counters.hssBusy++;
+      return reply(503, 'Service Unavailable', { headers: [['Retry-After', String(this.d.config.overload.retryAfterSeconds)], ['Warning', '399 - "HSS unavailable"']] });
+    }
+    return reply(500, 'Server Internal Error', { headers: [['Warning', '399 - "HSS error"']] });
   }
 
   private parse(req: SipRequest): Parsed {
@@ -213,7 +229,7 @@ export class Registrar {
       const r = await this.d.cx.mar({ impi: p.impi, impu: p.impu, scheme: this.d.config.registrar.authScheme, items: this.d.config.registrar.authItems });
       if (!r.ok) {
         this.log.warn({ impi: p.impi, impu: p.impu, why: r.message }, 'scscf: no authentication vector');
-        return r.kind === 'unavailable' ? reply(500, 'Server Internal Error', { headers: [['Warning', '399 - "HSS unavailable"']] }) : reply(403, 'Forbidden');
+        return this.cxRefused(r.kind, reply);
       }
       this.vectors.push(p.impi, r.vectors);
       v = this.vectors.take(p.impi);
@@ -272,8 +288,8 @@ export class Registrar {
     const r = await this.d.cx.mar({ impi: p.impi, impu: p.impu, scheme: this.d.config.registrar.authScheme, items: this.d.config.registrar.authItems, resync: { rand, auts: creds.auts! } });
     if (!r.ok) {
       this.log.info({ impi: p.impi, why: r.message }, 'scscf: resynchronisation refused');
-      if (r.kind !== 'unavailable') await this.sar(p.impi, [p.impu], SAR.AUTHENTICATION_FAILURE);
-      return r.kind === 'unavailable' ? reply(500, 'Server Internal Error') : reply(403, 'Forbidden', { headers: [['Warning', '399 - "resynchronisation failed"']] });
+      if (r.kind === 'user' || r.kind === 'auth') await this.sar(p.impi, [p.impu], SAR.AUTHENTICATION_FAILURE);
+      return this.cxRefused(r.kind, reply, '399 - "resynchronisation failed"');
     }
     this.log.info({ impi: p.impi }, 'scscf: resynchronised');
     return this.challenge(p, reply, r.vectors);
@@ -318,7 +334,7 @@ export class Registrar {
     const sa = await this.d.cx.sar({ impi: p.impi, impus: [p.impu], type, userDataAvailable: current?.userData != null });
     if (!sa.ok) {
       this.log.warn({ impi: p.impi, impu: p.impu, why: sa.message }, 'scscf: SAR refused the registration');
-      return sa.kind === 'unavailable' ? reply(500, 'Server Internal Error', { headers: [['Warning', '399 - "HSS unavailable"']] }) : reply(403, 'Forbidden');
+      return this.cxRefused(sa.kind, reply);
     }
     const userData = sa.userData ?? current?.userData ?? null;
     const set = implicitSet(userData, p.impu);

@@ -48,6 +48,8 @@ export interface HarnessOptions {
   hssStore?: HssStore;
   rng?: Rng;
   hssRng?: Rng;
+  /** Stands between the Cx client and the HSS core: answers in its place, throws (no answer), or holds the answer. Default: the HSS core's answer. */
+  hssAnswer?: (request: DiameterMessage, hss: () => Promise<DiameterMessage>) => Promise<DiameterMessage>;
 }
 
 export async function provision(store: HssStore, impi: string, impus: (string | { impu: string; barred?: boolean; irs?: number; default?: boolean })[], extra: Record<string, unknown> = {}): Promise<void> {
@@ -91,7 +93,8 @@ export async function harness(o: HarnessOptions = {}): Promise<Harness> {
         const mar = parseMar(wire);
         h.cx.push({ command: 303, items: mar.sipNumberAuthItems, resync: mar.sipAuthDataItem.authorization !== undefined });
       } else h.cx.push({ command: wire.commandCode });
-      return decodeMessage(encodeMessage(await hss.handle(wire)));
+      const answer = o.hssAnswer ? await o.hssAnswer(wire, () => hss.handle(wire)) : await hss.handle(wire);
+      return decodeMessage(encodeMessage(answer));
     },
     newSessionId: () => `scscf.ims.lab;1;${++sid}`,
     originHost: 'scscf.ims.lab',
