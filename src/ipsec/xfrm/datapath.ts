@@ -42,6 +42,8 @@ export class XfrmDatapath implements IpsecDatapath {
   private readonly replayWindow: number;
   private readonly priority: number;
   private readonly installed = new Map<string, Installed>();
+  /** The reqids of {@link installed}, for allocation and the stale check. */
+  private readonly usedReqids = new Set<number>();
   private nextReqid = 0;
 
   constructor(opts: XfrmDatapathOptions = {}) {
@@ -66,10 +68,11 @@ export class XfrmDatapath implements IpsecDatapath {
   }
 
   private allocReqid(): number {
-    const used = new Set([...this.installed.values()].map((i) => i.reqid));
+    // The next free one after the last handed out: O(1) while the range is mostly free (a full
+    // scan only when it wraps into reqids still installed).
     for (let i = 0; i < this.reqidCount; i++) {
       const r = this.reqidBase + ((this.nextReqid + i) % this.reqidCount);
-      if (!used.has(r)) {
+      if (!this.usedReqids.has(r)) {
         this.nextReqid = (this.nextReqid + i + 1) % this.reqidCount;
         return r;
       }
@@ -84,10 +87,12 @@ export class XfrmDatapath implements IpsecDatapath {
     const opts = { reqid, replayWindow: this.replayWindow, priority: this.priority };
     const entry: Installed = { sa, reqid, policies: [] };
     this.installed.set(sa.id, entry);
+    this.usedReqids.add(reqid);
     try {
       await this.run(xfrmStateAddArgs(sa, opts));
     } catch (e) {
       this.installed.delete(sa.id);
+      this.usedReqids.delete(entry.reqid);
       throw e;
     }
     try {
@@ -97,6 +102,7 @@ export class XfrmDatapath implements IpsecDatapath {
       }
     } catch (e) {
       this.installed.delete(sa.id);
+      this.usedReqids.delete(entry.reqid);
       await this.undo(entry).catch(() => undefined);
       throw e;
     }
@@ -124,6 +130,7 @@ export class XfrmDatapath implements IpsecDatapath {
     const entry = this.installed.get(sa.id);
     if (!entry) return;
     this.installed.delete(sa.id);
+    this.usedReqids.delete(entry.reqid);
     await this.undo(entry);
   }
 
@@ -144,8 +151,7 @@ export class XfrmDatapath implements IpsecDatapath {
    * that this instance did not install. Never touches anything else. Returns how many went.
    */
   async removeStale(): Promise<number> {
-    const mine = new Set([...this.installed.values()].map((i) => i.reqid));
-    const stale = (r: number | undefined): boolean => this.owns(r) && !mine.has(r!);
+    const stale = (r: number | undefined): boolean => this.owns(r) && !this.usedReqids.has(r!);
     const policies = parsePolicyList((await this.run(['xfrm', 'policy', 'list'])).stdout).filter((e) => stale(e.reqid));
     const states = parseStateList((await this.run(['xfrm', 'state', 'list', 'nokeys'])).stdout).filter((e) => stale(e.reqid));
     for (const e of [...policies, ...states]) await this.run(e.deleteArgs);

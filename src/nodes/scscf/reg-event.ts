@@ -115,6 +115,8 @@ function hostPort(u: SipUri): string {
 
 export class RegEventNotifier {
   private readonly subs = new Map<string, RegSubscription>();
+  /** Subscriptions by the aor they watch: a registration's change reaches its own in O(1), whatever the number of subscriptions. */
+  private readonly byAor = new Map<string, RegSubscription[]>();
   private readonly log: Logger;
   /** NOTIFYs sent (for counters and tests). */
   notifies = 0;
@@ -129,7 +131,23 @@ export class RegEventNotifier {
 
   /** Subscriptions to a registration. */
   subscriptionsOf(aor: string): RegSubscription[] {
-    return [...this.subs.values()].filter((s) => s.aor === aor);
+    return [...(this.byAor.get(aor) ?? [])];
+  }
+
+  private add(k: string, sub: RegSubscription): void {
+    this.subs.set(k, sub);
+    const list = this.byAor.get(sub.aor);
+    if (list) list.push(sub);
+    else this.byAor.set(sub.aor, [sub]);
+  }
+
+  private remove(k: string): void {
+    const sub = this.subs.get(k);
+    if (!sub) return;
+    this.subs.delete(k);
+    const rest = (this.byAor.get(sub.aor) ?? []).filter((x) => x !== sub);
+    if (rest.length > 0) this.byAor.set(sub.aor, rest);
+    else this.byAor.delete(sub.aor);
   }
 
   get size(): number {
@@ -176,7 +194,7 @@ export class RegEventNotifier {
         version: 0,
         expiresAt: now,
       };
-      this.subs.set(this.key(callId, sub.localTag, remoteTag), sub);
+      this.add(this.key(callId, sub.localTag, remoteTag), sub);
     }
     sub.expiresAt = now + granted * 1000;
     sub.timer?.cancel();
@@ -235,7 +253,7 @@ export class RegEventNotifier {
 
   private finish(sub: RegSubscription, reg: StoredRegistration | undefined, reason: string, changes: readonly BindingChange[] = []): void {
     sub.timer?.cancel();
-    this.subs.delete(this.key(sub.callId, sub.localTag, sub.remoteTag));
+    this.remove(this.key(sub.callId, sub.localTag, sub.remoteTag));
     this.send(sub, reg, changes, reason);
   }
 
@@ -280,7 +298,7 @@ export class RegEventNotifier {
     const k = this.key(sub.callId, sub.localTag, sub.remoteTag);
     if (this.subs.get(k) !== sub) return;
     sub.timer?.cancel();
-    this.subs.delete(k);
+    this.remove(k);
     this.log.info({ aor: sub.aor, why }, 'scscf: reg-event subscription dropped');
   }
 
@@ -288,5 +306,6 @@ export class RegEventNotifier {
   clear(): void {
     for (const s of this.subs.values()) s.timer?.cancel();
     this.subs.clear();
+    this.byAor.clear();
   }
 }

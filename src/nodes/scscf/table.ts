@@ -12,6 +12,8 @@ import { impuKey } from '../common/index.js';
 export class RegistrationTable {
   private readonly byAor = new Map<string, StoredRegistration>();
   private readonly index = new Map<string, string>();
+  /** AoRs by private identity (RTR and PPR name an IMPI): O(1), whatever the table size. */
+  private readonly aorsByImpi = new Map<string, string[]>();
 
   get size(): number {
     return this.byAor.size;
@@ -36,7 +38,7 @@ export class RegistrationTable {
 
   /** Registrations of one private identity. */
   byImpi(impi: string): StoredRegistration[] {
-    return [...this.byAor.values()].filter((r) => r.impi === impi);
+    return (this.aorsByImpi.get(impi) ?? []).map((aor) => this.byAor.get(aor)!);
   }
 
   all(): StoredRegistration[] {
@@ -48,6 +50,9 @@ export class RegistrationTable {
     const old = this.byAor.get(reg.aor);
     if (old) this.unindex(old);
     this.byAor.set(reg.aor, reg);
+    const aors = this.aorsByImpi.get(reg.impi);
+    if (aors) aors.push(reg.aor);
+    else this.aorsByImpi.set(reg.impi, [reg.aor]);
     for (const u of [reg.aor, ...reg.impus]) {
       const k = impuKey(u);
       if (k !== undefined) this.index.set(k, reg.aor);
@@ -66,9 +71,16 @@ export class RegistrationTable {
   clear(): void {
     this.byAor.clear();
     this.index.clear();
+    this.aorsByImpi.clear();
   }
 
   private unindex(reg: StoredRegistration): void {
+    const aors = this.aorsByImpi.get(reg.impi);
+    if (aors) {
+      const rest = aors.filter((a) => a !== reg.aor);
+      if (rest.length > 0) this.aorsByImpi.set(reg.impi, rest);
+      else this.aorsByImpi.delete(reg.impi);
+    }
     for (const u of [reg.aor, ...reg.impus]) {
       const k = impuKey(u);
       if (k !== undefined && this.index.get(k) === reg.aor) this.index.delete(k);

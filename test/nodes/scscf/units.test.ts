@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { akaPassword, digestResponse, parseDigestCredentials } from '../../../src/auth/digest/index.js';
-import { applyContacts, derivePrivateIdentity, integrityOf, reginfoOf, verifyChallengeResponse, VectorQueue, type HeldVector, type PendingChallenge } from '../../../src/nodes/scscf/index.js';
+import { applyContacts, derivePrivateIdentity, integrityOf, reginfoOf, RegistrationTable, verifyChallengeResponse, VectorQueue, type HeldVector, type PendingChallenge } from '../../../src/nodes/scscf/index.js';
 import { parseContact } from '../../../src/sip/index.js';
 import type { StoredBinding } from '../../../src/store/index.js';
 
@@ -141,5 +141,27 @@ describe('RFC 3680: the NOTIFY body of a registration', () => {
       ['tel:+1', 'active', [['x1', 'active', 'registered', 60], ['x0', 'terminated', 'expired', 0]]],
     ]);
     assert.notEqual(r.registrations[0].id, r.registrations[1].id);
+  });
+});
+
+describe('the registration table: lookups by identity and by IMPI', () => {
+  const reg = (aor: string, impi: string, impus: string[] = [aor]) => ({ aor, impi, impus, userData: null, bindings: [] });
+
+  test('[R-REG-2] byImpi finds every registration of an IMPI, follows replacement and removal, and finds nothing for another IMPI', () => {
+    const t = new RegistrationTable();
+    t.put(reg('sip:a@ims.lab', 'a@ims.lab', ['sip:a@ims.lab', 'tel:+100']));
+    t.put(reg('sip:a2@ims.lab', 'a@ims.lab'));
+    t.put(reg('sip:b@ims.lab', 'b@ims.lab'));
+    assert.deepEqual(t.byImpi('a@ims.lab').map((r) => r.aor).sort(), ['sip:a2@ims.lab', 'sip:a@ims.lab']);
+    assert.deepEqual(t.byImpi('c@ims.lab'), []);
+    // A re-registration replaces the row: still one entry for it.
+    t.put(reg('sip:a@ims.lab', 'a@ims.lab'));
+    assert.equal(t.byImpi('a@ims.lab').length, 2);
+    assert.equal(t.find('tel:+100'), undefined, 'the implicit set was re-indexed');
+    t.delete('sip:a2@ims.lab');
+    assert.deepEqual(t.byImpi('a@ims.lab').map((r) => r.aor), ['sip:a@ims.lab']);
+    t.delete('sip:a@ims.lab');
+    assert.deepEqual(t.byImpi('a@ims.lab'), []);
+    assert.deepEqual(t.byImpi('b@ims.lab').map((r) => r.aor), ['sip:b@ims.lab']);
   });
 });
