@@ -72,7 +72,11 @@ async function startCore(dir: string, subscribers: number): Promise<Core> {
   const config = { dataDir, hss: { diameterPort: 0 }, scscf: { sipPort: 0 }, icscf: { sipPort: 0 }, pcscf: { sipPort: 0, protectedPorts: 'auto' }, logLevel: 'warn', subscribers: [] };
   writeFileSync(join(dir, 'core.json'), JSON.stringify(config));
   const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
-  const proc = spawn(process.execPath, [cli, 'core', '--config', join(dir, 'core.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // IMSEC_BENCH_CORE_NODE_ARGS: node options for the core alone, e.g. "--cpu-prof --cpu-prof-dir=DIR"
+  // to profile it (node refuses --cpu-prof in NODE_OPTIONS; the profile is written when the core
+  // stops on SIGTERM).
+  const nodeArgs = (process.env.IMSEC_BENCH_CORE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(process.execPath, [...nodeArgs, cli, 'core', '--config', join(dir, 'core.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -9,11 +9,37 @@ export interface Rng {
   bytes(n: number): Uint8Array;
 }
 
-export const cryptoRng: Rng = {
-  bytes(n) {
-    return randomFillSync(new Uint8Array(n));
-  },
-};
+/**
+ * An {@link Rng} that draws from a pool filled by another Rng in large blocks: the same bytes a
+ * caller would get, fewer calls into the kernel. One `randomFillSync` per 8-byte SIP tag or
+ * branch, per SPI and per 16-byte RAND (TS 33.102 §6.3.2) cost more than the work around it
+ * (profile of `imsec core` under load: 2.9 % of its CPU in randomFillSync).
+ */
+export class PooledRng implements Rng {
+  private pool: Uint8Array = new Uint8Array(0);
+  private at = 0;
+
+  constructor(
+    private readonly source: Rng,
+    private readonly poolSize = 4096,
+  ) {}
+
+  bytes(n: number): Uint8Array {
+    if (n > this.poolSize) return this.source.bytes(n);
+    if (this.at + n > this.pool.length) {
+      this.pool = this.source.bytes(this.poolSize);
+      this.at = 0;
+    }
+    // A copy: the pool is never handed out, and each byte is given once.
+    const out = this.pool.slice(this.at, this.at + n);
+    this.pool.fill(0, this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
+}
+
+/** The crypto RNG (node:crypto randomFillSync), drawn through a 4 kB pool. */
+export const cryptoRng: Rng = new PooledRng({ bytes: (n) => randomFillSync(new Uint8Array(n)) });
 
 /** Uniform random 32-bit unsigned integer. */
 export function randomU32(rng: Rng): number {

@@ -9,7 +9,6 @@ export { HssCore, chooseScheme, type HssCoreOptions, type HssCounters } from './
 export { buildUserData, hasUnregisteredServices, profileBody, xmlEscape, type ProfileSet } from './user-data.js';
 export { HssInitiated, REASON_CODES, type CxSender, type DeregisterTarget, type HssInitiatedOptions, type InitiatedResult } from './initiated.js';
 export { SqnBatcher, type SqnBatcherOptions } from './sqn-batcher.js';
-export { PooledRng } from './pooled-rng.js';
 export { HssServer, createHss, type HssDeps, type HssStatus, type RestFactory, type RestListener } from './wire.js';
 export { fastifyRest, fastifyRestWith, registerOperatorRoutes, type RestAccessSettings } from './rest-operator.js';
 export {

@@ -22,7 +22,6 @@ import { NodeLifecycle, type ImsNode, type NodeEndpoint, type NodeStatus } from 
 import type { HssConfig, HostPort } from './config.js';
 import { HssCore, type HssCounters } from './core.js';
 import { HssInitiated, type DeregisterTarget, type InitiatedResult } from './initiated.js';
-import { PooledRng } from './pooled-rng.js';
 import { SqnBatcher } from './sqn-batcher.js';
 import type { DeregistrationReason } from '../../diameter/index.js';
 
@@ -92,7 +91,7 @@ export class HssServer implements ImsNode<HssCounters> {
     this.log = o.logger ?? silentLogger;
     this.life = new NodeLifecycle('hss', o.clock ?? systemClock);
     if (c.randSeed !== undefined && o.rng === undefined) this.log.warn('hss: RAND is deterministic (randSeed is set): for tests only');
-    const rng = o.rng ?? (c.randSeed !== undefined ? new SeededRng(c.randSeed) : new PooledRng(cryptoRng));
+    const rng = o.rng ?? (c.randSeed !== undefined ? new SeededRng(c.randSeed) : cryptoRng);
     this.batcher = new SqnBatcher(o.store);
     this.core = new HssCore({
       store: o.store,

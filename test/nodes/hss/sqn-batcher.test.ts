@@ -7,9 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NotFoundError, type HssStore } from '../../../src/store/index.js';
-import { SeededRng } from '../../../src/common/index.js';
 import { SqnBatcher } from '../../../src/nodes/hss/sqn-batcher.js';
-import { PooledRng } from '../../../src/nodes/hss/pooled-rng.js';
 import { openStore } from '../../../src/store/index.js';
 import { needPostgres, postgresBinDir, startPostgres, type PgServer } from '../../support/postgres.js';
 import { alice, memoryStore } from './support.js';
@@ -97,19 +95,5 @@ describe('SQN group commit on PostgreSQL (one UPDATE per batch, rows locked in I
       await a.close();
       await b.close();
     }
-  });
-});
-
-describe('PooledRng', () => {
-  test('[R-AKA-2] gives exactly the bytes of its source, in order, in any slicing', () => {
-    const direct = new SeededRng('pool').bytes(100);
-    const pooled = new PooledRng(new SeededRng('pool'), 32);
-    const parts = [16, 16, 7, 9, 20, 32].map((n) => pooled.bytes(n));
-    // Refills draw whole pool blocks from the source: 16+16 (block 1), 7+9 (block 2), 20 (block 3), 32 (block 4).
-    assert.deepEqual(Buffer.concat(parts.slice(0, 2)), Buffer.from(direct.subarray(0, 32)));
-    assert.deepEqual(Buffer.concat(parts.slice(2, 4)), Buffer.from(direct.subarray(32, 48)));
-    assert.deepEqual(Buffer.from(parts[4]), Buffer.from(direct.subarray(64, 84)));
-    const big = new PooledRng(new SeededRng('pool'), 8).bytes(100);
-    assert.deepEqual(Buffer.from(big), Buffer.from(direct), 'a request above the pool size goes to the source');
   });
 });
