@@ -14,7 +14,7 @@
  * an entry that is not ours (reqid 7) is untouched.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -215,6 +215,7 @@ describe('[R-SA-1] [R-SA-3] [R-SA-8] XfrmDatapath in a real kernel: transport mo
     await capture.stop();
     await t.test('tshark 4.0 decodes the capture with the exported keys: every ICV good, payloads decrypted', () => {
       const rows = decodeFrames(pcap, keyLines);
+      const captured = readFileSync(pcap).toString('latin1');
       for (const [spi, e] of expected) {
         const mine = rows.filter((r) => r.spi === spi);
         assert.equal(mine.length, e.packets, `${e.scenario.name} SPI 0x${spi.toString(16)}: every packet the kernel counted was captured`);
@@ -222,9 +223,12 @@ describe('[R-SA-1] [R-SA-3] [R-SA-8] XfrmDatapath in a real kernel: transport mo
         if (wiresharkChecksIcv(e.scenario.integrity)) assert.ok(mine.every((r) => r.icvGood && !r.icvBad), `${e.scenario.name}: ICV good`);
         else assert.ok(mine.every((r) => !r.icvBad), `${e.scenario.name}: tshark 4.0 cannot check aes-gmac`);
         const inner = mine.map((r) => r.inner);
-        // aes-gmac (RFC 4543) leaves the payload in the clear behind its IV, which tshark 4.0 shows as
-        // undissected data; every other transform is decrypted and the UDP payload dissected.
-        const seen = (p: string): boolean => (e.scenario.integrity === 'aes-gmac' ? inner.some((x) => x.includes(p)) : inner.includes(p));
+        // aes-gmac (RFC 4543) leaves the payload in the clear behind its IV. tshark 4.0, which has
+        // no GMAC, takes IV and payload for a NULL-encrypted UDP datagram whose "ports" are IV bytes:
+        // usually shown as data, but a random IV that names a port with a dissector hides it (failed
+        // once in 20 runs). So the clear payload is looked for in the captured bytes as well. Every
+        // other transform is decrypted by tshark and the UDP payload dissected.
+        const seen = (p: string): boolean => (e.scenario.integrity === 'aes-gmac' ? inner.some((x) => x.includes(p)) || captured.includes(p) : inner.includes(p));
         for (const p of e.payloads) assert.ok(seen(p), `${e.scenario.name}: "${p}" in the ESP payload`);
       }
       assert.equal(expected.size, SCENARIOS.length * 4);
