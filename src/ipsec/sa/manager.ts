@@ -250,7 +250,6 @@ export class SaManager {
     const set = this.byId.get(setId);
     if (!set) return;
     this.deadlines.delete(set);
-    this.emit({ kind: 'setDeleting', set, reason });
     for (const sa of [...set.sas]) this.deleteSa(set, sa, reason);
     this.finish(set);
   }

@@ -128,11 +128,5 @@ export interface SaTableEntry {
 /** What a datapath backend sees (R-SA-3 mirrored to the kernel or to userspace ESP). */
 export type SaEvent =
   | { kind: 'saCreated'; sa: SecurityAssociation }
-  /**
-   * A set is about to be deleted: its SAs still exist, in the table and in the datapath (whose
-   * removals start on the `saDeleted` events that follow). For what must happen while the set
-   * still protects traffic: the protected TCP transport resets the set's connections here.
-   */
-  | { kind: 'setDeleting'; set: SaSet; reason: SaDeleteReason }
   | { kind: 'saDeleted'; sa: SecurityAssociation; reason: SaDeleteReason }
   | { kind: 'setStateChanged'; set: SaSet; from: SaState; to: SaState };

@@ -15,7 +15,7 @@
  * A connection is bound to the client port of one SA set: when the client port moves on (a new
  * set after re-registration), the next request opens a new connection from the new port. When a
  * set is deleted its connections are reset (RST) at once, while its SAs and policies still exist
- * (on `setDeleting`, before the `saDeleted` events start their removal): the kernel would otherwise
+ * (the SA mirror removes them only after the manager's event dispatch): the kernel would otherwise
  * retransmit their unacknowledged data once the policies are gone, in the clear (seen in the lab:
  * a UE's answer to a NOTIFY after the P-CSCF had dropped its SAs; and, with a graceful close of
  * 150 ms, a segment of 344 bytes once in 3 repeated kernel runs). What was written before the
@@ -80,7 +80,7 @@ export class ProtectedTcpTransport implements SipTransport {
     this.family = ipFamily(opts.address) === 6 ? 6 : 4;
     const sm = opts.saManager;
     sm?.on((e) => {
-      if (e.kind !== 'setDeleting') return;
+      if (e.kind !== 'setStateChanged' || e.to !== 'deleted') return;
       const [local, peer] = sm.role === 'ue' ? [e.set.ue, e.set.pcscf] : [e.set.pcscf, e.set.ue];
       const remote = (port: number): Endpoint => ({ address: canonicalAddress(peer.address), port });
       inner.resetFlow(remote(peer.portS), local.portC);
