@@ -69,12 +69,7 @@ export function mirrorSaTable(manager: SaManager, datapath: IpsecDatapath, opts:
     const prev = chains.get(sa.id);
     let started: Promise<void>;
     try {
-      // A removal starts once the manager's event dispatch is over (a microtask later), never in
-      // it: listeners that must act while the SAs still exist go first. The protected TCP
-      // transport resets a deleted set's connections then, so that no segment of theirs (a
-      // retransmission, a tail-loss probe) leaves after the policies are gone, in the clear
-      // (TS 33.203 §7.1; seen once in 3 repeated kernel runs).
-      started = prev ? prev.then(exec) : op === 'remove' ? Promise.resolve().then(exec) : exec();
+      started = prev ? prev.then(exec) : exec();
     } catch (err) {
       started = Promise.reject(err);
     }

@@ -149,17 +149,20 @@ export class TcpTransport implements SipTransport {
   }
 
   /**
-   * Resets (RST) the connection with `remote` whose local port is `localPort`, if there is one,
-   * at once: what the kernel still holds of it is discarded, never retransmitted. For a connection
-   * whose IPsec SAs are going: once they are gone a retransmission would leave in the clear.
+   * Closes the connection with `remote` whose local port is `localPort`, if there is one: FIN
+   * after what is queued (the peer reads it all), then, if it is still open `abortAfterMs` later,
+   * RST with any unacknowledged data discarded. For a connection whose IPsec SAs are going: the
+   * kernel must not retransmit its data once they are gone (that would be in the clear).
    * Returns whether there was one.
    */
-  resetFlow(remote: Endpoint, localPort: number): boolean {
-    const key = endpointKey(remote);
-    const c = this.conns.get(key);
+  closeFlow(remote: Endpoint, localPort: number, abortAfterMs: number): boolean {
+    const c = this.conns.get(endpointKey(remote));
     if (!c || c.local.port !== localPort) return false;
-    this.conns.delete(key);
-    c.socket.resetAndDestroy();
+    c.socket.end();
+    const timer = this.clock.setTimeout(abortAfterMs, () => {
+      if (!c.socket.destroyed) c.socket.resetAndDestroy();
+    });
+    c.socket.once('close', () => timer.cancel());
     return true;
   }
 

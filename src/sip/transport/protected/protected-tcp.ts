@@ -14,12 +14,10 @@
  * listens on port_us; the P-CSCF listens on port_ps and opens its own from port_pc to port_us.
  * A connection is bound to the client port of one SA set: when the client port moves on (a new
  * set after re-registration), the next request opens a new connection from the new port. When a
- * set is deleted its connections are reset (RST) at once, while its SAs and policies still exist
- * (the SA mirror removes them only after the manager's event dispatch): the kernel would otherwise
- * retransmit their unacknowledged data once the policies are gone, in the clear (seen in the lab:
- * a UE's answer to a NOTIFY after the P-CSCF had dropped its SAs; and, with a graceful close of
- * 150 ms, a segment of 344 bytes once in 3 repeated kernel runs). What was written before the
- * deletion, such as the 200 of the de-REGISTER that ended the set, has already left.
+ * set is deleted its connections are closed (FIN after what is queued, e.g. the 200 of the
+ * de-REGISTER that ended the set) and aborted (RST) {@link ABORT_AFTER_MS} later: the kernel
+ * would otherwise retransmit their unacknowledged data after the SAs and policies are gone, in
+ * the clear (seen in the lab: a UE's answer to a NOTIFY after the P-CSCF had dropped its SAs).
  *
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
@@ -48,7 +46,7 @@ export interface ProtectedTcpOptions {
   readonly lookup: SelectorLookup;
   /**
    * The first message on a new active set ends the change-over (R-RR-2); when a set is deleted,
-   * its connections are reset (see {@link ProtectedTcpTransport}).
+   * its connections are aborted (see {@link ProtectedTcpTransport}).
    */
   readonly saManager?: Pick<SaManager, 'noteInbound' | 'on' | 'role'>;
   /** Called for every delivered message (after `saManager.noteInbound`). */
@@ -60,6 +58,13 @@ export interface ProtectedTcpOptions {
   readonly logger?: Logger;
   readonly onWire?: WireObserver;
 }
+
+/**
+ * How long a deleted set's connection may still close gracefully before it is aborted: under
+ * Linux's minimum TCP retransmission timeout (200 ms), so no segment of it is retransmitted once
+ * its SAs are gone.
+ */
+export const ABORT_AFTER_MS = 150;
 
 /** Peers whose connection's local end is remembered (the oldest forgotten beyond). */
 const MAX_CONNECTIONS_REMEMBERED = 4096;
@@ -83,8 +88,8 @@ export class ProtectedTcpTransport implements SipTransport {
       if (e.kind !== 'setStateChanged' || e.to !== 'deleted') return;
       const [local, peer] = sm.role === 'ue' ? [e.set.ue, e.set.pcscf] : [e.set.pcscf, e.set.ue];
       const remote = (port: number): Endpoint => ({ address: canonicalAddress(peer.address), port });
-      inner.resetFlow(remote(peer.portS), local.portC);
-      inner.resetFlow(remote(peer.portC), local.portS);
+      inner.closeFlow(remote(peer.portS), local.portC, ABORT_AFTER_MS);
+      inner.closeFlow(remote(peer.portC), local.portS, ABORT_AFTER_MS);
     });
   }
 
