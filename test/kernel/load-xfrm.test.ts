@@ -107,7 +107,8 @@ describe('[R-LAB-4] [R-LAB-1] imsec load --datapath xfrm: a swarm on kernel ESP,
     assert.deepEqual(ourEntries(pair.b.ns), { states: 0, policies: 0 }, 'the swarm left no SA and no policy');
     // The P-CSCF removes a de-registered UE's sets at once (R-SA-7); its mirror may still be at work.
     const deadline = Date.now() + 5_000;
-    while (ourEntries(pair.a.ns).states > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    const left = (e: { states: number; policies: number }): number => e.states + e.policies;
+    while (left(ourEntries(pair.a.ns)) > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
     assert.deepEqual(ourEntries(pair.a.ns), { states: 0, policies: 0 }, "imsec's P-CSCF left no SA and no policy");
     assert.equal(await core.stop(), 0);
   });

@@ -103,6 +103,9 @@ describe('web console in chromium (playwright-core)', () => {
       assert.match(await aliceRow.innerText(), /\d+m \d+s/, 'the expiry counts down');
       await page.waitForFunction(([sel, n]) => (globalThis as unknown as PageDoc).document.querySelectorAll(sel).length === n, [SA_ROWS, 4] as const);
       assert.equal(await saRows(page, ALICE.impi), 4);
+      // The set turns active when the protected REGISTER's 200 OK goes out; that update can reach
+      // the page after the rows themselves (TS 24.229 §5.2.2.1, R-SA-7), so wait for it rather than race it.
+      await page.waitForFunction(([sel, n]) => (globalThis as unknown as PageDoc).document.querySelectorAll(sel).length === n, [`${SA_ROWS} td.state-active`, 4] as const);
       const spis = JSON.parse(a.out).sas.map((s: { spi: number }) => `0x${(s.spi >>> 0).toString(16).padStart(8, '0')}`) as string[];
       const table = await page.locator('.sa-table[data-owner="P-CSCF"]').innerText();
       for (const spi of spis) assert.ok(table.includes(spi), `SPI ${spi} in the P-CSCF table`);

@@ -94,14 +94,17 @@ function selectorArgs(sa: SecurityAssociation, transport: Transport): string[] {
   return ['src', hostPrefix(sa.src.address), 'dst', hostPrefix(sa.dst.address), 'proto', transport, 'sport', String(sa.src.port), 'dport', String(sa.dst.port)];
 }
 
-/** `ip xfrm policy add ...` binding the selector of one SA and transport to its state. */
-export function xfrmPolicyAddArgs(sa: SecurityAssociation, transport: Transport, opts: XfrmOptions): string[] {
+/**
+ * `ip xfrm policy add ...` binding the selector of one SA and transport to its state (`update`:
+ * in place of a policy on the same selector and direction).
+ */
+export function xfrmPolicyAddArgs(sa: SecurityAssociation, transport: Transport, opts: XfrmOptions, verb: 'add' | 'update' = 'add'): string[] {
   checkReqid(opts.reqid);
   const mode = sa.mode === 'trans' ? 'transport' : 'tunnel';
   return [
     'xfrm',
     'policy',
-    'add',
+    verb,
     ...selectorArgs(sa, transport),
     'dir',
     sa.direction,
@@ -120,6 +123,11 @@ export function xfrmPolicyAddArgs(sa: SecurityAssociation, transport: Transport,
     'mode',
     mode,
   ];
+}
+
+/** What identifies the kernel policy of one SA and transport: its selector and direction. */
+export function xfrmPolicyKey(sa: SecurityAssociation, transport: Transport): string {
+  return [...selectorArgs(sa, transport), sa.direction].join(' ');
 }
 
 /** `ip xfrm policy delete ...` for one SA and transport. */

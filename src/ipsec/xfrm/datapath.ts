@@ -7,11 +7,18 @@
  * Rules: argument arrays only (see {@link ipRunner}); every entry carries a reqid from our range
  * and only those are ever deleted; nothing here flushes the kernel's tables; a kernel error is an
  * {@link IpsecKernelError} (IPSEC_KERNEL) with the command's stderr and the keys redacted.
+ *
+ * Removal deletes the state first. With `policyLingerMs` the SA's policies stay that long after
+ * it: a packet they select then finds no SA and the kernel drops it, where without the policy it
+ * would leave in the clear (TS 33.203 §7.1: SIP between the UE and the P-CSCF only inside ESP).
+ * That covers what TCP still sends on a deleted set's connection while it closes (a FIN, a
+ * retransmitted segment, the RST). A new SA whose selector a lingering policy holds takes it over
+ * (`ip xfrm policy update`), so ports reused at once are no conflict.
  */
-import { asError, InvalidArgumentError } from '../../common/index.js';
+import { asError, InvalidArgumentError, systemClock, type Clock, type TimerHandle } from '../../common/index.js';
 import type { IpsecDatapath } from '../sa/datapath.js';
 import type { SecurityAssociation, Transport } from '../sa/types.js';
-import { xfrmPolicyAddArgs, xfrmPolicyDeleteArgs, xfrmStateAddArgs, xfrmStateDeleteArgs } from './argv.js';
+import { xfrmPolicyAddArgs, xfrmPolicyDeleteArgs, xfrmPolicyKey, xfrmStateAddArgs, xfrmStateDeleteArgs } from './argv.js';
 import { IpsecKernelError } from './errors.js';
 import { parsePolicyList, parseStateList } from './list.js';
 import { ipRunner, type XfrmRunner } from './runner.js';
@@ -20,18 +27,37 @@ import { ipRunner, type XfrmRunner } from './runner.js';
 export const DEFAULT_REQID_BASE = 0x494d0000;
 export const DEFAULT_REQID_COUNT = 0x10000;
 
+/**
+ * The policy linger the nodes use: well past the 150 ms in which a deleted set's TCP connection
+ * closes and is then reset (../../sip/transport/protected/protected-tcp.ts, ABORT_AFTER_MS).
+ */
+export const NODE_POLICY_LINGER_MS = 1000;
+
 export interface XfrmDatapathOptions {
   runner?: XfrmRunner;
   reqidBase?: number;
   reqidCount?: number;
   replayWindow?: number;
   priority?: number;
+  /** How long a removed SA's policies outlive its state (default 0: removed with it). */
+  policyLingerMs?: number;
+  /** Runs the linger timers. */
+  clock?: Clock;
 }
 
 interface Installed {
   sa: SecurityAssociation;
   reqid: number;
   policies: Transport[];
+}
+
+/** A removed SA's policy kept for the linger: its delete is due at the timer, or under way. */
+interface Lingering {
+  readonly args: string[];
+  /** The removed SA's reqid and how many of its policies still linger (freed at none). */
+  readonly sa: { readonly reqid: number; left: number };
+  timer?: TimerHandle;
+  deleting?: Promise<void>;
 }
 
 export class XfrmDatapath implements IpsecDatapath {
@@ -41,8 +67,12 @@ export class XfrmDatapath implements IpsecDatapath {
   private readonly run: XfrmRunner;
   private readonly replayWindow: number;
   private readonly priority: number;
+  private readonly lingerMs: number;
+  private readonly clock: Clock;
   private readonly installed = new Map<string, Installed>();
-  /** The reqids of {@link installed}, for allocation and the stale check. */
+  /** Policies of removed SAs, by selector and direction ({@link xfrmPolicyKey}). */
+  private readonly lingering = new Map<string, Lingering>();
+  /** The reqids of {@link installed} and of lingering policies, for allocation and the stale check. */
   private readonly usedReqids = new Set<number>();
   private nextReqid = 0;
 
@@ -55,6 +85,8 @@ export class XfrmDatapath implements IpsecDatapath {
     }
     this.replayWindow = opts.replayWindow ?? 64;
     this.priority = opts.priority ?? 1000;
+    this.lingerMs = opts.policyLingerMs ?? 0;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Whether a reqid is in our range (an entry we may delete). */
@@ -97,7 +129,17 @@ export class XfrmDatapath implements IpsecDatapath {
     }
     try {
       for (const t of sa.transports) {
-        await this.run(xfrmPolicyAddArgs(sa, t, opts));
+        // A lingering policy on this selector is taken over (update), or its delete awaited.
+        const held = this.lingering.get(xfrmPolicyKey(sa, t));
+        let verb: 'add' | 'update' = 'add';
+        if (held?.timer) {
+          held.timer.cancel();
+          this.endLinger(xfrmPolicyKey(sa, t), held);
+          verb = 'update';
+        } else if (held?.deleting) {
+          await held.deleting;
+        }
+        await this.run(xfrmPolicyAddArgs(sa, t, opts, verb));
         entry.policies.push(t);
       }
     } catch (e) {
@@ -125,13 +167,46 @@ export class XfrmDatapath implements IpsecDatapath {
     if (first) throw first;
   }
 
-  /** Policies, then the state. Every delete is tried; the first failure is rethrown. */
+  /**
+   * Policies, then the state; with a linger, the state now and the policies when it ends. Every
+   * delete is tried; the first failure is rethrown.
+   */
   async remove(sa: SecurityAssociation): Promise<void> {
     const entry = this.installed.get(sa.id);
     if (!entry) return;
     this.installed.delete(sa.id);
-    this.usedReqids.delete(entry.reqid);
-    await this.undo(entry);
+    if (this.lingerMs <= 0 || entry.policies.length === 0) {
+      this.usedReqids.delete(entry.reqid);
+      return this.undo(entry);
+    }
+    const removed = { reqid: entry.reqid, left: entry.policies.length };
+    for (const t of entry.policies) {
+      const key = xfrmPolicyKey(sa, t);
+      const held: Lingering = { args: xfrmPolicyDeleteArgs(sa, t), sa: removed };
+      held.timer = this.clock.setTimeout(this.lingerMs, () => void this.deleteLingering(key, held).catch(() => undefined));
+      this.lingering.set(key, held);
+    }
+    await this.run(xfrmStateDeleteArgs(sa));
+  }
+
+  /** Deletes a lingering policy now (its timer fired, or the datapath closes). */
+  private deleteLingering(key: string, held: Lingering): Promise<void> {
+    held.timer?.cancel();
+    held.timer = undefined;
+    held.deleting ??= this.run(held.args).then(
+      () => this.endLinger(key, held),
+      (e: unknown) => {
+        this.endLinger(key, held);
+        throw e;
+      },
+    );
+    return held.deleting;
+  }
+
+  private endLinger(key: string, held: Lingering): void {
+    if (this.lingering.get(key) === held) this.lingering.delete(key);
+    // The reqid is free once no policy of its SA is left.
+    if (--held.sa.left === 0) this.usedReqids.delete(held.sa.reqid);
   }
 
   async close(): Promise<void> {
@@ -139,6 +214,13 @@ export class XfrmDatapath implements IpsecDatapath {
     for (const e of [...this.installed.values()]) {
       try {
         await this.remove(e.sa);
+      } catch (err) {
+        first ??= asError(err);
+      }
+    }
+    for (const [key, held] of [...this.lingering]) {
+      try {
+        await this.deleteLingering(key, held);
       } catch (err) {
         first ??= asError(err);
       }

@@ -15,5 +15,5 @@ export {
 } from './argv.js';
 export { parseStateList, parsePolicyList, type ListedEntry } from './list.js';
 export { ipRunner, type XfrmRunner, type RunResult, type IpRunnerOptions } from './runner.js';
-export { XfrmDatapath, probeKernelEsp, DEFAULT_REQID_BASE, DEFAULT_REQID_COUNT, type XfrmDatapathOptions, type EspProbe } from './datapath.js';
+export { XfrmDatapath, probeKernelEsp, DEFAULT_REQID_BASE, DEFAULT_REQID_COUNT, NODE_POLICY_LINGER_MS, type XfrmDatapathOptions, type EspProbe } from './datapath.js';
 export * from './socket-carrier.js';

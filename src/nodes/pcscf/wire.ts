@@ -23,6 +23,7 @@ import {
   SaManager,
   UdpEncapDatapath,
   XfrmDatapath,
+  NODE_POLICY_LINGER_MS,
   inboundSaLookup,
   ipRunner,
   mirrorSaTable,
@@ -145,7 +146,7 @@ export class PcscfNode implements ImsNode<PcscfCounters> {
     // The datapath and the carrier the protected transports share.
     let inner: ProtectedCarrier;
     if (c.datapath === 'xfrm') {
-      const xfrm = new XfrmDatapath({ runner: this.deps.xfrmRunner ?? ipRunner(c.xfrmNetns ? { netns: c.xfrmNetns } : {}) });
+      const xfrm = new XfrmDatapath({ runner: this.deps.xfrmRunner ?? ipRunner(c.xfrmNetns ? { netns: c.xfrmNetns } : {}), policyLingerMs: NODE_POLICY_LINGER_MS, clock: this.clock });
       // Entries of our reqid range left by an earlier run (e.g. killed with SIGKILL) go before we serve.
       const stale = await xfrm.removeStale();
       if (stale > 0) this.log.warn({ removed: stale }, 'pcscf: removed xfrm entries left by an earlier run');

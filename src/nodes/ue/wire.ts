@@ -8,7 +8,7 @@
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { SaManager, UdpEncapDatapath, XfrmDatapath, mirrorSaTable, type IpsecDatapath, type SaTableEntry, type XfrmRunner, KernelSocketCarrier, inboundSaLookup } from '../../ipsec/index.js';
+import { SaManager, UdpEncapDatapath, XfrmDatapath, NODE_POLICY_LINGER_MS, mirrorSaTable, type IpsecDatapath, type SaTableEntry, type XfrmRunner, KernelSocketCarrier, inboundSaLookup } from '../../ipsec/index.js';
 import type { SipRequest, SipResponse } from '../../sip/index.js';
 import { SipStack } from '../../sip/stack/index.js';
 import { UdpTransport } from '../../sip/transport/index.js';
@@ -90,7 +90,7 @@ export async function openUe(config: UeConfig, deps: UeDeps = {}): Promise<OpenU
   let carrier: ProtectedCarrier;
   let kernelCarrier: KernelSocketCarrier | undefined;
   if (config.datapath === 'xfrm') {
-    datapath = new XfrmDatapath(deps.xfrmRunner ? { runner: deps.xfrmRunner } : {});
+    datapath = new XfrmDatapath({ ...(deps.xfrmRunner ? { runner: deps.xfrmRunner } : {}), policyLingerMs: NODE_POLICY_LINGER_MS, clock });
     kernelCarrier = new KernelSocketCarrier(config.localAddress, inboundSaLookup(sa));
     carrier = kernelCarrier;
   } else {

@@ -81,6 +81,51 @@ describe('XfrmDatapath with an injected runner (exact argv to the kernel)', () =
     assert.equal(calls.filter((c) => c[2] === 'delete').length, 12);
   });
 
+  test('[R-SA-3] [R-SA-5] with a policy linger: the state goes at once, its policies when the linger ends, so what they select is dropped, not sent in the clear (TS 33.203 §7.1)', async () => {
+    const { run, calls } = fakeRunner();
+    const clock = new ManualClock(0);
+    const dp = new XfrmDatapath({ runner: run, reqidBase: 0x10000, reqidCount: 2, policyLingerMs: 1000, clock });
+    const [sa, other] = saSet('pcscf', 'hmac-sha-1-96', 'null');
+    await dp.install(sa);
+    await dp.remove(sa);
+    assert.deepEqual(calls.slice(3).map(verb), ['state delete']);
+    // Its reqid stays taken while its policies linger: the next SA gets the other one.
+    await dp.install(other);
+    assert.equal(dp.reqidOf(other), 0x10001);
+    clock.advance(999);
+    assert.equal(calls.filter((c) => c[2] === 'delete').length, 1, 'no policy deleted before the linger ends');
+    clock.advance(1);
+    await dp.close();
+    assert.deepEqual(calls.filter((c) => c.includes('dport') && c[c.indexOf('dport') + 1] === String(sa.dst.port) && c[2] === 'delete').map(verb), ['policy delete udp in', 'policy delete tcp in']);
+    // Once they are gone the reqid is free again.
+    const again = new XfrmDatapath({ runner: run, reqidBase: 0x10000, reqidCount: 1, policyLingerMs: 1000, clock });
+    await again.install(sa);
+    await again.remove(sa);
+    await assert.rejects(again.install(other), /reqid range exhausted/, 'a lingering SA holds its reqid');
+    clock.advance(1000);
+    await new Promise((r) => setImmediate(r));
+    await again.install(other);
+    assert.equal(again.reqidOf(other), 0x10000);
+    await again.close();
+  });
+
+  test('[R-SA-3] a new SA on the selector of a lingering policy takes it over (policy update), and the linger then deletes nothing', async () => {
+    const { run, calls } = fakeRunner();
+    const clock = new ManualClock(0);
+    const dp = new XfrmDatapath({ runner: run, reqidBase: 0x10000, reqidCount: 16, policyLingerMs: 1000, clock });
+    const [sa] = saSet('pcscf', 'hmac-sha-1-96', 'null');
+    await dp.install(sa);
+    await dp.remove(sa);
+    const [reused] = saSet('pcscf', 'hmac-sha-1-96', 'aes-cbc');
+    await dp.install(reused);
+    assert.deepEqual(calls.slice(4).map(verb), ['state add', 'policy update udp in', 'policy update tcp in']);
+    assert.equal(calls.at(-1)![calls.at(-1)!.indexOf('reqid') + 1], String(dp.reqidOf(reused)));
+    clock.advance(5000);
+    assert.equal(calls.length, 7, 'the taken-over policies are not deleted by the old linger');
+    await dp.close();
+    assert.deepEqual(calls.slice(7).map(verb), ['state delete', 'policy delete udp in', 'policy delete tcp in'], 'close deletes at once (no linger at shutdown)');
+  });
+
   test('close removes what was installed; nothing ever flushes', async () => {
     const { run, calls } = fakeRunner();
     const dp = new XfrmDatapath({ runner: run });

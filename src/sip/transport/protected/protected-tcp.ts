@@ -18,6 +18,9 @@
  * de-REGISTER that ended the set) and aborted (RST) {@link ABORT_AFTER_MS} later: the kernel
  * would otherwise retransmit their unacknowledged data after the SAs and policies are gone, in
  * the clear (seen in the lab: a UE's answer to a NOTIFY after the P-CSCF had dropped its SAs).
+ * The abort alone does not close that gap (a tail-loss probe can come sooner, and the RST itself
+ * follows): the nodes' XFRM datapath keeps a deleted SA's policies for NODE_POLICY_LINGER_MS after
+ * its state, so whatever the connection still sends is dropped by the kernel, never in the clear.
  *
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
