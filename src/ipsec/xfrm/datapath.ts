@@ -137,7 +137,8 @@ export class XfrmDatapath implements IpsecDatapath {
           this.endLinger(xfrmPolicyKey(sa, t), held);
           verb = 'update';
         } else if (held?.deleting) {
-          await held.deleting;
+          // Had that delete failed, the add below says so (the policy would still exist).
+          await held.deleting.catch(() => undefined);
         }
         await this.run(xfrmPolicyAddArgs(sa, t, opts, verb));
         entry.policies.push(t);
