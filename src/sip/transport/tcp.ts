@@ -48,6 +48,12 @@ export interface TcpTransportOptions {
    * connection leaves from the protected client port); undefined lets the OS choose.
    */
   readonly localPortFor?: (dest: Endpoint) => number | undefined;
+  /**
+   * Close connections with RST, unsent and unacknowledged data discarded, when the transport
+   * closes: a closed socket with data in flight lives on in the kernel and retransmits it, which
+   * on a protected port would go out in the clear once the SAs are gone (TS 33.203 §7.1).
+   */
+  readonly resetOnClose?: boolean;
 }
 
 /**
@@ -197,7 +203,10 @@ export class TcpTransport implements SipTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const c of this.conns.values()) c.socket.destroy();
+    for (const c of this.conns.values()) {
+      if (this.opts.resetOnClose && !c.socket.destroyed) c.socket.resetAndDestroy();
+      else c.socket.destroy();
+    }
     this.conns.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

@@ -1,5 +1,6 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { SipHeaders, SipRequest, createResponse } from '../../../src/sip/message/index.js';
 import { TcpTransport } from '../../../src/sip/transport/tcp.js';
 import type { InboundMessage } from '../../../src/sip/transport/types.js';
@@ -184,5 +185,33 @@ describe('RFC 3261 §18.3: a TCP peer sending garbage is disconnected and counte
     open.push(c);
     c.write('\r\n\r\n');
     assert.equal(await c.waitFor('\r\n'), '\r\n');
+  });
+});
+
+describe('closing the transport: FIN, or RST for protected ports (TS 33.203 §7.1)', () => {
+  /** How a peer's connection to a transport ends when the transport closes: 'end' (FIN) or the error code. */
+  async function peerSees(resetOnClose: boolean): Promise<string> {
+    const t = await TcpTransport.listen({ address: '127.0.0.1', resetOnClose });
+    let got = 0;
+    t.onMessage(() => got++);
+    const peer = connect({ port: t.local.port, host: '127.0.0.1' });
+    const ended = new Promise<string>((resolve) => {
+      peer.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      peer.on('end', () => resolve('end'));
+    });
+    peer.write(requestText({ via: 'SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKclose' }));
+    await waitUntil(() => got === 1);
+    await t.close();
+    const how = await ended;
+    peer.destroy();
+    return how;
+  }
+
+  test('[R-SA-5] resetOnClose: every connection is reset (the peer reads ECONNRESET), so no closed socket lives on retransmitting after the SAs are gone', async () => {
+    assert.equal(await peerSees(true), 'ECONNRESET');
+  });
+
+  test('without it a connection is closed with FIN (the peer reads the end of the stream)', async () => {
+    assert.equal(await peerSees(false), 'end');
   });
 });

@@ -21,6 +21,8 @@
  * The abort alone does not close that gap (a tail-loss probe can come sooner, and the RST itself
  * follows): the nodes' XFRM datapath keeps a deleted SA's policies for NODE_POLICY_LINGER_MS after
  * its state, so whatever the connection still sends is dropped by the kernel, never in the clear.
+ * When the transport closes (the node stops, before its SAs go), every connection is reset for the
+ * same reason: a merely closed socket with data in flight would go on retransmitting it.
  *
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
@@ -101,6 +103,7 @@ export class ProtectedTcpTransport implements SipTransport {
       address: opts.address,
       port: opts.serverPort,
       localPortFor: opts.clientPortFor,
+      resetOnClose: true,
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...opts.tcp,
       ...(opts.clock ? { clock: opts.clock } : {}),
