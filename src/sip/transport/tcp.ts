@@ -204,7 +204,10 @@ export class TcpTransport implements SipTransport {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.conns.values()) {
-      if (this.opts.resetOnClose && !c.socket.destroyed) c.socket.resetAndDestroy();
+      // Only a connection open both ways: one whose write side is closing (the peer's FIN
+      // answered) has a shutdown in flight, and libuv refuses a reset then (the handle is never
+      // closed and the loop spins).
+      if (this.opts.resetOnClose && c.socket.readyState === 'open') c.socket.resetAndDestroy();
       else c.socket.destroy();
     }
     this.conns.clear();
