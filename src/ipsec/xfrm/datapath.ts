@@ -29,7 +29,7 @@ export const DEFAULT_REQID_COUNT = 0x10000;
 
 /**
  * The policy linger the nodes use: well past the 150 ms in which a deleted set's TCP connection
- * closes and is then reset (../../sip/transport/protected/protected-tcp.ts, ABORT_AFTER_MS).
+ * is reset after it is let go (../../sip/transport/protected/protected-tcp.ts, ABORT_AFTER_MS).
  */
 export const NODE_POLICY_LINGER_MS = 1000;
 

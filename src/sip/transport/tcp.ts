@@ -49,11 +49,14 @@ export interface TcpTransportOptions {
    */
   readonly localPortFor?: (dest: Endpoint) => number | undefined;
   /**
-   * Close connections with RST, unsent and unacknowledged data discarded, when the transport
-   * closes: a closed socket with data in flight lives on in the kernel and retransmits it, which
-   * on a protected port would go out in the clear once the SAs are gone (TS 33.203 §7.1).
+   * Abortive close: when set, a connection is never closed gracefully but reset (RST, what is
+   * unsent or unacknowledged discarded) — this long after it is let go (the peer's FIN, a newer
+   * connection with the same peer endpoint, {@link TcpTransport.closeFlow}), at once when the
+   * transport closes or drops it. A gracefully closed socket whose data the peer has not
+   * acknowledged lives on in the kernel, retransmitting it; on a protected port those
+   * retransmissions go out in the clear once the SAs are gone (TS 33.203 §7.1).
    */
-  readonly resetOnClose?: boolean;
+  readonly abortAfterMs?: number;
 }
 
 /**
@@ -75,6 +78,8 @@ interface Conn {
   readonly accepted: boolean;
   idle?: TimerHandle;
   partial?: TimerHandle;
+  /** The reset of a connection let go (abortive close). */
+  abort?: TimerHandle;
 }
 
 export class TcpTransport implements SipTransport {
@@ -112,7 +117,8 @@ export class TcpTransport implements SipTransport {
     const fam = ipFamily(opts.address);
     if (fam === 0) throw new InvalidArgumentError(`TCP transport needs an IP literal, got ${opts.address}`, 'address');
     checkPort(opts.port ?? 0, true);
-    const server = createServer({ noDelay: true });
+    // Abortive close: a peer's FIN does not close our side (no graceful close behind our back).
+    const server = createServer({ noDelay: true, allowHalfOpen: opts.abortAfterMs !== undefined });
     const t = new TcpTransport(server, opts.address, opts, (opts.logger ?? silentLogger).child({ transport: 'tcp' }));
     server.on('connection', (s) => t.accept(s));
     await new Promise<void>((resolve, reject) => {
@@ -155,21 +161,34 @@ export class TcpTransport implements SipTransport {
   }
 
   /**
-   * Closes the connection with `remote` whose local port is `localPort`, if there is one: FIN
-   * after what is queued (the peer reads it all), then, if it is still open `abortAfterMs` later,
-   * RST with any unacknowledged data discarded. For a connection whose IPsec SAs are going: the
-   * kernel must not retransmit its data once they are gone (that would be in the clear).
-   * Returns whether there was one.
+   * Lets go of the connection with `remote` whose local port is `localPort`, if there is one:
+   * what is queued still leaves for a while, then the connection is reset (with
+   * {@link TcpTransportOptions.abortAfterMs}; closed at once without). For a connection whose
+   * IPsec SAs are going: the kernel must not retransmit its data once they are gone (that would
+   * be in the clear). Returns whether there was one.
    */
-  closeFlow(remote: Endpoint, localPort: number, abortAfterMs: number): boolean {
+  closeFlow(remote: Endpoint, localPort: number): boolean {
     const c = this.conns.get(endpointKey(remote));
     if (!c || c.local.port !== localPort) return false;
-    c.socket.end();
-    const timer = this.clock.setTimeout(abortAfterMs, () => {
-      if (!c.socket.destroyed) c.socket.resetAndDestroy();
-    });
-    c.socket.once('close', () => timer.cancel());
+    this.letGo(c);
     return true;
+  }
+
+  /** A connection we are done with: reset {@link TcpTransportOptions.abortAfterMs} later, or closed now. */
+  private letGo(c: Conn): void {
+    const ms = this.opts.abortAfterMs;
+    if (ms === undefined) return void c.socket.destroy();
+    c.abort ??= this.clock.setTimeout(ms, () => this.drop(c));
+  }
+
+  /** Closes a connection now: reset (abortive close) or destroyed. */
+  private drop(c: Conn): void {
+    c.abort?.cancel();
+    if (c.socket.destroyed) return;
+    // With abortive close no shutdown is ever started, so the reset is always allowed (libuv
+    // refuses one while a shutdown is in flight).
+    if (this.opts.abortAfterMs !== undefined && !c.socket.connecting) c.socket.resetAndDestroy();
+    else c.socket.destroy();
   }
 
   async send(data: SipMessage | Uint8Array, dest: Endpoint, opts: SendOptions = {}): Promise<void> {
@@ -203,13 +222,7 @@ export class TcpTransport implements SipTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const c of this.conns.values()) {
-      // Only a connection open both ways: one whose write side is closing (the peer's FIN
-      // answered) has a shutdown in flight, and libuv refuses a reset then (the handle is never
-      // closed and the loop spins).
-      if (this.opts.resetOnClose && c.socket.readyState === 'open') c.socket.resetAndDestroy();
-      else c.socket.destroy();
-    }
+    for (const c of this.conns.values()) this.drop(c);
     this.conns.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -222,7 +235,7 @@ export class TcpTransport implements SipTransport {
       let socket: Socket;
       try {
         const localPort = this.opts.localPortFor?.(dest);
-        socket = connect({ host: canonicalAddress(dest.address), port: dest.port, localAddress: this.address, ...(localPort !== undefined ? { localPort } : {}), noDelay: true });
+        socket = connect({ host: canonicalAddress(dest.address), port: dest.port, localAddress: this.address, ...(localPort !== undefined ? { localPort } : {}), noDelay: true, allowHalfOpen: this.opts.abortAfterMs !== undefined });
       } catch (err) {
         // A bad port or address throws synchronously (ERR_SOCKET_BAD_PORT): still a transport error.
         this.counters.sendErrors++;
@@ -297,15 +310,19 @@ export class TcpTransport implements SipTransport {
       return conn;
     }
     const key = endpointKey(remote);
-    this.conns.get(key)?.socket.destroy();
+    const older = this.conns.get(key);
+    if (older) this.letGo(older);
     this.conns.set(key, conn);
     this.counters.connectionsOpened++;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', (err) => this.log.debug({ err: err.message, remote: formatEndpoint(remote) }, 'tcp connection error'));
+    // Abortive close: the peer's FIN lets the connection go (our side never closes gracefully).
+    if (this.opts.abortAfterMs !== undefined) socket.on('end', () => this.letGo(conn));
     socket.on('close', () => {
       conn.idle?.cancel();
       conn.partial?.cancel();
+      conn.abort?.cancel();
       if (this.conns.get(key) === conn) this.conns.delete(key);
       this.counters.connectionsClosed++;
     });
@@ -352,7 +369,7 @@ export class TcpTransport implements SipTransport {
   private disconnect(conn: Conn, why: string): void {
     this.counters.disconnectedForGarbage++;
     this.log.debug({ remote: formatEndpoint(conn.remote), why }, 'closing tcp connection');
-    conn.socket.destroy();
+    this.drop(conn);
   }
 
   private touch(conn: Conn): void {
@@ -362,7 +379,7 @@ export class TcpTransport implements SipTransport {
     conn.idle = this.clock.setTimeout(ms, () => {
       this.counters.idleClosed++;
       this.log.debug({ remote: formatEndpoint(conn.remote) }, 'closing idle tcp connection');
-      conn.socket.destroy();
+      this.drop(conn);
     });
   }
 
@@ -378,7 +395,7 @@ export class TcpTransport implements SipTransport {
     conn.partial = this.clock.setTimeout(ms, () => {
       this.counters.partialClosed++;
       this.log.debug({ remote: formatEndpoint(conn.remote), buffered: conn.framer.buffered }, 'closing tcp connection: message incomplete');
-      conn.socket.destroy();
+      this.drop(conn);
     });
   }
 }

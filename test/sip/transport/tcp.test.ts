@@ -6,6 +6,7 @@ import { TcpTransport } from '../../../src/sip/transport/tcp.js';
 import type { InboundMessage } from '../../../src/sip/transport/types.js';
 import { headerOf, rawTcpConnect, rawTcpServer, requestText } from './raw-peers.js';
 import { waitFor as waitUntil } from '../../support/wait.js';
+import { ManualClock } from '../../../src/common/index.js';
 
 const open: { close(): Promise<void> | void }[] = [];
 after(async () => {
@@ -188,30 +189,72 @@ describe('RFC 3261 §18.3: a TCP peer sending garbage is disconnected and counte
   });
 });
 
-describe('closing the transport: FIN, or RST for protected ports (TS 33.203 §7.1)', () => {
-  /** How a peer's connection to a transport ends when the transport closes: 'end' (FIN) or the error code. */
-  async function peerSees(resetOnClose: boolean): Promise<string> {
-    const t = await TcpTransport.listen({ address: '127.0.0.1', resetOnClose });
-    let got = 0;
-    t.onMessage(() => got++);
-    const peer = connect({ port: t.local.port, host: '127.0.0.1' });
+describe('abortive close for protected ports: RST, never FIN (TS 33.203 §7.1)', () => {
+  /** A transport with one connection a peer opened (one request delivered), and how that connection ends at the peer. */
+  async function connected(abortAfterMs: number | undefined) {
+    const clock = new ManualClock(0);
+    const t = await TcpTransport.listen({ address: '127.0.0.1', clock, ...(abortAfterMs !== undefined ? { abortAfterMs } : {}) });
+    const got: InboundMessage[] = [];
+    t.onMessage((m) => got.push(m));
+    const peer = connect({ port: t.local.port, host: '127.0.0.1', allowHalfOpen: true });
+    let data = '';
+    peer.on('data', (d: Buffer) => (data += d.toString('latin1')));
     const ended = new Promise<string>((resolve) => {
       peer.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
       peer.on('end', () => resolve('end'));
     });
     peer.write(requestText({ via: 'SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKclose' }));
-    await waitUntil(() => got === 1);
-    await t.close();
-    const how = await ended;
-    peer.destroy();
-    return how;
+    await waitUntil(() => got.length === 1);
+    const done = async (): Promise<void> => {
+      peer.destroy();
+      await t.close();
+    };
+    return { t, clock, peer, got, ended, data: () => data, done };
   }
 
-  test('[R-SA-5] resetOnClose: every connection is reset (the peer reads ECONNRESET), so no closed socket lives on retransmitting after the SAs are gone', async () => {
-    assert.equal(await peerSees(true), 'ECONNRESET');
+  test('[R-SA-5] closing the transport resets every connection (the peer reads ECONNRESET): no closed socket lives on retransmitting after the SAs are gone', async () => {
+    const c = await connected(150);
+    await c.t.close();
+    assert.equal(await c.ended, 'ECONNRESET');
+    await c.done();
   });
 
-  test('without it a connection is closed with FIN (the peer reads the end of the stream)', async () => {
-    assert.equal(await peerSees(false), 'end');
+  test('without abortive close the transport closes a connection with FIN (the peer reads the end of the stream)', async () => {
+    const c = await connected(undefined);
+    await c.t.close();
+    assert.equal(await c.ended, 'end');
+    await c.done();
+  });
+
+  test('[R-SA-5] closeFlow: what was sent still arrives, and the connection is reset abortAfterMs later, not closed with FIN', async () => {
+    const c = await connected(150);
+    const req = c.got[0];
+    await c.t.send(createResponse(req.msg as SipRequest, 200, 'OK', { toTag: 'a1' }), req.remote, { existingOnly: true });
+    assert.equal(c.t.closeFlow(req.remote, c.t.local.port), true);
+    assert.equal(c.t.closeFlow({ address: '127.0.0.1', port: 9 }, c.t.local.port), false, 'no connection with that peer');
+    await waitUntil(() => c.data().includes('SIP/2.0 200 OK'));
+    let early = false;
+    void c.ended.then(() => (early = c.clock.now() < 150));
+    c.clock.advance(149);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(c.t.hasConnection(req.remote), true, 'still open before abortAfterMs');
+    c.clock.advance(1);
+    assert.equal(await c.ended, 'ECONNRESET');
+    assert.equal(early, false);
+    await c.done();
+  });
+
+  test("[R-SA-5] the peer's FIN does not close our side gracefully: the connection is reset abortAfterMs later", async () => {
+    const c = await connected(150);
+    const remote = c.got[0].remote;
+    const before = c.clock.timers;
+    c.peer.end();
+    // Our side saw the FIN when it schedules the reset; had it closed gracefully, the peer would read 'end' first.
+    await waitUntil(() => c.clock.timers > before);
+    assert.equal(c.t.hasConnection(remote), true, 'our side stays open until the reset');
+    c.clock.advance(150);
+    assert.equal(await c.ended, 'ECONNRESET', 'RST, no FIN back');
+    await waitUntil(() => !c.t.hasConnection(remote));
+    await c.done();
   });
 });

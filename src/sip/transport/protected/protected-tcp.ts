@@ -13,16 +13,22 @@
  * client port and the UE's server port): the UE opens its connection from port_uc to port_ps and
  * listens on port_us; the P-CSCF listens on port_ps and opens its own from port_pc to port_us.
  * A connection is bound to the client port of one SA set: when the client port moves on (a new
- * set after re-registration), the next request opens a new connection from the new port. When a
- * set is deleted its connections are closed (FIN after what is queued, e.g. the 200 of the
- * de-REGISTER that ended the set) and aborted (RST) {@link ABORT_AFTER_MS} later: the kernel
- * would otherwise retransmit their unacknowledged data after the SAs and policies are gone, in
- * the clear (seen in the lab: a UE's answer to a NOTIFY after the P-CSCF had dropped its SAs).
- * The abort alone does not close that gap (a tail-loss probe can come sooner, and the RST itself
- * follows): the nodes' XFRM datapath keeps a deleted SA's policies for NODE_POLICY_LINGER_MS after
- * its state, so whatever the connection still sends is dropped by the kernel, never in the clear.
- * When the transport closes (the node stops, before its SAs go), every connection is reset for the
- * same reason: a merely closed socket with data in flight would go on retransmitting it.
+ * set after re-registration), the next request opens a new connection from the new port.
+ *
+ * No connection here is ever closed gracefully (TS 33.203 §7.1: nothing in the clear). A closed
+ * socket whose data the peer has not acknowledged lives on in the kernel and retransmits it; once
+ * the SAs and policies are gone, in the clear. It happened in the lab: a UE's 200 to the NOTIFY
+ * that ended its registration reached the P-CSCF after the P-CSCF had deleted the set, so it was
+ * never acknowledged. The UE then closed the connection (FIN), both sides saw it closed, and the
+ * orphaned kernel socket retransmitted the 200 without ESP after the UE's SAs went. So:
+ * - when a set is deleted, its connections are reset (RST, unacknowledged data discarded)
+ *   {@link ABORT_AFTER_MS} later, time for what is queued (e.g. the 200 of the de-REGISTER that
+ *   ended the set) to leave;
+ * - the same happens to a connection the peer closes (its FIN) and to one a newer connection
+ *   with the same peer endpoint replaces;
+ * - at once when the transport closes (the node stops, before its SAs go);
+ * - and the nodes' XFRM datapath keeps a deleted SA's policies for NODE_POLICY_LINGER_MS after
+ *   its state, so what is sent meanwhile, the RST included, is dropped by the kernel.
  *
  * The userspace datapath carries UDP only (RFC 3948 tunnel mode has no userspace TCP).
  */
@@ -65,7 +71,7 @@ export interface ProtectedTcpOptions {
 }
 
 /**
- * How long a deleted set's connection may still close gracefully before it is aborted: under
+ * How long a connection let go (its set deleted, the peer's FIN) lives before it is reset: under
  * Linux's minimum TCP retransmission timeout (200 ms), so no segment of it is retransmitted once
  * its SAs are gone.
  */
@@ -93,8 +99,8 @@ export class ProtectedTcpTransport implements SipTransport {
       if (e.kind !== 'setStateChanged' || e.to !== 'deleted') return;
       const [local, peer] = sm.role === 'ue' ? [e.set.ue, e.set.pcscf] : [e.set.pcscf, e.set.ue];
       const remote = (port: number): Endpoint => ({ address: canonicalAddress(peer.address), port });
-      inner.closeFlow(remote(peer.portS), local.portC, ABORT_AFTER_MS);
-      inner.closeFlow(remote(peer.portC), local.portS, ABORT_AFTER_MS);
+      inner.closeFlow(remote(peer.portS), local.portC);
+      inner.closeFlow(remote(peer.portC), local.portS);
     });
   }
 
@@ -103,7 +109,7 @@ export class ProtectedTcpTransport implements SipTransport {
       address: opts.address,
       port: opts.serverPort,
       localPortFor: opts.clientPortFor,
-      resetOnClose: true,
+      abortAfterMs: ABORT_AFTER_MS,
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...opts.tcp,
       ...(opts.clock ? { clock: opts.clock } : {}),
