@@ -15,7 +15,7 @@ import { readPcap } from '../../src/capture/index.js';
 import { DEMO_SUBSCRIBERS } from '../../src/nodes/core/index.js';
 import { ALL_CHECKS, type ProbeReport } from '../../src/probe/index.js';
 import { cliPath, repoRoot } from '../support/paths.js';
-import { startCoreProcess, type CoreProcess } from './support/core-process.js';
+import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from './support/core-process.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 
@@ -37,10 +37,12 @@ function imsec(args: string[], timeoutMs = 180_000): Promise<{ code: number | nu
 
 describe('imsec probe against imsec core (userspace ESP, mod=UDP-enc-tun)', () => {
   let core: CoreProcess;
+  printCoreLogOnFailure(() => core);
   let dir: string;
   let target: string;
   before(async () => {
-    core = await startCoreProcess({ pcscf: { sipPort: 0, protectedPorts: 'auto', settings: { registrationTimerMs: 1500 } } }, fromSource);
+    // Logging at info: a failed test prints the core's lines of that test (printCoreLogOnFailure).
+    core = await startCoreProcess({ pcscf: { sipPort: 0, protectedPorts: 'auto', settings: { registrationTimerMs: 1500 } }, logLevel: 'info' }, fromSource);
     target = `127.0.0.1:${core.pcscfPort}`;
     dir = mkdtempSync(join(tmpdir(), 'imsec-probe-'));
     const [alice, bob] = DEMO_SUBSCRIBERS;

@@ -18,7 +18,7 @@ import { UdpEncapDatapath } from '../../src/ipsec/index.js';
 import { serializeMessage, type SipMessage } from '../../src/sip/index.js';
 import type { Endpoint } from '../../src/sip/transport/types.js';
 import { sharedJson } from '../support/shared.js';
-import { startCoreProcess, type CoreProcess } from './support/core-process.js';
+import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from './support/core-process.js';
 import { pollFor as waitFor } from '../support/wait.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -55,6 +55,7 @@ interface Seen {
 }
 
 let core: CoreProcess;
+printCoreLogOnFailure(() => core);
 const ues: Ue[] = [];
 
 before(async () => {

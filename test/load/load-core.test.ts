@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { driveLoad, rangeRows, toLoadSubscribers } from '../../src/load/index.js';
 import { cliPath } from '../support/paths.js';
-import { startCoreProcess, type CoreProcess } from '../e2e/support/core-process.js';
+import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from '../e2e/support/core-process.js';
 
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OP = 'cdc202d5123e20f62b6d676ac72cb318';
@@ -27,6 +27,7 @@ function run(argv: string[]): { code: number | null; stdout: string; stderr: str
 
 describe('imsec load against imsec core (userspace ESP-in-UDP)', () => {
   let core: CoreProcess;
+  printCoreLogOnFailure(() => core);
   before(async () => {
     core = await startCoreProcess({ subscribers: subscribers.map((s) => ({ impi: s.impi, impus: [s.impu], k: K, op: OP })) }, false, 50_000);
   });

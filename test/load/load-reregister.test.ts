@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { driveLoad, rangeRows, toLoadSubscribers } from '../../src/load/index.js';
-import { startCoreProcess, type CoreProcess } from '../e2e/support/core-process.js';
+import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from '../e2e/support/core-process.js';
 
 const K = 'fec86ba6eb707ed08905757b1bb44b8f';
 const OP = 'dbc59adcb6f9a0ef735477b7fadf8374';
@@ -14,6 +14,7 @@ const UES = 20;
 const subscribers = toLoadSubscribers(rangeRows({ prefix: 'rr', from: 1, to: UES }, { k: K, op: OP }, 'ims.lab'));
 
 let core: CoreProcess;
+printCoreLogOnFailure(() => core);
 before(async () => {
   core = await startCoreProcess({ scscf: { sipPort: 0, settings: { registrar: { minExpires: 1 } } }, subscribers: subscribers.map((s) => ({ impi: s.impi, impus: [s.impu], k: K, op: OP })) }, false);
 });

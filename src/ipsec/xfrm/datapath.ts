@@ -130,11 +130,12 @@ export class XfrmDatapath implements IpsecDatapath {
     try {
       for (const t of sa.transports) {
         // A lingering policy on this selector is taken over (update), or its delete awaited.
-        const held = this.lingering.get(xfrmPolicyKey(sa, t));
+        const key = xfrmPolicyKey(sa, t);
+        const held = this.lingering.get(key);
         let verb: 'add' | 'update' = 'add';
         if (held?.timer) {
           held.timer.cancel();
-          this.endLinger(xfrmPolicyKey(sa, t), held);
+          this.endLinger(key, held);
           verb = 'update';
         } else if (held?.deleting) {
           // Had that delete failed, the add below says so (the policy would still exist).

@@ -308,7 +308,8 @@ export class IcscfCore {
 
   private generate(req: SipRequest, status: number, reason: string, detail?: string): SipResponse {
     this.counters.generated[status] = (this.counters.generated[status] ?? 0) + 1;
-    this.log.info({ method: req.method, status, detail }, 'I-CSCF answers');
+    // A server error is worth a warning: it is what an operator looks for first.
+    this.log[status >= 500 ? 'warn' : 'info']({ method: req.method, status, detail }, 'I-CSCF answers');
     return createResponse(req, status, reason, { rng: this.ports.rng });
   }
 

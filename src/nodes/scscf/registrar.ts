@@ -234,7 +234,10 @@ export class Registrar {
       this.vectors.push(p.impi, r.vectors);
       v = this.vectors.take(p.impi);
     }
-    if (!v) return reply(500, 'Server Internal Error');
+    if (!v) {
+      this.log.warn({ impi: p.impi }, 'scscf: no vector to challenge with');
+      return reply(500, 'Server Internal Error');
+    }
     const { nonce, header } = challengeFor(v, this.d.config.realm, this.d.config.registrar.sendKeys);
     this.endChallenge(p.impi);
     const c: PendingChallenge = { impi: p.impi, impu: p.impu, nonce, realm: this.d.config.realm, vector: v, sentAt: this.d.clock.now() };
@@ -318,7 +321,10 @@ export class Registrar {
       ...(source ? { received: { transport: source.transport, address: source.address, port: source.port } } : {}),
     };
     const applied = applyContacts(live, req, now, this.d.config.registrar, () => randomToken(this.d.rng, 6));
-    if (!applied.ok) return reply(applied.status, applied.reason, { headers: applied.headers });
+    if (!applied.ok) {
+      if (applied.status >= 500) this.log.warn({ impi: p.impi, impu: p.impu, status: applied.status, headers: applied.headers }, 'scscf: REGISTER refused');
+      return reply(applied.status, applied.reason, { headers: applied.headers });
+    }
     if (applied.bindings.length === 0) {
       await this.sar(p.impi, [p.impu], SAR.USER_DEREGISTRATION);
       const notify = current ? await this.d.remove(current, applied.changes) : undefined;

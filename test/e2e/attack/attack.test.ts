@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { startCoreProcess, type CoreProcess } from '../support/core-process.js';
+import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from '../support/core-process.js';
 import { buildCer, DiameterFramer, encodeMessage, getValue, localCapabilities, type DiameterMessage } from '../../../src/diameter/index.js';
 import { pollFor } from '../../support/wait.js';
 import { ATTACKER, attackerUdp, backToBaseline, demoUe, FD_TOLERANCE, forgedMessage, legitimateFlow, report, RSS_TOLERANCE_KB, usage, type Usage } from './support.js';
@@ -22,6 +22,7 @@ const ICSCF_TCP = { partialTimeoutMs: 1500, idleTimeoutMs: 4000, maxConnectionsP
 const CONFIG = { icscf: { sipPort: 0, settings: { sip: { tcp: ICSCF_TCP } } } };
 
 let core: CoreProcess;
+printCoreLogOnFailure(() => core);
 let pid: number;
 let base: Usage;
 

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'node:test';
 import { cliPath, repoRoot } from '../../support/paths.js';
 
 export interface CoreProcess {
@@ -79,4 +80,27 @@ export async function startCoreProcess(config: Record<string, unknown>, fromSour
       return code;
     },
   };
+}
+
+/** At most this many of the core's log lines are printed for one failed test (the last ones). */
+const LOG_LINES_ON_FAILURE = 200;
+
+/**
+ * When a test of the calling suite fails, prints as diagnostics the log lines the core wrote
+ * during that test (warn and above at the default level): the failure then names the node and
+ * the reason, not only the symptom the test saw. Call it at the top level of the file or suite.
+ */
+export function printCoreLogOnFailure(core: () => CoreProcess | undefined): void {
+  let from = 0;
+  beforeEach(() => {
+    from = core()?.stderr().length ?? 0;
+  });
+  afterEach((t) => {
+    const c = core();
+    // `passed` is there at run time (Node 20.16+); @types/node does not declare it yet.
+    if (!('diagnostic' in t) || (t as { passed?: boolean }).passed !== false || !c) return;
+    const lines = c.stderr().slice(from).split('\n').filter((l) => l.trim() !== '');
+    t.diagnostic(`imsec core log during this test: ${lines.length} lines${lines.length > LOG_LINES_ON_FAILURE ? `, the last ${LOG_LINES_ON_FAILURE}` : ''}`);
+    for (const l of lines.slice(-LOG_LINES_ON_FAILURE)) t.diagnostic(l);
+  });
 }
