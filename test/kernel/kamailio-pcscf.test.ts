@@ -127,7 +127,7 @@ describe('[R-SM-1] [R-SA-1] [R-SA-3] Kamailio 5.6 P-CSCF (ims_ipsec_pcscf) as th
       const frames = decodeFrames(pcap, keys);
       const esp = frames.filter((f) => !Number.isNaN(f.spi));
       assert.ok(esp.length > 0, 'ESP on the wire');
-      for (const f of esp) assert.ok(f.icvGood && !f.icvBad, `SPI 0x${f.spi.toString(16)} seq ${f.seq}: ICV good`);
+      for (const f of esp) assert.ok(f.icvGood && !f.icvBad, `SPI 0x${f.spi.toString(16)} seq ${f.seq}: ICV good (${f.where}; tshark: good ${f.icvGood}, bad ${f.icvBad})`);
       const servers = frames.filter((f) => f.sipStatus === '401' && f.securityServer !== '');
       // Each UE's registration above already proves it got its 401 with Security-Server; the
       // capture must show Kamailio's Security-Server on the wire too (in a loaded full kernel run

@@ -87,7 +87,11 @@ export async function onChallenge(c: CoreContext, pending: PendingRegistration, 
     c.o.sa.deleteSet(set.id, 'failed');
     return void ctx.reply(503, 'Service Unavailable');
   }
-  if (c.o.sa.get(set.id)?.state !== 'temporary') return void ctx.reply(500, 'Server Internal Error');
+  if (c.o.sa.get(set.id)?.state !== 'temporary') {
+    // Deleted (or replaced) while its SAs were being installed: nothing left to protect the answer with.
+    c.log.warn({ impi: pending.impi, setId: set.id, status: resp.status }, 'pcscf: the new temporary SAs went while being installed, 500 to the REGISTER');
+    return void ctx.reply(500, 'Server Internal Error');
+  }
   addSecurityServer(out, server);
   c.counters.challenges++;
   c.log.info({ impi: pending.impi, setId: set.id, alg: sel.alg, ealg: sel.ealg, mod: sel.mod, spiC: local.spiC, spiS: local.spiS, portC: local.portC, portS: local.portS }, 'pcscf: temporary SAs created, 401 to the UE');

@@ -44,10 +44,11 @@ export interface CoreLab {
 /**
  * The `imsec core` configuration of the kernel tests on `host`: the P-CSCF on the xfrm datapath,
  * port 5060, protected ports 5100–5199, every Annex H transform the kernel has allowed (so that
- * each can be proven); returns the file's path.
+ * each can be proven), logging at info (the P-CSCF names each set's SPIs); returns the file's path.
  */
 export function writeLabCoreConfig(dir: string, host: string): string {
   return writeCoreConfig(dir, host, {
+    logLevel: 'info',
     hss: { diameterPort: 0 },
     scscf: { sipPort: 0 },
     icscf: { sipPort: 0 },

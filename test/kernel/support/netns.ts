@@ -249,7 +249,7 @@ export class CoreProcess {
     }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
     let err = '';
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => (err = (err + d).slice(-20_000)));
+    child.stderr.on('data', (d: string) => (err = (err + d).slice(-200_000)));
     const lines = createInterface({ input: child.stdout });
     const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       lines.once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>));

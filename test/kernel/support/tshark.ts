@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
 export interface FrameRow {
+  /** Where the frame is, for failure messages: its number, protocols, length and addresses. */
+  where: string;
   /** NaN when the frame carries no ESP. */
   spi: number;
   seq: number;
@@ -34,7 +36,7 @@ export function decodeFrames(pcap: string, saLines: readonly string[], o: Tshark
   for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
   for (const d of o.decodeAs ?? []) args.push('-d', d);
   args.push('-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|');
-  for (const f of ['esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'data.data', 'sip.Method', 'sip.Status-Code', 'udp.srcport', 'udp.dstport', 'sip.Security-Server', 'sip.Security-Verify']) args.push('-e', f);
+  for (const f of ['esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'data.data', 'sip.Method', 'sip.Status-Code', 'udp.srcport', 'udp.dstport', 'sip.Security-Server', 'sip.Security-Verify', 'frame.number', 'frame.protocols', 'frame.len', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst']) args.push('-e', f);
   const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, `tshark: ${r.stderr}`);
   return r.stdout
@@ -46,8 +48,10 @@ export function decodeFrames(pcap: string, saLines: readonly string[], o: Tshark
       const all = line.split('\t').map((v) => v.split('|'));
       const last = all.map((v) => v[v.length - 1] ?? '');
       const [spi, seq, good, bad, data, method, status, sport, dport] = last;
-      const [secServer, secVerify] = all.slice(9).map((v) => v.join('|'));
+      const [secServer, secVerify] = all.slice(9, 11).map((v) => v.join('|'));
+      const [frame, protocols, len, src4, dst4, src6, dst6] = all.slice(11).map((v) => v.join('|'));
       return {
+        where: `frame ${frame} (${protocols}, ${len} bytes, ${src6 || src4} → ${dst6 || dst4})`,
         spi: spi ? Number(spi) : NaN,
         seq: Number(seq),
         icvGood: good === '1' || good === 'True',
