@@ -64,11 +64,20 @@ export function espFinderLua(opts: { spis: readonly number[]; ports: readonly nu
   ].join('\n');
 }
 
+/**
+ * The tshark preferences that decrypt ESP and check its ICVs. `udp.try_heuristic_first` lets the
+ * SIP heuristic take a decrypted SIP datagram before the dissector registered on its UDP port:
+ * protected ports are ephemeral (TS 33.203 §7.1), some of them belong to dissectors that throw on
+ * SIP text (44818 EtherNet/IP, 37008 TZSP, 41170 Manolito, …), and Wireshark 4.0 adds the ESP ICV
+ * verdict only after the inner packet was dissected: such a port left the ICV unchecked.
+ */
+export const TSHARK_ESP_PREFS: readonly string[] = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE', '-o', 'udp.try_heuristic_first:TRUE'];
+
 /** tshark's arguments for the plan, without the ESP keys (see {@link tsharkDecodeCommand}). */
 export function tsharkDecodeArgs(plan: TsharkDecodePlan): string[] {
   const args = ['-r', plan.pcapPath];
   if (plan.luaPath !== undefined) args.push('-X', `lua_script:${plan.luaPath}`);
-  args.push('-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE');
+  args.push(...TSHARK_ESP_PREFS);
   for (const p of uniq(plan.diameterPorts)) if (p !== 3868) args.push('-d', `tcp.port==${p},diameter`);
   for (const p of uniq(plan.sipUdpPorts)) if (p !== 5060) args.push('-d', `udp.port==${p},sip`);
   for (const p of uniq(plan.sipTcpPorts)) if (p !== 5060) args.push('-d', `tcp.port==${p},sip`);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { Analyzer, type AnalysisReport } from '../../src/analyze/index.js';
-import { readCaptureFile } from '../../src/capture/index.js';
+import { readCaptureFile, TSHARK_ESP_PREFS } from '../../src/capture/index.js';
 import { needPeer } from '../support/peers.js';
 import { cliPath } from '../support/paths.js';
 import { needShared } from '../support/shared.js';
@@ -35,7 +35,7 @@ function withKeys(t: TestContext, lines: string[]): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'imsec-analyze-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'k'), lines.join('\n'));
-  return ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE', ...lines.flatMap((l) => ['-o', `uat:esp_sa:${l}`])];
+  return [...TSHARK_ESP_PREFS, ...lines.flatMap((l) => ['-o', `uat:esp_sa:${l}`])];
 }
 
 const md5 = (...parts: (string | Uint8Array)[]) => {

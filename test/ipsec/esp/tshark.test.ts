@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { SeededRng } from '../../../src/common/index.js';
-import { PcapRecorder } from '../../../src/capture/index.js';
+import { PcapRecorder, TSHARK_ESP_PREFS } from '../../../src/capture/index.js';
 import { encodeUdp, encodeUdpPacket } from '../../../src/ip/index.js';
 import { deriveEspKeys, EspSa, VALID_TRANSFORMS, wiresharkChecksIcv, wiresharkEspSaLine, type EncryptionAlg, type IntegrityAlg } from '../../../src/ipsec/esp/index.js';
 import { needPeer } from '../../support/peers.js';
@@ -33,7 +33,7 @@ interface Row {
 
 /** Runs tshark over `pcap` with the given esp_sa records and returns one row per frame. */
 function tshark(pcap: string, saLines: string[], extra: string[] = []): Row[] {
-  const args = ['-r', pcap, '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
+  const args = ['-r', pcap, ...TSHARK_ESP_PREFS];
   for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
   args.push(...extra, '-T', 'fields', '-E', 'separator=;', '-e', 'frame.number', '-e', 'esp.spi', '-e', 'esp.icv_good', '-e', 'esp.icv_bad', '-e', 'sip.Method', '-e', 'udp.port');
   const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 60_000 });
@@ -159,6 +159,34 @@ describe('tshark (Wireshark 4.0) checks our ESP', () => {
       rows.forEach((row, i) => {
         if (i % 2 === 0) assert.deepEqual([row.icvGood, row.icvBad], ['1', '0'], `frame ${row.frame}`);
         else assert.deepEqual([row.icvGood, row.icvBad], ['0', '1'], `frame ${row.frame} (tampered)`);
+      });
+    });
+  });
+
+  test('[R-SA-1] protected ports that Wireshark gives to another dissector still get their ICV checked (TSHARK_ESP_PREFS)', (t) => {
+    if (!needPeer(t, 'tshark')) return;
+    withTempDir(t, (dir) => {
+      // TS 33.203 §7.1 protected ports are ephemeral. Wireshark 4.0 registers dissectors on some
+      // of them that throw on SIP text, and it adds the ICV verdict only after the inner packet:
+      // without udp.try_heuristic_first these frames had no esp.icv_good at all (seen as a
+      // random failure of the capture checks, and reproduced port by port over 1024–65535).
+      const rng = new SeededRng('tshark-ports');
+      const rec = new PcapRecorder();
+      const lines: string[] = [];
+      const ports = [34980, 37008, 41170, 44818, 47000, 54328];
+      ports.forEach((port, i) => {
+        const spi = 0x5001 + i;
+        const { sa, keys } = espSa(spi, 'hmac-sha-1-96', i % 2 ? 'null' : 'aes-cbc');
+        rec.esp(PCSCF, UE, sa.seal(encodeUdp(5101, port, sipRequest(spi), { src: PCSCF, dst: UE }), 17, rng));
+        lines.push(wiresharkEspSaLine({ family: 'IPv4', src: PCSCF, dst: UE, spi, integrity: 'hmac-sha-1-96', encryption: i % 2 ? 'null' : 'aes-cbc', keys }));
+      });
+      const file = join(dir, 'ports.pcap');
+      writeFileSync(file, rec.toBytes());
+      const rows = tshark(file, lines);
+      assert.equal(rows.length, ports.length);
+      rows.forEach((row, i) => {
+        assert.deepEqual([row.icvGood, row.icvBad], ['1', '0'], `port ${ports[i]}: ICV checked and good`);
+        assert.equal(row.method, 'REGISTER', `port ${ports[i]}: inner SIP decoded`);
       });
     });
   });

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { ManualClock, SeededRng } from '../../../src/common/index.js';
-import { PcapRecorder } from '../../../src/capture/index.js';
+import { PcapRecorder, TSHARK_ESP_PREFS } from '../../../src/capture/index.js';
 import type { Endpoint } from '../../../src/ip/index.js';
 import { type EncryptionAlg, type IntegrityAlg } from '../../../src/ipsec/esp/index.js';
 import { SaError, SaManager, mirrorSaTable, wiresharkLinesForSas, type SaSet } from '../../../src/ipsec/sa/index.js';
@@ -202,7 +202,7 @@ describe('userspace UDP-encapsulated ESP over loopback sockets', () => {
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'loopback.pcap');
     writeFileSync(file, rec.toBytes());
-    const args = ['-r', file, '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
+    const args = ['-r', file, ...TSHARK_ESP_PREFS];
     for (const l of wiresharkLinesForSas(pcscf.set.sas)) args.push('-o', `uat:esp_sa:${l}`);
     args.push('-T', 'fields', '-E', 'separator=;', '-e', 'esp.spi', '-e', 'esp.icv_good', '-e', 'sip.CSeq', '-e', 'udp.port');
     const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 60_000 });

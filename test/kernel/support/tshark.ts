@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { TSHARK_ESP_PREFS } from '../../../src/capture/index.js';
 
 export interface FrameRow {
   /** Where the frame is, for failure messages: its number, protocols, length and addresses. */
@@ -32,7 +33,7 @@ export interface TsharkOptions {
  * decrypted and checked with `saLines` (Wireshark esp_sa records).
  */
 export function decodeFrames(pcap: string, saLines: readonly string[], o: TsharkOptions = {}): FrameRow[] {
-  const args = ['-r', pcap, '-n', '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
+  const args = ['-r', pcap, '-n', ...TSHARK_ESP_PREFS];
   for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
   for (const d of o.decodeAs ?? []) args.push('-d', d);
   args.push('-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|');
@@ -71,7 +72,7 @@ export function decodeFrames(pcap: string, saLines: readonly string[], o: Tshark
  * with `saLines` (one row per frame, the innermost occurrence of each field).
  */
 export function tsharkFields(pcap: string, saLines: readonly string[], filter: string, fields: readonly string[]): string[][] {
-  const args = ['-r', pcap, '-n', '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
+  const args = ['-r', pcap, '-n', ...TSHARK_ESP_PREFS];
   for (const l of saLines) args.push('-o', `uat:esp_sa:${l}`);
   args.push('-Y', filter, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=l');
   for (const f of fields) args.push('-e', f);

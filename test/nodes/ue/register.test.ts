@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { usimStateFromSqnMs, verifyAuts } from '../../../src/auth/index.js';
-import { PcapRecorder } from '../../../src/capture/index.js';
+import { PcapRecorder, TSHARK_ESP_PREFS } from '../../../src/capture/index.js';
 import { ManualClock, SeededRng } from '../../../src/common/index.js';
 import { wiresharkLinesForSas } from '../../../src/ipsec/index.js';
 import type { Reginfo } from '../../../src/nodes/common/index.js';
@@ -577,7 +577,7 @@ describe('Wireshark reads the UE\'s protected REGISTER (INTEROP.md "tshark ESP")
       }
       const file = join(dir, 'ue.pcap');
       writeFileSync(file, rec.toBytes());
-      const args = ['-r', file, '-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
+      const args = ['-r', file, ...TSHARK_ESP_PREFS];
       for (const l of lines) args.push('-o', `uat:esp_sa:${l}`);
       args.push('-T', 'fields', '-E', 'separator=;', '-e', 'esp.spi', '-e', 'esp.icv_good', '-e', 'sip.CSeq', '-e', 'sip.Status-Code');
       const out = spawnSync('tshark', args, { encoding: 'utf8', timeout: 60_000 });
