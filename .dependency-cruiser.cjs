@@ -22,7 +22,8 @@ const PURE = [
   '^src/diameter/codec/',
   // The Diameter layer's entry is pure (its I/O entry is diameter/io.ts), so cores may import it.
   '^src/diameter/index\\.ts$',
-  '^src/sip/(message|parser|headers)/',
+  '^src/sip/(message|parser|headers|reginfo)/',
+  '^src/xml/',
   '^src/nodes/[^/]+/core\\.ts$',
   // The node shape and the HSS's Cx procedures beside its core.
   '^src/nodes/common/node\\.ts$',

@@ -8,7 +8,7 @@
  */
 import { measureRate, measureRateAsync, type BenchRegistrar } from './bench.js';
 import { SeededRng } from '../common/index.js';
-import { CxResult, akaAuthDataItem, buildMaa, buildMar, decodeMessage, encodeMessage, parseMaa, parseMar, type DiameterMessage, type MultimediaAuthRequest, type SipAuthDataItem } from '../diameter/index.js';
+import { CxResult, akaAuthDataItem, cxCapabilities, buildMaa, buildMar, decodeMessage, encodeMessage, parseMaa, parseMar, type DiameterMessage, type MultimediaAuthRequest, type SipAuthDataItem } from '../diameter/index.js';
 import { DiameterNode } from '../diameter/io.js';
 
 export interface DiameterBenchResult {
@@ -87,7 +87,7 @@ export async function runDiameterBench(opts: { ms?: number; rounds?: number } = 
 }
 
 async function roundTrips(items: SipAuthDataItem[], m: { ms: number; rounds: number }): Promise<number> {
-  const hss = new DiameterNode({ ...HSS, hostIpAddresses: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 }, peers: [{ host: 'scscf.ims.mnc001.mcc001.3gppnetwork.org' }] });
+  const hss = new DiameterNode({ ...HSS, ...cxCapabilities(), hostIpAddresses: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 }, peers: [{ host: 'scscf.ims.mnc001.mcc001.3gppnetwork.org' }] });
   hss.onRequest((req) => {
     const r = parseMar(req);
     return buildMaa(req, { ...HSS, result: CxResult.SUCCESS, userName: r.userName, publicIdentity: r.publicIdentity, sipNumberAuthItems: 5, sipAuthDataItems: items });
@@ -96,6 +96,7 @@ async function roundTrips(items: SipAuthDataItem[], m: { ms: number; rounds: num
   const scscf = new DiameterNode({
     originHost: 'scscf.ims.mnc001.mcc001.3gppnetwork.org',
     originRealm: HSS.originRealm,
+    ...cxCapabilities(),
     hostIpAddresses: ['127.0.0.1'],
     peers: [{ host: HSS.originHost, connect: { host: '127.0.0.1', port: hss.listenPort as number } }],
   });

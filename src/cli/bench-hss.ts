@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeOpc } from '../auth/index.js';
 import { SeededRng } from '../common/index.js';
-import { buildMar, getValue, type DiameterMessage } from '../diameter/index.js';
+import { buildMar, cxCapabilities, getValue, type DiameterMessage } from '../diameter/index.js';
 import { DiameterNode } from '../diameter/io.js';
 import { openStore, type NewSubscriber } from '../store/index.js';
 import { median, type BenchRegistrar } from './bench.js';
@@ -169,6 +169,7 @@ async function benchBackend(backend: 'sqlite' | 'postgres', storeUrl: string, o:
   const node = new DiameterNode({
     originHost: SCSCF,
     originRealm: 'ims.lab',
+    ...cxCapabilities(),
     hostIpAddresses: ['127.0.0.1'],
     peers: [{ host: HSS, connect: { host: '127.0.0.1', port: hss.port } }],
     timers: { requestTimeoutMs: 30_000, reconnectMinMs: 60_000 },

@@ -6,5 +6,6 @@
 export * from './message/index.js';
 export * from './parser/index.js';
 export * from './headers/index.js';
+export * from './reginfo/index.js';
 // The pure address helpers of the transport layer (no socket code).
 export { canonicalAddress, endpointKey, formatEndpoint, hostForHeader, ipFamily } from './transport/endpoint.js';

@@ -12,7 +12,8 @@ import { describe, test, type TestContext } from 'node:test';
 import { Analyzer, KeysFileError, parseKeysFile } from '../../src/analyze/index.js';
 import { CaptureReader, PcapWriter, readPcap } from '../../src/capture/index.js';
 import { deriveEspKeys } from '../../src/ipsec/esp/index.js';
-import { wiresharkLineForSa, xfrmLinesForSa, type SecurityAssociation } from '../../src/ipsec/sa/index.js';
+import { wiresharkLineForSa, type SecurityAssociation } from '../../src/ipsec/sa/index.js';
+import { xfrmLinesForSa } from '../../src/ipsec/xfrm/index.js';
 import { cliPath, repoRoot } from '../support/paths.js';
 import { buildRegistration, PCSCF, PORTS, SPIS, UE, VECTOR } from './support.js';
 

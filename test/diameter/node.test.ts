@@ -23,6 +23,8 @@ import {
   type DiameterMessage,
   type DiameterNodeOptions,
   type MemoryConnection,
+  cxCapabilities,
+  localCapabilities,
 } from '../../src/diameter/index.js';
 import { DiameterNode } from '../../src/diameter/io.js';
 
@@ -35,7 +37,7 @@ function world() {
   const clock = new ManualClock(1_700_000_000_000);
   const transport = new MemoryTransport();
   const mk = (o: Partial<DiameterNodeOptions> & Pick<DiameterNodeOptions, 'originHost' | 'peers'>): DiameterNode =>
-    new DiameterNode({ originRealm: 'ims.lab', hostIpAddresses: ['127.0.0.1'], clock, transport, rng: new SeededRng(o.originHost), timers: { watchdogMs: 10_000, requestTimeoutMs: 3000, reopenDwas: 1 }, ...o });
+    new DiameterNode({ ...cxCapabilities(), originRealm: 'ims.lab', hostIpAddresses: ['127.0.0.1'], clock, transport, rng: new SeededRng(o.originHost), timers: { watchdogMs: 10_000, requestTimeoutMs: 3000, reopenDwas: 1 }, ...o });
   return { clock, transport, mk };
 }
 
@@ -85,6 +87,14 @@ describe('RFC 6733 §5.3 capabilities exchange and requests', () => {
     assert.equal(ans.serverName, 'sip:hss.ims.lab');
     assert.equal(seen.length, 1);
     assert.equal(seen[0].endToEnd >>> 20, Math.floor(1_700_000_000_000 / 1000) & 0xfff, 'End-to-End high bits from the clock');
+  });
+
+  test('[R-CX-1] the base peer advertises only the applications it is given; a Cx node names Cx (TS 29.229 §6) itself', () => {
+    const opts: DiameterNodeOptions = { originHost: 'peer.ims.lab', originRealm: 'ims.lab', hostIpAddresses: ['127.0.0.1'], peers: [] };
+    const bare = localCapabilities(opts, 0);
+    assert.deepEqual([bare.supportedVendorIds, bare.vendorSpecificApplicationIds, bare.authApplicationIds, bare.acctApplicationIds], [[], [], [], []]);
+    const cx = localCapabilities({ ...opts, ...cxCapabilities() }, 0);
+    assert.deepEqual([cx.supportedVendorIds, cx.vendorSpecificApplicationIds], [[10415], [{ vendorId: 10415, authApplicationId: 16777216 }]]);
   });
 
   test('[R-CX-1] an Origin-Host not in the allowlist gets CEA DIAMETER_UNKNOWN_PEER (3010) and the connection is closed', async () => {
@@ -296,10 +306,10 @@ describe('RFC 3539 watchdog, failover and reconnect', () => {
 
 describe('DiameterNode over TCP on loopback', () => {
   test('[R-CX-1] two nodes: CER/CEA, 200 concurrent Cx requests, DPR/DPA', async () => {
-    const hss = new DiameterNode({ originHost: 'hss.ims.lab', originRealm: 'ims.lab', hostIpAddresses: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 }, peers: [{ host: 'icscf.ims.lab' }] });
+    const hss = new DiameterNode({ ...cxCapabilities(), originHost: 'hss.ims.lab', originRealm: 'ims.lab', hostIpAddresses: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 }, peers: [{ host: 'icscf.ims.lab' }] });
     hssHandler(hss, 'hss.ims.lab');
     await hss.start();
-    const icscf = new DiameterNode({ originHost: 'icscf.ims.lab', originRealm: 'ims.lab', hostIpAddresses: ['127.0.0.1'], peers: [{ host: 'hss.ims.lab', connect: { host: '127.0.0.1', port: hss.listenPort as number } }] });
+    const icscf = new DiameterNode({ ...cxCapabilities(), originHost: 'icscf.ims.lab', originRealm: 'ims.lab', hostIpAddresses: ['127.0.0.1'], peers: [{ host: 'hss.ims.lab', connect: { host: '127.0.0.1', port: hss.listenPort as number } }] });
     try {
       await icscf.start();
       await icscf.waitForPeer('hss.ims.lab', 3000);

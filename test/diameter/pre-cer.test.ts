@@ -8,7 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock, SeededRng } from '../../src/common/index.js';
-import { buildCer, encodeMessage, MemoryTransport, PRE_CER_DEFAULTS, type DiameterNodeOptions, type MemoryConnection } from '../../src/diameter/index.js';
+import { buildCer, encodeMessage, MemoryTransport, PRE_CER_DEFAULTS, type DiameterNodeOptions, type MemoryConnection, cxCapabilities } from '../../src/diameter/index.js';
 import { DiameterNode } from '../../src/diameter/io.js';
 
 const settle = async (n = 5): Promise<void> => {
@@ -19,6 +19,7 @@ async function hss(extra: Partial<DiameterNodeOptions> = {}) {
   const clock = new ManualClock(1_700_000_000_000);
   const transport = new MemoryTransport();
   const node = new DiameterNode({
+    ...cxCapabilities(),
     originHost: 'hss.ims.lab',
     originRealm: 'ims.lab',
     hostIpAddresses: ['127.0.0.1'],

@@ -3,14 +3,16 @@
  * value or throws XmlParseError (XML_PARSE), nothing else, and never hangs; whatever decodes
  * encodes and decodes again to an equal value; generated documents survive encode → decode.
  * Inputs worth keeping live in test/fuzz/corpus/reginfo/ and are replayed here and by
- * test/nodes/common/reginfo.test.ts.
+ * test/sip/reginfo/reginfo.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { CONTACT_EVENTS, decodeImsSubscription, decodeReginfo, encodeReginfo, formatImsSubscription, XmlParseError, type Reginfo, type ReginfoContact } from '../../src/nodes/common/index.js';
+import { CONTACT_EVENTS, decodeReginfo, encodeReginfo, type Reginfo, type ReginfoContact } from '../../src/sip/index.js';
+import { decodeImsSubscription, formatImsSubscription } from '../../src/diameter/index.js';
+import { XmlParseError } from '../../src/xml/index.js';
 import { repoRoot } from '../support/paths.js';
 import { fuzzTarget, mutatedText } from '../support/fuzz.js';
 

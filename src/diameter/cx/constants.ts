@@ -9,6 +9,15 @@ import { type DiameterResult, experimentalResult, resultCode } from '../dictiona
 /** TS 29.229 §6: "The Diameter application identifier assigned to the Cx/Dx interface application is 16777216". */
 export const CX_APPLICATION_ID = 16777216;
 
+/**
+ * What a Cx node advertises in its CER/CEA: the Cx application as a Vendor-Specific-Application-Id
+ * of 3GPP (TS 29.229 §6; RFC 6733 §6.11) and 3GPP as a Supported-Vendor-Id (RFC 6733 §5.3.6).
+ * The base peer advertises only what it is given; spread this into its options.
+ */
+export function cxCapabilities(): { supportedVendorIds: number[]; vendorSpecificApplicationIds: { vendorId: number; authApplicationId: number }[] } {
+  return { supportedVendorIds: [VENDOR_3GPP], vendorSpecificApplicationIds: [{ vendorId: VENDOR_3GPP, authApplicationId: CX_APPLICATION_ID }] };
+}
+
 /** TS 29.229 §6.1 Table 6.1.1: Command-Code values. */
 export const CxCommand = {
   /** UAR/UAA, §6.1.1–6.1.2 (I-CSCF → HSS). */

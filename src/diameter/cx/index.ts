@@ -8,3 +8,4 @@ export * from './lir.js';
 export * from './mar.js';
 export * from './rtr.js';
 export * from './ppr.js';
+export * from './user-data.js';

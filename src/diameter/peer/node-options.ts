@@ -4,8 +4,6 @@
  */
 import type { Clock, Logger, Rng } from '../../common/index.js';
 import type { DiameterMessage } from '../codec/message.js';
-import { CX_APPLICATION_ID } from '../cx/constants.js';
-import { VENDOR_3GPP } from '../dictionary/cx.js';
 import type { Dictionary } from '../dictionary/registry.js';
 import type { DiameterTransport } from '../transport/types.js';
 import type { Capabilities, VendorSpecificApplicationId } from './base-messages.js';
@@ -68,9 +66,9 @@ export interface DiameterNodeOptions {
   originStateId?: number;
   authApplicationIds?: number[];
   acctApplicationIds?: number[];
-  /** Defaults to Cx: [{ vendorId: 10415, authApplicationId: 16777216 }]. */
+  /** None by default: the application (Cx: `cxCapabilities()`) names its own. */
   vendorSpecificApplicationIds?: VendorSpecificApplicationId[];
-  /** Defaults to [10415]. */
+  /** None by default (Cx: [10415], `cxCapabilities()`). */
   supportedVendorIds?: number[];
   peers: PeerConfig[];
   listen?: { host: string; port: number };
@@ -124,7 +122,7 @@ export function resolveTimers(t: DiameterTimers = {}): Required<DiameterTimers> 
   };
 }
 
-/** What the node advertises in CER/CEA; Cx (vendor 10415, application 16777216) by default. */
+/** What the node advertises in CER/CEA: the applications and vendors it was given, nothing more. */
 export function localCapabilities(opts: DiameterNodeOptions, nowMs: number): Capabilities {
   const c: Capabilities = {
     originHost: opts.originHost,
@@ -133,10 +131,10 @@ export function localCapabilities(opts: DiameterNodeOptions, nowMs: number): Cap
     vendorId: opts.vendorId ?? 0,
     productName: opts.productName ?? 'imsec',
     originStateId: opts.originStateId ?? Math.floor(nowMs / 1000) >>> 0,
-    supportedVendorIds: opts.supportedVendorIds ?? [VENDOR_3GPP],
+    supportedVendorIds: opts.supportedVendorIds ?? [],
     authApplicationIds: opts.authApplicationIds ?? [],
     acctApplicationIds: opts.acctApplicationIds ?? [],
-    vendorSpecificApplicationIds: opts.vendorSpecificApplicationIds ?? [{ vendorId: VENDOR_3GPP, authApplicationId: CX_APPLICATION_ID }],
+    vendorSpecificApplicationIds: opts.vendorSpecificApplicationIds ?? [],
   };
   if (opts.firmwareRevision !== undefined) c.firmwareRevision = opts.firmwareRevision;
   return c;

@@ -40,4 +40,4 @@ export {
 } from './manager.js';
 export { DeadlineQueue } from './deadlines.js';
 export { mirrorSaTable, type IpsecDatapath, type Mirror, type MirrorOptions } from './datapath.js';
-export { wiresharkLineForSa, wiresharkLinesForSas, xfrmLinesForSa } from './export.js';
+export { wiresharkLineForSa, wiresharkLinesForSas } from './export.js';

@@ -152,3 +152,12 @@ export function shellQuote(arg: string): string {
   if (arg !== '' && /^[A-Za-z0-9_./:=@%+-]+$/.test(arg)) return arg;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * The `ip xfrm state add ...` command line of the SA, built by the same argv builder as the
+ * xfrm datapath, followed by its `ip xfrm policy add ...` lines (one per transport).
+ */
+export function xfrmLinesForSa(sa: SecurityAssociation, opts: XfrmOptions): string[] {
+  const line = (args: string[]): string => ['ip', ...args].map(shellQuote).join(' ');
+  return [line(xfrmStateAddArgs(sa, opts)), ...sa.transports.map((t) => line(xfrmPolicyAddArgs(sa, t, opts)))];
+}

@@ -11,6 +11,7 @@ export {
   xfrmPolicyDeleteArgs,
   redactArgs,
   shellQuote,
+  xfrmLinesForSa,
   type XfrmOptions,
 } from './argv.js';
 export { parseStateList, parsePolicyList, type ListedEntry } from './list.js';

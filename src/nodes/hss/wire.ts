@@ -15,7 +15,7 @@
 import type { HttpAccess } from '../../web/http/index.js';
 import { type Clock, type Logger, type Rng, cryptoRng, SeededRng, systemClock } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import { cxCapabilities, DisconnectCause, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
 import { DiameterNode } from '../../diameter/io.js';
 import type { HssStore } from '../../store/index.js';
 import { NodeLifecycle, type ImsNode, type NodeEndpoint, type NodeStatus } from '../common/index.js';
@@ -110,6 +110,7 @@ export class HssServer implements ImsNode<HssCounters> {
       originRealm: c.diameter.originRealm,
       hostIpAddresses: c.diameter.hostIpAddresses,
       productName: 'imsec-hss',
+      ...cxCapabilities(),
       peers: c.diameter.peers.map((p) => ({ host: p.host, ...(p.realm ? { realm: p.realm } : {}), ...(p.connect ? { connect: p.connect } : {}), ...(p.addresses ? { addresses: p.addresses } : {}) })),
       listen: c.diameter.listen,
       timers: { watchdogMs: c.diameter.watchdogMs, requestTimeoutMs: c.diameter.requestTimeoutMs, cerTimeoutMs: c.diameter.cerTimeoutMs },

@@ -13,7 +13,7 @@
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { buildLir, buildUar, DisconnectCause, parseLia, parseUaa, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
+import { buildLir, buildUar, cxCapabilities, DisconnectCause, parseLia, parseUaa, type DiameterTransport, type PeerStatus } from '../../diameter/index.js';
 import { DiameterNode } from '../../diameter/io.js';
 import { SipStack, type ProxyContext } from '../../sip/stack/index.js';
 import { TrustDomain, NodeLifecycle, udpSizeRule, type ImsNode, type NodeStatus, type SipAddress, resolveSipUri } from '../common/index.js';
@@ -72,6 +72,7 @@ export function createIcscf(config: IcscfConfig, deps: IcscfDeps = {}): Icscf {
     originRealm: c.diameter.originRealm,
     hostIpAddresses: c.diameter.hostIpAddresses,
     productName: 'imsec-icscf',
+    ...cxCapabilities(),
     peers: [{ host: c.diameter.hss.host, ...(c.diameter.hss.realm ? { realm: c.diameter.hss.realm } : {}), connect: c.diameter.hss.connect }],
     timers: { requestTimeoutMs: c.diameter.requestTimeoutMs, watchdogMs: c.diameter.watchdogMs, reconnectMinMs: 500 },
     clock,

@@ -53,7 +53,7 @@ import { Type, type StaticDecode } from 'typebox';
 import { DEFAULT_PCSCF_POLICY, isValidAlgCombination, type EncryptionAlgName, type IntegrityAlgName } from '../../secagree/index.js';
 import { RESPONSE_FLOWS } from '../../sip/transport/protected/index.js';
 import { parseUri } from '../../sip/headers/index.js';
-import { ipFamily } from '../../sip/index.js';
+import { ipVersionOf } from '../../ip/index.js';
 import { Bool, HostPortField, Int, LogLevel, OneOf, parseField, parseNodeConfig, PortRangeField, Protocols, checkProtocols, Section, Str, StringMap, Strs, TcpLimitsField, type HostPort } from '../common/index.js';
 import { PcscfConfigError } from './errors.js';
 
@@ -168,7 +168,7 @@ function checkAlgs(list: readonly string[], field: string, allowed: readonly str
 }
 
 function checkIp(a: string | undefined, field: string): void {
-  if (a !== undefined && ipFamily(a) === 0) refuse('must be an IP address', field);
+  if (a !== undefined && ipVersionOf(a) === 0) refuse('must be an IP address', field);
 }
 
 /**
@@ -195,7 +195,7 @@ export function parsePcscfConfig(raw: unknown): PcscfConfig {
   }
   c.trustedCore.forEach((e, i) => {
     const m = /^\[([^\]]+)\]:(\d+)$/.exec(e) ?? /^([^:]+):(\d+)$/.exec(e);
-    if (ipFamily(m ? m[1] : e) === 0) refuse('must be an IP address or IP:PORT', `trustedCore[${i}]`);
+    if (ipVersionOf(m ? m[1] : e) === 0) refuse('must be an IP address or IP:PORT', `trustedCore[${i}]`);
     if (m && (Number(m[2]) < 1 || Number(m[2]) > 65535)) refuse('must be an integer in 1..65535', `trustedCore[${i}]`);
   });
   return c;

@@ -5,8 +5,8 @@
  * re-authentication with shortened lifetime). Pure helpers: building the SUBSCRIBE and reading
  * what a reginfo document means for one registration; core.ts sends and keeps the dialog.
  */
-import { contentTypeOf, formatUri, mediaType, parseEvent, parseUri, sipUri, SipHeaders, SipRequest } from '../../sip/index.js';
-import { decodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo, impuKey } from '../common/index.js';
+import { contentTypeOf, formatUri, mediaType, parseEvent, parseUri, sipUri, SipHeaders, SipRequest, decodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../../sip/index.js';
+import { impuKey } from '../common/index.js';
 
 export interface RegSubscribeSpec {
   /** The registered IMPU subscribed to (Request-URI and To). */

@@ -7,9 +7,8 @@
  * a shortened one shortens it (network-initiated re-authentication, R-RR-5).
  */
 import { randomToken } from '../../common/index.js';
-import { callIdOf, contentTypeOf, formatUri, mediaType, parseSubscriptionState, routesOf, toTag, type SipRequest, type SipResponse } from '../../sip/index.js';
+import { callIdOf, contentTypeOf, formatUri, mediaType, parseSubscriptionState, routesOf, toTag, type SipRequest, type SipResponse, decodeReginfo, REGINFO_CONTENT_TYPE } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
-import { decodeReginfo, REGINFO_CONTENT_TYPE } from '../common/index.js';
 import { numberHeader, type CoreContext } from './ports.js';
 import { DEREGISTRATION_GRACE_MS } from './state.js';
 import { buildRegSubscribe, regEventOutcome } from './reg-event.js';

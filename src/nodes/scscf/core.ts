@@ -25,7 +25,8 @@ import { expireBindings, shortenBindings, type BindingChange } from './bindings.
 import type { ScscfConfig } from './config.js';
 import { SAR, type CxPort, type CxServerHandlers } from './cx-client.js';
 import { RegEventNotifier, type Reply } from './reg-event.js';
-import { implicitSet, Registrar, type RegisterSource, type RegistrarCounters } from './registrar.js';
+import { implicitSet } from './implicit-set.js';
+import { Registrar, type RegisterSource, type RegistrarCounters } from './registrar.js';
 import { routeRequest, type RouteDecision } from './routing.js';
 import { ExpiryQueue, KeyedLock, RegistrationTable } from './table.js';
 

@@ -18,7 +18,8 @@ export {
   ScscfConfigSchema,
 } from './config.js';
 export { DiameterCxClient, answerCxRequest, type CxPort, type MarRequest, type MarResult, type SarRequest, type SarResult, type CxServerHandlers, type CxFailureKind } from './cx-client.js';
-export { Registrar, implicitSet, type RegistrarCounters, type RegisterSource, type NotifySubscribers } from './registrar.js';
+export { Registrar, type RegistrarCounters, type RegisterSource, type NotifySubscribers } from './registrar.js';
+export { implicitSet } from './implicit-set.js';
 export { RegEventNotifier, reginfoOf, type RegSubscription } from './reg-event.js';
 export { routeRequest, servedUser, type RouteDecision, type RoutingContext } from './routing.js';
 export { VectorQueue, type HeldVector } from './vectors.js';

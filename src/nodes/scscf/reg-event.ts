@@ -16,7 +16,8 @@ import { SipRequest, SipHeaders, type SipResponse } from '../../sip/message/inde
 import type { CreateResponseOptions } from '../../sip/message/index.js';
 import type { Destination } from '../../sip/transport/index.js';
 import type { StoredBinding, StoredRegistration } from '../../store/index.js';
-import { impuKey, encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo, type ReginfoContact, resolveSipUri, type HostTable } from '../common/index.js';
+import { impuKey, resolveSipUri, type HostTable } from '../common/index.js';
+import { encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo, type ReginfoContact } from '../../sip/index.js';
 import { secondsLeft, type BindingChange } from './bindings.js';
 import type { RegEventPolicy } from './config.js';
 

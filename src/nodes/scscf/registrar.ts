@@ -27,7 +27,7 @@ import { randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopL
 import { callIdOf, contactsOf, cseqOf, expiresOf, formatRoute, formatUri, routesOf, toOf, type ContactList } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { StoredRegistration } from '../../store/index.js';
-import { impuKey, decodeImsSubscription } from '../common/index.js';
+import { implicitSet } from './implicit-set.js';
 import { challengeFor, credentialsOf, derivePrivateIdentity, integrityOf, verifyChallengeResponse, type Integrity, type PendingChallenge } from './auth.js';
 import { applyContacts, checkMinExpires, contactHeaderValues, expireBindings, isDeregistration, type BindingChange, type ContactRequest } from './bindings.js';
 import type { ScscfConfig } from './config.js';
@@ -378,27 +378,4 @@ export class Registrar {
     this.challenges.clear();
     this.vectors.clearAll();
   }
-}
-
-/**
- * The implicit registration set of `impu` from Cx User-Data (TS 29.228 §6.5.1.1; R-REG-2): the
- * non-barred identities of the ServiceProfile holding it, in the HSS's order. Without usable
- * User-Data the set is the identity alone. `barred` when the identity itself is barred.
- */
-export function implicitSet(userData: string | null, impu: string): { impus: string[]; barred: boolean } {
-  if (userData === null) return { impus: [impu], barred: false };
-  let sub;
-  try {
-    sub = decodeImsSubscription(userData);
-  } catch {
-    return { impus: [impu], barred: false };
-  }
-  const k = impuKey(impu);
-  for (const sp of sub.serviceProfiles) {
-    const me = sp.publicIdentities.find((x) => impuKey(x.identity) === k);
-    if (!me) continue;
-    const impus = sp.publicIdentities.filter((x) => !x.barred).map((x) => x.identity);
-    return { impus: impus.length > 0 ? impus : [impu], barred: me.barred };
-  }
-  return { impus: [impu], barred: false };
 }

@@ -15,7 +15,7 @@
  */
 import { cryptoRng, systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { isRequest as isDiameterRequest, type DiameterTransport } from '../../diameter/index.js';
+import { cxCapabilities, isRequest as isDiameterRequest, type DiameterTransport } from '../../diameter/index.js';
 import { DiameterNode } from '../../diameter/io.js';
 import { formatUri, parseUri } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
@@ -147,6 +147,7 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
           originRealm: config.diameter.originRealm,
           hostIpAddresses: config.diameter.hostIpAddresses,
           productName: 'imsec-scscf',
+          ...cxCapabilities(),
           peers: [{ host: hss.host, realm: hss.realm, connect: { host: address, port: hss.port } }],
           timers: { requestTimeoutMs: config.diameter.requestTimeoutMs, watchdogMs: config.diameter.watchdogMs, reconnectMinMs: 500, reconnectMaxMs: 5000 },
           ...(deps.clock ? { clock: deps.clock } : {}),

@@ -14,7 +14,8 @@ import { checkSchema, formatPath } from '../../common/schema.js';
 import { computeOpc } from '../../auth/index.js';
 import type { EncryptionAlg, IntegrityAlg } from '../../ipsec/index.js';
 import { IPSEC_MODES, isValidAlgCombination, type IpsecMode } from '../../secagree/index.js';
-import { parseUri, ipFamily } from '../../sip/index.js';
+import { parseUri } from '../../sip/index.js';
+import { ipVersionOf } from '../../ip/index.js';
 import type { TimerConfig } from '../../sip/transaction/index.js';
 import type { HostTable } from '../common/index.js';
 import { RESPONSE_FLOWS, type ResponseFlow } from '../../sip/transport/protected/index.js';
@@ -247,11 +248,11 @@ export function parseUeConfig(input: UeConfigInput): UeConfig {
   if (pcscf.port < 1 || pcscf.port > 65535) bad('pcscf', 'must be an integer 1..65535');
   const hosts: Record<string, string> = {};
   for (const [name, addr] of Object.entries(c.hosts ?? {})) {
-    if (ipFamily(addr) === 0) bad(`hosts.${name}`, 'must be an IP literal');
+    if (ipVersionOf(addr) === 0) bad(`hosts.${name}`, 'must be an IP literal');
     hosts[name] = addr;
   }
   const localAddress = c.localAddress.trim();
-  if (ipFamily(localAddress) === 0) bad('localAddress', 'must be an IP literal');
+  if (ipVersionOf(localAddress) === 0) bad('localAddress', 'must be an IP literal');
   const ints: [string, number | string | undefined, number, number][] = [
     ['localPort', c.localPort, 0, 65535],
     ['expires', c.expires, 1, 2 ** 31 - 1],

@@ -7,9 +7,8 @@
  */
 import { parseAkaNonce, type DigestChallenge, type IsimResult } from '../../auth/index.js';
 import { ueAcceptSecurityServer, type SecMechanism, type UeAcceptance } from '../../secagree/index.js';
-import { contactExpires, contactsOf, cseqOf, expiresOf, formatNameAddr, formatUri, parsePAssociatedUri, parseServiceRoute, parseUri, securityServerOf, wwwAuthenticateOf, type SipResponse, type Uri, canonicalAddress } from '../../sip/index.js';
+import { contactExpires, contactsOf, cseqOf, expiresOf, formatNameAddr, formatUri, parsePAssociatedUri, parseServiceRoute, parseUri, securityServerOf, wwwAuthenticateOf, type SipResponse, type Uri, canonicalAddress, type Reginfo, type ReginfoContactEvent } from '../../sip/index.js';
 import type { Endpoint } from '../../sip/transport/index.js';
-import type { Reginfo, ReginfoContactEvent } from '../common/index.js';
 import type { ReRegisterPolicy } from './config.js';
 
 /** What to do with a 401 (Unauthorized) to REGISTER. */

@@ -4,9 +4,8 @@
  * reg-event NOTIFY, RFC 3265 §3.2.4 / RFC 6665 for its answer). Requests only ever reach the UE
  * over its protected port (R-SA-5); the core applies the effect after the answer has left.
  */
-import { contentTypeOf, formatUri, fromOf, mediaType, parseEvent, parseSubscriptionState, toOf, type SipRequest, type Uri } from '../../sip/index.js';
+import { contentTypeOf, formatUri, fromOf, mediaType, parseEvent, parseSubscriptionState, toOf, type SipRequest, type Uri, decodeReginfo } from '../../sip/index.js';
 import type { Endpoint } from '../../sip/transport/index.js';
-import { decodeReginfo } from '../common/index.js';
 import { decideOnNotify, type NotifyOutcome } from './decide.js';
 
 /** An incoming MESSAGE (RFC 3428). */

@@ -3,7 +3,8 @@
  * a server listening on UDP must listen on TCP too, on the same port).
  */
 import { SipTransportError } from './errors.js';
-import { TcpTransport, type TcpTransportOptions } from './tcp.js';
+import { TcpTransport } from './tcp.js';
+import type { TcpTransportOptions } from './tcp-options.js';
 import type { SipTransport, TransportProtocol } from './types.js';
 import { UdpTransport } from './udp.js';
 

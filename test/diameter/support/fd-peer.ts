@@ -1,18 +1,18 @@
 /**
  * A DiameterNode run as a child process inside a test's network namespace (freeDiameterd refuses
  * loopback addresses, INTEROP.md). Configuration is one JSON argument (DiameterNodeOptions minus
- * clock/transport/logger). It prints one JSON line per event on stdout: {"ev":"status",...} for
+ * clock/transport/logger); it advertises Cx unless told otherwise. It prints one JSON line per event on stdout: {"ev":"status",...} for
  * peer status, {"ev":"msg","dir":"in"|"out","cmd":257,"req":true,"rc":2001,"peer":"..."} for each
  * message, {"ev":"started"} and {"ev":"stopped","psm":...}. A line "stop" on stdin stops the node
  * (DPR/DPA) and exits; a line "mar" sends a Cx MAR to the first peer and prints {"ev":"answer",...}.
  */
 import { createInterface } from 'node:readline';
-import { buildMar, getValue, isRequest, type DiameterNodeOptions } from '../../../src/diameter/index.js';
+import { buildMar, cxCapabilities, getValue, isRequest, type DiameterNodeOptions } from '../../../src/diameter/index.js';
 import { DiameterNode } from '../../../src/diameter/io.js';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as DiameterNodeOptions;
 const out = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
-const node = new DiameterNode(opts);
+const node = new DiameterNode({ ...cxCapabilities(), ...opts });
 node.onPeerStatus((host, status, detail) => out({ ev: 'status', host, status, detail }));
 node.onTrace((dir, peer, msg) => out({ ev: 'msg', dir, peer, cmd: msg.commandCode, req: isRequest(msg), rc: getValue(msg.avps, 'Result-Code') ?? null, flags: msg.flags }));
 

@@ -5,8 +5,8 @@ import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { ManualClock, SeededRng } from '../../../src/common/index.js';
 import { createLogger } from '../../../src/common/log.js';
-import { SaManager, wiresharkLineForSa, wiresharkLinesForSas, xfrmLinesForSa } from '../../../src/ipsec/sa/index.js';
-import { xfrmStateAddArgs } from '../../../src/ipsec/xfrm/index.js';
+import { SaManager, wiresharkLineForSa, wiresharkLinesForSas } from '../../../src/ipsec/sa/index.js';
+import { xfrmLinesForSa, xfrmStateAddArgs } from '../../../src/ipsec/xfrm/index.js';
 import { CK, CK_HEX, IK, IK_HEX, saSet } from '../xfrm/fixtures.js';
 
 describe('key export (Wireshark esp_sa, ip xfrm)', () => {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { cliPath, repoRoot } from '../../support/paths.js';
-import { type DiameterMessage } from '../../../src/diameter/index.js';
+import { type DiameterMessage, cxCapabilities } from '../../../src/diameter/index.js';
 import { DiameterNode } from '../../../src/diameter/io.js';
 import { Milenage } from '../../../src/auth/milenage/index.js';
 import { akaVectorOf, parseMaa } from '../../../src/diameter/index.js';
@@ -69,6 +69,7 @@ export function startHssProcess(args: string[], timeoutMs = 20_000): Promise<Hss
 /** A client Diameter node (an S-CSCF) connected to one or more HSS processes. */
 export async function clientNode(originHost: string, hss: { host: string; port: number }[]): Promise<DiameterNode> {
   const node = new DiameterNode({
+    ...cxCapabilities(),
     originHost,
     originRealm: 'ims.lab',
     hostIpAddresses: ['127.0.0.1'],

@@ -17,6 +17,7 @@ import {
   parseRtr,
   parseSaa,
   type DiameterMessage,
+  cxCapabilities,
 } from '../../../src/diameter/index.js';
 import { DiameterNode } from '../../../src/diameter/io.js';
 import { defaultHssConfig, fastifyRest, HssServer, createHss, type HssConfig } from '../../../src/nodes/hss/index.js';
@@ -56,6 +57,7 @@ async function scscf(port: number, originHost = SCSCF_HOST, answer?: (req: Diame
   const inbox: DiameterMessage[] = [];
   const status: string[] = [];
   const node = new DiameterNode({
+    ...cxCapabilities(),
     originHost,
     originRealm: REALM,
     hostIpAddresses: ['127.0.0.1'],

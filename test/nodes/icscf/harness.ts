@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeededRng } from '../../../src/common/rng.js';
-import { buildMar, buildSar, parseMaa, parseSaa, ServerAssignmentType, UserDataAlreadyAvailable, type ServerCapabilities } from '../../../src/diameter/index.js';
+import { buildMar, buildSar, parseMaa, parseSaa, ServerAssignmentType, UserDataAlreadyAvailable, type ServerCapabilities, cxCapabilities } from '../../../src/diameter/index.js';
 import { DiameterNode } from '../../../src/diameter/io.js';
 import { defaultHssConfig, HssServer, createHss } from '../../../src/nodes/hss/index.js';
 import { createIcscf, parseIcscfConfig, type Icscf } from '../../../src/nodes/icscf/index.js';
@@ -88,7 +88,7 @@ export async function startStubScscf(cleanup: Cleanup, hssPort: number | undefin
   const uri = `sip:scscf.ims.lab:${local.port}`;
   let node: DiameterNode | undefined;
   if (hssPort !== undefined) {
-    const n = new DiameterNode({ originHost: 'scscf.ims.lab', originRealm: REALM, hostIpAddresses: ['127.0.0.1'], peers: [{ host: 'hss.ims.lab', connect: { host: '127.0.0.1', port: hssPort } }], timers: { requestTimeoutMs: 2000 } });
+    const n = new DiameterNode({ ...cxCapabilities(), originHost: 'scscf.ims.lab', originRealm: REALM, hostIpAddresses: ['127.0.0.1'], peers: [{ host: 'hss.ims.lab', connect: { host: '127.0.0.1', port: hssPort } }], timers: { requestTimeoutMs: 2000 } });
     await n.start();
     await n.waitForPeer('hss.ims.lab', 3000);
     cleanup.push(() => n.stop());

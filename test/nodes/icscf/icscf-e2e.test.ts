@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { CxCommand, parseUaa, type DiameterMessage } from '../../../src/diameter/index.js';
+import { CxCommand, parseUaa, type DiameterMessage, cxCapabilities } from '../../../src/diameter/index.js';
 import { DiameterNode } from '../../../src/diameter/io.js';
 import { createResponse, formatUri, routesOf, serializeMessage, SipHeaders, SipRequest, viasOf, type SipResponse } from '../../../src/sip/index.js';
 import { register, REALM, sipRequest, sipStack, startHss, startIcscf, startStubScscf, type Cleanup } from './harness.js';
@@ -72,7 +72,7 @@ describe('I-CSCF registration and terminating routing with the real HSS (TS 24.2
     assert.equal((await pcscf.stack.sendRequest(register('alice'), { address: '127.0.0.1', port: lonely.address().sip.port })).status, 480);
 
     // An HSS that accepts the connection but never answers a UAR (Diameter request timer).
-    const silent = new DiameterNode({ originHost: 'hss.ims.lab', originRealm: REALM, hostIpAddresses: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 }, peers: [{ host: 'icscf.ims.lab' }] });
+    const silent = new DiameterNode({ ...cxCapabilities(), originHost: 'hss.ims.lab', originRealm: REALM, hostIpAddresses: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 }, peers: [{ host: 'icscf.ims.lab' }] });
     silent.onRequest(() => new Promise<DiameterMessage>(() => {}));
     await silent.start();
     cleanup.push(() => silent.stop());

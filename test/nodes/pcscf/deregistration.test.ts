@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { protectionOf } from '../../../src/sip/transport/protected/index.js';
-import { REGINFO_CONTENT_TYPE, encodeReginfo, type Reginfo } from '../../../src/nodes/common/reginfo.js';
+import { REGINFO_CONTENT_TYPE, encodeReginfo, type Reginfo, authorizationOf, SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/index.js';
 import { DEREGISTRATION_GRACE_MS } from '../../../src/nodes/pcscf/index.js';
 import { CLIENT_PORT_POOL } from '../../../src/nodes/pcscf/wire.js';
 import { SeededRng, toHex } from '../../../src/common/index.js';
-import { authorizationOf, SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/index.js';
 import { HOST, waitFor, world, type ScriptedUe, type StubCore } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;

@@ -8,8 +8,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { Reginfo } from '../../../src/nodes/common/reginfo.js';
-import { SipHeaders, SipRequest, serializeMessage } from '../../../src/sip/index.js';
+import { type Reginfo, SipHeaders, SipRequest, serializeMessage } from '../../../src/sip/index.js';
 import { HOST, waitFor, world } from './support.js';
 
 type World = Awaited<ReturnType<typeof world>>;

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { ManualClock, SeededRng, toHex, type Rng } from '../../../src/common/index.js';
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type Mirror, type SaSet } from '../../../src/ipsec/index.js';
 import { ProtectedTransport } from '../../../src/sip/transport/protected/index.js';
-import { encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../../../src/nodes/common/reginfo.js';
+import { encodeReginfo, REGINFO_CONTENT_TYPE, type Reginfo, SipHeaders, SipRequest, authorizationOf, callIdOf, contactsOf, formatUri, fromTag, securityServerOf, toTag, type SipResponse } from '../../../src/sip/index.js';
 import { createPcscf, parsePcscfConfig, type PcscfDeps, type PcscfNode } from '../../../src/nodes/pcscf/index.js';
 import {
   buildUeOffer,
@@ -23,18 +23,6 @@ import {
   type SecMechanism,
   type UeAcceptance,
 } from '../../../src/secagree/index.js';
-import {
-  SipHeaders,
-  SipRequest,
-  authorizationOf,
-  callIdOf,
-  contactsOf,
-  formatUri,
-  fromTag,
-  securityServerOf,
-  toTag,
-  type SipResponse,
-} from '../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
 import { UdpTransport } from '../../../src/sip/transport/index.js';
 import { freePorts } from '../../support/ports.js';

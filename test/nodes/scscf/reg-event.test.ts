@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildPpr, decodeMessage, encodeMessage, parsePpa, parseRta, ReasonCode, ServerAssignmentType as SAT, CxResult, sameResult } from '../../../src/diameter/index.js';
-import { decodeReginfo } from '../../../src/nodes/common/index.js';
+import { decodeReginfo, SipHeaders, SipRequest, fromOf, toOf, parseSubscriptionState } from '../../../src/sip/index.js';
 import { buildUserData } from '../../../src/nodes/hss/index.js';
 import { answerCxRequest } from '../../../src/nodes/scscf/index.js';
-import { SipHeaders, SipRequest, fromOf, toOf, parseSubscriptionState } from '../../../src/sip/index.js';
 import { harness, provision, register, registerFully, send, settle, TestIsim, type Harness } from './harness.js';
 
 const PATH = '<sip:term@pcscf.ims.lab:5060;lr>';

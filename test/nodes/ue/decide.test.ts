@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { buildAkaNonce, formatDigestChallenge, parseDigestCredentials } from '../../../src/auth/index.js';
 import { FixedRng } from '../../../src/common/index.js';
-import { decodeReginfo } from '../../../src/nodes/common/index.js';
+import { decodeReginfo, SipHeaders, SipResponse, parseMessage, serializeMessage } from '../../../src/sip/index.js';
 import {
   acceptOnUnprotectedPort,
   analyzeChallenge,
@@ -26,7 +26,6 @@ import {
   type ChallengeIsim,
 } from '../../../src/nodes/ue/index.js';
 import { buildUeOffer, formatSecurityMechanisms } from '../../../src/secagree/index.js';
-import { SipHeaders, SipResponse, parseMessage, serializeMessage } from '../../../src/sip/index.js';
 import { repoRoot } from '../../support/paths.js';
 
 const POLICY = { fraction: 0.5, marginSeconds: 600 };

@@ -8,10 +8,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { buildAkaNonce, formatDigestChallenge } from '../../../src/auth/index.js';
 import { ProtectedTransport, type CarrierMessageInfo, type ProtectedCarrier } from '../../../src/sip/transport/protected/index.js';
-import { decodeReginfo } from '../../../src/nodes/common/index.js';
+import { decodeReginfo, SipHeaders, SipResponse } from '../../../src/sip/index.js';
 import { analyzeChallenge, decideGranted, decideOnNotify } from '../../../src/nodes/ue/index.js';
 import { buildUeOffer } from '../../../src/secagree/index.js';
-import { SipHeaders, SipResponse } from '../../../src/sip/index.js';
 import { fcParams } from '../../support/fuzz.js';
 
 const OFFER = buildUeOffer({ spiC: 0x80000101, spiS: 0x80000102, portC: 31000, portS: 31001, algs: ['hmac-sha-1-96', 'hmac-md5-96'], mods: ['UDP-enc-tun'] });

@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock, SeededRng } from '../../../src/common/index.js';
-import type { Reginfo } from '../../../src/nodes/common/index.js';
+import { type Reginfo, cseqOf, fromTag, toTag, type SipRequest } from '../../../src/sip/index.js';
 import { createUe, memorySqnStore, parseUeConfig, type Ue, type UeConfigInput } from '../../../src/nodes/ue/index.js';
-import { cseqOf, fromTag, toTag, type SipRequest } from '../../../src/sip/index.js';
 import { FakePcscf, HOST, K, OPC } from './support/fake-pcscf.js';
 import { waitFor } from '../../support/wait.js';
 

@@ -21,7 +21,7 @@ import {
 import { ManualClock, SeededRng, type Clock } from '../../../../src/common/index.js';
 import { SaManager, UdpEncapDatapath, mirrorSaTable, type IpsecDatapath, type Mirror, type XfrmRunner } from '../../../../src/ipsec/index.js';
 import { KernelSocketCarrier, inboundSaLookup } from '../../../../src/ipsec/index.js';
-import { encodeReginfo, type Reginfo } from '../../../../src/nodes/common/index.js';
+import { encodeReginfo, type Reginfo, SipHeaders, SipRequest, authorizationOf, securityClientOf, securityVerifyOf, type SipResponse } from '../../../../src/sip/index.js';
 import { ProtectedTransport, protectionOf, type Protection } from '../../../../src/sip/transport/protected/index.js';
 import {
   buildSecurityServer,
@@ -31,7 +31,6 @@ import {
   type PcscfSecAgreePolicy,
   type SecMechanism,
 } from '../../../../src/secagree/index.js';
-import { SipHeaders, SipRequest, authorizationOf, securityClientOf, securityVerifyOf, type SipResponse } from '../../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../../src/sip/stack/index.js';
 import { UdpTransport } from '../../../../src/sip/transport/index.js';
 import { freePorts } from '../../../support/ports.js';

@@ -21,7 +21,7 @@
  * retry-after (unsignedLong), q, callid, cseq (optional); children uri (required),
  * display-name, unknown-param*. Elements and attributes of other namespaces are skipped.
  */
-import { XmlParseError, attr, childElement, childElements, escapeXml, localName, parseXml, textOf, type XmlElement } from './xml.js';
+import { XmlParseError, attr, childElement, childElements, escapeXml, localName, parseXml, textOf, type XmlElement } from '../../xml/index.js';
 
 export const REGINFO_NAMESPACE = 'urn:ietf:params:xml:ns:reginfo';
 export const REGINFO_CONTENT_TYPE = 'application/reginfo+xml';

@@ -15,7 +15,7 @@
  * Reference ::= '&' Name ';' | '&#' [0-9]+ ';' | '&#x' [0-9a-fA-F]+ ';'
  * ```
  */
-import { ImsError } from '../../common/index.js';
+import { ImsError } from '../common/index.js';
 
 /** A malformed or over-limit XML document; `offset` is the character position of the problem. */
 export class XmlParseError extends ImsError {

@@ -20,7 +20,7 @@
  * TS 29.228 §6.5.1.1 / TS 24.229 §5.4.1.2.2: the identities of the implicit registration set,
  * the first non-barred one being the default public identity.
  */
-import { XmlParseError, childElement, childElements, escapeXml, localName, parseXml, textOf } from './xml.js';
+import { XmlParseError, childElement, childElements, escapeXml, localName, parseXml, textOf } from '../../xml/index.js';
 
 export interface UserDataPublicIdentity {
   identity: string;

@@ -1,25 +1,10 @@
-/**
- * application/reginfo+xml (RFC 3680 §5) and the bounded XML reader under it; the TS 29.228
- * Annex E User-Data reader; identity keys; static host resolution.
- */
+/** application/reginfo+xml (RFC 3680 §5): the codec, and the replay of its fuzz corpus. */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import {
-  decodeImsSubscription,
-  decodeReginfo,
-  encodeReginfo,
-  formatImsSubscription,
-  formatReginfo,
-  impuKey,
-  parseXml,
-  resolveSipUri,
-  sameImpu,
-  XmlParseError,
-  type Reginfo,
-} from '../../../src/nodes/common/index.js';
-import { buildUserData } from '../../../src/nodes/hss/index.js';
+import { decodeReginfo, encodeReginfo, formatReginfo, type Reginfo } from '../../../src/sip/index.js';
+import { XmlParseError } from '../../../src/xml/index.js';
 import { repoRoot } from '../../support/paths.js';
 
 const vector = (p: string) => readFileSync(join(repoRoot, p), 'utf8');
@@ -98,71 +83,6 @@ describe('RFC 3680 §5.3: reginfo', () => {
         '<uri>sip:a@192.0.2.1</uri><gr:pub-gruu uri="sip:a@b;gr=urn:uuid:1"/></contact></registration></reginfo>',
     );
     assert.equal(r.registrations[0].contacts[0].expires, 60);
-  });
-});
-
-describe('the bounded XML reader', () => {
-  test('entities, character references, CDATA, comments and the XML declaration', () => {
-    const e = parseXml('<?xml version="1.0"?><!-- c --><a x="&lt;&#65;&#x42;&quot;"><![CDATA[<raw>]]>&amp;t<b/></a>');
-    assert.deepEqual(e, { name: 'a', attrs: [['x', '<AB"']], children: ['<raw>&t', { name: 'b', attrs: [], children: [] }] });
-  });
-
-  test('refuses a DOCTYPE (no entity expansion), unknown entities, mismatched tags, trailing content, depth beyond the limit', () => {
-    const cases: [string, RegExp][] = [
-      ['<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', /document type/],
-      ['<a>&nbsp;</a>', /unknown entity/],
-      ['<a><b></a></b>', /closes/],
-      ['<a/><b/>', /after the root/],
-      ['<a x="1" x="2"/>', /duplicate attribute/],
-      ['<a x="<"/>', /attribute value/],
-      [`${'<a>'.repeat(40)}${'</a>'.repeat(40)}`, /too deeply/],
-      ['<a>\u0001</a>', /not allowed/],
-      ['', /no root/],
-    ];
-    for (const [doc, msg] of cases) assert.throws(() => parseXml(doc), (e: unknown) => e instanceof XmlParseError && msg.test(e.message), doc);
-    assert.throws(() => parseXml(new Uint8Array([0x3c, 0x61, 0xff, 0x2f, 0x3e])), /not UTF-8/);
-  });
-});
-
-describe('TS 29.228 Annex E: User-Data', () => {
-  test('reads the HSS\'s own User-Data (independent builder): identities, barring, one ServiceProfile per implicit set', () => {
-    const xml = buildUserData('alice@ims.lab', [
-      { impus: [{ impu: 'sip:alice@ims.lab', barred: false }, { impu: 'tel:+15550001', barred: true }], serviceProfile: '<InitialFilterCriteria><Priority>0</Priority></InitialFilterCriteria>' },
-      { impus: [{ impu: 'sip:alice-work@ims.lab', barred: false }], serviceProfile: null },
-    ]);
-    const s = decodeImsSubscription(xml);
-    assert.equal(s.privateId, 'alice@ims.lab');
-    assert.deepEqual(
-      s.serviceProfiles.map((p) => p.publicIdentities.map((i) => [i.identity, i.barred])),
-      [[['sip:alice@ims.lab', false], ['tel:+15550001', true]], [['sip:alice-work@ims.lab', false]]],
-    );
-  });
-
-  test('format → decode round trip', () => {
-    const v = { privateId: 'a@b', serviceProfiles: [{ publicIdentities: [{ identity: 'sip:a@b', barred: false, identityType: 0, displayName: 'A & B' }, { identity: 'tel:+1', barred: true }] }] };
-    assert.deepEqual(decodeImsSubscription(formatImsSubscription(v)), v);
-    assert.throws(() => decodeImsSubscription('<Other/>'), { code: 'XML_PARSE' });
-  });
-});
-
-describe('identities and host resolution', () => {
-  test('impuKey: host case, escapes, URI parameters and tel visual separators do not make another identity', () => {
-    assert.ok(sameImpu('sip:alice@IMS.lab', 'sip:alice@ims.lab;user=phone'));
-    assert.ok(sameImpu('sip:%61lice@ims.lab', 'sip:alice@ims.lab'));
-    assert.ok(sameImpu('tel:+1-555-0001', 'tel:+15550001'));
-    assert.ok(!sameImpu('sip:Alice@ims.lab', 'sip:alice@ims.lab'), 'the user part is case-sensitive');
-    assert.ok(!sameImpu('sip:alice@ims.lab:5060', 'sip:alice@ims.lab'));
-    assert.equal(impuKey('not a uri'), undefined);
-  });
-
-  test('resolveSipUri: host table (any case), IP literals, default ports, transport parameter, maddr; errors are SIP_RESOLVE', () => {
-    const hosts = { 'scscf.ims.lab': '127.0.0.1', 'v6.ims.lab': '::1' };
-    assert.deepEqual(resolveSipUri('sip:orig@SCSCF.ims.lab:6060;lr', hosts), { address: '127.0.0.1', port: 6060, transport: 'udp' });
-    assert.deepEqual(resolveSipUri('sip:a@192.0.2.1;transport=TCP', hosts), { address: '192.0.2.1', port: 5060, transport: 'tcp' });
-    assert.deepEqual(resolveSipUri('sip:[::1]:5070', hosts), { address: '::1', port: 5070, transport: 'udp' });
-    assert.deepEqual(resolveSipUri('sips:v6.ims.lab', hosts), { address: '::1', port: 5061, transport: 'tcp' });
-    assert.deepEqual(resolveSipUri('sip:x@unknown.lab;maddr=10.0.0.1', hosts), { address: '10.0.0.1', port: 5060, transport: 'udp' });
-    for (const bad of ['sip:nowhere.lab', 'tel:+1555', 'sip:scscf.ims.lab;transport=sctp']) assert.throws(() => resolveSipUri(bad, hosts), { code: 'SIP_RESOLVE' }, bad);
   });
 });
 
