@@ -22,7 +22,7 @@ import { VALID_TRANSFORMS, wiresharkChecksIcv, type IntegrityAlg } from '../../s
 import { needPeer } from '../support/peers.js';
 import { Capture, CoreProcess, UeDriver, createNetnsPair, needKernelEsp } from './support/netns.js';
 import { writeLabCoreConfig } from './support/core-lab.js';
-import { rekeyedSpis, spiHistory } from './support/capture-check.js';
+import { rekeyedSpis, spiHistory, spiOfEspSaLine } from './support/capture-check.js';
 import { keepingCapture } from './support/keep-capture.js';
 import { decodeFrames } from './support/tshark.js';
 import { addForeignEntries } from './support/xfrm-state.js';
@@ -59,8 +59,7 @@ describe('[R-SM-1] [R-SA-3] [R-RR-2] imsec core and UEs over kernel IPsec in two
     const noteKeys = async (name: string, integrity: IntegrityAlg): Promise<void> => {
       for (const l of await ues.request<string[]>({ op: 'keys', name })) {
         keys.push(l);
-        const spi = Number(/"(0x[0-9a-f]+)"/i.exec(l)?.[1]);
-        expectedIcv.set(spi, wiresharkChecksIcv(integrity));
+        expectedIcv.set(spiOfEspSaLine(l), wiresharkChecksIcv(integrity));
       }
     };
 

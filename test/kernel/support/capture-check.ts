@@ -81,14 +81,19 @@ export function spiHistory(rows: readonly { spi: number; seq: number; icvGood: b
   return `${mine.length} packet(s) of this SPI: ${mine.map((r) => `seq ${r.seq} ${r.icvGood ? 'good' : r.icvBad ? 'bad' : 'unchecked'}`).join(', ')}`;
 }
 
+/** The SPI of one Wireshark esp_sa record (its only quoted hex field); NaN when it has none. */
+export function spiOfEspSaLine(line: string): number {
+  return Number(/"(0x[0-9a-f]+)"/i.exec(line)?.[1]);
+}
+
 /** The SPIs (hex) of `keys` (Wireshark esp_sa records) that appear in records that differ. */
 export function rekeyedSpis(keys: readonly string[]): string[] {
-  const bySpi = new Map<string, Set<string>>();
+  const bySpi = new Map<number, Set<string>>();
   for (const l of keys) {
-    const spi = /"(0x[0-9a-f]+)"/i.exec(l)?.[1] ?? '';
+    const spi = spiOfEspSaLine(l);
     bySpi.set(spi, (bySpi.get(spi) ?? new Set()).add(l));
   }
-  return [...bySpi].filter(([, lines]) => lines.size > 1).map(([spi]) => spi);
+  return [...bySpi].filter(([, lines]) => lines.size > 1).map(([spi]) => `0x${spi.toString(16)}`);
 }
 
 /** The protected TCP flows of sets (TS 33.203 §6.2) whose packets tshark can open. */

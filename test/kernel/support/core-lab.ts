@@ -13,7 +13,7 @@ import { wiresharkChecksIcv, type IntegrityAlg } from '../../../src/ipsec/esp/in
 import { needPeer } from '../../support/peers.js';
 import { waitFor } from '../../support/wait.js';
 import { Capture, CoreProcess, UeDriver, createNetnsPair, needKernelEsp, writeCoreConfig, type Side } from './netns.js';
-import { DISCARD_PORT } from './capture-check.js';
+import { DISCARD_PORT, spiOfEspSaLine } from './capture-check.js';
 import { addForeignEntries } from './xfrm-state.js';
 
 export interface CoreLab {
@@ -105,7 +105,7 @@ export async function startCoreLab(t: TestContext, o: { prefix: string; family?:
     async noteKeys(name, integrity) {
       for (const l of await ues.request<string[]>({ op: 'keys', name })) {
         keys.push(l);
-        checksIcv.set(Number(/"(0x[0-9a-f]+)"/i.exec(l)?.[1]), wiresharkChecksIcv(integrity));
+        checksIcv.set(spiOfEspSaLine(l), wiresharkChecksIcv(integrity));
       }
     },
   };
