@@ -65,7 +65,10 @@ export interface ScaleOutTopology {
 const HOST = '127.0.0.1';
 const REALM = 'ims.lab';
 
-/** A port that was free a moment ago on 127.0.0.1 (the S-CSCF's Server-Name must name it before it starts). */
+/**
+ * A port that was free a moment ago on 127.0.0.1 (the S-CSCF's Server-Name must name it before it
+ * starts). Bound and released: the nodes are child processes, which cannot be handed a socket.
+ */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();

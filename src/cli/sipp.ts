@@ -88,7 +88,10 @@ export function resWithoutZeroRng(k: Uint8Array, opc: Uint8Array, base: Rng = cr
   return rng;
 }
 
-/** A free UDP port on 127.0.0.1 right now (SIPp would take 5060 otherwise). */
+/**
+ * A free UDP port on 127.0.0.1 right now (SIPp would take 5060 otherwise). Bound and released:
+ * SIPp is another program and cannot be handed a socket, so it gets a number.
+ */
 export async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));

@@ -71,7 +71,8 @@ export class UdpPortPool {
   /**
    * Bind a local endpoint for the pool's life, whatever SAs come and go (a P-CSCF's port_ps and
    * port_pc pool, shared by every UE; seed 001 §7.1: SAs are told apart by SPI). Port 0 lets the
-   * OS choose; resolves with the bound port, which stays taken until {@link close}.
+   * OS choose; resolves with the bound port, which stays taken until {@link close}, or until this
+   * reference and every SA's are let go ({@link unbind}).
    */
   async listen(address: string, port: number): Promise<number> {
     if (port !== 0) {

@@ -239,11 +239,17 @@ export class UdpEncapDatapath implements IpsecDatapath {
   }
 
   /**
-   * Bind a local protected endpoint for the datapath's life, whatever SAs come and go (a
-   * P-CSCF's port_ps and port_pc pool; {@link UdpPortPool.listen}). Port 0 lets the OS choose.
+   * Bind a local protected endpoint whatever SAs come and go, until {@link release} or close (a
+   * P-CSCF's port_ps and port_pc pool; a UE's chosen ports until their SAs exist;
+   * {@link UdpPortPool.listen}). Port 0 lets the OS choose.
    */
   listen(address: string, port: number): Promise<number> {
     return this.ports.listen(canonicalIp(address), port);
+  }
+
+  /** Lets go of one {@link listen} of a local endpoint; the socket stays while an SA uses it. */
+  release(address: string, port: number): Promise<void> {
+    return this.ports.unbind({ address: canonicalIp(address), port });
   }
 
   /**

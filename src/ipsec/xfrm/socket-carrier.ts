@@ -42,12 +42,17 @@ export class KernelSocketCarrier {
     this.handler = handler;
   }
 
-  /** Bind a protected port for the carrier's life (port 0: the OS chooses); resolves with it. */
+  /** Bind a protected port (port 0: the OS chooses) until {@link release} or close; resolves with it. */
   listen(_address: string, port: number): Promise<number> {
     return this.ports.listen(this.address, port);
   }
 
   /** Bind a protected port (reference-counted). */
+  /** Lets go of one {@link listen} of a port; the socket stays while an SA uses it. */
+  release(_address: string, port: number): Promise<void> {
+    return this.ports.unbind({ address: this.address, port });
+  }
+
   bind(port: number): Promise<void> {
     return this.ports.bind({ address: this.address, port });
   }

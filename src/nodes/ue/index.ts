@@ -5,7 +5,6 @@
  */
 export { openUe, type OpenUe, type UeDeps } from './wire.js';
 export { createUe, type Ue, type UeCounters } from './node.js';
-export { freeUdpPort, freeUdpTcpPort } from './free-port.js';
 export { parseUeConfig, parseHostPort, UE_DEFAULTS, UeConfigSchema, type UeConfig, type UeConfigInput, type UeDatapathKind, type UeTransportKind, type ReRegisterPolicy } from './config.js';
 export { UeCore, type UeCoreConfig, type UeCorePorts, type UeRegState, type UeRegistration, type UeSnapshot, type UeIncomingMessage, type UeIncomingRequest } from './core.js';
 export { UeError, type UeFailureReason } from './errors.js';

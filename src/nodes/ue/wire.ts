@@ -21,7 +21,7 @@ import { UeError } from './errors.js';
 import { FilteredTransport, type UeHooks } from './filtered-transport.js';
 import { SoftIsim, memorySqnStore, type SqnStore } from './isim.js';
 import { fileSqnStore } from './sqn-file.js';
-import { freeUdpPort, freeUdpTcpPort } from './free-port.js';
+import { ProtectedPortHolds, type PortCarrier } from './free-port.js';
 import { ueTcpTransports } from './tcp-transports.js';
 
 export interface UeDeps {
@@ -89,14 +89,17 @@ export async function openUe(config: UeConfig, deps: UeDeps = {}): Promise<OpenU
   let datapath: IpsecDatapath;
   let carrier: ProtectedCarrier;
   let kernelCarrier: KernelSocketCarrier | undefined;
+  let portCarrier: PortCarrier;
   if (config.datapath === 'xfrm') {
     datapath = new XfrmDatapath({ ...(deps.xfrmRunner ? { runner: deps.xfrmRunner } : {}), policyLingerMs: NODE_POLICY_LINGER_MS, clock });
     kernelCarrier = new KernelSocketCarrier(config.localAddress, inboundSaLookup(sa));
     carrier = kernelCarrier;
+    portCarrier = kernelCarrier;
   } else {
     const udp = new UdpEncapDatapath({ rng, ...(deps.espTap ? { tap: deps.espTap } : {}) });
     datapath = udp;
     carrier = udp;
+    portCarrier = udp;
   }
   const mirror = mirrorSaTable(sa, datapath, { onError: (err, s, op) => log.warn({ err: (err as Error).message, sa: s.id, op }, 'datapath operation failed') });
   // Kernel XFRM: the protected ports are plain sockets, bound while an SA uses them.
@@ -113,8 +116,9 @@ export async function openUe(config: UeConfig, deps: UeDeps = {}): Promise<OpenU
   // 2. Transports: unprotected UDP (port rule), protected (server port fixed for the UE's life);
   //    with SIP over TCP also a TCP transport on each (ueTcpTransports).
   const tcp = config.transport === 'tcp';
-  const freePort = (avoid: readonly number[]): Promise<number> => (tcp ? freeUdpTcpPort(config.localAddress, avoid) : freeUdpPort(config.localAddress, avoid));
-  const serverPort = config.protectedPorts.server || (await freePort([config.protectedPorts.client]));
+  // The protected ports the UE chooses are bound on the carrier and held until their SAs exist.
+  const holds = new ProtectedPortHolds(portCarrier, config.localAddress, tcp);
+  const serverPort = config.protectedPorts.server || (await holds.take([config.protectedPorts.client]));
   const udp = await UdpTransport.bind({ address: config.localAddress, port: config.localPort, logger: log, ...(deps.onWire ? { onWire: deps.onWire } : {}) });
   const unprotectedUdp = new FilteredTransport({ inner: udp, protected: false, hooks: deps.hooks, logger: log });
   const protectedInner = new ProtectedTransport({ carrier, address: config.localAddress, serverPort, clientPort: serverPort, saManager: sa, responseFlow: config.responseFlow, logger: log });
@@ -160,8 +164,9 @@ export async function openUe(config: UeConfig, deps: UeDeps = {}): Promise<OpenU
       saSettled: async () => {
         await mirror.idle();
         await Promise.all(portOps.splice(0));
+        await holds.letGo();
       },
-      freePort,
+      freePort: (avoid) => holds.take(avoid),
       isim,
       clock,
       rng,
