@@ -36,7 +36,7 @@ const hostFiles = files.filter((f) => !isKernel(f));
 const kernelFiles = files.filter(isKernel);
 
 // A test file that leaves a handle open (socket, server, timer, child) fails, naming the handles:
-// test/support/leak-check preloads into every host file and ends it 20 s after its last test if
+// test/support/leak-check preloads into every file, host and kernel, and ends it 20 s after its last test if
 // it is still alive (no --test-force-exit, which would hide the leak). --test-timeout fails a
 // single test that runs away, and the whole run has a ceiling well under CI's limit.
 const PER_TEST_MS = 240_000;
@@ -120,7 +120,7 @@ async function runKernel(live) {
   // One boot for every kernel test file; the spec reporter's summary gives the counts.
   const { status, text, flush } = await tee('bash', [
     'scripts/lab/run.sh', '--timeout', String(KERNEL_RUN_S), '--',
-    'node', '--test', '--test-concurrency=1', '--test-force-exit', `--test-timeout=${KERNEL_PER_TEST_MS}`, '--test-reporter=spec',
+    'node', '--import', LEAK_CHECK, '--test', '--test-concurrency=1', `--test-timeout=${KERNEL_PER_TEST_MS}`, '--test-reporter=spec',
     ...kernelFiles,
   ], live);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
