@@ -47,12 +47,12 @@ export class KernelSocketCarrier {
     return this.ports.listen(this.address, port);
   }
 
-  /** Bind a protected port (reference-counted). */
   /** Lets go of one {@link listen} of a port; the socket stays while an SA uses it. */
   release(_address: string, port: number): Promise<void> {
     return this.ports.unbind({ address: this.address, port });
   }
 
+  /** Bind a protected port (reference-counted). */
   bind(port: number): Promise<void> {
     return this.ports.bind({ address: this.address, port });
   }
