@@ -151,9 +151,9 @@ describe('tshark helpers', () => {
     const cmd = tsharkDecodeCommand({ pcapPath: 'my demo.pcap', keysPath: 'k.keys', luaPath: 'd.lua', diameterPorts: [3868, 33000], sipUdpPorts: [5060, 40000, 0], sipTcpPorts: [6060] });
     assert.equal(
       cmd,
-      "sed 's/^/-ouat:esp_sa:/' k.keys | xargs -d '\\n' tshark -r 'my demo.pcap' -X lua_script:d.lua -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE -o udp.try_heuristic_first:TRUE -d tcp.port==33000,diameter -d udp.port==40000,sip -d tcp.port==6060,sip",
+      "sed 's/^/-ouat:esp_sa:/' k.keys | xargs -d '\\n' tshark -r 'my demo.pcap' -X lua_script:d.lua -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE -o udp.try_heuristic_first:TRUE --disable-heuristic rtcp_udp --disable-heuristic cltp_udp --disable-heuristic wg --disable-heuristic mp2t_udp --disable-heuristic thrift_udp --disable-heuristic pathport_udp -d tcp.port==33000,diameter -d udp.port==40000,sip -d tcp.port==6060,sip",
     );
-    assert.equal(tsharkDecodeCommand({ pcapPath: 'a.pcap' }), 'tshark -r a.pcap -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE -o udp.try_heuristic_first:TRUE');
+    assert.equal(tsharkDecodeCommand({ pcapPath: 'a.pcap' }), 'tshark -r a.pcap -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE -o udp.try_heuristic_first:TRUE --disable-heuristic rtcp_udp --disable-heuristic cltp_udp --disable-heuristic wg --disable-heuristic mp2t_udp --disable-heuristic thrift_udp --disable-heuristic pathport_udp');
     assert.deepEqual(tsharkDecodeArgs({ pcapPath: 'a.pcap', diameterPorts: [3868] }).slice(0, 2), ['-r', 'a.pcap']);
     assert.equal(shellWord("it's"), `'it'\\''s'`);
     assert.deepEqual(espSaArgs('"IPv4","a","b"\n# comment\n\n'), ['-o', 'uat:esp_sa:"IPv4","a","b"']);
