@@ -62,6 +62,13 @@ export function parseHostPortText(s: string | undefined): Endpoint {
   return i > 0 && Number.isInteger(port) ? canonicalEndpoint({ address: s.slice(0, i), port }) : { address: s, port: 0 };
 }
 
+type WireProto = 'udp' | 'tcp';
+
+/** The key of an endpoint on one transport, or on any (`*`). */
+function keyOf(e: Endpoint, proto: WireProto | undefined): string {
+  return `${proto ?? '*'}|${endpointId(e)}`;
+}
+
 export interface WireTapOptions {
   /** Clock for the packet timestamps (default Date.now). */
   now?: () => number;
@@ -85,34 +92,40 @@ export class WireTap {
     this.max = opts.maxPackets ?? 100_000;
   }
 
-  /** Declares a socket of `node` as tapped (its traffic is taken from its own observer). */
-  own(node: string, local: Endpoint): void {
-    const id = endpointId(local);
-    this.owners.set(id, node);
-    if (!this.names.has(id)) this.names.set(id, node);
+  /**
+   * Declares a socket of `node` as tapped (its traffic is taken from its own observer). With
+   * `proto`, only that transport's socket: a UDP and a TCP socket may have the same port number,
+   * each its own node's (a UE's SIP port and the HSS's Diameter port, say).
+   */
+  own(node: string, local: Endpoint, proto?: WireProto): void {
+    const k = keyOf(local, proto);
+    this.owners.set(k, node);
+    if (!this.names.has(k)) this.names.set(k, node);
   }
 
-  /** Gives an endpoint a display name (e.g. the ports of a UE that is not tapped). */
-  name(e: Endpoint, name: string): void {
-    this.names.set(endpointId(e), name);
+  /** Gives an endpoint a display name (e.g. the ports of a UE that is not tapped); `proto` as in {@link own}. */
+  name(e: Endpoint, name: string, proto?: WireProto): void {
+    this.names.set(keyOf(e, proto), name);
   }
 
-  /** The display name of an endpoint, if known. */
-  nameOf(e: Endpoint): string | undefined {
-    return this.names.get(endpointId(e));
+  /** The display name of an endpoint, if known: its name on `proto` first, then the one for any transport. */
+  nameOf(e: Endpoint, proto?: WireProto): string | undefined {
+    const id = endpointId(e);
+    return (proto && this.names.get(`${proto}|${id}`)) || this.names.get(`*|${id}`) || (proto ? undefined : (this.names.get(`udp|${id}`) ?? this.names.get(`tcp|${id}`)));
   }
 
-  /** True when the endpoint is a tapped socket of this process. */
-  isOwned(e: Endpoint): boolean {
-    return this.owners.has(endpointId(e));
+  /** True when the endpoint is a tapped socket of this process (on `proto`, or on any transport). */
+  isOwned(e: Endpoint, proto?: WireProto): boolean {
+    const id = endpointId(e);
+    return this.owners.has(`*|${id}`) || (proto !== undefined && this.owners.has(`${proto}|${id}`));
   }
 
   /** One observation by `node` (see the module comment for which copies are kept). */
   observe(node: string, kind: WireKind, dir: 'in' | 'out', bytes: Uint8Array, local: Endpoint, remote: Endpoint, proto: 'udp' | 'tcp'): void {
     const l = canonicalEndpoint(local);
     const r = canonicalEndpoint(remote);
-    this.own(node, l);
-    if (dir === 'in' && this.isOwned(r)) return;
+    this.own(node, l, proto);
+    if (dir === 'in' && this.isOwned(r, proto)) return;
     const [from, to] = dir === 'out' ? [l, r] : [r, l];
     const p: WirePacket = { seq: ++this.seq, at: this.now(), kind, proto, from, to, bytes: bytes.slice() };
     if (this.kept.length < this.max) this.kept.push(p);

@@ -117,7 +117,7 @@ export class ConsoleModel {
     private readonly maxEntries = 5000,
   ) {
     this.decoder = new LadderDecoder({
-      nameOf: (e) => src.tap.nameOf(e),
+      nameOf: (e, proto) => src.tap.nameOf(e, proto),
       saFor: (spi, to: Endpoint) => (this.bySpi.get(spi) ?? []).find((sa) => endpointId(sa.dst) === endpointId(to)),
       render: redactingRender,
     });

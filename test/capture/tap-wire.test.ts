@@ -36,6 +36,18 @@ describe('WireTap', () => {
     assert.equal(tap.nameOf({ address: LO, port: 3000 }), 'alice');
   });
 
+  test('a UDP and a TCP socket with one port number keep their own names, and neither hides the other\'s traffic', () => {
+    // Seen in a full run: the HSS's Diameter port (TCP) had the number of one of bob's SIP ports
+    // (UDP), and the demo's ladder showed "I-CSCF → bob  Cx UAR".
+    const tap = new WireTap();
+    const x = { address: LO, port: 4000 };
+    tap.own('HSS', x, 'tcp');
+    tap.name(x, 'bob');
+    assert.deepEqual([tap.nameOf(x, 'tcp'), tap.nameOf(x, 'udp')], ['HSS', 'bob']);
+    tap.observe('P-CSCF', 'sip', 'in', bytes('z'), { address: LO, port: 5060 }, x, 'udp');
+    assert.equal(tap.packets().length, 1, "bob's datagram is not taken for the HSS's own traffic");
+  });
+
   test('a throwing listener does not break the trace; packets are copies', () => {
     const tap = new WireTap();
     tap.onPacket(() => {

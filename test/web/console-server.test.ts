@@ -105,13 +105,15 @@ describe('console server over the demo core', () => {
     assert.ok(secrets.length >= 2 + 2 * 3 * 2, 'keys of both users and of every SA set are checked');
     const ladder = JSON.parse((await get('/api/ladder')).text) as { entries: { id: number; summary: string; kind: string }[] };
     assert.ok(ladder.entries.length > 40);
-    let withIkCk = 0;
+    // One text per 401: a REGISTER retransmitted on a slow machine gets the same 401 again.
+    const withIkCk = new Set<string>();
     for (const e of ladder.entries) {
       const m = await get(`/api/messages/${e.id}`);
       assert.equal(m.status, 200);
-      if (/ik="\[secret\]", ck="\[secret\]"/.test((JSON.parse(m.text) as { text: string }).text)) withIkCk++;
+      const { text } = JSON.parse(m.text) as { text: string };
+      if (/ik="\[secret\]", ck="\[secret\]"/.test(text)) withIkCk.add(text);
     }
-    assert.equal(withIkCk, 3 * 2, 'the S-CSCF 401 of each AKA run, on the S-CSCF and I-CSCF legs, shown with [secret]');
+    assert.equal(withIkCk.size, 3 * 2, 'the S-CSCF 401 of each AKA run, on the S-CSCF and I-CSCF legs, shown with [secret]');
     const maa = ladder.entries.find((e) => e.summary === 'MAA')!;
     assert.match((await get(`/api/messages/${maa.id}`)).text, /Confidentiality-Key: \[secret\][\s\S]*Integrity-Key: \[secret\]|Integrity-Key: \[secret\][\s\S]*Confidentiality-Key: \[secret\]/);
     for (const path of ['/', '/api/state', '/metrics', '/api/hss/subscribers', '/api/hss/subscribers/alice@ims.lab', '/api/hss/openapi.json', '/assets/console.js', '/capture.lua']) {

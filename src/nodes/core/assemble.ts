@@ -106,7 +106,7 @@ export function tapSipTransports(transports: readonly SipTransport[], onWire: Wi
   for (const t of transports) {
     if (t instanceof UdpTransport || t instanceof TcpTransport) {
       t.onWire = onWire;
-      if (tap && node) tap.own(node, t.local);
+      if (tap && node) tap.own(node, t.local, t instanceof TcpTransport ? 'tcp' : 'udp');
     }
   }
 }
@@ -204,7 +204,7 @@ async function openCore(config: CoreConfig, deps: ImsCoreDeps, log: Logger, undo
   await hss.start();
   const hssPort = hss.diameterPort;
   if (hssPort === undefined) throw new Error('the HSS reports no Diameter port');
-  tap?.own(NODE_LABELS.hss, { address: config.host, port: hssPort });
+  tap?.own(NODE_LABELS.hss, { address: config.host, port: hssPort }, 'tcp');
 
   // 3. The S-CSCF.
   const scscf = createScscf(parseScscfConfig(nodeConfigInput.scscf(config, { hssPort, icscfPort })), {

@@ -61,8 +61,8 @@ export interface LadderProblem {
 }
 
 export interface LadderOptions {
-  /** The display name of an endpoint (undefined: `address:port`). */
-  nameOf(e: Endpoint): string | undefined;
+  /** The display name of an endpoint on a transport (undefined: `address:port`). */
+  nameOf(e: Endpoint, proto: 'udp' | 'tcp'): string | undefined;
   /**
    * The SA an ESP packet with this SPI to this endpoint was sealed with (undefined when unknown).
    * Port 0: a transport-mode packet, whose ports are inside the encrypted part.
@@ -176,14 +176,14 @@ export class LadderDecoder {
 
   constructor(private readonly opts: LadderOptions) {}
 
-  private label(e: Endpoint): string {
-    return this.opts.nameOf(e) ?? `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
+  private label(e: Endpoint, proto: 'udp' | 'tcp'): string {
+    return this.opts.nameOf(e, proto) ?? `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
   }
 
   /** The messages in one packet (none for a partial TCP segment or a hidden base message). */
   decode(p: WirePacket): LadderEntry[] {
-    const from = this.label(p.from);
-    const to = this.label(p.to);
+    const from = this.label(p.from, p.proto);
+    const to = this.label(p.to, p.proto);
     const base = { seq: p.seq, at: p.at, from, to, proto: p.proto };
     const problem = (reason: string): LadderEntry[] => {
       this.problems.push({ seq: p.seq, from, to, reason });
@@ -249,7 +249,7 @@ export class LadderDecoder {
       const udp = decodeUdp(opened.payload);
       const from = { address: p.src, port: udp.srcPort };
       const to = { address: p.dst, port: udp.dstPort };
-      const base = { seq: p.seq, at: p.at, from: this.label(from), to: this.label(to), proto: 'udp' as const };
+      const base = { seq: p.seq, at: p.at, from: this.label(from, 'udp'), to: this.label(to, 'udp'), proto: 'udp' as const };
       try {
         return this.sipEntries(base, [udp.payload], opened.esp);
       } catch (e) {

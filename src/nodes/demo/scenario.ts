@@ -160,7 +160,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // A transport-mode packet (port 0) is matched on its address: the ports are inside.
   const sameDst = (sa: SecurityAssociation, to: Endpoint): boolean => (to.port === 0 ? endpointId({ ...sa.dst, port: 0 }) : endpointId(sa.dst)) === endpointId(to);
   const decoder = new LadderDecoder({
-    nameOf: (e) => tap.nameOf(e),
+    nameOf: (e, proto) => tap.nameOf(e, proto),
     saFor: (spi, to: Endpoint) => [...(bySpi.get(spi) ?? [])].reverse().find((sa) => sameDst(sa, to)),
   });
   const entries: LadderEntry[] = [];
