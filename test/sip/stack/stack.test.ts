@@ -5,7 +5,7 @@ import { maxForwardsOf, topVia, viaBranch, viasOf } from '../../../src/sip/heade
 import { SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/message/index.js';
 import { SipStack, withoutTopVia, type RequestContext, type SipStackOptions } from '../../../src/sip/stack/index.js';
 import { openTransports } from '../../../src/sip/transport/open.js';
-import { rawTcpServer, rawUdp, requestText } from '../transport/raw-peers.js';
+import { rawUdp, refusingTcpPort, requestText } from '../transport/raw-peers.js';
 import { waitFor as waitUntil } from '../../support/wait.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -143,10 +143,9 @@ describe('RFC 3261 §17 timers and retransmissions with real sockets and a manua
 
   test('§17.1.4 a TCP destination that refuses the connection rejects with SIP_TRANSPORT', async () => {
     const a = await stack();
-    const srv = await rawTcpServer();
-    const closedPort = srv.port;
-    await srv.close();
-    await assert.rejects(a.sendRequest(newRequest(a, 'OPTIONS'), { address: '127.0.0.1', port: closedPort, transport: 'tcp' }), { code: 'SIP_TRANSPORT' });
+    const refusing = await refusingTcpPort();
+    open.push(refusing);
+    await assert.rejects(a.sendRequest(newRequest(a, 'OPTIONS'), { address: '127.0.0.1', port: refusing.port, transport: 'tcp' }), { code: 'SIP_TRANSPORT' });
   });
 });
 

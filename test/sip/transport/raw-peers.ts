@@ -137,6 +137,26 @@ export async function rawTcpServer(address = '127.0.0.1'): Promise<{ server: Ser
   };
 }
 
+/**
+ * A TCP port on `address` that refuses connections for as long as it is held: the local end of a
+ * connection to a throw-away listener. It is bound but not listening, so a SYN to it is answered
+ * with RST (ECONNREFUSED), and no other socket can listen on that number meanwhile (EADDRINUSE, on
+ * this address or the wildcard). Closing a listener to get a "closed" port races with every other
+ * test process that binds port 0 and may be given the same number.
+ */
+export async function refusingTcpPort(address = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
+  const srv = await rawTcpServer(address);
+  const client = await rawTcpConnect(srv.port, address);
+  await srv.accepted();
+  return {
+    port: client.localPort,
+    close: async () => {
+      client.close();
+      await srv.close();
+    },
+  };
+}
+
 /** A hand-written request; `via` is the full top Via value. */
 export function requestText(opts: { method?: string; via: string; callId?: string; extra?: string[]; body?: string; omit?: string[] }): string {
   const method = opts.method ?? 'OPTIONS';

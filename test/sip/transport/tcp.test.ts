@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { SipHeaders, SipRequest, createResponse } from '../../../src/sip/message/index.js';
 import { TcpTransport } from '../../../src/sip/transport/tcp.js';
 import type { InboundMessage } from '../../../src/sip/transport/types.js';
-import { headerOf, rawTcpConnect, rawTcpServer, requestText } from './raw-peers.js';
+import { headerOf, rawTcpConnect, rawTcpServer, refusingTcpPort, requestText } from './raw-peers.js';
 import { waitFor as waitUntil } from '../../support/wait.js';
 import { ManualClock } from '../../../src/common/index.js';
 
@@ -110,12 +110,11 @@ describe('RFC 3261 §18 TCP connection reuse', () => {
     assert.equal(srv.conns.length, 0);
   });
 
-  test('§17.1.4 connecting to a closed port is a SipTransportError', async () => {
+  test('§17.1.4 connecting to a port that refuses is a SipTransportError', async () => {
     const { t } = await listen();
-    const srv = await rawTcpServer();
-    const port = srv.port;
-    await srv.close();
-    await assert.rejects(t.send(options('y', 'z9hG4bKy'), { address: '127.0.0.1', port }), { code: 'SIP_TRANSPORT' });
+    const refusing = await refusingTcpPort();
+    open.push(refusing);
+    await assert.rejects(t.send(options('y', 'z9hG4bKy'), { address: '127.0.0.1', port: refusing.port }), { code: 'SIP_TRANSPORT' });
   });
 
   test('§18.2.2 connecting to port 0 (a Via that says so) fails as SipTransportError, not a RangeError', async () => {
