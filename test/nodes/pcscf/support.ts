@@ -141,6 +141,8 @@ export class StubCore {
 }
 
 export interface UeOptions {
+  /** Binds and holds the protected ports (default: the UE's userspace datapath); read at create. */
+  portsOn?: { listen(address: string, port: number): Promise<number> };
   impi?: string;
   impu?: string;
   algs?: IntegrityAlgName[];
@@ -158,6 +160,7 @@ export class ScriptedUe {
   readonly mgr: SaManager;
   readonly dp: UdpEncapDatapath;
   readonly mirror: Mirror;
+  private readonly portsOn: NonNullable<UeOptions['portsOn']>;
   offer: SecMechanism[] = [];
   local = { spiC: 0, spiS: 0, portC: 0, portS: 0 };
   accepted: UeAcceptance | undefined;
@@ -181,6 +184,7 @@ export class ScriptedUe {
     this.mgr = new SaManager({ role: 'ue', clock, rng, temporaryLifetimeMs: 10 * 60_000 });
     this.dp = new UdpEncapDatapath({ rng });
     this.mirror = mirrorSaTable(this.mgr, this.dp);
+    this.portsOn = opts.portsOn ?? this.dp;
     this.callId = `reg-${toHex(rng.bytes(6))}`;
     stack.onRequest((req, ctx) => {
       this.protectedRequests.push(req);
@@ -199,8 +203,10 @@ export class ScriptedUe {
 
   /** Fresh SPIs and protected ports and the Security-Client offering them (R-SM-1). */
   async newOffer(opts: UeOptions = {}): Promise<SecMechanism[]> {
-    const [portC, fresh] = await freePorts(2);
-    const portS = opts.portS ?? fresh;
+    // Bound on the carrier now and held until it closes (not found free and bound again later,
+    // when another test process may have taken the number): the SAs share these sockets.
+    const portC = await this.portsOn.listen(HOST, 0);
+    const portS = opts.portS ?? (await this.portsOn.listen(HOST, 0));
     const r = this.mgr.reserveLocal();
     this.local = { spiC: r.spiC, spiS: r.spiS, portC, portS };
     r.release();

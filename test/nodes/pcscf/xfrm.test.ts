@@ -29,10 +29,10 @@ describe('P-CSCF datapath selection', () => {
     );
     await pcscf.start();
     const a = pcscf.address();
-    const ue = await ScriptedUe.create({ address: a.sip.address, port: a.sip.port }, clock, { mods: ['trans', 'UDP-enc-tun'] });
-    // The UE side runs on plain sockets too (as it would with kernel IPsec).
+    // The UE side runs on plain sockets too (as it would with kernel IPsec), its protected ports bound there.
     const ueMgr = new SaManager({ role: 'ue', clock, rng: new SeededRng('ue-x') });
     const carrier = new KernelSocketCarrier(HOST, inboundSaLookup(ueMgr));
+    const ue = await ScriptedUe.create({ address: a.sip.address, port: a.sip.port }, clock, { mods: ['trans', 'UDP-enc-tun'], portsOn: carrier });
     try {
       const r1 = await ue.sendUnprotected(ue.registerRequest());
       assert.equal(r1.status, 401);

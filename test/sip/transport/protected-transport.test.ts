@@ -20,7 +20,6 @@ import {
 import { SipHeaders, SipRequest, parseMessage, serializeMessage, topVia, type SipMessage } from '../../../src/sip/index.js';
 import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
 import type { Endpoint, InboundMessage } from '../../../src/sip/transport/index.js';
-import { freePorts } from '../../support/ports.js';
 import { waitFor } from '../../support/wait.js';
 
 const HOST = '127.0.0.1';
@@ -53,7 +52,16 @@ interface Side {
 
 /** A UE and a P-CSCF with one matching SA set installed in two userspace datapaths. */
 async function protectedPair(responseFlow: ResponseFlow = 'client-to-server'): Promise<{ ue: Side; pc: Side; close(): Promise<void> }> {
-  const [ueC, ueS, pcC, pcS] = await freePorts(4);
+  const tapped = (): { dp: UdpEncapDatapath; taps: Uint8Array[] } => {
+    const taps: Uint8Array[] = [];
+    return { dp: new UdpEncapDatapath({ tap: (dir, _l, _r, d) => dir === 'out' && taps.push(d.slice()) }), taps };
+  };
+  const ueSide = tapped();
+  const pcSide = tapped();
+  // Each protected port bound by its datapath at once and held (the SAs share the socket); a port
+  // found free first and bound later could be taken in between by another test process.
+  const [ueC, ueS] = [await ueSide.dp.listen(HOST, 0), await ueSide.dp.listen(HOST, 0)];
+  const [pcC, pcS] = [await pcSide.dp.listen(HOST, 0), await pcSide.dp.listen(HOST, 0)];
   const clock = new ManualClock(0);
   const ueMgr = new SaManager({ role: 'ue', clock, rng: new SeededRng(1) });
   const pcMgr = new SaManager({ role: 'pcscf', clock, rng: new SeededRng(2) });
@@ -64,9 +72,7 @@ async function protectedPair(responseFlow: ResponseFlow = 'client-to-server'): P
   const pcSpis = { spiC: pcLocal.spiC, spiS: pcLocal.spiS, portC: pcC, portS: pcS };
   ueLocal.release();
   pcLocal.release();
-  const mk = async (mgr: SaManager, local: typeof ueSpis, remote: typeof ueSpis): Promise<Side> => {
-    const taps: Uint8Array[] = [];
-    const dp = new UdpEncapDatapath({ tap: (dir, _l, _r, d) => dir === 'out' && taps.push(d.slice()) });
+  const mk = async ({ dp, taps }: ReturnType<typeof tapped>, mgr: SaManager, local: typeof ueSpis, remote: typeof ueSpis): Promise<Side> => {
     const mirror = mirrorSaTable(mgr, dp);
     const r = mgr.createSet({ ...common, local, remote });
     assert.ok(r.ok);
@@ -75,8 +81,8 @@ async function protectedPair(responseFlow: ResponseFlow = 'client-to-server'): P
     const stack = new SipStack({ transports: [t] });
     return { mgr, dp, mirror, t, stack, set: r.set, ...local, taps };
   };
-  const ue = await mk(ueMgr, ueSpis, pcSpis);
-  const pc = await mk(pcMgr, pcSpis, ueSpis);
+  const ue = await mk(ueSide, ueMgr, ueSpis, pcSpis);
+  const pc = await mk(pcSide, pcMgr, pcSpis, ueSpis);
   return {
     ue,
     pc,
@@ -340,14 +346,16 @@ describe('TS 33.203 §7.1 port discipline and dispatch (scripted carrier)', () =
 
 describe('kernel XFRM carrier: plain sockets on the protected ports', () => {
   test('SIP flows between two kernel carriers; a sender without an inbound SA is dropped', async () => {
-    const [ueC, ueS, pcC, pcS] = await freePorts(4);
     const sa = (src: number, dst: number, spi: number) => ({ direction: 'in' as const, spi, id: `1/${spi}`, setId: 1, state: 'active' as const, src: { address: HOST, port: src }, dst: { address: HOST, port: dst } });
-    // The SA table each side would hold (only inbound SAs matter for the lookup).
-    const ueSas = [sa(pcS, ueC, 0x80000101), sa(pcC, ueS, 0x80000102)];
-    const pcSas = [sa(ueC, pcS, 0x0101), sa(ueS, pcC, 0x0102)];
+    // The SA table each side would hold (only inbound SAs matter for the lookup), set once the ports are known.
+    let ueSas: ReturnType<typeof sa>[] = [];
+    let pcSas: ReturnType<typeof sa>[] = [];
     const ueCar = new KernelSocketCarrier(HOST, inboundSaLookup({ role: 'ue', setsAtUePort: () => [{ sas: ueSas }] as never }));
     const pcCar = new KernelSocketCarrier(HOST, inboundSaLookup({ role: 'pcscf', setsAtUePort: () => [{ sas: pcSas }] as never }));
-    await Promise.all([ueCar.bind(ueC), ueCar.bind(ueS), pcCar.bind(pcC), pcCar.bind(pcS)]);
+    // Each port bound by its carrier at once and held (not found free first: another test process could take it).
+    const [ueC, ueS, pcC, pcS] = await Promise.all([ueCar.listen(HOST, 0), ueCar.listen(HOST, 0), pcCar.listen(HOST, 0), pcCar.listen(HOST, 0)]);
+    ueSas = [sa(pcS, ueC, 0x80000101), sa(pcC, ueS, 0x80000102)];
+    pcSas = [sa(ueC, pcS, 0x0101), sa(ueS, pcC, 0x0102)];
     const ueT = new ProtectedTransport({ carrier: ueCar, address: HOST, serverPort: ueS, clientPort: ueC });
     const pcT = new ProtectedTransport({ carrier: pcCar, address: HOST, serverPort: pcS, clientPort: pcC });
     const ueStack = new SipStack({ transports: [ueT] });

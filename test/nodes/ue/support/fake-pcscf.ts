@@ -33,7 +33,6 @@ import {
 } from '../../../../src/secagree/index.js';
 import { SipStack, type RequestContext } from '../../../../src/sip/stack/index.js';
 import { UdpTransport } from '../../../../src/sip/transport/index.js';
-import { freePorts } from '../../../support/ports.js';
 
 export const HOST = '127.0.0.1';
 // TS 35.208 test set 1 (K, OPc): the subscriber both sides know.
@@ -111,15 +110,12 @@ export class FakePcscf {
 
   static async start(opts: FakeOptions = {}): Promise<FakePcscf> {
     const clock = opts.clock ?? new ManualClock(0);
-    const [portC, portS] = await freePorts(2);
     const sa = new SaManager({ role: 'pcscf', clock, rng: new SeededRng(99) });
     let datapath: IpsecDatapath;
     let carrier: UdpEncapDatapath | KernelSocketCarrier;
     let kernel: KernelSocketCarrier | undefined;
     if (opts.carrier === 'plain') {
       kernel = new KernelSocketCarrier(HOST, inboundSaLookup(sa));
-      await kernel.bind(portC);
-      await kernel.bind(portS);
       carrier = kernel;
       datapath = { name: 'none', install: async () => undefined, remove: async () => undefined, close: async () => undefined };
     } else {
@@ -127,6 +123,10 @@ export class FakePcscf {
       carrier = dp;
       datapath = dp;
     }
+    // port_pc and port_ps (TS 33.203 §7.1) bound on the carrier now and held for the fake's life:
+    // a port found free and bound again later can be taken in between by another test process.
+    const portC = await carrier.listen(HOST, 0);
+    const portS = await carrier.listen(HOST, 0);
     const mirror = mirrorSaTable(sa, datapath);
     const udp = await UdpTransport.bind({ address: HOST, port: 0 });
     const protectedT = new ProtectedTransport({ carrier, address: HOST, serverPort: portS, clientPort: portC, saManager: sa });
