@@ -110,18 +110,18 @@ export class WireTap {
 
   /** The display name of an endpoint, if known: its name on `proto` first, then the one for any transport. */
   nameOf(e: Endpoint, proto?: WireProto): string | undefined {
-    const id = endpointId(e);
-    return (proto && this.names.get(`${proto}|${id}`)) || this.names.get(`*|${id}`) || (proto ? undefined : (this.names.get(`udp|${id}`) ?? this.names.get(`tcp|${id}`)));
+    const any = this.names.get(keyOf(e, undefined));
+    if (proto) return this.names.get(keyOf(e, proto)) ?? any;
+    return any ?? this.names.get(keyOf(e, 'udp')) ?? this.names.get(keyOf(e, 'tcp'));
   }
 
   /** True when the endpoint is a tapped socket of this process (on `proto`, or on any transport). */
   isOwned(e: Endpoint, proto?: WireProto): boolean {
-    const id = endpointId(e);
-    return this.owners.has(`*|${id}`) || (proto !== undefined && this.owners.has(`${proto}|${id}`));
+    return this.owners.has(keyOf(e, undefined)) || (proto !== undefined && this.owners.has(keyOf(e, proto)));
   }
 
   /** One observation by `node` (see the module comment for which copies are kept). */
-  observe(node: string, kind: WireKind, dir: 'in' | 'out', bytes: Uint8Array, local: Endpoint, remote: Endpoint, proto: 'udp' | 'tcp'): void {
+  observe(node: string, kind: WireKind, dir: 'in' | 'out', bytes: Uint8Array, local: Endpoint, remote: Endpoint, proto: WireProto): void {
     const l = canonicalEndpoint(local);
     const r = canonicalEndpoint(remote);
     this.own(node, l, proto);
