@@ -38,8 +38,22 @@ workdir=$(cd "$workdir" && pwd)
 
 lab=$(mktemp -d "${TMPDIR:-/tmp}/imsec-lab.XXXXXX")
 uml_pid=
+# Every host process of this kernel carries LAB_DIR=$lab as its last argument: the kernel's own
+# and one per guest address space, which linux.uml forks and traces. A SIGTERM that ends the
+# kernel process can leave one of those behind, stopped (state T) with no tracer and holding our
+# stdout and stderr, so that whoever reads them never sees them close (seen once, in a full test
+# run on a loaded machine). After the kernel process is gone, SIGKILL whatever of this lab is left.
+stop_kernel() {
+  if [ -n "$uml_pid" ] && kill -0 "$uml_pid" 2>/dev/null; then
+    kill -TERM "$uml_pid" 2>/dev/null || true
+    wait "$uml_pid" 2>/dev/null || true
+  fi
+  uml_pid=
+  local left=50
+  while pkill -KILL -f -- "LAB_DIR=$lab\$" && [ $left -gt 0 ]; do sleep 0.02; left=$((left - 1)); done
+}
 cleanup() {
-  if [ -n "$uml_pid" ] && kill -0 "$uml_pid" 2>/dev/null; then kill -TERM "$uml_pid" 2>/dev/null || true; fi
+  stop_kernel
   rm -rf "$lab"
 }
 trap cleanup EXIT
@@ -64,15 +78,13 @@ case "$lab$here" in *' '*) echo "lab: paths with spaces are not supported: $lab 
   LAB_DIR="$lab" < /dev/null &
 uml_pid=$!
 
-# Wait for the guest, at most $timeout seconds; then SIGTERM to linux.uml itself.
+# Wait for the guest, at most $timeout seconds; then stop the kernel (stop_kernel).
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 deadline=$(($(now_ms) + timeout * 1000))
 while kill -0 "$uml_pid" 2>/dev/null; do
   if [ "$(now_ms)" -ge "$deadline" ]; then
     echo "lab: time limit of ${timeout}s reached, stopping the kernel" >&2
-    kill -TERM "$uml_pid" 2>/dev/null || true
-    wait "$uml_pid" 2>/dev/null || true
-    uml_pid=
+    stop_kernel
     exit 124
   fi
   sleep 0.2

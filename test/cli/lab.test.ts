@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cliPath, repoRoot } from '../support/paths.js';
 import { needPeer } from '../support/peers.js';
 
-function lab(args: string[], tmp?: string) {
-  return spawnSync(process.execPath, [cliPath, 'lab', ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000, env: { ...process.env, ...(tmp ? { TMPDIR: tmp } : {}) } });
+function lab(args: string[], tmp?: string, env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [cliPath, 'lab', ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000, env: { ...process.env, ...(tmp ? { TMPDIR: tmp } : {}), ...env } });
 }
 
 /** PIDs of linux.uml processes whose lab directory is under `tmp` (run.sh passes LAB_DIR=…). */
@@ -43,6 +43,25 @@ describe('imsec lab: a real kernel for one command', () => {
     const r = lab(['--timeout', '5', '--', 'sleep', '60'], tmp);
     assert.equal(r.status, 124, r.stderr);
     assert.match(r.stderr, /time limit of 5s/);
+    assert.deepEqual(umlProcesses(tmp), []);
+    assert.deepEqual(readdirSync(tmp), [], 'the lab directory was removed');
+  });
+
+  // Seen once in a full run: the SIGTERM ended linux.uml's own process but left the host process
+  // of a guest address space behind, stopped (state T, no tracer) and holding stdout and stderr,
+  // so this CLI's caller waited for them to close until its own time-out. A stand-in kernel that
+  // does exactly that: it forks a process with its arguments (LAB_DIR=… last), which stops itself.
+  test('the time limit also kills a guest process the kernel left behind, stopped, holding stdout and stderr', (t) => {
+    const tmp = mkdtempSync(join(tmpdir(), 'imsec-lab-test-'));
+    t.after(() => rmSync(tmp, { recursive: true, force: true }));
+    const bin = mkdtempSync(join(tmpdir(), 'imsec-lab-bin-'));
+    t.after(() => rmSync(bin, { recursive: true, force: true }));
+    const fake = join(bin, 'linux.uml');
+    writeFileSync(fake, '#!/bin/sh\nsh -c \'kill -STOP $$\' guest "$@" &\nwait\n', { mode: 0o755 });
+    const r = lab(['--timeout', '1', '--', 'true'], tmp, { IMSEC_LAB_UML: fake });
+    t.after(() => spawnSync('pkill', ['-KILL', '-f', `LAB_DIR=${tmp}/`]));
+    assert.equal(r.error, undefined, 'the CLI ended, and its stdout and stderr closed, before 120 s');
+    assert.equal(r.status, 124, r.stderr);
     assert.deepEqual(umlProcesses(tmp), []);
     assert.deepEqual(readdirSync(tmp), [], 'the lab directory was removed');
   });
