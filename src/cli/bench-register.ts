@@ -77,7 +77,7 @@ function imsecArgv(): string[] {
 }
 
 /** Starts `imsec NODE --config FILE` and resolves with its ready line once it is serving. */
-export async function startNode(node: 'scscf' | 'icscf', config: string, nodeArgs: string[] = []): Promise<{ ready: { sip: { udp: number } }; pid: number; stop(): Promise<void> }> {
+export async function startNode(node: 'scscf' | 'icscf', config: string, nodeArgs: string[] = []): Promise<{ ready: { sip: { udp: number } }; pid: number; exited(): boolean; stop(): Promise<void> }> {
   const [cmd, ...pre] = imsecArgv();
   pre.unshift(...nodeArgs);
   const proc = spawn(cmd, [...pre, node, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -98,6 +98,7 @@ export async function startNode(node: 'scscf' | 'icscf', config: string, nodeArg
   return {
     ready,
     pid: proc.pid ?? 0,
+    exited: () => proc.exitCode !== null || proc.signalCode !== null,
     async stop() {
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
@@ -162,11 +163,13 @@ export async function runRegisterBench(o: RegisterBenchOptions = {}): Promise<Re
     const icscf = await startNode('icscf', join(dir, 'icscf.json'));
     stops.push(() => icscf.stop());
     const target = { address: '127.0.0.1', port: icscf.ready.sip.udp };
+    // One SIPp port for every run: each step refreshes the users' binding (see SippRunOptions.localPort).
+    const localPort = await freeUdpPort();
     writeFileSync(join(dir, 'scenario.xml'), sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000' }));
     // Warm-up (and wait for both Diameter connections): a few registrations until they pass.
     writeFileSync(join(dir, 'users.csv'), sippUsersCsv(users.slice(0, 20)));
     for (let i = 0; ; i++) {
-      const w = await runSipp({ dir, target, calls: 20, rate: 20, timeoutSeconds: 20 });
+      const w = await runSipp({ dir, target, localPort, calls: 20, rate: 20, timeoutSeconds: 20 });
       if (w.code === 0) break;
       if (i >= 5) throw new CliFailure(`bench: warm-up registrations fail (${w.failed} failed): ${w.stderr.split('\n')[0] ?? ''}`);
       await new Promise((r) => setTimeout(r, 1000));
@@ -174,7 +177,7 @@ export async function runRegisterBench(o: RegisterBenchOptions = {}): Promise<Re
     writeFileSync(join(dir, 'users.csv'), sippUsersCsv(users));
     const steps: RegisterStep[] = [];
     for (const rate of rates) {
-      const r = await runSipp({ dir, target, calls: count, rate, limit: Math.max(100, rate * 2), timeoutSeconds: Math.ceil(count / rate) + 60 });
+      const r = await runSipp({ dir, target, localPort, calls: count, rate, limit: Math.max(100, rate * 2), timeoutSeconds: Math.ceil(count / rate) + 60 });
       const failed = r.code === 0 ? r.failed || 0 : Math.max(1, r.failed || 0);
       const achieved = r.successful / r.seconds;
       const step: RegisterStep = {

@@ -47,7 +47,7 @@ const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, m
 async function fill(t: Target, users: number, rate: number, log: (l: string) => void): Promise<MemoryFigure> {
   await settle(2000);
   const before = t.pssKb();
-  const r = await runSipp({ dir: t.dir, target: { address: '127.0.0.1', port: t.port }, calls: users, rate, limit: rate * 4, timeoutSeconds: Math.ceil(users / Math.min(rate, 200)) + 120 });
+  const r = await runSipp({ dir: t.dir, target: { address: '127.0.0.1', port: t.port }, localPort: t.sippPort, calls: users, rate, limit: rate * 4, timeoutSeconds: Math.ceil(users / Math.min(rate, 200)) + 120 });
   await settle(10_000);
   const after = t.pssKb();
   await settle(30_000);

@@ -124,6 +124,13 @@ export interface SippRunOptions {
   /** Simultaneous calls at most (SIPp -l). */
   limit?: number;
   timeoutSeconds?: number;
+  /**
+   * SIPp's local UDP port (default: a free one). A bench that runs SIPp again and again over the
+   * same users gives every run the same port: the scenario's Contact carries it, so each run then
+   * refreshes the users' one binding (RFC 3261 §10.3 step 7) instead of adding one more, up to the
+   * registrar's cap on contacts per registration.
+   */
+  localPort?: number;
 }
 
 /** `HH:MM:SS:uuuuuu` (SIPp's CallLength) in ms. */
@@ -147,7 +154,7 @@ function lastStat(file: string): { successful: number; failed: number; retransmi
 
 /** Runs SIPp (`-sf scenario.xml -inf users.csv -trace_stat`) to completion. */
 export async function runSipp(o: SippRunOptions): Promise<SippRun> {
-  const port = await freeUdpPort();
+  const port = o.localPort ?? (await freeUdpPort());
   const args = [
     `${o.target.address}:${o.target.port}`, '-sf', 'scenario.xml', '-inf', 'users.csv', '-i', '127.0.0.1', '-p', String(port),
     '-m', String(o.calls), '-r', String(o.rate ?? 10), '-l', String(o.limit ?? Math.max(50, (o.rate ?? 10) * 4)),
