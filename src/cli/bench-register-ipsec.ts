@@ -51,7 +51,8 @@ export interface RegisterIpsecBenchResult {
   flatness: number;
   /** Core CPU per registration with none ÷ with N registered (1.0: flat). */
   cpuFlatness: number;
-  fill: { perSecond: number; failures: number };
+  /** The fill's rate, failures, and failures by reason (as `imsec load` reports them). */
+  fill: { perSecond: number; failures: number; reasons: Record<string, number> };
   memory: { coreRssBeforeMiB: number; coreRssAfterMiB: number; bytesPerRegisteredUe: number };
 }
 
@@ -178,7 +179,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
       loaded: l,
       flatness: e.perSecond === 0 ? 0 : l.perSecond / e.perSecond,
       cpuFlatness: l.coreCpuMs === 0 ? 0 : e.coreCpuMs / l.coreCpuMs,
-      fill: { perSecond: fill.ops.register!.perSecond, failures: fill.ops.register!.failed },
+      fill: { perSecond: fill.ops.register!.perSecond, failures: fill.ops.register!.failed, reasons: fill.ops.register!.failures },
       memory: { coreRssBeforeMiB: before / 2 ** 20, coreRssAfterMiB: after / 2 ** 20, bytesPerRegisteredUe: l.registered === 0 ? 0 : (after - before) / l.registered },
     };
   } finally {
@@ -194,7 +195,7 @@ export function formatRegisterIpsecBench(r: RegisterIpsecBenchResult): string {
     `  nobody registered:        ${f(r.empty.perSecond)}/s  p50 ${f(r.empty.p50Ms)} ms  p99 ${f(r.empty.p99Ms)} ms  failures ${r.empty.failures}  core CPU ${r.empty.coreCpuMs.toFixed(2)} ms/registration`,
     `  ${String(r.loaded.registered).padStart(6)} registered:      ${f(r.loaded.perSecond)}/s  p50 ${f(r.loaded.p50Ms)} ms  p99 ${f(r.loaded.p99Ms)} ms  failures ${r.loaded.failures}  core CPU ${r.loaded.coreCpuMs.toFixed(2)} ms/registration`,
     `  flatness (loaded ÷ empty): rate ${r.flatness.toFixed(2)}, CPU per registration ${r.cpuFlatness.toFixed(2)}`,
-    `  fill: ${f(r.fill.perSecond)}/s, failures ${r.fill.failures}`,
+    `  fill: ${f(r.fill.perSecond)}/s, failures ${r.fill.failures}${r.fill.failures ? ` (${Object.entries(r.fill.reasons).map(([why, n]) => `${why} ${n}`).join(', ')})` : ''}`,
     `  core RSS ${f(r.memory.coreRssBeforeMiB)} → ${f(r.memory.coreRssAfterMiB)} MiB: ${(r.memory.bytesPerRegisteredUe / 1024).toFixed(1)} kB per registered UE (all nodes)`,
     '',
   ].join('\n');

@@ -9,8 +9,9 @@
  * - ONE SIP stack (transactions matched by branch, RFC 3261 §17.1.3), with one unprotected UDP
  *   socket per UE address, shared by the UEs on it, and one socket-less protected transport per
  *   UE, found for each delivered datagram by its local endpoint in a map (O(1));
- * - UEs spread over many source addresses of 127.0.0.0/8, `uesPerAddress` on each, with
- *   protected ports from a per-address plan, so no two UEs ever share a selector (R-SA-4).
+ * - UEs spread over many source addresses of 127.0.0.0/8, `uesPerAddress` on each, dealt out in
+ *   turn ({@link swarmPlace}), with protected ports from a per-address plan, so no two UEs ever
+ *   share a selector (R-SA-4).
  *
  * The protected ports are bound once per port NUMBER on the wildcard address (the datapath's
  * `anyAddress`): UEs on different addresses share those sockets, inbound packets are told apart
@@ -82,6 +83,19 @@ export interface SwarmUe {
 /** Protected client ports cycled through on each address, per UE on it. */
 const CLIENT_PORTS_PER_UE = 8;
 
+/**
+ * Where UE `i` of a swarm of `ues` sits: on address slot `i mod A` (A = ⌈ues / perAddress⌉
+ * addresses), port index ⌊i / A⌋ there. UEs that start one after another thus come from different
+ * addresses, as independent phones do. Filling one address after another sent the swarm's whole
+ * rate from one or two addresses at a time, over a P-CSCF's cap on half-open registrations per
+ * source address (imsec's `overload.attemptsPerAddress`, 32): `bench register-ipsec`'s fill,
+ * 64 UEs per address at 200/s, lost 242 of 5,000 registrations to 503 (2026-12-06; 185 in a run before).
+ */
+export function swarmPlace(i: number, ues: number, perAddress: number): { slot: number; portIndex: number } {
+  const addresses = Math.max(1, Math.ceil(ues / perAddress));
+  return { slot: i % addresses, portIndex: Math.floor(i / addresses) };
+}
+
 /** File descriptors a swarm of `ues` needs: one socket per address, the shared protected ports, some slack. */
 export function fdsNeeded(ues: number, uesPerAddress: number): number {
   return Math.ceil(ues / uesPerAddress) + Math.min(ues, uesPerAddress) * (1 + CLIENT_PORTS_PER_UE) + 64;
@@ -146,8 +160,9 @@ export class Swarm {
   async ue(i: number): Promise<SwarmUe> {
     const have = this.ues[i];
     if (have) return have;
-    const slot = await this.slot(Math.floor(i / this.perAddress));
-    return (this.ues[i] ??= this.build(i, slot));
+    const place = swarmPlace(i, this.subscribers.length, this.perAddress);
+    const slot = await this.slot(place.slot);
+    return (this.ues[i] ??= this.build(i, slot, place.portIndex));
   }
 
   /** UEs built so far. */
@@ -176,10 +191,9 @@ export class Swarm {
     return s;
   }
 
-  private build(i: number, slot: AddressSlot): SwarmUe {
+  private build(i: number, slot: AddressSlot, j: number): SwarmUe {
     const sub = this.subscribers[i];
     const stack = this.stack!;
-    const j = i % this.perAddress;
     const serverPort = this.portBase + j;
     const transport = new ProtectedTransport({ carrier: this.datapath.carrier(slot.address), address: slot.address, serverPort, clientPort: serverPort, saManager: this.sa, responseFlow: 'client-to-server', logger: this.log });
     stack.transportLayer.add(transport);
