@@ -225,8 +225,6 @@ export interface Target {
   pssKb(): number;
   /** Why the S-CSCF is no longer running (undefined while it runs). */
   down(): string | undefined;
-  /** Whether it still registers 20 warm-up users at 20/s (a hung S-CSCF runs but never answers). */
-  answers(): Promise<boolean>;
   /** Starts it again on the same port and warms it up (Kamailio only: imsec's exit is a bench failure). */
   restart(): Promise<void>;
 }
@@ -263,13 +261,14 @@ async function ladder(t: Target, rates: number[], seconds: number, hssCpu: () =>
 
 /**
  * The HSS (in this process, `users` subscribers for each S-CSCF), imsec's S-CSCF and Kamailio's,
- * both warmed up (Diameter connected, 20 registrations passed). `stops` collects the shutdowns.
+ * both warmed up (Diameter connected, 20 registrations passed). `stops` collects the shutdowns;
+ * `answers(t)` tells whether a target still registers its 20 warm-up users (a hung S-CSCF runs but never answers).
  */
 export async function startScscfPair(
   dir: string,
   stops: (() => Promise<void>)[],
   o: { users: number; pauseMs: number; expires?: number; shmMb?: number },
-): Promise<{ targets: Target[]; hssCpu: () => number; hss: HssServer }> {
+): Promise<{ targets: Target[]; hssCpu: () => number; hss: HssServer; answers: (t: Target) => Promise<boolean> }> {
     const n = o.users;
     const imsUsers = Array.from({ length: n }, (_, i) => `ims${String(i).padStart(6, '0')}`);
     const kamUsers = Array.from({ length: n }, (_, i) => `kam${String(i).padStart(6, '0')}`);
@@ -292,11 +291,14 @@ export async function startScscfPair(
     };
 
     const scenario = sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000', pauseMs: o.pauseMs, ...(o.expires ? { expires: o.expires } : {}) });
+    // The target's SIPp directory, and in it `warm/` with its first 20 users (warm-up and checks).
     const targetDir = (name: string, users: string[]): string => {
       const d = join(dir, name);
-      spawnSync('mkdir', ['-p', d]);
+      spawnSync('mkdir', ['-p', join(d, 'warm')]);
       writeFileSync(join(d, 'scenario.xml'), scenario);
       writeFileSync(join(d, 'users.csv'), sippUsersCsv(users));
+      writeFileSync(join(d, 'warm', 'scenario.xml'), scenario);
+      writeFileSync(join(d, 'warm', 'users.csv'), sippUsersCsv(users.slice(0, 20)));
       return d;
     };
 
@@ -316,13 +318,8 @@ export async function startScscfPair(
     stops.push(() => kam.stop());
 
     // 20 registrations of the first users: the warm-up, and the check that an S-CSCF still answers.
-    const registers20 = async (t: Target): Promise<boolean> => {
-      const warm = join(t.dir, 'warm');
-      spawnSync('mkdir', ['-p', warm]);
-      writeFileSync(join(warm, 'scenario.xml'), scenario);
-      writeFileSync(join(warm, 'users.csv'), sippUsersCsv((t.name === 'imsec' ? imsUsers : kamUsers).slice(0, 20)));
-      return (await runSipp({ dir: warm, target: { address: '127.0.0.1', port: t.port }, localPort: t.sippPort, calls: 20, rate: 20, timeoutSeconds: 20 })).code === 0;
-    };
+    const registers20 = async (t: Target): Promise<boolean> =>
+      (await runSipp({ dir: join(t.dir, 'warm'), target: { address: '127.0.0.1', port: t.port }, localPort: t.sippPort, calls: 20, rate: 20, timeoutSeconds: 20 })).code === 0;
     // Warm-up: the S-CSCF answers (Diameter connection up) before any step is measured.
     const warmUp = async (t: Target): Promise<void> => {
       for (let i = 0; !(await registers20(t)); i++) {
@@ -339,9 +336,6 @@ export async function startScscfPair(
         cpu: () => cpuMsOf({ pid: scscf.pid }) + childrenCpu(scscf.pid),
         pssKb: () => pssKbOf({ pid: scscf.pid }),
         down: () => (scscf.exited() ? 'exited' : undefined),
-        answers() {
-          return registers20(this);
-        },
         restart: () => Promise.reject(new CliFailure('bench scscf: imsec S-CSCF exited during the bench')),
       },
       {
@@ -352,9 +346,6 @@ export async function startScscfPair(
         cpu: () => cpuMsOf({ pgrp: kam.pgrp }),
         pssKb: () => pssKbOf({ pgrp: kam.pgrp }),
         down: () => kam.failure(),
-        answers() {
-          return registers20(this);
-        },
         async restart() {
           await kam.stop();
           kam = await startKamailioScscf(dir, hssPort, { ...kamOptions, port: this.port });
@@ -364,7 +355,7 @@ export async function startScscfPair(
     ];
     for (const t of targets) await warmUp(t);
 
-    return { targets, hssCpu, hss };
+    return { targets, hssCpu, hss, answers: registers20 };
 }
 
 /** Runs the benchmark (needs sipp, kamailio with kamailio-ims-modules, unshare, root for the mount namespace). */
@@ -380,7 +371,7 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
   try {
     // The UE answers the 401 after 50 ms (its AKA think time): Kamailio's ims_auth sends the 401 from
     // its MAA callback before it stores the vector, so an answer within a few ms can fail there.
-    const { targets, hssCpu } = await startScscfPair(dir, stops, { users: Math.max(500, Math.round(Math.max(...rates) * seconds)), pauseMs: o.pauseMs ?? 50 });
+    const { targets, hssCpu, answers } = await startScscfPair(dir, stops, { users: Math.max(500, Math.round(Math.max(...rates) * seconds)), pauseMs: o.pauseMs ?? 50 });
 
     const all: ScscfRound[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -389,7 +380,7 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
         const r = await ladder(t, rates, seconds, hssCpu, round, log);
         // Overload can crash or wedge an S-CSCF (Kamailio 5.6's did both here): the round ends
         // there, and the next starts from a fresh one.
-        const why = t.down() ?? ((await t.answers()) ? undefined : 'runs, but answers no registration (hung)');
+        const why = t.down() ?? ((await answers(t)) ? undefined : 'runs, but answers no registration (hung)');
         all.push(why === undefined ? r : { ...r, crashed: why });
         if (why !== undefined) {
           log(`${t.name} round ${round}: the S-CSCF is down (${why}); restarting it`);
