@@ -75,7 +75,8 @@ async function startCore(dir: string, subscribers: number): Promise<Core> {
   const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
   // IMSEC_BENCH_CORE_NODE_ARGS: node options for the core alone, e.g. "--cpu-prof --cpu-prof-dir=DIR"
   // to profile it (node refuses --cpu-prof in NODE_OPTIONS; the profile is written when the core
-  // stops on SIGTERM).
+  // stops on SIGTERM, which at 100,000 UEs and with a long profile takes minutes: the stop then
+  // waits up to 10 minutes before it kills).
   const nodeArgs = (process.env.IMSEC_BENCH_CORE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const proc = spawn(process.execPath, [...nodeArgs, cli, 'core', '--config', join(dir, 'core.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -101,7 +102,7 @@ async function startCore(dir: string, subscribers: number): Promise<Core> {
     pcscfPort: ready.pcscf.sip.port,
     async stop() {
       proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      const t = setTimeout(() => proc.kill('SIGKILL'), nodeArgs.length > 0 ? 600_000 : 15_000);
       await exited;
       clearTimeout(t);
     },

@@ -17,7 +17,7 @@ interface Bound {
 }
 
 function key(e: Endpoint): string {
-  return `${e.address}|${e.port}`;
+  return [e.address, e.port].join('|');
 }
 
 /** Binds a UDP socket; resolves with it and its port once bound (port 0: the OS chooses). */

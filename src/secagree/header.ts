@@ -173,6 +173,8 @@ class Cursor {
   }
 }
 
+const KNOWN_ALGORITHMS = new Map(['hmac-md5-96', 'hmac-sha-1-96', 'aes-gmac', 'null', 'des-ede3-cbc', 'aes-cbc', 'aes-gcm'].map((a) => [a, a]));
+
 function parseKnown(m: SecMechanism, field: KnownField, wireName: string, value: string, at: number): void {
   const bad = (why: string): never => {
     throw new SecAgreeParseError(`${wireName}: ${why}`, at);
@@ -185,9 +187,13 @@ function parseKnown(m: SecMechanism, field: KnownField, wireName: string, value:
       m.q = Number(value);
       return;
     case 'alg':
-    case 'ealg':
-      m[field] = value.toLowerCase();
+    case 'ealg': {
+      // A known algorithm is kept as this module's constant, not as a view of the header (an SA
+      // set keeps its algorithm names for the registration's life: common/strings.ts).
+      const v = value.toLowerCase();
+      m[field] = KNOWN_ALGORITHMS.get(v) ?? v;
       return;
+    }
     case 'prot': {
       const v = value.toLowerCase();
       if (v !== 'ah' && v !== 'esp') bad(`unknown protocol ${JSON.stringify(value)}`);

@@ -15,7 +15,7 @@
  * Reference ::= '&' Name ';' | '&#' [0-9]+ ';' | '&#x' [0-9a-fA-F]+ ';'
  * ```
  */
-import { ImsError } from '../common/index.js';
+import { detached, ImsError } from '../common/index.js';
 
 /** A malformed or over-limit XML document; `offset` is the character position of the problem. */
 export class XmlParseError extends ImsError {
@@ -130,7 +130,9 @@ class Reader {
       if (!isXmlChar(c) && !(c >= 0xd800 && c <= 0xdfff)) this.fail('character not allowed in XML');
       this.pos++;
     }
-    return out + s.slice(from, this.pos);
+    // Its own string, not a view of the document: an identity read from a Cx User-Data is kept
+    // for the registration's life (common/strings.ts).
+    return detached(out + s.slice(from, this.pos));
   }
 
   reference(): string {

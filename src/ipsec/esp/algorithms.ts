@@ -34,19 +34,23 @@ export interface TransformLayout {
   blockCipher: boolean;
 }
 
+// One frozen layout per kind, shared by every SA that uses it.
+const LAYOUT_GCM: TransformLayout = Object.freeze({ ivLength: 8, icvLength: 16, align: 4, blockCipher: false });
+const LAYOUT_AES_CBC: TransformLayout = Object.freeze({ ivLength: 16, icvLength: 12, align: 16, blockCipher: true });
+const LAYOUT_DES_CBC: TransformLayout = Object.freeze({ ivLength: 8, icvLength: 12, align: 8, blockCipher: true });
+const LAYOUT_NULL: TransformLayout = Object.freeze({ ivLength: 0, icvLength: 12, align: 4, blockCipher: false });
+
 /** The layout of a valid transform; throws ESP_CONFIG for an invalid pair. */
 export function transformLayout(integrity: IntegrityAlg, encryption: EncryptionAlg): TransformLayout {
   assertValidTransform(integrity, encryption);
   switch (encryption) {
     case 'aes-gcm':
-      return { ivLength: 8, icvLength: 16, align: 4, blockCipher: false };
+      return LAYOUT_GCM;
     case 'aes-cbc':
-      return { ivLength: 16, icvLength: 12, align: 16, blockCipher: true };
+      return LAYOUT_AES_CBC;
     case 'des-ede3-cbc':
-      return { ivLength: 8, icvLength: 12, align: 8, blockCipher: true };
+      return LAYOUT_DES_CBC;
     case 'null':
-      return integrity === 'aes-gmac'
-        ? { ivLength: 8, icvLength: 16, align: 4, blockCipher: false }
-        : { ivLength: 0, icvLength: 12, align: 4, blockCipher: false };
+      return integrity === 'aes-gmac' ? LAYOUT_GCM : LAYOUT_NULL;
   }
 }

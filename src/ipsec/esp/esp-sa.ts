@@ -38,7 +38,7 @@ export interface EspSaParams {
   spi: number;
   integrity: IntegrityAlg;
   encryption: EncryptionAlg;
-  /** From {@link deriveEspKeys}. */
+  /** From {@link deriveEspKeys}; kept, not copied (the SAs of a set share them), so not changed after. */
   keys: EspKeys;
   /** Anti-replay window size (RFC 4303 §3.4.3), default 64. */
   replayWindow?: number;
@@ -115,9 +115,9 @@ export class EspSa {
   private readonly hmac: HmacIntegrityAlg;
   private readonly cipher: 'aes-128-cbc' | 'des-ede3-cbc' | '';
   // Key material is held privately and is left out of toJSON() and inspect().
-  readonly #ik: Buffer;
-  readonly #ck: Buffer;
-  readonly #salt: Buffer;
+  readonly #ik: Uint8Array;
+  readonly #ck: Uint8Array;
+  readonly #salt: Uint8Array;
   #seq: number;
 
   constructor(p: EspSaParams) {
@@ -139,9 +139,10 @@ export class EspSa {
     this.encryption = p.encryption;
     this.replay = new ReplayWindow(p.replayWindow ?? DEFAULT_REPLAY_WINDOW);
     this.checkPadding = p.checkPadding ?? true;
-    this.#ik = Buffer.from(p.keys.integrityKey);
-    this.#ck = Buffer.from(p.keys.encryptionKey);
-    this.#salt = Buffer.from(p.keys.salt);
+    // Kept, not copied: the four SAs of a set share the arrays deriveEspKeys made for it.
+    this.#ik = p.keys.integrityKey;
+    this.#ck = p.keys.encryptionKey;
+    this.#salt = p.keys.salt;
     this.#seq = seq0;
     this.hmac = p.integrity === 'hmac-md5-96' ? 'hmac-md5-96' : 'hmac-sha-1-96';
     this.cipher = p.encryption === 'aes-cbc' ? 'aes-128-cbc' : p.encryption === 'des-ede3-cbc' ? 'des-ede3-cbc' : '';

@@ -102,7 +102,16 @@ export function deriveEspKeys(integrity: IntegrityAlg, encryption: EncryptionAlg
       s = salt(FC_AES_GCM_SALT, 'AES_GCM_SALT', ik, ck);
       break;
   }
-  return { integrityKey, encryptionKey, salt: s };
+  // One buffer for the set's key material, the three keys views of it: the four SAs of a set
+  // share it (an EspSa keeps the arrays it is given), a few objects per registration, not tens.
+  const all = new Uint8Array(integrityKey.length + encryptionKey.length + s.length);
+  all.set(integrityKey, 0);
+  all.set(encryptionKey, integrityKey.length);
+  all.set(s, integrityKey.length + encryptionKey.length);
+  integrityKey.fill(0);
+  encryptionKey.fill(0);
+  const e = integrityKey.length + encryptionKey.length;
+  return { integrityKey: all.subarray(0, integrityKey.length), encryptionKey: all.subarray(integrityKey.length, e), salt: all.subarray(e) };
 }
 
 /** Expected key lengths (integrity, encryption, salt) of a valid transform. */

@@ -18,7 +18,9 @@ export const MAX_REPLAY_WINDOW = 65536;
 export class ReplayWindow {
   /** Window size W: numbers in [top - W + 1, top] are tracked, older ones rejected. */
   readonly size: number;
-  private readonly bits: Uint32Array;
+  /** Made at the first accepted packet: an SA that never receives (the outbound half of a set) holds none. */
+  private bits: Uint32Array | undefined;
+  private readonly blocks: number;
   private readonly mask: number;
   private highest = 0;
 
@@ -30,7 +32,7 @@ export class ReplayWindow {
     // One block more than the window spans, rounded up to a power of two for masking.
     let blocks = 1;
     while (blocks < Math.ceil(size / 32) + 1) blocks *= 2;
-    this.bits = new Uint32Array(blocks);
+    this.blocks = blocks;
     this.mask = blocks - 1;
   }
 
@@ -47,6 +49,7 @@ export class ReplayWindow {
     if (seq === 0) return 'too-old';
     if (seq > this.highest) return 'new';
     if (this.highest - seq >= this.size) return 'too-old';
+    if (this.bits === undefined) return 'new';
     return (this.bits[(seq >>> 5) & this.mask] >>> (seq & 31)) & 1 ? 'duplicate' : 'new';
   }
 
@@ -55,14 +58,15 @@ export class ReplayWindow {
    * packet whose ICV verified and whose {@link check} returned 'new'.
    */
   update(seq: number): void {
+    const bits = (this.bits ??= new Uint32Array(this.blocks));
     if (seq > this.highest) {
       const from = this.highest >>> 5;
       let blocks = (seq >>> 5) - from;
-      if (blocks > this.bits.length) blocks = this.bits.length;
-      for (let i = 1; i <= blocks; i++) this.bits[(from + i) & this.mask] = 0;
+      if (blocks > bits.length) blocks = bits.length;
+      for (let i = 1; i <= blocks; i++) bits[(from + i) & this.mask] = 0;
       this.highest = seq;
     }
-    this.bits[(seq >>> 5) & this.mask] |= 1 << (seq & 31);
+    bits[(seq >>> 5) & this.mask] |= 1 << (seq & 31);
   }
 
   /** check + update in one step; true when accepted. For callers without an ICV stage. */
@@ -74,7 +78,7 @@ export class ReplayWindow {
 
   /** Forget everything (a fresh SA). */
   reset(): void {
-    this.bits.fill(0);
+    this.bits?.fill(0);
     this.highest = 0;
   }
 }

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../../common/index.js';
 import type { IpsecMode } from '../../secagree/index.js';
 import type { EncryptionAlg, EspKeys, IntegrityAlg } from '../esp/index.js';
 import { isReservedSpi } from './allocate.js';
-import { TRANSPORTS, type SaEndpointParams, type SaFlow, type SaRole, type SaState, type SecurityAssociation } from './types.js';
+import { TRANSPORTS, type Endpoint, type SaEndpointParams, type SaFlow, type SaRole, type SaState, type SecurityAssociation } from './types.js';
 
 export interface SaSetSpec {
   setId: number;
@@ -43,22 +43,27 @@ export function buildSaSet(spec: SaSetSpec): SecurityAssociation[] {
   const spis = new Set([spec.ue.spiC, spec.ue.spiS, spec.pcscf.spiC, spec.pcscf.spiS]);
   if (spis.size !== 4) throw new InvalidArgumentError('UE and P-CSCF SPIs must all differ (reflection protection)', 'spi');
   const { ue, pcscf } = spec;
-  // flow, SPI (chosen by the receiver), source port, destination port, uplink (UE → P-CSCF)
-  const flows: Array<[SaFlow, number, number, number, boolean]> = [
-    ['uc-ps', pcscf.spiS, ue.portC, pcscf.portS, true],
-    ['us-pc', pcscf.spiC, ue.portS, pcscf.portC, true],
-    ['pc-us', ue.spiS, pcscf.portC, ue.portS, false],
-    ['ps-uc', ue.spiC, pcscf.portS, ue.portC, false],
+  // The four protected endpoints, each one object that the SAs using it share (read-only).
+  const uc: Endpoint = { address: ue.address, port: ue.portC };
+  const us: Endpoint = { address: ue.address, port: ue.portS };
+  const pc: Endpoint = { address: pcscf.address, port: pcscf.portC };
+  const ps: Endpoint = { address: pcscf.address, port: pcscf.portS };
+  // flow, SPI (chosen by the receiver), source, destination, uplink (UE → P-CSCF)
+  const flows: Array<[SaFlow, number, Endpoint, Endpoint, boolean]> = [
+    ['uc-ps', pcscf.spiS, uc, ps, true],
+    ['us-pc', pcscf.spiC, us, pc, true],
+    ['pc-us', ue.spiS, pc, us, false],
+    ['ps-uc', ue.spiC, ps, uc, false],
   ];
-  return flows.map(([flow, spi, sport, dport, uplink]) => {
+  return flows.map(([flow, spi, src, dst, uplink]) => {
     const base: Omit<SecurityAssociation, 'keys'> = {
       id: `${spec.setId}/${flow}`,
       setId: spec.setId,
       flow,
       direction: uplink === (spec.role === 'pcscf') ? 'in' : 'out',
       spi,
-      src: { address: uplink ? ue.address : pcscf.address, port: sport },
-      dst: { address: uplink ? pcscf.address : ue.address, port: dport },
+      src,
+      dst,
       transports: TRANSPORTS,
       integrity: spec.integrity,
       encryption: spec.encryption,

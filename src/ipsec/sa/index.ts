@@ -38,6 +38,5 @@ export {
   type CreateSetResult,
   type CreateSetRefusal,
 } from './manager.js';
-export { DeadlineQueue } from './deadlines.js';
 export { mirrorSaTable, type IpsecDatapath, type Mirror, type MirrorOptions } from './datapath.js';
 export { wiresharkLineForSa, wiresharkLinesForSas } from './export.js';

@@ -23,11 +23,10 @@
  * (./table-index.ts), and every lifetime (sets and reservations) is one entry of a min-heap with
  * one armed clock timer (./deadlines.ts), so no timer, closure or promise exists per set.
  */
-import { asError, type Clock, type Rng, InvalidArgumentError } from '../../common/index.js';
+import { asError, DeadlineQueue, detached, type Clock, type Rng, InvalidArgumentError } from '../../common/index.js';
 import { deriveEspKeys } from '../esp/index.js';
 import { PCSCF_SPI_POLICY, UE_SPI_POLICY, allocatePort, allocateSpi, checkPortRange, type PortRange, type SpiPolicy } from './allocate.js';
 import { buildSaSet } from './build.js';
-import { DeadlineQueue } from './deadlines.js';
 import { SaError } from './errors.js';
 import { DEFAULT_CHANGE_OVER_MS, REG_AWAIT_AUTH_MS, SA_LIFETIME_MARGIN_MS, type CreateSetParams, type CreateSetRefusal, type CreateSetResult, type LocalReservation, type SaManagerOptions } from './manager-options.js';
 import { SaTableIndex, preferredOf, tableRows } from './table-index.js';
@@ -154,17 +153,21 @@ export class SaManager {
       this.deleteSet(victim.id, 'evicted');
     }
     // 4. Keys (TS 33.203 Annex I) and the four SAs.
+    //    A set lives for the registration: its strings are its own, not views of the REGISTER
+    //    they were read from (common/strings.ts), and its four SAs share them.
     const keys = deriveEspKeys(p.integrity, p.encryption, p.ik, p.ck);
     const id = this.nextId++;
-    const ue: SaEndpointParams = { address: p.ueAddress, ...pick(ueEnd) };
+    const impi = detached(p.impi);
+    const impus = p.impus.map(detached);
+    const ue: SaEndpointParams = { address: detached(p.ueAddress), ...pick(ueEnd) };
     const pcscf: SaEndpointParams = { address: p.pcscfAddress, ...pick(pcEnd) };
-    const sas = buildSaSet({ setId: id, role: this.role, impi: p.impi, impus: [...p.impus], ue, pcscf, integrity: p.integrity, encryption: p.encryption, mode: p.mode, keys, state: 'temporary' });
+    const sas = buildSaSet({ setId: id, role: this.role, impi, impus, ue, pcscf, integrity: p.integrity, encryption: p.encryption, mode: p.mode, keys, state: 'temporary' });
     const now = this.clock.now();
     const set: SaSet = {
       id,
       role: this.role,
-      impi: p.impi,
-      impus: [...p.impus],
+      impi,
+      impus,
       ue,
       pcscf,
       integrity: p.integrity,
@@ -192,7 +195,7 @@ export class SaManager {
   activate(setId: number, registrationMs: number, impus?: readonly string[]): SaSet {
     const set = this.need(setId);
     if (set.state !== 'temporary') throw new SaError(`set ${setId} is ${set.state}, not temporary`);
-    if (impus) set.impus = [...impus];
+    if (impus) set.impus = impus.map(detached);
     const now = this.clock.now();
     let expiresAt = now + checkLifetime(registrationMs) + SA_LIFETIME_MARGIN_MS;
     const previous = [...this.ix.ofImpi(set.impi)].filter((o) => o.id !== set.id && o.ue.address === set.ue.address && o.state === 'active');

@@ -26,13 +26,17 @@ export class Counted {
 /** The ranking of states when several SAs match (active first, then old, then temporary). */
 export const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
 
+// Keys are joined, not templated: a template literal builds a rope of its parts that a map
+// keeps as it is (five or six objects per key, at 100,000 registrations), a join one flat string
+// that also hashes faster on each lookup.
+
 /** Selector key `src|srcPort|dst|dstPort`. */
 export function selectorKey(src: Endpoint, dst: Endpoint): string {
-  return `${src.address}|${src.port}|${dst.address}|${dst.port}`;
+  return [src.address, src.port, dst.address, dst.port].join('|');
 }
 
 function ueKey(address: string, port: number): string {
-  return `${address}|${port}`;
+  return [address, port].join('|');
 }
 
 /**

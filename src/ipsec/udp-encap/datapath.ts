@@ -84,12 +84,15 @@ interface Entry {
 
 const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
 
+/** Joined, not templated: one flat string per stored key (see ipsec/sa/table-index.ts). */
 function selectorKey(fromPort: number, to: Endpoint): string {
-  return `${fromPort}|${to.address}|${to.port}`;
+  return [fromPort, to.address, to.port].join('|');
 }
 
+/** The endpoint with its address in canonical form (the SA's own object when it already is: nothing per SA to keep). */
 function norm(e: Endpoint): Endpoint {
-  return { address: canonicalIp(e.address), port: e.port };
+  const address = canonicalIp(e.address);
+  return address === e.address ? e : { address, port: e.port };
 }
 
 function same(a: Endpoint, b: Endpoint): boolean {
@@ -186,7 +189,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const k = selectorKey(e.src.port, e.dst);
     return [
       [this.bySelector, k],
-      [this.byFullSelector, `${e.src.address}|${k}`],
+      [this.byFullSelector, [e.src.address, k].join('|')],
     ];
   }
 
@@ -222,7 +225,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
     let best: Entry | undefined;
     const k = selectorKey(opts.fromPort, to);
-    const bucket = fromAddress === undefined ? this.bySelector.get(k) : this.byFullSelector.get(`${fromAddress}|${k}`);
+    const bucket = fromAddress === undefined ? this.bySelector.get(k) : this.byFullSelector.get([fromAddress, k].join('|'));
     for (const e of bucket ?? []) {
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }

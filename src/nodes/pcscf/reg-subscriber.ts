@@ -6,7 +6,7 @@
  * NOTIFY meant for it) has been delivered over them (TS 33.203 §7.4, PcscfState.endRegistration);
  * a shortened one shortens it (network-initiated re-authentication, R-RR-5).
  */
-import { randomToken } from '../../common/index.js';
+import { detached, randomToken } from '../../common/index.js';
 import { callIdOf, contentTypeOf, formatUri, mediaType, parseSubscriptionState, routesOf, toTag, type SipRequest, type SipResponse, decodeReginfo, REGINFO_CONTENT_TYPE } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
 import { numberHeader, type CoreContext } from './ports.js';
@@ -17,7 +17,14 @@ import { nextHop } from './routing.js';
 import type { Registration } from './tables.js';
 
 export class RegEventSubscriber {
-  constructor(private readonly c: CoreContext) {}
+  constructor(private readonly c: CoreContext) {
+    c.state.onRefreshDue = (reg) => {
+      const sub = reg.subscription;
+      if (!sub || sub.state !== 'active') return;
+      sub.cseq++;
+      void this.sendSubscribe(reg);
+    };
+  }
 
   /** SUBSCRIBE to the reg event of the registration's default IMPU (TS 24.229 §5.2.3). */
   async subscribe(reg: Registration): Promise<void> {
@@ -60,13 +67,17 @@ export class RegEventSubscriber {
       return;
     }
     try {
-      sub.toTag ??= toTag(resp);
+      // The dialog lives as long as the registration: its strings are its own (common/strings.ts).
+      if (sub.toTag === undefined) {
+        const tag = toTag(resp);
+        if (tag !== undefined) sub.toTag = detached(tag);
+      }
       if (sub.cseq === 1) {
         // RFC 3261 §12.1.2: the UAC's route set is the Record-Route in reverse.
-        const rr = routesOf(resp, 'Record-Route').map((n) => `<${formatUri(n.uri)}>${n.params.toString()}`).reverse();
+        const rr = routesOf(resp, 'Record-Route').map((n) => detached(`<${formatUri(n.uri)}>${n.params.toString()}`)).reverse();
         if (rr.length > 0) sub.routeSet = rr;
         const c = contactUriOf(resp);
-        if (c) sub.target = formatUri(c);
+        if (c) sub.target = detached(formatUri(c));
       }
     } catch {
       // A malformed dialog header leaves the initial route; refreshes may fail and end it.
@@ -74,14 +85,8 @@ export class RegEventSubscriber {
     if (sub.state === 'subscribing') sub.state = 'active';
     const granted = numberHeader(resp, 'Expires') ?? this.c.o.regEvent.expires;
     sub.expiresAt = this.c.o.clock.now() + granted * 1000;
-    sub.refresh?.cancel();
     // Refresh well before the end (RFC 6665 §4.1.2.1), at most every 30 s.
-    const at = Math.max(30_000, Math.floor(granted * 1000 * 0.8));
-    sub.refresh = this.c.o.clock.setTimeout(at, () => {
-      if (reg.subscription !== sub || sub.state !== 'active') return;
-      sub.cseq++;
-      void this.sendSubscribe(reg);
-    });
+    this.c.state.refreshIn(reg, Math.max(30_000, Math.floor(granted * 1000 * 0.8)));
   }
 
   /** The registration whose subscription dialog a NOTIFY belongs to (Call-ID and our From tag). */
@@ -108,7 +113,7 @@ export class RegEventSubscriber {
       const st = req.headers.get('Subscription-State');
       if (st && parseSubscriptionState(st).state.toLowerCase() === 'terminated') {
         sub.state = 'terminated';
-        sub.refresh?.cancel();
+        this.c.state.cancelRefresh(reg.impi);
       }
     } catch {
       // An unreadable Subscription-State does not end the subscription.
@@ -129,9 +134,7 @@ export class RegEventSubscriber {
     } else if (outcome.kind === 'shortened') {
       // R-RR-5: the network wants a re-authentication; the SAs end with the shortened binding.
       const ms = Math.max(1000, outcome.expires * 1000);
-      reg.expiresAt = this.c.o.clock.now() + ms;
-      reg.timer?.cancel();
-      reg.timer = this.c.o.clock.setTimeout(ms, () => this.c.state.removeRegistration(reg.impi, 'expired', 'shortened registration over'));
+      this.c.state.expireIn(reg, ms, 'shortened registration over');
       for (const s of this.c.o.sa.sets({ impi: reg.impi })) if (s.state === 'active') this.c.o.sa.shorten(s.id, ms);
     }
   }

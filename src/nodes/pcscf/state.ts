@@ -1,8 +1,9 @@
 /**
  * The P-CSCF's tables besides the SA table and their bookkeeping (TS 24.229 §5.2.2, R-FAIL-4):
  * pending registration attempts (by IMPI + source and by their temporary SA set), registered
- * UEs with their lifetime timer, the Security-Server sent for each live set, and the failure
- * log. Every way an attempt or a registration ends goes through here, so nothing is left
+ * UEs with their lifetimes and reg-event refreshes (two deadline queues, one timer each for all
+ * registrations: no timer or closure per UE), the Security-Server sent for each live set, and
+ * the failure log. Every way an attempt or a registration ends goes through here, so nothing is left
  * behind: an attempt's temporary set is deleted with it, a registration's sets with it.
  *
  * A registration the network ends (reg-event NOTIFY, TS 24.229 §5.2.5.1) is not cut at once:
@@ -12,7 +13,7 @@
  * arrive ran out; never later than the registration timer.
  */
 import type { SecMechanism } from '../../secagree/index.js';
-import type { Clock, Logger } from '../../common/index.js';
+import { DeadlineQueue, detached, type Clock, type Logger } from '../../common/index.js';
 import type { SaDeleteReason, SaManager, SaSet } from '../../ipsec/index.js';
 import type { PcscfCounters, PcscfFailure, PendingRegistration, PendingView, Registration, RegistrationEnding, RegistrationView } from './tables.js';
 
@@ -52,31 +53,65 @@ export class PcscfState {
   private readonly inflight = new Map<string, number>();
   /** Set once by PcscfCore: the part of its CoreContext (ports.ts) the table works over. */
   c!: StateContext;
+  /** Each registration's end (R-SA-7), by IMPI; the detail logged is the registration's `expiryDetail`. */
+  private lifetimesQ?: DeadlineQueue<string>;
+  /** Each reg-event subscription's next refresh, by IMPI; what a refresh does is {@link onRefreshDue}'s. */
+  private refreshesQ?: DeadlineQueue<string>;
+  /** Set by the reg-event subscriber: sends the refresh of a registration's subscription. */
+  onRefreshDue: (reg: Registration) => void = () => undefined;
+
+  private get lifetimes(): DeadlineQueue<string> {
+    return (this.lifetimesQ ??= new DeadlineQueue(this.c.o.clock, (impi) => this.removeRegistration(impi, 'expired', this.regs.get(impi)?.expiryDetail ?? 'registration lifetime over')));
+  }
+
+  private get refreshes(): DeadlineQueue<string> {
+    return (this.refreshesQ ??= new DeadlineQueue(this.c.o.clock, (impi) => {
+      const reg = this.regs.get(impi);
+      if (reg) this.onRefreshDue(reg);
+    }));
+  }
+
+  /** The registration of `reg.impi` ends `ms` from now (R-SA-7; shortened by the network, R-RR-5), `detail` saying why in the log. */
+  expireIn(reg: Registration, ms: number, detail: string): void {
+    reg.expiresAt = this.c.o.clock.now() + ms;
+    reg.expiryDetail = detail;
+    this.lifetimes.set(reg.impi, reg.expiresAt);
+  }
+
+  /** The registration's reg-event subscription is refreshed `ms` from now (replacing any refresh planned). */
+  refreshIn(reg: Registration, ms: number): void {
+    this.refreshes.set(reg.impi, this.c.o.clock.now() + ms);
+  }
+
+  /** No refresh of the registration's subscription is planned any more. */
+  cancelRefresh(impi: string): void {
+    this.refreshesQ?.delete(impi);
+  }
 
   /** Creates or updates the registration of an IMPI and (re)starts its lifetime timer (R-SA-7). */
   upsertRegistration(impi: string, v: { impus: string[]; ueAddress: string; contact: string; serviceRoute: string[]; setId: number; lifetimeMs: number }): Registration {
     const now = this.c.o.clock.now();
     let reg = this.regs.get(impi);
     if (!reg) {
-      reg = { impi, impus: v.impus, ueAddress: v.ueAddress, contact: v.contact, serviceRoute: v.serviceRoute, setId: v.setId, registeredAt: now, expiresAt: now + v.lifetimeMs };
+      // Kept for the registration's life: strings of their own, not views of the REGISTER (common/strings.ts).
+      impi = detached(impi);
+      reg = { impi, impus: v.impus.map(detached), ueAddress: detached(v.ueAddress), contact: detached(v.contact), serviceRoute: v.serviceRoute.map(detached), setId: v.setId, registeredAt: now, expiresAt: now + v.lifetimeMs };
       this.regs.set(impi, reg);
       bucketAdd(this.regsByAddress, reg.ueAddress, reg);
     } else {
       if (reg.ending) this.supersede(reg, v.setId);
       reg.ueNotified = false;
-      reg.impus = v.impus;
+      reg.impus = v.impus.map(detached);
       if (reg.ueAddress !== v.ueAddress) {
         bucketDelete(this.regsByAddress, reg.ueAddress, reg);
-        reg.ueAddress = v.ueAddress;
+        reg.ueAddress = detached(v.ueAddress);
         bucketAdd(this.regsByAddress, reg.ueAddress, reg);
       }
-      if (v.contact) reg.contact = v.contact;
-      if (v.serviceRoute.length > 0) reg.serviceRoute = v.serviceRoute;
+      if (v.contact) reg.contact = detached(v.contact);
+      if (v.serviceRoute.length > 0) reg.serviceRoute = v.serviceRoute.map(detached);
       reg.setId = v.setId;
-      reg.expiresAt = now + v.lifetimeMs;
     }
-    reg.timer?.cancel();
-    reg.timer = this.c.o.clock.setTimeout(v.lifetimeMs, () => this.removeRegistration(impi, 'expired', 'registration lifetime over'));
+    this.expireIn(reg, v.lifetimeMs, 'registration lifetime over');
     return reg;
   }
 
@@ -89,7 +124,7 @@ export class PcscfState {
     const reg = this.regs.get(impi);
     if (!reg) return this.removeRegistration(impi, reason, detail);
     if (reg.ending) return;
-    reg.subscription?.refresh?.cancel();
+    this.cancelRefresh(impi);
     const setIds = this.c.o.sa.sets({ impi }).filter((s) => s.state === 'active' || s.state === 'old').map((s) => s.id);
     const e: RegistrationEnding = { reason, detail, since: this.c.o.clock.now(), setIds, graceOver: graceMs <= 0 || reg.ueNotified === true };
     reg.ending = e;
@@ -158,8 +193,8 @@ export class PcscfState {
   removeRegistration(impi: string, reason: SaDeleteReason, detail: string): void {
     const reg = this.regs.get(impi);
     if (reg) {
-      reg.timer?.cancel();
-      reg.subscription?.refresh?.cancel();
+      this.lifetimesQ?.delete(impi);
+      this.cancelRefresh(impi);
       this.cancelEnding(reg);
       this.regs.delete(impi);
       bucketDelete(this.regsByAddress, reg.ueAddress, reg);
@@ -333,11 +368,9 @@ export class PcscfState {
 
   /** Forget everything (shutdown). */
   clear(): void {
-    for (const r of this.regs.values()) {
-      r.timer?.cancel();
-      r.subscription?.refresh?.cancel();
-      this.cancelEnding(r);
-    }
+    for (const r of this.regs.values()) this.cancelEnding(r);
+    this.lifetimesQ?.clear();
+    this.refreshesQ?.clear();
     this.inflight.clear();
     for (const p of this.pendingByKey.values()) p.timer?.cancel();
     this.regs.clear();

@@ -54,7 +54,6 @@ export interface RegSubscription {
   cseq: number;
   state: 'subscribing' | 'active' | 'terminated';
   expiresAt?: number;
-  refresh?: TimerHandle;
 }
 
 /**
@@ -86,7 +85,8 @@ export interface Registration {
   setId: number;
   registeredAt: number;
   expiresAt: number;
-  timer?: TimerHandle;
+  /** Why the registration ends at `expiresAt`, for the log (its lifetime, or the network shortened it). */
+  expiryDetail?: string;
   subscription?: RegSubscription;
   /** Set once the network ended the registration; removed when nothing is in flight any more. */
   ending?: RegistrationEnding;
@@ -184,5 +184,6 @@ export function newPcscfCounters(): PcscfCounters {
 
 /** The pending-registration key: IMPI plus the source of the REGISTER (TS 24.229 §5.2.2.1). */
 export function pendingKey(impi: string, transport: TransportProtocol, source: Endpoint): string {
-  return `${impi}|${transport}|${source.address}|${source.port}`;
+  // Joined: one flat string kept per attempt, not a rope of its parts (ipsec/sa/table-index.ts).
+  return [impi, transport, source.address, source.port].join('|');
 }

@@ -22,6 +22,7 @@ import {
   type ContactList,
   type NameAddr,
 } from '../../sip/headers/index.js';
+import { detached } from '../../common/index.js';
 import type { ReginfoContactEvent } from '../../sip/index.js';
 import type { StoredBinding } from '../../store/index.js';
 import type { RegistrarPolicy } from './config.js';
@@ -48,15 +49,6 @@ export interface BindingChange {
 export type ApplyResult =
   | { ok: true; bindings: StoredBinding[]; changes: BindingChange[] }
   | { ok: false; status: number; reason: string; headers?: [string, string][] };
-
-/**
- * A copy of `s` that keeps nothing else alive. A value cut out of a parsed message may be a V8
- * sliced string holding the whole message text; a binding lives for the registration, so what it
- * keeps must be its own (the JSON round trip builds a fresh flat string).
- */
-export function ownString(s: string): string {
-  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
-}
 
 /** The expiry a contact asks for, in seconds, before the policy's cap (RFC 3261 §10.2.1.1). */
 export function requestedExpiry(c: NameAddr, expiresHeader: number | undefined, policy: Pick<RegistrarPolicy, 'defaultExpires'>): number {
@@ -140,14 +132,17 @@ export function applyContacts(
       }
       continue;
     }
+    // A binding lives for the registration: its strings are its own, not views of the REGISTER
+    // (common/strings.ts).
+    const instance = contactInstance(c);
     const fields = {
-      uri,
-      contact: contactText(c),
+      uri: detached(uri),
+      contact: detached(contactText(c)),
       expiresAt: now + e * 1000,
-      path: req.path.map(ownString),
-      callId: ownString(req.callId),
+      path: req.path.map(detached),
+      callId: detached(req.callId),
       cseq: req.cseq,
-      ...(contactInstance(c) !== undefined ? { instance: contactInstance(c) } : {}),
+      ...(instance !== undefined ? { instance: detached(instance) } : {}),
       ...(contactRegId(c) !== undefined ? { regId: contactRegId(c) } : {}),
       ...(contactQ(c) !== undefined ? { q: contactQ(c) } : {}),
       ...(req.received ? { received: req.received } : {}),

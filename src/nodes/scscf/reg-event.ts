@@ -10,7 +10,7 @@
  * The bodies are built by {@link reginfoOf} (pure): one `<registration>` per identity of the
  * implicit set, each listing the same contacts (TS 24.229 §5.4.2.1.2).
  */
-import { randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopLogger } from '../../common/index.js';
+import { DeadlineQueue, detached, randomToken, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
 import { contactsOf, expiresOf, formatNameAddr, formatRoute, formatUri, fromOf, parsePAssertedIdentity, parseUri, routesOf, toOf, type SipUri } from '../../sip/headers/index.js';
 import { SipRequest, SipHeaders, type SipResponse } from '../../sip/message/index.js';
 import type { CreateResponseOptions } from '../../sip/message/index.js';
@@ -90,7 +90,6 @@ export interface RegSubscription {
   /** reginfo version of the next NOTIFY (RFC 3680 §5.3). */
   version: number;
   expiresAt: number;
-  timer?: TimerHandle;
 }
 
 export interface RegEventDeps {
@@ -118,12 +117,15 @@ export class RegEventNotifier {
   private readonly subs = new Map<string, RegSubscription>();
   /** Subscriptions by the aor they watch: a registration's change reaches its own in O(1), whatever the number of subscriptions. */
   private readonly byAor = new Map<string, RegSubscription[]>();
+  /** Each subscription's end: one timer for all of them, none per subscription. */
+  private readonly expiries: DeadlineQueue<RegSubscription>;
   private readonly log: Logger;
   /** NOTIFYs sent (for counters and tests). */
   notifies = 0;
 
   constructor(private readonly d: RegEventDeps) {
     this.log = d.logger ?? noopLogger;
+    this.expiries = new DeadlineQueue(d.clock, (sub) => this.finish(sub, undefined, 'timeout'));
   }
 
   private key(callId: string, localTag: string, remoteTag: string): string {
@@ -181,31 +183,33 @@ export class RegEventNotifier {
       if (who === undefined) return reply(403, 'Forbidden', { headers: [['Warning', '399 - "not authorised to watch this registration"']] });
       const contact = contactsOf(req);
       if (contact === '*' || contact.length !== 1) return reply(400, 'Bad Request', { headers: [['Warning', '399 - "SUBSCRIBE needs one Contact"']] });
+      // The dialog lives as long as the subscription: its strings are its own, not views of the
+      // SUBSCRIBE (common/strings.ts).
       sub = {
         aor: reg.aor,
         subscriber: who,
-        callId,
+        callId: detached(callId),
         localTag: randomToken(this.d.rng, 8),
-        remoteTag,
-        localUri: formatNameAddr({ ...to, params: to.params.clone() }),
-        remoteUri: req.headers.get('from') ?? '',
-        remoteTarget: formatUri(contact[0].uri),
-        routeSet: routesOf(req, 'Record-Route').map((r) => formatRoute([r])),
+        remoteTag: detached(remoteTag),
+        localUri: detached(formatNameAddr({ ...to, params: to.params.clone() })),
+        remoteUri: detached(req.headers.get('from') ?? ''),
+        remoteTarget: detached(formatUri(contact[0].uri)),
+        routeSet: routesOf(req, 'Record-Route').map((r) => detached(formatRoute([r]))),
         localCseq: 0,
         version: 0,
         expiresAt: now,
       };
-      this.add(this.key(callId, sub.localTag, remoteTag), sub);
+      this.add(this.key(sub.callId, sub.localTag, sub.remoteTag), sub);
     }
     sub.expiresAt = now + granted * 1000;
-    sub.timer?.cancel();
+    this.expiries.delete(sub);
     reply(200, 'OK', { toTag: sub.localTag, headers: [['Contact', `<${this.d.contactUri}>`], ['Expires', String(granted)]] });
     this.log.info({ aor: sub.aor, subscriber: sub.subscriber, expires: granted }, 'scscf: reg-event subscription');
     if (granted === 0) {
       this.finish(sub, reg, 'timeout');
       return;
     }
-    sub.timer = this.d.clock.setTimeout(granted * 1000, () => this.finish(sub, undefined, 'timeout'));
+    this.expiries.set(sub, sub.expiresAt);
     this.send(sub, reg, [], undefined);
   }
 
@@ -253,7 +257,7 @@ export class RegEventNotifier {
   }
 
   private finish(sub: RegSubscription, reg: StoredRegistration | undefined, reason: string, changes: readonly BindingChange[] = []): void {
-    sub.timer?.cancel();
+    this.expiries.delete(sub);
     this.remove(this.key(sub.callId, sub.localTag, sub.remoteTag));
     this.send(sub, reg, changes, reason);
   }
@@ -298,14 +302,14 @@ export class RegEventNotifier {
   private drop(sub: RegSubscription, why: string): void {
     const k = this.key(sub.callId, sub.localTag, sub.remoteTag);
     if (this.subs.get(k) !== sub) return;
-    sub.timer?.cancel();
+    this.expiries.delete(sub);
     this.remove(k);
     this.log.info({ aor: sub.aor, why }, 'scscf: reg-event subscription dropped');
   }
 
   /** Cancels every timer (stop). */
   clear(): void {
-    for (const s of this.subs.values()) s.timer?.cancel();
+    this.expiries.clear();
     this.subs.clear();
     this.byAor.clear();
   }

@@ -23,7 +23,7 @@
  *    Contact, Service-Route, P-Associated-URI and Path (R-REG-2, R-REG-3).
  */
 import { parseAkaNonce, type DigestCredentials } from '../../auth/digest/index.js';
-import { randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopLogger } from '../../common/index.js';
+import { detached, randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopLogger } from '../../common/index.js';
 import { callIdOf, contactsOf, cseqOf, expiresOf, formatRoute, formatUri, routesOf, toOf, type ContactList } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { StoredRegistration } from '../../store/index.js';
@@ -345,7 +345,8 @@ export class Registrar {
     const userData = sa.userData ?? current?.userData ?? null;
     const set = implicitSet(userData, p.impu);
     if (set.barred) return reply(403, 'Forbidden', { headers: [['Warning', '399 - "public identity is barred"']] });
-    const reg: StoredRegistration = { aor: current?.aor ?? p.impu, impi: p.impi, impus: set.impus, userData, bindings: applied.bindings };
+    // Kept for the registration's life: strings of its own, not views of the REGISTER (common/strings.ts).
+    const reg: StoredRegistration = { aor: current?.aor ?? detached(p.impu), impi: current?.impi ?? detached(p.impi), impus: set.impus.map(detached), userData, bindings: applied.bindings };
     let notify: NotifySubscribers;
     try {
       notify = await this.d.commit(reg, applied.changes);

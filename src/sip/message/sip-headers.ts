@@ -86,15 +86,20 @@ for (const n of COMMON_NAMES) {
 
 /** @internal The key of a header name spelled as commonly written (`Via`, `via`, `v`), else ''. */
 export function knownHeaderKey(name: string): string {
+  return knownHeaderEntry(name)?.[1] ?? '';
+}
+
+/** The [spelling, key] of a header name spelled as one of the known spellings (the table's own strings). */
+export function knownHeaderEntry(name: string): readonly [spelling: string, key: string] | undefined {
   const len = name.length;
   if (len < 64) {
     const c = name.charCodeAt(0);
     if (c < 128) {
       const list = FAST[len * 128 + c];
-      if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i][0] === name) return list[i][1];
+      if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i][0] === name) return list[i];
     }
   }
-  return '';
+  return undefined;
 }
 
 /** The lower-case long name a header name stands for: `v` and `VIA` both give `via`. */

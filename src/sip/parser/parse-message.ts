@@ -30,7 +30,7 @@ import { isUtf8 } from 'node:buffer';
 import { SipLimitError, SipParseError } from '../message/errors.js';
 import { DEFAULT_SIP_LIMITS, resolveLimits, type SipLimits } from '../message/limits.js';
 import { EMPTY_BODY, SipRequest, SipResponse, type SipMessage } from '../message/message.js';
-import { SipHeaders, headerKey, knownHeaderKey } from '../message/sip-headers.js';
+import { SipHeaders, headerKey, knownHeaderEntry } from '../message/sip-headers.js';
 import { TOKEN, URIC, trimWs } from '../message/chars.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
@@ -83,6 +83,8 @@ export function parseMessage(bytes: Uint8Array, limits?: Partial<SipLimits>): Si
   const cr = head.indexOf('\r');
   if (cr >= 0 && cr < firstLen) throw new SipParseError('bare CR', offsetOf(head, start, ascii, cr));
   const headers = new SipHeaders();
+  // Values are views into `head` (V8 slices: a copy per value would cost a third of the parse);
+  // whatever is kept beyond the message's life is detached by whoever keeps it (common/strings.ts).
   const msg = parseStartLine(head.slice(0, firstLen), headers, start, head, ascii);
 
   // 4. Header fields, unfolding continuation lines (LWS, §7.3.1).
@@ -142,8 +144,12 @@ export function parseMessage(bytes: Uint8Array, limits?: Partial<SipLimits>): Si
     if (ne === pos) throw new SipParseError('empty header name', offsetOf(head, start, ascii, pos));
     if (++count > lim.maxHeaders) throw new SipLimitError('maxHeaders', lim.maxHeaders, offsetOf(head, start, ascii, pos));
     name = head.slice(pos, ne);
-    key = knownHeaderKey(name);
-    if (key === '') {
+    // A known spelling is the table's own string (no view into `head` for a name kept with a value).
+    const known = knownHeaderEntry(name);
+    if (known !== undefined) {
+      name = known[0];
+      key = known[1];
+    } else {
       for (let i = pos; i < ne; i++) {
         const ch = head.charCodeAt(i);
         if (ch >= 128 || token[ch] === 0) throw new SipParseError('invalid character in header name', offsetOf(head, start, ascii, i));

@@ -68,7 +68,7 @@ function canonicalOf(address: string): string {
 
 /** A map key for an endpoint. */
 export function endpointKey(e: Endpoint): string {
-  return `${canonicalAddress(e.address)}|${e.port}`;
+  return [canonicalAddress(e.address), e.port].join('|');
 }
 
 /** `host` as it must appear in a SIP header: IPv6 literals in brackets. */

@@ -1,15 +1,16 @@
 /**
- * Deadlines of the SA table (R-SA-7 lifetimes, R-RR-2 change-over, await-auth reservations) in
- * ONE indexed binary min-heap with ONE armed {@link Clock} timer, whatever the number of SA sets:
- * set, move and delete are O(log n), the earliest deadline is O(1), and nothing per entry lives on
- * the clock (no timer object or closure per set that the garbage collector walks at 100,000 sets).
+ * Many deadlines (the SA table's R-SA-7 lifetimes and R-RR-2 change-overs, the P-CSCF's
+ * registration lifetimes and reg-event refreshes, the S-CSCF's reg-event subscriptions) in ONE
+ * indexed binary min-heap with ONE armed {@link Clock} timer, whatever their number: set, move and
+ * delete are O(log n), the earliest deadline is O(1), and nothing per entry lives on the clock (no
+ * timer object or closure per UE that the garbage collector walks at 100,000 registrations).
  *
  * When the armed timer fires, every entry due by then leaves the heap in deadline order (ties: the
  * order they were set) and is handed to `onDue`; then the timer is armed again for the new earliest
  * deadline. The timer is re-armed only when the earliest deadline moves earlier than the armed
  * one; a later-than-needed wake-up (the earliest entry deleted or moved later) just re-arms.
  */
-import type { Clock, TimerHandle } from '../../common/index.js';
+import type { Clock, TimerHandle } from './clock.js';
 
 interface Entry<K> {
   readonly key: K;

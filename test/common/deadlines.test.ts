@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManualClock, SeededRng, randomU32 } from '../../../src/common/index.js';
-import { DeadlineQueue } from '../../../src/ipsec/sa/deadlines.js';
-import { SaManager } from '../../../src/ipsec/index.js';
+import { DeadlineQueue, ManualClock, SeededRng, randomU32 } from '../../src/common/index.js';
+import { SaManager } from '../../src/ipsec/index.js';
 
 const IK = new Uint8Array(16).fill(7);
 const CK = new Uint8Array(16).fill(9);

@@ -1,0 +1,12 @@
+/**
+ * V8 cuts a substring of 13 or more characters as a view into its parent string, and builds a
+ * concatenation as a rope over its parts; either keeps its parents alive as long as it lives. A
+ * value kept for the life of a registration (an IMPI, a Contact's instance, a dialog's tag) that
+ * was cut from a parsed message would keep the whole message text alive: several whole messages
+ * per UE at 100,000 registrations (measured in heap snapshots of `imsec core`). `detached` gives
+ * a flat copy that keeps nothing else alive (the JSON round trip builds a fresh string; shorter
+ * strings are never views).
+ */
+export function detached(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+}

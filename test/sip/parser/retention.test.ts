@@ -1,0 +1,106 @@
+/**
+ * Memory per registered UE (issue [K], R-LAB-4). The parser hands out header values as V8 slices
+ * of the message text (a copy per value would cost a third of the parse), and a slice keeps its
+ * whole parent alive: values kept for a registration's life (its IMPI and IMPUs, a Contact's
+ * instance, the algorithm names of its SAs, an identity read from Cx User-Data) kept several whole
+ * messages per UE alive at 100,000 registrations (heap snapshots of `imsec core`). Whoever keeps
+ * a value cuts it loose (`detached`, common/strings.ts). Each case keeps what the node keeps and
+ * drops the message; the control keeps a slice and must find the text.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { detached, ManualClock, SeededRng } from '../../../src/common/index.js';
+import { SaManager, type SaSet } from '../../../src/ipsec/index.js';
+import { applyContacts } from '../../../src/nodes/scscf/bindings.js';
+import { authorizationOf, contactsOf, parseMessage, securityClientOf, type SipMessage } from '../../../src/sip/index.js';
+import type { StoredBinding } from '../../../src/store/index.js';
+import { parseXml } from '../../../src/xml/index.js';
+import { heapHoldsString } from '../../support/heap-strings.js';
+
+/** A REGISTER whose text holds a marker nobody else has (made at run time, not a literal). */
+function register(marker: string): SipMessage {
+  const text = [
+    'REGISTER sip:ims.example.com SIP/2.0',
+    `Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK${marker}`,
+    'Max-Forwards: 70',
+    'From: <sip:alice@ims.example.com>;tag=f1',
+    'To: <sip:alice@ims.example.com>',
+    `Call-ID: retention-${marker}`,
+    'CSeq: 1 REGISTER',
+    'Contact: <sip:192.0.2.1:5060>;+sip.instance="<urn:gsma:imei:35000000-000000-0>"',
+    'Authorization: Digest username="alice@ims.example.com", realm="ims.example.com", nonce="", uri="sip:ims.example.com", response=""',
+    'Security-Client: ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;spi-c=11111;spi-s=22222;port-c=5062;port-s=5064',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+  return parseMessage(Buffer.from(text));
+}
+
+const holdsRegister = (marker: string): Promise<boolean> => heapHoldsString('REGISTER sip:', 'Max-Forwards', marker);
+
+/** The P-CSCF's SA set for the REGISTER, made from the values it read from it (TS 33.203 §7.1). */
+function setFrom(msg: SipMessage, sa: SaManager): SaSet {
+  const impi = authorizationOf(msg)[0].username;
+  const [offer] = securityClientOf(msg);
+  const r = sa.createSet({ impi, impus: [msg.headers.get('To')!.slice(1, -1)], ueAddress: '192.0.2.1', pcscfAddress: '192.0.2.9', remote: { spiC: offer.spiC!, spiS: offer.spiS!, portC: offer.portC!, portS: offer.portS! }, integrity: offer.alg as 'hmac-sha-1-96', encryption: 'null', mode: 'trans', ik: new Uint8Array(16), ck: new Uint8Array(16) });
+  assert.ok(r.ok);
+  return r.set;
+}
+
+/** The S-CSCF's binding for the REGISTER's Contact (RFC 3261 §10.3 step 7). A helper, so that the
+ * message is no local of the suspended test (a suspended async function keeps its locals). */
+function bindingFrom(msg: SipMessage): StoredBinding {
+  const r = applyContacts([], { contacts: contactsOf(msg), callId: msg.headers.get('Call-ID')!, cseq: 1, path: [] }, 0, { defaultExpires: 3600, minExpires: 60, maxExpires: 7200, maxContacts: 10 }, () => 'b1');
+  assert.ok(r.ok);
+  return r.bindings[0];
+}
+
+describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER', () => {
+  test('[R-LAB-4] control: a plain slice of a header value, kept, keeps the whole text', async () => {
+    const marker = randomBytes(12).toString('hex');
+    const kept = register(marker).headers.get('Authorization')!.slice(7, 30);
+    assert.equal(await holdsRegister(marker), true);
+    assert.equal(kept, 'username="alice@ims.exa');
+  });
+
+  test('[R-LAB-4] the P-CSCF SA set (IMPI, IMPUs, algorithm, UE address) keeps no message text (TS 33.203 §7.1)', async () => {
+    const marker = randomBytes(12).toString('hex');
+    const sa = new SaManager({ role: 'pcscf', clock: new ManualClock(0), rng: new SeededRng(1) });
+    const set = setFrom(register(marker), sa);
+    assert.equal(await holdsRegister(marker), false);
+    assert.deepEqual([set.impi, set.impus, set.integrity, set.sas[0].integrity], ['alice@ims.example.com', ['sip:alice@ims.example.com'], 'hmac-sha-1-96', 'hmac-sha-1-96']);
+    sa.clear();
+  });
+
+  test('[R-LAB-4] an S-CSCF binding (Contact, instance, Call-ID, Path) keeps no message text (RFC 3261 §10.3)', async () => {
+    const marker = randomBytes(12).toString('hex');
+    const binding = bindingFrom(register(marker));
+    assert.equal(await holdsRegister(marker), false);
+    assert.equal(binding.instance, '<urn:gsma:imei:35000000-000000-0>');
+    assert.equal(binding.callId, `retention-${marker}`);
+  });
+
+  test('[R-LAB-4] detached: equal to its source, and cut loose from the text it came from', async () => {
+    const marker = randomBytes(12).toString('hex');
+    const own = detached(register(marker).headers.get('Authorization')!.slice(7, 30));
+    assert.equal(own, 'username="alice@ims.exa');
+    assert.equal(detached('short'), 'short');
+    assert.equal(await holdsRegister(marker), false);
+  });
+
+  test('[R-LAB-4] an XML text node (a Cx User-Data identity) does not keep the document', async () => {
+    const marker = randomBytes(12).toString('hex');
+    const kept = identityOf(`<?xml version="1.0"?><IMSSubscription><PrivateID>alice@ims.example.com</PrivateID><Note>${marker}</Note><Identity>sip:alice@ims.example.com</Identity></IMSSubscription>`);
+    assert.equal(kept, 'sip:alice@ims.example.com');
+    assert.equal(await heapHoldsString('<IMSSubscription>', marker), false);
+  });
+});
+
+/** The text of the document's Identity element; the element tree is dropped on return. */
+function identityOf(xml: string): string {
+  const identity = parseXml(xml).children[2];
+  assert.ok(typeof identity !== 'string');
+  return identity.children[0] as string;
+}
