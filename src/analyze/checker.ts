@@ -34,6 +34,8 @@ export interface CheckerOptions {
 interface RegisterTx {
   reg: number;
   kind: StepKind;
+  /** Expires 0: its 2xx ends the registration, also when it answers a challenge (TS 24.229 §5.1.1.5.1). */
+  deregistration: boolean;
   setId?: number;
   stepIndex: number;
   src: Endpoint;
@@ -193,14 +195,16 @@ export class Checker {
     if (rawAuts !== undefined && !cr?.auts) this.report('aka.auts-malformed', ev.frames, `auts="${rawAuts.slice(0, 40)}" in the REGISTER of ${impi} is not base64 of 14 bytes`, { registration: reg.index });
     const open = reg.challenge && !reg.challenge.answered ? reg.challenge : undefined;
     const answers = !!open && (set ? open.setId === set.id : open.setId === undefined && !!cr?.response);
-    const kind: StepKind = cr?.auts || rawAuts !== undefined ? 'sync-failure' : cr && cr.nonce !== '' && cr.response === '' ? 'mac-failure' : expires === 0 ? 'de-registration' : answers ? 'auth-response' : set ? 're-registration' : 'initial';
+    // A de-REGISTER may be challenged like any REGISTER (TS 24.229 §5.1.1.5.1: re-authentication
+    // "during … deregistrations"); the protected one answering that 401 is an auth-response.
+    const kind: StepKind = cr?.auts || rawAuts !== undefined ? 'sync-failure' : cr && cr.nonce !== '' && cr.response === '' ? 'mac-failure' : answers ? 'auth-response' : expires === 0 ? 'de-registration' : set ? 're-registration' : 'initial';
     const c = cseq(m);
     const step = { kind, at: ev.at, frames: ev.frames, protected: !!set, ...(set ? { setId: set.id } : {}) };
     // Steps beyond MAX_STEPS are counted, not kept (a long capture of one UE stays bounded).
     const stepIndex = reg.steps.length < MAX_STEPS ? reg.steps.push(step) - 1 : -1;
     if (stepIndex < 0) reg.stepsOmitted = (reg.stepsOmitted ?? 0) + 1;
     if (this.tx.size >= MAX_TX) this.tx.delete(this.tx.keys().next().value as string);
-    this.tx.set(`${callId(m)}|${c?.n}`, { reg: reg.index, kind, stepIndex, src: ev.src, dst: ev.dst, ...(set ? { setId: set.id } : {}) });
+    this.tx.set(`${callId(m)}|${c?.n}`, { reg: reg.index, kind, deregistration: expires === 0, stepIndex, src: ev.src, dst: ev.dst, ...(set ? { setId: set.id } : {}) });
     if (open && (kind === 'mac-failure' || kind === 'sync-failure')) {
       // R-FAIL-2/3: the UE reports the failure instead of answering; the attempt's SAs go.
       open.answered = true;
@@ -277,7 +281,7 @@ export class Checker {
       reg.state = reg.activeSet !== undefined ? 'registered' : 'failed';
       return;
     }
-    if (t.kind === 'de-registration') {
+    if (t.deregistration) {
       reg.state = 'deregistered';
       for (const id of [...reg.live]) this.table.setState(id, 'deleted', ev);
       reg.activeSet = undefined;

@@ -168,6 +168,15 @@ describe('fault injection, each fault by name', () => {
     assert.equal(r.summary.esp.verified, 7);
   });
 
+  test('[R-SA-7] a de-registration the network challenges (TS 24.229 §5.1.1.5.1) is answered, not stalled: the protected de-REGISTER on the new set ends it, every set deleted', () => {
+    const { r } = analyze({ challengedDeregister: true });
+    assert.deepEqual(rules(r), []);
+    const g = r.registrations[0];
+    assert.equal(g.state, 'deregistered');
+    assert.deepEqual(g.steps.map((x) => [x.kind, x.outcome]), [['initial', 401], ['auth-response', 200], ['de-registration', 401], ['auth-response', 200]]);
+    assert.deepEqual(r.saSets.map((x) => x.state), ['deleted', 'deleted']);
+  });
+
   test('[R-RR-1] re-registration reusing the live SPIs, or moving port_ps, is named', () => {
     const same = analyze({ reregister: 'same-spis' });
     assert.deepEqual(rules(same.r), ['rr.spi-not-new']);

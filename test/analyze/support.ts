@@ -59,6 +59,8 @@ export interface Faults {
   spoofedSource?: boolean;
   /** The protected REGISTER names another IMPI (bob) on alice's SAs. */
   otherImpi?: boolean;
+  /** Instead of a re-registration, a de-registration the network challenges (TS 24.229 §5.1.1.5.1): Expires 0 throughout. */
+  challengedDeregister?: boolean;
   /** After the 200 OK the P-CSCF sends a reg-event NOTIFY with a shortened registration (R-RR-5). */
   shortened?: boolean;
   /** Another subscriber and UE address than alice at 10.0.0.2, the whole capture shifted in time. */
@@ -94,19 +96,23 @@ interface Tools {
   common(cseq: number, method: string): string[];
 }
 
-/** TS 33.203 §7.4 re-registration: over the old set, a new set from the 401, the answer on the new set. */
-function reregister(kind: 'ok' | 'same-spis' | 'new-ps', t: Tools, A: Addresses): void {
+/**
+ * TS 33.203 §7.4 re-registration: over the old set, a new set from the 401, the answer on the new
+ * set. With `deregister`, the same exchange with Expires 0 and a 200 that binds nothing: a
+ * challenged de-registration (TS 24.229 §5.1.1.6, §5.1.1.5.1).
+ */
+function reregister(kind: 'ok' | 'same-spis' | 'new-ps', t: Tools, A: Addresses, deregister = false): void {
   const spi = { uc: SPIS.uc + 16, us: SPIS.us + 16, pc: kind === 'same-spis' ? SPIS.pc : SPIS.pc + 16, ps: kind === 'same-spis' ? SPIS.ps : SPIS.ps + 16 };
   const port = { uc: PORTS.uc + 2, us: PORTS.us, pc: PORTS.pc + 1, ps: kind === 'new-ps' ? PORTS.ps + 1 : PORTS.ps };
   const client = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${spi.uc};spi-s=${spi.us};port-c=${port.uc};port-s=${port.us}`;
   const server = `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=${spi.pc};spi-s=${spi.ps};port-c=${port.pc};port-s=${port.ps}`;
   const auth = (response: string) => `Authorization: Digest username="alice@ims.lab", realm="ims.lab", uri="sip:ims.lab", nonce="${t.nonce}", response="${response}", algorithm=AKAv1-MD5, qop=auth, nc=00000002, cnonce="c0ffee"`;
   const response = digestResponse({ algorithm: 'AKAv1-MD5', username: 'alice@ims.lab', realm: 'ims.lab', uri: 'sip:ims.lab', nonce: t.nonce, nc: '00000002', cnonce: 'c0ffee', qop: 'auth', password: VECTOR.xres, method: 'REGISTER' });
-  const head = (cseq: number, via: string) => ['REGISTER sip:ims.lab SIP/2.0', via, ...t.common(cseq, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${port.us}>`, 'Expires: 600'];
+  const head = (cseq: number, via: string) => ['REGISTER sip:ims.lab SIP/2.0', via, ...t.common(cseq, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${port.us}>`, `Expires: ${deregister ? 0 : 600}`];
   t.add('rereg', t.protectedUdp(t.toPcscfPs, A.ue, A.pcscf, PORTS.uc, PORTS.ps, sip([...head(3, t.via(A.ue, PORTS.uc, 'r4')), auth(response), `Security-Client: ${client}`, `Security-Verify: ${SERVER}`])), 1000);
   t.add('rechallenge', t.protectedUdp(t.toUeUs, A.pcscf, A.ue, PORTS.pc, PORTS.us, sip(['SIP/2.0 401 Unauthorized', t.via(A.ue, PORTS.uc, 'r4'), ...t.common(3, 'REGISTER'), `WWW-Authenticate: Digest realm="ims.lab", nonce="${t.nonce}", algorithm=AKAv1-MD5, qop="auth"`, `Security-Server: ${server}`])), 1010);
   t.add('reanswer', t.protectedUdp(t.sa(spi.ps), A.ue, A.pcscf, port.uc, port.ps, sip([...head(4, t.via(A.ue, port.uc, 'r5')), auth(response), `Security-Client: ${client}`, `Security-Verify: ${server}`])), 1020);
-  t.add('reok', t.protectedUdp(t.sa(spi.us), A.pcscf, A.ue, port.pc, port.us, sip(['SIP/2.0 200 OK', t.via(A.ue, port.uc, 'r5'), ...t.common(4, 'REGISTER'), `Contact: <sip:alice@${A.ue}:${port.us}>;expires=600`, 'P-Associated-URI: <sip:alice@ims.lab>'])), 1030);
+  t.add('reok', t.protectedUdp(t.sa(spi.us), A.pcscf, A.ue, port.pc, port.us, sip(['SIP/2.0 200 OK', t.via(A.ue, port.uc, 'r5'), ...t.common(4, 'REGISTER'), ...(deregister ? [] : [`Contact: <sip:alice@${A.ue}:${port.us}>;expires=600`]), 'P-Associated-URI: <sip:alice@ims.lab>'])), 1030);
 }
 
 /** The frame numbers of the interesting packets of a built capture. */
@@ -198,7 +204,7 @@ export function buildRegistration(f: Faults = {}): Built {
   const from = f.impuSpoof ? 'sip:bob@ims.lab' : `sip:${U}@ims.lab`;
   const msg = protectedUdp(toPcscfPs, A.ue, A.pcscf, f.wrongSaPorts ? PORTS.us : PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'm1'), `From: <${from}>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-1@10.0.0.2', 'CSeq: 1 MESSAGE', `P-Preferred-Identity: <${from}>`, 'Content-Type: text/plain'], 'hello'));
   add('message', msg, f.late ? 150 + 631_000 : 200);
-  if (f.reregister) reregister(f.reregister, { add, sa, protectedUdp, toPcscfPs, toUeUs, nonce, via, common }, A);
+  if (f.reregister || f.challengedDeregister) reregister(f.reregister ?? 'ok', { add, sa, protectedUdp, toPcscfPs, toUeUs, nonce, via, common }, A, f.challengedDeregister);
   if (f.oldSetLate) add('late', protectedUdp(toPcscfPs, A.ue, A.pcscf, PORTS.uc, PORTS.ps, sip(['MESSAGE sip:carol@ims.lab SIP/2.0', via(A.ue, PORTS.uc, 'm2'), `From: <sip:${U}@ims.lab>;tag=m`, 'To: <sip:carol@ims.lab>', 'Call-ID: msg-2@10.0.0.2', 'CSeq: 1 MESSAGE'], 'late')), 41_100);
   if (f.replay) add('replay', msg, 2200);
   if (f.clearOnProtected) {

@@ -14,7 +14,8 @@
  *    until the UE's first message on the new one (R-RR-2), the registration recorded with its
  *    IMPUs (R-SA-4), the 200 returned protected, reg-event subscribed.
  * A REGISTER over an established set is a refresh, a de-registration or an AKA re-registration
- * with new SAs in parallel (R-RR-1); it may also report a network-authentication or
+ * with new SAs in parallel (R-RR-1; a de-registration the network challenges gets them too,
+ * TS 24.229 §5.1.1.5.1); it may also report a network-authentication or
  * synchronisation failure of such a re-registration (TS 24.229 §5.1.1.5.3: over the existing
  * SAs; R-FAIL-2, R-FAIL-3). Every failure deletes what the attempt created and nothing else
  * (R-RR-3, R-FAIL-4). Its answer is always relayed over the SAs before a registration the
@@ -255,16 +256,18 @@ export class RegisterFlow {
     const deregister = requestedExpires(req) === 0;
     let offer: SecMechanism[] | undefined;
     let selection;
-    if (!deregister) {
-      const gate = secAgreeGate(req, this.c.o.policy);
-      if (!gate.ok) {
-        // R-RR-3: an unacceptable proposal fails the re-registration; the old SAs stay.
-        this.c.counters.secAgreeRejected++;
-        return void ctx.reply(gate.status, gate.reason, { headers: gate.headers });
-      }
+    const gate = secAgreeGate(req, this.c.o.policy);
+    if (gate.ok) {
       offer = gate.offer;
       selection = gate.selection;
+    } else if (!deregister) {
+      // R-RR-3: an unacceptable proposal fails the re-registration; the old SAs stay.
+      this.c.counters.secAgreeRejected++;
+      return void ctx.reply(gate.status, gate.reason, { headers: gate.headers });
     }
+    // A de-registration goes on without an acceptable offer; with one, the network may still
+    // re-authenticate the UE (TS 24.229 §5.1.1.5.1: "… during subsequent reregistrations,
+    // deregistrations …"), and its 401 then gets a temporary set as any other (§5.2.2.1).
     const key = pendingKey(impi, ctx.transport, ctx.remote);
     this.c.state.dropPending(this.c.state.pendingByKey.get(key), 'replaced', 'a new REGISTER over the same SA');
     const pending: PendingRegistration = {

@@ -69,11 +69,11 @@ export class UeCore extends UeCoreBase {
       //    the Contact of the unprotected port; failure reports (AUTS, bad MAC) go the same way
       //    (R-SA-5).
       const send = (auth: DigestCredentials, offer: SecMechanism[]) => this.sendUnprotected(this.register_({ auth, securityClient: offer, contact: this.unprotectedContact }));
-      const r = await akaExchange(this.akaHost, ref, await send(initialCredentials(this.cfg.id), ref.a.offer), send, 'REGISTER');
-      if (r.kind === 'no-challenge') throw this.unexpected(r.resp, 'REGISTER');
+      const r = await akaExchange(this.akaHost, ref, await send(initialCredentials(this.cfg.id), ref.a.offer), send, { what: 'REGISTER' });
+      if (r.kind !== 'registered') throw this.unexpected(r.resp, 'REGISTER');
       return r.reg;
     } catch (e) {
-      ref.a.abandon();
+      await this.dropAttempt(ref);
       throw this.failed(e, 'failed');
     }
   }
@@ -98,13 +98,13 @@ export class UeCore extends UeCoreBase {
       // New Security-Client, Security-Verify of the current set, the last nonce and response
       // (TS 24.229 §5.1.1.4.2), over the current SAs.
       const send = (auth: DigestCredentials, offer: SecMechanism[]) => this.sendProtected(this.register_({ auth, securityClient: offer, securityVerify: cur.securityServer }), cur.pcscf.portS, cur.ue.portC);
-      const r = await akaExchange(this.akaHost, ref, await send(this.lastCredentials ?? initialCredentials(this.cfg.id), ref.a.offer), send, 're-REGISTER', cur);
+      const r = await akaExchange(this.akaHost, ref, await send(this.lastCredentials ?? initialCredentials(this.cfg.id), ref.a.offer), send, { what: 're-REGISTER', over: cur });
       if (r.kind === 'registered') return r.reg;
       // The S-CSCF skipped AKA on a protected re-registration (R-REG-4): the current set lives on.
-      ref.a.abandon();
+      await this.dropAttempt(ref);
       return this.refreshed(r.resp);
     } catch (e) {
-      ref.a.abandon();
+      await this.dropAttempt(ref);
       const err = asUeError(e);
       if (err.reason === 'timeout' && this.reg === cur && !this.stopped) return this.recover(err);
       // R-RR-3: the old registration and its SAs stay until they expire.
@@ -126,25 +126,44 @@ export class UeCore extends UeCoreBase {
     return this.register();
   }
 
-  /** De-registration (TS 24.229 §5.1.1.6): protected REGISTER with Expires 0, then every SA goes (R-SA-7). */
+  /**
+   * De-registration (TS 24.229 §5.1.1.6): a REGISTER with Expires 0 over the current SAs, with
+   * the last nonce and response and Security-Verify, and, as a re-registration's (§5.1.1.4.2), a
+   * new Security-Client (new SPIs and port_uc, the same port_us). The network may challenge it
+   * (§5.1.1.5.1: "A UE can be re-authenticated during subsequent reregistrations,
+   * deregistrations …", as TS 34.229-1 §8.1.2 quotes it); the UE then answers as for any 401 to a
+   * REGISTER: a temporary set from that Security-Client and the Security-Server, and the
+   * protected de-REGISTER over it, populated as the challenged one. Whatever the answer, every SA
+   * goes at the end (R-SA-7).
+   */
   async deregister(): Promise<void> {
     this.guard(['registered']);
     const cur = this.reg!;
     this.setState('deregistering');
     this.timers.cancel();
     this.lastFailure = undefined;
+    let ref: AttemptRef | undefined;
     try {
-      const resp = await this.sendProtected(
-        this.register_({ auth: this.lastCredentials ?? initialCredentials(this.cfg.id), securityClient: cur.securityClient, securityVerify: cur.securityServer, expires: 0 }),
-        cur.pcscf.portS,
-        cur.ue.portC,
-      );
-      if (resp.status >= 300) this.lastFailure = { reason: 'rejected', detail: `de-REGISTER answered ${resp.status}`, status: resp.status };
+      const portC = await this.ports.freePort([this.cfg.serverPort, cur.ue.portC]);
+      ref = { a: newAttempt(this.ports.sa, this.cfg, portC, [cur.pcscf.spiC, cur.pcscf.spiS]) };
+      const send = (auth: DigestCredentials, offer: SecMechanism[]) => this.sendProtected(this.register_({ auth, securityClient: offer, securityVerify: cur.securityServer, expires: 0 }), cur.pcscf.portS, cur.ue.portC);
+      await akaExchange(this.akaHost, ref, await send(this.lastCredentials ?? initialCredentials(this.cfg.id), ref.a.offer), send, { what: 'de-REGISTER', over: cur, deregister: true });
     } catch (e) {
       const err = asUeError(e);
-      this.lastFailure = { reason: err.reason, detail: err.message, status: err.status };
+      this.lastFailure = { reason: err.reason, detail: err.message, ...(err.status !== undefined ? { status: err.status } : {}) };
     } finally {
       this.clearRegistration('deregistered');
+      if (ref) await this.dropAttempt(ref);
+    }
+  }
+
+  /** An attempt that made no registration: its SPIs, its SAs if any, and its held port_uc go. */
+  private async dropAttempt(ref: AttemptRef): Promise<void> {
+    ref.a.abandon();
+    try {
+      await this.ports.saSettled();
+    } catch (e) {
+      this.ports.log.warn({ err: (e as Error).message }, 'letting go of an attempt failed');
     }
   }
 

@@ -186,6 +186,37 @@ describe('TS 33.203 §7.4: re-registration and SA change-over at the P-CSCF', ()
     assert.equal(pcscf.registrations().length, 1);
   });
 
+  test('[R-SA-7] [R-RR-1] [R-SM-3] a de-registration the S-CSCF challenges (TS 24.229 §5.1.1.5.1: re-authentication "during … deregistrations"): the 401 gets a temporary set and Security-Server from the de-REGISTER\'s Security-Client; the protected de-REGISTER over it ends everything', async () => {
+    const { ue, pcscf, stub } = w;
+    const oldPortS = ue.accepted!.pcscf.portS;
+    const oldVerify = ue.accepted!.verify;
+    const port = ue.local.portS;
+    // Like a re-registration's (R-RR-1): new SPIs and port_uc, the same port_us; response="" so the stub challenges.
+    await ue.newOffer({ portS: port });
+    const r1 = await ue.sendProtected(ue.registerRequest({ verify: oldVerify, contactPort: port, expires: 0 }), oldPortS);
+    assert.equal(r1.status, 401);
+    assert.equal(authorizationOf(stub.all('REGISTER').at(-1)!)[0].integrityProtected, 'yes', 'forwarded as protected (TS 24.229 §5.2.2.1)');
+    assert.ok(r1.headers.get('Security-Server'), 'R-SM-3: Security-Server added');
+    assert.deepEqual(pcscf.sets().map((s) => s.state).sort(), ['active', 'temporary']);
+    await ue.acceptChallenge(r1, stub.keys.at(-1)!);
+    const r2 = await ue.sendProtected(ue.answerRequest({ expires: 0 }));
+    assert.equal(r2.status, 200);
+    await pcscf.idle();
+    assert.deepEqual(pcscf.sets(), [], 'R-SA-7: no set left, active or temporary');
+    assert.deepEqual(pcscf.registrations(), []);
+    assert.deepEqual(pcscf.pending(), []);
+    assert.equal(pcscf.counters().deregistered, 1);
+  });
+
+  test('[R-SA-7] a de-REGISTER without an acceptable Security-Client is still forwarded (no 494), and its 200 ends everything', async () => {
+    const { ue, pcscf } = w;
+    const r = await ue.sendProtected(ue.registerRequest({ verify: ue.accepted!.verify, securityClient: null, expires: 0, auth: 'Digest username="alice@ims.lab", realm="ims.lab", nonce="bm9uY2U=", uri="sip:ims.lab", response="0123456789abcdef0123456789abcdef"' }));
+    assert.equal(r.status, 200);
+    await pcscf.idle();
+    assert.deepEqual(pcscf.sets(), []);
+    assert.equal(pcscf.counters().secAgreeRejected, 0);
+  });
+
   test('[R-REG-4] [R-SA-7] a protected re-registration the S-CSCF accepts without AKA refreshes the SA lifetime', async () => {
     const { ue, pcscf, stub, clock } = w;
     stub.expires = 900;

@@ -17,6 +17,10 @@
  * - TS 24.229 §5.1.1.5.3: after a bad MAC or a stale SQN the report carries a new Security-Client
  *   with new spi-c, spi-s and port-c, no SA is made for the failed attempt, and the next 401 is
  *   handled as usual.
+ * - TS 24.229 §5.1.1.5.1 (as TS 34.229-1 §8.1.2 quotes it): "A UE can be re-authenticated during
+ *   subsequent reregistrations, deregistrations …"; on a 401 the UE sets up a temporary set from
+ *   the Security-Client of the challenged REGISTER and the Security-Server, and sends the
+ *   protected REGISTER over it, populated as the challenged one, with the 401's Call-ID.
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
@@ -252,6 +256,53 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
     assert.equal(old.expiresAt, clock.now() + 64 * T1);
     clock.advance(64 * T1);
     assert.deepEqual(ue.sa.sets().map((s) => s.state), ['active']);
+  });
+
+  test('[R-SA-7] [R-SM-4] [R-RR-1] a challenged de-registration: a temporary set from the de-REGISTER\'s new Security-Client, the protected de-REGISTER (Expires 0, RES) over it, then no SA left (TS 24.229 §5.1.1.6, §5.1.1.5.1)', async () => {
+    const { pc, ue, pcPorts, set: s1, offer: o1, answer: a1 } = await registered();
+    const p = ue.deregister();
+    const dr = await pc.protectedOn(s1, 'the de-REGISTER over the current set');
+    assert.equal(dr.headers.get('Expires'), '0');
+    const last = authorizationOf(a1)[0];
+    assert.deepEqual([authorizationOf(dr)[0].nonce, authorizationOf(dr)[0].response], [last.nonce, last.response], 'the last nonce and response');
+    assert.equal(dr.headers.get('Security-Verify')!.replace(/\s/g, ''), s1.server, 'R-SM-4: Security-Verify = the set\'s Security-Server');
+    const o2 = securityClientOf(dr)[0];
+    assert.equal(o2.portS, o1.portS, 'port_us kept');
+    assert.notEqual(o2.portC, o1.portC, 'a new port_uc');
+    assert.ok(![o1.spiC, o1.spiS].includes(o2.spiC) && ![o1.spiC, o1.spiS].includes(o2.spiS), 'new SPIs: a temporary set made from them cannot collide with the current one');
+    // The network re-authenticates the UE (§5.1.1.5.1), over the current set.
+    const v = pc.vector(64);
+    const ch = pc.challenge(dr, v, pcPorts[1]);
+    await pc.sendToUe(s1, pcPorts[0], ch.text);
+    const s2 = pc.set(o2, pcPorts[1], ch.spis, ch.server, v);
+    const answer = await pc.protectedOn(s2, 'the protected de-REGISTER over the temporary set');
+    assert.equal(answer.headers.get('Expires'), '0', 'populated as the challenged REGISTER: Expires 0');
+    assert.equal(answer.headers.get('Call-ID'), dr.headers.get('Call-ID'), "the 401's Call-ID");
+    assert.equal(answer.headers.get('Security-Verify')!.replace(/\s/g, ''), ch.server, 'R-SM-4: Security-Verify = the new Security-Server');
+    assert.deepEqual(securityClientOf(answer), [o2], 'Security-Client identical to the challenged one');
+    assert.ok(verifies(answer, v), 'the digest response verifies against XRES');
+    assert.equal(ue.sa.sets().filter((x) => x.state === 'temporary').length, 1, 'the temporary set carries it');
+    await pc.sendToUe(s2, pcPorts[1], pc.respond(answer, '200 OK'));
+    await p;
+    const st = ue.state();
+    assert.equal(st.state, 'deregistered');
+    assert.equal(st.lastFailure, undefined, 'the de-registration succeeded');
+    assert.equal(ue.saTable().length, 0, 'R-SA-7: no SA left, old or temporary');
+  });
+
+  test('[R-SA-7] a de-REGISTER answered 200 at once makes no SA, and one refused leaves none either (TS 24.229 §5.1.1.6)', async () => {
+    for (const status of ['200 OK', '403 Forbidden']) {
+      const { pc, ue, set: s1 } = await registered();
+      const p = ue.deregister();
+      const dr = await pc.protectedOn(s1, 'the de-REGISTER');
+      assert.equal(ue.sa.sets().length, 1, 'no SA for the new Security-Client before a challenge');
+      await pc.sendToUe(s1, pc.pcs[0], pc.respond(dr, status));
+      await p;
+      const st = ue.state();
+      assert.equal(st.state, 'deregistered');
+      assert.deepEqual(st.lastFailure && [st.lastFailure.reason, st.lastFailure.status], status === '200 OK' ? undefined : ['rejected', 403]);
+      assert.equal(ue.saTable().length, 0);
+    }
   });
 
   test('[R-FAIL-2] bad MAC: the report carries a new Security-Client (new spi-c, spi-s, port-c), no SA is made, and the next 401 is handled as usual (TS 24.229 §5.1.1.5.3)', async () => {
