@@ -39,6 +39,7 @@ interface LoadFlags {
   firstAddress: string;
   portBase: string;
   unprotectedPort: string;
+  retries: string;
   maxFailures: string;
   json?: boolean;
 }
@@ -72,6 +73,7 @@ export function registerLoad(program: Command): void {
     .option('--first-address <ip>', 'first UE source address (userspace: in 127.0.0.0/8)', '127.1.0.1')
     .option('--unprotected-port <n>', "every UE's unprotected SIP port (0: the OS chooses; Kamailio's P-CSCF wants 5060)", '0')
     .option('--port-base <n>', 'first protected port (bound on 0.0.0.0; two swarms on one host need different ones)', '12000')
+    .option('--retries <n>', 'times a registration answered 503 with Retry-After is sent again once that time has passed (RFC 3261 §21.5.4)', '0')
     .option('--max-failures <ratio>', 'exit 1 when failed/finished operations exceed this', '0')
     .option('--json', 'the report as one JSON object')
     .action(async (o: LoadFlags) => {
@@ -112,6 +114,7 @@ export function registerLoad(program: Command): void {
         portBase: intArg(o.portBase, '--port-base', 1024, 60000),
         datapath,
         unprotectedPort: intArg(o.unprotectedPort, '--unprotected-port', 0, 65535),
+        retries: intArg(o.retries, '--retries', 0, 100),
         onTick: (stats, elapsed) => {
           if (!tty) return;
           const ok = stats.ops.get('register')!.ok;

@@ -31,6 +31,8 @@ export interface DriveOptions {
   expires?: number;
   maxInFlight?: number;
   deregisterAtEnd?: boolean;
+  /** Times a registration answered 503 with Retry-After is tried again after that time (default 0). */
+  retries?: number;
   /** Every AKA outcome of every UE (see {@link SwarmOptions.onAka}). */
   onAka?: SwarmOptions['onAka'];
   clock?: Clock;
@@ -78,6 +80,7 @@ export async function driveLoad(o: DriveOptions): Promise<LoadSummary> {
       ...(o.liveMs !== undefined ? { liveMs: o.liveMs } : {}),
       ...(o.maxInFlight !== undefined ? { maxInFlight: o.maxInFlight } : {}),
       ...(o.deregisterAtEnd !== undefined ? { deregisterAtEnd: o.deregisterAtEnd } : {}),
+      ...(o.retries !== undefined ? { retries: o.retries } : {}),
       ...(o.onTick ? { onTick: o.onTick } : {}),
     });
     const r = await run.run();

@@ -8,6 +8,8 @@ export interface OpSummary {
   started: number;
   ok: number;
   failed: number;
+  /** Attempts answered 503 with Retry-After and tried again after that time (`--retries`). */
+  retried: number;
   /** Completions per second, from the start of the run to the last completion. */
   perSecond: number;
   p50Ms: number;
@@ -40,6 +42,7 @@ export function summarize(stats: LoadStats, o: { scenario: string; ues: number; 
       started: s.started,
       ok: s.ok,
       failed: s.failed,
+      retried: s.retried,
       perSecond: round(s.ok / span),
       p50Ms: round(s.latency.quantile(0.5), 2),
       p99Ms: round(s.latency.quantile(0.99), 2),
@@ -66,7 +69,7 @@ export function formatSummary(s: LoadSummary): string {
     const x = s.ops[op];
     if (!x) continue;
     const fails = Object.entries(x.failures).map(([r, n]) => `${r}: ${n}`).join(', ');
-    lines.push(`  ${op.padEnd(10)} ${String(x.ok).padStart(7)} ok ${String(x.failed).padStart(5)} failed  ${String(x.perSecond).padStart(8)}/s  p50 ${x.p50Ms} ms  p99 ${x.p99Ms} ms  max ${x.maxMs} ms${fails ? `  (${fails})` : ''}`);
+    lines.push(`  ${op.padEnd(10)} ${String(x.ok).padStart(7)} ok ${String(x.failed).padStart(5)} failed${x.retried > 0 ? ` (${x.retried} retried after 503)` : ''}  ${String(x.perSecond).padStart(8)}/s  p50 ${x.p50Ms} ms  p99 ${x.p99Ms} ms  max ${x.maxMs} ms${fails ? `  (${fails})` : ''}`);
   }
   lines.push(`  swarm      CPU ${s.swarm.cpuPercent}%  RSS ${s.swarm.rssMiB} MiB (peak ${s.swarm.peakRssMiB} MiB)  failures ${(s.failureRatio * 100).toFixed(2)}%`);
   return lines.join('\n');

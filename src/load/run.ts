@@ -10,6 +10,12 @@
  * - `churn`: register, live `liveMs`, de-register, and the UE goes back to the pool: set-up
  *   and tear-down at the rate, the table staying about rate × live.
  *
+ * A registration answered 503 with Retry-After (an overloaded P-CSCF or S-CSCF, RFC 3261 §21.5.4)
+ * is, with `retries`, sent again once that time has passed, and not before (RFC 3261 §20.33; the
+ * rule TS 24.229 §5.1.2.2 and §5.1.3.1 state for SUBSCRIBE and INVITE, as TS 34.229-1 §10.1 and
+ * §12.2 test it): the swarm backs off as phones do. Each such answer counts as `retried`, only
+ * the last one as a failure.
+ *
  * Registrations start until `count` of them or `durationMs`, whichever comes first; with
  * `durationMs` the registered UEs then live (re-registering) until it is over. Nothing here
  * reads a clock but the injected one.
@@ -37,6 +43,8 @@ export interface LoadRunOptions {
   maxInFlight?: number;
   /** De-register every UE at the end (default true). */
   deregisterAtEnd?: boolean;
+  /** Times a registration answered 503 with Retry-After is tried again after that time (default 0: it fails). */
+  retries?: number;
   clock: Clock;
   /** Called about once a second with the figures so far. */
   onTick?: (stats: LoadStats, elapsedMs: number) => void;
@@ -56,6 +64,11 @@ export interface LoadRunResult {
 export function failureReason(e: unknown): string {
   if (e instanceof UeError) return e.status !== undefined ? `${e.reason} ${e.status}` : e.reason;
   return e instanceof Error ? e.message.slice(0, 60) : String(e);
+}
+
+/** How long a 503 asked to wait (Retry-After, RFC 3261 §21.5.4), in ms; undefined for any other failure. */
+export function retryAfterMs(e: unknown): number | undefined {
+  return e instanceof UeError && e.status === 503 && e.retryAfter !== undefined ? e.retryAfter * 1000 : undefined;
 }
 
 export class LoadRun {
@@ -120,7 +133,7 @@ export class LoadRun {
 
   private async lifecycle(i: number): Promise<void> {
     const ue = await this.swarm.ue(i);
-    const ok = await this.timed('register', () => ue.core.register()).finally(() => this.inFlight--);
+    const ok = await this.timed('register', () => ue.core.register(), this.o.retries ?? 0).finally(() => this.inFlight--);
     if (!ok) return void this.idle.unshift(i);
     this.registered.add(ue);
     if (!this.watched.has(ue)) {
@@ -186,16 +199,25 @@ export class LoadRun {
     );
   }
 
-  private async timed(op: LoadOp, fn: () => Promise<unknown>): Promise<boolean> {
-    const t = this.o.clock.now();
+  /** Runs `fn` as one `op`, timed from its last attempt; a 503 with Retry-After is tried again up to `retries` times, after that time. */
+  private async timed(op: LoadOp, fn: () => Promise<unknown>, retries = 0): Promise<boolean> {
+    const clock = this.o.clock;
     this.stats.started(op);
-    try {
-      await fn();
-      this.stats.succeeded(op, this.o.clock.now() - t, this.o.clock.now());
-      return true;
-    } catch (e) {
-      this.stats.failed(op, failureReason(e), this.o.clock.now());
-      return false;
+    for (let left = retries; ; left--) {
+      const t = clock.now();
+      try {
+        await fn();
+        this.stats.succeeded(op, clock.now() - t, clock.now());
+        return true;
+      } catch (e) {
+        const wait = left > 0 ? retryAfterMs(e) : undefined;
+        if (wait === undefined) {
+          this.stats.failed(op, failureReason(e), clock.now());
+          return false;
+        }
+        this.stats.retried(op);
+        await new Promise<void>((r) => clock.setTimeout(wait, r));
+      }
     }
   }
 }

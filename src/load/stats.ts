@@ -52,6 +52,8 @@ export interface OpStats {
   started: number;
   ok: number;
   failed: number;
+  /** Attempts answered 503 with Retry-After and tried again (not failures). */
+  retried: number;
   latency: LatencyHistogram;
   failures: Map<string, number>;
   /** When the last one finished (the caller's clock), for the achieved rate. */
@@ -63,7 +65,7 @@ export class LoadStats {
   readonly ops = new Map<LoadOp, OpStats>();
 
   constructor() {
-    for (const op of LOAD_OPS) this.ops.set(op, { started: 0, ok: 0, failed: 0, latency: new LatencyHistogram(), failures: new Map(), lastAt: 0 });
+    for (const op of LOAD_OPS) this.ops.set(op, { started: 0, ok: 0, failed: 0, retried: 0, latency: new LatencyHistogram(), failures: new Map(), lastAt: 0 });
   }
 
   started(op: LoadOp): void {
@@ -75,6 +77,10 @@ export class LoadStats {
     s.ok++;
     s.latency.record(ms);
     s.lastAt = Math.max(s.lastAt, at);
+  }
+
+  retried(op: LoadOp): void {
+    this.ops.get(op)!.retried++;
   }
 
   failed(op: LoadOp, reason: string, at: number): void {

@@ -14,7 +14,7 @@ import { ImsError } from '../../src/common/index.js';
 import {
   SipLimitError, SipParseError, SipStreamFramer, checkRequest, messagesEqual, parseMessage, serializeMessage, validateMessage,
   topVia, cseqOf, callIdOf, fromTag, toTag, contactsOf, viasOf, routesOf, parseUri, formatUri, parseNameAddr, formatNameAddr,
-  parseVia, formatVia, parseContact, formatContact, type SipMessage,
+  parseVia, formatVia, parseContact, formatContact, parseRetryAfter, formatRetryAfter, type SipMessage,
 } from '../../src/sip/index.js';
 import { SIP_BENCH_CORPUS } from '../../src/cli/bench-sip.js';
 import { repoRoot } from '../support/paths.js';
@@ -222,6 +222,7 @@ describe('fuzz: header codecs', () => {
     ['name-addr', parseNameAddr, formatNameAddr],
     ['Via', parseVia, formatVia],
     ['Contact', parseContact, formatContact],
+    ['Retry-After', parseRetryAfter, formatRetryAfter],
   ];
   for (const [name, parse, format] of codecs) {
     test(`${name}: parse gives a value or a SipParseError; format(parse(x)) is a fixed point`, () => {

@@ -29,7 +29,7 @@ describe('load statistics', () => {
     s.started('deregister');
     s.succeeded('deregister', 5, 3000);
     const sum = summarize(s, { scenario: 'register', ues: 10, targetRate: 4, startedAt: 1000, elapsedMs: 2000, cpuPercent: 12.34, rssBytes: 2 ** 20 * 50, peakRssBytes: 2 ** 20 * 60 });
-    assert.deepEqual(sum.ops.register, { started: 10, ok: 8, failed: 2, perSecond: 4, p50Ms: 20, p99Ms: 20, maxMs: 20, failures: { timeout: 1, 'rejected 403': 1 } });
+    assert.deepEqual(sum.ops.register, { started: 10, ok: 8, failed: 2, retried: 0, perSecond: 4, p50Ms: 20, p99Ms: 20, maxMs: 20, failures: { timeout: 1, 'rejected 403': 1 } });
     assert.equal(sum.ops.message, undefined, 'an operation never started is not reported');
     assert.equal(sum.failureRatio, 2 / 11);
     assert.deepEqual(sum.swarm, { cpuPercent: 12.3, rssMiB: 50, peakRssMiB: 60 });

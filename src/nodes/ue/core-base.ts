@@ -12,6 +12,7 @@ import type { SipRequest, SipResponse } from '../../sip/index.js';
 import type { Endpoint } from '../../sip/transport/index.js';
 import { UeError, asUeError } from './errors.js';
 import type { UeIncomingMessage } from './incoming.js';
+import { retryAfterOf } from './decide.js';
 import { Listeners } from './listeners.js';
 import { RegEventSubscription } from './reg-subscription.js';
 import { RegTimers } from './reg-timers.js';
@@ -161,7 +162,8 @@ export abstract class UeCoreBase {
 
   protected unexpected(resp: SipResponse, what: string): UeError {
     if (resp.status >= 200 && resp.status < 300) return new UeError('no-challenge', `${what} accepted without IMS AKA (no keys, no SAs)`, resp.status);
-    return new UeError('rejected', `${what} answered ${resp.status} ${resp.reason}`, resp.status);
+    const retryAfter = retryAfterOf(resp);
+    return new UeError('rejected', `${what} answered ${resp.status} ${resp.reason}`, resp.status, retryAfter !== undefined ? { retryAfter } : undefined);
   }
 
   protected async sendUnprotected(req: SipRequest): Promise<SipResponse> {

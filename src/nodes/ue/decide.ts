@@ -7,7 +7,7 @@
  */
 import { parseAkaNonce, type DigestChallenge, type IsimResult } from '../../auth/index.js';
 import { ueAcceptSecurityServer, type SecMechanism, type UeAcceptance } from '../../secagree/index.js';
-import { contactExpires, contactsOf, cseqOf, expiresOf, formatNameAddr, formatUri, parsePAssociatedUri, parseServiceRoute, parseUri, securityServerOf, wwwAuthenticateOf, type SipResponse, type Uri, canonicalAddress, type Reginfo, type ReginfoContactEvent } from '../../sip/index.js';
+import { contactExpires, contactsOf, cseqOf, expiresOf, formatNameAddr, formatUri, parsePAssociatedUri, parseRetryAfter, parseServiceRoute, parseUri, securityServerOf, wwwAuthenticateOf, type SipResponse, type Uri, canonicalAddress, type Reginfo, type ReginfoContactEvent } from '../../sip/index.js';
 import type { Endpoint } from '../../sip/transport/index.js';
 import type { ReRegisterPolicy } from './config.js';
 
@@ -134,6 +134,20 @@ export function decideGranted(resp: SipResponse, contact: Endpoint, asked: numbe
  * more than 1200 s, else when half of it has passed — i.e. at max(E·fraction, E − margin),
  * never at or after the expiry itself.
  */
+/**
+ * The Retry-After of an error response in seconds (RFC 3261 §20.33, §21.5.4: a 503 "MAY indicate
+ * when the client should retry"); undefined when absent or unreadable.
+ */
+export function retryAfterOf(resp: SipResponse): number | undefined {
+  const v = resp.headers.get('Retry-After');
+  if (v === undefined) return undefined;
+  try {
+    return parseRetryAfter(v).seconds;
+  } catch {
+    return undefined;
+  }
+}
+
 export function reRegisterDelayMs(expiresSeconds: number, policy: Pick<ReRegisterPolicy, 'fraction' | 'marginSeconds'>): number {
   const e = expiresSeconds * 1000;
   const at = Math.max(e * policy.fraction, e - policy.marginSeconds * 1000);

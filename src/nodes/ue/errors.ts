@@ -30,13 +30,17 @@ export type UeFailureReason =
   | 'stopped';
 
 export class UeError extends ImsError {
+  /** Seconds the network asked the UE to wait before it tries again (Retry-After, RFC 3261 §20.33), when it said. */
+  readonly retryAfter?: number;
+
   constructor(
     readonly reason: UeFailureReason,
     message: string,
     readonly status?: number,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { retryAfter?: number },
   ) {
     super('UE_REGISTRATION', message, options);
+    if (options?.retryAfter !== undefined) this.retryAfter = options.retryAfter;
   }
 }
 

@@ -28,8 +28,9 @@ export {
 export type { VisitedNetworkId, AccessNetworkInfo } from './ims.js';
 export {
   parseEvent, formatEvent, parseSubscriptionState, formatSubscriptionState, parseContentType, formatContentType, mediaType, parseWarning, formatWarning,
+  parseRetryAfter, formatRetryAfter,
 } from './misc.js';
-export type { EventHeader, SubscriptionState, ContentType, Warning } from './misc.js';
+export type { EventHeader, SubscriptionState, ContentType, Warning, RetryAfter } from './misc.js';
 export {
   topVia, viasOf, branchOf, cseqOf, callIdOf, fromOf, toOf, fromTag, toTag, maxForwardsOf, expiresOf, contactsOf, contentTypeOf, routesOf,
 } from './accessors.js';

@@ -1,6 +1,6 @@
 /**
- * Event and Subscription-State (RFC 6665 §8.2.1, §8.2.3), Content-Type (RFC 3261 §20.15) and
- * Warning (RFC 3261 §20.43).
+ * Event and Subscription-State (RFC 6665 §8.2.1, §8.2.3), Content-Type (RFC 3261 §20.15),
+ * Warning (RFC 3261 §20.43) and Retry-After (RFC 3261 §20.33).
  *
  *   Event              =  ( "Event" / "o" ) HCOLON event-type *( SEMI event-param )
  *   event-type         =  event-package *( "." event-template )     ; token characters
@@ -10,8 +10,11 @@
  *   Warning            =  "Warning" HCOLON warning-value *(COMMA warning-value)
  *   warning-value      =  warn-code SP warn-agent SP warn-text
  *   warn-code          =  3DIGIT      warn-agent = hostport / pseudonym     warn-text = quoted-string
+ *   Retry-After        =  "Retry-After" HCOLON delta-seconds [ comment ] *( SEMI retry-param )
+ *   retry-param        =  ("duration" EQUAL delta-seconds) / generic-param
+ *   comment            =  LPAREN *(ctext / quoted-pair / comment) RPAREN
  */
-import { isDigits } from '../message/chars.js';
+import { DIGIT, isDigits } from '../message/chars.js';
 import { parseList, parseOne } from './scanner.js';
 import { SipParams, quote, unquote } from './params.js';
 
@@ -104,4 +107,34 @@ export function parseWarning(value: string): Warning[] {
 
 export function formatWarning(v: Warning[]): string {
   return v.map((w) => `${String(w.code).padStart(3, '0')} ${w.agent} ${quote(w.text)}`).join(', ');
+}
+
+export interface RetryAfter {
+  /** delta-seconds: how long the client should wait before retrying. */
+  seconds: number;
+  /** The comment, with its parentheses, if any. */
+  comment?: string;
+  /** duration and other retry-params. */
+  params: SipParams;
+}
+
+const MAX_DELTA = 4294967295;
+
+export function parseRetryAfter(value: string): RetryAfter {
+  return parseOne(value, 'Retry-After', (sc) => {
+    const at = sc.pos;
+    const n = sc.take(DIGIT, 'delta-seconds');
+    if (n.replace(/^0+(?=.)/, '').length > 10 || +n > MAX_DELTA) sc.fail('delta-seconds out of range', at);
+    const save = sc.pos;
+    sc.ws();
+    const comment = sc.peek() === 0x28 ? sc.comment() : ((sc.pos = save), undefined);
+    const params = sc.params(false);
+    const d = params.get('duration');
+    if (d !== undefined && (d === null || !isDigits(d) || +d > MAX_DELTA)) sc.fail('bad duration');
+    return { seconds: +n, ...(comment !== undefined ? { comment } : {}), params };
+  });
+}
+
+export function formatRetryAfter(v: RetryAfter): string {
+  return `${v.seconds}${v.comment !== undefined ? ` ${v.comment}` : ''}${v.params.toString()}`;
 }

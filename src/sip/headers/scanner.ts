@@ -9,6 +9,7 @@
  *   quoted-string = SWS DQUOTE *(qdtext / quoted-pair ) DQUOTE
  *   qdtext        = LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII
  *   quoted-pair   = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+ *   comment       = LPAREN *(ctext / quoted-pair / comment) RPAREN
  */
 import { SipParseError } from '../message/errors.js';
 import { GENVALUE, TOKEN } from '../message/chars.js';
@@ -94,17 +95,41 @@ export class Scanner {
       if (i >= s.length) this.fail('unterminated quoted-string', p);
       const c = s.charCodeAt(i);
       if (c === 0x22) break;
-      if (c === 0x5c) {
-        const n = s.charCodeAt(i + 1);
-        if (i + 1 >= s.length || n === 10 || n === 13 || n > 0x7f) this.fail('bad quoted-pair', i);
-        i += 2;
-        continue;
-      }
-      if ((c < 0x20 && c !== 9) || c === 0x7f) this.fail('control character in quoted-string', i);
-      i++;
+      i = this.textChar(i, 'quoted-string');
     }
     this.pos = i + 1;
     return s.slice(p, i + 1);
+  }
+
+  /** A comment (nested, with quoted-pairs), returned raw with its parentheses. */
+  comment(): string {
+    const s = this.s;
+    const p = this.pos;
+    if (s.charCodeAt(p) !== 0x28) this.fail('expected comment');
+    let depth = 0;
+    let i = p;
+    for (;;) {
+      if (i >= s.length) this.fail('unterminated comment', p);
+      const c = s.charCodeAt(i);
+      if (c === 0x28) depth++;
+      else if (c === 0x29 && --depth === 0) break;
+      i = this.textChar(i, 'comment');
+    }
+    this.pos = i + 1;
+    return s.slice(p, i + 1);
+  }
+
+  /** Past one character of a quoted-string or comment at `i` (a quoted-pair is two); control characters fail. */
+  private textChar(i: number, what: string): number {
+    const s = this.s;
+    const c = s.charCodeAt(i);
+    if (c === 0x5c) {
+      const n = s.charCodeAt(i + 1);
+      if (i + 1 >= s.length || n === 10 || n === 13 || n > 0x7f) this.fail('bad quoted-pair', i);
+      return i + 2;
+    }
+    if ((c < 0x20 && c !== 9) || c === 0x7f) this.fail(`control character in ${what}`, i);
+    return i + 1;
   }
 
   /** gen-value = token / host / quoted-string (raw). */

@@ -11,7 +11,7 @@
  *   Date          =  "Date" HCOLON SIP-date                 ; rfc1123-date, GMT only
  *   Privacy-hdr   =  "Privacy" HCOLON priv-value *(";" priv-value)
  */
-import { WORD, isDigits } from '../message/chars.js';
+import { DIGIT, WORD, isDigits } from '../message/chars.js';
 import { SipParseError } from '../message/errors.js';
 import { Scanner, parseList, parseOne } from './scanner.js';
 
@@ -26,7 +26,7 @@ export interface CSeq {
 export function parseCSeq(value: string): CSeq {
   return parseOne(value, 'CSeq', (sc) => {
     const at = sc.pos;
-    const n = sc.take(DIGITS, 'sequence number');
+    const n = sc.take(DIGIT, 'sequence number');
     if (n.replace(/^0+(?=.)/, '').length > 10 || +n > MAX_U32) sc.fail('sequence number out of range', at);
     if (sc.ws() === 0) sc.fail('expected white space before method');
     return { seq: +n, method: sc.token('method') };
@@ -36,9 +36,6 @@ export function parseCSeq(value: string): CSeq {
 export function formatCSeq(v: CSeq): string {
   return `${v.seq} ${v.method}`;
 }
-
-const DIGITS = new Uint8Array(128);
-for (let c = 48; c <= 57; c++) DIGITS[c] = 1;
 
 export function parseCallId(value: string): string {
   return parseOne(value, 'Call-ID', (sc) => {
@@ -58,7 +55,7 @@ export function formatCallId(v: string): string {
 function boundedInt(value: string, header: string, max: number, what: string): number {
   return parseOne(value, header, (sc) => {
     const at = sc.pos;
-    const n = sc.take(DIGITS, what);
+    const n = sc.take(DIGIT, what);
     if (!isDigits(n) || (n.replace(/^0+(?=.)/, '').length > 10) || +n > max) sc.fail(`${what} out of range`, at);
     return +n;
   });

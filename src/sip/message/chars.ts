@@ -22,6 +22,8 @@ function table(chars: string, alnum = true): Uint8Array {
 
 /** token characters. */
 export const TOKEN = table("-.!%*_+`'~");
+/** DIGIT. */
+export const DIGIT = table('0123456789', false);
 /** unreserved = alphanum / mark. */
 export const UNRESERVED = table("-_.!~*'()");
 /** user = 1*( unreserved / escaped / user-unreserved ), user-unreserved = & = + $ , ; ? / */

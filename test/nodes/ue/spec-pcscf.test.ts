@@ -305,6 +305,19 @@ describe('the UE against a P-CSCF scripted from TS 24.229 §5.1.1 / §5.2.2 and 
     }
   });
 
+  test('[R-LAB-4] a 503 to the REGISTER: the failure names the status and the Retry-After the P-CSCF gave (RFC 3261 §20.33, §21.5.4)', async () => {
+    const { pc, ue } = await rig();
+    const p = ue.register().then(
+      () => undefined,
+      (e: Error & { reason?: string; status?: number; retryAfter?: number }) => e,
+    );
+    const { req } = await firstRegister(pc, ue);
+    await unprotected(pc, ue)(pc.respond(req, '503 Service Unavailable', [['Retry-After', '30 (half-open registrations) ;duration=60']]));
+    const e = await p;
+    assert.deepEqual(e && [e.reason, e.status, e.retryAfter], ['rejected', 503, 30]);
+    assert.equal(ue.saTable().length, 0);
+  });
+
   test('[R-FAIL-2] bad MAC: the report carries a new Security-Client (new spi-c, spi-s, port-c), no SA is made, and the next 401 is handled as usual (TS 24.229 §5.1.1.5.3)', async () => {
     const { pc, ue, pcPorts } = await rig();
     const p = ue.register();

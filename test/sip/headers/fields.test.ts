@@ -4,7 +4,7 @@ import {
   SipParams, SipParseError, formatAllow, formatCSeq, formatContentType, formatEvent, formatOptionTags, formatPAccessNetworkInfo,
   formatPChargingVector, formatPVisitedNetworkId, formatPrivacy, formatSipDate, formatSubscriptionState, formatWarning, mediaType,
   parseAllow, parseCSeq, parseCallId, parseContentType, parseEvent, parseExpires, parseMaxForwards, parseOptionTags, parsePAccessNetworkInfo,
-  parsePChargingVector, parsePVisitedNetworkId, parsePrivacy, parseSipDate, parseSubscriptionState, parseWarning, parseMessage,
+  parsePChargingVector, parsePVisitedNetworkId, parsePrivacy, parseSipDate, parseSubscriptionState, parseWarning, parseMessage, parseRetryAfter, formatRetryAfter,
   topVia, cseqOf, callIdOf, branchOf, fromTag, toTag, maxForwardsOf, expiresOf, contactsOf, routesOf, viasOf, contentTypeOf,
 } from '../../../src/sip/index.js';
 
@@ -117,6 +117,21 @@ describe('Event, Subscription-State, Content-Type, Warning', () => {
     assert.equal(formatWarning(w), '307 isi.edu "Session parameter \'foo\' not understood", 301 [::1]:5060 "x"');
     fails(() => parseWarning('1812 overture "In Progress"'), /3 digits/, 'Warning');
     fails(() => parseWarning('399 host unquoted'), /quoted-string/);
+  });
+  test('Retry-After: delta-seconds, an optional (nested) comment, retry-params (RFC 3261 §20.33)', () => {
+    const r = parseRetryAfter('18000;duration=3600');
+    assert.deepEqual([r.seconds, r.comment, r.params.get('duration')], [18000, undefined, '3600']);
+    const c = parseRetryAfter("120 (I'm in a meeting (really) \\) )");
+    assert.equal(c.seconds, 120);
+    assert.equal(c.comment, "(I'm in a meeting (really) \\) )");
+    assert.equal(formatRetryAfter(c), "120 (I'm in a meeting (really) \\) )");
+    assert.equal(formatRetryAfter(parseRetryAfter('30 ; duration = 60')), '30;duration=60');
+    assert.equal(parseRetryAfter('4294967295').seconds, 4294967295);
+    fails(() => parseRetryAfter('soon'), /delta-seconds/, 'Retry-After');
+    fails(() => parseRetryAfter('4294967296'), /out of range/);
+    fails(() => parseRetryAfter('30 (unterminated'), /unterminated comment/);
+    fails(() => parseRetryAfter('30;duration=x'), /bad duration/);
+    fails(() => parseRetryAfter('30 tomorrow'), /unexpected character/);
   });
 });
 
