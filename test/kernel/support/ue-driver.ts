@@ -16,9 +16,13 @@ export type UeDriverRequest =
   | { op: 'create'; name: string; impi: string; integrity: IntegrityAlg[]; encryption: EncryptionAlg[]; pcscf: string; local: string; localPort?: number; transport?: 'udp' | 'tcp'; subscribeRegEvent?: boolean }
   /** Waits (at most `timeoutMs`) until the UE is registered on a set other than `notSetId`. */
   | { op: 'waitNewSet'; name: string; notSetId: number; timeoutMs: number }
-  /** `keys`: Wireshark esp_sa records of the UE's current SAs (secret: test captures only). */
+  /**
+   * `keys`: Wireshark esp_sa records of the UE's current SAs (secret: test captures only);
+   * `keysSeen`: of every SA it has had, those already deleted too (a challenged
+   * de-registration's temporary set lives only for its exchange).
+   */
   /** `lastFailure`: why the last procedure failed (null: it did not; a de-REGISTER unanswered fails). */
-  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys' | 'lastFailure'; name: string }
+  | { op: 'register' | 'reRegister' | 'deregister' | 'stop' | 'saTable' | 'state' | 'keys' | 'keysSeen' | 'lastFailure'; name: string }
   | { op: 'message'; name: string; to: string; text: string }
   /** Texts of the MESSAGEs received, waiting (at most 10 s) until there are `atLeast`. */
   | { op: 'messages'; name: string; atLeast: number }
@@ -30,6 +34,8 @@ export type UeDriverRequest =
 
 interface Entry {
   ue: Ue;
+  /** Wireshark esp_sa records of every SA created, in order. */
+  seen: string[];
   inbox: string[];
   requests: UeIncomingRequest[];
   arrived?: () => void;
@@ -86,7 +92,10 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       };
       const ue = createUe(parseUeConfig(demoUeConfig(sub, r.pcscf, r.local, more)), { logger: silentLogger });
       await ue.start();
-      const e: Entry = { ue, inbox: [], requests: [] };
+      const e: Entry = { ue, seen: [], inbox: [], requests: [] };
+      ue.sa.on((ev) => {
+        if (ev.kind === 'saCreated') e.seen.push(...wiresharkLinesForSas([ev.sa]));
+      });
       ue.onMessage((m) => {
         e.inbox.push(m.text);
         e.arrived?.();
@@ -127,6 +136,8 @@ async function handle(r: UeDriverRequest): Promise<unknown> {
       return get(r.name).ue.saTable();
     case 'keys':
       return wiresharkLinesForSas(get(r.name).ue.sa.sas());
+    case 'keysSeen':
+      return get(r.name).seen;
     case 'state':
       return get(r.name).ue.state().state;
     case 'subscription':
