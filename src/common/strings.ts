@@ -10,3 +10,12 @@
 export function detached(s: string): string {
   return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
+
+/**
+ * A map key of several parts, `a|b|c`. Joined, not templated: a template literal builds a rope of
+ * its parts that a map keeps as it is (five or six objects per key at 100,000 registrations);
+ * a join makes one flat string, which also hashes faster on each lookup.
+ */
+export function joinedKey(...parts: (string | number)[]): string {
+  return parts.join('|');
+}

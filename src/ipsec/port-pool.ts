@@ -6,7 +6,7 @@
  * kernel doing ESP underneath).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { ImsError } from '../common/index.js';
+import { ImsError, joinedKey } from '../common/index.js';
 import { enlargeReceiveBuffer } from '../common/udp-buffer.js';
 import { ipVersionOf, type Endpoint } from '../ip/index.js';
 
@@ -17,7 +17,7 @@ interface Bound {
 }
 
 function key(e: Endpoint): string {
-  return [e.address, e.port].join('|');
+  return joinedKey(e.address, e.port);
 }
 
 /** Binds a UDP socket; resolves with it and its port once bound (port 0: the OS chooses). */

@@ -67,7 +67,7 @@ export function failureReason(e: unknown): string {
 }
 
 /** How long a 503 asked to wait (Retry-After, RFC 3261 §21.5.4), in ms; undefined for any other failure. */
-export function retryAfterMs(e: unknown): number | undefined {
+function retryAfterMs(e: unknown): number | undefined {
   return e instanceof UeError && e.status === 503 && e.retryAfter !== undefined ? e.retryAfter * 1000 : undefined;
 }
 

@@ -27,7 +27,7 @@
  * order and emitted again. Receivers tolerate empty list elements (a trailing comma, as real UEs
  * send) the way RFC 7230 §7 asks of a `#rule` recipient; at least one mechanism is required.
  */
-import { InvalidArgumentError } from '../common/index.js';
+import { ENCRYPTION_ALGS, INTEGRITY_ALGS, InvalidArgumentError } from '../common/index.js';
 import { SecAgreeParseError } from './errors.js';
 
 /** `prot` (TS 33.203 Annex H). Omitted means `esp`. */
@@ -173,7 +173,7 @@ class Cursor {
   }
 }
 
-const KNOWN_ALGORITHMS = new Map(['hmac-md5-96', 'hmac-sha-1-96', 'aes-gmac', 'null', 'des-ede3-cbc', 'aes-cbc', 'aes-gcm'].map((a) => [a, a]));
+const KNOWN_ALGORITHMS = new Map<string, string>([...INTEGRITY_ALGS, ...ENCRYPTION_ALGS].map((a) => [a, a]));
 
 function parseKnown(m: SecMechanism, field: KnownField, wireName: string, value: string, at: number): void {
   const bad = (why: string): never => {

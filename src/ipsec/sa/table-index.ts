@@ -4,6 +4,7 @@
  * (RFC 4303 §3.4.2), outbound SAs by selector, sets by IMPI and by UE address + protected port
  * (R-SA-4), and the SPIs and local ports in use (R-SA-3). Pure bookkeeping: no clock, no events.
  */
+import { joinedKey } from '../../common/index.js';
 import { ueAddressOf, uePortOf } from './build.js';
 import type { Endpoint, SaEndpointParams, SaRole, SaSet, SaState, SaTableEntry, SecurityAssociation, Transport } from './types.js';
 
@@ -26,17 +27,13 @@ export class Counted {
 /** The ranking of states when several SAs match (active first, then old, then temporary). */
 export const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
 
-// Keys are joined, not templated: a template literal builds a rope of its parts that a map
-// keeps as it is (five or six objects per key, at 100,000 registrations), a join one flat string
-// that also hashes faster on each lookup.
-
 /** Selector key `src|srcPort|dst|dstPort`. */
 export function selectorKey(src: Endpoint, dst: Endpoint): string {
-  return [src.address, src.port, dst.address, dst.port].join('|');
+  return joinedKey(src.address, src.port, dst.address, dst.port);
 }
 
 function ueKey(address: string, port: number): string {
-  return [address, port].join('|');
+  return joinedKey(address, port);
 }
 
 /**

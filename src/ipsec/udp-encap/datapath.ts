@@ -9,7 +9,7 @@
  * SIP over TCP is not carried here (only the inner UDP of RFC 3948 tunnel mode).
  */
 import type { RemoteInfo } from 'node:dgram';
-import { ImsError, cryptoRng, type Rng } from '../../common/index.js';
+import { ImsError, cryptoRng, joinedKey, type Rng } from '../../common/index.js';
 import { ipVersionOf, type Endpoint } from '../../ip/index.js';
 import { UdpPortPool } from '../port-pool.js';
 import { EspSa, decodeEspHeader, isUdpEncapsulatedEsp } from '../esp/index.js';
@@ -84,9 +84,8 @@ interface Entry {
 
 const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
 
-/** Joined, not templated: one flat string per stored key (see ipsec/sa/table-index.ts). */
 function selectorKey(fromPort: number, to: Endpoint): string {
-  return [fromPort, to.address, to.port].join('|');
+  return joinedKey(fromPort, to.address, to.port);
 }
 
 /** The endpoint with its address in canonical form (the SA's own object when it already is: nothing per SA to keep). */
@@ -189,7 +188,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const k = selectorKey(e.src.port, e.dst);
     return [
       [this.bySelector, k],
-      [this.byFullSelector, [e.src.address, k].join('|')],
+      [this.byFullSelector, joinedKey(e.src.address, k)],
     ];
   }
 
@@ -225,7 +224,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
     let best: Entry | undefined;
     const k = selectorKey(opts.fromPort, to);
-    const bucket = fromAddress === undefined ? this.bySelector.get(k) : this.byFullSelector.get([fromAddress, k].join('|'));
+    const bucket = fromAddress === undefined ? this.bySelector.get(k) : this.byFullSelector.get(joinedKey(fromAddress, k));
     for (const e of bucket ?? []) {
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }

@@ -4,7 +4,7 @@
  * registered UEs (IMPI → IMPUs, UE address, contact, Service-Route, lifetime, reg-event dialog).
  * Plain data plus the views the tests and the demo print (`pending()`, `registrations()`).
  */
-import type { TimerHandle } from '../../common/index.js';
+import { joinedKey, type TimerHandle } from '../../common/index.js';
 import type { SaDeleteReason } from '../../ipsec/index.js';
 import type { SecAgreeSelection, SecMechanism } from '../../secagree/index.js';
 import type { Endpoint, TransportProtocol } from '../../sip/transport/index.js';
@@ -184,6 +184,5 @@ export function newPcscfCounters(): PcscfCounters {
 
 /** The pending-registration key: IMPI plus the source of the REGISTER (TS 24.229 §5.2.2.1). */
 export function pendingKey(impi: string, transport: TransportProtocol, source: Endpoint): string {
-  // Joined: one flat string kept per attempt, not a rope of its parts (ipsec/sa/table-index.ts).
-  return [impi, transport, source.address, source.port].join('|');
+  return joinedKey(impi, transport, source.address, source.port);
 }

@@ -2,7 +2,7 @@
  * Address helpers shared by the transports: IP family detection, canonical endpoint keys and the
  * `host[:port]` forms used in Via sent-by (RFC 3261 §20.42: an IPv6 reference is bracketed).
  */
-import { InvalidArgumentError } from '../../common/index.js';
+import { InvalidArgumentError, joinedKey } from '../../common/index.js';
 import { ipVersionOf } from '../../ip/index.js';
 import type { Endpoint } from './types.js';
 
@@ -68,7 +68,7 @@ function canonicalOf(address: string): string {
 
 /** A map key for an endpoint. */
 export function endpointKey(e: Endpoint): string {
-  return [canonicalAddress(e.address), e.port].join('|');
+  return joinedKey(canonicalAddress(e.address), e.port);
 }
 
 /** `host` as it must appear in a SIP header: IPv6 literals in brackets. */
