@@ -14,6 +14,12 @@ import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from '../e2
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OP = 'cdc202d5123e20f62b6d676ac72cb318';
 const UES = 24;
+/**
+ * The swarm's protected ports are bound on 0.0.0.0 from here (4 per address × 9 ports): away from
+ * the other load tests' (12000 load-core, 12600 load-reregister, 15000 scale-out), which run in
+ * other test processes at the same time.
+ */
+const RETRY_PORT_BASE = 13200;
 const subscribers = toLoadSubscribers(rangeRows({ prefix: 'retry', from: 1, to: UES }, { k: K, op: OP }, 'ims.lab'));
 
 describe('imsec load against an overloaded P-CSCF: 503 with Retry-After', () => {
@@ -33,7 +39,7 @@ describe('imsec load against an overloaded P-CSCF: 503 with Retry-After', () => 
   });
 
   const drive = (retries: number | undefined, firstAddress: string) =>
-    driveLoad({ pcscf: { address: '127.0.0.1', port: core.pcscfPort }, subscribers, scenario: 'register', rate: 10_000, firstAddress, uesPerAddress: 4, ...(retries !== undefined ? { retries } : {}) });
+    driveLoad({ pcscf: { address: '127.0.0.1', port: core.pcscfPort }, subscribers, scenario: 'register', rate: 10_000, firstAddress, uesPerAddress: 4, portBase: RETRY_PORT_BASE, ...(retries !== undefined ? { retries } : {}) });
 
   test('[R-LAB-4] with --retries every UE registers after backing off; the 503s are counted as retried, not failed', async () => {
     const s = await drive(30, '127.8.0.1');
