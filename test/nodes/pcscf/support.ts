@@ -25,12 +25,11 @@ import {
 } from '../../../src/secagree/index.js';
 import { SipStack, type RequestContext } from '../../../src/sip/stack/index.js';
 import { UdpTransport } from '../../../src/sip/transport/index.js';
-import { freePorts } from '../../support/ports.js';
 import { waitFor } from '../../support/wait.js';
 
 export const HOST = '127.0.0.1';
 
-export { freePorts, waitFor };
+export { waitFor };
 
 /** Lets pending socket I/O and promise chains run. */
 export function settle(ms = 20): Promise<void> {
