@@ -14,7 +14,7 @@
  * (/usr/lib/postgresql/<v>/bin) when they are installed.
  */
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +26,7 @@ import { DiameterNode } from '../diameter/io.js';
 import { openStore, type NewSubscriber } from '../store/index.js';
 import { median, type BenchRegistrar } from './bench.js';
 import { CliFailure } from './errors.js';
+import { cpuMsOf } from './proc-stats.js';
 
 export interface HssBackendResult {
   backend: 'sqlite' | 'postgres';
@@ -85,16 +86,9 @@ function subscribers(n: number): NewSubscriber[] {
   });
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+/** CPU seconds (user + system) a process has used so far; null without a pid. */
 function cpuSeconds(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
+  return pid === undefined ? null : cpuMsOf({ pid }) / 1000;
 }
 
 async function startHssChild(storeUrl: string, maxItems: number): Promise<{ port: number; cpu(): number | null; stop(): Promise<void> }> {

@@ -17,7 +17,7 @@
  * Subscribers are written into the core's HSS store in one transaction before it starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -27,10 +27,16 @@ import { intArg } from './args.js';
 import type { BenchRegistrar } from './bench.js';
 import { median } from './bench.js';
 import { CliFailure } from './errors.js';
+import { cpuMsOf, rssKbOf } from './proc-stats.js';
 
 /** Lab keys (TS 35.208 test set 1): public values, configuration only. */
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OP = 'cdc202d5123e20f62b6d676ac72cb318';
+
+/** The bench's subscribers bench1…benchN@ims.lab, all on the lab keys. */
+export function benchRows(n: number): ReturnType<typeof rangeRows> {
+  return rangeRows({ prefix: 'bench', from: 1, to: n }, { k: K, op: OP }, 'ims.lab');
+}
 /** The swarm's protected ports (away from `imsec load`'s default 12000, so both can run). */
 const PORT_BASE = 14000;
 
@@ -56,17 +62,19 @@ export interface RegisterIpsecBenchResult {
   memory: { coreRssBeforeMiB: number; coreRssAfterMiB: number; bytesPerRegisteredUe: number };
 }
 
-interface Core {
+/** `imsec core` as a child process. */
+export interface Core {
   proc: ChildProcess;
   pcscfPort: number;
   stop(): Promise<void>;
 }
 
-async function startCore(dir: string, subscribers: number): Promise<Core> {
+/** Writes `subscribers` range subscribers (bench1…) into `dataDir`'s HSS store and starts `imsec core` on it. */
+export async function startCore(dir: string, subscribers: number): Promise<Core> {
   const dataDir = join(dir, 'data');
   const store = await openStore(`sqlite:${join(dataDir, 'hss.sqlite')}`);
   try {
-    await store.createSubscribers(rangeRows({ prefix: 'bench', from: 1, to: subscribers }, { k: K, op: OP }, 'ims.lab').map((r) => r.subscriber));
+    await store.createSubscribers(benchRows(subscribers).map((r) => r.subscriber));
   } finally {
     await store.close();
   }
@@ -109,18 +117,6 @@ async function startCore(dir: string, subscribers: number): Promise<Core> {
   };
 }
 
-/** CPU time (user + system) a process has used, ms (Linux /proc; clock ticks of 10 ms). */
-function cpuMsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
-/** VmRSS of a process, bytes (Linux /proc). */
-function rssOf(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promise<RegisterIpsecBenchResult> {
@@ -129,7 +125,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
   const limit = openFileLimit();
   if (limit !== undefined && limit < fdsNeeded(total, 64)) throw new CliFailure(`${total} UEs need about ${fdsNeeded(total, 64)} open files, the limit is ${limit}: raise it (ulimit -n) or lower --registered`, 2);
   const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-ipsec-'));
-  const subs = toLoadSubscribers(rangeRows({ prefix: 'bench', from: 1, to: total }, { k: K, op: OP }, 'ims.lab'));
+  const subs = toLoadSubscribers(benchRows(total));
   const core = await startCore(dir, total);
   const pcscf = { address: '127.0.0.1', port: core.pcscfPort };
   let next = 0;
@@ -138,10 +134,10 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
   let net = 10;
   const cpuMs = new Map<LoadSummary, number>();
   const probe = async (what: string): Promise<LoadSummary> => {
-    const cpu0 = cpuMsOf(core.proc.pid!);
+    const cpu0 = cpuMsOf({ pid: core.proc.pid! });
     const s = await driveLoad({ pcscf, subscribers: take(o.probe), scenario: 'register', rate: o.rate, firstAddress: `127.${net++}.0.1`, portBase: PORT_BASE, expires: 3600, deregisterAtEnd: false });
     const r = s.ops.register!;
-    cpuMs.set(s, r.ok === 0 ? 0 : (cpuMsOf(core.proc.pid!) - cpu0) / r.ok);
+    cpuMs.set(s, r.ok === 0 ? 0 : (cpuMsOf({ pid: core.proc.pid! }) - cpu0) / r.ok);
     log(`${what}: ${r.perSecond}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms failed ${r.failed}, core CPU ${cpuMs.get(s)!.toFixed(2)} ms per registration`);
     return s;
   };
@@ -149,7 +145,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
     const empty: LoadSummary[] = [];
     for (let i = 0; i < o.rounds; i++) empty.push(await probe(`empty, round ${i + 1}`));
     await sleep(2000);
-    const before = rssOf(core.proc.pid!);
+    const before = rssKbOf({ pid: core.proc.pid! }) * 1024;
     // The population registers and stays registered at the core (expiry 1 hour, longer than the
     // run): the swarm that registered it is closed without de-registering.
     const fill = await driveLoad({
@@ -167,7 +163,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
     // RFC 3261 §17.2.2: the fill's server transactions linger for Timer J (64·T1 = 32 s) over
     // UDP; what stays after that is what a registered UE costs.
     await sleep(35_000);
-    const after = rssOf(core.proc.pid!);
+    const after = rssKbOf({ pid: core.proc.pid! }) * 1024;
     log(`fill: ${fill.ops.register!.ok} registered at ${fill.ops.register!.perSecond}/s, core RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB`);
     const loaded: LoadSummary[] = [];
     for (let i = 0; i < o.rounds; i++) loaded.push(await probe(`${o.registered} registered, round ${i + 1}`));

@@ -19,7 +19,7 @@
  * neither takes over the other's registrations at the HSS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ import { computeOpc } from '../auth/index.js';
 import { fromHex } from '../common/index.js';
 import { createHss, defaultHssConfig, type HssServer } from '../nodes/hss/index.js';
 import type { BenchRegistrar } from './bench.js';
+import { childrenOf, cpuMsOf, pssKbOf } from './proc-stats.js';
 import { median } from './bench.js';
 import { BENCH_K, BENCH_OP, benchSubscribers, positiveInts, startNode } from './bench-register.js';
 import { freeUdpPort, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv } from './sipp.js';
@@ -59,42 +60,6 @@ function freeTcpPort(): Promise<number> {
       s.close(() => ok(port));
     });
   });
-}
-
-/** CPU time (ms) of the processes whose process group is `pgrp`, or of one pid. */
-export function cpuMsOf(sel: { pgrp: number } | { pid: number }): number {
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
-  const read = (pid: string): number => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields after the comm: state(0) ppid(1) pgrp(2) … utime(11) stime(12)
-      if ('pgrp' in sel && Number(f[2]) !== sel.pgrp) return 0;
-      return (Number(f[11]) + Number(f[12])) * tick;
-    } catch {
-      return 0;
-    }
-  };
-  if ('pid' in sel) return read(String(sel.pid));
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).reduce((sum, p) => sum + read(p), 0);
-}
-
-/** Proportional set size (kB) of a process group (/proc/PID/smaps_rollup), for the memory bench. */
-export function pssKbOf(sel: { pgrp: number } | { pid: number }): number {
-  const one = (pid: string): number => {
-    try {
-      if ('pgrp' in sel) {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== sel.pgrp) return 0;
-      }
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
-      return m ? Number(m[1]) : 0;
-    } catch {
-      return 0;
-    }
-  };
-  if ('pid' in sel) return one(String(sel.pid));
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).reduce((sum, p) => sum + one(p), 0);
 }
 
 export interface KamailioScscf {
@@ -423,17 +388,7 @@ export function scscfRatio(imsec: ScscfSummary, kamailio: ScscfSummary): number 
 
 /** CPU (ms) of the direct children of `pid` (the S-CSCF's worker processes). */
 function childrenCpu(pid: number): number {
-  let sum = 0;
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) sum += cpuMsOf({ pid: Number(p) });
-    } catch {
-      // gone
-    }
-  }
-  return sum;
+  return childrenOf(pid).reduce((sum, c) => sum + cpuMsOf({ pid: c }), 0);
 }
 
 export function formatScscfBench(r: ScscfBenchResult): string {

@@ -12,13 +12,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createUe, parseUeConfig } from '../nodes/ue/index.js';
 import { median, type BenchRegistrar } from './bench.js';
 import { CliFailure } from './errors.js';
+import { fdsOf, rssKbOf } from './proc-stats.js';
 
 /** Resident set (kB) and open descriptors of a process, from /proc (Linux). */
 export interface ProcUsage {
@@ -27,8 +28,7 @@ export interface ProcUsage {
 }
 
 export function procUsage(pid: number): ProcUsage {
-  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { rssKb: rss ? Number(rss[1]) : NaN, fds: readdirSync(`/proc/${pid}/fd`).length };
+  return { rssKb: rssKbOf({ pid }), fds: fdsOf(pid) };
 }
 
 export interface SoakOptions {

@@ -21,15 +21,16 @@
  * starts), optionally under `node --cpu-prof`. Everything listens on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Endpoint } from '../sip/transport/index.js';
 import { CliFailure } from './errors.js';
+import { cpuMsOf } from './proc-stats.js';
 
 /** What {@link startScaleOut} starts. */
 export interface ScaleOutOptions {
-  /** The PostgreSQL store every HSS shares (`postgres://…`). */
+  /** The store every HSS shares: `postgres://…`; `sqlite:PATH` only with one pair (`bench core-memory`). */
   storeUrl: string;
   /** S-CSCF/HSS pairs: 1 or 2. */
   pairs: number;
@@ -80,12 +81,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** CPU time (user + system) of a process, ms (Linux /proc; clock ticks of 10 ms). */
-export function cpuMsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
 /** Starts `imsec <kind> --config FILE` and waits for its ready line. */
 export async function startNode(name: string, kind: string, config: Record<string, unknown>, dir: string, cpuProfDir?: string): Promise<NodeProcess> {
   const file = join(dir, `${name}.json`);
@@ -128,6 +123,7 @@ export async function startNode(name: string, kind: string, config: Record<strin
 /** Starts the network; on a failure every node started so far is stopped again. */
 export async function startScaleOut(o: ScaleOutOptions): Promise<ScaleOutTopology> {
   if (!Number.isInteger(o.pairs) || o.pairs < 1 || o.pairs > 2) throw new CliFailure('pairs must be 1 or 2', 2);
+  if (o.pairs > 1 && o.storeUrl.startsWith('sqlite:')) throw new CliFailure('two HSS processes share a PostgreSQL store, not an SQLite file', 2);
   const ids = Array.from({ length: o.pairs }, (_, i) => i + 1);
   const hosts: Record<string, string> = { [`icscf.${REALM}`]: HOST, [`pcscf.${REALM}`]: HOST };
   for (const i of ids) Object.assign(hosts, { [`scscf${i}.${REALM}`]: HOST, [`hss${i}.${REALM}`]: HOST });
@@ -187,7 +183,7 @@ export async function startScaleOut(o: ScaleOutOptions): Promise<ScaleOutTopolog
       pcscf: { address: HOST, port: Number(pcscf.ready.sip) },
       scscfNames: names,
       nodes: started,
-      cpuMs: () => Object.fromEntries(started.map((n) => [n.name, n.proc.exitCode === null ? cpuMsOf(n.proc.pid!) : 0])),
+      cpuMs: () => Object.fromEntries(started.map((n) => [n.name, n.proc.exitCode === null ? cpuMsOf({ pid: n.proc.pid! }) : 0])),
       stop: () => stopAll(started),
     };
   } catch (e) {

@@ -13,7 +13,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Ports no test binds by number: the load swarms' fixed ranges (12000–16999) lie below. */
+/** Ports no test binds by number: the load swarms' and benches' fixed bases (12000–17000) lie below. */
 const FLOOR = 20_000;
 const CEILING = 65_535;
 

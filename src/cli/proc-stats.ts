@@ -1,0 +1,75 @@
+/**
+ * What a process uses, read from Linux /proc, for the benchmarks and the attack tests: CPU time
+ * (/proc/PID/stat), resident set (VmRSS), proportional set (Pss of smaps_rollup) and open
+ * descriptors. A process that is gone reads as 0.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** One process, or every process of a process group. */
+export type ProcSelector = { pid: number } | { pgrp: number };
+
+/** USER_HZ is 100 on Linux: /proc/PID/stat counts CPU time in ticks of 10 ms. */
+const MS_PER_TICK = 10;
+
+/** The fields of /proc/PID/stat after the command name: state(0) ppid(1) pgrp(2) … utime(11) stime(12). */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sums `one` over the selected processes. */
+function over(sel: ProcSelector, one: (pid: number) => number): number {
+  if ('pid' in sel) return one(sel.pid);
+  let sum = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const f = statFields(p);
+    if (f && Number(f[2]) === sel.pgrp) sum += one(Number(p));
+  }
+  return sum;
+}
+
+/** CPU time (user + system) used so far, ms. */
+export function cpuMsOf(sel: ProcSelector): number {
+  return over(sel, (pid) => {
+    const f = statFields(pid);
+    return f ? (Number(f[11]) + Number(f[12])) * MS_PER_TICK : 0;
+  });
+}
+
+/** The pids whose parent is `pid`. */
+export function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(statFields(p)?.[1]) === pid).map(Number);
+}
+
+function statusKb(pid: number, field: string, file = 'status'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'latin1'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set size, kB. */
+export function rssKbOf(sel: ProcSelector): number {
+  return over(sel, (pid) => statusKb(pid, 'VmRSS'));
+}
+
+/** Proportional set size, kB (shared pages divided among the processes that map them). */
+export function pssKbOf(sel: ProcSelector): number {
+  return over(sel, (pid) => statusKb(pid, 'Pss', 'smaps_rollup'));
+}
+
+/** Open file descriptors of one process. */
+export function fdsOf(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
