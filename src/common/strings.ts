@@ -12,6 +12,15 @@ export function detached(s: string): string {
 }
 
 /**
+ * `s` kept for a long life: the equal string of `kept` when there is one (an IMPI or IMPU that
+ * the registration's SA set already keeps: one copy for both owners), else a {@link detached} copy.
+ */
+export function keptCopy(s: string, kept: readonly string[]): string {
+  for (const k of kept) if (k === s) return k;
+  return detached(s);
+}
+
+/**
  * A map key of several parts, `a|b|c`. Joined, not templated: a template literal builds a rope of
  * its parts that a map keeps as it is (five or six objects per key at 100,000 registrations);
  * a join makes one flat string, which also hashes faster on each lookup.

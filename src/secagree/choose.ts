@@ -143,12 +143,21 @@ export function buildSecurityServer(sel: SecAgreeSelection, pcscf: SecAgreeEndpo
   const ueSpis = [sel.ue.spiC, sel.ue.spiS];
   if (ueSpis.includes(pcscf.spiC) || ueSpis.includes(pcscf.spiS)) throw new InvalidArgumentError('P-CSCF SPI equals a UE SPI', 'spi');
   if (pcscf.spiC === pcscf.spiS || pcscf.spiC < 256 || pcscf.spiS < 256) throw new InvalidArgumentError('P-CSCF SPIs must differ and be >= 256', 'spi');
+  return securityServerFor(sel, pcscf, opts);
+}
+
+/**
+ * The Security-Server for a transform and the P-CSCF's SPIs and ports, unchecked: what
+ * {@link buildSecurityServer} sent for them. A P-CSCF makes it again from an SA set, which keeps
+ * all of these, to check a Security-Verify against (RFC 3329 §2.3.1) instead of keeping a copy per set.
+ */
+export function securityServerFor(t: { alg: IntegrityAlgName; ealg: EncryptionAlgName; mod: IpsecMode }, pcscf: SecAgreeEndpoint, opts: { q?: number } = {}): SecMechanism[] {
   const m: SecMechanism = {
     name: IPSEC_3GPP,
-    alg: sel.alg,
-    ealg: sel.ealg,
+    alg: t.alg,
+    ealg: t.ealg,
     prot: 'esp',
-    mod: sel.mod,
+    mod: t.mod,
     spiC: pcscf.spiC,
     spiS: pcscf.spiS,
     portC: pcscf.portC,

@@ -31,6 +31,7 @@ export { buildUeOffer, ueAcceptSecurityServer, type SecAgreeEndpoint, type UeOff
 export {
   choosePcscfMechanism,
   buildSecurityServer,
+  securityServerFor,
   supportedMechanisms,
   DEFAULT_PCSCF_POLICY,
   type PcscfSecAgreePolicy,

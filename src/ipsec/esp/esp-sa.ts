@@ -31,7 +31,7 @@ import { transformLayout, type EncryptionAlg, type IntegrityAlg, type TransformL
 import { EspConfigError, EspSequenceExhaustedError } from './errors.js';
 import { hmac96, verifyHmac96, type HmacIntegrityAlg } from './integrity.js';
 import { espKeyLengths, type EspKeys } from './keys.js';
-import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js';
+import { DEFAULT_REPLAY_WINDOW, ReplayWindow, checkReplayWindowSize } from './replay-window.js';
 
 export interface EspSaParams {
   /** SPI of this SA (RFC 4303 §2.1: 0 is never sent, 1-255 are reserved by IANA). */
@@ -108,7 +108,6 @@ export class EspSa {
   readonly integrity: IntegrityAlg;
   readonly encryption: EncryptionAlg;
   readonly layout: TransformLayout;
-  readonly replay: ReplayWindow;
   readonly checkPadding: boolean;
   readonly counters: EspCounters = { sealed: 0, opened: 0, droppedIcv: 0, droppedReplay: 0, droppedMalformed: 0, droppedSpi: 0 };
   private readonly mode: Mode;
@@ -119,6 +118,8 @@ export class EspSa {
   readonly #ck: Uint8Array;
   readonly #salt: Uint8Array;
   #seq: number;
+  readonly #replaySize: number;
+  #replay: ReplayWindow | undefined;
 
   constructor(p: EspSaParams) {
     if (!Number.isInteger(p.spi) || p.spi < (p.allowReservedSpi ? 1 : 256) || p.spi > 0xffffffff) {
@@ -137,7 +138,8 @@ export class EspSa {
     this.spi = p.spi;
     this.integrity = p.integrity;
     this.encryption = p.encryption;
-    this.replay = new ReplayWindow(p.replayWindow ?? DEFAULT_REPLAY_WINDOW);
+    this.#replaySize = p.replayWindow ?? DEFAULT_REPLAY_WINDOW;
+    checkReplayWindowSize(this.#replaySize);
     this.checkPadding = p.checkPadding ?? true;
     // Kept, not copied: the four SAs of a set share the arrays deriveEspKeys made for it.
     this.#ik = p.keys.integrityKey;
@@ -147,6 +149,14 @@ export class EspSa {
     this.hmac = p.integrity === 'hmac-md5-96' ? 'hmac-md5-96' : 'hmac-sha-1-96';
     this.cipher = p.encryption === 'aes-cbc' ? 'aes-128-cbc' : p.encryption === 'des-ede3-cbc' ? 'des-ede3-cbc' : '';
     this.mode = p.encryption === 'aes-gcm' ? 'gcm' : p.integrity === 'aes-gmac' ? 'gmac' : this.cipher ? 'hmac-cbc' : 'hmac-null';
+  }
+
+  /**
+   * The inbound anti-replay window (RFC 4303 §3.4.3), made when first asked for: an SA that
+   * never receives (the outbound half of every set) holds none.
+   */
+  get replay(): ReplayWindow {
+    return (this.#replay ??= new ReplayWindow(this.#replaySize));
   }
 
   /** The sequence number of the last sealed packet (0 before the first). */

@@ -15,6 +15,13 @@ export type ReplayVerdict = 'new' | 'duplicate' | 'too-old';
 export const DEFAULT_REPLAY_WINDOW = 64;
 export const MAX_REPLAY_WINDOW = 65536;
 
+/** Throws unless `size` is a window size {@link ReplayWindow} takes (1..MAX_REPLAY_WINDOW). */
+export function checkReplayWindowSize(size: number): void {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_REPLAY_WINDOW) {
+    throw new InvalidArgumentError(`replay window must be an integer in 1..${MAX_REPLAY_WINDOW}, got ${size}`, 'replayWindow');
+  }
+}
+
 export class ReplayWindow {
   /** Window size W: numbers in [top - W + 1, top] are tracked, older ones rejected. */
   readonly size: number;
@@ -25,9 +32,7 @@ export class ReplayWindow {
   private highest = 0;
 
   constructor(size = DEFAULT_REPLAY_WINDOW) {
-    if (!Number.isInteger(size) || size < 1 || size > MAX_REPLAY_WINDOW) {
-      throw new InvalidArgumentError(`replay window must be an integer in 1..${MAX_REPLAY_WINDOW}, got ${size}`, 'replayWindow');
-    }
+    checkReplayWindowSize(size);
     this.size = size;
     // One block more than the window spans, rounded up to a power of two for masking.
     let blocks = 1;

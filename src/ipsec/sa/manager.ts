@@ -159,8 +159,8 @@ export class SaManager {
     const id = this.nextId++;
     const impi = detached(p.impi);
     const impus = p.impus.map(detached);
-    const ue: SaEndpointParams = { address: detached(p.ueAddress), ...pick(ueEnd) };
-    const pcscf: SaEndpointParams = { address: p.pcscfAddress, ...pick(pcEnd) };
+    const ue = endpointParams(detached(p.ueAddress), ueEnd);
+    const pcscf = endpointParams(p.pcscfAddress, pcEnd);
     const sas = buildSaSet({ setId: id, role: this.role, impi, impus, ue, pcscf, integrity: p.integrity, encryption: p.encryption, mode: p.mode, keys, state: 'temporary' });
     const now = this.clock.now();
     const set: SaSet = {
@@ -176,6 +176,8 @@ export class SaManager {
       state: 'temporary',
       createdAt: now,
       expiresAt: now + this.temporaryLifetimeMs,
+      // Present from the start (set at the first inbound packet): no property is added later.
+      firstInboundAt: undefined,
       sas,
     };
     this.byId.set(id, set);
@@ -389,8 +391,9 @@ export class SaManager {
   }
 }
 
-function pick(e: { spiC: number; spiS: number; portC: number; portS: number }): { spiC: number; spiS: number; portC: number; portS: number } {
-  return { spiC: e.spiC, spiS: e.spiS, portC: e.portC, portS: e.portS };
+/** One side's address, SPIs and ports in one literal (a spread would put them out of the object). */
+function endpointParams(address: string, e: { spiC: number; spiS: number; portC: number; portS: number }): SaEndpointParams {
+  return { address, spiC: e.spiC, spiS: e.spiS, portC: e.portC, portS: e.portS };
 }
 
 function checkLifetime(ms: number): number {

@@ -4,7 +4,7 @@
  * (RFC 4303 §3.4.2), outbound SAs by selector, sets by IMPI and by UE address + protected port
  * (R-SA-4), and the SPIs and local ports in use (R-SA-3). Pure bookkeeping: no clock, no events.
  */
-import { joinedKey } from '../../common/index.js';
+import { bucketPut, bucketValues, joinedKey, type Bucket } from '../../common/index.js';
 import { ueAddressOf, uePortOf } from './build.js';
 import type { Endpoint, SaEndpointParams, SaRole, SaSet, SaState, SaTableEntry, SecurityAssociation, Transport } from './types.js';
 
@@ -36,41 +36,6 @@ function ueKey(address: string, port: number): string {
   return joinedKey(address, port);
 }
 
-/**
- * A bucket of a multimap: the one value itself (almost every key: one set per IMPI, per UE port,
- * per selector), or an array when there are several. At 100,000 sets that spares the garbage
- * collector a few hundred thousand Set objects.
- */
-type Bucket<V> = V | V[];
-
-const NONE: readonly never[] = [];
-
-/** Adds to or removes from the bucket of `k` (empty buckets leave the map). */
-function bucket<K, V extends object>(m: Map<K, Bucket<V>>, k: K, v: V, on: boolean): void {
-  const b = m.get(k);
-  if (on) {
-    if (b === undefined) m.set(k, v);
-    else if (Array.isArray(b)) b.push(v);
-    else m.set(k, [b, v]);
-    return;
-  }
-  if (b === undefined) return;
-  if (!Array.isArray(b)) {
-    if (b === v) m.delete(k);
-    return;
-  }
-  const i = b.indexOf(v);
-  if (i >= 0) b.splice(i, 1);
-  if (b.length === 1) m.set(k, b[0]);
-  else if (b.length === 0) m.delete(k);
-}
-
-/** The values of the bucket of `k`, in the order they were added. */
-function values<K, V extends object>(m: Map<K, Bucket<V>>, k: K): readonly V[] {
-  const b = m.get(k);
-  return b === undefined ? NONE : Array.isArray(b) ? b : [b];
-}
-
 /** The SA table's indexes (TS 33.203 §7.1, R-SA-3, R-SA-4), kept in step by the SaManager (manager.ts). */
 export class SaTableIndex {
   /** Every SPI of a live SA (both directions) or of a reservation (R-SA-3 uniqueness). */
@@ -90,9 +55,9 @@ export class SaTableIndex {
 
   /** Adds (`on`) or removes a set's own keys: IMPI, UE selectors, local ports. */
   set(set: SaSet, on: boolean): void {
-    bucket(this.byImpi, set.impi, set, on);
-    bucket(this.byUePort, ueKey(set.ue.address, set.ue.portC), set, on);
-    if (set.ue.portS !== set.ue.portC) bucket(this.byUePort, ueKey(set.ue.address, set.ue.portS), set, on);
+    bucketPut(this.byImpi, set.impi, set, on);
+    bucketPut(this.byUePort, ueKey(set.ue.address, set.ue.portC), set, on);
+    if (set.ue.portS !== set.ue.portC) bucketPut(this.byUePort, ueKey(set.ue.address, set.ue.portS), set, on);
     if (this.sharedLocalPorts) return;
     const l = this.localSide(set);
     this.portsInUse.count(l.portC, on);
@@ -102,7 +67,7 @@ export class SaTableIndex {
   /** Adds (`on`) or removes one SA: its SPI, and the SPI or selector it is found by. */
   sa(sa: SecurityAssociation, on: boolean): void {
     this.spisInUse.count(sa.spi, on);
-    if (sa.direction === 'out') return bucket(this.outboundBySelector, selectorKey(sa.src, sa.dst), sa, on);
+    if (sa.direction === 'out') return bucketPut(this.outboundBySelector, selectorKey(sa.src, sa.dst), sa, on);
     if (on) this.inbound.set(sa.spi, sa);
     else if (this.inbound.get(sa.spi) === sa) this.inbound.delete(sa.spi);
   }
@@ -118,12 +83,12 @@ export class SaTableIndex {
 
   /** The live sets of an IMPI (unordered; at most three, R-SA-6). */
   ofImpi(impi: string): readonly SaSet[] {
-    return values(this.byImpi, impi);
+    return bucketValues(this.byImpi, impi);
   }
 
   /** The live sets bound to a UE protected port of an address (R-SA-4). */
   atUePort(address: string, port: number): readonly SaSet[] {
-    return values(this.byUePort, ueKey(address, port));
+    return bucketValues(this.byUePort, ueKey(address, port));
   }
 
   findInbound(spi: number): SecurityAssociation | undefined {
@@ -133,7 +98,7 @@ export class SaTableIndex {
   /** The live outbound SA for a selector: the best state, then the newest set. */
   findOutbound(src: Endpoint, dst: Endpoint): SecurityAssociation | undefined {
     let best: SecurityAssociation | undefined;
-    for (const sa of values(this.outboundBySelector, selectorKey(src, dst))) {
+    for (const sa of bucketValues(this.outboundBySelector, selectorKey(src, dst))) {
       if (!best || STATE_RANK[sa.state] > STATE_RANK[best.state] || (sa.state === best.state && sa.setId > best.setId)) best = sa;
     }
     return best;

@@ -9,7 +9,7 @@
  * SIP over TCP is not carried here (only the inner UDP of RFC 3948 tunnel mode).
  */
 import type { RemoteInfo } from 'node:dgram';
-import { ImsError, cryptoRng, joinedKey, type Rng } from '../../common/index.js';
+import { ImsError, bucketPut, bucketValues, cryptoRng, joinedKey, type Bucket, type Rng } from '../../common/index.js';
 import { ipVersionOf, type Endpoint } from '../../ip/index.js';
 import { UdpPortPool } from '../port-pool.js';
 import { EspSa, decodeEspHeader, isUdpEncapsulatedEsp } from '../esp/index.js';
@@ -116,12 +116,12 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private readonly inbound = new Map<number, Entry>();
   private readonly outbound = new Map<string, Entry>();
   /** Outbound entries by selector (local port, peer address and port). */
-  private readonly bySelector = new Map<string, Set<Entry>>();
+  private readonly bySelector = new Map<string, Bucket<Entry>>();
   /**
    * The same with the local address too: a swarm of UEs on many addresses reuses port numbers,
    * and a send that names its address must not look at every address's SAs.
    */
-  private readonly byFullSelector = new Map<string, Set<Entry>>();
+  private readonly byFullSelector = new Map<string, Bucket<Entry>>();
   private readonly anyAddress: boolean;
   private readonly ports = new UdpPortPool((local, msg, rinfo) => this.receive(local, msg, rinfo));
 
@@ -168,23 +168,15 @@ export class UdpEncapDatapath implements IpsecDatapath {
 
   private addOutbound(e: Entry): void {
     this.outbound.set(e.sa.id, e);
-    for (const [m, k] of this.selectorKeys(e)) {
-      let bucket = m.get(k);
-      if (!bucket) m.set(k, (bucket = new Set()));
-      bucket.add(e);
-    }
+    for (const [m, k] of this.selectorKeys(e)) bucketPut(m, k, e, true);
   }
 
   private removeOutbound(e: Entry): void {
     this.outbound.delete(e.sa.id);
-    for (const [m, k] of this.selectorKeys(e)) {
-      const bucket = m.get(k);
-      bucket?.delete(e);
-      if (bucket?.size === 0) m.delete(k);
-    }
+    for (const [m, k] of this.selectorKeys(e)) bucketPut(m, k, e, false);
   }
 
-  private selectorKeys(e: Entry): [Map<string, Set<Entry>>, string][] {
+  private selectorKeys(e: Entry): [Map<string, Bucket<Entry>>, string][] {
     const k = selectorKey(e.src.port, e.dst);
     return [
       [this.bySelector, k],
@@ -224,8 +216,8 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
     let best: Entry | undefined;
     const k = selectorKey(opts.fromPort, to);
-    const bucket = fromAddress === undefined ? this.bySelector.get(k) : this.byFullSelector.get(joinedKey(fromAddress, k));
-    for (const e of bucket ?? []) {
+    const bucket = fromAddress === undefined ? bucketValues(this.bySelector, k) : bucketValues(this.byFullSelector, joinedKey(fromAddress, k));
+    for (const e of bucket) {
       if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
     }
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);

@@ -156,7 +156,7 @@ export class PcscfProxy {
     // Several UEs may share an address (NAT, the lab): the port-s of one of its sets decides.
     const byPort = this.c.o.sa.setsAtUePort(host, port).find((s) => s.ue.portS === port && this.c.state.regs.has(s.impi));
     const atHost = this.c.state.registrationsAt(host);
-    const reg = byPort ? this.c.state.regs.get(byPort.impi) : atHost.size === 1 ? atHost.values().next().value : undefined;
+    const reg = byPort ? this.c.state.regs.get(byPort.impi) : atHost.length === 1 ? atHost[0] : undefined;
     if (!reg) return undefined;
     const set = this.c.o.sa.preferredSet(reg.impi, reg.ueAddress);
     if (!set) return undefined;

@@ -14,7 +14,7 @@ import { DEREGISTRATION_GRACE_MS } from './state.js';
 import { buildRegSubscribe, regEventOutcome } from './reg-event.js';
 import { contactUriOf } from './register-rules.js';
 import { nextHop } from './routing.js';
-import type { Registration } from './tables.js';
+import type { RegSubscription, Registration } from './tables.js';
 
 export class RegEventSubscriber {
   constructor(private readonly c: CoreContext) {
@@ -30,9 +30,11 @@ export class RegEventSubscriber {
   async subscribe(reg: Registration): Promise<void> {
     const impu = reg.impus[0];
     if (!impu) return;
-    const sub = { callId: this.c.o.sip.newCallId(this.c.o.face.host), fromTag: this.c.o.sip.newTag(), impu, routeSet: [...reg.serviceRoute], cseq: 1, state: 'subscribing' as const };
+    // Every property from the start, those the 2xx fills in too: none is added later (no
+    // out-of-object store per registered UE).
+    const sub: RegSubscription = { callId: this.c.o.sip.newCallId(this.c.o.face.host), fromTag: this.c.o.sip.newTag(), impu, toTag: undefined, routeSet: [...reg.serviceRoute], target: undefined, cseq: 1, state: 'subscribing', expiresAt: undefined };
     this.c.state.bindSubscription(reg, sub);
-    reg.subscription = { ...sub };
+    reg.subscription = sub;
     await this.sendSubscribe(reg);
   }
 

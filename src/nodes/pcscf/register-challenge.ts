@@ -79,7 +79,6 @@ export async function onChallenge(c: CoreContext, pending: PendingRegistration, 
   pending.state = 'challenged';
   pending.timer?.cancel();
   c.state.pendingBySet.set(set.id, pending);
-  c.state.serverBySet.set(set.id, server);
   try {
     await c.o.ports.open(set);
   } catch (err) {

@@ -23,7 +23,7 @@
  */
 import { randomToken } from '../../common/index.js';
 import type { SaSet } from '../../ipsec/index.js';
-import { checkSecurityClientUnchanged, checkSecurityVerify, choosePcscfMechanism, type SecMechanism } from '../../secagree/index.js';
+import { checkSecurityClientUnchanged, checkSecurityVerify, choosePcscfMechanism, securityServerFor, type SecMechanism } from '../../secagree/index.js';
 import { cloneMessage, contactsOf, formatUri, type SipRequest, type SipResponse, canonicalAddress } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
 import type { Endpoint } from '../../sip/transport/index.js';
@@ -245,10 +245,11 @@ export class RegisterFlow {
     // R-SM-4 (TS 24.229 §5.1.1.4.2, §5.1.1.6, §5.2.2.1; RFC 3329 §2.3.1): every protected
     // REGISTER carries Security-Verify = the Security-Server of the set it travels on; one that
     // lacks it, or differs, is refused and changes nothing.
-    const sent = this.c.state.serverBySet.get(set.id);
+    // The Security-Server of the set's 401, made again from what the set keeps (secagree's securityServerFor).
+    const sent = securityServerFor({ alg: set.integrity, ealg: set.encryption, mod: set.mode }, set.pcscf);
     const verify = tryParseMechanisms(req.headers.getLines('Security-Verify'));
-    const v = sent ? checkSecurityVerify(sent, verify) : undefined;
-    if (v && !v.ok) {
+    const v = checkSecurityVerify(sent, verify);
+    if (!v.ok) {
       this.c.counters.bidDownRejected++;
       this.c.log.info({ impi, setId: set.id, detail: v.detail }, 'pcscf: Security-Verify of a protected REGISTER missing or different (R-SM-4)');
       return void ctx.reply(v.status ?? 494, 'Security Agreement Required');

@@ -12,8 +12,7 @@
  * and (2) the NOTIFY meant for the UE was answered by it, or a short grace for that NOTIFY to
  * arrive ran out; never later than the registration timer.
  */
-import type { SecMechanism } from '../../secagree/index.js';
-import { DeadlineQueue, detached, type Clock, type Logger } from '../../common/index.js';
+import { DeadlineQueue, bucketPut, bucketValues, detached, keptCopy, type Bucket, type Clock, type Logger } from '../../common/index.js';
 import type { SaDeleteReason, SaManager, SaSet } from '../../ipsec/index.js';
 import type { PcscfCounters, PcscfFailure, PendingRegistration, PendingView, Registration, RegistrationEnding, RegistrationView } from './tables.js';
 
@@ -36,8 +35,6 @@ export class PcscfState {
   readonly pendingByKey = new Map<string, PendingRegistration>();
   readonly pendingBySet = new Map<number, PendingRegistration>();
   readonly regs = new Map<string, Registration>();
-  /** Security-Server sent for each live set (R-SM-4 on re-registrations over it). */
-  readonly serverBySet = new Map<number, SecMechanism[]>();
   /** Why each set's SAs were deleted (SaManager reports it per SA, before the set goes). */
   readonly deleteReason = new Map<number, SaDeleteReason>();
   private readonly failureLog: PcscfFailure[] = [];
@@ -46,8 +43,8 @@ export class PcscfState {
   private readonly unprotectedByAddress = new Map<string, number>();
   private unprotectedCount = 0;
   /** Attempts by IMPI, registrations by UE address, subscriptions by dialog: O(1) lookups whatever the table size. */
-  private readonly pendingByImpi = new Map<string, Set<PendingRegistration>>();
-  private readonly regsByAddress = new Map<string, Set<Registration>>();
+  private readonly pendingByImpi = new Map<string, Bucket<PendingRegistration>>();
+  private readonly regsByAddress = new Map<string, Bucket<Registration>>();
   private readonly bySubscription = new Map<string, Registration>();
   /** Transactions of each IMPI's UE in flight through the P-CSCF (either direction). */
   private readonly inflight = new Map<string, number>();
@@ -92,20 +89,37 @@ export class PcscfState {
   upsertRegistration(impi: string, v: { impus: string[]; ueAddress: string; contact: string; serviceRoute: string[]; setId: number; lifetimeMs: number }): Registration {
     const now = this.c.o.clock.now();
     let reg = this.regs.get(impi);
+    // Kept for the registration's life: strings of their own, not views of the REGISTER
+    // (common/strings.ts), and the SA set's own where it keeps the same (one copy for both).
+    const set = this.c.o.sa.get(v.setId);
+    const impus = v.impus.map((u) => keptCopy(u, set?.impus ?? []));
     if (!reg) {
-      // Kept for the registration's life: strings of their own, not views of the REGISTER (common/strings.ts).
-      impi = detached(impi);
-      reg = { impi, impus: v.impus.map(detached), ueAddress: detached(v.ueAddress), contact: detached(v.contact), serviceRoute: v.serviceRoute.map(detached), setId: v.setId, registeredAt: now, expiresAt: now + v.lifetimeMs };
+      impi = keptCopy(impi, set ? [set.impi] : []);
+      reg = {
+        impi,
+        impus,
+        ueAddress: keptCopy(v.ueAddress, set ? [set.ue.address] : []),
+        contact: detached(v.contact),
+        serviceRoute: v.serviceRoute.map(detached),
+        setId: v.setId,
+        registeredAt: now,
+        expiresAt: now + v.lifetimeMs,
+        // Every property from the start: none is added later (no out-of-object store per UE).
+        expiryDetail: undefined,
+        subscription: undefined,
+        ending: undefined,
+        ueNotified: undefined,
+      };
       this.regs.set(impi, reg);
-      bucketAdd(this.regsByAddress, reg.ueAddress, reg);
+      bucketPut(this.regsByAddress, reg.ueAddress, reg, true);
     } else {
       if (reg.ending) this.supersede(reg, v.setId);
       reg.ueNotified = false;
-      reg.impus = v.impus.map(detached);
+      reg.impus = impus;
       if (reg.ueAddress !== v.ueAddress) {
-        bucketDelete(this.regsByAddress, reg.ueAddress, reg);
-        reg.ueAddress = detached(v.ueAddress);
-        bucketAdd(this.regsByAddress, reg.ueAddress, reg);
+        bucketPut(this.regsByAddress, reg.ueAddress, reg, false);
+        reg.ueAddress = keptCopy(v.ueAddress, set ? [set.ue.address] : []);
+        bucketPut(this.regsByAddress, reg.ueAddress, reg, true);
       }
       if (v.contact) reg.contact = detached(v.contact);
       if (v.serviceRoute.length > 0) reg.serviceRoute = v.serviceRoute.map(detached);
@@ -197,20 +211,20 @@ export class PcscfState {
       this.cancelRefresh(impi);
       this.cancelEnding(reg);
       this.regs.delete(impi);
-      bucketDelete(this.regsByAddress, reg.ueAddress, reg);
+      bucketPut(this.regsByAddress, reg.ueAddress, reg, false);
       if (reg.subscription) this.bySubscription.delete(dialogKey(reg.subscription.callId, reg.subscription.fromTag));
       this.c.log.info({ impi, reason, detail }, 'pcscf: registration removed');
     }
-    for (const p of [...(this.pendingByImpi.get(impi) ?? [])]) this.dropPending(p, reason, detail);
+    for (const p of [...bucketValues(this.pendingByImpi, impi)]) this.dropPending(p, reason, detail);
     this.c.o.sa.deleteImpi(impi, reason);
   }
 
   /** Records an attempt with its safety timer (the `forwarded` state never outlives the registration timer). */
   addPending(p: PendingRegistration): void {
     const before = this.pendingByKey.get(p.key);
-    if (before && before !== p) bucketDelete(this.pendingByImpi, before.impi, before);
+    if (before && before !== p) bucketPut(this.pendingByImpi, before.impi, before, false);
     this.pendingByKey.set(p.key, p);
-    bucketAdd(this.pendingByImpi, p.impi, p);
+    bucketPut(this.pendingByImpi, p.impi, p, true);
     if (p.overSetId === undefined) {
       this.unprotectedByImpi.set(p.impi, p);
       this.unprotectedByAddress.set(p.ueAddress, (this.unprotectedByAddress.get(p.ueAddress) ?? 0) + 1);
@@ -229,7 +243,7 @@ export class PcscfState {
     p.timer?.cancel();
     if (this.pendingByKey.get(p.key) === p) {
       this.pendingByKey.delete(p.key);
-      bucketDelete(this.pendingByImpi, p.impi, p);
+      bucketPut(this.pendingByImpi, p.impi, p, false);
       if (p.overSetId === undefined) {
         if (this.unprotectedByImpi.get(p.impi) === p) this.unprotectedByImpi.delete(p.impi);
         const n = (this.unprotectedByAddress.get(p.ueAddress) ?? 1) - 1;
@@ -242,8 +256,8 @@ export class PcscfState {
   }
 
   /** Registrations whose UE is at `ueAddress`. */
-  registrationsAt(ueAddress: string): ReadonlySet<Registration> {
-    return this.regsByAddress.get(ueAddress) ?? EMPTY;
+  registrationsAt(ueAddress: string): readonly Registration[] {
+    return bucketValues(this.regsByAddress, ueAddress);
   }
 
   /** Records the reg-event subscription dialog of a registration (replacing an earlier one). */
@@ -309,7 +323,6 @@ export class PcscfState {
   onSetDeleted(set: SaSet, from: string): void {
     const reason = this.deleteReason.get(set.id);
     this.deleteReason.delete(set.id);
-    this.serverBySet.delete(set.id);
     const p = this.pendingBySet.get(set.id);
     if (p) {
       this.removePending(p);
@@ -382,21 +395,7 @@ export class PcscfState {
   }
 }
 
-const EMPTY: ReadonlySet<Registration> = new Set();
-
+/** Joined, not templated: a flat key of its own, neither a rope nor a view of the message (common/strings.ts). */
 function dialogKey(callId: string, fromTag: string): string {
-  return `${callId}\n${fromTag}`;
-}
-
-function bucketAdd<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
-  let b = m.get(k);
-  if (!b) m.set(k, (b = new Set()));
-  b.add(v);
-}
-
-function bucketDelete<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
-  const b = m.get(k);
-  if (!b) return;
-  b.delete(v);
-  if (b.size === 0) m.delete(k);
+  return [callId, fromTag].join('\n');
 }
