@@ -3,8 +3,8 @@
  * one set per IMPI, per UE port, per selector, per address) or an array when a key has several.
  * A Set per key costs an object and a hash table for what is nearly always one value: a few
  * hundred bytes per registered UE and a few hundred thousand objects for the collector at 100,000
- * (measured in heap snapshots of the P-CSCF). Values must be objects, so a value is never
- * mistaken for a bucket.
+ * (measured in heap snapshots of the P-CSCF). Values must be objects and not arrays, so that a
+ * value is never mistaken for a bucket.
  */
 export type Bucket<V> = V | V[];
 
