@@ -20,14 +20,13 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { driveLoad, fdsNeeded, openFileLimit, toLoadSubscribers, type LoadSubscriber } from '../load/index.js';
+import { driveLoad, toLoadSubscribers, type LoadSubscriber } from '../load/index.js';
 import type { Endpoint } from '../sip/transport/index.js';
-import { openStore } from '../store/index.js';
 import { intArg } from './args.js';
 import type { BenchRegistrar } from './bench.js';
-import { benchRows, startCore } from './bench-register-ipsec.js';
-import { CliFailure } from './errors.js';
+import { benchRows, checkFileLimit, startCore, writeBenchSubscribers } from './bench-register-ipsec.js';
 import { rssKbOf } from './proc-stats.js';
 import { startScaleOut } from './scale-out-topology.js';
 
@@ -64,7 +63,6 @@ export interface CoreMemoryResult {
   ratio: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MiB = 2 ** 20;
 
 /**
@@ -100,24 +98,14 @@ async function fillAndMeasure(pcscf: Endpoint, subs: LoadSubscriber[], o: CoreMe
   return { registered, nodes };
 }
 
-async function writeSubscribers(url: string, n: number): Promise<void> {
-  const store = await openStore(url);
-  try {
-    await store.createSubscribers(benchRows(n).map((r) => r.subscriber));
-  } finally {
-    await store.close();
-  }
-}
-
 export async function runCoreMemoryBench(o: CoreMemoryOptions): Promise<CoreMemoryResult> {
   const total = o.warmUp + o.registered;
-  const limit = openFileLimit();
-  if (limit !== undefined && limit < fdsNeeded(total, 64)) throw new CliFailure(`${total} UEs need about ${fdsNeeded(total, 64)} open files, the limit is ${limit}: raise it (ulimit -n) or lower --registered`, 2);
+  checkFileLimit(total);
   const subs = toLoadSubscribers(benchRows(total));
   const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-core-memory-'));
   try {
     const storeUrl = `sqlite:${join(dir, 'hss.sqlite')}`;
-    await writeSubscribers(storeUrl, total);
+    await writeBenchSubscribers(storeUrl, total);
     const net = await startScaleOut({ storeUrl, pairs: 1, dir });
     let perNode: Awaited<ReturnType<typeof fillAndMeasure>>;
     try {

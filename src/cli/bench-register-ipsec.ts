@@ -20,6 +20,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { driveLoad, fdsNeeded, openFileLimit, rangeRows, toLoadSubscribers, type LoadSubscriber, type LoadSummary } from '../load/index.js';
 import { openStore } from '../store/index.js';
@@ -62,6 +63,22 @@ export interface RegisterIpsecBenchResult {
   memory: { coreRssBeforeMiB: number; coreRssAfterMiB: number; bytesPerRegisteredUe: number };
 }
 
+/** Writes the subscribers bench1…benchN into the HSS store at `url`, in one transaction. */
+export async function writeBenchSubscribers(url: string, n: number): Promise<void> {
+  const store = await openStore(url);
+  try {
+    await store.createSubscribers(benchRows(n).map((r) => r.subscriber));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Refuses a run of `ues` swarm UEs (64 per address) that the open-file limit cannot carry. */
+export function checkFileLimit(ues: number): void {
+  const limit = openFileLimit();
+  if (limit !== undefined && limit < fdsNeeded(ues, 64)) throw new CliFailure(`${ues} UEs need about ${fdsNeeded(ues, 64)} open files, the limit is ${limit}: raise it (ulimit -n) or lower --registered`, 2);
+}
+
 /** `imsec core` as a child process. */
 export interface Core {
   proc: ChildProcess;
@@ -72,12 +89,7 @@ export interface Core {
 /** Writes `subscribers` range subscribers (bench1…) into `dataDir`'s HSS store and starts `imsec core` on it. */
 export async function startCore(dir: string, subscribers: number): Promise<Core> {
   const dataDir = join(dir, 'data');
-  const store = await openStore(`sqlite:${join(dataDir, 'hss.sqlite')}`);
-  try {
-    await store.createSubscribers(benchRows(subscribers).map((r) => r.subscriber));
-  } finally {
-    await store.close();
-  }
+  await writeBenchSubscribers(`sqlite:${join(dataDir, 'hss.sqlite')}`, subscribers);
   const config = { dataDir, hss: { diameterPort: 0 }, scscf: { sipPort: 0 }, icscf: { sipPort: 0 }, pcscf: { sipPort: 0, protectedPorts: 'auto' }, logLevel: 'warn', subscribers: [] };
   writeFileSync(join(dir, 'core.json'), JSON.stringify(config));
   const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
@@ -117,13 +129,11 @@ export async function startCore(dir: string, subscribers: number): Promise<Core>
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promise<RegisterIpsecBenchResult> {
   const log = o.log ?? (() => undefined);
   const total = o.registered + 2 * o.rounds * o.probe;
-  const limit = openFileLimit();
-  if (limit !== undefined && limit < fdsNeeded(total, 64)) throw new CliFailure(`${total} UEs need about ${fdsNeeded(total, 64)} open files, the limit is ${limit}: raise it (ulimit -n) or lower --registered`, 2);
+  checkFileLimit(total);
   const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-ipsec-'));
   const subs = toLoadSubscribers(benchRows(total));
   const core = await startCore(dir, total);
