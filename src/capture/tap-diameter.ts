@@ -6,10 +6,13 @@
  * it reports 0.0.0.0:0).
  */
 import type { DiameterConnection, DiameterListener, DiameterTransport } from '../diameter/index.js';
+import type { Endpoint } from '../ip/index.js';
 import { parseHostPortText, type WireSink } from './tap-wire.js';
 
 class TappedConnection implements DiameterConnection {
   private readonly dataCbs: ((chunk: Uint8Array) => void)[] = [];
+  /** Both ends as last parsed, and the texts they were parsed from (a connection's ends rarely change). */
+  private ends: { local: string | undefined; remote: string; parsed: [Endpoint, Endpoint] } | undefined;
 
   constructor(
     private readonly inner: DiameterConnection,
@@ -30,7 +33,11 @@ class TappedConnection implements DiameterConnection {
 
   private report(dir: 'in' | 'out', bytes: Uint8Array): void {
     try {
-      this.sink(dir, bytes, parseHostPortText(this.inner.local), parseHostPortText(this.inner.remote), 'tcp');
+      const local = this.inner.local;
+      const remote = this.inner.remote;
+      let e = this.ends;
+      if (e === undefined || e.local !== local || e.remote !== remote) this.ends = e = { local, remote, parsed: [parseHostPortText(local), parseHostPortText(remote)] };
+      this.sink(dir, bytes, e.parsed[0], e.parsed[1], 'tcp');
     } catch {
       // An observer must never disturb the connection.
     }

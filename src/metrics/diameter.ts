@@ -8,7 +8,7 @@
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { WireSink } from '../capture/index.js';
-import { DiameterFramer, isRequest, readResult, type DiameterMessage } from '../diameter/index.js';
+import { DiameterFramer, peekHeader, peekResultCode } from '../diameter/index.js';
 import { DIAMETER_COMMANDS } from '../nodes/demo/index.js';
 import { LATENCY_BUCKETS } from './registry.js';
 
@@ -20,13 +20,9 @@ function commandName(code: number): string {
 }
 
 /** `2001`, or `5001` of an Experimental-Result (TS 29.229 §6.2); `none` when the answer has neither. */
-function resultLabel(m: DiameterMessage): string {
-  try {
-    const r = readResult(m.avps);
-    return r ? String(r.code) : 'none';
-  } catch {
-    return 'none';
-  }
+function resultLabel(raw: Uint8Array): string {
+  const code = peekResultCode(raw);
+  return code === undefined ? 'none' : String(code);
 }
 
 /** The Diameter counters and latency histogram of one registry, fed by per-node wire sinks. */
@@ -56,8 +52,10 @@ export class DiameterMetrics {
       if (!outstanding) pending.set(conn, (outstanding = new Map<number, { at: number; role: string; command: string }>()));
       const table = outstanding;
       try {
-        f.push(bytes, (m) => {
-          if (isRequest(m)) {
+        // Header fields and the result read in place: the node decodes the message itself.
+        f.pushFrames(bytes, (raw) => {
+          const m = peekHeader(raw);
+          if (m.request) {
             if (table.size >= MAX_OUTSTANDING) table.delete(table.keys().next().value as number);
             table.set(m.hopByHop, { at: this.now(), role: dir === 'out' ? 'client' : 'server', command: commandName(m.commandCode) });
             return;
@@ -65,7 +63,7 @@ export class DiameterMetrics {
           const req = table.get(m.hopByHop);
           if (!req) return;
           table.delete(m.hopByHop);
-          this.requests.inc({ node, role: req.role, command: req.command, result: resultLabel(m) });
+          this.requests.inc({ node, role: req.role, command: req.command, result: resultLabel(raw) });
           this.latency.observe({ node, role: req.role, command: req.command }, (this.now() - req.at) / 1000);
         });
       } catch {

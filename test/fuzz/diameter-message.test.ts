@@ -12,9 +12,13 @@ import { ImsError } from '../../src/common/index.js';
 import {
   DiameterFramer,
   DiameterParseError,
+  decodeHeader,
   decodeMessage,
   decodeValue,
   encodeMessage,
+  peekHeader,
+  peekResultCode,
+  readResult,
   parseLia,
   parseLir,
   parseMaa,
@@ -172,6 +176,24 @@ describe('fuzz: framer', () => {
     );
   });
 
+  test('[R-CX-1] pushFrames hands out the same frames as push, cut at the same points', () => {
+    fc.assert(
+      fc.property(fc.array(msgArb, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 8 }), (msgs, cuts) => {
+        const stream = Buffer.concat(msgs);
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const f = new DiameterFramer();
+        const got: string[] = [];
+        let prev = 0;
+        for (const p of [...points, stream.length]) {
+          f.pushFrames(stream.subarray(prev, p), (raw) => got.push(Buffer.from(raw).toString('hex')));
+          prev = p;
+        }
+        assert.deepEqual(got, msgs.map((m) => m.toString('hex')));
+      }),
+      fuzz.params(300),
+    );
+  });
+
   test('random bytes into the framer: messages, typed errors, never anything else', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 6 }), (chunks) => {
@@ -182,6 +204,54 @@ describe('fuzz: framer', () => {
           if (!(e instanceof DiameterParseError)) throw e;
         }
         assert.ok(f.buffered <= 1024 + 64);
+      }),
+      fuzz.params(RUNS),
+    );
+  });
+});
+
+/** What `readResult` gives for the decoded message (undefined where it throws). */
+function decodedResult(b: Uint8Array): number | undefined {
+  try {
+    return readResult(decodeMessage(b).avps)?.code;
+  } catch (e) {
+    if (!(e instanceof ImsError)) throw e;
+    return undefined;
+  }
+}
+
+// The metrics read each message in place (codec/peek.ts) instead of decoding it a second time:
+// the reading must agree with the decoder's (RFC 6733 §3 header, §7.1 Result-Code, §7.6
+// Experimental-Result) on every message.
+describe('fuzz: reading a message in place', () => {
+  const resultArb = fc.oneof(
+    fc.record({ rc: fc.oneof(fc.constantFrom(2001, 5001, 3002), fc.nat()) }).map(({ rc }) => wAvp(268, 0x40, Buffer.from([rc >>> 24, (rc >>> 16) & 255, (rc >>> 8) & 255, rc & 255]))),
+    fc
+      .record({ vendor: fc.option(fc.constantFrom(10415, 0), { nil: undefined }), code: fc.constantFrom(2001, 2002, 5001, 5003), withVendorId: fc.boolean() })
+      .map(({ vendor, code, withVendorId }) =>
+        wAvp(297, 0x40, Buffer.concat([...(withVendorId ? [wAvp(266, 0x40, Buffer.from([0, 0, 0x28, 0xaf]))] : []), wAvp(298, 0x40, Buffer.from([0, 0, code >> 8, code & 255]))]), vendor),
+      ),
+  );
+  const answerArb = fc
+    .record({ before: fc.array(tree, { maxLength: 4 }), result: fc.array(resultArb, { maxLength: 2 }), after: fc.array(tree, { maxLength: 4 }), flags: fc.constantFrom(0x00, 0x40, 0x80, 0x20), hbh: fc.nat() })
+    .map((m) => wMsg(m.flags, 301, 16777216, m.hbh, 7, [...m.before.map(build), ...m.result, ...m.after.map(build)]));
+
+  test('[R-CX-1] [R-LAB-5] the header fields and the result agree with decodeMessage and readResult', () => {
+    fc.assert(
+      fc.property(fc.oneof(answerArb, msgArb), (b) => {
+        const h = decodeHeader(b);
+        assert.deepEqual(peekHeader(b), { request: (h.flags & 0x80) !== 0, commandCode: h.commandCode, hopByHop: h.hopByHop });
+        assert.equal(peekResultCode(b), decodedResult(b));
+      }),
+      fuzz.params(RUNS),
+    );
+  });
+
+  test('[R-CX-1] arbitrary AVP bytes behind a framed header: the reading agrees with the decoder, and never throws', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(0x00, 0x80), (body, flags) => {
+        const b = wMsg(flags, 301, 16777216, 1, 1, [Buffer.from(body.subarray(0, body.length & ~3))]);
+        assert.equal(peekResultCode(b), decodedResult(b));
       }),
       fuzz.params(RUNS),
     );

@@ -48,6 +48,32 @@ export class DiameterFramer {
    * @throws DiameterParseError on a framing error; the framer then refuses further input.
    */
   push(chunk: Uint8Array, onMessage: OnMessage, onError?: OnFrameError): void {
+    this.frames(chunk, true, (raw) => {
+      let msg: DiameterMessage;
+      try {
+        msg = decodeMessage(raw);
+      } catch (e) {
+        if (e instanceof DiameterParseError && onError) {
+          onError(e, raw);
+          return;
+        }
+        throw e;
+      }
+      onMessage(msg, raw);
+    });
+  }
+
+  /**
+   * Adds a chunk and calls `onFrame` with the bytes of every complete message, in order, without
+   * decoding them: for an observer that reads a header field or two (metrics). Each frame is a
+   * view into the framer's buffer, valid only during the call.
+   * @throws DiameterParseError on a framing error; the framer then refuses further input.
+   */
+  pushFrames(chunk: Uint8Array, onFrame: (raw: Uint8Array) => void): void {
+    this.frames(chunk, false, onFrame);
+  }
+
+  private frames(chunk: Uint8Array, copy: boolean, onFrame: (raw: Uint8Array) => void): void {
     if (this.broken) throw this.broken;
     this.append(chunk);
     while (this.end - this.start >= 4) {
@@ -58,20 +84,10 @@ export class DiameterFramer {
       if (len < HEADER_LENGTH || len % 4 !== 0) this.fail(new DiameterParseError(`invalid Message Length ${len}`, 1, 5015));
       if (len > this.max) this.fail(new DiameterParseError(`Message Length ${len} exceeds the limit of ${this.max}`, 1, 5015));
       if (this.end - at < len) break;
-      // A fresh copy per message: decoded AVP data are views into it and outlive the buffer.
-      const raw = b.slice(at, at + len);
+      // A fresh copy for a message to decode: its AVP data are views into it and outlive the buffer.
+      const raw = copy ? b.slice(at, at + len) : b.subarray(at, at + len);
       this.start += len;
-      let msg: DiameterMessage;
-      try {
-        msg = decodeMessage(raw);
-      } catch (e) {
-        if (e instanceof DiameterParseError && onError) {
-          onError(e, raw);
-          continue;
-        }
-        throw e;
-      }
-      onMessage(msg, raw);
+      onFrame(raw);
     }
     if (this.start === this.end) {
       this.start = 0;

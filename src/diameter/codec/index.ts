@@ -3,3 +3,4 @@ export * from './avp.js';
 export * from './message.js';
 export * from './types.js';
 export * from './framer.js';
+export * from './peek.js';
