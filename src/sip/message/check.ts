@@ -57,28 +57,41 @@ const VALIDATORS: Record<string, (v: string, name: string) => unknown> = {
   warning: (v) => parseWarning(v),
 };
 
+/** Per known field: its bit among the single-valued fields (0 when it may repeat) and its validator. */
+const RULES: ReadonlyMap<string, { once: number; validate?: (v: string, name: string) => unknown }> = (() => {
+  const m = new Map<string, { once: number; validate?: (v: string, name: string) => unknown }>();
+  for (const [key, validate] of Object.entries(VALIDATORS)) m.set(key, { once: 0, validate });
+  let bit = 1;
+  for (const key of SINGLE_HEADERS) {
+    m.set(key, { once: bit, validate: VALIDATORS[key] });
+    bit <<= 1;
+  }
+  return m;
+})();
+
 /**
  * Parses every header field this module has a codec for and checks single-valued fields appear
  * once and Content-Length matches the body. Unknown header fields are not checked (RFC 4475
  * §3.1.1.1). Throws the first {@link SipParseError}, whose `header` names the field.
  */
 export function validateMessage(msg: SipMessage): void {
-  const seen = new Set<string>();
+  // One lookup per field: its validator and, for a single-valued field, its bit in `seen`.
+  let seen = 0;
   const h = msg.headers;
   for (let i = 0; i < h.size; i++) {
     const key = h._key(i);
-    const name = h._name(i);
-    if (SINGLE_HEADERS.has(key)) {
-      if (seen.has(key)) throw new SipParseError(`more than one ${canonical(key)}`, 0, { header: canonical(key) });
-      seen.add(key);
+    const rule = RULES.get(key);
+    if (rule === undefined) continue;
+    if (rule.once !== 0) {
+      if ((seen & rule.once) !== 0) throw new SipParseError(`more than one ${canonical(key)}`, 0, { header: canonical(key) });
+      seen |= rule.once;
     }
     if (key === 'content-length') {
       const v = h._value(i);
-      if (!/^[0-9]{1,15}$/.test(v) || +v !== msg.body.length) throw new SipParseError('Content-Length does not match the body', 0, { header: name });
+      if (!/^[0-9]{1,15}$/.test(v) || +v !== msg.body.length) throw new SipParseError('Content-Length does not match the body', 0, { header: h._name(i) });
       continue;
     }
-    const f = VALIDATORS[key];
-    if (f) f(h._value(i), name);
+    rule.validate?.(h._value(i), h._name(i));
   }
   if (msg.kind === 'request') {
     const u = parseUri(msg.uri, 'Request-URI');
