@@ -296,6 +296,29 @@ export class SipHeaders implements Iterable<[string, string]> {
     return v;
   }
 
+  /**
+   * Replaces the first value of this name in place, keeping the field's name and position: for a
+   * list header whose first line holds several values, only the first value changes (a transport
+   * writing the top Via, RFC 3261 §18.1.1, §18.2.1). Returns false when there is no such field.
+   */
+  replaceFirst(name: string, value: string): boolean {
+    const k = headerKey(name);
+    const at = this.keys.indexOf(k);
+    if (at < 0) return false;
+    checkField(this.names[at], value);
+    const v = trimWs(value);
+    if (LIST_HEADERS.has(k)) {
+      const parts = splitList(this.values[at]);
+      if (parts.length > 1) {
+        parts[0] = v;
+        this.values[at] = parts.join(', ');
+        return true;
+      }
+    }
+    this.values[at] = v;
+    return true;
+  }
+
   /** The fields in order as `[name, value]`. */
   *[Symbol.iterator](): Iterator<[string, string]> {
     for (let i = 0; i < this.names.length; i++) yield [this.names[i], this.values[i]];

@@ -5,7 +5,7 @@
  * keep their text.
  */
 import { formatVia, topVia, viaReceived, viaRport, type Via } from '../headers/index.js';
-import { SipHeaders, headerKey, splitList, type SipMessage } from '../message/index.js';
+import type { SipMessage } from '../message/index.js';
 import { canonicalAddress, stripBrackets } from './endpoint.js';
 import type { ViaRoute } from './response-route.js';
 import type { Endpoint } from './types.js';
@@ -69,14 +69,5 @@ export function stampReceived(msg: SipMessage, source: Endpoint): boolean {
 
 /** Replaces the first via-parm, keeping every other header field and its position. */
 function replaceTopVia(msg: SipMessage, v: Via): void {
-  const out = new SipHeaders();
-  let done = false;
-  for (const [name, value] of msg.headers) {
-    if (!done && headerKey(name) === 'via') {
-      done = true;
-      const rest = splitList(value).slice(1);
-      out.append(name, [formatVia(v), ...rest].join(', '));
-    } else out.append(name, value);
-  }
-  msg.headers = out;
+  msg.headers.replaceFirst('via', formatVia(v));
 }

@@ -90,6 +90,20 @@ describe('SipHeaders', () => {
     assert.equal(h.removeFirst('WWW-Authenticate'), 'Digest realm="r", nonce="n", algorithm=AKAv1-MD5');
     assert.equal(h.removeFirst('nothing'), undefined);
   });
+  test('replaceFirst changes the first value in place, splitting a combined list line (RFC 3261 §18.2.1)', () => {
+    const h = make();
+    assert.equal(h.replaceFirst('v', ' SIP/2.0/UDP a;branch=z9hG4bK1;received=10.0.0.9 '), true);
+    assert.deepEqual(h.entries().slice(0, 2), [
+      { name: 'Via', value: 'SIP/2.0/UDP a;branch=z9hG4bK1;received=10.0.0.9, SIP/2.0/UDP b;branch=z9hG4bK2' },
+      { name: 'v', value: 'SIP/2.0/TCP c;branch=z9hG4bK3' },
+    ]);
+    // A single-valued field (WWW-Authenticate is not split at commas) is replaced whole.
+    assert.equal(h.replaceFirst('WWW-Authenticate', 'Digest realm="x"'), true);
+    assert.deepEqual(h.getAll('www-authenticate'), ['Digest realm="x"', 'Digest realm="r2", nonce="m"']);
+    assert.equal(h.size, 6);
+    assert.equal(h.replaceFirst('nothing', 'x'), false);
+    assert.throws(() => h.replaceFirst('Via', 'a\r\nInjected: yes'), InvalidArgumentError);
+  });
   test('values are trimmed; bad names and CR/LF in values are refused', () => {
     const h = new SipHeaders();
     h.append('X', '  v \t');
