@@ -1,13 +1,19 @@
 /**
  * Non-INVITE server transactions in "Completed" on an unreliable transport (RFC 3261 §17.2.2):
  * for Timer J (64*T1) they only absorb request retransmissions by resending the final response.
- * That is all this table keeps of them — the key, the response and its channel, and the deadline —
- * instead of the whole transaction (request, machine, handle, closures, one timer each).
+ * That is all this table keeps of them — the key, the response's bytes and its channel, and the
+ * deadline — instead of the whole transaction (request, machine, handle, closures, one timer
+ * each). The bytes, not the response, and a flat copy of the key: a response's header values and
+ * the key are views into the request's text, so a kept SipResponse kept that text and a dozen
+ * objects for Timer J, and what lives that long is what the collector promotes and marks again
+ * and again. A retransmission (rare) parses the bytes back.
  *
  * Every entry lives for the same Timer J, so deadlines arrive in insertion order: one FIFO and one
  * timer, armed for the oldest deadline, end them all (a timer wheel of one slot per Timer J).
  */
-import type { Clock, TimerHandle } from '../../common/index.js';
+import { detached, type Clock, type TimerHandle } from '../../common/index.js';
+import { DEFAULT_SIP_LIMITS } from '../message/index.js';
+import { parseMessage, serializeMessage } from '../parser/index.js';
 import type { SipMessage, SipResponse } from './types.js';
 
 /** Where a response goes again: the transaction's channel (layer.ts TxChannel). */
@@ -16,7 +22,7 @@ interface Sender {
 }
 
 interface Lingering {
-  readonly response: SipResponse;
+  readonly response: Uint8Array;
   readonly channel: Sender;
   readonly deadline: number;
 }
@@ -37,9 +43,11 @@ export class LingeringTable {
   }
 
   /** §17.2.2: the transaction entered "Completed" with `response`; it ends after `ms` (Timer J). */
-  add(key: string, response: SipResponse, channel: Sender, ms: number): void {
+  add(txKey: string, response: SipResponse, channel: Sender, ms: number): void {
+    // The key is built from the request's branch and sent-by, slices of its text: a copy of its own.
+    const key = detached(txKey);
     const deadline = this.clock.now() + ms;
-    this.entries.set(key, { response, channel, deadline });
+    this.entries.set(key, { response: serializeMessage(response), channel, deadline });
     this.keys.push(key);
     this.deadlines.push(deadline);
     if (this.timer === undefined) this.arm(deadline);
@@ -49,8 +57,16 @@ export class LingeringTable {
   resend(key: string): boolean {
     const e = this.entries.get(key);
     if (e === undefined) return false;
+    let response: SipMessage;
+    try {
+      response = parseMessage(e.response, { maxMessageBytes: Math.max(e.response.length, DEFAULT_SIP_LIMITS.maxMessageBytes) });
+    } catch {
+      // What this stack serialized always parses; should it not, the transaction just ends.
+      this.entries.delete(key);
+      return true;
+    }
     // §17.2.4: a transport error ends the transaction ("Terminated"), nothing else.
-    e.channel.send(e.response).catch(() => this.entries.delete(key));
+    e.channel.send(response).catch(() => this.entries.delete(key));
     return true;
   }
 

@@ -13,7 +13,8 @@ import { describe, test } from 'node:test';
 import { detached, ManualClock, SeededRng } from '../../../src/common/index.js';
 import { SaManager, type SaSet } from '../../../src/ipsec/index.js';
 import { applyContacts } from '../../../src/nodes/scscf/bindings.js';
-import { authorizationOf, contactsOf, parseMessage, securityClientOf, type SipMessage } from '../../../src/sip/index.js';
+import { authorizationOf, contactsOf, createResponse, parseMessage, securityClientOf, type SipMessage } from '../../../src/sip/index.js';
+import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
 import type { StoredBinding } from '../../../src/store/index.js';
 import { parseXml } from '../../../src/xml/index.js';
 import { heapHoldsString } from '../../support/heap-strings.js';
@@ -57,6 +58,16 @@ function bindingFrom(msg: SipMessage): StoredBinding {
   return r.bindings[0];
 }
 
+/** A non-INVITE server transaction on UDP answered 200 for the REGISTER, now in Completed. A
+ * helper, for the same reason as bindingFrom. */
+function answered(layer: TransactionLayer, msg: SipMessage): void {
+  assert.ok(msg.kind === 'request');
+  const r = layer.receiveRequest(msg, { reliable: false, send: () => Promise.resolve() });
+  assert.ok(r.kind === 'new');
+  r.tx.respond(createResponse(r.tx.request, 200));
+  assert.equal(r.tx.state, 'completed');
+}
+
 describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER', () => {
   test('[R-LAB-4] control: a plain slice of a header value, kept, keeps the whole text', async () => {
     const marker = randomBytes(12).toString('hex');
@@ -80,6 +91,19 @@ describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER',
     assert.equal(await holdsRegister(marker), false);
     assert.equal(binding.instance, '<urn:gsma:imei:35000000-000000-0>');
     assert.equal(binding.callId, `retention-${marker}`);
+  });
+
+  test('[R-LAB-4] a transaction lingering for Timer J (RFC 3261 §17.2.2) keeps its response as bytes, not the request text', async () => {
+    const marker = randomBytes(12).toString('hex');
+    const clock = new ManualClock(0);
+    const layer = new TransactionLayer({ clock });
+    answered(layer, register(marker));
+    // The send's promise callbacks hold the transaction until they have run.
+    await new Promise((r) => setImmediate(r));
+    // The response's Via, From, To, Call-ID and CSeq, and the key's branch, were slices of the REGISTER's text.
+    assert.equal(await holdsRegister(marker), false);
+    assert.equal(layer.size.servers, 1, 'the transaction still absorbs retransmissions');
+    layer.clear();
   });
 
   test('[R-LAB-4] detached: equal to its source, and cut loose from the text it came from', async () => {

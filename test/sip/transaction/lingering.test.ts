@@ -1,13 +1,14 @@
 /**
  * RFC 3261 §17.2.2: a non-INVITE server transaction in "Completed" (UDP) only absorbs
- * retransmissions until Timer J. The layer keeps just its key, final response and channel in a
+ * retransmissions until Timer J. The layer keeps just its key, final response's bytes and channel in a
  * table ended by one timer (src/sip/transaction/lingering.ts); these tests drive it with a manual
  * clock.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/common/index.js';
-import { createResponse } from '../../../src/sip/message/index.js';
+import { createResponse, type SipMessage } from '../../../src/sip/message/index.js';
+import { serializeMessage } from '../../../src/sip/parser/index.js';
 import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
 import { LingeringTable } from '../../../src/sip/transaction/lingering.js';
 import { channel, request } from './fixtures.js';
@@ -30,7 +31,9 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     clock.advance(31999);
     const again = layer.receiveRequest(request('REGISTER', { branch: 'z9hG4bKl1' }), ch);
     assert.equal(again.kind, 'absorbed');
-    assert.deepEqual(ch.sent, [ok, ok], 'the final response, sent twice');
+    // The table keeps the response's bytes: what goes out again is the same on the wire.
+    const wire = (m: SipMessage): string => Buffer.from(serializeMessage(m)).toString('latin1');
+    assert.deepEqual(ch.sent.map(wire), [wire(ok), wire(ok)], 'the final response, sent twice');
     assert.equal(layer.counters.absorbed, 1);
     clock.advance(1);
     assert.equal(first.tx.state, 'terminated');
