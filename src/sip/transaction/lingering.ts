@@ -44,10 +44,18 @@ export class LingeringTable {
 
   /** §17.2.2: the transaction entered "Completed" with `response`; it ends after `ms` (Timer J). */
   add(txKey: string, response: SipResponse, channel: Sender, ms: number): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = serializeMessage(response);
+    } catch {
+      // A response that cannot be serialized was not sent either (the transport refused it): the
+      // transaction has nothing to resend and ends now.
+      return;
+    }
     // The key is built from the request's branch and sent-by, slices of its text: a copy of its own.
     const key = detached(txKey);
     const deadline = this.clock.now() + ms;
-    this.entries.set(key, { response: serializeMessage(response), channel, deadline });
+    this.entries.set(key, { response: bytes, channel, deadline });
     this.keys.push(key);
     this.deadlines.push(deadline);
     if (this.timer === undefined) this.arm(deadline);

@@ -59,6 +59,20 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     assert.equal(layer.size.servers, 0);
   });
 
+  test('§17.2.4 a final response that cannot be serialized (so not sent) leaves nothing lingering', async () => {
+    const clock = new ManualClock();
+    const layer = new TransactionLayer({ clock });
+    const ch = channel();
+    const r = layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKs1' }), ch);
+    assert.ok(r.kind === 'new');
+    const bad = createResponse(r.tx.request, 200);
+    bad.reason = 'OK\x01'; // a control character: the serializer refuses it (RFC 3261 §25.1 Reason-Phrase)
+    assert.doesNotThrow(() => r.tx.respond(bad));
+    await tick();
+    assert.equal(layer.size.servers, 0);
+    assert.equal(layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKs1' }), ch).kind, 'new');
+  });
+
   test('§17.2.4 a transport error on a retransmitted response ends the Completed transaction', async () => {
     const clock = new ManualClock();
     const layer = new TransactionLayer({ clock });
