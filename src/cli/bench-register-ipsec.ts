@@ -46,6 +46,8 @@ export interface RegisterIpsecBenchOptions {
   probe: number;
   rate: number;
   rounds: number;
+  /** How long after the fill the core's RSS is read (default 35 s: Timer J and a margin); 0 for a test. */
+  settleMs?: number;
   log?: (line: string) => void;
 }
 
@@ -162,7 +164,8 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
   try {
     const empty: LoadSummary[] = [];
     for (let i = 0; i < o.rounds; i++) empty.push(await probe(`empty, round ${i + 1}`));
-    await sleep(2000);
+    const settle = o.settleMs ?? 35_000;
+    await sleep(Math.min(2000, settle));
     const before = rssKbOf({ pid: core.proc.pid! }) * 1024;
     // The population registers and stays registered at the core (expiry 1 hour, longer than the
     // run): the swarm that registered it is closed without de-registering.
@@ -180,7 +183,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
     });
     // RFC 3261 §17.2.2: the fill's server transactions linger for Timer J (64·T1 = 32 s) over
     // UDP; what stays after that is what a registered UE costs.
-    await sleep(35_000);
+    await sleep(settle);
     const after = rssKbOf({ pid: core.proc.pid! }) * 1024;
     log(`fill: ${fill.ops.register!.ok} registered at ${fill.ops.register!.perSecond}/s, core RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB`);
     const loaded: LoadSummary[] = [];
