@@ -7,22 +7,24 @@
 import { InvalidArgumentError } from '../../common/index.js';
 
 export class SipParams implements Iterable<[string, string | null]> {
-  private list: [string, string | null][] = [];
+  /** Names at even indexes, each value after its name: one array per set of parameters, not one per parameter. */
+  private flat: (string | null)[] = [];
 
   constructor(entries?: Iterable<readonly [string, string | null]>) {
-    if (entries) for (const [k, v] of entries) this.list.push([k, v]);
+    if (entries) for (const [k, v] of entries) this.flat.push(k, v);
   }
 
   get size(): number {
-    return this.list.length;
+    return this.flat.length >> 1;
   }
 
+  /** The index of the name in `flat`, or -1. */
   private index(name: string): number {
-    const l = this.list;
-    for (let i = 0; i < l.length; i++) if (l[i][0] === name) return i;
+    const l = this.flat;
+    for (let i = 0; i < l.length; i += 2) if (l[i] === name) return i;
     let lower: string | undefined;
-    for (let i = 0; i < l.length; i++) {
-      const k = l[i][0];
+    for (let i = 0; i < l.length; i += 2) {
+      const k = l[i] as string;
       if (k.length === name.length && k.toLowerCase() === (lower ??= name.toLowerCase())) return i;
     }
     return -1;
@@ -31,7 +33,7 @@ export class SipParams implements Iterable<[string, string | null]> {
   /** The raw value; `null` when present without a value; `undefined` when absent. */
   get(name: string): string | null | undefined {
     const i = this.index(name);
-    return i < 0 ? undefined : this.list[i][1];
+    return i < 0 ? undefined : this.flat[i + 1];
   }
 
   has(name: string): boolean {
@@ -43,36 +45,43 @@ export class SipParams implements Iterable<[string, string | null]> {
     if (!name || /[\s;,=]/.test(name)) throw new InvalidArgumentError(`bad parameter name ${JSON.stringify(name)}`, 'name');
     if (value !== null && /[\r\n]/.test(value)) throw new InvalidArgumentError('parameter value contains CR or LF', 'value');
     const i = this.index(name);
-    if (i >= 0) this.list[i][1] = value;
-    else this.list.push([name, value]);
+    if (i >= 0) this.flat[i + 1] = value;
+    else this.flat.push(name, value);
     return this;
   }
 
   delete(name: string): boolean {
     const i = this.index(name);
     if (i < 0) return false;
-    this.list.splice(i, 1);
+    this.flat.splice(i, 2);
     return true;
   }
 
   [Symbol.iterator](): Iterator<[string, string | null]> {
-    return this.list.map(([k, v]) => [k, v] as [string, string | null])[Symbol.iterator]();
+    const out: [string, string | null][] = [];
+    for (let i = 0; i < this.flat.length; i += 2) out.push([this.flat[i] as string, this.flat[i + 1]]);
+    return out[Symbol.iterator]();
   }
 
   clone(): SipParams {
-    return new SipParams(this.list);
+    const c = new SipParams();
+    c.flat = this.flat.slice();
+    return c;
   }
 
   /** `;a=b;c` (empty string when there are none). */
   toString(): string {
     let s = '';
-    for (const [k, v] of this.list) s += v === null ? `;${k}` : `;${k}=${v}`;
+    for (let i = 0; i < this.flat.length; i += 2) {
+      const v = this.flat[i + 1];
+      s += v === null ? `;${this.flat[i]}` : `;${this.flat[i]}=${v}`;
+    }
     return s;
   }
 
   /** @internal parser fast path */
   _add(name: string, value: string | null): void {
-    this.list.push([name, value]);
+    this.flat.push(name, value);
   }
 }
 
