@@ -14,6 +14,12 @@ import { LATENCY_BUCKETS } from './registry.js';
 
 /** Requests awaiting their answer per connection, at most this many (a peer that never answers cannot grow it). */
 const MAX_OUTSTANDING = 4096;
+/**
+ * Connections followed per sink, at most this many: the one least recently heard from is
+ * forgotten first (the sink is not told when a connection closes, and each reconnect is a new
+ * pair of ends).
+ */
+export const MAX_METRIC_CONNECTIONS = 256;
 
 function commandName(code: number): string {
   return DIAMETER_COMMANDS[code]?.[0] ?? 'other';
@@ -40,17 +46,18 @@ export class DiameterMetrics {
 
   /** A wire sink for the Diameter connections of `node` (give it to tapDiameterTransport). */
   sink(node: string): WireSink {
-    const framers = new Map<string, DiameterFramer>();
-    // Outstanding requests per connection (both directions share one connection key).
-    const pending = new Map<string, Map<number, { at: number; role: string; command: string }>>();
+    /** Per connection (both directions share it): a framer per direction and the outstanding requests; in least-recently-used order. */
+    const conns = new Map<string, { in: DiameterFramer; out: DiameterFramer; pending: Map<number, { at: number; role: string; command: string }> }>();
     return (dir, bytes, local, remote) => {
-      const conn = `${local.address}:${local.port}|${remote.address}:${remote.port}`;
-      const flow = `${dir}|${conn}`;
-      let f = framers.get(flow);
-      if (!f) framers.set(flow, (f = new DiameterFramer()));
-      let outstanding = pending.get(conn);
-      if (!outstanding) pending.set(conn, (outstanding = new Map<number, { at: number; role: string; command: string }>()));
-      const table = outstanding;
+      const key = `${local.address}:${local.port}|${remote.address}:${remote.port}`;
+      let c = conns.get(key);
+      if (c === undefined) {
+        if (conns.size >= MAX_METRIC_CONNECTIONS) conns.delete(conns.keys().next().value as string);
+        c = { in: new DiameterFramer(), out: new DiameterFramer(), pending: new Map() };
+      } else conns.delete(key);
+      conns.set(key, c);
+      const f = c[dir];
+      const table = c.pending;
       try {
         // Header fields and the result read in place: the node decodes the message itself.
         f.pushFrames(bytes, (raw) => {
@@ -67,8 +74,8 @@ export class DiameterMetrics {
           this.latency.observe({ node, role: req.role, command: req.command }, (this.now() - req.at) / 1000);
         });
       } catch {
-        // A broken stream is the peer code's business; the metrics stop reading this flow.
-        framers.delete(flow);
+        // A broken stream is the peer code's business; the metrics read this direction afresh.
+        c[dir] = new DiameterFramer();
       }
     };
   }

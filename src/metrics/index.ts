@@ -4,7 +4,7 @@
  */
 export { MetricsHub, METRICS_CONTENT_TYPE } from './hub.js';
 export { createMetricsRegistry, absoluteCounter, readGauge, LATENCY_BUCKETS, type Sample, type MetricsRegistryOptions } from './registry.js';
-export { DiameterMetrics } from './diameter.js';
+export { DiameterMetrics, MAX_METRIC_CONNECTIONS } from './diameter.js';
 export { HssStoreMetrics, registerHssMetrics } from './hss.js';
 export { registerSaMetrics, countSaSets, type SaSide, type SaEventSource } from './pcscf.js';
 export { registerScscfMetrics, registrationSamples, akaFailureSamples, type ScscfMetricSource } from './scscf.js';

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { buildMaa, buildMar, CxResult, encodeMessage, type SipAuthDataItem } from '../../src/diameter/index.js';
-import { HssStoreMetrics, DiameterMetrics, countSaSets, type SaEventSource } from '../../src/metrics/index.js';
+import { HssStoreMetrics, DiameterMetrics, MAX_METRIC_CONNECTIONS, countSaSets, type SaEventSource } from '../../src/metrics/index.js';
 import type { SaEvent, SecurityAssociation, SaSet } from '../../src/ipsec/index.js';
 import { openStore } from '../../src/store/index.js';
 import { provisionSubscriber } from '../../src/nodes/hss/provisioning.js';
@@ -72,6 +72,25 @@ describe('Diameter metrics from the wire (RFC 6733 §3)', () => {
     sink('out', encodeMessage(maa), a, b, 'tcp');
     const m = parseExposition(await registry.metrics());
     assert.equal(m.get('imsec_diameter_requests_total', { node: 'hss', role: 'server', command: 'MAR', result: '2001' }), 1);
+  });
+  test('[R-LAB-5] a sink follows at most MAX_METRIC_CONNECTIONS connections, forgetting the one least recently heard from', async () => {
+    const registry = new Registry();
+    const d = new DiameterMetrics(registry, () => 0);
+    const sink = d.sink('S-CSCF');
+    const hss = { address: '127.0.0.1', port: 3868 };
+    const end = (port: number) => ({ address: '127.0.0.1', port });
+    const one = marAndMaa(1);
+    const two = marAndMaa(2);
+    sink('out', encodeMessage(one.mar), end(40000), hss, 'tcp'); // A
+    sink('out', encodeMessage(two.mar), end(40001), hss, 'tcp'); // B
+    // Each reconnect is a new pair of ends: fill the table with connections that never answer.
+    for (let i = 0; i < MAX_METRIC_CONNECTIONS - 2; i++) sink('out', encodeMessage(marAndMaa(100 + i).mar), end(41000 + i), hss, 'tcp');
+    sink('out', encodeMessage(marAndMaa(3).mar), end(40001), hss, 'tcp'); // B heard from again
+    sink('out', encodeMessage(marAndMaa(4).mar), end(42000), hss, 'tcp'); // one more: A, the least recent, goes
+    sink('in', encodeMessage(one.maa), end(40000), hss, 'tcp');
+    sink('in', encodeMessage(two.maa), end(40001), hss, 'tcp');
+    const m = parseExposition(await registry.metrics());
+    assert.equal(m.get('imsec_diameter_requests_total', { node: 'S-CSCF', role: 'client', command: 'MAR', result: '2001' }), 1, "only B's answer is matched");
   });
 });
 
