@@ -135,7 +135,6 @@ export async function startCore(dir: string, subscribers: number): Promise<Core>
   };
 }
 
-
 export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promise<RegisterIpsecBenchResult> {
   const log = o.log ?? (() => undefined);
   const total = o.registered + 2 * o.rounds * o.probe;
@@ -148,17 +147,17 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
   const take = (n: number): LoadSubscriber[] => subs.slice(next, (next += n));
   // Each group of UEs gets its own /16 of source addresses.
   let net = 10;
-  const cpuMs = new Map<LoadSummary, number>();
-  const swarmCpuMs = new Map<LoadSummary, number>();
+  /** Per round: CPU per registration of the core and of the swarm, in ms. */
+  const cpuMs = new Map<LoadSummary, { core: number; swarm: number }>();
   const probe = async (what: string): Promise<LoadSummary> => {
     const cpu0 = cpuMsOf({ pid: core.proc.pid! });
     const swarm0 = process.cpuUsage();
     const s = await driveLoad({ pcscf, subscribers: take(o.probe), scenario: 'register', rate: o.rate, firstAddress: `127.${net++}.0.1`, portBase: PORT_BASE, expires: 3600, deregisterAtEnd: false });
     const swarm = process.cpuUsage(swarm0);
     const r = s.ops.register!;
-    cpuMs.set(s, r.ok === 0 ? 0 : (cpuMsOf({ pid: core.proc.pid! }) - cpu0) / r.ok);
-    swarmCpuMs.set(s, r.ok === 0 ? 0 : (swarm.user + swarm.system) / 1000 / r.ok);
-    log(`${what}: ${r.perSecond}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms failed ${r.failed}, core CPU ${cpuMs.get(s)!.toFixed(2)} ms, swarm CPU ${swarmCpuMs.get(s)!.toFixed(2)} ms per registration`);
+    const c = r.ok === 0 ? { core: 0, swarm: 0 } : { core: (cpuMsOf({ pid: core.proc.pid! }) - cpu0) / r.ok, swarm: (swarm.user + swarm.system) / 1000 / r.ok };
+    cpuMs.set(s, c);
+    log(`${what}: ${r.perSecond}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms failed ${r.failed}, core CPU ${c.core.toFixed(2)} ms, swarm CPU ${c.swarm.toFixed(2)} ms per registration`);
     return s;
   };
   try {
@@ -189,8 +188,17 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
     const loaded: LoadSummary[] = [];
     for (let i = 0; i < o.rounds; i++) loaded.push(await probe(`${o.registered} registered, round ${i + 1}`));
     const med = (xs: LoadSummary[], f: (s: LoadSummary) => number): number => median(xs.map(f));
-    const e = { perSecond: med(empty, (s) => s.ops.register!.perSecond), p50Ms: med(empty, (s) => s.ops.register!.p50Ms), p99Ms: med(empty, (s) => s.ops.register!.p99Ms), failures: empty.reduce((a, s) => a + s.ops.register!.failed, 0), coreCpuMs: med(empty, (s) => cpuMs.get(s)!), swarmCpuMs: med(empty, (s) => swarmCpuMs.get(s)!) };
-    const l = { registered: fill.ops.register!.ok, perSecond: med(loaded, (s) => s.ops.register!.perSecond), p50Ms: med(loaded, (s) => s.ops.register!.p50Ms), p99Ms: med(loaded, (s) => s.ops.register!.p99Ms), failures: loaded.reduce((a, s) => a + s.ops.register!.failed, 0), coreCpuMs: med(loaded, (s) => cpuMs.get(s)!), swarmCpuMs: med(loaded, (s) => swarmCpuMs.get(s)!) };
+    // The medians of a set of rounds, failures summed.
+    const rounds = (xs: LoadSummary[]): RegisterIpsecBenchResult['empty'] => ({
+      perSecond: med(xs, (s) => s.ops.register!.perSecond),
+      p50Ms: med(xs, (s) => s.ops.register!.p50Ms),
+      p99Ms: med(xs, (s) => s.ops.register!.p99Ms),
+      failures: xs.reduce((a, s) => a + s.ops.register!.failed, 0),
+      coreCpuMs: med(xs, (s) => cpuMs.get(s)!.core),
+      swarmCpuMs: med(xs, (s) => cpuMs.get(s)!.swarm),
+    });
+    const e = rounds(empty);
+    const l = { registered: fill.ops.register!.ok, ...rounds(loaded) };
     return {
       rate: o.rate,
       empty: e,

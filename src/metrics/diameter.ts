@@ -31,6 +31,13 @@ function resultLabel(raw: Uint8Array): string {
   return code === undefined ? 'none' : String(code);
 }
 
+/** What a sink keeps of one connection: a framer per direction and the requests awaiting their answer, by Hop-by-Hop Identifier. */
+interface FollowedConnection {
+  in: DiameterFramer;
+  out: DiameterFramer;
+  pending: Map<number, { at: number; role: string; command: string }>;
+}
+
 /** The Diameter counters and latency histogram of one registry, fed by per-node wire sinks. */
 export class DiameterMetrics {
   readonly requests: Counter<string>;
@@ -46,8 +53,8 @@ export class DiameterMetrics {
 
   /** A wire sink for the Diameter connections of `node` (give it to tapDiameterTransport). */
   sink(node: string): WireSink {
-    /** Per connection (both directions share it): a framer per direction and the outstanding requests; in least-recently-used order. */
-    const conns = new Map<string, { in: DiameterFramer; out: DiameterFramer; pending: Map<number, { at: number; role: string; command: string }> }>();
+    // Per connection, in least-recently-used order.
+    const conns = new Map<string, FollowedConnection>();
     return (dir, bytes, local, remote) => {
       const key = `${local.address}:${local.port}|${remote.address}:${remote.port}`;
       let c = conns.get(key);

@@ -156,19 +156,25 @@ describe('fuzz: Diameter message codec', () => {
   });
 });
 
+/** `stream` in consecutive pieces, cut at each of `cuts` (taken modulo its length + 1). */
+function cutAt(stream: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of [...points, stream.length]) {
+    out.push(stream.subarray(prev, p));
+    prev = p;
+  }
+  return out;
+}
+
 describe('fuzz: framer', () => {
   test('[R-CX-1] a stream of well-formed messages cut at random points yields the same messages', () => {
     fc.assert(
       fc.property(fc.array(msgArb, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 8 }), (msgs, cuts) => {
-        const stream = Buffer.concat(msgs);
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
         const f = new DiameterFramer();
         const got: string[] = [];
-        let prev = 0;
-        for (const p of [...points, stream.length]) {
-          f.push(stream.subarray(prev, p), (_m, raw) => got.push(Buffer.from(raw).toString('hex')));
-          prev = p;
-        }
+        for (const piece of cutAt(Buffer.concat(msgs), cuts)) f.push(piece, (_m, raw) => got.push(Buffer.from(raw).toString('hex')));
         assert.deepEqual(got, msgs.map((m) => m.toString('hex')));
         assert.equal(f.buffered, 0);
       }),
@@ -179,15 +185,9 @@ describe('fuzz: framer', () => {
   test('[R-CX-1] pushFrames hands out the same frames as push, cut at the same points', () => {
     fc.assert(
       fc.property(fc.array(msgArb, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 8 }), (msgs, cuts) => {
-        const stream = Buffer.concat(msgs);
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
         const f = new DiameterFramer();
         const got: string[] = [];
-        let prev = 0;
-        for (const p of [...points, stream.length]) {
-          f.pushFrames(stream.subarray(prev, p), (raw) => got.push(Buffer.from(raw).toString('hex')));
-          prev = p;
-        }
+        for (const piece of cutAt(Buffer.concat(msgs), cuts)) f.pushFrames(piece, (raw) => got.push(Buffer.from(raw).toString('hex')));
         assert.deepEqual(got, msgs.map((m) => m.toString('hex')));
       }),
       fuzz.params(300),
