@@ -16,6 +16,8 @@ export interface OpSummary {
   p99Ms: number;
   maxMs: number;
   failures: Record<string, number>;
+  /** The first failure's detail for each reason in `failures`, when it had one. */
+  firstDetail: Record<string, string>;
 }
 
 export interface LoadSummary {
@@ -48,6 +50,7 @@ export function summarize(stats: LoadStats, o: { scenario: string; ues: number; 
       p99Ms: round(s.latency.quantile(0.99), 2),
       maxMs: round(s.latency.max, 2),
       failures: Object.fromEntries([...s.failures].sort((a, b) => b[1] - a[1])),
+      firstDetail: Object.fromEntries(s.firstDetail),
     };
   }
   const t = stats.totals();
@@ -70,6 +73,7 @@ export function formatSummary(s: LoadSummary): string {
     if (!x) continue;
     const fails = Object.entries(x.failures).map(([r, n]) => `${r}: ${n}`).join(', ');
     lines.push(`  ${op.padEnd(10)} ${String(x.ok).padStart(7)} ok ${String(x.failed).padStart(5)} failed${x.retried > 0 ? ` (${x.retried} retried after 503)` : ''}  ${String(x.perSecond).padStart(8)}/s  p50 ${x.p50Ms} ms  p99 ${x.p99Ms} ms  max ${x.maxMs} ms${fails ? `  (${fails})` : ''}`);
+    for (const [reason, detail] of Object.entries(x.firstDetail)) lines.push(`             first ${reason}: ${detail}`);
   }
   lines.push(`  swarm      CPU ${s.swarm.cpuPercent}%  RSS ${s.swarm.rssMiB} MiB (peak ${s.swarm.peakRssMiB} MiB)  failures ${(s.failureRatio * 100).toFixed(2)}%`);
   return lines.join('\n');

@@ -158,7 +158,10 @@ export class LoadRun {
       if (s === 'reregistering') return;
       off();
       if (s === 'registered') this.stats.succeeded('reregister', this.o.clock.now() - t, this.o.clock.now());
-      else this.stats.failed('reregister', ue.core.snapshot().lastFailure?.reason ?? s, this.o.clock.now());
+      else {
+        const last = ue.core.snapshot().lastFailure;
+        this.stats.failed('reregister', last?.reason ?? s, this.o.clock.now(), last?.detail);
+      }
     });
   }
 
@@ -212,7 +215,7 @@ export class LoadRun {
       } catch (e) {
         const wait = left > 0 ? retryAfterMs(e) : undefined;
         if (wait === undefined) {
-          this.stats.failed(op, failureReason(e), clock.now());
+          this.stats.failed(op, failureReason(e), clock.now(), e instanceof Error ? e.message : undefined);
           return false;
         }
         this.stats.retried(op);

@@ -47,6 +47,9 @@ export class LatencyHistogram {
   }
 }
 
+/** A failure detail kept in the report is cut to this many characters. */
+const MAX_DETAIL = 200;
+
 /** One operation's figures. */
 export interface OpStats {
   started: number;
@@ -56,6 +59,8 @@ export interface OpStats {
   retried: number;
   latency: LatencyHistogram;
   failures: Map<string, number>;
+  /** The first failure's detail per reason: what an engineer reads first (never a key; UE errors carry none). */
+  firstDetail: Map<string, string>;
   /** When the last one finished (the caller's clock), for the achieved rate. */
   lastAt: number;
 }
@@ -65,7 +70,7 @@ export class LoadStats {
   readonly ops = new Map<LoadOp, OpStats>();
 
   constructor() {
-    for (const op of LOAD_OPS) this.ops.set(op, { started: 0, ok: 0, failed: 0, retried: 0, latency: new LatencyHistogram(), failures: new Map(), lastAt: 0 });
+    for (const op of LOAD_OPS) this.ops.set(op, { started: 0, ok: 0, failed: 0, retried: 0, latency: new LatencyHistogram(), failures: new Map(), firstDetail: new Map(), lastAt: 0 });
   }
 
   started(op: LoadOp): void {
@@ -83,11 +88,12 @@ export class LoadStats {
     this.ops.get(op)!.retried++;
   }
 
-  failed(op: LoadOp, reason: string, at: number): void {
+  failed(op: LoadOp, reason: string, at: number, detail?: string): void {
     const s = this.ops.get(op)!;
     s.lastAt = Math.max(s.lastAt, at);
     s.failed++;
     s.failures.set(reason, (s.failures.get(reason) ?? 0) + 1);
+    if (detail !== undefined && !s.firstDetail.has(reason)) s.firstDetail.set(reason, detail.slice(0, MAX_DETAIL));
   }
 
   /** All operations together: finished, failed. */

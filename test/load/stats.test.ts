@@ -24,15 +24,25 @@ describe('load statistics', () => {
     for (let i = 0; i < 10; i++) {
       s.started('register');
       if (i < 8) s.succeeded('register', 20, 1000 + i * 250);
-      else s.failed('register', i === 8 ? 'timeout' : 'rejected 403', 3000);
+      else s.failed('register', i === 8 ? 'timeout' : 'rejected 403', 3000, i === 8 ? undefined : 'REGISTER answered 403 Forbidden');
     }
     s.started('deregister');
     s.succeeded('deregister', 5, 3000);
     const sum = summarize(s, { scenario: 'register', ues: 10, targetRate: 4, startedAt: 1000, elapsedMs: 2000, cpuPercent: 12.34, rssBytes: 2 ** 20 * 50, peakRssBytes: 2 ** 20 * 60 });
-    assert.deepEqual(sum.ops.register, { started: 10, ok: 8, failed: 2, retried: 0, perSecond: 4, p50Ms: 20, p99Ms: 20, maxMs: 20, failures: { timeout: 1, 'rejected 403': 1 } });
+    assert.deepEqual(sum.ops.register, { started: 10, ok: 8, failed: 2, retried: 0, perSecond: 4, p50Ms: 20, p99Ms: 20, maxMs: 20, failures: { timeout: 1, 'rejected 403': 1 }, firstDetail: { 'rejected 403': 'REGISTER answered 403 Forbidden' } });
     assert.equal(sum.ops.message, undefined, 'an operation never started is not reported');
     assert.equal(sum.failureRatio, 2 / 11);
     assert.deepEqual(sum.swarm, { cpuPercent: 12.3, rssMiB: 50, peakRssMiB: 60 });
-    assert.match(formatSummary(sum), /register +8 ok +2 failed +4\/s .*\(timeout: 1, rejected 403: 1\)/);
+    assert.match(formatSummary(sum), /register +8 ok +2 failed +4\/s .*\(timeout: 1, rejected 403: 1\)\n +first rejected 403: REGISTER answered 403 Forbidden\n/);
+  });
+
+  test('[R-LAB-4] the report keeps the first detail of each failure reason, cut to 200 characters', () => {
+    const s = new LoadStats();
+    s.started('deregister');
+    s.failed('deregister', 'security-server', 1, `Security-Server: ${'x'.repeat(300)}`);
+    s.failed('deregister', 'security-server', 2, 'a later one');
+    const first = s.ops.get('deregister')!.firstDetail.get('security-server')!;
+    assert.equal(first.length, 200);
+    assert.match(first, /^Security-Server: x+$/);
   });
 });
