@@ -83,7 +83,7 @@ const exercise = rules.guard((headers) => {
   only(() => setIntegrityProtected(req, 'yes'));
   only(() => stripSecAgree(req));
   requestedExpires(req);
-  checkIdentity(req, ['sip:alice@ims.lab']);
+  only(() => checkIdentity(req, ['sip:alice@ims.lab']));
   applyTerminatingPrivacy(req, { ueTrusted: true });
 });
 

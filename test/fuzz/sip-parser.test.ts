@@ -12,7 +12,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { ImsError } from '../../src/common/index.js';
 import {
-  SipLimitError, SipParseError, SipStreamFramer, checkRequest, messagesEqual, parseMessage, serializeMessage, validateMessage,
+  SipLimitError, SipParseError, SipStreamFramer, checkRequest, messagesEqual, parseFailureAnswer, parseMessage, serializeMessage, validateCore, validateMessage,
   topVia, cseqOf, callIdOf, fromTag, toTag, contactsOf, viasOf, routesOf, parseUri, formatUri, parseNameAddr, formatNameAddr,
   parseVia, formatVia, parseContact, formatContact, parseRetryAfter, formatRetryAfter, type SipMessage,
 } from '../../src/sip/index.js';
@@ -110,11 +110,13 @@ function checkInput(b: Uint8Array): void {
   assert.ok(messagesEqual(m, again), 'serialize → parse gives an equal message');
   assert.deepEqual(serializeMessage(again), bytes, 'serialization is stable');
   // Typed reads and semantic checks throw only SipParseError.
-  for (const read of [topVia, cseqOf, callIdOf, fromTag, toTag, contactsOf, viasOf, routesOf, validateMessage]) {
+  // A reader that fails on a request is answered 400: the fault is the request's (§16.3 step 1).
+  for (const read of [topVia, cseqOf, callIdOf, fromTag, toTag, contactsOf, viasOf, routesOf, validateMessage, validateCore]) {
     try {
       read(m);
     } catch (e) {
       if (!(e instanceof SipParseError)) throw e;
+      if (m.kind === 'request') assert.equal(parseFailureAnswer(e, m)?.status, 400, `${read.name}: ${e.header} ${e.reason}`);
     }
   }
   if (m.kind === 'request') {

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseMessage, serializeMessage } from '../../src/sip/message/index.js';
+import { parseMessage, serializeMessage, validateCore } from '../../src/sip/message/index.js';
 import { SipStack } from '../../src/sip/stack/index.js';
 import { acceptInbound } from '../../src/sip/transport/inbound.js';
 import { openTransports } from '../../src/sip/transport/open.js';
@@ -38,8 +38,10 @@ function inboundContract(bytes: Uint8Array): void {
   }
   switch (r.kind) {
     case 'message':
-      // Whatever is handed up re-encodes and parses again.
+      // Whatever is handed up re-encodes and parses again, and its core fields, which every
+      // element reads without a check of its own, are well-formed (RFC 3261 §16.3 step 1).
       assert.equal(parseMessage(serializeMessage(r.msg)).kind, r.msg.kind);
+      validateCore(r.msg);
       break;
     case 'reject':
       assert.ok(r.response.status >= 400 && r.response.status < 600);

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { sharedJson, sharedVectorPath } from '../support/shared.js';
 import {
-  SipParseError, SipStreamFramer, checkRequest, contactsOf, contentTypeOf, cseqOf, callIdOf, fromOf, maxForwardsOf, messagesEqual,
-  parseContact, parseExpires, parseMaxForwards, parseMessage, parseNameAddr, parseUri, parseWarning, routesOf, serializeMessage,
+  SipParseError, SipStreamFramer, badField, checkRequest, contactsOf, contentTypeOf, cseqOf, callIdOf, fromOf, maxForwardsOf, messagesEqual,
+  parseContact, parseExpires, parseMaxForwards, parseMessage, parseNameAddr, parseSipDate, parseUri, parseWarning, routesOf, serializeMessage,
   toOf, topVia, unescapeUri, unquote, validateMessage, viasOf, branchOf,
   type SipMessage, type SipRequest, type SipResponse, type SipUri, type NameAddr, type CheckRequestOptions,
 } from '../../src/sip/index.js';
@@ -355,15 +355,25 @@ const tests: Record<string, { title: string; run: () => void }> = {
     },
   },
   'baddate.dat': {
-    title: 'non-GMT time zone in Date gets 400',
+    // "an element shouldn't do that unless the contents of the Date header field were actually
+    // important to its processing" (RFC 4475 §3.1.2.12; RFC 3261 §16.3 step 1 names this very case).
+    title: 'non-GMT time zone in Date: not refused by an element that does not read Date; invalid where it is read',
     run() {
-      answers('baddate.dat', 400, /Date: SIP-date must be in GMT/);
+      const m = req('baddate.dat');
+      for (const role of ['uas', 'proxy', 'registrar'] as const) assert.equal(checkRequest(m, { role }), null, role);
+      assert.throws(() => parseSipDate(m.headers.get('Date')!), (e: unknown) => e instanceof SipParseError && /SIP-date must be in GMT/.test(e.reason));
+      assert.throws(() => validateMessage(m), (e: unknown) => e instanceof SipParseError && e.header === 'Date');
+      assert.equal(badField(new SipParseError('SIP-date must be in GMT', 0, { header: 'Date' }))?.reason, 'Bad Date');
     },
   },
   'regbadct.dat': {
-    title: 'name-addr URI with headers not enclosed in <> gets 400',
+    // "It is reasonable for an element receiving this request to respond with a 400" (RFC 4475
+    // §3.1.2.13): the registrar, which reads Contact (RFC 3261 §10.3 step 6); a proxy forwards it
+    // unchanged (§16.3 step 1).
+    title: 'name-addr URI with headers not enclosed in <> gets 400 from a registrar; a proxy does not read Contact',
     run() {
-      answers('regbadct.dat', 400, /Contact: URI with headers must be enclosed in <>/);
+      answers('regbadct.dat', 400, /Contact: URI with headers must be enclosed in <>/, { role: 'registrar' });
+      assert.equal(checkRequest(req('regbadct.dat'), { role: 'proxy' }), null);
     },
   },
   'badaspec.dat': {

@@ -26,14 +26,12 @@ export type IdentityCheck = { ok: true; asserted: Uri[] } | { ok: false; detail:
 /**
  * R-SA-4 (TS 24.229 §5.2.6.3.1): every identity the request claims must be one of `impus`
  * (the IMPUs bound to the SA it came in on). The asserted identities are the claimed ones.
+ * A P-Preferred-Identity that does not parse throws its SipParseError: the P-CSCF reads that
+ * field, so the request gets 400 naming it (RFC 3261 §16.3 step 1), not the silent discard of a
+ * well-formed identity that is not bound to the SA.
  */
 export function checkIdentity(req: SipRequest, impus: readonly string[]): IdentityCheck {
-  let claimed: Uri[];
-  try {
-    claimed = claimedIdentities(req);
-  } catch (e) {
-    return { ok: false, detail: `unreadable identity: ${(e as Error).message}` };
-  }
+  const claimed = claimedIdentities(req);
   if (claimed.length === 0) return { ok: false, detail: 'no identity in P-Preferred-Identity or From' };
   const bound = new Set(impus.map((i) => impuKey(i)).filter((k): k is string => k !== undefined));
   for (const u of claimed) {

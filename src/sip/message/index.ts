@@ -9,7 +9,7 @@ export type { SipLimits } from './limits.js';
 export { createResponse } from './response.js';
 export type { CreateResponseOptions } from './response.js';
 export { REASON_PHRASES, reasonPhrase } from './reason-phrases.js';
-export { checkRequest, validateMessage, SINGLE_HEADERS, KNOWN_METHODS } from './check.js';
+export { badField, checkRequest, parseFailureAnswer, validateCore, validateMessage, CORE_HEADERS, SINGLE_HEADERS, KNOWN_METHODS } from './check.js';
 export type { CheckRequestOptions, RequestCheckFailure } from './check.js';
 // The wire format, re-exported here for layers that import the model from this folder
 // (same bindings as ../parser/index.js).

@@ -9,7 +9,7 @@
  */
 import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
 import { topVia, viaBranch } from '../headers/index.js';
-import { cloneMessage, createResponse, type CreateResponseOptions, type SipRequest, type SipResponse } from '../message/index.js';
+import { cloneMessage, createResponse, parseFailureAnswer, type CreateResponseOptions, type SipRequest, type SipResponse } from '../message/index.js';
 import { clientKeyOfRequest } from '../transaction/keys.js';
 import { TransactionLayer, type ServerTransaction, type TxChannel } from '../transaction/layer.js';
 import type { TimerConfig } from '../transaction/timers.js';
@@ -295,10 +295,18 @@ export class SipStack {
       return;
     }
     // A TU that fails must not leave the request unanswered (RFC 3261 §8.2: every request gets a final response).
+    // A header field of the request that the TU read and could not parse is the request's fault:
+    // 400 naming it, as §16.3 step 1 has an element check "the elements it actually uses" (the
+    // transport checked only the core, `validateCore`); one of a response it received, 502
+    // (§21.5.3). Anything else is the server's: 500.
     const fail = (err: unknown): void => {
-      this.log.error({ err: (err as Error)?.message, method: msg.method }, 'request handler failed');
+      const answer = parseFailureAnswer(err, msg);
+      if (answer) this.log.info({ method: msg.method, status: answer.status, detail: answer.detail }, 'request refused: a header field it reads does not parse');
+      else this.log.error({ err: (err as Error)?.message, method: msg.method }, 'request handler failed');
       const state = r.tx.state;
-      if (state === 'trying' || state === 'proceeding') ctx.reply(500, 'Server Internal Error');
+      if (state !== 'trying' && state !== 'proceeding') return;
+      if (answer) ctx.reply(answer.status, answer.reason);
+      else ctx.reply(500, 'Server Internal Error');
     };
     try {
       const p = handler(msg, ctx);

@@ -10,7 +10,8 @@ import {
   createResponse,
   parseMessage,
   serializeMessage,
-  validateMessage,
+  validateCore,
+  badField,
   SipParseError,
   type RequestCheckFailure,
   type SipLimits,
@@ -53,9 +54,12 @@ export function serialize(msg: SipMessage): Uint8Array {
 
 /**
  * The checks every SIP element can make without knowing its role (RFC 3261 §8.2 and §16.3 step 1;
- * RFC 4475 §3.1.2 and §3.3): SIP-Version 2.0 (else 505), header fields that parse and appear once
- * where they must (else 400), the mandatory To, From, Call-ID, CSeq and Via (else 400), and a CSeq
- * method equal to the request method (else 400). Require, Max-Forwards, methods, body types and
+ * RFC 4475 §3.1.2 and §3.3): SIP-Version 2.0 (else 505), the core header fields every element
+ * reads parse and appear once where they must (`validateCore`, else 400), the mandatory To, From,
+ * Call-ID, CSeq and Via (else 400), and a CSeq method equal to the request method (else 400).
+ * Other fields are not checked here: "well-formed or not", they are forwarded unchanged by an
+ * element that does not read them (§16.3 step 1) and answered 400 by one that does (the stack
+ * turns the accessor's SipParseError into that 400). Require, Max-Forwards, methods, body types and
  * the Request-URI scheme (an IMS P-CSCF must take `urn:service:sos`, RFC 5031) are the TU's
  * business: pass `checkRequest` with the TU's options as the transport's `requestCheck` to have
  * them answered here.
@@ -63,11 +67,11 @@ export function serialize(msg: SipMessage): Uint8Array {
 export function transportCheck(req: SipRequest): RequestCheckFailure | null {
   if (req.version.toUpperCase() !== 'SIP/2.0') return { status: 505, reason: 'Version Not Supported', detail: `SIP-Version ${req.version}` };
   try {
-    validateMessage(req);
+    validateCore(req);
   } catch (e) {
-    if (!(e instanceof SipParseError)) throw e;
-    const hdr = e.header ?? 'message';
-    return { status: 400, reason: `Bad ${hdr}`, detail: `${hdr}: ${e.reason}` };
+    const bad = badField(e);
+    if (bad) return bad;
+    throw e;
   }
   for (const m of ['To', 'From', 'Call-ID', 'CSeq', 'Via']) {
     if (!req.headers.has(m)) return { status: 400, reason: `Missing ${m}`, detail: `missing mandatory header ${m}` };
@@ -83,7 +87,7 @@ export function transportCheck(req: SipRequest): RequestCheckFailure | null {
  * 1. Only CR/LF → keep-alive.
  * 2. Unparseable → drop ('parse' or 'limit'), unless it is a request whose framing alone failed
  *    (the parser's `partial`): that one gets a 400 if it can be routed (RFC 4475 §3.1.2.2).
- * 3. A response whose known header fields do not parse is dropped ('invalid', RFC 4475
+ * 3. A response whose core header fields do not parse is dropped ('invalid', RFC 4475
  *    §3.1.2.5); other responses are handed up (the transport layer checks sent-by, §18.1.2).
  * 4. A request without a usable top Via cannot be answered → drop ('invalid').
  * 5. Otherwise stamp received/rport (§18.2.1, RFC 3581 §4) and run the request check: a failure is
@@ -107,7 +111,7 @@ export function acceptInbound(bytes: Uint8Array, ctx: InboundContext, limits?: I
   // 3.
   if (msg.kind === 'response') {
     try {
-      validateMessage(msg);
+      validateCore(msg);
     } catch {
       return { kind: 'drop', reason: 'invalid' };
     }

@@ -86,6 +86,26 @@ describe('TS 24.229 §5.2.6.3: originating requests over the SAs', () => {
     assert.equal(got.headers.get('P-Preferred-Identity'), undefined);
   });
 
+  test('[R-SA-4] RFC 3261 §16.3 step 1: fields the P-CSCF does not read go on unchanged, well-formed or not; a P-Preferred-Identity it cannot read gets 400 naming it', async () => {
+    w = await world();
+    const { ue, stub, pcscf } = w;
+    await ue.register(stub);
+    // RFC 3261 §16.3 step 1: "an element would not reject a request because of a malformed Date header field".
+    const odd = ue.message('sip:bob@ims.lab');
+    odd.headers.append('Date', 'Fri, 01 Jan 2010 16:00:00 EST');
+    odd.headers.append('Warning', 'not a warning');
+    odd.headers.append('Subscription-State', ';;');
+    assert.equal((await ue.sendProtected(odd)).status, 200);
+    const got = stub.last('MESSAGE')!;
+    assert.deepEqual(['Date', 'Warning', 'Subscription-State'].map((n) => got.headers.get(n)), ['Fri, 01 Jan 2010 16:00:00 EST', 'not a warning', ';;']);
+    const bad = ue.message('sip:bob@ims.lab');
+    bad.headers.append('P-Preferred-Identity', '<sip:alice@ims.lab');
+    const r = await ue.sendProtected(bad);
+    assert.deepEqual([r.status, r.reason], [400, 'Bad P-Preferred-Identity']);
+    assert.equal(stub.all('MESSAGE').length, 1);
+    assert.equal(pcscf.counters().identityRejected, 0);
+  });
+
   test('[R-SA-4] a protected request claiming an IMPU not bound to its SA is discarded', async () => {
     w = await world();
     const { ue, stub, pcscf } = w;

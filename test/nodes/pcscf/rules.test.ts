@@ -21,7 +21,7 @@ import {
   stripSecAgree,
   type SelfId,
 } from '../../../src/nodes/pcscf/index.js';
-import { parseDigestCredentials, parseMessage, type SipRequest, type SipResponse } from '../../../src/sip/index.js';
+import { SipParseError, parseDigestCredentials, parseMessage, type SipRequest, type SipResponse } from '../../../src/sip/index.js';
 
 /** A message from raw lines (the independent builder: text, not our encoder). */
 function msg<T = SipRequest>(lines: string[]): T {
@@ -125,6 +125,7 @@ describe('RFC 3325 / RFC 3323: identity and privacy', () => {
     ];
     for (const [extra, ok] of rows) assert.equal(checkIdentity(req(extra), impus).ok, ok, extra.join(' '));
     assert.equal(checkIdentity(req([]), ['sip:bob@ims.lab']).ok, false, 'From not bound');
+    assert.throws(() => checkIdentity(req(['P-Preferred-Identity: <sip:alice@ims.lab']), impus), (e: unknown) => e instanceof SipParseError && e.header === 'P-Preferred-Identity', 'RFC 3261 §16.3 step 1: a field it reads that does not parse is the 400 of the stack, not a discard');
   });
 
   test('[R-ANON-1] privacy towards the UE', () => {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FixedRng, InvalidArgumentError } from '../../../src/common/index.js';
 import {
-  SipHeaders, SipRequest, checkRequest, createResponse, parseMessage, reasonPhrase, serializeMessage, toTag, type SipResponse,
+  SipHeaders, SipParseError, SipRequest, checkRequest, createResponse, parseFailureAnswer, parseMessage, reasonPhrase, serializeMessage, toTag, type SipResponse,
 } from '../../../src/sip/index.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -132,6 +132,35 @@ describe('RFC 3261 §8.2 / §16.3 checkRequest', () => {
     assert.equal(checkRequest(star(['Expires: 0']), { role: 'registrar' }), null);
     assert.equal(checkRequest(star(['Expires: 3600']), { role: 'registrar' })!.status, 400);
     assert.equal(checkRequest(star([]), { role: 'registrar' })!.status, 400);
+  });
+  test('§16.3 step 1: a field the element does not read is not checked ("well-formed or not"); one its role reads gets 400 naming it', () => {
+    const junk = ['Date: Fri, 01 Jan 2010 16:00:00 EST', 'Warning: bogus', 'Expires: soon', 'Require: a b', 'Content-Type: no-slash'];
+    const req = request(junk);
+    req.body = enc('x');
+    req.headers.set('Content-Length', '1');
+    assert.equal(checkRequest(req, { role: 'proxy' }), null, 'a proxy reads none of them');
+    assert.equal(checkRequest(req, { role: 'uas', supported: ['a'] })?.reason, 'Bad Require', 'a UAS reads Require (§8.2.2.3)');
+    const noRequire = request(junk.filter((l) => !l.startsWith('Require')));
+    noRequire.body = enc('x');
+    noRequire.headers.set('Content-Length', '1');
+    assert.equal(checkRequest(noRequire), null, 'a UAS that takes any body does not read Content-Type');
+    assert.equal(checkRequest(noRequire, { contentTypes: ['application/sdp'] })?.reason, 'Bad Content-Type', 'one that filters bodies does (§8.2.3)');
+    const reg = request(['Expires: soon'], 'REGISTER', 'sip:example.com');
+    assert.equal(checkRequest(reg, { role: 'proxy' }), null);
+    assert.deepEqual(checkRequest(reg, { role: 'registrar' }), { status: 400, reason: 'Bad Expires', detail: 'Expires: expected delta-seconds' });
+    const twice = request(['Expires: 10', 'Expires: 20'], 'REGISTER', 'sip:example.com');
+    assert.equal(checkRequest(twice, { role: 'registrar' })?.reason, 'Bad Expires', 'RFC 4475 §3.3.8: a single-valued field the registrar reads, twice');
+  });
+  test('§16.3 step 1 / §21.5.3 parseFailureAnswer: 400 when the request carries the field malformed, 502 when the field is fine in the request or absent (a response was at fault)', () => {
+    const err = (header: string): SipParseError => new SipParseError('bad', 0, { header });
+    assert.equal(parseFailureAnswer(err('Expires'), request(['Expires: soon']))?.status, 400);
+    assert.equal(parseFailureAnswer(err('Expires'), request(['Expires: soon']))?.reason, 'Bad Expires');
+    assert.equal(parseFailureAnswer(err('Expires'), request(['Expires: 60', 'Expires: 60']))?.status, 400, 'more than once');
+    assert.equal(parseFailureAnswer(err('Expires'), request(['Expires: 60']))?.status, 502);
+    assert.equal(parseFailureAnswer(err('P-Associated-URI'), request())?.status, 502);
+    assert.equal(parseFailureAnswer(err('Security-Client'), request(['Security-Client: ipsec-3gpp; alg=x']))?.status, 400, 'no codec here: present in the request, so its own parser refused it');
+    assert.equal(parseFailureAnswer(new SipParseError('bad', 0), request())?.status, 502);
+    assert.equal(parseFailureAnswer(new Error('boom'), request()), undefined);
   });
   test('the failure never carries header values (only names)', () => {
     const req = request(['Authorization: Digest username="secret-user", response="deadbeef"']);

@@ -1,7 +1,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock, SeededRng } from '../../../src/common/index.js';
-import { maxForwardsOf, topVia, viaBranch, viasOf } from '../../../src/sip/headers/index.js';
+import { expiresOf, maxForwardsOf, parsePAssociatedUri, topVia, viaBranch, viasOf } from '../../../src/sip/headers/index.js';
 import { SipHeaders, SipRequest, type SipResponse } from '../../../src/sip/message/index.js';
 import { SipStack, withoutTopVia, type RequestContext, type SipStackOptions } from '../../../src/sip/stack/index.js';
 import { openTransports } from '../../../src/sip/transport/open.js';
@@ -139,6 +139,42 @@ describe('RFC 3261 §17 timers and retransmissions with real sockets and a manua
       throw new Error('boom');
     });
     assert.equal((await a.sendRequest(newRequest(a, 'OPTIONS'), { address: '127.0.0.1', port: port(b, 'udp') })).status, 500);
+  });
+
+  test('§16.3 step 1 / §8.2: a header field the handler reads and cannot parse gets 400 naming it; one it does not read reaches it unchanged', async () => {
+    const a = await stack();
+    const b = await stack();
+    const dates: (string | undefined)[] = [];
+    b.onRequest(async (req, ctx) => {
+      dates.push(req.headers.get('Date'));
+      await Promise.resolve();
+      ctx.reply(200, 'OK', { headers: [['Expires', String(expiresOf(req) ?? 0)]] });
+    });
+    const dest = { address: '127.0.0.1', port: port(b, 'udp') };
+    const badDate = newRequest(a, 'OPTIONS');
+    badDate.headers.append('Date', 'Fri, 01 Jan 2010 16:00:00 EST');
+    assert.equal((await a.sendRequest(badDate, dest)).status, 200);
+    assert.deepEqual(dates, ['Fri, 01 Jan 2010 16:00:00 EST']);
+    const badExpires = newRequest(a, 'OPTIONS');
+    badExpires.headers.append('Expires', 'soon');
+    const r = await a.sendRequest(badExpires, dest);
+    assert.equal(r.status, 400);
+    assert.equal(r.reason, 'Bad Expires');
+  });
+
+  test('§21.5.3: a header field of a response from downstream that the proxying handler reads and cannot parse gets 502, not 400 (the request is not at fault)', async () => {
+    const a = await stack();
+    const b = await stack('127.0.0.1', { proxy: true });
+    const c = await stack();
+    c.onRequest((_req, ctx) => void ctx.reply(200, 'OK', { headers: [['P-Associated-URI', '<sip:alice@example.com']] }));
+    b.onRequest(async (req, ctx) => {
+      const resp = await ctx.proxy().forward(req, { address: '127.0.0.1', port: port(c, 'udp') });
+      parsePAssociatedUri(resp.headers.get('P-Associated-URI')!);
+      ctx.respond(resp);
+    });
+    const r = await a.sendRequest(newRequest(a, 'OPTIONS'), { address: '127.0.0.1', port: port(b, 'udp') });
+    assert.equal(r.status, 502);
+    assert.equal(r.reason, 'Bad Gateway');
   });
 
   test('§17.1.4 a TCP destination that refuses the connection rejects with SIP_TRANSPORT', async () => {
