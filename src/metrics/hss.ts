@@ -10,7 +10,7 @@ import type { HssStore, ResyncResult, SqnAllocation } from '../store/index.js';
 import { absoluteCounter, LATENCY_BUCKETS } from './registry.js';
 
 /** Store methods that commit a transaction, timed by the wrapper. */
-const WRITES = ['allocateSqns', 'allocateSqnsMany', 'resync', 'setRegistration', 'restoreRegistration', 'createSubscriber', 'createSubscribers', 'updateSubscriber', 'deleteSubscriber'] as const;
+const WRITES = ['allocateSqns', 'allocateSqnsMany', 'resync', 'setRegistration', 'setRegistrationsMany', 'restoreRegistration', 'createSubscriber', 'createSubscribers', 'updateSubscriber', 'deleteSubscriber'] as const;
 
 /** Store timing and SQN counting for one registry. */
 export class HssStoreMetrics {

@@ -244,6 +244,14 @@ export interface HssStore {
    * {@link revertPending} (which works after a restart or from another request).
    */
   setRegistration(impu: string, update: RegistrationUpdate): Promise<RegistrationSnapshot[]>;
+  /**
+   * Optional group commit (for the HSS server): several {@link setRegistration} updates in ONE
+   * transaction, applied in order, results in request order. Each result is what
+   * {@link setRegistration} would have returned, or the typed error it would have thrown for that
+   * update alone (that update changes nothing and the others still commit). Callers fall back to
+   * {@link setRegistration} when it is absent.
+   */
+  setRegistrationsMany?(updates: readonly { impu: string; update: RegistrationUpdate }[]): Promise<(RegistrationSnapshot[] | Error)[]>;
   /** Put IMPUs back exactly to earlier snapshots, in one transaction. */
   restoreRegistration(snapshots: readonly RegistrationSnapshot[]): Promise<void>;
   /**

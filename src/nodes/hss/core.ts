@@ -11,7 +11,7 @@
  */
 import { type Clock, type Logger, type Rng, systemClock, noopLogger, ImsError } from '../../common/index.js';
 import { CxCommand, CxResult, UserAuthorizationType, buildLia, buildPpr, buildRtr, buildUaa, parseLir, parseUar, type DeregistrationReason, type DiameterMessage, type DiameterResult, type ServerCapabilities, DiameterAvpError } from '../../diameter/index.js';
-import type { HssStore, PublicIdentity, SqnAllocation } from '../../store/index.js';
+import type { HssStore, PublicIdentity, RegistrationSnapshot, RegistrationUpdate, SqnAllocation } from '../../store/index.js';
 import type { CxContext, HssCounters, Identified } from './cx-context.js';
 import { VectorIssuer } from './mar.js';
 import { answerSar } from './sar.js';
@@ -33,6 +33,11 @@ export interface HssCoreOptions {
    * {@link SqnBatcher}.
    */
   allocateSqns?: (impi: string, originHost: string, count: number) => Promise<SqnAllocation>;
+  /**
+   * How MAR and SAR write registration state (default `store.setRegistration`); the server passes
+   * a group-committing {@link RegistrationBatcher}.
+   */
+  setRegistration?: (impu: string, update: RegistrationUpdate) => Promise<RegistrationSnapshot[]>;
   /** How long a subscriber's allowed schemes are cached, ms (default 5000; 0: no cache). */
   schemeCacheMs?: number;
   /** Clock for that cache (default the system clock). */
@@ -55,6 +60,7 @@ const resultKey = (cmd: string, r: DiameterResult): string => (r.vendorId ? `${c
 export class HssCore implements CxContext {
   readonly counters: HssCounters = { uar: 0, mar: 0, sar: 0, lir: 0, vectors: 0, resyncs: 0, resyncRejected: 0, results: {} };
   readonly store: HssStore;
+  readonly setRegistration: (impu: string, update: RegistrationUpdate) => Promise<RegistrationSnapshot[]>;
   readonly log: Logger;
   readonly me: { originHost: string; originRealm: string };
   private readonly capabilities: ServerCapabilities;
@@ -65,6 +71,7 @@ export class HssCore implements CxContext {
 
   constructor(readonly opts: HssCoreOptions) {
     this.store = opts.store;
+    this.setRegistration = opts.setRegistration ?? ((impu, update) => this.store.setRegistration(impu, update));
     this.log = opts.logger ?? noopLogger;
     this.me = { originHost: opts.originHost, originRealm: opts.originRealm };
     this.capabilities = opts.serverCapabilities ?? { mandatory: [], optional: [], serverNames: [] };

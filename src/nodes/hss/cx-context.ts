@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../common/index.js';
 import type { DiameterResult } from '../../diameter/index.js';
-import type { HssStore, PublicIdentity } from '../../store/index.js';
+import type { HssStore, PublicIdentity, RegistrationSnapshot, RegistrationUpdate } from '../../store/index.js';
 
 /** Counters since start, for logs, the REST API and tests. */
 export interface HssCounters {
@@ -28,6 +28,8 @@ export type Identified = { ok: true; pub: PublicIdentity } | { ok: false; result
 /** The procedures' view of the HSS core. */
 export interface CxContext {
   readonly store: HssStore;
+  /** Writes registration state ({@link HssStore.setRegistration}, group-committed in the server). */
+  readonly setRegistration: (impu: string, update: RegistrationUpdate) => Promise<RegistrationSnapshot[]>;
   readonly log: Logger;
   readonly counters: HssCounters;
   /** Server-Name (S-CSCF SIP URI) → the Origin-Host that used it last (for RTR/PPR). */

@@ -89,7 +89,7 @@ export class VectorIssuer {
       // 5. Authentication pending at this S-CSCF (the name is stored at MAR, TS 29.228 §6.3.1);
       // a registered user re-authenticated by its own S-CSCF stays registered (R-AKA-7).
       if (!((pub.state === 'REGISTERED' || pub.state === 'PENDING') && pub.scscfName === r.serverName)) {
-        await this.cx.store.setRegistration(r.publicIdentity, { state: 'PENDING', scscfName: r.serverName });
+        await this.cx.setRegistration(r.publicIdentity, { state: 'PENDING', scscfName: r.serverName });
       }
       this.cx.scscfHosts.set(r.serverName, r.originHost);
       // 6. The ordered batch (R-AKA-2): item i carries SQN i, each with a fresh RAND.

@@ -57,13 +57,13 @@ export async function answerSar(cx: CxContext, req: DiameterMessage): Promise<Di
       case ServerAssignmentType.REGISTRATION:
       case ServerAssignmentType.RE_REGISTRATION:
         // The identity (with its implicit set) is registered at this S-CSCF; the profile goes back.
-        for (const p of sets) await cx.store.setRegistration(p.impu, { state: 'REGISTERED', scscfName: r.serverName });
+        for (const p of sets) await cx.setRegistration(p.impu, { state: 'REGISTERED', scscfName: r.serverName });
         return withData(CxResult.SUCCESS);
       case ServerAssignmentType.UNREGISTERED_USER: {
         // A terminating request for an unregistered user: this S-CSCF keeps the profile, unless another one holds it.
         const held = pubs.find((p) => p.state !== 'NOT_REGISTERED' && p.scscfName !== null && p.scscfName !== r.serverName);
         if (held) return answer(CxResult.ERROR_IDENTITY_ALREADY_REGISTERED, { ...base, serverName: held.scscfName as string });
-        for (const p of sets) if (p.state !== 'REGISTERED') await cx.store.setRegistration(p.impu, { state: 'UNREGISTERED', scscfName: r.serverName });
+        for (const p of sets) if (p.state !== 'REGISTERED') await cx.setRegistration(p.impu, { state: 'UNREGISTERED', scscfName: r.serverName });
         return withData(CxResult.SUCCESS);
       }
       case ServerAssignmentType.TIMEOUT_DEREGISTRATION:
@@ -78,7 +78,7 @@ export async function answerSar(cx: CxContext, req: DiameterMessage): Promise<Di
         }
         const keep = type === ServerAssignmentType.TIMEOUT_DEREGISTRATION_STORE_SERVER_NAME || type === ServerAssignmentType.USER_DEREGISTRATION_STORE_SERVER_NAME;
         // *_STORE_SERVER_NAME: the HSS keeps the name and the identity becomes "unregistered" (§6.1.2).
-        for (const p of sets) await cx.store.setRegistration(p.impu, keep ? { state: 'UNREGISTERED', scscfName: r.serverName } : { state: 'NOT_REGISTERED', scscfName: null });
+        for (const p of sets) await cx.setRegistration(p.impu, keep ? { state: 'UNREGISTERED', scscfName: r.serverName } : { state: 'NOT_REGISTERED', scscfName: null });
         return answer(CxResult.SUCCESS, base);
       }
       case ServerAssignmentType.AUTHENTICATION_FAILURE:

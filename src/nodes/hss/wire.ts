@@ -22,7 +22,7 @@ import { NodeLifecycle, type ImsNode, type NodeEndpoint, type NodeStatus } from 
 import type { HssConfig, HostPort } from './config.js';
 import { HssCore, type HssCounters } from './core.js';
 import { HssInitiated, type DeregisterTarget, type InitiatedResult } from './initiated.js';
-import { SqnBatcher } from './sqn-batcher.js';
+import { RegistrationBatcher, SqnBatcher } from './group-commit.js';
 import type { DeregistrationReason } from '../../diameter/index.js';
 
 /** A started REST listener. */
@@ -76,6 +76,8 @@ export class HssServer implements ImsNode<HssCounters> {
   readonly initiated: HssInitiated;
   /** Group commit of SQN allocations (store transactions per MAR burst). */
   readonly batcher: SqnBatcher;
+  /** Group commit of the registration state MARs and SARs write. */
+  readonly registrations: RegistrationBatcher;
   /** The store wrapped for provisioning: profile changes push PPR, deletions send RTR. */
   readonly provisioningStore: HssStore;
   private rest: RestListener | undefined;
@@ -93,12 +95,14 @@ export class HssServer implements ImsNode<HssCounters> {
     if (c.randSeed !== undefined && o.rng === undefined) this.log.warn('hss: RAND is deterministic (randSeed is set): for tests only');
     const rng = o.rng ?? (c.randSeed !== undefined ? new SeededRng(c.randSeed) : cryptoRng);
     this.batcher = new SqnBatcher(o.store);
+    this.registrations = new RegistrationBatcher(o.store);
     this.core = new HssCore({
       store: o.store,
       originHost: c.diameter.originHost,
       originRealm: c.diameter.originRealm,
       rng,
       allocateSqns: (impi, host, n) => this.batcher.allocate(impi, host, n),
+      setRegistration: (impu, update) => this.registrations.set(impu, update),
       maxAuthItems: c.maxAuthItems,
       serverCapabilities: c.serverCapabilities,
       visitedNetworks: c.visitedNetworks,

@@ -264,11 +264,28 @@ export class SqliteStore implements HssStore {
 
   async setRegistration(impu: string, update: RegistrationUpdate): Promise<RegistrationSnapshot[]> {
     checkRegistrationUpdate(update);
-    return this.tx(() => {
-      const rows = this.setRows(impu);
-      this.writeRegistration(rows.map((r) => applyRegistration(r, update)));
-      return rows.map(snapshotOf);
-    });
+    return this.tx(() => this.setRegistrationInTx(impu, update));
+  }
+
+  async setRegistrationsMany(updates: readonly { impu: string; update: RegistrationUpdate }[]): Promise<(RegistrationSnapshot[] | Error)[]> {
+    return this.tx(() =>
+      updates.map((u) => {
+        // An update that fails does so before it writes (its check, then its rows' lookup).
+        try {
+          checkRegistrationUpdate(u.update);
+          return this.setRegistrationInTx(u.impu, u.update);
+        } catch (err) {
+          if (err instanceof ImsError) return err;
+          throw err;
+        }
+      }),
+    );
+  }
+
+  private setRegistrationInTx(impu: string, update: RegistrationUpdate): RegistrationSnapshot[] {
+    const rows = this.setRows(impu);
+    this.writeRegistration(rows.map((r) => applyRegistration(r, update)));
+    return rows.map(snapshotOf);
   }
 
   async restoreRegistration(snapshots: readonly RegistrationSnapshot[]): Promise<void> {

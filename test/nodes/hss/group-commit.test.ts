@@ -1,13 +1,14 @@
 /**
- * Group commit of SQN allocations (nodes/hss/sqn-batcher.ts over the store's allocateSqnsMany):
+ * Group commit of SQN allocations (nodes/hss/group-commit.ts over the store's allocateSqnsMany):
  * concurrent requests share one transaction, each still gets its own distinct SQNs (R-AKA-3),
  * one bad request does not fail the others, and a store without the batch method is called once
  * per request. Also the pooled RNG that feeds RAND.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { InvalidArgumentError } from '../../../src/common/index.js';
 import { NotFoundError, type HssStore } from '../../../src/store/index.js';
-import { SqnBatcher } from '../../../src/nodes/hss/sqn-batcher.js';
+import { RegistrationBatcher, SqnBatcher } from '../../../src/nodes/hss/group-commit.js';
 import { openStore } from '../../../src/store/index.js';
 import { needPostgres, postgresBinDir, startPostgres, type PgServer } from '../../support/postgres.js';
 import { alice, memoryStore } from './support.js';
@@ -16,6 +17,21 @@ async function store3(): Promise<HssStore> {
   const s = memoryStore();
   for (const i of [1, 2, 3]) await s.createSubscriber(alice(i));
   return s;
+}
+
+/** `store` without its batch method `many`, counting the calls of `one`. */
+function withoutBatch(store: HssStore, many: 'allocateSqnsMany' | 'setRegistrationsMany', one: 'allocateSqns' | 'setRegistration'): { store: HssStore; calls: () => number } {
+  let calls = 0;
+  const proxy = new Proxy(store, {
+    get(t, p) {
+      if (p === many) return undefined;
+      const v = Reflect.get(t, p, t) as unknown;
+      if (typeof v !== 'function') return v;
+      const bound = (v as (...x: unknown[]) => unknown).bind(t);
+      return p === one ? (...a: unknown[]) => (calls++, bound(...a)) : bound;
+    },
+  });
+  return { store: proxy, calls: () => calls };
 }
 
 describe('SQN group commit', () => {
@@ -47,18 +63,10 @@ describe('SQN group commit', () => {
     const b = new SqnBatcher(store, { maxBatch: 4 });
     await Promise.all(Array.from({ length: 10 }, () => b.allocate('alice1@ims.lab', 'scscf.ims.lab', 1)));
     assert.deepEqual([b.stats.batches, b.stats.largest], [3, 4]);
-    let calls = 0;
-    const plain = new Proxy(store, {
-      get(t, p) {
-        if (p === 'allocateSqnsMany') return undefined;
-        if (p === 'allocateSqns') return (...a: Parameters<HssStore['allocateSqns']>) => (calls++, t.allocateSqns(...a));
-        const v = Reflect.get(t, p, t) as unknown;
-        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
-      },
-    });
-    const p = new SqnBatcher(plain);
+    const plain = withoutBatch(store, 'allocateSqnsMany', 'allocateSqns');
+    const p = new SqnBatcher(plain.store);
     const r = await Promise.all([p.allocate('alice2@ims.lab', 'scscf.ims.lab', 1), p.allocate('alice2@ims.lab', 'scscf.ims.lab', 1)]);
-    assert.equal(calls, 2);
+    assert.equal(plain.calls(), 2);
     assert.notEqual(r[0].sqns[0], r[1].sqns[0]);
   });
 });
@@ -95,5 +103,54 @@ describe('SQN group commit on PostgreSQL (one UPDATE per batch, rows locked in I
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('registration state group commit (TS 29.228 §6.1.2, §6.3: the flag MAR and SAR write)', () => {
+  test('[R-REG-1] [R-REG-2] concurrent updates run in one transaction, in arrival order, each returning the fields before it; every IMPU of the set follows', async () => {
+    const store = await store3();
+    const b = new RegistrationBatcher(store);
+    const [pending, registered, other] = await Promise.all([
+      b.set('sip:alice1@ims.lab', { state: 'PENDING', scscfName: 'sip:scscf.ims.lab' }),
+      b.set('tel:+15551001', { state: 'REGISTERED', scscfName: 'sip:scscf.ims.lab' }),
+      b.set('sip:alice2@ims.lab', { state: 'REGISTERED', scscfName: 'sip:scscf2.ims.lab' }),
+    ]);
+    assert.deepEqual(b.stats, { batches: 1, requests: 3, largest: 3 });
+    assert.deepEqual(pending.map((p) => [p.impu, p.state]), [['sip:alice1@ims.lab', 'NOT_REGISTERED'], ['tel:+15551001', 'NOT_REGISTERED']]);
+    assert.deepEqual(registered.map((p) => p.state), ['PENDING', 'PENDING'], 'the second update of the batch sees the first');
+    assert.deepEqual(other.map((p) => p.state), ['NOT_REGISTERED', 'NOT_REGISTERED']);
+    const now = async (impu: string) => {
+      const p = (await store.getPublicIdentity(impu))!;
+      return [p.state, p.scscfName];
+    };
+    assert.deepEqual(await now('sip:alice1@ims.lab'), ['REGISTERED', 'sip:scscf.ims.lab']);
+    assert.deepEqual(await now('sip:alice2@ims.lab'), ['REGISTERED', 'sip:scscf2.ims.lab']);
+    assert.deepEqual(await now('sip:alice1-work@ims.lab'), ['NOT_REGISTERED', null], 'another implicit set is untouched');
+  });
+
+  test('[R-REG-1] an unknown IMPU or a bad state in a batch gets its own typed error; the others still commit', async () => {
+    const store = await store3();
+    const b = new RegistrationBatcher(store);
+    const [ok, ghost, bad] = await Promise.allSettled([
+      b.set('sip:alice3@ims.lab', { state: 'REGISTERED', scscfName: 'sip:scscf.ims.lab' }),
+      b.set('sip:ghost@ims.lab', { state: 'REGISTERED', scscfName: 'sip:scscf.ims.lab' }),
+      b.set('sip:alice2@ims.lab', { state: 'BOGUS' as never }),
+    ]);
+    assert.equal(ok.status, 'fulfilled');
+    assert.ok(ghost.status === 'rejected' && ghost.reason instanceof NotFoundError);
+    assert.ok(bad.status === 'rejected' && bad.reason instanceof InvalidArgumentError);
+    assert.equal(b.stats.batches, 1);
+    assert.equal((await store.getPublicIdentity('sip:alice3@ims.lab'))!.state, 'REGISTERED');
+    assert.equal((await store.getPublicIdentity('sip:alice2@ims.lab'))!.state, 'NOT_REGISTERED');
+  });
+
+  test('[R-REG-1] a store without setRegistrationsMany is called once per update', async () => {
+    const store = await store3();
+    const plain = withoutBatch(store, 'setRegistrationsMany', 'setRegistration');
+    const b = new RegistrationBatcher(plain.store);
+    await Promise.all([b.set('sip:alice1@ims.lab', { state: 'PENDING', scscfName: 'sip:scscf.ims.lab' }), b.set('sip:alice2@ims.lab', { state: 'PENDING', scscfName: 'sip:scscf.ims.lab' })]);
+    assert.equal(plain.calls(), 2);
+    assert.deepEqual(b.stats, { batches: 0, requests: 0, largest: 0 });
+    assert.equal((await store.getPublicIdentity('sip:alice2@ims.lab'))!.state, 'PENDING');
   });
 });
