@@ -52,12 +52,13 @@ export class GroupCommit<Q, R> {
   }
 
   protected submit(req: Q): Promise<R> {
-    if (this.runMany === undefined) return this.runOne(req);
+    const many = this.runMany;
+    if (many === undefined) return this.runOne(req);
     return new Promise((resolve, reject) => {
       this.queue.push({ req, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        this.defer(() => void this.flush(this.runMany!));
+        this.defer(() => void this.flush(many));
       }
     });
   }

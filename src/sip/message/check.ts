@@ -12,7 +12,8 @@
  * header field." RFC 4475 §3.1.2.12 (baddate) says the same of a UAS: "an element shouldn't do
  * that unless the contents of the Date header field were actually important to its processing".
  * So an element checks the core here and every other field where it reads it: the typed
- * accessors throw {@link SipParseError} naming the field, and the stack answers that with 400.
+ * accessors throw {@link SipParseError} naming the field, and the stack answers that with 400
+ * ({@link parseFailureAnswer}: 502 when the field was a downstream response's).
  */
 import { SipParseError } from './errors.js';
 import type { SipMessage, SipRequest } from './message.js';
