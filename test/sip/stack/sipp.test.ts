@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expiresOf } from '../../../src/sip/headers/index.js';
 import { SipHeaders, SipRequest } from '../../../src/sip/message/index.js';
 import { SipStack } from '../../../src/sip/stack/index.js';
 import { openTransports } from '../../../src/sip/transport/open.js';
@@ -18,6 +19,9 @@ import { needPeer } from '../../support/peers.js';
 
 /** Our UAS scenario: SIPp's built-in `uas` call flow without its closing 4 s timewait. */
 const UAS_SCENARIO = join(repoRoot, 'test', 'sip', 'stack', 'sipp', 'uas-no-timewait.xml');
+
+/** SIPp sends a malformed Date the UAS does not read, then a malformed Expires it does (RFC 3261 §16.3 step 1). */
+const MALFORMED_SCENARIO = join(repoRoot, 'test', 'sip', 'stack', 'sipp', 'malformed-fields.xml');
 
 /** Runs sipp with args; resolves with its exit code and output. */
 function sipp(args: string[], timeoutMs = 20000): Promise<{ code: number | null; out: string }> {
@@ -47,6 +51,25 @@ async function freePort(): Promise<number> {
 const CALLS = 3;
 
 describe('interop: SIPp 3.6 against the stack (RFC 3261 §17 over real sockets)', () => {
+  test('§16.3 step 1 SIPp → our UAS: a malformed Date it does not read gets 200 and arrives as sent; a malformed Expires it reads gets 400', async (t) => {
+    if (!needPeer(t, 'sipp')) return;
+    const s = new SipStack({ transports: await openTransports({ address: '127.0.0.1' }) });
+    const port = s.transportLayer.all.find((x) => x.protocol === 'udp')!.local.port;
+    const dates: (string | undefined)[] = [];
+    s.onRequest((req, ctx) => {
+      dates.push(req.headers.get('Date'));
+      ctx.reply(200, 'OK', { headers: [['Expires', String(expiresOf(req) ?? 0)]] });
+    });
+    try {
+      const r = await sipp(['-sf', MALFORMED_SCENARIO, `127.0.0.1:${port}`, '-i', '127.0.0.1', '-p', String(await freePort()), '-t', 'u1', '-m', '1', '-timeout', '15']);
+      assert.equal(r.code, 0, r.out.slice(-2000));
+      assert.deepEqual(dates, ['Fri, 01 Jan 2010 16:00:00 EST', undefined]);
+      assert.equal(s.counters.rejected, 0, 'nothing refused at the transport: the 400 is the reader\'s');
+    } finally {
+      await s.close();
+    }
+  });
+
   for (const transport of ['udp', 'tcp'] as const) {
     test(`§13 / §17 SIPp uac → our UAS over ${transport.toUpperCase()}: ${CALLS} calls INVITE/100/180/200/ACK/BYE all succeed`, async (t) => {
       if (!needPeer(t, 'sipp')) return;
