@@ -17,8 +17,17 @@
  * terminated ("The proxy MUST maintain the response context until all of its associated
  * transactions have been terminated, even after forwarding a final response"), so a CANCEL that
  * comes after the final response still finds it and gets its 200 (§9.2).
+ *
+ * What a context keeps after that point depends on its method. An INVITE's keeps everything: a
+ * CANCEL may still come (§16.10), and so may further 2xx to relay (RFC 6026 §8.4). Any other
+ * request's, once its final response went upstream and its branches ended, has nothing left to
+ * do (§16.7 step 5: no other response goes upstream after a final one; §9.1: a CANCEL is for an
+ * INVITE) but wait for its server transaction's Timer J (64·T1 over UDP): it lets the request,
+ * the responses and the way upstream go and keeps its key and origin, so that what a proxy holds
+ * for the 32 s of every non-INVITE transaction it forwarded is a few hundred bytes, not the
+ * messages.
  */
-import { noopLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { detached, noopLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
 import { cseqOf, topVia, viaBranch } from '../headers/index.js';
 import { cloneMessage, createResponse, type SipRequest, type SipResponse } from '../message/index.js';
 import { SipTransportError } from '../transport/errors.js';
@@ -109,17 +118,21 @@ export class ProxyContext {
   readonly finals: SipResponse[] = [];
   /** §16.7 step 5: after a 6xx "it MUST NOT create any new branches in this context". */
   private sixHundred = false;
+  /** The way upstream; let go with the rest once a non-INVITE context only waits for its server transaction. */
+  private upstream: Upstream | undefined;
 
   constructor(
     private readonly env: Env,
     /** The server transaction's key (§17.2.3). */
     readonly key: string,
-    /** The request as received. */
-    readonly request: SipRequest,
+    /** The method of the request as received. */
+    readonly method: string,
     /** Where the request came from; a CANCEL must come from the same place. */
     readonly origin: string,
-    private readonly upstream: Upstream,
-  ) {}
+    upstream: Upstream,
+  ) {
+    this.upstream = upstream;
+  }
 
   /**
    * §16.6: forwards `req` (routed by the node) to `dest` on a new branch, and resolves with the
@@ -147,15 +160,15 @@ export class ProxyContext {
    */
   respond(resp: SipResponse): void {
     if (resp.status < 200) {
-      if (!this.finalSent) this.upstream.respond(resp);
+      if (!this.finalSent) this.upstream?.respond(resp);
       return;
     }
-    if (this.finalSent && !(resp.status < 300 && this.request.method === 'INVITE')) {
-      this.env.log.debug({ status: resp.status, method: this.request.method }, 'proxy: a second final response is not forwarded (RFC 3261 §16.7 step 5)');
+    if (this.finalSent && !(resp.status < 300 && this.method === 'INVITE')) {
+      this.env.log.debug({ status: resp.status, method: this.method }, 'proxy: a second final response is not forwarded (RFC 3261 §16.7 step 5)');
       return;
     }
     this.finalSent = true;
-    this.upstream.respond(resp);
+    this.upstream?.respond(resp);
     this.cancelPending();
     this.releaseIfDone();
   }
@@ -173,7 +186,7 @@ export class ProxyContext {
     if (resp.status < 200) return this.provisional(b, resp.status, out);
     if (b.final !== undefined || b.failed !== undefined || b.round.settled) {
       // RFC 6026 §8.4, §16.7 step 5: a further 2xx to an INVITE goes upstream at once; nothing else does.
-      if (resp.status < 300 && b.request.method === 'INVITE') (b.round.hooks.onAdditional2xx ?? ((r) => this.upstream.relay(r)))(out);
+      if (resp.status < 300 && b.request.method === 'INVITE') (b.round.hooks.onAdditional2xx ?? ((r) => this.upstream?.relay(r)))(out);
       if (b.final === undefined && b.failed === undefined) this.store(b, out);
       return;
     }
@@ -297,9 +310,19 @@ export class ProxyContext {
     this.ended(b);
   }
 
-  /** §16.7 step 9: kept "until all of its associated transactions have been terminated", the server's included. */
+  /**
+   * §16.7 step 9: kept "until all of its associated transactions have been terminated", the
+   * server's included; a non-INVITE context that only waits for its server transaction keeps no
+   * messages meanwhile (see the top of this file).
+   */
   private releaseIfDone(): void {
-    if (this.serverGone && this.branches.size === 0) this.env.release(this);
+    if (this.branches.size > 0 || !this.finalSent) return;
+    if (this.serverGone) this.env.release(this);
+    else if (this.method !== 'INVITE') {
+      this.upstream = undefined;
+      // After a 6xx, forward() answers with the best of them (§16.7 step 5); otherwise none is read again.
+      if (!this.sixHundred) this.finals.length = 0;
+    }
   }
 }
 
@@ -326,12 +349,16 @@ export class ProxyCore {
     return { contexts: this.contexts.size, branches: this.byBranch.size };
   }
 
-  /** The response context of server transaction `key`, created when there is none. */
+  /**
+   * The response context of server transaction `key`, created when there is none. Its key is a
+   * copy of its own: a transaction key is made of slices of the request's text (§17.2.3: its
+   * branch and sent-by), which a kept slice would keep whole.
+   */
   open(key: string, request: SipRequest, upstream: Upstream, origin = ''): ProxyContext {
     let c = this.contexts.get(key);
     if (!c) {
-      c = new ProxyContext(this.env, key, request, origin, upstream);
-      this.contexts.set(key, c);
+      c = new ProxyContext(this.env, detached(key), request.method, origin, upstream);
+      this.contexts.set(c.key, c);
     }
     return c;
   }

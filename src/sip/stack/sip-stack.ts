@@ -278,8 +278,7 @@ export class SipStack {
       }
       return;
     }
-    const channel: TxChannel = { reliable: m.receivedOn.reliable, origin: originOf(m), send: (resp) => this.transportLayer.sendResponse(resp as SipResponse, m) };
-    const r = this.transactions.receiveRequest(msg, channel);
+    const r = this.transactions.receiveRequest(msg, responseChannel(this.transportLayer, m));
     if (r.kind === 'absorbed') return;
     const ctx = this.context(m, r.tx);
     if (r.kind === 'ack') {
@@ -364,8 +363,10 @@ export class SipStack {
         if (!tx) return noTx();
         const open = proxy.get(tx.key);
         if (open) return open;
-        tx.onEnd = () => proxy.serverEnded(tx.key);
-        return proxy.open(tx.key, tx.request, { respond: (r) => tx.respond(r), relay: (r) => void this.sendResponse(r, m).catch(() => undefined) }, originOf(m));
+        const rc = proxy.open(tx.key, tx.request, { respond: (r) => tx.respond(r), relay: (r) => void this.sendResponse(r, m).catch(() => undefined) }, originOf(m));
+        // Bound, not a closure of this scope: the transaction keeps it for Timer J, and this scope holds the request.
+        tx.onEnd = proxy.serverEnded.bind(proxy, rc.key);
+        return rc;
       },
     };
   }
@@ -377,6 +378,16 @@ export class SipStack {
       this.log.error({ err: (err as Error)?.message }, 'ACK handler threw');
     }
   }
+}
+
+/**
+ * The channel a server transaction answers on (§18.2.2: back where the request came from). A
+ * function of its own, so that its closure keeps where to send and not the request: the
+ * lingering table keeps the channel of every transaction for Timer J (RFC 3261 §17.2.2).
+ */
+function responseChannel(layer: TransportLayer, m: InboundMessage): TxChannel {
+  const to = { transport: m.transport, remote: m.remote, receivedOn: m.receivedOn };
+  return { reliable: m.receivedOn.reliable, origin: originOf(m), send: (resp) => layer.sendResponse(resp as SipResponse, to) };
 }
 
 /** Where a request came from: transport, remote end and the local socket (a CANCEL must come the same way). */

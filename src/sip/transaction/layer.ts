@@ -323,16 +323,21 @@ export class TransactionLayer {
   /**
    * §17.2.2 Timer J: a non-INVITE server transaction entering "Completed" keeps only what a
    * retransmission needs (its key, final response and channel) in the lingering table; the rest
-   * is released. Not when the TU asked to hear of its end (onEnd): then it runs its course here.
+   * is released. A TU that asked to hear of its end (onEnd) hears of it from there.
    */
   private linger(rec: Rec, ms: number): boolean {
     const m = rec.machine;
-    if (m.kind !== 'server-non-invite' || m.lastResponse === undefined || rec.server?.onEnd !== undefined) return false;
+    if (m.kind !== 'server-non-invite' || m.lastResponse === undefined) return false;
     rec.done = true;
     rec.lingerUntil = this.clock.now() + ms;
     if (this.servers.get(rec.key) === rec) this.servers.delete(rec.key);
-    this.lingering.add(rec.key, m.lastResponse, rec.channel, ms);
+    this.lingering.add(rec.key, m.lastResponse, rec.channel, ms, this.endCallback(rec.server?.onEnd));
     return true;
+  }
+
+  /** A TU's end callback, made safe; a function of its own, so that it keeps nothing but the callback. */
+  private endCallback(onEnd: ((reason: TxEndReason) => void) | undefined): ((reason: TxEndReason) => void) | undefined {
+    return onEnd && ((reason) => this.safely(() => onEnd(reason)));
   }
 
   private passUp(rec: Rec, msg: SipMessage): void {

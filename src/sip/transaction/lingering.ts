@@ -10,11 +10,15 @@
  *
  * Every entry lives for the same Timer J, so deadlines arrive in insertion order: one FIFO and one
  * timer, armed for the oldest deadline, end them all (a timer wheel of one slot per Timer J).
+ *
+ * A TU that asked to hear of its transaction's end (a proxy's response context, which RFC 3261
+ * §16.7 keeps "until all of its associated transactions have been terminated") is told here, when
+ * Timer J fires or a resend fails (§17.2.4): its transaction lingers as compactly as any other.
  */
 import { detached, type Clock, type TimerHandle } from '../../common/index.js';
 import { DEFAULT_SIP_LIMITS } from '../message/index.js';
 import { parseMessage, serializeMessage } from '../parser/index.js';
-import type { SipMessage, SipResponse } from './types.js';
+import type { SipMessage, SipResponse, TxEndReason } from './types.js';
 
 /** Where a response goes again: the transaction's channel (layer.ts TxChannel). */
 interface Sender {
@@ -25,6 +29,8 @@ interface Lingering {
   readonly response: Uint8Array;
   readonly channel: Sender;
   readonly deadline: number;
+  /** The TU's end callback, when it asked for one. */
+  readonly onEnd: ((reason: TxEndReason) => void) | undefined;
 }
 
 /** The "Completed" non-INVITE server transactions, ended together by one timer. */
@@ -42,20 +48,24 @@ export class LingeringTable {
     return this.entries.size;
   }
 
-  /** §17.2.2: the transaction entered "Completed" with `response`; it ends after `ms` (Timer J). */
-  add(txKey: string, response: SipResponse, channel: Sender, ms: number): void {
+  /**
+   * §17.2.2: the transaction entered "Completed" with `response`; it ends after `ms` (Timer J),
+   * and then `onEnd` hears of it.
+   */
+  add(txKey: string, response: SipResponse, channel: Sender, ms: number, onEnd?: (reason: TxEndReason) => void): void {
     let bytes: Uint8Array;
     try {
       bytes = serializeMessage(response);
     } catch {
       // A response that cannot be serialized was not sent either (the transport refused it): the
       // transaction has nothing to resend and ends now.
+      onEnd?.('normal');
       return;
     }
     // The key is built from the request's branch and sent-by, slices of its text: a copy of its own.
     const key = detached(txKey);
     const deadline = this.clock.now() + ms;
-    this.entries.set(key, { response: bytes, channel, deadline });
+    this.entries.set(key, { response: bytes, channel, deadline, onEnd });
     this.keys.push(key);
     this.deadlines.push(deadline);
     if (this.timer === undefined) this.arm(deadline);
@@ -70,12 +80,19 @@ export class LingeringTable {
       response = parseMessage(e.response, { maxMessageBytes: Math.max(e.response.length, DEFAULT_SIP_LIMITS.maxMessageBytes) });
     } catch {
       // What this stack serialized always parses; should it not, the transaction just ends.
-      this.entries.delete(key);
+      this.end(key, e, 'normal');
       return true;
     }
     // §17.2.4: a transport error ends the transaction ("Terminated"), nothing else.
-    e.channel.send(response).catch(() => this.entries.delete(key));
+    e.channel.send(response).catch(() => this.end(key, e, 'transportError'));
     return true;
+  }
+
+  /** Entry `e` of `key` (when it is still the one there) terminates. */
+  private end(key: string, e: Lingering, reason: TxEndReason): void {
+    if (this.entries.get(key) !== e) return;
+    this.entries.delete(key);
+    e.onEnd?.(reason);
   }
 
   /** Forgets everything and stops the timer (on shutdown). */
@@ -103,9 +120,10 @@ export class LingeringTable {
         break;
       }
       const key = this.keys[this.head];
-      // A key added again later (or already ended by a transport error) is not this slot's.
-      if (this.entries.get(key)?.deadline === deadline) this.entries.delete(key);
       this.head++;
+      // A key added again later (or already ended by a transport error) is not this slot's.
+      const e = this.entries.get(key);
+      if (e?.deadline === deadline) this.end(key, e, 'normal');
     }
     if (this.head > 1024 && this.head * 2 > this.keys.length) {
       this.keys = this.keys.slice(this.head);

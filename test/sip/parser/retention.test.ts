@@ -13,8 +13,10 @@ import { describe, test } from 'node:test';
 import { detached, ManualClock, SeededRng } from '../../../src/common/index.js';
 import { SaManager, type SaSet } from '../../../src/ipsec/index.js';
 import { applyContacts } from '../../../src/nodes/scscf/bindings.js';
-import { authorizationOf, contactsOf, createResponse, parseMessage, securityClientOf, type SipMessage } from '../../../src/sip/index.js';
+import { authorizationOf, contactsOf, createResponse, parseMessage, securityClientOf, SipHeaders, SipRequest, type SipMessage } from '../../../src/sip/index.js';
+import { SipStack } from '../../../src/sip/stack/index.js';
 import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
+import { openTransports } from '../../../src/sip/transport/open.js';
 import type { StoredBinding } from '../../../src/store/index.js';
 import { parseXml } from '../../../src/xml/index.js';
 import { heapHoldsString } from '../../support/heap-strings.js';
@@ -106,6 +108,30 @@ describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER',
     layer.clear();
   });
 
+  test('[R-LAB-4] a proxy\'s response context waiting for its server transaction\'s Timer J (RFC 3261 §16.7 step 9, §17.2.2) keeps neither the request nor the response text', async () => {
+    const marker = randomBytes(12).toString('hex');
+    const clock = new ManualClock(0);
+    const open = async (): Promise<SipStack> => new SipStack({ transports: await openTransports({ address: '127.0.0.1' }), clock, proxy: true });
+    const [uac, proxy, uas] = [await open(), await open(), await open()];
+    const portOf = (st: SipStack): number => st.transportLayer.all.find((t) => t.protocol === 'udp')!.local.port;
+    try {
+      uas.onRequest((_req, ctx) => void ctx.reply(200, 'OK'));
+      proxy.onRequest(async (req, ctx) => ctx.respond(await ctx.proxy().forward(req, { address: '127.0.0.1', port: portOf(uas) })));
+      const status = await sendMessage(uac, portOf(proxy), marker);
+      assert.equal(status, 200);
+      // Timer K (T4, §17.1.2.2) ends the proxy's client transaction: only the server's Timer J remains.
+      clock.advance(5000);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(proxy.proxy.size, { contexts: 1, branches: 0 }, 'the context is maintained for its server transaction');
+      assert.equal(await heapHoldsString('MESSAGE sip:', 'Max-Forwards', marker), false, 'the request text');
+      assert.equal(await heapHoldsString('SIP/2.0 200', marker), false, 'the response text');
+      clock.advance(27000);
+      assert.deepEqual(proxy.proxy.size, { contexts: 0, branches: 0 }, 'Timer J ended the server transaction, and with it the context');
+    } finally {
+      for (const st of [uac, proxy, uas]) await st.close();
+    }
+  });
+
   test('[R-LAB-4] detached: equal to its source, and cut loose from the text it came from', async () => {
     const marker = randomBytes(12).toString('hex');
     const own = detached(register(marker).headers.get('Authorization')!.slice(7, 30));
@@ -127,4 +153,16 @@ function identityOf(xml: string): string {
   const identity = parseXml(xml).children[2];
   assert.ok(typeof identity !== 'string');
   return identity.children[0] as string;
+}
+
+/** Sends a MESSAGE whose Call-ID carries `marker` to `port`; resolves with the final status. A
+ * helper, so that the request is no local of the suspended test. */
+async function sendMessage(uac: SipStack, port: number, marker: string): Promise<number> {
+  const h = new SipHeaders([
+    ['To', '<sip:bob@127.0.0.1>'],
+    ['From', `<sip:alice@127.0.0.1>;tag=${uac.newTag()}`],
+    ['Call-ID', `retention-${marker}`],
+    ['CSeq', '1 MESSAGE'],
+  ]);
+  return (await uac.sendRequest(new SipRequest('MESSAGE', 'sip:bob@127.0.0.1', h), { address: '127.0.0.1', port })).status;
 }

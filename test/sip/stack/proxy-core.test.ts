@@ -169,6 +169,44 @@ describe('RFC 3261 §16.6–16.7: forwarding and response processing', () => {
     assert.equal(w.core.onResponse(down(b, 404, 'Not Found', 'INVITE')), false, '§17.1.3: the CSeq method must match the branch');
   });
 
+  test('§16.7 step 9: a non-INVITE context, its final response sent and its branch ended, is maintained until its server transaction ends but keeps no response; an INVITE context keeps its own (§16.10, RFC 6026 §8.4)', async () => {
+    const w = world();
+    const rc = w.open(invite('MESSAGE'));
+    const p = rc.forward(invite('MESSAGE'), DEST);
+    const [b] = w.branches;
+    w.core.onResponse(down(b, 202, 'Accepted', 'MESSAGE'));
+    rc.respond(await p);
+    assert.equal(rc.finals.length, 1, 'kept while its branch lives');
+    w.core.onClientEnd(b);
+    assert.deepEqual(w.core.size, { contexts: 1, branches: 0 }, '"MUST maintain the response context until all of its associated transactions have been terminated"');
+    assert.equal(w.core.get('server-key'), rc);
+    assert.equal(rc.finals.length, 0, 'nothing in it will be read again');
+    rc.respond(down(b, 200, 'OK', 'MESSAGE'));
+    assert.deepEqual(w.upstream.map((r) => r.status), [202], 'still one final response upstream');
+    w.core.serverEnded('server-key');
+    assert.deepEqual(w.core.size, { contexts: 0, branches: 0 });
+
+    const v = world();
+    const ic = v.open();
+    const q = ic.forward(invite(), DEST);
+    v.core.onResponse(down(v.branches[0], 200, 'OK'));
+    ic.respond(await q);
+    v.core.onClientEnd(v.branches[0]);
+    assert.equal(ic.finals.length, 1, 'an INVITE context keeps its responses until its server transaction ends');
+  });
+
+  test('§16.7 step 5: a non-INVITE context that got a 6xx still answers a new forward with it after its branch ended', async () => {
+    const w = world();
+    const rc = w.open(invite('MESSAGE'));
+    const p = rc.forward(invite('MESSAGE'), DEST);
+    const [b] = w.branches;
+    w.core.onResponse(down(b, 603, 'Decline', 'MESSAGE'));
+    rc.respond(await p);
+    w.core.onClientEnd(b);
+    assert.equal((await rc.forward(invite('MESSAGE'), DEST)).status, 603, '"it MUST NOT create any new branches in this context"');
+    assert.equal(w.sent.length, 1);
+  });
+
   test('§16.6 step 7 / §16.8: a branch that times out rejects with the transaction\'s error (the node answers 408); the context is cleaned', async () => {
     const w = world();
     const rc = w.open();

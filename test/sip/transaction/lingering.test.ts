@@ -107,4 +107,71 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     clock.advance(2000);
     assert.equal(table.size, 0);
   });
+
+  test('§17.2.2, §16.7 step 9: a transaction whose TU asked to hear of its end (a proxy\'s response context) lingers too, and hears "normal" at Timer J, not before', () => {
+    const clock = new ManualClock();
+    const layer = new TransactionLayer({ clock });
+    const ch = channel();
+    const r = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKp1' }), ch);
+    assert.ok(r.kind === 'new');
+    const ends: string[] = [];
+    r.tx.onEnd = (why) => ends.push(why);
+    r.tx.respond(createResponse(r.tx.request, 200));
+    assert.equal(layer.size.servers, 1);
+    assert.deepEqual([...layer.serverTransactions()], [], 'handed to the lingering table, not kept whole');
+    clock.advance(31999);
+    assert.equal(layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKp1' }), ch).kind, 'absorbed');
+    assert.equal(ch.sent.length, 2, 'the retransmission got the final response again');
+    assert.deepEqual(ends, []);
+    clock.advance(1);
+    assert.deepEqual(ends, ['normal']);
+    assert.equal(layer.size.servers, 0);
+    clock.advance(64000);
+    assert.deepEqual(ends, ['normal'], 'told once');
+  });
+
+  test('§17.2.4: the TU hears "transportError" when a resent response fails; a throwing callback harms neither the table nor the other transactions; clear() tells nobody', async () => {
+    const clock = new ManualClock();
+    const layer = new TransactionLayer({ clock });
+    const ends: string[] = [];
+    const failing = channel();
+    const a = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe2' }), failing);
+    const b = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe3' }), channel());
+    const c = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe4' }), channel());
+    assert.ok(a.kind === 'new' && b.kind === 'new' && c.kind === 'new');
+    a.tx.onEnd = (why) => ends.push(`a ${why}`);
+    b.tx.onEnd = () => {
+      throw new Error('a TU bug');
+    };
+    c.tx.onEnd = (why) => ends.push(`c ${why}`);
+    for (const r of [a, b, c]) r.tx.respond(createResponse(r.tx.request, 200));
+    failing.fail();
+    assert.equal(layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe2' }), failing).kind, 'absorbed');
+    await tick();
+    assert.deepEqual(ends, ['a transportError']);
+    clock.advance(32000);
+    assert.deepEqual(ends, ['a transportError', 'c normal'], 'b threw, c was still told');
+    assert.equal(layer.size.servers, 0);
+    const d = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe5' }), channel());
+    assert.ok(d.kind === 'new');
+    d.tx.onEnd = (why) => ends.push(`d ${why}`);
+    d.tx.respond(createResponse(d.tx.request, 200));
+    layer.clear();
+    clock.advance(32000);
+    assert.deepEqual(ends, ['a transportError', 'c normal'], 'a shutdown is no end to report');
+  });
+
+  test('§17.2.4: a final response that cannot be serialized ends the transaction at once, and its TU hears so', async () => {
+    const layer = new TransactionLayer({ clock: new ManualClock() });
+    const r = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKs2' }), channel());
+    assert.ok(r.kind === 'new');
+    const ends: string[] = [];
+    r.tx.onEnd = (why) => ends.push(why);
+    const bad = createResponse(r.tx.request, 200);
+    bad.reason = 'OK\x01';
+    r.tx.respond(bad);
+    await tick();
+    assert.deepEqual(ends, ['normal']);
+    assert.equal(layer.size.servers, 0);
+  });
 });
