@@ -278,14 +278,15 @@ export class SipStack {
       }
       return;
     }
-    const r = this.transactions.receiveRequest(msg, responseChannel(this.transportLayer, m));
+    const origin = originOf(m);
+    const r = this.transactions.receiveRequest(msg, responseChannel(this.transportLayer, m, origin));
     if (r.kind === 'absorbed') return;
-    const ctx = this.context(m, r.tx);
+    const ctx = this.context(m, r.tx, origin);
     if (r.kind === 'ack') {
       if (this.ackHandler) this.safely(() => this.ackHandler!(msg, ctx));
       return;
     }
-    if (msg.method === 'CANCEL' && this.onCancel(msg, m, ctx)) return;
+    if (msg.method === 'CANCEL' && this.onCancel(msg, origin, ctx)) return;
     // §16.10: an INVITE is cancellable from its arrival, before the node has decided where it goes.
     if (this.opts.proxy && msg.method === 'INVITE') ctx.proxy();
     const handler = this.requestHandler;
@@ -320,8 +321,7 @@ export class SipStack {
    * and the same origin) is answered 200 "immediately", then every pending branch is cancelled.
    * A proxy's stack answers any other CANCEL 481 (§9.2). Returns whether the CANCEL was handled.
    */
-  private onCancel(cancel: SipRequest, m: InboundMessage, ctx: RequestContext): boolean {
-    const origin = originOf(m);
+  private onCancel(cancel: SipRequest, origin: string, ctx: RequestContext): boolean {
     const invite = this.transactions.findInviteFor(cancel, origin);
     const rc = invite && this.proxy.find(invite.key, origin);
     if (rc) {
@@ -334,7 +334,7 @@ export class SipStack {
     return true;
   }
 
-  private context(m: InboundMessage, tx: ServerTransaction | undefined): RequestContext {
+  private context(m: InboundMessage, tx: ServerTransaction | undefined, origin: string): RequestContext {
     const rng = this.rng;
     const proxy = this.proxy;
     const noTx = (): never => {
@@ -363,7 +363,7 @@ export class SipStack {
         if (!tx) return noTx();
         const open = proxy.get(tx.key);
         if (open) return open;
-        const rc = proxy.open(tx.key, tx.request, { respond: (r) => tx.respond(r), relay: (r) => void this.sendResponse(r, m).catch(() => undefined) }, originOf(m));
+        const rc = proxy.open(tx.key, tx.request, { respond: (r) => tx.respond(r), relay: (r) => void this.sendResponse(r, m).catch(() => undefined) }, origin);
         // Bound, not a closure of this scope: the transaction keeps it for Timer J, and this scope holds the request.
         tx.onEnd = proxy.serverEnded.bind(proxy, rc.key);
         return rc;
@@ -385,9 +385,9 @@ export class SipStack {
  * function of its own, so that its closure keeps where to send and not the request: the
  * lingering table keeps the channel of every transaction for Timer J (RFC 3261 §17.2.2).
  */
-function responseChannel(layer: TransportLayer, m: InboundMessage): TxChannel {
+function responseChannel(layer: TransportLayer, m: InboundMessage, origin: string): TxChannel {
   const to = { transport: m.transport, remote: m.remote, receivedOn: m.receivedOn };
-  return { reliable: m.receivedOn.reliable, origin: originOf(m), send: (resp) => layer.sendResponse(resp as SipResponse, to) };
+  return { reliable: m.receivedOn.reliable, origin, send: (resp) => layer.sendResponse(resp as SipResponse, to) };
 }
 
 /** Where a request came from: transport, remote end and the local socket (a CANCEL must come the same way). */
