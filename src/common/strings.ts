@@ -21,6 +21,41 @@ export function keptCopy(s: string, kept: readonly string[]): string {
 }
 
 /**
+ * A bounded table of strings that many long-lived records hold with the same content, so that
+ * they share one copy: a node's records of 100,000 registrations hold the same Service-Route,
+ * Path, peer URI and peer address, each otherwise a copy per UE (heap snapshots of `imsec core`,
+ * issue [K]: "interned strings"). A string not yet in the table enters as a {@link detached}
+ * copy. The values come from peers, so the table is bounded: when it is full it starts again
+ * empty, and the values that recur come back at once. Interning changes no value, only how many
+ * copies of it the heap holds.
+ */
+export class StringPool {
+  private readonly m = new Map<string, string>();
+  constructor(private readonly cap = 4096) {}
+
+  /** The pool's copy of `s`. */
+  get(s: string): string {
+    const hit = this.m.get(s);
+    if (hit !== undefined) return hit;
+    if (this.m.size >= this.cap) this.m.clear();
+    const copy = detached(s);
+    this.m.set(copy, copy);
+    return copy;
+  }
+
+  get size(): number {
+    return this.m.size;
+  }
+}
+
+const shared = new StringPool();
+
+/** `s` from the process's shared {@link StringPool}: a value many registrations keep alike. */
+export function interned(s: string): string {
+  return shared.get(s);
+}
+
+/**
  * A map key of several parts, `a|b|c`. Joined, not templated: a template literal builds a rope of
  * its parts that a map keeps as it is (five or six objects per key at 100,000 registrations);
  * a join makes one flat string, which also hashes faster on each lookup.

@@ -11,3 +11,20 @@ export async function heapHoldsString(...parts: string[]): Promise<boolean> {
   const snapshot = JSON.parse(text) as { strings: string[] };
   return snapshot.strings.some((s) => parts.every((p) => s.includes(p)));
 }
+
+/** How many live string objects have exactly the content `s` (copies, not distinct values). */
+export async function heapStringCopies(s: string): Promise<number> {
+  let text = '';
+  for await (const chunk of getHeapSnapshot()) text += chunk as string;
+  const snapshot = JSON.parse(text) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const { node_fields: fields, node_types: [types] } = snapshot.snapshot.meta;
+  const width = fields.length;
+  const typeAt = fields.indexOf('type');
+  const nameAt = fields.indexOf('name');
+  const stringTypes = new Set(['string', 'concatenated string', 'sliced string'].map((t) => types.indexOf(t)));
+  const name = snapshot.strings.indexOf(s);
+  if (name < 0) return 0;
+  let n = 0;
+  for (let i = 0; i < snapshot.nodes.length; i += width) if (snapshot.nodes[i + nameAt] === name && stringTypes.has(snapshot.nodes[i + typeAt])) n++;
+  return n;
+}

@@ -8,19 +8,26 @@ import { bucketPut, bucketValues, joinedKey, type Bucket } from '../../common/in
 import { ueAddressOf, uePortOf } from './build.js';
 import type { Endpoint, SaEndpointParams, SaRole, SaSet, SaState, SaTableEntry, SecurityAssociation, Transport } from './types.js';
 
-/** A multiset of numbers (SPIs, ports) in use: O(1) add, remove and lookup. */
-export class Counted {
-  private readonly m = new Map<number, number>();
-  has(v: number): boolean {
+/** A multiset (SPIs, ports, addresses) in use: O(1) add, remove and lookup. */
+export class Counted<K = number> {
+  private readonly m = new Map<K, number>();
+  has(v: K): boolean {
     return this.m.has(v);
   }
   /** Add (`on`) or remove one occurrence. */
-  count(v: number, on: boolean): void {
+  count(v: K, on: boolean): void {
     const n = this.m.get(v);
     if (on) this.m.set(v, (n ?? 0) + 1);
     else if (n === undefined) return;
     else if (n <= 1) this.m.delete(v);
     else this.m.set(v, n - 1);
+  }
+  /** The distinct members. */
+  keys(): IterableIterator<K> {
+    return this.m.keys();
+  }
+  clear(): void {
+    this.m.clear();
   }
 }
 

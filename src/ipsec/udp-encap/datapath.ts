@@ -15,6 +15,7 @@ import { UdpPortPool } from '../port-pool.js';
 import { EspSa, decodeEspHeader, isUdpEncapsulatedEsp } from '../esp/index.js';
 import type { IpsecDatapath } from '../sa/datapath.js';
 import { SaError } from '../sa/errors.js';
+import { Counted } from '../sa/table-index.js';
 import type { SaState, SecurityAssociation } from '../sa/types.js';
 import { canonicalIp, decapsulate, encapsulate, type UdpEncapDropReason } from './encap.js';
 
@@ -84,8 +85,9 @@ interface Entry {
 
 const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
 
-function selectorKey(fromPort: number, to: Endpoint): string {
-  return joinedKey(fromPort, to.address, to.port);
+/** Outbound selector key `local address|local port|peer address|peer port`. */
+function selectorKey(fromAddress: string, fromPort: number, to: Endpoint): string {
+  return joinedKey(fromAddress, fromPort, to.address, to.port);
 }
 
 /** The endpoint with its address in canonical form (the SA's own object when it already is: nothing per SA to keep). */
@@ -115,13 +117,17 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private readonly tap?: UdpEncapOptions['tap'];
   private readonly inbound = new Map<number, Entry>();
   private readonly outbound = new Map<string, Entry>();
-  /** Outbound entries by selector (local port, peer address and port). */
+  /**
+   * Outbound entries by selector: local address and port, peer address and port. A swarm of UEs
+   * on many addresses reuses port numbers, and a send that names its address looks at that
+   * address's SAs only.
+   */
   private readonly bySelector = new Map<string, Bucket<Entry>>();
   /**
-   * The same with the local address too: a swarm of UEs on many addresses reuses port numbers,
-   * and a send that names its address must not look at every address's SAs.
+   * The local addresses of the outbound entries, each with its count. A send that names no address
+   * looks under each (a P-CSCF has one): one key per SA, not a second map of every SA by port.
    */
-  private readonly byFullSelector = new Map<string, Bucket<Entry>>();
+  private readonly localAddresses = new Counted<string>();
   private readonly anyAddress: boolean;
   private readonly ports = new UdpPortPool((local, msg, rinfo) => this.receive(local, msg, rinfo));
 
@@ -168,20 +174,14 @@ export class UdpEncapDatapath implements IpsecDatapath {
 
   private addOutbound(e: Entry): void {
     this.outbound.set(e.sa.id, e);
-    for (const [m, k] of this.selectorKeys(e)) bucketPut(m, k, e, true);
+    bucketPut(this.bySelector, selectorKey(e.src.address, e.src.port, e.dst), e, true);
+    this.localAddresses.count(e.src.address, true);
   }
 
   private removeOutbound(e: Entry): void {
     this.outbound.delete(e.sa.id);
-    for (const [m, k] of this.selectorKeys(e)) bucketPut(m, k, e, false);
-  }
-
-  private selectorKeys(e: Entry): [Map<string, Bucket<Entry>>, string][] {
-    const k = selectorKey(e.src.port, e.dst);
-    return [
-      [this.bySelector, k],
-      [this.byFullSelector, joinedKey(e.src.address, k)],
-    ];
+    bucketPut(this.bySelector, selectorKey(e.src.address, e.src.port, e.dst), e, false);
+    this.localAddresses.count(e.src.address, false);
   }
 
   /** The endpoint a local protected endpoint's socket is bound to (see `anyAddress`). */
@@ -202,24 +202,21 @@ export class UdpEncapDatapath implements IpsecDatapath {
     this.inbound.clear();
     this.outbound.clear();
     this.bySelector.clear();
-    this.byFullSelector.clear();
+    this.localAddresses.clear();
     await this.ports.close();
   }
 
   /**
    * Seal and send one SIP datagram on the outbound SA whose selector is
-   * (local fromPort → to); among several (change-over), the best state, then the newest set.
+   * (local fromPort → to), from `fromAddress` or, when it names none, from any local address;
+   * among several (change-over), the best state, then the newest set.
    * Throws {@link SaError} (IPSEC_SA) when there is no such SA.
    */
   async send(sip: Uint8Array, opts: UdpEncapSendOptions): Promise<void> {
     const to = norm(opts.to);
-    const fromAddress = opts.fromAddress === undefined ? undefined : canonicalIp(opts.fromAddress);
     let best: Entry | undefined;
-    const k = selectorKey(opts.fromPort, to);
-    const bucket = fromAddress === undefined ? bucketValues(this.bySelector, k) : bucketValues(this.byFullSelector, joinedKey(fromAddress, k));
-    for (const e of bucket) {
-      if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
-    }
+    if (opts.fromAddress !== undefined) best = this.bestOutbound(canonicalIp(opts.fromAddress), opts.fromPort, to, undefined);
+    else for (const a of this.localAddresses.keys()) best = this.bestOutbound(a, opts.fromPort, to, best);
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
     const socket = await this.ports.socketOf(this.bindingOf(best.src));
     if (!socket) throw new SaError(`protected port ${best.src.port} is not bound`);
@@ -230,6 +227,14 @@ export class UdpEncapDatapath implements IpsecDatapath {
     );
     this.counters.sent++;
     this.counters.bytesSent += packet.length;
+  }
+
+  /** `best`, or a better outbound entry of the selector (local address and port → to). */
+  private bestOutbound(fromAddress: string, fromPort: number, to: Endpoint, best: Entry | undefined): Entry | undefined {
+    for (const e of bucketValues(this.bySelector, selectorKey(fromAddress, fromPort, to))) {
+      if (!best || STATE_RANK[e.sa.state] > STATE_RANK[best.sa.state] || (e.sa.state === best.sa.state && e.sa.setId > best.sa.setId)) best = e;
+    }
+    return best;
   }
 
   /**

@@ -86,6 +86,11 @@ export class HssCore implements CxContext {
     });
   }
 
+  /** Subscribers whose allowed schemes the MAR procedure caches (diagnostics, tests). */
+  get cachedSchemes(): number {
+    return this.vectors.cachedSchemes;
+  }
+
   /** Answers one Cx request (UAR, MAR, SAR, LIR). @throws DiameterAvpError when the request does not parse. */
   async handle(req: DiameterMessage): Promise<DiameterMessage> {
     switch (req.commandCode) {

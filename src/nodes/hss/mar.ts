@@ -110,20 +110,30 @@ export class VectorIssuer {
   /**
    * The subscriber's allowed schemes, cached for `schemeCacheMs` (they change only by
    * provisioning, which calls {@link forget}; a change made by another process is seen when the
-   * entry expires).
+   * entry expires). An entry is made again when it is used after it expired, so the map is in the
+   * order the entries were made and the expired ones are at its front: each miss drops them
+   * there. The cache holds the subscribers of the last `schemeCacheMs`, not every subscriber that
+   * ever registered (issue [K]: memory per registered UE).
    */
   private async authSchemes(impi: string): Promise<readonly string[] | null> {
     const now = this.o.clock.now();
+    const ttl = this.o.schemeCacheMs;
     const hit = this.schemes.get(impi);
-    if (hit !== undefined && now - hit.at < this.o.schemeCacheMs) return hit.schemes;
+    if (hit !== undefined && now - hit.at < ttl) return hit.schemes;
     const sub = await this.cx.store.getSubscriber(impi);
-    if (sub === null) {
-      this.schemes.delete(impi);
-      return null;
+    this.schemes.delete(impi);
+    for (const [k, e] of this.schemes) {
+      if (now - e.at < ttl) break;
+      this.schemes.delete(k);
     }
-    if (this.schemes.size >= 100_000) this.schemes.clear();
-    this.schemes.set(impi, { schemes: sub.authSchemes, at: now });
+    if (sub === null) return null;
+    if (ttl > 0 && this.schemes.size < 100_000) this.schemes.set(impi, { schemes: sub.authSchemes, at: now });
     return sub.authSchemes;
+  }
+
+  /** Subscribers whose schemes are cached (diagnostics). */
+  get cachedSchemes(): number {
+    return this.schemes.size;
   }
 
   /** Drops what the core caches about `impi` (call after provisioning changes it). */

@@ -6,7 +6,7 @@
  * NOTIFY meant for it) has been delivered over them (TS 33.203 §7.4, PcscfState.endRegistration);
  * a shortened one shortens it (network-initiated re-authentication, R-RR-5).
  */
-import { detached, randomToken } from '../../common/index.js';
+import { detached, interned, randomToken } from '../../common/index.js';
 import { callIdOf, contentTypeOf, formatUri, mediaType, parseSubscriptionState, routesOf, toTag, type SipRequest, type SipResponse, decodeReginfo, REGINFO_CONTENT_TYPE } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
 import { numberHeader, type CoreContext } from './ports.js';
@@ -69,17 +69,18 @@ export class RegEventSubscriber {
       return;
     }
     try {
-      // The dialog lives as long as the registration: its strings are its own (common/strings.ts).
+      // The dialog lives as long as the registration: its strings are its own, and the route and
+      // target, alike for every UE behind one S-CSCF, the process's pool's (common/strings.ts).
       if (sub.toTag === undefined) {
         const tag = toTag(resp);
         if (tag !== undefined) sub.toTag = detached(tag);
       }
       if (sub.cseq === 1) {
         // RFC 3261 §12.1.2: the UAC's route set is the Record-Route in reverse.
-        const rr = routesOf(resp, 'Record-Route').map((n) => detached(`<${formatUri(n.uri)}>${n.params.toString()}`)).reverse();
+        const rr = routesOf(resp, 'Record-Route').map((n) => interned(`<${formatUri(n.uri)}>${n.params.toString()}`)).reverse();
         if (rr.length > 0) sub.routeSet = rr;
         const c = contactUriOf(resp);
-        if (c) sub.target = detached(formatUri(c));
+        if (c) sub.target = interned(formatUri(c));
       }
     } catch {
       // A malformed dialog header leaves the initial route; refreshes may fail and end it.

@@ -22,7 +22,7 @@ import {
   type ContactList,
   type NameAddr,
 } from '../../sip/headers/index.js';
-import { detached } from '../../common/index.js';
+import { detached, interned } from '../../common/index.js';
 import type { ReginfoContactEvent } from '../../sip/index.js';
 import type { StoredBinding } from '../../store/index.js';
 import type { RegistrarPolicy } from './config.js';
@@ -132,14 +132,14 @@ export function applyContacts(
       }
       continue;
     }
-    // A binding lives for the registration: its strings are its own, not views of the REGISTER
-    // (common/strings.ts).
+    // A binding lives for the registration: its strings are its own, not views of the REGISTER,
+    // and the Path, alike for every UE behind one P-CSCF, the process's pool's (common/strings.ts).
     const instance = contactInstance(c);
     const fields = {
       uri: detached(uri),
       contact: detached(contactText(c)),
       expiresAt: now + e * 1000,
-      path: req.path.map(detached),
+      path: req.path.map(interned),
       callId: detached(req.callId),
       cseq: req.cseq,
       ...(instance !== undefined ? { instance: detached(instance) } : {}),

@@ -10,7 +10,7 @@
  * The bodies are built by {@link reginfoOf} (pure): one `<registration>` per identity of the
  * implicit set, each listing the same contacts (TS 24.229 §5.4.2.1.2).
  */
-import { DeadlineQueue, detached, randomToken, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
+import { DeadlineQueue, detached, interned, randomToken, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
 import { contactsOf, expiresOf, formatNameAddr, formatRoute, formatUri, fromOf, parsePAssertedIdentity, parseUri, routesOf, toOf, type SipUri } from '../../sip/headers/index.js';
 import { SipRequest, SipHeaders, type SipResponse } from '../../sip/message/index.js';
 import type { CreateResponseOptions } from '../../sip/message/index.js';
@@ -184,7 +184,8 @@ export class RegEventNotifier {
       const contact = contactsOf(req);
       if (contact === '*' || contact.length !== 1) return reply(400, 'Bad Request', { headers: [['Warning', '399 - "SUBSCRIBE needs one Contact"']] });
       // The dialog lives as long as the subscription: its strings are its own, not views of the
-      // SUBSCRIBE (common/strings.ts).
+      // SUBSCRIBE, and the target and route set, alike for every subscription of one P-CSCF, the
+      // process's pool's (common/strings.ts).
       sub = {
         aor: reg.aor,
         subscriber: who,
@@ -193,8 +194,8 @@ export class RegEventNotifier {
         remoteTag: detached(remoteTag),
         localUri: detached(formatNameAddr({ ...to, params: to.params.clone() })),
         remoteUri: detached(req.headers.get('from') ?? ''),
-        remoteTarget: detached(formatUri(contact[0].uri)),
-        routeSet: routesOf(req, 'Record-Route').map((r) => detached(formatRoute([r]))),
+        remoteTarget: interned(formatUri(contact[0].uri)),
+        routeSet: routesOf(req, 'Record-Route').map((r) => interned(formatRoute([r]))),
         localCseq: 0,
         version: 0,
         expiresAt: now,

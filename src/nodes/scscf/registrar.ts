@@ -23,7 +23,7 @@
  *    Contact, Service-Route, P-Associated-URI and Path (R-REG-2, R-REG-3).
  */
 import { parseAkaNonce, type DigestCredentials } from '../../auth/digest/index.js';
-import { detached, randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopLogger } from '../../common/index.js';
+import { detached, interned, randomToken, type Clock, type Logger, type Rng, type TimerHandle, noopLogger } from '../../common/index.js';
 import { callIdOf, contactsOf, cseqOf, expiresOf, formatRoute, formatUri, routesOf, toOf, type ContactList } from '../../sip/headers/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { StoredRegistration } from '../../store/index.js';
@@ -318,7 +318,7 @@ export class Registrar {
       cseq: p.cseq,
       path: p.path,
       ...(p.expiresHeader !== undefined ? { expiresHeader: p.expiresHeader } : {}),
-      ...(source ? { received: { transport: source.transport, address: source.address, port: source.port } } : {}),
+      ...(source ? { received: { transport: source.transport, address: interned(source.address), port: source.port } } : {}),
     };
     const applied = applyContacts(live, req, now, this.d.config.registrar, () => randomToken(this.d.rng, 6));
     if (!applied.ok) {

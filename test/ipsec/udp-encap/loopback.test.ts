@@ -16,7 +16,7 @@ import { ManualClock, SeededRng } from '../../../src/common/index.js';
 import { PcapRecorder, TSHARK_ESP_PREFS } from '../../../src/capture/index.js';
 import type { Endpoint } from '../../../src/ip/index.js';
 import { type EncryptionAlg, type IntegrityAlg } from '../../../src/ipsec/esp/index.js';
-import { SaError, SaManager, mirrorSaTable, wiresharkLinesForSas, type SaSet } from '../../../src/ipsec/sa/index.js';
+import { SaError, SaManager, buildSaSet, mirrorSaTable, wiresharkLinesForSas, type SaSet } from '../../../src/ipsec/sa/index.js';
 import { UdpEncapDatapath, encapsulate, type UdpEncapMessageInfo } from '../../../src/ipsec/udp-encap/index.js';
 import { needPeer } from '../../support/peers.js';
 import { waitFor as until } from '../../support/wait.js';
@@ -171,6 +171,36 @@ describe('userspace UDP-encapsulated ESP over loopback sockets', () => {
     ue.manager.deleteImpi('alice@ims.example');
     await until(() => pcscf.dp.boundEndpoints().length === 0 && ue.dp.boundEndpoints().length === 0, 'ports released');
     await assert.rejects(ue.dp.send(sip('1'), { fromPort: ue.set.ue.portC, to: { address: LO, port: pcscf.set.pcscf.portS } }), (e: unknown) => e instanceof SaError && e.code === 'IPSEC_SA');
+  });
+
+  test('[R-SA-3] [R-LAB-4] many local addresses on the same port numbers (a swarm, anyAddress): a send that names its address uses that address\'s SA; one that names none, the newest set of any', async (t) => {
+    const received: string[] = [];
+    const pcscf = new UdpEncapDatapath({ rng: new SeededRng('swarm-pc'), onMessage: (_sip, info) => received.push(info.remote.address) });
+    const ue = new UdpEncapDatapath({ rng: new SeededRng('swarm-ue'), anyAddress: true });
+    t.after(async () => {
+      await ue.close();
+      await pcscf.close();
+    });
+    const P = { address: LO, spiC: 7001, spiS: 7002, portC: 0, portS: 0 };
+    [P.portC, P.portS] = [await pcscf.listen(LO, 0), await pcscf.listen(LO, 0)];
+    const U = { portC: await ue.listen('0.0.0.0', 0), portS: await ue.listen('0.0.0.0', 0) };
+    const sets = ['127.0.0.2', '127.0.0.3'].map((address, i) => {
+      const spec = { setId: i + 1, impi: `ue${i}@ims.example`, impus: [`sip:ue${i}@ims.example`], ue: { address, spiC: 8001 + 2 * i, spiS: 8002 + 2 * i, ...U }, pcscf: { ...P, spiC: P.spiC + 10 * i, spiS: P.spiS + 10 * i }, integrity: 'hmac-md5-96' as const, encryption: 'null' as const, mode: 'UDP-enc-tun' as const, keys: { integrityKey: IK, encryptionKey: new Uint8Array(0), salt: new Uint8Array(0) }, state: 'active' as const };
+      return { ue: buildSaSet({ ...spec, role: 'ue' }).filter((sa) => sa.direction === 'out'), pcscf: buildSaSet({ ...spec, role: 'pcscf' }).filter((sa) => sa.direction === 'in') };
+    });
+    for (const s of sets) for (const sa of [...s.ue, ...s.pcscf]) await (s.ue.includes(sa) ? ue : pcscf).install(sa);
+    const to = { address: LO, port: P.portS };
+    await ue.send(sip('1'), { fromPort: U.portC, fromAddress: '127.0.0.2', to });
+    await ue.send(sip('2'), { fromPort: U.portC, fromAddress: '127.0.0.3', to });
+    await ue.send(sip('3'), { fromPort: U.portC, to });
+    await until(() => received.length === 3, 'three delivered');
+    assert.deepEqual(received, ['127.0.0.2', '127.0.0.3', '127.0.0.3'], 'inner source: the named address, then the newest set');
+    await assert.rejects(ue.send(sip('4'), { fromPort: U.portC, fromAddress: '127.0.0.4', to }), (e: unknown) => e instanceof SaError && e.code === 'IPSEC_SA');
+    for (const sa of sets[1].ue) await ue.remove(sa);
+    await ue.send(sip('5'), { fromPort: U.portC, to });
+    await assert.rejects(ue.send(sip('6'), { fromPort: U.portC, fromAddress: '127.0.0.3', to }), (e: unknown) => e instanceof SaError);
+    await until(() => received.length === 4, 'four delivered');
+    assert.equal(received[3], '127.0.0.2', 'with the newer set gone, the other address\'s');
   });
 
   test('the userspace datapath refuses transport-mode SAs (they need the kernel)', async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAuts } from '../../../src/auth/aka/index.js';
 import { Milenage } from '../../../src/auth/milenage/index.js';
-import { toHex } from '../../../src/common/index.js';
+import { ManualClock, toHex } from '../../../src/common/index.js';
 import { akaResyncItem, akaVectorOf, DiameterAvpError, parseMaa } from '../../../src/diameter/index.js';
 import { SqliteStore } from '../../../src/store/sqlite/index.js';
 import { needPeer } from '../../support/peers.js';
@@ -134,6 +134,39 @@ describe('TS 29.228 §6.3.1 MAR: schemes, identities, peers', () => {
     assert.equal(resultOf(await core.handle(mar({ impi: IMPI, impu: IMPU, scheme: 'SIP Digest' }))), '5006/10415');
     const seqHe = (await store.getSubscriber(IMPI))!.seqHe;
     assert.equal(seqHe, 1, 'refused requests consumed no SQN');
+  });
+
+  test('[R-AKA-6][R-LAB-4] the scheme cache serves within its lifetime and keeps only the subscribers of the last schemeCacheMs (memory per registered UE, issue [K])', async () => {
+    const store = memoryStore();
+    for (const i of [1, 2, 3]) await store.createSubscriber(alice(i));
+    let reads = 0;
+    const counted = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'getSubscriber') reads++;
+        const v: unknown = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const clock = new ManualClock(1_000_000);
+    const core = makeCore(counted, { clock, schemeCacheMs: 5000 });
+    const ask = async (i: number) => assert.equal(resultOf(await core.handle(mar({ impi: `alice${i}@${REALM}`, impu: `sip:alice${i}@${REALM}` }))), '2001');
+    await ask(1);
+    await ask(2);
+    const before = reads;
+    clock.advance(4999);
+    await ask(1);
+    assert.equal(reads, before, 'within 5 s the schemes come from the cache');
+    assert.equal(core.cachedSchemes, 2);
+    clock.advance(1);
+    await ask(3);
+    assert.equal(reads, before + 1, 'a new subscriber is read from the store');
+    assert.equal(core.cachedSchemes, 1, 'the entries of 5 s ago went when the next one was made');
+    await ask(1);
+    assert.equal(reads, before + 2, 'an expired entry is read again');
+    assert.equal(core.cachedSchemes, 2);
+    const uncached = makeCore(store, { clock, schemeCacheMs: 0 });
+    await uncached.handle(mar({ impi: `alice2@${REALM}`, impu: `sip:alice2@${REALM}` }));
+    assert.equal(uncached.cachedSchemes, 0, 'schemeCacheMs 0 keeps nothing');
   });
 
   test('[R-CX-2] unknown IMPU or IMPI → DIAMETER_ERROR_USER_UNKNOWN; an IMPU of another user → DIAMETER_ERROR_IDENTITIES_DONT_MATCH', async () => {

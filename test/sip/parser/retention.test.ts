@@ -19,7 +19,7 @@ import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
 import { openTransports } from '../../../src/sip/transport/open.js';
 import type { StoredBinding } from '../../../src/store/index.js';
 import { parseXml } from '../../../src/xml/index.js';
-import { heapHoldsString } from '../../support/heap-strings.js';
+import { heapHoldsString, heapStringCopies } from '../../support/heap-strings.js';
 
 /** A REGISTER whose text holds a marker nobody else has (made at run time, not a literal). */
 function register(marker: string): SipMessage {
@@ -93,6 +93,21 @@ describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER',
     assert.equal(await holdsRegister(marker), false);
     assert.equal(binding.instance, '<urn:gsma:imei:35000000-000000-0>');
     assert.equal(binding.callId, `retention-${marker}`);
+  });
+
+  test('[R-LAB-4] the S-CSCF\'s bindings of many UEs behind one P-CSCF share one copy of its Path (RFC 3327 §5.3; issue [K]: interned strings)', async () => {
+    const path = `<sip:term@pcscf-${randomBytes(6).toString('hex')}.ims.example.com;lr>`;
+    const bindings: StoredBinding[] = [];
+    for (let i = 0; i < 200; i++) {
+      // As the registrar reads it: a Path value cut from each REGISTER.
+      const text = `Path: ${path}\r\n`;
+      const r = applyContacts([], { contacts: contactsOf(register(`${i}`)), callId: `c${i}`, cseq: 1, path: [text.slice(6, -2)] }, 0, { defaultExpires: 3600, minExpires: 60, maxExpires: 7200, maxContacts: 10 }, () => `b${i}`);
+      assert.ok(r.ok);
+      bindings.push(r.bindings[0]);
+    }
+    assert.ok(bindings.every((b) => b.path[0] === path));
+    const copies = await heapStringCopies(path);
+    assert.ok(copies >= 1 && copies <= 2, `${copies} copies of the Path: the pool's (and the test's own)`);
   });
 
   test('[R-LAB-4] a transaction lingering for Timer J (RFC 3261 §17.2.2) keeps its response as bytes, not the request text', async () => {
