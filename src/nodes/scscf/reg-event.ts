@@ -184,7 +184,7 @@ export class RegEventNotifier {
       const contact = contactsOf(req);
       if (contact === '*' || contact.length !== 1) return reply(400, 'Bad Request', { headers: [['Warning', '399 - "SUBSCRIBE needs one Contact"']] });
       // The dialog lives as long as the subscription: its strings are its own, not views of the
-      // SUBSCRIBE, and the target and route set, alike for every subscription of one P-CSCF, the
+      // SUBSCRIBE, and the route set (alike for every subscription through one P-CSCF) the
       // process's pool's (common/strings.ts).
       sub = {
         aor: reg.aor,
@@ -194,7 +194,9 @@ export class RegEventNotifier {
         remoteTag: detached(remoteTag),
         localUri: detached(formatNameAddr({ ...to, params: to.params.clone() })),
         remoteUri: detached(req.headers.get('from') ?? ''),
-        remoteTarget: interned(formatUri(contact[0].uri)),
+        // The P-CSCF's contact is alike for all its subscriptions; a UE's is its own (not pooled: it
+        // would only churn the pool).
+        remoteTarget: who === 'pcscf' ? interned(formatUri(contact[0].uri)) : detached(formatUri(contact[0].uri)),
         routeSet: routesOf(req, 'Record-Route').map((r) => interned(formatRoute([r]))),
         localCseq: 0,
         version: 0,
