@@ -105,6 +105,16 @@ function world(seed = 'proxy'): World {
 }
 
 /** §16.6 steps 1, 3, 8 and §9.1, written out: the forwarded INVITE and the CANCEL that follows it. */
+/** A MESSAGE context whose one branch answered `status`, that answer sent upstream (§16.7). */
+async function answeredMessage(w: World, status: number, reason: string): Promise<{ rc: ProxyContext; b: string }> {
+  const rc = w.open(invite('MESSAGE'));
+  const p = rc.forward(invite('MESSAGE'), DEST);
+  const [b] = w.branches;
+  w.core.onResponse(down(b, status, reason, 'MESSAGE'));
+  rc.respond(await p);
+  return { rc, b };
+}
+
 const forwardedText = (branch: string, method = 'INVITE', mf = '69'): string => text(msg(inviteLines(method, mf, branch)));
 function cancelText(branch: string): string {
   return text(
@@ -171,11 +181,7 @@ describe('RFC 3261 §16.6–16.7: forwarding and response processing', () => {
 
   test('§16.7 step 9: a non-INVITE context, its final response sent and its branch ended, is maintained until its server transaction ends but keeps no response; an INVITE context keeps its own (§16.10, RFC 6026 §8.4)', async () => {
     const w = world();
-    const rc = w.open(invite('MESSAGE'));
-    const p = rc.forward(invite('MESSAGE'), DEST);
-    const [b] = w.branches;
-    w.core.onResponse(down(b, 202, 'Accepted', 'MESSAGE'));
-    rc.respond(await p);
+    const { rc, b } = await answeredMessage(w, 202, 'Accepted');
     assert.equal(rc.finals.length, 1, 'kept while its branch lives');
     w.core.onClientEnd(b);
     assert.deepEqual(w.core.size, { contexts: 1, branches: 0 }, '"MUST maintain the response context until all of its associated transactions have been terminated"');
@@ -197,11 +203,7 @@ describe('RFC 3261 §16.6–16.7: forwarding and response processing', () => {
 
   test('§16.7 step 5: a non-INVITE context that got a 6xx still answers a new forward with it after its branch ended', async () => {
     const w = world();
-    const rc = w.open(invite('MESSAGE'));
-    const p = rc.forward(invite('MESSAGE'), DEST);
-    const [b] = w.branches;
-    w.core.onResponse(down(b, 603, 'Decline', 'MESSAGE'));
-    rc.respond(await p);
+    const { rc, b } = await answeredMessage(w, 603, 'Decline');
     w.core.onClientEnd(b);
     assert.equal((await rc.forward(invite('MESSAGE'), DEST)).status, 603, '"it MUST NOT create any new branches in this context"');
     assert.equal(w.sent.length, 1);

@@ -9,12 +9,19 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/common/index.js';
 import { createResponse, type SipMessage } from '../../../src/sip/message/index.js';
 import { serializeMessage } from '../../../src/sip/parser/index.js';
-import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
+import { TransactionLayer, type ServerTransaction, type TxChannel } from '../../../src/sip/transaction/layer.js';
 import { LingeringTable } from '../../../src/sip/transaction/lingering.js';
 import { channel, request } from './fixtures.js';
 import { countingClock } from '../../support/counting-clock.js';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** The server transaction a fresh request starts (§17.2.3: none matches it yet). */
+function opened(layer: TransactionLayer, method: string, branch: string, ch: TxChannel = channel()): ServerTransaction {
+  const r = layer.receiveRequest(request(method, { branch }), ch);
+  assert.ok(r.kind === 'new');
+  return r.tx;
+}
 
 
 describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering table)', () => {
@@ -22,11 +29,10 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     const clock = new ManualClock();
     const layer = new TransactionLayer({ clock });
     const ch = channel();
-    const first = layer.receiveRequest(request('REGISTER', { branch: 'z9hG4bKl1' }), ch);
-    assert.ok(first.kind === 'new');
-    const ok = createResponse(first.tx.request, 200);
-    first.tx.respond(ok);
-    assert.equal(first.tx.state, 'completed');
+    const first = opened(layer, 'REGISTER', 'z9hG4bKl1', ch);
+    const ok = createResponse(first.request, 200);
+    first.respond(ok);
+    assert.equal(first.state, 'completed');
     assert.equal(layer.size.servers, 1);
     clock.advance(31999);
     const again = layer.receiveRequest(request('REGISTER', { branch: 'z9hG4bKl1' }), ch);
@@ -36,7 +42,7 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     assert.deepEqual(ch.sent.map(wire), [wire(ok), wire(ok)], 'the final response, sent twice');
     assert.equal(layer.counters.absorbed, 1);
     clock.advance(1);
-    assert.equal(first.tx.state, 'terminated');
+    assert.equal(first.state, 'terminated');
     assert.equal(layer.size.servers, 0);
     assert.equal(layer.receiveRequest(request('REGISTER', { branch: 'z9hG4bKl1' }), ch).kind, 'new');
   });
@@ -46,9 +52,8 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     const layer = new TransactionLayer({ clock });
     const ch = channel();
     for (let i = 0; i < 100; i++) {
-      const r = layer.receiveRequest(request('REGISTER', { branch: `z9hG4bKm${i}` }), ch);
-      assert.ok(r.kind === 'new');
-      r.tx.respond(createResponse(r.tx.request, 200));
+      const tx = opened(layer, 'REGISTER', `z9hG4bKm${i}`, ch);
+      tx.respond(createResponse(tx.request, 200));
       clock.advance(10);
     }
     assert.equal(armed(), 1, 'one timer for all 100');
@@ -63,11 +68,10 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     const clock = new ManualClock();
     const layer = new TransactionLayer({ clock });
     const ch = channel();
-    const r = layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKs1' }), ch);
-    assert.ok(r.kind === 'new');
-    const bad = createResponse(r.tx.request, 200);
+    const tx = opened(layer, 'OPTIONS', 'z9hG4bKs1', ch);
+    const bad = createResponse(tx.request, 200);
     bad.reason = 'OK\x01'; // a control character: the serializer refuses it (RFC 3261 §25.1 Reason-Phrase)
-    assert.doesNotThrow(() => r.tx.respond(bad));
+    assert.doesNotThrow(() => tx.respond(bad));
     await tick();
     assert.equal(layer.size.servers, 0);
     assert.equal(layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKs1' }), ch).kind, 'new');
@@ -77,9 +81,8 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     const clock = new ManualClock();
     const layer = new TransactionLayer({ clock });
     const ch = channel();
-    const r = layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKe1' }), ch);
-    assert.ok(r.kind === 'new');
-    r.tx.respond(createResponse(r.tx.request, 200));
+    const tx = opened(layer, 'OPTIONS', 'z9hG4bKe1', ch);
+    tx.respond(createResponse(tx.request, 200));
     ch.fail();
     assert.equal(layer.receiveRequest(request('OPTIONS', { branch: 'z9hG4bKe1' }), ch).kind, 'absorbed');
     await tick();
@@ -112,11 +115,10 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     const clock = new ManualClock();
     const layer = new TransactionLayer({ clock });
     const ch = channel();
-    const r = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKp1' }), ch);
-    assert.ok(r.kind === 'new');
+    const tx = opened(layer, 'MESSAGE', 'z9hG4bKp1', ch);
     const ends: string[] = [];
-    r.tx.onEnd = (why) => ends.push(why);
-    r.tx.respond(createResponse(r.tx.request, 200));
+    tx.onEnd = (why) => ends.push(why);
+    tx.respond(createResponse(tx.request, 200));
     assert.equal(layer.size.servers, 1);
     assert.deepEqual([...layer.serverTransactions()], [], 'handed to the lingering table, not kept whole');
     clock.advance(31999);
@@ -135,16 +137,15 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     const layer = new TransactionLayer({ clock });
     const ends: string[] = [];
     const failing = channel();
-    const a = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe2' }), failing);
-    const b = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe3' }), channel());
-    const c = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe4' }), channel());
-    assert.ok(a.kind === 'new' && b.kind === 'new' && c.kind === 'new');
-    a.tx.onEnd = (why) => ends.push(`a ${why}`);
-    b.tx.onEnd = () => {
+    const a = opened(layer, 'MESSAGE', 'z9hG4bKe2', failing);
+    const b = opened(layer, 'MESSAGE', 'z9hG4bKe3');
+    const c = opened(layer, 'MESSAGE', 'z9hG4bKe4');
+    a.onEnd = (why) => ends.push(`a ${why}`);
+    b.onEnd = () => {
       throw new Error('a TU bug');
     };
-    c.tx.onEnd = (why) => ends.push(`c ${why}`);
-    for (const r of [a, b, c]) r.tx.respond(createResponse(r.tx.request, 200));
+    c.onEnd = (why) => ends.push(`c ${why}`);
+    for (const tx of [a, b, c]) tx.respond(createResponse(tx.request, 200));
     failing.fail();
     assert.equal(layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe2' }), failing).kind, 'absorbed');
     await tick();
@@ -152,10 +153,9 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     clock.advance(32000);
     assert.deepEqual(ends, ['a transportError', 'c normal'], 'b threw, c was still told');
     assert.equal(layer.size.servers, 0);
-    const d = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKe5' }), channel());
-    assert.ok(d.kind === 'new');
-    d.tx.onEnd = (why) => ends.push(`d ${why}`);
-    d.tx.respond(createResponse(d.tx.request, 200));
+    const d = opened(layer, 'MESSAGE', 'z9hG4bKe5');
+    d.onEnd = (why) => ends.push(`d ${why}`);
+    d.respond(createResponse(d.request, 200));
     layer.clear();
     clock.advance(32000);
     assert.deepEqual(ends, ['a transportError', 'c normal'], 'a shutdown is no end to report');
@@ -163,13 +163,12 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
 
   test('§17.2.4: a final response that cannot be serialized ends the transaction at once, and its TU hears so', async () => {
     const layer = new TransactionLayer({ clock: new ManualClock() });
-    const r = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKs2' }), channel());
-    assert.ok(r.kind === 'new');
+    const tx = opened(layer, 'MESSAGE', 'z9hG4bKs2');
     const ends: string[] = [];
-    r.tx.onEnd = (why) => ends.push(why);
-    const bad = createResponse(r.tx.request, 200);
+    tx.onEnd = (why) => ends.push(why);
+    const bad = createResponse(tx.request, 200);
     bad.reason = 'OK\x01';
-    r.tx.respond(bad);
+    tx.respond(bad);
     await tick();
     assert.deepEqual(ends, ['normal']);
     assert.equal(layer.size.servers, 0);
