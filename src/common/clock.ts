@@ -45,7 +45,13 @@ export class ManualClock implements Clock {
   setTimeout(ms: number, fn: () => void): TimerHandle {
     const p: Pending = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
     this.pending.push(p);
-    return { cancel: () => void (p.cancelled = true) };
+    return {
+      cancel: () => {
+        p.cancelled = true;
+        // As clearTimeout does: a cancelled timer keeps nothing its callback closed over.
+        p.fn = noop;
+      },
+    };
   }
 
   /** Number of timers that have not fired or been cancelled. */
@@ -95,6 +101,8 @@ export class ManualClock implements Clock {
     this.t = target;
   }
 }
+
+function noop(): void {}
 
 /** `n` turns of the event loop: pending promise jobs and due I/O callbacks run, no time passes. */
 async function loopTurns(n: number): Promise<void> {

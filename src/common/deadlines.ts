@@ -143,3 +143,114 @@ export class DeadlineQueue<K> {
     }
   }
 }
+
+/**
+ * A map whose entries all live the same time, `lifetimeMs` from when each was set (RFC 3261 §17
+ * Timer J of the non-INVITE server transactions, Timer K of the client ones): their deadlines come
+ * in the order they were set, so ONE FIFO and ONE armed timer, for the oldest, end them all (a
+ * timer wheel of one slot), with nothing per entry on the clock and no heap to keep in order.
+ *
+ * Each set takes a slot at the FIFO's end and the map remembers the key's slot; an entry deleted
+ * early, or set again, leaves its old slot behind empty, skipped when it comes up.
+ */
+export class ExpiringMap<V> {
+  /** Each key's slot, numbered from the first ever taken. */
+  private readonly slots = new Map<string, number>();
+  /** The slots from `base` on, in deadline order: key, value and deadline; `head` is the next to expire. */
+  private keys: string[] = [];
+  private values: (V | undefined)[] = [];
+  private deadlines: number[] = [];
+  private base = 0;
+  private head = 0;
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly lifetimeMs: number,
+    private readonly onExpire: (key: string, value: V) => void,
+  ) {}
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  get(key: string): V | undefined {
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : this.values[slot - this.base];
+  }
+
+  has(key: string): boolean {
+    return this.slots.has(key);
+  }
+
+  /** Sets `key` to `value`, to expire `lifetimeMs` from now. */
+  set(key: string, value: V): void {
+    this.delete(key);
+    const deadline = this.clock.now() + this.lifetimeMs;
+    this.slots.set(key, this.base + this.keys.length);
+    this.keys.push(key);
+    this.values.push(value);
+    this.deadlines.push(deadline);
+    if (this.timer === undefined) this.arm(deadline);
+  }
+
+  /** Removes `key` before its time; its expiry is not reported. */
+  delete(key: string): boolean {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return false;
+    this.slots.delete(key);
+    this.values[slot - this.base] = undefined;
+    return true;
+  }
+
+  /** Forgets everything and stops the timer (on shutdown); nothing is reported. */
+  clear(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.slots.clear();
+    this.keys = [];
+    this.values = [];
+    this.deadlines = [];
+    this.base = 0;
+    this.head = 0;
+  }
+
+  private arm(deadline: number): void {
+    this.timer = this.clock.setTimeout(Math.max(0, deadline - this.clock.now()), this.expire);
+  }
+
+  /** Arms for `deadline`, replacing a timer that a set() from onExpire armed for its own, later, one. */
+  private rearm(deadline: number): void {
+    this.timer?.cancel();
+    this.arm(deadline);
+  }
+
+  /** The timer fired for the oldest slots: every entry due by now leaves, then is reported. */
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    const now = this.clock.now();
+    while (this.head < this.keys.length) {
+      const deadline = this.deadlines[this.head];
+      if (deadline > now) {
+        this.rearm(deadline);
+        break;
+      }
+      const key = this.keys[this.head];
+      const value = this.values[this.head];
+      this.values[this.head] = undefined;
+      const mine = this.slots.get(key) === this.base + this.head;
+      this.head++;
+      if (mine) {
+        this.slots.delete(key);
+        this.onExpire(key, value as V);
+      }
+    }
+    if (this.head > 1024 && this.head * 2 > this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.values = this.values.slice(this.head);
+      this.deadlines = this.deadlines.slice(this.head);
+      this.base += this.head;
+      this.head = 0;
+    }
+  };
+}

@@ -7,9 +7,9 @@
  * ({@link RequestContext.proxy}), and this stack drives it over its transaction layer and
  * carries out a CANCEL that matches one (§16.10).
  */
-import { cryptoRng, InvalidArgumentError, systemClock, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
+import { cryptoRng, InvalidArgumentError, joinedKey, systemClock, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
 import { topVia, viaBranch } from '../headers/index.js';
-import { cloneMessage, createResponse, parseFailureAnswer, type CreateResponseOptions, type SipRequest, type SipResponse } from '../message/index.js';
+import { cloneMessage, createResponse, parseFailureAnswer, type CreateResponseOptions, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
 import { clientKeyOfRequest } from '../transaction/keys.js';
 import { TransactionLayer, type ServerTransaction, type TxChannel } from '../transaction/layer.js';
 import type { TimerConfig } from '../transaction/timers.js';
@@ -279,7 +279,7 @@ export class SipStack {
       return;
     }
     const origin = originOf(m);
-    const r = this.transactions.receiveRequest(msg, responseChannel(this.transportLayer, m, origin));
+    const r = this.transactions.receiveRequest(msg, new ResponseChannel(this.transportLayer, m, origin));
     if (r.kind === 'absorbed') return;
     const ctx = this.context(m, r.tx, origin);
     if (r.kind === 'ack') {
@@ -381,18 +381,39 @@ export class SipStack {
 }
 
 /**
- * The channel a server transaction answers on (§18.2.2: back where the request came from). A
- * function of its own, so that its closure keeps where to send and not the request: the
- * lingering table keeps the channel of every transaction for Timer J (RFC 3261 §17.2.2).
+ * The channel a server transaction answers on (§18.2.2: back where the request came from). It
+ * keeps where to send and not the request, in one object (no closure, context and address record
+ * each): the lingering table keeps the channel of every transaction for Timer J (RFC 3261
+ * §17.2.2).
  */
-function responseChannel(layer: TransportLayer, m: InboundMessage, origin: string): TxChannel {
-  const to = { transport: m.transport, remote: m.remote, receivedOn: m.receivedOn };
-  return { reliable: m.receivedOn.reliable, origin, send: (resp) => layer.sendResponse(resp as SipResponse, to) };
+class ResponseChannel implements TxChannel {
+  readonly transport: InboundMessage['transport'];
+  readonly remote: InboundMessage['remote'];
+  readonly receivedOn: InboundMessage['receivedOn'];
+  readonly reliable: boolean;
+
+  constructor(
+    private readonly layer: TransportLayer,
+    m: InboundMessage,
+    readonly origin: string,
+  ) {
+    this.transport = m.transport;
+    this.remote = m.remote;
+    this.receivedOn = m.receivedOn;
+    this.reliable = m.receivedOn.reliable;
+  }
+
+  send(resp: SipMessage): Promise<void> {
+    return this.layer.sendResponse(resp as SipResponse, this);
+  }
 }
 
-/** Where a request came from: transport, remote end and the local socket (a CANCEL must come the same way). */
+/**
+ * Where a request came from: transport, remote end and the local socket (a CANCEL must come the
+ * same way). Joined flat: it is kept with the transaction and its response context for Timer J.
+ */
 function originOf(m: InboundMessage): string {
-  return `${m.transport}|${formatEndpoint(m.remote)}|${formatEndpoint(m.receivedOn.local)}`;
+  return joinedKey(m.transport, formatEndpoint(m.remote), formatEndpoint(m.receivedOn.local));
 }
 
 /** RFC 3261 §16.7 step 3: a copy of a response without its top Via (the proxy's own), ready to relay. */

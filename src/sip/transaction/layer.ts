@@ -5,14 +5,14 @@
  * the transaction user (TU). It knows nothing of sockets: the stack gives each transaction the
  * channel its messages travel on.
  */
-import { InvalidArgumentError, type Clock, type Logger, type TimerHandle, noopLogger } from '../../common/index.js';
+import { detached, ExpiringMap, InvalidArgumentError, type Clock, type Logger, type TimerHandle, noopLogger } from '../../common/index.js';
 import { startClientInvite, stepClientInvite, type ClientInviteState, type ClientInviteTx } from './client-invite.js';
 import { startClientNonInvite, stepClientNonInvite, type ClientNonInviteState, type ClientNonInviteTx } from './client-non-invite.js';
 import { clientKeyOfRequest, clientKeyOfResponse, serverKeyOfRequest } from './keys.js';
 import { LingeringTable } from './lingering.js';
 import { startServerInvite, stepServerInvite, type ServerInviteState, type ServerInviteTx } from './server-invite.js';
 import { startServerNonInvite, stepServerNonInvite, type ServerNonInviteState, type ServerNonInviteTx } from './server-non-invite.js';
-import { timerConfig, type TimerConfig, type TimerName } from './timers.js';
+import { timeoutInterval, timerConfig, type TimerConfig, type TimerName } from './timers.js';
 import type { ClientTxEvent, ServerTxEvent, SipRequest, SipResponse, SipMessage, Step, TxAction, TxEndReason } from './types.js';
 
 /** How a transaction's messages reach the network (§17.1.1.2: "pass it to the transport layer"). */
@@ -35,7 +35,12 @@ export interface TxChannel {
 export interface ClientTxHandlers {
   /** Every response passed up: provisionals, the final one, and (RFC 6026) further 2xx. */
   onResponse(resp: SipResponse): void;
-  /** The transaction ended: normally, by timeout (Timer B/F) or by a transport error. */
+  /**
+   * The transaction ended: normally, by timeout (Timer B/F) or by a transport error. A non-INVITE
+   * on an unreliable transport ends for its TU ('normal') when it enters "Completed": from there
+   * until Timer K it only absorbs retransmitted final responses, none of which reaches the TU
+   * (RFC 3261 §17.1.2.2).
+   */
   onTerminated?(reason: TxEndReason): void;
 }
 
@@ -89,7 +94,10 @@ interface Rec<M extends Machine = Machine> {
   readonly channel: TxChannel;
   readonly timers: Map<TimerName, TimerHandle>;
   readonly queue: AnyEvent[];
-  /** A non-INVITE server transaction handed to the lingering table: when its Timer J ends. */
+  /**
+   * A non-INVITE transaction handed to a table of "Completed" ones, the lingering table (server,
+   * Timer J) or the completed clients (Timer K): when that timer ends.
+   */
   lingerUntil?: number;
   busy: boolean;
   done: boolean;
@@ -121,6 +129,13 @@ export class TransactionLayer {
   /** Non-INVITE server transactions in "Completed" on UDP: only their response, until Timer J. */
   private readonly lingering: LingeringTable;
   /**
+   * Non-INVITE client transactions in "Completed" on UDP (§17.1.2.2): only their key, until
+   * Timer K (T4). The request, the channel and the TU's handlers are let go as the final response
+   * is passed up: they were kept T4 (5 s) for nothing, and what lives that long the collector
+   * promotes and marks again.
+   */
+  private readonly completedClients: ExpiringMap<true>;
+  /**
    * Transactions started (client, server), requests or responses resent on a timer (§17.1.1.2
    * Timer A/E, §17.2.1 Timer G), retransmissions received and absorbed, and transactions ended by
    * a time-out (Timer B/F/H), for the metrics.
@@ -129,14 +144,15 @@ export class TransactionLayer {
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.clock = opts.clock;
-    this.lingering = new LingeringTable(opts.clock);
     this.timers = timerConfig(opts.timers);
+    this.lingering = new LingeringTable(opts.clock, timeoutInterval(this.timers));
+    this.completedClients = new ExpiringMap<true>(opts.clock, this.timers.t4, () => {});
     this.log = opts.logger ?? noopLogger;
   }
 
   /** Live transactions, for tests and the dashboard. */
   get size(): { clients: number; servers: number } {
-    return { clients: this.clients.size, servers: this.servers.size + this.lingering.size };
+    return { clients: this.clients.size + this.completedClients.size, servers: this.servers.size + this.lingering.size };
   }
 
   /** The live server transactions (not those lingering for Timer J), for inspection. */
@@ -151,18 +167,19 @@ export class TransactionLayer {
   sendRequest(req: SipRequest, channel: TxChannel, handlers: ClientTxHandlers): ClientTransaction {
     if (req.method === 'ACK') throw new InvalidArgumentError('an ACK does not start a client transaction (RFC 3261 §17)', 'method');
     const key = clientKeyOfRequest(req);
-    if (this.clients.has(key)) throw new InvalidArgumentError(`a client transaction with this branch and method exists: ${key}`, 'branch');
+    if (this.clients.has(key) || this.completedClients.has(key)) throw new InvalidArgumentError(`a client transaction with this branch and method exists: ${key}`, 'branch');
     const opts = { reliable: channel.reliable, timers: this.timers };
     const s = req.method === 'INVITE' ? startClientInvite(req, opts) : startClientNonInvite(req, opts);
     const rec: Rec<ClientInviteTx | ClientNonInviteTx> = { key, machine: s.tx, channel, timers: new Map(), queue: [], busy: false, done: false, client: handlers };
     this.clients.set(key, rec);
     this.counters.clientStarted++;
     this.run(rec, s.actions);
+    const clock = this.clock;
     return {
       key,
       request: req,
       get state() {
-        return rec.machine.state;
+        return stateOf(rec, clock);
       },
     };
   }
@@ -170,8 +187,10 @@ export class TransactionLayer {
   /** §17.1.3: gives a response to its client transaction; false when none matches (a stray response). */
   receiveResponse(resp: SipResponse): boolean {
     const key = clientKeyOfResponse(resp);
-    const rec = key === undefined ? undefined : this.clients.get(key);
-    if (!rec) return false;
+    if (key === undefined) return false;
+    const rec = this.clients.get(key);
+    // §17.1.2.2: "Completed" absorbs a retransmitted final response.
+    if (!rec) return this.completedClients.has(key);
     this.feed(rec, { kind: 'response', msg: resp });
     return true;
   }
@@ -219,7 +238,7 @@ export class TransactionLayer {
       key,
       request: req,
       get state() {
-        return rec.lingerUntil !== undefined && clock.now() >= rec.lingerUntil ? 'terminated' : rec.machine.state;
+        return stateOf(rec, clock);
       },
       respond(resp: SipResponse) {
         feed({ kind: 'tuResponse', msg: resp });
@@ -257,6 +276,7 @@ export class TransactionLayer {
     this.clients.clear();
     this.servers.clear();
     this.lingering.clear();
+    this.completedClients.clear();
   }
 
   /** Queues an event; events arriving while a step's actions run (a TU answering inside its handler) wait their turn. */
@@ -295,6 +315,10 @@ export class TransactionLayer {
           break;
         case 'startTimer': {
           if (a.name === 'J' && this.linger(rec, a.ms)) break;
+          if (a.name === 'K') {
+            this.complete(rec);
+            break;
+          }
           rec.timers.get(a.name)?.cancel();
           const name = a.name;
           rec.timers.set(name, this.clock.setTimeout(a.ms, () => {
@@ -331,8 +355,23 @@ export class TransactionLayer {
     rec.done = true;
     rec.lingerUntil = this.clock.now() + ms;
     if (this.servers.get(rec.key) === rec) this.servers.delete(rec.key);
-    this.lingering.add(rec.key, m.lastResponse, rec.channel, ms, this.endCallback(rec.server?.onEnd));
+    this.lingering.add(rec.key, m.lastResponse, rec.channel, this.endCallback(rec.server?.onEnd));
     return true;
+  }
+
+  /**
+   * §17.1.2.2 Timer K: a non-INVITE client transaction entering "Completed" (on an unreliable
+   * transport: a reliable one terminates at once) keeps only its key among the completed clients
+   * until Timer K, to absorb retransmitted final responses; the rest is released, and its TU
+   * hears that the transaction is over for it.
+   */
+  private complete(rec: Rec): void {
+    rec.done = true;
+    rec.lingerUntil = this.clock.now() + this.completedClients.lifetimeMs;
+    if (this.clients.get(rec.key) === rec) this.clients.delete(rec.key);
+    // The key is built from the request's branch, a slice of its text: a copy of its own.
+    this.completedClients.set(detached(rec.key), true);
+    this.safely(() => rec.client?.onTerminated?.('normal'));
   }
 
   /** A TU's end callback, made safe; a function of its own, so that it keeps nothing but the callback. */
@@ -371,6 +410,11 @@ export class TransactionLayer {
       this.log.error({ err: (err as Error)?.message }, 'transaction user callback threw');
     }
   }
+}
+
+/** A transaction's state as its TU sees it: "Terminated" once the table it lingers in has let it go. */
+function stateOf<M extends Machine>(rec: Rec<M>, clock: Clock): M['state'] | 'terminated' {
+  return rec.lingerUntil !== undefined && clock.now() >= rec.lingerUntil ? 'terminated' : rec.machine.state;
 }
 
 /** The origin's part of a server transaction key (none without an origin). */

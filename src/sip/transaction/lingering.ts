@@ -8,14 +8,14 @@
  * objects for Timer J, and what lives that long is what the collector promotes and marks again
  * and again. A retransmission (rare) parses the bytes back.
  *
- * Every entry lives for the same Timer J, so deadlines arrive in insertion order: one FIFO and one
- * timer, armed for the oldest deadline, end them all (a timer wheel of one slot per Timer J).
+ * Every entry lives for the same Timer J, so one FIFO and one timer end them all
+ * ({@link ExpiringMap}).
  *
  * A TU that asked to hear of its transaction's end (a proxy's response context, which RFC 3261
  * §16.7 keeps "until all of its associated transactions have been terminated") is told here, when
  * Timer J fires or a resend fails (§17.2.4): its transaction lingers as compactly as any other.
  */
-import { detached, type Clock, type TimerHandle } from '../../common/index.js';
+import { detached, ExpiringMap, type Clock } from '../../common/index.js';
 import { DEFAULT_SIP_LIMITS } from '../message/index.js';
 import { parseMessage, serializeMessage } from '../parser/index.js';
 import type { SipMessage, SipResponse, TxEndReason } from './types.js';
@@ -28,31 +28,28 @@ interface Sender {
 interface Lingering {
   readonly response: Uint8Array;
   readonly channel: Sender;
-  readonly deadline: number;
   /** The TU's end callback, when it asked for one. */
   readonly onEnd: ((reason: TxEndReason) => void) | undefined;
 }
 
 /** The "Completed" non-INVITE server transactions, ended together by one timer. */
 export class LingeringTable {
-  private readonly entries = new Map<string, Lingering>();
-  /** Keys and their deadlines in deadline order (= insertion order); `head` is the next to expire. */
-  private keys: string[] = [];
-  private deadlines: number[] = [];
-  private head = 0;
-  private timer: TimerHandle | undefined;
+  private readonly entries: ExpiringMap<Lingering>;
 
-  constructor(private readonly clock: Clock) {}
+  /** `timerJ`: how long each entry lingers (§17.2.2: 64*T1 on an unreliable transport). */
+  constructor(clock: Clock, timerJ: number) {
+    this.entries = new ExpiringMap<Lingering>(clock, timerJ, (_key, e) => e.onEnd?.('normal'));
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
   /**
-   * §17.2.2: the transaction entered "Completed" with `response`; it ends after `ms` (Timer J),
-   * and then `onEnd` hears of it.
+   * §17.2.2: the transaction entered "Completed" with `response`; it ends after Timer J, and then
+   * `onEnd` hears of it.
    */
-  add(txKey: string, response: SipResponse, channel: Sender, ms: number, onEnd?: (reason: TxEndReason) => void): void {
+  add(txKey: string, response: SipResponse, channel: Sender, onEnd?: (reason: TxEndReason) => void): void {
     let bytes: Uint8Array;
     try {
       bytes = serializeMessage(response);
@@ -63,12 +60,7 @@ export class LingeringTable {
       return;
     }
     // The key is built from the request's branch and sent-by, slices of its text: a copy of its own.
-    const key = detached(txKey);
-    const deadline = this.clock.now() + ms;
-    this.entries.set(key, { response: bytes, channel, deadline, onEnd });
-    this.keys.push(key);
-    this.deadlines.push(deadline);
-    if (this.timer === undefined) this.arm(deadline);
+    this.entries.set(detached(txKey), { response: bytes, channel, onEnd });
   }
 
   /** §17.2.2: a retransmitted request in "Completed" gets the final response again. */
@@ -97,38 +89,6 @@ export class LingeringTable {
 
   /** Forgets everything and stops the timer (on shutdown). */
   clear(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
     this.entries.clear();
-    this.keys = [];
-    this.deadlines = [];
-    this.head = 0;
   }
-
-  private arm(deadline: number): void {
-    this.timer = this.clock.setTimeout(Math.max(0, deadline - this.clock.now()), this.expire);
-  }
-
-  /** Timer J fired for the oldest entries: every entry due by now is terminated. */
-  private readonly expire = (): void => {
-    this.timer = undefined;
-    const now = this.clock.now();
-    while (this.head < this.keys.length) {
-      const deadline = this.deadlines[this.head];
-      if (deadline > now) {
-        this.arm(deadline);
-        break;
-      }
-      const key = this.keys[this.head];
-      this.head++;
-      // A key added again later (or already ended by a transport error) is not this slot's.
-      const e = this.entries.get(key);
-      if (e?.deadline === deadline) this.end(key, e, 'normal');
-    }
-    if (this.head > 1024 && this.head * 2 > this.keys.length) {
-      this.keys = this.keys.slice(this.head);
-      this.deadlines = this.deadlines.slice(this.head);
-      this.head = 0;
-    }
-  };
 }

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { detached, ManualClock, SeededRng } from '../../../src/common/index.js';
 import { SaManager, type SaSet } from '../../../src/ipsec/index.js';
 import { applyContacts } from '../../../src/nodes/scscf/bindings.js';
-import { authorizationOf, contactsOf, createResponse, parseMessage, securityClientOf, SipHeaders, SipRequest, type SipMessage } from '../../../src/sip/index.js';
+import { authorizationOf, contactsOf, createResponse, parseMessage, securityClientOf, serializeMessage, SipHeaders, SipRequest, type SipMessage, type SipResponse } from '../../../src/sip/index.js';
 import { SipStack } from '../../../src/sip/stack/index.js';
 import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
 import { openTransports } from '../../../src/sip/transport/open.js';
@@ -123,6 +123,21 @@ describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER',
     layer.clear();
   });
 
+  test('[R-LAB-4] a non-INVITE client transaction in "Completed" for Timer K (RFC 3261 §17.1.2.2) keeps neither its request nor its response text, and still absorbs a retransmitted final', async () => {
+    const marker = randomBytes(12).toString('hex');
+    const clock = new ManualClock(0);
+    const layer = new TransactionLayer({ clock });
+    completedClient(layer, marker);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(await holdsRegister(marker), false, 'the request text');
+    assert.equal(await heapHoldsString('SIP/2.0 200', marker), false, 'the response text');
+    assert.equal(layer.size.clients, 1, 'the transaction is still there, in "Completed"');
+    const again = register(marker) as SipRequest;
+    assert.equal(layer.receiveResponse(parseMessage(serializeMessage(createResponse(again, 200, 'OK'))) as SipResponse), true, 'a retransmitted 200 is absorbed');
+    clock.advance(5000);
+    assert.equal(layer.size.clients, 0, 'Timer K ended it');
+  });
+
   test('[R-LAB-4] a proxy\'s response context waiting for its server transaction\'s Timer J (RFC 3261 §16.7 step 9, §17.2.2) keeps neither the request nor the response text', async () => {
     const marker = randomBytes(12).toString('hex');
     const clock = new ManualClock(0);
@@ -134,13 +149,15 @@ describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER',
       proxy.onRequest(async (req, ctx) => ctx.respond(await ctx.proxy().forward(req, { address: '127.0.0.1', port: portOf(uas) })));
       const status = await sendMessage(uac, portOf(proxy), marker);
       assert.equal(status, 200);
-      // Timer K (T4, §17.1.2.2) ends the proxy's client transaction: only the server's Timer J remains.
-      clock.advance(5000);
+      // The proxy's client transaction is over for the proxy with its final response (§17.1.2.2:
+      // "Completed" only absorbs retransmissions until Timer K): only the server's Timer J remains.
       await new Promise((r) => setImmediate(r));
       assert.deepEqual(proxy.proxy.size, { contexts: 1, branches: 0 }, 'the context is maintained for its server transaction');
       assert.equal(await heapHoldsString('MESSAGE sip:', 'Max-Forwards', marker), false, 'the request text');
       assert.equal(await heapHoldsString('SIP/2.0 200', marker), false, 'the response text');
-      clock.advance(27000);
+      clock.advance(31999);
+      assert.deepEqual(proxy.proxy.size, { contexts: 1, branches: 0 });
+      clock.advance(1);
       assert.deepEqual(proxy.proxy.size, { contexts: 0, branches: 0 }, 'Timer J ended the server transaction, and with it the context');
     } finally {
       for (const st of [uac, proxy, uas]) await st.close();
@@ -168,6 +185,17 @@ function identityOf(xml: string): string {
   const identity = parseXml(xml).children[2];
   assert.ok(typeof identity !== 'string');
   return identity.children[0] as string;
+}
+
+/** A REGISTER carrying `marker` sent through a client transaction of `layer` over a channel that
+ * keeps nothing, and its 200 received: the transaction enters "Completed". A helper, so that the
+ * messages are no locals of the suspended test. */
+function completedClient(layer: TransactionLayer, marker: string): void {
+  const req = register(marker) as SipRequest;
+  const got: number[] = [];
+  layer.sendRequest(req, { reliable: false, send: () => Promise.resolve() }, { onResponse: (r) => got.push(r.status) });
+  assert.equal(layer.receiveResponse(parseMessage(serializeMessage(createResponse(req, 200, 'OK'))) as SipResponse), true);
+  assert.deepEqual(got, [200]);
 }
 
 /** Sends a MESSAGE whose Call-ID carries `marker` to `port`; resolves with the final status. A

@@ -75,6 +75,48 @@ describe('RFC 3261 §17.1 client transactions driven by an injected clock', () =
     assert.deepEqual(layer.size, { clients: 0, servers: 0 }, 'Timer D ended it');
   });
 
+  test('§17.1.2.2 a non-INVITE over UDP ends for its TU as it enters "Completed"; until Timer K (T4) its key alone absorbs retransmitted finals, then a response is stray', () => {
+    const clock = new ManualClock();
+    const layer = new TransactionLayer({ clock });
+    const ch = channel();
+    const reg = request('REGISTER', { branch: 'z9hG4bKk1' });
+    const got: number[] = [];
+    const ends: string[] = [];
+    const tx = layer.sendRequest(reg, ch, { onResponse: (r) => got.push(r.status), onTerminated: (r) => ends.push(`${r}@${clock.now()}`) });
+    clock.advance(100);
+    assert.equal(layer.receiveResponse(response(reg, 200, 'OK')), true);
+    assert.deepEqual(got, [200]);
+    assert.deepEqual(ends, ['normal@100'], 'told as the final response is passed up: nothing more reaches the TU');
+    assert.equal(tx.state, 'completed');
+    assert.equal(clock.timers, 1, 'Timer K alone');
+    assert.throws(() => layer.sendRequest(request('REGISTER', { branch: 'z9hG4bKk1' }), channel(), { onResponse: () => {} }), { code: 'INVALID_ARGUMENT' }, 'the key is still taken');
+    clock.advance(4999);
+    assert.equal(layer.receiveResponse(response(reg, 200, 'OK')), true, 'a retransmission is absorbed');
+    assert.equal(layer.receiveResponse(response(reg, 404, 'Not Found')), true, 'any final is');
+    assert.deepEqual(got, [200], 'and not passed up');
+    assert.deepEqual(layer.size, { clients: 1, servers: 0 });
+    assert.deepEqual(ch.sent.map(label), ['REGISTER'], 'no retransmission of the request after the final (Timer E cancelled)');
+    clock.advance(1);
+    assert.equal(tx.state, 'terminated');
+    assert.deepEqual(layer.size, { clients: 0, servers: 0 });
+    assert.equal(layer.receiveResponse(response(reg, 200, 'OK')), false, 'after Timer K the response is stray');
+    assert.deepEqual(ends, ['normal@100'], 'told once');
+    assert.equal(clock.timers, 0);
+  });
+
+  test('§17.1.2.2 over a reliable transport Timer K is 0: the final response ends the transaction at once', () => {
+    const clock = new ManualClock();
+    const layer = new TransactionLayer({ clock });
+    const reg = request('REGISTER', { branch: 'z9hG4bKk2' });
+    const ends: string[] = [];
+    const tx = layer.sendRequest(reg, channel(true), { onResponse: () => {}, onTerminated: (r) => ends.push(r) });
+    layer.receiveResponse(response(reg, 200, 'OK'));
+    assert.deepEqual(ends, ['normal']);
+    assert.equal(tx.state, 'terminated');
+    assert.deepEqual(layer.size, { clients: 0, servers: 0 });
+    assert.equal(layer.receiveResponse(response(reg, 200, 'OK')), false);
+  });
+
   test('§17.1.4 a send failure is a transport error: the TU is told and the transaction is gone', async () => {
     const layer = new TransactionLayer({ clock: new ManualClock() });
     const ch = channel();

@@ -31,6 +31,11 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
     const ch = channel();
     const first = opened(layer, 'REGISTER', 'z9hG4bKl1', ch);
     const ok = createResponse(first.request, 200);
+    // Bytes past ASCII, which the table keeps one character each: a UTF-8 Reason-Phrase
+    // (§25.1 UTF8-NONASCII) and a body with 0x00, 0xC3 0xA9 and 0xFF.
+    ok.reason = 'Bien reçu';
+    ok.headers.append('Content-Type', 'application/octet-stream');
+    ok.body = new Uint8Array([0x00, 0xc3, 0xa9, 0xff]);
     first.respond(ok);
     assert.equal(first.state, 'completed');
     assert.equal(layer.size.servers, 1);
@@ -92,19 +97,19 @@ describe('RFC 3261 §17.2.2 Completed non-INVITE server transactions (lingering 
 
   test('§17.2.2 a key added again keeps its newer deadline; clear() stops the timer', () => {
     const clock = new ManualClock();
-    const table = new LingeringTable(clock);
+    const table = new LingeringTable(clock, 1000);
     const ch = channel();
     const resp = createResponse(request('OPTIONS', { branch: 'z9hG4bKk' }), 200);
-    table.add('k', resp, ch, 1000);
+    table.add('k', resp, ch);
     clock.advance(500);
-    table.add('k', resp, ch, 1000);
+    table.add('k', resp, ch);
     clock.advance(600);
     assert.equal(table.size, 1, 'the first deadline passed, the second holds');
     assert.equal(table.resend('k'), true);
     clock.advance(400);
     assert.equal(table.size, 0);
     assert.equal(table.resend('k'), false);
-    table.add('j', resp, ch, 1000);
+    table.add('j', resp, ch);
     table.clear();
     assert.equal(table.size, 0);
     clock.advance(2000);
