@@ -167,7 +167,8 @@ export class ExpiringMap<V> {
   constructor(
     private readonly clock: Clock,
     readonly lifetimeMs: number,
-    private readonly onExpire: (key: string, value: V) => void,
+    /** Told of each entry that expires (not of those deleted or cleared). */
+    private readonly onExpire?: (key: string, value: V) => void,
   ) {}
 
   get size(): number {
@@ -242,7 +243,7 @@ export class ExpiringMap<V> {
       this.head++;
       if (mine) {
         this.slots.delete(key);
-        this.onExpire(key, value as V);
+        this.onExpire?.(key, value as V);
       }
     }
     if (this.head > 1024 && this.head * 2 > this.keys.length) {

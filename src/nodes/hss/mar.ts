@@ -3,7 +3,7 @@
  * in SQN order, resynchronisation from RAND‖AUTS (§6.3.5), the subscriber's schemes (cached) and
  * one Milenage engine re-keyed per request. RAND comes from the injected Rng. Pure.
  */
-import type { Clock, Rng } from '../../common/index.js';
+import { ExpiringMap, type Clock, type Rng } from '../../common/index.js';
 import { generateVector, SqnExhaustedError, verifyAuts } from '../../auth/aka/index.js';
 import { Milenage } from '../../auth/milenage/index.js';
 import { CxResult, SipAuthScheme, akaAuthDataItem, buildMaa, parseMar, resyncInfoOf, type DiameterMessage, type DiameterResult, type SipAuthDataItem, DiameterAvpError } from '../../diameter/index.js';
@@ -25,14 +25,17 @@ export interface VectorIssuerOptions {
 
 /** MAR answers over the shared context (see the module comment). */
 export class VectorIssuer {
-  private readonly schemes = new Map<string, { schemes: readonly string[]; at: number }>();
+  /** Each subscriber's allowed schemes, for `schemeCacheMs` (none when 0). */
+  private readonly schemes: ExpiringMap<readonly string[]> | undefined;
   /** One Milenage engine, re-keyed per request (each use is synchronous, so requests cannot interleave inside it). */
   private milenage: Milenage | undefined;
 
   constructor(
     private readonly cx: CxContext,
     private readonly o: VectorIssuerOptions,
-  ) {}
+  ) {
+    this.schemes = o.schemeCacheMs > 0 ? new ExpiringMap<readonly string[]>(o.clock, o.schemeCacheMs) : undefined;
+  }
 
   /** Answers a MAR (TS 29.228 §6.3.1; TS 33.102 §6.3 vectors, §6.3.5 resynchronisation). */
   async mar(req: DiameterMessage): Promise<DiameterMessage> {
@@ -110,35 +113,27 @@ export class VectorIssuer {
   /**
    * The subscriber's allowed schemes, cached for `schemeCacheMs` (they change only by
    * provisioning, which calls {@link forget}; a change made by another process is seen when the
-   * entry expires). An entry is made again when it is used after it expired, so the map is in the
-   * order the entries were made and the expired ones are at its front: each miss drops them
-   * there. The cache holds the subscribers of the last `schemeCacheMs`, not every subscriber that
-   * ever registered (issue [K]: memory per registered UE).
+   * entry expires). Each entry goes when its time is up: the cache holds the subscribers of the
+   * last `schemeCacheMs`, not every subscriber that ever registered (issue [K]: memory per
+   * registered UE).
    */
   private async authSchemes(impi: string): Promise<readonly string[] | null> {
-    const now = this.o.clock.now();
-    const ttl = this.o.schemeCacheMs;
-    const hit = this.schemes.get(impi);
-    if (hit !== undefined && now - hit.at < ttl) return hit.schemes;
+    const hit = this.schemes?.get(impi);
+    if (hit !== undefined) return hit;
     const sub = await this.cx.store.getSubscriber(impi);
-    this.schemes.delete(impi);
-    for (const [k, e] of this.schemes) {
-      if (now - e.at < ttl) break;
-      this.schemes.delete(k);
-    }
     if (sub === null) return null;
-    if (ttl > 0 && this.schemes.size < 100_000) this.schemes.set(impi, { schemes: sub.authSchemes, at: now });
+    if (this.schemes !== undefined && this.schemes.size < 100_000) this.schemes.set(impi, sub.authSchemes);
     return sub.authSchemes;
   }
 
   /** Subscribers whose schemes are cached (diagnostics). */
   get cachedSchemes(): number {
-    return this.schemes.size;
+    return this.schemes?.size ?? 0;
   }
 
   /** Drops what the core caches about `impi` (call after provisioning changes it). */
   forget(impi: string): void {
-    this.schemes.delete(impi);
+    this.schemes?.delete(impi);
   }
 
   private engine(k: Uint8Array, opc: Uint8Array): Milenage {

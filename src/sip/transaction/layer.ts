@@ -146,7 +146,7 @@ export class TransactionLayer {
     this.clock = opts.clock;
     this.timers = timerConfig(opts.timers);
     this.lingering = new LingeringTable(opts.clock, timeoutInterval(this.timers));
-    this.completedClients = new ExpiringMap<true>(opts.clock, this.timers.t4, () => {});
+    this.completedClients = new ExpiringMap<true>(opts.clock, this.timers.t4);
     this.log = opts.logger ?? noopLogger;
   }
 
@@ -314,7 +314,7 @@ export class TransactionLayer {
           });
           break;
         case 'startTimer': {
-          if (a.name === 'J' && this.linger(rec, a.ms)) break;
+          if (a.name === 'J' && this.linger(rec)) break;
           if (a.name === 'K') {
             this.complete(rec);
             break;
@@ -349,11 +349,11 @@ export class TransactionLayer {
    * retransmission needs (its key, final response and channel) in the lingering table; the rest
    * is released. A TU that asked to hear of its end (onEnd) hears of it from there.
    */
-  private linger(rec: Rec, ms: number): boolean {
+  private linger(rec: Rec): boolean {
     const m = rec.machine;
     if (m.kind !== 'server-non-invite' || m.lastResponse === undefined) return false;
     rec.done = true;
-    rec.lingerUntil = this.clock.now() + ms;
+    rec.lingerUntil = this.clock.now() + this.lingering.lifetimeMs;
     if (this.servers.get(rec.key) === rec) this.servers.delete(rec.key);
     this.lingering.add(rec.key, m.lastResponse, rec.channel, this.endCallback(rec.server?.onEnd));
     return true;

@@ -45,6 +45,11 @@ export class LingeringTable {
     return this.entries.size;
   }
 
+  /** Timer J: how long each entry lingers. */
+  get lifetimeMs(): number {
+    return this.entries.lifetimeMs;
+  }
+
   /**
    * §17.2.2: the transaction entered "Completed" with `response`; it ends after Timer J, and then
    * `onEnd` hears of it.
