@@ -39,7 +39,8 @@ export interface SipStackOptions {
    * The stack of a stateful proxy (RFC 3261 §16): a new INVITE gets its response context at once
    * ({@link RequestContext.proxy}; other requests on first use), and a CANCEL that matches none
    * is answered 481 here (§9.2). Without it such CANCELs go to the request handler. Either way a
-   * CANCEL matching a context is answered 200 and carried out here (§16.10).
+   * CANCEL matching a context is answered 200 and carried out here (§16.10), and one matching a
+   * non-INVITE server transaction is answered 200 here and has no effect (§9.2).
    */
   readonly proxy?: boolean;
 }
@@ -319,7 +320,11 @@ export class SipStack {
   /**
    * RFC 3261 §16.10: a CANCEL matching a response context (the INVITE's server transaction, §9.2,
    * and the same origin) is answered 200 "immediately", then every pending branch is cancelled.
-   * A proxy's stack answers any other CANCEL 481 (§9.2). Returns whether the CANCEL was handled.
+   * One matching a non-INVITE transaction is answered 200 and changes nothing (§9.2: "Regardless
+   * of the method of the original request, as long as the CANCEL matched an existing transaction,
+   * the UAS answers the CANCEL request itself with a 200 (OK) response"; §9.1: a non-INVITE is
+   * not cancelled, so no branch is). A proxy's stack answers any other CANCEL 481 (§9.2). Returns
+   * whether the CANCEL was handled.
    */
   private onCancel(cancel: SipRequest, origin: string, ctx: RequestContext): boolean {
     const invite = this.transactions.findInviteFor(cancel, origin);
@@ -327,6 +332,10 @@ export class SipStack {
     if (rc) {
       ctx.reply(200, 'OK');
       rc.cancel();
+      return true;
+    }
+    if (!invite && this.transactions.hasNonInviteFor(cancel, origin)) {
+      ctx.reply(200, 'OK');
       return true;
     }
     if (!this.opts.proxy) return false;

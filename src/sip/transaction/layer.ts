@@ -136,6 +136,12 @@ export class TransactionLayer {
    */
   private readonly completedClients: ExpiringMap<true>;
   /**
+   * The methods other than INVITE, CANCEL and ACK that have started a server transaction here, so
+   * that a CANCEL, which does not name the method it cancels, can be matched to one (RFC 3261
+   * §9.2). At most {@link MAX_CANCELLABLE_METHODS}: a peer's extension methods cannot grow it.
+   */
+  private readonly nonInviteMethods = new Set<string>();
+  /**
    * Transactions started (client, server), requests or responses resent on a timer (§17.1.1.2
    * Timer A/E, §17.2.1 Timer G), retransmissions received and absorbed, and transactions ended by
    * a time-out (Timer B/F/H), for the metrics.
@@ -230,6 +236,9 @@ export class TransactionLayer {
       }
     } else {
       first = startServerNonInvite(req, opts);
+      if (req.method !== 'CANCEL' && !this.nonInviteMethods.has(req.method) && this.nonInviteMethods.size < MAX_CANCELLABLE_METHODS) {
+        this.nonInviteMethods.add(detached(req.method));
+      }
     }
     const rec: Rec<ServerInviteTx | ServerNonInviteTx> = { key, machine: first.tx, channel, timers: new Map(), queue: [], busy: false, done: false };
     const feed = (ev: ServerTxEvent): void => this.feed(rec, ev);
@@ -265,6 +274,21 @@ export class TransactionLayer {
   findInviteFor(cancel: SipRequest, origin?: string): ServerTransaction | undefined {
     const key = serverKeyOfRequest(cancel, 'INVITE') + originPart(origin);
     return this.servers.get(key)?.server;
+  }
+
+  /**
+   * RFC 3261 §9.2: whether a CANCEL refers to a non-INVITE server transaction of this layer. The
+   * CANCEL matches "assuming that the request method is anything but CANCEL or ACK" (§17.2.3 on
+   * its key and origin); one in "Completed" counts, since it exists until Timer J. A method first
+   * seen after {@link MAX_CANCELLABLE_METHODS} others is not looked for: its CANCEL gets 481.
+   */
+  hasNonInviteFor(cancel: SipRequest, origin?: string): boolean {
+    const at = originPart(origin);
+    for (const method of this.nonInviteMethods) {
+      const key = serverKeyOfRequest(cancel, method) + at;
+      if (this.servers.has(key) || this.lingering.has(key)) return true;
+    }
+    return false;
   }
 
   /** Cancels every timer and forgets every transaction (on shutdown). */
@@ -418,6 +442,9 @@ function stateOf<M extends Machine>(rec: Rec<M>, clock: Clock): M['state'] | 'te
 }
 
 /** The origin's part of a server transaction key (none without an origin). */
+/** How many non-INVITE methods a CANCEL is matched against (§9.2); the standard ones are 12. */
+const MAX_CANCELLABLE_METHODS = 32;
+
 function originPart(origin: string | undefined): string {
   return origin === undefined ? '' : `|${origin}`;
 }

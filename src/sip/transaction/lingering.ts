@@ -68,6 +68,11 @@ export class LingeringTable {
     this.entries.set(detached(txKey), { response: bytes, channel, onEnd });
   }
 
+  /** Whether the transaction `key` is lingering in "Completed". */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** §17.2.2: a retransmitted request in "Completed" gets the final response again. */
   resend(key: string): boolean {
     const e = this.entries.get(key);

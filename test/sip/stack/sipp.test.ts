@@ -20,6 +20,9 @@ import { needPeer } from '../../support/peers.js';
 /** Our UAS scenario: SIPp's built-in `uas` call flow without its closing 4 s timewait. */
 const UAS_SCENARIO = join(repoRoot, 'test', 'sip', 'stack', 'sipp', 'uas-no-timewait.xml');
 
+/** SIPp sends a MESSAGE, a CANCEL for it once it is answered, and a CANCEL for nothing (RFC 3261 §9.2). */
+const CANCEL_NON_INVITE_SCENARIO = join(repoRoot, 'test', 'sip', 'stack', 'sipp', 'cancel-non-invite.xml');
+
 /** SIPp sends a malformed Date the UAS does not read, then a malformed Expires it does (RFC 3261 §16.3 step 1). */
 const MALFORMED_SCENARIO = join(repoRoot, 'test', 'sip', 'stack', 'sipp', 'malformed-fields.xml');
 
@@ -65,6 +68,24 @@ describe('interop: SIPp 3.6 against the stack (RFC 3261 §17 over real sockets)'
       assert.equal(r.code, 0, r.out.slice(-2000));
       assert.deepEqual(dates, ['Fri, 01 Jan 2010 16:00:00 EST', undefined]);
       assert.equal(s.counters.rejected, 0, 'nothing refused at the transport: the 400 is the reader\'s');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('§9.2 SIPp → a proxy\'s stack: the CANCEL of an answered MESSAGE (its transaction "Completed") gets 200 and never reaches the TU; a CANCEL matching nothing gets 481', async (t) => {
+    if (!needPeer(t, 'sipp')) return;
+    const s = new SipStack({ transports: await openTransports({ address: '127.0.0.1' }), proxy: true });
+    const port = s.transportLayer.all.find((x) => x.protocol === 'udp')!.local.port;
+    const seen: string[] = [];
+    s.onRequest((req, ctx) => {
+      seen.push(req.method);
+      ctx.reply(200, 'OK');
+    });
+    try {
+      const r = await sipp(['-sf', CANCEL_NON_INVITE_SCENARIO, `127.0.0.1:${port}`, '-i', '127.0.0.1', '-p', String(await freePort()), '-t', 'u1', '-m', '1', '-timeout', '15']);
+      assert.equal(r.code, 0, r.out.slice(-2000));
+      assert.deepEqual(seen, ['MESSAGE'], 'the CANCELs are answered by the stack, not passed up');
     } finally {
       await s.close();
     }

@@ -253,6 +253,35 @@ describe('RFC 3261 §17.2 server transactions and §17.2.3 matching', () => {
     assert.equal(layer.findInviteFor(request('CANCEL', { branch: 'z9hG4bKc2' })), undefined);
   });
 
+  test('§9.2 hasNonInviteFor: a CANCEL matches a non-INVITE server transaction by its key and origin, any method but CANCEL and ACK, until Timer J', () => {
+    const clock = new ManualClock();
+    const layer = new TransactionLayer({ clock });
+    const ue = { ...channel(), origin: 'udp|10.0.0.2:5100|10.0.0.1:5101' };
+    const cancel = (branch: string) => request('CANCEL', { branch, cseqMethod: 'CANCEL' });
+    const r = layer.receiveRequest(request('MESSAGE', { branch: 'z9hG4bKm1' }), ue);
+    assert.ok(r.kind === 'new');
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKm1'), ue.origin), true, 'the MESSAGE, still "Trying"');
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKm2'), ue.origin), false, 'another branch');
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKm1'), 'udp|10.0.0.66:5060|10.0.0.1:5060'), false, 'another origin');
+    assert.equal(layer.findInviteFor(cancel('z9hG4bKm1'), ue.origin), undefined, 'not an INVITE');
+    r.tx.respond(response(r.tx.request, 200, 'OK'));
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKm1'), ue.origin), true, '"Completed": it exists until Timer J');
+    clock.advance(64 * 500 - 1);
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKm1'), ue.origin), true);
+    clock.advance(1);
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKm1'), ue.origin), false, 'Timer J (64*T1) ended it');
+    // An INVITE is not a non-INVITE, and a CANCEL or an ACK is no transaction a CANCEL cancels.
+    assert.ok(layer.receiveRequest(request('INVITE', { branch: 'z9hG4bKi1' }), ue).kind === 'new');
+    assert.ok(layer.receiveRequest(request('CANCEL', { branch: 'z9hG4bKc1', cseqMethod: 'CANCEL' }), ue).kind === 'new');
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKi1'), ue.origin), false);
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKc1'), ue.origin), false);
+    // A peer's extension methods: 32 non-INVITE methods are remembered (MESSAGE and X0…X30), later ones are not.
+    for (let i = 0; i < 33; i++) layer.receiveRequest(request(`X${i}`, { branch: `z9hG4bKx${i}`, cseqMethod: `X${i}` }), ue);
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKx30'), ue.origin), true);
+    assert.equal(layer.hasNonInviteFor(cancel('z9hG4bKx31'), ue.origin), false, 'the 33rd method is not remembered');
+    layer.clear();
+  });
+
   test('§17.2.4 a response the TU gives inside its own handler is queued and sent in order', async () => {
     const layer = new TransactionLayer({ clock: new ManualClock(), trying });
     const ch = channel();
