@@ -19,11 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import pg from 'pg';
-import { driveLoad, rangeRows, toLoadSubscribers, type LoadSummary } from '../load/index.js';
+import { rangeRows, toLoadSubscribers } from '../load/index.js';
 import { openStore } from '../store/index.js';
 import { intArg } from './args.js';
 import type { BenchRegistrar } from './bench.js';
-import { median } from './bench.js';
+import { formatCpu, registrationRounds, type RoundsFigures } from './bench-rounds.js';
 import { throwawayPostgres } from './bench-hss.js';
 import { CliFailure } from './errors.js';
 import { startScaleOut } from './scale-out-topology.js';
@@ -44,14 +44,8 @@ export interface ScaleOutBenchOptions {
 }
 
 /** One pair count's figures (medians of the rounds). */
-export interface ScaleOutRun {
+export interface ScaleOutRun extends RoundsFigures {
   pairs: number;
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  failures: number;
-  /** CPU time per registration of each node, ms (medians of the rounds). */
-  cpuMsPerRegistration: Record<string, number>;
 }
 
 /** Both pair counts of one run and their ratio. */
@@ -79,7 +73,6 @@ async function freshDatabase(serverUrl: string, name: string): Promise<string> {
 }
 
 async function runPairs(serverUrl: string, pairs: number, o: ScaleOutBenchOptions, dir: string): Promise<ScaleOutRun> {
-  const log = o.log ?? (() => undefined);
   const total = o.ues * o.rounds;
   const rows = rangeRows({ prefix: 'so', from: 1, to: total }, { k: K, op: OP }, 'ims.lab');
   const url = await freshDatabase(serverUrl, `imsec_scale_out_${pairs}`);
@@ -96,26 +89,8 @@ async function runPairs(serverUrl: string, pairs: number, o: ScaleOutBenchOption
   mkdirSync(netDir);
   const net = await startScaleOut({ storeUrl: url, pairs, dir: netDir, ...(profDir ? { cpuProfDir: profDir } : {}) });
   try {
-    const rounds: { s: LoadSummary; cpu: Record<string, number> }[] = [];
-    for (let r = 0; r < o.rounds; r++) {
-      const cpu0 = net.cpuMs();
-      const s = await driveLoad({ pcscf: net.pcscf, subscribers: subs.slice(r * o.ues, (r + 1) * o.ues), scenario: 'register', rate: o.rate, firstAddress: `127.${30 + r}.0.1`, portBase: 16000, expires: 3600 });
-      const cpu1 = net.cpuMs();
-      const ok = Math.max(1, s.ops.register?.ok ?? 0);
-      const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, (cpu1[k] - (cpu0[k] ?? 0)) / ok]));
-      rounds.push({ s, cpu });
-      const reg = s.ops.register!;
-      log(`${pairs} pair(s), round ${r + 1}: ${reg.perSecond}/s p50 ${reg.p50Ms} ms p99 ${reg.p99Ms} ms failed ${reg.failed}; CPU ms/registration ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
-    }
-    const med = (f: (x: { s: LoadSummary; cpu: Record<string, number> }) => number): number => median(rounds.map(f));
-    return {
-      pairs,
-      perSecond: med((x) => x.s.ops.register!.perSecond),
-      p50Ms: med((x) => x.s.ops.register!.p50Ms),
-      p99Ms: med((x) => x.s.ops.register!.p99Ms),
-      failures: rounds.reduce((a, x) => a + x.s.ops.register!.failed + (x.s.ops.deregister?.failed ?? 0), 0),
-      cpuMsPerRegistration: Object.fromEntries(Object.keys(rounds[0].cpu).map((k) => [k, med((x) => x.cpu[k])])),
-    };
+    const rounds = Array.from({ length: o.rounds }, (_, r) => subs.slice(r * o.ues, (r + 1) * o.ues));
+    return { pairs, ...(await registrationRounds(net.pcscf, () => net.cpuMs(), rounds, { rate: o.rate, portBase: 16000, firstOctet: 30, expires: 3600, deregister: true, label: `${pairs} pair(s)`, ...(o.log ? { log: o.log } : {}) })) };
   } finally {
     await net.stop();
   }
@@ -138,7 +113,7 @@ export async function runScaleOutBench(o: ScaleOutBenchOptions): Promise<ScaleOu
 export function formatScaleOutBench(r: ScaleOutBenchResult): string {
   const line = (x: ScaleOutRun): string =>
     `  ${x.pairs} S-CSCF/HSS pair(s): ${x.perSecond.toFixed(1)}/s  p50 ${x.p50Ms.toFixed(1)} ms  p99 ${x.p99Ms.toFixed(1)} ms  failures ${x.failures}\n` +
-    `      CPU ms per registration: ${Object.entries(x.cpuMsPerRegistration).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`;
+    `      CPU ms per registration: ${formatCpu(x.cpuMsPerRegistration)}`;
   return [`scale-out, ${r.ues} registrations per round at ${r.rate}/s offered (medians):`, line(r.one), line(r.two), `  ratio 2 pairs ÷ 1 pair: ${r.ratio.toFixed(2)}`, ''].join('\n');
 }
 

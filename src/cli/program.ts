@@ -46,6 +46,7 @@ async function loadBenches(): Promise<Registrar> {
     import('./bench-scscf-memory.js').then((m) => m.scscfMemoryBench),
     import('./bench-register-ipsec.js').then((m) => m.registerIpsecBench),
     import('./bench-core-memory.js').then((m) => m.coreMemoryBench),
+    import('./bench-core-layout.js').then((m) => m.coreLayoutBench),
     import('./bench-sa-table.js').then((m) => m.saTableBench),
     import('./bench-scale-out.js').then((m) => m.scaleOutBench),
     import('./bench-soak.js').then((m) => m.soakBench),
