@@ -97,11 +97,11 @@ export class PostgresStore implements HssStore {
     return (await this.q<ImpuRow>(db, 'SELECT * FROM impu WHERE impu = $1', [impu]))[0];
   }
 
-  /** The rows of the implicit set of `impu`, locked for update. */
+  /** The rows of the implicit set of `impu`, locked for update: one round trip (issue [K]). */
   private async lockSet(c: pg.PoolClient, impu: string): Promise<ImpuRow[]> {
-    const r = await this.impuRow(c, impu);
-    if (r === undefined) throw new NotFoundError('impu', impu);
-    return this.q<ImpuRow>(c, 'SELECT * FROM impu WHERE impi = $1 AND irs = $2 ORDER BY position FOR UPDATE', [r.impi, r.irs]);
+    const rows = await this.q<ImpuRow>(c, 'SELECT * FROM impu WHERE (impi, irs) = (SELECT impi, irs FROM impu WHERE impu = $1) ORDER BY position FOR UPDATE', [impu]);
+    if (rows.length === 0) throw new NotFoundError('impu', impu);
+    return rows;
   }
 
   private async writeRegistration(c: pg.PoolClient, rows: readonly RegistrationRow[]): Promise<void> {

@@ -122,10 +122,15 @@ export class SqliteStore implements HssStore {
     return this.st('SELECT * FROM impu WHERE impu = ?').get(impu) as ImpuRow | undefined;
   }
 
+  /** The rows of the implicit set of `impu`, in order (none for an unknown IMPU), in one statement. */
+  private setRowsOf(impu: string): ImpuRow[] {
+    return this.st('SELECT * FROM impu WHERE (impi, irs) = (SELECT impi, irs FROM impu WHERE impu = ?) ORDER BY position').all(impu) as ImpuRow[];
+  }
+
   private setRows(impu: string): ImpuRow[] {
-    const r = this.impuRow(impu);
-    if (r === undefined) throw new NotFoundError('impu', impu);
-    return this.st('SELECT * FROM impu WHERE impi = ? AND irs = ? ORDER BY position').all(r.impi, r.irs) as ImpuRow[];
+    const rows = this.setRowsOf(impu);
+    if (rows.length === 0) throw new NotFoundError('impu', impu);
+    return rows;
   }
 
   private writeRegistration(rows: readonly RegistrationRow[]): void {
@@ -252,11 +257,14 @@ export class SqliteStore implements HssStore {
 
   async getImplicitSet(impu: string): Promise<ImplicitSet | null> {
     return this.read(() => {
-      const r = this.impuRow(impu);
-      if (r === undefined) return null;
-      const rows = this.setRows(impu);
-      const own = this.st('SELECT service_profile FROM implicit_set WHERE impi = ? AND irs = ?').get(r.impi, r.irs) as { service_profile: string | null } | undefined;
-      return { impi: r.impi, irs: Number(r.irs), serviceProfile: own?.service_profile ?? this.subscriberRow(r.impi)?.service_profile ?? null, impus: rows.map(toImpu) };
+      const rows = this.setRowsOf(impu);
+      if (rows.length === 0) return null;
+      const { impi, irs } = rows[0];
+      // The set's own profile, else the subscriber's.
+      const p = this.st('SELECT COALESCE(x.service_profile, s.service_profile) AS profile FROM subscriber s LEFT JOIN implicit_set x ON x.impi = s.impi AND x.irs = ? WHERE s.impi = ?').get(irs, impi) as
+        | { profile: string | null }
+        | undefined;
+      return { impi, irs: Number(irs), serviceProfile: p?.profile ?? null, impus: rows.map(toImpu) };
     });
   }
 
