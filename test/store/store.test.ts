@@ -229,6 +229,60 @@ for (const b of storeBackends()) {
       await assert.rejects(s.setRegistration('tel:+15550001', { state: 'BOGUS' as never }), InvalidArgumentError);
     });
 
+    test('[R-REG-1] [R-REG-2] setRegistrationsMany: one transaction, in order, each update seeing the ones before it (the same set named by two IMPUs), a bad update failing alone', async (t) => {
+      const s = await b.open(t);
+      if (s === null) return;
+      await twoSets(s);
+      assert.equal(typeof s.setRegistrationsMany, 'function', `${b.name} has the group commit`);
+      const r = await s.setRegistrationsMany!([
+        { impu: 'sip:user1@ims.example.net', update: { state: 'PENDING', scscfName: 'sip:scscf1.ims.example.net' } },
+        { impu: 'sip:user2@ims.example.net', update: { state: 'REGISTERED', scscfName: 'sip:scscf2.ims.example.net' } },
+        { impu: 'sip:nobody@ims.example.net', update: { state: 'REGISTERED' } },
+        { impu: 'tel:+15550001', update: { state: 'REGISTERED' } },
+        { impu: 'sip:work1@ims.example.net', update: { state: 'BOGUS' as never } },
+      ]);
+      assert.deepEqual(r[0], [
+        { impu: 'sip:user1@ims.example.net', state: 'NOT_REGISTERED', scscfName: null },
+        { impu: 'tel:+15550001', state: 'NOT_REGISTERED', scscfName: null },
+      ]);
+      assert.deepEqual(r[1], [
+        { impu: 'sip:user2@ims.example.net', state: 'NOT_REGISTERED', scscfName: null },
+        { impu: 'tel:+15550002', state: 'NOT_REGISTERED', scscfName: null },
+      ]);
+      assert.ok(r[2] instanceof NotFoundError);
+      assert.deepEqual(r[3], [
+        { impu: 'sip:user1@ims.example.net', state: 'PENDING', scscfName: 'sip:scscf1.ims.example.net' },
+        { impu: 'tel:+15550001', state: 'PENDING', scscfName: 'sip:scscf1.ims.example.net' },
+      ], 'the fourth update sees the first: same set through its other IMPU');
+      assert.ok(r[4] instanceof InvalidArgumentError);
+      const now = async (impu: string) => {
+        const p = (await s.getPublicIdentity(impu))!;
+        return [p.state, p.scscfName];
+      };
+      assert.deepEqual(await now('tel:+15550001'), ['REGISTERED', 'sip:scscf1.ims.example.net']);
+      assert.deepEqual(await now('tel:+15550002'), ['REGISTERED', 'sip:scscf2.ims.example.net']);
+      assert.deepEqual(await now('sip:work1@ims.example.net'), ['NOT_REGISTERED', null], 'the bad update changed nothing');
+      // PENDING then REGISTERED in one batch: REGISTERED forgets what PENDING remembered (R-AKA-8).
+      assert.deepEqual((await s.revertPending('sip:user1@ims.example.net')).map((x) => x.state), ['REGISTERED', 'REGISTERED']);
+      assert.deepEqual(await s.setRegistrationsMany!([]), []);
+    });
+
+    test('[R-REG-1] two stores on one database (two HSS processes) committing batches that name the same sets in opposite orders both commit: no deadlock', async (t) => {
+      const url = await b.freshUrl(t);
+      if (url === null) return;
+      const one = await b.reopen(url);
+      const two = b.name === 'sqlite' ? one : await b.reopen(url);
+      await one.createSubscribers(Array.from({ length: 12 }, (_, i) => subscriber(i + 10)));
+      const impus = Array.from({ length: 12 }, (_, i) => `sip:user${i + 10}@ims.example.net`);
+      for (let round = 0; round < 10; round++) {
+        const state = round % 2 === 0 ? 'REGISTERED' : 'NOT_REGISTERED';
+        const batch = (order: string[]) => order.map((impu) => ({ impu, update: { state, scscfName: state === 'REGISTERED' ? 'sip:scscf1.ims.example.net' : null } as const }));
+        const [a, c] = await Promise.all([one.setRegistrationsMany!(batch(impus)), two.setRegistrationsMany!(batch([...impus].reverse()))]);
+        assert.deepEqual([...a, ...c].filter((x) => x instanceof Error), [], `round ${round}`);
+      }
+      assert.deepEqual(new Set(await Promise.all(impus.map(async (u) => (await one.getPublicIdentity(u))!.state))), new Set(['NOT_REGISTERED']));
+    });
+
     test('[R-AKA-8] a pending authentication that fails or times out puts the set back exactly as it was', async (t) => {
       const s = await b.open(t);
       if (s === null) return;
