@@ -4,8 +4,9 @@
  * can do, and what it takes to go past it):
  *
  * - **one process**, `imsec core` (the baseline): every node on one event loop, so on one core;
- * - **one process per node**, the one-pair network of src/cli/scale-out-topology.ts on SQLite
- *   (HSS, S-CSCF, I-CSCF, P-CSCF): each node on a core of its own, when there are cores.
+ * - **one process per node**, `imsec core --processes` (src/cli/core-processes.ts: HSS, S-CSCF,
+ *   I-CSCF, P-CSCF, each a process with the configuration the one process gives it): each node on a
+ *   core of its own, when there are cores.
  *
  * Each layout gets a fresh store, a warm-up round (not counted), then K rounds of N new UEs
  * registering at R/s offered and staying registered. The figures are medians over the rounds:
@@ -20,10 +21,9 @@ import { Command } from 'commander';
 import { toLoadSubscribers } from '../load/index.js';
 import { intArg } from './args.js';
 import type { BenchRegistrar } from './bench.js';
-import { benchRows, checkFileLimit, startCore, writeBenchSubscribers } from './bench-register-ipsec.js';
+import { benchRows, checkFileLimit, startCore } from './bench-register-ipsec.js';
 import { formatCpu, registrationRounds, type RoundsFigures } from './bench-rounds.js';
 import { cpuMsOf } from './proc-stats.js';
-import { startScaleOut } from './scale-out-topology.js';
 
 /** The swarm's protected ports (away from the other benches' and `imsec load`'s). */
 const PORT_BASE = 18000;
@@ -80,16 +80,15 @@ export async function runCoreLayoutBench(o: CoreLayoutOptions): Promise<CoreLayo
     } finally {
       await core.stop();
     }
-    const netDir = join(dir, 'processes');
-    mkdirSync(netDir);
-    const storeUrl = `sqlite:${join(netDir, 'hss.sqlite')}`;
-    await writeBenchSubscribers(storeUrl, total);
-    const net = await startScaleOut({ storeUrl, pairs: 1, dir: netDir });
+    const procDir = join(dir, 'processes');
+    mkdirSync(procDir);
+    const split = await startCore(procDir, total, ['--processes']);
     let processes: LayoutFigures;
     try {
-      processes = await measure(net.pcscf, () => net.cpuMs(), 'one process per node');
+      const pids = Object.entries(split.ready.pids as Record<string, number>);
+      processes = await measure({ address: '127.0.0.1', port: split.pcscfPort }, () => Object.fromEntries(pids.map(([name, pid]) => [name, cpuMsOf({ pid })])), 'one process per node');
     } finally {
-      await net.stop();
+      await split.stop();
     }
     return { ues: o.ues, rate: o.rate, rounds: o.rounds, oneProcess, processes, ratio: oneProcess.perSecond === 0 ? 0 : processes.perSecond / oneProcess.perSecond };
   } finally {

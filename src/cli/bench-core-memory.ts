@@ -3,8 +3,8 @@
  * registered UE, node by node (issue [K] item 4: S-CSCF bindings, P-CSCF SA sets and
  * registrations, HSS state).
  *
- * 1. The network of src/cli/scale-out-topology.ts with one S-CSCF/HSS pair on SQLite: HSS,
- *    S-CSCF, I-CSCF and P-CSCF each a process of its own, so each one's resident set is its own.
+ * 1. `imsec core --processes` (src/cli/core-processes.ts): HSS, S-CSCF, I-CSCF and P-CSCF each a
+ *    process of its own, so each one's resident set is its own.
  * 2. A warm-up: W UEs register and de-register (code compiled, pools and heaps grown to working
  *    size), then two seconds' rest and the RSS of every node.
  * 3. The fill: N UEs register with IPsec through the P-CSCF and stay registered (expiry 1 hour;
@@ -26,9 +26,8 @@ import { driveLoad, toLoadSubscribers, type LoadSubscriber } from '../load/index
 import type { Endpoint } from '../sip/transport/index.js';
 import { intArg } from './args.js';
 import type { BenchRegistrar } from './bench.js';
-import { benchRows, checkFileLimit, startCore, writeBenchSubscribers } from './bench-register-ipsec.js';
+import { benchRows, checkFileLimit, startCore } from './bench-register-ipsec.js';
 import { rssKbOf } from './proc-stats.js';
-import { startScaleOut } from './scale-out-topology.js';
 
 /** The swarm's protected ports (away from the other benches' and `imsec load`'s). */
 const PORT_BASE = 17000;
@@ -53,7 +52,7 @@ export interface NodeMemory {
 
 export interface CoreMemoryResult {
   registered: number;
-  /** Per node (hss1, scscf1, icscf, pcscf), each its own process. */
+  /** Per node (hss, scscf, icscf, pcscf), each its own process. */
   nodes: Record<string, NodeMemory>;
   /** The sum of the nodes' growth ÷ N. */
   bytesPerUe: number;
@@ -104,14 +103,15 @@ export async function runCoreMemoryBench(o: CoreMemoryOptions): Promise<CoreMemo
   const subs = toLoadSubscribers(benchRows(total));
   const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-core-memory-'));
   try {
-    const storeUrl = `sqlite:${join(dir, 'hss.sqlite')}`;
-    await writeBenchSubscribers(storeUrl, total);
-    const net = await startScaleOut({ storeUrl, pairs: 1, dir });
+    const splitDir = join(dir, 'processes');
+    mkdirSync(splitDir);
+    const split = await startCore(splitDir, total, ['--processes']);
     let perNode: Awaited<ReturnType<typeof fillAndMeasure>>;
     try {
-      perNode = await fillAndMeasure(net.pcscf, subs, o, () => Object.fromEntries(net.nodes.map((n) => [n.name, rssKbOf({ pid: n.proc.pid! })])), 'per-node processes');
+      const pids = Object.entries(split.ready.pids as Record<string, number>);
+      perNode = await fillAndMeasure({ address: '127.0.0.1', port: split.pcscfPort }, subs, o, () => Object.fromEntries(pids.map(([name, pid]) => [name, rssKbOf({ pid })])), 'per-node processes');
     } finally {
-      await net.stop();
+      await split.stop();
     }
     const coreDir = join(dir, 'core');
     mkdirSync(coreDir);

@@ -48,11 +48,15 @@ export interface RegisterIpsecBenchOptions {
   rounds: number;
   /** How long after the fill the core's RSS is read (default 35 s: Timer J and a margin); 0 for a test. */
   settleMs?: number;
+  /** `imsec core --processes`: a process per node (CPU and RSS summed over them). */
+  processes?: boolean;
   log?: (line: string) => void;
 }
 
 export interface RegisterIpsecBenchResult {
   rate: number;
+  /** `imsec core --processes`. */
+  processes: boolean;
   /**
    * `coreCpuMs`: the core's CPU time per registration, which CPU contention from other processes
    * does not change; `swarmCpuMs`: the swarm's (this process's) for the same registrations, which
@@ -89,11 +93,18 @@ export function checkFileLimit(ues: number): void {
 export interface Core {
   proc: ChildProcess;
   pcscfPort: number;
+  /** Its ready line (with `--processes`, `pids` names each node's process). */
+  ready: Record<string, unknown>;
+  /** The core and, with `--processes`, its node processes: what its CPU time and RSS are read over. */
+  tree: { tree: number };
   stop(): Promise<void>;
 }
 
-/** Writes `subscribers` range subscribers (bench1…) into `dataDir`'s HSS store and starts `imsec core` on it. */
-export async function startCore(dir: string, subscribers: number): Promise<Core> {
+/**
+ * Writes `subscribers` range subscribers (bench1…) into `dataDir`'s HSS store and starts `imsec
+ * core [ARGS]` on it (`--processes`: a process per node).
+ */
+export async function startCore(dir: string, subscribers: number, args: readonly string[] = []): Promise<Core> {
   const dataDir = join(dir, 'data');
   await writeBenchSubscribers(`sqlite:${join(dataDir, 'hss.sqlite')}`, subscribers);
   const config = { dataDir, hss: { diameterPort: 0 }, scscf: { sipPort: 0 }, icscf: { sipPort: 0 }, pcscf: { sipPort: 0, protectedPorts: 'auto' }, logLevel: 'warn', subscribers: [] };
@@ -104,7 +115,7 @@ export async function startCore(dir: string, subscribers: number): Promise<Core>
   // stops on SIGTERM, which at 100,000 UEs and with a long profile takes minutes: the stop then
   // waits up to 10 minutes before it kills).
   const nodeArgs = (process.env.IMSEC_BENCH_CORE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const proc = spawn(process.execPath, [...nodeArgs, cli, 'core', '--config', join(dir, 'core.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, cli, 'core', '--config', join(dir, 'core.json'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -126,6 +137,8 @@ export async function startCore(dir: string, subscribers: number): Promise<Core>
   return {
     proc,
     pcscfPort: ready.pcscf.sip.port,
+    ready,
+    tree: { tree: proc.pid! },
     async stop() {
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), nodeArgs.length > 0 ? 600_000 : 15_000);
@@ -141,7 +154,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
   checkFileLimit(total);
   const dir = mkdtempSync(join(tmpdir(), 'imsec-bench-ipsec-'));
   const subs = toLoadSubscribers(benchRows(total));
-  const core = await startCore(dir, total);
+  const core = await startCore(dir, total, o.processes ? ['--processes'] : []);
   const pcscf = { address: '127.0.0.1', port: core.pcscfPort };
   let next = 0;
   const take = (n: number): LoadSubscriber[] => subs.slice(next, (next += n));
@@ -150,12 +163,12 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
   /** Per round: CPU per registration of the core and of the swarm, in ms. */
   const cpuMs = new Map<LoadSummary, { core: number; swarm: number }>();
   const probe = async (what: string): Promise<LoadSummary> => {
-    const cpu0 = cpuMsOf({ pid: core.proc.pid! });
+    const cpu0 = cpuMsOf(core.tree);
     const swarm0 = process.cpuUsage();
     const s = await driveLoad({ pcscf, subscribers: take(o.probe), scenario: 'register', rate: o.rate, firstAddress: `127.${net++}.0.1`, portBase: PORT_BASE, expires: 3600, deregisterAtEnd: false });
     const swarm = process.cpuUsage(swarm0);
     const r = s.ops.register!;
-    const c = r.ok === 0 ? { core: 0, swarm: 0 } : { core: (cpuMsOf({ pid: core.proc.pid! }) - cpu0) / r.ok, swarm: (swarm.user + swarm.system) / 1000 / r.ok };
+    const c = r.ok === 0 ? { core: 0, swarm: 0 } : { core: (cpuMsOf(core.tree) - cpu0) / r.ok, swarm: (swarm.user + swarm.system) / 1000 / r.ok };
     cpuMs.set(s, c);
     log(`${what}: ${r.perSecond}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms failed ${r.failed}, core CPU ${c.core.toFixed(2)} ms, swarm CPU ${c.swarm.toFixed(2)} ms per registration`);
     return s;
@@ -165,7 +178,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
     for (let i = 0; i < o.rounds; i++) empty.push(await probe(`empty, round ${i + 1}`));
     const settle = o.settleMs ?? 35_000;
     await sleep(Math.min(2000, settle));
-    const before = rssKbOf({ pid: core.proc.pid! }) * 1024;
+    const before = rssKbOf(core.tree) * 1024;
     // The population registers and stays registered at the core (expiry 1 hour, longer than the
     // run): the swarm that registered it is closed without de-registering.
     const fill = await driveLoad({
@@ -183,7 +196,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
     // RFC 3261 §17.2.2: the fill's server transactions linger for Timer J (64·T1 = 32 s) over
     // UDP; what stays after that is what a registered UE costs.
     await sleep(settle);
-    const after = rssKbOf({ pid: core.proc.pid! }) * 1024;
+    const after = rssKbOf(core.tree) * 1024;
     log(`fill: ${fill.ops.register!.ok} registered at ${fill.ops.register!.perSecond}/s, core RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB`);
     const loaded: LoadSummary[] = [];
     for (let i = 0; i < o.rounds; i++) loaded.push(await probe(`${o.registered} registered, round ${i + 1}`));
@@ -201,6 +214,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
     const l = { registered: fill.ops.register!.ok, ...rounds(loaded) };
     return {
       rate: o.rate,
+      processes: o.processes === true,
       empty: e,
       loaded: l,
       flatness: e.perSecond === 0 ? 0 : l.perSecond / e.perSecond,
@@ -217,7 +231,7 @@ export async function runRegisterIpsecBench(o: RegisterIpsecBenchOptions): Promi
 export function formatRegisterIpsecBench(r: RegisterIpsecBenchResult): string {
   const f = (x: number): string => x.toFixed(1);
   return [
-    `registrations with IPsec through imsec core, target ${r.rate}/s (medians):`,
+    `registrations with IPsec through imsec core${r.processes ? ' --processes' : ''}, target ${r.rate}/s (medians):`,
     `  nobody registered:        ${f(r.empty.perSecond)}/s  p50 ${f(r.empty.p50Ms)} ms  p99 ${f(r.empty.p99Ms)} ms  failures ${r.empty.failures}  CPU per registration: core ${r.empty.coreCpuMs.toFixed(2)} ms, swarm ${r.empty.swarmCpuMs.toFixed(2)} ms`,
     `  ${String(r.loaded.registered).padStart(6)} registered:      ${f(r.loaded.perSecond)}/s  p50 ${f(r.loaded.p50Ms)} ms  p99 ${f(r.loaded.p99Ms)} ms  failures ${r.loaded.failures}  CPU per registration: core ${r.loaded.coreCpuMs.toFixed(2)} ms, swarm ${r.loaded.swarmCpuMs.toFixed(2)} ms`,
     `  flatness (loaded ÷ empty): rate ${r.flatness.toFixed(2)}, CPU per registration ${r.cpuFlatness.toFixed(2)}`,
@@ -235,13 +249,15 @@ export const registerIpsecBench: BenchRegistrar = (bench: Command) => {
     .option('--probe <n>', 'registrations per measured round', '1000')
     .option('--rate <n>', 'target registrations per second of a round', '200')
     .option('--rounds <n>', 'rounds with none and with N registered', '3')
+    .option('--processes', 'the core as imsec core --processes (a process per node; CPU and RSS summed)')
     .option('--json', 'one JSON object')
-    .action(async (o: { registered: string; probe: string; rate: string; rounds: string; json?: boolean }) => {
+    .action(async (o: { registered: string; probe: string; rate: string; rounds: string; processes?: boolean; json?: boolean }) => {
       const r = await runRegisterIpsecBench({
         registered: intArg(o.registered, '--registered', 0, 1_000_000),
         probe: intArg(o.probe, '--probe', 1, 1_000_000),
         rate: intArg(o.rate, '--rate', 1, 100_000),
         rounds: intArg(o.rounds, '--rounds', 1, 15),
+        ...(o.processes ? { processes: true } : {}),
         log: (l) => process.stderr.write(`${l}\n`),
       });
       process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : formatRegisterIpsecBench(r));

@@ -16,6 +16,7 @@
  *   imsec core --metrics 127.0.0.1:9464 only /metrics, same token rules
  *   imsec core --admin-stdin            the S-CSCF's operator commands on stdin, one JSON answer
  *                                       line each (reauth IMPU SECONDS, deregister IMPU, registrations)
+ *   imsec core --processes              each node a process of its own (cli/core-processes.ts)
  *
  * Once every node serves, one JSON line `{"ready":true,…}` with the bound addresses (port 0 is
  * resolved) goes to stdout; logs are pino JSON lines on stderr. Keys never appear in any output.
@@ -24,6 +25,7 @@ import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { CoreConfigError, coreConfigJson, createImsCore, parseCoreConfig, CoreConfigSchema, type CoreConfig } from '../nodes/core/index.js';
 import { CliFailure } from './errors.js';
+import { checkProcessesLayout, runCoreProcesses } from './core-processes.js';
 import { addPrintSchema, readJsonConfigFile } from './node-process.js';
 import { serveAdminCommands } from './scscf.js';
 import { ImsError } from '../common/index.js';
@@ -43,6 +45,8 @@ export interface CoreFlags extends HttpFlags {
   host?: string;
   logLevel?: string;
   adminStdin?: boolean;
+  /** Each node a process of its own (cli/core-processes.ts). */
+  processes?: boolean;
 }
 
 /** The configuration file (if any) with the flags on top. */
@@ -64,6 +68,10 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
   if (o.printConfig) {
     out.write(JSON.stringify(coreConfigJson(config), null, 2) + '\n');
     return;
+  }
+  if (o.processes) {
+    checkProcessesLayout(config, o);
+    return runCoreProcesses(config, out);
   }
   const log = createLogger('core', { level: config.logLevel });
   const access = new ProcessAccess(o);
@@ -137,13 +145,14 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
 export function registerCore(program: Command): void {
   const cmd = program
     .command('core')
-    .description('run the whole IMS core in one process: HSS, S-CSCF, I-CSCF and P-CSCF (demo subscribers provisioned)')
+    .description('run the whole IMS core, in one process or one per node (--processes): HSS, S-CSCF, I-CSCF and P-CSCF (demo subscribers provisioned)')
     .option('--config <file>', 'JSON configuration (the output of --print-config, edited; see nodes/core/config.ts)')
     .option('--print-config', 'print the effective configuration as JSON (keys redacted) and exit')
     .option('--data-dir <dir>', 'directory of the embedded stores (default ./.imsec)')
     .option('--host <ip>', 'address every node binds (default 127.0.0.1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--web [host:port]', `serve the web console (and /metrics) there (default ${DEFAULT_WEB_LISTEN})`)
-    .option('--admin-stdin', "read the S-CSCF's operator commands (reauth, deregister, registrations) from stdin");
+    .option('--admin-stdin', "read the S-CSCF's operator commands (reauth, deregister, registrations) from stdin")
+    .option('--processes', 'run each node as a process of its own (a core per node; no console, /metrics or --admin-stdin)');
   addHttpOptions(addPrintSchema(cmd, CoreConfigSchema), 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
 }

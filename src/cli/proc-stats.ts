@@ -5,8 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** One process, or every process of a process group. */
-export type ProcSelector = { pid: number } | { pgrp: number };
+/** One process, every process of a process group, or a process and all its descendants. */
+export type ProcSelector = { pid: number } | { pgrp: number } | { tree: number };
 
 /** USER_HZ is 100 on Linux: /proc/PID/stat counts CPU time in ticks of 10 ms. */
 const MS_PER_TICK = 10;
@@ -24,6 +24,7 @@ function statFields(pid: number | string): string[] | undefined {
 /** Sums `one` over the selected processes. */
 function over(sel: ProcSelector, one: (pid: number) => number): number {
   if ('pid' in sel) return one(sel.pid);
+  if ('tree' in sel) return [sel.tree, ...descendantsOf(sel.tree)].reduce((sum, pid) => sum + one(pid), 0);
   let sum = 0;
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
@@ -44,6 +45,13 @@ export function cpuMsOf(sel: ProcSelector): number {
 /** The pids whose parent is `pid`. */
 export function childrenOf(pid: number): number[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(statFields(p)?.[1]) === pid).map(Number);
+}
+
+/** Every process below `pid` (children, theirs, …). */
+function descendantsOf(pid: number): number[] {
+  const out: number[] = [];
+  for (let next = childrenOf(pid); next.length > 0; next = next.flatMap(childrenOf)) out.push(...next);
+  return out;
 }
 
 function statusKb(pid: number, field: string, file = 'status'): number {

@@ -67,31 +67,48 @@ const HOST = '127.0.0.1';
 const REALM = 'ims.lab';
 
 /**
- * A port that was free a moment ago on 127.0.0.1 (the S-CSCF's Server-Name must name it before it
+ * A port that was free a moment ago on `host` (the S-CSCF's Server-Name must name it before it
  * starts). Bound and released: the nodes are child processes, which cannot be handed a socket.
  */
-function freePort(): Promise<number> {
+export function freePort(host = HOST): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, HOST, () => {
+    s.listen(0, host, () => {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
   });
 }
 
-/** Starts `imsec <kind> --config FILE` and waits for its ready line. */
-export async function startNode(name: string, kind: string, config: Record<string, unknown>, dir: string, cpuProfDir?: string): Promise<NodeProcess> {
+/** How {@link startNode} runs a node. */
+export interface StartNodeOptions {
+  /** Run it under `node --cpu-prof`, the profile into this directory. */
+  cpuProfDir?: string;
+  /** Each chunk the node writes to stderr (its log lines) is also written here. */
+  forwardStderr?: NodeJS.WritableStream;
+  /** Told of the process as soon as it is spawned (to stop it before it is ready). */
+  onSpawn?: (proc: ChildProcess) => void;
+}
+
+/**
+ * Starts `imsec <kind> --config FILE` and waits for its ready line. The file (mode 0600: a store
+ * URL may carry a password) is written into `dir`.
+ */
+export async function startNode(name: string, kind: string, config: Record<string, unknown>, dir: string, o: StartNodeOptions = {}): Promise<NodeProcess> {
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ logLevel: 'warn', ...config }));
+  writeFileSync(file, JSON.stringify({ logLevel: 'warn', ...config }), { mode: 0o600 });
   const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
-  const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const proc = spawn(process.execPath, [...prof, cli, kind, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  o.onSpawn?.(proc);
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-8000)));
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err = (err + d).slice(-8000);
+    o.forwardStderr?.write(d);
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const poll = setInterval(() => {
@@ -129,7 +146,7 @@ export async function startScaleOut(o: ScaleOutOptions): Promise<ScaleOutTopolog
   for (const i of ids) Object.assign(hosts, { [`scscf${i}.${REALM}`]: HOST, [`hss${i}.${REALM}`]: HOST });
   const started: NodeProcess[] = [];
   const start = async (name: string, kind: string, config: Record<string, unknown>): Promise<NodeProcess> => {
-    const n = await startNode(name, kind, config, o.dir, o.cpuProfDir);
+    const n = await startNode(name, kind, config, o.dir, o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {});
     started.push(n);
     return n;
   };
