@@ -102,7 +102,7 @@ export function formatCoreLayoutBench(r: CoreLayoutResult): string {
     `      CPU ms per registration: ${formatCpu(x.cpuMsPerRegistration)}\n` +
     `      busiest process (${x.busiestCoreBound.process}) fills a core at ${x.busiestCoreBound.perSecond.toFixed(0)}/s; 1,000/s would take ${x.coresFor1000.toFixed(1)} cores`;
   return [
-    `registrations with IPsec, ${r.ues} per round at ${r.rate}/s offered, ${r.rounds} round${r.rounds === 1 ? "" : "s"} after a warm-up (medians):`,
+    `registrations with IPsec, ${r.ues} per round at ${r.rate}/s offered, ${r.rounds} round${r.rounds === 1 ? '' : 's'} after a warm-up (medians):`,
     line('imsec core, one process (baseline)', r.oneProcess),
     line('one process per node', r.processes),
     `  ratio one process per node ÷ one process: ${r.ratio.toFixed(2)}`,

@@ -50,7 +50,7 @@ export async function registrationRounds(pcscf: Endpoint, cpuMs: () => Record<st
     const ok = Math.max(1, reg.ok);
     const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, (cpu1[k] - (cpu0[k] ?? 0)) / ok]));
     done.push({ s, cpu });
-    log(`${o.label}, round ${r + 1}: ${reg.perSecond}/s p50 ${reg.p50Ms} ms p99 ${reg.p99Ms} ms failed ${reg.failed}; CPU ms/registration ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+    log(`${o.label}, round ${r + 1}: ${reg.perSecond}/s p50 ${reg.p50Ms} ms p99 ${reg.p99Ms} ms failed ${reg.failed}; CPU ms/registration ${formatCpu(cpu)}`);
   }
   const med = (f: (x: { s: LoadSummary; cpu: Record<string, number> }) => number): number => median(done.map(f));
   return {

@@ -2,8 +2,8 @@
  * `imsec core --processes`: the core of `imsec core` (the same configuration, data directory and
  * stores) with each node a process of its own, `imsec hss|scscf|icscf|pcscf --config FILE`, so that
  * it can use a core per node. One process is one event loop and so one core: `imsec bench
- * core-layout` measured the four processes at 1.32 and 1.50 times the registrations/s of one on
- * the project's 2 cores, at about the same CPU per registration (issue [K]).
+ * core-layout` measured the four processes at 1.30 to 2.03 times the registrations/s of one on the
+ * project's 2 cores (three runs), at about the same CPU per registration (issue [K]).
  *
  * 1. Ports given as 0 for the S-CSCF and the I-CSCF are chosen first (each names the other before
  *    it starts: the S-CSCF's Server-Name carries its port, the S-CSCF sends to the I-CSCF).
