@@ -331,16 +331,16 @@ export class PostgresStore implements HssStore {
         'SELECT * FROM impu WHERE (impi, irs) IN (SELECT impi, irs FROM impu WHERE impu = ANY($1::text[])) ORDER BY impi, irs, position FOR UPDATE',
         [[...new Set(updates.map((u) => u.impu))]],
       );
-      // Each set's rows, current as the batch goes, under every IMPU of the set.
+      // Each set's rows (in order: the lock's ORDER BY), current as the batch goes, under every IMPU of the set.
       const sets = new Map<string, ImpuRow[]>();
+      const setOf = new Map<string, ImpuRow[]>();
       for (const r of locked) {
         const key = `${r.impi}\u0000${r.irs}`;
         let rows = sets.get(key);
         if (rows === undefined) sets.set(key, (rows = []));
         rows.push(r);
+        setOf.set(r.impu, rows);
       }
-      const setOf = new Map<string, ImpuRow[]>();
-      for (const rows of sets.values()) for (const r of rows) setOf.set(r.impu, rows);
       const changed = new Map<string, RegistrationRow>();
       const out = updates.map((u): RegistrationSnapshot[] | Error => {
         // An update that fails does so before it writes (its check, then its rows' lookup), as alone.

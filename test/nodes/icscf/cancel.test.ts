@@ -22,21 +22,26 @@ describe('I-CSCF: CANCEL of a proxied INVITE (RFC 3261 §16.10, §9.1)', () => {
     for (const p of open.splice(0)) await p.close();
   });
 
-  test('the CANCEL is answered 200 by the I-CSCF, cancels the forwarded INVITE on its branch, the 487 comes back and each ACK stays on its hop; a CANCEL for nothing gets 481', async () => {
+  /** The I-CSCF on a manual clock between two scripted UDP peers; its HSS is never reached. */
+  async function start(seed: string) {
     const clock = new ManualClock(1_000_000);
     const up = await RawPort.open(HOST);
     const down = await RawPort.open(HOST);
     open.push(up, down);
     icscf = createIcscf(
       parseIcscfConfig({ logLevel: 'silent', sip: { listen: `${HOST}:0`, protocols: ['udp'] }, diameter: { hss: { connect: `${HOST}:1` } } }),
-      { clock, rng: new SeededRng('icscf-cancel') },
+      { clock, rng: new SeededRng(seed) },
     );
     await icscf.start();
-    const node = { address: HOST, port: icscf.address().sip.port };
+    return { clock, up, down, cscf: icscf, node: { address: HOST, port: icscf.address().sip.port } };
+  }
+
+  test('the CANCEL is answered 200 by the I-CSCF, cancels the forwarded INVITE on its branch, the 487 comes back and each ACK stays on its hop; a CANCEL for nothing gets 481', async () => {
+    const { clock, up, down, cscf, node } = await start('icscf-cancel');
     const r = await runCancel({
       up: plainLeg(up, node),
       down,
-      stack: icscf.stack!,
+      stack: cscf.stack!,
       clock,
       uri: `sip:bob@${HOST}:${down.port}`,
       viaHost: `${HOST}:${up.port}`,
@@ -57,16 +62,7 @@ describe('I-CSCF: CANCEL of a proxied INVITE (RFC 3261 §16.10, §9.1)', () => {
   });
 
   test('a CANCEL of a proxied MESSAGE is answered 200 and changes nothing: no CANCEL downstream, the MESSAGE\'s 200 relayed; 200 too while the MESSAGE is "Completed", 481 after its Timer J (RFC 3261 §9.2, §9.1)', async () => {
-    const clock = new ManualClock(1_000_000);
-    const up = await RawPort.open(HOST);
-    const down = await RawPort.open(HOST);
-    open.push(up, down);
-    icscf = createIcscf(
-      parseIcscfConfig({ logLevel: 'silent', sip: { listen: `${HOST}:0`, protocols: ['udp'] }, diameter: { hss: { connect: `${HOST}:1` } } }),
-      { clock, rng: new SeededRng('icscf-cancel-message') },
-    );
-    await icscf.start();
-    const node = { address: HOST, port: icscf.address().sip.port };
+    const { clock, up, down, cscf, node } = await start('icscf-cancel-message');
     const uri = `sip:bob@${HOST}:${down.port}`;
     const common = (branch: string, n: number): [string, string][] => [
       ['Via', `SIP/2.0/UDP ${HOST}:${up.port};branch=${branch}`], ['Max-Forwards', '70'], ['Route', `<sip:${HOST}:${down.port};lr>`],
@@ -107,8 +103,8 @@ describe('I-CSCF: CANCEL of a proxied INVITE (RFC 3261 §16.10, §9.1)', () => {
     assert.deepEqual(cseqOf(completed), { seq: 2, method: 'CANCEL' });
 
     // After Timer J (64*T1) nothing matches (the CANCELs' own transactions are gone too).
-    await clock.advanceAsync(64 * icscf.stack!.transactions.timers.t1);
-    assert.deepEqual(icscf.stack!.transactions.size, { clients: 0, servers: 0 });
+    await clock.advanceAsync(64 * cscf.stack!.transactions.timers.t1);
+    assert.deepEqual(cscf.stack!.transactions.size, { clients: 0, servers: 0 });
     await up.send(cancel('z9hG4bKmsg2', 2), node);
     const gone = await next('481 after Timer J');
     assert.equal(gone.kind === 'response' && gone.status, 481, '§9.2: no matching transaction');
