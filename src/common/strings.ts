@@ -55,6 +55,41 @@ export function interned(s: string): string {
   return shared.get(s);
 }
 
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
+/**
+ * The same for lists that many records hold alike: a Path, a Service-Route, a dialog's route set,
+ * the same for every UE behind one P-CSCF (one array per UE otherwise, besides its strings). The
+ * list is frozen, since every holder shares it; bounded like {@link StringPool}.
+ */
+export class ListPool {
+  private readonly m = new Map<string, readonly string[]>();
+  constructor(private readonly cap = 1024) {}
+
+  /** The pool's frozen copy of `values`, its strings {@link interned}. */
+  get(values: readonly string[]): readonly string[] {
+    if (values.length === 0) return NO_STRINGS;
+    const key = JSON.stringify(values);
+    const hit = this.m.get(key);
+    if (hit !== undefined) return hit;
+    if (this.m.size >= this.cap) this.m.clear();
+    const copy = Object.freeze(values.map(interned));
+    this.m.set(key, copy);
+    return copy;
+  }
+
+  get size(): number {
+    return this.m.size;
+  }
+}
+
+const sharedLists = new ListPool();
+
+/** `values` from the process's shared {@link ListPool}. */
+export function internedList(values: readonly string[]): readonly string[] {
+  return sharedLists.get(values);
+}
+
 /**
  * A map key of several parts, `a|b|c`. Joined, not templated: a template literal builds a rope of
  * its parts that a map keeps as it is (five or six objects per key at 100,000 registrations);

@@ -26,7 +26,7 @@ export interface StoredBinding {
   /** When the binding was first created, milliseconds on the same clock (duration-registered). */
   registeredAt: number;
   /** Path header values of the REGISTER, top first (the route towards the UE, RFC 3327 §5.3). */
-  path: string[];
+  path: readonly string[];
   callId: string;
   cseq: number;
   /** +sip.instance (unquoted) and reg-id, RFC 5626 §4.1. */

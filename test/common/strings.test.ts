@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { detached, interned, StringPool } from '../../src/common/index.js';
+import { detached, interned, internedList, ListPool, StringPool } from '../../src/common/index.js';
 import { heapStringCopies } from '../support/heap-strings.js';
 
 /** A fresh string object with the content `s` (as a parser cuts one from a message). */
@@ -35,5 +35,33 @@ describe('StringPool (issue [K] memory per registered UE)', () => {
     assert.equal(pool.size, 1, 'full: cleared, then the new value');
     assert.equal(pool.get(''), '');
     assert.equal(pool.size, 2);
+  });
+});
+
+describe('ListPool (issue [K]: a Path, a Service-Route, a route set kept once)', () => {
+  test('[R-LAB-4] equal lists from different messages are one frozen array, of interned strings', () => {
+    const route = `<sip:orig@scscf-${process.pid}.ims.lab:6060;lr>`;
+    const a = internedList([fresh(route), fresh('<sip:pcscf.ims.lab;lr>')]);
+    const b = internedList([fresh(route), fresh('<sip:pcscf.ims.lab;lr>')]);
+    assert.equal(a, b, 'one array for both holders');
+    assert.deepEqual(a, [route, '<sip:pcscf.ims.lab;lr>']);
+    assert.equal(a[0], interned(fresh(route)), 'its strings are the string pool\'s');
+    assert.ok(Object.isFrozen(a), 'shared, so nobody may change it');
+    assert.throws(() => (a as string[]).push('<sip:x;lr>'), TypeError);
+    assert.equal(internedList([]), internedList([]), 'one empty list');
+    assert.notEqual(internedList([fresh(route)]), a, 'another content, another list');
+  });
+
+  test('[R-LAB-4] lists differ by element, not by their text joined; the pool is bounded', () => {
+    const pool = new ListPool(2);
+    const joined = pool.get(['<sip:a;lr>,<sip:b;lr>']);
+    const two = pool.get(['<sip:a;lr>', '<sip:b;lr>']);
+    assert.notEqual(joined, two);
+    assert.deepEqual(two, ['<sip:a;lr>', '<sip:b;lr>']);
+    assert.equal(pool.size, 2);
+    assert.equal(pool.get(['<sip:a;lr>', '<sip:b;lr>']), two, 'a list already there comes back');
+    pool.get(['<sip:c;lr>']);
+    assert.equal(pool.size, 1, 'full: cleared, then the new list');
+    assert.deepEqual(pool.get(['<sip:a;lr>', '<sip:b;lr>']), ['<sip:a;lr>', '<sip:b;lr>']);
   });
 });

@@ -99,20 +99,50 @@ function putU32(b: Uint8Array, at: number, v: number): void {
   b[at + 3] = v;
 }
 
-/**
- * An ESP SA: algorithms and keys (prepared once), the outbound sequence counter and the
- * inbound replay window. A real SA is one-way; the same object serves either direction.
- */
-export class EspSa {
-  readonly spi: number;
+/** What a transform decides for every SA that uses it: one frozen record per pair, shared. */
+interface Transform {
   readonly integrity: IntegrityAlg;
   readonly encryption: EncryptionAlg;
   readonly layout: TransformLayout;
+  readonly mode: Mode;
+  readonly hmac: HmacIntegrityAlg;
+  readonly cipher: 'aes-128-cbc' | 'des-ede3-cbc' | '';
+}
+
+const TRANSFORMS = new Map<string, Transform>();
+
+/** The shared record of a transform; throws ESP_CONFIG for an invalid pair. */
+function transformOf(integrity: IntegrityAlg, encryption: EncryptionAlg): Transform {
+  const key = `${integrity}/${encryption}`;
+  let t = TRANSFORMS.get(key);
+  if (t === undefined) {
+    const layout = transformLayout(integrity, encryption);
+    const cipher = encryption === 'aes-cbc' ? 'aes-128-cbc' : encryption === 'des-ede3-cbc' ? 'des-ede3-cbc' : '';
+    const mode: Mode = encryption === 'aes-gcm' ? 'gcm' : integrity === 'aes-gmac' ? 'gmac' : cipher ? 'hmac-cbc' : 'hmac-null';
+    t = Object.freeze({ integrity, encryption, layout, mode, hmac: integrity === 'hmac-md5-96' ? 'hmac-md5-96' : 'hmac-sha-1-96', cipher });
+    TRANSFORMS.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * An ESP SA: algorithms and keys (prepared once), the outbound sequence counter and the
+ * inbound replay window. A real SA is one-way; the same object serves either direction.
+ *
+ * Compact, since a P-CSCF holds four per registered UE (TS 33.203 §7.1): the transform's
+ * properties are one shared record, and the counters are fields of the SA, not an object of
+ * their own.
+ */
+export class EspSa {
+  readonly spi: number;
   readonly checkPadding: boolean;
-  readonly counters: EspCounters = { sealed: 0, opened: 0, droppedIcv: 0, droppedReplay: 0, droppedMalformed: 0, droppedSpi: 0 };
-  private readonly mode: Mode;
-  private readonly hmac: HmacIntegrityAlg;
-  private readonly cipher: 'aes-128-cbc' | 'des-ede3-cbc' | '';
+  readonly #t: Transform;
+  #sealed = 0;
+  #opened = 0;
+  #droppedIcv = 0;
+  #droppedReplay = 0;
+  #droppedMalformed = 0;
+  #droppedSpi = 0;
   // Key material is held privately and is left out of toJSON() and inspect().
   readonly #ik: Uint8Array;
   readonly #ck: Uint8Array;
@@ -125,7 +155,7 @@ export class EspSa {
     if (!Number.isInteger(p.spi) || p.spi < (p.allowReservedSpi ? 1 : 256) || p.spi > 0xffffffff) {
       throw new EspConfigError(`SPI must be an integer in 256..2^32-1 (RFC 4303 §2.1), got ${p.spi}`);
     }
-    this.layout = transformLayout(p.integrity, p.encryption);
+    this.#t = transformOf(p.integrity, p.encryption);
     const want = espKeyLengths(p.integrity, p.encryption);
     if (p.keys.integrityKey.length !== want.integrity || p.keys.encryptionKey.length !== want.encryption || p.keys.salt.length !== want.salt) {
       throw new EspConfigError(
@@ -136,8 +166,6 @@ export class EspSa {
     const seq0 = p.initialSeq ?? 0;
     if (!Number.isInteger(seq0) || seq0 < 0 || seq0 > 0xffffffff) throw new InvalidArgumentError(`initialSeq out of range: ${seq0}`, 'initialSeq');
     this.spi = p.spi;
-    this.integrity = p.integrity;
-    this.encryption = p.encryption;
     this.#replaySize = p.replayWindow ?? DEFAULT_REPLAY_WINDOW;
     checkReplayWindowSize(this.#replaySize);
     this.checkPadding = p.checkPadding ?? true;
@@ -146,9 +174,23 @@ export class EspSa {
     this.#ck = p.keys.encryptionKey;
     this.#salt = p.keys.salt;
     this.#seq = seq0;
-    this.hmac = p.integrity === 'hmac-md5-96' ? 'hmac-md5-96' : 'hmac-sha-1-96';
-    this.cipher = p.encryption === 'aes-cbc' ? 'aes-128-cbc' : p.encryption === 'des-ede3-cbc' ? 'des-ede3-cbc' : '';
-    this.mode = p.encryption === 'aes-gcm' ? 'gcm' : p.integrity === 'aes-gmac' ? 'gmac' : this.cipher ? 'hmac-cbc' : 'hmac-null';
+  }
+
+  get integrity(): IntegrityAlg {
+    return this.#t.integrity;
+  }
+
+  get encryption(): EncryptionAlg {
+    return this.#t.encryption;
+  }
+
+  get layout(): TransformLayout {
+    return this.#t.layout;
+  }
+
+  /** The SA's counters as they are now (a copy; drops are counted, never thrown). */
+  get counters(): EspCounters {
+    return { sealed: this.#sealed, opened: this.#opened, droppedIcv: this.#droppedIcv, droppedReplay: this.#droppedReplay, droppedMalformed: this.#droppedMalformed, droppedSpi: this.#droppedSpi };
   }
 
   /**
@@ -181,9 +223,10 @@ export class EspSa {
     }
     // §3.3.3: the counter must not cycle (no ESN in TS 33.203).
     if (this.#seq >= 0xffffffff) throw new EspSequenceExhaustedError(this.spi);
-    const L = this.layout;
+    const t = this.#t;
+    const L = t.layout;
     // RFC 3602 §3 / RFC 2451 §2.3: an unpredictable IV per packet, from the injected Rng.
-    const iv = this.mode === 'hmac-cbc' ? rng.bytes(L.ivLength) : undefined;
+    const iv = t.mode === 'hmac-cbc' ? rng.bytes(L.ivLength) : undefined;
     if (iv && iv.length !== L.ivLength) throw new InvalidArgumentError(`rng returned ${iv.length} bytes for a ${L.ivLength}-byte IV`, 'rng');
     const seq = ++this.#seq;
     const hdr = 8 + L.ivLength;
@@ -200,12 +243,12 @@ export class EspSa {
     out[at++] = padLen;
     out[at] = nextHeader;
 
-    switch (this.mode) {
+    switch (t.mode) {
       case 'hmac-null':
         break;
       case 'hmac-cbc': {
         out.set(iv!, 8);
-        const c = createCipheriv(this.cipher, this.#ck, iv!).setAutoPadding(false);
+        const c = createCipheriv(t.cipher, this.#ck, iv!).setAutoPadding(false);
         const ct = c.update(out.subarray(hdr, end));
         ct.copy(out, hdr);
         c.final().copy(out, hdr + ct.length);
@@ -216,7 +259,7 @@ export class EspSa {
         putU32(out, 8, this.spi);
         putU32(out, 12, seq);
         const nonce = Buffer.concat([this.#salt, out.subarray(8, 16)]);
-        if (this.mode === 'gcm') {
+        if (t.mode === 'gcm') {
           const c = createCipheriv('aes-128-gcm', this.#ck, nonce, { authTagLength: GCM_ICV });
           c.setAAD(out.subarray(0, 8));
           const ct = c.update(out.subarray(hdr, end));
@@ -229,12 +272,12 @@ export class EspSa {
           c.final();
           c.getAuthTag().copy(out, end);
         }
-        this.counters.sealed++;
+        this.#sealed++;
         return plain(out);
       }
     }
-    out.set(hmac96(this.hmac, this.#ik, out.subarray(0, end)), end);
-    this.counters.sealed++;
+    out.set(hmac96(t.hmac, this.#ik, out.subarray(0, end)), end);
+    this.#sealed++;
     return plain(out);
   }
 
@@ -244,7 +287,8 @@ export class EspSa {
    * Never throws for any packet bytes; every drop is counted.
    */
   open(packet: Uint8Array): OpenResult {
-    const L = this.layout;
+    const t = this.#t;
+    const L = t.layout;
     const n = packet.length;
     const hdr = 8 + L.ivLength;
     const ctLen = n - hdr - L.icvLength;
@@ -257,10 +301,10 @@ export class EspSa {
     const icv = packet.subarray(end, n);
     let pt: Uint8Array;
     // 2. ICV verification (AEAD modes verify while decrypting; OpenSSL compares the tag in constant time).
-    switch (this.mode) {
+    switch (t.mode) {
       case 'hmac-null':
       case 'hmac-cbc': {
-        if (!verifyHmac96(this.hmac, this.#ik, packet.subarray(0, end), icv)) return this.drop('icv');
+        if (!verifyHmac96(t.hmac, this.#ik, packet.subarray(0, end), icv)) return this.drop('icv');
         pt = packet.subarray(hdr, end);
         break;
       }
@@ -295,8 +339,8 @@ export class EspSa {
     // 3. The packet is authentic: only now may it move the window.
     this.replay.update(seq);
     // 4. Decrypt (CBC).
-    if (this.mode === 'hmac-cbc') {
-      const d = createDecipheriv(this.cipher, this.#ck, packet.subarray(8, hdr)).setAutoPadding(false);
+    if (t.mode === 'hmac-cbc') {
+      const d = createDecipheriv(t.cipher, this.#ck, packet.subarray(8, hdr)).setAutoPadding(false);
       const a = d.update(packet.subarray(hdr, end));
       const b = d.final();
       pt = b.length ? Buffer.concat([a, b]) : a;
@@ -309,22 +353,21 @@ export class EspSa {
     if (this.checkPadding) {
       for (let i = 0; i < padLen; i++) if (pt[payloadLen + i] !== i + 1) return this.drop('malformed');
     }
-    this.counters.opened++;
+    this.#opened++;
     return { ok: true, payload: new Uint8Array(pt.buffer, pt.byteOffset, payloadLen), nextHeader, seq };
   }
 
   private drop(reason: EspDropReason): OpenResult {
-    const c = this.counters;
-    if (reason === 'icv') c.droppedIcv++;
-    else if (reason === 'replay') c.droppedReplay++;
-    else if (reason === 'spi') c.droppedSpi++;
-    else c.droppedMalformed++;
+    if (reason === 'icv') this.#droppedIcv++;
+    else if (reason === 'replay') this.#droppedReplay++;
+    else if (reason === 'spi') this.#droppedSpi++;
+    else this.#droppedMalformed++;
     return { ok: false, reason };
   }
 
   /** Key-free description (safe to log). */
   toJSON(): { spi: number; integrity: IntegrityAlg; encryption: EncryptionAlg; lastSeq: number; replayTop: number; counters: EspCounters } {
-    return { spi: this.spi, integrity: this.integrity, encryption: this.encryption, lastSeq: this.#seq, replayTop: this.replay.top, counters: { ...this.counters } };
+    return { spi: this.spi, integrity: this.integrity, encryption: this.encryption, lastSeq: this.#seq, replayTop: this.replay.top, counters: this.counters };
   }
 
   [inspect.custom](): string {

@@ -61,12 +61,11 @@ export function buildSaSet(spec: SaSetSpec): SecurityAssociation[] {
 /**
  * One SA, every field set in its constructor, where V8 keeps them inside the object (a property
  * added to a finished object literal goes to an out-of-object store instead: 100,000 sets hold
- * 400,000 SAs). The keys are an own property that is not enumerable: JSON.stringify, pino and
+ * 400,000 SAs); what can be made from the fields (the id) is not kept. The keys are an own property that is not enumerable: JSON.stringify, pino and
  * util.inspect never see them (log hygiene). Not a private field behind a getter: pino's redaction
  * reads properties of a copy, where a private field throws.
  */
 class Sa implements SecurityAssociation {
-  readonly id: string;
   readonly setId: number;
   readonly transports = TRANSPORTS;
   readonly integrity: IntegrityAlg;
@@ -85,7 +84,6 @@ class Sa implements SecurityAssociation {
     readonly src: Endpoint,
     readonly dst: Endpoint,
   ) {
-    this.id = `${spec.setId}/${flow}`;
     this.setId = spec.setId;
     this.integrity = spec.integrity;
     this.encryption = spec.encryption;
@@ -94,6 +92,16 @@ class Sa implements SecurityAssociation {
     this.impus = spec.impus;
     this.state = spec.state;
     Object.defineProperty(this, 'keys', { value: spec.keys, enumerable: false, writable: false });
+  }
+
+  /** `<setId>/<flow>`, made when asked for: not a string kept per SA (four per registered UE). */
+  get id(): string {
+    return `${this.setId}/${this.flow}`;
+  }
+
+  /** What JSON and the logger see: the fields and the id, never the keys. */
+  toJSON(): Omit<SecurityAssociation, 'keys'> {
+    return { ...this, id: this.id };
   }
 }
 

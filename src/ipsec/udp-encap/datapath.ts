@@ -76,11 +76,19 @@ export interface UdpEncapOptions {
   anyAddress?: boolean;
 }
 
-interface Entry {
-  sa: SecurityAssociation;
-  esp: EspSa;
-  src: Endpoint;
-  dst: Endpoint;
+/**
+ * An installed SA: its ESP state (RFC 4303), the table's SA and its selector with addresses in
+ * canonical form. One object per SA, the ESP state included (a P-CSCF holds four per UE).
+ */
+class Entry extends EspSa {
+  constructor(
+    readonly sa: SecurityAssociation,
+    readonly src: Endpoint,
+    readonly dst: Endpoint,
+    replayWindow: number,
+  ) {
+    super({ spi: sa.spi, integrity: sa.integrity, encryption: sa.encryption, keys: sa.keys, replayWindow });
+  }
 }
 
 const STATE_RANK: Record<SaState, number> = { active: 3, old: 2, temporary: 1, deleted: 0 };
@@ -116,11 +124,11 @@ export class UdpEncapDatapath implements IpsecDatapath {
   private readonly dropHandler?: UdpEncapOptions['onDrop'];
   private readonly tap?: UdpEncapOptions['tap'];
   private readonly inbound = new Map<number, Entry>();
-  private readonly outbound = new Map<string, Entry>();
   /**
    * Outbound entries by selector: local address and port, peer address and port. A swarm of UEs
    * on many addresses reuses port numbers, and a send that names its address looks at that
-   * address's SAs only.
+   * address's SAs only. The one index of the outbound SAs: an SA is found again by its own
+   * selector (no second map of every SA by id).
    */
   private readonly bySelector = new Map<string, Bucket<Entry>>();
   /**
@@ -152,14 +160,13 @@ export class UdpEncapDatapath implements IpsecDatapath {
 
   /** The ESP state of an installed SA (counters, replay window), for diagnostics. */
   espOf(sa: SecurityAssociation): EspSa | undefined {
-    return (sa.direction === 'in' ? this.inbound.get(sa.spi) : this.outbound.get(sa.id))?.esp;
+    return sa.direction === 'in' ? this.inbound.get(sa.spi) : this.outboundOf(sa);
   }
 
   async install(sa: SecurityAssociation): Promise<void> {
     if (sa.mode !== 'UDP-enc-tun') throw new SaError(`the userspace datapath carries mod=UDP-enc-tun only, not mod=${sa.mode}`);
-    if (sa.direction === 'in' ? this.inbound.has(sa.spi) : this.outbound.has(sa.id)) return;
-    const esp = new EspSa({ spi: sa.spi, integrity: sa.integrity, encryption: sa.encryption, keys: sa.keys, replayWindow: this.replayWindow });
-    const entry: Entry = { sa, esp, src: norm(sa.src), dst: norm(sa.dst) };
+    if (sa.direction === 'in' ? this.inbound.has(sa.spi) : this.outboundOf(sa)) return;
+    const entry = new Entry(sa, norm(sa.src), norm(sa.dst), this.replayWindow);
     const local = sa.direction === 'in' ? entry.dst : entry.src;
     if (sa.direction === 'in') this.inbound.set(sa.spi, entry);
     else this.addOutbound(entry);
@@ -172,14 +179,19 @@ export class UdpEncapDatapath implements IpsecDatapath {
     }
   }
 
+  /** The installed outbound entry of `sa` (by its id), under its selector. */
+  private outboundOf(sa: SecurityAssociation): Entry | undefined {
+    const src = norm(sa.src);
+    for (const e of bucketValues(this.bySelector, selectorKey(src.address, src.port, norm(sa.dst)))) if (e.sa.id === sa.id) return e;
+    return undefined;
+  }
+
   private addOutbound(e: Entry): void {
-    this.outbound.set(e.sa.id, e);
     bucketPut(this.bySelector, selectorKey(e.src.address, e.src.port, e.dst), e, true);
     this.localAddresses.count(e.src.address, true);
   }
 
   private removeOutbound(e: Entry): void {
-    this.outbound.delete(e.sa.id);
     bucketPut(this.bySelector, selectorKey(e.src.address, e.src.port, e.dst), e, false);
     this.localAddresses.count(e.src.address, false);
   }
@@ -191,7 +203,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
   }
 
   async remove(sa: SecurityAssociation): Promise<void> {
-    const entry = sa.direction === 'in' ? this.inbound.get(sa.spi) : this.outbound.get(sa.id);
+    const entry = sa.direction === 'in' ? this.inbound.get(sa.spi) : this.outboundOf(sa);
     if (!entry || entry.sa.id !== sa.id) return;
     if (sa.direction === 'in') this.inbound.delete(sa.spi);
     else this.removeOutbound(entry);
@@ -200,7 +212,6 @@ export class UdpEncapDatapath implements IpsecDatapath {
 
   async close(): Promise<void> {
     this.inbound.clear();
-    this.outbound.clear();
     this.bySelector.clear();
     this.localAddresses.clear();
     await this.ports.close();
@@ -220,7 +231,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     if (!best) throw new SaError(`no outbound SA from port ${opts.fromPort} to ${to.address}:${to.port}`);
     const socket = await this.ports.socketOf(this.bindingOf(best.src));
     if (!socket) throw new SaError(`protected port ${best.src.port} is not bound`);
-    const packet = encapsulate(best.esp, best.src, best.dst, sip, this.rng);
+    const packet = encapsulate(best, best.src, best.dst, sip, this.rng);
     this.tap?.('out', best.src, best.dst, packet);
     await new Promise<void>((resolve, reject) =>
       socket.send(packet, best.dst.port, best.dst.address, (err) => (err ? reject(new ImsError('SIP_TRANSPORT', `send to ${to.address}:${to.port} failed: ${err.message}`)) : resolve())),
@@ -280,7 +291,7 @@ export class UdpEncapDatapath implements IpsecDatapath {
     const entry = this.inbound.get(spi);
     if (!entry || (this.anyAddress ? entry.dst.port !== local.port : !same(entry.dst, local))) return this.drop('no-sa', local, outer, spi);
     // 3. Replay pre-check, ICV, window update, decryption (EspSa.open), inner IP + UDP.
-    const r = decapsulate(entry.esp, packet);
+    const r = decapsulate(entry, packet);
     if (!r.ok) return this.drop(r.reason, local, outer, spi);
     // 4. The inner packet must match the SA's selector.
     if (!same(r.src, entry.src) || !same(r.dst, entry.dst)) return this.drop('selector', local, outer, spi);

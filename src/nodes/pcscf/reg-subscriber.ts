@@ -6,7 +6,7 @@
  * NOTIFY meant for it) has been delivered over them (TS 33.203 §7.4, PcscfState.endRegistration);
  * a shortened one shortens it (network-initiated re-authentication, R-RR-5).
  */
-import { detached, interned, randomToken } from '../../common/index.js';
+import { detached, interned, internedList, randomToken } from '../../common/index.js';
 import { callIdOf, contentTypeOf, formatUri, mediaType, parseSubscriptionState, routesOf, toTag, type SipRequest, type SipResponse, decodeReginfo, REGINFO_CONTENT_TYPE } from '../../sip/index.js';
 import type { RequestContext } from '../../sip/stack/index.js';
 import { numberHeader, type CoreContext } from './ports.js';
@@ -32,7 +32,7 @@ export class RegEventSubscriber {
     if (!impu) return;
     // Every property from the start, those the 2xx fills in too: none is added later (no
     // out-of-object store per registered UE).
-    const sub: RegSubscription = { callId: this.c.o.sip.newCallId(this.c.o.face.host), fromTag: this.c.o.sip.newTag(), impu, toTag: undefined, routeSet: [...reg.serviceRoute], target: undefined, cseq: 1, state: 'subscribing', expiresAt: undefined };
+    const sub: RegSubscription = { callId: this.c.o.sip.newCallId(this.c.o.face.host), fromTag: this.c.o.sip.newTag(), impu, toTag: undefined, routeSet: reg.serviceRoute, target: undefined, cseq: 1, state: 'subscribing', expiresAt: undefined };
     this.c.state.bindSubscription(reg, sub);
     reg.subscription = sub;
     await this.sendSubscribe(reg);
@@ -77,8 +77,8 @@ export class RegEventSubscriber {
       }
       if (sub.cseq === 1) {
         // RFC 3261 §12.1.2: the UAC's route set is the Record-Route in reverse.
-        const rr = routesOf(resp, 'Record-Route').map((n) => interned(`<${formatUri(n.uri)}>${n.params.toString()}`)).reverse();
-        if (rr.length > 0) sub.routeSet = rr;
+        const rr = routesOf(resp, 'Record-Route').map((n) => `<${formatUri(n.uri)}>${n.params.toString()}`).reverse();
+        if (rr.length > 0) sub.routeSet = internedList(rr);
         const c = contactUriOf(resp);
         if (c) sub.target = interned(formatUri(c));
       }

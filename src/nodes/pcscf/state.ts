@@ -12,7 +12,7 @@
  * and (2) the NOTIFY meant for the UE was answered by it, or a short grace for that NOTIFY to
  * arrive ran out; never later than the registration timer.
  */
-import { DeadlineQueue, bucketPut, bucketValues, detached, interned, keptCopy, type Bucket, type Clock, type Logger } from '../../common/index.js';
+import { DeadlineQueue, bucketPut, bucketValues, detached, interned, internedList, keptCopy, type Bucket, type Clock, type Logger } from '../../common/index.js';
 import type { SaDeleteReason, SaManager, SaSet } from '../../ipsec/index.js';
 import type { PcscfCounters, PcscfFailure, PendingRegistration, PendingView, Registration, RegistrationEnding, RegistrationView } from './tables.js';
 
@@ -100,7 +100,7 @@ export class PcscfState {
         impus,
         ueAddress: keptCopy(v.ueAddress, set ? [set.ue.address] : []),
         contact: detached(v.contact),
-        serviceRoute: v.serviceRoute.map(interned),
+        serviceRoute: internedList(v.serviceRoute),
         setId: v.setId,
         registeredAt: now,
         expiresAt: now + v.lifetimeMs,
@@ -122,7 +122,7 @@ export class PcscfState {
         bucketPut(this.regsByAddress, reg.ueAddress, reg, true);
       }
       if (v.contact) reg.contact = detached(v.contact);
-      if (v.serviceRoute.length > 0) reg.serviceRoute = v.serviceRoute.map(interned);
+      if (v.serviceRoute.length > 0) reg.serviceRoute = internedList(v.serviceRoute);
       reg.setId = v.setId;
     }
     this.expireIn(reg, v.lifetimeMs, 'registration lifetime over');

@@ -49,7 +49,7 @@ export interface RegSubscription {
   readonly fromTag: string;
   readonly impu: string;
   toTag?: string;
-  routeSet: string[];
+  routeSet: readonly string[];
   target?: string;
   cseq: number;
   state: 'subscribing' | 'active' | 'terminated';
@@ -80,7 +80,7 @@ export interface Registration {
   ueAddress: string;
   /** The UE's Contact URI as registered. */
   contact: string;
-  serviceRoute: string[];
+  serviceRoute: readonly string[];
   /** The newest active SA set. */
   setId: number;
   registeredAt: number;

@@ -22,7 +22,7 @@ import {
   type ContactList,
   type NameAddr,
 } from '../../sip/headers/index.js';
-import { detached, interned } from '../../common/index.js';
+import { detached, interned, internedList } from '../../common/index.js';
 import type { ReginfoContactEvent } from '../../sip/index.js';
 import type { StoredBinding } from '../../store/index.js';
 import type { RegistrarPolicy } from './config.js';
@@ -139,7 +139,7 @@ export function applyContacts(
       uri: detached(uri),
       contact: detached(contactText(c)),
       expiresAt: now + e * 1000,
-      path: req.path.map(interned),
+      path: internedList(req.path),
       callId: detached(req.callId),
       cseq: req.cseq,
       ...(instance !== undefined ? { instance: detached(instance) } : {}),

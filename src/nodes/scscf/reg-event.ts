@@ -10,7 +10,7 @@
  * The bodies are built by {@link reginfoOf} (pure): one `<registration>` per identity of the
  * implicit set, each listing the same contacts (TS 24.229 §5.4.2.1.2).
  */
-import { DeadlineQueue, detached, interned, randomToken, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
+import { DeadlineQueue, detached, interned, internedList, randomToken, type Clock, type Logger, type Rng, noopLogger } from '../../common/index.js';
 import { contactsOf, expiresOf, formatNameAddr, formatRoute, formatUri, fromOf, parsePAssertedIdentity, parseUri, routesOf, toOf, type SipUri } from '../../sip/headers/index.js';
 import { SipRequest, SipHeaders, type SipResponse } from '../../sip/message/index.js';
 import type { CreateResponseOptions } from '../../sip/message/index.js';
@@ -85,7 +85,7 @@ export interface RegSubscription {
   /** Request-URI of our NOTIFYs: the SUBSCRIBE's Contact (RFC 3261 §12.1.1). */
   remoteTarget: string;
   /** Record-Route of the SUBSCRIBE, in order (RFC 3261 §12.1.1). */
-  routeSet: string[];
+  routeSet: readonly string[];
   localCseq: number;
   /** reginfo version of the next NOTIFY (RFC 3680 §5.3). */
   version: number;
@@ -197,7 +197,7 @@ export class RegEventNotifier {
         // The P-CSCF's contact is alike for all its subscriptions; a UE's is its own (not pooled: it
         // would only churn the pool).
         remoteTarget: who === 'pcscf' ? interned(formatUri(contact[0].uri)) : detached(formatUri(contact[0].uri)),
-        routeSet: routesOf(req, 'Record-Route').map((r) => interned(formatRoute([r]))),
+        routeSet: internedList(routesOf(req, 'Record-Route').map((r) => formatRoute([r]))),
         localCseq: 0,
         version: 0,
         expiresAt: now,

@@ -65,6 +65,9 @@ describe('key export (Wireshark esp_sa, ip xfrm)', () => {
       assert.ok(text.length > 100 && text.includes('alice@ims.example'));
       assert.ok(!text.includes(ikHex) && !text.includes(ckHex) && !text.includes(ikBytes), text.slice(0, 200));
     }
+    // The id is made, not kept (issue [K]), yet JSON and the log still carry it.
+    assert.equal(JSON.parse(JSON.stringify(r.set.sas[0])).id, `${r.set.id}/uc-ps`);
+    assert.ok(chunks.join('').includes(`"id":"${r.set.id}/uc-ps"`));
     // ...while the export does carry them.
     assert.ok(wiresharkLineForSa(r.set.sas[0]).includes(ikHex));
     assert.deepEqual(r.set.sas[0].keys.integrityKey, IK);
