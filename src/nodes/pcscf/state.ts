@@ -12,7 +12,7 @@
  * and (2) the NOTIFY meant for the UE was answered by it, or a short grace for that NOTIFY to
  * arrive ran out; never later than the registration timer.
  */
-import { DeadlineQueue, bucketPut, bucketValues, detached, interned, internedList, keptCopy, type Bucket, type Clock, type Logger } from '../../common/index.js';
+import { DeadlineQueue, bucketPut, bucketValues, detached, internedList, keptCopy, type Bucket, type Clock, type Logger } from '../../common/index.js';
 import type { SaDeleteReason, SaManager, SaSet } from '../../ipsec/index.js';
 import type { PcscfCounters, PcscfFailure, PendingRegistration, PendingView, Registration, RegistrationEnding, RegistrationView } from './tables.js';
 

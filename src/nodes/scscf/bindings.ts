@@ -22,7 +22,7 @@ import {
   type ContactList,
   type NameAddr,
 } from '../../sip/headers/index.js';
-import { detached, interned, internedList } from '../../common/index.js';
+import { detached, internedList } from '../../common/index.js';
 import type { ReginfoContactEvent } from '../../sip/index.js';
 import type { StoredBinding } from '../../store/index.js';
 import type { RegistrarPolicy } from './config.js';
