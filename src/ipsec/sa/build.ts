@@ -61,9 +61,10 @@ export function buildSaSet(spec: SaSetSpec): SecurityAssociation[] {
 /**
  * One SA, every field set in its constructor, where V8 keeps them inside the object (a property
  * added to a finished object literal goes to an out-of-object store instead: 100,000 sets hold
- * 400,000 SAs); what can be made from the fields (the id) is not kept. The keys are an own property that is not enumerable: JSON.stringify, pino and
- * util.inspect never see them (log hygiene). Not a private field behind a getter: pino's redaction
- * reads properties of a copy, where a private field throws.
+ * 400,000 SAs); what can be made from the fields (the id) is not kept. The keys are an own
+ * property that is not enumerable: JSON.stringify, pino and util.inspect never see them (log
+ * hygiene). Not a private field behind a getter: pino's redaction reads properties of a copy,
+ * where a private field throws.
  */
 class Sa implements SecurityAssociation {
   readonly setId: number;
