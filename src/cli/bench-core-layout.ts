@@ -21,7 +21,7 @@ import { Command } from 'commander';
 import { toLoadSubscribers } from '../load/index.js';
 import { intArg } from './args.js';
 import type { BenchRegistrar } from './bench.js';
-import { benchRows, checkFileLimit, startCore } from './bench-register-ipsec.js';
+import { benchRows, checkFileLimit, nodeStats, startCore } from './bench-register-ipsec.js';
 import { formatCpu, registrationRounds, type RoundsFigures } from './bench-rounds.js';
 import { cpuMsOf } from './proc-stats.js';
 
@@ -85,8 +85,7 @@ export async function runCoreLayoutBench(o: CoreLayoutOptions): Promise<CoreLayo
     const split = await startCore(procDir, total, ['--processes']);
     let processes: LayoutFigures;
     try {
-      const pids = Object.entries(split.ready.pids as Record<string, number>);
-      processes = await measure({ address: '127.0.0.1', port: split.pcscfPort }, () => Object.fromEntries(pids.map(([name, pid]) => [name, cpuMsOf({ pid })])), 'one process per node');
+      processes = await measure({ address: '127.0.0.1', port: split.pcscfPort }, () => nodeStats(split, cpuMsOf), 'one process per node');
     } finally {
       await split.stop();
     }

@@ -26,7 +26,7 @@ import { driveLoad, toLoadSubscribers, type LoadSubscriber } from '../load/index
 import type { Endpoint } from '../sip/transport/index.js';
 import { intArg } from './args.js';
 import type { BenchRegistrar } from './bench.js';
-import { benchRows, checkFileLimit, startCore } from './bench-register-ipsec.js';
+import { benchRows, checkFileLimit, nodeStats, startCore } from './bench-register-ipsec.js';
 import { rssKbOf } from './proc-stats.js';
 
 /** The swarm's protected ports (away from the other benches' and `imsec load`'s). */
@@ -108,8 +108,7 @@ export async function runCoreMemoryBench(o: CoreMemoryOptions): Promise<CoreMemo
     const split = await startCore(splitDir, total, ['--processes']);
     let perNode: Awaited<ReturnType<typeof fillAndMeasure>>;
     try {
-      const pids = Object.entries(split.ready.pids as Record<string, number>);
-      perNode = await fillAndMeasure({ address: '127.0.0.1', port: split.pcscfPort }, subs, o, () => Object.fromEntries(pids.map(([name, pid]) => [name, rssKbOf({ pid })])), 'per-node processes');
+      perNode = await fillAndMeasure({ address: '127.0.0.1', port: split.pcscfPort }, subs, o, () => nodeStats(split, rssKbOf), 'per-node processes');
     } finally {
       await split.stop();
     }

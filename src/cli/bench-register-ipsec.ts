@@ -28,7 +28,7 @@ import { intArg } from './args.js';
 import type { BenchRegistrar } from './bench.js';
 import { median } from './bench.js';
 import { CliFailure } from './errors.js';
-import { cpuMsOf, rssKbOf } from './proc-stats.js';
+import { cpuMsOf, rssKbOf, type ProcSelector } from './proc-stats.js';
 
 /** Lab keys (TS 35.208 test set 1): public values, configuration only. */
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
@@ -98,6 +98,11 @@ export interface Core {
   /** The core and, with `--processes`, its node processes: what its CPU time and RSS are read over. */
   tree: { tree: number };
   stop(): Promise<void>;
+}
+
+/** `read` (CPU time, RSS, …) of each node process of a core started with `--processes`, by node. */
+export function nodeStats(core: Core, read: (sel: ProcSelector) => number): Record<string, number> {
+  return Object.fromEntries(Object.entries(core.ready.pids as Record<string, number>).map(([name, pid]) => [name, read({ pid })]));
 }
 
 /**
