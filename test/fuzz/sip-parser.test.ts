@@ -12,7 +12,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { ImsError } from '../../src/common/index.js';
 import {
-  SipLimitError, SipParseError, SipStreamFramer, checkRequest, messagesEqual, parseFailureAnswer, parseMessage, serializeMessage, validateCore, validateMessage,
+  SipLimitError, SipParseError, SipStreamFramer, checkRequest, messagesEqual, parseFailureAnswer, parseMessage, serializeMessage, serializedLength, validateCore, validateMessage,
   topVia, cseqOf, callIdOf, fromTag, toTag, contactsOf, viasOf, routesOf, parseUri, formatUri, parseNameAddr, formatNameAddr,
   parseVia, formatVia, parseContact, formatContact, parseRetryAfter, formatRetryAfter, type SipMessage,
 } from '../../src/sip/index.js';
@@ -106,6 +106,7 @@ function checkInput(b: Uint8Array): void {
   const m = tryParse(b);
   if (!m) return;
   const bytes = serializeMessage(m);
+  assert.equal(serializedLength(m), bytes.length, 'serializedLength counts the bytes serializeMessage writes (§18.1.1)');
   const again = parseMessage(bytes);
   assert.ok(messagesEqual(m, again), 'serialize → parse gives an equal message');
   assert.deepEqual(serializeMessage(again), bytes, 'serialization is stable');

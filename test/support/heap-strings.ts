@@ -13,7 +13,12 @@ export async function heapHoldsString(...parts: string[]): Promise<boolean> {
 }
 
 /** How many live string objects have exactly the content `s` (copies, not distinct values). */
-export async function heapStringCopies(s: string): Promise<number> {
+export function heapStringCopies(s: string): Promise<number> {
+  return heapStringsWhere((x) => x === s);
+}
+
+/** How many live string objects have a content that `pred` accepts (copies, not distinct values). */
+export async function heapStringsWhere(pred: (s: string) => boolean): Promise<number> {
   let text = '';
   for await (const chunk of getHeapSnapshot()) text += chunk as string;
   const snapshot = JSON.parse(text) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
@@ -22,9 +27,11 @@ export async function heapStringCopies(s: string): Promise<number> {
   const typeAt = fields.indexOf('type');
   const nameAt = fields.indexOf('name');
   const stringTypes = new Set(['string', 'concatenated string', 'sliced string'].map((t) => types.indexOf(t)));
-  const name = snapshot.strings.indexOf(s);
-  if (name < 0) return 0;
+  const names = new Set<number>();
+  snapshot.strings.forEach((x, i) => {
+    if (pred(x)) names.add(i);
+  });
   let n = 0;
-  for (let i = 0; i < snapshot.nodes.length; i += width) if (snapshot.nodes[i + nameAt] === name && stringTypes.has(snapshot.nodes[i + typeAt])) n++;
+  for (let i = 0; i < snapshot.nodes.length; i += width) if (names.has(snapshot.nodes[i + nameAt]) && stringTypes.has(snapshot.nodes[i + typeAt])) n++;
   return n;
 }

@@ -262,7 +262,20 @@ function parseStartLine(line: string, headers: SipHeaders, start: number, head: 
   const badUri = checkRequestUri(uri);
   if (badUri >= 0) throw new SipParseError('bad Request-URI', at(sp1 + 1 + badUri));
   if (!isSipVersion(version)) throw new SipParseError('bad SIP-Version', at(sp2 + 1));
-  return new SipRequest(line.slice(0, sp1), uri, headers, EMPTY_BODY, version);
+  return new SipRequest(methodOf(line, sp1), uri, headers, EMPTY_BODY, version);
+}
+
+/** The methods of RFC 3261 and its extensions that IMS uses (TS 24.229 §5), as one string each. */
+const KNOWN_METHODS = ['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'MESSAGE', 'OPTIONS', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'PUBLISH'];
+
+/**
+ * The Method of a Request-Line that ends at `end`: a known one (case-sensitive, RFC 3261 §7.1) is
+ * the one shared string, not a copy per request; a response context and the transaction layer
+ * keep it for Timer J.
+ */
+function methodOf(line: string, end: number): string {
+  for (const m of KNOWN_METHODS) if (m.length === end && line.startsWith(m)) return m;
+  return line.slice(0, end);
 }
 
 function firstBadUtf8(b: Uint8Array): number {

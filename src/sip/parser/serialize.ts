@@ -11,6 +11,41 @@ import { checkRequestUri, isSipVersion } from './parse-message.js';
 
 /** Encodes a message to bytes (UTF-8 headers followed by the body). */
 export function serializeMessage(msg: SipMessage): Uint8Array {
+  const s = headText(msg);
+  const bodyLen = msg.body.length;
+  const headLen = Buffer.byteLength(s, 'utf8');
+  const out = new Uint8Array(headLen + bodyLen);
+  const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  b.write(s, 0, headLen, 'utf8');
+  if (bodyLen) out.set(msg.body, headLen);
+  return out;
+}
+
+/**
+ * The length in bytes of {@link serializeMessage}'s output, without building it: what the
+ * transport layer compares with the UDP size limit (RFC 3261 §18.1.1) for every request it
+ * sends, before the transport serializes it.
+ */
+export function serializedLength(msg: SipMessage): number {
+  const h = msg.headers;
+  const bodyLen = msg.body.length;
+  const lengthField = (name: string): number => Buffer.byteLength(name, 'utf8') + 4 + String(bodyLen).length;
+  let n = Buffer.byteLength(startLine(msg), 'utf8') + 2;
+  let lengthDone = false;
+  for (let i = 0; i < h.size; i++) {
+    if (h._key(i) === 'content-length') {
+      if (!lengthDone) n += lengthField(h._name(i));
+      lengthDone = true;
+      continue;
+    }
+    n += Buffer.byteLength(h._name(i), 'utf8') + Buffer.byteLength(h._value(i), 'utf8') + 4;
+  }
+  if (!lengthDone) n += lengthField('Content-Length');
+  return n + bodyLen;
+}
+
+/** Start line, header fields and the empty line: Content-Length set to the body's length (file comment). */
+function headText(msg: SipMessage): string {
   let s = startLine(msg);
   const h = msg.headers;
   const bodyLen = msg.body.length;
@@ -26,13 +61,7 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
     s += `${h._name(i)}: ${h._value(i)}\r\n`;
   }
   if (!lengthDone) s += `Content-Length: ${bodyLen}\r\n`;
-  s += '\r\n';
-  const headLen = Buffer.byteLength(s, 'utf8');
-  const out = new Uint8Array(headLen + bodyLen);
-  const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  b.write(s, 0, headLen, 'utf8');
-  if (bodyLen) out.set(msg.body, headLen);
-  return out;
+  return s + '\r\n';
 }
 
 /** The start line with its CRLF; refuses values that would corrupt the framing. */

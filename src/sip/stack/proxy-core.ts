@@ -27,7 +27,7 @@
  * for the 32 s of every non-INVITE transaction it forwarded is a few hundred bytes, not the
  * messages.
  */
-import { detached, noopLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
+import { noopLogger, type Clock, type Logger, type Rng, type TimerHandle } from '../../common/index.js';
 import { cseqOf, topVia, viaBranch } from '../headers/index.js';
 import { cloneMessage, createResponse, type SipRequest, type SipResponse } from '../message/index.js';
 import { SipTransportError } from '../transport/errors.js';
@@ -350,14 +350,14 @@ export class ProxyCore {
   }
 
   /**
-   * The response context of server transaction `key`, created when there is none. Its key is a
-   * copy of its own: a transaction key is made of slices of the request's text (§17.2.3: its
-   * branch and sent-by), which a kept slice would keep whole.
+   * The response context of server transaction `key`, created when there is none. `key` is the
+   * transaction's own (`ServerTransaction.key`): a flat copy that keeps no message text alive,
+   * kept as is, so that the context and the transaction's lingering entry (Timer J) share it.
    */
   open(key: string, request: SipRequest, upstream: Upstream, origin = ''): ProxyContext {
     let c = this.contexts.get(key);
     if (!c) {
-      c = new ProxyContext(this.env, detached(key), request.method, origin, upstream);
+      c = new ProxyContext(this.env, key, request.method, origin, upstream);
       this.contexts.set(c.key, c);
     }
     return c;

@@ -53,6 +53,7 @@ export interface ClientTransaction {
 
 /** A server transaction as seen by the TU: the request and the way to answer it. */
 export interface ServerTransaction {
+  /** Its §17.2.3 key: a flat copy that keeps no message text alive. */
   readonly key: string;
   readonly request: SipRequest;
   readonly state: ServerInviteState | ServerNonInviteState;
@@ -240,11 +241,14 @@ export class TransactionLayer {
         this.nonInviteMethods.add(detached(req.method));
       }
     }
-    const rec: Rec<ServerInviteTx | ServerNonInviteTx> = { key, machine: first.tx, channel, timers: new Map(), queue: [], busy: false, done: false };
+    // The key is made of slices of the request's text (its branch and sent-by): one flat copy of
+    // its own, which the lingering table and the TU's response context keep as they are.
+    const own = detached(key);
+    const rec: Rec<ServerInviteTx | ServerNonInviteTx> = { key: own, machine: first.tx, channel, timers: new Map(), queue: [], busy: false, done: false };
     const feed = (ev: ServerTxEvent): void => this.feed(rec, ev);
     const clock = this.clock;
     const handle: ServerTransaction = {
-      key,
+      key: own,
       request: req,
       get state() {
         return stateOf(rec, clock);
@@ -254,7 +258,7 @@ export class TransactionLayer {
       },
     };
     rec.server = handle;
-    this.servers.set(key, rec);
+    this.servers.set(own, rec);
     this.counters.serverStarted++;
     this.run(rec, [...pre, ...first.actions]);
     return { kind: 'new', tx: handle };

@@ -3,10 +3,11 @@
  * for Timer J (64*T1) they only absorb request retransmissions by resending the final response.
  * That is all this table keeps of them — the key, the response's bytes and its channel, and the
  * deadline — instead of the whole transaction (request, machine, handle, closures, one timer
- * each). The bytes, not the response, and a flat copy of the key: a response's header values and
- * the key are views into the request's text, so a kept SipResponse kept that text and a dozen
- * objects for Timer J, and what lives that long is what the collector promotes and marks again
- * and again. A retransmission (rare) parses the bytes back.
+ * each). The bytes, not the response: a response's header values are views into the request's
+ * text, so a kept SipResponse kept that text and a dozen objects for Timer J, and what lives that
+ * long is what the collector promotes and marks again and again. A retransmission (rare) parses
+ * the bytes back. The key is the layer's flat copy, the same string the TU's response context
+ * keeps.
  *
  * Every entry lives for the same Timer J, so one FIFO and one timer end them all
  * ({@link ExpiringMap}).
@@ -15,7 +16,7 @@
  * §16.7 keeps "until all of its associated transactions have been terminated") is told here, when
  * Timer J fires or a resend fails (§17.2.4): its transaction lingers as compactly as any other.
  */
-import { detached, ExpiringMap, type Clock } from '../../common/index.js';
+import { ExpiringMap, type Clock } from '../../common/index.js';
 import { DEFAULT_SIP_LIMITS } from '../message/index.js';
 import { parseMessage, serializeMessage } from '../parser/index.js';
 import type { SipMessage, SipResponse, TxEndReason } from './types.js';
@@ -64,8 +65,8 @@ export class LingeringTable {
       onEnd?.('normal');
       return;
     }
-    // The key is built from the request's branch and sent-by, slices of its text: a copy of its own.
-    this.entries.set(detached(txKey), { response: bytes, channel, onEnd });
+    // The layer's own flat copy of the key (layer.ts receiveRequest), shared with the TU's response context.
+    this.entries.set(txKey, { response: bytes, channel, onEnd });
   }
 
   /** Whether the transaction `key` is lingering in "Completed". */

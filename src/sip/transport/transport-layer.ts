@@ -7,9 +7,9 @@
  */
 import { type Logger, noopLogger } from '../../common/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
+import { serializedLength } from '../parser/index.js';
 import { canonicalAddress, formatEndpoint, hostForHeader, ipFamily } from './endpoint.js';
 import { SipTransportError } from './errors.js';
-import { serialize } from './inbound.js';
 import { defaultPort, responseRoute } from './response-route.js';
 import { newCounters, type Destination, type Endpoint, type InboundMessage, type SipTransport, type TransportCounters } from './types.js';
 import { readTopVia, setTopViaSentBy } from './via.js';
@@ -113,7 +113,7 @@ export class TransportLayer {
     this.stamp(req, t);
     let upgraded = false;
     const limit = this.opts.udpMaxRequestBytes === undefined ? DEFAULT_UDP_MAX_REQUEST : this.opts.udpMaxRequestBytes;
-    if (!dest.through && t.protocol === 'udp' && limit !== null && serialize(req).length > limit) {
+    if (!dest.through && t.protocol === 'udp' && limit !== null && serializedLength(req) > limit) {
       const tcp = this.transports.find((x) => x.protocol === 'tcp' && x.family === t.family);
       if (tcp) {
         t = tcp;

@@ -13,13 +13,13 @@ import { describe, test } from 'node:test';
 import { detached, ManualClock, SeededRng } from '../../../src/common/index.js';
 import { SaManager, type SaSet } from '../../../src/ipsec/index.js';
 import { applyContacts } from '../../../src/nodes/scscf/bindings.js';
-import { authorizationOf, contactsOf, createResponse, parseMessage, securityClientOf, serializeMessage, SipHeaders, SipRequest, type SipMessage, type SipResponse } from '../../../src/sip/index.js';
+import { authorizationOf, contactsOf, createResponse, parseMessage, securityClientOf, serializeMessage, SipHeaders, SipRequest, topVia, viaBranch, type SipMessage, type SipResponse } from '../../../src/sip/index.js';
 import { SipStack } from '../../../src/sip/stack/index.js';
 import { TransactionLayer } from '../../../src/sip/transaction/layer.js';
 import { openTransports } from '../../../src/sip/transport/open.js';
 import type { StoredBinding } from '../../../src/store/index.js';
 import { parseXml } from '../../../src/xml/index.js';
-import { heapHoldsString, heapStringCopies } from '../../support/heap-strings.js';
+import { heapHoldsString, heapStringCopies, heapStringsWhere } from '../../support/heap-strings.js';
 
 /** A REGISTER whose text holds a marker nobody else has (made at run time, not a literal). */
 function register(marker: string): SipMessage {
@@ -147,7 +147,7 @@ describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER',
     try {
       uas.onRequest((_req, ctx) => void ctx.reply(200, 'OK'));
       proxy.onRequest(async (req, ctx) => ctx.respond(await ctx.proxy().forward(req, { address: '127.0.0.1', port: portOf(uas) })));
-      const status = await sendMessage(uac, portOf(proxy), marker);
+      const { status, branch } = await sendMessage(uac, portOf(proxy), marker);
       assert.equal(status, 200);
       // The proxy's client transaction is over for the proxy with its final response (§17.1.2.2:
       // "Completed" only absorbs retransmissions until Timer K): only the server's Timer J remains.
@@ -155,6 +155,9 @@ describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER',
       assert.deepEqual(proxy.proxy.size, { contexts: 1, branches: 0 }, 'the context is maintained for its server transaction');
       assert.equal(await heapHoldsString('MESSAGE sip:', 'Max-Forwards', marker), false, 'the request text');
       assert.equal(await heapHoldsString('SIP/2.0 200', marker), false, 'the response text');
+      // Strings holding the UAC's branch: this test's copy, the UAC's client key (Timer K) and the
+      // proxy's server key, one copy that its lingering entry and its response context share.
+      assert.equal(await heapStringsWhere((x) => x.includes(branch)), 3, 'one copy of the server transaction key at the proxy');
       clock.advance(31999);
       assert.deepEqual(proxy.proxy.size, { contexts: 1, branches: 0 });
       clock.advance(1);
@@ -162,6 +165,17 @@ describe('[R-LAB-4] what a node keeps of a REGISTER does not keep the REGISTER',
     } finally {
       for (const st of [uac, proxy, uas]) await st.close();
     }
+  });
+
+  test('[R-LAB-4] a known Method is one string for every request that has it; methods stay case-sensitive (RFC 3261 §7.1)', async () => {
+    // What a response context and the transaction layer keep of each request for Timer J.
+    const methods = Array.from({ length: 200 }, (_, i) => (register(`m${i}`) as SipRequest).method);
+    assert.ok(methods.every((m) => m === 'REGISTER'));
+    const copies = await heapStringCopies('REGISTER');
+    assert.ok(copies >= 1 && copies <= 2, `${copies} copies of "REGISTER" for 200 requests`);
+    // Not a known method: its own spelling, as parsed.
+    const lower = parseMessage(Buffer.from('register sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
+    assert.equal(lower.kind === 'request' && lower.method, 'register');
   });
 
   test('[R-LAB-4] detached: equal to its source, and cut loose from the text it came from', async () => {
@@ -200,12 +214,14 @@ function completedClient(layer: TransactionLayer, marker: string): void {
 
 /** Sends a MESSAGE whose Call-ID carries `marker` to `port`; resolves with the final status. A
  * helper, so that the request is no local of the suspended test. */
-async function sendMessage(uac: SipStack, port: number, marker: string): Promise<number> {
+/** Status and the UAC's branch (a copy: the response's text goes). */
+async function sendMessage(uac: SipStack, port: number, marker: string): Promise<{ status: number; branch: string }> {
   const h = new SipHeaders([
     ['To', '<sip:bob@127.0.0.1>'],
     ['From', `<sip:alice@127.0.0.1>;tag=${uac.newTag()}`],
     ['Call-ID', `retention-${marker}`],
     ['CSeq', '1 MESSAGE'],
   ]);
-  return (await uac.sendRequest(new SipRequest('MESSAGE', 'sip:bob@127.0.0.1', h), { address: '127.0.0.1', port })).status;
+  const resp = await uac.sendRequest(new SipRequest('MESSAGE', 'sip:bob@127.0.0.1', h), { address: '127.0.0.1', port });
+  return { status: resp.status, branch: detached(viaBranch(topVia(resp)!)!) };
 }

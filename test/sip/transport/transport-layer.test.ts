@@ -86,6 +86,32 @@ describe('RFC 3261 §18.1.1 size rule and Via sent-by', () => {
     assert.equal(over.transport.protocol, 'tcp');
   });
 
+  test('§18.1.1 the size is counted in bytes of the UTF-8 text, with the Content-Length that will be sent', async () => {
+    const a = await layer();
+    // 500 two-byte characters: 1,000 bytes of the header text, 500 characters.
+    const wide = (bodyBytes: number, lengthFields: [string, string][], branch = 'z9hG4bKwide'): SipRequest => {
+      const m = message(bodyBytes, branch);
+      m.headers.append('Subject', 'é'.repeat(500));
+      for (const [name, value] of lengthFields) m.headers.append(name, value);
+      return m;
+    };
+    // No Content-Length, a compact one with a wrong value, two that disagree: the serializer
+    // writes one, with the body's length (§18.3, §20.14), and the rule counts that one.
+    for (const fields of [[], [['l', '7']], [['Content-Length', '0'], ['Content-Length', '99']]] as [string, string][][]) {
+      // The request as it leaves (top Via stamped), at exactly `n` bytes, and the transport chosen.
+      const sized = (n: number): string | undefined => {
+        for (let body = 0; body < 400; body++) {
+          const p = a.l.prepareRequest(wide(body, fields, `z9hG4bKw${body % 10}`), { address: '127.0.0.1', port: 5060 });
+          if (serializeMessage(p.request).length === n) return p.transport.protocol;
+        }
+        return undefined;
+      };
+      assert.equal(sized(1300), 'udp');
+      // 1,301 bytes are 801 characters: only a count of bytes moves it.
+      assert.equal(sized(1301), 'tcp');
+    }
+  });
+
   test('§18.1.1 a pinned transport (e.g. a protected port) is used as is, without the size rule', async () => {
     const a = await layer();
     const p = a.l.prepareRequest(message(5000), { address: '127.0.0.1', port: 5060, through: a.udp });
