@@ -16,36 +16,54 @@
  * 5. SIGTERM or SIGINT stops them, the P-CSCF first and the HSS last. A node that exits by itself
  *    stops the others, and the command fails naming it.
  *
+ * The HSS REST API (`hss.rest`) is the HSS process's own: it is given `--token-file`, `--no-auth`
+ * and `--allowed-host` as they were given here (checked here first: --no-auth off loopback, an
+ * unreadable token file exit 2 before anything starts), and its address and access fields (the
+ * generated token) go into the ready line as `imsec core` prints them.
+ *
  * What lives only in one process is refused in one line: the web console (`--web`), `/metrics`
- * (`--metrics`; each node's own `imsec <node> --metrics` serves it), the S-CSCF's operator commands
- * (`--admin-stdin`) and the HSS REST API (`hss.rest`).
+ * (`--metrics`; each node's own `imsec <node> --metrics` serves it) and the S-CSCF's operator
+ * commands (`--admin-stdin`).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createLogger } from '../common/log.js';
 import { nodeConfigInput, nodeNames, provisionCoreSubscribers, type CoreConfig } from '../nodes/core/index.js';
 import { openStore } from '../store/index.js';
 import { CliFailure } from './errors.js';
+import { ProcessAccess, type HttpFlags } from './http-flags.js';
 import { freePort, startNode, type NodeProcess } from './scale-out-topology.js';
 
 type NodeKind = 'hss' | 'scscf' | 'icscf' | 'pcscf';
 /** The P-CSCF first (no new registrations), the HSS last (the others' Diameter peer). */
 const STOP_ORDER: readonly NodeKind[] = ['pcscf', 'icscf', 'scscf', 'hss'];
 
-/** Refuses the flags and settings that need every node in this process (see the module comment). */
-export function checkProcessesLayout(config: CoreConfig, o: { web?: string | boolean; metrics?: string; adminStdin?: boolean }): void {
+/**
+ * Refuses the flags that need every node in this process, and checks the REST API's access flags
+ * (see the module comment).
+ */
+export function checkProcessesLayout(config: CoreConfig, o: HttpFlags & { web?: string | boolean; adminStdin?: boolean }): void {
   const refuse = (what: string): never => {
     throw new CliFailure(`--processes runs each node in its own process: ${what} needs them in one (run imsec core without --processes)`, 2);
   };
   if (o.web !== undefined && o.web !== false) refuse('the web console (--web)');
   if (o.metrics !== undefined) refuse('one /metrics for the core (--metrics; each imsec <node> --metrics serves its own)');
   if (o.adminStdin) refuse("the S-CSCF's operator commands (--admin-stdin)");
-  if (config.hss.rest !== null) refuse('the HSS REST API (hss.rest)');
+  if (config.hss.rest !== null) new ProcessAccess(o).for(config.hss.rest.host);
+}
+
+/** The HSS process's HTTP access flags: those given to the core. */
+function accessArgs(o: HttpFlags): string[] {
+  return [
+    ...(o.tokenFile !== undefined ? ['--token-file', resolve(o.tokenFile)] : []),
+    ...(o.auth === false ? ['--no-auth'] : []),
+    ...(o.allowedHost ?? []).flatMap((h) => ['--allowed-host', h]),
+  ];
 }
 
 /** Runs the core as four processes until SIGTERM/SIGINT; resolves after every node stopped. */
-export async function runCoreProcesses(config: CoreConfig, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {}, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const log = createLogger('core', { level: config.logLevel });
   const host = config.host;
   // 1. The ports each node names before the other starts.
@@ -87,17 +105,19 @@ export async function runCoreProcesses(config: CoreConfig, out: NodeJS.WritableS
   const onInt = onSignal('SIGINT');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
-  const start = async (kind: NodeKind, input: Record<string, unknown>): Promise<NodeProcess> => {
-    const n = await startNode(kind, kind, input, dir, { forwardStderr: process.stderr, onSpawn: (p) => spawned.add(p) });
+  const start = async (kind: NodeKind, input: Record<string, unknown>, args: readonly string[] = []): Promise<NodeProcess> => {
+    const n = await startNode(kind, kind, input, dir, { forwardStderr: process.stderr, onSpawn: (p) => spawned.add(p), args });
     nodes.set(kind, n);
     return n;
   };
   let died: NodeProcess | undefined;
   try {
     let pcscf: NodeProcess | undefined;
+    let hss: Record<string, unknown> = {};
     let hssPort = 0;
     try {
-      hssPort = Number((await start('hss', hssInput)).ready.diameterPort);
+      hss = (await start('hss', hssInput, c.hss.rest === null ? [] : accessArgs(http))).ready;
+      hssPort = Number(hss.diameterPort);
       [, , pcscf] = await Promise.all([
         start('scscf', nodeConfigInput.scscf(c, { hssPort, icscfPort })),
         start('icscf', nodeConfigInput.icscf(c, { hssPort, scscfServerName: serverName })),
@@ -109,13 +129,14 @@ export async function runCoreProcesses(config: CoreConfig, out: NodeJS.WritableS
     }
     if (signalled !== undefined || pcscf === undefined) return;
     // 4. One ready line, as `imsec core` prints it.
+    const rest = c.hss.rest === null || typeof hss.restPort !== 'number' ? null : { address: c.hss.rest.host, port: hss.restPort };
     out.write(
       JSON.stringify({
         ready: true,
         layout: 'processes',
         realm: c.realm,
         dataDir: c.dataDir,
-        hss: { diameter: { address: host, port: hssPort }, rest: null, originHost: names.hss },
+        hss: { diameter: { address: host, port: hssPort }, rest, originHost: names.hss },
         scscf: { sip: { address: host, port: scscfPort }, serverName },
         icscf: { sip: { address: host, port: icscfPort } },
         pcscf: {
@@ -125,6 +146,8 @@ export async function runCoreProcesses(config: CoreConfig, out: NodeJS.WritableS
         },
         subscribers: provisioned.map((p) => p.impi),
         pids: Object.fromEntries(STOP_ORDER.map((k) => [k, nodes.get(k)!.proc.pid])),
+        // The REST API's access rule, as the HSS process printed it (its generated token).
+        ...(rest !== null ? { auth: hss.auth, ...(hss.token !== undefined ? { token: hss.token } : {}) } : {}),
       }) + '\n',
     );
     // 5. Until a signal, or until a node exits by itself.

@@ -89,6 +89,8 @@ export interface StartNodeOptions {
   forwardStderr?: NodeJS.WritableStream;
   /** Told of the process as soon as it is spawned (to stop it before it is ready). */
   onSpawn?: (proc: ChildProcess) => void;
+  /** More arguments after `--config FILE` (e.g. the HTTP access flags of an HSS serving REST). */
+  args?: readonly string[];
 }
 
 /**
@@ -100,7 +102,7 @@ export async function startNode(name: string, kind: string, config: Record<strin
   writeFileSync(file, JSON.stringify({ logLevel: 'warn', ...config }), { mode: 0o600 });
   const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
   const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const proc = spawn(process.execPath, [...prof, cli, kind, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...prof, cli, kind, '--config', file, ...(o.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   o.onSpawn?.(proc);
   let out = '';
   let err = '';

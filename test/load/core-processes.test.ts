@@ -2,10 +2,14 @@
  * `imsec core --processes` (src/cli/core-processes.ts): the core's four nodes as processes of
  * their own, under the swarm of `imsec load` (IMS AKA, sec-agree and IPsec per UE). The ready line
  * has the same shape as one process's, the stop is orderly and leaves no process behind, a node
- * that dies takes the core down with one line naming it, and what needs one process is refused.
+ * that dies takes the core down with one line naming it, the HSS process serves the REST API, and
+ * what needs one process is refused.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { driveLoad, rangeRows, toLoadSubscribers } from '../../src/load/index.js';
 import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from '../e2e/support/core-process.js';
@@ -66,6 +70,44 @@ describe('imsec core --processes: a process per node', () => {
       assert.deepEqual(Object.values(pids).filter(alive), []);
     } finally {
       await c.stop();
+    }
+  });
+
+  test('[R-LAB-4] [R-REG-1] the HSS REST API (hss.rest) is the HSS process\'s: its address and token in the ready line, and a subscriber it creates registers through the four processes', async () => {
+    const [late] = toLoadSubscribers(rangeRows({ prefix: 'procsrest', from: 1, to: 1 }, { k: K, op: OP }, 'ims.lab'));
+    const c = await startCoreProcess({ ...config, hss: { diameterPort: 0, rest: '127.0.0.1:0' } }, false, 60_000, ['--processes']);
+    try {
+      const rest = c.ready.hss.rest as { address: string; port: number };
+      assert.equal(rest.address, '127.0.0.1');
+      assert.ok(rest.port > 0);
+      assert.equal(c.ready.auth, 'token');
+      assert.match(String(c.ready.token), /^\S{20,}$/, 'the token the HSS process generated');
+      const base = `http://127.0.0.1:${rest.port}/subscribers`;
+      assert.equal((await fetch(base)).status, 401, 'no token, no answer');
+      const auth = { authorization: `Bearer ${String(c.ready.token)}` };
+      const created = await fetch(base, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ impi: late.impi, impus: [late.impu], k: K, op: OP }) });
+      assert.equal(created.status, 201, await created.text());
+      const s = await driveLoad({ pcscf: { address: '127.0.0.1', port: c.pcscfPort }, subscribers: [late], scenario: 'register', rate: 10, firstAddress: '127.23.1.1', portBase: 13700, deregisterAtEnd: false });
+      assert.deepEqual([s.ops.register?.ok, s.ops.register?.failed], [1, 0], JSON.stringify(s.ops.register));
+      const reg = await fetch(`${base}/${encodeURIComponent(late.impi)}/registration`, { headers: auth });
+      assert.equal(reg.status, 200);
+      assert.match(await reg.text(), /"REGISTERED"/, 'the HSS process holds the registration its S-CSCF made');
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('the REST API\'s access flags are checked before any node starts: --no-auth off loopback is refused, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imsec-procs-'));
+    try {
+      writeFileSync(join(dir, 'core.json'), JSON.stringify({ dataDir: join(dir, 'data'), hss: { rest: '0.0.0.0:0' } }));
+      const r = spawnSync(process.execPath, [cliPath, 'core', '--processes', '--config', join(dir, 'core.json'), '--no-auth'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /no-auth/);
+      assert.equal(existsSync(join(dir, 'data', 'processes')), false, 'no node was started');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
