@@ -22,26 +22,12 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
 }
 
 /**
- * The length in bytes of {@link serializeMessage}'s output, without building it: what the
+ * The length in bytes of {@link serializeMessage}'s output, without encoding it: what the
  * transport layer compares with the UDP size limit (RFC 3261 §18.1.1) for every request it
  * sends, before the transport serializes it.
  */
 export function serializedLength(msg: SipMessage): number {
-  const h = msg.headers;
-  const bodyLen = msg.body.length;
-  const lengthField = (name: string): number => Buffer.byteLength(name, 'utf8') + 4 + String(bodyLen).length;
-  let n = Buffer.byteLength(startLine(msg), 'utf8') + 2;
-  let lengthDone = false;
-  for (let i = 0; i < h.size; i++) {
-    if (h._key(i) === 'content-length') {
-      if (!lengthDone) n += lengthField(h._name(i));
-      lengthDone = true;
-      continue;
-    }
-    n += Buffer.byteLength(h._name(i), 'utf8') + Buffer.byteLength(h._value(i), 'utf8') + 4;
-  }
-  if (!lengthDone) n += lengthField('Content-Length');
-  return n + bodyLen;
+  return Buffer.byteLength(headText(msg), 'utf8') + msg.body.length;
 }
 
 /** Start line, header fields and the empty line: Content-Length set to the body's length (file comment). */
