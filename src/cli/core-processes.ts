@@ -16,50 +16,80 @@
  * 5. SIGTERM or SIGINT stops them, the P-CSCF first and the HSS last. A node that exits by itself
  *    stops the others, and the command fails naming it.
  *
- * The HSS REST API (`hss.rest`) is the HSS process's own: it is given `--token-file`, `--no-auth`
- * and `--allowed-host` as they were given here (checked here first: --no-auth off loopback, an
- * unreadable token file exit 2 before anything starts), and its address and access fields (the
- * generated token) go into the ready line as `imsec core` prints them.
+ * HTTP. The HSS REST API (`hss.rest`) is the HSS process's own. `--metrics HOST:PORT` is served
+ * here: each node process serves its own on a loopback port, and every scrape of this one reads
+ * them and joins them, each sample labelled with its process (metrics/merge.ts). Every listener,
+ * the nodes' included, takes the one access rule of the core: `--no-auth`, or one token (the
+ * `--token-file`, or one generated here, printed once in the ready line and handed to the nodes in
+ * a file of mode 0600 beside their configurations); `--allowed-host` goes to each. The flags are
+ * checked here first: --no-auth off loopback or an unreadable token file exit 2 before anything
+ * starts.
  *
- * What lives only in one process is refused in one line: the web console (`--web`), `/metrics`
- * (`--metrics`; each node's own `imsec <node> --metrics` serves it) and the S-CSCF's operator
- * commands (`--admin-stdin`).
+ * What lives only in one process is refused in one line: the web console (`--web`) and the
+ * S-CSCF's operator commands (`--admin-stdin`).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../common/log.js';
+import { mergeExpositions } from '../metrics/index.js';
 import { nodeConfigInput, nodeNames, provisionCoreSubscribers, type CoreConfig } from '../nodes/core/index.js';
 import { openStore } from '../store/index.js';
+import { startMetricsServer, type MetricsListener } from '../web/index.js';
 import { CliFailure } from './errors.js';
-import { ProcessAccess, type HttpFlags } from './http-flags.js';
+import { parseListen, ProcessAccess, type HttpFlags } from './http-flags.js';
 import { freePort, startNode, type NodeProcess } from './scale-out-topology.js';
 
 type NodeKind = 'hss' | 'scscf' | 'icscf' | 'pcscf';
 /** The P-CSCF first (no new registrations), the HSS last (the others' Diameter peer). */
 const STOP_ORDER: readonly NodeKind[] = ['pcscf', 'icscf', 'scscf', 'hss'];
+/** The order they start in, and in which one /metrics lists them. */
+const START_ORDER: readonly NodeKind[] = ['hss', 'scscf', 'icscf', 'pcscf'];
+/** How long a scrape of the core waits for a node's /metrics. */
+const NODE_SCRAPE_MS = 5_000;
+/** The most a node's /metrics may be (it is text of a few hundred kB). */
+const NODE_SCRAPE_MAX_CHARS = 16 * 2 ** 20;
 
 /**
- * Refuses the flags that need every node in this process, and checks the REST API's access flags
- * (see the module comment).
+ * Refuses the flags that need every node in this process, and checks the HTTP access flags of
+ * the listeners there will be (see the module comment).
  */
 export function checkProcessesLayout(config: CoreConfig, o: HttpFlags & { web?: string | boolean; adminStdin?: boolean }): void {
   const refuse = (what: string): never => {
     throw new CliFailure(`--processes runs each node in its own process: ${what} needs them in one (run imsec core without --processes)`, 2);
   };
   if (o.web !== undefined && o.web !== false) refuse('the web console (--web)');
-  if (o.metrics !== undefined) refuse('one /metrics for the core (--metrics; each imsec <node> --metrics serves its own)');
   if (o.adminStdin) refuse("the S-CSCF's operator commands (--admin-stdin)");
-  if (config.hss.rest !== null) new ProcessAccess(o).for(config.hss.rest.host);
+  if (o.metrics === undefined && config.hss.rest === null) return;
+  const access = new ProcessAccess(o);
+  if (o.metrics !== undefined) access.for(parseListen(o.metrics, '--metrics').host);
+  if (config.hss.rest !== null) access.for(config.hss.rest.host);
 }
 
-/** The HSS process's HTTP access flags: those given to the core. */
-function accessArgs(o: HttpFlags): string[] {
-  return [
-    ...(o.tokenFile !== undefined ? ['--token-file', resolve(o.tokenFile)] : []),
-    ...(o.auth === false ? ['--no-auth'] : []),
-    ...(o.allowedHost ?? []).flatMap((h) => ['--allowed-host', h]),
-  ];
+/**
+ * The HTTP flags of the node processes: the core's access rule (its token through a file) and
+ * `--metrics` on a loopback port when the core serves one /metrics.
+ */
+function nodeHttpArgs(o: HttpFlags, token: string | null, dir: string): string[] {
+  let tokenArgs: string[] = ['--no-auth'];
+  if (token !== null) {
+    const file = o.tokenFile !== undefined ? resolve(o.tokenFile) : join(dir, 'http-token');
+    if (o.tokenFile === undefined) writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    tokenArgs = ['--token-file', file];
+  }
+  return [...tokenArgs, ...(o.allowedHost ?? []).flatMap((h) => ['--allowed-host', h]), ...(o.metrics !== undefined ? ['--metrics', '127.0.0.1:0'] : [])];
+}
+
+/** A node's /metrics text, or undefined when it does not answer in time (the merge marks it down). */
+async function scrapeNode(port: unknown, token: string | null): Promise<string | undefined> {
+  if (typeof port !== 'number') return undefined;
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: token === null ? {} : { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(NODE_SCRAPE_MS) });
+    const text = await r.text();
+    return r.ok && text.length <= NODE_SCRAPE_MAX_CHARS ? text : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the core as four processes until SIGTERM/SIGINT; resolves after every node stopped. */
@@ -86,6 +116,14 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {},
   // 3. The nodes: the HSS, then the others together (each one's peers' ports are known by now).
   const dir = join(c.dataDir, 'processes');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // HTTP: one access rule for every listener of the core, the nodes' included.
+  const metricsListen = http.metrics === undefined ? undefined : parseListen(http.metrics, '--metrics');
+  const served = metricsListen !== undefined || c.hss.rest !== null;
+  const access = new ProcessAccess(http);
+  const token = served ? access.for('127.0.0.1').token : null;
+  const httpArgs = served ? nodeHttpArgs(http, token, dir) : [];
+  const argsOf = (kind: NodeKind): string[] => (metricsListen !== undefined || (kind === 'hss' && c.hss.rest !== null) ? httpArgs : []);
+  let metrics: MetricsListener | undefined;
   const nodes = new Map<NodeKind, NodeProcess>();
   const spawned = new Set<ChildProcess>();
   let signalled: string | undefined;
@@ -116,13 +154,21 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {},
     let hss: Record<string, unknown> = {};
     let hssPort = 0;
     try {
-      hss = (await start('hss', hssInput, c.hss.rest === null ? [] : accessArgs(http))).ready;
+      hss = (await start('hss', hssInput, argsOf('hss'))).ready;
       hssPort = Number(hss.diameterPort);
       [, , pcscf] = await Promise.all([
-        start('scscf', nodeConfigInput.scscf(c, { hssPort, icscfPort })),
-        start('icscf', nodeConfigInput.icscf(c, { hssPort, scscfServerName: serverName })),
-        start('pcscf', nodeConfigInput.pcscf(c, { icscfPort, scscfPort })),
+        start('scscf', nodeConfigInput.scscf(c, { hssPort, icscfPort }), argsOf('scscf')),
+        start('icscf', nodeConfigInput.icscf(c, { hssPort, scscfServerName: serverName }), argsOf('icscf')),
+        start('pcscf', nodeConfigInput.pcscf(c, { icscfPort, scscfPort }), argsOf('pcscf')),
       ]);
+      // One /metrics: every scrape reads the nodes' own and joins them.
+      if (metricsListen !== undefined) {
+        const scrape = async (): Promise<string> =>
+          mergeExpositions(await Promise.all(START_ORDER.map(async (k) => ({ process: k, text: await scrapeNode(nodes.get(k)?.ready.metricsPort, token) }))));
+        metrics = await startMetricsServer({ metrics: scrape }, metricsListen, access.for(metricsListen.host)).catch((err: unknown) => {
+          throw new CliFailure(`cannot serve metrics on ${http.metrics}: ${(err as Error).message}`);
+        });
+      }
     } catch (err) {
       // A node that failed to start, or one stopped by a signal while it started.
       if (signalled === undefined) throw err;
@@ -146,8 +192,8 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {},
         },
         subscribers: provisioned.map((p) => p.impi),
         pids: Object.fromEntries(STOP_ORDER.map((k) => [k, nodes.get(k)!.proc.pid])),
-        // The REST API's access rule, as the HSS process printed it (its generated token).
-        ...(rest !== null ? { auth: hss.auth, ...(hss.token !== undefined ? { token: hss.token } : {}) } : {}),
+        ...(metrics !== undefined ? { metricsPort: metrics.port } : {}),
+        ...(served ? access.readyFields() : {}),
       }) + '\n',
     );
     // 5. Until a signal, or until a node exits by itself.
@@ -158,7 +204,9 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {},
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     stopStarting();
+    await metrics?.close();
     for (const kind of STOP_ORDER) await nodes.get(kind)?.stop();
+    rmSync(join(dir, 'http-token'), { force: true });
   }
   if (died !== undefined) {
     const how = died.proc.signalCode !== null ? `signal ${died.proc.signalCode}` : `code ${died.proc.exitCode}`;

@@ -37,7 +37,8 @@ export type ImsErrorCode =
   | 'SIP_RESOLVE'
   | 'UE_REGISTRATION'
   | 'DEMO_STEP'
-  | 'PROBE';
+  | 'PROBE'
+  | 'METRICS_TEXT';
 
 export class ImsError extends Error {
   constructor(

@@ -9,3 +9,4 @@ export { HssStoreMetrics, registerHssMetrics } from './hss.js';
 export { registerSaMetrics, countSaSets, type SaSide, type SaEventSource } from './pcscf.js';
 export { registerScscfMetrics, registrationSamples, akaFailureSamples, type ScscfMetricSource } from './scscf.js';
 export { registerSipMetrics, type SipStackSource } from './sip.js';
+export { mergeExpositions, MetricsTextError, type ProcessScrape } from './merge.js';

@@ -6,6 +6,6 @@ export * from './http/index.js';
 export { redactSipText, sipText, diameterText, redactingRender, SECRET, SECRET_AVPS } from './message-text.js';
 export { ConsoleModel, legOf, usersOf, type ConsoleEntry, type ConsoleState, type LiveSources, type LiveEvent, type SaSetView, type RegistrationView } from './live.js';
 export { createConsoleApp, startConsoleServer, type ConsoleServer, type ConsoleServerOptions } from './console-server.js';
-export { startMetricsServer, addMetricsRoute, type MetricsListener } from './metrics-server.js';
+export { startMetricsServer, addMetricsRoute, type MetricsListener, type MetricsSource } from './metrics-server.js';
 export { startCoreConsole, coreInstrumentation, addCoreToHub, consoleTap, CONSOLE_MAX_PACKETS, type CoreConsole } from './core-console.js';
 export { demoConsoleHooks, type DemoConsoleOptions } from './demo-console.js';

@@ -2,18 +2,20 @@
  * `imsec core --processes` (src/cli/core-processes.ts): the core's four nodes as processes of
  * their own, under the swarm of `imsec load` (IMS AKA, sec-agree and IPsec per UE). The ready line
  * has the same shape as one process's, the stop is orderly and leaves no process behind, a node
- * that dies takes the core down with one line naming it, the HSS process serves the REST API, and
- * what needs one process is refused.
+ * that dies takes the core down with one line naming it, the HSS process serves the REST API, one
+ * /metrics joins the four processes', and what needs one process is refused.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { driveLoad, rangeRows, toLoadSubscribers } from '../../src/load/index.js';
 import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from '../e2e/support/core-process.js';
 import { cliPath } from '../support/paths.js';
+import { parseExposition as readSamples } from '../metrics/exposition.js';
 
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OP = 'cdc202d5123e20f62b6d676ac72cb318';
@@ -97,6 +99,50 @@ describe('imsec core --processes: a process per node', () => {
     }
   });
 
+  test('[R-LAB-5] [R-LAB-4] --metrics serves one /metrics for the four processes: each sample labelled with its process, each family once, behind the core\'s token', async () => {
+    const c = await startCoreProcess(config, false, 60_000, ['--processes', '--metrics', '127.0.0.1:0']);
+    try {
+      assert.equal(typeof c.ready.metricsPort, 'number');
+      assert.equal(c.ready.auth, 'token');
+      const url = `http://127.0.0.1:${c.ready.metricsPort as number}/metrics`;
+      assert.equal((await fetch(url)).status, 401, 'no token, no metrics');
+      // The nodes were handed the generated token in a file only its owner reads.
+      assert.equal(statSync(join(String(c.ready.dataDir), 'processes', 'http-token')).mode & 0o777, 0o600);
+      const s = await driveLoad({ pcscf: { address: '127.0.0.1', port: c.pcscfPort }, subscribers: subscribers.slice(0, 3), scenario: 'register', rate: 10, firstAddress: '127.23.2.1', portBase: 13800 });
+      assert.equal(s.ops.register?.ok, 3);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${String(c.ready.token)}` } });
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      const m = readSamples(text);
+      assert.deepEqual(m.all('imsec_process_up').map((x) => [x.labels.process, x.value]), [['hss', 1], ['scscf', 1], ['icscf', 1], ['pcscf', 1]]);
+      assert.deepEqual(m.all('process_cpu_user_seconds_total').map((x) => x.labels.process), ['hss', 'scscf', 'icscf', 'pcscf'], 'every process\'s own CPU');
+      const types = text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+      assert.equal(new Set(types).size, types.length, 'each family once (text format 0.0.4)');
+      // The P-CSCF's SIP messages, from its own process, and the HSS's vectors from its own.
+      assert.ok((m.get('imsec_sip_messages_total', { process: 'pcscf', node: 'pcscf', direction: 'received' }) ?? 0) >= 6);
+      assert.ok((m.get('imsec_hss_vectors_total', { process: 'hss' }) ?? 0) >= 3);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('the HSS process takes the core\'s --token-file for its REST API: no token printed, the file\'s token opens it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imsec-procs-token-'));
+    const token = `t-${randomBytes(16).toString('hex')}`;
+    writeFileSync(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
+    const c = await startCoreProcess({ ...config, hss: { diameterPort: 0, rest: '127.0.0.1:0' } }, false, 60_000, ['--processes', '--token-file', join(dir, 'token')]);
+    try {
+      assert.equal(c.ready.auth, 'token');
+      assert.equal(c.ready.token, undefined, 'a token from a file is not printed');
+      const url = `http://127.0.0.1:${(c.ready.hss.rest as { port: number }).port}/subscribers/${encodeURIComponent(subscribers[0].impi)}`;
+      assert.equal((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+      assert.equal((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    } finally {
+      await c.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('the REST API\'s access flags are checked before any node starts: --no-auth off loopback is refused, exit 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'imsec-procs-'));
     try {
@@ -112,7 +158,7 @@ describe('imsec core --processes: a process per node', () => {
   });
 
   test('what needs every node in one process is refused in one line, exit 2', () => {
-    for (const args of [['--web'], ['--admin-stdin'], ['--metrics', '127.0.0.1:0']]) {
+    for (const args of [['--web'], ['--admin-stdin']]) {
       const r = spawnSync(process.execPath, [cliPath, 'core', '--processes', ...args], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       const lines = r.stderr.trim().split('\n');
