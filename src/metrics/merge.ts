@@ -48,7 +48,7 @@ const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 const SERIES = new Set(['_bucket', '_sum', '_count', '_created']);
 const TIMESTAMP = /^-?\d+$/;
 /** The label added to every sample. */
-export const PROCESS_LABEL = 'process';
+const PROCESS_LABEL = 'process';
 
 /** Parses one exposition into its families, in order (throws {@link MetricsTextError}). */
 export function parseExposition(text: string): Family[] {
@@ -118,7 +118,7 @@ function parseSample(line: string, at: number): Sample {
   }
   const rest = line.slice(i);
   const parts = rest.trim().split(/[ \t]+/);
-  if (!/^[ \t]/.test(rest) || parts.length < 1 || parts.length > 2 || !isValue(parts[0]) || (parts.length === 2 && !TIMESTAMP.test(parts[1]))) {
+  if (!/^[ \t]/.test(rest) || parts.length > 2 || !isValue(parts[0]) || (parts.length === 2 && !TIMESTAMP.test(parts[1]))) {
     throw new MetricsTextError('bad sample value', at);
   }
   return { name, labels, rest, hasProcess };
