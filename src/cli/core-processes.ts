@@ -52,18 +52,20 @@ const NODE_SCRAPE_MAX_CHARS = 16 * 2 ** 20;
 
 /**
  * Refuses the flags that need every node in this process, and checks the HTTP access flags of
- * the listeners there will be (see the module comment).
+ * the listeners there will be (see the module comment): their access rule, for
+ * {@link runCoreProcesses}, or undefined when the core serves no HTTP.
  */
-export function checkProcessesLayout(config: CoreConfig, o: HttpFlags & { web?: string | boolean; adminStdin?: boolean }): void {
+export function checkProcessesLayout(config: CoreConfig, o: HttpFlags & { web?: string | boolean; adminStdin?: boolean }): ProcessAccess | undefined {
   const refuse = (what: string): never => {
     throw new CliFailure(`--processes runs each node in its own process: ${what} needs them in one (run imsec core without --processes)`, 2);
   };
   if (o.web !== undefined && o.web !== false) refuse('the web console (--web)');
   if (o.adminStdin) refuse("the S-CSCF's operator commands (--admin-stdin)");
-  if (o.metrics === undefined && config.hss.rest === null) return;
+  if (o.metrics === undefined && config.hss.rest === null) return undefined;
   const access = new ProcessAccess(o);
   if (o.metrics !== undefined) access.for(parseListen(o.metrics, '--metrics').host);
   if (config.hss.rest !== null) access.for(config.hss.rest.host);
+  return access;
 }
 
 /**
@@ -92,8 +94,11 @@ async function scrapeNode(port: unknown, token: string | null): Promise<string |
   }
 }
 
-/** Runs the core as four processes until SIGTERM/SIGINT; resolves after every node stopped. */
-export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {}, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+/**
+ * Runs the core as four processes until SIGTERM/SIGINT; resolves after every node stopped.
+ * `access`: what {@link checkProcessesLayout} returned for `http`.
+ */
+export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, access: ProcessAccess | undefined, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const log = createLogger('core', { level: config.logLevel });
   const host = config.host;
   // 1. The ports each node names before the other starts.
@@ -118,10 +123,8 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {},
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // HTTP: one access rule for every listener of the core, the nodes' included.
   const metricsListen = http.metrics === undefined ? undefined : parseListen(http.metrics, '--metrics');
-  const served = metricsListen !== undefined || c.hss.rest !== null;
-  const access = new ProcessAccess(http);
-  const token = served ? access.for('127.0.0.1').token : null;
-  const httpArgs = served ? nodeHttpArgs(http, token, dir) : [];
+  const token = access === undefined ? null : access.for('127.0.0.1').token;
+  const httpArgs = access === undefined ? [] : nodeHttpArgs(http, token, dir);
   const argsOf = (kind: NodeKind): string[] => (metricsListen !== undefined || (kind === 'hss' && c.hss.rest !== null) ? httpArgs : []);
   let metrics: MetricsListener | undefined;
   const nodes = new Map<NodeKind, NodeProcess>();
@@ -162,7 +165,7 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {},
         start('pcscf', nodeConfigInput.pcscf(c, { icscfPort, scscfPort }), argsOf('pcscf')),
       ]);
       // One /metrics: every scrape reads the nodes' own and joins them.
-      if (metricsListen !== undefined) {
+      if (metricsListen !== undefined && access !== undefined) {
         const scrape = async (): Promise<string> =>
           mergeExpositions(await Promise.all(START_ORDER.map(async (k) => ({ process: k, text: await scrapeNode(nodes.get(k)?.ready.metricsPort, token) }))));
         metrics = await startMetricsServer({ metrics: scrape }, metricsListen, access.for(metricsListen.host)).catch((err: unknown) => {
@@ -193,7 +196,7 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags = {},
         subscribers: provisioned.map((p) => p.impi),
         pids: Object.fromEntries(STOP_ORDER.map((k) => [k, nodes.get(k)!.proc.pid])),
         ...(metrics !== undefined ? { metricsPort: metrics.port } : {}),
-        ...(served ? access.readyFields() : {}),
+        ...(access !== undefined ? access.readyFields() : {}),
       }) + '\n',
     );
     // 5. Until a signal, or until a node exits by itself.

@@ -70,8 +70,7 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
     return;
   }
   if (o.processes) {
-    checkProcessesLayout(config, o);
-    return runCoreProcesses(config, o, out);
+    return runCoreProcesses(config, o, checkProcessesLayout(config, o), out);
   }
   const log = createLogger('core', { level: config.logLevel });
   const access = new ProcessAccess(o);
