@@ -25,8 +25,12 @@
  * checked here first: --no-auth off loopback or an unreadable token file exit 2 before anything
  * starts.
  *
- * What lives only in one process is refused in one line: the web console (`--web`) and the
- * S-CSCF's operator commands (`--admin-stdin`).
+ * Operator commands. `--admin-stdin` starts the S-CSCF process with its own `--admin-stdin`: once
+ * the core's ready line is out, this process's stdin is piped to the S-CSCF's, and each answer
+ * line it writes comes out on this process's stdout, as `imsec core` gives them in one process.
+ *
+ * What lives only in one process is refused in one line: the web console (`--web`), which shows
+ * every node's state and messages from inside that process.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,12 +59,10 @@ const NODE_SCRAPE_MAX_CHARS = 16 * 2 ** 20;
  * the listeners there will be (see the module comment): their access rule, for
  * {@link runCoreProcesses}, or undefined when the core serves no HTTP.
  */
-export function checkProcessesLayout(config: CoreConfig, o: HttpFlags & { web?: string | boolean; adminStdin?: boolean }): ProcessAccess | undefined {
-  const refuse = (what: string): never => {
-    throw new CliFailure(`--processes runs each node in its own process: ${what} needs them in one (run imsec core without --processes)`, 2);
-  };
-  if (o.web !== undefined && o.web !== false) refuse('the web console (--web)');
-  if (o.adminStdin) refuse("the S-CSCF's operator commands (--admin-stdin)");
+export function checkProcessesLayout(config: CoreConfig, o: HttpFlags & { web?: string | boolean }): ProcessAccess | undefined {
+  if (o.web !== undefined && o.web !== false) {
+    throw new CliFailure('--processes runs each node in its own process: the web console (--web) needs them in one (run imsec core without --processes)', 2);
+  }
   if (o.metrics === undefined && config.hss.rest === null) return undefined;
   const access = new ProcessAccess(o);
   if (o.metrics !== undefined) access.for(parseListen(o.metrics, '--metrics').host);
@@ -96,9 +98,10 @@ async function scrapeNode(port: unknown, token: string | null): Promise<string |
 
 /**
  * Runs the core as four processes until SIGTERM/SIGINT; resolves after every node stopped.
- * `access`: what {@link checkProcessesLayout} returned for `http`.
+ * `access`: what {@link checkProcessesLayout} returned for `http`. `admin`: where the S-CSCF's
+ * operator commands come from (`--admin-stdin`), their answers going to `out`.
  */
-export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, access: ProcessAccess | undefined, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, access: ProcessAccess | undefined, out: NodeJS.WritableStream = process.stdout, admin?: NodeJS.ReadableStream): Promise<void> {
   const log = createLogger('core', { level: config.logLevel });
   const host = config.host;
   // 1. The ports each node names before the other starts.
@@ -146,12 +149,13 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
   const onInt = onSignal('SIGINT');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
-  const start = async (kind: NodeKind, input: Record<string, unknown>, args: readonly string[] = []): Promise<NodeProcess> => {
-    const n = await startNode(kind, kind, input, dir, { forwardStderr: process.stderr, onSpawn: (p) => spawned.add(p), args });
+  const start = async (kind: NodeKind, input: Record<string, unknown>, args: readonly string[] = [], forwardStdout?: NodeJS.WritableStream): Promise<NodeProcess> => {
+    const n = await startNode(kind, kind, input, dir, { forwardStderr: process.stderr, onSpawn: (p) => spawned.add(p), args, ...(forwardStdout ? { forwardStdout } : {}) });
     nodes.set(kind, n);
     return n;
   };
   let died: NodeProcess | undefined;
+  let adminTo: NodeJS.WritableStream | undefined;
   try {
     let pcscf: NodeProcess | undefined;
     let hss: Record<string, unknown> = {};
@@ -160,7 +164,7 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
       hss = (await start('hss', hssInput, argsOf('hss'))).ready;
       hssPort = Number(hss.diameterPort);
       [, , pcscf] = await Promise.all([
-        start('scscf', nodeConfigInput.scscf(c, { hssPort, icscfPort }), argsOf('scscf')),
+        start('scscf', nodeConfigInput.scscf(c, { hssPort, icscfPort }), admin ? [...argsOf('scscf'), '--admin-stdin'] : argsOf('scscf'), admin ? out : undefined),
         start('icscf', nodeConfigInput.icscf(c, { hssPort, scscfServerName: serverName }), argsOf('icscf')),
         start('pcscf', nodeConfigInput.pcscf(c, { icscfPort, scscfPort }), argsOf('pcscf')),
       ]);
@@ -199,6 +203,9 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
         ...(access !== undefined ? access.readyFields() : {}),
       }) + '\n',
     );
+    // The operator's commands reach the S-CSCF only now, after the core's ready line.
+    adminTo = admin === undefined ? undefined : (nodes.get('scscf')?.proc.stdin ?? undefined);
+    if (adminTo) admin!.pipe(adminTo);
     // 5. Until a signal, or until a node exits by itself.
     const exitOf = (n: NodeProcess): Promise<NodeProcess> => new Promise((resolve) => (n.proc.exitCode !== null || n.proc.signalCode !== null ? resolve(n) : n.proc.once('exit', () => resolve(n))));
     died = await Promise.race([stopRequested.then(() => undefined), ...[...nodes.values()].map(exitOf)]);
@@ -207,6 +214,10 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     stopStarting();
+    if (adminTo) {
+      admin!.unpipe(adminTo);
+      admin!.pause();
+    }
     await metrics?.close();
     for (const kind of STOP_ORDER) await nodes.get(kind)?.stop();
     rmSync(join(dir, 'http-token'), { force: true });

@@ -70,7 +70,7 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
     return;
   }
   if (o.processes) {
-    return runCoreProcesses(config, o, checkProcessesLayout(config, o), out);
+    return runCoreProcesses(config, o, checkProcessesLayout(config, o), out, o.adminStdin ? process.stdin : undefined);
   }
   const log = createLogger('core', { level: config.logLevel });
   const access = new ProcessAccess(o);
@@ -152,6 +152,6 @@ export function registerCore(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--web [host:port]', `serve the web console (and /metrics) there (default ${DEFAULT_WEB_LISTEN})`)
     .option('--admin-stdin', "read the S-CSCF's operator commands (reauth, deregister, registrations) from stdin")
-    .option('--processes', 'run each node as a process of its own (a core per node; no console or --admin-stdin)');
+    .option('--processes', 'run each node as a process of its own (a core per node; no web console)');
   addHttpOptions(addPrintSchema(cmd, CoreConfigSchema), 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
 }

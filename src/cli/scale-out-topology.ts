@@ -20,10 +20,11 @@
  * Each node is `imsec <node> --config FILE` (its `{"ready":true,…}` line read before the next
  * starts), optionally under `node --cpu-prof`. Everything listens on 127.0.0.1.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import type { Endpoint } from '../sip/transport/index.js';
 import { CliFailure } from './errors.js';
 import { cpuMsOf } from './proc-stats.js';
@@ -91,6 +92,21 @@ export interface StartNodeOptions {
   onSpawn?: (proc: ChildProcess) => void;
   /** More arguments after `--config FILE` (e.g. the HTTP access flags of an HSS serving REST). */
   args?: readonly string[];
+  /**
+   * What the node writes to stdout after its ready line (the S-CSCF's operator answers) is
+   * written here; with it, the node's stdin is a pipe ({@link NodeProcess.proc}`.stdin`).
+   */
+  forwardStdout?: NodeJS.WritableStream;
+}
+
+const READY = '{"ready":true';
+
+/** Where the whole ready line of `out` starts and ends (at its newline), once it is there. */
+function readyLine(out: string): { at: number; end: number } | undefined {
+  const at = out.startsWith(READY) ? 0 : out.indexOf(`\n${READY}`) + 1;
+  if (at === 0 && !out.startsWith(READY)) return undefined;
+  const end = out.indexOf('\n', at);
+  return end < 0 ? undefined : { at, end };
 }
 
 /**
@@ -102,11 +118,18 @@ export async function startNode(name: string, kind: string, config: Record<strin
   writeFileSync(file, JSON.stringify({ logLevel: 'warn', ...config }), { mode: 0o600 });
   const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
   const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const proc = spawn(process.execPath, [...prof, cli, kind, '--config', file, ...(o.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forward = o.forwardStdout;
+  const proc = spawn(process.execPath, [...prof, cli, kind, '--config', file, ...(o.args ?? [])], { stdio: [forward ? 'pipe' : 'ignore', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   o.onSpawn?.(proc);
+  // A node that has exited closes its stdin: a write then fails, and the exit says why.
+  proc.stdin?.on('error', () => undefined);
   let out = '';
+  let forwarding = false;
   let err = '';
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => {
+    if (forwarding) forward!.write(d);
+    else out += d;
+  });
   proc.stderr.setEncoding('utf8').on('data', (d: string) => {
     err = (err + d).slice(-8000);
     o.forwardStderr?.write(d);
@@ -114,10 +137,14 @@ export async function startNode(name: string, kind: string, config: Record<strin
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const poll = setInterval(() => {
-      const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
-      if (!line) return;
+      const line = readyLine(out);
+      if (line === undefined) return;
       clearInterval(poll);
-      resolve(JSON.parse(line) as Record<string, unknown>);
+      if (forward) {
+        forwarding = true;
+        if (line.end + 1 < out.length) forward.write(out.slice(line.end + 1));
+      }
+      resolve(JSON.parse(out.slice(line.at, line.end)) as Record<string, unknown>);
     }, 20);
     void exited.then(() => {
       clearInterval(poll);

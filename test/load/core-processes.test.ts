@@ -3,11 +3,13 @@
  * their own, under the swarm of `imsec load` (IMS AKA, sec-agree and IPsec per UE). The ready line
  * has the same shape as one process's, the stop is orderly and leaves no process behind, a node
  * that dies takes the core down with one line naming it, the HSS process serves the REST API, one
- * /metrics joins the four processes', and what needs one process is refused.
+ * /metrics joins the four processes', the S-CSCF process takes the operator's commands through the
+ * core's stdin, and the web console, which needs one process, is refused.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,15 @@ const OP = 'cdc202d5123e20f62b6d676ac72cb318';
 const UES = 20;
 const subscribers = toLoadSubscribers(rangeRows({ prefix: 'procs', from: 1, to: UES }, { k: K, op: OP }, 'ims.lab'));
 const config = { subscribers: subscribers.map((s) => ({ impi: s.impi, impus: [s.impu], k: K, op: OP })) };
+
+/** Writes one operator command to the core's stdin; resolves with its answer, the next JSON line after the ready line. */
+async function adminAnswer(c: CoreProcess, command: string): Promise<Record<string, unknown>> {
+  const answers = (): string[] => c.stdout().split('\n').slice(1).filter((l) => l !== '');
+  const before = answers().length;
+  c.proc.stdin!.write(`${command}\n`);
+  while (answers().length <= before) await once(c.proc.stdout!, 'data');
+  return JSON.parse(answers()[before]) as Record<string, unknown>;
+}
 
 /** Whether a process is still there (signal 0 only checks). */
 function alive(pid: number): boolean {
@@ -157,13 +168,30 @@ describe('imsec core --processes: a process per node', () => {
     }
   });
 
-  test('what needs every node in one process is refused in one line, exit 2', () => {
-    for (const args of [['--web'], ['--admin-stdin']]) {
-      const r = spawnSync(process.execPath, [cliPath, 'core', '--processes', ...args], { encoding: 'utf8', timeout: 30_000 });
-      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-      const lines = r.stderr.trim().split('\n');
-      assert.equal(lines.length, 1, r.stderr);
-      assert.match(lines[0], /^imsec: --processes runs each node in its own process: .* needs them in one/);
+  test('[R-REG-1] --admin-stdin: operator commands on the core\'s stdin reach the S-CSCF process, one JSON answer line each on the core\'s stdout; a network-initiated de-registration (TS 24.229 §5.4.1.5) ends a registration made through the four processes', async () => {
+    const c = await startCoreProcess(config, false, 60_000, ['--processes', '--admin-stdin']);
+    try {
+      const [first, second] = subscribers;
+      const s = await driveLoad({ pcscf: { address: '127.0.0.1', port: c.pcscfPort }, subscribers: [first, second], scenario: 'register', rate: 10, firstAddress: '127.23.3.1', portBase: 13900, deregisterAtEnd: false });
+      assert.deepEqual([s.ops.register?.ok, s.ops.register?.failed], [2, 0], JSON.stringify(s.ops.register));
+      const aors = async (): Promise<string[]> => ((await adminAnswer(c, 'registrations')).registrations as { aor: string }[]).map((r) => r.aor).sort();
+      assert.deepEqual(await aors(), [first.impu, second.impu].sort());
+      assert.deepEqual(await adminAnswer(c, `deregister ${first.impu}`), { ok: true, command: 'deregister', impu: first.impu });
+      assert.deepEqual(await aors(), [second.impu], 'the S-CSCF process ended the first registration');
+      assert.equal((await adminAnswer(c, 'bogus')).ok, false);
+      assert.equal(c.stdout().split('\n').filter((l) => l.startsWith('{"ready":true')).length, 1, 'the S-CSCF\'s own ready line is not the core\'s');
+      // Its stdin still open, the core stops on SIGTERM alone.
+      assert.equal(await c.stop(), 0, c.stderr());
+    } finally {
+      await c.stop();
     }
+  });
+
+  test('the web console, which needs every node in one process, is refused in one line, exit 2', () => {
+    const r = spawnSync(process.execPath, [cliPath, 'core', '--processes', '--web'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^imsec: --processes runs each node in its own process: the web console \(--web\) needs them in one/);
   });
 });

@@ -36,11 +36,12 @@ export async function startCoreProcess(config: Record<string, unknown>, fromSour
   };
   writeFileSync(join(dir, 'core.json'), JSON.stringify(full));
   const cmd = fromSource ? [process.execPath, '--import', import.meta.resolve('tsx'), join(repoRoot, 'src', 'cli', 'main.ts')] : [process.execPath, cliPath];
-  const proc = spawn(cmd[0], [...cmd.slice(1), 'core', '--config', 'core.json', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With --admin-stdin the core reads operator commands: its stdin is a pipe (`proc.stdin`).
+  const proc = spawn(cmd[0], [...cmd.slice(1), 'core', '--config', 'core.json', ...args], { cwd: dir, stdio: [args.includes('--admin-stdin') ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   let ready: Record<string, any>;
