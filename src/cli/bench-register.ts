@@ -14,17 +14,16 @@
  *
  * Driving SIPp is in sipp.ts.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { computeOpc } from '../auth/index.js';
 import { fromHex } from '../common/index.js';
 import { defaultHssConfig, createHss } from '../nodes/hss/index.js';
 import type { NewSubscriber } from '../store/index.js';
 import type { BenchRegistrar } from './bench.js';
 import { CliFailure } from './errors.js';
+import { startNode } from './scale-out-topology.js';
 import { freeUdpPort, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv } from './sipp.js';
 
 export const BENCH_K = '465b5c8e53c8daa7e3b3c1ed6d0d5c5c';
@@ -71,43 +70,6 @@ export interface RegisterBenchOptions {
   log?: (line: string) => void;
 }
 
-function imsecArgv(): string[] {
-  const here = fileURLToPath(import.meta.url);
-  return here.endsWith('.ts') ? [process.execPath, '--import', 'tsx', join(dirname(here), 'main.ts')] : [process.execPath, join(dirname(here), 'main.js')];
-}
-
-/** Starts `imsec NODE --config FILE` and resolves with its ready line once it is serving. */
-export async function startNode(node: 'scscf' | 'icscf', config: string, nodeArgs: string[] = []): Promise<{ ready: { sip: { udp: number } }; pid: number; exited(): boolean; stop(): Promise<void> }> {
-  const [cmd, ...pre] = imsecArgv();
-  pre.unshift(...nodeArgs);
-  const proc = spawn(cmd, [...pre, node, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (d: Buffer) => {
-    if (err.length < 8000) err += d.toString();
-  });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const ready = await new Promise<{ sip: { udp: number } }>((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
-      if (line !== undefined) resolve(JSON.parse(line) as { sip: { udp: number } });
-    });
-    void exited.then(() => reject(new CliFailure(`bench: imsec ${node} exited: ${err.split('\n').find((l) => l.trim() !== '') ?? ''}`)));
-  });
-  return {
-    ready,
-    pid: proc.pid ?? 0,
-    exited: () => proc.exitCode !== null || proc.signalCode !== null,
-    async stop() {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
-
 export function benchSubscribers(users: readonly string[]): NewSubscriber[] {
   const k = fromHex(BENCH_K);
   const opc = computeOpc(k, fromHex(BENCH_OP));
@@ -150,19 +112,11 @@ export async function runRegisterBench(o: RegisterBenchOptions = {}): Promise<Re
     await hss.start();
     stops.push(() => hss.stop());
     const hosts = { 'scscf.ims.lab': '127.0.0.1', 'icscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1' };
-    writeFileSync(
-      join(dir, 'scscf.json'),
-      JSON.stringify({ serverName, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hss.diameterPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'warn' }),
-    );
-    const scscf = await startNode('scscf', join(dir, 'scscf.json'));
+    const scscf = await startNode('scscf', 'scscf', { serverName, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hss.diameterPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null }, dir);
     stops.push(() => scscf.stop());
-    writeFileSync(
-      join(dir, 'icscf.json'),
-      JSON.stringify({ sip: { listen: '127.0.0.1:0', protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', connect: `127.0.0.1:${hss.diameterPort}` } }, scscfs: [{ uri: serverName }], logLevel: 'warn' }),
-    );
-    const icscf = await startNode('icscf', join(dir, 'icscf.json'));
+    const icscf = await startNode('icscf', 'icscf', { sip: { listen: '127.0.0.1:0', protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', connect: `127.0.0.1:${hss.diameterPort}` } }, scscfs: [{ uri: serverName }] }, dir);
     stops.push(() => icscf.stop());
-    const target = { address: '127.0.0.1', port: icscf.ready.sip.udp };
+    const target = { address: '127.0.0.1', port: (icscf.ready.sip as { udp: number }).udp };
     // One SIPp port for every run: each step refreshes the users' binding (see SippRunOptions.localPort).
     const localPort = await freeUdpPort();
     writeFileSync(join(dir, 'scenario.xml'), sippRegisterScenario({ domain: 'ims.lab', k: BENCH_K, op: BENCH_OP, amf: '8000' }));

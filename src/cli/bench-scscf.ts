@@ -30,7 +30,8 @@ import { createHss, defaultHssConfig, type HssServer } from '../nodes/hss/index.
 import type { BenchRegistrar } from './bench.js';
 import { childrenOf, cpuMsOf, pssKbOf } from './proc-stats.js';
 import { median } from './bench.js';
-import { BENCH_K, BENCH_OP, benchSubscribers, positiveInts, startNode } from './bench-register.js';
+import { BENCH_K, BENCH_OP, benchSubscribers, positiveInts } from './bench-register.js';
+import { startNode } from './scale-out-topology.js';
 import { freeUdpPort, resWithoutZeroRng, runSipp, sippRegisterScenario, sippUsersCsv } from './sipp.js';
 import { CliFailure } from './errors.js';
 
@@ -269,14 +270,17 @@ export async function startScscfPair(
 
     const scscfPort = await freeUdpPort();
     const hosts = { 'scscf.ims.lab': '127.0.0.1', 'hss.ims.lab': '127.0.0.1' };
-    writeFileSync(
-      join(dir, 'scscf.json'),
-      JSON.stringify({ serverName: `sip:scscf.ims.lab:${scscfPort}`, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hssPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null, logLevel: 'warn' }),
-    );
     // IMSEC_SCSCF_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (or --heap-prof …): node flags for the
     // imsec S-CSCF, to profile it under this load.
     const nodeArgs = (process.env.IMSEC_SCSCF_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const scscf = await startNode('scscf', join(dir, 'scscf.json'), nodeArgs);
+    const scscf = await startNode(
+      'scscf',
+      'scscf',
+      { serverName: `sip:scscf.ims.lab:${scscfPort}`, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hssPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null },
+      dir,
+      { nodeArgs },
+    );
+    const scscfPid = scscf.proc.pid!;
     stops.push(() => scscf.stop());
     const kamOptions = o.shmMb ? { shmMb: o.shmMb } : {};
     let kam = await startKamailioScscf(dir, hssPort, kamOptions);
@@ -296,11 +300,11 @@ export async function startScscfPair(
       {
         name: 'imsec',
         dir: targetDir('imsec', imsUsers),
-        port: scscf.ready.sip.udp,
+        port: (scscf.ready.sip as { udp: number }).udp,
         sippPort: await freeUdpPort(),
-        cpu: () => cpuMsOf({ pid: scscf.pid }) + childrenCpu(scscf.pid),
-        pssKb: () => pssKbOf({ pid: scscf.pid }),
-        down: () => (scscf.exited() ? 'exited' : undefined),
+        cpu: () => cpuMsOf({ pid: scscfPid }) + childrenCpu(scscfPid),
+        pssKb: () => pssKbOf({ pid: scscfPid }),
+        down: () => (scscf.proc.exitCode !== null || scscf.proc.signalCode !== null ? 'exited' : undefined),
         restart: () => Promise.reject(new CliFailure('bench scscf: imsec S-CSCF exited during the bench')),
       },
       {

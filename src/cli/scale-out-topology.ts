@@ -84,8 +84,8 @@ export function freePort(host = HOST): Promise<number> {
 
 /** How {@link startNode} runs a node. */
 export interface StartNodeOptions {
-  /** Run it under `node --cpu-prof`, the profile into this directory. */
-  cpuProfDir?: string;
+  /** Node's own flags, before the script (e.g. `--cpu-prof …` to profile it). */
+  nodeArgs?: readonly string[];
   /** Each chunk the node writes to stderr (its log lines) is also written here. */
   forwardStderr?: NodeJS.WritableStream;
   /** Told of the process as soon as it is spawned (to stop it before it is ready). */
@@ -117,9 +117,8 @@ export async function startNode(name: string, kind: string, config: Record<strin
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify({ logLevel: 'warn', ...config }), { mode: 0o600 });
   const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
-  const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const forward = o.forwardStdout;
-  const proc = spawn(process.execPath, [...prof, cli, kind, '--config', file, ...(o.args ?? [])], { stdio: [forward ? 'pipe' : 'ignore', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), cli, kind, '--config', file, ...(o.args ?? [])], { stdio: [forward ? 'pipe' : 'ignore', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   o.onSpawn?.(proc);
   // A node that has exited closes its stdin: a write then fails, and the exit says why.
   proc.stdin?.on('error', () => undefined);
@@ -175,7 +174,7 @@ export async function startScaleOut(o: ScaleOutOptions): Promise<ScaleOutTopolog
   for (const i of ids) Object.assign(hosts, { [`scscf${i}.${REALM}`]: HOST, [`hss${i}.${REALM}`]: HOST });
   const started: NodeProcess[] = [];
   const start = async (name: string, kind: string, config: Record<string, unknown>): Promise<NodeProcess> => {
-    const n = await startNode(name, kind, config, o.dir, o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {});
+    const n = await startNode(name, kind, config, o.dir, o.cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] } : {});
     started.push(n);
     return n;
   };
