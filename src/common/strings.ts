@@ -20,6 +20,23 @@ export function keptCopy(s: string, kept: readonly string[]): string {
   return detached(s);
 }
 
+/** A table of at most `cap` entries that starts again empty when it is full (its keys come from peers). */
+abstract class BoundedTable<V> {
+  protected readonly m = new Map<string, V>();
+  constructor(private readonly cap: number) {}
+
+  /** Stores `v` under `key`, emptying the table first when it is full; returns `v`. */
+  protected put(key: string, v: V): V {
+    if (this.m.size >= this.cap) this.m.clear();
+    this.m.set(key, v);
+    return v;
+  }
+
+  get size(): number {
+    return this.m.size;
+  }
+}
+
 /**
  * A bounded table of strings that many long-lived records hold with the same content, so that
  * they share one copy: a node's records of 100,000 registrations hold the same Service-Route,
@@ -29,22 +46,17 @@ export function keptCopy(s: string, kept: readonly string[]): string {
  * empty, and the values that recur come back at once. Interning changes no value, only how many
  * copies of it the heap holds.
  */
-export class StringPool {
-  private readonly m = new Map<string, string>();
-  constructor(private readonly cap = 4096) {}
+export class StringPool extends BoundedTable<string> {
+  constructor(cap = 4096) {
+    super(cap);
+  }
 
-  /** The pool's copy of `s`. */
+  /** The pool's copy of `s` (the table's key is the copy too: never a view into a message). */
   get(s: string): string {
     const hit = this.m.get(s);
     if (hit !== undefined) return hit;
-    if (this.m.size >= this.cap) this.m.clear();
     const copy = detached(s);
-    this.m.set(copy, copy);
-    return copy;
-  }
-
-  get size(): number {
-    return this.m.size;
+    return this.put(copy, copy);
   }
 }
 
@@ -62,24 +74,16 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
  * the same for every UE behind one P-CSCF (one array per UE otherwise, besides its strings). The
  * list is frozen, since every holder shares it; bounded like {@link StringPool}.
  */
-export class ListPool {
-  private readonly m = new Map<string, readonly string[]>();
-  constructor(private readonly cap = 1024) {}
+export class ListPool extends BoundedTable<readonly string[]> {
+  constructor(cap = 1024) {
+    super(cap);
+  }
 
   /** The pool's frozen copy of `values`, its strings {@link interned}. */
   get(values: readonly string[]): readonly string[] {
     if (values.length === 0) return NO_STRINGS;
     const key = JSON.stringify(values);
-    const hit = this.m.get(key);
-    if (hit !== undefined) return hit;
-    if (this.m.size >= this.cap) this.m.clear();
-    const copy = Object.freeze(values.map(interned));
-    this.m.set(key, copy);
-    return copy;
-  }
-
-  get size(): number {
-    return this.m.size;
+    return this.m.get(key) ?? this.put(key, Object.freeze(values.map(interned)));
   }
 }
 
