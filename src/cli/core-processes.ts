@@ -52,7 +52,7 @@ const START_ORDER: readonly NodeKind[] = ['hss', 'scscf', 'icscf', 'pcscf'];
 /** How long a scrape of the core waits for a node's /metrics. */
 const NODE_SCRAPE_MS = 5_000;
 /** The most a node's /metrics may be (it is text of a few hundred kB). */
-const NODE_SCRAPE_MAX_CHARS = 16 * 2 ** 20;
+const NODE_SCRAPE_MAX_BYTES = 16 * 2 ** 20;
 
 /**
  * Refuses the flags that need every node in this process, and checks the HTTP access flags of
@@ -89,10 +89,30 @@ async function scrapeNode(port: unknown, token: string | null): Promise<string |
   if (typeof port !== 'number') return undefined;
   try {
     const r = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: token === null ? {} : { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(NODE_SCRAPE_MS) });
-    const text = await r.text();
-    return r.ok && text.length <= NODE_SCRAPE_MAX_CHARS ? text : undefined;
+    if (!r.ok || r.body === null) return undefined;
+    return await readCapped(r.body, NODE_SCRAPE_MAX_BYTES);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The UTF-8 text of `body`, or undefined once it passes `max` bytes: the rest is then not read
+ * (the stream is cancelled), so an oversized answer never sits whole in memory.
+ */
+export async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<string | undefined> {
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(parts, n).toString('utf8');
+    n += value.byteLength;
+    if (n > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    parts.push(value);
   }
 }
 
