@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { InvalidArgumentError } from '../common/index.js';
 import { ipFamily } from '../sip/index.js';
 import { parseHostPort } from '../nodes/ue/index.js';
-import { driveLoad, fdsNeeded, formatSummary, LOAD_SCENARIOS, openFileLimit, progressLine, SWARM_DATAPATHS, toLoadSubscribers, type LoadScenario, type LoadSubscriber, type SwarmDatapathKind } from '../load/index.js';
+import { chooseProtectedPorts, DEFAULT_PORT_BASE, driveLoad, fdsNeeded, formatSummary, LOAD_SCENARIOS, openFileLimit, progressLine, SWARM_DATAPATHS, portBlock, toLoadSubscribers, type LoadScenario, type LoadSubscriber, type SwarmDatapathKind } from '../load/index.js';
 import { ImportError } from '../nodes/hss/index.js';
 import { subscriberRowsFromFlags } from './subscriber-source.js';
 import { intArg } from './args.js';
@@ -37,7 +37,7 @@ interface LoadFlags {
   expires?: string;
   uesPerAddress: string;
   firstAddress: string;
-  portBase: string;
+  portBase?: string;
   unprotectedPort: string;
   retries: string;
   maxFailures: string;
@@ -72,7 +72,7 @@ export function registerLoad(program: Command): void {
     .option('--ues-per-address <n>', 'UEs sharing one source address', '16')
     .option('--first-address <ip>', 'first UE source address (userspace: in 127.0.0.0/8)', '127.1.0.1')
     .option('--unprotected-port <n>', "every UE's unprotected SIP port (0: the OS chooses; Kamailio's P-CSCF wants 5060)", '0')
-    .option('--port-base <n>', 'first protected port (bound on 0.0.0.0; two swarms on one host need different ones)', '12000')
+    .option('--port-base <n>', `first protected port (userspace: a block bound on 0.0.0.0, checked free first; default: the first free block from ${DEFAULT_PORT_BASE})`)
     .option('--retries <n>', 'times a registration answered 503 with Retry-After is sent again once that time has passed (RFC 3261 §21.5.4)', '0')
     .option('--max-failures <ratio>', 'exit 1 when failed/finished operations exceed this', '0')
     .option('--json', 'the report as one JSON object')
@@ -98,6 +98,9 @@ export function registerLoad(program: Command): void {
       const limit = openFileLimit();
       const need = fdsNeeded(ues, perAddress);
       if (limit !== undefined && limit < need) throw new CliFailure(`${ues} UEs need about ${need} open files, the limit is ${limit}: raise it (ulimit -n ${need}) or run fewer UEs`, 2);
+      const given = o.portBase === undefined ? undefined : intArg(o.portBase, '--port-base', 1024, 60000);
+      // Userspace: the block is bound on this host's wildcard address, so checked (load/port-plan.ts).
+      const ports = datapath === 'userspace' ? await chooseProtectedPorts({ given, uesPerAddress: perAddress }) : portBlock(given ?? DEFAULT_PORT_BASE, perAddress);
       const tty = process.stderr.isTTY === true;
       let lastOk = 0;
       const summary = await driveLoad({
@@ -111,7 +114,7 @@ export function registerLoad(program: Command): void {
         ...(o.expires !== undefined ? { expires: intArg(o.expires, '--expires', 1, 2 ** 31 - 1) } : {}),
         uesPerAddress: perAddress,
         firstAddress: o.firstAddress,
-        portBase: intArg(o.portBase, '--port-base', 1024, 60000),
+        portBase: ports.first,
         datapath,
         unprotectedPort: intArg(o.unprotectedPort, '--unprotected-port', 0, 65535),
         retries: intArg(o.retries, '--retries', 0, 100),
@@ -123,7 +126,7 @@ export function registerLoad(program: Command): void {
         },
       });
       if (tty) process.stderr.write('\n');
-      process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+      process.stdout.write(o.json ? `${JSON.stringify({ ...summary, protectedPorts: ports })}\n` : `${formatSummary(summary)}\n  protected ports ${ports.first}-${ports.last}\n`);
       const max = numberArg(o.maxFailures, '--max-failures', 0);
       if (summary.failureRatio > max) throw new CliFailure(`${(summary.failureRatio * 100).toFixed(2)}% of operations failed (threshold ${(max * 100).toFixed(2)}%)`);
     });

@@ -96,6 +96,15 @@ export function swarmPlace(i: number, ues: number, perAddress: number): { slot: 
   return { slot: i % addresses, portIndex: Math.floor(i / addresses) };
 }
 
+/**
+ * How many protected ports the swarm's plan spans from its port base: a server port per UE slot of
+ * an address, then each slot's ring of client ports (bound on the wildcard address, so shared by
+ * every UE address).
+ */
+export function swarmPortSpan(uesPerAddress: number): number {
+  return uesPerAddress * (1 + CLIENT_PORTS_PER_UE);
+}
+
 /** File descriptors a swarm of `ues` needs: one socket per address, the shared protected ports, some slack. */
 export function fdsNeeded(ues: number, uesPerAddress: number): number {
   return Math.ceil(ues / uesPerAddress) + Math.min(ues, uesPerAddress) * (1 + CLIENT_PORTS_PER_UE) + 64;
@@ -143,7 +152,7 @@ export class Swarm {
     this.perAddress = o.uesPerAddress ?? 16;
     this.portBase = o.portBase ?? 12000;
     this.firstAddress = ipv4ToInt(o.firstAddress ?? '127.1.0.1');
-    if (this.portBase + this.perAddress * (1 + CLIENT_PORTS_PER_UE) > 65535) throw new RangeError('uesPerAddress too large for the port plan');
+    if (this.portBase + swarmPortSpan(this.perAddress) > 65535) throw new RangeError('uesPerAddress too large for the port plan');
     const t1 = o.t1Ms ?? 500;
     this.sa = new SaManager({ role: 'ue', clock: this.clock, rng: this.rng, sharedLocalPorts: true, changeOverMs: 64 * t1 });
     // Deliveries are dispatched here by local endpoint, not through the transports' own sharing.

@@ -8,8 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
-import { driveLoad, rangeRows, toLoadSubscribers } from '../../src/load/index.js';
+import { chooseProtectedPorts, driveLoad, rangeRows, toLoadSubscribers } from '../../src/load/index.js';
 import { cliPath } from '../support/paths.js';
 import { printCoreLogOnFailure, startCoreProcess, type CoreProcess } from '../e2e/support/core-process.js';
 
@@ -60,8 +61,10 @@ describe('imsec load against imsec core (userspace ESP-in-UDP)', () => {
     const base = ['load', '--pcscf', `127.0.0.1:${core.pcscfPort}`, '--range', 'load:1-20', '--op', OP, '--rate', '50', '--json', '--first-address', '127.5.0.1'];
     const good = run([...base, '--k', K]);
     assert.equal(good.code, 0, good.stderr);
-    const r = JSON.parse(good.stdout) as { ops: Record<string, { ok: number; failed: number }>; failureRatio: number; swarm: { rssMiB: number } };
+    const r = JSON.parse(good.stdout) as { ops: Record<string, { ok: number; failed: number }>; failureRatio: number; swarm: { rssMiB: number }; protectedPorts: { first: number; last: number } };
     assert.equal(r.ops.register.ok, 20);
+    assert.equal(r.protectedPorts.last - r.protectedPorts.first + 1, 144, 'the block of 16 UEs per address, reported');
+    assert.ok(r.protectedPorts.first >= 12000);
     assert.equal(r.failureRatio, 0);
     const bad = run([...base.slice(0, -2), '--first-address', '127.6.0.1', '--k', '00112233445566778899aabbccddeeff']);
     assert.equal(bad.code, 1, bad.stderr);
@@ -70,5 +73,26 @@ describe('imsec load against imsec core (userspace ESP-in-UDP)', () => {
     assert.deepEqual(Object.keys(b.ops.register.failures), ['mac-failure 403'], 'TS 24.229 §5.1.1.5.3: the bad MAC is reported and the network answers 403');
     assert.match(bad.stderr, /^imsec: 100\.00% of operations failed \(threshold 0\.00%\)\n$/);
     assert.ok(!good.stdout.includes(K) && !bad.stdout.includes(K), 'no key in the report');
+  });
+
+  test('[R-LAB-4] two swarms on one host: a --port-base whose block another holds exits 2 in one line before any registration; without --port-base the swarm takes the next free block', async () => {
+    const args = ['load', '--pcscf', `127.0.0.1:${core.pcscfPort}`, '--range', 'load:21-40', '--k', K, '--op', OP, '--rate', '50', '--json'];
+    const block = await chooseProtectedPorts({ uesPerAddress: 16 });
+    const other = createSocket('udp4');
+    await new Promise<void>((resolve) => other.bind({ port: block.first + 5, address: '0.0.0.0', exclusive: true }, () => resolve()));
+    try {
+      const refused = run([...args, '--first-address', '127.7.0.1', '--port-base', String(block.first)]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`^imsec: .*the protected ports ${block.first}-${block.last} are not free \\(${block.first + 5} is in use`));
+      assert.equal(refused.stdout, '', 'no report: no UE ran');
+      const moved = run([...args, '--first-address', '127.8.0.1']);
+      assert.equal(moved.code, 0, moved.stderr);
+      const m = JSON.parse(moved.stdout) as { ops: Record<string, { ok: number }>; protectedPorts: { first: number } };
+      assert.ok(m.protectedPorts.first > block.first + 5, `the next free block (${m.protectedPorts.first}), past the held port`);
+      assert.equal(m.ops.register.ok, 20);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+    }
   });
 });
