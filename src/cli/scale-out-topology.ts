@@ -21,10 +21,12 @@
  * starts), optionally under `node --cpu-prof`. Everything listens on 127.0.0.1.
  */
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { ipFamily } from '../sip/index.js';
 import type { Endpoint } from '../sip/transport/index.js';
 import { CliFailure } from './errors.js';
 import { cpuMsOf } from './proc-stats.js';
@@ -67,11 +69,8 @@ export interface ScaleOutTopology {
 const HOST = '127.0.0.1';
 const REALM = 'ims.lab';
 
-/**
- * A port that was free a moment ago on `host` (the S-CSCF's Server-Name must name it before it
- * starts). Bound and released: the nodes are child processes, which cannot be handed a socket.
- */
-export function freePort(host = HOST): Promise<number> {
+/** A TCP port the kernel gives on `host`, released again. */
+function freeTcpPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -80,6 +79,36 @@ export function freePort(host = HOST): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Whether UDP `port` on `host` can be bound right now (bound and released again). */
+export function udpPortFree(host: string, port: number): Promise<boolean> {
+  const s = createSocket(ipFamily(host) === 6 ? 'udp6' : 'udp4');
+  return new Promise((resolve) => {
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
+    s.bind({ port, address: host, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** Ports tried by {@link freePort} before it gives up. */
+const FREE_PORT_TRIES = 32;
+
+/**
+ * A port that was free a moment ago on `host` for both TCP and UDP: a SIP node binds both on it,
+ * and the S-CSCF's Server-Name must name it before it starts. Bound and released: the nodes are
+ * child processes, which cannot be handed a socket. Each protocol has its own ports, so a TCP port
+ * the kernel gives may be a UDP port in use (a UDP socket another process bound on port 0): such
+ * a port is passed over, not handed to a node that would then fail to bind it.
+ */
+export async function freePort(host = HOST): Promise<number> {
+  for (let i = 0; i < FREE_PORT_TRIES; i++) {
+    const port = await freeTcpPort(host);
+    if (await udpPortFree(host, port)) return port;
+  }
+  throw new CliFailure(`no port of ${host} is free for both TCP and UDP (${FREE_PORT_TRIES} tried)`);
 }
 
 /** How {@link startNode} runs a node. */
