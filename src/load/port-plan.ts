@@ -10,10 +10,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { InvalidArgumentError } from '../common/index.js';
-import { swarmPortSpan } from './swarm.js';
+import { DEFAULT_PORT_BASE, swarmPortSpan } from './swarm.js';
 
-/** Where the search for a free block starts (the swarm's historical default). */
-export const DEFAULT_PORT_BASE = 12000;
 /** Blocks tried from {@link DEFAULT_PORT_BASE} upward before giving up. */
 const BLOCKS_TRIED = 32;
 

@@ -96,6 +96,9 @@ export function swarmPlace(i: number, ues: number, perAddress: number): { slot: 
   return { slot: i % addresses, portIndex: Math.floor(i / addresses) };
 }
 
+/** The swarm's first protected port when none is given (load/port-plan.ts searches from here). */
+export const DEFAULT_PORT_BASE = 12000;
+
 /**
  * How many protected ports the swarm's plan spans from its port base: a server port per UE slot of
  * an address, then each slot's ring of client ports (bound on the wildcard address, so shared by
@@ -107,7 +110,7 @@ export function swarmPortSpan(uesPerAddress: number): number {
 
 /** File descriptors a swarm of `ues` needs: one socket per address, the shared protected ports, some slack. */
 export function fdsNeeded(ues: number, uesPerAddress: number): number {
-  return Math.ceil(ues / uesPerAddress) + Math.min(ues, uesPerAddress) * (1 + CLIENT_PORTS_PER_UE) + 64;
+  return Math.ceil(ues / uesPerAddress) + swarmPortSpan(Math.min(ues, uesPerAddress)) + 64;
 }
 
 function ipv4ToInt(a: string): number {
@@ -150,7 +153,7 @@ export class Swarm {
     this.rng = o.rng ?? cryptoRng;
     this.log = o.logger ?? silentLogger;
     this.perAddress = o.uesPerAddress ?? 16;
-    this.portBase = o.portBase ?? 12000;
+    this.portBase = o.portBase ?? DEFAULT_PORT_BASE;
     this.firstAddress = ipv4ToInt(o.firstAddress ?? '127.1.0.1');
     if (this.portBase + swarmPortSpan(this.perAddress) > 65535) throw new RangeError('uesPerAddress too large for the port plan');
     const t1 = o.t1Ms ?? 500;

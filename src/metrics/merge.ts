@@ -156,8 +156,8 @@ function quoted(v: string): string {
 /**
  * One exposition of every process's families, each sample labelled with its process, and
  * `imsec_process_up` (1 for a process whose text parsed, 0 for one that did not answer, whose
- * text did not parse or has a `process` label of its own). A family that a later process types differently keeps the first type, and
- * that process's samples of it are left out.
+ * text did not parse or has a `process` label of its own). A family that a later process types
+ * differently keeps the first type, and that process's samples of it are left out.
  */
 export function mergeExpositions(scrapes: readonly ProcessScrape[]): string {
   const merged = new Map<string, Family>();
@@ -172,6 +172,7 @@ export function mergeExpositions(scrapes: readonly ProcessScrape[]): string {
     // A sample that names a process already would be ambiguous once labelled: the text is refused.
     if (families?.some((f) => f.samples.some((x) => x.hasProcess))) families = undefined;
     up.push([s.process, families === undefined ? 0 : 1]);
+    const label = `${PROCESS_LABEL}=${quoted(s.process)}`;
     for (const f of families ?? []) {
       let m = merged.get(f.name);
       if (m === undefined) {
@@ -182,7 +183,6 @@ export function mergeExpositions(scrapes: readonly ProcessScrape[]): string {
       }
       m.help ??= f.help;
       m.type ??= f.type;
-      const label = `${PROCESS_LABEL}=${quoted(s.process)}`;
       for (const x of f.samples) m.samples.push({ name: x.name, labels: x.labels.trim() === '' ? label : `${label},${x.labels}`, rest: x.rest, hasProcess: true });
     }
   }
