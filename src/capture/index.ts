@@ -9,6 +9,7 @@ export * from './pcap-file.js';
 // Taps: one trace of every leg of a process (G3), its Diameter tap and the tshark decode helpers.
 export * from './tap-wire.js';
 export * from './tap-diameter.js';
+export * from './wire-feed.js';
 export * from './tap-tshark.js';
 // Capture analysis input ([J]): streaming pcap/pcapng, link layers, GTP-U, IP fragments, TCP, SCTP.
 export * from './capture-reader.js';

@@ -76,8 +76,33 @@ export interface WireTapOptions {
   maxPackets?: number;
 }
 
+/**
+ * The observers a node's sockets report to (SIP transports, the ESP datapath, Diameter
+ * connections), each an {@link WireObservers.observe} of the node's label: the hub below in one
+ * process, a node process's relay to its parent (wire-feed.ts).
+ */
+export abstract class WireObservers {
+  /** One observation by `node`. */
+  abstract observe(node: string, kind: WireKind, dir: 'in' | 'out', bytes: Uint8Array, local: Endpoint, remote: Endpoint, proto: WireProto): void;
+
+  /** An observer for the SIP transports of `node` (assign it to a transport's `onWire`). */
+  sipObserver(node: string): WireSink {
+    return (dir, bytes, local, remote, proto) => this.observe(node, 'sip', dir, bytes, local, remote, proto);
+  }
+
+  /** A `tap` for the userspace ESP-in-UDP datapath of `node`. */
+  espObserver(node: string): EspTap {
+    return (dir, local, remote, datagram) => this.observe(node, 'esp', dir, datagram, local, remote, 'udp');
+  }
+
+  /** A sink for the Diameter connections of `node` ({@link tapDiameterTransport}). */
+  diameterObserver(node: string): WireSink {
+    return (dir, bytes, local, remote) => this.observe(node, 'diameter', dir, bytes, local, remote, 'tcp');
+  }
+}
+
 /** The hub (see the module comment). */
-export class WireTap {
+export class WireTap extends WireObservers {
   private readonly now: () => number;
   private readonly max: number;
   private readonly owners = new Map<string, string>();
@@ -88,6 +113,7 @@ export class WireTap {
   private dropped = 0;
 
   constructor(opts: WireTapOptions = {}) {
+    super();
     this.now = opts.now ?? Date.now;
     this.max = opts.maxPackets ?? 100_000;
   }
@@ -127,7 +153,15 @@ export class WireTap {
     this.own(node, l, proto);
     if (dir === 'in' && this.isOwned(r, proto)) return;
     const [from, to] = dir === 'out' ? [l, r] : [r, l];
-    const p: WirePacket = { seq: ++this.seq, at: this.now(), kind, proto, from, to, bytes: bytes.slice() };
+    this.record(kind, proto, from, to, bytes.slice());
+  }
+
+  /**
+   * One packet of the trace as it is, `from` and `to` canonical, `bytes` kept as given (no copy):
+   * for a merge of other processes' observations (wire-feed.ts), which chose the copy to keep.
+   */
+  record(kind: WireKind, proto: WireProto, from: Endpoint, to: Endpoint, bytes: Uint8Array, at: number = this.now()): void {
+    const p: WirePacket = { seq: ++this.seq, at, kind, proto, from, to, bytes };
     if (this.kept.length < this.max) this.kept.push(p);
     else this.dropped++;
     for (const cb of this.listeners) {
@@ -137,21 +171,6 @@ export class WireTap {
         // A listener is a bystander too.
       }
     }
-  }
-
-  /** An observer for the SIP transports of `node` (assign it to a transport's `onWire`). */
-  sipObserver(node: string): WireSink {
-    return (dir, bytes, local, remote, proto) => this.observe(node, 'sip', dir, bytes, local, remote, proto);
-  }
-
-  /** A `tap` for the userspace ESP-in-UDP datapath of `node`. */
-  espObserver(node: string): EspTap {
-    return (dir, local, remote, datagram) => this.observe(node, 'esp', dir, datagram, local, remote, 'udp');
-  }
-
-  /** A sink for the Diameter connections of `node` ({@link tapDiameterTransport}). */
-  diameterObserver(node: string): WireSink {
-    return (dir, bytes, local, remote) => this.observe(node, 'diameter', dir, bytes, local, remote, 'tcp');
   }
 
   /** Calls `cb` for every packet from now on; returns the unsubscribe function. */

@@ -29,8 +29,14 @@
  * the core's ready line is out, this process's stdin is piped to the S-CSCF's, and each answer
  * line it writes comes out on this process's stdout, as `imsec core` gives them in one process.
  *
- * What lives only in one process is refused in one line: the web console (`--web`), which shows
- * every node's state and messages from inside that process.
+ * The web console (`--web`). Each node process is started with `--console-feed` and an IPC
+ * channel, over which it reports its wire (SIP, Diameter, the P-CSCF's ESP) and its tables (the
+ * P-CSCF's SAs, SA sets and registrations, the S-CSCF's registrations); the console here joins
+ * them (web/processes-console.ts) and shows what `imsec core --web` shows in one process: the
+ * ladder of every leg (ESP decoded with the P-CSCF's keys), the registrations and SA tables, the
+ * capture and the esp_sa keys (to an authenticated user), /metrics (the four processes', joined)
+ * and /api/hss, passed on to the HSS process's REST API (started on a loopback port when the
+ * configuration has none) with the core's token.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +45,7 @@ import { createLogger } from '../common/log.js';
 import { mergeExpositions } from '../metrics/index.js';
 import { nodeConfigInput, nodeNames, provisionCoreSubscribers, type CoreConfig } from '../nodes/core/index.js';
 import { openStore } from '../store/index.js';
-import { startMetricsServer, type MetricsListener } from '../web/index.js';
+import { FeedSources, startProcessesConsole, startMetricsServer, type MetricsListener } from '../web/index.js';
 import { CliFailure } from './errors.js';
 import { parseListen, ProcessAccess, type HttpFlags } from './http-flags.js';
 import { freePort, startNode, type NodeProcess } from './scale-out-topology.js';
@@ -55,33 +61,39 @@ const NODE_SCRAPE_MS = 5_000;
 const NODE_SCRAPE_MAX_BYTES = 16 * 2 ** 20;
 
 /**
- * Refuses the flags that need every node in this process, and checks the HTTP access flags of
- * the listeners there will be (see the module comment): their access rule, for
- * {@link runCoreProcesses}, or undefined when the core serves no HTTP.
+ * Checks the HTTP access flags of the listeners there will be (see the module comment): their
+ * access rule, for {@link runCoreProcesses}, or undefined when the core serves no HTTP. `web`:
+ * where the console listens (`--web`), if it is served.
  */
-export function checkProcessesLayout(config: CoreConfig, o: HttpFlags & { web?: string | boolean }): ProcessAccess | undefined {
-  if (o.web !== undefined && o.web !== false) {
-    throw new CliFailure('--processes runs each node in its own process: the web console (--web) needs them in one (run imsec core without --processes)', 2);
-  }
-  if (o.metrics === undefined && config.hss.rest === null) return undefined;
+export function checkProcessesLayout(config: CoreConfig, o: HttpFlags, web?: Listen): ProcessAccess | undefined {
+  if (o.metrics === undefined && config.hss.rest === null && web === undefined) return undefined;
   const access = new ProcessAccess(o);
+  if (web !== undefined) access.for(web.host);
   if (o.metrics !== undefined) access.for(parseListen(o.metrics, '--metrics').host);
   if (config.hss.rest !== null) access.for(config.hss.rest.host);
   return access;
 }
 
+type Listen = { host: string; port: number };
+
+/** A URL on which this host reaches a listener on `l` (a wildcard address through loopback). */
+function localUrl(l: Listen): string {
+  const host = l.host === '0.0.0.0' ? '127.0.0.1' : l.host === '::' ? '::1' : l.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${l.port}/`;
+}
+
 /**
- * The HTTP flags of the node processes: the core's access rule (its token through a file) and
- * `--metrics` on a loopback port when the core serves one /metrics.
+ * The HTTP flags of the node processes: the core's access rule (its token through a file) and,
+ * with `metrics`, `--metrics` on a loopback port (the core's /metrics or console joins them).
  */
-function nodeHttpArgs(o: HttpFlags, token: string | null, dir: string): string[] {
+function nodeHttpArgs(o: HttpFlags, token: string | null, dir: string, metrics: boolean): string[] {
   let tokenArgs: string[] = ['--no-auth'];
   if (token !== null) {
     const file = o.tokenFile !== undefined ? resolve(o.tokenFile) : join(dir, 'http-token');
     if (o.tokenFile === undefined) writeFileSync(file, `${token}\n`, { mode: 0o600 });
     tokenArgs = ['--token-file', file];
   }
-  return [...tokenArgs, ...(o.allowedHost ?? []).flatMap((h) => ['--allowed-host', h]), ...(o.metrics !== undefined ? ['--metrics', '127.0.0.1:0'] : [])];
+  return [...tokenArgs, ...(o.allowedHost ?? []).flatMap((h) => ['--allowed-host', h]), ...(metrics ? ['--metrics', '127.0.0.1:0'] : [])];
 }
 
 /** A node's /metrics text, or undefined when it does not answer in time (the merge marks it down). */
@@ -118,10 +130,11 @@ export async function readCapped(body: ReadableStream<Uint8Array>, max: number):
 
 /**
  * Runs the core as four processes until SIGTERM/SIGINT; resolves after every node stopped.
- * `access`: what {@link checkProcessesLayout} returned for `http`. `admin`: where the S-CSCF's
- * operator commands come from (`--admin-stdin`), their answers going to `out`.
+ * `access`: what {@link checkProcessesLayout} returned for `http` and `web`. `admin`: where the
+ * S-CSCF's operator commands come from (`--admin-stdin`), their answers going to `out`. `web`:
+ * where the console listens, if it is served.
  */
-export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, access: ProcessAccess | undefined, out: NodeJS.WritableStream = process.stdout, admin?: NodeJS.ReadableStream): Promise<void> {
+export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, access: ProcessAccess | undefined, out: NodeJS.WritableStream = process.stdout, admin?: NodeJS.ReadableStream, web?: Listen): Promise<void> {
   const log = createLogger('core', { level: config.logLevel });
   const host = config.host;
   // 1. The ports each node names before the other starts.
@@ -131,7 +144,9 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
   const names = nodeNames(c.realm);
   // The S-CSCF's Server-Name names its (now fixed) port; the HSS and the I-CSCF are told it.
   const serverName = String(nodeConfigInput.scscf(c, { hssPort: 0, icscfPort }).serverName);
-  const hssInput = nodeConfigInput.hss(c, serverName);
+  // The console passes /api/hss on to the HSS process's REST API: one on loopback if none is configured.
+  const hssRest = web !== undefined && c.hss.rest === null ? { host: '127.0.0.1', port: 0 } : c.hss.rest;
+  const hssInput: Record<string, unknown> = { ...nodeConfigInput.hss(c, serverName), ...(hssRest !== c.hss.rest ? { rest: { listen: hssRest } } : {}) };
   // 2. The subscribers, into the store the HSS will open.
   mkdirSync(c.dataDir, { recursive: true });
   const store = await openStore(String(hssInput.store));
@@ -147,9 +162,13 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
   // HTTP: one access rule for every listener of the core, the nodes' included.
   const metricsListen = http.metrics === undefined ? undefined : parseListen(http.metrics, '--metrics');
   const token = access === undefined ? null : access.for('127.0.0.1').token;
-  const httpArgs = access === undefined ? [] : nodeHttpArgs(http, token, dir);
-  const argsOf = (kind: NodeKind): string[] => (metricsListen !== undefined || (kind === 'hss' && c.hss.rest !== null) ? httpArgs : []);
+  const nodeMetrics = metricsListen !== undefined || web !== undefined;
+  const httpArgs = access === undefined ? [] : nodeHttpArgs(http, token, dir, nodeMetrics);
+  const feedArgs = web === undefined ? [] : ['--console-feed'];
+  const argsOf = (kind: NodeKind): string[] => [...(nodeMetrics || (kind === 'hss' && hssRest !== null) ? httpArgs : []), ...feedArgs];
+  const feed = web === undefined ? undefined : new FeedSources();
   let metrics: MetricsListener | undefined;
+  let webConsole: Awaited<ReturnType<typeof startProcessesConsole>> | undefined;
   const nodes = new Map<NodeKind, NodeProcess>();
   const spawned = new Set<ChildProcess>();
   let signalled: string | undefined;
@@ -170,7 +189,7 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   const start = async (kind: NodeKind, input: Record<string, unknown>, args: readonly string[] = [], forwardStdout?: NodeJS.WritableStream): Promise<NodeProcess> => {
-    const n = await startNode(kind, kind, input, dir, { forwardStderr: process.stderr, onSpawn: (p) => spawned.add(p), args, ...(forwardStdout ? { forwardStdout } : {}) });
+    const n = await startNode(kind, kind, input, dir, { forwardStderr: process.stderr, onSpawn: (p) => spawned.add(p), args, ...(forwardStdout ? { forwardStdout } : {}), ...(feed ? { onMessage: (m: unknown) => feed.receive(m) } : {}) });
     nodes.set(kind, n);
     return n;
   };
@@ -189,11 +208,16 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
         start('pcscf', nodeConfigInput.pcscf(c, { icscfPort, scscfPort }), argsOf('pcscf')),
       ]);
       // One /metrics: every scrape reads the nodes' own and joins them.
+      const scrape = async (): Promise<string> =>
+        mergeExpositions(await Promise.all(START_ORDER.map(async (k) => ({ process: k, text: await scrapeNode(nodes.get(k)?.ready.metricsPort, token) }))));
       if (metricsListen !== undefined && access !== undefined) {
-        const scrape = async (): Promise<string> =>
-          mergeExpositions(await Promise.all(START_ORDER.map(async (k) => ({ process: k, text: await scrapeNode(nodes.get(k)?.ready.metricsPort, token) }))));
         metrics = await startMetricsServer({ metrics: scrape }, metricsListen, access.for(metricsListen.host)).catch((err: unknown) => {
           throw new CliFailure(`cannot serve metrics on ${http.metrics}: ${(err as Error).message}`);
+        });
+      }
+      if (web !== undefined && feed !== undefined && access !== undefined) {
+        webConsole = await startProcessesConsole({ feed, hss: { url: localUrl({ host: hssRest?.host ?? '127.0.0.1', port: Number(hss.restPort) }), token }, metrics: { metrics: scrape }, listen: web, access: access.for(web.host) }).catch((err: unknown) => {
+          throw new CliFailure(`cannot serve the console on ${web.host}:${web.port}: ${(err as Error).message}`);
         });
       }
     } catch (err) {
@@ -203,6 +227,7 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
     if (signalled !== undefined || pcscf === undefined) return;
     // 4. One ready line, as `imsec core` prints it.
     const rest = c.hss.rest === null || typeof hss.restPort !== 'number' ? null : { address: c.hss.rest.host, port: hss.restPort };
+    const ready = access?.readyFields();
     out.write(
       JSON.stringify({
         ready: true,
@@ -219,8 +244,9 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
         },
         subscribers: provisioned.map((p) => p.impi),
         pids: Object.fromEntries(STOP_ORDER.map((k) => [k, nodes.get(k)!.proc.pid])),
+        ...(webConsole !== undefined ? { web: { url: webConsole.server.url, port: webConsole.server.port, ...(ready?.token !== undefined ? { login: `${webConsole.server.url}login#token=${ready.token}` } : {}) } } : {}),
         ...(metrics !== undefined ? { metricsPort: metrics.port } : {}),
-        ...(access !== undefined ? access.readyFields() : {}),
+        ...ready,
       }) + '\n',
     );
     // The operator's commands reach the S-CSCF only now, after the core's ready line.
@@ -238,6 +264,7 @@ export async function runCoreProcesses(config: CoreConfig, http: HttpFlags, acce
       admin!.unpipe(adminTo);
       admin!.pause();
     }
+    await webConsole?.close();
     await metrics?.close();
     for (const kind of STOP_ORDER) await nodes.get(kind)?.stop();
     rmSync(join(dir, 'http-token'), { force: true });

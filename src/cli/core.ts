@@ -69,12 +69,12 @@ export async function runCore(o: CoreFlags, out: NodeJS.WritableStream = process
     out.write(JSON.stringify(coreConfigJson(config), null, 2) + '\n');
     return;
   }
+  const web = o.web === undefined || o.web === false ? undefined : parseListen(o.web === true ? DEFAULT_WEB_LISTEN : o.web, '--web');
   if (o.processes) {
-    return runCoreProcesses(config, o, checkProcessesLayout(config, o), out, o.adminStdin ? process.stdin : undefined);
+    return runCoreProcesses(config, o, checkProcessesLayout(config, o, web), out, o.adminStdin ? process.stdin : undefined, web);
   }
   const log = createLogger('core', { level: config.logLevel });
   const access = new ProcessAccess(o);
-  const web = o.web === undefined || o.web === false ? undefined : parseListen(o.web === true ? DEFAULT_WEB_LISTEN : o.web, '--web');
   // --no-auth off loopback is refused before anything starts.
   const webAccess = web ? access.for(web.host) : undefined;
   const hub = new MetricsHub();
@@ -152,6 +152,6 @@ export function registerCore(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--web [host:port]', `serve the web console (and /metrics) there (default ${DEFAULT_WEB_LISTEN})`)
     .option('--admin-stdin', "read the S-CSCF's operator commands (reauth, deregister, registrations) from stdin")
-    .option('--processes', 'run each node as a process of its own (a core per node; no web console)');
+    .option('--processes', 'run each node as a process of its own (a core per node)');
   addHttpOptions(addPrintSchema(cmd, CoreConfigSchema), 'console, REST API and metrics').action(async (o: CoreFlags) => runCore(o));
 }

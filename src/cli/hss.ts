@@ -26,6 +26,7 @@ import { registerHssProvisioning } from './hss-subscriber.js';
 import { intArg } from './args.js';
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, serveUntilSignal, addPrintSchema } from './node-process.js';
+import { addConsoleFeedOption, consoleFeedFor } from './console-feed.js';
 
 export interface HssFlags extends HttpFlags {
   config?: string;
@@ -38,6 +39,7 @@ export interface HssFlags extends HttpFlags {
   rest?: string;
   maxAuthItems?: string;
   logLevel?: string;
+  consoleFeed?: boolean;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -81,19 +83,23 @@ export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = 
     throw new CliFailure(`cannot open store ${redactStoreUrl(config.store)}: ${(err as Error).message}`);
   }
   const hub = new MetricsHub();
+  const feed = consoleFeedFor(o, 'hss');
+  const diameter = tapDiameterTransport(tcpTransport, hub.diameterSink('hss'));
   const hss = createHss(config, {
     store: hub.wrapStore(store),
     ownsStore: true,
     logger: log,
-    transport: tapDiameterTransport(tcpTransport, hub.diameterSink('hss')),
+    transport: feed ? feed.diameter(diameter) : diameter,
     rest: restFactoryFor(access),
   });
   try {
     await hss.start();
   } catch (err) {
+    feed?.close();
     await hss.stop().catch(() => undefined);
     throw new CliFailure(`cannot start the HSS: ${(err as Error).message}`);
   }
+  if (feed && hss.diameterPort !== undefined) feed.own({ address: config.diameter.listen.host, port: hss.diameterPort }, 'tcp');
   hub.addHss(hss);
   let metrics: MetricsListener | undefined;
   try {
@@ -109,6 +115,7 @@ export async function runHss(o: Partial<HssFlags>, out: NodeJS.WritableStream = 
   await serveUntilSignal(
     'hss',
     async () => {
+      feed?.close();
       await metrics?.close();
       hub.close();
       await hss.stop();
@@ -132,7 +139,7 @@ export function registerHss(program: Command): void {
     .option('--rest <host:port|off>', 'provisioning REST API address (default 127.0.0.1:8080), or off')
     .option('--max-auth-items <n>', 'cap on SIP-Number-Auth-Items per MAR (default 5)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
-  addHttpOptions(addPrintSchema(hss, HssConfigSchema), 'REST API and metrics').action(async (o: HssFlags) => runHss(o));
+  addHttpOptions(addConsoleFeedOption(addPrintSchema(hss, HssConfigSchema)), 'REST API and metrics').action(async (o: HssFlags) => runHss(o));
   registerHssProvisioning(hss, {
     defaultStore: (all) => hssConfigFrom({ ...(all as Partial<HssFlags>), store: undefined, peer: [] }).store,
   });

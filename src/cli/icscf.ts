@@ -17,12 +17,14 @@ import { describeIcscfConfig, IcscfConfigError, parseHostPort, parseIcscfConfig,
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, readySip, addPrintSchema } from './node-process.js';
 import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
+import { addConsoleFeedOption, consoleFeedFor } from './console-feed.js';
 
 export interface IcscfFlags extends HttpFlags {
   config?: string;
   listen?: string;
   hss?: string;
   logLevel?: string;
+  consoleFeed?: boolean;
 }
 
 /** Reads the configuration file (if any) and applies the flags on top. */
@@ -42,15 +44,30 @@ export async function runIcscf(o: Partial<IcscfFlags>, out: NodeJS.WritableStrea
   const log = createLogger('icscf', { level: config.logLevel });
   log.info(describeIcscfConfig(config), 'icscf: starting');
   const hub = metricsHubFor(o);
-  const icscf = createIcscf(config, { logger: log, diameterTransport: meteredDiameter(hub, 'icscf') });
+  const feed = consoleFeedFor(o, 'icscf');
+  const diameter = meteredDiameter(hub, 'icscf');
+  const icscf = createIcscf(config, { logger: log, diameterTransport: feed ? feed.diameter(diameter) : diameter });
   hub?.addIcscf(icscf);
   try {
     await icscf.start();
   } catch (err) {
+    feed?.close();
     throw new CliFailure(`cannot start the I-CSCF: ${(err as Error).message}`);
   }
+  if (feed && icscf.stack) feed.tapSip(icscf.stack.transportLayer.all);
   const ready = { ready: true, ...readySip(icscf.address().sip), originHost: config.diameter.originHost, thig: config.thig !== null };
-  await announceAndServe('icscf', o, log, hub, () => icscf.stop(), ready, out);
+  await announceAndServe(
+    'icscf',
+    o,
+    log,
+    hub,
+    () => {
+      feed?.close();
+      return icscf.stop();
+    },
+    ready,
+    out,
+  );
 }
 
 /** Adds `imsec icscf`. */
@@ -62,5 +79,5 @@ export function registerIcscf(program: Command): void {
     .option('--listen <host:port>', 'SIP listen address (default 127.0.0.1:4060; port 0 picks one)')
     .option('--hss <host:port>', 'HSS Diameter address (default 127.0.0.1:3868)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
-  addHttpOptions(addPrintSchema(cmd, IcscfConfigSchema), 'metrics').action(async (o: IcscfFlags) => runIcscf(o));
+  addHttpOptions(addConsoleFeedOption(addPrintSchema(cmd, IcscfConfigSchema)), 'metrics').action(async (o: IcscfFlags) => runIcscf(o));
 }

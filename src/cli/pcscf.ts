@@ -18,6 +18,7 @@ import { describePcscfConfig, parseHostPort, parsePcscfConfig, parsePortRange, P
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, addPrintSchema } from './node-process.js';
 import { addHttpOptions, announceAndServe, metricsHubFor, type HttpFlags } from './http-flags.js';
+import { addConsoleFeedOption, consoleFeedFor } from './console-feed.js';
 
 export interface PcscfFlags extends HttpFlags {
   config?: string;
@@ -26,6 +27,7 @@ export interface PcscfFlags extends HttpFlags {
   icscf?: string;
   datapath?: string;
   logLevel?: string;
+  consoleFeed?: boolean;
 }
 
 /** Reads the configuration file (if any) and applies the flags on top. */
@@ -46,17 +48,32 @@ export async function runPcscf(o: Partial<PcscfFlags>, out: NodeJS.WritableStrea
   const log = createLogger('pcscf', { level: config.logLevel });
   log.info(describePcscfConfig(config), 'pcscf: starting');
   const hub = metricsHubFor(o);
-  const pcscf = createPcscf(config, { logger: log });
+  const feed = consoleFeedFor(o, 'pcscf');
+  const pcscf = createPcscf(config, { logger: log, ...feed?.taps() });
   hub?.addPcscf(pcscf);
   try {
     await pcscf.start();
   } catch (err) {
+    feed?.close();
     await pcscf.stop().catch(() => undefined);
     throw new CliFailure(`cannot start the P-CSCF: ${(err as Error).message}`);
   }
   const a = pcscf.address();
+  feed?.own({ address: a.sip.address, port: a.sip.port });
+  feed?.watchPcscf(pcscf);
   const ready = { ready: true, sip: a.sip.port, address: a.sip.address, protocols: a.sip.protocols, datapath: config.datapath, protectedPorts: config.protected.ports ?? 'auto' };
-  await announceAndServe('pcscf', o, log, hub, () => pcscf.stop(), ready, out);
+  await announceAndServe(
+    'pcscf',
+    o,
+    log,
+    hub,
+    () => {
+      feed?.close();
+      return pcscf.stop();
+    },
+    ready,
+    out,
+  );
 }
 
 /** Adds `imsec pcscf`. */
@@ -70,5 +87,5 @@ export function registerPcscf(program: Command): void {
     .option('--icscf <uri>', 'I-CSCF SIP URI (default sip:icscf.ims.lab:4060)')
     .option('--datapath <kind>', 'userspace (ESP-in-UDP, default) or xfrm (kernel IPsec)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
-  addHttpOptions(addPrintSchema(cmd, PcscfConfigSchema), 'metrics').action(async (o: PcscfFlags) => runPcscf(o));
+  addHttpOptions(addConsoleFeedOption(addPrintSchema(cmd, PcscfConfigSchema)), 'metrics').action(async (o: PcscfFlags) => runPcscf(o));
 }

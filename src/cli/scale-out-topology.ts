@@ -126,6 +126,11 @@ export interface StartNodeOptions {
    * written here; with it, the node's stdin is a pipe ({@link NodeProcess.proc}`.stdin`).
    */
   forwardStdout?: NodeJS.WritableStream;
+  /**
+   * Each message the node sends over an IPC channel (`--console-feed`): with it, the node is
+   * started with one (V8 serialization, so that bytes stay bytes).
+   */
+  onMessage?: (m: unknown) => void;
 }
 
 const READY = '{"ready":true';
@@ -147,7 +152,12 @@ export async function startNode(name: string, kind: string, config: Record<strin
   writeFileSync(file, JSON.stringify({ logLevel: 'warn', ...config }), { mode: 0o600 });
   const cli = join(new URL('.', import.meta.url).pathname, 'main.js');
   const forward = o.forwardStdout;
-  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), cli, kind, '--config', file, ...(o.args ?? [])], { stdio: [forward ? 'pipe' : 'ignore', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  const ipc = o.onMessage !== undefined;
+  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), cli, kind, '--config', file, ...(o.args ?? [])], {
+    stdio: [forward ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
+    ...(ipc ? { serialization: 'advanced' as const } : {}),
+  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  if (o.onMessage) proc.on('message', o.onMessage);
   o.onSpawn?.(proc);
   // A node that has exited closes its stdin: a write then fails, and the exit says why.
   proc.stdin?.on('error', () => undefined);

@@ -22,6 +22,7 @@ import { describeScscfConfig, parseHostPort, parseScscfConfig, ScscfConfigError,
 import { CliFailure } from './errors.js';
 import { readJsonConfigFile, readySip, addPrintSchema } from './node-process.js';
 import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
+import { addConsoleFeedOption, consoleFeedFor } from './console-feed.js';
 
 export interface ScscfFlags extends HttpFlags {
   config?: string;
@@ -30,6 +31,7 @@ export interface ScscfFlags extends HttpFlags {
   store?: string;
   logLevel?: string;
   adminStdin?: boolean;
+  consoleFeed?: boolean;
 }
 
 /** Reads the configuration file (if any) and applies the flags on top. */
@@ -91,13 +93,20 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
   const log = createLogger('scscf', { level: config.logLevel });
   log.info(describeScscfConfig(config), 'scscf: starting');
   const hub = metricsHubFor(o);
-  const scscf = createScscf(config, { logger: log, diameterTransport: meteredDiameter(hub, 'scscf') });
+  const feed = consoleFeedFor(o, 'scscf');
+  const diameter = meteredDiameter(hub, 'scscf');
+  const scscf = createScscf(config, { logger: log, diameterTransport: feed ? feed.diameter(diameter) : diameter });
   hub?.addScscf(scscf);
   try {
     await scscf.start();
   } catch (err) {
+    feed?.close();
     await scscf.stop().catch(() => {});
     throw new CliFailure(`cannot start the S-CSCF: ${(err as Error).message}`);
+  }
+  if (feed) {
+    feed.tapSip(scscf.stack.transportLayer.all);
+    feed.watchScscf(scscf);
   }
   const ready = { ready: true, ...readySip(scscf.address().sip), serverName: scscf.serverName(), originHost: config.diameter.originHost };
   const rl = o.adminStdin ? serveAdminCommands(scscf, input, out) : undefined;
@@ -108,6 +117,7 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
     hub,
     () => {
       rl?.close();
+      feed?.close();
       return scscf.stop();
     },
     ready,
@@ -126,5 +136,5 @@ export function registerScscf(program: Command): void {
     .option('--store <url>', 'registrar store: sqlite:PATH or postgres://… (default sqlite:./.imsec/scscf.sqlite)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--admin-stdin', 'read operator commands (reauth, deregister, registrations) from stdin');
-  addHttpOptions(addPrintSchema(cmd, ScscfConfigSchema), 'metrics').action(async (o: ScscfFlags) => runScscf(o));
+  addHttpOptions(addConsoleFeedOption(addPrintSchema(cmd, ScscfConfigSchema)), 'metrics').action(async (o: ScscfFlags) => runScscf(o));
 }

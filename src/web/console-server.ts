@@ -20,22 +20,33 @@ import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PcapRecorder, espFinderLua, recordPackets, type WireTap } from '../capture/index.js';
 import { wiresharkLinesForSas } from '../ipsec/index.js';
-import type { MetricsHub } from '../metrics/index.js';
 import { hssRestServerOptions, registerOperatorRoutes, setupHssRest, type HssServer } from '../nodes/hss/index.js';
 import { tokenMatches, type HttpAccess } from './http/index.js';
 import { CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS, LOGIN_HTML, LOGIN_JS } from './assets/index.js';
 import { authOf, cookieValue, installGuard, SESSION_COOKIE, Sessions } from './http/index.js';
 import type { ConsoleModel, LiveEvent } from './live.js';
-import { addMetricsRoute } from './metrics-server.js';
+import { addMetricsRoute, type MetricsSource } from './metrics-server.js';
+
+/** An HSS process's REST API (`imsec core --processes`): its loopback base URL and the bearer token it takes (null: none). */
+export interface HssRestUpstream {
+  readonly url: string;
+  readonly token: string | null;
+}
+
+/** How long a request passed on to the HSS process may take. */
+const UPSTREAM_TIMEOUT_MS = 10_000;
 
 export interface ConsoleServerOptions {
   listen: { host: string; port: number };
   access: HttpAccess;
   model: ConsoleModel;
   tap: WireTap;
-  /** The HSS whose store the provisioning API changes (absent: no /api/hss). */
-  hss?: HssServer;
-  metrics?: MetricsHub;
+  /**
+   * The provisioning API under /api/hss: the HSS of this process, or the REST API of an HSS
+   * process, to which each request is passed on with the core's token (absent: no /api/hss).
+   */
+  hss?: HssServer | HssRestUpstream;
+  metrics?: MetricsSource;
   /** Shortest interval between two `state` events per client (default 250 ms). */
   stateIntervalMs?: number;
 }
@@ -160,13 +171,39 @@ export function createConsoleApp(o: Omit<ConsoleServerOptions, 'listen'>): Fasti
     void app.register(
       async (scope) => {
         scope.removeContentTypeParser('application/x-www-form-urlencoded'); // JSON only, as on `imsec hss`
-        setupHssRest(scope, hss.provisioningStore);
-        registerOperatorRoutes(scope, hss);
+        if ('url' in hss) passOnTo(scope, hss);
+        else {
+          setupHssRest(scope, hss.provisioningStore);
+          registerOperatorRoutes(scope, hss);
+        }
       },
       { prefix: '/api/hss' },
     );
   }
   return app;
+}
+
+/**
+ * Every request of `scope` (/api/hss/…) passed on to the HSS process's REST API: the same method,
+ * path, query and JSON body, with the core's token; its status, type and body come back as they
+ * are. An HSS that does not answer in time gives 502.
+ */
+function passOnTo(scope: FastifyInstance, upstream: HssRestUpstream): void {
+  scope.all('/*', async (req, reply) => {
+    const path = req.url.slice(req.url.indexOf('/api/hss') + '/api/hss'.length);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (upstream.token !== null) headers.authorization = `Bearer ${upstream.token}`;
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    let r: Response;
+    try {
+      r = await fetch(new URL(path, upstream.url), { method: req.method, headers, body: req.body === undefined ? undefined : JSON.stringify(req.body), signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS), redirect: 'manual' });
+    } catch {
+      return reply.code(502).send({ error: 'BAD_GATEWAY', message: 'the HSS process did not answer' });
+    }
+    const type = r.headers.get('content-type');
+    if (type !== null) void reply.type(type);
+    return reply.code(r.status).send(Buffer.from(await r.arrayBuffer()));
+  });
 }
 
 /** Starts the console on `listen`. */

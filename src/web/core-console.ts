@@ -9,7 +9,7 @@ import { MetricsHub } from '../metrics/index.js';
 import type { ImsCore, ImsCoreDeps } from '../nodes/core/index.js';
 import type { Ue } from '../nodes/ue/index.js';
 import type { HttpAccess } from './http/index.js';
-import { startConsoleServer, type ConsoleServer } from './console-server.js';
+import { startConsoleServer, type ConsoleServer, type ConsoleServerOptions } from './console-server.js';
 import { ConsoleModel } from './live.js';
 
 /**
@@ -49,13 +49,7 @@ export async function startCoreConsole(core: ImsCore, o: { tap: WireTap; hub: Me
     saOwners: () => [{ owner: 'P-CSCF', sets: () => core.pcscf.sets(), on: (l) => core.pcscf.sa.on(l) }, ...ues.map(({ owner, ue }) => ({ owner, sets: () => ue.sa.sets(), on: (l: Parameters<Ue['sa']['on']>[0]) => ue.sa.on(l) }))],
     now: Date.now,
   });
-  let server: ConsoleServer;
-  try {
-    server = await startConsoleServer({ listen: o.listen, access: o.access, model, tap: o.tap, hss: core.hss, metrics: o.hub });
-  } catch (err) {
-    model.close();
-    throw err;
-  }
+  const server = await serveModel({ listen: o.listen, access: o.access, model, tap: o.tap, hss: core.hss, metrics: o.hub });
   return {
     server,
     model,
@@ -70,6 +64,16 @@ export async function startCoreConsole(core: ImsCore, o: { tap: WireTap; hub: Me
       model.close();
     },
   };
+}
+
+/** Serves `o.model` (closing it when the server cannot start). */
+export async function serveModel(o: ConsoleServerOptions): Promise<ConsoleServer> {
+  try {
+    return await startConsoleServer(o);
+  } catch (err) {
+    o.model.close();
+    throw err;
+  }
 }
 
 /** A wire tap sized for the console. */

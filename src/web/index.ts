@@ -5,7 +5,8 @@
 export * from './http/index.js';
 export { redactSipText, sipText, diameterText, redactingRender, SECRET, SECRET_AVPS } from './message-text.js';
 export { ConsoleModel, legOf, usersOf, type ConsoleEntry, type ConsoleState, type LiveSources, type LiveEvent, type SaSetView, type RegistrationView } from './live.js';
-export { createConsoleApp, startConsoleServer, type ConsoleServer, type ConsoleServerOptions } from './console-server.js';
+export { createConsoleApp, startConsoleServer, type ConsoleServer, type ConsoleServerOptions, type HssRestUpstream } from './console-server.js';
+export { FeedSources, startProcessesConsole, FEED_MAX_ROWS, type ConsoleFeedMessage } from './processes-console.js';
 export { startMetricsServer, addMetricsRoute, type MetricsListener, type MetricsSource } from './metrics-server.js';
 export { startCoreConsole, coreInstrumentation, addCoreToHub, consoleTap, CONSOLE_MAX_PACKETS, type CoreConsole } from './core-console.js';
 export { demoConsoleHooks, type DemoConsoleOptions } from './demo-console.js';

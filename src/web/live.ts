@@ -74,6 +74,8 @@ export interface LiveSources {
   saOwners(): { owner: string; sets(): SaSet[]; on(l: (e: SaEvent) => void): () => void }[];
   /** Wall-clock now (ms); SA and binding times are on the same clock. */
   now(): number;
+  /** Calls `l` when the registrations changed without a packet (a node process's report); returns the unsubscribe function. */
+  onChange?(l: () => void): () => void;
 }
 
 export type LiveEvent = { type: 'message'; entry: ConsoleEntry } | { type: 'state' };
@@ -123,6 +125,7 @@ export class ConsoleModel {
     });
     for (const o of src.saOwners()) this.watch(o);
     this.offs.push(src.tap.onPacket((p) => this.packet(p)));
+    if (src.onChange) this.offs.push(src.onChange(() => this.emit({ type: 'state' })));
   }
 
   /** Follows one more SA owner (a UE that started later). */

@@ -4,7 +4,7 @@
  * has the same shape as one process's, the stop is orderly and leaves no process behind, a node
  * that dies takes the core down with one line naming it, the HSS process serves the REST API, one
  * /metrics joins the four processes', the S-CSCF process takes the operator's commands through the
- * core's stdin, and the web console, which needs one process, is refused.
+ * core's stdin (the web console of this layout: test/web/processes-console.test.ts).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -185,13 +185,5 @@ describe('imsec core --processes: a process per node', () => {
     } finally {
       await c.stop();
     }
-  });
-
-  test('the web console, which needs every node in one process, is refused in one line, exit 2', () => {
-    const r = spawnSync(process.execPath, [cliPath, 'core', '--processes', '--web'], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 2, r.stderr);
-    const lines = r.stderr.trim().split('\n');
-    assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], /^imsec: --processes runs each node in its own process: the web console \(--web\) needs them in one/);
   });
 });

@@ -20,7 +20,7 @@
 import { mkdirSync } from 'node:fs';
 import { systemClock, type Clock, type Logger, type Rng } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
-import { tapDiameterTransport, type WireSink, type WireTap } from '../../capture/index.js';
+import { tapDiameterTransport, type WireOwner, type WireSink, type WireTap } from '../../capture/index.js';
 import { type DiameterTransport } from '../../diameter/index.js';
 import { tcpTransport } from '../../diameter/io.js';
 import type { XfrmRunner } from '../../ipsec/index.js';
@@ -102,7 +102,7 @@ interface CoreNodes {
 }
 
 /** Points the wire observer of B2's UDP/TCP transports at `onWire` (other transports are left alone). */
-export function tapSipTransports(transports: readonly SipTransport[], onWire: WireObserver, tap?: WireTap, node?: string): void {
+export function tapSipTransports(transports: readonly SipTransport[], onWire: WireObserver, tap?: WireOwner, node?: string): void {
   for (const t of transports) {
     if (t instanceof UdpTransport || t instanceof TcpTransport) {
       t.onWire = onWire;
