@@ -21,25 +21,59 @@ function statFields(pid: number | string): string[] | undefined {
   }
 }
 
-/** Sums `one` over the selected processes. */
-function over(sel: ProcSelector, one: (pid: number) => number): number {
-  if ('pid' in sel) return one(sel.pid);
-  if ('tree' in sel) return [sel.tree, ...descendantsOf(sel.tree)].reduce((sum, pid) => sum + one(pid), 0);
-  let sum = 0;
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    const f = statFields(p);
-    if (f && Number(f[2]) === sel.pgrp) sum += one(Number(p));
-  }
-  return sum;
+/** The selected processes' pids. */
+function pidsOf(sel: ProcSelector): number[] {
+  if ('pid' in sel) return [sel.pid];
+  if ('tree' in sel) return [sel.tree, ...descendantsOf(sel.tree)];
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && Number(statFields(p)?.[2]) === sel.pgrp)
+    .map(Number);
 }
 
-/** CPU time (user + system) used so far, ms. */
+/** Sums `one` over the selected processes. */
+function over(sel: ProcSelector, one: (pid: number) => number): number {
+  return pidsOf(sel).reduce((sum, pid) => sum + one(pid), 0);
+}
+
+/** CPU time of a /proc/PID/stat, ms. */
+function cpuMsIn(f: string[]): number {
+  return (Number(f[11]) + Number(f[12])) * MS_PER_TICK;
+}
+
+/** CPU time (user + system) used so far, ms, by the processes there now (one that exited no longer counts). */
 export function cpuMsOf(sel: ProcSelector): number {
   return over(sel, (pid) => {
     const f = statFields(pid);
-    return f ? (Number(f[11]) + Number(f[12])) * MS_PER_TICK : 0;
+    return f ? cpuMsIn(f) : 0;
   });
+}
+
+/**
+ * CPU time that never goes down: each {@link CpuCounter.read} sums the selected processes and
+ * every process an earlier read saw, as last seen. A process group whose worker crashed (a
+ * Kamailio under load) keeps that worker's CPU time, where {@link cpuMsOf} would drop it and a
+ * difference of two readings could come out negative. Processes are told apart by pid and start
+ * time, so a reused pid is a new process.
+ */
+export class CpuCounter {
+  private readonly seen = new Map<string, number>();
+  private total = 0;
+
+  read(sel: ProcSelector): number {
+    for (const pid of pidsOf(sel)) {
+      const f = statFields(pid);
+      if (f === undefined) continue;
+      // starttime: field 22 of /proc/PID/stat, index 19 after the command name.
+      const key = `${pid}@${f[19]}`;
+      const ms = cpuMsIn(f);
+      const before = this.seen.get(key) ?? 0;
+      if (ms > before) {
+        this.total += ms - before;
+        this.seen.set(key, ms);
+      }
+    }
+    return this.total;
+  }
 }
 
 /** The pids whose parent is `pid`. */
