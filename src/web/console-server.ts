@@ -186,17 +186,19 @@ export function createConsoleApp(o: Omit<ConsoleServerOptions, 'listen'>): Fasti
 /**
  * Every request of `scope` (/api/hss/…) passed on to the HSS process's REST API: the same method,
  * path, query and JSON body, with the core's token; its status, type and body come back as they
- * are. An HSS that does not answer in time gives 502.
+ * are. An HSS that does not answer in time gives 502. The path is appended to the HSS's origin as
+ * text, never resolved against it: `/api/hss//elsewhere/…` stays a path of the HSS.
  */
 function passOnTo(scope: FastifyInstance, upstream: HssRestUpstream): void {
   scope.all('/*', async (req, reply) => {
     const path = req.url.slice(req.url.indexOf('/api/hss') + '/api/hss'.length);
+    const target = `${upstream.url.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (upstream.token !== null) headers.authorization = `Bearer ${upstream.token}`;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     let r: Response;
     try {
-      r = await fetch(new URL(path, upstream.url), { method: req.method, headers, body: req.body === undefined ? undefined : JSON.stringify(req.body), signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS), redirect: 'manual' });
+      r = await fetch(target, { method: req.method, headers, body: req.body === undefined ? undefined : JSON.stringify(req.body), signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS), redirect: 'manual' });
     } catch {
       return reply.code(502).send({ error: 'BAD_GATEWAY', message: 'the HSS process did not answer' });
     }

@@ -161,6 +161,8 @@ describe('imsec core --processes --web: the console of a core run as four proces
     assert.match(body, /carol@ims\.lab/);
     assert.ok(!body.includes('0396eb317b6d1c36f19c1c84cd6ffd16'), 'K is write-only');
     assert.equal((await c.get('/api/hss/subscribers/nobody%40ims.lab')).status, 404);
+    // A path that would resolve to another host as a URL reference stays a path of the HSS process (its 404, not a request elsewhere).
+    assert.equal((await c.get('/api/hss//127.0.0.2:9/subscribers')).status, 404);
     const metrics = await (await c.get('/metrics')).text();
     for (const p of ['hss', 'scscf', 'icscf', 'pcscf']) assert.match(metrics, new RegExp(`process="${p}"`));
     const url = (procs!.ready as { web: { url: string } }).web.url;
