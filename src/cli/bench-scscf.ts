@@ -195,13 +195,24 @@ export interface Target {
   restart(): Promise<void>;
 }
 
+/** How often a step reads its target's CPU time while SIPp runs. */
+const CPU_SAMPLE_MS = 200;
+
 async function ladder(t: Target, rates: number[], seconds: number, hssCpu: () => number, round: number, log: (l: string) => void): Promise<ScscfRound> {
   const steps: ScscfStep[] = [];
   for (const rate of rates) {
     const calls = Math.max(500, Math.round(rate * seconds));
     const c0 = t.cpu();
     const h0 = hssCpu();
-    const r = await runSipp({ dir: t.dir, target: { address: '127.0.0.1', port: t.port }, localPort: t.sippPort, calls, rate, limit: Math.max(200, rate * 2), timeoutSeconds: Math.ceil(calls / rate) + 30 });
+    // Read during the step too: a Kamailio whose worker crashes stops whole, and what its processes
+    // used since the last reading would be lost (the counter keeps what it has read).
+    const sampling = setInterval(() => void t.cpu(), CPU_SAMPLE_MS);
+    let r: Awaited<ReturnType<typeof runSipp>>;
+    try {
+      r = await runSipp({ dir: t.dir, target: { address: '127.0.0.1', port: t.port }, localPort: t.sippPort, calls, rate, limit: Math.max(200, rate * 2), timeoutSeconds: Math.ceil(calls / rate) + 30 });
+    } finally {
+      clearInterval(sampling);
+    }
     const cpu = t.cpu() - c0;
     const hcpu = hssCpu() - h0;
     const failed = r.code === 0 ? r.failed || 0 : Math.max(1, r.failed || 0);
