@@ -74,21 +74,32 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
+/** FNV-1a over the bytes: datagrams awaited between the same ends are found by it, not by a scan. */
+function fnv1a(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
+
 /** The parent's side (see the module comment). */
 export class WireMerge {
-  /** Datagrams recorded from one end whose other end is tapped too: its copy is still to come. */
+  /** Datagrams recorded from one end whose other end is tapped too (by ends, length and hash): its copy is still to come. */
   private readonly expected = new Map<string, Uint8Array[]>();
   private expectedCount = 0;
   private readonly streams = new Map<string, Stream>();
 
   /**
-   * `maxExpected`: datagrams waiting for their second copy (one the other end never reported, a
-   * datagram its socket dropped, is forgotten oldest first past this); `maxStreams`: TCP
-   * directions followed (oldest forgotten first).
+   * `maxExpected`: datagrams waiting for their second copy, forgotten oldest first past this (one
+   * the other end never reported: a datagram its socket dropped, or a report its channel dropped).
+   * One still to come when forgotten is recorded twice, and the copies after it may be too until
+   * the channels catch up: the bound is set well above what one channel lags the other at the
+   * rates a console is for (the default holds about 13 s of a core at 400 registrations/s, 12
+   * datagrams between its nodes each). `maxStreams`: TCP directions followed (oldest forgotten
+   * first).
    */
   constructor(
     private readonly tap: WireTap,
-    private readonly maxExpected = 4096,
+    private readonly maxExpected = 65_536,
     private readonly maxStreams = 4096,
   ) {}
 
@@ -103,14 +114,15 @@ export class WireMerge {
     const remote = canonicalEndpoint(m.remote);
     this.tap.own(m.node, local, m.proto);
     const [from, to] = m.dir === 'out' ? [local, remote] : [remote, local];
-    const key = `${m.kind}|${endpointId(from)}>${endpointId(to)}`;
-    if (m.proto === 'tcp') return this.streamChunk(m, key, from, to);
+    const flow = `${m.kind}|${endpointId(from)}>${endpointId(to)}`;
+    if (m.proto === 'tcp') return this.streamChunk(m, flow, from, to);
+    const key = `${flow}|${m.bytes.length}|${fnv1a(m.bytes)}`;
     if (this.secondCopy(key, m.bytes)) return;
     if (this.tap.isOwned(remote, 'udp')) this.expect(key, m.bytes);
     this.tap.record(m.kind, 'udp', from, to, m.bytes, m.at);
   }
 
-  /** Whether `bytes` is the copy still expected of a datagram from `key`'s ends (then it is expected no more). */
+  /** Whether `bytes` is the copy still expected of a datagram of `key` (its ends, length and hash); then it is expected no more. */
   private secondCopy(key: string, bytes: Uint8Array): boolean {
     const list = this.expected.get(key);
     const i = list?.findIndex((b) => sameBytes(b, bytes)) ?? -1;
@@ -134,12 +146,12 @@ export class WireMerge {
     this.expectedCount++;
   }
 
-  private streamChunk(m: Extract<WireFeedMessage, { t: 'wire' }>, key: string, from: Endpoint, to: Endpoint): void {
-    let s = this.streams.get(key);
+  private streamChunk(m: Extract<WireFeedMessage, { t: 'wire' }>, flow: string, from: Endpoint, to: Endpoint): void {
+    let s = this.streams.get(flow);
     if (s === undefined) {
       if (this.streams.size >= this.maxStreams) this.streams.delete(this.streams.keys().next().value as string);
       s = { recorded: 0, in: 0, out: 0 };
-      this.streams.set(key, s);
+      this.streams.set(flow, s);
     }
     const start = s[m.dir];
     const end = start + m.bytes.length;
