@@ -48,8 +48,12 @@ export class FeedSources implements LiveSources {
 
   constructor(readonly now: () => number = Date.now) {}
 
-  /** One report of a node process; a message of any other shape is ignored. */
+  /** One report of a node process, or a batch of them (an array); a message of any other shape is ignored. */
   receive(m: unknown): void {
+    if (Array.isArray(m)) {
+      for (const x of m) this.receive(x);
+      return;
+    }
     if (typeof m !== 'object' || m === null) return;
     const msg = m as ConsoleFeedMessage;
     switch (msg.t) {

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConsoleFeed, MAX_IN_FLIGHT } from '../../src/cli/console-feed.js';
+import { ConsoleFeed, MAX_IN_FLIGHT, type FeedChannel } from '../../src/cli/console-feed.js';
 import { deriveEspKeys } from '../../src/ipsec/esp/index.js';
 import { buildSaSet, type SaEvent, type SaSet, type SaSetSpec } from '../../src/ipsec/sa/index.js';
 import type { PcscfNode } from '../../src/nodes/pcscf/index.js';
@@ -45,24 +45,30 @@ function fakePcscf(): { node: PcscfNode; emit(e: SaEvent): void } {
   return { node, emit: (e) => listeners.forEach((l) => l(e)) };
 }
 
-function joined(now: () => number): { sources: FeedSources; sent: ConsoleFeedMessage[]; channel: (m: ConsoleFeedMessage, cb: () => void) => void } {
+/** The end of this event-loop turn, when the feed sends what the turn reported. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function joined(now: () => number): { sources: FeedSources; sent: ConsoleFeedMessage[]; batches: number[]; channel: FeedChannel } {
   const sources = new FeedSources(now);
   const sent: ConsoleFeedMessage[] = [];
+  const batches: number[] = [];
   return {
     sources,
     sent,
-    channel: (m, cb) => {
-      sent.push(m);
-      sources.receive(structuredClone(m));
+    batches,
+    channel: (batch, cb) => {
+      sent.push(...batch);
+      batches.push(batch.length);
+      sources.receive(structuredClone(batch));
       cb();
     },
   };
 }
 
 describe('console feed: node processes to the console of imsec core --processes --web', () => {
-  test('[R-LAB-5] [R-SA-4] the P-CSCF: each SA created goes with its keys; its table and registrations after a change, without keys; the model shows them', () => {
+  test('[R-LAB-5] [R-SA-4] the P-CSCF: each SA created goes with its keys; its table and registrations after a change, without keys; the model shows them; one turn\'s reports in one message', async () => {
     let now = 10_000;
-    const { sources, sent, channel } = joined(() => now);
+    const { sources, sent, batches, channel } = joined(() => now);
     const model = new ConsoleModel(sources);
     const pcscf = fakePcscf();
     const feed = new ConsoleFeed('P-CSCF', channel);
@@ -71,10 +77,13 @@ describe('console feed: node processes to the console of imsec core --processes 
       feed.flush();
       assert.equal(sent.length, 0, 'nothing changed: no report');
       for (const sa of sas) pcscf.emit({ kind: 'saCreated', sa });
+      assert.equal(sent.length, 0, 'sent at the end of the turn');
+      await turn();
       assert.deepEqual(
         sent.map((m) => m.t),
         ['sa', 'sa', 'sa', 'sa'],
       );
+      assert.deepEqual(batches, [4], 'the four SAs of one turn in one message');
       // The SAs the console decodes ESP with (and gives as esp_sa to an authenticated user): the keys as the P-CSCF holds them.
       assert.deepEqual(
         model.allSas().map((sa) => [sa.spi, sa.flow, Buffer.from(sa.keys.encryptionKey).toString('hex'), Buffer.from(sa.keys.integrityKey).toString('hex')]),
@@ -82,10 +91,12 @@ describe('console feed: node processes to the console of imsec core --processes 
       );
       assert.ok(sas.every((sa) => sa.keys.encryptionKey.length === 16));
       feed.flush();
+      await turn();
       const table = sent.at(-1)!;
       assert.equal(table.t, 'pcscf');
       assert.ok(table.t === 'pcscf' && table.sets[0].sas.every((sa) => sa.keys.encryptionKey.length === 0 && sa.keys.integrityKey.length === 0), 'a table row carries no key');
       feed.flush();
+      await turn();
       assert.equal(sent.length, 5, 'no second report without a change');
       now += 10_000;
       const state = model.state();
@@ -101,7 +112,7 @@ describe('console feed: node processes to the console of imsec core --processes 
     }
   });
 
-  test('[R-LAB-5] the S-CSCF: its registrations after a packet of its own; the model shows them beside the P-CSCF\'s record; other messages are ignored', () => {
+  test('[R-LAB-5] the S-CSCF: its registrations after a packet of its own; the model shows them beside the P-CSCF\'s record; other messages are ignored', async () => {
     const { sources, sent, channel } = joined(() => 5_000);
     const model = new ConsoleModel(sources);
     const scscf = { registrations: () => [{ aor: 'sip:alice@ims.lab', impi: 'alice@ims.lab', impus: ['sip:alice@ims.lab', 'tel:+15550101'], userData: null, bindings: [{ uri: 'sip:127.0.0.2:31001', expiresAt: 605_000, path: [] }] }] } as unknown as Scscf;
@@ -111,10 +122,12 @@ describe('console feed: node processes to the console of imsec core --processes 
     try {
       feed.watchScscf(scscf);
       feed.flush();
+      await turn();
       assert.equal(sent.length, 0);
       // A packet of the S-CSCF marks its table changed.
       feed.taps().sipTap('in', new Uint8Array([1]), { address: '127.0.0.1', port: 6060 }, { address: '127.0.0.1', port: 4060 }, 'udp');
       feed.flush();
+      await turn();
       assert.deepEqual(
         sent.map((m) => m.t),
         ['wire', 'scscf'],
@@ -122,7 +135,7 @@ describe('console feed: node processes to the console of imsec core --processes 
       assert.ok(changes >= 1, 'the model told its listeners the state changed');
       assert.deepEqual(model.state().registrations, [{ impi: 'alice@ims.lab', aor: 'sip:alice@ims.lab', impus: ['sip:alice@ims.lab', 'tel:+15550101'], contacts: [{ uri: 'sip:127.0.0.2:31001', expiresAt: 605_000 }] }]);
       const before = JSON.stringify(model.state());
-      for (const junk of [null, 7, 'x', { t: 'nope' }, { t: 'pcscf-ish' }]) sources.receive(junk);
+      for (const junk of [null, 7, 'x', { t: 'nope' }, { t: 'pcscf-ish' }, [null, [7]]]) sources.receive(junk);
       assert.equal(JSON.stringify(model.state()), before);
     } finally {
       off();
@@ -131,17 +144,22 @@ describe('console feed: node processes to the console of imsec core --processes 
     }
   });
 
-  test('[R-LAB-5] a channel that falls behind: past MAX_IN_FLIGHT unsent messages, packets are dropped and counted; SA events still go', () => {
+  test('[R-LAB-5] a channel that falls behind: past MAX_IN_FLIGHT unsent messages, packets are dropped and counted; SA events still go', async () => {
     const sent: ConsoleFeedMessage[] = [];
-    const feed = new ConsoleFeed('P-CSCF', (m) => void sent.push(m)); // never written: no callback
+    const feed = new ConsoleFeed('P-CSCF', (batch) => void sent.push(...batch)); // never written: no callback
     const pcscf = fakePcscf();
     try {
       feed.watchPcscf(pcscf.node);
       const tap = feed.taps().sipTap;
       for (let n = 0; n < MAX_IN_FLIGHT + 25; n++) tap('in', new Uint8Array([n & 0xff]), { address: '127.0.0.1', port: 5060 }, { address: '127.0.0.2', port: 40000 }, 'udp');
+      await turn();
       assert.equal(sent.length, MAX_IN_FLIGHT);
       assert.equal(feed.dropped, 25);
+      // Still unwritten, so the next turn's packets are dropped too.
+      tap('in', new Uint8Array([1]), { address: '127.0.0.1', port: 5060 }, { address: '127.0.0.2', port: 40000 }, 'udp');
       pcscf.emit({ kind: 'saCreated', sa: sas[0] });
+      await turn();
+      assert.equal(feed.dropped, 26);
       assert.equal(sent.at(-1)!.t, 'sa');
     } finally {
       feed.close();
