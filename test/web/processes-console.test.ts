@@ -149,6 +149,26 @@ describe('imsec core --processes --web: the console of a core run as four proces
     }
   });
 
+  test('[R-LAB-5] [R-AKA-6] no answer carries K, OP, IK, CK or an ESP key: ladder, every message text, state, metrics; the 401s show ik and ck as [secret]', async () => {
+    const c = consoleOf(procs!);
+    // IK and CK as the S-CSCF sent them (the capture holds them: TS 33.203 §7.2), the ESP keys as the console gives them to an authenticated user.
+    const pcap = Buffer.from(await (await c.get('/capture.pcap')).arrayBuffer()).toString('latin1');
+    const ikck = [...pcap.matchAll(/(?:ik|ck)="([0-9a-f]{32})"/g)].map((m) => m[1]);
+    assert.ok(ikck.length >= 2, 'IK and CK found in the capture');
+    const espKeys = [...(await (await c.get('/capture.keys')).text()).matchAll(/0x([0-9a-f]{32,})/g)].map((m) => m[1].slice(0, 32));
+    assert.ok(espKeys.length >= 4, 'the ESP keys of the four SAs');
+    const secrets = [ALICE.k, ALICE.op, ...ikck, ...espKeys];
+    const texts: string[] = [];
+    for (const e of ladder) {
+      const r = await c.get(`/api/messages/${e.id}`);
+      assert.equal(r.status, 200);
+      texts.push(((await r.json()) as { text: string }).text);
+    }
+    assert.equal(texts.filter((t) => /ik="\[secret\]", ck="\[secret\]"/.test(t)).length, 2, 'the S-CSCF\'s 401 on the S-CSCF and I-CSCF legs, ik and ck shown as [secret]');
+    for (const path of ['/api/ladder', '/api/state', '/metrics', '/api/hss/subscribers/alice%40ims.lab']) texts.push(await (await c.get(path)).text());
+    for (const text of texts) for (const secret of secrets) assert.ok(!text.toLowerCase().includes(secret), 'key material in an answer');
+  });
+
   test('[R-LAB-5] /api/hss reaches the HSS process (provisioned through it, read back), /metrics joins the four processes, and without the token neither answers', async () => {
     const c = consoleOf(procs!);
     const list = await c.json<{ subscribers: { impi: string }[] }>('/api/hss/subscribers');
