@@ -165,13 +165,13 @@ export function checkTrustDomainField(list: readonly string[], field: string, E:
  * Checks a parsed JSON document against a node's schema: the decoded configuration with every
  * default filled in, or `E` naming the first wrong field (`config` when it is not an object).
  */
-export function parseNodeConfig<S extends TSchema>(schema: S, raw: unknown, E: NodeConfigErrorClass): StaticDecode<S> {
+export function parseNodeConfig<S extends TSchema>(schema: S, raw: unknown, E: NodeConfigErrorClass): NoInfer<StaticDecode<S>> {
   if (!isObj(raw)) throw new E('the configuration must be a JSON object', 'config');
   return parseField(schema, raw, '', E);
 }
 
 /** Checks one value (a flag, a fragment) against `schema`, naming errors from `field` on. */
-export function parseField<S extends TSchema>(schema: S, v: unknown, field: string, E: NodeConfigErrorClass): StaticDecode<S> {
+export function parseField<S extends TSchema>(schema: S, v: unknown, field: string, E: NodeConfigErrorClass): NoInfer<StaticDecode<S>> {
   const r = checkSchema(schema, v);
   if (r.ok) return r.value;
   const path = field === '' ? r.issue.path : [field, ...r.issue.path];
