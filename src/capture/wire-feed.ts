@@ -9,7 +9,9 @@
  * may come after packets the receiver sent in answer. The merge keeps the copy that arrives
  * first and drops the other. That keeps cause before effect: a node reports what it received
  * before what it sent because of it, over one ordered channel, so the request has been recorded
- * (from either end's copy) before any copy of the answer can arrive.
+ * (from either end's copy) before any copy of the answer can arrive. A packet only one end
+ * reports (from a UE, which is not tapped) is kept before what it caused at other nodes because a
+ * node writes its reports to its channel before it sends anything (cli/console-feed.ts).
  * - A datagram (UDP: SIP, ESP in UDP) is one packet at both ends: the second copy is the same
  *   bytes between the same ends, and is dropped once.
  * - A TCP stream (Diameter, SIP over TCP) is cut into chunks differently by the writer and the

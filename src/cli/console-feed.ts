@@ -10,9 +10,14 @@
  *   and SA sets (without keys);
  * - the S-CSCF: its registrations.
  * The tables go at most every {@link REPORT_INTERVAL_MS}, and only after something changed: a
- * packet of the node or an SA event. The reports of one event-loop turn go as one message (one
- * serialization and one write to the channel for them all, in their order): one message per
- * packet cost each node about four times its CPU per registration. The channel is the parent's,
+ * packet of the node or an SA event. Reports go together as one message (one serialization and one
+ * write to the channel for them all, in their order): at the end of the event-loop turn, or at
+ * once when the node is about to send a packet (its observers report a packet before the socket
+ * sends it). The latter keeps the parent's trace causal: what a node received is written to its
+ * channel before anything it sends because of it can reach another node, whose report of that
+ * (or of what it sent in turn) could otherwise reach the parent first; the parent's event loop
+ * reads the channels in the order they became readable. One message per packet cost each node
+ * about four times its CPU per registration. The channel is the parent's,
  * never a log: nothing here is written anywhere else. Packets beyond {@link MAX_IN_FLIGHT} unsent
  * reports are dropped (the parent's console is slower than the node), never the node's own work.
  */
@@ -102,7 +107,7 @@ export class ConsoleFeed {
   private readonly relay: WireRelay;
   /** Reports queued or sent and not yet written to the channel. */
   private inFlight = 0;
-  /** The reports of this event-loop turn, sent together at its end. */
+  /** Reports not yet sent: sent together at the end of the turn or before the node's next packet leaves. */
   private batch: ConsoleFeedMessage[] = [];
   private changed = false;
   private report: (() => ConsoleFeedMessage) | undefined;
@@ -124,6 +129,7 @@ export class ConsoleFeed {
         }
       }
       this.send(m);
+      if (m.t === 'wire' && m.dir === 'out') this.sendBatch();
     });
     this.timer = setInterval(() => this.flush(), REPORT_INTERVAL_MS).unref();
   }

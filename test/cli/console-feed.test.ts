@@ -144,6 +144,41 @@ describe('console feed: node processes to the console of imsec core --processes 
     }
   });
 
+  test('[R-LAB-5] a packet the node sends goes to the channel at once with the reports before it (its observers report it before the socket sends it); what comes after waits for the end of the turn', async () => {
+    const sent: ConsoleFeedMessage[][] = [];
+    const feed = new ConsoleFeed('P-CSCF', (batch, cb) => {
+      sent.push([...batch]);
+      cb();
+    });
+    const ue = { address: '127.0.0.2', port: 31000 };
+    const protectedPort = { address: '127.0.0.1', port: 5101 };
+    const sip = { address: '127.0.0.1', port: 5060 };
+    const icscf = { address: '127.0.0.1', port: 4060 };
+    try {
+      const { espTap, sipTap } = feed.taps();
+      // The UE's protected REGISTER (only the P-CSCF reports it: the UE is not tapped), then the
+      // P-CSCF's REGISTER to the I-CSCF: both are in the channel before that REGISTER leaves, so
+      // the I-CSCF's reports of it and of its UAR cannot reach the parent first.
+      espTap('in', protectedPort, ue, new Uint8Array([0xe5]));
+      assert.equal(sent.length, 0, 'a received packet waits for the end of the turn');
+      sipTap('out', new Uint8Array([0x52]), sip, icscf, 'udp');
+      assert.deepEqual(
+        sent.map((b) => b.map((m) => (m.t === 'wire' ? `${m.kind} ${m.dir}` : m.t))),
+        [['esp in', 'sip out']],
+        'written before the send returns to the transport',
+      );
+      sipTap('in', new Uint8Array([0x34]), sip, icscf, 'udp');
+      assert.equal(sent.length, 1);
+      await turn();
+      assert.deepEqual(
+        sent.map((b) => b.length),
+        [2, 1],
+      );
+    } finally {
+      feed.close();
+    }
+  });
+
   test('[R-LAB-5] a channel that falls behind: past MAX_IN_FLIGHT unsent messages, packets are dropped and counted; SA events still go', async () => {
     const sent: ConsoleFeedMessage[] = [];
     const feed = new ConsoleFeed('P-CSCF', (batch) => void sent.push(...batch)); // never written: no callback
