@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run lint`: typescript-eslint (eslint.config.mjs) and the two dependency-cruiser layering
+// `npm run lint`: typescript-eslint (eslint.config.js) and the two dependency-cruiser layering
 // checks (.dependency-cruiser.cjs, .dependency-cruiser-types.cjs). They are independent, so they run
 // at the same time; each one's output is printed whole, in this order, when it ends. The exit status
 // is non-zero when any of them failed. eslint is the long one (about 50 s on 2 cores, against 11 and

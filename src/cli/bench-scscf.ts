@@ -342,10 +342,9 @@ export async function startScscfPair(
 
 /** Runs the benchmark (needs sipp, kamailio with kamailio-ims-modules, unshare, root for the mount namespace). */
 export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBenchResult> {
-  // Steps of 250/s from 1,000/s: both S-CSCFs top out between 1,500 and 2,000/s on this machine's
-  // two cores, and a ladder of 500/s steps read both as the same 1,500 (2026-12-06).
-  // Steps of 100/s where the two S-CSCFs stop passing on this kind of machine (1,500–2,500/s):
-  // with steps of 250/s both stopped at the same step and the ratio compared SIPp's pace at it.
+  // Steps of 100/s where the two S-CSCFs stop passing on 2 cores (1,500–2,500/s): a coarser ladder
+  // stops both at the same step, and the ratio then compares SIPp's pace at it (steps of 500/s on
+  // 2026-12-06, of 250/s on 2026-12-07 on a slower machine).
   const rates = o.rates ?? [500, 1000, 1250, ...Array.from({ length: 11 }, (_, i) => 1500 + 100 * i), 3000, 3500, 4000];
   const rounds = o.rounds ?? 3;
   const seconds = o.seconds ?? 3;
