@@ -16,10 +16,10 @@
  * sends it). The latter keeps the parent's trace causal: what a node received is written to its
  * channel before anything it sends because of it can reach another node, whose report of that
  * (or of what it sent in turn) could otherwise reach the parent first; the parent's event loop
- * reads the channels in the order they became readable. One message per packet cost each node
- * about four times its CPU per registration. The channel is the parent's,
- * never a log: nothing here is written anywhere else. Packets beyond {@link MAX_IN_FLIGHT} unsent
- * reports are dropped (the parent's console is slower than the node), never the node's own work.
+ * reads the channels in the order they became readable. (One message per report cost each node
+ * about four times its CPU per registration.) The channel is the parent's, never a log: nothing
+ * here is written anywhere else. Packets beyond {@link MAX_IN_FLIGHT} unsent reports are dropped
+ * (the parent's console is slower than the node), never the node's own work.
  */
 import { Option, type Command } from 'commander';
 import { tapDiameterTransport, WireRelay } from '../capture/index.js';
@@ -109,6 +109,8 @@ export class ConsoleFeed {
   private inFlight = 0;
   /** Reports not yet sent: sent together at the end of the turn or before the node's next packet leaves. */
   private batch: ConsoleFeedMessage[] = [];
+  /** Whether the end of this turn is already to send the batch (one callback per turn, however often a packet sent it earlier). */
+  private endOfTurn = false;
   private changed = false;
   private report: (() => ConsoleFeedMessage) | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -137,7 +139,12 @@ export class ConsoleFeed {
   private send(m: ConsoleFeedMessage): void {
     this.inFlight++;
     this.batch.push(m);
-    if (this.batch.length === 1) setImmediate(() => this.sendBatch());
+    if (this.endOfTurn) return;
+    this.endOfTurn = true;
+    setImmediate(() => {
+      this.endOfTurn = false;
+      this.sendBatch();
+    });
   }
 
   private sendBatch(): void {
