@@ -29,6 +29,7 @@ import { fromHex } from '../common/index.js';
 import { createHss, defaultHssConfig, type HssServer } from '../nodes/hss/index.js';
 import type { BenchRegistrar } from './bench.js';
 import { childrenOf, cpuMsOf, CpuCounter, pssKbOf } from './proc-stats.js';
+import { workerOriginHost } from './scscf-workers.js';
 import { median } from './bench.js';
 import { BENCH_K, BENCH_OP, benchSubscribers, positiveInts } from './bench-register.js';
 import { startNode } from './scale-out-topology.js';
@@ -175,6 +176,8 @@ export interface ScscfBenchOptions {
   seconds?: number;
   /** The UE's pause between the 401 and its second REGISTER, ms (default 50). */
   pauseMs?: number;
+  /** imsec's S-CSCF as this many processes (`imsec scscf --workers`); default 1. */
+  workers?: number;
   log?: (line: string) => void;
 }
 
@@ -244,7 +247,7 @@ async function ladder(t: Target, rates: number[], seconds: number, hssCpu: () =>
 export async function startScscfPair(
   dir: string,
   stops: (() => Promise<void>)[],
-  o: { users: number; pauseMs: number; expires?: number; shmMb?: number },
+  o: { users: number; pauseMs: number; expires?: number; shmMb?: number; workers?: number },
 ): Promise<{ targets: Target[]; hssCpu: () => number; hss: HssServer; answers: (t: Target) => Promise<boolean> }> {
     const n = o.users;
     const imsUsers = Array.from({ length: n }, (_, i) => `ims${String(i).padStart(6, '0')}`);
@@ -254,7 +257,7 @@ export async function startScscfPair(
     await store.createSubscribers(benchSubscribers([...imsUsers, ...kamUsers]));
     const hc = defaultHssConfig(dir);
     hc.diameter.listen = { host: '127.0.0.1', port: 0 };
-    hc.diameter.peers = [{ host: 'scscf.ims.lab' }, { host: 'kscscf.ims.lab' }];
+    hc.diameter.peers = [{ host: 'scscf.ims.lab' }, { host: 'kscscf.ims.lab' }, ...Array.from({ length: o.workers ?? 1 }, (_, i) => ({ host: workerOriginHost('scscf.ims.lab', i) }))];
     hc.rest = null;
     hc.logLevel = 'warn';
     const k = fromHex(BENCH_K);
@@ -289,7 +292,7 @@ export async function startScscfPair(
       'scscf',
       { serverName: `sip:scscf.ims.lab:${scscfPort}`, sip: { listen: `127.0.0.1:${scscfPort}`, protocols: ['udp'] }, hosts, diameter: { hss: { host: 'hss.ims.lab', port: hssPort } }, store: `sqlite:${join(dir, 'scscf.sqlite')}`, icscf: null },
       dir,
-      { nodeArgs },
+      { nodeArgs, ...((o.workers ?? 1) > 1 ? { args: ['--workers', String(o.workers)] } : {}) },
     );
     const scscfPid = scscf.proc.pid!;
     stops.push(() => scscf.stop());
@@ -354,7 +357,7 @@ export async function runScscfBench(o: ScscfBenchOptions = {}): Promise<ScscfBen
   try {
     // The UE answers the 401 after 50 ms (its AKA think time): Kamailio's ims_auth sends the 401 from
     // its MAA callback before it stores the vector, so an answer within a few ms can fail there.
-    const { targets, hssCpu, answers } = await startScscfPair(dir, stops, { users: Math.max(500, Math.round(Math.max(...rates) * seconds)), pauseMs: o.pauseMs ?? 50 });
+    const { targets, hssCpu, answers } = await startScscfPair(dir, stops, { users: Math.max(500, Math.round(Math.max(...rates) * seconds)), pauseMs: o.pauseMs ?? 50, ...(o.workers ? { workers: o.workers } : {}) });
 
     const all: ScscfRound[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -431,7 +434,8 @@ export const scscfBench: BenchRegistrar = (bench) => {
     .option('--rounds <n>', 'interleaved A/B rounds (default 3)')
     .option('--seconds <n>', 'seconds of traffic per step (default 3)')
     .option('--pause <ms>', "the UE's pause between the 401 and its second REGISTER (default 50)")
-    .action(async (o: { json?: boolean; rates?: string; rounds?: string; seconds?: string; pause?: string }) => {
+    .option('--workers <n>', "imsec's S-CSCF as n processes on one port (imsec scscf --workers; default 1)")
+    .action(async (o: { json?: boolean; rates?: string; rounds?: string; seconds?: string; pause?: string; workers?: string }) => {
       for (const p of ['sipp', 'kamailio', 'unshare']) {
         if (spawnSync('sh', ['-c', `command -v ${p}`], { stdio: 'ignore' }).status !== 0) throw new CliFailure(`bench scscf needs ${p} (apt-get install sip-tester kamailio kamailio-ims-modules util-linux)`);
       }
@@ -440,6 +444,7 @@ export const scscfBench: BenchRegistrar = (bench) => {
         ...(o.rounds !== undefined ? { rounds: positiveInts(o.rounds, '--rounds')[0] } : {}),
         ...(o.seconds !== undefined ? { seconds: positiveInts(o.seconds, '--seconds')[0] } : {}),
         ...(o.pause !== undefined ? { pauseMs: positiveInts(o.pause, '--pause')[0] } : {}),
+        ...(o.workers !== undefined ? { workers: positiveInts(o.workers, '--workers')[0] } : {}),
         log: o.json ? undefined : (l) => process.stderr.write(`${l}\n`),
       });
       process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : formatScscfBench(r));

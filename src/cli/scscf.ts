@@ -23,6 +23,8 @@ import { CliFailure } from './errors.js';
 import { readJsonConfigFile, readySip, addPrintSchema } from './node-process.js';
 import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
 import { addConsoleFeedOption, consoleFeedFor } from './console-feed.js';
+import { runScscfPrimary, runScscfWorker, workersRefusal } from './scscf-workers.js';
+import cluster from 'node:cluster';
 
 export interface ScscfFlags extends HttpFlags {
   config?: string;
@@ -32,6 +34,7 @@ export interface ScscfFlags extends HttpFlags {
   logLevel?: string;
   adminStdin?: boolean;
   consoleFeed?: boolean;
+  workers?: string;
 }
 
 /** Reads the configuration file (if any) and applies the flags on top. */
@@ -90,6 +93,12 @@ export function serveAdminCommands(scscf: Scscf, input: NodeJS.ReadableStream, o
 /** Runs the S-CSCF until SIGTERM/SIGINT; resolves after a clean stop. */
 export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStream = process.stdout, input: NodeJS.ReadableStream = process.stdin): Promise<void> {
   const config = scscfConfigFrom(o);
+  const workers = workersOf(o.workers);
+  if (workers > 1) {
+    const refusal = workersRefusal(config, o);
+    if (refusal !== undefined) throw new CliFailure(refusal, 2);
+    return cluster.isWorker ? runScscfWorker(config) : runScscfPrimary(config, workers, out);
+  }
   const log = createLogger('scscf', { level: config.logLevel });
   log.info(describeScscfConfig(config), 'scscf: starting');
   const hub = metricsHubFor(o);
@@ -125,6 +134,14 @@ export async function runScscf(o: Partial<ScscfFlags>, out: NodeJS.WritableStrea
   );
 }
 
+/** `--workers`: 1 to 16 processes. */
+function workersOf(v: string | undefined): number {
+  if (v === undefined) return 1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new CliFailure(`--workers must be an integer from 1 to 16, got ${JSON.stringify(v)}`, 2);
+  return n;
+}
+
 /** Adds `imsec scscf`. */
 export function registerScscf(program: Command): void {
   const cmd = program
@@ -135,6 +152,7 @@ export function registerScscf(program: Command): void {
     .option('--hss <host:port>', 'HSS Diameter address (default: hss.ims.lab from the host table, port 3868)')
     .option('--store <url>', 'registrar store: sqlite:PATH or postgres://… (default sqlite:./.imsec/scscf.sqlite)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .option('--admin-stdin', 'read operator commands (reauth, deregister, registrations) from stdin');
+    .option('--admin-stdin', 'read operator commands (reauth, deregister, registrations) from stdin')
+    .option('--workers <n>', 'run as n processes sharing the SIP port (UDP) and the registrar store (default 1)');
   addHttpOptions(addConsoleFeedOption(addPrintSchema(cmd, ScscfConfigSchema)), 'metrics').action(async (o: ScscfFlags) => runScscf(o));
 }

@@ -41,9 +41,18 @@ export interface ScscfCoreDeps {
   logger?: Logger;
   /** Sends a request outside any dialog state of ours (NOTIFY) and resolves with the final response. */
   send: (req: SipRequest, dest: Destination) => Promise<SipResponse>;
+  /**
+   * One of several workers sharing the registrar store (`imsec scscf --workers`): this worker
+   * arms expiry only for the registrations it `owns`, tells the others of every change it makes
+   * (`changed`), and keeps theirs as replicas for routing ({@link ScscfCore.applyReplica}).
+   */
+  replicas?: { owns(aor: string): boolean; changed(change: ReplicaChange): void };
   /** Is this URI the S-CSCF? Default: host is the serverName host, an alias or the listen address, and the port (when given) ours. */
   isLocal?: (uri: Uri) => boolean;
 }
+
+/** A registration another worker stored (`reg`) or removed (`removed`: its aor). */
+export type ReplicaChange = { reg: StoredRegistration } | { removed: string };
 
 /** What the core wants done with a request it did not answer itself. */
 export type RequestOutcome = { kind: 'answered' } | { kind: 'route'; decision: RouteDecision };
@@ -135,7 +144,7 @@ export class ScscfCore {
     const regs = await this.d.store.listRegistrations(this.storeName);
     for (const r of regs) {
       this.table.put(r);
-      this.arm(r);
+      if (this.d.replicas?.owns(r.aor) !== false) this.arm(r);
     }
     if (regs.length) this.log.info({ registrations: regs.length }, 'scscf: registrations restored');
   }
@@ -237,6 +246,20 @@ export class ScscfCore {
     await this.d.store.putRegistration(this.storeName, reg);
     this.table.put(reg);
     this.arm(reg);
+    // What the others route by (routing.ts reads the identities and the bindings), not the profile.
+    this.d.replicas?.changed({ reg: { aor: reg.aor, impi: reg.impi, impus: reg.impus, bindings: reg.bindings, userData: '' } });
+  }
+
+  /**
+   * A change another worker made (see {@link ScscfCoreDeps.replicas}): the table follows it, with
+   * no timer; what a worker does not own it only routes to.
+   */
+  applyReplica(m: ReplicaChange): void {
+    if ('removed' in m) {
+      if (typeof m.removed === 'string' && !this.d.replicas?.owns(m.removed)) this.table.delete(m.removed);
+      return;
+    }
+    if (m.reg && typeof m.reg.aor === 'string' && !this.d.replicas?.owns(m.reg.aor)) this.table.put(m.reg);
   }
 
   private notifyChanged(reg: StoredRegistration, changes: BindingChange[]): void {
@@ -252,6 +275,7 @@ export class ScscfCore {
   private async unpersist(reg: StoredRegistration): Promise<void> {
     this.expiries.cancel(reg.aor);
     this.table.delete(reg.aor);
+    this.d.replicas?.changed({ removed: reg.aor });
     try {
       await this.d.store.deleteRegistration(this.storeName, reg.aor);
     } catch (err) {
@@ -336,17 +360,23 @@ export class ScscfCore {
     });
   }
 
-  /** Handlers for HSS-initiated Cx requests (RTR, PPR). */
+  /** Is this registration this worker's (always, with one process)? */
+  private owns(aor: string): boolean {
+    return this.d.replicas?.owns(aor) ?? true;
+  }
+
+  /** Handlers for HSS-initiated Cx requests (RTR, PPR), over the registrations this worker owns. */
   readonly cxHandlers: CxServerHandlers = {
     registrationTermination: async ({ impi, impus, reasonCode }) => {
-      const targets = impus.length > 0 ? impus.map((u) => this.table.find(u)).filter((r): r is StoredRegistration => r !== undefined) : this.table.byImpi(impi);
+      const found = impus.length > 0 ? impus.map((u) => this.table.find(u)).filter((r): r is StoredRegistration => r !== undefined) : this.table.byImpi(impi);
+      const targets = found.filter((r) => this.owns(r.aor));
       const event = reasonCode === ReasonCode.PERMANENT_TERMINATION ? 'rejected' : 'deactivated';
       const removed: string[] = [];
       for (const reg of new Set(targets)) if (await this.deregister(reg.aor, { event, notifyHss: false })) removed.push(...reg.impus);
       return removed;
     },
     pushProfile: async ({ impi, userData }) => {
-      const regs = this.table.byImpi(impi);
+      const regs = this.table.byImpi(impi).filter((r) => this.owns(r.aor));
       if (regs.length === 0) return false;
       if (userData === undefined) return true;
       for (const r0 of regs) {

@@ -26,3 +26,5 @@ export { VectorQueue, type HeldVector } from './vectors.js';
 export { challengeFor, verifyChallengeResponse, integrityOf, credentialsOf, derivePrivateIdentity, akaAlgorithm, versionOfScheme, type PendingChallenge, type Integrity } from './auth.js';
 export { applyContacts, checkMinExpires, expireBindings, shortenBindings, contactHeaderValues, preferredBinding, type BindingChange, type ContactRequest } from './bindings.js';
 export { RegistrationTable, KeyedLock } from './table.js';
+export { branchTagOf, ownerOf, workerOfAor, workerOfBranch, workerOfKey } from './affinity.js';
+export { WorkerRelay } from './relay.js';

@@ -18,16 +18,18 @@ import { silentLogger } from '../../common/log.js';
 import { cxCapabilities, isRequest as isDiameterRequest, type DiameterTransport } from '../../diameter/index.js';
 import { DiameterNode } from '../../diameter/io.js';
 import { formatUri, parseUri } from '../../sip/headers/index.js';
-import type { SipRequest } from '../../sip/message/index.js';
+import type { SipMessage, SipRequest } from '../../sip/message/index.js';
 import { SipStack, SipTimeoutError, type RequestContext } from '../../sip/stack/index.js';
-import { openTransports } from '../../sip/transport/index.js';
+import { openTransports, type Endpoint, type UdpTransport } from '../../sip/transport/index.js';
 import { openRegistrarStore } from '../../store/index.js';
 import type { RegistrarStore, StoredRegistration } from '../../store/index.js';
 import { NodeLifecycle, udpSizeRule, type ImsNode, type NodeStatus, type SipAddress, resolveHost } from '../common/index.js';
 import type { ScscfConfig } from './config.js';
-import { ScscfCore, type ScscfCounters } from './core.js';
-import { answerCxRequest, DiameterCxClient, type CxPort } from './cx-client.js';
+import { ScscfCore, type ReplicaChange, type ScscfCounters } from './core.js';
+import { answerCxRequest, DiameterCxClient, type CxPort, type CxServerHandlers } from './cx-client.js';
 import type { RouteDecision } from './routing.js';
+import { branchTagOf, ownerOf, workerOfAor } from './affinity.js';
+import type { WorkerRelay } from './relay.js';
 
 export interface ScscfDeps {
   logger?: Logger;
@@ -38,6 +40,11 @@ export interface ScscfDeps {
   /** A Cx port to use instead of a Diameter client (tests without an HSS process). */
   cx?: CxPort;
   diameterTransport?: DiameterTransport;
+  /**
+   * This process is worker `index` of `count` sharing the S-CSCF's UDP socket (node:cluster) and
+   * its registrar store: messages go to the worker that owns them (affinity.ts) through `relay`.
+   */
+  workers?: { index: number; count: number; relay: WorkerRelay };
 }
 
 /** An S-CSCF ({@link ImsNode}: created, then started). */
@@ -73,6 +80,17 @@ function effectiveServerName(config: ScscfConfig, boundPort: number): string {
   const u = parseUri(config.serverName);
   if (u.kind !== 'sip') return config.serverName;
   return formatUri({ ...u, port: boundPort });
+}
+
+/** What one worker asks another to carry out (see `cxHandlers` in {@link createScscf}). */
+type CxAsk = { op: 'rtr'; r: Parameters<CxServerHandlers['registrationTermination']>[0] } | { op: 'ppr'; r: Parameters<CxServerHandlers['pushProfile']>[0] };
+
+/** Carries out what another worker asked (a frame that is not a {@link CxAsk} gets undefined). */
+function askedCx(h: CxServerHandlers, q: unknown): Promise<unknown> {
+  const a = q as Partial<CxAsk> | null;
+  if (a?.op === 'rtr' && a.r && typeof a.r.impi === 'string' && Array.isArray(a.r.impus) && a.r.impus.every((u) => typeof u === 'string') && typeof a.r.reasonCode === 'number') return h.registrationTermination(a.r);
+  if (a?.op === 'ppr' && a.r && typeof a.r.impi === 'string') return h.pushProfile(a.r);
+  return Promise.resolve(undefined);
 }
 
 /** Builds an S-CSCF from its configuration (nothing is opened until {@link Scscf.start}). */
@@ -115,6 +133,22 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
     }
   }
 
+  /**
+   * RTR and PPR reach the worker whose Diameter connection the HSS used last: each worker acts on
+   * the registrations it owns, so one asks every other and joins their answers.
+   */
+  function cxHandlers(): CxServerHandlers {
+    const local = must(core, 'core').cxHandlers;
+    const w = deps.workers;
+    if (!w) return local;
+    const timeoutMs = config.diameter.requestTimeoutMs;
+    const all = <T>(mine: Promise<T>, q: CxAsk): Promise<unknown[]> => Promise.all([mine, ...w.relay.others().map((i) => w.relay.ask(i, q, timeoutMs))]);
+    return {
+      registrationTermination: async (r) => (await all(local.registrationTermination(r), { op: 'rtr', r })).flatMap((x) => (Array.isArray(x) ? x.filter((u): u is string => typeof u === 'string') : [])),
+      pushProfile: async (r) => (await all(local.pushProfile(r), { op: 'ppr', r })).some((x) => x === true),
+    };
+  }
+
   const scscf: Scscf = {
     kind: 'scscf',
     config,
@@ -134,9 +168,22 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
         store = await openRegistrarStore(config.store, { now: () => clock.now() });
         ownsStore = true;
       }
-      const transports = await openTransports({ address: config.sip.listen.host, port: config.sip.listen.port, protocols: config.sip.protocols, logger: log, ...config.sip.tcp });
+      const w = deps.workers;
+      const steer = w
+        ? (msg: SipMessage, bytes: Uint8Array, remote: Endpoint): boolean => {
+            const owner = ownerOf(msg, w.count, (key) => core?.table.findKey(key)?.aor);
+            if (owner === undefined || owner === w.index) return false;
+            w.relay.passSip(owner, bytes, remote);
+            return true;
+          }
+        : undefined;
+      const transports = await openTransports({ address: config.sip.listen.host, port: config.sip.listen.port, protocols: config.sip.protocols, logger: log, ...config.sip.tcp, ...(steer ? { shared: true, steer } : {}) });
+      if (w) {
+        const udp = transports.find((t): t is UdpTransport => t.protocol === 'udp')!;
+        w.relay.onSip((bytes, remote) => udp.inject(bytes, remote));
+      }
       serverName = effectiveServerName(config, transports[0].local.port);
-      stack = new SipStack({ transports, clock, rng, logger: log, proxy: true, transport: udpSizeRule(config.sip.pathMtu) });
+      stack = new SipStack({ transports, clock, rng, logger: log, proxy: true, transport: udpSizeRule(config.sip.pathMtu), ...(w ? { branchTag: branchTagOf(w.index) } : {}) });
       let cx = deps.cx;
       if (!cx) {
         const hss = config.diameter.hss;
@@ -158,7 +205,7 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
         if (log.isLevelEnabled('debug')) {
           n.onTrace((dir, peer, msg) => log.debug({ dir, peer, command: msg.commandCode, request: isDiameterRequest(msg) }, 'scscf: diameter'));
         }
-        n.onRequest((req) => answerCxRequest(req, must(core, 'core').cxHandlers, { originHost: config.diameter.originHost, originRealm: config.diameter.originRealm }));
+        n.onRequest((req) => answerCxRequest(req, cxHandlers(), { originHost: config.diameter.originHost, originRealm: config.diameter.originRealm }));
         cx = new DiameterCxClient({
           request: (m) => n.request(m),
           newSessionId: () => n.newSessionId(),
@@ -170,7 +217,15 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
         });
       }
       const st = stack;
-      core = new ScscfCore({ config, serverName, cx, store, clock, rng, logger: log, send: (req, dest) => st.sendRequest(req, dest) });
+      core = new ScscfCore({
+        config, serverName, cx, store, clock, rng, logger: log, send: (req, dest) => st.sendRequest(req, dest),
+        ...(w ? { replicas: { owns: (aor: string) => workerOfAor(aor, w.count) === w.index, changed: (m) => w.relay.broadcast(m) } } : {}),
+      });
+      if (w) {
+        const c = core;
+        w.relay.onControl((m) => c.applyReplica(m as ReplicaChange));
+        w.relay.onAsk((q) => askedCx(c.cxHandlers, q));
+      }
       await core.start();
       const c = core;
       st.onRequest(async (req, ctx) => {

@@ -61,6 +61,8 @@ export interface ProxyCoreOptions {
   readonly clock: Clock;
   /** Branch parameters (§8.1.1.7) and the To tag of a 487 made here. */
   readonly rng: Rng;
+  /** Put after the branch's magic cookie ({@link newBranch}). */
+  readonly branchTag?: string;
   /** T1 (§17.1.1.1): a cancelled branch is given up 64·T1 after its CANCEL (§9.1). */
   readonly t1: number;
   readonly ports: ProxyPorts;
@@ -225,7 +227,7 @@ export class ProxyContext {
   }
 
   private branch(round: Round, req: SipRequest, dest: Destination): void {
-    const id = newBranch(this.env.opts.rng);
+    const id = newBranch(this.env.opts.rng, this.env.opts.branchTag);
     let sent: SipRequest;
     try {
       sent = proxyCopy(req, id);

@@ -43,6 +43,8 @@ export interface SipStackOptions {
    * non-INVITE server transaction is answered 200 here and has no effect (§9.2).
    */
   readonly proxy?: boolean;
+  /** Token characters put after the magic cookie of every branch this stack makes ({@link newBranch}). */
+  readonly branchTag?: string;
 }
 
 /** Where a request came from and how to answer it (the TU's view of §17.2 + §18.2). */
@@ -106,6 +108,7 @@ export class SipStack {
     this.proxy = new ProxyCore({
       clock: this.clock,
       rng: this.rng,
+      ...(opts.branchTag !== undefined ? { branchTag: opts.branchTag } : {}),
       t1: this.transactions.timers.t1,
       logger: this.log,
       ports: {
@@ -130,7 +133,7 @@ export class SipStack {
 
   /** A fresh branch (RFC 3261 §8.1.1.7). */
   newBranch(): string {
-    return newBranch(this.rng);
+    return newBranch(this.rng, this.opts.branchTag);
   }
   /** A fresh From/To tag (§19.3). */
   newTag(): string {

@@ -6,13 +6,16 @@ import { SipTransportError } from './errors.js';
 import { TcpTransport } from './tcp.js';
 import type { TcpTransportOptions } from './tcp-options.js';
 import type { SipTransport, TransportProtocol } from './types.js';
-import { UdpTransport } from './udp.js';
+import { UdpTransport, type UdpTransportOptions } from './udp.js';
 
 export interface OpenTransportsOptions extends Omit<TcpTransportOptions, 'port'> {
   /** 0 (default) picks a port free for both protocols. */
   readonly port?: number;
   /** Default both. */
   readonly protocols?: readonly TransportProtocol[];
+  /** For the UDP socket: see {@link UdpTransportOptions}. */
+  readonly shared?: UdpTransportOptions['shared'];
+  readonly steer?: UdpTransportOptions['steer'];
 }
 
 /** Binds UDP then TCP on the same port; with port 0, retries until a port is free for both. */

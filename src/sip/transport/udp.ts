@@ -28,6 +28,17 @@ export interface UdpTransportOptions {
   readonly logger?: Logger;
   /** Sees every datagram sent and received (pcap recording); see {@link WireObserver}. */
   readonly onWire?: WireObserver;
+  /**
+   * Share the socket with the other processes of a node:cluster (Node's cluster module then binds
+   * it once, in the primary, and every worker reads and sends on the one socket). Default false.
+   */
+  readonly shared?: boolean;
+  /**
+   * Sees each message that passed the transport's checks before it is handed up; returning true
+   * takes it (a worker that does not own the message passes it on to the one that does, which
+   * hands it up with {@link UdpTransport.inject}).
+   */
+  readonly steer?: (msg: SipMessage, bytes: Uint8Array, remote: Endpoint) => boolean;
 }
 
 export class UdpTransport implements SipTransport {
@@ -60,7 +71,7 @@ export class UdpTransport implements SipTransport {
     const t = new UdpTransport(socket, opts.address, opts, (opts.logger ?? silentLogger).child({ transport: 'udp' }));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind({ address: opts.address, port: opts.port ?? 0, exclusive: true }, () => {
+      socket.bind({ address: opts.address, port: opts.port ?? 0, exclusive: opts.shared !== true }, () => {
         socket.off('error', reject);
         resolve();
       });
@@ -118,9 +129,21 @@ export class UdpTransport implements SipTransport {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
+  /**
+   * Hands up a datagram this socket's node received elsewhere as if it had arrived here from
+   * `remote` (the message another worker of the node received on the shared socket), with no
+   * {@link UdpTransportOptions.steer}.
+   */
+  inject(bytes: Uint8Array, remote: Endpoint): void {
+    this.receive(bytes, remote, false);
+  }
+
   private onDatagram(buf: Buffer, remote: Endpoint): void {
+    this.receive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), remote, true);
+  }
+
+  private receive(bytes: Uint8Array, remote: Endpoint, steer: boolean): void {
     if (this.closed) return;
-    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     if (this.onWire) observeWire(this.onWire, 'in', bytes, this.local, remote, 'udp');
     const r = acceptInbound(bytes, { protocol: 'udp', local: this.local, remote }, this.opts.limits, this.opts.requestCheck);
     switch (r.kind) {
@@ -135,6 +158,7 @@ export class UdpTransport implements SipTransport {
         this.send(r.response, r.destination).catch(() => {});
         return;
       case 'message':
+        if (steer && this.opts.steer?.(r.msg, bytes, remote)) return;
         this.counters.received++;
         this.deliver({ msg: r.msg, transport: 'udp', local: this.local, remote, receivedOn: this });
     }
