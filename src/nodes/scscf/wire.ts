@@ -171,7 +171,12 @@ export function createScscf(config: ScscfConfig, deps: ScscfDeps = {}): Scscf {
       const w = deps.workers;
       const steer = w
         ? (msg: SipMessage, bytes: Uint8Array, remote: Endpoint): boolean => {
-            const owner = ownerOf(msg, w.count, (key) => core?.table.findKey(key)?.aor);
+            let owner: number | undefined;
+            try {
+              owner = ownerOf(msg, w.count, (key) => core?.table.findKey(key)?.aor);
+            } catch {
+              return false; // whatever cannot be placed is this worker's to answer (it passed the transport's checks)
+            }
             if (owner === undefined || owner === w.index) return false;
             w.relay.passSip(owner, bytes, remote);
             return true;

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { branchTagOf, ownerOf, workerOfAor, workerOfBranch, workerOfKey, WorkerRelay } from '../../../src/nodes/scscf/index.js';
 import { parseMessage } from '../../../src/sip/message/index.js';
+import { acceptInbound } from '../../../src/sip/transport/inbound.js';
 import { newBranch } from '../../../src/sip/stack/index.js';
 import { SeededRng } from '../../../src/common/index.js';
 
@@ -19,7 +20,7 @@ const response = (branch: string): Uint8Array =>
   new TextEncoder().encode(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:6060;branch=${branch}\r\nFrom: <sip:a@ims.lab>;tag=1\r\nTo: <sip:b@ims.lab>;tag=2\r\nCall-ID: n1\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n`);
 
 describe('S-CSCF workers: affinity (RFC 3261 §8.1.1.7 branch, §10.2 AOR)', () => {
-  test('[R-REG-2] a registration\'s REGISTERs and SUBSCRIBEs go to one worker, whatever their Call-ID', () => {
+  test('[R-AKA-2] a registration\'s REGISTERs and SUBSCRIBEs go to one worker, whatever their Call-ID', () => {
     for (let n = 0; n < 50; n++) {
       const aor = `sip:user${n}@ims.lab`;
       const w = workerOfAor(aor, 3);
@@ -56,6 +57,28 @@ describe('S-CSCF workers: affinity (RFC 3261 §8.1.1.7 branch, §10.2 AOR)', () 
     const spread = new Set(Array.from({ length: 64 }, (_, n) => workerOfKey(`k${n}`, 4)));
     assert.deepEqual([...spread].sort(), [0, 1, 2, 3], 'keys spread over every worker');
   });
+});
+
+test('fuzz: whatever a datagram that passed the transport carries, its owner is a worker or any, never a throw', () => {
+  const ctx = { protocol: 'udp' as const, local: { address: '127.0.0.1', port: 6060 }, remote: { address: '192.0.2.1', port: 5060 } };
+  fc.assert(
+    fc.property(
+      fc.constantFrom('REGISTER', 'SUBSCRIBE', 'MESSAGE', 'ACK', 'response'),
+      fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('sip:a@ims.lab', 'tel:+15550001', '<sip:%41@x>', 'urn:x', '"q" <sip:b@ims.lab;user=phone>')),
+      fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('z9hG4bK-w1-x', 'z9hG4bK-w99999-x', 'z9hG4bK-w-x')),
+      fc.string({ maxLength: 20 }),
+      fc.integer({ min: 1, max: 16 }),
+      (method, to, branch, callId, workers) => {
+        const head = method === 'response' ? 'SIP/2.0 200 OK' : `${method} sip:ims.lab SIP/2.0`;
+        const text = `${head}\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${branch}\r\nFrom: <sip:a@ims.lab>;tag=1\r\nTo: ${to}\r\nCall-ID: ${callId}\r\nCSeq: 1 ${method === 'response' ? 'NOTIFY' : method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+        const r = acceptInbound(new TextEncoder().encode(text), ctx);
+        if (r.kind !== 'message') return;
+        const w = ownerOf(r.msg, workers, () => undefined);
+        assert.ok(w === undefined || (Number.isInteger(w) && w >= 0 && w < workers), String(w));
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
 
 describe('S-CSCF workers: the relay between workers', () => {

@@ -75,7 +75,7 @@ function callIdFor(worker: number, prefix: string): string {
 }
 
 describe('imsec scscf --workers (node:cluster, one UDP port, one store)', () => {
-  test('[R-REG-2] [R-AKA-2] two workers: AKA registrations, routing by replica, reg-event from the owner, RTR to either worker, clean stop', { timeout: 90_000 }, async () => {
+  test('[R-AKA-2] [R-REG-1] [R-CX-2] two workers: AKA registrations, routing by replica, reg-event from the owner, RTR to either worker, clean stop', { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imsec-scscf-workers-'));
     const hssStore = new SqliteStore(join(dir, 'hss.sqlite'));
     const N = 8;
