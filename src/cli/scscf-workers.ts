@@ -17,8 +17,9 @@
  * Not with workers: SIP over TCP (a connection cannot be shared by owner), `--admin-stdin`,
  * `--metrics` and `--console-feed`; each is refused with one line before anything starts.
  *
- * The primary prints the ready line once every worker serves, and stops them all on SIGTERM or
- * SIGINT, or when one exits.
+ * The primary starts the workers' S-CSCFs one after another (each once the one before serves),
+ * prints the ready line once every worker serves, and stops them all on SIGTERM or SIGINT, or
+ * when one exits.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -72,10 +73,13 @@ export async function runScscfPrimary(config: ScscfConfig, count: number, out: N
         if (m.kind === 'hello') tell(w, { kind: 'init', index: i, count, key });
         else if (m.kind === 'relay') {
           ports[i] = m.port;
-          if (ports.filter((p) => p !== undefined).length === count) for (const x of workers) tell(x, { kind: 'peers', ports });
+          // The workers start their S-CSCFs one after another: two opening a new SQLite store at
+          // once can find it locked while the other creates its schema and turns on WAL.
+          if (ports.filter((p) => p !== undefined).length === count) tell(workers[0], { kind: 'peers', ports });
         } else if (m.kind === 'ready') {
           readies[i] = m.ready;
-          if (readies.filter((r) => r !== undefined).length === count) resolve();
+          if (i + 1 < count) tell(workers[i + 1], { kind: 'peers', ports });
+          else resolve();
         } else reject(new CliFailure(`cannot start the S-CSCF: worker ${i}: ${m.error}`));
       });
       w.on('exit', (code, signal) => {
@@ -100,8 +104,7 @@ export async function runScscfPrimary(config: ScscfConfig, count: number, out: N
     await ended;
     throw err;
   }
-  const first = readies[0];
-  out.write(JSON.stringify({ ...first, workers: workers.map((w) => w.process.pid), originHosts: workers.map((_, i) => workerOriginHost(config.diameter.originHost, i)) }) + '\n');
+  out.write(JSON.stringify({ ...readies[0], workers: workers.map((w) => w.process.pid), originHosts: workers.map((_, i) => workerOriginHost(config.diameter.originHost, i)) }) + '\n');
   await serveUntilSignal(
     'scscf',
     async () => {
@@ -152,7 +155,7 @@ export async function runScscfWorker(config: ScscfConfig): Promise<void> {
     process.disconnect?.();
     return;
   }
-  send({ kind: 'ready', ready: { ready: true, ...readySip(scscf.address().sip), serverName: scscf.serverName(), originHost: config.diameter.originHost } });
+  send({ kind: 'ready', ready: { ready: true, ...readySip(scscf.address().sip), serverName: scscf.serverName() } });
   await stop;
   wlog.info('scscf: stopping');
   await scscf.stop().catch((err: Error) => wlog.warn({ err: err.message }, 'scscf: stop failed'));

@@ -33,7 +33,6 @@ export class WorkerRelay {
   private nextId = 1;
   /** Frames dropped: bad MAC, unknown sender or malformed. */
   dropped = 0;
-  passed = 0;
 
   constructor(
     readonly index: number,
@@ -85,7 +84,6 @@ export class WorkerRelay {
     head[1 + MAC] = addr.length;
     addr.copy(head, 2 + MAC);
     head.writeUInt16BE(remote.port, 2 + MAC + addr.length);
-    this.passed++;
     this.send(worker, head, bytes);
   }
 

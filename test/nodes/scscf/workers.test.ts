@@ -107,8 +107,9 @@ describe('imsec scscf --workers (node:cluster, one UDP port, one store)', () => 
       void exited.then((c) => reject(new Error(`exited ${c} before ready: ${err}`)));
     });
     try {
-      const ready = (await readyLine) as { ready: boolean; sip: { udp: number; tcp: number | null }; serverName: string; workers: number[] };
+      const ready = (await readyLine) as { ready: boolean; sip: { udp: number; tcp: number | null }; serverName: string; workers: number[]; originHosts: string[] };
       assert.equal(ready.ready, true);
+      assert.deepEqual(ready.originHosts, ['scscf-w0.ims.lab', 'scscf-w1.ims.lab'], 'each worker its own Diameter identity');
       assert.equal(ready.sip.tcp, null);
       assert.equal(ready.workers.length, 2);
       assert.notEqual(ready.workers[0], ready.workers[1]);
