@@ -15,6 +15,7 @@
  * Flags override the file. Logs are pino JSON lines on stderr; once serving, one JSON line
  * `{"ready":true,"sip":{"udp":…,"tcp":…},"serverName":…}` goes to stdout.
  */
+import cluster from 'node:cluster';
 import { createInterface, type Interface } from 'node:readline';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
@@ -24,7 +25,6 @@ import { readJsonConfigFile, readySip, addPrintSchema } from './node-process.js'
 import { addHttpOptions, announceAndServe, meteredDiameter, metricsHubFor, type HttpFlags } from './http-flags.js';
 import { addConsoleFeedOption, consoleFeedFor } from './console-feed.js';
 import { runScscfPrimary, runScscfWorker, workersRefusal } from './scscf-workers.js';
-import cluster from 'node:cluster';
 
 export interface ScscfFlags extends HttpFlags {
   config?: string;

@@ -84,13 +84,12 @@ export class WorkerRelay {
     head[1 + MAC] = addr.length;
     addr.copy(head, 2 + MAC);
     head.writeUInt16BE(remote.port, 2 + MAC + addr.length);
-    this.send(worker, head, bytes);
+    this.send([worker], head, bytes);
   }
 
-  /** Tells every other worker. */
+  /** Tells every other worker (one frame, one MAC, sent to each). */
   broadcast(body: unknown): void {
-    const json = Buffer.from(JSON.stringify({ t: 'b', b: body }));
-    for (let w = 0; w < this.peers.length; w++) if (w !== this.index) this.control(w, json);
+    this.control(this.others(), Buffer.from(JSON.stringify({ t: 'b', b: body })));
   }
 
   /** Asks another worker; resolves with its answer, or undefined when none came within `timeoutMs` or it failed. */
@@ -102,7 +101,7 @@ export class WorkerRelay {
         resolve(undefined);
       }, timeoutMs);
       this.asked.set(id, { resolve, timer });
-      this.control(worker, Buffer.from(JSON.stringify({ t: 'q', id, b: body })));
+      this.control([worker], Buffer.from(JSON.stringify({ t: 'q', id, b: body })));
     });
   }
 
@@ -126,17 +125,19 @@ export class WorkerRelay {
     return createHmac('sha256', this.key).update(head.subarray(0, 1)).update(head.subarray(1 + MAC)).update(body).digest().subarray(0, MAC);
   }
 
-  private control(worker: number, json: Buffer): void {
+  private control(workers: readonly number[], json: Buffer): void {
     const head = Buffer.allocUnsafe(1 + MAC);
     head[0] = CONTROL;
-    this.send(worker, head, json);
+    this.send(workers, head, json);
   }
 
-  private send(worker: number, head: Buffer, body: Uint8Array): void {
-    const port = this.peers[worker];
-    if (port === undefined || !this.socket) return;
+  private send(workers: readonly number[], head: Buffer, body: Uint8Array): void {
+    if (!this.socket) return;
     this.mac(head, body).copy(head, 1);
-    this.socket.send([head, body], port, this.host);
+    for (const w of workers) {
+      const port = this.peers[w];
+      if (port !== undefined) this.socket.send([head, body], port, this.host);
+    }
   }
 
   private receive(buf: Buffer, address: string, port: number): void {
@@ -172,8 +173,8 @@ export class WorkerRelay {
       const from = this.peers.indexOf(port);
       const id = m.id;
       this.onAskHandler(m.b).then(
-        (b) => this.control(from, Buffer.from(JSON.stringify({ t: 'a', id, b }))),
-        () => this.control(from, Buffer.from(JSON.stringify({ t: 'a', id }))),
+        (b) => this.control([from], Buffer.from(JSON.stringify({ t: 'a', id, b }))),
+        () => this.control([from], Buffer.from(JSON.stringify({ t: 'a', id }))),
       );
     } else if (m.t === 'a' && typeof m.id === 'number') {
       const a = this.asked.get(m.id);
