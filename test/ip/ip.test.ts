@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { ImsError } from '../../src/common/index.js';
 import { PcapWriter } from '../../src/capture/index.js';
 import {
@@ -26,6 +27,7 @@ import {
   formatIp,
   internetChecksum,
   ipVersionOf,
+  isIpv4Text,
   parseIp,
   TCP_ACK,
   TCP_PSH,
@@ -82,6 +84,30 @@ describe('addresses (RFC 4291 §2.2, RFC 5952)', () => {
       assert.equal(ipVersionOf(bad), 0, bad);
       assert.throws(() => parseIp(bad), isCode('INVALID_ARGUMENT'), bad);
     }
+  });
+
+  test('[R-SA-4] IPv4 text, as the SA selectors compare it, is read by one scan exactly as RFC 791 dotted decimal without leading zeros (fuzz against the rule)', () => {
+    // The rule, written plainly: four parts, each 0 or 1-3 digits without a leading zero, at most 255.
+    const rule = (s: string): number[] | undefined => {
+      const parts = s.split('.');
+      if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
+      return parts.map(Number);
+    };
+    for (const [text, ok] of [['0.0.0.0', true], ['255.255.255.255', true], ['256.1.1.1', false], ['1.2.3.04', false], ['1..2.3', false], ['1.2.3.', false], ['.1.2.3', false], ['1.2.3.4 ', false], ['1.2.3.1000', false], ['١.2.3.4', false]] as const) {
+      assert.equal(isIpv4Text(text), ok, text);
+    }
+    const digitsAndDots = fc.stringMatching(/^[0-9.]{0,17}$/);
+    const octets = fc.array(fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '007', '', '1a')), { minLength: 3, maxLength: 5 }).map((a) => a.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(digitsAndDots, octets, fc.string({ maxLength: 16 })), (s) => {
+        const want = rule(s);
+        assert.equal(isIpv4Text(s), want !== undefined, s);
+        assert.equal(ipVersionOf(s) === 4, want !== undefined, s);
+        if (want) assert.deepEqual([...parseIp(s)], want, s);
+        else if (ipVersionOf(s) === 0) assert.throws(() => parseIp(s), isCode('INVALID_ARGUMENT'), s);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

@@ -9,7 +9,7 @@
  * ```
  */
 import type { Rng } from '../../common/index.js';
-import { decodeIpPacket, decodeUdp, encodeUdpPacket, formatIp, ipBytes, IPPROTO_UDP, type Endpoint } from '../../ip/index.js';
+import { decodeIpPacket, decodeUdp, encodeUdpPacket, formatIp, ipBytes, IPPROTO_UDP, isIpv4Text, type Endpoint } from '../../ip/index.js';
 import type { EspSa } from '../esp/index.js';
 
 /** RFC 4303 §2.6 Next Header of a tunnel-mode inner packet (IANA protocol numbers). */
@@ -39,7 +39,7 @@ export type DecapResult = { ok: true; src: Endpoint; dst: Endpoint; payload: Uin
 
 /** Canonical text of an IP address (RFC 5952), so selectors compare reliably. */
 export function canonicalIp(address: string): string {
-  return formatIp(ipBytes(address));
+  return isIpv4Text(address) ? address : formatIp(ipBytes(address));
 }
 
 /** Seal `payload` sent from `from` to `to` (the SA's selector) into one ESP packet. */
