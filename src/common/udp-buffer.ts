@@ -1,7 +1,5 @@
-/** Settings of the UDP sockets every peer shares (SIP ports, protected ports): receive buffers, address lookup. */
-import type { Socket, SocketOptions } from 'node:dgram';
-import { lookup } from 'node:dns';
-import { isIP } from 'node:net';
+/** Receive buffers of the UDP sockets every peer shares (SIP ports, protected ports). */
+import type { Socket } from 'node:dgram';
 
 /**
  * The receive buffer a shared UDP port asks for: one socket carries every UE's (or every
@@ -19,15 +17,3 @@ export function enlargeReceiveBuffer(socket: Socket): void {
     // Not permitted or not supported: the default buffer stays.
   }
 }
-
-/**
- * The `lookup` of a socket whose destinations are IP literals (every SIP hop and SA peer once
- * resolved): the literal itself, at once. node:dgram otherwise sends each datagram through
- * `dns.lookup`, which answers a literal only on the next tick: 1.3-2 µs of CPU per datagram of
- * 16-19 µs sent and received on this project's 2-core machine. A name still goes to `dns.lookup`.
- */
-export const ipLiteralLookup: NonNullable<SocketOptions['lookup']> = (address, options, callback) => {
-  const family = isIP(address);
-  if (family !== 0) callback(null, address, family);
-  else lookup(address, options, callback);
-};

@@ -7,7 +7,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { ImsError, joinedKey } from '../common/index.js';
-import { enlargeReceiveBuffer, ipLiteralLookup } from '../common/udp-buffer.js';
+import { enlargeReceiveBuffer } from '../common/udp-buffer.js';
 import { ipVersionOf, type Endpoint } from '../ip/index.js';
 
 interface Bound {
@@ -22,7 +22,7 @@ function key(e: Endpoint): string {
 
 /** Binds a UDP socket; resolves with it and its port once bound (port 0: the OS chooses). */
 function bindSocket(address: string, port: number, onMessage: (local: Endpoint, msg: Buffer, rinfo: RemoteInfo) => void): { socket: Socket; bound: Promise<number> } {
-  const socket = createSocket({ type: ipVersionOf(address) === 6 ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
+  const socket = createSocket({ type: ipVersionOf(address) === 6 ? 'udp6' : 'udp4' });
   const bound = new Promise<number>((resolve, reject) => {
     socket.once('error', (err) => {
       socket.close();

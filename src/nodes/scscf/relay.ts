@@ -16,7 +16,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { enlargeReceiveBuffer, ipLiteralLookup } from '../../common/udp-buffer.js';
+import { enlargeReceiveBuffer } from '../../common/udp-buffer.js';
 import type { Endpoint } from '../../sip/transport/index.js';
 
 const SIP = 1;
@@ -42,7 +42,7 @@ export class WorkerRelay {
 
   /** Binds the worker's relay socket; resolves with its port. */
   bind(): Promise<number> {
-    const s = createSocket({ type: 'udp4', lookup: ipLiteralLookup });
+    const s = createSocket({ type: 'udp4', lookup: (a, _f, cb) => cb(null, a, 4) });
     this.socket = s;
     return new Promise((resolve, reject) => {
       s.once('error', reject);

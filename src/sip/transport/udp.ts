@@ -5,7 +5,7 @@
  * out of the socket handler.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { enlargeReceiveBuffer, ipLiteralLookup } from '../../common/udp-buffer.js';
+import { enlargeReceiveBuffer } from '../../common/udp-buffer.js';
 import { InvalidArgumentError, type Logger } from '../../common/index.js';
 import { silentLogger } from '../../common/log.js';
 import type { SipMessage } from '../message/index.js';
@@ -67,7 +67,7 @@ export class UdpTransport implements SipTransport {
     const fam = ipFamily(opts.address);
     if (fam === 0) throw new InvalidArgumentError(`UDP transport needs an IP literal, got ${opts.address}`, 'address');
     checkPort(opts.port ?? 0, true);
-    const socket = createSocket({ type: fam === 6 ? 'udp6' : 'udp4', ipv6Only: fam === 6, lookup: ipLiteralLookup });
+    const socket = createSocket({ type: fam === 6 ? 'udp6' : 'udp4', ipv6Only: fam === 6 });
     const t = new UdpTransport(socket, opts.address, opts, (opts.logger ?? silentLogger).child({ transport: 'udp' }));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
