@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../common/index.js';
 
 /** 4 for IPv4 text, 6 for IPv6 text, 0 for neither. */
 export function ipVersionOf(text: string): 0 | 4 | 6 {
-  if (ipv4Value(text) >= 0) return 4;
+  if (isIpv4Text(text)) return 4;
   if (parseIpv6(text)) return 6;
   return 0;
 }
